@@ -1,0 +1,70 @@
+/**
+ * Pure decisions for the agent protocol: (re-)registration, status updates, poll receipts.
+ */
+import type { PollRequest, RegisterRequest, StatusRequest } from "../../schemas/index.ts";
+import { isTerminal } from "../../schemas/index.ts";
+import type { DecideContext, Effect } from "./effects.ts";
+import type { AgentRecord } from "./records.ts";
+import { type MasterView, masterStatus } from "./view.ts";
+
+/**
+ * Registration. On re-registration, a task the master placed on this agent that the agent
+ * does not report, and whose LAUNCH is not still queued for it, is lost: say so.
+ */
+export function decideRegister(view: MasterView, req: RegisterRequest, agentId: string, ctx: DecideContext): Effect[] {
+  const before = view.agents.get(agentId);
+  const agent: AgentRecord = {
+    id: agentId, hostname: req.hostname, port: req.port, resources: req.resources, attributes: req.attributes,
+    ...(req.version ? { version: req.version } : {}), registeredAt: before?.registeredAt ?? ctx.now,
+  };
+  const effects: Effect[] = [{ kind: "agent", agent }, { kind: "allocate" }];
+  if (!before) return effects;
+  const reported = new Set(req.tasks.map((t) => `${t.framework_id.value}/${t.task_id.value}`));
+  const queued = new Set((view.commands.get(agentId) ?? []).flatMap((c) =>
+    c.command.type === "LAUNCH" ? [`${c.command.framework_id.value}/${c.command.task.task_id.value}`] : []));
+  for (const t of view.tasks.values()) {
+    const key = `${t.frameworkId}/${t.taskId}`;
+    if (t.agentId !== agentId || isTerminal(t.state) || reported.has(key) || queued.has(key)) continue;
+    effects.push({ kind: "update", frameworkId: t.frameworkId, agentId,
+      status: masterStatus(ctx, t, "TASK_LOST", "REASON_AGENT_RESTARTED", "The agent re-registered without this task") });
+  }
+  return effects;
+}
+
+/** Status updates from an agent: new ones are kept and forwarded; known ones answered. */
+export function decideStatus(view: MasterView, req: StatusRequest): { effects: Effect[]; acknowledged: string[] } {
+  const effects: Effect[] = [];
+  const acknowledged: string[] = [];
+  const agentId = req.agent_id.value;
+  for (const { framework_id, status } of req.updates) {
+    const fid = framework_id.value;
+    const known = view.updates.get(status.uuid);
+    const framework = view.frameworks.get(fid);
+    if (known?.acked || !framework || framework.removed) {
+      // Acknowledged already, or nobody left to deliver to: the agent may stop retrying.
+      acknowledged.push(status.uuid);
+      continue;
+    }
+    if (known) {
+      // A retry: the framework has not acknowledged yet. Forward again (at-least-once).
+      effects.push({ kind: "event", frameworkId: fid, event: { type: "UPDATE", update: { status: known.status } } });
+      continue;
+    }
+    effects.push({ kind: "update", frameworkId: fid, agentId, status: { ...status, agent_id: { value: agentId } } });
+    if (isTerminal(status.state)) effects.push({ kind: "allocate" });
+  }
+  return { effects, acknowledged };
+}
+
+/** A poll's receipts: commands the agent took over and acknowledgements it has learnt. */
+export function decidePollReceipts(view: MasterView, req: PollRequest): Effect[] {
+  const agentId = req.agent_id.value;
+  const effects: Effect[] = [];
+  const queued = view.commands.get(agentId) ?? [];
+  if (queued.some((c) => c.seq <= req.ack_seq)) effects.push({ kind: "commandsTaken", agentId, upToSeq: req.ack_seq });
+  for (const uuid of req.acked_uuids) {
+    const u = view.updates.get(uuid);
+    if (u && u.acked && u.agentId === agentId) effects.push({ kind: "forget", uuid });
+  }
+  return effects;
+}

@@ -1,0 +1,178 @@
+/**
+ * The `ClusterMaster` Durable Object: the one authoritative master. A thin shell around
+ * `MasterCore`: it owns the SQLite store, the framework event streams, the agents' held
+ * polls and the single alarm, and forwards every decision to the core.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { MasterInfo, PollRequest, RegisterRequest, SchedulerCall, SchedulerEvent, StatusRequest } from "../../schemas/index.ts";
+import { encodeRecord } from "../../sdk/src/recordio.ts";
+import { type MasterConfig, readConfig } from "./config.ts";
+import { errorResponse } from "./http-error.ts";
+import { type Entropy, MasterCore, type Outbox } from "./master-core.ts";
+import { operatorCall } from "./operator.ts";
+import { SqlStore } from "./sql-store.ts";
+import { metricsJson, stateJson, VERSION } from "./state-json.ts";
+
+/** What the Worker sends the object: a validated message plus who sent it. */
+export interface InternalRequest {
+  origin: string;
+  principal?: string;
+  streamId?: string | null;
+  body: unknown;
+}
+
+const encoder = new TextEncoder();
+
+const entropy: Entropy = {
+  uuid: () => crypto.randomUUID(),
+  bytes16: () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16)))),
+};
+
+function ipv4ToInt(host: string): number {
+  const parts = host.split(".").map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return 0;
+  return parts.reduce((n, p) => n * 256 + p, 0);
+}
+
+export class ClusterMaster extends DurableObject<Record<string, unknown>> {
+  private readonly config: MasterConfig;
+  private readonly core: MasterCore;
+  private readonly writers = new Map<string, { streamId: string; writer: WritableStreamDefaultWriter<Uint8Array> }>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private alarmAt: number | undefined;
+
+  constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
+    super(ctx, env);
+    this.config = readConfig(env);
+    const masterInfo: MasterInfo = { id: crypto.randomUUID(), ip: 0, port: 0, version: VERSION };
+    const outbox: Outbox = {
+      send: (fid, event) => this.write(fid, event),
+      close: (fid, last) => this.closeStream(fid, last),
+      wakeAgent: (agentId) => this.wake(agentId),
+    };
+    this.core = new MasterCore({ store: new SqlStore(ctx.storage), config: this.config, outbox, entropy, masterInfo, now: Date.now() });
+    ctx.blockConcurrencyWhile(async () => { this.alarmAt = (await ctx.storage.getAlarm()) ?? undefined; });
+  }
+
+  async fetch(request: Request): Promise<Response> {
+    try {
+      const path = new URL(request.url).pathname;
+      const msg = request.method === "POST" ? (await request.json()) as InternalRequest : undefined;
+      if (msg) this.learnOrigin(msg.origin);
+      const response = await this.route(path, msg);
+      await this.schedule();
+      return response;
+    } catch (err) {
+      await this.schedule().catch(() => undefined);
+      return errorResponse(err);
+    }
+  }
+
+  private async route(path: string, msg: InternalRequest | undefined): Promise<Response> {
+    const now = Date.now();
+    switch (path) {
+      case "/register": return Response.json(this.core.register(msg!.body as RegisterRequest, now));
+      case "/poll": return Response.json(await this.poll(msg!.body as PollRequest));
+      case "/status": return Response.json(this.core.status(msg!.body as StatusRequest, now));
+      case "/scheduler": return this.scheduler(msg!);
+      case "/state": return Response.json(stateJson(this.core));
+      case "/metrics": return Response.json(metricsJson(this.core));
+      case "/operator": return Response.json(operatorCall(this.core, msg!.body));
+      default: return new Response("not found\n", { status: 404 });
+    }
+  }
+
+  async alarm(): Promise<void> {
+    this.alarmAt = undefined;
+    this.core.tick(Date.now());
+    await this.schedule();
+  }
+
+  /** Keeps the one alarm at the earliest deadline the core reports. */
+  private async schedule(): Promise<void> {
+    const now = Date.now();
+    const next = this.core.nextDeadline(now);
+    if (next === undefined) return;
+    if (this.alarmAt !== undefined && this.alarmAt <= next && this.alarmAt > now - 1000) return;
+    this.alarmAt = Math.max(next, now);
+    await this.ctx.storage.setAlarm(this.alarmAt);
+  }
+
+  private learnOrigin(origin: string): void {
+    if (this.core.masterInfo.port) return;
+    const url = new URL(origin);
+    const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+    this.core.masterInfo = {
+      ...this.core.masterInfo, hostname: url.hostname, ip: ipv4ToInt(url.hostname), port,
+      pid: `master@${url.hostname}:${port}`, address: { hostname: url.hostname, ip: url.hostname, port },
+    };
+  }
+
+  // ---- agents' long polls ----
+  private async poll(req: PollRequest) {
+    const agentId = req.agent_id.value;
+    const now = Date.now();
+    // A new poll from the same agent ends any older one still held.
+    for (const w of this.waiters.get(agentId) ?? []) w();
+    const answer = this.core.poll(req, now);
+    if (answer) return answer;
+    const holdMs = Math.min(req.wait_seconds !== undefined ? req.wait_seconds * 1000 : this.config.pollHoldMs, this.config.pollHoldMs);
+    this.core.pollHeld(agentId, 1, now);
+    try {
+      await new Promise<void>((resolve) => {
+        const set = this.waiters.get(agentId) ?? new Set();
+        this.waiters.set(agentId, set);
+        const done = () => { clearTimeout(timer); set.delete(done); resolve(); };
+        const timer = setTimeout(done, holdMs);
+        set.add(done);
+      });
+    } finally {
+      this.core.pollHeld(agentId, -1, Date.now());
+    }
+    if (!this.core.agents.has(agentId)) return { commands: [], acks: [], reregister: true };
+    return this.core.pending(agentId, req.ack_seq);
+  }
+
+  private wake(agentId: string): void {
+    for (const w of this.waiters.get(agentId) ?? []) w();
+  }
+
+  // ---- frameworks' event streams ----
+  private scheduler(msg: InternalRequest): Response {
+    const call = msg.body as SchedulerCall;
+    const now = Date.now();
+    if (call.type !== "SUBSCRIBE") {
+      this.core.call(call, msg.principal, msg.streamId ?? null, now);
+      return new Response(null, { status: 202 });
+    }
+    const { frameworkId, streamId, events } = this.core.subscribe(call, msg.principal, now);
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    this.writers.set(frameworkId, { streamId, writer: writable.getWriter() });
+    for (const e of events) this.write(frameworkId, e);
+    return new Response(readable, {
+      status: 200,
+      headers: { "Content-Type": "application/json", "Mesos-Stream-Id": streamId, "Cache-Control": "no-cache" },
+    });
+  }
+
+  private write(frameworkId: string, event: SchedulerEvent): void {
+    const s = this.writers.get(frameworkId);
+    if (!s) return;
+    s.writer.write(encoder.encode(encodeRecord(event))).catch(() => this.broken(frameworkId, s.streamId));
+  }
+
+  private closeStream(frameworkId: string, last?: SchedulerEvent): void {
+    const s = this.writers.get(frameworkId);
+    if (!s) return;
+    if (last) this.write(frameworkId, last);
+    this.writers.delete(frameworkId);
+    s.writer.close().catch(() => undefined);
+  }
+
+  private broken(frameworkId: string, streamId: string): void {
+    const s = this.writers.get(frameworkId);
+    if (s?.streamId === streamId) this.writers.delete(frameworkId);
+    this.core.disconnected(frameworkId, streamId, Date.now());
+    this.schedule().catch(() => undefined);
+  }
+}

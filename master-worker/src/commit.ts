@@ -1,0 +1,100 @@
+/**
+ * Carries out a decision: turns effects into row changes committed in one transaction, then
+ * updates the in-memory mirror, then sends events and wakes agents. If the commit throws,
+ * nothing in memory has changed and nothing was sent.
+ */
+import type { Offer, SchedulerEvent } from "../../schemas/index.ts";
+import { isTerminal } from "../../schemas/index.ts";
+import type { Effect } from "./effects.ts";
+import type { MasterCore } from "./master-core.ts";
+import type { Change, CommandRecord, UpdateRecord } from "./records.ts";
+import { taskKey } from "./records.ts";
+
+export function commitEffects(core: MasterCore, effects: readonly Effect[], now: number): void {
+  if (effects.length === 0) return;
+  const changes: Change[] = [];
+  const after: Array<() => void> = [];
+  const events: Array<[string, SchedulerEvent]> = [];
+  const wake = new Set<string>();
+  let seq = core.nextCommandSeq;
+  let updateSeq = core.nextUpdateSeq;
+  const updates = new Map<string, UpdateRecord>(); // updates touched in this batch
+  const updateOf = (uuid: string) => updates.get(uuid) ?? core.updates.get(uuid);
+
+  for (const e of effects) {
+    switch (e.kind) {
+      case "agent": changes.push({ table: "agents", put: e.agent }); after.push(() => core.agents.set(e.agent.id, e.agent)); break;
+      case "framework": changes.push({ table: "frameworks", put: e.framework }); after.push(() => core.frameworks.set(e.framework.id, e.framework)); break;
+      case "task": changes.push({ table: "tasks", put: e.task }); after.push(() => core.tasks.set(taskKey(e.task.frameworkId, e.task.taskId), e.task)); break;
+      case "update": {
+        const u: UpdateRecord = {
+          uuid: e.status.uuid, seq: updateSeq++, frameworkId: e.frameworkId, taskId: e.status.task_id.value,
+          ...(e.agentId ? { agentId: e.agentId } : {}), status: e.status, acked: false,
+        };
+        updates.set(u.uuid, u);
+        changes.push({ table: "updates", put: u });
+        const key = taskKey(e.frameworkId, u.taskId);
+        const task = core.tasks.get(key);
+        // The latest state wins, except that a terminal state is never overwritten.
+        if (task && !(isTerminal(task.state) && !isTerminal(e.status.state))) {
+          const next = { ...task, state: e.status.state, status: e.status, updatedAt: now };
+          changes.push({ table: "tasks", put: next });
+          after.push(() => core.tasks.set(key, next));
+        }
+        after.push(() => core.updates.set(u.uuid, u));
+        events.push([e.frameworkId, { type: "UPDATE", update: { status: e.status } }]);
+        break;
+      }
+      case "ack": {
+        const u = updateOf(e.uuid);
+        if (!u) break;
+        const next = { ...u, acked: true };
+        updates.set(u.uuid, next);
+        changes.push({ table: "updates", put: next });
+        after.push(() => core.updates.set(u.uuid, next));
+        if (u.agentId) wake.add(u.agentId);
+        break;
+      }
+      case "forget": changes.push({ table: "updates", delete: e.uuid }); after.push(() => core.updates.delete(e.uuid)); break;
+      case "command": {
+        const rec = { seq: seq++, agentId: e.agentId, command: { ...e.command, seq: 0 } } as CommandRecord;
+        rec.command.seq = rec.seq;
+        changes.push({ table: "commands", put: rec });
+        after.push(() => core.queueOf(e.agentId).push(rec));
+        wake.add(e.agentId);
+        break;
+      }
+      case "commandsTaken": {
+        const q = core.commands.get(e.agentId) ?? [];
+        for (const c of q) if (c.seq <= e.upToSeq) changes.push({ table: "commands", delete: c.seq });
+        after.push(() => core.commands.set(e.agentId, (core.commands.get(e.agentId) ?? []).filter((c) => c.seq > e.upToSeq)));
+        break;
+      }
+      case "offers": {
+        after.push(() => { for (const o of e.offers) core.offers.set(o.id.value, { offer: o, createdAt: now }); });
+        const byFramework = new Map<string, Offer[]>();
+        for (const o of e.offers) byFramework.set(o.framework_id.value, [...(byFramework.get(o.framework_id.value) ?? []), o]);
+        for (const [fid, offers] of byFramework) events.push([fid, { type: "OFFERS", offers: { offers } }]);
+        break;
+      }
+      case "offerGone": {
+        const o = core.offers.get(e.offerId);
+        after.push(() => core.offers.delete(e.offerId));
+        if (o && e.rescind) events.push([o.offer.framework_id.value, { type: "RESCIND", rescind: { offer_id: { value: e.offerId } } }]);
+        break;
+      }
+      case "filter": after.push(() => { core.filters = [...core.filters.filter((f) => !(f.frameworkId === e.filter.frameworkId && f.agentId === e.filter.agentId)), e.filter]; }); break;
+      case "clearFilters": after.push(() => { core.filters = core.filters.filter((f) => f.frameworkId !== e.frameworkId); }); break;
+      case "suppress": after.push(() => { e.suppressed ? core.suppressed.add(e.frameworkId) : core.suppressed.delete(e.frameworkId); }); break;
+      case "event": events.push([e.frameworkId, e.event]); break;
+      case "allocate": after.push(() => core.requestAllocation(now)); break;
+    }
+  }
+  if (seq !== core.nextCommandSeq) changes.push({ table: "meta", key: "next_command_seq", value: seq });
+  core.store.commit(changes);
+  core.nextCommandSeq = seq;
+  core.nextUpdateSeq = updateSeq;
+  for (const f of after) f();
+  for (const [fid, event] of events) core.outbox.send(fid, event);
+  for (const agentId of wake) core.outbox.wakeAgent(agentId);
+}

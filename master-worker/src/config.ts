@@ -1,0 +1,72 @@
+/**
+ * Master settings, read from the Worker's environment (wrangler `[vars]` and secrets locally in
+ * `.dev.vars`, `wrangler secret put` when deployed). Every setting is listed in the README.
+ */
+import { z } from "zod";
+import { parseMessage } from "../../schemas/parse.ts";
+
+const bool = (def: boolean) => z.enum(["true", "false", "1", "0"]).optional().transform((v) => (v === undefined ? def : v === "true" || v === "1"));
+const num = (def: number, min: number) => z.coerce.number().min(min).optional().transform((v) => v ?? def);
+
+const EnvSchema = z.object({
+  STRATA_JOIN_TOKEN: z.string().optional(),
+  STRATA_CREDENTIALS: z.string().optional(),
+  STRATA_AUTHENTICATE_FRAMEWORKS: bool(true),
+  STRATA_AUTHENTICATE_AGENTS: bool(true),
+  STRATA_AUTHENTICATE_HTTP_READONLY: bool(true),
+  STRATA_HEARTBEAT_INTERVAL_SECONDS: num(5, 0.1),
+  STRATA_ALLOCATION_INTERVAL_MS: num(1000, 0),
+  STRATA_AGENT_PING_TIMEOUT_SECONDS: num(75, 1),
+  STRATA_POLL_HOLD_SECONDS: num(25, 0),
+  STRATA_OFFER_TIMEOUT_SECONDS: num(0, 0),
+  STRATA_DEFAULT_REFUSE_SECONDS: num(5, 0),
+  STRATA_CLUSTER_NAME: z.string().optional(),
+});
+
+/** The parsed settings the master runs with. */
+export interface MasterConfig {
+  joinToken?: string;
+  /** principal → secret (Basic auth); each secret is also accepted as a bearer token. */
+  credentials: Map<string, string>;
+  authenticateFrameworks: boolean;
+  authenticateAgents: boolean;
+  authenticateReadonly: boolean;
+  heartbeatIntervalMs: number;
+  allocationIntervalMs: number;
+  agentPingTimeoutMs: number;
+  pollHoldMs: number;
+  /** 0 = offers never time out. */
+  offerTimeoutMs: number;
+  defaultRefuseMs: number;
+  clusterName: string;
+}
+
+/** Parses `principal:secret[,principal:secret…]`; a bad entry names its position. */
+export function parseCredentials(text: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [i, entry] of (text ?? "").split(/[,\n]/).map((s) => s.trim()).filter(Boolean).entries()) {
+    const at = entry.indexOf(":");
+    if (at <= 0 || at === entry.length - 1) throw new Error(`STRATA_CREDENTIALS[${i}]: expected principal:secret`);
+    out.set(entry.slice(0, at), entry.slice(at + 1));
+  }
+  return out;
+}
+
+/** Reads the settings, throwing (with the variable's name) on a bad value. */
+export function readConfig(env: Record<string, unknown>): MasterConfig {
+  const e = parseMessage(EnvSchema, env, "env");
+  return {
+    joinToken: e.STRATA_JOIN_TOKEN || undefined,
+    credentials: parseCredentials(e.STRATA_CREDENTIALS),
+    authenticateFrameworks: e.STRATA_AUTHENTICATE_FRAMEWORKS,
+    authenticateAgents: e.STRATA_AUTHENTICATE_AGENTS,
+    authenticateReadonly: e.STRATA_AUTHENTICATE_HTTP_READONLY,
+    heartbeatIntervalMs: e.STRATA_HEARTBEAT_INTERVAL_SECONDS * 1000,
+    allocationIntervalMs: e.STRATA_ALLOCATION_INTERVAL_MS,
+    agentPingTimeoutMs: e.STRATA_AGENT_PING_TIMEOUT_SECONDS * 1000,
+    pollHoldMs: Math.min(e.STRATA_POLL_HOLD_SECONDS, 25) * 1000,
+    offerTimeoutMs: e.STRATA_OFFER_TIMEOUT_SECONDS * 1000,
+    defaultRefuseMs: e.STRATA_DEFAULT_REFUSE_SECONDS * 1000,
+    clusterName: e.STRATA_CLUSTER_NAME ?? "strata",
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * What a decision asks the master to do. Pure deciders return a list of effects; `MasterCore`
+ * turns them into row changes (committed in one transaction) and then into events and wake-ups.
+ */
+import type { AgentCommand, Offer, SchedulerEvent, TaskStatus } from "../../schemas/index.ts";
+import type { RefuseFilter } from "./allocator/index.ts";
+import type { AgentRecord, FrameworkRecord, TaskRecord } from "./records.ts";
+
+/** A command before the master numbers it. */
+export type AgentCommandBody = AgentCommand extends infer C ? C extends AgentCommand ? Omit<C, "seq"> : never : never;
+
+export type { RefuseFilter };
+
+export type Effect =
+  | { kind: "agent"; agent: AgentRecord }
+  | { kind: "framework"; framework: FrameworkRecord }
+  | { kind: "task"; task: TaskRecord }
+  /** A new status update: persisted until acknowledged, forwarded to the framework. */
+  | { kind: "update"; frameworkId: string; agentId?: string; status: TaskStatus & { uuid: string } }
+  /** The framework acknowledged an update. */
+  | { kind: "ack"; uuid: string }
+  /** Forget an update (the agent has learnt of its acknowledgement, or the framework is gone). */
+  | { kind: "forget"; uuid: string }
+  | { kind: "command"; agentId: string; command: AgentCommandBody }
+  | { kind: "commandsTaken"; agentId: string; upToSeq: number }
+  | { kind: "offers"; offers: Offer[] }
+  | { kind: "offerGone"; offerId: string; rescind: boolean }
+  | { kind: "filter"; filter: RefuseFilter }
+  | { kind: "clearFilters"; frameworkId: string }
+  | { kind: "suppress"; frameworkId: string; suppressed: boolean }
+  /** A transient event (not persisted): reconciliation answers, ERROR. */
+  | { kind: "event"; frameworkId: string; event: SchedulerEvent }
+  /** Something changed that may free or add resources: allocate soon. */
+  | { kind: "allocate" };
+
+/** Sources of non-determinism handed to deciders, so they stay pure. */
+export interface DecideContext {
+  now: number;
+  /** A fresh status-update uuid (16 random bytes, base64). */
+  uuid(): string;
+}

@@ -1,0 +1,2 @@
+export { default } from "./worker.ts";
+export { ClusterMaster } from "./cluster-master.ts";

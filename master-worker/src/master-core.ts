@@ -1,0 +1,246 @@
+/**
+ * The master's state machine, free of Durable Object specifics: holds the in-memory mirror
+ * of the durable records, asks the pure deciders what to do, commits their effects through a
+ * `Store` in one transaction, then tells frameworks and agents through an `Outbox`.
+ * The Durable Object and the test harness both drive it; the clock is always an input.
+ */
+import type {
+  MasterInfo, PollRequest, PollResponse, RegisterRequest, RegisterResponse, SchedulerCall, SchedulerEvent,
+  StatusRequest, StatusResponse,
+} from "../../schemas/index.ts";
+import { isTerminal } from "../../schemas/index.ts";
+import { decidePollReceipts, decideRegister, decideStatus } from "./agent-calls.ts";
+import { allocationOffers } from "./allocation-step.ts";
+import { nextFilterExpiry } from "./allocator/index.ts";
+import type { MasterConfig } from "./config.ts";
+import type { DecideContext, Effect, RefuseFilter } from "./effects.ts";
+import { commitEffects } from "./commit.ts";
+import { badRequest, forbidden } from "./http-error.ts";
+import type { AgentRecord, CommandRecord, FrameworkRecord, Store, TaskRecord, UpdateRecord } from "./records.ts";
+import { taskKey } from "./records.ts";
+import { decideCall, decideSubscribe } from "./subscribe.ts";
+import type { MasterView, OfferRecord } from "./view.ts";
+
+/** Where the master's words go: framework event streams, agent long-polls, the timer. */
+export interface Outbox {
+  /** Writes one event to the framework's current stream, if it has one. */
+  send(frameworkId: string, event: SchedulerEvent): void;
+  /** Ends the framework's current stream, after `last` when given. */
+  close(frameworkId: string, last?: SchedulerEvent): void;
+  /** A held poll of this agent should answer now. */
+  wakeAgent(agentId: string): void;
+}
+
+/** Randomness, injected so tests are repeatable. */
+export interface Entropy { uuid(): string; bytes16(): string }
+
+export interface MasterCoreOptions {
+  store: Store;
+  config: MasterConfig;
+  outbox: Outbox;
+  entropy: Entropy;
+  masterInfo: MasterInfo;
+  now: number;
+}
+
+export class MasterCore implements MasterView {
+  readonly config: MasterConfig;
+  readonly agents = new Map<string, AgentRecord>();
+  readonly frameworks = new Map<string, FrameworkRecord>();
+  readonly tasks = new Map<string, TaskRecord>();
+  readonly updates = new Map<string, UpdateRecord>();
+  readonly commands = new Map<string, CommandRecord[]>();
+  readonly offers = new Map<string, OfferRecord>();
+  filters: RefuseFilter[] = [];
+  readonly suppressed = new Set<string>();
+  /** Memory only: liveness is chatter, not state. */
+  readonly agentSeen = new Map<string, number>();
+  readonly polling = new Map<string, number>();
+  /** frameworkId → current stream id. */
+  readonly streams = new Map<string, string>();
+  masterInfo: MasterInfo;
+  nextCommandSeq = 1;
+  nextUpdateSeq = 1;
+  private offerCount = 0;
+  private allocationRuns = 0;
+  allocateAt: number | undefined;
+  private nextHeartbeatAt: number;
+  readonly store: Store;
+  readonly outbox: Outbox;
+  readonly entropy: Entropy;
+
+  constructor(opts: MasterCoreOptions) {
+    this.config = opts.config;
+    this.store = opts.store;
+    this.outbox = opts.outbox;
+    this.entropy = opts.entropy;
+    this.masterInfo = opts.masterInfo;
+    this.nextHeartbeatAt = opts.now + this.config.heartbeatIntervalMs;
+    const s = this.store.load();
+    for (const a of s.agents) this.agents.set(a.id, a);
+    for (const f of s.frameworks) this.frameworks.set(f.id, f);
+    for (const t of s.tasks) this.tasks.set(taskKey(t.frameworkId, t.taskId), t);
+    for (const u of s.updates) { this.updates.set(u.uuid, u); this.nextUpdateSeq = Math.max(this.nextUpdateSeq, u.seq + 1); }
+    for (const c of s.commands) { this.queueOf(c.agentId).push(c); this.nextCommandSeq = Math.max(this.nextCommandSeq, c.seq + 1); }
+    // Commands taken by agents are deleted; the counter is kept so seq never goes backwards.
+    this.nextCommandSeq = Math.max(this.nextCommandSeq, s.meta.next_command_seq ?? 1);
+  }
+
+  // ---- MasterView ----
+  agentConnected(id: string): boolean { return this.agentSeen.has(id) || (this.polling.get(id) ?? 0) > 0; }
+  frameworkConnected(id: string): boolean { return this.streams.has(id); }
+  queueOf(agentId: string): CommandRecord[] {
+    let q = this.commands.get(agentId);
+    if (!q) this.commands.set(agentId, (q = []));
+    return q;
+  }
+
+  private ctx(now: number): DecideContext { return { now, uuid: () => this.entropy.bytes16() }; }
+
+  /** Applies effects: durable first (one transaction), then memory, then messages. */
+  apply(effects: readonly Effect[], now: number): void {
+    commitEffects(this, effects, now);
+  }
+
+  /** Asks for an allocation run within the configured interval. */
+  requestAllocation(now: number): void {
+    const at = now + this.config.allocationIntervalMs;
+    if (this.allocateAt === undefined || at < this.allocateAt) this.allocateAt = at;
+  }
+
+  newOfferId(): string { return `${this.masterInfo.id}-O${++this.offerCount}`; }
+
+  // ---- agents ----
+  register(req: RegisterRequest, now: number): RegisterResponse {
+    const agentId = req.agent_id?.value ?? `${this.entropy.uuid()}-S0`;
+    this.apply(decideRegister(this, req, agentId, this.ctx(now)), now);
+    this.agentSeen.set(agentId, now);
+    this.requestAllocation(now);
+    return { agent_id: { value: agentId }, master_info: this.masterInfo, poll_hold_seconds: this.config.pollHoldMs / 1000 };
+  }
+
+  /** Takes a poll's receipts; answers at once when there is something to say, else null. */
+  poll(req: PollRequest, now: number): PollResponse | null {
+    const agentId = req.agent_id.value;
+    if (!this.agents.has(agentId)) return { commands: [], acks: [], reregister: true };
+    const wasConnected = this.agentConnected(agentId);
+    this.agentSeen.set(agentId, now);
+    if (!wasConnected) this.requestAllocation(now);
+    this.apply(decidePollReceipts(this, req), now);
+    const answer = this.pending(agentId, req.ack_seq);
+    return answer.commands.length || answer.acks.length ? answer : null;
+  }
+
+  /** What is waiting for an agent: commands after `ackSeq` and framework acknowledgements. */
+  pending(agentId: string, ackSeq: number): PollResponse {
+    const commands = (this.commands.get(agentId) ?? []).filter((c) => c.seq > ackSeq).map((c) => c.command);
+    const acks = [...this.updates.values()].filter((u) => u.acked && u.agentId === agentId)
+      .map((u) => ({ task_id: { value: u.taskId }, uuid: u.uuid }));
+    return { commands, acks };
+  }
+
+  /** Marks a long-poll start/end so an agent inside a held poll counts as alive. */
+  pollHeld(agentId: string, delta: 1 | -1, now: number): void {
+    this.polling.set(agentId, Math.max(0, (this.polling.get(agentId) ?? 0) + delta));
+    if (this.agents.has(agentId)) this.agentSeen.set(agentId, now);
+  }
+
+  status(req: StatusRequest, now: number): StatusResponse {
+    if (!this.agents.has(req.agent_id.value)) throw badRequest(`agent_id: unknown agent '${req.agent_id.value}'; register first`);
+    this.agentSeen.set(req.agent_id.value, now);
+    const { effects, acknowledged } = decideStatus(this, req);
+    this.apply(effects, now);
+    return { acknowledged };
+  }
+
+  // ---- frameworks ----
+  /** SUBSCRIBE: returns the new stream id and the events that open the stream. */
+  subscribe(call: Extract<SchedulerCall, { type: "SUBSCRIBE" }>, principal: string | undefined, now: number) {
+    const decided = decideSubscribe(this, call, principal, this.ctx(now), () => this.entropy.uuid());
+    const previous = this.streams.get(decided.frameworkId);
+    if (previous) this.outbox.close(decided.frameworkId, { type: "ERROR", error: { message: "Framework failed over" } });
+    this.apply(decided.effects, now);
+    const streamId = this.entropy.uuid();
+    this.streams.set(decided.frameworkId, streamId);
+    this.requestAllocation(now);
+    const events: SchedulerEvent[] = [{
+      type: "SUBSCRIBED",
+      subscribed: { framework_id: { value: decided.frameworkId }, heartbeat_interval_seconds: this.config.heartbeatIntervalMs / 1000, master_info: this.masterInfo },
+    }];
+    for (const u of [...this.updates.values()].sort((a, b) => a.seq - b.seq)) {
+      if (u.frameworkId === decided.frameworkId && !u.acked) events.push({ type: "UPDATE", update: { status: u.status } });
+    }
+    return { frameworkId: decided.frameworkId, streamId, events };
+  }
+
+  /** Any call but SUBSCRIBE, on behalf of the framework owning `streamId`. */
+  call(call: Exclude<SchedulerCall, { type: "SUBSCRIBE" }>, principal: string | undefined, streamId: string | null, now: number): void {
+    const fid = call.framework_id.value;
+    const framework = this.frameworks.get(fid);
+    if (!framework || framework.removed) throw badRequest(`framework_id: framework '${fid}' cannot be found`);
+    if (this.config.authenticateFrameworks && framework.principal !== undefined && framework.principal !== principal) {
+      throw forbidden(`framework_id: framework '${fid}' belongs to another principal`);
+    }
+    if (!streamId) throw badRequest("Mesos-Stream-Id: all non-SUBSCRIBE calls must include the 'Mesos-Stream-Id' header");
+    const current = this.streams.get(fid);
+    if (!current) throw forbidden(`framework_id: framework '${fid}' is not subscribed`);
+    if (current !== streamId) throw badRequest(`Mesos-Stream-Id: '${streamId}' does not match the framework's current stream`);
+    const effects = decideCall(this, fid, call, this.ctx(now));
+    this.apply(effects, now);
+    if (call.type === "TEARDOWN") {
+      this.streams.delete(fid);
+      this.outbox.close(fid);
+    }
+  }
+
+  /** The framework's stream broke: withdraw its offers (it keeps its tasks). */
+  disconnected(frameworkId: string, streamId: string, now: number): void {
+    if (this.streams.get(frameworkId) !== streamId) return;
+    this.streams.delete(frameworkId);
+    const effects: Effect[] = [{ kind: "allocate" }];
+    for (const o of this.offers.values()) if (o.offer.framework_id.value === frameworkId) effects.push({ kind: "offerGone", offerId: o.offer.id.value, rescind: false });
+    this.apply(effects, now);
+  }
+
+  // ---- time ----
+  /** Runs everything due at `now`; returns when it wants to be called next. */
+  tick(now: number): number | undefined {
+    const effects: Effect[] = [];
+    for (const [id, seen] of this.agentSeen) {
+      if ((this.polling.get(id) ?? 0) > 0 || seen + this.config.agentPingTimeoutMs > now) continue;
+      this.agentSeen.delete(id);
+      for (const o of this.offers.values()) if (o.offer.agent_id.value === id) effects.push({ kind: "offerGone", offerId: o.offer.id.value, rescind: true });
+    }
+    if (this.config.offerTimeoutMs > 0) {
+      for (const o of this.offers.values()) {
+        if (o.createdAt + this.config.offerTimeoutMs <= now) effects.push({ kind: "offerGone", offerId: o.offer.id.value, rescind: true }, { kind: "allocate" });
+      }
+    }
+    this.apply(effects, now);
+    if (now >= this.nextHeartbeatAt) {
+      for (const fid of this.streams.keys()) this.outbox.send(fid, { type: "HEARTBEAT" });
+      this.nextHeartbeatAt = now + this.config.heartbeatIntervalMs;
+    }
+    const expired = this.filters.some((f) => f.until <= now);
+    if (expired) { this.filters = this.filters.filter((f) => f.until > now); this.requestAllocation(now - this.config.allocationIntervalMs); }
+    if (this.allocateAt !== undefined && this.allocateAt <= now) {
+      this.allocateAt = undefined;
+      const offers = allocationOffers(this, now, ++this.allocationRuns, () => this.newOfferId());
+      if (offers.length) this.apply([{ kind: "offers", offers }], now);
+    }
+    return this.nextDeadline(now);
+  }
+
+  /** The earliest moment something is due. */
+  nextDeadline(now: number): number | undefined {
+    const times = [this.allocateAt, nextFilterExpiry(this.filters, now)];
+    if (this.streams.size > 0) times.push(this.nextHeartbeatAt);
+    for (const [id, seen] of this.agentSeen) if ((this.polling.get(id) ?? 0) === 0) times.push(seen + this.config.agentPingTimeoutMs);
+    if (this.config.offerTimeoutMs > 0) for (const o of this.offers.values()) times.push(o.createdAt + this.config.offerTimeoutMs);
+    const due = times.filter((t): t is number => t !== undefined);
+    return due.length ? Math.min(...due) : undefined;
+  }
+
+  /** Non-terminal tasks on an agent (for state endpoints). */
+  activeTasks(): TaskRecord[] { return [...this.tasks.values()].filter((t) => !isTerminal(t.state)); }
+}

@@ -1,0 +1,86 @@
+/**
+ * The master's durable records: what is written to SQLite and mirrored in memory.
+ * One shape for both the Durable Object's store and the in-memory store used by tests.
+ */
+import type { AgentCommand, Attribute, FrameworkInfo, Resource, TaskInfo, TaskState, TaskStatus } from "../../schemas/index.ts";
+
+/** A registered agent: what it declared at (re-)registration. Liveness is kept in memory only. */
+export interface AgentRecord {
+  id: string;
+  hostname: string;
+  port: number;
+  resources: Resource[];
+  attributes: Attribute[];
+  version?: string;
+  registeredAt: number;
+}
+
+/** A framework that subscribed at least once; `removed` after TEARDOWN. */
+export interface FrameworkRecord {
+  id: string;
+  info: FrameworkInfo;
+  principal?: string;
+  registeredAt: number;
+  removed: boolean;
+}
+
+/** A task the master accepted; `state` is the latest state known (acknowledged or not). */
+export interface TaskRecord {
+  frameworkId: string;
+  taskId: string;
+  agentId: string;
+  info: TaskInfo;
+  state: TaskState;
+  status?: TaskStatus;
+  updatedAt: number;
+}
+
+/** A status update kept until the framework acknowledges it (and the agent learns so). */
+export interface UpdateRecord {
+  uuid: string;
+  seq: number;
+  frameworkId: string;
+  taskId: string;
+  /** Absent for updates the master generated itself (e.g. TASK_ERROR for an invalid launch). */
+  agentId?: string;
+  status: TaskStatus;
+  acked: boolean;
+}
+
+/** A command queued for an agent, kept until the agent reports its seq taken over. */
+export interface CommandRecord {
+  seq: number;
+  agentId: string;
+  command: AgentCommand;
+}
+
+/** Everything the master keeps durably. */
+export interface PersistedState {
+  agents: AgentRecord[];
+  frameworks: FrameworkRecord[];
+  tasks: TaskRecord[];
+  updates: UpdateRecord[];
+  commands: CommandRecord[];
+  /** Counters that must never go backwards (e.g. `next_command_seq`). */
+  meta: Record<string, number>;
+}
+
+/** One row-level change; a list of them is committed in one transaction. */
+export type Change =
+  | { table: "agents"; put: AgentRecord }
+  | { table: "frameworks"; put: FrameworkRecord }
+  | { table: "tasks"; put: TaskRecord }
+  | { table: "updates"; put: UpdateRecord }
+  | { table: "updates"; delete: string }
+  | { table: "commands"; put: CommandRecord }
+  | { table: "commands"; delete: number }
+  | { table: "meta"; key: string; value: number };
+
+/** Durable storage of the master: load everything once, then commit changes atomically. */
+export interface Store {
+  load(): PersistedState;
+  commit(changes: readonly Change[]): void;
+}
+
+/** Key of a task: task ids are unique per framework. */
+export const taskKey = (frameworkId: string, taskId: string) => `${frameworkId}/${taskId}`;

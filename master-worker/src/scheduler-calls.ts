@@ -1,0 +1,160 @@
+/**
+ * Pure decisions for the scheduler calls after SUBSCRIBE: each takes the cluster view and a
+ * validated call and returns the effects to commit. Client mistakes throw `HttpError`.
+ */
+import type { CallOf, KillPolicy, Resource, TaskInfo } from "../../schemas/index.ts";
+import { isTerminal } from "../../schemas/index.ts";
+import { contains, subtract } from "../../sdk/src/resources.ts";
+import type { DecideContext, Effect } from "./effects.ts";
+import { badRequest } from "./http-error.ts";
+import { taskKey } from "./records.ts";
+import { type MasterView, masterStatus } from "./view.ts";
+
+const refuseUntil = (view: MasterView, ctx: DecideContext, seconds: number | undefined) =>
+  ctx.now + (seconds === undefined ? view.config.defaultRefuseMs : seconds * 1000);
+
+/** ACCEPT with LAUNCH operations: validate every task, queue valid ones, report the rest. */
+export function decideAccept(view: MasterView, fid: string, call: CallOf<"ACCEPT">, ctx: DecideContext): Effect[] {
+  const { offer_ids, operations, filters } = call.accept;
+  operations.forEach((op, i) => {
+    if (op.type !== "LAUNCH") throw badRequest(`accept.operations[${i}].type: ${op.type} is not supported yet (only LAUNCH)`);
+    if (!op.launch) throw badRequest(`accept.operations[${i}].launch: required for a LAUNCH operation`);
+  });
+  const tasks = operations.flatMap((op) => op.launch?.task_infos ?? []);
+  const effects: Effect[] = [{ kind: "allocate" }];
+
+  const offers = offer_ids.map((id) => view.offers.get(id.value));
+  const invalid = offer_ids.find((id, i) => {
+    const o = offers[i];
+    return !o || o.offer.framework_id.value !== fid;
+  });
+  const agentIds = new Set(offers.map((o) => o?.offer.agent_id.value));
+  const agentId = [...agentIds][0];
+  for (const o of offers) if (o) effects.push({ kind: "offerGone", offerId: o.offer.id.value, rescind: false });
+  if (invalid || agentIds.size !== 1 || !agentId || !view.agents.has(agentId)) {
+    const why = invalid ? `Offer ${invalid.value} is no longer valid` : "Offers must all be on one agent";
+    for (const t of tasks) {
+      effects.push({ kind: "update", frameworkId: fid,
+        status: masterStatus(ctx, { taskId: t.task_id.value, agentId: t.agent_id.value }, "TASK_LOST", "REASON_INVALID_OFFERS", why) });
+    }
+    return effects;
+  }
+
+  let remaining: Resource[] = offers.flatMap((o) => o!.offer.resources);
+  const seen = new Set<string>();
+  const framework = view.frameworks.get(fid)!;
+  for (const [i, task] of tasks.entries()) {
+    const problem = validateTask(view, fid, agentId, task, remaining, seen);
+    seen.add(task.task_id.value);
+    if (problem) {
+      effects.push({ kind: "update", frameworkId: fid,
+        status: masterStatus(ctx, { taskId: task.task_id.value, agentId }, "TASK_ERROR", "REASON_TASK_INVALID", `task_infos[${i}]: ${problem}`) });
+      continue;
+    }
+    remaining = subtract(remaining, task.resources);
+    effects.push({ kind: "task", task: {
+      frameworkId: fid, taskId: task.task_id.value, agentId, info: task, state: "TASK_STAGING", updatedAt: ctx.now,
+    } });
+    effects.push({ kind: "command", agentId, command: {
+      type: "LAUNCH", framework_id: { value: fid }, framework_info: { ...framework.info, id: { value: fid } }, task,
+    } });
+  }
+  if (remaining.length > 0) {
+    effects.push({ kind: "filter", filter: { frameworkId: fid, agentId, until: refuseUntil(view, ctx, filters?.refuse_seconds) } });
+  }
+  return effects;
+}
+
+function validateTask(view: MasterView, fid: string, agentId: string, task: TaskInfo, remaining: Resource[], seen: Set<string>): string | undefined {
+  const id = task.task_id.value;
+  if (seen.has(id)) return `task_id '${id}' is used twice in this ACCEPT`;
+  const existing = view.tasks.get(taskKey(fid, id));
+  if (existing && !isTerminal(existing.state)) return `task_id '${id}' is already in use by an active task`;
+  if (task.agent_id.value !== agentId) return `agent_id '${task.agent_id.value}' does not match the offer's agent '${agentId}'`;
+  if (!task.command && !task.container) return "a task needs 'command' (or 'container')";
+  if (task.command && task.command.shell !== false && !task.command.value) return "command.value: required for a shell command";
+  if (task.command?.shell === false && !task.command.value) return "command.value: the executable to run is required";
+  if (task.resources.length === 0) return "resources: a task must use some resources";
+  const bad = task.resources.find((r) => r.type === "SCALAR" && !r.scalar);
+  if (bad) return `resources: '${bad.name}' is SCALAR but has no scalar value`;
+  if (!contains(remaining, task.resources)) return "resources: the task's resources do not fit in the offered resources left";
+  return undefined;
+}
+
+/** DECLINE: the offers' resources go back, with a refuse filter per agent. */
+export function decideDecline(view: MasterView, fid: string, call: CallOf<"DECLINE">, ctx: DecideContext): Effect[] {
+  const effects: Effect[] = [{ kind: "allocate" }];
+  for (const id of call.decline.offer_ids) {
+    const o = view.offers.get(id.value);
+    if (!o || o.offer.framework_id.value !== fid) continue; // Mesos ignores unknown offers here
+    effects.push({ kind: "offerGone", offerId: id.value, rescind: false });
+    effects.push({ kind: "filter", filter: {
+      frameworkId: fid, agentId: o.offer.agent_id.value, until: refuseUntil(view, ctx, call.decline.filters?.refuse_seconds),
+    } });
+  }
+  return effects;
+}
+
+/** KILL: ask the task's agent; an unknown task is answered TASK_LOST, as Mesos does. */
+export function decideKill(view: MasterView, fid: string, call: CallOf<"KILL">, ctx: DecideContext): Effect[] {
+  const task = view.tasks.get(taskKey(fid, call.kill.task_id.value));
+  if (!task) {
+    const status = masterStatus(ctx, { taskId: call.kill.task_id.value, agentId: call.kill.agent_id?.value },
+      "TASK_LOST", "REASON_RECONCILIATION", "Attempted to kill an unknown task");
+    delete (status as { uuid?: string }).uuid;
+    return [{ kind: "event", frameworkId: fid, event: { type: "UPDATE", update: { status } } }];
+  }
+  if (isTerminal(task.state)) return [];
+  const kill_policy: KillPolicy | undefined = call.kill.kill_policy ?? task.info.kill_policy;
+  return [{ kind: "command", agentId: task.agentId, command: {
+    type: "KILL", framework_id: { value: fid }, task_id: { value: task.taskId }, ...(kill_policy ? { kill_policy } : {}),
+  } }];
+}
+
+/** ACKNOWLEDGE: the update may be forgotten by the master (and, once told, by the agent). */
+export function decideAcknowledge(view: MasterView, fid: string, call: CallOf<"ACKNOWLEDGE">): Effect[] {
+  const u = view.updates.get(call.acknowledge.uuid);
+  if (!u || u.frameworkId !== fid || u.acked) return [];
+  if (u.taskId !== call.acknowledge.task_id.value) throw badRequest(`acknowledge.task_id: update ${call.acknowledge.uuid} is for task '${u.taskId}'`);
+  return u.agentId ? [{ kind: "ack", uuid: u.uuid }] : [{ kind: "forget", uuid: u.uuid }];
+}
+
+/** RECONCILE: latest known state of the named tasks (or all active ones when none named). */
+export function decideReconcile(view: MasterView, fid: string, call: CallOf<"RECONCILE">, ctx: DecideContext): Effect[] {
+  const wanted = call.reconcile.tasks;
+  const effects: Effect[] = [];
+  const send = (s: ReturnType<typeof masterStatus>) => {
+    const { uuid: _none, ...status } = s;
+    effects.push({ kind: "event", frameworkId: fid, event: { type: "UPDATE", update: { status } } });
+  };
+  if (wanted.length === 0) {
+    for (const t of view.tasks.values()) {
+      if (t.frameworkId !== fid || isTerminal(t.state)) continue;
+      send({ ...masterStatus(ctx, t, t.state, "REASON_RECONCILIATION", "Reconciliation: latest task state"), ...(t.status?.healthy !== undefined ? { healthy: t.status.healthy } : {}) });
+    }
+    return effects;
+  }
+  for (const w of wanted) {
+    const t = view.tasks.get(taskKey(fid, w.task_id.value));
+    if (t) send(masterStatus(ctx, t, t.state, "REASON_RECONCILIATION", "Reconciliation: latest task state"));
+    else send(masterStatus(ctx, { taskId: w.task_id.value, agentId: w.agent_id?.value }, "TASK_LOST", "REASON_RECONCILIATION", "Reconciliation: task is unknown"));
+  }
+  return effects;
+}
+
+/** TEARDOWN: the framework is removed, its tasks killed and its offers withdrawn. */
+export function decideTeardown(view: MasterView, fid: string, ctx: DecideContext): Effect[] {
+  const framework = view.frameworks.get(fid)!;
+  const effects: Effect[] = [{ kind: "framework", framework: { ...framework, removed: true } }, { kind: "allocate" }];
+  const agents = new Set<string>();
+  for (const t of view.tasks.values()) {
+    if (t.frameworkId !== fid || isTerminal(t.state)) continue;
+    agents.add(t.agentId);
+    const status = masterStatus(ctx, t, "TASK_KILLED", "REASON_FRAMEWORK_REMOVED", "Framework was torn down");
+    effects.push({ kind: "task", task: { ...t, state: "TASK_KILLED", status, updatedAt: ctx.now } });
+  }
+  for (const agentId of agents) effects.push({ kind: "command", agentId, command: { type: "SHUTDOWN_FRAMEWORK", framework_id: { value: fid } } });
+  for (const u of view.updates.values()) if (u.frameworkId === fid && !u.acked) effects.push(u.agentId ? { kind: "ack", uuid: u.uuid } : { kind: "forget", uuid: u.uuid });
+  for (const o of view.offers.values()) if (o.offer.framework_id.value === fid) effects.push({ kind: "offerGone", offerId: o.offer.id.value, rescind: false });
+  return effects;
+}

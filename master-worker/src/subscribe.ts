@@ -1,0 +1,55 @@
+/**
+ * Pure decisions for SUBSCRIBE and the dispatch of every other scheduler call.
+ */
+import type { CallOf, SchedulerCall } from "../../schemas/index.ts";
+import type { DecideContext, Effect } from "./effects.ts";
+import { badRequest, forbidden } from "./http-error.ts";
+import {
+  decideAccept, decideAcknowledge, decideDecline, decideKill, decideReconcile, decideTeardown,
+} from "./scheduler-calls.ts";
+import type { MasterView } from "./view.ts";
+
+/** SUBSCRIBE: a new framework, or the same one resuming with its id. */
+export function decideSubscribe(
+  view: MasterView, call: CallOf<"SUBSCRIBE">, principal: string | undefined, ctx: DecideContext, newId: () => string,
+): { frameworkId: string; effects: Effect[] } {
+  const info = call.subscribe.framework_info;
+  const given = call.framework_id?.value;
+  if (given && info.id && info.id.value !== given) {
+    throw badRequest("subscribe.framework_info.id: must equal the call's framework_id");
+  }
+  if (view.config.authenticateFrameworks && info.principal !== undefined && principal !== undefined && info.principal !== principal) {
+    throw forbidden(`subscribe.framework_info.principal: '${info.principal}' is not the authenticated principal`);
+  }
+  const fid = given ?? info.id?.value;
+  const existing = fid ? view.frameworks.get(fid) : undefined;
+  if (existing?.removed) throw forbidden(`framework_id: framework '${fid}' was torn down; subscribe without an id`);
+  if (existing && view.config.authenticateFrameworks && existing.principal !== principal) {
+    throw forbidden(`framework_id: framework '${fid}' belongs to another principal`);
+  }
+  const frameworkId = fid ?? `${newId()}-0000`;
+  const recordPrincipal = principal ?? info.principal;
+  const effects: Effect[] = [
+    { kind: "framework", framework: {
+      id: frameworkId, info: { ...info, id: { value: frameworkId }, ...(recordPrincipal ? { principal: recordPrincipal } : {}) },
+      ...(recordPrincipal ? { principal: recordPrincipal } : {}), registeredAt: existing?.registeredAt ?? ctx.now, removed: false,
+    } },
+    { kind: "suppress", frameworkId, suppressed: (call.subscribe.suppressed_roles?.length ?? 0) > 0 },
+    { kind: "allocate" },
+  ];
+  return { frameworkId, effects };
+}
+
+/** Every call but SUBSCRIBE, for a framework already checked to own the stream. */
+export function decideCall(view: MasterView, fid: string, call: Exclude<SchedulerCall, { type: "SUBSCRIBE" }>, ctx: DecideContext): Effect[] {
+  switch (call.type) {
+    case "ACCEPT": return decideAccept(view, fid, call, ctx);
+    case "DECLINE": return decideDecline(view, fid, call, ctx);
+    case "KILL": return decideKill(view, fid, call, ctx);
+    case "ACKNOWLEDGE": return decideAcknowledge(view, fid, call);
+    case "RECONCILE": return decideReconcile(view, fid, call, ctx);
+    case "REVIVE": return [{ kind: "clearFilters", frameworkId: fid }, { kind: "suppress", frameworkId: fid, suppressed: false }, { kind: "allocate" }];
+    case "SUPPRESS": return [{ kind: "suppress", frameworkId: fid, suppressed: true }];
+    case "TEARDOWN": return decideTeardown(view, fid, ctx);
+  }
+}

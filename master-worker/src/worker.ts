@@ -1,0 +1,85 @@
+/**
+ * The Worker entry: routing (itty-router), authentication, content-type and body validation.
+ * Only validated messages reach the `ClusterMaster` object; every fault becomes a response in
+ * `errorResponse`.
+ */
+import { Router } from "itty-router";
+import { z } from "zod";
+import { PollRequest, RegisterRequest, SchedulerCall, StatusRequest, parseMessage } from "../../schemas/index.ts";
+import { authenticateAgent, authenticatePrincipal } from "./auth.ts";
+import type { InternalRequest } from "./cluster-master.ts";
+import { type MasterConfig, readConfig } from "./config.ts";
+import { HttpError, errorResponse } from "./http-error.ts";
+import { VERSION } from "./state-json.ts";
+
+type Env = Record<string, unknown> & { MASTER: DurableObjectNamespace };
+
+const OperatorCall = z.object({ type: z.string().min(1) });
+
+/** The one master in the world: a single named object. */
+const masterStub = (env: Env) => env.MASTER.get(env.MASTER.idFromName("master"));
+
+async function readJson(request: Request): Promise<unknown> {
+  const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "application/json") {
+    throw new HttpError(415, `Content-Type: expected 'application/json'${type ? `, got '${type}'` : ""} (protobuf is not supported)`);
+  }
+  try { return await request.json(); } catch { throw new HttpError(400, "body: not valid JSON"); }
+}
+
+function forward(env: Env, request: Request, path: string, msg?: Omit<InternalRequest, "origin">): Promise<Response> {
+  const origin = new URL(request.url).origin;
+  return masterStub(env).fetch(`https://master${path}`, msg
+    ? { method: "POST", body: JSON.stringify({ ...msg, origin }), headers: { "content-type": "application/json" } }
+    : { method: "GET" });
+}
+
+let cached: { env: unknown; config: MasterConfig } | undefined;
+const configOf = (env: Env) => (cached?.env === env ? cached.config : (cached = { env, config: readConfig(env) }).config);
+
+const router = Router<Request, [Env]>();
+
+router.post("/api/v1/scheduler", async (request, env) => {
+  const config = configOf(env);
+  const principal = await authenticatePrincipal(request, config, config.authenticateFrameworks);
+  const accept = request.headers.get("accept");
+  if (accept && !/application\/json|\*\/\*/.test(accept)) throw new HttpError(406, "Accept: only application/json is supported");
+  const call = parseMessage(SchedulerCall, await readJson(request));
+  return forward(env, request, "/scheduler", { principal, streamId: request.headers.get("mesos-stream-id"), body: call });
+});
+
+for (const [path, schema] of [["register", RegisterRequest], ["poll", PollRequest], ["status", StatusRequest]] as const) {
+  router.post(`/agent/v1/${path}`, async (request, env) => {
+    await authenticateAgent(request, configOf(env));
+    return forward(env, request, `/${path}`, { body: parseMessage(schema as z.ZodType, await readJson(request)) });
+  });
+}
+
+router.post("/api/v1", async (request, env) => {
+  const config = configOf(env);
+  await authenticatePrincipal(request, config, config.authenticateReadonly);
+  return forward(env, request, "/operator", { body: parseMessage(OperatorCall, await readJson(request)) });
+});
+
+const readOnly = (path: string) => async (request: Request, env: Env) => {
+  const config = configOf(env);
+  await authenticatePrincipal(request, config, config.authenticateReadonly);
+  return forward(env, request, path);
+};
+router.get("/master/state", readOnly("/state"));
+router.get("/master/state.json", readOnly("/state"));
+router.get("/state", readOnly("/state"));
+router.get("/metrics/snapshot", readOnly("/metrics"));
+router.get("/health", () => new Response(null, { status: 200 }));
+router.get("/version", () => Response.json({ version: VERSION, build: "strata" }));
+router.all("*", (request) => new Response(`No route for ${request.method} ${new URL(request.url).pathname}\n`, { status: 404 }));
+
+export default {
+  async fetch(request: Request, env: Env): Promise<Response> {
+    try {
+      return (await router.fetch(request, env)) as Response;
+    } catch (err) {
+      return errorResponse(err);
+    }
+  },
+};

@@ -1,0 +1,108 @@
+/**
+ * The agent protocol (ours, not Mesos'): agents only make outbound requests.
+ *
+ *  POST /agent/v1/register  RegisterRequest  → RegisterResponse
+ *  POST /agent/v1/poll      PollRequest      → PollResponse   (held up to `poll_hold_seconds`)
+ *  POST /agent/v1/status    StatusRequest    → StatusResponse
+ *
+ * Every request carries `Authorization: Bearer <cluster join token>`.
+ * Commands are durable on the master until the agent reports their `seq` in `ack_seq`;
+ * status updates are durable on the agent until the master reports their uuid acknowledged
+ * by the framework (in `acks` of a poll or `acknowledged` of a status answer); the agent then
+ * confirms with `acked_uuids` in its next poll so the master can forget them.
+ */
+import { z } from "zod";
+import {
+  AgentID, Attribute, FrameworkID, FrameworkInfo, KillPolicy, MasterInfo, Resource, TaskID,
+  TaskInfo, TaskState, TaskStatus,
+} from "./mesos.ts";
+
+/** A task the agent reports as present when it (re-)registers. */
+export const AgentTaskReport = z.object({
+  framework_id: FrameworkID,
+  task_id: TaskID,
+  state: TaskState,
+});
+export type AgentTaskReport = z.infer<typeof AgentTaskReport>;
+
+export const RegisterRequest = z.object({
+  /** Set when the agent re-registers with the id it checkpointed. */
+  agent_id: AgentID.optional(),
+  hostname: z.string().min(1),
+  /** The address the agent advertises in offers' `url` (it need not listen). */
+  port: z.number().int().min(0).max(65535).default(5051),
+  resources: z.array(Resource).min(1),
+  attributes: z.array(Attribute).default([]),
+  version: z.string().optional(),
+  tasks: z.array(AgentTaskReport).default([]),
+});
+export type RegisterRequest = z.infer<typeof RegisterRequest>;
+
+export const RegisterResponse = z.object({
+  agent_id: AgentID,
+  master_info: MasterInfo,
+  poll_hold_seconds: z.number(),
+});
+export type RegisterResponse = z.infer<typeof RegisterResponse>;
+
+/** Work the master hands an agent. `seq` increases per agent. */
+export const AgentCommand = z.discriminatedUnion("type", [
+  z.object({
+    seq: z.number().int(),
+    type: z.literal("LAUNCH"),
+    framework_id: FrameworkID,
+    framework_info: FrameworkInfo.optional(),
+    task: TaskInfo,
+  }),
+  z.object({
+    seq: z.number().int(),
+    type: z.literal("KILL"),
+    framework_id: FrameworkID,
+    task_id: TaskID,
+    kill_policy: KillPolicy.optional(),
+  }),
+  z.object({
+    seq: z.number().int(),
+    type: z.literal("SHUTDOWN_FRAMEWORK"),
+    framework_id: FrameworkID,
+  }),
+]);
+export type AgentCommand = z.infer<typeof AgentCommand>;
+
+export const PollRequest = z.object({
+  agent_id: AgentID,
+  /** Highest command `seq` the agent has durably taken over (0 when none). */
+  ack_seq: z.number().int().min(0).default(0),
+  /** Update uuids whose framework acknowledgement the agent has received and forgotten. */
+  acked_uuids: z.array(z.string()).default([]),
+  /** Seconds the master may hold the poll when it has nothing to say (capped by the master). */
+  wait_seconds: z.number().min(0).optional(),
+});
+export type PollRequest = z.infer<typeof PollRequest>;
+
+export const UpdateAck = z.object({ task_id: TaskID, uuid: z.string() });
+export type UpdateAck = z.infer<typeof UpdateAck>;
+
+export const PollResponse = z.object({
+  commands: z.array(AgentCommand),
+  /** Updates the framework has acknowledged: the agent may stop retrying them. */
+  acks: z.array(UpdateAck),
+  /** The master no longer knows this agent id: register again without it. */
+  reregister: z.boolean().optional(),
+});
+export type PollResponse = z.infer<typeof PollResponse>;
+
+export const StatusRequest = z.object({
+  agent_id: AgentID,
+  updates: z.array(z.object({
+    framework_id: FrameworkID,
+    status: TaskStatus.extend({ uuid: z.string().min(1) }),
+  })).min(1),
+});
+export type StatusRequest = z.infer<typeof StatusRequest>;
+
+export const StatusResponse = z.object({
+  /** Of the updates sent, those the framework has already acknowledged. */
+  acknowledged: z.array(z.string()),
+});
+export type StatusResponse = z.infer<typeof StatusResponse>;

@@ -1,0 +1,4 @@
+export * from "./mesos.ts";
+export * from "./scheduler.ts";
+export * from "./agent.ts";
+export * from "./parse.ts";

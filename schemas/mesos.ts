@@ -1,0 +1,223 @@
+/**
+ * Mesos v1 JSON messages shared by the scheduler API, the agent protocol and the SDK.
+ * Field names, nesting and enum spellings follow `include/mesos/v1/mesos.proto` and the
+ * protobuf JSON mapping: snake_case, `{ "value": … }` ids, enums as strings. Unknown fields
+ * are dropped (zod's default), `null` is treated as absent (see `stripNulls`).
+ */
+import { z } from "zod";
+
+/** Protobuf JSON treats `null` as "field not set": remove nulls before validating. */
+export function stripNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.filter((v) => v !== null).map(stripNulls);
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) out[k] = stripNulls(v);
+    return out;
+  }
+  return value;
+}
+
+const id = () => z.object({ value: z.string().min(1) });
+/** `{ "value": "…" }` identifiers (FrameworkID, AgentID, OfferID, TaskID, ExecutorID). */
+export const FrameworkID = id();
+export const AgentID = id();
+export const OfferID = id();
+export const TaskID = id();
+export const ExecutorID = id();
+export type FrameworkID = z.infer<typeof FrameworkID>;
+export type AgentID = z.infer<typeof AgentID>;
+export type OfferID = z.infer<typeof OfferID>;
+export type TaskID = z.infer<typeof TaskID>;
+
+/** protobuf int64/uint64 arrive as numbers or decimal strings. */
+export const Int64 = z.union([z.number().int(), z.string().regex(/^-?\d+$/).transform(Number)]);
+
+export const DurationInfo = z.object({ nanoseconds: Int64 });
+export const TimeInfo = z.object({ nanoseconds: Int64 });
+
+export const Value = {
+  Scalar: z.object({ value: z.number().nonnegative() }),
+  Range: z.object({ begin: Int64, end: Int64 }),
+  Text: z.object({ value: z.string() }),
+};
+export const Ranges = z.object({ range: z.array(Value.Range).default([]) });
+export const ValueSet = z.object({ item: z.array(z.string()).default([]) });
+export const ValueType = z.enum(["SCALAR", "RANGES", "SET", "TEXT"]);
+
+export const AllocationInfo = z.object({ role: z.string().optional() });
+export type AllocationInfo = z.infer<typeof AllocationInfo>;
+
+/** A named quantity of one kind: cpus/mem/disk are SCALAR, ports are RANGES. */
+export const Resource = z.object({
+  name: z.string().min(1),
+  type: ValueType,
+  scalar: Value.Scalar.optional(),
+  ranges: Ranges.optional(),
+  set: ValueSet.optional(),
+  role: z.string().optional(),
+  allocation_info: AllocationInfo.optional(),
+});
+export type Resource = z.infer<typeof Resource>;
+
+/** Agent attributes: free-form labels used for placement (`rack:r1`). */
+export const Attribute = z.object({
+  name: z.string().min(1),
+  type: ValueType,
+  scalar: Value.Scalar.optional(),
+  ranges: Ranges.optional(),
+  set: ValueSet.optional(),
+  text: Value.Text.optional(),
+});
+export type Attribute = z.infer<typeof Attribute>;
+
+export const Label = z.object({ key: z.string(), value: z.string().optional() });
+export const Labels = z.object({ labels: z.array(Label).default([]) });
+
+export const Address = z.object({
+  hostname: z.string().optional(),
+  ip: z.string().optional(),
+  port: z.number().int(),
+});
+export const URL_ = z.object({
+  scheme: z.string(),
+  address: Address,
+  path: z.string().optional(),
+  query: z.array(z.object({ key: z.string(), value: z.string().optional() })).optional(),
+  fragment: z.string().optional(),
+});
+
+export const EnvironmentVariable = z.object({
+  name: z.string().min(1),
+  type: z.enum(["UNKNOWN", "VALUE", "SECRET"]).optional(),
+  value: z.string().optional(),
+});
+export const Environment = z.object({ variables: z.array(EnvironmentVariable).default([]) });
+
+export const CommandURI = z.object({
+  value: z.string(),
+  executable: z.boolean().optional(),
+  extract: z.boolean().optional(),
+  cache: z.boolean().optional(),
+  output_file: z.string().optional(),
+});
+
+/**
+ * What to run. `shell` (default true) runs `value` with `/bin/sh -c`; with `shell: false`
+ * `value` is the executable and `arguments` is the full argv (argv[0] included), as in Mesos.
+ */
+export const CommandInfo = z.object({
+  shell: z.boolean().optional(),
+  value: z.string().optional(),
+  arguments: z.array(z.string()).optional(),
+  environment: Environment.optional(),
+  uris: z.array(CommandURI).optional(),
+  user: z.string().optional(),
+});
+export type CommandInfo = z.infer<typeof CommandInfo>;
+
+/** SIGTERM, then SIGKILL after `grace_period` (default 3 s, as Mesos). */
+export const KillPolicy = z.object({ grace_period: DurationInfo.optional() });
+export type KillPolicy = z.infer<typeof KillPolicy>;
+
+export const ContainerInfo = z.object({
+  type: z.enum(["DOCKER", "MESOS"]),
+  docker: z.object({ image: z.string(), network: z.string().optional() }).passthrough().optional(),
+}).passthrough();
+
+export const HealthCheck = z.object({}).passthrough();
+
+/** A task as a framework describes it in ACCEPT/LAUNCH. */
+export const TaskInfo = z.object({
+  name: z.string(),
+  task_id: TaskID,
+  agent_id: AgentID,
+  resources: z.array(Resource).default([]),
+  command: CommandInfo.optional(),
+  container: ContainerInfo.optional(),
+  health_check: HealthCheck.optional(),
+  kill_policy: KillPolicy.optional(),
+  labels: Labels.optional(),
+  data: z.string().optional(),
+});
+export type TaskInfo = z.infer<typeof TaskInfo>;
+
+export const TaskState = z.enum([
+  "TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING", "TASK_FINISHED",
+  "TASK_FAILED", "TASK_KILLED", "TASK_ERROR", "TASK_LOST", "TASK_DROPPED",
+  "TASK_UNREACHABLE", "TASK_GONE", "TASK_GONE_BY_OPERATOR", "TASK_UNKNOWN",
+]);
+export type TaskState = z.infer<typeof TaskState>;
+
+/** States after which a task holds no resources and gets no further update. */
+export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set([
+  "TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_ERROR", "TASK_LOST",
+  "TASK_DROPPED", "TASK_GONE", "TASK_GONE_BY_OPERATOR",
+]);
+export const isTerminal = (s: TaskState): boolean => TERMINAL_STATES.has(s);
+
+export const TaskStatusSource = z.enum(["SOURCE_MASTER", "SOURCE_AGENT", "SOURCE_EXECUTOR"]);
+export const TaskStatusReason = z.string(); // REASON_* names; open set, we never reject one.
+
+/** A task's state report. `uuid` (base64 bytes) is set when the update must be acknowledged. */
+export const TaskStatus = z.object({
+  task_id: TaskID,
+  state: TaskState,
+  message: z.string().optional(),
+  source: TaskStatusSource.optional(),
+  reason: TaskStatusReason.optional(),
+  data: z.string().optional(),
+  agent_id: AgentID.optional(),
+  executor_id: ExecutorID.optional(),
+  timestamp: z.number().optional(),
+  uuid: z.string().optional(),
+  healthy: z.boolean().optional(),
+  labels: Labels.optional(),
+});
+export type TaskStatus = z.infer<typeof TaskStatus>;
+
+export const MasterInfo = z.object({
+  id: z.string(),
+  ip: z.number().int(),
+  port: z.number().int(),
+  pid: z.string().optional(),
+  hostname: z.string().optional(),
+  version: z.string().optional(),
+  address: Address.optional(),
+});
+export type MasterInfo = z.infer<typeof MasterInfo>;
+
+export const FrameworkCapability = z.object({ type: z.string() });
+
+/** A framework's self-description in SUBSCRIBE. */
+export const FrameworkInfo = z.object({
+  user: z.string(),
+  name: z.string(),
+  id: FrameworkID.optional(),
+  failover_timeout: z.number().nonnegative().optional(),
+  checkpoint: z.boolean().optional(),
+  role: z.string().optional(),
+  roles: z.array(z.string()).optional(),
+  hostname: z.string().optional(),
+  principal: z.string().optional(),
+  webui_url: z.string().optional(),
+  capabilities: z.array(FrameworkCapability).optional(),
+  labels: Labels.optional(),
+});
+export type FrameworkInfo = z.infer<typeof FrameworkInfo>;
+
+export const Filters = z.object({ refuse_seconds: z.number().nonnegative().optional() });
+export type Filters = z.infer<typeof Filters>;
+
+/** Resources on one agent, offered to one framework until accepted, declined or rescinded. */
+export const Offer = z.object({
+  id: OfferID,
+  framework_id: FrameworkID,
+  agent_id: AgentID,
+  hostname: z.string(),
+  url: URL_.optional(),
+  resources: z.array(Resource),
+  attributes: z.array(Attribute).default([]),
+  executor_ids: z.array(ExecutorID).default([]),
+  allocation_info: AllocationInfo.optional(),
+});
+export type Offer = z.infer<typeof Offer>;

@@ -1,0 +1,107 @@
+/**
+ * Mesos v1 Scheduler HTTP API: the calls a framework POSTs to `/api/v1/scheduler` and the
+ * events the master streams back (RecordIO). See `include/mesos/v1/scheduler/scheduler.proto`.
+ */
+import { z } from "zod";
+import {
+  AgentID, Filters, FrameworkID, FrameworkInfo, KillPolicy, MasterInfo, Offer, OfferID,
+  TaskID, TaskInfo, TaskStatus,
+} from "./mesos.ts";
+
+/** One operation of an ACCEPT. Only LAUNCH is carried out so far; others are rejected by name. */
+export const OfferOperation = z.object({
+  type: z.enum([
+    "UNKNOWN", "LAUNCH", "LAUNCH_GROUP", "RESERVE", "UNRESERVE", "CREATE", "DESTROY",
+    "GROW_VOLUME", "SHRINK_VOLUME", "CREATE_DISK", "DESTROY_DISK",
+  ]),
+  id: z.object({ value: z.string() }).optional(),
+  launch: z.object({ task_infos: z.array(TaskInfo).default([]) }).optional(),
+});
+export type OfferOperation = z.infer<typeof OfferOperation>;
+
+const base = { framework_id: FrameworkID.optional() };
+const withFramework = { framework_id: FrameworkID };
+
+export const SubscribeCall = z.object({
+  ...base,
+  type: z.literal("SUBSCRIBE"),
+  subscribe: z.object({
+    framework_info: FrameworkInfo,
+    suppressed_roles: z.array(z.string()).optional(),
+  }),
+});
+export const TeardownCall = z.object({ ...withFramework, type: z.literal("TEARDOWN") });
+export const AcceptCall = z.object({
+  ...withFramework,
+  type: z.literal("ACCEPT"),
+  accept: z.object({
+    offer_ids: z.array(OfferID).min(1),
+    operations: z.array(OfferOperation).default([]),
+    filters: Filters.optional(),
+  }),
+});
+export const DeclineCall = z.object({
+  ...withFramework,
+  type: z.literal("DECLINE"),
+  decline: z.object({ offer_ids: z.array(OfferID).min(1), filters: Filters.optional() }),
+});
+export const ReviveCall = z.object({
+  ...withFramework,
+  type: z.literal("REVIVE"),
+  revive: z.object({ role: z.string().optional(), roles: z.array(z.string()).optional() }).optional(),
+});
+export const SuppressCall = z.object({
+  ...withFramework,
+  type: z.literal("SUPPRESS"),
+  suppress: z.object({ roles: z.array(z.string()).optional() }).optional(),
+});
+export const KillCall = z.object({
+  ...withFramework,
+  type: z.literal("KILL"),
+  kill: z.object({ task_id: TaskID, agent_id: AgentID.optional(), kill_policy: KillPolicy.optional() }),
+});
+export const AcknowledgeCall = z.object({
+  ...withFramework,
+  type: z.literal("ACKNOWLEDGE"),
+  acknowledge: z.object({ agent_id: AgentID, task_id: TaskID, uuid: z.string().min(1) }),
+});
+export const ReconcileCall = z.object({
+  ...withFramework,
+  type: z.literal("RECONCILE"),
+  reconcile: z.object({
+    tasks: z.array(z.object({ task_id: TaskID, agent_id: AgentID.optional() })).default([]),
+  }).default({ tasks: [] }),
+});
+
+/** Every call the master accepts on `/api/v1/scheduler`, discriminated by `type`. */
+export const SchedulerCall = z.discriminatedUnion("type", [
+  SubscribeCall, TeardownCall, AcceptCall, DeclineCall, ReviveCall, SuppressCall, KillCall,
+  AcknowledgeCall, ReconcileCall,
+]);
+export type SchedulerCall = z.infer<typeof SchedulerCall>;
+export type SchedulerCallType = SchedulerCall["type"];
+export type CallOf<T extends SchedulerCallType> = Extract<SchedulerCall, { type: T }>;
+
+/** Events on the SUBSCRIBE stream. */
+export const SchedulerEvent = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("SUBSCRIBED"),
+    subscribed: z.object({
+      framework_id: FrameworkID,
+      heartbeat_interval_seconds: z.number().optional(),
+      master_info: MasterInfo.optional(),
+    }),
+  }),
+  z.object({ type: z.literal("OFFERS"), offers: z.object({ offers: z.array(Offer).default([]) }) }),
+  z.object({ type: z.literal("RESCIND"), rescind: z.object({ offer_id: OfferID }) }),
+  z.object({ type: z.literal("UPDATE"), update: z.object({ status: TaskStatus }) }),
+  z.object({ type: z.literal("ERROR"), error: z.object({ message: z.string() }) }),
+  z.object({ type: z.literal("HEARTBEAT") }),
+  z.object({
+    type: z.literal("FAILURE"),
+    failure: z.object({ agent_id: AgentID.optional(), status: z.number().optional() }),
+  }),
+]);
+export type SchedulerEvent = z.infer<typeof SchedulerEvent>;
+export type SchedulerEventType = SchedulerEvent["type"];
+export type EventOf<T extends SchedulerEventType> = Extract<SchedulerEvent, { type: T }>;

@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { ranges, scalar } from "../../../sdk/src/resources.ts";
+import { DrfSorter } from "../../../master-worker/src/allocator/index.ts";
+import { runSorterConformance } from "./sorter-conformance.ts";
+
+runSorterConformance("DrfSorter", () => new DrfSorter());
+
+const res = (cpus: number, mem: number) => [scalar("cpus", cpus), scalar("mem", mem)];
+
+function drfWithClients(clients: Array<[string, number?]>, cpus: number, mem: number): DrfSorter {
+  const s = new DrfSorter();
+  s.addTotal("ag1", res(cpus, mem));
+  for (const [c, w] of clients) { s.add(c, w); s.activate(c); }
+  return s;
+}
+
+describe("DrfSorter", () => {
+  it("reproduces the DRF paper: 9 cpus/18 GB, A <1,4>, B <3,1> → A 3 tasks, B 2 tasks", () => {
+    const s = drfWithClients([["A"], ["B"]], 9, 18);
+    const demand: Record<string, [number, number]> = { A: [1, 4], B: [3, 1] };
+    const tasks: Record<string, number> = { A: 0, B: 0 };
+    let free: [number, number] = [9, 18];
+    for (;;) {
+      const next = s.sort()[0]!;
+      const [c, m] = demand[next]!;
+      if (c > free[0] || m > free[1]) break; // the paper's loop stops when the lowest share cannot fit
+      free = [free[0] - c, free[1] - m];
+      s.allocated(next, "ag1", res(c, m));
+      tasks[next]! += 1;
+    }
+    expect(tasks).toEqual({ A: 3, B: 2 });
+    expect(s.dominantShare("A")).toBeCloseTo(2 / 3);
+    expect(s.dominantShare("B")).toBeCloseTo(2 / 3);
+  });
+
+  it("puts the lowest dominant share first", () => {
+    const s = drfWithClients([["a"], ["b"], ["c"]], 10, 1000);
+    s.allocated("a", "ag1", res(5, 100)); // 0.5 (cpus)
+    s.allocated("b", "ag1", res(1, 200)); // 0.2 (mem)
+    s.allocated("c", "ag1", res(3, 0)); // 0.3
+    expect(s.sort()).toEqual(["b", "c", "a"]);
+    expect(s.dominantShare("a")).toBe(0.5);
+  });
+
+  it("divides shares by weight", () => {
+    const s = drfWithClients([["a", 2], ["b"]], 10, 1000);
+    s.allocated("a", "ag1", res(6, 0)); // 0.6 / 2 = 0.3
+    s.allocated("b", "ag1", res(4, 0)); // 0.4
+    expect(s.sort()).toEqual(["a", "b"]);
+    s.updateWeight("a", 1);
+    expect(s.sort()).toEqual(["b", "a"]);
+  });
+
+  it("breaks ties by fewer allocations, then by client id", () => {
+    const s = drfWithClients([["b"], ["a"], ["c"]], 10, 1000);
+    expect(s.sort()).toEqual(["a", "b", "c"]);
+    s.allocated("a", "ag1", res(1, 0));
+    s.unallocated("a", "ag1", res(1, 0)); // share back to 0, one allocation counted
+    expect(s.sort()).toEqual(["b", "c", "a"]);
+  });
+
+  it("ignores resource names with no pool total, and ports", () => {
+    const s = drfWithClients([["a"], ["b"]], 10, 1000);
+    s.allocated("a", "ag1", [scalar("gpus", 4), ranges("ports", [[31000, 31999]]), scalar("cpus", 1)]);
+    s.allocated("b", "ag1", res(2, 0));
+    expect(s.dominantShare("a")).toBe(0.1);
+    expect(s.sort()).toEqual(["a", "b"]);
+  });
+
+  it("follows changes of the pool", () => {
+    const s = drfWithClients([["a"], ["b"]], 10, 100);
+    s.allocated("a", "ag1", res(5, 0)); // 0.5
+    s.allocated("b", "ag1", res(0, 40)); // 0.4
+    expect(s.sort()).toEqual(["b", "a"]);
+    s.addTotal("ag2", res(10, 0)); // a: 5/20 = 0.25
+    expect(s.sort()).toEqual(["a", "b"]);
+    s.removeTotal("ag2");
+    expect(s.sort()).toEqual(["b", "a"]);
+  });
+
+  it("is deterministic whatever the insertion order", () => {
+    const orders = [["x", "y", "z"], ["z", "y", "x"], ["y", "x", "z"]].map((ids) => {
+      const s = drfWithClients(ids.map((id) => [id] as [string]), 10, 100);
+      return s.sort();
+    });
+    expect(orders[1]).toEqual(orders[0]);
+    expect(orders[2]).toEqual(orders[0]);
+  });
+});

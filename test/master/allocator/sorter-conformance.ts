@@ -1,0 +1,143 @@
+/**
+ * The conformance suite every `Sorter` must pass (Mesos `CommonSorterTest`): client lifecycle,
+ * activity, allocation bookkeeping and the pool. Policy-specific ordering is tested beside each
+ * implementation; this file only fixes what the allocator relies on from any of them.
+ */
+import { describe, expect, it } from "vitest";
+import { scalar, scalarOf } from "../../../sdk/src/resources.ts";
+import type { Sorter } from "../../../master-worker/src/allocator/index.ts";
+
+const res = (cpus: number, mem: number) => [scalar("cpus", cpus), scalar("mem", mem)];
+const sorted = (xs: string[]) => [...xs].sort();
+
+/** Registers the shared sorter tests under `name`; `makeSorter` must return a fresh, empty sorter. */
+export function runSorterConformance(name: string, makeSorter: () => Sorter): void {
+  describe(`${name} (sorter conformance)`, () => {
+    it("starts empty", () => {
+      const s = makeSorter();
+      expect(s.count()).toBe(0);
+      expect(s.sort()).toEqual([]);
+      expect(s.total()).toEqual([]);
+    });
+
+    it("adds clients inactive; sort returns only activated ones", () => {
+      const s = makeSorter();
+      s.add("a"); s.add("b"); s.add("c");
+      expect(s.count()).toBe(3);
+      expect(s.contains("a")).toBe(true);
+      expect(s.isActive("a")).toBe(false);
+      expect(s.sort()).toEqual([]);
+      s.activate("a"); s.activate("c");
+      expect(sorted(s.sort())).toEqual(["a", "c"]);
+    });
+
+    it("activate and deactivate are idempotent and reversible", () => {
+      const s = makeSorter();
+      s.add("a"); s.add("b");
+      s.activate("a"); s.activate("a"); s.activate("b");
+      expect(sorted(s.sort())).toEqual(["a", "b"]);
+      s.deactivate("a"); s.deactivate("a");
+      expect(s.sort()).toEqual(["b"]);
+      expect(s.isActive("a")).toBe(false);
+      s.activate("a");
+      expect(sorted(s.sort())).toEqual(["a", "b"]);
+    });
+
+    it("remove forgets the client and its allocation; re-adding starts fresh", () => {
+      const s = makeSorter();
+      s.addTotal("ag1", res(10, 1000));
+      s.add("a"); s.activate("a");
+      s.allocated("a", "ag1", res(2, 100));
+      s.remove("a");
+      expect(s.contains("a")).toBe(false);
+      expect(s.count()).toBe(0);
+      expect(s.sort()).toEqual([]);
+      s.add("a");
+      expect(s.allocation("a")).toEqual([]);
+      expect(s.isActive("a")).toBe(false);
+    });
+
+    it("throws on misuse: duplicate add, unknown client, bad weight", () => {
+      const s = makeSorter();
+      s.add("a");
+      expect(() => s.add("a")).toThrow(/already/);
+      expect(() => s.remove("x")).toThrow(/unknown/);
+      expect(() => s.activate("x")).toThrow(/unknown/);
+      expect(() => s.deactivate("x")).toThrow(/unknown/);
+      expect(() => s.allocated("x", "ag1", res(1, 1))).toThrow(/unknown/);
+      expect(() => s.allocation("x")).toThrow(/unknown/);
+      expect(() => s.add("b", 0)).toThrow(/weight/);
+      expect(() => s.add("c", -1)).toThrow(/weight/);
+      expect(() => s.updateWeight("a", Number.NaN)).toThrow(/weight/);
+    });
+
+    it("keeps weights", () => {
+      const s = makeSorter();
+      s.add("a"); s.add("b", 2.5);
+      expect(s.weight("a")).toBe(1);
+      expect(s.weight("b")).toBe(2.5);
+      s.updateWeight("a", 3);
+      expect(s.weight("a")).toBe(3);
+    });
+
+    it("tracks allocations per agent and in total", () => {
+      const s = makeSorter();
+      s.add("a");
+      s.allocated("a", "ag1", res(1, 100));
+      s.allocated("a", "ag1", res(2, 50));
+      s.allocated("a", "ag2", res(4, 0));
+      expect(scalarOf(s.allocation("a", "ag1"), "cpus")).toBe(3);
+      expect(scalarOf(s.allocation("a", "ag1"), "mem")).toBe(150);
+      expect(scalarOf(s.allocation("a", "ag2"), "cpus")).toBe(4);
+      expect(scalarOf(s.allocation("a"), "cpus")).toBe(7);
+      expect(s.allocation("a", "ag3")).toEqual([]);
+    });
+
+    it("unallocated gives resources back; all of them empties the agent entry", () => {
+      const s = makeSorter();
+      s.add("a");
+      s.allocated("a", "ag1", res(3, 300));
+      s.unallocated("a", "ag1", res(1, 100));
+      expect(scalarOf(s.allocation("a", "ag1"), "cpus")).toBe(2);
+      s.unallocated("a", "ag1", res(2, 200));
+      expect(s.allocation("a", "ag1")).toEqual([]);
+      expect(s.allocation("a")).toEqual([]);
+    });
+
+    it("refuses to give back what was not allocated", () => {
+      const s = makeSorter();
+      s.add("a");
+      s.allocated("a", "ag1", res(1, 100));
+      expect(() => s.unallocated("a", "ag1", res(2, 100))).toThrow(/does not hold/);
+      expect(() => s.unallocated("a", "ag2", res(1, 1))).toThrow(/does not hold/);
+    });
+
+    it("keeps the allocation of a deactivated client", () => {
+      const s = makeSorter();
+      s.add("a"); s.activate("a");
+      s.allocated("a", "ag1", res(1, 100));
+      s.deactivate("a");
+      expect(scalarOf(s.allocation("a"), "cpus")).toBe(1);
+    });
+
+    it("sums agent totals into the pool and removes them", () => {
+      const s = makeSorter();
+      s.addTotal("ag1", res(4, 1000));
+      s.addTotal("ag2", res(2, 500));
+      expect(scalarOf(s.total(), "cpus")).toBe(6);
+      expect(() => s.addTotal("ag1", res(1, 1))).toThrow(/already/);
+      s.removeTotal("ag1");
+      expect(scalarOf(s.total(), "mem")).toBe(500);
+      expect(() => s.removeTotal("ag1")).toThrow(/no total/);
+    });
+
+    it("sort returns each active client exactly once, allocations or not", () => {
+      const s = makeSorter();
+      s.addTotal("ag1", res(100, 10000));
+      for (const c of ["e", "d", "c", "b", "a"]) { s.add(c); s.activate(c); }
+      s.allocated("c", "ag1", res(10, 10));
+      s.allocated("e", "ag1", res(1, 5000));
+      for (let i = 0; i < 5; i++) expect(sorted(s.sort())).toEqual(["a", "b", "c", "d", "e"]);
+    });
+  });
+}
