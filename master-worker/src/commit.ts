@@ -7,7 +7,7 @@ import type { Offer, SchedulerEvent } from "../../schemas/index.ts";
 import { isTerminal } from "../../schemas/index.ts";
 import type { Effect } from "./effects.ts";
 import type { MasterCore } from "./master-core.ts";
-import type { Change, CommandRecord, UpdateRecord } from "./records.ts";
+import type { Change, CommandRecord, TaskRecord, UpdateRecord } from "./records.ts";
 import { taskKey } from "./records.ts";
 
 export function commitEffects(core: MasterCore, effects: readonly Effect[], now: number): void {
@@ -20,12 +20,20 @@ export function commitEffects(core: MasterCore, effects: readonly Effect[], now:
   let updateSeq = core.nextUpdateSeq;
   const updates = new Map<string, UpdateRecord>(); // updates touched in this batch
   const updateOf = (uuid: string) => updates.get(uuid) ?? core.updates.get(uuid);
+  const tasks = new Map<string, TaskRecord>(); // tasks touched in this batch
+  const taskOf = (key: string) => tasks.get(key) ?? core.tasks.get(key);
 
   for (const e of effects) {
     switch (e.kind) {
       case "agent": changes.push({ table: "agents", put: e.agent }); after.push(() => core.agents.set(e.agent.id, e.agent)); break;
       case "framework": changes.push({ table: "frameworks", put: e.framework }); after.push(() => core.frameworks.set(e.framework.id, e.framework)); break;
-      case "task": changes.push({ table: "tasks", put: e.task }); after.push(() => core.tasks.set(taskKey(e.task.frameworkId, e.task.taskId), e.task)); break;
+      case "task": {
+        const key = taskKey(e.task.frameworkId, e.task.taskId);
+        tasks.set(key, e.task);
+        changes.push({ table: "tasks", put: e.task });
+        after.push(() => core.tasks.set(key, e.task));
+        break;
+      }
       case "update": {
         const u: UpdateRecord = {
           uuid: e.status.uuid, seq: updateSeq++, frameworkId: e.frameworkId, taskId: e.status.task_id.value,
@@ -34,10 +42,13 @@ export function commitEffects(core: MasterCore, effects: readonly Effect[], now:
         updates.set(u.uuid, u);
         changes.push({ table: "updates", put: u });
         const key = taskKey(e.frameworkId, u.taskId);
-        const task = core.tasks.get(key);
+        const task = taskOf(key);
+        // Only an update about the task on its own agent changes it (a master-made update
+        // rejecting a launch has no agent, and must not touch an existing task of that id).
         // The latest state wins, except that a terminal state is never overwritten.
-        if (task && !(isTerminal(task.state) && !isTerminal(e.status.state))) {
+        if (task && task.agentId === e.agentId && !(isTerminal(task.state) && !isTerminal(e.status.state))) {
           const next = { ...task, state: e.status.state, status: e.status, updatedAt: now };
+          tasks.set(key, next);
           changes.push({ table: "tasks", put: next });
           after.push(() => core.tasks.set(key, next));
         }

@@ -30,7 +30,8 @@ export function decideAccept(view: MasterView, fid: string, call: CallOf<"ACCEPT
   });
   const agentIds = new Set(offers.map((o) => o?.offer.agent_id.value));
   const agentId = [...agentIds][0];
-  for (const o of offers) if (o) effects.push({ kind: "offerGone", offerId: o.offer.id.value, rescind: false });
+  // Only this framework's offers are used up: another framework's offer id must not withdraw it.
+  for (const o of offers) if (o && o.offer.framework_id.value === fid) effects.push({ kind: "offerGone", offerId: o.offer.id.value, rescind: false });
   if (invalid || agentIds.size !== 1 || !agentId || !view.agents.has(agentId)) {
     const why = invalid ? `Offer ${invalid.value} is no longer valid` : "Offers must all be on one agent";
     for (const t of tasks) {
@@ -59,9 +60,9 @@ export function decideAccept(view: MasterView, fid: string, call: CallOf<"ACCEPT
       type: "LAUNCH", framework_id: { value: fid }, framework_info: { ...framework.info, id: { value: fid } }, task,
     } });
   }
-  if (remaining.length > 0) {
-    effects.push({ kind: "filter", filter: { frameworkId: fid, agentId, until: refuseUntil(view, ctx, filters?.refuse_seconds) } });
-  }
+  const until = refuseUntil(view, ctx, filters?.refuse_seconds);
+  // As Mesos: no filter for a zero timeout (an already-expired one would force an early allocation).
+  if (remaining.length > 0 && until > ctx.now) effects.push({ kind: "filter", filter: { frameworkId: fid, agentId, until } });
   return effects;
 }
 
@@ -88,9 +89,8 @@ export function decideDecline(view: MasterView, fid: string, call: CallOf<"DECLI
     const o = view.offers.get(id.value);
     if (!o || o.offer.framework_id.value !== fid) continue; // Mesos ignores unknown offers here
     effects.push({ kind: "offerGone", offerId: id.value, rescind: false });
-    effects.push({ kind: "filter", filter: {
-      frameworkId: fid, agentId: o.offer.agent_id.value, until: refuseUntil(view, ctx, call.decline.filters?.refuse_seconds),
-    } });
+    const until = refuseUntil(view, ctx, call.decline.filters?.refuse_seconds);
+    if (until > ctx.now) effects.push({ kind: "filter", filter: { frameworkId: fid, agentId: o.offer.agent_id.value, until } });
   }
   return effects;
 }

@@ -37,6 +37,11 @@ export function decideSubscribe(
     { kind: "suppress", frameworkId, suppressed: (call.subscribe.suppressed_roles?.length ?? 0) > 0 },
     { kind: "allocate" },
   ];
+  // A failover: offers sent on the old stream are unknown to the new scheduler instance and
+  // would hold their resources forever; withdraw them so they are offered again.
+  for (const o of view.offers.values()) {
+    if (o.offer.framework_id.value === frameworkId) effects.push({ kind: "offerGone", offerId: o.offer.id.value, rescind: false });
+  }
   return { frameworkId, effects };
 }
 

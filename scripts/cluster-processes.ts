@@ -1,0 +1,136 @@
+/**
+ * Starting and stopping the local cluster's processes: the master (wrangler dev → workerd,
+ * state persisted under a folder) and agents (the compiled binary). Used by `npm start` and
+ * by the end-to-end tests, so both run the cluster the same way. Node- and Bun-compatible.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The repository root (this file lives in scripts/). */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+/** Where `npm run build:agent` writes the agent binary. */
+export const AGENT_BINARY = join(ROOT, "dist", "strata-agent");
+
+/** The local cluster's secrets, generated once per state folder and kept across restarts. */
+export interface LocalSecrets { joinToken: string; principal: string; secret: string }
+
+/** Reads `<stateDir>/secrets.env`, creating it with fresh random secrets the first time. */
+export function localSecrets(stateDir: string): LocalSecrets {
+  mkdirSync(stateDir, { recursive: true });
+  const file = join(stateDir, "secrets.env");
+  if (!existsSync(file)) {
+    const token = () => randomBytes(24).toString("base64url");
+    writeFileSync(file, `STRATA_JOIN_TOKEN=${token()}\nSTRATA_CREDENTIALS=strata:${token()}\n`, { mode: 0o600 });
+  }
+  const env = parseEnvFile(readFileSync(file, "utf8"));
+  const [principal, secret] = splitOnce(env.STRATA_CREDENTIALS ?? "", ":");
+  return { joinToken: env.STRATA_JOIN_TOKEN ?? "", principal, secret };
+}
+
+const splitOnce = (s: string, sep: string): [string, string] => {
+  const i = s.indexOf(sep);
+  return i < 0 ? [s, ""] : [s.slice(0, i), s.slice(i + 1)];
+};
+
+/** `KEY=VALUE` lines (comments and blanks skipped). */
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const t = line.trim();
+    if (!t || t.startsWith("#")) continue;
+    const [k, v] = splitOnce(t, "=");
+    out[k.trim()] = v.trim();
+  }
+  return out;
+}
+
+/** A started process and how to end it. */
+export interface Proc {
+  child: ChildProcess;
+  /** Resolves once the process has exited. */
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+function launch(cmd: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): Proc {
+  mkdirSync(dirname(logFile), { recursive: true });
+  const log = createWriteStream(logFile, { flags: "a" });
+  // Own process group, so stopping reaches wrangler's workerd child too.
+  const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
+  return {
+    child, exited,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      try { process.kill(-child.pid!, signal); } catch { /* already gone */ }
+      const timer = setTimeout(() => { try { process.kill(-child.pid!, "SIGKILL"); } catch { /* gone */ } }, 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export interface MasterOptions {
+  port: number;
+  stateDir: string;
+  /** Extra master settings (wrangler vars), e.g. { STRATA_HEARTBEAT_INTERVAL_SECONDS: "1" }. */
+  vars?: Record<string, string>;
+}
+
+/** Starts the master on workerd via `wrangler dev` and waits until it answers /health. */
+export async function startMaster(opts: MasterOptions): Promise<Proc> {
+  localSecrets(opts.stateDir);
+  const wrangler = join(ROOT, "node_modules", ".bin", "wrangler");
+  const args = [
+    "dev", "--port", String(opts.port), "--ip", "127.0.0.1", "--persist-to", join(opts.stateDir, "master"),
+    "--env-file", join(opts.stateDir, "secrets.env"), "--show-interactive-dev-session=false", "--log-level", "warn",
+    ...Object.entries(opts.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+  ];
+  const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: process.env.CI ?? "" };
+  const proc = launch(wrangler, args, env, join(opts.stateDir, "master.log"));
+  await waitForHealth(`http://127.0.0.1:${opts.port}`, 60_000, proc);
+  return proc;
+}
+
+export interface AgentOptions {
+  master: string;
+  workDir: string;
+  joinToken: string;
+  logFile: string;
+  extraArgs?: string[];
+}
+
+/** Builds the agent binary when it is missing. */
+export function ensureAgentBinary(): void {
+  if (existsSync(AGENT_BINARY)) return;
+  const r = spawnSync("npm", ["run", "-s", "build:agent"], { cwd: ROOT, stdio: "inherit" });
+  if (r.status !== 0) throw new Error("building the agent failed (npm run build:agent)");
+}
+
+/** Starts one agent (the compiled binary) against `master`. */
+export function startAgent(opts: AgentOptions): Proc {
+  ensureAgentBinary();
+  return launch(AGENT_BINARY, ["--master", opts.master, "--work-dir", opts.workDir, ...(opts.extraArgs ?? [])],
+    { ...process.env, STRATA_JOIN_TOKEN: opts.joinToken }, opts.logFile);
+}
+
+/** Polls `<url>/health` until it answers 200. */
+export async function waitForHealth(url: string, timeoutMs: number, proc?: Proc): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  proc?.exited.then(() => { exited = true; });
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`the master exited before answering ${url}/health (see its log)`);
+    try {
+      const r = await fetch(`${url}/health`);
+      if (r.ok) return;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the master did not answer ${url}/health within ${timeoutMs / 1000}s`);
+}

@@ -1,0 +1,69 @@
+/**
+ * `npm start`: a local Strata cluster on this machine — the master on workerd at
+ * http://127.0.0.1:8787 (state under .strata/local/master) and one agent — then the example
+ * framework's demo run against it. The cluster keeps running until Ctrl-C.
+ *
+ *   npm start [-- --port 8787] [--state-dir .strata/local] [--agents 1] [--no-demo]
+ */
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type Proc, ROOT, localSecrets, startAgent, startMaster } from "./cluster-processes.ts";
+
+function flag(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return process.env[`STRATA_${name.toUpperCase().replace(/-/g, "_")}`] ?? def;
+  const v = process.argv[i + 1];
+  if (v === undefined || v.startsWith("--")) { console.error(`--${name}: a value is required`); process.exit(2); }
+  return v;
+}
+
+const port = Number(flag("port", "8787"));
+const agents = Number(flag("agents", "1"));
+if (!Number.isInteger(port) || port <= 0 || port > 65535) { console.error(`--port: '${port}' is not a port`); process.exit(2); }
+if (!Number.isInteger(agents) || agents < 0) { console.error(`--agents: '${agents}' is not a count`); process.exit(2); }
+const stateDir = resolve(ROOT, flag("state-dir", ".strata/local"));
+const master = `http://127.0.0.1:${port}`;
+const secrets = localSecrets(stateDir);
+const procs: Proc[] = [];
+
+async function shutdown(code: number): Promise<never> {
+  console.log("\nStopping the local cluster…");
+  for (const p of procs.reverse()) await p.stop();
+  process.exit(code);
+}
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+
+console.log(`Starting the master on ${master} (state in ${stateDir}/master, log ${stateDir}/master.log)…`);
+procs.push(await startMaster({ port, stateDir }));
+for (let i = 0; i < agents; i++) {
+  const workDir = join(stateDir, `agent-${i}`);
+  procs.push(startAgent({
+    master, workDir, joinToken: secrets.joinToken, logFile: join(stateDir, `agent-${i}.log`),
+    extraArgs: ["--cgroups-root", `strata-local-${i}`, "--attributes", `agent:${i}`],
+  }));
+  console.log(`Started agent ${i} (work dir ${workDir}, log ${stateDir}/agent-${i}.log)`);
+}
+writeFileSync(join(stateDir, "cluster.env"),
+  `STRATA_MASTER=${master}\nSTRATA_PRINCIPAL=${secrets.principal}\nSTRATA_SECRET=${secrets.secret}\n`, { mode: 0o600 });
+
+const auth = `Basic ${btoa(`${secrets.principal}:${secrets.secret}`)}`;
+for (let i = 0; i < 120; i++) {
+  const state = await fetch(`${master}/master/state`, { headers: { authorization: auth } }).then((r) => r.json() as Promise<{ activated_slaves: number }>);
+  if (state.activated_slaves >= agents) break;
+  await new Promise((r) => setTimeout(r, 250));
+}
+console.log(`\nThe cluster is up: master ${master}, ${agents} agent(s). Credentials are in ${stateDir}/cluster.env.`);
+
+const example = ["run", "-s", "example", "--", "--instances", "3", "--command", "echo \"hello from task $MESOS_TASK_ID on $(hostname)\"; uname -sr"];
+if (!process.argv.includes("--no-demo") && agents > 0) {
+  console.log(`\nRunning the example framework (distributed shell): npm ${example.join(" ")}\n`);
+  await new Promise<void>((res) => spawn("npm", example, { cwd: ROOT, stdio: "inherit", env: { ...process.env, STRATA_MASTER: master } }).on("exit", () => res()));
+}
+console.log(`
+Run it again (or your own command) in another terminal:
+  npm run example -- --instances 3 --command "hostname; date"
+State:    curl -u ${secrets.principal}:<secret from ${stateDir}/cluster.env> ${master}/master/state
+Ctrl-C stops the cluster; its state stays in ${stateDir} for the next start.`);
+await new Promise(() => undefined);
