@@ -23,6 +23,16 @@ export interface InternalRequest {
 
 const encoder = new TextEncoder();
 
+/** A framework's open event stream and how far its reader keeps up. */
+interface EventStream {
+  streamId: string;
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** Writes not yet taken by the reader. */
+  pending: number;
+  /** Last time the reader took a write (or had nothing to take). */
+  progressAt: number;
+}
+
 const entropy: Entropy = {
   uuid: () => crypto.randomUUID(),
   bytes16: () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16)))),
@@ -37,7 +47,7 @@ function ipv4ToInt(host: string): number {
 export class ClusterMaster extends DurableObject<Record<string, unknown>> {
   private readonly config: MasterConfig;
   private readonly core: MasterCore;
-  private readonly writers = new Map<string, { streamId: string; writer: WritableStreamDefaultWriter<Uint8Array> }>();
+  private readonly writers = new Map<string, EventStream>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private alarmAt: number | undefined;
 
@@ -147,18 +157,33 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
     }
     const { frameworkId, streamId, events } = this.core.subscribe(call, msg.principal, now);
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    this.writers.set(frameworkId, { streamId, writer: writable.getWriter() });
+    const writer = writable.getWriter();
+    this.writers.set(frameworkId, { streamId, writer, pending: 0, progressAt: now });
+    writer.closed.catch(() => this.broken(frameworkId, streamId));
     for (const e of events) this.write(frameworkId, e);
     return new Response(readable, {
       status: 200,
-      headers: { "Content-Type": "application/json", "Mesos-Stream-Id": streamId, "Cache-Control": "no-cache" },
+      headers: { "Content-Type": "application/json", "Mesos-Stream-Id": streamId, "Cache-Control": "no-cache, no-transform", "Content-Encoding": "identity" },
     });
   }
 
   private write(frameworkId: string, event: SchedulerEvent): void {
     const s = this.writers.get(frameworkId);
     if (!s) return;
-    s.writer.write(encoder.encode(encodeRecord(event))).catch(() => this.broken(frameworkId, s.streamId));
+    const now = Date.now();
+    // A disconnected client does not always cancel the stream (proxies keep reading or hold it):
+    // a reader that has taken nothing for three heartbeat intervals is gone.
+    if (s.pending > 0 && now - s.progressAt > 3 * this.config.heartbeatIntervalMs) {
+      this.broken(frameworkId, s.streamId);
+      s.writer.abort("reader stopped reading").catch(() => undefined);
+      return;
+    }
+    if (s.pending === 0) s.progressAt = now;
+    s.pending++;
+    s.writer.write(encoder.encode(encodeRecord(event))).then(
+      () => { s.pending--; s.progressAt = Date.now(); },
+      () => this.broken(frameworkId, s.streamId),
+    );
   }
 
   private closeStream(frameworkId: string, last?: SchedulerEvent): void {
