@@ -1,0 +1,171 @@
+/**
+ * The agent's main loop: recover from the checkpoint, register (again) with the master, then
+ * long-poll for commands forever, riding through master restarts and network failures with
+ * backoff. Commands go to the TaskManager, acknowledgements to the StatusUpdateManager.
+ */
+import type { RegisterRequest } from "../../schemas/agent.ts";
+import type { Attribute, Resource } from "../../schemas/mesos.ts";
+import { Backoff } from "./backoff.ts";
+import type { StateStore } from "./checkpoint.ts";
+import type { Clock } from "./clock.ts";
+import type { Containerizer } from "./containerizer.ts";
+import { errorText, type Logger } from "./log.ts";
+import { MasterError, type MasterClient } from "./master-client.ts";
+import { StatusUpdateManager } from "./status-updates.ts";
+import { TaskManager } from "./task-manager.ts";
+
+/** What the agent tells the master about itself. */
+export interface AgentInfo {
+  hostname: string;
+  port: number;
+  resources: Resource[];
+  attributes: Attribute[];
+  version?: string;
+}
+
+/** The agent's collaborators; every side effect is one of these. */
+export interface AgentDeps {
+  client: MasterClient;
+  store: StateStore;
+  containerizer: Containerizer;
+  clock: Clock;
+  log: Logger;
+  info: AgentInfo;
+  workDir: string;
+  /** `wait_seconds` sent with each poll. */
+  pollWaitSeconds: number;
+  newUuid?: () => string;
+}
+
+/** Registration retry delays: 0.5 s doubling to 10 s, forever. */
+export const REGISTER_BACKOFF: [number, number] = [500, 10_000];
+/** Poll retry delays after a network error or 5xx: 0.5 s doubling to 5 s, forever. */
+export const POLL_BACKOFF: [number, number] = [500, 5_000];
+
+/** One agent process. `run()` resolves after `stop()`. */
+export class Agent {
+  readonly updates: StatusUpdateManager;
+  readonly tasks: TaskManager;
+  private readonly stopping = new AbortController();
+  private readonly pollBackoff = new Backoff(...POLL_BACKOFF);
+  private registered = false;
+
+  constructor(private readonly deps: AgentDeps) {
+    this.updates = new StatusUpdateManager({
+      store: deps.store, client: deps.client, clock: deps.clock, log: deps.log, newUuid: deps.newUuid,
+      onAcknowledged: (u) => this.tasks.onAcknowledged(u),
+    });
+    this.tasks = new TaskManager({ store: deps.store, updates: this.updates, containerizer: deps.containerizer, log: deps.log, workDir: deps.workDir });
+  }
+
+  /** True once registered (and until the master forgets this agent). */
+  get isRegistered(): boolean {
+    return this.registered;
+  }
+
+  /** Recovers, registers, polls until stopped. Never throws for master or network trouble. */
+  async run(): Promise<void> {
+    await this.tasks.recover();
+    this.updates.start();
+    try {
+      while (!this.stopped) {
+        if (!this.registered) await this.register();
+        else await this.pollOnce();
+      }
+    } finally {
+      await this.updates.stop();
+    }
+  }
+
+  /** Stops polling and retrying; running tasks are left alone, state stays checkpointed. */
+  stop(): void {
+    this.stopping.abort();
+  }
+
+  private get stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
+  /** Registers (re-registers with the checkpointed id when there is one), retrying forever. */
+  async register(): Promise<void> {
+    const { client, store, log, clock, info } = this.deps;
+    const backoff = new Backoff(...REGISTER_BACKOFF);
+    while (!this.stopped) {
+      const known = store.state.agent_id;
+      const req: RegisterRequest = {
+        ...(known ? { agent_id: { value: known } } : {}),
+        hostname: info.hostname, port: info.port, resources: info.resources, attributes: info.attributes,
+        ...(info.version ? { version: info.version } : {}),
+        tasks: this.tasks.reports(),
+      };
+      try {
+        const res = await client.register(req, this.stopping.signal);
+        if (res.agent_id.value !== known) {
+          if (known) log.warn("master assigned a new agent id", { old: known, agent_id: res.agent_id.value });
+          store.state.last_seq = 0; // commands are numbered per agent id
+        }
+        store.state.agent_id = res.agent_id.value;
+        store.save();
+        this.registered = true;
+        this.pollBackoff.reset();
+        log.info(known ? "re-registered with the master" : "registered with the master", { agent_id: res.agent_id.value, tasks: req.tasks.length });
+        this.updates.setOnline();
+        return;
+      } catch (e) {
+        if (this.stopped) return;
+        if (known && e instanceof MasterError && e.unknownAgent) {
+          this.forget("master does not know the checkpointed agent id");
+          continue;
+        }
+        const delay = backoff.next();
+        log.warn("registration failed; retrying", { error: errorText(e), retry_ms: delay });
+        await clock.sleep(delay, this.stopping.signal);
+      }
+    }
+  }
+
+  /** One long-poll: apply its commands in seq order and its acknowledgements. */
+  async pollOnce(): Promise<void> {
+    const { client, store, log, clock, pollWaitSeconds } = this.deps;
+    const agentId = store.state.agent_id;
+    if (!agentId) {
+      this.registered = false;
+      return;
+    }
+    const acked = this.updates.ackedForPoll();
+    let res;
+    try {
+      res = await client.poll({ agent_id: { value: agentId }, ack_seq: store.state.last_seq, acked_uuids: acked, wait_seconds: pollWaitSeconds }, this.stopping.signal);
+    } catch (e) {
+      if (this.stopped) return;
+      if (e instanceof MasterError && e.unknownAgent) return this.forget("master answered 404 to a poll");
+      const delay = this.pollBackoff.next();
+      log.warn("poll failed; retrying", { error: errorText(e), retry_ms: delay });
+      await clock.sleep(delay, this.stopping.signal);
+      return;
+    }
+    this.pollBackoff.reset();
+    if (res.reregister) return this.forget("master asked this agent to register again");
+    this.updates.confirmReported(acked);
+    for (const cmd of [...res.commands].sort((a, b) => a.seq - b.seq)) {
+      try {
+        this.tasks.handle(cmd);
+      } catch (e) {
+        log.error("cannot apply command", { seq: cmd.seq, type: cmd.type, error: errorText(e) });
+      }
+    }
+    this.updates.acknowledge(res.acks.map((a) => a.uuid));
+  }
+
+  /** The master forgot this agent: register afresh, keeping tasks and pending updates. */
+  private forget(why: string): void {
+    const { store, log } = this.deps;
+    log.warn(`${why}; registering again as a new agent`, { old_agent_id: store.state.agent_id });
+    store.state.agent_id = undefined;
+    store.state.last_seq = 0;
+    store.state.acked_uuids = [];
+    store.save();
+    this.registered = false;
+    this.updates.setOffline();
+  }
+}

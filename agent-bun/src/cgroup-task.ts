@@ -1,0 +1,117 @@
+/** One task's cgroup directories: limits, membership, OOM detection and removal (v1 and v2). */
+import { join } from "node:path";
+import type { CgroupHost, TaskCgroup, TaskLimits } from "./cgroups.ts";
+
+/** Where one controller lives: `base` is `<hierarchy>/<cgroups-root>`. */
+export interface Placement {
+  controller: "memory" | "cpu";
+  version: 1 | 2;
+  base: string;
+  /** v1 memory: the hierarchy has memory.memsw.* (swap accounting). */
+  memsw?: boolean;
+}
+
+const MiB = 1024 * 1024;
+/** CFS period used for cpu quotas, as Mesos. */
+export const CPU_PERIOD_US = 100_000;
+/** Smallest CFS quota the kernel accepts. */
+const MIN_CPU_QUOTA_US = 1_000;
+
+/** Implements `TaskCgroup` for a set of controller placements. */
+export class CgroupTask implements TaskCgroup {
+  /** Distinct task directories (v2 controllers share one). */
+  readonly dirs: string[];
+
+  constructor(readonly name: string, private readonly placements: readonly Placement[], private readonly host: CgroupHost) {
+    this.dirs = [...new Set(placements.map((p) => join(p.base, name)))];
+  }
+
+  /** Makes the directories and writes the limits. */
+  create(limits: TaskLimits): void {
+    for (const dir of this.dirs) this.host.mkdir(dir);
+    for (const p of this.placements) {
+      const dir = join(p.base, this.name);
+      if (p.controller === "memory" && limits.memMB !== undefined && limits.memMB > 0) {
+        const bytes = String(Math.floor(limits.memMB * MiB));
+        if (p.version === 2) {
+          this.host.write(join(dir, "memory.max"), bytes);
+          // No swapping past the limit (the file exists only with swap accounting).
+          if (this.host.exists(join(dir, "memory.swap.max")) || this.host.exists(join(p.base, "memory.swap.max"))) {
+            this.host.write(join(dir, "memory.swap.max"), "0");
+          }
+        } else {
+          this.host.write(join(dir, "memory.limit_in_bytes"), bytes);
+          if (p.memsw) this.host.write(join(dir, "memory.memsw.limit_in_bytes"), bytes);
+        }
+      }
+      if (p.controller === "cpu" && limits.cpus !== undefined && limits.cpus > 0) {
+        const quota = String(Math.max(MIN_CPU_QUOTA_US, Math.round(limits.cpus * CPU_PERIOD_US)));
+        const shares = Math.max(2, Math.round(limits.cpus * 1024));
+        if (p.version === 2) {
+          this.host.write(join(dir, "cpu.max"), `${quota} ${CPU_PERIOD_US}`);
+          // systemd's shares → weight conversion.
+          const weight = Math.min(10_000, Math.max(1, Math.round(1 + ((shares - 2) * 9999) / 262142)));
+          this.host.write(join(dir, "cpu.weight"), String(weight));
+        } else {
+          this.host.write(join(dir, "cpu.shares"), String(shares));
+          this.host.write(join(dir, "cpu.cfs_period_us"), String(CPU_PERIOD_US));
+          this.host.write(join(dir, "cpu.cfs_quota_us"), quota);
+        }
+      }
+    }
+  }
+
+  addProcess(pid: number): void {
+    for (const dir of this.dirs) this.host.write(join(dir, "cgroup.procs"), String(pid));
+  }
+
+  oomKilled(): boolean {
+    for (const p of this.placements) {
+      if (p.controller !== "memory") continue;
+      const dir = join(p.base, this.name);
+      try {
+        if (p.version === 2) return counter(this.host.read(join(dir, "memory.events")), "oom_kill") > 0;
+        const control = this.host.read(join(dir, "memory.oom_control"));
+        if (/^oom_kill\s/m.test(control)) return counter(control, "oom_kill") > 0;
+        // Old kernels have no oom_kill counter: hitting the limit is the best evidence left.
+        return Number(this.host.read(join(dir, "memory.failcnt")).trim()) > 0;
+      } catch {
+        return false;
+      }
+    }
+    return false;
+  }
+
+  /** Every pid in the task's cgroups. */
+  pids(): number[] {
+    const out = new Set<number>();
+    for (const dir of this.dirs) {
+      try {
+        for (const line of this.host.read(join(dir, "cgroup.procs")).split("\n")) if (/^\d+$/.test(line.trim())) out.add(Number(line));
+      } catch { /* gone */ }
+    }
+    return [...out];
+  }
+
+  async destroy(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      for (const pid of this.pids()) {
+        try { this.host.kill(pid, "SIGKILL"); } catch { /* already gone */ }
+      }
+      let busy: unknown;
+      for (const dir of this.dirs) {
+        if (!this.host.exists(dir)) continue;
+        try { this.host.rmdir(dir); } catch (e) { busy = e; }
+      }
+      if (!busy) return;
+      // Killed processes take a moment to leave the cgroup.
+      if (attempt >= 100) throw new Error(`cannot remove cgroup ${this.name}: ${(busy as Error).message}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+function counter(text: string, key: string): number {
+  const m = new RegExp(`^${key}\\s+(\\d+)`, "m").exec(text);
+  return m ? Number(m[1]) : 0;
+}

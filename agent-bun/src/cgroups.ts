@@ -1,0 +1,183 @@
+/**
+ * Task isolation with Linux cgroups, v1 and v2. Each controller (memory, cpu) is placed where it
+ * is usable: the v2 hierarchy when its root lists and can delegate the controller, else the v1
+ * hierarchy for it. Task cgroups live at `<hierarchy>/<cgroups-root>/<task>`.
+ * All filesystem and signal access goes through `CgroupHost`, so tests can use a fake root.
+ */
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { CgroupsMode } from "./flags.ts";
+import { errorText, type Logger } from "./log.ts";
+import { CgroupTask, type Placement } from "./cgroup-task.ts";
+
+export type { Placement } from "./cgroup-task.ts";
+
+/** Limits applied to a task's cgroup; absent means unlimited. */
+export interface TaskLimits { cpus?: number; memMB?: number }
+
+/** A task's cgroup(s): one per hierarchy holding one of its controllers. */
+export interface TaskCgroup {
+  readonly name: string;
+  /** Moves `pid` into the cgroup (before it runs the task's command). */
+  addProcess(pid: number): void;
+  /** True when the kernel's OOM killer killed something in the cgroup. */
+  oomKilled(): boolean;
+  /** Kills whatever is left in the cgroup and removes it. */
+  destroy(): Promise<void>;
+}
+
+/** Creates and removes task cgroups; `NoCgroups` when isolation is off or impossible. */
+export interface Cgroups {
+  readonly enabled: boolean;
+  /** One line saying where each controller lives, or why there are no limits. */
+  readonly description: string;
+  create(name: string, limits: TaskLimits): Promise<TaskCgroup | undefined>;
+  /** Removes a task cgroup left by an earlier agent process (killing what is in it). */
+  destroy(name: string): Promise<void>;
+  /** Best effort at shutdown: removes `<hierarchy>/<cgroups-root>` where no task cgroup is left. */
+  removeRootIfEmpty(): void;
+}
+
+/** The file and process operations cgroups need. */
+export interface CgroupHost {
+  exists(path: string): boolean;
+  read(path: string): string;
+  write(path: string, data: string): void;
+  mkdir(path: string): void;
+  rmdir(path: string): void;
+  kill(pid: number, signal: NodeJS.Signals): void;
+}
+
+/** The real filesystem and `process.kill`. */
+export const nodeCgroupHost: CgroupHost = {
+  exists: (p) => existsSync(p),
+  read: (p) => readFileSync(p, "utf8"),
+  write: (p, d) => writeFileSync(p, d),
+  mkdir: (p) => { mkdirSync(p, { recursive: true }); },
+  rmdir: (p) => rmdirSync(p),
+  kill: (pid, sig) => process.kill(pid, sig),
+};
+
+/** Isolation off: tasks run without limits. */
+export class NoCgroups implements Cgroups {
+  readonly enabled = false;
+  constructor(readonly description: string) {}
+  async create(): Promise<undefined> { return undefined; }
+  async destroy(): Promise<void> {}
+  removeRootIfEmpty(): void {}
+}
+
+/** Cgroups with controllers placed by `detectCgroups`. */
+export class LinuxCgroups implements Cgroups {
+  readonly enabled = true;
+  readonly description: string;
+
+  constructor(readonly placements: readonly Placement[], private readonly host: CgroupHost = nodeCgroupHost) {
+    this.description = placements.map((p) => `${p.controller}: v${p.version} ${p.base}`).join(", ");
+  }
+
+  async create(name: string, limits: TaskLimits): Promise<TaskCgroup> {
+    const task = new CgroupTask(name, this.placements, this.host);
+    await task.destroy(); // a leftover of the same name (agent crash) would carry stale limits
+    task.create(limits);
+    return task;
+  }
+
+  async destroy(name: string): Promise<void> {
+    await new CgroupTask(name, this.placements, this.host).destroy();
+  }
+
+  removeRootIfEmpty(): void {
+    for (const base of new Set(this.placements.map((p) => p.base))) {
+      try { this.host.rmdir(base); } catch { /* task cgroups still there (tasks keep running) */ }
+    }
+  }
+}
+
+/** Options of `detectCgroups`. */
+export interface DetectOptions {
+  mode: CgroupsMode;
+  cgroupsRoot: string;
+  /** Where cgroup filesystems are mounted (tests point this at a temp dir). */
+  fsRoot?: string;
+  host?: CgroupHost;
+  log?: Logger;
+}
+
+const CONTROLLERS = ["memory", "cpu"] as const;
+const V1_DIRS: Record<(typeof CONTROLLERS)[number], { dirs: string[]; probe: string }> = {
+  memory: { dirs: ["memory"], probe: "memory.limit_in_bytes" },
+  cpu: { dirs: ["cpu", "cpu,cpuacct", "cpuacct,cpu"], probe: "cpu.shares" },
+};
+
+/**
+ * Finds, per controller, a hierarchy where the agent can create task cgroups, and prepares
+ * `<hierarchy>/<cgroupsRoot>`. Returns `NoCgroups` (with the reason) when none is usable in
+ * `auto` mode; throws when `--cgroups=v1|v2` was asked for and memory is not usable that way.
+ */
+export function detectCgroups(opts: DetectOptions): Cgroups {
+  const host = opts.host ?? nodeCgroupHost;
+  const fsRoot = opts.fsRoot ?? "/sys/fs/cgroup";
+  if (opts.mode === "off") return new NoCgroups("cgroups disabled by --cgroups=off");
+  if (process.platform !== "linux" && !opts.fsRoot) return new NoCgroups(`cgroups need Linux (this is ${process.platform})`);
+  const problems: string[] = [];
+  const v2Root = [fsRoot, join(fsRoot, "unified")].find((d) => host.exists(join(d, "cgroup.controllers")));
+  const placements: Placement[] = [];
+  for (const controller of CONTROLLERS) {
+    let placed: Placement | undefined;
+    if (opts.mode !== "v1") {
+      if (!v2Root) problems.push(`${controller}: no cgroup2 mount under ${fsRoot}`);
+      else placed = tryV2(controller, v2Root, opts.cgroupsRoot, host, problems);
+    }
+    if (!placed && opts.mode !== "v2") placed = tryV1(controller, fsRoot, opts.cgroupsRoot, host, problems);
+    if (placed) placements.push(placed);
+  }
+  const reason = problems.join("; ");
+  if (!placements.some((p) => p.controller === "memory")) {
+    if (opts.mode !== "auto") throw new Error(`--cgroups=${opts.mode}: memory controller not usable: ${reason}`);
+    if (placements.length === 0) return new NoCgroups(`no usable cgroup hierarchy (${reason})`);
+  }
+  if (problems.length && opts.log) opts.log.debug("cgroup controllers not placed everywhere", { problems: reason });
+  return new LinuxCgroups(placements, host);
+}
+
+function tryV2(controller: string, v2Root: string, cgroupsRoot: string, host: CgroupHost, problems: string[]): Placement | undefined {
+  try {
+    const available = host.read(join(v2Root, "cgroup.controllers")).split(/\s+/);
+    if (!available.includes(controller)) {
+      problems.push(`${controller}: not available in cgroup2 at ${v2Root}`);
+      return undefined;
+    }
+    // Delegate the controller from the v2 root down to <cgroupsRoot>, whose children are tasks.
+    let dir = v2Root;
+    for (const segment of ["", ...cgroupsRoot.split("/")]) {
+      dir = segment ? join(dir, segment) : dir;
+      if (segment) host.mkdir(dir);
+      const control = join(dir, "cgroup.subtree_control");
+      const enabled = host.exists(control) ? host.read(control).split(/\s+/) : [];
+      if (!enabled.includes(controller)) host.write(control, `+${controller}`);
+    }
+    return { controller: controller as Placement["controller"], version: 2, base: dir };
+  } catch (e) {
+    problems.push(`${controller}: cgroup2 at ${v2Root} not writable: ${errorText(e)}`);
+    return undefined;
+  }
+}
+
+function tryV1(controller: (typeof CONTROLLERS)[number], fsRoot: string, cgroupsRoot: string, host: CgroupHost, problems: string[]): Placement | undefined {
+  const spec = V1_DIRS[controller];
+  const hierarchy = spec.dirs.map((d) => join(fsRoot, d)).find((d) => host.exists(join(d, spec.probe)));
+  if (!hierarchy) {
+    problems.push(`${controller}: no cgroup v1 hierarchy under ${fsRoot}`);
+    return undefined;
+  }
+  try {
+    const base = join(hierarchy, cgroupsRoot);
+    host.mkdir(base);
+    if (controller !== "memory") return { controller, version: 1, base };
+    return { controller, version: 1, base, memsw: host.exists(join(hierarchy, "memory.memsw.limit_in_bytes")) };
+  } catch (e) {
+    problems.push(`${controller}: ${hierarchy} not writable: ${errorText(e)}`);
+    return undefined;
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * Command-line flags of `strata-agent`. Each flag can also come from an environment variable
+ * (the flag wins). Bad input throws `FlagError` naming the flag; main.ts exits with status 2.
+ */
+import { readFileSync } from "node:fs";
+import { hostname as osHostname } from "node:os";
+import type { Attribute, Resource } from "../../schemas/mesos.ts";
+import { parseResources } from "../../sdk/src/resources.ts";
+import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { parseAttributes } from "./fingerprint.ts";
+
+/** How tasks are isolated: detect (`auto`), force a cgroup version, or run without limits. */
+export const CGROUPS_MODES = ["auto", "v1", "v2", "off"] as const;
+export type CgroupsMode = (typeof CGROUPS_MODES)[number];
+
+/** The agent's configuration once flags and environment are parsed and validated. */
+export interface AgentFlags {
+  master: string;
+  joinToken: string;
+  workDir: string;
+  hostname: string;
+  port: number;
+  /** Entries from `--resources`; they replace detected resources of the same name. */
+  resources: Resource[];
+  attributes: Attribute[];
+  cgroups: CgroupsMode;
+  cgroupsRoot: string;
+  pollWaitSeconds: number;
+  logLevel: LogLevel;
+}
+
+/** A flag with a bad or missing value. `flag` is the flag's name, e.g. `--port`. */
+export class FlagError extends Error {
+  constructor(readonly flag: string, message: string) {
+    super(`${flag}: ${message}`);
+    this.name = "FlagError";
+  }
+}
+
+interface FlagSpec { name: string; env: string; default: string; help: string }
+
+/** Every flag, its environment variable, default and meaning (used by `--help` and the README). */
+export const FLAG_SPECS: readonly FlagSpec[] = [
+  { name: "master", env: "STRATA_MASTER", default: "http://127.0.0.1:8787", help: "Base URL of the Strata master" },
+  { name: "join-token", env: "STRATA_JOIN_TOKEN", default: "(required)", help: "Cluster join token (sent as a Bearer token, never logged)" },
+  { name: "join-token-file", env: "STRATA_JOIN_TOKEN_FILE", default: "", help: "File holding the join token (alternative to --join-token)" },
+  { name: "work-dir", env: "STRATA_WORK_DIR", default: "./.strata/agent", help: "Checkpoints and task sandboxes" },
+  { name: "hostname", env: "STRATA_HOSTNAME", default: "os.hostname()", help: "Hostname advertised to the master" },
+  { name: "port", env: "STRATA_PORT", default: "5051", help: "Port advertised in offers (the agent never listens)" },
+  { name: "resources", env: "STRATA_RESOURCES", default: "(detected)", help: "Mesos form, e.g. 'cpus:2;mem:1024;ports:[31000-31100]'; overrides detected resources of the same name" },
+  { name: "attributes", env: "STRATA_ATTRIBUTES", default: "", help: "e.g. 'rack:r1;zone:a' (numbers are SCALAR, else TEXT)" },
+  { name: "cgroups", env: "STRATA_CGROUPS", default: "auto", help: "Task isolation: auto | v1 | v2 | off" },
+  { name: "cgroups-root", env: "STRATA_CGROUPS_ROOT", default: "strata", help: "Cgroup under each hierarchy holding this agent's task cgroups" },
+  { name: "poll-wait-seconds", env: "STRATA_POLL_WAIT_SECONDS", default: "25", help: "How long the master may hold a poll (it caps it at 25)" },
+  { name: "log-level", env: "STRATA_LOG_LEVEL", default: "info", help: "debug | info | warn | error" },
+];
+
+/** `--help` text. */
+export function helpText(): string {
+  const rows = FLAG_SPECS.map((f) => `  --${f.name.padEnd(18)} ${f.help}\n  ${"".padEnd(20)} env ${f.env}${f.default ? `, default ${f.default}` : ""}`);
+  return `Usage: strata-agent [--flag=value | --flag value]...\n\nThe Strata agent: registers with the master, long-polls for tasks and runs them.\n\n${rows.join("\n")}\n  --help               Print this help\n  --version            Print the version\n`;
+}
+
+/** Result of reading argv: either a request for help/version or raw values by flag name. */
+export type ParsedArgs = { kind: "help" } | { kind: "version" } | { kind: "run"; flags: AgentFlags };
+
+function splitArgv(argv: readonly string[]): Map<string, string> | "help" | "version" {
+  const known = new Set(FLAG_SPECS.map((f) => f.name));
+  const out = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--help" || arg === "-h") return "help";
+    if (arg === "--version") return "version";
+    const m = /^--([a-z][a-z-]*)(?:=([\s\S]*))?$/.exec(arg);
+    if (!m) throw new FlagError(arg, "unexpected argument (flags look like --name=value)");
+    const name = m[1]!;
+    if (!known.has(name)) throw new FlagError(`--${name}`, "unknown flag (see --help)");
+    let value = m[2];
+    if (value === undefined) {
+      value = argv[i + 1];
+      if (value === undefined || value.startsWith("--")) throw new FlagError(`--${name}`, "missing value");
+      i++;
+    }
+    out.set(name, value);
+  }
+  return out;
+}
+
+/** Parses argv (without node/binary) and the environment into validated flags. */
+export function parseFlags(argv: readonly string[], env: Record<string, string | undefined> = process.env): ParsedArgs {
+  const given = splitArgv(argv);
+  if (given === "help") return { kind: "help" };
+  if (given === "version") return { kind: "version" };
+  const raw = (name: string): string | undefined => {
+    const spec = FLAG_SPECS.find((f) => f.name === name)!;
+    return given.get(name) ?? (env[spec.env] !== undefined && env[spec.env] !== "" ? env[spec.env] : undefined);
+  };
+  return { kind: "run", flags: validate(raw) };
+}
+
+function validate(raw: (name: string) => string | undefined): AgentFlags {
+  const master = raw("master") ?? "http://127.0.0.1:8787";
+  let url: URL;
+  try { url = new URL(master); } catch { throw new FlagError("--master", `not a URL: '${master}'`); }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new FlagError("--master", `must be http(s), got '${master}'`);
+
+  let joinToken = raw("join-token");
+  const tokenFile = raw("join-token-file");
+  if (joinToken === undefined && tokenFile !== undefined) {
+    try { joinToken = readFileSync(tokenFile, "utf8").trim(); } catch (e) {
+      throw new FlagError("--join-token-file", `cannot read '${tokenFile}': ${(e as Error).message}`);
+    }
+    if (!joinToken) throw new FlagError("--join-token-file", `'${tokenFile}' is empty`);
+  }
+  if (!joinToken) throw new FlagError("--join-token", "required (or --join-token-file, or STRATA_JOIN_TOKEN)");
+
+  const workDir = raw("work-dir") ?? "./.strata/agent";
+  if (!workDir.trim()) throw new FlagError("--work-dir", "must not be empty");
+
+  const hostname = raw("hostname") ?? osHostname();
+  if (!hostname.trim()) throw new FlagError("--hostname", "must not be empty");
+
+  const portText = raw("port") ?? "5051";
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new FlagError("--port", `expected an integer 0-65535, got '${portText}'`);
+
+  let resources: Resource[] = [];
+  const resourcesText = raw("resources");
+  if (resourcesText !== undefined) {
+    try { resources = parseResources(resourcesText); } catch (e) { throw new FlagError("--resources", (e as Error).message); }
+  }
+  let attributes: Attribute[] = [];
+  const attributesText = raw("attributes");
+  if (attributesText !== undefined) {
+    try { attributes = parseAttributes(attributesText); } catch (e) { throw new FlagError("--attributes", (e as Error).message); }
+  }
+
+  const cgroups = (raw("cgroups") ?? "auto") as CgroupsMode;
+  if (!CGROUPS_MODES.includes(cgroups)) throw new FlagError("--cgroups", `expected one of ${CGROUPS_MODES.join(", ")}, got '${cgroups}'`);
+
+  const cgroupsRoot = raw("cgroups-root") ?? "strata";
+  if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(cgroupsRoot) || cgroupsRoot.split("/").some((s) => s === "." || s === "..")) {
+    throw new FlagError("--cgroups-root", `expected a relative cgroup path like 'strata' or 'strata/agent1', got '${cgroupsRoot}'`);
+  }
+
+  const waitText = raw("poll-wait-seconds") ?? "25";
+  const pollWaitSeconds = Number(waitText);
+  if (!waitText.trim() || !Number.isFinite(pollWaitSeconds) || pollWaitSeconds < 0 || pollWaitSeconds > 300) {
+    throw new FlagError("--poll-wait-seconds", `expected a number of seconds 0-300, got '${waitText}'`);
+  }
+
+  const logLevel = (raw("log-level") ?? "info") as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new FlagError("--log-level", `expected one of ${LOG_LEVELS.join(", ")}, got '${logLevel}'`);
+
+  return {
+    master: master.replace(/\/+$/, ""), joinToken, workDir, hostname, port, resources, attributes,
+    cgroups, cgroupsRoot, pollWaitSeconds, logLevel,
+  };
+}
+
+/** The flags with the join token hidden, for logging. */
+export function redactFlags(flags: AgentFlags): Record<string, unknown> {
+  return { ...flags, joinToken: "<redacted>" };
+}

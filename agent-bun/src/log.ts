@@ -1,0 +1,46 @@
+/**
+ * Leveled, line-oriented logging to stderr. Secrets (the join token) are never handed to the
+ * logger: callers log flags through `redactFlags` in flags.ts.
+ */
+
+/** Severity names accepted by `--log-level`, lowest first. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** What every agent component logs through, so tests can capture or silence it. */
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+function format(fields?: Record<string, unknown>): string {
+  if (!fields) return "";
+  return Object.entries(fields)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => ` ${k}=${typeof v === "string" && !/\s/.test(v) ? v : JSON.stringify(v)}`)
+    .join("");
+}
+
+/** A logger writing `<iso time> <LEVEL> <message> key=value…` lines at or above `level`. */
+export function createLogger(level: LogLevel = "info", write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+  const min = LOG_LEVELS.indexOf(level);
+  const at = (lvl: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
+    if (LOG_LEVELS.indexOf(lvl) < min) return;
+    write(`${new Date().toISOString()} ${lvl.toUpperCase()} ${msg}${format(fields)}\n`);
+  };
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+/** A logger that drops everything (tests). */
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Error text for logs, whatever was thrown. */
+export function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as { cause?: unknown }).cause;
+    return cause instanceof Error ? `${err.message} (${cause.message})` : err.message;
+  }
+  return String(err);
+}

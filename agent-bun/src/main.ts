@@ -1,0 +1,73 @@
+/**
+ * `strata-agent` entry point: parse flags, fingerprint, detect cgroups, wire the real
+ * implementations into `Agent` and run until SIGINT/SIGTERM. Tasks keep running when the agent
+ * exits; their state stays checkpointed in the work dir.
+ */
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { Agent } from "./agent.ts";
+import { detectCgroups, type Cgroups } from "./cgroups.ts";
+import { FileCheckpointStore, StateStore } from "./checkpoint.ts";
+import { systemClock } from "./clock.ts";
+import { fingerprint } from "./fingerprint.ts";
+import { FlagError, helpText, parseFlags, redactFlags, type AgentFlags } from "./flags.ts";
+import { createLogger, errorText } from "./log.ts";
+import { HttpMasterClient } from "./master-client.ts";
+import { ProcessContainerizer } from "./process-containerizer.ts";
+import { AGENT_VERSION } from "./version.ts";
+import { formatResources } from "../../sdk/src/resources.ts";
+
+function parseOrExit(): AgentFlags {
+  try {
+    const parsed = parseFlags(process.argv.slice(2));
+    if (parsed.kind === "help") { process.stdout.write(helpText()); process.exit(0); }
+    if (parsed.kind === "version") { process.stdout.write(`strata-agent ${AGENT_VERSION}\n`); process.exit(0); }
+    return parsed.flags;
+  } catch (e) {
+    process.stderr.write(`strata-agent: ${e instanceof FlagError ? e.message : errorText(e)}\n`);
+    process.exit(2);
+  }
+}
+
+async function main(): Promise<void> {
+  const flags = parseOrExit();
+  const log = createLogger(flags.logLevel);
+  const workDir = resolve(flags.workDir);
+  let store: StateStore;
+  let cgroups: Cgroups;
+  try {
+    mkdirSync(workDir, { recursive: true });
+    store = new StateStore(new FileCheckpointStore(workDir));
+    cgroups = detectCgroups({ mode: flags.cgroups, cgroupsRoot: flags.cgroupsRoot, log });
+  } catch (e) {
+    log.error("cannot start", { error: errorText(e) });
+    process.exit(1);
+  }
+  if (!cgroups.enabled) log.warn(`tasks run without resource limits: ${cgroups.description}`);
+  const containerizer = new ProcessContainerizer(cgroups, log);
+  const resources = fingerprint(workDir, flags.resources);
+  log.info("starting strata-agent", {
+    version: AGENT_VERSION, flags: redactFlags({ ...flags, workDir }), resources: formatResources(resources),
+    containerizer: containerizer.description, agent_id: store.state.agent_id,
+  });
+  const agent = new Agent({
+    client: new HttpMasterClient(flags.master, flags.joinToken),
+    store, containerizer, clock: systemClock, log, workDir, pollWaitSeconds: flags.pollWaitSeconds,
+    info: { hostname: flags.hostname, port: flags.port, resources, attributes: flags.attributes, version: AGENT_VERSION },
+  });
+  const shutdown = (signal: string) => {
+    log.info("stopping; tasks keep running and stay checkpointed", { signal });
+    agent.stop();
+    setTimeout(() => process.exit(0), 2_000).unref();
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  await agent.run();
+  cgroups.removeRootIfEmpty();
+  process.exit(0);
+}
+
+main().catch((e) => {
+  process.stderr.write(`strata-agent: fatal: ${errorText(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,91 @@
+/**
+ * The agent's side of the agent protocol (schemas/agent.ts): three JSON POSTs to the master.
+ * Responses are validated with the shared schemas; every failure becomes a `MasterError`.
+ */
+import {
+  PollResponse, RegisterResponse, StatusResponse,
+  type PollRequest, type RegisterRequest, type StatusRequest,
+} from "../../schemas/agent.ts";
+import { parseMessage } from "../../schemas/parse.ts";
+
+/** Talking to the master; `HttpMasterClient` is the real one, tests use fakes. */
+export interface MasterClient {
+  register(req: RegisterRequest, signal?: AbortSignal): Promise<RegisterResponse>;
+  /** Long-poll: may be held by the master up to `req.wait_seconds`. */
+  poll(req: PollRequest, signal?: AbortSignal): Promise<PollResponse>;
+  status(req: StatusRequest, signal?: AbortSignal): Promise<StatusResponse>;
+}
+
+/** A failed call. `status` is the HTTP status, or undefined when no answer came (network). */
+export class MasterError extends Error {
+  constructor(message: string, readonly status?: number) {
+    super(message);
+    this.name = "MasterError";
+  }
+
+  /** True when the master says it does not know this agent (register again). */
+  get unknownAgent(): boolean {
+    return this.status === 404;
+  }
+}
+
+/** Extra seconds a poll may take beyond what the master may hold it. */
+const POLL_MARGIN_S = 15;
+/** Limit for register and status calls. */
+const CALL_TIMEOUT_S = 30;
+
+/** The master over HTTP(S) with `fetch`. */
+export class HttpMasterClient implements MasterClient {
+  constructor(private readonly baseUrl: string, private readonly joinToken: string) {}
+
+  register(req: RegisterRequest, signal?: AbortSignal): Promise<RegisterResponse> {
+    return this.call("/agent/v1/register", req, RegisterResponse, CALL_TIMEOUT_S, signal);
+  }
+
+  poll(req: PollRequest, signal?: AbortSignal): Promise<PollResponse> {
+    const hold = Math.min(req.wait_seconds ?? 25, 25);
+    return this.call("/agent/v1/poll", req, PollResponse, hold + POLL_MARGIN_S, signal);
+  }
+
+  status(req: StatusRequest, signal?: AbortSignal): Promise<StatusResponse> {
+    return this.call("/agent/v1/status", req, StatusResponse, CALL_TIMEOUT_S, signal);
+  }
+
+  private async call<S extends typeof RegisterResponse | typeof PollResponse | typeof StatusResponse>(
+    path: string, body: unknown, schema: S, timeoutS: number, signal?: AbortSignal,
+  ): Promise<ReturnType<S["parse"]>> {
+    const timeout = AbortSignal.timeout(timeoutS * 1000);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    let res: Response;
+    try {
+      res = await fetch(this.baseUrl + path, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${this.joinToken}` },
+        body: JSON.stringify(body),
+        signal: combined,
+        // Bun: no client-side idle timeout of its own on long polls (ignored by Node).
+        ...({ timeout: false } as object),
+      });
+    } catch (e) {
+      throw new MasterError(`POST ${path}: ${networkText(e)}`);
+    }
+    const text = await res.text().catch(() => "");
+    if (!res.ok) {
+      let detail = text.slice(0, 300);
+      try { detail = (JSON.parse(text) as { message?: string }).message ?? detail; } catch { /* not JSON */ }
+      throw new MasterError(`POST ${path}: HTTP ${res.status}${detail ? `: ${detail}` : ""}`, res.status);
+    }
+    try {
+      return parseMessage(schema, JSON.parse(text), "response") as ReturnType<S["parse"]>;
+    } catch (e) {
+      throw new MasterError(`POST ${path}: bad response: ${(e as Error).message}`, res.status);
+    }
+  }
+}
+
+function networkText(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  if (e.name === "TimeoutError") return "timed out";
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? e.message;
+}

@@ -1,0 +1,218 @@
+/**
+ * Command handling: LAUNCH, KILL and SHUTDOWN_FRAMEWORK from the master, applied once each in
+ * seq order, their effect checkpointed before the seq is acknowledged; and each task's life
+ * (STARTING → RUNNING → terminal) turned into status updates.
+ */
+import type { AgentCommand, AgentTaskReport } from "../../schemas/agent.ts";
+import { isTerminal, type TaskInfo, type TaskState } from "../../schemas/mesos.ts";
+import { taskKey, type PendingUpdate, type StateStore, type TaskRecord } from "./checkpoint.ts";
+import { LaunchError, type Container, type ContainerExit, type Containerizer } from "./containerizer.ts";
+import { errorText, type Logger } from "./log.ts";
+import { sandboxPath } from "./paths.ts";
+import type { StatusUpdateManager } from "./status-updates.ts";
+import { taskLimits } from "./task-env.ts";
+
+/** Grace period between SIGTERM and SIGKILL when no kill policy says otherwise (Mesos: 3 s). */
+export const DEFAULT_GRACE_MS = 3_000;
+
+/** Message of the TASK_FAILED sent for tasks found running when the agent starts. */
+export const RESTART_LOST_MESSAGE = "agent restarted; task process lost";
+
+/** What the task manager works with. */
+export interface TaskManagerDeps {
+  store: StateStore;
+  updates: StatusUpdateManager;
+  containerizer: Containerizer;
+  log: Logger;
+  workDir: string;
+}
+
+type Extra = { message?: string; reason?: string; source?: "SOURCE_AGENT" | "SOURCE_EXECUTOR"; data?: string };
+
+/** Owns `state.tasks` and `state.last_seq`. */
+export class TaskManager {
+  private readonly containers = new Map<string, Container>();
+  private readonly infos = new Map<string, TaskInfo>();
+  private readonly work = new Set<Promise<void>>();
+
+  constructor(private readonly deps: TaskManagerDeps) {}
+
+  /** Applies one command (call in seq order). Returns false when it was a duplicate (seq ≤ last). */
+  handle(cmd: AgentCommand): boolean {
+    const { store, log } = this.deps;
+    const st = store.state;
+    if (cmd.seq <= st.last_seq) {
+      log.debug("ignoring command already processed", { seq: cmd.seq, last_seq: st.last_seq });
+      return false;
+    }
+    const fid = cmd.framework_id.value;
+    const kills: Array<[string, number | undefined]> = [];
+    if (cmd.type === "LAUNCH") {
+      const key = taskKey(fid, cmd.task.task_id.value);
+      if (st.tasks[key]) {
+        log.warn("ignoring LAUNCH of a task this agent already knows", { framework_id: fid, task_id: cmd.task.task_id.value });
+      } else {
+        st.tasks[key] = { framework_id: fid, task_id: cmd.task.task_id.value, state: "TASK_STAGING", sandbox: sandboxPath(this.deps.workDir, fid, cmd.task.task_id.value) };
+        this.infos.set(key, cmd.task);
+        this.track(this.run(key, cmd.task));
+      }
+    } else if (cmd.type === "KILL") {
+      const key = taskKey(fid, cmd.task_id.value);
+      const record = st.tasks[key];
+      if (!record || isTerminal(record.state)) {
+        log.info("ignoring KILL of a task that is unknown or already over", { framework_id: fid, task_id: cmd.task_id.value });
+      } else {
+        record.kill_requested = true;
+        kills.push([key, graceMs(cmd.kill_policy?.grace_period?.nanoseconds)]);
+      }
+    } else {
+      for (const [key, record] of Object.entries(st.tasks)) {
+        if (record.framework_id !== fid || isTerminal(record.state)) continue;
+        record.kill_requested = true;
+        kills.push([key, undefined]);
+      }
+      log.info("shutting down framework", { framework_id: fid, tasks: kills.length });
+    }
+    st.last_seq = cmd.seq;
+    store.save();
+    for (const [key, grace] of kills) this.kill(key, grace);
+    return true;
+  }
+
+  /** Tasks to report when (re-)registering: every task not yet forgotten. */
+  reports(): AgentTaskReport[] {
+    return Object.values(this.deps.store.state.tasks).map((r) => ({
+      framework_id: { value: r.framework_id }, task_id: { value: r.task_id }, state: r.state,
+    }));
+  }
+
+  /**
+   * After an agent restart: processes of the previous run cannot be reattached yet, so each
+   * non-terminal task is killed (if still alive) and reported TASK_FAILED.
+   */
+  async recover(): Promise<void> {
+    const { store, containerizer, log } = this.deps;
+    for (const [key, record] of Object.entries(store.state.tasks)) {
+      if (isTerminal(record.state)) {
+        if (!store.state.updates.some((u) => u.framework_id === record.framework_id && u.status.task_id.value === record.task_id)) {
+          delete store.state.tasks[key];
+          store.save();
+        }
+        continue;
+      }
+      try {
+        await containerizer.destroyOrphan(record);
+      } catch (e) {
+        log.warn("cannot clean up a task of the previous agent run", { task_id: record.task_id, error: errorText(e) });
+      }
+      log.warn("task of the previous agent run lost", { framework_id: record.framework_id, task_id: record.task_id, state: record.state });
+      this.transition(record, "TASK_FAILED", { source: "SOURCE_AGENT", reason: "REASON_EXECUTOR_TERMINATED", message: RESTART_LOST_MESSAGE });
+    }
+  }
+
+  /** An update was acknowledged: once a terminal task has nothing pending, forget it. */
+  onAcknowledged(update: PendingUpdate): void {
+    const { store } = this.deps;
+    const key = taskKey(update.framework_id, update.status.task_id.value);
+    const record = store.state.tasks[key];
+    if (!record || !isTerminal(record.state)) return;
+    if (store.state.updates.some((u) => taskKey(u.framework_id, u.status.task_id.value) === key)) return;
+    delete store.state.tasks[key];
+    this.infos.delete(key);
+    store.save();
+  }
+
+  /** Resolves when every task started so far has ended and been reported (tests). */
+  async idle(): Promise<void> {
+    while (this.work.size > 0) await Promise.all([...this.work]);
+  }
+
+  private track(p: Promise<void>): void {
+    this.work.add(p);
+    void p.finally(() => this.work.delete(p));
+  }
+
+  private kill(key: string, grace: number | undefined): void {
+    const container = this.containers.get(key);
+    const policy = this.infos.get(key)?.kill_policy?.grace_period?.nanoseconds;
+    // Not started yet: `run` sees kill_requested and reports TASK_KILLED without starting it.
+    container?.kill(grace ?? graceMs(policy) ?? DEFAULT_GRACE_MS);
+  }
+
+  private async run(key: string, task: TaskInfo): Promise<void> {
+    const record = this.deps.store.state.tasks[key]!;
+    try {
+      await this.launchAndWait(key, record, task);
+    } catch (e) {
+      this.deps.log.error("task failed inside the agent", { task_id: record.task_id, error: errorText(e) });
+      if (!isTerminal(record.state)) this.transition(record, "TASK_FAILED", { source: "SOURCE_AGENT", reason: "REASON_CONTAINER_LAUNCH_FAILED", message: `agent error: ${errorText(e)}` });
+    } finally {
+      this.containers.delete(key);
+    }
+  }
+
+  private async launchAndWait(key: string, record: TaskRecord, task: TaskInfo): Promise<void> {
+    const { containerizer, store } = this.deps;
+    const fail = (message: string, reason = "REASON_CONTAINER_LAUNCH_FAILED") =>
+      this.transition(record, "TASK_FAILED", { source: "SOURCE_AGENT", reason, message });
+    if (task.container?.type === "DOCKER") return fail("Docker containers are not supported by this agent yet (use a command task)");
+    if (!task.command) return fail("task has no command (custom executors are not supported; set command)");
+    const spec = { frameworkId: record.framework_id, agentId: store.state.agent_id ?? "", task, sandbox: record.sandbox! };
+    try {
+      await containerizer.prepare(spec);
+    } catch (e) {
+      return fail(`cannot prepare the sandbox: ${errorText(e)}`);
+    }
+    if (record.kill_requested) return this.transition(record, "TASK_KILLED", { source: "SOURCE_AGENT", message: "Killed before the command started" });
+    this.transition(record, "TASK_STARTING", { source: "SOURCE_EXECUTOR" });
+    let container: Container;
+    try {
+      container = await containerizer.launch(spec);
+    } catch (e) {
+      return fail(errorText(e), e instanceof LaunchError ? e.reason : undefined);
+    }
+    Object.assign(record, container.identity);
+    this.containers.set(key, container);
+    this.transition(record, "TASK_RUNNING", { source: "SOURCE_EXECUTOR" });
+    if (record.kill_requested) this.kill(key, undefined);
+    const exit = await container.exited;
+    this.containers.delete(key);
+    this.terminal(record, task, exit);
+  }
+
+  private terminal(record: TaskRecord, task: TaskInfo, exit: ContainerExit): void {
+    const data = exit.stdoutTail ? { data: exit.stdoutTail } : {};
+    const message = exit.signal !== null ? `Command terminated with signal ${exit.signal}` : `Command exited with status ${exit.code}`;
+    if (exit.oomKilled) {
+      const mem = taskLimits(task.resources).memMB;
+      this.transition(record, "TASK_FAILED", {
+        source: "SOURCE_AGENT", reason: "REASON_CONTAINER_LIMITATION_MEMORY", ...data,
+        message: `Memory limit exceeded: the task used more than its ${mem ?? "?"} MB and was killed by the OOM killer (${message})`,
+      });
+    } else if (record.kill_requested) {
+      this.transition(record, "TASK_KILLED", { source: "SOURCE_EXECUTOR", message, ...data });
+    } else if (exit.code === 0) {
+      this.transition(record, "TASK_FINISHED", { source: "SOURCE_EXECUTOR", message, ...data });
+    } else {
+      this.transition(record, "TASK_FAILED", { source: "SOURCE_EXECUTOR", reason: "REASON_COMMAND_EXECUTOR_FAILED", message, ...data });
+    }
+  }
+
+  /** Sets the task's state and records the update; one checkpoint covers both. */
+  private transition(record: TaskRecord, state: TaskState, extra: Extra): void {
+    record.state = state;
+    this.deps.updates.enqueue(record.framework_id, {
+      task_id: { value: record.task_id },
+      state,
+      ...(extra.message ? { message: extra.message } : {}),
+      ...(extra.reason ? { reason: extra.reason } : {}),
+      ...(extra.data ? { data: extra.data } : {}),
+      source: extra.source ?? "SOURCE_EXECUTOR",
+    });
+  }
+}
+
+/** Nanoseconds (from a KillPolicy) to milliseconds; undefined when not given. */
+function graceMs(nanos: number | undefined): number | undefined {
+  return nanos === undefined ? undefined : Math.max(0, nanos / 1e6);
+}

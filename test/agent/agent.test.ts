@@ -1,0 +1,231 @@
+/// <reference types="node" />
+import { afterEach, describe, expect, it } from "vitest";
+import type { AgentCommand } from "../../schemas/agent.ts";
+import type { TaskInfo } from "../../schemas/mesos.ts";
+import { Agent } from "../../agent-bun/src/agent.ts";
+import { MemoryCheckpointStore, StateStore, taskKey } from "../../agent-bun/src/checkpoint.ts";
+import { silentLogger } from "../../agent-bun/src/log.ts";
+import { MasterError } from "../../agent-bun/src/master-client.ts";
+import { RESTART_LOST_MESSAGE } from "../../agent-bun/src/task-manager.ts";
+import { FakeClock, FakeContainerizer, FakeMaster, settle } from "./fakes.ts";
+
+const task = (id: string, extra: Partial<TaskInfo> = {}): TaskInfo => ({
+  name: id, task_id: { value: id }, agent_id: { value: "agent-1" },
+  resources: [{ name: "mem", type: "SCALAR", scalar: { value: 64 } }],
+  command: { value: "true" }, ...extra,
+});
+const launch = (seq: number, t: TaskInfo, fw = "fw1"): AgentCommand => ({ seq, type: "LAUNCH", framework_id: { value: fw }, task: t });
+const kill = (seq: number, id: string, graceNs?: number, fw = "fw1"): AgentCommand => ({
+  seq, type: "KILL", framework_id: { value: fw }, task_id: { value: id },
+  ...(graceNs !== undefined ? { kill_policy: { grace_period: { nanoseconds: graceNs } } } : {}),
+});
+
+const running: Agent[] = [];
+afterEach(async () => {
+  for (const a of running.splice(0)) a.stop();
+  await settle();
+});
+
+function setup(disk = new MemoryCheckpointStore()) {
+  const store = new StateStore(disk);
+  const master = new FakeMaster();
+  const containerizer = new FakeContainerizer();
+  const clock = new FakeClock();
+  const agent = new Agent({
+    client: master, store, containerizer, clock, log: silentLogger, workDir: "/srv/agent", pollWaitSeconds: 25,
+    info: { hostname: "h1", port: 5051, resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 4 } }], attributes: [] },
+  });
+  running.push(agent);
+  const done = agent.run();
+  return { store, disk, master, containerizer, clock, agent, done };
+}
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (cond()) return;
+    await settle(2);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const statesOf = (master: FakeMaster, id: string) =>
+  master.sentUpdates().filter((u) => u.status.task_id.value === id).map((u) => u.status.state)
+    .filter((s, i, all) => all.indexOf(s) === i);
+
+describe("agent core (fakes)", () => {
+  it("registers, launches a task once, checkpoints it before acknowledging its seq", async () => {
+    const { master, containerizer, disk, agent } = setup();
+    await until(() => master.polls.length === 1, "first poll");
+    expect(master.registers[0]).toMatchObject({ hostname: "h1", port: 5051, tasks: [] });
+    expect(master.registers[0]!.agent_id).toBeUndefined();
+    expect(master.polls[0]).toMatchObject({ agent_id: { value: "agent-1" }, ack_seq: 0, wait_seconds: 25 });
+
+    master.answerPoll({ commands: [launch(2, task("t2")), launch(1, task("t1"))] });
+    await until(() => master.polls.length === 2, "second poll");
+    expect(master.polls[1]!.ack_seq).toBe(2);
+    expect(Object.keys(disk.load()!.tasks).sort()).toEqual([taskKey("fw1", "t1"), taskKey("fw1", "t2")]);
+
+    // Redelivered (same seqs) and a new seq for a known task id: both ignored.
+    master.answerPoll({ commands: [launch(1, task("t1")), launch(2, task("t2")), launch(3, task("t1"))] });
+    await until(() => master.polls.length === 3, "third poll");
+    expect(master.polls[2]!.ack_seq).toBe(3);
+    await until(() => containerizer.launched.length === 2, "launches");
+    await settle();
+    expect(containerizer.launched.map((s) => s.task.task_id.value).sort()).toEqual(["t1", "t2"]);
+    expect(containerizer.launched[0]!.sandbox).toBe("/srv/agent/frameworks/fw1/tasks/" + containerizer.launched[0]!.task.task_id.value);
+    expect(containerizer.launched[0]!.agentId).toBe("agent-1");
+
+    containerizer.exit("t1", { code: 0, stdoutTail: Buffer.from("hello\n").toString("base64") });
+    containerizer.exit("t2", { code: 3 });
+    await agent.tasks.idle();
+    await until(() => statesOf(master, "t2").includes("TASK_FAILED"), "t2 failed");
+    expect(statesOf(master, "t1")).toEqual(["TASK_STARTING", "TASK_RUNNING", "TASK_FINISHED"]);
+    const finished = master.sentUpdates().find((u) => u.status.state === "TASK_FINISHED")!;
+    expect(finished.framework_id).toEqual({ value: "fw1" });
+    expect(finished.status).toMatchObject({ message: "Command exited with status 0", source: "SOURCE_EXECUTOR", agent_id: { value: "agent-1" } });
+    expect(Buffer.from(finished.status.data!, "base64").toString()).toBe("hello\n");
+    const failed = master.sentUpdates().find((u) => u.status.state === "TASK_FAILED")!;
+    expect(failed.status.message).toBe("Command exited with status 3");
+  });
+
+  it("kills with the command's grace period, ignores unknown kills, shuts frameworks down", async () => {
+    const { master, containerizer, agent, store } = setup();
+    await until(() => master.polls.length === 1, "first poll");
+    master.answerPoll({ commands: [
+      launch(1, task("a")), launch(2, task("b", { kill_policy: { grace_period: { nanoseconds: 7e9 } } })),
+      launch(3, task("c"), "fw2"),
+    ] });
+    await until(() => containerizer.launched.length === 3, "launches");
+    master.answerPoll({ commands: [kill(4, "a", 1.5e9), kill(5, "nope")] });
+    await until(() => statesOf(master, "a").includes("TASK_KILLED"), "a killed");
+    expect(containerizer.kills).toEqual([{ taskId: "a", graceMs: 1500 }]);
+    await until(() => master.polls.length >= 3, "poll after kill");
+    expect(master.polls.at(-1)!.ack_seq).toBe(5);
+
+    master.answerPoll({ commands: [{ seq: 6, type: "SHUTDOWN_FRAMEWORK", framework_id: { value: "fw1" } }] });
+    await until(() => statesOf(master, "b").includes("TASK_KILLED"), "b killed");
+    expect(containerizer.kills).toEqual([{ taskId: "a", graceMs: 1500 }, { taskId: "b", graceMs: 7000 }]);
+    expect(statesOf(master, "c")).toEqual(["TASK_STARTING", "TASK_RUNNING"]);
+    expect(store.state.tasks[taskKey("fw2", "c")]!.state).toBe("TASK_RUNNING");
+    void agent;
+  });
+
+  it("fails Docker and command-less tasks with a clear message from the agent", async () => {
+    const { master, containerizer } = setup();
+    await until(() => master.polls.length === 1, "first poll");
+    master.answerPoll({ commands: [
+      launch(1, task("d", { container: { type: "DOCKER", docker: { image: "nginx" } } })),
+      launch(2, task("x", { command: undefined })),
+    ] });
+    await until(() => master.sentUpdates().length === 2, "two updates");
+    const [d, x] = master.sentUpdates();
+    expect(d!.status).toMatchObject({ state: "TASK_FAILED", source: "SOURCE_AGENT" });
+    expect(d!.status.message).toMatch(/Docker/);
+    expect(x!.status).toMatchObject({ state: "TASK_FAILED", source: "SOURCE_AGENT" });
+    expect(x!.status.message).toMatch(/no command/);
+    expect(containerizer.launched).toHaveLength(0);
+  });
+
+  it("reports memory-limit kills with REASON_CONTAINER_LIMITATION_MEMORY", async () => {
+    const { master, containerizer } = setup();
+    await until(() => master.polls.length === 1, "first poll");
+    master.answerPoll({ commands: [launch(1, task("big"))] });
+    await until(() => containerizer.launched.length === 1, "launch");
+    containerizer.exit("big", { code: null, signal: "SIGKILL", oomKilled: true });
+    await until(() => statesOf(master, "big").includes("TASK_FAILED"), "failed");
+    const u = master.sentUpdates().find((x) => x.status.state === "TASK_FAILED")!;
+    expect(u.status.reason).toBe("REASON_CONTAINER_LIMITATION_MEMORY");
+    expect(u.status.message).toMatch(/Memory limit exceeded.*64 MB/);
+  });
+
+  it("confirms acknowledged uuids in the next poll and then forgets the finished task", async () => {
+    const { master, containerizer, store } = setup();
+    await until(() => master.polls.length === 1, "first poll");
+    master.answerPoll({ commands: [launch(1, task("t1"))] });
+    await until(() => containerizer.launched.length === 1, "launch");
+    containerizer.exit("t1");
+    await until(() => statesOf(master, "t1").includes("TASK_FINISHED"), "finished");
+    const uuids = [...new Set(master.sentUpdates().map((u) => u.status.uuid))];
+    expect(uuids).toHaveLength(3);
+    master.answerPoll({ acks: uuids.map((uuid) => ({ task_id: { value: "t1" }, uuid })) });
+    await until(() => master.polls.length === 3, "poll after acks");
+    expect(master.polls[2]!.acked_uuids.sort()).toEqual([...uuids].sort());
+    expect(store.state.updates).toEqual([]);
+    expect(store.state.tasks).toEqual({});
+    master.answerPoll({});
+    await until(() => master.polls.length === 4, "next poll");
+    expect(master.polls[3]!.acked_uuids).toEqual([]);
+  });
+
+  it("rides through poll failures with backoff and registers again when the master forgot it", async () => {
+    const { master, containerizer, clock, store } = setup();
+    await until(() => master.polls.length === 1, "first poll");
+    master.answerPoll({ commands: [launch(1, task("t1"))] });
+    await until(() => containerizer.launched.length === 1, "launch");
+    master.answerPoll(new MasterError("ECONNREFUSED"));
+    master.answerPoll(new MasterError("HTTP 502", 502));
+    await until(() => clock.sleeps.includes(500), "first backoff");
+    await clock.advance(500);
+    await until(() => clock.sleeps.includes(1000), "second backoff");
+    await clock.advance(1000);
+    await until(() => master.polls.length === 4, "polling again");
+    expect(master.polls[3]!.ack_seq).toBe(1);
+
+    master.onRegister = () => ({ agent_id: { value: "agent-2" }, master_info: { id: "m2", ip: 0, port: 1 }, poll_hold_seconds: 25 });
+    master.answerPoll({ reregister: true });
+    await until(() => master.registers.length === 2, "re-registration");
+    expect(master.registers[1]!.agent_id).toBeUndefined();
+    expect(master.registers[1]!.tasks).toEqual([{ framework_id: { value: "fw1" }, task_id: { value: "t1" }, state: "TASK_RUNNING" }]);
+    await until(() => master.polls.length === 5, "poll as agent-2");
+    expect(master.polls[4]).toMatchObject({ agent_id: { value: "agent-2" }, ack_seq: 0 });
+    expect(store.state.agent_id).toBe("agent-2");
+
+    master.answerPoll(new MasterError("HTTP 404", 404));
+    master.onRegister = () => ({ agent_id: { value: "agent-3" }, master_info: { id: "m3", ip: 0, port: 1 }, poll_hold_seconds: 25 });
+    await until(() => master.registers.length === 3, "re-registration after 404");
+    expect(master.registers[2]!.agent_id).toBeUndefined();
+  });
+
+  it("retries registration with backoff 0.5 s doubling", async () => {
+    const master0 = new FakeMaster();
+    let fails = 4;
+    const realRegister = master0.onRegister;
+    master0.onRegister = (req) => { if (fails-- > 0) throw new MasterError("HTTP 503", 503); return realRegister(req); };
+    const store = new StateStore(new MemoryCheckpointStore());
+    const clock = new FakeClock();
+    const agent = new Agent({
+      client: master0, store, containerizer: new FakeContainerizer(), clock, log: silentLogger, workDir: "/w", pollWaitSeconds: 5,
+      info: { hostname: "h", port: 1, resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 } }], attributes: [] },
+    });
+    running.push(agent);
+    void agent.run();
+    for (const ms of [500, 1000, 2000, 4000]) {
+      await until(() => clock.sleeps.includes(ms), `sleep ${ms}`);
+      await clock.advance(ms);
+    }
+    await until(() => agent.isRegistered, "registered");
+    expect(master0.registers).toHaveLength(5);
+    expect(master0.polls[0]!.wait_seconds).toBe(5);
+  });
+
+  it("after a restart, fails tasks of the previous run (killing leftovers) and resends pending updates", async () => {
+    const disk = new MemoryCheckpointStore();
+    const before = new StateStore(disk);
+    before.state.agent_id = "agent-7";
+    before.state.last_seq = 12;
+    before.state.tasks[taskKey("fw1", "old")] = { framework_id: "fw1", task_id: "old", state: "TASK_RUNNING", pid: 4242, cgroup: "fw1_old" };
+    before.state.updates.push({ framework_id: "fw1", status: { task_id: { value: "old" }, state: "TASK_RUNNING", uuid: "cGVuZGluZw==" } });
+    before.save();
+
+    const { master, containerizer } = setup(disk);
+    await until(() => master.polls.length === 1, "first poll");
+    expect(containerizer.orphans.map((r) => r.pid)).toEqual([4242]);
+    expect(master.registers[0]!.agent_id).toEqual({ value: "agent-7" });
+    expect(master.registers[0]!.tasks).toEqual([{ framework_id: { value: "fw1" }, task_id: { value: "old" }, state: "TASK_FAILED" }]);
+    expect(master.polls[0]!.ack_seq).toBe(12);
+    await until(() => master.statuses.length > 0, "updates sent");
+    const sent = master.statuses[0]!.updates.map((u) => u.status);
+    expect(sent[0]!.uuid).toBe("cGVuZGluZw==");
+    expect(sent[1]).toMatchObject({ state: "TASK_FAILED", reason: "REASON_EXECUTOR_TERMINATED", message: RESTART_LOST_MESSAGE, source: "SOURCE_AGENT" });
+  });
+});

@@ -1,0 +1,132 @@
+/// <reference types="node" />
+/** Fakes for the agent's side-effect interfaces: clock, master client, containerizer. */
+import type {
+  PollRequest, PollResponse, RegisterRequest, RegisterResponse, StatusRequest, StatusResponse,
+} from "../../schemas/agent.ts";
+import type { TaskRecord } from "../../agent-bun/src/checkpoint.ts";
+import type { Clock } from "../../agent-bun/src/clock.ts";
+import type { Container, ContainerExit, Containerizer, LaunchSpec } from "../../agent-bun/src/containerizer.ts";
+import { MasterError, type MasterClient } from "../../agent-bun/src/master-client.ts";
+
+/** Lets pending promise callbacks and timers run. */
+export const settle = async (rounds = 5) => {
+  for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
+};
+
+/** A clock whose time only moves when `advance` is called. */
+export class FakeClock implements Clock {
+  private t = 1_700_000_000_000;
+  private sleepers: Array<{ until: number; resolve: () => void }> = [];
+  /** Every sleep requested, in ms (to check backoff schedules). */
+  readonly sleeps: number[] = [];
+
+  now(): number { return this.t; }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    this.sleeps.push(ms);
+    return new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const entry = { until: this.t + ms, resolve };
+      this.sleepers.push(entry);
+      signal?.addEventListener("abort", () => { this.sleepers = this.sleepers.filter((s) => s !== entry); resolve(); }, { once: true });
+    });
+  }
+
+  async advance(ms: number): Promise<void> {
+    this.t += ms;
+    const due = this.sleepers.filter((s) => s.until <= this.t);
+    this.sleepers = this.sleepers.filter((s) => s.until > this.t);
+    for (const s of due) s.resolve();
+    await settle();
+  }
+}
+
+type Handler<Req, Res> = (req: Req) => Res | Promise<Res>;
+
+/** A scripted master: each handler may return an answer or throw a MasterError. */
+export class FakeMaster implements MasterClient {
+  readonly registers: RegisterRequest[] = [];
+  readonly polls: PollRequest[] = [];
+  readonly statuses: StatusRequest[] = [];
+  onRegister: Handler<RegisterRequest, RegisterResponse> = (req) => ({
+    agent_id: req.agent_id ?? { value: "agent-1" }, master_info: { id: "m", ip: 0, port: 8787 }, poll_hold_seconds: 25,
+  });
+  onStatus: Handler<StatusRequest, StatusResponse> = () => ({ acknowledged: [] });
+  /** Queued poll answers; when empty a poll waits until `stop` aborts it or one is queued. */
+  readonly pollAnswers: Array<PollResponse | MasterError> = [];
+  private pollWaiters: Array<() => void> = [];
+
+  async register(req: RegisterRequest): Promise<RegisterResponse> {
+    this.registers.push(structuredClone(req));
+    return this.onRegister(req);
+  }
+
+  async status(req: StatusRequest): Promise<StatusResponse> {
+    this.statuses.push(structuredClone(req));
+    return this.onStatus(req);
+  }
+
+  async poll(req: PollRequest, signal?: AbortSignal): Promise<PollResponse> {
+    this.polls.push(structuredClone(req));
+    while (this.pollAnswers.length === 0) {
+      if (signal?.aborted) throw new MasterError("aborted");
+      await new Promise<void>((resolve) => {
+        this.pollWaiters.push(resolve);
+        signal?.addEventListener("abort", () => resolve(), { once: true });
+      });
+    }
+    const answer = this.pollAnswers.shift()!;
+    if (answer instanceof MasterError) throw answer;
+    return answer;
+  }
+
+  /** Queues a poll answer and wakes a waiting poll. */
+  answerPoll(answer: Partial<PollResponse> | MasterError): void {
+    this.pollAnswers.push(answer instanceof MasterError ? answer : { commands: [], acks: [], ...answer });
+    for (const w of this.pollWaiters.splice(0)) w();
+  }
+
+  /** Every update sent so far, flattened. */
+  sentUpdates() {
+    return this.statuses.flatMap((s) => s.updates);
+  }
+}
+
+/** A containerizer whose tasks end when the test says so. */
+export class FakeContainerizer implements Containerizer {
+  readonly description = "fake";
+  readonly launched: LaunchSpec[] = [];
+  readonly kills: Array<{ taskId: string; graceMs: number }> = [];
+  readonly orphans: TaskRecord[] = [];
+  failLaunch: string | undefined;
+  private exits = new Map<string, (exit: ContainerExit) => void>();
+  private nextPid = 1000;
+
+  async prepare(): Promise<void> {}
+
+  async launch(spec: LaunchSpec): Promise<Container> {
+    if (this.failLaunch) throw new Error(this.failLaunch);
+    this.launched.push(spec);
+    const taskId = spec.task.task_id.value;
+    let resolveExit!: (exit: ContainerExit) => void;
+    const exited = new Promise<ContainerExit>((r) => { resolveExit = r; });
+    this.exits.set(taskId, resolveExit);
+    return {
+      identity: { pid: this.nextPid++ },
+      exited,
+      kill: (graceMs) => {
+        this.kills.push({ taskId, graceMs });
+        resolveExit({ code: null, signal: "SIGTERM", oomKilled: false });
+      },
+    };
+  }
+
+  /** Ends task `taskId`'s process. */
+  exit(taskId: string, exit: Partial<ContainerExit> = {}): void {
+    this.exits.get(taskId)?.({ code: 0, signal: null, oomKilled: false, ...exit });
+  }
+
+  async destroyOrphan(record: TaskRecord): Promise<void> {
+    this.orphans.push(record);
+  }
+}

@@ -1,0 +1,102 @@
+/// <reference types="node" />
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { FlagError, parseFlags, type AgentFlags } from "../../agent-bun/src/flags.ts";
+
+const run = (argv: string[], env: Record<string, string> = {}): AgentFlags => {
+  const parsed = parseFlags(argv, env);
+  if (parsed.kind !== "run") throw new Error(`expected run, got ${parsed.kind}`);
+  return parsed.flags;
+};
+
+const errorOf = (argv: string[], env: Record<string, string> = {}): FlagError => {
+  try {
+    parseFlags(argv, env);
+  } catch (e) {
+    if (e instanceof FlagError) return e;
+    throw e;
+  }
+  throw new Error("expected a FlagError");
+};
+
+describe("agent flags", () => {
+  it("uses the documented defaults", () => {
+    const f = run(["--join-token", "t"]);
+    expect(f.master).toBe("http://127.0.0.1:8787");
+    expect(f.workDir).toBe("./.strata/agent");
+    expect(f.port).toBe(5051);
+    expect(f.cgroups).toBe("auto");
+    expect(f.cgroupsRoot).toBe("strata");
+    expect(f.pollWaitSeconds).toBe(25);
+    expect(f.logLevel).toBe("info");
+    expect(f.resources).toEqual([]);
+    expect(f.hostname.length).toBeGreaterThan(0);
+  });
+
+  it("accepts --flag=value and --flag value, and flags win over the environment", () => {
+    const f = run(["--master=https://m.example:9000/", "--port", "6000", "--cgroups=v1"], {
+      STRATA_JOIN_TOKEN: "tok", STRATA_PORT: "7000", STRATA_CGROUPS_ROOT: "strata/a1", STRATA_LOG_LEVEL: "debug",
+    });
+    expect(f.master).toBe("https://m.example:9000");
+    expect(f.port).toBe(6000);
+    expect(f.joinToken).toBe("tok");
+    expect(f.cgroups).toBe("v1");
+    expect(f.cgroupsRoot).toBe("strata/a1");
+    expect(f.logLevel).toBe("debug");
+  });
+
+  it("parses resources and attributes", () => {
+    const f = run(["--join-token=t", "--resources", "cpus:2;ports:[31000-31100]", "--attributes", "rack:r1;level:3"]);
+    expect(f.resources).toEqual([
+      { name: "cpus", type: "SCALAR", scalar: { value: 2 } },
+      { name: "ports", type: "RANGES", ranges: { range: [{ begin: 31000, end: 31100 }] } },
+    ]);
+    expect(f.attributes).toEqual([
+      { name: "rack", type: "TEXT", text: { value: "r1" } },
+      { name: "level", type: "SCALAR", scalar: { value: 3 } },
+    ]);
+  });
+
+  it("reads the join token from a file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "strata-flags-"));
+    writeFileSync(join(dir, "token"), "  s3cret\n");
+    expect(run(["--join-token-file", join(dir, "token")]).joinToken).toBe("s3cret");
+    expect(errorOf(["--join-token-file", join(dir, "missing")]).flag).toBe("--join-token-file");
+  });
+
+  it.each([
+    [["--port", "abc"], "--port"],
+    [["--port=70000"], "--port"],
+    [["--master", "not a url"], "--master"],
+    [["--master", "ftp://x"], "--master"],
+    [["--resources", "cpus:lots"], "--resources"],
+    [["--attributes", "rack"], "--attributes"],
+    [["--cgroups", "v3"], "--cgroups"],
+    [["--cgroups-root", "../escape"], "--cgroups-root"],
+    [["--cgroups-root", "/abs"], "--cgroups-root"],
+    [["--poll-wait-seconds", "-1"], "--poll-wait-seconds"],
+    [["--log-level", "loud"], "--log-level"],
+    [["--bogus", "1"], "--bogus"],
+    [["--port"], "--port"],
+  ])("rejects %j naming %s", (argv, flag) => {
+    const e = errorOf([...argv, "--join-token", "t"]);
+    expect(e.flag).toBe(flag);
+    expect(e.message.startsWith(`${flag}:`)).toBe(true);
+  });
+
+  it("requires a join token", () => {
+    expect(errorOf([]).flag).toBe("--join-token");
+  });
+
+  it("never puts the token in error messages", () => {
+    const e = errorOf(["--join-token", "SUPERSECRET", "--port", "x"]);
+    expect(e.message).not.toContain("SUPERSECRET");
+  });
+
+  it("recognises --help and --version", () => {
+    expect(parseFlags(["--help"], {}).kind).toBe("help");
+    expect(parseFlags(["--version"], {}).kind).toBe("version");
+  });
+});
