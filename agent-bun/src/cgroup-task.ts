@@ -65,7 +65,7 @@ export class CgroupTask implements TaskCgroup {
     for (const dir of this.dirs) this.host.write(join(dir, "cgroup.procs"), String(pid));
   }
 
-  oomKilled(): boolean {
+  oomKilled(strict = false): boolean {
     for (const p of this.placements) {
       if (p.controller !== "memory") continue;
       const dir = join(p.base, this.name);
@@ -73,7 +73,9 @@ export class CgroupTask implements TaskCgroup {
         if (p.version === 2) return counter(this.host.read(join(dir, "memory.events")), "oom_kill") > 0;
         const control = this.host.read(join(dir, "memory.oom_control"));
         if (/^oom_kill\s/m.test(control)) return counter(control, "oom_kill") > 0;
-        // Old kernels have no oom_kill counter: hitting the limit is the best evidence left.
+        // Old kernels have no oom_kill counter: hitting the limit is the best evidence left
+        // (after the task ended; while it runs, reclaim also counts, so `strict` says no).
+        if (strict) return false;
         return Number(this.host.read(join(dir, "memory.failcnt")).trim()) > 0;
       } catch {
         return false;

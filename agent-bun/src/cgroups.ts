@@ -20,8 +20,11 @@ export interface TaskCgroup {
   readonly name: string;
   /** Moves `pid` into the cgroup (before it runs the task's command). */
   addProcess(pid: number): void;
-  /** True when the kernel's OOM killer killed something in the cgroup. */
-  oomKilled(): boolean;
+  /**
+   * True when the kernel's OOM killer killed something in the cgroup. `strict` accepts only the
+   * kernel's oom_kill counter (no inference from having hit the limit), for use while running.
+   */
+  oomKilled(strict?: boolean): boolean;
   /** Kills whatever is left in the cgroup and removes it. */
   destroy(): Promise<void>;
 }

@@ -16,6 +16,9 @@ import { taskCgroupName } from "./paths.ts";
 import { bootId, killGroup, processStartTime } from "./proc.ts";
 import { taskEnvironment, taskLimits } from "./task-env.ts";
 
+/** How often a running task's cgroup is checked for an OOM kill. */
+const OOM_CHECK_MS = 250;
+
 /** Bytes of stdout returned in the terminal update's `data`. */
 export const STDOUT_TAIL_BYTES = 4096;
 
@@ -112,16 +115,25 @@ class ProcessContainer implements Container {
   readonly exited: Promise<ContainerExit>;
   private done = false;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
+  private oomSeen = false;
 
   constructor(child: ChildProcess, private readonly pid: number, cgroup: TaskCgroup | undefined, sandbox: string, log: Logger) {
     this.identity = { pid, boot_id: bootId(), pid_start: processStartTime(pid), cgroup: cgroup?.name };
+    // As Mesos does on a memory limitation, an OOM kill anywhere in the task's cgroup destroys
+    // the whole task: the shell around a killed process must not carry on.
+    const oomWatch = cgroup && setInterval(() => {
+      if (this.done || !cgroup.oomKilled(true)) return;
+      this.oomSeen = true;
+      killGroup(pid, "SIGKILL");
+    }, OOM_CHECK_MS);
     this.exited = new Promise<ContainerExit>((resolve) => {
       child.once("exit", (code, signal) => {
         this.done = true;
         clearTimeout(this.graceTimer);
+        if (oomWatch) clearInterval(oomWatch);
         // The leader is gone: whatever it left in its group or cgroup goes too.
         killGroup(pid, "SIGKILL");
-        const oomKilled = cgroup?.oomKilled() ?? false;
+        const oomKilled = this.oomSeen || (cgroup?.oomKilled() ?? false);
         const finish = () => resolve({ code, signal, oomKilled, stdoutTail: tail(join(sandbox, "stdout")) });
         if (!cgroup) return finish();
         cgroup.destroy().catch((e) => log.warn("cannot remove task cgroup", { cgroup: cgroup.name, error: errorText(e) })).finally(finish);
