@@ -58,7 +58,7 @@ describe.skipIf(!binary)("local cluster end to end", () => {
       ctx.skip();
     }
     fw.submit({ id: "hog", build: (agentId) => commandTask({
-      taskId: "hog", agentId, resources: [scalar("cpus", 0.1), scalar("mem", 48)], shell: "head -c 400m /dev/zero | tail; echo survived",
+      taskId: "hog", agentId, resources: [scalar("cpus", 0.1), scalar("mem", 48)], shell: "head -c 400m /dev/zero | tail; sleep 5; echo survived",
     }) });
     await fw.waitFor(() => terminal(fw, "hog"), 60_000, "the memory hog to end");
     const last = fw.stateOf("hog")!;
