@@ -14,6 +14,7 @@ const seen = (fw: TestFramework, id: string) => (fw.updates.get(id) ?? []).map((
 const terminal = (fw: TestFramework, id: string) => ["TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_LOST", "TASK_ERROR"].includes(fw.stateOf(id)?.state ?? "");
 
 const binary = existsSync(AGENT_BINARY);
+if (!binary && process.env.CI) throw new Error(`${AGENT_BINARY} is missing: CI must run the end-to-end tests (npm test builds it)`);
 if (!binary) console.log(`skipping end-to-end tests: ${AGENT_BINARY} is missing (npm test builds it first)`);
 
 describe.skipIf(!binary)("local cluster end to end", () => {
