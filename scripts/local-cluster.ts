@@ -7,7 +7,7 @@
  */
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { type Proc, ROOT, localSecrets, startAgent, startMaster } from "./cluster-processes.ts";
 
 function flag(name: string, def: string): string {
@@ -24,6 +24,8 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535) { console.error(`--por
 if (!Number.isInteger(agents) || agents < 0) { console.error(`--agents: '${agents}' is not a count`); process.exit(2); }
 const stateDir = resolve(ROOT, flag("state-dir", ".strata/local"));
 const master = `http://127.0.0.1:${port}`;
+/** Paths as the user typed them: relative to the repository when inside it. */
+const shown = (p: string) => (relative(ROOT, p).startsWith("..") ? p : relative(ROOT, p));
 const secrets = localSecrets(stateDir);
 const procs: Proc[] = [];
 
@@ -35,7 +37,7 @@ async function shutdown(code: number): Promise<never> {
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
-console.log(`Starting the master on ${master} (state in ${stateDir}/master, log ${stateDir}/master.log)…`);
+console.log(`Starting the master on ${master} (state in ${shown(stateDir)}/master, log ${shown(stateDir)}/master.log)…`);
 procs.push(await startMaster({ port, stateDir }));
 for (let i = 0; i < agents; i++) {
   const workDir = join(stateDir, `agent-${i}`);
@@ -43,7 +45,7 @@ for (let i = 0; i < agents; i++) {
     master, workDir, joinToken: secrets.joinToken, logFile: join(stateDir, `agent-${i}.log`),
     extraArgs: ["--cgroups-root", `strata-local-${i}`, "--attributes", `agent:${i}`],
   }));
-  console.log(`Started agent ${i} (work dir ${workDir}, log ${stateDir}/agent-${i}.log)`);
+  console.log(`Started agent ${i} (work dir ${shown(workDir)}, log ${shown(stateDir)}/agent-${i}.log)`);
 }
 writeFileSync(join(stateDir, "cluster.env"),
   `STRATA_MASTER=${master}\nSTRATA_PRINCIPAL=${secrets.principal}\nSTRATA_SECRET=${secrets.secret}\n`, { mode: 0o600 });
@@ -54,7 +56,7 @@ for (let i = 0; i < 120; i++) {
   if (state.activated_slaves >= agents) break;
   await new Promise((r) => setTimeout(r, 250));
 }
-console.log(`\nThe cluster is up: master ${master}, ${agents} agent(s). Credentials are in ${stateDir}/cluster.env.`);
+console.log(`\nThe cluster is up: master ${master}, ${agents} agent(s). Credentials are in ${shown(stateDir)}/cluster.env.`);
 
 const example = ["run", "-s", "example", "--", "--instances", "3", "--command", "echo \"hello from task $MESOS_TASK_ID on $(hostname)\"; uname -sr"];
 if (!process.argv.includes("--no-demo") && agents > 0) {
@@ -64,6 +66,6 @@ if (!process.argv.includes("--no-demo") && agents > 0) {
 console.log(`
 Run it again (or your own command) in another terminal:
   npm run example -- --instances 3 --command "hostname; date"
-State:    curl -u ${secrets.principal}:<secret from ${stateDir}/cluster.env> ${master}/master/state
-Ctrl-C stops the cluster; its state stays in ${stateDir} for the next start.`);
+State:    curl -u ${secrets.principal}:<secret from ${shown(stateDir)}/cluster.env> ${master}/master/state
+Ctrl-C stops the cluster; its state stays in ${shown(stateDir)} for the next start.`);
 await new Promise(() => undefined);
