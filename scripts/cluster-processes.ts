@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseEnvFile } from "../examples/lib/cluster-config.ts";
 
 /** The repository root (this file lives in scripts/). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -34,18 +35,6 @@ const splitOnce = (s: string, sep: string): [string, string] => {
   const i = s.indexOf(sep);
   return i < 0 ? [s, ""] : [s.slice(0, i), s.slice(i + 1)];
 };
-
-/** `KEY=VALUE` lines (comments and blanks skipped). */
-export function parseEnvFile(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split("\n")) {
-    const t = line.trim();
-    if (!t || t.startsWith("#")) continue;
-    const [k, v] = splitOnce(t, "=");
-    out[k.trim()] = v.trim();
-  }
-  return out;
-}
 
 /** A started process and how to end it. */
 export interface Proc {
