@@ -147,6 +147,9 @@ export class Agent {
     this.pollBackoff.reset();
     if (res.reregister) return this.forget("master asked this agent to register again");
     this.updates.confirmReported(acked);
+    // Acknowledgements first: they may release a finished task's record, so that a LAUNCH in
+    // the same answer reusing its id is not mistaken for a duplicate.
+    this.updates.acknowledge(res.acks.map((a) => a.uuid));
     for (const cmd of [...res.commands].sort((a, b) => a.seq - b.seq)) {
       try {
         this.tasks.handle(cmd);
@@ -154,7 +157,6 @@ export class Agent {
         log.error("cannot apply command", { seq: cmd.seq, type: cmd.type, error: errorText(e) });
       }
     }
-    this.updates.acknowledge(res.acks.map((a) => a.uuid));
   }
 
   /** The master forgot this agent: register afresh, keeping tasks and pending updates. */

@@ -5,6 +5,7 @@ import type { PollRequest, RegisterRequest, StatusRequest } from "../../schemas/
 import { isTerminal } from "../../schemas/index.ts";
 import type { DecideContext, Effect } from "./effects.ts";
 import type { AgentRecord } from "./records.ts";
+import { taskKey } from "./records.ts";
 import { type MasterView, masterStatus } from "./view.ts";
 
 /**
@@ -18,7 +19,19 @@ export function decideRegister(view: MasterView, req: RegisterRequest, agentId: 
     ...(req.version ? { version: req.version } : {}), registeredAt: before?.registeredAt ?? ctx.now,
   };
   const effects: Effect[] = [{ kind: "agent", agent }, { kind: "allocate" }];
+  // Tasks the agent runs that the master did not place there (e.g. it comes back under a new
+  // id after the master forgot it): nobody accounts for them, so they are killed, as Mesos does.
+  for (const t of req.tasks) {
+    const known = view.tasks.get(taskKey(t.framework_id.value, t.task_id.value));
+    if (!isTerminal(t.state) && known?.agentId !== agentId) {
+      effects.push({ kind: "command", agentId, command: { type: "KILL", framework_id: t.framework_id, task_id: t.task_id } });
+    }
+  }
   if (!before) return effects;
+  // Offers made from what it declared before may no longer fit what it declares now.
+  for (const o of view.offers.values()) {
+    if (o.offer.agent_id.value === agentId) effects.push({ kind: "offerGone", offerId: o.offer.id.value, rescind: true });
+  }
   const reported = new Set(req.tasks.map((t) => `${t.framework_id.value}/${t.task_id.value}`));
   const queued = new Set((view.commands.get(agentId) ?? []).flatMap((c) =>
     c.command.type === "LAUNCH" ? [`${c.command.framework_id.value}/${c.command.task.task_id.value}`] : []));
@@ -40,6 +53,12 @@ export function decideStatus(view: MasterView, req: StatusRequest): { effects: E
     const fid = framework_id.value;
     const known = view.updates.get(status.uuid);
     const framework = view.frameworks.get(fid);
+    const task = view.tasks.get(taskKey(fid, status.task_id.value));
+    if (task && task.agentId !== agentId) {
+      // Not this agent's task: an agent may only report on what runs on it.
+      acknowledged.push(status.uuid);
+      continue;
+    }
     if (known?.acked || !framework || framework.removed) {
       // Acknowledged already, or nobody left to deliver to: the agent may stop retrying.
       acknowledged.push(status.uuid);

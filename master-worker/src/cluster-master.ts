@@ -104,8 +104,9 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
     const next = this.core.nextDeadline(now);
     if (next === undefined) return;
     if (this.alarmAt !== undefined && this.alarmAt <= next && this.alarmAt > now - 1000) return;
-    this.alarmAt = Math.max(next, now);
-    await this.ctx.storage.setAlarm(this.alarmAt);
+    const at = Math.max(next, now);
+    await this.ctx.storage.setAlarm(at);
+    this.alarmAt = at;
   }
 
   private learnOrigin(origin: string): void {
@@ -128,6 +129,8 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
     if (answer) return answer;
     const holdMs = Math.min(req.wait_seconds !== undefined ? req.wait_seconds * 1000 : this.config.pollHoldMs, this.config.pollHoldMs);
     this.core.pollHeld(agentId, 1, now);
+    // This poll may have made the agent active again: allocation must not wait for the hold.
+    await this.schedule();
     try {
       await new Promise<void>((resolve) => {
         const set = this.waiters.get(agentId) ?? new Set();

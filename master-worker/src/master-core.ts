@@ -15,7 +15,7 @@ import { nextFilterExpiry } from "./allocator/index.ts";
 import type { MasterConfig } from "./config.ts";
 import type { DecideContext, Effect, RefuseFilter } from "./effects.ts";
 import { commitEffects } from "./commit.ts";
-import { badRequest, forbidden } from "./http-error.ts";
+import { badRequest, forbidden, notFound } from "./http-error.ts";
 import type { AgentRecord, CommandRecord, FrameworkRecord, Store, TaskRecord, UpdateRecord } from "./records.ts";
 import { taskKey } from "./records.ts";
 import { decideCall, decideSubscribe } from "./subscribe.ts";
@@ -112,10 +112,15 @@ export class MasterCore implements MasterView {
 
   // ---- agents ----
   register(req: RegisterRequest, now: number): RegisterResponse {
+    if (req.agent_id && !this.agents.has(req.agent_id.value)) {
+      // Adopting an id this master never issued would restart its command numbering under an
+      // agent that remembers a higher seq: tell it to register afresh instead.
+      throw notFound(`agent_id: unknown agent '${req.agent_id.value}'; register without an id`);
+    }
     const agentId = req.agent_id?.value ?? `${this.entropy.uuid()}-S0`;
     this.apply(decideRegister(this, req, agentId, this.ctx(now)), now);
-    this.agentSeen.set(agentId, now);
-    this.requestAllocation(now);
+    // Not alive until it polls: a registration whose answer was lost must not be offered.
+    this.agentSeen.delete(agentId);
     return { agent_id: { value: agentId }, master_info: this.masterInfo, poll_hold_seconds: this.config.pollHoldMs / 1000 };
   }
 
@@ -178,19 +183,36 @@ export class MasterCore implements MasterView {
     const fid = call.framework_id.value;
     const framework = this.frameworks.get(fid);
     if (!framework || framework.removed) throw badRequest(`framework_id: framework '${fid}' cannot be found`);
-    if (this.config.authenticateFrameworks && framework.principal !== undefined && framework.principal !== principal) {
+    if (framework.principal !== undefined && framework.principal !== principal) {
       throw forbidden(`framework_id: framework '${fid}' belongs to another principal`);
     }
     if (!streamId) throw badRequest("Mesos-Stream-Id: all non-SUBSCRIBE calls must include the 'Mesos-Stream-Id' header");
     const current = this.streams.get(fid);
     if (!current) throw forbidden(`framework_id: framework '${fid}' is not subscribed`);
     if (current !== streamId) throw badRequest(`Mesos-Stream-Id: '${streamId}' does not match the framework's current stream`);
-    const effects = decideCall(this, fid, call, this.ctx(now));
+    let effects: Effect[];
+    try {
+      effects = decideCall(this, fid, call, this.ctx(now));
+    } catch (err) {
+      // A rejected ACCEPT still uses up the framework's offers it named: their resources go
+      // back to the pool instead of staying offered to a framework that has let go of them.
+      if (call.type === "ACCEPT") this.withdrawOffers(fid, call.accept.offer_ids.map((o) => o.value), now);
+      throw err;
+    }
     this.apply(effects, now);
     if (call.type === "TEARDOWN") {
       this.streams.delete(fid);
       this.outbox.close(fid);
     }
+  }
+
+  /** Withdraws the named offers of `frameworkId` (unknown or foreign ones are ignored). */
+  withdrawOffers(frameworkId: string, offerIds: readonly string[], now: number): void {
+    const effects: Effect[] = [{ kind: "allocate" }];
+    for (const id of offerIds) {
+      if (this.offers.get(id)?.offer.framework_id.value === frameworkId) effects.push({ kind: "offerGone", offerId: id, rescind: false });
+    }
+    this.apply(effects, now);
   }
 
   /** The framework's stream broke: withdraw its offers (it keeps its tasks). */

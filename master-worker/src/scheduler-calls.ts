@@ -28,12 +28,14 @@ export function decideAccept(view: MasterView, fid: string, call: CallOf<"ACCEPT
     const o = offers[i];
     return !o || o.offer.framework_id.value !== fid;
   });
+  const duplicate = offer_ids.find((id, i) => offer_ids.findIndex((x) => x.value === id.value) !== i);
   const agentIds = new Set(offers.map((o) => o?.offer.agent_id.value));
   const agentId = [...agentIds][0];
   // Only this framework's offers are used up: another framework's offer id must not withdraw it.
   for (const o of offers) if (o && o.offer.framework_id.value === fid) effects.push({ kind: "offerGone", offerId: o.offer.id.value, rescind: false });
-  if (invalid || agentIds.size !== 1 || !agentId || !view.agents.has(agentId)) {
-    const why = invalid ? `Offer ${invalid.value} is no longer valid` : "Offers must all be on one agent";
+  if (invalid || duplicate || agentIds.size !== 1 || !agentId || !view.agents.has(agentId)) {
+    const why = invalid ? `Offer ${invalid.value} is no longer valid`
+      : duplicate ? `Offer ${duplicate.value} appears more than once` : "Offers must all be on one agent";
     for (const t of tasks) {
       effects.push({ kind: "update", frameworkId: fid,
         status: masterStatus(ctx, { taskId: t.task_id.value, agentId: t.agent_id.value }, "TASK_LOST", "REASON_INVALID_OFFERS", why) });
@@ -71,6 +73,11 @@ function validateTask(view: MasterView, fid: string, agentId: string, task: Task
   if (seen.has(id)) return `task_id '${id}' is used twice in this ACCEPT`;
   const existing = view.tasks.get(taskKey(fid, id));
   if (existing && !isTerminal(existing.state)) return `task_id '${id}' is already in use by an active task`;
+  if (existing && [...view.updates.values()].some((u) => u.frameworkId === fid && u.taskId === id)) {
+    // The agent keeps a finished task until its updates are acknowledged; reusing the id
+    // before then would look like a duplicate launch to it.
+    return `task_id '${id}' belongs to a finished task whose status updates are not all acknowledged yet`;
+  }
   if (task.agent_id.value !== agentId) return `agent_id '${task.agent_id.value}' does not match the offer's agent '${agentId}'`;
   if (!task.command && !task.container) return "a task needs 'command' (or 'container')";
   if (task.command && task.command.shell !== false && !task.command.value) return "command.value: required for a shell command";
@@ -104,7 +111,11 @@ export function decideKill(view: MasterView, fid: string, call: CallOf<"KILL">, 
     delete (status as { uuid?: string }).uuid;
     return [{ kind: "event", frameworkId: fid, event: { type: "UPDATE", update: { status } } }];
   }
-  if (isTerminal(task.state)) return [];
+  if (isTerminal(task.state)) {
+    // Already over: say so, as Mesos answers a kill of a completed task.
+    const { uuid: _none, ...status } = masterStatus(ctx, task, task.state, "REASON_RECONCILIATION", "Task has already terminated");
+    return [{ kind: "event", frameworkId: fid, event: { type: "UPDATE", update: { status } } }];
+  }
   const kill_policy: KillPolicy | undefined = call.kill.kill_policy ?? task.info.kill_policy;
   return [{ kind: "command", agentId: task.agentId, command: {
     type: "KILL", framework_id: { value: fid }, task_id: { value: task.taskId }, ...(kill_policy ? { kill_policy } : {}),

@@ -24,11 +24,12 @@ export function decideSubscribe(
   const fid = given ?? info.id?.value;
   const existing = fid ? view.frameworks.get(fid) : undefined;
   if (existing?.removed) throw forbidden(`framework_id: framework '${fid}' was torn down; subscribe without an id`);
-  if (existing && view.config.authenticateFrameworks && existing.principal !== principal) {
+  if (existing && existing.principal !== undefined && existing.principal !== principal) {
     throw forbidden(`framework_id: framework '${fid}' belongs to another principal`);
   }
   const frameworkId = fid ?? `${newId()}-0000`;
-  const recordPrincipal = principal ?? info.principal;
+  // Only an authenticated principal owns a framework; a self-declared one is just information.
+  const recordPrincipal = principal;
   const effects: Effect[] = [
     { kind: "framework", framework: {
       id: frameworkId, info: { ...info, id: { value: frameworkId }, ...(recordPrincipal ? { principal: recordPrincipal } : {}) },

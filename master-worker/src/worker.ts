@@ -44,9 +44,31 @@ router.post("/api/v1/scheduler", async (request, env) => {
   const principal = await authenticatePrincipal(request, config, config.authenticateFrameworks);
   const accept = request.headers.get("accept");
   if (accept && !/application\/json|\*\/\*/.test(accept)) throw new HttpError(406, "Accept: only application/json is supported");
-  const call = parseMessage(SchedulerCall, await readJson(request));
-  return forward(env, request, "/scheduler", { principal, streamId: request.headers.get("mesos-stream-id"), body: call });
+  const raw = await readJson(request);
+  const streamId = request.headers.get("mesos-stream-id");
+  let call: SchedulerCall;
+  try {
+    call = parseMessage(SchedulerCall, raw);
+  } catch (err) {
+    await releaseRejectedOffers(env, request, raw, principal, streamId);
+    throw err;
+  }
+  return forward(env, request, "/scheduler", { principal, streamId, body: call });
 });
+
+/**
+ * An ACCEPT rejected as malformed still lets go of the offers it names (as one the master
+ * rejects does): they are declined without a filter, so their resources are offered again
+ * instead of staying with a framework that believes it used them. Best effort.
+ */
+async function releaseRejectedOffers(env: Env, request: Request, raw: unknown, principal: string | undefined, streamId: string | null) {
+  const call = raw as { type?: unknown; framework_id?: { value?: unknown }; accept?: { offer_ids?: unknown } } | null;
+  const ids = Array.isArray(call?.accept?.offer_ids) ? call.accept.offer_ids : [];
+  const offerIds = ids.map((o) => (o as { value?: unknown } | null)?.value).filter((v): v is string => typeof v === "string" && v !== "");
+  if (call?.type !== "ACCEPT" || typeof call.framework_id?.value !== "string" || offerIds.length === 0) return;
+  const decline = { type: "DECLINE", framework_id: { value: call.framework_id.value }, decline: { offer_ids: offerIds.map((value) => ({ value })), filters: { refuse_seconds: 0 } } };
+  await forward(env, request, "/scheduler", { principal, streamId, body: decline }).catch(() => undefined);
+}
 
 for (const [path, schema] of [["register", RegisterRequest], ["poll", PollRequest], ["status", StatusRequest]] as const) {
   router.post(`/agent/v1/${path}`, async (request, env) => {

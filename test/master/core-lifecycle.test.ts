@@ -310,7 +310,10 @@ describe("invalid launches", () => {
     expectHttpError(() => h.call(fid, {
       type: "ACCEPT", accept: { offer_ids: [{ value: offer.id.value }], operations: [{ type: "RESERVE" }] },
     }), 400, /^accept\.operations\[0\]\.type: RESERVE/);
-    expect(h.core.offers.has(offer.id.value)).toBe(true);
+    // The rejected ACCEPT still used the offer up: its resources are offered again, not held.
+    expect(h.core.offers.has(offer.id.value)).toBe(false);
+    h.advance(1000);
+    expect(h.offersFor(fid).some((o) => o.agent_id.value === offer.agent_id.value && o.id.value !== offer.id.value)).toBe(true);
   });
 });
 

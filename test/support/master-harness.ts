@@ -134,6 +134,8 @@ export class MasterHarness {
   /** Registers a new agent declaring `resources` (flag form, e.g. `cpus:4;mem:4096`). */
   addAgent(resources = "cpus:4;mem:4096;ports:[31000-32000]", extra: Record<string, unknown> = {}): string {
     const res = this.register({ hostname: `host-${++this.hostnames}.test`, resources: parseResources(resources), ...extra });
+    // A real agent polls right after registering; only then does the master count it alive.
+    this.fakeAgentPoll(res.agent_id.value);
     return res.agent_id.value;
   }
 
