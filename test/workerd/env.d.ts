@@ -1,0 +1,14 @@
+/**
+ * Types for the tests that run inside workerd: the `cloudflare:test` module of
+ * @cloudflare/vitest-plugin, and the bindings of wrangler.toml plus the test secrets
+ * set in vitest.config.ts.
+ */
+/// <reference types="@cloudflare/vitest-plugin/types" />
+
+declare namespace Cloudflare {
+  interface Env {
+    MASTER: DurableObjectNamespace<import("../../master-worker/src/cluster-master.ts").ClusterMaster>;
+    STRATA_JOIN_TOKEN: string;
+    STRATA_CREDENTIALS: string;
+  }
+}

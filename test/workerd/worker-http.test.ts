@@ -1,0 +1,108 @@
+/**
+ * The Worker's HTTP surface inside workerd, through `SELF.fetch`: content type, authentication,
+ * validation errors, the SUBSCRIBE stream's first record, agent registration and `/health`.
+ * Secrets come from the miniflare bindings in vitest.config.ts.
+ */
+import { env, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { RecordIODecoder } from "../../sdk/src/recordio.ts";
+
+const BASE = "http://master.test";
+const basic = (principal: string, secret: string) => `Basic ${btoa(`${principal}:${secret}`)}`;
+const alice = basic("alice", "alice-secret");
+const json = { "content-type": "application/json" };
+
+const subscribe = {
+  type: "SUBSCRIBE",
+  subscribe: { framework_info: { user: "root", name: "workerd-test", principal: "alice" } },
+};
+const registration = {
+  hostname: "agent-1.test",
+  resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 2 } }, { name: "mem", type: "SCALAR", scalar: { value: 1024 } }],
+};
+
+const scheduler = (body: string, headers: Record<string, string>) =>
+  SELF.fetch(`${BASE}/api/v1/scheduler`, { method: "POST", body, headers });
+
+describe("Worker HTTP surface", () => {
+  it("sets up the secrets the tests rely on", () => {
+    expect(env.STRATA_JOIN_TOKEN).toBe("test-join-token");
+    expect(env.STRATA_CREDENTIALS).toBe("alice:alice-secret");
+  });
+
+  it("GET /health answers 200", async () => {
+    const res = await SELF.fetch(`${BASE}/health`);
+    expect(res.status).toBe(200);
+    await res.body?.cancel();
+  });
+
+  it("refuses a scheduler call that is not JSON with 415", async () => {
+    const res = await scheduler(JSON.stringify(subscribe), { "content-type": "application/x-protobuf", authorization: alice });
+    expect(res.status).toBe(415);
+    expect(await res.text()).toContain("application/json");
+  });
+
+  it("refuses a scheduler call without credentials with 401 and a challenge", async () => {
+    const res = await scheduler(JSON.stringify(subscribe), json);
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toContain("Basic");
+    await res.body?.cancel();
+  });
+
+  it("refuses a scheduler call with a wrong secret with 401", async () => {
+    const res = await scheduler(JSON.stringify(subscribe), { ...json, authorization: basic("alice", "wrong") });
+    expect(res.status).toBe(401);
+    await res.body?.cancel();
+  });
+
+  it("answers a malformed call with 400 naming the field", async () => {
+    const bad = { type: "SUBSCRIBE", subscribe: { framework_info: { user: "root" } } };
+    const res = await scheduler(JSON.stringify(bad), { ...json, authorization: alice });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain("subscribe.framework_info.name");
+  });
+
+  it("answers a body that is not JSON with 400", async () => {
+    const res = await scheduler("{not json", { ...json, authorization: alice });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain("not valid JSON");
+  });
+
+  it("SUBSCRIBE answers 200 with a Mesos-Stream-Id and a RecordIO stream opening with SUBSCRIBED", async () => {
+    const res = await scheduler(JSON.stringify(subscribe), { ...json, accept: "application/json", authorization: alice });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("mesos-stream-id")).toMatch(/^[0-9a-f-]{36}$/);
+    const reader = res.body!.getReader();
+    const decoder = new RecordIODecoder();
+    const records: string[] = [];
+    try {
+      // The stream stays open: read only until the first record is complete.
+      while (records.length === 0) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        records.push(...decoder.feed(value));
+      }
+    } finally {
+      await reader.cancel();
+    }
+    const first = JSON.parse(records[0]!);
+    expect(first.type).toBe("SUBSCRIBED");
+    expect(first.subscribed.framework_id.value).toEqual(expect.any(String));
+    expect(first.subscribed.heartbeat_interval_seconds).toBe(5);
+  });
+
+  it("registers an agent presenting the join token (200) and refuses a wrong token (401)", async () => {
+    const register = (token: string) => SELF.fetch(`${BASE}/agent/v1/register`, {
+      method: "POST", body: JSON.stringify(registration), headers: { ...json, authorization: `Bearer ${token}` },
+    });
+    const ok = await register("test-join-token");
+    expect(ok.status).toBe(200);
+    const body = await ok.json<{ agent_id: { value: string }; poll_hold_seconds: number }>();
+    expect(body.agent_id.value).toEqual(expect.any(String));
+    expect(body.poll_hold_seconds).toBe(25);
+
+    const refused = await register("not-the-token");
+    expect(refused.status).toBe(401);
+    expect(await refused.text()).toContain("join token");
+  });
+});
