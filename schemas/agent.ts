@@ -5,7 +5,10 @@
  *  POST /agent/v1/poll      PollRequest      → PollResponse   (held up to `poll_hold_seconds`)
  *  POST /agent/v1/status    StatusRequest    → StatusResponse
  *
- * Every request carries `Authorization: Bearer <cluster join token>`.
+ * Every request carries `Authorization: Bearer <cluster join token>`. Registration also hands the
+ * agent a secret of its own, `agent_token`, which it must present on every later call (polls,
+ * status updates, re-registration): the join token is shared by all agents, the agent token
+ * proves which agent is calling.
  * Commands are durable on the master until the agent reports their `seq` in `ack_seq`;
  * status updates are durable on the agent until the master reports their uuid acknowledged
  * by the framework (in `acks` of a poll or `acknowledged` of a status answer); the agent then
@@ -28,6 +31,8 @@ export type AgentTaskReport = z.infer<typeof AgentTaskReport>;
 export const RegisterRequest = z.object({
   /** Set when the agent re-registers with the id it checkpointed. */
   agent_id: AgentID.optional(),
+  /** With `agent_id`: the token the master issued at the last registration. */
+  agent_token: z.string().optional(),
   hostname: z.string().min(1),
   /** The address the agent advertises in offers' `url` (it need not listen). */
   port: z.number().int().min(0).max(65535).default(5051),
@@ -40,6 +45,8 @@ export type RegisterRequest = z.infer<typeof RegisterRequest>;
 
 export const RegisterResponse = z.object({
   agent_id: AgentID,
+  /** This agent's secret for its later calls; a new one at every registration. */
+  agent_token: z.string(),
   master_info: MasterInfo,
   poll_hold_seconds: z.number(),
 });
@@ -71,6 +78,7 @@ export type AgentCommand = z.infer<typeof AgentCommand>;
 
 export const PollRequest = z.object({
   agent_id: AgentID,
+  agent_token: z.string().optional(),
   /** Highest command `seq` the agent has durably taken over (0 when none). */
   ack_seq: z.number().int().min(0).default(0),
   /** Update uuids whose framework acknowledgement the agent has received and forgotten. */
@@ -94,6 +102,7 @@ export type PollResponse = z.infer<typeof PollResponse>;
 
 export const StatusRequest = z.object({
   agent_id: AgentID,
+  agent_token: z.string().optional(),
   updates: z.array(z.object({
     framework_id: FrameworkID,
     status: TaskStatus.extend({ uuid: z.string().min(1) }),

@@ -93,7 +93,7 @@ export class Agent {
     while (!this.stopped) {
       const known = store.state.agent_id;
       const req: RegisterRequest = {
-        ...(known ? { agent_id: { value: known } } : {}),
+        ...(known ? { agent_id: { value: known }, ...(store.state.agent_token ? { agent_token: store.state.agent_token } : {}) } : {}),
         hostname: info.hostname, port: info.port, resources: info.resources, attributes: info.attributes,
         ...(info.version ? { version: info.version } : {}),
         tasks: this.tasks.reports(),
@@ -105,6 +105,7 @@ export class Agent {
           store.state.last_seq = 0; // commands are numbered per agent id
         }
         store.state.agent_id = res.agent_id.value;
+        store.state.agent_token = res.agent_token;
         store.save();
         this.registered = true;
         this.pollBackoff.reset();
@@ -115,6 +116,11 @@ export class Agent {
         if (this.stopped) return;
         if (known && e instanceof MasterError && e.unknownAgent) {
           this.forget("master does not know the checkpointed agent id");
+          continue;
+        }
+        if (known && e instanceof MasterError && e.status === 401 && store.state.agent_token === undefined) {
+          // Checkpointed before agent tokens: the id cannot be proven, so start afresh.
+          this.forget("the checkpointed agent id has no agent token");
           continue;
         }
         const delay = backoff.next();
@@ -135,10 +141,21 @@ export class Agent {
     const acked = this.updates.ackedForPoll();
     let res;
     try {
-      res = await client.poll({ agent_id: { value: agentId }, ack_seq: store.state.last_seq, acked_uuids: acked, wait_seconds: pollWaitSeconds }, this.stopping.signal);
+      res = await client.poll({
+        agent_id: { value: agentId }, ...(store.state.agent_token ? { agent_token: store.state.agent_token } : {}),
+        ack_seq: store.state.last_seq, acked_uuids: acked, wait_seconds: pollWaitSeconds,
+      }, this.stopping.signal);
     } catch (e) {
       if (this.stopped) return;
       if (e instanceof MasterError && e.unknownAgent) return this.forget("master answered 404 to a poll");
+      if (e instanceof MasterError && e.status === 401) {
+        // The master no longer accepts this agent's token: register again (same id, with it).
+        log.warn("the master refused the poll's credentials; registering again", { error: errorText(e) });
+        this.registered = false;
+        this.updates.setOffline();
+        await clock.sleep(this.pollBackoff.next(), this.stopping.signal);
+        return;
+      }
       const delay = this.pollBackoff.next();
       log.warn("poll failed; retrying", { error: errorText(e), retry_ms: delay });
       await clock.sleep(delay, this.stopping.signal);
@@ -164,6 +181,7 @@ export class Agent {
     const { store, log } = this.deps;
     log.warn(`${why}; registering again as a new agent`, { old_agent_id: store.state.agent_id });
     store.state.agent_id = undefined;
+    store.state.agent_token = undefined;
     store.state.last_seq = 0;
     store.state.acked_uuids = [];
     store.save();

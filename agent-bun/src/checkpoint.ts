@@ -34,6 +34,8 @@ export interface PendingUpdate {
 /** Everything checkpointed. */
 export interface AgentState {
   agent_id?: string;
+  /** The secret the master issued with `agent_id`, presented on every later call. Never logged. */
+  agent_token?: string;
   /** Highest command seq whose effect is checkpointed (reported as `ack_seq`). */
   last_seq: number;
   /** Keyed by `taskKey(framework_id, task_id)`. */

@@ -95,6 +95,7 @@ export class StatusUpdateManager {
     try {
       const res = await client.status({
         agent_id: { value: agentId },
+        ...(store.state.agent_token ? { agent_token: store.state.agent_token } : {}),
         updates: batch.map((u) => ({ framework_id: { value: u.framework_id }, status: u.status })),
       });
       for (const u of batch) this.sent.add(u.status.uuid);

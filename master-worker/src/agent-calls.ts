@@ -12,11 +12,11 @@ import { type MasterView, masterStatus } from "./view.ts";
  * Registration. On re-registration, a task the master placed on this agent that the agent
  * does not report, and whose LAUNCH is not still queued for it, is lost: say so.
  */
-export function decideRegister(view: MasterView, req: RegisterRequest, agentId: string, ctx: DecideContext): Effect[] {
+export function decideRegister(view: MasterView, req: RegisterRequest, agentId: string, tokenHash: string, ctx: DecideContext): Effect[] {
   const before = view.agents.get(agentId);
   const agent: AgentRecord = {
     id: agentId, hostname: req.hostname, port: req.port, resources: req.resources, attributes: req.attributes,
-    ...(req.version ? { version: req.version } : {}), registeredAt: before?.registeredAt ?? ctx.now,
+    ...(req.version ? { version: req.version } : {}), registeredAt: before?.registeredAt ?? ctx.now, tokenHash,
   };
   const effects: Effect[] = [{ kind: "agent", agent }, { kind: "allocate" }];
   // Tasks the agent runs that the master did not place there (e.g. it comes back under a new

@@ -8,16 +8,23 @@ import { HttpError } from "./http-error.ts";
 
 const encoder = new TextEncoder();
 
-async function digest(s: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(s)));
+/** SHA-256 of `s`, hex: what the master keeps of an agent's token. */
+export async function sha256Hex(s: string): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(s)));
+  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Constant-time string equality. */
-export async function secretsEqual(a: string, b: string): Promise<boolean> {
-  const [x, y] = await Promise.all([digest(a), digest(b)]);
-  let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= x[i]! ^ y[i]!;
+/** Equality of two digests (equal-length strings) in time independent of where they differ. */
+export function digestsEqual(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
   return diff === 0;
+}
+
+/** Constant-time secret equality (over digests, so lengths leak nothing). */
+export async function secretsEqual(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([sha256Hex(a), sha256Hex(b)]);
+  return digestsEqual(x, y);
 }
 
 const unauthorized = (why: string) =>

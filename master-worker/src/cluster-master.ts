@@ -6,6 +6,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { MasterInfo, PollRequest, RegisterRequest, SchedulerCall, SchedulerEvent, StatusRequest } from "../../schemas/index.ts";
 import { encodeRecord } from "../../sdk/src/recordio.ts";
+import { sha256Hex } from "./auth.ts";
 import { type MasterConfig, readConfig } from "./config.ts";
 import { errorResponse } from "./http-error.ts";
 import { type Entropy, MasterCore, type Outbox } from "./master-core.ts";
@@ -37,6 +38,8 @@ const entropy: Entropy = {
   uuid: () => crypto.randomUUID(),
   bytes16: () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16)))),
 };
+
+const tokenHash = (token: string | undefined) => (token === undefined ? Promise.resolve(undefined) : sha256Hex(token));
 
 function ipv4ToInt(host: string): number {
   const parts = host.split(".").map(Number);
@@ -81,9 +84,17 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
   private async route(path: string, msg: InternalRequest | undefined): Promise<Response> {
     const now = Date.now();
     switch (path) {
-      case "/register": return Response.json(this.core.register(msg!.body as RegisterRequest, now));
+      case "/register": {
+        const req = msg!.body as RegisterRequest;
+        const token = entropy.bytes16();
+        const issued = { token, hash: await sha256Hex(token) };
+        return Response.json(this.core.register(req, now, { presented: await tokenHash(req.agent_token), issued }));
+      }
       case "/poll": return Response.json(await this.poll(msg!.body as PollRequest));
-      case "/status": return Response.json(this.core.status(msg!.body as StatusRequest, now));
+      case "/status": {
+        const req = msg!.body as StatusRequest;
+        return Response.json(this.core.status(req, now, await tokenHash(req.agent_token)));
+      }
       case "/scheduler": return this.scheduler(msg!);
       case "/state": return Response.json(stateJson(this.core));
       case "/metrics": return Response.json(metricsJson(this.core));
@@ -125,7 +136,7 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
     const now = Date.now();
     // A new poll from the same agent ends any older one still held.
     for (const w of this.waiters.get(agentId) ?? []) w();
-    const answer = this.core.poll(req, now);
+    const answer = this.core.poll(req, now, await tokenHash(req.agent_token));
     if (answer) return answer;
     const holdMs = Math.min(req.wait_seconds !== undefined ? req.wait_seconds * 1000 : this.config.pollHoldMs, this.config.pollHoldMs);
     this.core.pollHeld(agentId, 1, now);

@@ -15,7 +15,8 @@ import { nextFilterExpiry } from "./allocator/index.ts";
 import type { MasterConfig } from "./config.ts";
 import type { DecideContext, Effect, RefuseFilter } from "./effects.ts";
 import { commitEffects } from "./commit.ts";
-import { badRequest, forbidden, notFound } from "./http-error.ts";
+import { digestsEqual } from "./auth.ts";
+import { HttpError, badRequest, forbidden, notFound } from "./http-error.ts";
 import type { AgentRecord, CommandRecord, FrameworkRecord, Store, TaskRecord, UpdateRecord } from "./records.ts";
 import { taskKey } from "./records.ts";
 import { decideCall, decideSubscribe } from "./subscribe.ts";
@@ -111,23 +112,41 @@ export class MasterCore implements MasterView {
   newOfferId(): string { return `${this.masterInfo.id}-O${++this.offerCount}`; }
 
   // ---- agents ----
-  register(req: RegisterRequest, now: number): RegisterResponse {
+  /**
+   * (Re-)registration. `auth.presented` is the hash of the token the agent presented (needed to
+   * re-register under an id); `auth.issued` the fresh token (and its hash) it gets now.
+   */
+  register(req: RegisterRequest, now: number, auth: { presented?: string; issued: { token: string; hash: string } }): RegisterResponse {
     if (req.agent_id && !this.agents.has(req.agent_id.value)) {
       // Adopting an id this master never issued would restart its command numbering under an
       // agent that remembers a higher seq: tell it to register afresh instead.
       throw notFound(`agent_id: unknown agent '${req.agent_id.value}'; register without an id`);
     }
+    if (req.agent_id) this.checkAgentToken(req.agent_id.value, auth.presented);
     const agentId = req.agent_id?.value ?? `${this.entropy.uuid()}-S0`;
-    this.apply(decideRegister(this, req, agentId, this.ctx(now)), now);
+    this.apply(decideRegister(this, req, agentId, auth.issued.hash, this.ctx(now)), now);
     // Not alive until it polls: a registration whose answer was lost must not be offered.
     this.agentSeen.delete(agentId);
-    return { agent_id: { value: agentId }, master_info: this.masterInfo, poll_hold_seconds: this.config.pollHoldMs / 1000 };
+    return { agent_id: { value: agentId }, agent_token: auth.issued.token, master_info: this.masterInfo, poll_hold_seconds: this.config.pollHoldMs / 1000 };
+  }
+
+  /**
+   * The join token is shared by every agent; only the agent's own token shows that a call
+   * about an agent id comes from that agent. Agents registered before tokens have none.
+   */
+  private checkAgentToken(agentId: string, presentedHash: string | undefined): void {
+    const expected = this.agents.get(agentId)?.tokenHash;
+    if (expected === undefined) return;
+    if (presentedHash === undefined || !digestsEqual(presentedHash, expected)) {
+      throw new HttpError(401, `agent_token: missing or not the token issued to agent '${agentId}'; register again`);
+    }
   }
 
   /** Takes a poll's receipts; answers at once when there is something to say, else null. */
-  poll(req: PollRequest, now: number): PollResponse | null {
+  poll(req: PollRequest, now: number, presentedHash: string | undefined): PollResponse | null {
     const agentId = req.agent_id.value;
     if (!this.agents.has(agentId)) return { commands: [], acks: [], reregister: true };
+    this.checkAgentToken(agentId, presentedHash);
     const wasConnected = this.agentConnected(agentId);
     this.agentSeen.set(agentId, now);
     if (!wasConnected) this.requestAllocation(now);
@@ -150,8 +169,9 @@ export class MasterCore implements MasterView {
     if (this.agents.has(agentId)) this.agentSeen.set(agentId, now);
   }
 
-  status(req: StatusRequest, now: number): StatusResponse {
+  status(req: StatusRequest, now: number, presentedHash: string | undefined): StatusResponse {
     if (!this.agents.has(req.agent_id.value)) throw badRequest(`agent_id: unknown agent '${req.agent_id.value}'; register first`);
+    this.checkAgentToken(req.agent_id.value, presentedHash);
     this.agentSeen.set(req.agent_id.value, now);
     const { effects, acknowledged } = decideStatus(this, req);
     this.apply(effects, now);

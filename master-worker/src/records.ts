@@ -13,6 +13,8 @@ export interface AgentRecord {
   attributes: Attribute[];
   version?: string;
   registeredAt: number;
+  /** SHA-256 (hex) of the agent's current token; absent for agents registered before tokens. */
+  tokenHash?: string;
 }
 
 /** A framework that subscribed at least once; `removed` after TEARDOWN. */

@@ -171,7 +171,7 @@ describe("agent core (fakes)", () => {
     await until(() => master.polls.length === 4, "polling again");
     expect(master.polls[3]!.ack_seq).toBe(1);
 
-    master.onRegister = () => ({ agent_id: { value: "agent-2" }, master_info: { id: "m2", ip: 0, port: 1 }, poll_hold_seconds: 25 });
+    master.onRegister = () => ({ agent_id: { value: "agent-2" }, agent_token: "token-2", master_info: { id: "m2", ip: 0, port: 1 }, poll_hold_seconds: 25 });
     master.answerPoll({ reregister: true });
     await until(() => master.registers.length === 2, "re-registration");
     expect(master.registers[1]!.agent_id).toBeUndefined();
@@ -181,9 +181,30 @@ describe("agent core (fakes)", () => {
     expect(store.state.agent_id).toBe("agent-2");
 
     master.answerPoll(new MasterError("HTTP 404", 404));
-    master.onRegister = () => ({ agent_id: { value: "agent-3" }, master_info: { id: "m3", ip: 0, port: 1 }, poll_hold_seconds: 25 });
+    master.onRegister = () => ({ agent_id: { value: "agent-3" }, agent_token: "token-3", master_info: { id: "m3", ip: 0, port: 1 }, poll_hold_seconds: 25 });
     await until(() => master.registers.length === 3, "re-registration after 404");
     expect(master.registers[2]!.agent_id).toBeUndefined();
+  });
+
+  it("presents its agent token on polls and status updates, and re-registers with it after a 401", async () => {
+    const { master, containerizer, clock, store } = setup();
+    await until(() => master.polls.length === 1, "first poll");
+    expect(store.state.agent_token).toBe("token-1");
+    expect(master.polls[0]).toMatchObject({ agent_id: { value: "agent-1" }, agent_token: "token-1" });
+    master.answerPoll({ commands: [launch(1, task("t1"))] });
+    await until(() => containerizer.launched.length === 1 && master.statuses.length > 0, "launch and a status update");
+    expect(master.statuses.every((s) => s.agent_token === "token-1")).toBe(true);
+
+    master.onRegister = (req) => ({ agent_id: req.agent_id ?? { value: "agent-1" }, agent_token: "token-2", master_info: { id: "m", ip: 0, port: 1 }, poll_hold_seconds: 25 });
+    const sleepsBefore = clock.sleeps.length;
+    master.answerPoll(new MasterError("HTTP 401: agent_token", 401));
+    await until(() => clock.sleeps.slice(sleepsBefore).includes(500), "backoff after the 401");
+    await clock.advance(500);
+    await until(() => master.registers.length === 2, "re-registration");
+    expect(master.registers[1]).toMatchObject({ agent_id: { value: "agent-1" }, agent_token: "token-1" });
+    await until(() => master.polls.length >= 3, "polling with the new token");
+    expect(master.polls.at(-1)).toMatchObject({ agent_id: { value: "agent-1" }, agent_token: "token-2" });
+    expect(store.state.agent_token).toBe("token-2");
   });
 
   it("retries registration with backoff 0.5 s doubling", async () => {

@@ -66,7 +66,7 @@ export class FakeHttpMaster {
     if (auth !== "Bearer e2e-secret-token") return [401, { message: "bad token" }];
     if (req.url === "/agent/v1/register") {
       this.registers.push({ auth, body });
-      return [200, { agent_id: body.agent_id ?? { value: "e2e-agent" }, master_info: { id: "m", ip: 0, port: this.port }, poll_hold_seconds: 25 }];
+      return [200, { agent_id: body.agent_id ?? { value: "e2e-agent" }, agent_token: "fake-token", master_info: { id: "m", ip: 0, port: this.port }, poll_hold_seconds: 25 }];
     }
     if (req.url === "/agent/v1/status") {
       this.statuses.push({ auth, body });

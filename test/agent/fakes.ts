@@ -49,7 +49,7 @@ export class FakeMaster implements MasterClient {
   readonly polls: PollRequest[] = [];
   readonly statuses: StatusRequest[] = [];
   onRegister: Handler<RegisterRequest, RegisterResponse> = (req) => ({
-    agent_id: req.agent_id ?? { value: "agent-1" }, master_info: { id: "m", ip: 0, port: 8787 }, poll_hold_seconds: 25,
+    agent_id: req.agent_id ?? { value: "agent-1" }, agent_token: "token-1", master_info: { id: "m", ip: 0, port: 8787 }, poll_hold_seconds: 25,
   });
   onStatus: Handler<StatusRequest, StatusResponse> = () => ({ acknowledged: [] });
   /** Queued poll answers; when empty a poll waits until `stop` aborts it or one is queued. */

@@ -4,6 +4,7 @@
  * before the agent has forgotten the old task, reports about other agents' tasks, orphan tasks
  * at registration, offers of a re-registering agent, rejected ACCEPTs and framework ownership.
  */
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { HttpError } from "../../master-worker/src/http-error.ts";
 import { parseResources } from "../../sdk/src/resources.ts";
@@ -128,5 +129,32 @@ describe("framework ownership", () => {
     const h = new MasterHarness({ STRATA_AUTHENTICATE_FRAMEWORKS: "false" });
     const { frameworkId } = h.subscribe("anon", undefined);
     expect(h.core.frameworks.get(frameworkId)!.principal).toBeUndefined();
+  });
+});
+
+describe("agent tokens", () => {
+  const hash = (s: string) => createHash("sha256").update(s).digest("hex");
+
+  it("polls and status updates for an agent id need that agent's token", () => {
+    const { h, agent, fid } = withOffer();
+    const poll = { agent_id: { value: agent }, ack_seq: 0, acked_uuids: [] };
+    expect(statusOf(() => h.core.poll(poll, h.now, undefined))).toBe(401);
+    expect(statusOf(() => h.core.poll(poll, h.now, hash("guessed")))).toBe(401);
+    expect(statusOf(() => h.core.poll(poll, h.now, h.tokenHashOf(agent)))).toBeUndefined();
+    const report = { agent_id: { value: agent }, updates: [{ framework_id: { value: fid }, status: { task_id: { value: "t" }, state: "TASK_RUNNING" as const, uuid: "u1" } }] };
+    expect(statusOf(() => h.core.status(report, h.now, hash("guessed")))).toBe(401);
+    expect(h.core.updates.size).toBe(0);
+  });
+
+  it("re-registering under an id needs its token, and issues a new one", () => {
+    const { h, agent } = withOffer();
+    const before = h.tokenHashOf(agent);
+    const again = { agent_id: { value: agent }, hostname: "host-1.test", resources: parseResources("cpus:4;mem:4096") };
+    expect(statusOf(() => h.register({ ...again, agent_token: "not-it" }))).toBe(401);
+    const res = h.register(again); // the fake agent presents its token
+    expect(res.agent_id.value).toBe(agent);
+    expect(h.tokenHashOf(agent)).not.toBe(before);
+    const poll = { agent_id: { value: agent }, ack_seq: 0, acked_uuids: [] };
+    expect(statusOf(() => h.core.poll(poll, h.now, before))).toBe(401); // the old token is spent
   });
 });

@@ -651,8 +651,8 @@ describe("agent liveness", () => {
 
   it("status from an unregistered agent is refused (400); a poll from one is told to re-register", () => {
     const h = new MasterHarness();
-    expect(h.core.poll({ agent_id: { value: "ghost" }, ack_seq: 0, acked_uuids: [] }, h.now)).toEqual({ commands: [], acks: [], reregister: true });
-    expectHttpError(() => h.core.status({ agent_id: { value: "ghost" }, updates: [{ framework_id: { value: "f" }, status: { task_id: { value: "t" }, state: "TASK_RUNNING", uuid: "u" } }] }, h.now), 400, /^agent_id:/);
+    expect(h.core.poll({ agent_id: { value: "ghost" }, ack_seq: 0, acked_uuids: [] }, h.now, undefined)).toEqual({ commands: [], acks: [], reregister: true });
+    expectHttpError(() => h.core.status({ agent_id: { value: "ghost" }, updates: [{ framework_id: { value: "f" }, status: { task_id: { value: "t" }, state: "TASK_RUNNING", uuid: "u" } }] }, h.now, undefined), 400, /^agent_id:/);
   });
 });
 
@@ -684,7 +684,7 @@ describe("status update retries", () => {
     h.core.status({ agent_id: { value: agent }, updates: [
       { framework_id: { value: fid }, status: { task_id: { value: "t1" }, state: "TASK_FINISHED", uuid: h.newAgentUuid() } },
       { framework_id: { value: fid }, status: { task_id: { value: "t1" }, state: "TASK_RUNNING", uuid: h.newAgentUuid() } },
-    ] }, h.now);
+    ] }, h.now, h.tokenHashOf(agent));
     expect(h.core.tasks.get(`${fid}/t1`)?.state).toBe("TASK_FINISHED");
     expect(h.store.load().tasks.find((t) => t.taskId === "t1")?.state).toBe("TASK_FINISHED");
     h.advance(INTERVAL);

@@ -4,6 +4,7 @@
  * that speak the protocols the way the real ones do (every message goes through
  * `parseMessage`, as the Worker does, so schema defaults apply).
  */
+import { createHash } from "node:crypto";
 import { expect } from "vitest";
 import {
   type AgentCommand, type MasterInfo, type Offer, type PollResponse, type RegisterResponse, type SchedulerCall,
@@ -14,6 +15,8 @@ import { type MasterConfig, readConfig } from "../../master-worker/src/config.ts
 import { type Entropy, MasterCore, type Outbox } from "../../master-worker/src/master-core.ts";
 import { MemoryStore } from "../../master-worker/src/memory-store.ts";
 import { parseResources } from "../../sdk/src/resources.ts";
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
 /** Where the harness clock starts (ms since epoch; any fixed value). */
 export const T0 = 1_700_000_000_000;
@@ -66,6 +69,8 @@ interface FakeAgentState {
   outstanding: Map<string, { fid: string; status: TaskStatus & { uuid: string } }>;
   /** Every command received, in order. */
   received: AgentCommand[];
+  /** The agent token from its last registration. */
+  token: string;
 }
 
 export interface TaskSpec {
@@ -104,6 +109,7 @@ export class MasterHarness {
   private readonly cursors = new Map<string, number>();
   private agentUuids = 0;
   private hostnames = 0;
+  private tokens = 0;
 
   constructor(env: Record<string, string> = {}) {
     this.config = readConfig({ STRATA_ALLOCATION_INTERVAL_MS: "1000", ...env });
@@ -141,12 +147,19 @@ export class MasterHarness {
 
   /** Sends a RegisterRequest (JSON, parsed as the Worker does). */
   register(json: Record<string, unknown>): RegisterResponse {
-    const res = this.core.register(parseMessage(RegisterRequest, json), this.now);
-    if (!this.agents.has(res.agent_id.value)) {
-      this.agents.set(res.agent_id.value, { ackSeq: 0, toConfirm: [], outstanding: new Map(), received: [] });
-    }
+    const req = parseMessage(RegisterRequest, json);
+    // A re-registering fake agent presents its token unless the test gives one explicitly.
+    const presented = req.agent_token ?? (req.agent_id ? this.agents.get(req.agent_id.value)?.token : undefined);
+    const token = `agent-token-${++this.tokens}`;
+    const res = this.core.register(req, this.now, { presented: presented && sha256(presented), issued: { token, hash: sha256(token) } });
+    const known = this.agents.get(res.agent_id.value);
+    if (known) known.token = res.agent_token;
+    else this.agents.set(res.agent_id.value, { ackSeq: 0, toConfirm: [], outstanding: new Map(), received: [], token: res.agent_token });
     return res;
   }
+
+  /** The hash of the token a fake agent presents (what the Durable Object hands the core). */
+  tokenHashOf(agentId: string): string { return sha256(this.agent(agentId).token); }
 
   private agent(agentId: string): FakeAgentState {
     const a = this.agents.get(agentId);
@@ -166,7 +179,7 @@ export class MasterHarness {
    */
   fakeAgentPoll(agentId: string): PollResponse | null {
     const a = this.agent(agentId);
-    const answer = this.core.poll(this.pollRequest(agentId), this.now);
+    const answer = this.core.poll(this.pollRequest(agentId), this.now, this.tokenHashOf(agentId));
     a.toConfirm = []; // the master has them now
     if (!answer) return null;
     for (const c of answer.commands) {
@@ -219,7 +232,7 @@ export class MasterHarness {
       agent_id: { value: agentId },
       updates: updates.map((u) => ({ framework_id: { value: u.fid }, status: u.status })),
     });
-    const res = this.core.status(req, this.now);
+    const res = this.core.status(req, this.now, this.tokenHashOf(agentId));
     for (const uuid of res.acknowledged) this.agent(agentId).outstanding.delete(uuid);
     return res;
   }

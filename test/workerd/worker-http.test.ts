@@ -105,4 +105,21 @@ describe("Worker HTTP surface", () => {
     expect(refused.status).toBe(401);
     expect(await refused.text()).toContain("join token");
   });
+
+  it("polls with the agent's own token (200), not with the join token alone (401)", async () => {
+    const reg = await SELF.fetch(`${BASE}/agent/v1/register`, {
+      method: "POST", body: JSON.stringify(registration), headers: { ...json, authorization: "Bearer test-join-token" },
+    });
+    const { agent_id, agent_token } = await reg.json<{ agent_id: { value: string }; agent_token: string }>();
+    expect(agent_token.length).toBeGreaterThanOrEqual(16);
+    const poll = (body: Record<string, unknown>) => SELF.fetch(`${BASE}/agent/v1/poll`, {
+      method: "POST", body: JSON.stringify({ agent_id, wait_seconds: 0, ...body }), headers: { ...json, authorization: "Bearer test-join-token" },
+    });
+    const without = await poll({});
+    expect(without.status).toBe(401);
+    expect(await without.text()).toContain("agent_token");
+    const withToken = await poll({ agent_token });
+    expect(withToken.status).toBe(200);
+    expect(await withToken.json()).toEqual({ commands: [], acks: [] });
+  });
 });
