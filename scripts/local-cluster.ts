@@ -8,6 +8,7 @@
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
+import { authorizationHeader } from "../sdk/src/auth.ts";
 import { type Proc, ROOT, localSecrets, startAgent, startMaster } from "./cluster-processes.ts";
 
 function flag(name: string, def: string): string {
@@ -50,7 +51,7 @@ for (let i = 0; i < agents; i++) {
 writeFileSync(join(stateDir, "cluster.env"),
   `STRATA_MASTER=${master}\nSTRATA_PRINCIPAL=${secrets.principal}\nSTRATA_SECRET=${secrets.secret}\n`, { mode: 0o600 });
 
-const auth = `Basic ${btoa(`${secrets.principal}:${secrets.secret}`)}`;
+const auth = authorizationHeader({ principal: secrets.principal, secret: secrets.secret })!;
 for (let i = 0; i < 120; i++) {
   const state = await fetch(`${master}/master/state`, { headers: { authorization: auth } }).then((r) => r.json() as Promise<{ activated_slaves: number }>);
   if (state.activated_slaves >= agents) break;

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
+import { MAX_POLL_HOLD_SECONDS } from "../../schemas/agent.ts";
 import type { Attribute, Resource } from "../../schemas/mesos.ts";
 import { parseResources } from "../../sdk/src/resources.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
@@ -51,7 +52,7 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
   { name: "attributes", env: "STRATA_ATTRIBUTES", default: "", help: "e.g. 'rack:r1;zone:a' (numbers are SCALAR, else TEXT)" },
   { name: "cgroups", env: "STRATA_CGROUPS", default: "auto", help: "Task isolation: auto | v1 | v2 | off" },
   { name: "cgroups-root", env: "STRATA_CGROUPS_ROOT", default: "strata", help: "Cgroup under each hierarchy holding this agent's task cgroups" },
-  { name: "poll-wait-seconds", env: "STRATA_POLL_WAIT_SECONDS", default: "25", help: "How long the master may hold a poll (it caps it at 25)" },
+  { name: "poll-wait-seconds", env: "STRATA_POLL_WAIT_SECONDS", default: String(MAX_POLL_HOLD_SECONDS), help: `How long the master may hold a poll (it caps it at ${MAX_POLL_HOLD_SECONDS})` },
   { name: "log-level", env: "STRATA_LOG_LEVEL", default: "info", help: "debug | info | warn | error" },
 ];
 
@@ -143,7 +144,7 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
     throw new FlagError("--cgroups-root", `expected a relative cgroup path like 'strata' or 'strata/agent1', got '${cgroupsRoot}'`);
   }
 
-  const waitText = raw("poll-wait-seconds") ?? "25";
+  const waitText = raw("poll-wait-seconds") ?? String(MAX_POLL_HOLD_SECONDS);
   const pollWaitSeconds = Number(waitText);
   if (!waitText.trim() || !Number.isFinite(pollWaitSeconds) || pollWaitSeconds < 0 || pollWaitSeconds > 300) {
     throw new FlagError("--poll-wait-seconds", `expected a number of seconds 0-300, got '${waitText}'`);

@@ -3,7 +3,7 @@
  * Responses are validated with the shared schemas; every failure becomes a `MasterError`.
  */
 import {
-  PollResponse, RegisterResponse, StatusResponse,
+  MAX_POLL_HOLD_SECONDS, PollResponse, RegisterResponse, StatusResponse,
   type PollRequest, type RegisterRequest, type StatusRequest,
 } from "../../schemas/agent.ts";
 import { parseMessage } from "../../schemas/parse.ts";
@@ -43,7 +43,7 @@ export class HttpMasterClient implements MasterClient {
   }
 
   poll(req: PollRequest, signal?: AbortSignal): Promise<PollResponse> {
-    const hold = Math.min(req.wait_seconds ?? 25, 25);
+    const hold = Math.min(req.wait_seconds ?? MAX_POLL_HOLD_SECONDS, MAX_POLL_HOLD_SECONDS);
     return this.call("/agent/v1/poll", req, PollResponse, hold + POLL_MARGIN_S, signal);
   }
 

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, openSync, closeSync, readSync, fstatSync } from "node:fs";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
+import { TASK_OUTPUT_TAIL_BYTES } from "../../schemas/agent.ts";
 import type { TaskRecord } from "./checkpoint.ts";
 import type { Cgroups, TaskCgroup } from "./cgroups.ts";
 import { LaunchError, type Container, type ContainerExit, type Containerizer, type LaunchSpec } from "./containerizer.ts";
@@ -19,8 +20,8 @@ import { taskEnvironment, taskLimits } from "./task-env.ts";
 /** How often a running task's cgroup is checked for an OOM kill. */
 const OOM_CHECK_MS = 250;
 
-/** Bytes of stdout returned in the terminal update's `data`. */
-export const STDOUT_TAIL_BYTES = 4096;
+/** Bytes of stdout returned in the terminal update's `data` (the protocol's constant). */
+export const STDOUT_TAIL_BYTES = TASK_OUTPUT_TAIL_BYTES;
 
 /** The shell wrapper: wait for the go-ahead on fd 3, close it, exec the command. */
 const BASH_WRAPPER = 'IFS= read -r _ <&3 || exit 111; exec 3<&-; exec -a "$0" "$@"';

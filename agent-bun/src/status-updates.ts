@@ -6,7 +6,7 @@
  * to the framework, so updates already sent are only re-sent on the retry schedule).
  * Acknowledged uuids are then confirmed in the next poll's `acked_uuids`.
  */
-import { randomBytes } from "node:crypto";
+import { randomUuidBase64 } from "../../sdk/src/base64.ts";
 import type { TaskStatus } from "../../schemas/mesos.ts";
 import { Backoff } from "./backoff.ts";
 import type { PendingUpdate, StateStore } from "./checkpoint.ts";
@@ -21,7 +21,7 @@ export const STATUS_RETRY_MAX_MS = 30_000;
 export const STATUS_BATCH_MAX = 500;
 
 /** A new update's uuid: 16 random bytes, base64 (standard alphabet), as Mesos' JSON carries it. */
-export const newUpdateUuid = (): string => randomBytes(16).toString("base64");
+export const newUpdateUuid = randomUuidBase64;
 
 /** What the manager needs from the outside world. */
 export interface StatusUpdateDeps {

@@ -2,6 +2,7 @@
  * Human-readable output of the example frameworks: a block per task (where it ran, how
  * it ended, what it printed) and a summary line. Colour only on a terminal, never with NO_COLOR.
  */
+import { TASK_OUTPUT_TAIL_BYTES } from "../../schemas/agent.ts";
 
 /** How one task ended, as the report shows it. */
 export interface TaskOutcome {
@@ -31,7 +32,6 @@ export function style(enabled: boolean): Style {
   return { bold: wrap(1, 22), dim: wrap(2, 22), green: wrap(32, 39), red: wrap(31, 39), yellow: wrap(33, 39) };
 }
 
-const OUTPUT_TAIL_BYTES = 4096;
 
 /** The report: one block per task, then a summary line. */
 export function formatReport(outcomes: readonly TaskOutcome[], s: Style): string {
@@ -49,7 +49,7 @@ export function formatReport(outcomes: readonly TaskOutcome[], s: Style): string
     }
     const text = o.output.replace(/\n$/, "");
     if (text) {
-      if (new TextEncoder().encode(o.output).byteLength >= OUTPUT_TAIL_BYTES - 4) lines.push(`    ${s.dim("│ … (only the last 4 KiB of output is kept)")}`);
+      if (new TextEncoder().encode(o.output).byteLength >= TASK_OUTPUT_TAIL_BYTES - 4) lines.push(`    ${s.dim("│ … (only the last 4 KiB of output is kept)")}`);
       for (const line of text.split("\n")) lines.push(`    ${s.dim("│")} ${line}`);
     } else if (o.state.startsWith("TASK_")) {
       lines.push(`    ${s.dim("│ (no output)")}`);

@@ -6,7 +6,7 @@ import { isTerminal } from "../../schemas/index.ts";
 import type { DecideContext, Effect } from "./effects.ts";
 import type { AgentRecord } from "./records.ts";
 import { taskKey } from "./records.ts";
-import { type MasterView, masterStatus } from "./view.ts";
+import { type MasterView, masterStatus, offersGone, onAgent } from "./view.ts";
 
 /**
  * Registration. On re-registration, a task the master placed on this agent that the agent
@@ -29,14 +29,12 @@ export function decideRegister(view: MasterView, req: RegisterRequest, agentId: 
   }
   if (!before) return effects;
   // Offers made from what it declared before may no longer fit what it declares now.
-  for (const o of view.offers.values()) {
-    if (o.offer.agent_id.value === agentId) effects.push({ kind: "offerGone", offerId: o.offer.id.value, rescind: true });
-  }
-  const reported = new Set(req.tasks.map((t) => `${t.framework_id.value}/${t.task_id.value}`));
+  effects.push(...offersGone(view, onAgent(agentId), true));
+  const reported = new Set(req.tasks.map((t) => taskKey(t.framework_id.value, t.task_id.value)));
   const queued = new Set((view.commands.get(agentId) ?? []).flatMap((c) =>
-    c.command.type === "LAUNCH" ? [`${c.command.framework_id.value}/${c.command.task.task_id.value}`] : []));
+    c.command.type === "LAUNCH" ? [taskKey(c.command.framework_id.value, c.command.task.task_id.value)] : []));
   for (const t of view.tasks.values()) {
-    const key = `${t.frameworkId}/${t.taskId}`;
+    const key = taskKey(t.frameworkId, t.taskId);
     if (t.agentId !== agentId || isTerminal(t.state) || reported.has(key) || queued.has(key)) continue;
     effects.push({ kind: "update", frameworkId: t.frameworkId, agentId,
       status: masterStatus(ctx, t, "TASK_LOST", "REASON_AGENT_RESTARTED", "The agent re-registered without this task") });

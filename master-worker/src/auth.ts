@@ -3,6 +3,7 @@
  * `principal:secret`, as Mesos, or `Bearer <secret>`). Secrets are compared in constant time
  * (over SHA-256 digests, so lengths leak nothing) and never logged.
  */
+import { utf8FromBase64 } from "../../sdk/src/base64.ts";
 import type { MasterConfig } from "./config.ts";
 import { HttpError } from "./http-error.ts";
 
@@ -51,7 +52,7 @@ export async function authenticatePrincipal(request: Request, config: MasterConf
   const basic = /^Basic\s+(.+)$/i.exec(header);
   if (basic) {
     let decoded: string;
-    try { decoded = new TextDecoder().decode(Uint8Array.from(atob(basic[1]!.trim()), (c) => c.charCodeAt(0))); } catch { throw unauthorized("Authorization: malformed Basic credentials"); }
+    try { decoded = utf8FromBase64(basic[1]!.trim()); } catch { throw unauthorized("Authorization: malformed Basic credentials"); }
     const at = decoded.indexOf(":");
     const principal = at < 0 ? decoded : decoded.slice(0, at);
     const secret = at < 0 ? "" : decoded.slice(at + 1);

@@ -5,6 +5,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { MasterInfo, PollRequest, RegisterRequest, SchedulerCall, SchedulerEvent, StatusRequest } from "../../schemas/index.ts";
+import { randomUuidBase64 } from "../../sdk/src/base64.ts";
 import { encodeRecord } from "../../sdk/src/recordio.ts";
 import { sha256Hex } from "./auth.ts";
 import { type MasterConfig, readConfig } from "./config.ts";
@@ -12,7 +13,8 @@ import { errorResponse } from "./http-error.ts";
 import { type Entropy, MasterCore, type Outbox } from "./master-core.ts";
 import { operatorCall } from "./operator.ts";
 import { SqlStore } from "./sql-store.ts";
-import { metricsJson, stateJson, VERSION } from "./state-json.ts";
+import { STRATA_VERSION as VERSION } from "../../sdk/src/version.ts";
+import { metricsJson, stateJson } from "./state-json.ts";
 
 /** What the Worker sends the object: a validated message plus who sent it. */
 export interface InternalRequest {
@@ -36,7 +38,7 @@ interface EventStream {
 
 const entropy: Entropy = {
   uuid: () => crypto.randomUUID(),
-  bytes16: () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16)))),
+  bytes16: randomUuidBase64,
 };
 
 const tokenHash = (token: string | undefined) => (token === undefined ? Promise.resolve(undefined) : sha256Hex(token));
@@ -47,6 +49,7 @@ function ipv4ToInt(host: string): number {
   return parts.reduce((n, p) => n * 256 + p, 0);
 }
 
+/** The Durable Object class wrangler.toml binds as MASTER; one instance is the master. */
 export class ClusterMaster extends DurableObject<Record<string, unknown>> {
   private readonly config: MasterConfig;
   private readonly core: MasterCore;

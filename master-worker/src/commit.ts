@@ -10,6 +10,7 @@ import type { MasterCore } from "./master-core.ts";
 import type { Change, CommandRecord, TaskRecord, UpdateRecord } from "./records.ts";
 import { taskKey } from "./records.ts";
 
+/** Applies `effects` to `core`: store, then memory, then events and wake-ups. */
 export function commitEffects(core: MasterCore, effects: readonly Effect[], now: number): void {
   if (effects.length === 0) return;
   const changes: Change[] = [];

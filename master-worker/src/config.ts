@@ -3,6 +3,7 @@
  * `.dev.vars`, `wrangler secret put` when deployed). Every setting is listed in the README.
  */
 import { z } from "zod";
+import { MAX_POLL_HOLD_SECONDS } from "../../schemas/agent.ts";
 import { parseMessage } from "../../schemas/parse.ts";
 
 const bool = (def: boolean) => z.enum(["true", "false", "1", "0"]).optional().transform((v) => (v === undefined ? def : v === "true" || v === "1"));
@@ -17,7 +18,7 @@ const EnvSchema = z.object({
   STRATA_HEARTBEAT_INTERVAL_SECONDS: num(5, 0.1),
   STRATA_ALLOCATION_INTERVAL_MS: num(1000, 0),
   STRATA_AGENT_PING_TIMEOUT_SECONDS: num(75, 1),
-  STRATA_POLL_HOLD_SECONDS: num(25, 0),
+  STRATA_POLL_HOLD_SECONDS: num(MAX_POLL_HOLD_SECONDS, 0),
   STRATA_OFFER_TIMEOUT_SECONDS: num(0, 0),
   STRATA_DEFAULT_REFUSE_SECONDS: num(5, 0),
   STRATA_CLUSTER_NAME: z.string().optional(),
@@ -64,7 +65,7 @@ export function readConfig(env: Record<string, unknown>): MasterConfig {
     heartbeatIntervalMs: e.STRATA_HEARTBEAT_INTERVAL_SECONDS * 1000,
     allocationIntervalMs: e.STRATA_ALLOCATION_INTERVAL_MS,
     agentPingTimeoutMs: e.STRATA_AGENT_PING_TIMEOUT_SECONDS * 1000,
-    pollHoldMs: Math.min(e.STRATA_POLL_HOLD_SECONDS, 25) * 1000,
+    pollHoldMs: Math.min(e.STRATA_POLL_HOLD_SECONDS, MAX_POLL_HOLD_SECONDS) * 1000,
     offerTimeoutMs: e.STRATA_OFFER_TIMEOUT_SECONDS * 1000,
     defaultRefuseMs: e.STRATA_DEFAULT_REFUSE_SECONDS * 1000,
     clusterName: e.STRATA_CLUSTER_NAME ?? "strata",

@@ -1,6 +1,7 @@
 /**
- * What a decision asks the master to do. Pure deciders return a list of effects; `MasterCore`
- * turns them into row changes (committed in one transaction) and then into events and wake-ups.
+ * What a decision asks the master to do. Pure deciders return a list of effects;
+ * `commitEffects` (commit.ts) turns them into row changes committed in one transaction, then
+ * into events and wake-ups.
  */
 import type { AgentCommand, Offer, SchedulerEvent, TaskStatus } from "../../schemas/index.ts";
 import type { RefuseFilter } from "./allocator/index.ts";
@@ -11,6 +12,7 @@ export type AgentCommandBody = AgentCommand extends infer C ? C extends AgentCom
 
 export type { RefuseFilter };
 
+/** One thing a decision asks for; the kinds are documented where they differ from their name. */
 export type Effect =
   | { kind: "agent"; agent: AgentRecord }
   | { kind: "framework"; framework: FrameworkRecord }

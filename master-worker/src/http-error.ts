@@ -4,6 +4,7 @@
  */
 import { ValidationError } from "../../schemas/parse.ts";
 
+/** A fault to report to the client with this HTTP status (and headers). */
 export class HttpError extends Error {
   constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
     super(message);

@@ -8,10 +8,9 @@ import type {
   MasterInfo, PollRequest, PollResponse, RegisterRequest, RegisterResponse, SchedulerCall, SchedulerEvent,
   StatusRequest, StatusResponse,
 } from "../../schemas/index.ts";
-import { isTerminal } from "../../schemas/index.ts";
 import { decidePollReceipts, decideRegister, decideStatus } from "./agent-calls.ts";
 import { allocationOffers } from "./allocation-step.ts";
-import { nextFilterExpiry } from "./allocator/index.ts";
+import { expiredFilters, isUnexpired, nextFilterExpiry } from "./allocator/index.ts";
 import type { MasterConfig } from "./config.ts";
 import type { DecideContext, Effect, RefuseFilter } from "./effects.ts";
 import { commitEffects } from "./commit.ts";
@@ -20,7 +19,7 @@ import { HttpError, badRequest, forbidden, notFound } from "./http-error.ts";
 import type { AgentRecord, CommandRecord, FrameworkRecord, Store, TaskRecord, UpdateRecord } from "./records.ts";
 import { taskKey } from "./records.ts";
 import { decideCall, decideSubscribe } from "./subscribe.ts";
-import type { MasterView, OfferRecord } from "./view.ts";
+import { type MasterView, type OfferRecord, ofFramework, offersGone, onAgent } from "./view.ts";
 
 /** Where the master's words go: framework event streams, agent long-polls, the timer. */
 export interface Outbox {
@@ -44,6 +43,7 @@ export interface MasterCoreOptions {
   now: number;
 }
 
+/** The master's state and its operations; see the file comment. */
 export class MasterCore implements MasterView {
   readonly config: MasterConfig;
   readonly agents = new Map<string, AgentRecord>();
@@ -240,7 +240,7 @@ export class MasterCore implements MasterView {
     if (this.streams.get(frameworkId) !== streamId) return;
     this.streams.delete(frameworkId);
     const effects: Effect[] = [{ kind: "allocate" }];
-    for (const o of this.offers.values()) if (o.offer.framework_id.value === frameworkId) effects.push({ kind: "offerGone", offerId: o.offer.id.value, rescind: false });
+    effects.push(...offersGone(this, ofFramework(frameworkId), false));
     this.apply(effects, now);
   }
 
@@ -251,7 +251,7 @@ export class MasterCore implements MasterView {
     for (const [id, seen] of this.agentSeen) {
       if ((this.polling.get(id) ?? 0) > 0 || seen + this.config.agentPingTimeoutMs > now) continue;
       this.agentSeen.delete(id);
-      for (const o of this.offers.values()) if (o.offer.agent_id.value === id) effects.push({ kind: "offerGone", offerId: o.offer.id.value, rescind: true });
+      effects.push(...offersGone(this, onAgent(id), true));
     }
     if (this.config.offerTimeoutMs > 0) {
       for (const o of this.offers.values()) {
@@ -263,8 +263,10 @@ export class MasterCore implements MasterView {
       for (const fid of this.streams.keys()) this.outbox.send(fid, { type: "HEARTBEAT" });
       this.nextHeartbeatAt = now + this.config.heartbeatIntervalMs;
     }
-    const expired = this.filters.some((f) => f.until <= now);
-    if (expired) { this.filters = this.filters.filter((f) => f.until > now); this.requestAllocation(now - this.config.allocationIntervalMs); }
+    if (expiredFilters(this.filters, now).length > 0) {
+      this.filters = this.filters.filter((f) => isUnexpired(f, now));
+      this.requestAllocation(now - this.config.allocationIntervalMs);
+    }
     if (this.allocateAt !== undefined && this.allocateAt <= now) {
       this.allocateAt = undefined;
       const offers = allocationOffers(this, now, ++this.allocationRuns, () => this.newOfferId());
@@ -283,6 +285,4 @@ export class MasterCore implements MasterView {
     return due.length ? Math.min(...due) : undefined;
   }
 
-  /** Non-terminal tasks on an agent (for state endpoints). */
-  activeTasks(): TaskRecord[] { return [...this.tasks.values()].filter((t) => !isTerminal(t.state)); }
 }

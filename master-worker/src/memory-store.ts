@@ -4,6 +4,7 @@
  */
 import { type Change, type PersistedState, type Store, taskKey } from "./records.ts";
 
+/** `Store` in memory, for the harness; `load()` sees only committed changes. */
 export class MemoryStore implements Store {
   private readonly tables = {
     agents: new Map<string, unknown>(), frameworks: new Map<string, unknown>(), tasks: new Map<string, unknown>(),

@@ -5,7 +5,7 @@
 import { isTerminal } from "../../schemas/index.ts";
 import { badRequest } from "./http-error.ts";
 import type { MasterCore } from "./master-core.ts";
-import { stateJson, VERSION } from "./state-json.ts";
+import { STRATA_VERSION as VERSION } from "../../sdk/src/version.ts";
 
 /** Answers one operator call; `body` was checked to have a string `type` by the Worker. */
 export function operatorCall(core: MasterCore, body: unknown) {

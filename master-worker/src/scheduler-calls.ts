@@ -8,7 +8,7 @@ import { contains, subtract } from "../../sdk/src/resources.ts";
 import type { DecideContext, Effect } from "./effects.ts";
 import { badRequest } from "./http-error.ts";
 import { taskKey } from "./records.ts";
-import { type MasterView, masterStatus } from "./view.ts";
+import { type MasterView, masterStatus, ofFramework, offersGone, transientUpdate } from "./view.ts";
 
 const refuseUntil = (view: MasterView, ctx: DecideContext, seconds: number | undefined) =>
   ctx.now + (seconds === undefined ? view.config.defaultRefuseMs : seconds * 1000);
@@ -106,15 +106,12 @@ export function decideDecline(view: MasterView, fid: string, call: CallOf<"DECLI
 export function decideKill(view: MasterView, fid: string, call: CallOf<"KILL">, ctx: DecideContext): Effect[] {
   const task = view.tasks.get(taskKey(fid, call.kill.task_id.value));
   if (!task) {
-    const status = masterStatus(ctx, { taskId: call.kill.task_id.value, agentId: call.kill.agent_id?.value },
-      "TASK_LOST", "REASON_RECONCILIATION", "Attempted to kill an unknown task");
-    delete (status as { uuid?: string }).uuid;
-    return [{ kind: "event", frameworkId: fid, event: { type: "UPDATE", update: { status } } }];
+    return [transientUpdate(fid, masterStatus(ctx, { taskId: call.kill.task_id.value, agentId: call.kill.agent_id?.value },
+      "TASK_LOST", "REASON_RECONCILIATION", "Attempted to kill an unknown task"))];
   }
   if (isTerminal(task.state)) {
     // Already over: say so, as Mesos answers a kill of a completed task.
-    const { uuid: _none, ...status } = masterStatus(ctx, task, task.state, "REASON_RECONCILIATION", "Task has already terminated");
-    return [{ kind: "event", frameworkId: fid, event: { type: "UPDATE", update: { status } } }];
+    return [transientUpdate(fid, masterStatus(ctx, task, task.state, "REASON_RECONCILIATION", "Task has already terminated"))];
   }
   const kill_policy: KillPolicy | undefined = call.kill.kill_policy ?? task.info.kill_policy;
   return [{ kind: "command", agentId: task.agentId, command: {
@@ -134,10 +131,7 @@ export function decideAcknowledge(view: MasterView, fid: string, call: CallOf<"A
 export function decideReconcile(view: MasterView, fid: string, call: CallOf<"RECONCILE">, ctx: DecideContext): Effect[] {
   const wanted = call.reconcile.tasks;
   const effects: Effect[] = [];
-  const send = (s: ReturnType<typeof masterStatus>) => {
-    const { uuid: _none, ...status } = s;
-    effects.push({ kind: "event", frameworkId: fid, event: { type: "UPDATE", update: { status } } });
-  };
+  const send = (s: ReturnType<typeof masterStatus>) => effects.push(transientUpdate(fid, s));
   if (wanted.length === 0) {
     for (const t of view.tasks.values()) {
       if (t.frameworkId !== fid || isTerminal(t.state)) continue;
@@ -166,6 +160,6 @@ export function decideTeardown(view: MasterView, fid: string, ctx: DecideContext
   }
   for (const agentId of agents) effects.push({ kind: "command", agentId, command: { type: "SHUTDOWN_FRAMEWORK", framework_id: { value: fid } } });
   for (const u of view.updates.values()) if (u.frameworkId === fid && !u.acked) effects.push(u.agentId ? { kind: "ack", uuid: u.uuid } : { kind: "forget", uuid: u.uuid });
-  for (const o of view.offers.values()) if (o.offer.framework_id.value === fid) effects.push({ kind: "offerGone", offerId: o.offer.id.value, rescind: false });
+  effects.push(...offersGone(view, ofFramework(fid), false));
   return effects;
 }

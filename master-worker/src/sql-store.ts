@@ -15,6 +15,7 @@ const MIGRATIONS: string[] = [
    CREATE TABLE commands (seq INTEGER PRIMARY KEY, agent_id TEXT NOT NULL, json TEXT NOT NULL);`,
 ];
 
+/** `Store` over the Durable Object's SQLite storage. */
 export class SqlStore implements Store {
   constructor(private readonly storage: DurableObjectStorage) {
     this.migrate();

@@ -3,11 +3,11 @@
  */
 import { isTerminal } from "../../schemas/index.ts";
 import { add, unallocated } from "../../sdk/src/resources.ts";
+import { STRATA_VERSION as VERSION } from "../../sdk/src/version.ts";
+import { frameworkRole } from "./allocation-step.ts";
 import type { MasterCore } from "./master-core.ts";
 import type { TaskRecord } from "./records.ts";
 
-const VERSION = "0.1.0";
-export { VERSION };
 
 const taskJson = (t: TaskRecord) => ({
   id: t.taskId, name: t.info.name, framework_id: t.frameworkId, agent_id: t.agentId, slave_id: t.agentId,
@@ -29,7 +29,7 @@ export function stateJson(core: MasterCore) {
       return { id: a.id, hostname: a.hostname, port: a.port, resources: a.resources, used_resources: used, attributes: a.attributes, active: core.agentConnected(a.id), registered_time: a.registeredAt / 1000, version: a.version };
     }),
     frameworks: [...core.frameworks.values()].filter((f) => !f.removed).map((f) => ({
-      id: f.id, name: f.info.name, user: f.info.user, principal: f.principal, role: f.info.roles?.[0] ?? f.info.role ?? "*",
+      id: f.id, name: f.info.name, user: f.info.user, principal: f.principal, role: frameworkRole(f.info),
       active: core.frameworkConnected(f.id), connected: core.frameworkConnected(f.id), registered_time: f.registeredAt / 1000,
       tasks: tasks.filter((t) => t.frameworkId === f.id && !isTerminal(t.state)).map(taskJson),
       completed_tasks: tasks.filter((t) => t.frameworkId === f.id && isTerminal(t.state)).map(taskJson),

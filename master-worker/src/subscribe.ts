@@ -7,7 +7,7 @@ import { badRequest, forbidden } from "./http-error.ts";
 import {
   decideAccept, decideAcknowledge, decideDecline, decideKill, decideReconcile, decideTeardown,
 } from "./scheduler-calls.ts";
-import type { MasterView } from "./view.ts";
+import { type MasterView, ofFramework, offersGone } from "./view.ts";
 
 /** SUBSCRIBE: a new framework, or the same one resuming with its id. */
 export function decideSubscribe(
@@ -29,20 +29,17 @@ export function decideSubscribe(
   }
   const frameworkId = fid ?? `${newId()}-0000`;
   // Only an authenticated principal owns a framework; a self-declared one is just information.
-  const recordPrincipal = principal;
   const effects: Effect[] = [
     { kind: "framework", framework: {
-      id: frameworkId, info: { ...info, id: { value: frameworkId }, ...(recordPrincipal ? { principal: recordPrincipal } : {}) },
-      ...(recordPrincipal ? { principal: recordPrincipal } : {}), registeredAt: existing?.registeredAt ?? ctx.now, removed: false,
+      id: frameworkId, info: { ...info, id: { value: frameworkId }, ...(principal ? { principal: principal } : {}) },
+      ...(principal ? { principal: principal } : {}), registeredAt: existing?.registeredAt ?? ctx.now, removed: false,
     } },
     { kind: "suppress", frameworkId, suppressed: (call.subscribe.suppressed_roles?.length ?? 0) > 0 },
     { kind: "allocate" },
   ];
   // A failover: offers sent on the old stream are unknown to the new scheduler instance and
   // would hold their resources forever; withdraw them so they are offered again.
-  for (const o of view.offers.values()) {
-    if (o.offer.framework_id.value === frameworkId) effects.push({ kind: "offerGone", offerId: o.offer.id.value, rescind: false });
-  }
+  effects.push(...offersGone(view, ofFramework(frameworkId), false));
   return { frameworkId, effects };
 }
 

@@ -3,12 +3,13 @@
  */
 import type { Offer, TaskState, TaskStatus } from "../../schemas/index.ts";
 import type { MasterConfig } from "./config.ts";
-import type { DecideContext, RefuseFilter } from "./effects.ts";
+import type { DecideContext, Effect, RefuseFilter } from "./effects.ts";
 import type { AgentRecord, CommandRecord, FrameworkRecord, TaskRecord, UpdateRecord } from "./records.ts";
 
 /** An outstanding offer and when it was made. */
 export interface OfferRecord { offer: Offer; createdAt: number }
 
+/** What deciders may read: records, offers, filters and liveness, never storage or the clock. */
 export interface MasterView {
   readonly config: MasterConfig;
   readonly agents: ReadonlyMap<string, AgentRecord>;
@@ -23,9 +24,20 @@ export interface MasterView {
   frameworkConnected(frameworkId: string): boolean;
 }
 
+/** Withdraws every outstanding offer `which` selects (a RESCIND is sent when `rescind`). */
+export function offersGone(view: MasterView, which: (offer: Offer) => boolean, rescind: boolean): Effect[] {
+  const out: Effect[] = [];
+  for (const { offer } of view.offers.values()) if (which(offer)) out.push({ kind: "offerGone", offerId: offer.id.value, rescind });
+  return out;
+}
+
+/** Selectors for `offersGone`. */
+export const ofFramework = (frameworkId: string) => (o: Offer) => o.framework_id.value === frameworkId;
+export const onAgent = (agentId: string) => (o: Offer) => o.agent_id.value === agentId;
+
 /** A status the master itself decides (invalid launch, lost task, reconciliation answer). */
 export function masterStatus(
-  ctx: DecideContext, task: { frameworkId?: string; taskId: string; agentId?: string },
+  ctx: DecideContext, task: { taskId: string; agentId?: string },
   state: TaskState, reason: string, message: string,
 ): TaskStatus & { uuid: string } {
   return {
@@ -33,4 +45,10 @@ export function masterStatus(
     ...(task.agentId ? { agent_id: { value: task.agentId } } : {}),
     timestamp: ctx.now / 1000, uuid: ctx.uuid(),
   };
+}
+
+/** An UPDATE event the master sends without keeping it: no uuid, nothing to acknowledge. */
+export function transientUpdate(frameworkId: string, status: TaskStatus): Effect {
+  const { uuid: _none, ...rest } = status;
+  return { kind: "event", frameworkId, event: { type: "UPDATE", update: { status: rest } } };
 }

@@ -10,7 +10,7 @@ import { authenticateAgent, authenticatePrincipal } from "./auth.ts";
 import type { InternalRequest } from "./cluster-master.ts";
 import { type MasterConfig, readConfig } from "./config.ts";
 import { HttpError, errorResponse } from "./http-error.ts";
-import { VERSION } from "./state-json.ts";
+import { STRATA_VERSION as VERSION } from "../../sdk/src/version.ts";
 
 type Env = Record<string, unknown> & { MASTER: DurableObjectNamespace };
 

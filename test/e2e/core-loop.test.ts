@@ -5,13 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
 import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
-import { commandTask, decodeTaskOutput, exitStatusOf } from "../../sdk/src/index.ts";
+import { authorizationHeader, commandTask, decodeTaskOutput, exitStatusOf, isTerminal } from "../../sdk/src/index.ts";
 import { scalar } from "../../sdk/src/resources.ts";
 import { type Cluster, TestFramework, cgroupsUnavailable, startCluster } from "../support/e2e-cluster.ts";
 
 const small = [scalar("cpus", 0.1), scalar("mem", 32)];
 const seen = (fw: TestFramework, id: string) => (fw.updates.get(id) ?? []).map((s) => s.state);
-const terminal = (fw: TestFramework, id: string) => ["TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_LOST", "TASK_ERROR"].includes(fw.stateOf(id)?.state ?? "");
+const terminal = (fw: TestFramework, id: string) => { const s = fw.stateOf(id); return s !== undefined && isTerminal(s.state); };
 
 const binary = existsSync(AGENT_BINARY);
 if (!binary && process.env.CI) throw new Error(`${AGENT_BINARY} is missing: CI must run the end-to-end tests (npm test builds it)`);
@@ -107,7 +107,7 @@ describe.skipIf(!binary)("local cluster end to end", () => {
     expect(new Set(fw.masterIds).size).toBeGreaterThanOrEqual(2); // master_info.id changes per instance
 
     // Every update was acknowledged, and the master ends with nothing pending.
-    const auth = `Basic ${btoa(`${cluster.principal}:${cluster.secret}`)}`;
+    const auth = authorizationHeader({ principal: cluster.principal, secret: cluster.secret })!;
     let pending = -1;
     for (let i = 0; i < 40 && pending !== 0; i++) {
       const metrics = await fetch(`${cluster.url}/metrics/snapshot`, { headers: { authorization: auth } }).then((r) => r.json() as Promise<Record<string, number>>);

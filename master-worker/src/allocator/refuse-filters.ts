@@ -10,7 +10,7 @@ export interface RefuseFilter { frameworkId: string; agentId: string; until: num
 /** True while the filter still applies: `until > now`. */
 export const isUnexpired = (filter: RefuseFilter, now: number): boolean => filter.until > now;
 
-/** Filters that no longer apply at `now`, so the master can delete their rows. */
+/** Filters that no longer apply at `now`, so the master can drop them (and allocate again). */
 export function expiredFilters(filters: readonly RefuseFilter[], now: number): RefuseFilter[] {
   return filters.filter((f) => !isUnexpired(f, now));
 }
