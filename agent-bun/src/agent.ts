@@ -4,8 +4,7 @@
  * backoff. Commands go to the TaskManager, acknowledgements to the StatusUpdateManager.
  */
 import type { RegisterRequest } from "../../schemas/agent.ts";
-import type { Attribute, Resource } from "../../schemas/mesos.ts";
-import { Backoff } from "./backoff.ts";
+import { Backoff } from "../../sdk/src/backoff.ts";
 import type { StateStore } from "./checkpoint.ts";
 import type { Clock } from "./clock.ts";
 import type { Containerizer } from "./containerizer.ts";
@@ -14,14 +13,8 @@ import { MasterError, type MasterClient } from "./master-client.ts";
 import { StatusUpdateManager } from "./status-updates.ts";
 import { TaskManager } from "./task-manager.ts";
 
-/** What the agent tells the master about itself. */
-export interface AgentInfo {
-  hostname: string;
-  port: number;
-  resources: Resource[];
-  attributes: Attribute[];
-  version?: string;
-}
+/** What the agent tells the master about itself: the self-description part of a registration. */
+export type AgentInfo = Pick<RegisterRequest, "hostname" | "port" | "resources" | "attributes" | "version">;
 
 /** The agent's collaborators; every side effect is one of these. */
 export interface AgentDeps {

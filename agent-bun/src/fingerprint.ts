@@ -5,7 +5,7 @@
 import { statfsSync } from "node:fs";
 import { cpus as osCpus, totalmem } from "node:os";
 import type { Attribute, Resource } from "../../schemas/mesos.ts";
-import { normalize, ranges, scalar } from "../../sdk/src/resources.ts";
+import { normalize, parseRangeList, ranges, scalar } from "../../sdk/src/resources.ts";
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -77,12 +77,7 @@ export function parseAttributes(text: string): Attribute[] {
     if (/^-?\d+(\.\d+)?$/.test(value) && Number(value) >= 0) {
       out.push({ name, type: "SCALAR", scalar: { value: Number(value) } });
     } else if (/^\[.*\]$/.test(value)) {
-      const range = value.slice(1, -1).split(",").map((s) => s.trim()).filter(Boolean).map((s) => {
-        const m = /^(\d+)\s*-\s*(\d+)$/.exec(s);
-        if (!m) throw new Error(`bad range '${s}' in '${part}'`);
-        return { begin: Number(m[1]), end: Number(m[2]) };
-      });
-      out.push({ name, type: "RANGES", ranges: { range } });
+      out.push({ name, type: "RANGES", ranges: { range: parseRangeList(value.slice(1, -1), part) } });
     } else {
       out.push({ name, type: "TEXT", text: { value } });
     }

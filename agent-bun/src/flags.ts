@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
 import { MAX_POLL_HOLD_SECONDS } from "../../schemas/agent.ts";
 import type { Attribute, Resource } from "../../schemas/mesos.ts";
+import { DEFAULT_MASTER_URL } from "../../sdk/src/defaults.ts";
 import { parseResources } from "../../sdk/src/resources.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 import { parseAttributes } from "./fingerprint.ts";
@@ -40,9 +41,13 @@ export class FlagError extends Error {
 
 interface FlagSpec { name: string; env: string; default: string; help: string }
 
-/** Every flag, its environment variable, default and meaning (used by `--help` and the README). */
+/**
+ * Every flag, its environment variable, default and meaning (used by `--help` and the README).
+ * Defaults like `(required)` or `os.hostname()` only describe; the others are what `validate`
+ * falls back to, so each is written once.
+ */
 export const FLAG_SPECS: readonly FlagSpec[] = [
-  { name: "master", env: "STRATA_MASTER", default: "http://127.0.0.1:8787", help: "Base URL of the Strata master" },
+  { name: "master", env: "STRATA_MASTER", default: DEFAULT_MASTER_URL, help: "Base URL of the Strata master" },
   { name: "join-token", env: "STRATA_JOIN_TOKEN", default: "(required)", help: "Cluster join token (sent as a Bearer token, never logged)" },
   { name: "join-token-file", env: "STRATA_JOIN_TOKEN_FILE", default: "", help: "File holding the join token (alternative to --join-token)" },
   { name: "work-dir", env: "STRATA_WORK_DIR", default: "./.strata/agent", help: "Checkpoints and task sandboxes" },
@@ -62,7 +67,7 @@ export function helpText(): string {
   return `Usage: strata-agent [--flag=value | --flag value]...\n\nThe Strata agent: registers with the master, long-polls for tasks and runs them.\n\n${rows.join("\n")}\n  --help               Print this help\n  --version            Print the version\n`;
 }
 
-/** Result of reading argv: either a request for help/version or raw values by flag name. */
+/** Result of reading argv: a request for help/version, or the validated flags to run with. */
 export type ParsedArgs = { kind: "help" } | { kind: "version" } | { kind: "run"; flags: AgentFlags };
 
 function splitArgv(argv: readonly string[]): Map<string, string> | "help" | "version" {
@@ -100,7 +105,9 @@ export function parseFlags(argv: readonly string[], env: Record<string, string |
 }
 
 function validate(raw: (name: string) => string | undefined): AgentFlags {
-  const master = raw("master") ?? "http://127.0.0.1:8787";
+  // The given value, else the flag's default in FLAG_SPECS (for flags whose default is a value).
+  const withDefault = (name: string): string => raw(name) ?? FLAG_SPECS.find((f) => f.name === name)!.default;
+  const master = withDefault("master");
   let url: URL;
   try { url = new URL(master); } catch { throw new FlagError("--master", `not a URL: '${master}'`); }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new FlagError("--master", `must be http(s), got '${master}'`);
@@ -115,13 +122,13 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
   }
   if (!joinToken) throw new FlagError("--join-token", "required (or --join-token-file, or STRATA_JOIN_TOKEN)");
 
-  const workDir = raw("work-dir") ?? "./.strata/agent";
+  const workDir = withDefault("work-dir");
   if (!workDir.trim()) throw new FlagError("--work-dir", "must not be empty");
 
   const hostname = raw("hostname") ?? osHostname();
   if (!hostname.trim()) throw new FlagError("--hostname", "must not be empty");
 
-  const portText = raw("port") ?? "5051";
+  const portText = withDefault("port");
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) throw new FlagError("--port", `expected an integer 0-65535, got '${portText}'`);
 
@@ -136,21 +143,21 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
     try { attributes = parseAttributes(attributesText); } catch (e) { throw new FlagError("--attributes", (e as Error).message); }
   }
 
-  const cgroups = (raw("cgroups") ?? "auto") as CgroupsMode;
+  const cgroups = withDefault("cgroups") as CgroupsMode;
   if (!CGROUPS_MODES.includes(cgroups)) throw new FlagError("--cgroups", `expected one of ${CGROUPS_MODES.join(", ")}, got '${cgroups}'`);
 
-  const cgroupsRoot = raw("cgroups-root") ?? "strata";
+  const cgroupsRoot = withDefault("cgroups-root");
   if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(cgroupsRoot) || cgroupsRoot.split("/").some((s) => s === "." || s === "..")) {
     throw new FlagError("--cgroups-root", `expected a relative cgroup path like 'strata' or 'strata/agent1', got '${cgroupsRoot}'`);
   }
 
-  const waitText = raw("poll-wait-seconds") ?? String(MAX_POLL_HOLD_SECONDS);
+  const waitText = withDefault("poll-wait-seconds");
   const pollWaitSeconds = Number(waitText);
   if (!waitText.trim() || !Number.isFinite(pollWaitSeconds) || pollWaitSeconds < 0 || pollWaitSeconds > 300) {
     throw new FlagError("--poll-wait-seconds", `expected a number of seconds 0-300, got '${waitText}'`);
   }
 
-  const logLevel = (raw("log-level") ?? "info") as LogLevel;
+  const logLevel = withDefault("log-level") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new FlagError("--log-level", `expected one of ${LOG_LEVELS.join(", ")}, got '${logLevel}'`);
 
   return {

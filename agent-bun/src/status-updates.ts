@@ -6,9 +6,9 @@
  * to the framework, so updates already sent are only re-sent on the retry schedule).
  * Acknowledged uuids are then confirmed in the next poll's `acked_uuids`.
  */
-import { randomUuidBase64 } from "../../sdk/src/base64.ts";
 import type { TaskStatus } from "../../schemas/mesos.ts";
-import { Backoff } from "./backoff.ts";
+import { Backoff } from "../../sdk/src/backoff.ts";
+import { randomUuidBase64 } from "../../sdk/src/base64.ts";
 import type { PendingUpdate, StateStore } from "./checkpoint.ts";
 import type { Clock } from "./clock.ts";
 import { errorText, type Logger } from "./log.ts";

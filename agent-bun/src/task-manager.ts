@@ -4,7 +4,7 @@
  * (STARTING → RUNNING → terminal) turned into status updates.
  */
 import type { AgentCommand, AgentTaskReport } from "../../schemas/agent.ts";
-import { isTerminal, type TaskInfo, type TaskState } from "../../schemas/mesos.ts";
+import { isTerminal, type TaskInfo, type TaskState, type TaskStatus } from "../../schemas/mesos.ts";
 import { taskKey, type PendingUpdate, type StateStore, type TaskRecord } from "./checkpoint.ts";
 import { LaunchError, type Container, type ContainerExit, type Containerizer } from "./containerizer.ts";
 import { errorText, type Logger } from "./log.ts";
@@ -27,7 +27,8 @@ export interface TaskManagerDeps {
   workDir: string;
 }
 
-type Extra = { message?: string; reason?: string; source?: "SOURCE_AGENT" | "SOURCE_EXECUTOR"; data?: string };
+/** The optional fields of a status update the agent fills in (it never speaks for the master). */
+type Extra = Pick<TaskStatus, "message" | "reason" | "data"> & { source?: Exclude<TaskStatus["source"], "SOURCE_MASTER"> };
 
 /** Owns `state.tasks` and `state.last_seq`. */
 export class TaskManager {
@@ -37,13 +38,13 @@ export class TaskManager {
 
   constructor(private readonly deps: TaskManagerDeps) {}
 
-  /** Applies one command (call in seq order). Returns false when it was a duplicate (seq ≤ last). */
-  handle(cmd: AgentCommand): boolean {
+  /** Applies one command (call in seq order); a duplicate (seq ≤ last) is ignored. */
+  handle(cmd: AgentCommand): void {
     const { store, log } = this.deps;
     const st = store.state;
     if (cmd.seq <= st.last_seq) {
       log.debug("ignoring command already processed", { seq: cmd.seq, last_seq: st.last_seq });
-      return false;
+      return;
     }
     const fid = cmd.framework_id.value;
     const kills: Array<[string, number | undefined]> = [];
@@ -76,7 +77,6 @@ export class TaskManager {
     st.last_seq = cmd.seq;
     store.save();
     for (const [key, grace] of kills) this.kill(key, grace);
-    return true;
   }
 
   /** Tasks to report when (re-)registering: every task not yet forgotten. */

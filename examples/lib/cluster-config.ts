@@ -4,12 +4,10 @@
  * local-cluster starter), then the local default.
  */
 import { existsSync, readFileSync } from "node:fs";
-import type { Credentials } from "../../sdk/src/index.ts";
+import { DEFAULT_MASTER_URL, type Credentials } from "../../sdk/src/index.ts";
 
 /** Written by the local-cluster starter, relative to the repository root (the working directory). */
 export const CLUSTER_ENV_FILE = ".strata/local/cluster.env";
-/** The local master started by `wrangler dev` / the local-cluster starter. */
-export const DEFAULT_MASTER = "http://127.0.0.1:8787";
 
 /** The command-line flags every example accepts for reaching the cluster. */
 export interface ClusterFlags {
@@ -54,7 +52,7 @@ function credentialsOf(source: { principal?: string; secret?: string; token?: st
 /** Resolves the master URL and credentials (flags > environment > cluster.env > defaults). */
 export function resolveCluster(flags: ClusterFlags, env: Record<string, string | undefined> = process.env, file = CLUSTER_ENV_FILE): ClusterConfig {
   const fromFile = existsSync(file) ? parseEnvFile(readFileSync(file, "utf8")) : {};
-  const master = flags.master ?? env.STRATA_MASTER ?? fromFile.STRATA_MASTER ?? DEFAULT_MASTER;
+  const master = flags.master ?? env.STRATA_MASTER ?? fromFile.STRATA_MASTER ?? DEFAULT_MASTER_URL;
   const layers: Array<[string, { principal?: string; secret?: string; token?: string }]> = [
     ["flags", flags],
     ["environment", { principal: env.STRATA_PRINCIPAL, secret: env.STRATA_SECRET, token: env.STRATA_TOKEN }],

@@ -2,6 +2,7 @@
  * Command line of examples/distributed-shell.ts: flags, defaults and validation.
  */
 import { parseArgs } from "node:util";
+import { DEFAULT_MASTER_URL } from "../../sdk/src/index.ts";
 import { resolveCluster, type ClusterConfig } from "./cluster-config.ts";
 
 /** Usage text, printed by --help and after a bad flag. */
@@ -16,7 +17,7 @@ Runs a shell command on N agents of a Strata cluster and prints each task's outp
       --spread / --no-spread prefer distinct agents (default) or pack tasks onto few agents
       --timeout-seconds S    give up after S seconds (default: 120)
       --master URL           master URL (default: $STRATA_MASTER, .strata/local/cluster.env,
-                             or http://127.0.0.1:8787)
+                             or ${DEFAULT_MASTER_URL})
       --principal P --secret S   Basic credentials (default: $STRATA_PRINCIPAL/$STRATA_SECRET)
       --token T              Bearer token (default: $STRATA_TOKEN)
   -h, --help                 this help`;

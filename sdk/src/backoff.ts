@@ -19,3 +19,31 @@ export function backoffDelay(attempt: number, options: BackoffOptions = DEFAULT_
   const cap = Math.min(options.maxMs, options.initialMs * 2 ** Math.min(attempt, 30));
   return Math.round(cap / 2 + random() * (cap / 2));
 }
+
+/** `random` that always answers 1: no jitter, each delay is the full cap. */
+const NO_JITTER = (): number => 1;
+
+/**
+ * Stateful form of `backoffDelay` for one retry loop: `next()` after each failure, `reset()`
+ * after a success. Without `random` there is no jitter (initial, doubling, capped at max),
+ * which is what the agent wants: one agent per host, and tests read exact delays.
+ */
+export class Backoff {
+  private attempt = 0;
+
+  constructor(
+    private readonly initialMs: number,
+    private readonly maxMs: number,
+    private readonly random: () => number = NO_JITTER,
+  ) {}
+
+  /** The delay to wait now; the following call returns up to twice as much (up to the cap). */
+  next(): number {
+    return backoffDelay(this.attempt++, { initialMs: this.initialMs, maxMs: this.maxMs }, this.random);
+  }
+
+  /** Back to the initial delay (after a success). */
+  reset(): void {
+    this.attempt = 0;
+  }
+}

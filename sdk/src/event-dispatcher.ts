@@ -26,11 +26,6 @@ export class EventDispatcher {
     this.handlers.get(event)?.delete(handler as AnyHandler);
   }
 
-  /** Number of handlers registered for `event`. */
-  count(event: SchedulerClientEvent): number {
-    return this.handlers.get(event)?.size ?? 0;
-  }
-
   /**
    * Queues `event` behind every earlier one. Resolves (never rejects) once its handlers
    * have run: true when none of them threw.

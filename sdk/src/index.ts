@@ -2,6 +2,7 @@
 export * from "./auth.ts";
 export * from "./backoff.ts";
 export * from "./base64.ts";
+export * from "./defaults.ts";
 export * from "./ids.ts";
 export * from "./offer-fit.ts";
 export * from "./recordio.ts";

@@ -4,8 +4,7 @@
  * rather than built fresh.
  */
 import type { Resource } from "../../schemas/mesos.ts";
-
-const EPSILON = 1e-9;
+import { roundScalar, SCALAR_EPSILON } from "./resources.ts";
 
 /**
  * Takes `wants` (e.g. `{ cpus: 0.1, mem: 32 }`) from the SCALAR entries of `available`,
@@ -16,13 +15,13 @@ export function takeScalars(available: readonly Resource[], wants: Readonly<Reco
   for (const [name, amount] of Object.entries(wants)) {
     let left = amount;
     for (const r of available) {
-      if (left <= EPSILON) break;
+      if (left <= SCALAR_EPSILON) break;
       if (r.name !== name || r.type !== "SCALAR" || !r.scalar?.value) continue;
       const value = Math.min(left, r.scalar.value);
-      taken.push({ ...r, scalar: { value: Math.round(value * 1000) / 1000 } });
+      taken.push({ ...r, scalar: { value: roundScalar(value) } });
       left -= value;
     }
-    if (left > EPSILON) return undefined;
+    if (left > SCALAR_EPSILON) return undefined;
   }
   return taken;
 }

@@ -7,13 +7,19 @@
 import type { Resource } from "../../schemas/mesos.ts";
 
 type Range = { begin: number; end: number };
-const EPSILON = 1e-9;
 const key = (r: Resource) => `${r.name}\u0000${r.type}\u0000${r.role ?? "*"}`;
-const round = (v: number) => Math.round(v * 1000) / 1000; // Mesos keeps scalars to 3 decimals
+
+/** Below this a scalar counts as zero: sums of 3-decimal values carry float noise. */
+export const SCALAR_EPSILON = 1e-9;
+
+/** A scalar quantity rounded the way Mesos keeps them: to 3 decimals. */
+export function roundScalar(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
 
 /** A SCALAR resource (cpus, mem in MB, disk in MB, gpus). */
 export function scalar(name: string, value: number, role?: string): Resource {
-  return { name, type: "SCALAR", scalar: { value: round(value) }, ...(role ? { role } : {}) };
+  return { name, type: "SCALAR", scalar: { value: roundScalar(value) }, ...(role ? { role } : {}) };
 }
 
 /** A RANGES resource (ports) from inclusive [begin, end] pairs. */
@@ -54,14 +60,14 @@ const rangesContain = (a: Range[], b: Range[]) => subtractRanges(b, a).length ==
 const setOf = (r: Resource) => new Set(r.set?.item ?? []);
 
 function isEmptyResource(r: Resource): boolean {
-  if (r.type === "SCALAR") return (r.scalar?.value ?? 0) <= EPSILON;
+  if (r.type === "SCALAR") return (r.scalar?.value ?? 0) <= SCALAR_EPSILON;
   if (r.type === "RANGES") return (r.ranges?.range.length ?? 0) === 0;
   if (r.type === "SET") return (r.set?.item.length ?? 0) === 0;
   return true;
 }
 
 function combine(x: Resource, y: Resource, sign: 1 | -1): Resource {
-  if (x.type === "SCALAR") return { ...x, scalar: { value: round((x.scalar?.value ?? 0) + sign * (y.scalar?.value ?? 0)) } };
+  if (x.type === "SCALAR") return { ...x, scalar: { value: roundScalar((x.scalar?.value ?? 0) + sign * (y.scalar?.value ?? 0)) } };
   if (x.type === "RANGES") {
     const xr = x.ranges?.range ?? [], yr = y.ranges?.range ?? [];
     return { ...x, ranges: { range: sign === 1 ? normalizeRanges([...xr, ...yr]) : subtractRanges(xr, yr) } };
@@ -104,7 +110,7 @@ export function subtract(a: readonly Resource[], b: readonly Resource[]): Resour
     const have = out.get(key(r));
     if (!have) continue;
     const next = combine(have, r, -1);
-    if (next.type === "SCALAR" && (next.scalar?.value ?? 0) < EPSILON) next.scalar = { value: 0 };
+    if (next.type === "SCALAR" && (next.scalar?.value ?? 0) < SCALAR_EPSILON) next.scalar = { value: 0 };
     out.set(key(r), next);
   }
   return [...out.values()].filter((r) => !isEmptyResource(r));
@@ -116,7 +122,7 @@ export function contains(a: readonly Resource[], b: readonly Resource[]): boolea
   for (const want of normalize(b)) {
     const r = have.get(key(want));
     if (!r) return false;
-    if (want.type === "SCALAR" && (r.scalar?.value ?? 0) + EPSILON < (want.scalar?.value ?? 0)) return false;
+    if (want.type === "SCALAR" && (r.scalar?.value ?? 0) + SCALAR_EPSILON < (want.scalar?.value ?? 0)) return false;
     if (want.type === "RANGES" && !rangesContain(r.ranges?.range ?? [], want.ranges?.range ?? [])) return false;
     if (want.type === "SET") { const s = setOf(r); if (!(want.set?.item ?? []).every((i) => s.has(i))) return false; }
   }
@@ -128,7 +134,7 @@ export const fits = (need: readonly Resource[], available: readonly Resource[]) 
 
 /** Sum of every SCALAR resource named `name` (all roles). */
 export function scalarOf(rs: readonly Resource[], name: string): number {
-  return round(rs.filter((r) => r.name === name && r.type === "SCALAR").reduce((s, r) => s + (r.scalar?.value ?? 0), 0));
+  return roundScalar(rs.filter((r) => r.name === name && r.type === "SCALAR").reduce((s, r) => s + (r.scalar?.value ?? 0), 0));
 }
 
 /** Inclusive port ranges of every RANGES resource named `name`. */
@@ -140,7 +146,7 @@ export function rangesOf(rs: readonly Resource[], name = "ports"): Array<[number
 /** Total of each scalar resource by name: the quantities DRF shares are computed from. */
 export function scalarTotals(rs: readonly Resource[]): Map<string, number> {
   const out = new Map<string, number>();
-  for (const r of rs) if (r.type === "SCALAR") out.set(r.name, round((out.get(r.name) ?? 0) + (r.scalar?.value ?? 0)));
+  for (const r of rs) if (r.type === "SCALAR") out.set(r.name, roundScalar((out.get(r.name) ?? 0) + (r.scalar?.value ?? 0)));
   for (const r of rs) if (r.type === "RANGES") {
     const n = (r.ranges?.range ?? []).reduce((s, x) => s + x.end - x.begin + 1, 0);
     out.set(r.name, (out.get(r.name) ?? 0) + n);
@@ -170,12 +176,7 @@ export function parseResources(text: string): Resource[] {
     const [, name, role, value] = m as unknown as [string, string, string | undefined, string];
     const v = value.trim();
     if (v.startsWith("[")) {
-      const body = v.replace(/^\[|\]$/g, "");
-      const pairs = body.split(",").map((s) => s.trim()).filter(Boolean).map((s) => {
-        const rm = /^(\d+)\s*-\s*(\d+)$/.exec(s);
-        if (!rm) throw new Error(`resources: bad range '${s}' in '${part}'`);
-        return [Number(rm[1]), Number(rm[2])] as [number, number];
-      });
+      const pairs = parseRangeList(v.replace(/^\[|\]$/g, ""), part, "resources: ").map(({ begin, end }) => [begin, end] as [number, number]);
       out.push(ranges(name, pairs, role || undefined));
     } else if (v.startsWith("{")) {
       const items = v.replace(/^\{|\}$/g, "").split(",").map((s) => s.trim()).filter(Boolean);
@@ -187,6 +188,18 @@ export function parseResources(text: string): Resource[] {
     }
   }
   return normalize(out);
+}
+
+/**
+ * The body of a `[a-b,c-d]` range list (brackets removed), as written: `--resources` ports and
+ * `--attributes` ranges share this syntax. Throws `<errorPrefix>bad range 'x' in '<context>'`.
+ */
+export function parseRangeList(body: string, context: string, errorPrefix = ""): Range[] {
+  return body.split(",").map((s) => s.trim()).filter(Boolean).map((s) => {
+    const m = /^(\d+)\s*-\s*(\d+)$/.exec(s);
+    if (!m) throw new Error(`${errorPrefix}bad range '${s}' in '${context}'`);
+    return { begin: Number(m[1]), end: Number(m[2]) };
+  });
 }
 
 /** Human form, the inverse of `parseResources`: `cpus:4; mem:1024; ports:[31000-32000]`. */

@@ -3,6 +3,7 @@
  * event stream alive across master restarts (reconnecting with backoff and the same
  * framework id), dispatches typed events to handlers in order, acknowledges updates,
  * and sends calls with the stream id. Runtime-neutral: fetch, streams and timers only.
+ * The connection itself (SUBSCRIBE, heartbeats, reconnecting) is a `SubscriptionLoop`.
  *
  * Calls made while disconnected wait for the next SUBSCRIBED (up to `callTimeoutMs`,
  * then reject with code `not-subscribed`); calls are never retried by the client,
@@ -10,22 +11,18 @@
  */
 import type { FrameworkID } from "../../schemas/mesos.ts";
 import { parseMessage } from "../../schemas/parse.ts";
-import { SchedulerCall, type EventOf } from "../../schemas/scheduler.ts";
+import { SchedulerCall, type EventOf, type SchedulerEvent } from "../../schemas/scheduler.ts";
 import { authorizationHeader } from "./auth.ts";
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts";
+import { DEFAULT_BACKOFF } from "./backoff.ts";
 import { EventDispatcher } from "./event-dispatcher.ts";
-import { readRecords } from "./recordio.ts";
 import { SchedulerCalls, type OutgoingCall } from "./scheduler-calls.ts";
-import { describeError, FATAL_SUBSCRIBE_STATUSES, SchedulerError } from "./scheduler-errors.ts";
-import type { FetchLike, Logger, SchedulerClientEvent, SchedulerClientOptions, SchedulerEventHandlers } from "./scheduler-types.ts";
-import { parseSchedulerEvent } from "./scheduler-event-parse.ts";
+import { describeError, SchedulerError } from "./scheduler-errors.ts";
+import type { FetchLike, Logger, SchedulerClientEvent, SchedulerClientOptions, SchedulerEventHandlers, Subscribed } from "./scheduler-types.ts";
 import { SubscriptionGate } from "./subscription-gate.ts";
-import { Watchdog } from "./watchdog.ts";
+import { SubscriptionLoop } from "./subscription-loop.ts";
 
-type Subscribed = EventOf<"SUBSCRIBED">["subscribed"];
 type State = "idle" | "running" | "stopped" | "failed";
 
-const DEFAULT_HEARTBEAT_SECONDS = 15;
 const defaultLogger: Logger = {
   warn: (m, d) => console.warn(`[strata-sdk] ${m}`, ...(d === undefined ? [] : [d])),
   error: (m, d) => console.error(`[strata-sdk] ${m}`, ...(d === undefined ? [] : [d])),
@@ -38,20 +35,15 @@ export class SchedulerClient extends SchedulerCalls {
   private readonly url: string;
   private readonly fetch: FetchLike;
   private readonly log: Logger;
-  private readonly backoff: BackoffOptions;
   private readonly dispatcher: EventDispatcher;
+  private readonly subscription: SubscriptionLoop;
   private state: State = "idle";
   private fwId: string | undefined;
   private stream: string | undefined;
-  private heartbeatSeconds = DEFAULT_HEARTBEAT_SECONDS;
   private readonly gate = new SubscriptionGate();
   private everSubscribed = false;
-  private everSubscribedOnThisConnection = false;
-  private abort: AbortController | undefined;
-  private abortReason: string | undefined;
   private tearingDown = false;
   private acks = new Set<Promise<unknown>>();
-  private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private started: Promise<Subscribed> | undefined;
   private settleStart: { resolve: (s: Subscribed) => void; reject: (e: unknown) => void } | undefined;
@@ -62,9 +54,18 @@ export class SchedulerClient extends SchedulerCalls {
     this.url = `${options.master.replace(/\/+$/, "")}/api/v1/scheduler`;
     this.fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.log = options.logger ?? defaultLogger;
-    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.fwId = options.frameworkInfo.id?.value;
     this.dispatcher = new EventDispatcher((event, error) => this.log.error?.(`"${event}" handler threw`, error));
+    this.subscription = new SubscriptionLoop(this.url, this.fetch, this.log, { ...DEFAULT_BACKOFF, ...options.backoff }, options, {
+      running: () => this.state === "running",
+      tearingDown: () => this.tearingDown,
+      frameworkId: () => this.fwId,
+      headers: () => this.headers(),
+      receive: (event, streamId) => this.receive(event, streamId),
+      connectionClosed: () => this.gate.closeGate(),
+      disconnected: (info) => void this.dispatcher.dispatch("disconnected", info),
+      fail: (error) => this.fail(error),
+    });
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
   }
 
@@ -102,7 +103,7 @@ export class SchedulerClient extends SchedulerCalls {
     if (this.state !== "idle") return Promise.reject(new SchedulerError("client already stopped", "stopped"));
     this.state = "running";
     this.started = new Promise((resolve, reject) => (this.settleStart = { resolve, reject }));
-    this.loop = this.run();
+    this.loop = this.subscription.run();
     return this.started;
   }
 
@@ -172,85 +173,8 @@ export class SchedulerClient extends SchedulerCalls {
     return this.gate.wait(what, this.options.callTimeoutMs ?? 30_000);
   }
 
-  /** Connect, read until the stream ends, back off, repeat; until stopped or failed. */
-  private async run(): Promise<void> {
-    let attempt = 0;
-    while (this.state === "running") {
-      let reason = "event stream ended";
-      let error: unknown;
-      let subscribedThisTime = false;
-      try {
-        subscribedThisTime = await this.connectOnce();
-      } catch (e) {
-        if (e instanceof SchedulerError && e.status !== undefined && FATAL_SUBSCRIBE_STATUSES.has(e.status)) {
-          this.fail(e);
-          return;
-        }
-        subscribedThisTime = this.everSubscribedOnThisConnection;
-        error = e;
-        reason = this.abortReason ?? describeError(e);
-      }
-      this.gate.closeGate();
-      this.abortReason = undefined;
-      if (this.state !== "running") return;
-      if (subscribedThisTime) attempt = 0;
-      const retryInMs = backoffDelay(attempt++, this.backoff, this.options.random);
-      if (!this.tearingDown) {
-        this.log.warn?.(`disconnected from ${this.url} (${reason}); resubscribing in ${retryInMs} ms`);
-        void this.dispatcher.dispatch("disconnected", { reason, error, attempt, retryInMs });
-      }
-      await this.sleep(retryInMs);
-    }
-  }
-
-  /** One SUBSCRIBE connection; resolves when its stream ends, true if SUBSCRIBED arrived. */
-  private async connectOnce(): Promise<boolean> {
-    this.everSubscribedOnThisConnection = false;
-    const controller = new AbortController();
-    this.abort = controller;
-    const watchdog = new Watchdog(() => {
-      this.abortReason = this.everSubscribedOnThisConnection
-        ? `no event for ${this.heartbeatTimeoutMs()} ms (missed heartbeats)`
-        : "no SUBSCRIBED event in time";
-      controller.abort();
-    });
-    watchdog.arm(this.options.subscribeTimeoutMs ?? 30_000);
-    try {
-      const info = { ...this.options.frameworkInfo, ...(this.fwId ? { id: { value: this.fwId } } : {}) };
-      const call = {
-        type: "SUBSCRIBE",
-        ...(this.fwId ? { framework_id: { value: this.fwId } } : {}),
-        subscribe: { framework_info: info, ...(this.options.suppressedRoles ? { suppressed_roles: this.options.suppressedRoles } : {}) },
-      };
-      // A compressed stream would sit in the compressor's buffer: ask for it uncompressed
-      // (runtimes that forbid setting Accept-Encoding, like browsers, drop this silently).
-      const headers = { ...this.headers(), "Accept-Encoding": "identity" };
-      const response = await this.fetch(this.url, { method: "POST", headers, body: JSON.stringify(call), signal: controller.signal });
-      if (!response.ok) throw await SchedulerError.fromResponse("SUBSCRIBE", response);
-      if (!response.body) throw new SchedulerError("SUBSCRIBE answered without a body", "network");
-      const streamId = response.headers.get("Mesos-Stream-Id") ?? undefined;
-      if (!streamId) this.log.warn?.("SUBSCRIBE answered without a Mesos-Stream-Id header");
-      for await (const record of readRecords(response.body)) {
-        this.receive(record, streamId); // may change the heartbeat interval (SUBSCRIBED)
-        if (this.state !== "running") break;
-        watchdog.arm(this.heartbeatTimeoutMs());
-      }
-      return this.everSubscribedOnThisConnection;
-    } finally {
-      watchdog.clear();
-      if (this.abort === controller) this.abort = undefined;
-      controller.abort();
-    }
-  }
-
-  private heartbeatTimeoutMs(): number {
-    return Math.ceil((this.options.missedHeartbeats ?? 3) * this.heartbeatSeconds * 1000);
-  }
-
-  /** Handles one record: state changes happen now, handlers run in the dispatcher's order. */
-  private receive(record: string, streamId: string | undefined): void {
-    const event = parseSchedulerEvent(record, this.log);
-    if (!event) return;
+  /** Handles one event: state changes happen now, handlers run in the dispatcher's order. */
+  private receive(event: SchedulerEvent, streamId: string | undefined): void {
     switch (event.type) {
       case "SUBSCRIBED": return this.onSubscribed(event.subscribed, streamId);
       case "OFFERS": void this.dispatcher.dispatch("offers", event.offers.offers); return;
@@ -265,8 +189,6 @@ export class SchedulerClient extends SchedulerCalls {
   private onSubscribed(subscribed: Subscribed, streamId: string | undefined): void {
     this.fwId = subscribed.framework_id.value;
     this.stream = streamId;
-    this.heartbeatSeconds = subscribed.heartbeat_interval_seconds ?? DEFAULT_HEARTBEAT_SECONDS;
-    this.everSubscribedOnThisConnection = true;
     const resubscribed = this.everSubscribed;
     this.everSubscribed = true;
     this.log.info?.(`${resubscribed ? "resubscribed" : "subscribed"} as framework ${this.fwId}`);
@@ -303,20 +225,8 @@ export class SchedulerClient extends SchedulerCalls {
 
   private shutdown(error: SchedulerError): void {
     this.gate.fail(error);
-    this.abort?.abort();
-    this.wake?.();
+    this.subscription.interrupt();
     this.settleStart?.reject(error);
     this.settleStart = undefined;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => this.wake?.(), ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-    });
   }
 }

@@ -46,7 +46,8 @@ export interface SchedulerClientOptions {
   random?: () => number;
 }
 
-type Subscribed = EventOf<"SUBSCRIBED">["subscribed"];
+/** The SUBSCRIBED event's payload: what `start()` resolves with and "subscribed" handlers get. */
+export type Subscribed = EventOf<"SUBSCRIBED">["subscribed"];
 type Failure = EventOf<"FAILURE">["failure"];
 
 /** What a "subscribed" handler learns besides the SUBSCRIBED payload. */

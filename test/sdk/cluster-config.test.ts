@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEFAULT_MASTER, parseEnvFile, resolveCluster } from "../../examples/lib/cluster-config.ts";
+import { parseEnvFile, resolveCluster } from "../../examples/lib/cluster-config.ts";
+import { DEFAULT_MASTER_URL } from "../../sdk/src/defaults.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "strata-cluster-env-"));
 const file = join(dir, "cluster.env");
@@ -22,7 +23,7 @@ describe("examples cluster config", () => {
       .toEqual({ master: "http://m:1", credentials: { token: "t" }, credentialsFrom: "environment" });
     expect(resolveCluster({ master: "http://f:2", principal: "p", secret: "s" }, { STRATA_TOKEN: "t" }, file))
       .toEqual({ master: "http://f:2", credentials: { principal: "p", secret: "s" }, credentialsFrom: "flags" });
-    expect(resolveCluster({}, {}, join(dir, "missing.env"))).toEqual({ master: DEFAULT_MASTER, credentialsFrom: "none" });
+    expect(resolveCluster({}, {}, join(dir, "missing.env"))).toEqual({ master: DEFAULT_MASTER_URL, credentialsFrom: "none" });
   });
 
   it("rejects a principal without a secret", () => {

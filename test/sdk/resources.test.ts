@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Resource } from "../../schemas/mesos.ts";
 import {
-  add, allocatedTo, contains, fits, formatResources, normalize, parseResources, ranges, rangesOf, scalar,
+  add, allocatedTo, contains, fits, formatResources, normalize, parseRangeList, parseResources, ranges, rangesOf, scalar,
   scalarOf, subtract, unallocated,
 } from "../../sdk/src/resources.ts";
 
@@ -34,6 +34,12 @@ describe("parseResources / formatResources", () => {
     ["cpus : 1", /cannot parse 'cpus : 1'/],
   ])("rejects %s", (text, error) => {
     expect(() => R(text)).toThrow(error);
+  });
+
+  it("rejects a bad range with the entry's own prefix", () => {
+    expect(() => R("ports:[1-2,x]")).toThrow("resources: bad range 'x' in 'ports:[1-2,x]'");
+    expect(() => parseRangeList("1-2, 9", "slots:[1-2, 9]")).toThrow("bad range '9' in 'slots:[1-2, 9]'");
+    expect(parseRangeList(" 5-6 ,1 - 2,", "c")).toEqual([{ begin: 5, end: 6 }, { begin: 1, end: 2 }]);
   });
 
   it("parses into typed resources", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { TaskInfo } from "../../schemas/mesos.ts";
 import { authorizationHeader } from "../../sdk/src/auth.ts";
-import { backoffDelay } from "../../sdk/src/backoff.ts";
+import { Backoff, backoffDelay } from "../../sdk/src/backoff.ts";
 import { base64Utf8, utf8FromBase64 } from "../../sdk/src/base64.ts";
 import { scalar } from "../../sdk/src/resources.ts";
 import { commandTask, decodeTaskOutput, exitStatusOf } from "../../sdk/src/task-helpers.ts";
@@ -81,6 +81,20 @@ describe("backoffDelay", () => {
       expect(d).toBeGreaterThanOrEqual(200);
       expect(d).toBeLessThanOrEqual(400);
     }
+  });
+});
+
+describe("Backoff", () => {
+  it("doubles without jitter up to the cap, and starts over after reset()", () => {
+    const b = new Backoff(500, 5_000);
+    expect([1, 2, 3, 4, 5, 6].map(() => b.next())).toEqual([500, 1000, 2000, 4000, 5000, 5000]);
+    b.reset();
+    expect(b.next()).toBe(500);
+  });
+
+  it("jitters with an injected random", () => {
+    const b = new Backoff(100, 1000, () => 0);
+    expect([1, 2, 3].map(() => b.next())).toEqual([50, 100, 200]);
   });
 });
 
