@@ -14,7 +14,7 @@ import { type Entropy, MasterCore, type Outbox } from "./master-core.ts";
 import { operatorCall } from "./operator.ts";
 import { SqlStore } from "./sql-store.ts";
 import { STRATA_VERSION as VERSION } from "../../sdk/src/version.ts";
-import { metricsJson, stateJson } from "./state-json.ts";
+import { metricsJson, requestMetrics, stateJson } from "./state-json.ts";
 
 /** What the Worker sends the object: a validated message plus who sent it. */
 export interface InternalRequest {
@@ -56,6 +56,8 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
   private readonly writers = new Map<string, EventStream>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private alarmAt: number | undefined;
+  /** Requests served since this instance started, by internal route (memory only). */
+  private readonly requests = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env);
@@ -73,6 +75,7 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
   async fetch(request: Request): Promise<Response> {
     try {
       const path = new URL(request.url).pathname;
+      this.requests.set(path, (this.requests.get(path) ?? 0) + 1);
       const msg = request.method === "POST" ? (await request.json()) as InternalRequest : undefined;
       if (msg) this.learnOrigin(msg.origin);
       const response = await this.route(path, msg);
@@ -100,7 +103,7 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
       }
       case "/scheduler": return this.scheduler(msg!);
       case "/state": return Response.json(stateJson(this.core));
-      case "/metrics": return Response.json(metricsJson(this.core));
+      case "/metrics": return Response.json({ ...metricsJson(this.core), ...requestMetrics(this.requests) });
       case "/operator": return Response.json(operatorCall(this.core, msg!.body));
       default: return new Response("not found\n", { status: 404 });
     }

@@ -26,13 +26,13 @@ export function commitEffects(core: MasterCore, effects: readonly Effect[], now:
 
   for (const e of effects) {
     switch (e.kind) {
-      case "agent": changes.push({ table: "agents", put: e.agent }); after.push(() => core.agents.set(e.agent.id, e.agent)); break;
+      case "agent": changes.push({ table: "agents", put: e.agent }); after.push(() => core.agents.set(e.agent.id, core.interner.agent(e.agent))); break;
       case "framework": changes.push({ table: "frameworks", put: e.framework }); after.push(() => core.frameworks.set(e.framework.id, e.framework)); break;
       case "task": {
         const key = taskKey(e.task.frameworkId, e.task.taskId);
         tasks.set(key, e.task);
         changes.push({ table: "tasks", put: e.task });
-        after.push(() => core.tasks.set(key, e.task));
+        after.push(() => core.tasks.set(key, core.interner.task(e.task)));
         break;
       }
       case "update": {
@@ -51,7 +51,7 @@ export function commitEffects(core: MasterCore, effects: readonly Effect[], now:
           const next = { ...task, state: e.status.state, status: e.status, updatedAt: now };
           tasks.set(key, next);
           changes.push({ table: "tasks", put: next });
-          after.push(() => core.tasks.set(key, next));
+          after.push(() => core.tasks.set(key, core.interner.task(next)));
         }
         after.push(() => core.updates.set(u.uuid, u));
         events.push([e.frameworkId, { type: "UPDATE", update: { status: e.status } }]);

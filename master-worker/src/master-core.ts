@@ -14,6 +14,7 @@ import { expiredFilters, isUnexpired, nextFilterExpiry } from "./allocator/index
 import type { MasterConfig } from "./config.ts";
 import type { DecideContext, Effect, RefuseFilter } from "./effects.ts";
 import { commitEffects } from "./commit.ts";
+import { Interner } from "./interner.ts";
 import { digestsEqual } from "./auth.ts";
 import { HttpError, badRequest, forbidden, notFound } from "./http-error.ts";
 import type { AgentRecord, CommandRecord, FrameworkRecord, Store, TaskRecord, UpdateRecord } from "./records.ts";
@@ -67,6 +68,8 @@ export class MasterCore implements MasterView {
   allocateAt: number | undefined;
   private nextHeartbeatAt: number;
   readonly store: Store;
+  /** Shares the parts tasks repeat (see interner.ts). */
+  readonly interner = new Interner();
   readonly outbox: Outbox;
   readonly entropy: Entropy;
 
@@ -78,9 +81,9 @@ export class MasterCore implements MasterView {
     this.masterInfo = opts.masterInfo;
     this.nextHeartbeatAt = opts.now + this.config.heartbeatIntervalMs;
     const s = this.store.load();
-    for (const a of s.agents) this.agents.set(a.id, a);
+    for (const a of s.agents) this.agents.set(a.id, this.interner.agent(a));
     for (const f of s.frameworks) this.frameworks.set(f.id, f);
-    for (const t of s.tasks) this.tasks.set(taskKey(t.frameworkId, t.taskId), t);
+    for (const t of s.tasks) this.tasks.set(taskKey(t.frameworkId, t.taskId), this.interner.task(t));
     for (const u of s.updates) { this.updates.set(u.uuid, u); this.nextUpdateSeq = Math.max(this.nextUpdateSeq, u.seq + 1); }
     for (const c of s.commands) { this.queueOf(c.agentId).push(c); this.nextCommandSeq = Math.max(this.nextCommandSeq, c.seq + 1); }
     // Commands taken by agents are deleted; the counter is kept so seq never goes backwards.

@@ -40,6 +40,13 @@ export function stateJson(core: MasterCore) {
   };
 }
 
+/** Requests served since the master instance started: a total and one counter per API. */
+export function requestMetrics(byRoute: ReadonlyMap<string, number>): Record<string, number> {
+  const out: Record<string, number> = { "master/http_requests": [...byRoute.values()].reduce((a, b) => a + b, 0) };
+  for (const [route, n] of byRoute) out[`master/http_requests${route.replace(/\//g, "_")}`] = n;
+  return out;
+}
+
 /** `/metrics/snapshot`: counters in Mesos' naming. */
 export function metricsJson(core: MasterCore) {
   const tasks = [...core.tasks.values()];
