@@ -28,6 +28,12 @@ export interface AgentDeps {
   /** `wait_seconds` sent with each poll. */
   pollWaitSeconds: number;
   newUuid?: () => string;
+  /**
+   * Jitter for retry delays (registration, polls, status updates): without it each delay is
+   * exact, as one agent per host wants; hollow agents pass `Math.random` so that thousands of
+   * them in one process do not retry in lockstep.
+   */
+  backoffRandom?: () => number;
 }
 
 /** Registration retry delays: 0.5 s doubling to 10 s, forever. */
@@ -40,13 +46,14 @@ export class Agent {
   readonly updates: StatusUpdateManager;
   readonly tasks: TaskManager;
   private readonly stopping = new AbortController();
-  private readonly pollBackoff = new Backoff(...POLL_BACKOFF);
+  private readonly pollBackoff: Backoff;
   private registered = false;
 
   constructor(private readonly deps: AgentDeps) {
+    this.pollBackoff = new Backoff(...POLL_BACKOFF, deps.backoffRandom);
     this.updates = new StatusUpdateManager({
       store: deps.store, client: deps.client, clock: deps.clock, log: deps.log, newUuid: deps.newUuid,
-      onAcknowledged: (u) => this.tasks.onAcknowledged(u),
+      backoffRandom: deps.backoffRandom, onAcknowledged: (u) => this.tasks.onAcknowledged(u),
     });
     this.tasks = new TaskManager({ store: deps.store, updates: this.updates, containerizer: deps.containerizer, log: deps.log, workDir: deps.workDir });
   }
@@ -82,7 +89,7 @@ export class Agent {
   /** Registers (re-registers with the checkpointed id when there is one), retrying forever. */
   async register(): Promise<void> {
     const { client, store, log, clock, info } = this.deps;
-    const backoff = new Backoff(...REGISTER_BACKOFF);
+    const backoff = new Backoff(...REGISTER_BACKOFF, this.deps.backoffRandom);
     while (!this.stopped) {
       const known = store.state.agent_id;
       const req: RegisterRequest = {

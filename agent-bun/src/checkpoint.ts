@@ -112,6 +112,18 @@ export class MemoryCheckpointStore implements CheckpointStore {
   }
 }
 
+/**
+ * Keeps nothing: the live state in `StateStore` is all there is. For hollow agents, which
+ * never restart in place and must not write to disk (thousands share one process).
+ */
+export class VolatileCheckpointStore implements CheckpointStore {
+  load(): AgentState | undefined {
+    return undefined;
+  }
+
+  save(): void {}
+}
+
 /** The live state plus the store it is persisted to: mutate `state`, then `save()`. */
 export class StateStore {
   readonly state: AgentState;

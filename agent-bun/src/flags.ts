@@ -29,6 +29,10 @@ export interface AgentFlags {
   cgroupsRoot: string;
   pollWaitSeconds: number;
   logLevel: LogLevel;
+  /** Simulated ("hollow") agents to run in this process; 0 runs one normal agent. */
+  hollow: number;
+  /** How long a hollow agent's task "runs" before TASK_FINISHED, in ms. */
+  hollowTaskMs: number;
 }
 
 /** A flag with a bad or missing value. `flag` is the flag's name, e.g. `--port`. */
@@ -38,6 +42,9 @@ export class FlagError extends Error {
     this.name = "FlagError";
   }
 }
+
+/** Most hollow agents one process may run (Bun allows at most 65,535 fetch requests at once). */
+export const MAX_HOLLOW = 30_000;
 
 interface FlagSpec { name: string; env: string; default: string; help: string }
 
@@ -53,12 +60,14 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
   { name: "work-dir", env: "STRATA_WORK_DIR", default: "./.strata/agent", help: "Checkpoints and task sandboxes" },
   { name: "hostname", env: "STRATA_HOSTNAME", default: "os.hostname()", help: "Hostname advertised to the master" },
   { name: "port", env: "STRATA_PORT", default: "5051", help: "Port advertised in offers (the agent never listens)" },
-  { name: "resources", env: "STRATA_RESOURCES", default: "(detected)", help: "Mesos form, e.g. 'cpus:2;mem:1024;ports:[31000-31100]'; overrides detected resources of the same name" },
-  { name: "attributes", env: "STRATA_ATTRIBUTES", default: "", help: "e.g. 'rack:r1;zone:a' (numbers are SCALAR, else TEXT)" },
+  { name: "resources", env: "STRATA_RESOURCES", default: "(detected)", help: "Mesos form, e.g. 'cpus:2;mem:1024;ports:[31000-31100]'; overrides detected resources (with --hollow: cpus:2;mem:1024;disk:4096;ports:[31000-32000]) of the same name" },
+  { name: "attributes", env: "STRATA_ATTRIBUTES", default: "", help: "e.g. 'rack:r1;zone:a' (numbers are SCALAR, else TEXT); hollow agents add 'hollow:<i>'" },
   { name: "cgroups", env: "STRATA_CGROUPS", default: "auto", help: "Task isolation: auto | v1 | v2 | off" },
   { name: "cgroups-root", env: "STRATA_CGROUPS_ROOT", default: "strata", help: "Cgroup under each hierarchy holding this agent's task cgroups" },
   { name: "poll-wait-seconds", env: "STRATA_POLL_WAIT_SECONDS", default: String(MAX_POLL_HOLD_SECONDS), help: `How long the master may hold a poll (it caps it at ${MAX_POLL_HOLD_SECONDS})` },
   { name: "log-level", env: "STRATA_LOG_LEVEL", default: "info", help: "debug | info | warn | error" },
+  { name: "hollow", env: "STRATA_HOLLOW", default: "0", help: `Run N simulated agents in this process (fake tasks, no disk writes; load testing), 0-${MAX_HOLLOW}; 0 is a normal agent` },
+  { name: "hollow-task-ms", env: "STRATA_HOLLOW_TASK_MS", default: "1000", help: "How long a hollow agent's task runs before TASK_FINISHED, in ms" },
 ];
 
 /** `--help` text. */
@@ -160,9 +169,17 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
   const logLevel = withDefault("log-level") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new FlagError("--log-level", `expected one of ${LOG_LEVELS.join(", ")}, got '${logLevel}'`);
 
+  const hollowText = withDefault("hollow");
+  const hollow = Number(hollowText);
+  if (!/^\d+$/.test(hollowText) || hollow > MAX_HOLLOW) throw new FlagError("--hollow", `expected a number of agents 0-${MAX_HOLLOW}, got '${hollowText}'`);
+
+  const taskMsText = withDefault("hollow-task-ms");
+  const hollowTaskMs = Number(taskMsText);
+  if (!/^\d+$/.test(taskMsText) || hollowTaskMs > 86_400_000) throw new FlagError("--hollow-task-ms", `expected milliseconds 0-86400000, got '${taskMsText}'`);
+
   return {
     master: master.replace(/\/+$/, ""), joinToken, workDir, hostname, port, resources, attributes,
-    cgroups, cgroupsRoot, pollWaitSeconds, logLevel,
+    cgroups, cgroupsRoot, pollWaitSeconds, logLevel, hollow, hollowTaskMs,
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * `strata-agent` entry point: parse flags, fingerprint, detect cgroups, wire the real
  * implementations into `Agent` and run until SIGINT/SIGTERM. Tasks keep running when the agent
- * exits; their state stays checkpointed in the work dir.
+ * exits; their state stays checkpointed in the work dir. With `--hollow N`, runs N simulated
+ * agents instead (hollow.ts): no disk, no cgroups, no processes.
  */
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
@@ -11,7 +12,8 @@ import { FileCheckpointStore, StateStore } from "./checkpoint.ts";
 import { systemClock } from "./clock.ts";
 import { fingerprint } from "./fingerprint.ts";
 import { FlagError, helpText, parseFlags, redactFlags, type AgentFlags } from "./flags.ts";
-import { createLogger, errorText } from "./log.ts";
+import { createLogger, errorText, type Logger } from "./log.ts";
+import { HollowFleet, ensureFetchLimit, hollowResources } from "./hollow.ts";
 import { HttpMasterClient } from "./master-client.ts";
 import { ProcessContainerizer } from "./process-containerizer.ts";
 import { AGENT_VERSION } from "./version.ts";
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
   const flags = parseOrExit();
   const log = createLogger(flags.logLevel);
   const workDir = resolve(flags.workDir);
+  if (flags.hollow > 0) return mainHollow(flags, workDir, log);
   let store: StateStore;
   let cgroups: Cgroups;
   try {
@@ -64,6 +67,30 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   await agent.run();
   cgroups.removeRootIfEmpty();
+  process.exit(0);
+}
+
+/** `--hollow N`: N simulated agents against the master until SIGINT/SIGTERM. */
+async function mainHollow(flags: AgentFlags, workDir: string, log: Logger): Promise<void> {
+  ensureFetchLimit(flags.hollow, log); // may re-execute this process (see hollow.ts)
+  const resources = hollowResources(flags.resources);
+  const fleet = new HollowFleet({
+    count: flags.hollow, taskMs: flags.hollowTaskMs, client: new HttpMasterClient(flags.master, flags.joinToken),
+    clock: systemClock, log, debug: flags.logLevel === "debug", workDir, pollWaitSeconds: flags.pollWaitSeconds,
+    info: { hostname: flags.hostname, port: flags.port, resources, attributes: flags.attributes, version: AGENT_VERSION },
+  });
+  log.info(`starting ${flags.hollow} hollow agents`, {
+    version: AGENT_VERSION, flags: redactFlags({ ...flags, workDir }), resources: formatResources(resources),
+    containerizer: fleet.containerizer.description, hostnames: `${flags.hostname}-hollow-{0..${flags.hollow - 1}}`,
+  });
+  const shutdown = (signal: string) => {
+    log.info("stopping the hollow agents", { signal });
+    fleet.stop();
+    setTimeout(() => process.exit(0), 2_000).unref();
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  await fleet.run();
   process.exit(0);
 }
 

@@ -30,15 +30,19 @@ export interface StatusUpdateDeps {
   clock: Clock;
   log: Logger;
   newUuid?: () => string;
+  /** Jitter for the retry delays (see `AgentDeps.backoffRandom`); none when absent. */
+  backoffRandom?: () => number;
   /** Called once per update when it is acknowledged (after the checkpoint). */
   onAcknowledged?: (update: PendingUpdate) => void;
 }
 
 /** Owns `state.updates` and `state.acked_uuids`. */
 export class StatusUpdateManager {
-  private readonly backoff = new Backoff(STATUS_RETRY_INITIAL_MS, STATUS_RETRY_MAX_MS);
+  private readonly backoff: Backoff;
   private nextSendAt = 0;
   private wake = new AbortController();
+  /** Aborted by `stop()`: ends a send in flight. */
+  private halt = new AbortController();
   private stopped = true;
   private loopDone: Promise<void> = Promise.resolve();
   private inFlight: Promise<boolean> | undefined;
@@ -48,7 +52,9 @@ export class StatusUpdateManager {
   /** uuids sent successfully since the last (re-)registration. */
   private readonly sent = new Set<string>();
 
-  constructor(private readonly deps: StatusUpdateDeps) {}
+  constructor(private readonly deps: StatusUpdateDeps) {
+    this.backoff = new Backoff(STATUS_RETRY_INITIAL_MS, STATUS_RETRY_MAX_MS, deps.backoffRandom);
+  }
 
   /** Updates not yet acknowledged, oldest first. */
   pending(): readonly PendingUpdate[] {
@@ -97,13 +103,13 @@ export class StatusUpdateManager {
         agent_id: { value: agentId },
         ...(store.state.agent_token ? { agent_token: store.state.agent_token } : {}),
         updates: batch.map((u) => ({ framework_id: { value: u.framework_id }, status: u.status })),
-      });
+      }, this.halt.signal);
       for (const u of batch) this.sent.add(u.status.uuid);
       log.debug("status updates sent", { count: batch.length, acknowledged: res.acknowledged.length });
       this.acknowledge(res.acknowledged);
       return true;
     } catch (e) {
-      log.warn("sending status updates failed; will retry", { pending: store.state.updates.length, error: errorText(e) });
+      if (!this.stopped) log.warn("sending status updates failed; will retry", { pending: store.state.updates.length, error: errorText(e) });
       return false;
     }
   }
@@ -159,13 +165,15 @@ export class StatusUpdateManager {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.halt = new AbortController();
     this.loopDone = this.loop();
   }
 
-  /** Stops the background sender; pending updates stay checkpointed. */
+  /** Stops the background sender (a send in flight is abandoned); pending updates stay checkpointed. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake.abort();
+    this.halt.abort();
     await this.loopDone;
   }
 

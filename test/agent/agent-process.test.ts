@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { FakeHttpMaster } from "./fake-http-master.ts";
+import { FAKE_AGENT_ID, FakeHttpMaster } from "./fake-http-master.ts";
 
 const repo = resolve(import.meta.dirname, "../..");
 const bun = join(repo, "node_modules/.bin/bun");
@@ -73,7 +73,7 @@ describe("agent process end to end", () => {
     expect(Buffer.from(fin.data!, "base64").toString()).toBe("hi-from-task\n");
     expect(existsSync(join(work, "frameworks/fw/tasks/hello/stdout"))).toBe(true);
     master.ackAll();
-    const acked = master.acks.map((a) => a.uuid);
+    const acked = (master.acks.get(FAKE_AGENT_ID) ?? []).map((a) => a.uuid);
     master.send({ type: "KILL", framework_id: { value: "fw" }, task_id: { value: "unknown" } }); // wakes the poll
     await until(() => master.polls.some((p) => acked.every((u) => p.body.acked_uuids.includes(u))), "acked_uuids");
 
