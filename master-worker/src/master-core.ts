@@ -15,6 +15,7 @@ import type { MasterConfig } from "./config.ts";
 import type { DecideContext, Effect, RefuseFilter } from "./effects.ts";
 import { commitEffects } from "./commit.ts";
 import { Interner } from "./interner.ts";
+import { UpdateIndex } from "./update-index.ts";
 import { digestsEqual } from "./auth.ts";
 import { HttpError, badRequest, forbidden, notFound } from "./http-error.ts";
 import type { AgentRecord, CommandRecord, FrameworkRecord, Store, TaskRecord, UpdateRecord } from "./records.ts";
@@ -50,12 +51,15 @@ export class MasterCore implements MasterView {
   readonly agents = new Map<string, AgentRecord>();
   readonly frameworks = new Map<string, FrameworkRecord>();
   readonly tasks = new Map<string, TaskRecord>();
-  readonly updates = new Map<string, UpdateRecord>();
+  readonly updates = new UpdateIndex();
   readonly commands = new Map<string, CommandRecord[]>();
   readonly offers = new Map<string, OfferRecord>();
   filters: RefuseFilter[] = [];
   readonly suppressed = new Set<string>();
-  /** Memory only: liveness is chatter, not state. */
+  /**
+   * When each live agent was last heard from, least recent first (`touch` re-inserts), so
+   * the next ping deadline is the first entry's. Memory only: liveness is chatter, not state.
+   */
   readonly agentSeen = new Map<string, number>();
   readonly polling = new Map<string, number>();
   /** frameworkId → current stream id. */
@@ -88,6 +92,12 @@ export class MasterCore implements MasterView {
     for (const c of s.commands) { this.queueOf(c.agentId).push(c); this.nextCommandSeq = Math.max(this.nextCommandSeq, c.seq + 1); }
     // Commands taken by agents are deleted; the counter is kept so seq never goes backwards.
     this.nextCommandSeq = Math.max(this.nextCommandSeq, s.meta.next_command_seq ?? 1);
+  }
+
+  /** The agent was heard from now (moves it to the end of `agentSeen`). */
+  private touch(agentId: string, now: number): void {
+    this.agentSeen.delete(agentId);
+    this.agentSeen.set(agentId, now);
   }
 
   // ---- MasterView ----
@@ -151,7 +161,7 @@ export class MasterCore implements MasterView {
     if (!this.agents.has(agentId)) return { commands: [], acks: [], reregister: true };
     this.checkAgentToken(agentId, presentedHash);
     const wasConnected = this.agentConnected(agentId);
-    this.agentSeen.set(agentId, now);
+    this.touch(agentId, now);
     if (!wasConnected) this.requestAllocation(now);
     this.apply(decidePollReceipts(this, req), now);
     const answer = this.pending(agentId, req.ack_seq);
@@ -161,21 +171,20 @@ export class MasterCore implements MasterView {
   /** What is waiting for an agent: commands after `ackSeq` and framework acknowledgements. */
   pending(agentId: string, ackSeq: number): PollResponse {
     const commands = (this.commands.get(agentId) ?? []).filter((c) => c.seq > ackSeq).map((c) => c.command);
-    const acks = [...this.updates.values()].filter((u) => u.acked && u.agentId === agentId)
-      .map((u) => ({ task_id: { value: u.taskId }, uuid: u.uuid }));
+    const acks = [...this.updates.ackedFor(agentId)].map((u) => ({ task_id: { value: u.taskId }, uuid: u.uuid }));
     return { commands, acks };
   }
 
   /** Marks a long-poll start/end so an agent inside a held poll counts as alive. */
   pollHeld(agentId: string, delta: 1 | -1, now: number): void {
     this.polling.set(agentId, Math.max(0, (this.polling.get(agentId) ?? 0) + delta));
-    if (this.agents.has(agentId)) this.agentSeen.set(agentId, now);
+    if (this.agents.has(agentId)) this.touch(agentId, now);
   }
 
   status(req: StatusRequest, now: number, presentedHash: string | undefined): StatusResponse {
     if (!this.agents.has(req.agent_id.value)) throw badRequest(`agent_id: unknown agent '${req.agent_id.value}'; register first`);
     this.checkAgentToken(req.agent_id.value, presentedHash);
-    this.agentSeen.set(req.agent_id.value, now);
+    this.touch(req.agent_id.value, now);
     const { effects, acknowledged } = decideStatus(this, req);
     this.apply(effects, now);
     return { acknowledged };
@@ -252,7 +261,8 @@ export class MasterCore implements MasterView {
   tick(now: number): number | undefined {
     const effects: Effect[] = [];
     for (const [id, seen] of this.agentSeen) {
-      if ((this.polling.get(id) ?? 0) > 0 || seen + this.config.agentPingTimeoutMs > now) continue;
+      if (seen + this.config.agentPingTimeoutMs > now) break; // the rest were heard from later
+      if ((this.polling.get(id) ?? 0) > 0) continue;
       this.agentSeen.delete(id);
       effects.push(...offersGone(this, onAgent(id), true));
     }
@@ -282,7 +292,8 @@ export class MasterCore implements MasterView {
   nextDeadline(now: number): number | undefined {
     const times = [this.allocateAt, nextFilterExpiry(this.filters, now)];
     if (this.streams.size > 0) times.push(this.nextHeartbeatAt);
-    for (const [id, seen] of this.agentSeen) if ((this.polling.get(id) ?? 0) === 0) times.push(seen + this.config.agentPingTimeoutMs);
+    const oldest = this.agentSeen.values().next();
+    if (!oldest.done) times.push(oldest.value + this.config.agentPingTimeoutMs);
     if (this.config.offerTimeoutMs > 0) for (const o of this.offers.values()) times.push(o.createdAt + this.config.offerTimeoutMs);
     const due = times.filter((t): t is number => t !== undefined);
     return due.length ? Math.min(...due) : undefined;

@@ -73,7 +73,7 @@ function validateTask(view: MasterView, fid: string, agentId: string, task: Task
   if (seen.has(id)) return `task_id '${id}' is used twice in this ACCEPT`;
   const existing = view.tasks.get(taskKey(fid, id));
   if (existing && !isTerminal(existing.state)) return `task_id '${id}' is already in use by an active task`;
-  if (existing && [...view.updates.values()].some((u) => u.frameworkId === fid && u.taskId === id)) {
+  if (existing && view.updates.countForTask(fid, id) > 0) {
     // The agent keeps a finished task until its updates are acknowledged; reusing the id
     // before then would look like a duplicate launch to it.
     return `task_id '${id}' belongs to a finished task whose status updates are not all acknowledged yet`;

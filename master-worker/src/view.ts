@@ -5,6 +5,7 @@ import type { Offer, TaskState, TaskStatus } from "../../schemas/index.ts";
 import type { MasterConfig } from "./config.ts";
 import type { DecideContext, Effect, RefuseFilter } from "./effects.ts";
 import type { AgentRecord, CommandRecord, FrameworkRecord, TaskRecord, UpdateRecord } from "./records.ts";
+import type { UpdateIndex } from "./update-index.ts";
 
 /** An outstanding offer and when it was made. */
 export interface OfferRecord { offer: Offer; createdAt: number }
@@ -15,7 +16,7 @@ export interface MasterView {
   readonly agents: ReadonlyMap<string, AgentRecord>;
   readonly frameworks: ReadonlyMap<string, FrameworkRecord>;
   readonly tasks: ReadonlyMap<string, TaskRecord>;
-  readonly updates: ReadonlyMap<string, UpdateRecord>;
+  readonly updates: ReadonlyMap<string, UpdateRecord> & Pick<UpdateIndex, "countForTask" | "ackedFor">;
   readonly commands: ReadonlyMap<string, readonly CommandRecord[]>;
   readonly offers: ReadonlyMap<string, OfferRecord>;
   readonly filters: readonly RefuseFilter[];
