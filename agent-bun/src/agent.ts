@@ -99,6 +99,8 @@ export class Agent {
         tasks: this.tasks.reports(),
       };
       try {
+        // What the registration reports (task states) is on disk first.
+        await store.flush();
         const res = await client.register(req, this.stopping.signal);
         if (res.agent_id.value !== known) {
           if (known) log.warn("master assigned a new agent id", { old: known, agent_id: res.agent_id.value });
@@ -106,7 +108,8 @@ export class Agent {
         }
         store.state.agent_id = res.agent_id.value;
         store.state.agent_token = res.agent_token;
-        store.save();
+        store.changed();
+        await store.flush();
         this.registered = true;
         this.pollBackoff.reset();
         log.info(known ? "re-registered with the master" : "registered with the master", { agent_id: res.agent_id.value, tasks: req.tasks.length });
@@ -138,12 +141,23 @@ export class Agent {
       this.registered = false;
       return;
     }
+    const ackSeq = store.state.last_seq;
     const acked = this.updates.ackedForPoll();
+    try {
+      // ack_seq and acked_uuids only report what is on disk: every command's effect up to
+      // ack_seq, and the forgetting of every acknowledged update.
+      await store.flush();
+    } catch (e) {
+      const delay = this.pollBackoff.next();
+      log.error("cannot checkpoint the agent state; retrying", { error: errorText(e), retry_ms: delay });
+      await clock.sleep(delay, this.stopping.signal);
+      return;
+    }
     let res;
     try {
       res = await client.poll({
         agent_id: { value: agentId }, ...(store.state.agent_token ? { agent_token: store.state.agent_token } : {}),
-        ack_seq: store.state.last_seq, acked_uuids: acked, wait_seconds: pollWaitSeconds,
+        ack_seq: ackSeq, acked_uuids: acked, wait_seconds: pollWaitSeconds,
       }, this.stopping.signal);
     } catch (e) {
       if (this.stopped) return;
@@ -184,7 +198,7 @@ export class Agent {
     store.state.agent_token = undefined;
     store.state.last_seq = 0;
     store.state.acked_uuids = [];
-    store.save();
+    store.changed();
     this.registered = false;
     this.updates.setOffline();
   }

@@ -1,11 +1,14 @@
 /**
  * The agent's durable state: its id, the last command seq it took over, the tasks it knows
  * and the status updates not yet acknowledged. Written as one JSON file, atomically
- * (write a temp file, fsync, rename), before anything that depends on it is told to the master.
+ * (write a temp file, fsync, rename), before anything that depends on it is told to the master:
+ * changes are grouped, one write covering all made since the last (`StateStore`).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { mkdir, open, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { TaskState, TaskStatus } from "../../schemas/mesos.ts";
+import { nextTurn } from "./clock.ts";
 
 /** A task the agent has taken over, and what it knows of its process. */
 export interface TaskRecord {
@@ -52,28 +55,35 @@ export const taskKey = (frameworkId: string, taskId: string): string => `${frame
 /** An empty state (fresh agent). */
 export const emptyState = (): AgentState => ({ last_seq: 0, tasks: {}, updates: [], acked_uuids: [] });
 
-/** Where state is persisted; the file implementation and an in-memory fake implement it. */
+/**
+ * Where state is persisted; the file implementation and in-memory stand-ins implement it.
+ * `write` must serialize `state` before it first yields (the caller keeps mutating it), and
+ * resolve only once that snapshot is durable.
+ */
 export interface CheckpointStore {
+  /** False for a store that keeps nothing: `StateStore.flush()` then has nothing to wait for. */
+  readonly persistent: boolean;
   load(): AgentState | undefined;
-  save(state: AgentState): void;
+  write(state: AgentState): Promise<void>;
 }
 
 /** Writes `data` to `path` atomically: temp file in the same directory, fsync, rename. */
-export function writeFileAtomic(path: string, data: string): void {
-  mkdirSync(dirname(path), { recursive: true });
+export async function writeFileAtomic(path: string, data: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, "w", 0o600);
+  const file = await open(tmp, "w", 0o600);
   try {
-    writeSync(fd, data);
-    fsyncSync(fd);
+    await file.writeFile(data);
+    await file.sync();
   } finally {
-    closeSync(fd);
+    await file.close();
   }
-  renameSync(tmp, path);
+  await rename(tmp, path);
 }
 
 /** The checkpoint in `<work-dir>/meta/agent-state.json`. */
 export class FileCheckpointStore implements CheckpointStore {
+  readonly persistent = true;
   readonly path: string;
 
   constructor(workDir: string) {
@@ -92,22 +102,24 @@ export class FileCheckpointStore implements CheckpointStore {
     return { ...emptyState(), ...parsed };
   }
 
-  save(state: AgentState): void {
-    writeFileAtomic(this.path, JSON.stringify(state));
+  write(state: AgentState): Promise<void> {
+    // Serialized now, synchronously: later changes belong to the next write.
+    return writeFileAtomic(this.path, JSON.stringify(state));
   }
 }
 
-/** In-memory store for tests; `saves` counts writes, `snapshot` is the last one written. */
+/** In-memory store for tests; `writes` counts writes, `load()` returns the last one written. */
 export class MemoryCheckpointStore implements CheckpointStore {
-  saves = 0;
+  readonly persistent = true;
+  writes = 0;
   private snapshot: string | undefined;
 
   load(): AgentState | undefined {
     return this.snapshot === undefined ? undefined : (JSON.parse(this.snapshot) as AgentState);
   }
 
-  save(state: AgentState): void {
-    this.saves++;
+  async write(state: AgentState): Promise<void> {
+    this.writes++;
     this.snapshot = JSON.stringify(state);
   }
 }
@@ -117,23 +129,67 @@ export class MemoryCheckpointStore implements CheckpointStore {
  * never restart in place and must not write to disk (thousands share one process).
  */
 export class VolatileCheckpointStore implements CheckpointStore {
+  readonly persistent = false;
+
   load(): AgentState | undefined {
     return undefined;
   }
 
-  save(): void {}
+  async write(): Promise<void> {}
 }
 
-/** The live state plus the store it is persisted to: mutate `state`, then `save()`. */
+/**
+ * The live state plus the store it is persisted to, with group commit: mutate `state`, call
+ * `changed()` (cheap, synchronous), and `await flush()` before telling the master anything
+ * that depends on the change. One write (one fsync) covers every change made before it
+ * started, so a burst of changes costs a few writes, not one each, and the event loop never
+ * blocks on the disk.
+ */
 export class StateStore {
   readonly state: AgentState;
+  /** Bumped by every `changed()`. */
+  private version = 0;
+  /** The version the last completed write holds. */
+  private durable = 0;
+  private writing: Promise<void> | undefined;
 
   constructor(private readonly store: CheckpointStore) {
     this.state = store.load() ?? emptyState();
   }
 
-  /** Persists the current state; call after every change the master may learn about. */
-  save(): void {
-    this.store.save(this.state);
+  /** Records that `state` changed; the change is on disk once a later `flush()` resolves. */
+  changed(): void {
+    this.version++;
+  }
+
+  /** True when every change is on disk. */
+  get clean(): boolean {
+    return this.durable >= this.version || !this.store.persistent;
+  }
+
+  /**
+   * Resolves once every change made before this call is durable; rejects when the write failed
+   * (the changes stay pending: a later flush writes them). Concurrent callers share writes:
+   * at most one is in flight, and the next one covers everything changed meanwhile.
+   */
+  async flush(): Promise<void> {
+    if (!this.store.persistent) return;
+    const target = this.version;
+    while (this.durable < target) {
+      this.writing ??= this.write();
+      await this.writing;
+    }
+  }
+
+  private async write(): Promise<void> {
+    try {
+      // Changes made in this same turn (e.g. a task's STARTING and RUNNING) join this write.
+      await nextTurn();
+      const version = this.version;
+      await this.store.write(this.state);
+      this.durable = Math.max(this.durable, version);
+    } finally {
+      this.writing = undefined;
+    }
   }
 }

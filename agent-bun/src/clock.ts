@@ -22,3 +22,10 @@ export const systemClock: Clock = {
       signal?.addEventListener("abort", done, { once: true });
     }),
 };
+
+/**
+ * Resolves after the rest of the current turn: every callback and promise chain already due
+ * runs first. Not a timer (no time passes, fake clocks need not advance): work created together,
+ * such as a task's TASK_STARTING and TASK_RUNNING, is then handled together.
+ */
+export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -10,7 +10,7 @@ import type { TaskStatus } from "../../schemas/mesos.ts";
 import { Backoff } from "../../sdk/src/backoff.ts";
 import { randomUuidBase64 } from "../../sdk/src/base64.ts";
 import type { PendingUpdate, StateStore } from "./checkpoint.ts";
-import type { Clock } from "./clock.ts";
+import { nextTurn, type Clock } from "./clock.ts";
 import { errorText, type Logger } from "./log.ts";
 import type { MasterClient } from "./master-client.ts";
 
@@ -62,8 +62,9 @@ export class StatusUpdateManager {
   }
 
   /**
-   * Records a new update for `frameworkId`: assigns uuid, timestamp and agent id, checkpoints
-   * it, then wakes the sender. Returns the update as it will be sent.
+   * Records a new update for `frameworkId`: assigns uuid, timestamp and agent id, marks the
+   * state changed, then wakes the sender (which checkpoints it before sending it). Returns the
+   * update as it will be sent.
    */
   enqueue(frameworkId: string, status: Omit<TaskStatus, "uuid" | "timestamp">): PendingUpdate {
     const { store, clock } = this.deps;
@@ -78,7 +79,7 @@ export class StatusUpdateManager {
       },
     };
     store.state.updates.push(update);
-    store.save();
+    store.changed();
     this.kick();
     return update;
   }
@@ -95,8 +96,21 @@ export class StatusUpdateManager {
 
   private async send(onlyNew: boolean): Promise<boolean> {
     const { store, client, log } = this.deps;
+    // Updates created in this same turn (a task's STARTING and RUNNING) go in one request.
+    await nextTurn();
+    let batch = store.state.updates.filter((u) => !onlyNew || !this.sent.has(u.status.uuid)).slice(0, STATUS_BATCH_MAX);
+    if (!this.online || !store.state.agent_id || batch.length === 0) return true;
+    try {
+      // Never send an update before it is on disk: one write covers the whole batch.
+      await store.flush();
+    } catch (e) {
+      log.error("cannot checkpoint status updates; will retry", { pending: store.state.updates.length, error: errorText(e) });
+      return false;
+    }
+    if (this.halt.signal.aborted) return false; // stopped meanwhile
     const agentId = store.state.agent_id;
-    const batch = store.state.updates.filter((u) => !onlyNew || !this.sent.has(u.status.uuid)).slice(0, STATUS_BATCH_MAX);
+    const pending = new Set(store.state.updates);
+    batch = batch.filter((u) => pending.has(u)); // some may have been acknowledged meanwhile
     if (!this.online || !agentId || batch.length === 0) return true;
     try {
       const res = await client.status({
@@ -124,7 +138,7 @@ export class StatusUpdateManager {
     for (const uuid of uuids) this.sent.delete(uuid);
     const known = new Set(store.state.acked_uuids);
     for (const uuid of uuids) if (!known.has(uuid)) { store.state.acked_uuids.push(uuid); known.add(uuid); }
-    store.save();
+    store.changed(); // on disk before the next poll reports them in acked_uuids
     if (done.length > 0) this.backoff.reset();
     for (const u of done) this.deps.onAcknowledged?.(u);
   }
@@ -139,7 +153,7 @@ export class StatusUpdateManager {
     if (uuids.length === 0) return;
     const sent = new Set(uuids);
     this.deps.store.state.acked_uuids = this.deps.store.state.acked_uuids.filter((u) => !sent.has(u));
-    this.deps.store.save();
+    this.deps.store.changed();
   }
 
   /** Send unsent updates now, with the retry delay back at its start (new update). */

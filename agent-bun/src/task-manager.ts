@@ -75,7 +75,7 @@ export class TaskManager {
       log.info("shutting down framework", { framework_id: fid, tasks: kills.length });
     }
     st.last_seq = cmd.seq;
-    store.save();
+    store.changed(); // on disk before the next poll reports last_seq as ack_seq
     for (const [key, grace] of kills) this.kill(key, grace);
   }
 
@@ -96,7 +96,7 @@ export class TaskManager {
       if (isTerminal(record.state)) {
         if (!store.state.updates.some((u) => u.framework_id === record.framework_id && u.status.task_id.value === record.task_id)) {
           delete store.state.tasks[key];
-          store.save();
+          store.changed();
         }
         continue;
       }
@@ -119,7 +119,7 @@ export class TaskManager {
     if (store.state.updates.some((u) => taskKey(u.framework_id, u.status.task_id.value) === key)) return;
     delete store.state.tasks[key];
     this.infos.delete(key);
-    store.save();
+    store.changed();
   }
 
   /** Resolves when every task started so far has ended and been reported (tests). */

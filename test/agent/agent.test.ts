@@ -3,11 +3,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { AgentCommand } from "../../schemas/agent.ts";
 import type { TaskInfo } from "../../schemas/mesos.ts";
 import { Agent } from "../../agent-bun/src/agent.ts";
-import { MemoryCheckpointStore, StateStore, taskKey } from "../../agent-bun/src/checkpoint.ts";
+import { MemoryCheckpointStore, StateStore, taskKey, type CheckpointStore } from "../../agent-bun/src/checkpoint.ts";
 import { silentLogger } from "../../agent-bun/src/log.ts";
 import { MasterError } from "../../agent-bun/src/master-client.ts";
 import { RESTART_LOST_MESSAGE } from "../../agent-bun/src/task-manager.ts";
-import { FakeClock, FakeContainerizer, FakeMaster, settle } from "./fakes.ts";
+import { FakeClock, FakeContainerizer, FakeMaster, GatedCheckpointStore, settle } from "./fakes.ts";
 
 const task = (id: string, extra: Partial<TaskInfo> = {}): TaskInfo => ({
   name: id, task_id: { value: id }, agent_id: { value: "agent-1" },
@@ -26,7 +26,7 @@ afterEach(async () => {
   await settle();
 });
 
-function setup(disk = new MemoryCheckpointStore()) {
+function setup(disk: CheckpointStore = new MemoryCheckpointStore()) {
   const store = new StateStore(disk);
   const master = new FakeMaster();
   const containerizer = new FakeContainerizer();
@@ -207,6 +207,55 @@ describe("agent core (fakes)", () => {
     expect(store.state.agent_token).toBe("token-2");
   });
 
+  it("reports a seq, an acknowledgement or an update only once what it stands for is on disk", async () => {
+    const disk = new GatedCheckpointStore();
+    const { master, containerizer } = setup(disk);
+    // Checked at the moment each request goes out, against the last completed write.
+    const violations: string[] = [];
+    const realPoll = master.poll.bind(master);
+    master.poll = (req, signal) => {
+      const d = disk.load();
+      if (req.ack_seq > (d?.last_seq ?? 0)) violations.push(`ack_seq ${req.ack_seq} > last_seq on disk ${d?.last_seq}`);
+      for (const uuid of req.acked_uuids) {
+        if (d?.updates.some((u) => u.status.uuid === uuid)) violations.push(`acked uuid ${uuid} still pending on disk`);
+      }
+      return realPoll(req, signal);
+    };
+    master.onStatus = (req) => {
+      const onDisk = new Set(disk.load()?.updates.map((u) => u.status.uuid));
+      for (const u of req.updates) if (!onDisk.has(u.status.uuid)) violations.push(`update ${u.status.state} sent before it was on disk`);
+      return { acknowledged: req.updates.filter((u) => u.status.state === "TASK_FINISHED").map((u) => u.status.uuid) };
+    };
+    // Completes one pending write at a time, letting the agent run in between.
+    const pump = async (rounds = 20) => { for (let i = 0; i < rounds; i++) { disk.release(); await settle(1); } };
+
+    await pump();
+    await until(() => master.polls.length === 1, "first poll");
+    master.answerPoll({ commands: [launch(1, task("t1")), launch(2, task("t2")), launch(3, task("t3"))] });
+    await settle();
+    // The launches' effect is not on disk yet: no poll reports seq 3, no update is sent.
+    expect(master.polls).toHaveLength(1);
+    expect(master.statuses).toHaveLength(0);
+    expect(disk.pending.length).toBeGreaterThan(0);
+    await pump();
+    await until(() => master.polls.length === 2, "second poll");
+    expect(master.polls[1]!.ack_seq).toBe(3);
+    await until(() => containerizer.launched.length === 3, "launches");
+    await pump();
+    for (const id of ["t1", "t2", "t3"]) containerizer.exit(id);
+    await pump();
+    await until(() => ["t1", "t2", "t3"].every((id) => statesOf(master, id).includes("TASK_FINISHED")), "finished");
+    await pump();
+    master.answerPoll({ acks: master.sentUpdates().filter((u) => u.status.state !== "TASK_FINISHED").map((u) => ({ task_id: u.status.task_id, uuid: u.status.uuid })) });
+    await settle();
+    await pump();
+    await until(() => master.polls.length === 3, "third poll");
+    expect(master.polls[2]!.acked_uuids).toHaveLength(9);
+    expect(violations).toEqual([]);
+    // Each task's updates went out in order.
+    for (const id of ["t1", "t2", "t3"]) expect(statesOf(master, id)).toEqual(["TASK_STARTING", "TASK_RUNNING", "TASK_FINISHED"]);
+  });
+
   it("retries registration with backoff 0.5 s doubling", async () => {
     const master0 = new FakeMaster();
     let fails = 4;
@@ -236,7 +285,8 @@ describe("agent core (fakes)", () => {
     before.state.last_seq = 12;
     before.state.tasks[taskKey("fw1", "old")] = { framework_id: "fw1", task_id: "old", state: "TASK_RUNNING", pid: 4242, cgroup: "fw1_old" };
     before.state.updates.push({ framework_id: "fw1", status: { task_id: { value: "old" }, state: "TASK_RUNNING", uuid: "cGVuZGluZw==" } });
-    before.save();
+    before.changed();
+    await before.flush();
 
     const { master, containerizer } = setup(disk);
     await until(() => master.polls.length === 1, "first poll");

@@ -1,9 +1,9 @@
 /// <reference types="node" />
-/** Fakes for the agent's side-effect interfaces: clock, master client, containerizer. */
+/** Fakes for the agent's side-effect interfaces: clock, master client, containerizer, checkpoint store. */
 import type {
   PollRequest, PollResponse, RegisterRequest, RegisterResponse, StatusRequest, StatusResponse,
 } from "../../schemas/agent.ts";
-import type { TaskRecord } from "../../agent-bun/src/checkpoint.ts";
+import type { AgentState, CheckpointStore, TaskRecord } from "../../agent-bun/src/checkpoint.ts";
 import type { Clock } from "../../agent-bun/src/clock.ts";
 import type { Container, ContainerExit, Containerizer, LaunchSpec } from "../../agent-bun/src/containerizer.ts";
 import { MasterError, type MasterClient } from "../../agent-bun/src/master-client.ts";
@@ -128,5 +128,41 @@ export class FakeContainerizer implements Containerizer {
 
   async destroyOrphan(record: TaskRecord): Promise<void> {
     this.orphans.push(record);
+  }
+}
+
+/**
+ * A checkpoint store whose writes complete only when the test says so (`release`), so that
+ * tests can check what the agent tells the master while a write is still in flight.
+ */
+export class GatedCheckpointStore implements CheckpointStore {
+  readonly persistent = true;
+  /** Writes started and not yet released, oldest first (each holds its snapshot). */
+  readonly pending: Array<{ snapshot: string; finish: (error?: Error) => void }> = [];
+  writes = 0;
+  private disk: string | undefined;
+
+  /** What the last completed write holds. */
+  load(): AgentState | undefined {
+    return this.disk === undefined ? undefined : (JSON.parse(this.disk) as AgentState);
+  }
+
+  write(state: AgentState): Promise<void> {
+    this.writes++;
+    const snapshot = JSON.stringify(state);
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ snapshot, finish: (error) => {
+        if (error) return reject(error);
+        this.disk = snapshot;
+        resolve();
+      } });
+    });
+  }
+
+  /** Completes the oldest pending write (fails it with `error`); false when none is pending. */
+  release(error?: Error): boolean {
+    const w = this.pending.shift();
+    w?.finish(error);
+    return w !== undefined;
   }
 }

@@ -7,7 +7,7 @@ import { FileCheckpointStore, MemoryCheckpointStore, StateStore } from "../../ag
 import { silentLogger } from "../../agent-bun/src/log.ts";
 import { MasterError } from "../../agent-bun/src/master-client.ts";
 import { StatusUpdateManager, newUpdateUuid } from "../../agent-bun/src/status-updates.ts";
-import { FakeClock, FakeMaster, settle } from "./fakes.ts";
+import { FakeClock, FakeMaster, GatedCheckpointStore, settle } from "./fakes.ts";
 
 function setup(store = new StateStore(new MemoryCheckpointStore())) {
   store.state.agent_id ??= "agent-1";
@@ -45,6 +45,53 @@ describe("status update manager", () => {
     const u = mgr.enqueue("fw", running("t1"));
     await mgr.flush();
     expect(onDiskWhenSent).toEqual([u.status.uuid]);
+  });
+
+  it("never sends an update before the write holding it is complete", async () => {
+    const disk = new GatedCheckpointStore();
+    const { mgr, master } = setup(new StateStore(disk));
+    const onDiskWhenSent: string[][] = [];
+    master.onStatus = (req) => {
+      onDiskWhenSent.push(disk.load()?.updates.map((u) => u.status.uuid) ?? []);
+      for (const u of req.updates) expect(onDiskWhenSent.at(-1)).toContain(u.status.uuid);
+      return { acknowledged: [] };
+    };
+    mgr.start();
+    const a = mgr.enqueue("fw", running("t1"));
+    await settle();
+    expect(disk.pending).toHaveLength(1);
+    expect(master.statuses).toHaveLength(0);
+    // Created while that write is in flight: not in it, so not sent with it.
+    const b = mgr.enqueue("fw", { ...running("t1"), state: "TASK_FINISHED" });
+    disk.release();
+    await settle();
+    expect(master.statuses.map((r) => r.updates.map((u) => u.status.uuid))).toEqual([[a.status.uuid]]);
+    expect(disk.pending).toHaveLength(1);
+    disk.release();
+    await settle();
+    expect(master.statuses.map((r) => r.updates.map((u) => u.status.uuid))).toEqual([[a.status.uuid], [b.status.uuid]]);
+    expect(onDiskWhenSent).toEqual([[a.status.uuid], [a.status.uuid, b.status.uuid]]);
+    await mgr.stop();
+  });
+
+  it("sends the updates created in one turn in one request, after one write", async () => {
+    const disk = new GatedCheckpointStore();
+    const { mgr, master } = setup(new StateStore(disk));
+    mgr.start();
+    await settle();
+    const ids: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      ids.push(mgr.enqueue("fw", { ...running(`t${i}`), state: "TASK_STARTING" }).status.uuid);
+      await Promise.resolve(); // as a task's launch does between STARTING and RUNNING
+      ids.push(mgr.enqueue("fw", running(`t${i}`)).status.uuid);
+    }
+    await settle();
+    expect(disk.writes).toBe(1);
+    disk.release();
+    await settle();
+    expect(master.statuses).toHaveLength(1);
+    expect(master.statuses[0]!.updates.map((u) => u.status.uuid)).toEqual(ids);
+    await mgr.stop();
   });
 
   it("sends all pending updates in order and retries with backoff until acknowledged", async () => {
@@ -145,6 +192,7 @@ describe("status update manager", () => {
     const done = first.mgr.enqueue("fw", running("t2"));
     expect(await first.mgr.flush()).toBe(false);
     first.mgr.acknowledge([done.status.uuid]);
+    await first.store.flush(); // as the next poll does before reporting it in acked_uuids
 
     // A new process reads the same work dir.
     const second = setup(new StateStore(new FileCheckpointStore(dir)));
@@ -154,6 +202,7 @@ describe("status update manager", () => {
     expect(await second.mgr.flush()).toBe(true);
     expect(second.master.statuses[0]!.updates[0]!.status).toEqual(lost.status);
     expect(second.mgr.pending()).toHaveLength(0);
+    await second.store.flush();
     expect(new StateStore(new FileCheckpointStore(dir)).state.updates).toEqual([]);
   });
 });
