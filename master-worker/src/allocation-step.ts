@@ -1,42 +1,39 @@
 /**
- * Bridges the cluster view and the pure allocator: builds the allocator's snapshot (what is
- * free on each connected agent, what each connected framework holds) and turns its decisions
- * into Mesos `Offer`s.
+ * Bridges the cluster view and the pure allocator: gets the allocator's input (what is free on
+ * each connected agent, what each connected framework holds) from an `AllocationInputCache`
+ * that follows the view between runs, and turns the decisions into Mesos `Offer`s.
+ *
+ * A run allocates every agent when a framework changed (or on the first run), and otherwise
+ * only the agents whose resources changed since the last run (a task ended, an offer was
+ * declined or rescinded, an agent (re)connected, a refuse filter lapsed); either way it decides
+ * what a full run over the whole view would (see `allocate`).
  */
-import type { Offer, Resource } from "../../schemas/index.ts";
-import { isTerminal } from "../../schemas/index.ts";
-import { add, subtract, unallocated } from "../../sdk/src/resources.ts";
-import { allocate } from "./allocator/index.ts";
-import type { MasterView } from "./view.ts";
+import type { Offer } from "../../schemas/index.ts";
+import { allocate } from "./allocator/allocate.ts";
+import { AllocationInputCache, type AllocationView } from "./allocator/allocation-input-cache.ts";
 
-/** The role a framework's offers are allocated to (single-role frameworks for now). */
-export const frameworkRole = (info: { role?: string; roles?: string[] }) => info.roles?.[0] ?? info.role ?? "*";
+export { frameworkRole } from "./allocator/allocation-input-cache.ts";
 
-/** Runs one allocation over the view; `nextOfferId` names each new offer. */
-export function allocationOffers(view: MasterView, now: number, seed: number, nextOfferId: () => string): Offer[] {
-  const usedOnAgent = new Map<string, Resource[]>();
-  const heldBy = new Map<string, Resource[]>();
-  const charge = (m: Map<string, Resource[]>, k: string, rs: Resource[]) => m.set(k, add(m.get(k) ?? [], unallocated(rs)));
-  for (const t of view.tasks.values()) {
-    if (isTerminal(t.state)) continue;
-    charge(usedOnAgent, t.agentId, t.info.resources);
-    charge(heldBy, t.frameworkId, t.info.resources);
-  }
-  for (const { offer } of view.offers.values()) {
-    charge(usedOnAgent, offer.agent_id.value, offer.resources);
-    charge(heldBy, offer.framework_id.value, offer.resources);
-  }
-  const agents = [...view.agents.values()].map((a) => ({
-    id: a.id, total: a.resources, available: subtract(a.resources, usedOnAgent.get(a.id) ?? []), active: view.agentConnected(a.id),
-  }));
-  const frameworks = [...view.frameworks.values()].filter((f) => !f.removed).map((f) => ({
-    id: f.id, role: frameworkRole(f.info), active: view.frameworkConnected(f.id), suppressed: view.suppressed.has(f.id),
-    allocated: heldBy.get(f.id) ?? [],
-  }));
-  const decisions = allocate({ agents, frameworks, filters: [...view.filters], now, seed });
-  return decisions.map((d) => {
+/** One cache per master view, made on its first run (the view's records are replaced, never edited, so identity tells what changed). */
+const caches = new WeakMap<AllocationView, AllocationInputCache>();
+
+/** The cache `allocationOffers` uses for `view` by default. */
+export function allocationCacheFor(view: AllocationView): AllocationInputCache {
+  let cache = caches.get(view);
+  if (!cache) caches.set(view, (cache = new AllocationInputCache()));
+  return cache;
+}
+
+/**
+ * Runs one allocation over the view; `nextOfferId` names each new offer. The master must commit
+ * the offers returned (as it does): the cache counts them as outstanding from now on.
+ */
+export function allocationOffers(view: AllocationView, now: number, seed: number, nextOfferId: () => string, cache = allocationCacheFor(view)): Offer[] {
+  const { agents, frameworks, roles, pool } = cache.input(view, now);
+  if (agents.length === 0) return [];
+  const decisions = allocate({ agents, frameworks, pool, filters: view.filters, now, seed });
+  const offers = decisions.map((d): Offer => {
     const agent = view.agents.get(d.agentId)!;
-    const role = frameworkRole(view.frameworks.get(d.frameworkId)!.info);
     return {
       id: { value: nextOfferId() },
       framework_id: { value: d.frameworkId },
@@ -46,7 +43,9 @@ export function allocationOffers(view: MasterView, now: number, seed: number, ne
       resources: d.resources,
       attributes: agent.attributes,
       executor_ids: [],
-      allocation_info: { role },
+      allocation_info: { role: roles.get(d.frameworkId)! },
     };
   });
+  cache.offered(offers);
+  return offers;
 }

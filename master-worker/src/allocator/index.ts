@@ -1,13 +1,21 @@
-/** The allocator's public surface: the pure `allocate` decision and the sorters behind it. */
+/** The allocator's public surface: the pure `allocate` decision, the sorters behind it, and the cache that feeds it. */
 export { allocate } from "./allocate.ts";
 export type { AllocationAgent, AllocationFramework, AllocationInput, OfferDecision } from "./allocate.ts";
-export { DEFAULT_MIN_ALLOCATABLE, isAllocatable } from "./allocatable.ts";
+export { DEFAULT_MIN_ALLOCATABLE, allocatableCheck, isAllocatable } from "./allocatable.ts";
+export { AllocationInputCache, frameworkRole } from "./allocation-input-cache.ts";
+export type { AllocationView, CachedAllocationInput } from "./allocation-input-cache.ts";
 export { BaseSorter } from "./base-sorter.ts";
 export type { ClientState } from "./base-sorter.ts";
 export { DrfSorter } from "./drf-sorter.ts";
+export { MapMirror } from "./map-mirror.ts";
+export type { MirrorChanges } from "./map-mirror.ts";
+export { normalizedResources } from "./normalized.ts";
 export { RandomSorter } from "./random-sorter.ts";
 export { expiredFilters, isUnexpired, nextFilterExpiry, refusedPairs } from "./refuse-filters.ts";
 export type { RefuseFilter } from "./refuse-filters.ts";
+export { addScalars, roundQuantity, scalarResources, scalarVector, slotOf } from "./scalar-quantities.ts";
+export type { ScalarVector } from "./scalar-quantities.ts";
 export { mulberry32, shuffle } from "./seeded-random.ts";
 export type { Random } from "./seeded-random.ts";
 export type { Sorter } from "./sorter.ts";
+export { visitOrder } from "./visit-order.ts";

@@ -14,7 +14,7 @@ export class RandomSorter extends BaseSorter {
   }
 
   sort(): string[] {
-    const pool = this.activeClients().map(([id, st]) => ({ id, weight: st.weight }));
+    const pool = this.activeClients().map((st) => ({ id: st.id, weight: st.weight }));
     const out: string[] = [];
     while (pool.length > 0) {
       let r = this.random() * pool.reduce((s, c) => s + c.weight, 0);
@@ -27,5 +27,9 @@ export class RandomSorter extends BaseSorter {
       out.push(pool.splice(i, 1)[0]!.id);
     }
     return out;
+  }
+
+  ordered(): readonly string[] {
+    return this.sort();
   }
 }

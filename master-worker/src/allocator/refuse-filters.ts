@@ -22,8 +22,15 @@ export function nextFilterExpiry(filters: readonly RefuseFilter[], now: number):
   return next;
 }
 
-/** Fast lookup of the filters unexpired at `now`, answering "is this pair refused?". */
+/** Fast lookup of the filters unexpired at `now`, answering "is this pair refused?" (no allocation per question). */
 export function refusedPairs(filters: readonly RefuseFilter[], now: number): (frameworkId: string, agentId: string) => boolean {
-  const refused = new Set(filters.filter((f) => isUnexpired(f, now)).map((f) => `${f.frameworkId}\u0000${f.agentId}`));
-  return (frameworkId, agentId) => refused.has(`${frameworkId}\u0000${agentId}`);
+  const byAgent = new Map<string, Set<string>>();
+  for (const f of filters) {
+    if (!isUnexpired(f, now)) continue;
+    let fws = byAgent.get(f.agentId);
+    if (!fws) byAgent.set(f.agentId, (fws = new Set()));
+    fws.add(f.frameworkId);
+  }
+  if (byAgent.size === 0) return () => false;
+  return (frameworkId, agentId) => byAgent.get(agentId)?.has(frameworkId) ?? false;
 }

@@ -42,8 +42,14 @@ export interface Sorter {
   unallocated(client: string, agentId: string, resources: readonly Resource[]): void;
   /** What `client` holds, on one agent or (without `agentId`) summed over all agents. */
   allocation(client: string, agentId?: string): Resource[];
-  /** Active clients, best candidate for the next offer first. */
+  /** Active clients, best candidate for the next offer first (a fresh array). */
   sort(): string[];
+  /**
+   * The same order as `sort()` without a copy, for the allocator's inner loop: the array may be
+   * the sorter's own, so it must not be changed, and it is only valid until the next `ordered()`
+   * or `sort()` call (recording allocations meanwhile does not disturb it).
+   */
+  ordered(): readonly string[];
   /** Number of clients known (active or not). */
   count(): number;
 }

@@ -87,3 +87,32 @@ describe("DrfSorter", () => {
     expect(orders[2]).toEqual(orders[0]);
   });
 });
+
+describe("DrfSorter keeps its order incrementally", () => {
+  it("matches a full re-sort after any sequence of changes", () => {
+    for (let seed = 1; seed <= 50; seed++) {
+      let x = seed;
+      const random = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+      const kept = new DrfSorter(), fresh = new DrfSorter();
+      const both = (f: (s: DrfSorter) => void) => { f(kept); f(fresh); };
+      both((s) => s.addTotal("ag1", res(64, 65536)));
+      const clients = ["a", "b", "c", "d", "e", "f", "g"];
+      for (const c of clients) both((s) => { s.add(c); s.activate(c); });
+      for (let i = 0; i < 200; i++) {
+        const c = clients[Math.floor(random() * clients.length)]!;
+        const r = random();
+        if (!kept.contains(c)) both((s) => { s.add(c); s.activate(c); });
+        else if (r < 0.5) { const cpus = Math.floor(random() * 4), mem = Math.floor(random() * 4096); both((s) => s.allocated(c, "ag1", res(cpus, mem))); }
+        else if (r < 0.6) { const held = kept.allocation(c, "ag1"); if (held.length) both((s) => s.unallocated(c, "ag1", held)); }
+        else if (r < 0.7) { const w = 1 + Math.floor(random() * 3); both((s) => s.updateWeight(c, w)); }
+        else if (r < 0.8) both((s) => s.deactivate(c));
+        else if (r < 0.9) both((s) => s.activate(c));
+        else if (r < 0.95) both((s) => s.remove(c));
+        if (random() < 0.3) kept.ordered(); // reads in between keep the order incrementally
+        fresh.addTotal("nudge", []); // a pool change: the next read re-sorts from scratch
+        fresh.removeTotal("nudge");
+        expect(kept.sort(), `seed ${seed}, step ${i}`).toEqual(fresh.sort());
+      }
+    }
+  });
+});

@@ -139,5 +139,19 @@ export function runSorterConformance(name: string, makeSorter: () => Sorter): vo
       s.allocated("e", "ag1", res(1, 5000));
       for (let i = 0; i < 5; i++) expect(sorted(s.sort())).toEqual(["a", "b", "c", "d", "e"]);
     });
+
+    it("ordered returns each active client exactly once, and recording allocations does not disturb it", () => {
+      const s = makeSorter();
+      s.addTotal("ag1", res(100, 10000));
+      for (const c of ["e", "d", "c", "b", "a"]) { s.add(c); s.activate(c); }
+      s.deactivate("d");
+      const order = s.ordered();
+      const copy = [...order];
+      expect(sorted(copy)).toEqual(["a", "b", "c", "e"]);
+      for (const c of copy) s.allocated(c, "ag2", res(1, 1));
+      expect(order).toEqual(copy);
+      expect(sorted([...s.ordered()])).toEqual(["a", "b", "c", "e"]);
+      expect(scalarOf(s.allocation("a"), "cpus")).toBe(1);
+    });
   });
 }
