@@ -1,0 +1,93 @@
+/**
+ * Real processes: the real master and the real agent binary on this machine running `true`
+ * tasks, launched by the benchmark framework. Two runs against one master and one agent:
+ * latency (K tasks, one per ACCEPT, the next once the previous is RUNNING and at most 20 per
+ * second: ACCEPT→RUNNING and ACCEPT→FINISHED, what the issue's ≤ 50 ms target is about), then
+ * throughput (M tasks in ACCEPTs as big as the offers allow: tasks per second). The agent's CPU
+ * time per task is measured over each run.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { localSecrets, startAgent, startMaster } from "../scripts/cluster-processes.ts";
+import { parseResources } from "../sdk/src/resources.ts";
+import { freePort } from "../test/support/e2e-cluster.ts";
+import { launchTasks, type LaunchOptions, type LaunchRun } from "./launch-driver.ts";
+import type { Benchmark, Figure } from "./result.ts";
+
+/** utime + stime of a process, in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (USER_HZ = 100)
+}
+
+/** A run plus the agent's CPU time spent on it, per task. */
+export type ProcessRun = LaunchRun & { agentCpuMsPerTask: number };
+
+/** Each task: `true`, small enough that a thousand fit the agent's advertised resources. */
+const TASK_RESOURCES = "cpus:0.01;mem:32";
+/** Latency run pace: at most 20 ACCEPTs per second. */
+const LATENCY_MIN_INTERVAL_MS = 50;
+
+/**
+ * Runs `latencyTasks` paced tasks, then `throughputTasks` tasks at full speed, through one real
+ * master and one real agent (cgroups on when root).
+ */
+export async function realProcessRuns(opts: { latencyTasks: number; throughputTasks: number }): Promise<{ latency: ProcessRun; throughput: ProcessRun; cgroups: boolean }> {
+  const stateDir = mkdtempSync(join(tmpdir(), "strata-bench-proc-"));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  // Offers come back within 10 ms of resources freeing up, so that the paced run is not held to
+  // one ACCEPT per allocation interval (1 s by default); ACCEPT→RUNNING does not include it.
+  const master = await startMaster({ port, stateDir, vars: { STRATA_ALLOCATION_INTERVAL_MS: "10" } });
+  const secrets = localSecrets(stateDir);
+  const cgroups = process.getuid?.() === 0;
+  const agent = startAgent({
+    master: url, workDir: join(stateDir, "agent"), joinToken: secrets.joinToken,
+    logFile: join(stateDir, "agent.log"),
+    extraArgs: ["--resources", "cpus:64;mem:65536", "--cgroups-root", `strata-bench-${port}`, ...(cgroups ? [] : ["--cgroups", "off"])],
+  });
+  const run = async (count: number, extra: Partial<LaunchOptions>): Promise<ProcessRun> => {
+    const cpuBefore = cpuSeconds(agent.child.pid!);
+    const r = await launchTasks({
+      master: url, principal: secrets.principal, secret: secrets.secret, count,
+      resources: parseResources(TASK_RESOURCES), shell: "true", timeoutMs: 240_000, idleRefuseSeconds: 3600, ...extra,
+    });
+    const cpu = cpuSeconds(agent.child.pid!) - cpuBefore;
+    return { ...r, agentCpuMsPerTask: (cpu * 1000) / Math.max(r.tasks, 1) };
+  };
+  try {
+    await new Promise((r) => setTimeout(r, 1500));
+    const latency = await run(opts.latencyTasks, { pace: { minIntervalMs: LATENCY_MIN_INTERVAL_MS } });
+    const throughput = await run(opts.throughputTasks, {});
+    return { latency, throughput, cgroups };
+  } finally {
+    await agent.stop();
+    await master.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+export const processesBenchmark: Benchmark = async ({ quick }) => {
+  const latencyTasks = quick ? 50 : 200;
+  const throughputTasks = quick ? 200 : 1000;
+  const { latency: l, throughput: t, cgroups } = await realProcessRuns({ latencyTasks, throughputTasks });
+  const g = "real processes";
+  const where = `one agent, cgroups ${cgroups ? "on" : "off (not root)"}`;
+  const failed = (r: LaunchRun) => (r.failed ? `, ${r.failed} failed or unfinished` : "");
+  const tNote = `${throughputTasks} 'true' tasks (${TASK_RESOURCES}) in ACCEPTs as big as offers allow, ${where}${failed(t)}`;
+  const lNote = `${latencyTasks} 'true' tasks, one per ACCEPT, the next once the previous is RUNNING (≤ ${1000 / LATENCY_MIN_INTERVAL_MS}/s), ${where}${failed(l)}`;
+  const figures: Figure[] = [
+    { group: g, name: "tasks launched (RUNNING) per second", value: t.launchedPerSecond, unit: "tasks/s", note: tNote },
+    { group: g, name: "tasks finished per second", value: t.finishedPerSecond, unit: "tasks/s" },
+    { group: g, name: "throughput run: ACCEPT→RUNNING p50 / p99", value: t.runningP50Ms, unit: `ms (p99 ${t.runningP99Ms.toFixed(0)} ms)` },
+    { group: g, name: "throughput run: agent CPU time per task", value: t.agentCpuMsPerTask, unit: "ms" },
+    { group: g, name: "ACCEPT→RUNNING p50", value: l.runningP50Ms, unit: "ms", note: lNote },
+    { group: g, name: "ACCEPT→RUNNING p99", value: l.runningP99Ms, unit: "ms", target: { op: "<=", value: 50 } },
+    { group: g, name: "ACCEPT→FINISHED p50", value: l.finishedP50Ms, unit: "ms" },
+    { group: g, name: "ACCEPT→FINISHED p99", value: l.finishedP99Ms, unit: "ms" },
+    { group: g, name: "latency run: agent CPU time per task", value: l.agentCpuMsPerTask, unit: "ms" },
+  ];
+  return figures;
+};

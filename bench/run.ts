@@ -1,0 +1,67 @@
+/**
+ * `npm run bench [-- --quick] [-- --only allocator,launch]`: runs the benchmarks, prints one
+ * table (each figure beside its target), and writes the figures as JSON with the machine,
+ * the commit and the date to bench/results/ (latest.json and a dated copy).
+ */
+import { execSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, totalmem, type } from "node:os";
+import { join } from "node:path";
+import { ROOT } from "../scripts/cluster-processes.ts";
+import { type Benchmark, type Figure, meets } from "./result.ts";
+
+const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
+  allocator: async () => (await import("./allocator.ts")).allocatorBenchmark,
+  footprint: async () => (await import("./footprint.ts")).footprintBenchmark,
+  launch: async () => (await import("./launch.ts")).launchBenchmark,
+  processes: async () => (await import("./processes.ts")).processesBenchmark,
+  peer: async () => (await import("./peer.ts")).peerBenchmark,
+  cost: async () => (await import("./cost.ts")).costBenchmark,
+};
+
+const quick = process.argv.includes("--quick");
+const onlyAt = process.argv.indexOf("--only");
+const only = onlyAt > 0 ? new Set((process.argv[onlyAt + 1] ?? "").split(",")) : undefined;
+const unknown = [...(only ?? [])].filter((n) => !(n in BENCHMARKS));
+if (unknown.length) { console.error(`--only: unknown benchmark(s) ${unknown.join(", ")}; known: ${Object.keys(BENCHMARKS).join(", ")}`); process.exit(2); }
+
+const figures: Figure[] = [];
+for (const [name, load] of Object.entries(BENCHMARKS)) {
+  if (only && !only.has(name)) continue;
+  console.error(`running ${name}…`);
+  try {
+    figures.push(...(await (await load())({ quick })));
+  } catch (err) {
+    // One benchmark failing must not hide the others' figures: record why, carry on.
+    const why = err instanceof Error ? err.message : String(err);
+    console.error(`${name} failed: ${why}`);
+    figures.push({ group: name, name: "benchmark failed", value: NaN, unit: "", note: why.slice(0, 200) });
+    process.exitCode = 1;
+  }
+}
+
+const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(2) : v.toPrecision(3));
+const rows = figures.map((f) => {
+  const ok = meets(f);
+  return [f.group, f.name, `${fmt(f.value)} ${f.unit}`, f.target ? `${f.target.op} ${fmt(f.target.value)} ${f.unit}` : "", ok === undefined ? "" : ok ? "ok" : "MISSED", f.note ?? ""];
+});
+const head = ["benchmark", "figure", "value", "target", "", "note"];
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+console.log(line(head));
+console.log(widths.map((w) => "-".repeat(w)).join("  "));
+for (const r of rows) console.log(line(r));
+
+const commit = (() => { try { return execSync("git rev-parse --short HEAD", { cwd: ROOT }).toString().trim(); } catch { return "unknown"; } })();
+const report = {
+  date: new Date().toISOString(),
+  commit,
+  machine: { os: type(), cpus: cpus().length, cpu_model: cpus()[0]?.model, memory_bytes: totalmem(), runtime: `bun ${process.versions.bun ?? "?"} / node ${process.versions.node}` },
+  quick,
+  figures,
+};
+const dir = join(ROOT, "bench", "results");
+mkdirSync(dir, { recursive: true });
+writeFileSync(join(dir, "latest.json"), JSON.stringify(report, null, 2) + "\n");
+writeFileSync(join(dir, `${report.date.slice(0, 19).replace(/:/g, "-")}-${commit}.json`), JSON.stringify(report, null, 2) + "\n");
+console.error(`\nfigures written to bench/results/latest.json`);
