@@ -15,7 +15,7 @@ import type { AgentRecord, Change, FrameworkRecord, TaskRecord } from "../master
 import { SqlStore } from "../master-worker/src/sql-store.ts";
 import { AGENT_BINARY, ensureAgentBinary, localSecrets, startAgent, startMaster } from "../scripts/cluster-processes.ts";
 import { parseResources } from "../sdk/src/resources.ts";
-import { freePort } from "../test/support/e2e-cluster.ts";
+import { freePort } from "../scripts/cluster-processes.ts";
 import type { Benchmark, Figure } from "./result.ts";
 
 const AGENT_RESOURCES = parseResources("cpus:2;mem:1024;disk:4096;ports:[31000-32000]");

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { localSecrets, startAgent, startMaster } from "../scripts/cluster-processes.ts";
 import { authorizationHeader } from "../sdk/src/auth.ts";
 import { parseResources } from "../sdk/src/resources.ts";
-import { freePort } from "../test/support/e2e-cluster.ts";
+import { freePort } from "../scripts/cluster-processes.ts";
 import { launchTasks } from "./launch-driver.ts";
 import type { Benchmark, Figure } from "./result.ts";
 

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { localSecrets, startAgent, startMaster } from "../scripts/cluster-processes.ts";
 import { parseResources } from "../sdk/src/resources.ts";
-import { freePort } from "../test/support/e2e-cluster.ts";
+import { freePort } from "../scripts/cluster-processes.ts";
 import { launchTasks, type LaunchOptions, type LaunchRun } from "./launch-driver.ts";
 import type { Benchmark, Figure } from "./result.ts";
 

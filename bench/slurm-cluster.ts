@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { type ConfOpts, slurmConf } from "./slurm-conf.ts";
 import { type Bin, currentUser } from "./slurm-install.ts";
-import { type Daemon, freePort, isRunning, lastLine, logTail, run, sleep, startDaemon, stopDaemon, until } from "./slurm-run.ts";
+import { freePort } from "../scripts/cluster-processes.ts";
+import { type Daemon, isRunning, lastLine, logTail, run, sleep, startDaemon, stopDaemon, until } from "./slurm-run.ts";
 
 /** A running private Slurm: its folder and config, the environment for its commands, its daemons (munged, slurmctld, slurmd). */
 export interface Cluster {

@@ -6,7 +6,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { performance } from "node:perf_hooks";
 
 /** How a command ended: exit code (-1 when it could not start), output, duration, whether it was killed for time. */
@@ -80,19 +79,6 @@ export const killLive = () => { for (const c of live) { try { c.kill("SIGKILL");
 
 /** Resolves after `ms` milliseconds. */
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** A loopback TCP port free right now (the OS picks it), for a daemon to listen on. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** The last non-empty line of a command's output (300 characters at most), for a note. */
 export const lastLine = (s: string) => s.trim().split("\n").filter(Boolean).slice(-1)[0]?.slice(0, 300) ?? "";

@@ -5,25 +5,13 @@
  * status update it receives.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Offer, TaskInfo, TaskStatus } from "../../schemas/index.ts";
-import { type Proc, localSecrets, startAgent, startMaster } from "../../scripts/cluster-processes.ts";
+import { type Proc, freePort, localSecrets, startAgent, startMaster } from "../../scripts/cluster-processes.ts";
+
 import { SchedulerClient } from "../../sdk/src/index.ts";
 import { contains, subtract } from "../../sdk/src/resources.ts";
-
-/** A free TCP port on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Master settings that make tests quick without changing behaviour. */
 export const FAST_MASTER_VARS = {
