@@ -9,7 +9,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Offer, TaskInfo, TaskStatus } from "../../schemas/index.ts";
 import { type Proc, freePort, localSecrets, startAgent, startMaster } from "../../scripts/cluster-processes.ts";
-
 import { SchedulerClient } from "../../sdk/src/index.ts";
 import { contains, subtract } from "../../sdk/src/resources.ts";
 
