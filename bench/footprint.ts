@@ -13,9 +13,8 @@ import { MasterCore, type Outbox } from "../master-worker/src/master-core.ts";
 import { MemoryStore } from "../master-worker/src/memory-store.ts";
 import type { AgentRecord, Change, FrameworkRecord, TaskRecord } from "../master-worker/src/records.ts";
 import { SqlStore } from "../master-worker/src/sql-store.ts";
-import { AGENT_BINARY, ensureAgentBinary, localSecrets, startAgent, startMaster } from "../scripts/cluster-processes.ts";
+import { AGENT_BINARY, ensureAgentBinary, withTempCluster } from "../scripts/cluster-processes.ts";
 import { parseResources } from "../sdk/src/resources.ts";
-import { freePort } from "../scripts/cluster-processes.ts";
 import type { Benchmark, Figure } from "./result.ts";
 
 const AGENT_RESOURCES = parseResources("cpus:2;mem:1024;disk:4096;ports:[31000-32000]");
@@ -101,23 +100,12 @@ function sqliteBytes(agents: number, tasks: number): { perAgent: number; perTask
 }
 
 /** RSS of a real agent idling against a real master for a few seconds. */
-async function idleAgentRss(): Promise<number> {
-  const stateDir = mkdtempSync(join(tmpdir(), "strata-bench-agent-"));
-  const port = await freePort();
-  const master = await startMaster({ port, stateDir });
-  const agent = startAgent({
-    master: `http://127.0.0.1:${port}`, workDir: join(stateDir, "agent"), joinToken: localSecrets(stateDir).joinToken,
-    logFile: join(stateDir, "agent.log"), extraArgs: ["--cgroups", "off"],
-  });
-  try {
+function idleAgentRss(): Promise<number> {
+  return withTempCluster({ name: "bench-idle", agentArgs: ["--cgroups", "off"] }, async ({ agent }) => {
     await new Promise((r) => setTimeout(r, 8000));
     const status = readFileSync(`/proc/${agent.child.pid}/status`, "utf8");
     return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
-  } finally {
-    await agent.stop();
-    await master.stop();
-    rmSync(stateDir, { recursive: true, force: true });
-  }
+  });
 }
 
 export const footprintBenchmark: Benchmark = async ({ quick }) => {

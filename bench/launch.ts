@@ -4,13 +4,9 @@
  * Tasks/s launched and finished, ACCEPT→RUNNING and ACCEPT→FINISHED p50/p99, and the
  * requests per second the master served meanwhile.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { localSecrets, startAgent, startMaster } from "../scripts/cluster-processes.ts";
+import { waitForAgents, withTempCluster } from "../scripts/cluster-processes.ts";
 import { authorizationHeader } from "../sdk/src/auth.ts";
 import { parseResources } from "../sdk/src/resources.ts";
-import { freePort } from "../scripts/cluster-processes.ts";
 import { launchTasks } from "./launch-driver.ts";
 import type { Benchmark, Figure } from "./result.ts";
 
@@ -20,23 +16,11 @@ async function requestsServed(master: string, auth: string): Promise<number> {
 }
 
 /** One run: `agents` hollow agents, `tasks` tasks of cpus 0.01 / mem 8 each running `taskMs`. */
-export async function hollowLaunchRun(agents: number, tasks: number, taskMs: number) {
-  const stateDir = mkdtempSync(join(tmpdir(), "strata-bench-launch-"));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const master = await startMaster({ port, stateDir });
-  const secrets = localSecrets(stateDir);
-  const auth = authorizationHeader({ principal: secrets.principal, secret: secrets.secret })!;
-  const fleet = startAgent({
-    master: url, workDir: join(stateDir, "hollow"), joinToken: secrets.joinToken, logFile: join(stateDir, "hollow.log"),
-    extraArgs: ["--hollow", String(agents), "--hollow-task-ms", String(taskMs)],
-  });
-  try {
-    for (let i = 0; i < 240; i++) {
-      const state = await fetch(`${url}/master/state`, { headers: { authorization: auth } }).then((r) => r.json() as Promise<{ activated_slaves: number }>);
-      if (state.activated_slaves >= agents) break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
+export function hollowLaunchRun(agents: number, tasks: number, taskMs: number) {
+  const agentArgs = ["--hollow", String(agents), "--hollow-task-ms", String(taskMs)];
+  return withTempCluster({ name: "bench-launch", agentArgs }, async ({ url, secrets }) => {
+    const auth = authorizationHeader({ principal: secrets.principal, secret: secrets.secret })!;
+    await waitForAgents(url, secrets, agents, 120_000);
     const before = await requestsServed(url, auth);
     const t0 = performance.now();
     const run = await launchTasks({
@@ -46,12 +30,7 @@ export async function hollowLaunchRun(agents: number, tasks: number, taskMs: num
     const seconds = (performance.now() - t0) / 1000;
     const served = (await requestsServed(url, auth)) - before;
     return { ...run, requestsPerSecond: served / seconds };
-  } finally {
-    await fleet.stop();
-    await master.stop();
-    if (process.env.STRATA_KEEP_BENCH_STATE) console.error(`bench state kept in ${stateDir}`);
-    else rmSync(stateDir, { recursive: true, force: true });
-  }
+  });
 }
 
 export const launchBenchmark: Benchmark = async ({ quick }) => {

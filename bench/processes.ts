@@ -6,12 +6,9 @@
  * throughput (M tasks in ACCEPTs as big as the offers allow: tasks per second). The agent's CPU
  * time per task is measured over each run.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { localSecrets, startAgent, startMaster } from "../scripts/cluster-processes.ts";
+import { readFileSync } from "node:fs";
+import { withTempCluster } from "../scripts/cluster-processes.ts";
 import { parseResources } from "../sdk/src/resources.ts";
-import { freePort } from "../scripts/cluster-processes.ts";
 import { launchTasks, type LaunchOptions, type LaunchRun } from "./launch-driver.ts";
 import type { Benchmark, Figure } from "./result.ts";
 
@@ -35,38 +32,29 @@ const LATENCY_MIN_INTERVAL_MS = 50;
  * master and one real agent (cgroups on when root).
  */
 export async function realProcessRuns(opts: { latencyTasks: number; throughputTasks: number }): Promise<{ latency: ProcessRun; throughput: ProcessRun; cgroups: boolean }> {
-  const stateDir = mkdtempSync(join(tmpdir(), "strata-bench-proc-"));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  // Offers come back within 10 ms of resources freeing up, so that the paced run is not held to
-  // one ACCEPT per allocation interval (1 s by default); ACCEPT→RUNNING does not include it.
-  const master = await startMaster({ port, stateDir, vars: { STRATA_ALLOCATION_INTERVAL_MS: "10" } });
-  const secrets = localSecrets(stateDir);
   const cgroups = process.getuid?.() === 0;
-  const agent = startAgent({
-    master: url, workDir: join(stateDir, "agent"), joinToken: secrets.joinToken,
-    logFile: join(stateDir, "agent.log"),
-    extraArgs: ["--resources", "cpus:64;mem:65536", "--cgroups-root", `strata-bench-${port}`, ...(cgroups ? [] : ["--cgroups", "off"])],
-  });
-  const run = async (count: number, extra: Partial<LaunchOptions>): Promise<ProcessRun> => {
-    const cpuBefore = cpuSeconds(agent.child.pid!);
-    const r = await launchTasks({
-      master: url, principal: secrets.principal, secret: secrets.secret, count,
-      resources: parseResources(TASK_RESOURCES), shell: "true", timeoutMs: 240_000, idleRefuseSeconds: 3600, ...extra,
-    });
-    const cpu = cpuSeconds(agent.child.pid!) - cpuBefore;
-    return { ...r, agentCpuMsPerTask: (cpu * 1000) / Math.max(r.tasks, 1) };
+  const options = {
+    name: "bench-proc",
+    // Offers come back within 10 ms of resources freeing up, so that the paced run is not held
+    // to one ACCEPT per allocation interval (1 s by default); ACCEPT→RUNNING does not include it.
+    vars: { STRATA_ALLOCATION_INTERVAL_MS: "10" },
+    agentArgs: ["--resources", "cpus:64;mem:65536", ...(cgroups ? [] : ["--cgroups", "off"])],
   };
-  try {
+  return withTempCluster(options, async ({ url, secrets, agent }) => {
+    const run = async (count: number, extra: Partial<LaunchOptions>): Promise<ProcessRun> => {
+      const cpuBefore = cpuSeconds(agent.child.pid!);
+      const r = await launchTasks({
+        master: url, principal: secrets.principal, secret: secrets.secret, count,
+        resources: parseResources(TASK_RESOURCES), shell: "true", timeoutMs: 240_000, idleRefuseSeconds: 3600, ...extra,
+      });
+      const cpu = cpuSeconds(agent.child.pid!) - cpuBefore;
+      return { ...r, agentCpuMsPerTask: (cpu * 1000) / Math.max(r.tasks, 1) };
+    };
     await new Promise((r) => setTimeout(r, 1500));
     const latency = await run(opts.latencyTasks, { pace: { minIntervalMs: LATENCY_MIN_INTERVAL_MS } });
     const throughput = await run(opts.throughputTasks, {});
     return { latency, throughput, cgroups };
-  } finally {
-    await agent.stop();
-    await master.stop();
-    rmSync(stateDir, { recursive: true, force: true });
-  }
+  });
 }
 
 export const processesBenchmark: Benchmark = async ({ quick }) => {

@@ -5,11 +5,13 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseEnvFile } from "../examples/lib/cluster-config.ts";
+import { authorizationHeader } from "../sdk/src/auth.ts";
 
 /** The repository root (this file lives in scripts/). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -135,4 +137,44 @@ export async function waitForHealth(url: string, timeoutMs: number, proc?: Proc)
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`the master did not answer ${url}/health within ${timeoutMs / 1000}s`);
+}
+
+/** Polls `/master/state` until `count` agents are active (or `timeoutMs` passes). */
+export async function waitForAgents(url: string, secrets: LocalSecrets, count: number, timeoutMs: number): Promise<void> {
+  const headers = { authorization: authorizationHeader({ principal: secrets.principal, secret: secrets.secret })! };
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
+    const state = await fetch(`${url}/master/state`, { headers }).then((r) => r.json() as Promise<{ activated_slaves: number }>);
+    if (state.activated_slaves >= count) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** A throwaway cluster: a master and one agent process in a temporary folder. */
+export interface TempCluster { url: string; port: number; stateDir: string; secrets: LocalSecrets; master: Proc; agent: Proc }
+
+/**
+ * Runs `fn` against a master and one agent (started with `agentArgs`, its own cgroup root) in a
+ * temporary folder on a free port, then stops both and removes the folder (kept, and said so,
+ * when STRATA_KEEP_BENCH_STATE is set).
+ */
+export async function withTempCluster<T>(
+  opts: { name: string; vars?: Record<string, string>; agentArgs?: string[] }, fn: (c: TempCluster) => Promise<T>,
+): Promise<T> {
+  const stateDir = mkdtempSync(join(tmpdir(), `strata-${opts.name}-`));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const master = await startMaster({ port, stateDir, ...(opts.vars ? { vars: opts.vars } : {}) });
+  const secrets = localSecrets(stateDir);
+  const agent = startAgent({
+    master: url, workDir: join(stateDir, "agent"), joinToken: secrets.joinToken, logFile: join(stateDir, "agent.log"),
+    extraArgs: ["--cgroups-root", `strata-${opts.name}-${port}`, ...(opts.agentArgs ?? [])],
+  });
+  try {
+    return await fn({ url, port, stateDir, secrets, master, agent });
+  } finally {
+    await agent.stop();
+    await master.stop();
+    if (process.env.STRATA_KEEP_BENCH_STATE) console.error(`state kept in ${stateDir}`);
+    else rmSync(stateDir, { recursive: true, force: true });
+  }
 }

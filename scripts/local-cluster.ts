@@ -8,8 +8,7 @@
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { authorizationHeader } from "../sdk/src/auth.ts";
-import { type Proc, ROOT, localSecrets, startAgent, startMaster } from "./cluster-processes.ts";
+import { type Proc, ROOT, localSecrets, startAgent, startMaster, waitForAgents } from "./cluster-processes.ts";
 
 function flag(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -51,12 +50,7 @@ for (let i = 0; i < agents; i++) {
 writeFileSync(join(stateDir, "cluster.env"),
   `STRATA_MASTER=${master}\nSTRATA_PRINCIPAL=${secrets.principal}\nSTRATA_SECRET=${secrets.secret}\n`, { mode: 0o600 });
 
-const auth = authorizationHeader({ principal: secrets.principal, secret: secrets.secret })!;
-for (let i = 0; i < 120; i++) {
-  const state = await fetch(`${master}/master/state`, { headers: { authorization: auth } }).then((r) => r.json() as Promise<{ activated_slaves: number }>);
-  if (state.activated_slaves >= agents) break;
-  await new Promise((r) => setTimeout(r, 250));
-}
+await waitForAgents(master, secrets, agents, 30_000);
 console.log(`\nThe cluster is up: master ${master}, ${agents} agent(s). Credentials are in ${shown(stateDir)}/cluster.env.`);
 
 const example = ["run", "-s", "example", "--", "--instances", "3", "--command", "echo \"hello from task $MESOS_TASK_ID on $(hostname)\"; uname -sr"];
