@@ -58,16 +58,21 @@ async function main(): Promise<void> {
     store, containerizer, clock: systemClock, log, workDir, pollWaitSeconds: flags.pollWaitSeconds,
     info: { hostname: flags.hostname, port: flags.port, resources, attributes: flags.attributes, version: AGENT_VERSION },
   });
+  stopOnSignals(log, "stopping; tasks keep running and stay checkpointed", () => agent.stop());
+  await agent.run();
+  cgroups.removeRootIfEmpty();
+  process.exit(0);
+}
+
+/** On SIGINT/SIGTERM: log `message`, call `stop`, and exit at the latest 2 s later. */
+function stopOnSignals(log: Logger, message: string, stop: () => void): void {
   const shutdown = (signal: string) => {
-    log.info("stopping; tasks keep running and stay checkpointed", { signal });
-    agent.stop();
+    log.info(message, { signal });
+    stop();
     setTimeout(() => process.exit(0), 2_000).unref();
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
-  await agent.run();
-  cgroups.removeRootIfEmpty();
-  process.exit(0);
 }
 
 /** `--hollow N`: N simulated agents against the master until SIGINT/SIGTERM. */
@@ -83,13 +88,7 @@ async function mainHollow(flags: AgentFlags, workDir: string, log: Logger): Prom
     version: AGENT_VERSION, flags: redactFlags({ ...flags, workDir }), resources: formatResources(resources),
     containerizer: fleet.containerizer.description, hostnames: `${flags.hostname}-hollow-{0..${flags.hollow - 1}}`,
   });
-  const shutdown = (signal: string) => {
-    log.info("stopping the hollow agents", { signal });
-    fleet.stop();
-    setTimeout(() => process.exit(0), 2_000).unref();
-  };
-  process.on("SIGINT", () => shutdown("SIGINT"));
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  stopOnSignals(log, "stopping the hollow agents", () => fleet.stop());
   await fleet.run();
   process.exit(0);
 }

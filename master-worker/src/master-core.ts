@@ -18,7 +18,7 @@ import { Interner } from "./interner.ts";
 import { UpdateIndex } from "./update-index.ts";
 import { digestsEqual } from "./auth.ts";
 import { HttpError, badRequest, forbidden, notFound } from "./http-error.ts";
-import type { AgentRecord, CommandRecord, FrameworkRecord, Store, TaskRecord, UpdateRecord } from "./records.ts";
+import type { AgentRecord, CommandRecord, FrameworkRecord, Store, TaskRecord } from "./records.ts";
 import { taskKey } from "./records.ts";
 import { decideCall, decideSubscribe } from "./subscribe.ts";
 import { type MasterView, type OfferRecord, ofFramework, offersGone, onAgent } from "./view.ts";

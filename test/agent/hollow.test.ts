@@ -12,7 +12,7 @@ import {
   CountingMasterClient, HOLLOW_RESOURCES, HollowFleet, Limiter, errorKind, fetchLimitFor, hollowAttributes, hollowResources,
 } from "../../agent-bun/src/hollow.ts";
 import { HttpMasterClient, MasterError } from "../../agent-bun/src/master-client.ts";
-import { createLogger, silentLogger } from "../../agent-bun/src/log.ts";
+import { createLogger } from "../../agent-bun/src/log.ts";
 import { formatResources } from "../../sdk/src/resources.ts";
 import { FakeHttpMaster } from "./fake-http-master.ts";
 import { FakeClock, FakeMaster, settle } from "./fakes.ts";
