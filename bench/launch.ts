@@ -10,9 +10,19 @@ import { parseResources } from "../sdk/src/resources.ts";
 import { launchTasks } from "./launch-driver.ts";
 import type { Benchmark, Figure } from "./result.ts";
 
-async function requestsServed(master: string, auth: string): Promise<number> {
+/** The master's request counters: `master/http_requests` and one per API. */
+async function requestsServed(master: string, auth: string): Promise<Record<string, number>> {
   const m = await fetch(`${master}/metrics/snapshot`, { headers: { authorization: auth } }).then((r) => r.json() as Promise<Record<string, number>>);
-  return m["master/http_requests"] ?? NaN;
+  return Object.fromEntries(Object.entries(m).filter(([k]) => k.startsWith("master/http_requests") || k.startsWith("master/scheduler_calls")));
+}
+
+/** Requests per task by API between two counter readings, e.g. "poll 0.21, status 0.40". */
+function perTask(before: Record<string, number>, after: Record<string, number>, tasks: number): string {
+  return Object.entries(after)
+    .filter(([k]) => k !== "master/http_requests")
+    .map(([k, v]) => [k.replace("master/http_requests_", "").replace("master/scheduler_calls_", "scheduler "), (v - (before[k] ?? 0)) / tasks] as const)
+    .filter(([, v]) => v > 0)
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ");
 }
 
 /** One run: `agents` hollow agents, `tasks` tasks of cpus 0.01 / mem 8 each running `taskMs`. */
@@ -28,8 +38,9 @@ export function hollowLaunchRun(agents: number, tasks: number, taskMs: number) {
       resources: parseResources("cpus:0.01;mem:8"), shell: "true", timeoutMs: 300_000,
     });
     const seconds = (performance.now() - t0) / 1000;
-    const served = (await requestsServed(url, auth)) - before;
-    return { ...run, requestsPerSecond: served / seconds };
+    const after = await requestsServed(url, auth);
+    const served = (after["master/http_requests"] ?? NaN) - (before["master/http_requests"] ?? NaN);
+    return { ...run, requestsPerSecond: served / seconds, requestsPerTask: served / tasks, byApi: perTask(before, after, tasks) };
   });
 }
 
@@ -47,6 +58,7 @@ export const launchBenchmark: Benchmark = async ({ quick }) => {
       { group: g, name: `${label}: ACCEPT→RUNNING p50 / p99`, value: r.runningP50Ms, unit: `ms (p99 ${r.runningP99Ms.toFixed(0)} ms)` },
       { group: g, name: `${label}: ACCEPT→FINISHED p50 / p99`, value: r.finishedP50Ms, unit: `ms (p99 ${r.finishedP99Ms.toFixed(0)} ms)` },
       { group: g, name: `${label}: master requests served per second`, value: r.requestsPerSecond, unit: "req/s" },
+      { group: g, name: `${label}: master requests per task`, value: r.requestsPerTask, unit: "req", note: r.byApi },
     );
   }
   return figures;

@@ -42,8 +42,11 @@ export function decideRegister(view: MasterView, req: RegisterRequest, agentId: 
   return effects;
 }
 
-/** Status updates from an agent: new ones are kept and forwarded; known ones answered. */
-export function decideStatus(view: MasterView, req: StatusRequest): { effects: Effect[]; acknowledged: string[] } {
+/**
+ * Status updates from an agent: new ones are kept and forwarded; known ones answered, and
+ * forwarded again only when the last copy went out a while ago (`UPDATE_RESEND_INTERVAL_MS`).
+ */
+export function decideStatus(view: MasterView, req: StatusRequest, now: number): { effects: Effect[]; acknowledged: string[] } {
   const effects: Effect[] = [];
   const acknowledged: string[] = [];
   const agentId = req.agent_id.value;
@@ -63,8 +66,9 @@ export function decideStatus(view: MasterView, req: StatusRequest): { effects: E
       continue;
     }
     if (known) {
-      // A retry: the framework has not acknowledged yet. Forward again (at-least-once).
-      effects.push({ kind: "event", frameworkId: fid, event: { type: "UPDATE", update: { status: known.status } } });
+      // A retry: the framework has not acknowledged yet. Forward again (at-least-once), unless
+      // the copy sent moments ago is surely still on its way.
+      if (view.updates.dueForResend(status.uuid, now)) effects.push({ kind: "event", frameworkId: fid, event: { type: "UPDATE", update: { status: known.status } } });
       continue;
     }
     effects.push({ kind: "update", frameworkId: fid, agentId, status: { ...status, agent_id: { value: agentId } } });

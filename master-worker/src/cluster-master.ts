@@ -5,6 +5,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { MasterInfo, PollRequest, RegisterRequest, SchedulerCall, SchedulerEvent, StatusRequest } from "../../schemas/index.ts";
+import { STRATA_EXTENSIONS_HEADER } from "../../schemas/scheduler.ts";
 import { randomUuidBase64 } from "../../sdk/src/base64.ts";
 import { encodeRecord } from "../../sdk/src/recordio.ts";
 import { sha256Hex } from "./auth.ts";
@@ -58,6 +59,8 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
   private alarmAt: number | undefined;
   /** Requests served since this instance started, by internal route (memory only). */
   private readonly requests = new Map<string, number>();
+  /** Scheduler calls served since this instance started, by call type (memory only). */
+  private readonly schedulerCalls = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env);
@@ -103,7 +106,7 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
       }
       case "/scheduler": return this.scheduler(msg!);
       case "/state": return Response.json(stateJson(this.core));
-      case "/metrics": return Response.json({ ...metricsJson(this.core), ...requestMetrics(this.requests) });
+      case "/metrics": return Response.json({ ...metricsJson(this.core), ...requestMetrics(this.requests, this.schedulerCalls) });
       case "/operator": return Response.json(operatorCall(this.core, msg!.body));
       default: return new Response("not found\n", { status: 404 });
     }
@@ -171,6 +174,7 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
   private scheduler(msg: InternalRequest): Response {
     const call = msg.body as SchedulerCall;
     const now = Date.now();
+    this.schedulerCalls.set(call.type, (this.schedulerCalls.get(call.type) ?? 0) + 1);
     if (call.type !== "SUBSCRIBE") {
       this.core.call(call, msg.principal, msg.streamId ?? null, now);
       return new Response(null, { status: 202 });
@@ -183,7 +187,7 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
     for (const e of events) this.write(frameworkId, e);
     return new Response(readable, {
       status: 200,
-      headers: { "Content-Type": "application/json", "Mesos-Stream-Id": streamId, "Cache-Control": "no-cache, no-transform", "Content-Encoding": "identity" },
+      headers: { "Content-Type": "application/json", "Mesos-Stream-Id": streamId, [STRATA_EXTENSIONS_HEADER]: "ACKNOWLEDGE_BATCH", "Cache-Control": "no-cache, no-transform", "Content-Encoding": "identity" },
     });
   }
 

@@ -53,7 +53,7 @@ export function commitEffects(core: MasterCore, effects: readonly Effect[], now:
           changes.push({ table: "tasks", put: next });
           after.push(() => core.tasks.set(key, core.interner.task(next)));
         }
-        after.push(() => core.updates.set(u.uuid, u));
+        after.push(() => { core.updates.set(u.uuid, u); core.updates.markForwarded(u.uuid, now); });
         events.push([e.frameworkId, { type: "UPDATE", update: { status: e.status } }]);
         break;
       }
@@ -98,7 +98,12 @@ export function commitEffects(core: MasterCore, effects: readonly Effect[], now:
       case "filter": after.push(() => { core.filters = [...core.filters.filter((f) => !(f.frameworkId === e.filter.frameworkId && f.agentId === e.filter.agentId)), e.filter]; }); break;
       case "clearFilters": after.push(() => { core.filters = core.filters.filter((f) => f.frameworkId !== e.frameworkId); }); break;
       case "suppress": after.push(() => { e.suppressed ? core.suppressed.add(e.frameworkId) : core.suppressed.delete(e.frameworkId); }); break;
-      case "event": events.push([e.frameworkId, e.event]); break;
+      case "event": {
+        events.push([e.frameworkId, e.event]);
+        const uuid = e.event.type === "UPDATE" ? e.event.update.status.uuid : undefined;
+        if (uuid) after.push(() => core.updates.markForwarded(uuid, now));
+        break;
+      }
       case "allocate": after.push(() => core.requestAllocation(now)); break;
     }
   }

@@ -185,7 +185,7 @@ export class MasterCore implements MasterView {
     if (!this.agents.has(req.agent_id.value)) throw badRequest(`agent_id: unknown agent '${req.agent_id.value}'; register first`);
     this.checkAgentToken(req.agent_id.value, presentedHash);
     this.touch(req.agent_id.value, now);
-    const { effects, acknowledged } = decideStatus(this, req);
+    const { effects, acknowledged } = decideStatus(this, req, now);
     this.apply(effects, now);
     return { acknowledged };
   }
@@ -205,7 +205,9 @@ export class MasterCore implements MasterView {
       subscribed: { framework_id: { value: decided.frameworkId }, heartbeat_interval_seconds: this.config.heartbeatIntervalMs / 1000, master_info: this.masterInfo },
     }];
     for (const u of [...this.updates.values()].sort((a, b) => a.seq - b.seq)) {
-      if (u.frameworkId === decided.frameworkId && !u.acked) events.push({ type: "UPDATE", update: { status: u.status } });
+      if (u.frameworkId !== decided.frameworkId || u.acked) continue;
+      events.push({ type: "UPDATE", update: { status: u.status } });
+      this.updates.markForwarded(u.uuid, now);
     }
     return { frameworkId: decided.frameworkId, streamId, events };
   }

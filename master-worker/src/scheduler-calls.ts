@@ -2,7 +2,7 @@
  * Pure decisions for the scheduler calls after SUBSCRIBE: each takes the cluster view and a
  * validated call and returns the effects to commit. Client mistakes throw `HttpError`.
  */
-import type { CallOf, KillPolicy, Resource, TaskInfo } from "../../schemas/index.ts";
+import type { Acknowledgement, CallOf, KillPolicy, Resource, TaskInfo } from "../../schemas/index.ts";
 import { isTerminal } from "../../schemas/index.ts";
 import { contains, subtract } from "../../sdk/src/resources.ts";
 import type { DecideContext, Effect } from "./effects.ts";
@@ -119,12 +119,21 @@ export function decideKill(view: MasterView, fid: string, call: CallOf<"KILL">, 
   } }];
 }
 
-/** ACKNOWLEDGE: the update may be forgotten by the master (and, once told, by the agent). */
-export function decideAcknowledge(view: MasterView, fid: string, call: CallOf<"ACKNOWLEDGE">): Effect[] {
-  const u = view.updates.get(call.acknowledge.uuid);
+/**
+ * ACKNOWLEDGE: the update may be forgotten by the master (and, once told, by the agent).
+ * `field` names the acknowledgement in error messages.
+ */
+export function decideAcknowledge(view: MasterView, fid: string, ack: Acknowledgement, field = "acknowledge"): Effect[] {
+  const u = view.updates.get(ack.uuid);
   if (!u || u.frameworkId !== fid || u.acked) return [];
-  if (u.taskId !== call.acknowledge.task_id.value) throw badRequest(`acknowledge.task_id: update ${call.acknowledge.uuid} is for task '${u.taskId}'`);
+  if (u.taskId !== ack.task_id.value) throw badRequest(`${field}.task_id: update ${ack.uuid} is for task '${u.taskId}'`);
   return u.agentId ? [{ kind: "ack", uuid: u.uuid }] : [{ kind: "forget", uuid: u.uuid }];
+}
+
+/** ACKNOWLEDGE_BATCH (Strata extension): every acknowledgement, or none when one is wrong. */
+export function decideAcknowledgeBatch(view: MasterView, fid: string, call: CallOf<"ACKNOWLEDGE_BATCH">): Effect[] {
+  return call.acknowledge_batch.acknowledgements.flatMap((ack, i) =>
+    decideAcknowledge(view, fid, ack, `acknowledge_batch.acknowledgements[${i}]`));
 }
 
 /** RECONCILE: latest known state of the named tasks (or all active ones when none named). */

@@ -40,10 +40,14 @@ export function stateJson(core: MasterCore) {
   };
 }
 
-/** Requests served since the master instance started: a total and one counter per API. */
-export function requestMetrics(byRoute: ReadonlyMap<string, number>): Record<string, number> {
+/**
+ * Requests served since the master instance started: a total, one counter per API, and one per
+ * scheduler call type (`master/scheduler_calls_acknowledge`…).
+ */
+export function requestMetrics(byRoute: ReadonlyMap<string, number>, schedulerCalls: ReadonlyMap<string, number> = new Map()): Record<string, number> {
   const out: Record<string, number> = { "master/http_requests": [...byRoute.values()].reduce((a, b) => a + b, 0) };
   for (const [route, n] of byRoute) out[`master/http_requests${route.replace(/\//g, "_")}`] = n;
+  for (const [type, n] of schedulerCalls) out[`master/scheduler_calls_${type.toLowerCase()}`] = n;
   return out;
 }
 

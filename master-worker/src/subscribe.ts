@@ -5,7 +5,7 @@ import type { CallOf, SchedulerCall } from "../../schemas/index.ts";
 import type { DecideContext, Effect } from "./effects.ts";
 import { badRequest, forbidden } from "./http-error.ts";
 import {
-  decideAccept, decideAcknowledge, decideDecline, decideKill, decideReconcile, decideTeardown,
+  decideAccept, decideAcknowledge, decideAcknowledgeBatch, decideDecline, decideKill, decideReconcile, decideTeardown,
 } from "./scheduler-calls.ts";
 import { type MasterView, ofFramework, offersGone } from "./view.ts";
 
@@ -49,7 +49,8 @@ export function decideCall(view: MasterView, fid: string, call: Exclude<Schedule
     case "ACCEPT": return decideAccept(view, fid, call, ctx);
     case "DECLINE": return decideDecline(view, fid, call, ctx);
     case "KILL": return decideKill(view, fid, call, ctx);
-    case "ACKNOWLEDGE": return decideAcknowledge(view, fid, call);
+    case "ACKNOWLEDGE": return decideAcknowledge(view, fid, call.acknowledge);
+    case "ACKNOWLEDGE_BATCH": return decideAcknowledgeBatch(view, fid, call);
     case "RECONCILE": return decideReconcile(view, fid, call, ctx);
     case "REVIVE": return [{ kind: "clearFilters", frameworkId: fid }, { kind: "suppress", frameworkId: fid, suppressed: false }, { kind: "allocate" }];
     case "SUPPRESS": return [{ kind: "suppress", frameworkId: fid, suppressed: true }];

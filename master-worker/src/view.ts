@@ -16,7 +16,7 @@ export interface MasterView {
   readonly agents: ReadonlyMap<string, AgentRecord>;
   readonly frameworks: ReadonlyMap<string, FrameworkRecord>;
   readonly tasks: ReadonlyMap<string, TaskRecord>;
-  readonly updates: ReadonlyMap<string, UpdateRecord> & Pick<UpdateIndex, "countForTask" | "ackedFor">;
+  readonly updates: ReadonlyMap<string, UpdateRecord> & Pick<UpdateIndex, "countForTask" | "ackedFor" | "dueForResend">;
   readonly commands: ReadonlyMap<string, readonly CommandRecord[]>;
   readonly offers: ReadonlyMap<string, OfferRecord>;
   readonly filters: readonly RefuseFilter[];

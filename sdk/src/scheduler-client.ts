@@ -16,6 +16,7 @@ import { authorizationHeader } from "./auth.ts";
 import { DEFAULT_BACKOFF } from "./backoff.ts";
 import { EventDispatcher } from "./event-dispatcher.ts";
 import { SchedulerCalls, type OutgoingCall } from "./scheduler-calls.ts";
+import { AckBatcher } from "./ack-batcher.ts";
 import { describeError, SchedulerError } from "./scheduler-errors.ts";
 import type { FetchLike, Logger, SchedulerClientEvent, SchedulerClientOptions, SchedulerEventHandlers, Subscribed } from "./scheduler-types.ts";
 import { SubscriptionGate } from "./subscription-gate.ts";
@@ -44,6 +45,10 @@ export class SchedulerClient extends SchedulerCalls {
   private everSubscribed = false;
   private tearingDown = false;
   private acks = new Set<Promise<unknown>>();
+  /** Whether the current stream's master takes ACKNOWLEDGE_BATCH. */
+  private batchAcks = false;
+  private readonly ackBatcher = new AckBatcher((acknowledgements) =>
+    this.send({ type: "ACKNOWLEDGE_BATCH", acknowledge_batch: { acknowledgements } }));
   private loop: Promise<void> | undefined;
   private started: Promise<Subscribed> | undefined;
   private settleStart: { resolve: (s: Subscribed) => void; reject: (e: unknown) => void } | undefined;
@@ -61,7 +66,7 @@ export class SchedulerClient extends SchedulerCalls {
       tearingDown: () => this.tearingDown,
       frameworkId: () => this.fwId,
       headers: () => this.headers(),
-      receive: (event, streamId) => this.receive(event, streamId),
+      receive: (event, streamId, extensions) => this.receive(event, streamId, extensions),
       connectionClosed: () => this.gate.closeGate(),
       disconnected: (info) => void this.dispatcher.dispatch("disconnected", info),
       fail: (error) => this.fail(error),
@@ -174,9 +179,11 @@ export class SchedulerClient extends SchedulerCalls {
   }
 
   /** Handles one event: state changes happen now, handlers run in the dispatcher's order. */
-  private receive(event: SchedulerEvent, streamId: string | undefined): void {
+  private receive(event: SchedulerEvent, streamId: string | undefined, extensions: ReadonlySet<string>): void {
     switch (event.type) {
-      case "SUBSCRIBED": return this.onSubscribed(event.subscribed, streamId);
+      case "SUBSCRIBED":
+        this.batchAcks = extensions.has("ACKNOWLEDGE_BATCH") && this.options.batchAcknowledgements !== false;
+        return this.onSubscribed(event.subscribed, streamId);
       case "OFFERS": void this.dispatcher.dispatch("offers", event.offers.offers); return;
       case "RESCIND": void this.dispatcher.dispatch("rescind", event.rescind.offer_id); return;
       case "UPDATE": return this.onUpdate(event.update.status);
@@ -205,7 +212,10 @@ export class SchedulerClient extends SchedulerCalls {
         this.log.warn?.(`cannot acknowledge update of ${status.task_id.value}: no agent_id`);
         return;
       }
-      const ack = this.acknowledge(status.agent_id, status.task_id, status.uuid).catch((error) => {
+      const ack = (this.batchAcks
+        ? this.ackBatcher.add({ agent_id: status.agent_id, task_id: status.task_id, uuid: status.uuid })
+        : this.acknowledge(status.agent_id, status.task_id, status.uuid)
+      ).catch((error) => {
         // The master re-sends unacknowledged updates, so a lost ACKNOWLEDGE only costs a repeat.
         this.log.debug?.(`ACKNOWLEDGE of ${status.task_id.value} failed: ${describeError(error)}`);
       });

@@ -28,6 +28,12 @@ export interface SchedulerClientOptions {
   credentials?: Credentials;
   /** ACKNOWLEDGE each update carrying a `uuid` once the "update" handlers return (default true). */
   autoAcknowledge?: boolean;
+  /**
+   * Automatic acknowledgements that arrive while one is in flight go together in one
+   * ACKNOWLEDGE_BATCH (a Strata extension), when the master names it in `Strata-Extensions`
+   * (default true; a Mesos master never does, so it always gets one ACKNOWLEDGE per update).
+   */
+  batchAcknowledgements?: boolean;
   fetch?: FetchLike;
   /** Reconnect delays (defaults 500 ms … 30 s, with jitter). */
   backoff?: Partial<BackoffOptions>;

@@ -4,7 +4,7 @@
  * until the owner stops. What the events mean (framework id, gate, handlers) stays with the
  * client, which it reaches through a `SubscriptionHost`.
  */
-import type { SchedulerEvent } from "../../schemas/scheduler.ts";
+import { STRATA_EXTENSIONS_HEADER, type SchedulerEvent } from "../../schemas/scheduler.ts";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
 import { readRecords } from "./recordio.ts";
 import { describeError, FATAL_SUBSCRIBE_STATUSES, SchedulerError } from "./scheduler-errors.ts";
@@ -24,8 +24,11 @@ export interface SubscriptionHost {
   frameworkId(): string | undefined;
   /** Request headers (content type, credentials). */
   headers(): Record<string, string>;
-  /** One event of the stream, in order; SUBSCRIBED after the loop has taken its heartbeat interval. */
-  receive(event: SchedulerEvent, streamId: string | undefined): void;
+  /**
+   * One event of the stream, in order; SUBSCRIBED after the loop has taken its heartbeat interval.
+   * `extensions`: the Strata extensions the master named when this stream opened (none for Mesos).
+   */
+  receive(event: SchedulerEvent, streamId: string | undefined, extensions: ReadonlySet<string>): void;
   /** A connection ended (calls must wait for the next SUBSCRIBED). */
   connectionClosed(): void;
   /** The loop will resubscribe after `info.retryInMs`. */
@@ -114,8 +117,9 @@ export class SubscriptionLoop {
       if (!response.body) throw new SchedulerError("SUBSCRIBE answered without a body", "network");
       const streamId = response.headers.get("Mesos-Stream-Id") ?? undefined;
       if (!streamId) this.log.warn?.("SUBSCRIBE answered without a Mesos-Stream-Id header");
+      const extensions = new Set((response.headers.get(STRATA_EXTENSIONS_HEADER) ?? "").split(",").map((x) => x.trim()).filter(Boolean));
       for await (const record of readRecords(response.body)) {
-        this.receive(record, streamId); // may change the heartbeat interval (SUBSCRIBED)
+        this.receive(record, streamId, extensions); // may change the heartbeat interval (SUBSCRIBED)
         if (!this.host.running()) break;
         watchdog.arm(this.heartbeatTimeoutMs());
       }
@@ -126,14 +130,14 @@ export class SubscriptionLoop {
     }
   }
 
-  private receive(record: string, streamId: string | undefined): void {
+  private receive(record: string, streamId: string | undefined, extensions: ReadonlySet<string>): void {
     const event = parseSchedulerEvent(record, this.log);
     if (!event) return;
     if (event.type === "SUBSCRIBED") {
       this.heartbeatSeconds = event.subscribed.heartbeat_interval_seconds ?? DEFAULT_HEARTBEAT_SECONDS;
       this.everSubscribedOnThisConnection = true;
     }
-    this.host.receive(event, streamId);
+    this.host.receive(event, streamId, extensions);
   }
 
   private heartbeatTimeoutMs(): number {

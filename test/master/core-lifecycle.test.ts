@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { type AgentCommand, type TaskStatus, SubscribeCall, parseMessage } from "../../schemas/index.ts";
 import { HttpError } from "../../master-worker/src/http-error.ts";
+import { UPDATE_RESEND_INTERVAL_MS } from "../../master-worker/src/update-index.ts";
 import { rangesOf, scalarOf } from "../../sdk/src/resources.ts";
 import { MasterHarness, type TaskSpec } from "../support/master-harness.ts";
 
@@ -657,16 +658,24 @@ describe("agent liveness", () => {
 });
 
 describe("status update retries", () => {
-  it("a retry with the same uuid is forwarded again but not stored again; once acknowledged it is answered in `acknowledged`", () => {
+  it("a retry with the same uuid is not stored again, forwarded again only after the resend interval; once acknowledged it is answered in `acknowledged`", () => {
     const { h, agent, fid } = launched();
     const { uuid } = h.agentReport(agent, fid, "t1", "TASK_RUNNING");
     const stored = h.store.load().updates;
     const commits = h.store.commits;
     expect(stored).toHaveLength(1);
 
+    // A quick retry: the copy just sent is still on the live stream, so no second one.
+    expect(h.agentRetry(agent).acknowledged).toEqual([]);
+    expect(h.updates(fid).map((s) => s.uuid)).toEqual([uuid]);
+    h.advance(UPDATE_RESEND_INTERVAL_MS - 1);
+    h.agentRetry(agent);
+    expect(h.updates(fid)).toHaveLength(1);
+    // Past the interval with still no acknowledgement: forwarded again (at-least-once).
+    h.advance(1);
     const retry = h.agentRetry(agent);
     expect(retry.acknowledged).toEqual([]);
-    expect(h.updates(fid).map((s) => s.uuid)).toEqual([uuid, uuid]); // at-least-once delivery
+    expect(h.updates(fid).map((s) => s.uuid)).toEqual([uuid, uuid]);
     expect(h.core.updates.size).toBe(1);
     expect(h.store.load().updates).toEqual(stored);
     expect(h.store.commits).toBe(commits);
@@ -677,6 +686,23 @@ describe("status update retries", () => {
     expect(afterAck.acknowledged).toEqual([uuid]);
     expect(h.updates(fid)).toHaveLength(2); // not forwarded again
     expect(h.outstanding(agent)).toEqual([]);
+  });
+
+  it("ACKNOWLEDGE_BATCH acknowledges every update it names in one commit; one wrong entry rejects it all, naming the entry", () => {
+    const { h, agent, fid } = launched();
+    const running = h.agentReport(agent, fid, "t1", "TASK_RUNNING");
+    const finished = h.agentReport(agent, fid, "t1", "TASK_FINISHED");
+    const ack = (uuid: string, task = "t1") => ({ agent_id: { value: agent }, task_id: { value: task }, uuid });
+    const commits = h.store.commits;
+    expectHttpError(() => h.call(fid, { type: "ACKNOWLEDGE_BATCH", acknowledge_batch: { acknowledgements: [ack(running.uuid), ack(finished.uuid, "t9")] } }),
+      400, /^acknowledge_batch\.acknowledgements\[1\]\.task_id: /);
+    expect([...h.core.updates.values()].filter((u) => u.acked)).toEqual([]);
+    expect(h.store.commits).toBe(commits);
+
+    h.call(fid, { type: "ACKNOWLEDGE_BATCH", acknowledge_batch: { acknowledgements: [ack(running.uuid), ack(finished.uuid), ack("unknown-uuid")] } });
+    expect(h.store.commits).toBe(commits + 1);
+    expect([...h.core.updates.values()].filter((u) => u.acked).map((u) => u.uuid).sort()).toEqual([running.uuid, finished.uuid].sort());
+    expect(h.agentRetry(agent).acknowledged.sort()).toEqual([running.uuid, finished.uuid].sort());
   });
 
   it("a batch carrying a late non-terminal update does not resurrect a finished task", () => {

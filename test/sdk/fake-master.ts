@@ -21,9 +21,11 @@ export class FakeMaster {
   /** Decides how each SUBSCRIBE (0-based) is answered. */
   onSubscribe: (n: number, req: RecordedRequest) => SubscribeReply = () => "stream";
   /** Decides the status and body of other calls. */
-  onCall: (req: RecordedRequest) => { status: number; body?: string } = () => ({ status: 202 });
+  onCall: (req: RecordedRequest) => { status: number; body?: string } | Promise<{ status: number; body?: string }> = () => ({ status: 202 });
   frameworkId = "fw-1";
   heartbeatSeconds = 15;
+  /** Strata extensions named in the SUBSCRIBE answer's `Strata-Extensions` (none: a Mesos master). */
+  extensions: string[] = [];
   /** Sends SUBSCRIBED automatically on each accepted SUBSCRIBE. */
   autoSubscribed = true;
   private server: Server;
@@ -87,7 +89,7 @@ export class FakeMaster {
     const recorded = { body: JSON.parse(text), headers: req.headers };
     if (recorded.body.type !== "SUBSCRIBE") {
       this.calls.push(recorded);
-      const { status, body } = this.onCall(recorded);
+      const { status, body } = await this.onCall(recorded);
       res.writeHead(status, { "Content-Type": "text/plain" }).end(body ?? "");
       return;
     }
@@ -98,7 +100,10 @@ export class FakeMaster {
       res.writeHead(reply.status, { "Content-Type": "text/plain" }).end(reply.body ?? "");
       return;
     }
-    res.writeHead(200, { "Content-Type": "application/json", "Mesos-Stream-Id": `stream-${n + 1}` });
+    res.writeHead(200, {
+      "Content-Type": "application/json", "Mesos-Stream-Id": `stream-${n + 1}`,
+      ...(this.extensions.length ? { "Strata-Extensions": this.extensions.join(", ") } : {}),
+    });
     res.flushHeaders();
     this.stream = res;
     res.on("close", () => {

@@ -190,6 +190,53 @@ describe("SchedulerClient: acknowledgements", () => {
   });
 });
 
+describe("SchedulerClient: batched acknowledgements (Strata extension)", () => {
+  it("with a master naming ACKNOWLEDGE_BATCH, acknowledges the first update alone and those arriving meanwhile in one batch", async () => {
+    master.extensions = ["ACKNOWLEDGE_BATCH"];
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    // The first acknowledgement's answer is held until the later updates have been handled.
+    master.onCall = async (req) => {
+      if (master.calls.length === 1) await held;
+      return req.body.type === "ACKNOWLEDGE_BATCH" ? { status: 202 } : { status: 400, body: "unexpected call" };
+    };
+    const c = makeClient();
+    let handled = 0;
+    c.on("update", () => void handled++);
+    await c.start();
+    master.send(update("t0", "TASK_RUNNING", "dXVpZC0w"));
+    await eventually(() => master.calls.length === 1);
+    for (let i = 1; i <= 5; i++) master.send(update(`t${i}`, "TASK_FINISHED", `dXVpZC0${i}`));
+    await eventually(() => handled === 6);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(master.calls).toHaveLength(1); // the others wait for the first answer
+    release();
+    await eventually(() => master.calls.length === 2);
+    await c.drain();
+    const uuids = master.calls.map((call) => call.body.acknowledge_batch.acknowledgements.map((a: { uuid: string }) => a.uuid));
+    expect(uuids).toEqual([["dXVpZC0w"], [1, 2, 3, 4, 5].map((i) => `dXVpZC0${i}`)]);
+    const batch = master.calls[1]!;
+    expect(batch.headers["mesos-stream-id"]).toBe("stream-1");
+    expect(batch.body.framework_id).toEqual({ value: "fw-1" });
+    expect(batch.body.acknowledge_batch.acknowledgements[0]).toEqual({ agent_id: { value: "agent-1" }, task_id: { value: "t1" }, uuid: "dXVpZC01" });
+  });
+
+  it("sends plain ACKNOWLEDGEs to a master without the extension, or when batchAcknowledgements is false", async () => {
+    const plain = makeClient();
+    await plain.start();
+    for (let i = 1; i <= 3; i++) master.send(update(`t${i}`, "TASK_FINISHED", `dXVpZC0${i}`));
+    await eventually(() => master.callsOf("ACKNOWLEDGE").length === 3);
+    await plain.stop();
+
+    master.extensions = ["ACKNOWLEDGE_BATCH"];
+    const off = makeClient({ batchAcknowledgements: false });
+    await off.start();
+    master.send(update("t4", "TASK_FINISHED", "dXVpZC00"));
+    await eventually(() => master.callsOf("ACKNOWLEDGE").length === 4);
+    expect(master.callsOf("ACKNOWLEDGE_BATCH")).toHaveLength(0);
+  });
+});
+
 describe("SchedulerClient: reconnection", () => {
   it("resubscribes with the same framework id after the stream drops, and uses the new stream id", async () => {
     const c = makeClient();
