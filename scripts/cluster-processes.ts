@@ -1,5 +1,5 @@
 /**
- * Starting and stopping the local cluster's processes: the master (wrangler dev → workerd,
+ * Starting and stopping the local cluster's processes: the master (workerd through Miniflare,
  * state persisted under a folder) and agents (the compiled binary). Used by `npm start` and
  * by the end-to-end tests, so both run the cluster the same way. Node- and Bun-compatible.
  */
@@ -62,7 +62,7 @@ export interface Proc {
 function launch(cmd: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): Proc {
   mkdirSync(dirname(logFile), { recursive: true });
   const log = createWriteStream(logFile, { flags: "a" });
-  // Own process group, so stopping reaches wrangler's workerd child too.
+  // Own process group, so stopping reaches the master's workerd child too.
   const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
@@ -86,17 +86,21 @@ export interface MasterOptions {
   vars?: Record<string, string>;
 }
 
-/** Starts the master on workerd via `wrangler dev` and waits until it answers /health. */
+/** Bun from the project's dependencies (the master server and the agent build run on it). */
+export const BUN = join(ROOT, "node_modules", ".bin", "bun");
+
+/**
+ * Starts the master (scripts/master-server.ts: the Worker on workerd through Miniflare) and
+ * waits until it answers /health.
+ */
 export async function startMaster(opts: MasterOptions): Promise<Proc> {
   localSecrets(opts.stateDir);
-  const wrangler = join(ROOT, "node_modules", ".bin", "wrangler");
   const args = [
-    "dev", "--port", String(opts.port), "--ip", "127.0.0.1", "--persist-to", join(opts.stateDir, "master"),
-    "--env-file", join(opts.stateDir, "secrets.env"), "--show-interactive-dev-session=false", "--log-level", "warn",
+    join(ROOT, "scripts", "master-server.ts"), "--port", String(opts.port), "--ip", "127.0.0.1",
+    "--persist-to", join(opts.stateDir, "master"), "--env-file", join(opts.stateDir, "secrets.env"),
     ...Object.entries(opts.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
-  const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: process.env.CI ?? "" };
-  const proc = launch(wrangler, args, env, join(opts.stateDir, "master.log"));
+  const proc = launch(BUN, args, process.env, join(opts.stateDir, "master.log"));
   await waitForHealth(`http://127.0.0.1:${opts.port}`, 60_000, proc);
   return proc;
 }

@@ -58,16 +58,25 @@ export function commitEffects(core: MasterCore, effects: readonly Effect[], now:
         break;
       }
       case "ack": {
+        // The row goes now; that the agent has yet to learn of the acknowledgement is kept in
+        // memory only. A master restarted meanwhile has forgotten the update: the agent's
+        // retry then reaches the framework once more (at-least-once, as in Mesos, whose
+        // master keeps no updates at all), and a row written per acknowledgement is saved.
         const u = updateOf(e.uuid);
-        if (!u) break;
+        if (!u || u.acked) break;
         const next = { ...u, acked: true };
         updates.set(u.uuid, next);
-        changes.push({ table: "updates", put: next });
+        changes.push({ table: "updates", delete: u.uuid });
         after.push(() => core.updates.set(u.uuid, next));
         if (u.agentId) wake.add(u.agentId);
         break;
       }
-      case "forget": changes.push({ table: "updates", delete: e.uuid }); after.push(() => core.updates.delete(e.uuid)); break;
+      case "forget": {
+        const u = updateOf(e.uuid);
+        if (u && !u.acked) changes.push({ table: "updates", delete: e.uuid }); // an acknowledged one has no row
+        after.push(() => core.updates.delete(e.uuid));
+        break;
+      }
       case "command": {
         const rec = { seq: seq++, agentId: e.agentId, command: { ...e.command, seq: 0 } } as CommandRecord;
         rec.command.seq = rec.seq;

@@ -122,20 +122,27 @@ describe("master restart", () => {
     expect(h.store.load().updates).toEqual([]);
   });
 
-  it("an acknowledgement the agent has not yet learnt survives a restart", () => {
+  it("an acknowledgement the agent has not yet learnt is not kept across a restart: the agent's retry reaches the framework once more", () => {
     const { h, agent, fid, offer } = cluster();
     h.accept(fid, [offer.id.value], [{ taskId: "t1", agentId: agent, resources: "cpus:1;mem:128" }]);
     h.pollCommands(agent);
     const { uuid } = h.agentReport(agent, fid, "t1", "TASK_RUNNING");
     h.acknowledge(fid, h.updates(fid).at(-1)!);
+    expect(h.store.load().updates).toEqual([]); // acknowledged: the row is gone at once
 
     h.restart();
-    // Not re-sent to the framework: it was acknowledged.
+    // Not re-sent on SUBSCRIBE: the new instance keeps no acknowledged update.
     const again = h.subscribe("fw", undefined, { frameworkId: fid });
     expect(again.events.map((e) => e.type)).toEqual(["SUBSCRIBED"]);
-    // The agent learns the ack from the new instance, whether it polls or retries.
-    expect(h.agentRetry(agent).acknowledged).toEqual([uuid]);
+    // The agent, never told, retries: delivered again (at-least-once), acknowledged again,
+    // and then the agent learns it.
+    expect(h.agentRetry(agent).acknowledged).toEqual([]);
+    const redelivered = h.updates(fid).at(-1)!;
+    expect(redelivered.uuid).toBe(uuid);
+    expect(h.core.tasks.get(`${fid}/t1`)?.state).toBe("TASK_RUNNING");
+    h.acknowledge(fid, redelivered);
     expect(h.fakeAgentPoll(agent)?.acks.map((a) => a.uuid)).toEqual([uuid]);
+    expect(h.outstanding(agent)).toEqual([]);
   });
 
   it("command seq never goes backwards, even when every command was taken before the restart", () => {

@@ -116,6 +116,37 @@ describe("SqlStore commit and load", () => {
     });
   });
 
+  it("writes a row changed several times in one commit once, with its last change; hundreds of rows in one commit", async () => {
+    await withStorage((storage) => {
+      const store = new SqlStore(storage);
+      store.commit([{ table: "updates", put: update("kept-then-deleted", 1) }]);
+      const running = task("f1", "t1", "a1");
+      const finished: TaskRecord = { ...running, state: "TASK_FINISHED", updatedAt: 4000 };
+      store.commit([
+        { table: "tasks", put: running },
+        { table: "updates", put: update("u1", 2) },
+        { table: "tasks", put: finished },
+        { table: "updates", put: { ...update("u1", 2), acked: true } },
+        { table: "updates", delete: "kept-then-deleted" },
+        { table: "updates", put: update("put-then-deleted", 3) },
+        { table: "updates", delete: "put-then-deleted" },
+        { table: "meta", key: "next_command_seq", value: 7 },
+        { table: "meta", key: "next_command_seq", value: 9 },
+      ]);
+      const loaded = store.load();
+      expect(loaded.tasks).toEqual([finished]);
+      expect(loaded.updates).toEqual([{ ...update("u1", 2), acked: true }]);
+      expect(loaded.meta.next_command_seq).toBe(9);
+
+      // More rows than one statement's 100 bound parameters hold, puts and deletes.
+      const many = Array.from({ length: 260 }, (_, i) => update(`m${i}`, 100 + i));
+      store.commit(many.map((u) => ({ table: "updates", put: u }) as Change));
+      expect(store.load().updates).toHaveLength(261);
+      store.commit(many.slice(0, 230).map((u) => ({ table: "updates", delete: u.uuid }) as Change));
+      expect(store.load().updates.map((u) => u.uuid)).toEqual(["u1", ...many.slice(230).map((u) => u.uuid)]);
+    });
+  });
+
   it("is atomic: a change that fails in the middle leaves nothing of the commit", async () => {
     await withStorage((storage) => {
       const store = new SqlStore(storage);
