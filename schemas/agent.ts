@@ -94,6 +94,12 @@ export const PollRequest = z.object({
   acked_uuids: z.array(z.string()).default([]),
   /** Seconds the master may hold the poll when it has nothing to say (capped by the master). */
   wait_seconds: z.number().min(0).optional(),
+  /**
+   * The master instance the agent last heard from (`master_info.id` of its registration, or
+   * `master_id` of a poll answer). When it is not the one answering, the poll is answered at
+   * once with the new `master_id`.
+   */
+  master_id: z.string().optional(),
 });
 export type PollRequest = z.infer<typeof PollRequest>;
 
@@ -106,6 +112,12 @@ export const PollResponse = z.object({
   acks: z.array(UpdateAck),
   /** The master no longer knows this agent id: register again without it. */
   reregister: z.boolean().optional(),
+  /**
+   * The answering master instance's id (new at every start). The master keeps an agent's
+   * unacknowledged status updates in memory only, so an agent seeing a new id sends all of
+   * its unacknowledged updates again at once.
+   */
+  master_id: z.string().optional(),
 });
 export type PollResponse = z.infer<typeof PollResponse>;
 

@@ -71,7 +71,7 @@ export function decideStatus(view: MasterView, req: StatusRequest, now: number):
       if (view.updates.dueForResend(status.uuid, now)) effects.push({ kind: "event", frameworkId: fid, event: { type: "UPDATE", update: { status: known.status } } });
       continue;
     }
-    effects.push({ kind: "update", frameworkId: fid, agentId, status: { ...status, agent_id: { value: agentId } } });
+    effects.push({ kind: "update", frameworkId: fid, agentId, fromAgent: true, status: { ...status, agent_id: { value: agentId } } });
     if (isTerminal(status.state)) effects.push({ kind: "allocate" });
   }
   return { effects, acknowledged };

@@ -38,10 +38,10 @@ export function commitEffects(core: MasterCore, effects: readonly Effect[], now:
       case "update": {
         const u: UpdateRecord = {
           uuid: e.status.uuid, seq: updateSeq++, frameworkId: e.frameworkId, taskId: e.status.task_id.value,
-          ...(e.agentId ? { agentId: e.agentId } : {}), status: e.status, acked: false,
+          ...(e.agentId ? { agentId: e.agentId } : {}), status: e.status, acked: false, ...(e.fromAgent ? { fromAgent: true } : {}),
         };
         updates.set(u.uuid, u);
-        changes.push({ table: "updates", put: u });
+        if (!u.fromAgent) changes.push({ table: "updates", put: u });
         const key = taskKey(e.frameworkId, u.taskId);
         const task = taskOf(key);
         // Only an update about the task on its own agent changes it (a master-made update
@@ -58,22 +58,22 @@ export function commitEffects(core: MasterCore, effects: readonly Effect[], now:
         break;
       }
       case "ack": {
-        // The row goes now; that the agent has yet to learn of the acknowledgement is kept in
-        // memory only. A master restarted meanwhile has forgotten the update: the agent's
-        // retry then reaches the framework once more (at-least-once, as in Mesos, whose
-        // master keeps no updates at all), and a row written per acknowledgement is saved.
+        // A master-made update's row goes now; that the agent has yet to learn of the
+        // acknowledgement is kept in memory only. A master restarted meanwhile has forgotten
+        // it: the agent's retry then reaches the framework once more (at-least-once, as in
+        // Mesos, whose master keeps no updates at all).
         const u = updateOf(e.uuid);
         if (!u || u.acked) break;
         const next = { ...u, acked: true };
         updates.set(u.uuid, next);
-        changes.push({ table: "updates", delete: u.uuid });
+        if (!u.fromAgent) changes.push({ table: "updates", delete: u.uuid });
         after.push(() => core.updates.set(u.uuid, next));
         if (u.agentId) wake.add(u.agentId);
         break;
       }
       case "forget": {
         const u = updateOf(e.uuid);
-        if (u && !u.acked) changes.push({ table: "updates", delete: e.uuid }); // an acknowledged one has no row
+        if (u && !u.acked && !u.fromAgent) changes.push({ table: "updates", delete: e.uuid }); // only these have a row
         after.push(() => core.updates.delete(e.uuid));
         break;
       }

@@ -17,8 +17,12 @@ export type Effect =
   | { kind: "agent"; agent: AgentRecord }
   | { kind: "framework"; framework: FrameworkRecord }
   | { kind: "task"; task: TaskRecord }
-  /** A new status update: persisted until acknowledged, forwarded to the framework. */
-  | { kind: "update"; frameworkId: string; agentId?: string; status: TaskStatus & { uuid: string } }
+  /**
+   * A new status update, forwarded to the framework and kept until acknowledged: in SQLite when
+   * the master made it, in memory only when an agent sent it (`fromAgent`), because the agent
+   * keeps it on disk and sends it again until it learns of the acknowledgement.
+   */
+  | { kind: "update"; frameworkId: string; agentId?: string; fromAgent?: boolean; status: TaskStatus & { uuid: string } }
   /** The framework acknowledged an update. */
   | { kind: "ack"; uuid: string }
   /** Forget an update (the agent has learnt of its acknowledgement, or the framework is gone). */

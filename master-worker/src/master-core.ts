@@ -165,14 +165,16 @@ export class MasterCore implements MasterView {
     if (!wasConnected) this.requestAllocation(now);
     this.apply(decidePollReceipts(this, req), now);
     const answer = this.pending(agentId, req.ack_seq);
-    return answer.commands.length || answer.acks.length ? answer : null;
+    // An agent that last heard from another instance must learn of this one at once.
+    const newMaster = req.master_id !== undefined && req.master_id !== this.masterInfo.id;
+    return answer.commands.length || answer.acks.length || newMaster ? answer : null;
   }
 
   /** What is waiting for an agent: commands after `ackSeq` and framework acknowledgements. */
   pending(agentId: string, ackSeq: number): PollResponse {
     const commands = (this.commands.get(agentId) ?? []).filter((c) => c.seq > ackSeq).map((c) => c.command);
     const acks = [...this.updates.ackedFor(agentId)].map((u) => ({ task_id: { value: u.taskId }, uuid: u.uuid }));
-    return { commands, acks };
+    return { commands, acks, master_id: this.masterInfo.id };
   }
 
   /** Marks a long-poll start/end so an agent inside a held poll counts as alive. */

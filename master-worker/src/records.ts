@@ -47,6 +47,8 @@ export interface UpdateRecord {
   agentId?: string;
   status: TaskStatus;
   acked: boolean;
+  /** Sent by the agent, which keeps it until acknowledged: the master keeps no row of it. */
+  fromAgent?: boolean;
 }
 
 /** A command queued for an agent, kept until the agent reports its seq taken over. */

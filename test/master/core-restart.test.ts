@@ -97,28 +97,61 @@ describe("master restart", () => {
     expect(launchedIds(h.pollCommands(agent))).toEqual(["queued"]);
   });
 
-  it("unacknowledged updates survive and are re-sent on re-SUBSCRIBE, in order; acks then reach the agent", () => {
+  it("an agent's unacknowledged updates are the agent's to keep: after a restart its retries reach the framework, in order, and the acks reach the agent", () => {
     const { h, agent, fid, offer } = cluster();
     h.accept(fid, [offer.id.value], [{ taskId: "t1", agentId: agent, resources: "cpus:1;mem:128" }]);
     h.pollCommands(agent);
     const starting = h.agentReport(agent, fid, "t1", "TASK_STARTING");
     const running = h.agentReport(agent, fid, "t1", "TASK_RUNNING");
+    expect(h.store.load().updates).toEqual([]);
+    expect(h.store.load().tasks.find((t) => t.taskId === "t1")?.state).toBe("TASK_RUNNING"); // the transition is durable
 
     h.restart();
     const again = h.subscribe("fw", undefined, { frameworkId: fid });
     expect(again.frameworkId).toBe(fid);
-    const resent = again.events.flatMap((e) => (e.type === "UPDATE" ? [e.update.status] : []));
+    expect(again.events.map((e) => e.type)).toEqual(["SUBSCRIBED"]);
+    expect(h.core.tasks.get(`${fid}/t1`)?.state).toBe("TASK_RUNNING");
+
+    // The agent sends what it still holds, oldest first; the framework gets both, in order.
+    const before = h.updates(fid).length;
+    expect(h.agentRetry(agent).acknowledged).toEqual([]);
+    const resent = h.updates(fid).slice(before);
     expect(resent.map((s) => [s.uuid, s.state])).toEqual([[starting.uuid, "TASK_STARTING"], [running.uuid, "TASK_RUNNING"]]);
     expect(resent.every((s) => s.agent_id?.value === agent)).toBe(true);
-
-    // The agent keeps retrying meanwhile: not duplicated, not yet acknowledged.
-    expect(h.agentRetry(agent).acknowledged).toEqual([]);
-    expect(h.core.updates.size).toBe(2);
+    expect(h.core.tasks.get(`${fid}/t1`)?.state).toBe("TASK_RUNNING"); // an older state does not win
 
     for (const s of resent) h.acknowledge(fid, s);
     const answer = h.fakeAgentPoll(agent);
     expect(answer?.acks.map((a) => a.uuid).sort()).toEqual([starting.uuid, running.uuid].sort());
     expect(h.fakeAgentPoll(agent)).toBeNull(); // confirms them
+    expect(h.core.updates.size).toBe(0);
+  });
+
+  it("a poll naming another master instance is answered at once with this one's id; one naming this instance is held", () => {
+    const { h, agent } = cluster();
+    const poll = (masterId: string) =>
+      h.core.poll({ ...h.pollRequest(agent), master_id: masterId }, h.now, h.tokenHashOf(agent));
+    const before = h.core.masterInfo.id;
+    expect(poll(before)).toBeNull(); // nothing to say: held
+    h.restart();
+    const answer = poll(before);
+    expect(answer).toMatchObject({ commands: [], acks: [], master_id: h.core.masterInfo.id });
+    expect(h.core.masterInfo.id).not.toBe(before);
+    expect(poll(h.core.masterInfo.id)).toBeNull();
+  });
+
+  it("an update the master made itself survives a restart and is re-sent on re-SUBSCRIBE until acknowledged", () => {
+    const { h, agent, fid, offer } = cluster();
+    h.accept(fid, [offer.id.value], [{ taskId: "bad", agentId: agent, resources: "cpus:1000" }]);
+    const [error] = h.updates(fid);
+    expect(error).toMatchObject({ state: "TASK_ERROR", task_id: { value: "bad" } });
+    expect(h.store.load().updates.map((u) => u.uuid)).toEqual([error!.uuid]);
+
+    h.restart();
+    const again = h.subscribe("fw", undefined, { frameworkId: fid });
+    const resent = again.events.flatMap((e) => (e.type === "UPDATE" ? [e.update.status] : []));
+    expect(resent.map((s) => [s.uuid, s.state])).toEqual([[error!.uuid, "TASK_ERROR"]]);
+    h.acknowledge(fid, resent[0]!);
     expect(h.store.load().updates).toEqual([]);
   });
 
@@ -210,18 +243,20 @@ describe("master restart", () => {
     expect(status).toBe(403); // known framework, but not subscribed to this instance
   });
 
-  it("a restart between a status update and its acknowledgement loses nothing (durable before answered)", () => {
+  it("a restart between a status update and its acknowledgement loses nothing (the transition is durable before answered)", () => {
     const { h, agent, fid, offer } = cluster();
     h.accept(fid, [offer.id.value], [{ taskId: "t1", agentId: agent, resources: "cpus:4;mem:4096" }]);
     h.pollCommands(agent);
     const { uuid } = h.agentReport(agent, fid, "t1", "TASK_FINISHED");
     h.restart();
     expect(h.core.tasks.get(`${fid}/t1`)?.state).toBe("TASK_FINISHED");
-    expect(h.core.updates.get(uuid)?.acked).toBe(false);
     // Freed resources are offered once agent and framework are back.
     h.subscribe("fw", undefined, { frameworkId: fid });
     h.fakeAgentPoll(agent);
     h.advance(INTERVAL);
     expect(scalarOf(h.offersFor(fid)[0]!.resources, "cpus")).toBe(4);
+    // The agent, unanswered, sends the update again: the framework gets it.
+    h.agentRetry(agent);
+    expect(h.updates(fid).map((s) => s.uuid)).toContain(uuid);
   });
 });
