@@ -16,6 +16,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   launch: async () => (await import("./launch.ts")).launchBenchmark,
   processes: async () => (await import("./processes.ts")).processesBenchmark,
   peer: async () => (await import("./peer.ts")).peerBenchmark,
+  scale: async () => (await import("./scale.ts")).scaleBenchmark,
   cost: async () => (await import("./cost.ts")).costBenchmark,
 };
 

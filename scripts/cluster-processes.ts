@@ -143,12 +143,15 @@ export async function waitForHealth(url: string, timeoutMs: number, proc?: Proc)
   throw new Error(`the master did not answer ${url}/health within ${timeoutMs / 1000}s`);
 }
 
-/** Polls `/master/state` until `count` agents are active (or `timeoutMs` passes). */
+/**
+ * Polls `/metrics/snapshot` (cheap, unlike the whole `/master/state` of 10,000 agents) until
+ * `count` agents are active (or `timeoutMs` passes).
+ */
 export async function waitForAgents(url: string, secrets: LocalSecrets, count: number, timeoutMs: number): Promise<void> {
   const headers = { authorization: authorizationHeader({ principal: secrets.principal, secret: secrets.secret })! };
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
-    const state = await fetch(`${url}/master/state`, { headers }).then((r) => r.json() as Promise<{ activated_slaves: number }>);
-    if (state.activated_slaves >= count) return;
+    const metrics = await fetch(`${url}/metrics/snapshot`, { headers }).then((r) => r.json() as Promise<Record<string, number>>);
+    if ((metrics["master/slaves_active"] ?? 0) >= count) return;
     await new Promise((r) => setTimeout(r, 250));
   }
 }

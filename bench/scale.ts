@@ -1,0 +1,97 @@
+/**
+ * Scale: 10,000 hollow agents registered and long-polling one local master. Measured over a
+ * window once all are registered: the requests per second the master serves, the master
+ * process's CPU per request, the latency of a poll that is answered at once (a probe agent
+ * polling with wait_seconds 0 among the 10,000 held polls), and whether anything timed out or
+ * failed (the fleet's own error counts, agents the master marked inactive).
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { waitForAgents, withTempCluster } from "../scripts/cluster-processes.ts";
+import { authorizationHeader } from "../sdk/src/auth.ts";
+import { percentile, type Benchmark, type Figure } from "./result.ts";
+
+const AGENTS = 10_000;
+
+/** CPU seconds (user + system) used so far by `pid` and every process below it. */
+function treeCpuSeconds(pid: number): number {
+  const tick = 100; // USER_HZ on Linux
+  const children = new Map<number, number[]>();
+  let total = 0;
+  const stats = new Map<number, string[]>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const text = readFileSync(`/proc/${name}/stat`, "utf8");
+      const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+      const p = Number(name), parent = Number(fields[1]);
+      stats.set(p, fields);
+      children.set(parent, [...(children.get(parent) ?? []), p]);
+    } catch { /* gone meanwhile */ }
+  }
+  const walk = (p: number) => {
+    const f = stats.get(p);
+    if (f) total += (Number(f[11]) + Number(f[12])) / tick; // utime, stime
+    for (const c of children.get(p) ?? []) walk(c);
+  };
+  walk(pid);
+  return total;
+}
+
+/** Failed calls the hollow fleet logged in its summaries after `since` (ISO time), by kind. */
+function fleetErrors(agentLog: string, since: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of readFileSync(agentLog, "utf8").split("\n")) {
+    if (!line.includes(" hollow agents") || line.slice(0, 24) < since) continue;
+    const m = / errors=(\{.*?\})(?: \w+=|$)/.exec(line);
+    if (!m) continue;
+    for (const [k, v] of Object.entries(JSON.parse(m[1]!) as Record<string, number>)) out[k] = (out[k] ?? 0) + v;
+  }
+  return out;
+}
+
+export const scaleBenchmark: Benchmark = async ({ quick }) => {
+  const windowS = quick ? 30 : 60;
+  return withTempCluster({ name: "bench-scale", agentArgs: ["--hollow", String(AGENTS), "--log-level", "info"] }, async ({ url, secrets, master, stateDir }) => {
+    const auth = { authorization: authorizationHeader({ principal: secrets.principal, secret: secrets.secret })! };
+    const metrics = () => fetch(`${url}/metrics/snapshot`, { headers: auth }).then((r) => r.json() as Promise<Record<string, number>>);
+    const t0 = performance.now();
+    await waitForAgents(url, secrets, AGENTS, 300_000);
+    const registerS = (performance.now() - t0) / 1000;
+
+    // A probe agent among the 10,000: how long a poll that has an answer at once takes.
+    const post = (path: string, body: unknown) => fetch(`${url}/agent/v1/${path}`, {
+      method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${secrets.joinToken}` }, body: JSON.stringify(body),
+    }).then(async (r) => { if (!r.ok) throw new Error(`${path}: HTTP ${r.status} ${await r.text()}`); return r.json() as Promise<Record<string, any>>; });
+    const reg = await post("register", { hostname: "scale-probe", resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 } }] });
+
+    const since = new Date().toISOString();
+    const before = await metrics();
+    const cpuBefore = treeCpuSeconds(master.child.pid!);
+    const start = performance.now();
+    const latencies: number[] = [];
+    while (performance.now() - start < windowS * 1000) {
+      const t = performance.now();
+      await post("poll", { agent_id: reg.agent_id, agent_token: reg.agent_token, ack_seq: 0, wait_seconds: 0 });
+      latencies.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const seconds = (performance.now() - start) / 1000;
+    const cpu = treeCpuSeconds(master.child.pid!) - cpuBefore;
+    const after = await metrics();
+    const served = after["master/http_requests"]! - before["master/http_requests"]!;
+    const errors = fleetErrors(join(stateDir, "agent.log"), since);
+    const failed = Object.values(errors).reduce((a, b) => a + b, 0);
+    const inactive = after["master/slaves_inactive"] ?? 0;
+    const g = "scale (10,000 hollow agents)";
+    const figures: Figure[] = [
+      { group: g, name: "agents registered and polling", value: after["master/slaves_active"] ?? NaN, unit: "agents", target: { op: ">=", value: AGENTS }, note: `all registered in ${registerS.toFixed(0)} s` },
+      { group: g, name: `master requests served per second (${seconds.toFixed(0)} s window)`, value: served / seconds, unit: "req/s" },
+      { group: g, name: "master CPU per request (workerd, all threads)", value: (cpu * 1000) / Math.max(served, 1), unit: "ms" },
+      { group: g, name: "immediate poll latency p50 / p99 (probe agent)", value: percentile(latencies, 50), unit: `ms (p99 ${percentile(latencies, 99).toFixed(1)} ms)` },
+      { group: g, name: "failed or timed-out agent calls in the window", value: failed, unit: "calls", target: { op: "<=", value: 0 }, ...(failed ? { note: JSON.stringify(errors).slice(0, 200) } : {}) },
+      { group: g, name: "agents the master marked inactive", value: inactive, unit: "agents", target: { op: "<=", value: 0 } },
+    ];
+    return figures;
+  });
+};
