@@ -48,6 +48,11 @@ export class Agent {
   private readonly stopping = new AbortController();
   private readonly pollBackoff: Backoff;
   private registered = false;
+  /**
+   * The master instance last heard from (registration's `master_info.id`, polls' `master_id`).
+   * A new instance keeps none of this agent's unacknowledged updates: they are sent again.
+   */
+  private masterId: string | undefined;
 
   constructor(private readonly deps: AgentDeps) {
     this.pollBackoff = new Backoff(...POLL_BACKOFF, deps.backoffRandom);
@@ -111,6 +116,7 @@ export class Agent {
         store.changed();
         await store.flush();
         this.registered = true;
+        this.masterId = res.master_info.id;
         this.pollBackoff.reset();
         log.info(known ? "re-registered with the master" : "registered with the master", { agent_id: res.agent_id.value, tasks: req.tasks.length });
         this.updates.setOnline();
@@ -158,6 +164,7 @@ export class Agent {
       res = await client.poll({
         agent_id: { value: agentId }, ...(store.state.agent_token ? { agent_token: store.state.agent_token } : {}),
         ack_seq: ackSeq, acked_uuids: acked, wait_seconds: pollWaitSeconds,
+        ...(this.masterId ? { master_id: this.masterId } : {}),
       }, this.stopping.signal);
     } catch (e) {
       if (this.stopped) return;
@@ -177,6 +184,13 @@ export class Agent {
     }
     this.pollBackoff.reset();
     if (res.reregister) return this.forget("master asked this agent to register again");
+    if (res.master_id !== undefined && res.master_id !== this.masterId) {
+      if (this.masterId !== undefined) {
+        log.info("a new master instance answers; sending unacknowledged status updates again", { master_id: res.master_id, pending: this.updates.pending().length });
+        this.updates.setOnline(); // re-sends everything pending, now
+      }
+      this.masterId = res.master_id;
+    }
     this.updates.confirmReported(acked);
     // Acknowledgements first: they may release a finished task's record, so that a LAUNCH in
     // the same answer reusing its id is not mistaken for a duplicate.

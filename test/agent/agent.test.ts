@@ -157,6 +157,29 @@ describe("agent core (fakes)", () => {
     expect(master.polls[3]!.acked_uuids).toEqual([]);
   });
 
+  it("names the master instance in its polls; when a new instance answers, sends every unacknowledged update again at once", async () => {
+    const { master, containerizer } = setup();
+    await until(() => master.polls.length === 1, "first poll");
+    expect(master.polls[0]!.master_id).toBe("m"); // from the registration's master_info
+    master.answerPoll({ commands: [launch(1, task("t1"))], master_id: "m" });
+    await until(() => containerizer.launched.length === 1, "launch");
+    await until(() => statesOf(master, "t1").includes("TASK_RUNNING"), "running sent");
+    const sentBefore = master.sentUpdates().length;
+
+    // Same instance: nothing is re-sent before the retry delay.
+    master.answerPoll({ master_id: "m" });
+    await until(() => master.polls.length === 3, "third poll");
+    await settle(5);
+    expect(master.sentUpdates()).toHaveLength(sentBefore);
+
+    // A restarted master (new id): STARTING and RUNNING go again, at once, in order.
+    master.answerPoll({ master_id: "m2" });
+    await until(() => master.sentUpdates().length === sentBefore * 2, "updates re-sent");
+    expect(master.sentUpdates().slice(sentBefore).map((u) => u.status.state)).toEqual(["TASK_STARTING", "TASK_RUNNING"]);
+    await until(() => master.polls.length === 4, "fourth poll");
+    expect(master.polls[3]!.master_id).toBe("m2");
+  });
+
   it("rides through poll failures with backoff and registers again when the master forgot it", async () => {
     const { master, containerizer, clock, store } = setup();
     await until(() => master.polls.length === 1, "first poll");
