@@ -7,7 +7,7 @@ import { execSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem, type } from "node:os";
 import { join } from "node:path";
-import { ROOT } from "../scripts/cluster-processes.ts";
+import { ROOT, stopAllProcesses } from "../scripts/cluster-processes.ts";
 import { type Benchmark, type Figure, meets } from "./result.ts";
 
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
@@ -19,6 +19,11 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   scale: async () => (await import("./scale.ts")).scaleBenchmark,
   cost: async () => (await import("./cost.ts")).costBenchmark,
 };
+
+// Interrupted: masters and agents run in their own process groups, so stop them before leaving.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => void stopAllProcesses().finally(() => process.exit(130)));
+}
 
 const quick = process.argv.includes("--quick");
 const onlyAt = process.argv.indexOf("--only");

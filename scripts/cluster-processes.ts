@@ -59,6 +59,14 @@ export interface Proc {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/** Every process started here and not yet exited. */
+const live = new Set<Proc>();
+
+/** Stops every master and agent this process started (e.g. on Ctrl-C of a benchmark run). */
+export async function stopAllProcesses(): Promise<void> {
+  await Promise.all([...live].map((p) => p.stop()));
+}
+
 function launch(cmd: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): Proc {
   mkdirSync(dirname(logFile), { recursive: true });
   const log = createWriteStream(logFile, { flags: "a" });
@@ -67,7 +75,7 @@ function launch(cmd: string, args: string[], env: NodeJS.ProcessEnv, logFile: st
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
-  return {
+  const proc: Proc = {
     child, exited,
     async stop(signal = "SIGTERM") {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -77,6 +85,9 @@ function launch(cmd: string, args: string[], env: NodeJS.ProcessEnv, logFile: st
       clearTimeout(timer);
     },
   };
+  live.add(proc);
+  void exited.then(() => live.delete(proc));
+  return proc;
 }
 
 export interface MasterOptions {
