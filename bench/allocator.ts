@@ -7,13 +7,16 @@
  * - **full cycle**: `allocationOffers` over a freshly loaded master view (all agents free, no
  *   tasks, no offers): building the allocator's input from the master's state (the per-view
  *   cache starts cold), the pure `allocate`, and turning its decisions into Mesos `Offer`s —
- *   what the master pays for a cycle after a restart or after every offer was rescinded;
+ *   what the master pays for a cycle after a restart or after every offer was rescinded. The
+ *   records are shared the way `MasterCore` shares them (`Interner`): agents declaring the same
+ *   resources hold one list;
  * - **allocate() alone**: the pure decision on a prebuilt `AllocationInput`, for comparison;
  * - **incremental cycle**: after a full cycle has offered every agent, one task finishes on one
  *   agent; `allocationOffers` (warm cache: it notices the change and allocates that agent only).
  */
 import { allocationOffers } from "../master-worker/src/allocation-step.ts";
 import { allocate, type AllocationInput } from "../master-worker/src/allocator/index.ts";
+import { Interner } from "../master-worker/src/interner.ts";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../master-worker/src/records.ts";
 import type { AllocationView } from "../master-worker/src/allocator/index.ts";
 import type { OfferRecord } from "../master-worker/src/view.ts";
@@ -27,7 +30,11 @@ const FULL_TARGET_MS = 100; // at 10,000 agents × 1,000 frameworks
 const INCREMENTAL_TARGET_MS = 5;
 const NOW = 1_000_000;
 
-/** A master view as `MasterCore` would hold it, built directly (no store, no HTTP). */
+/**
+ * A master view as `MasterCore` would hold it, built directly (no store, no HTTP): records go
+ * through the master's `Interner` as `MasterCore` loads and commits them, so agents declaring
+ * the same resources share one list (and the allocator's per-list work is done once).
+ */
 interface BenchView extends AllocationView {
   agents: Map<string, AgentRecord>;
   frameworks: Map<string, FrameworkRecord>;
@@ -39,11 +46,12 @@ const pad = (i: number) => String(i).padStart(6, "0");
 
 /** A cluster of `agentCount` identical agents and `frameworkCount` subscribed frameworks; `busy` agents run one task using all of it. */
 function buildView(agentCount: number, frameworkCount: number, busy = 0): BenchView {
+  const interner = new Interner();
   const resources = parseResources(AGENT_RESOURCES);
   const agents = new Map<string, AgentRecord>();
   for (let i = 0; i < agentCount; i++) {
     const id = `bench-S${pad(i)}`;
-    agents.set(id, { id, hostname: `host-${i}`, port: 5051, resources: parseResources(AGENT_RESOURCES), attributes: [], registeredAt: 0 });
+    agents.set(id, interner.agent({ id, hostname: `host-${i}`, port: 5051, resources: parseResources(AGENT_RESOURCES), attributes: [], registeredAt: 0 }));
   }
   const frameworks = new Map<string, FrameworkRecord>();
   for (let i = 0; i < frameworkCount; i++) {
@@ -55,7 +63,7 @@ function buildView(agentCount: number, frameworkCount: number, busy = 0): BenchV
   for (let i = 0; i < busy; i++) {
     const frameworkId = `bench-F${pad(i % frameworkCount)}`, agentId = `bench-S${pad(i)}`, taskId = `task-${i}`;
     const info = { name: taskId, task_id: { value: taskId }, agent_id: { value: agentId }, resources } as TaskInfo;
-    tasks.set(`${frameworkId}/${taskId}`, { frameworkId, taskId, agentId, info, state: "TASK_RUNNING", updatedAt: 0 });
+    tasks.set(`${frameworkId}/${taskId}`, interner.task({ frameworkId, taskId, agentId, info, state: "TASK_RUNNING", updatedAt: 0 }));
   }
   return {
     agents, frameworks, tasks,
@@ -82,12 +90,10 @@ function time<T>(f: () => T): [number, T] {
   return [performance.now() - t0, out];
 }
 
-/** The pure allocator's input for an all-free cluster, built the plain way (not timed). */
+/** The pure allocator's input for an all-free cluster (not timed); the agents share one resource list, as in the master. */
 function plainInput(agentCount: number, frameworkCount: number, seed: number): AllocationInput {
-  const agents = Array.from({ length: agentCount }, (_, i) => {
-    const total = parseResources(AGENT_RESOURCES);
-    return { id: `bench-S${pad(i)}`, total, available: total, active: true };
-  });
+  const total = parseResources(AGENT_RESOURCES);
+  const agents = Array.from({ length: agentCount }, (_, i) => ({ id: `bench-S${pad(i)}`, total, available: total, active: true }));
   const frameworks = Array.from({ length: frameworkCount }, (_, i) => ({ id: `bench-F${pad(i)}`, role: "*", active: true, suppressed: false, allocated: [] }));
   return { agents, frameworks, filters: [], now: NOW, seed };
 }

@@ -120,6 +120,6 @@ describe("Worker HTTP surface", () => {
     expect(await without.text()).toContain("agent_token");
     const withToken = await poll({ agent_token });
     expect(withToken.status).toBe(200);
-    expect(await withToken.json()).toEqual({ commands: [], acks: [] });
+    expect(await withToken.json()).toMatchObject({ commands: [], acks: [], master_id: expect.any(String) });
   });
 });

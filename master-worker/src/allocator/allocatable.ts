@@ -32,6 +32,13 @@ export function isAllocatable(resources: readonly Resource[], min: readonly (rea
  * The returned check expects normalized resources (no empty entries), as the allocator has.
  */
 export function allocatableCheck(min: readonly (readonly Resource[])[] = DEFAULT_MIN_ALLOCATABLE): (resources: readonly Resource[]) => boolean {
+  if (min === DEFAULT_MIN_ALLOCATABLE) return (defaultCheck ??= compile(min)); // every run without a custom minimum
+  return compile(min);
+}
+
+let defaultCheck: ((resources: readonly Resource[]) => boolean) | undefined;
+
+function compile(min: readonly (readonly Resource[])[]): (resources: readonly Resource[]) => boolean {
   const bundles = min.map((bundle) => normalize(quantities(bundle)));
   if (!bundles.every((b) => b.every((r) => r.type === "SCALAR"))) return (resources) => isAllocatable(resources, min);
   const wants = bundles.map((b) => b.map((r) => ({ name: r.name, value: r.scalar?.value ?? 0 })));

@@ -12,7 +12,8 @@
  * a refuse filter for that agent applies, is offered all the available resources it may use
  * (unreserved ones plus those reserved for its role) when they are allocatable; the offer is
  * recorded in the sorter so the next agent goes to the then-lowest share. Without reservations
- * the first eligible framework takes the whole agent.
+ * the first eligible framework takes the whole agent, so the sorter is asked (`visit`) for
+ * clients one at a time: a DRF sorter finds each in O(log F), a run costs O(A · log F).
  *
  * Incremental runs (Mesos `allocate(slaveIds)`): `agents` may be only the agents whose
  * resources changed, with `pool` the totals of every active agent. Because the visit order of
@@ -25,6 +26,7 @@ import type { Resource } from "../../../schemas/mesos.ts";
 import { allocatedTo } from "../../../sdk/src/resources.ts";
 import { allocatableCheck, DEFAULT_MIN_ALLOCATABLE } from "./allocatable.ts";
 import { DrfSorter } from "./drf-sorter.ts";
+import { markedFor } from "./marked-resources.ts";
 import { normalizedResources } from "./normalized.ts";
 import { RandomSorter } from "./random-sorter.ts";
 import { refusedPairs, type RefuseFilter } from "./refuse-filters.ts";
@@ -34,7 +36,11 @@ import { visitOrder } from "./visit-order.ts";
 
 export type { RefuseFilter } from "./refuse-filters.ts";
 
-/** An agent as the allocator sees it. `available` = total − tasks − outstanding offers, without allocation_info. */
+/**
+ * An agent as the allocator sees it. `available` = total − tasks − outstanding offers, without
+ * allocation_info. Lists are values: never changed once handed over (as the master's records),
+ * so agents sharing one list are checked once and offers of it share one marked copy.
+ */
 export interface AllocationAgent { id: string; total: readonly Resource[]; available: readonly Resource[]; active: boolean }
 
 /**
@@ -43,10 +49,10 @@ export interface AllocationAgent { id: string; total: readonly Resource[]; avail
  */
 export interface AllocationFramework { id: string; role: string; active: boolean; suppressed: boolean; allocated: readonly Resource[] }
 
-/** The snapshot one allocation run decides on. */
-export interface AllocationInput {
+/** The snapshot one allocation run decides on; `A` is the caller's type of agent, handed back in the decisions. */
+export interface AllocationInput<A extends AllocationAgent = AllocationAgent> {
   /** The agents to allocate: all of them, or (incremental run) only those that changed, with `pool`. */
-  agents: readonly AllocationAgent[];
+  agents: readonly A[];
   frameworks: readonly AllocationFramework[];
   /** Refuse filters; those with `until > now` apply. */
   filters: readonly RefuseFilter[];
@@ -67,8 +73,11 @@ export interface AllocationInput {
   weights?: Record<string, number>;
 }
 
-/** One offer to make: `resources` are marked allocated to the framework's role. */
-export interface OfferDecision { frameworkId: string; agentId: string; resources: Resource[] }
+/**
+ * One offer to make: `resources` are marked allocated to the framework's role; `agent` is the
+ * input's agent object itself, so a caller gets back its own record of the agent without a lookup.
+ */
+export interface OfferDecision<A extends AllocationAgent = AllocationAgent> { frameworkId: string; agentId: string; agent: A; resources: Resource[] }
 
 /** Sorter key for what frameworks already hold: the snapshot does not say on which agent. */
 const HELD = "\u0000held";
@@ -82,8 +91,14 @@ function usableBy(resources: readonly Resource[], role: string): readonly Resour
   return all ? resources : resources.filter((r) => (r.role ?? "*") === "*" || r.role === role);
 }
 
+/** What is left of `remaining` after `offer` (an offer takes whole normalized entries); apart so `allocate`'s closure captures nothing per call. */
+const notIn = (remaining: readonly Resource[], offer: readonly Resource[]): Resource[] => remaining.filter((r) => !offer.includes(r));
+
+/** What an agent has left once everything is offered (shared: never written to). */
+const NOTHING: readonly Resource[] = Object.freeze([]);
+
 /** Decides the offers for one allocation run; decisions come in the order they were made. */
-export function allocate(input: AllocationInput): OfferDecision[] {
+export function allocate<A extends AllocationAgent>(input: AllocationInput<A>): OfferDecision<A>[] {
   const seed = input.seed ?? 0;
   const allocatable = allocatableCheck(input.minAllocatable ?? DEFAULT_MIN_ALLOCATABLE);
   const refused = refusedPairs(input.filters, input.now);
@@ -100,23 +115,34 @@ export function allocate(input: AllocationInput): OfferDecision[] {
     if (fw.active && !fw.suppressed) sorter.activate(fw.id);
   }
 
-  const decisions: OfferDecision[] = [];
-  for (const agent of agents) {
-    let remaining = normalizedResources(agent.available);
-    if (!allocatable(remaining)) continue;
-    const order = sorter.ordered(); // recording offers below does not disturb it
-    for (let i = 0; i < order.length; i++) {
-      const frameworkId = order[i]!;
-      if (refused(frameworkId, agent.id)) continue;
-      const fw = frameworks.get(frameworkId)!;
-      const offer = usableBy(remaining, fw.role);
-      if (offer !== remaining && !allocatable(offer)) continue; // `remaining` itself was checked
-      sorter.allocated(frameworkId, agent.id, offer);
-      decisions.push({ frameworkId, agentId: agent.id, resources: allocatedTo(offer, fw.role) });
-      // what is left: the entries not offered (an offer takes whole normalized entries)
-      remaining = offer.length === remaining.length ? [] : remaining.filter((r) => !offer.includes(r));
-      if (!allocatable(remaining)) break;
+  const decisions: OfferDecision<A>[] = [];
+  // the agent being allocated and what it has left, read by `offerTo` (one closure for the run)
+  let agent: A | undefined, agentId = "", given: readonly Resource[] = NOTHING, remaining: readonly Resource[] = NOTHING;
+  /** Offers `remaining` to one framework if it may take any; false once nothing worth offering is left. */
+  const offerTo = (frameworkId: string): boolean => {
+    if (refused(frameworkId, agentId)) return true;
+    const fw = frameworks.get(frameworkId)!;
+    const offer = usableBy(remaining, fw.role);
+    if (offer !== remaining && !allocatable(offer)) return true; // `remaining` itself was checked
+    sorter.allocated(frameworkId, agentId, offer);
+    // the caller's (unchanged) list is marked once per role; a part of it is marked afresh
+    decisions.push({ frameworkId, agentId, agent: agent!, resources: offer === given ? markedFor(offer, fw.role) : allocatedTo(offer, fw.role) });
+    remaining = offer.length === remaining.length ? NOTHING : notIn(remaining, offer);
+    return allocatable(remaining);
+  };
+  let lastAvailable: readonly Resource[] | undefined, lastNormalized: readonly Resource[] = NOTHING, lastAllocatable = false;
+  for (const a of agents) {
+    // agents often share one list (equal records are shared by the master): check it once
+    if (a.available !== lastAvailable) {
+      lastAvailable = a.available;
+      lastNormalized = normalizedResources(a.available);
+      lastAllocatable = allocatable(lastNormalized);
     }
+    if (!lastAllocatable) continue;
+    agent = a;
+    agentId = a.id;
+    given = remaining = lastNormalized;
+    sorter.visit(offerTo);
   }
   return decisions;
 }

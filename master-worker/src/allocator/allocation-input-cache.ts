@@ -6,65 +6,65 @@
  *
  * Each run it compares the view with what it saw last time, by identity (`MapMirror`: a pointer
  * comparison per entry): the master replaces a record (agent, framework, task, offer) or the
- * filter list whenever one changes, and never edits them in place. Only what changed is recomputed, and it tells which agents need
- * allocating: those whose resources or activity changed and those a refuse filter stopped
- * covering. Any change of a framework (new, resubscribed, connected or not, suppressed or
+ * filter list whenever one changes, and never edits them in place. Only what changed is
+ * recomputed, and it tells which agents need allocating: those whose resources or activity
+ * changed and those a refuse filter stopped covering. Any change of a framework (new, resubscribed, connected or not, suppressed or
  * revived, removed) asks for a full run, like Mesos' `allocate()` after a framework event.
  * The comparison still walks every agent (liveness is asked of the view), task and offer;
  * having the commit report changes instead would make a run independent of the cluster's size.
  *
  * Offers the run itself made are charged at once (`offered`), so the next run does not have to
  * recompute the agents it has just offered.
+ *
+ * A full cycle over 10,000 agents must not make garbage per agent beyond the offers themselves:
+ * the entries are the allocator's input (`cache-entries.ts`), a use is the task record or the
+ * offer itself, and an agent offered whole is left with the one shared empty list.
  */
 import type { Offer, Resource } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
 import { normalize, subtract, unallocated } from "../../../sdk/src/resources.ts";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../records.ts";
 import type { MasterView, OfferRecord } from "../view.ts";
-import type { AllocationAgent, AllocationFramework } from "./allocate.ts";
+import { AgentEntry, FrameworkEntry, NOTHING, usedBy, usedResources, withoutUse, withUse, type Use, type Uses } from "./cache-entries.ts";
+import { HeldResources } from "./held-resources.ts";
+import { MadeOffers } from "./made-offers.ts";
 import { MapMirror, type MirrorChanges } from "./map-mirror.ts";
 import { normalizedResources } from "./normalized.ts";
-import { HeldResources } from "./held-resources.ts";
 import { addScalars, scalarResources, scalarVector, type ScalarVector } from "./scalar-quantities.ts";
+
+export { frameworkRole } from "./cache-entries.ts";
 
 /** The part of the master's view allocation reads (so fakes in tests and benchmarks need no more). */
 export type AllocationView = Pick<MasterView, "agents" | "frameworks" | "tasks" | "offers" | "filters" | "suppressed" | "agentConnected" | "frameworkConnected">;
 
-/** The role a framework's offers are allocated to (single-role frameworks for now). */
-export const frameworkRole = (info: { role?: string; roles?: string[] }): string => info.roles?.[0] ?? info.role ?? "*";
-
-/** What one allocation run needs from the master, as `allocate` takes it. */
+/** What one allocation run needs from the master, as `allocate` takes it; valid until the cache's next call. */
 export interface CachedAllocationInput {
   /** Every active agent on a full run; otherwise only the active agents that changed. */
-  agents: AllocationAgent[];
-  /** Every framework not removed. */
-  frameworks: AllocationFramework[];
-  /** The role of each of those frameworks. */
-  roles: Map<string, string>;
+  agents: readonly AgentEntry[];
+  /** Every framework not removed, in id order. */
+  frameworks: readonly FrameworkEntry[];
   /** The sum of every active agent's total (scalars only: all DRF reads). */
   pool: Resource[];
   /** True when this is a full run. */
   full: boolean;
 }
 
-/** An agent: its record, whether it is connected, what tasks and offers use there, what is left (undefined: recompute). */
-interface AgentEntry { record: AgentRecord; active: boolean; uses: Use[]; available: readonly Resource[] | undefined }
-interface FrameworkEntry { record: FrameworkRecord; active: boolean; suppressed: boolean }
-
-/** Resources a task (`key` = task key) or an offer (`key` = offer id) uses on an agent. */
-interface Use { offer: boolean; key: string; resources: readonly Resource[] }
-
-const TASK = false;
-const OFFER = true;
+const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** The allocator's input for one master, kept between runs; see the file comment. */
 export class AllocationInputCache {
-  private readonly agents = new Map<string, AgentEntry>();
-  private readonly frameworks = new Map<string, FrameworkEntry>();
-  /** Offers the last run made, charged already, until they show up in the view. */
-  private readonly pending = new Map<string, Offer>();
+  /** The view's agents, each with its entry beside it (`slots()`, in the view's order). */
+  private readonly agentRecords = new MapMirror<string, AgentRecord, AgentEntry>();
+  /** agentId → entry, made when first needed (a cold full run over an idle cluster needs none). */
+  private agentIndex: Map<string, AgentEntry> | undefined;
+  /** The view's frameworks, each with its entry beside it. */
+  private readonly frameworkRecords = new MapMirror<string, FrameworkRecord, FrameworkEntry>();
+  /** The frameworks not removed, in id order; undefined after a framework changed. */
+  private frameworkList: FrameworkEntry[] | undefined;
+  /** Offers the last run made, charged already, until the view shows them. */
+  private readonly made = new MadeOffers();
   /** What tasks and offers use on agents the view does not (or no longer) know. */
-  private readonly orphanUses = new Map<string, Use[]>();
+  private readonly orphanUses = new Map<string, Uses>();
   private readonly held = new Map<string, HeldResources>();
   private readonly pool: ScalarVector = scalarVector();
   private readonly dirty = new Set<string>();
@@ -73,87 +73,86 @@ export class AllocationInputCache {
   /** agentId → frameworks refused there at the last run, and the earliest of those filters' expiries. */
   private refused = new Map<string, Set<string>>();
   private nextExpiry = Infinity;
+  /** The last agent total normalized, and the result (agents mostly share one list). */
+  private lastTotal: readonly Resource[] | undefined;
+  private lastTotalNormalized: readonly Resource[] = NOTHING;
 
   /** Brings the cache up to date with `view` and returns the input of the run to make at `now`. */
   input(view: AllocationView, now: number): CachedAllocationInput {
+    this.syncFrameworks(view); // first: a full run needs no list of changed agents
     this.syncAgents(view);
     this.syncTasks(view);
     this.syncOffers(view);
-    this.syncFrameworks(view);
     this.syncFilters(view, now);
     const full = this.fullNeeded;
-    const agents: AllocationAgent[] = [];
-    for (const id of full ? this.agents.keys() : this.dirty) {
-      const e = this.agents.get(id);
-      if (!e?.active) continue;
-      e.available ??= this.available(e);
-      agents.push({ id, total: e.record.resources, available: e.available, active: true });
-    }
-    const frameworks: AllocationFramework[] = [];
-    const roles = new Map<string, string>();
-    for (const [id, e] of this.frameworks) {
-      if (e.record.removed) continue;
-      const role = frameworkRole(e.record.info);
-      roles.set(id, role);
-      frameworks.push({ id, role, active: e.active, suppressed: e.suppressed, allocated: this.held.get(id)?.allocated() ?? [] });
-    }
+    const agents: AgentEntry[] = [];
+    if (full) for (const e of this.agentRecords.slots()) this.collect(e, agents);
+    else for (const id of this.dirty) { const e = this.agent(id); if (e) this.collect(e, agents); }
     this.dirty.clear();
     this.fullNeeded = false;
-    return { agents, frameworks, roles, pool: scalarResources(this.pool), full };
+    return { agents, frameworks: this.frameworkEntries(), pool: scalarResources(this.pool), full };
   }
 
-  /** Charges the offers a run made (before the master commits them), so the next run starts from there. */
-  offered(offers: readonly Offer[]): void {
-    for (const offer of offers) {
-      const id = offer.id.value, agentId = offer.agent_id.value;
-      this.pending.set(id, offer);
-      this.charge(OFFER, id, agentId, offer.framework_id.value, offer.resources, false);
-      const e = this.agents.get(agentId);
-      // an offer of every available entry leaves nothing; anything else is recomputed when needed
-      if (e) e.available = e.available && e.available.length === offer.resources.length ? [] : undefined;
-    }
+  /**
+   * Charges an offer the run made on `agent` (an entry of this run's input) before the master
+   * commits it, so the next run starts from there; the master commits offers in the order made.
+   */
+  offered(offer: Offer, agent: AgentEntry): void {
+    this.made.add(offer);
+    agent.uses = withUse(agent.uses, offer);
+    this.heldBy(offer.framework_id.value).add(offer.resources);
+    // an offer of every available entry leaves nothing; anything else is recomputed when needed
+    if (!agent.stale && agent.available.length === offer.resources.length) agent.available = NOTHING;
+    else agent.stale = true;
   }
 
-  private readonly agentRecords = new MapMirror<string, AgentRecord>();
-  private readonly agentChanges: MirrorChanges<string, AgentRecord> = {
+  private collect(e: AgentEntry, into: AgentEntry[]): void {
+    if (!e.active) return;
+    if (e.stale) { e.available = this.available(e); e.stale = false; }
+    into.push(e);
+  }
+
+  private readonly agentChanges: MirrorChanges<string, AgentRecord, AgentEntry> = {
     added: (id, record) => {
-      this.agents.set(id, { record, active: false, uses: this.orphanUses.get(id) ?? [], available: undefined });
-      this.orphanUses.delete(id);
-      this.dirty.add(id);
+      let uses: Uses;
+      if (this.orphanUses.size > 0) { uses = this.orphanUses.get(id); this.orphanUses.delete(id); }
+      const e = new AgentEntry(id, record, uses);
+      this.agentIndex?.set(id, e);
+      if (!this.fullNeeded) this.dirty.add(id);
+      return e;
     },
-    replaced: (id, before, after) => {
-      const e = this.agents.get(id)!;
+    replaced: (id, before, after, e) => {
       if (e.active) { addScalars(this.pool, before.resources, -1); addScalars(this.pool, after.resources); }
       e.record = after;
-      this.agentChanged(id);
+      e.stale = true;
+      if (!this.fullNeeded) this.dirty.add(id);
     },
-    removed: (id, before) => {
-      const e = this.agents.get(id)!;
+    removed: (id, before, e) => {
       if (e.active) addScalars(this.pool, before.resources, -1);
-      if (e.uses.length > 0) this.orphanUses.set(id, e.uses);
-      this.agents.delete(id);
+      if (e.uses !== undefined) this.orphanUses.set(id, e.uses);
+      this.agentIndex?.delete(id);
     },
   };
 
   private syncAgents(view: AllocationView): void {
     this.agentRecords.sync(view.agents, this.agentChanges);
-    this.agents.forEach((e, id) => {
-      const active = view.agentConnected(id);
-      if (active === e.active) return;
+    for (const e of this.agentRecords.slots()) {
+      const active = view.agentConnected(e.id);
+      if (active === e.active) continue;
       addScalars(this.pool, e.record.resources, active ? 1 : -1);
       e.active = active;
-      this.dirty.add(id);
-    });
+      if (!this.fullNeeded) this.dirty.add(e.id);
+    }
   }
 
   private readonly taskRecords = new MapMirror<string, TaskRecord>();
   private readonly taskChanges: MirrorChanges<string, TaskRecord> = {
-    added: (key, task) => { if (!isTerminal(task.state)) this.charge(TASK, key, task.agentId, task.frameworkId, task.info.resources, true); },
+    added: (_key, task) => { if (!isTerminal(task.state)) this.charge(task, task.agentId, task.frameworkId); },
     replaced: (key, before, after) => {
       this.taskChanges.removed(key, before);
       this.taskChanges.added(key, after);
     },
-    removed: (key, before) => { if (!isTerminal(before.state)) this.uncharge(TASK, key, before.agentId, before.frameworkId, before.info.resources); },
+    removed: (_key, before) => { if (!isTerminal(before.state)) this.uncharge(before, before.agentId, before.frameworkId); },
   };
 
   private syncTasks(view: AllocationView): void {
@@ -162,40 +161,53 @@ export class AllocationInputCache {
 
   private readonly offerRecords = new MapMirror<string, OfferRecord>();
   private readonly offerChanges: MirrorChanges<string, OfferRecord> = {
-    added: (id, { offer }) => {
-      const mine = this.pending.get(id);
-      this.pending.delete(id);
-      if (mine === offer) return; // charged when it was made
-      if (mine) this.uncharge(OFFER, id, mine.agent_id.value, mine.framework_id.value, mine.resources);
-      this.charge(OFFER, id, offer.agent_id.value, offer.framework_id.value, offer.resources, true);
+    added: (_id, { offer }) => {
+      if (!this.made.take(offer)) this.charge(offer, offer.agent_id.value, offer.framework_id.value);
     },
     replaced: (id, before, after) => {
       if (before.offer === after.offer) return;
       this.offerChanges.removed(id, before);
       this.offerChanges.added(id, after);
     },
-    removed: (id, { offer }) => this.uncharge(OFFER, id, offer.agent_id.value, offer.framework_id.value, offer.resources),
+    removed: (_id, { offer }) => this.uncharge(offer, offer.agent_id.value, offer.framework_id.value),
   };
 
   private syncOffers(view: AllocationView): void {
     this.offerRecords.sync(view.offers, this.offerChanges);
     // offers made but never committed are not outstanding
-    for (const [id, offer] of this.pending) this.uncharge(OFFER, id, offer.agent_id.value, offer.framework_id.value, offer.resources);
-    this.pending.clear();
+    for (const offer of this.made.end()) this.uncharge(offer, offer.agent_id.value, offer.framework_id.value);
   }
 
+  private readonly frameworkChanges: MirrorChanges<string, FrameworkRecord, FrameworkEntry> = {
+    added: (id, record) => {
+      this.frameworksChanged();
+      return new FrameworkEntry(id, record, false, false, this.heldBy(id));
+    },
+    replaced: (_id, _before, after, e) => {
+      e.replace(after);
+      this.frameworksChanged();
+    },
+    removed: () => this.frameworksChanged(),
+  };
+
+  /** Any change of a framework asks for a full run (Mesos allocates every agent after a framework event). */
   private syncFrameworks(view: AllocationView): void {
-    for (const [id, record] of view.frameworks) {
-      const active = view.frameworkConnected(id), suppressed = view.suppressed.has(id);
-      const e = this.frameworks.get(id);
-      if (e && e.record === record && e.active === active && e.suppressed === suppressed) continue;
-      this.frameworks.set(id, { record, active, suppressed });
-      this.fullNeeded = true;
+    this.frameworkRecords.sync(view.frameworks, this.frameworkChanges);
+    for (const e of this.frameworkRecords.slots()) {
+      if (e.update(view.frameworkConnected(e.id), view.suppressed.has(e.id))) this.frameworksChanged();
     }
-    if (this.frameworks.size > view.frameworks.size) {
-      for (const id of this.frameworks.keys()) if (!view.frameworks.has(id)) this.frameworks.delete(id);
-      this.fullNeeded = true;
-    }
+  }
+
+  private frameworksChanged(): void {
+    this.fullNeeded = true;
+    this.frameworkList = undefined;
+  }
+
+  private frameworkEntries(): FrameworkEntry[] {
+    if (this.frameworkList) return this.frameworkList;
+    const list: FrameworkEntry[] = [];
+    for (const e of this.frameworkRecords.slots()) if (!e.record.removed) list.push(e);
+    return (this.frameworkList = list.sort(byId));
   }
 
   /** Agents a filter stopped covering (removed, replaced or expired) since the last run need allocating. */
@@ -219,41 +231,52 @@ export class AllocationInputCache {
     this.filtersSeen = view.filters;
   }
 
-  private charge(offer: boolean, key: string, agentId: string, frameworkId: string, resources: readonly Resource[], changesAgent: boolean): void {
-    const use = { offer, key, resources };
-    const e = this.agents.get(agentId);
-    if (e) e.uses.push(use);
-    else {
-      const on = this.orphanUses.get(agentId);
-      if (on) on.push(use);
-      else this.orphanUses.set(agentId, [use]);
-    }
+  private heldBy(frameworkId: string): HeldResources {
     let held = this.held.get(frameworkId);
     if (!held) this.held.set(frameworkId, (held = new HeldResources()));
-    held.add(resources);
-    if (changesAgent) this.agentChanged(agentId);
+    return held;
   }
 
-  private uncharge(offer: boolean, key: string, agentId: string, frameworkId: string, resources: readonly Resource[]): void {
-    const on = this.agents.get(agentId)?.uses ?? this.orphanUses.get(agentId);
-    const at = on ? on.findIndex((u) => u.offer === offer && u.key === key) : -1;
-    if (on && at >= 0) {
-      on[at] = on[on.length - 1]!;
-      on.pop();
+  /** Records `use` on its agent and its framework. */
+  private charge(use: Use, agentId: string, frameworkId: string): void {
+    const e = this.agent(agentId);
+    if (e) e.uses = withUse(e.uses, use);
+    else this.orphanUses.set(agentId, withUse(this.orphanUses.get(agentId), use));
+    this.heldBy(frameworkId).add(usedBy(use));
+    this.agentChanged(agentId, e);
+  }
+
+  private uncharge(use: Use, agentId: string, frameworkId: string): void {
+    const e = this.agent(agentId);
+    if (e) e.uses = withoutUse(e.uses, use);
+    else {
+      const left = withoutUse(this.orphanUses.get(agentId), use);
+      if (left === undefined) this.orphanUses.delete(agentId);
+      else this.orphanUses.set(agentId, left);
     }
-    this.held.get(frameworkId)?.remove(resources);
-    this.agentChanged(agentId);
+    this.held.get(frameworkId)?.remove(usedBy(use));
+    this.agentChanged(agentId, e);
   }
 
-  private agentChanged(agentId: string): void {
-    const e = this.agents.get(agentId);
-    if (e) e.available = undefined;
-    this.dirty.add(agentId);
+  /** The entry of an agent the view has (not to be asked while the agents are being synced). */
+  private agent(id: string): AgentEntry | undefined {
+    if (!this.agentIndex) {
+      this.agentIndex = new Map();
+      for (const e of this.agentRecords.slots()) this.agentIndex.set(e.id, e);
+    }
+    return this.agentIndex.get(id);
+  }
+
+  private agentChanged(agentId: string, e: AgentEntry | undefined): void {
+    if (e) e.stale = true;
+    if (!this.fullNeeded) this.dirty.add(agentId);
   }
 
   /** total − what tasks and offers use on the agent (the sdk's arithmetic, only for agents that changed). */
   private available(e: AgentEntry): readonly Resource[] {
-    if (e.uses.length === 0) return normalizedResources(e.record.resources);
-    return subtract(e.record.resources, normalize(unallocated(e.uses.flatMap((u) => u.resources))));
+    const total = e.record.resources;
+    if (e.uses !== undefined) return subtract(total, normalize(unallocated(usedResources(e.uses))));
+    if (total !== this.lastTotal) { this.lastTotal = total; this.lastTotalNormalized = normalizedResources(total); }
+    return this.lastTotalNormalized;
   }
 }

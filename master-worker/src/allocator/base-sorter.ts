@@ -4,10 +4,12 @@
  * rules the conformance suite checks.
  *
  * Built for allocation runs over tens of thousands of agents: recording an allocation appends
- * the list given to a log and adds its scalars to a running vector (no list merging, no map per
- * agent); the log is merged only when someone reads it (`allocation`, `unallocated`, `total`),
- * which the allocator does not do. Subclasses hear about every change through `changed` and
- * `poolChanged`, so a policy can keep its order up to date instead of recomputing it.
+ * (client, agent, list) to one log for the whole sorter and adds the list's scalars to the
+ * client's running vector (no list merging, no map or array per client or agent); the log is
+ * read only when someone asks what a client holds (`allocation`, `unallocated`), which the
+ * allocator does not do, and `total` merges the agent totals when asked. Subclasses hear about
+ * every change through `changed` and `poolChanged`, so a policy can keep its order up to date
+ * instead of recomputing it.
  */
 import type { Resource } from "../../../schemas/mesos.ts";
 import { contains, normalize, subtract, unallocated as stripAllocationInfo } from "../../../sdk/src/resources.ts";
@@ -21,9 +23,6 @@ export interface ClientState {
   active: boolean;
   /** Allocations recorded so far (Mesos' `allocations` counter, a DRF tie-breaker). */
   allocations: number;
-  /** The allocations recorded, in order: `agents[i]` got `lists[i]`. Merged only when read. */
-  agents: string[];
-  lists: Array<readonly Resource[]>;
   /** Scalar quantities held (`slotOf` slots, roles summed), always up to date. */
   scalars: ScalarVector;
 }
@@ -33,35 +32,40 @@ function checkWeight(weight: number): number {
   return weight;
 }
 
-/** What `st` holds on `agentId`, merged. */
-const heldOn = (st: ClientState, agentId: string): Resource[] => normalize(st.lists.filter((_, i) => st.agents[i] === agentId).flat());
-
 /** Implements all of `Sorter` except the policy (`sort`, `ordered`); subclasses rank `activeClients()`. */
 export abstract class BaseSorter implements Sorter {
   private readonly clients = new Map<string, ClientState>();
   private readonly totals = new Map<string, readonly Resource[]>();
   private readonly pool: ScalarVector = scalarVector();
+  /** The allocations recorded, in order: `logClients[i]` got `logLists[i]` on `logAgents[i]`. */
+  private readonly logClients: ClientState[] = [];
+  private readonly logAgents: string[] = [];
+  private readonly logLists: Array<readonly Resource[]> = [];
 
   add(client: string, weight = 1): void {
     if (this.clients.has(client)) throw new Error(`sorter: client '${client}' is already added`);
-    this.clients.set(client, { id: client, weight: checkWeight(weight), active: false, allocations: 0, agents: [], lists: [], scalars: scalarVector() });
-    this.changed(client);
+    const st = this.createState({ id: client, weight: checkWeight(weight), active: false, allocations: 0, scalars: scalarVector() });
+    this.clients.set(client, st);
+    this.changed(st);
   }
 
   remove(client: string): void {
-    this.state(client);
+    const st = this.state(client);
     this.clients.delete(client);
-    this.changed(client);
+    this.forget(st);
+    this.changed(st);
   }
 
   activate(client: string): void {
-    this.state(client).active = true;
-    this.changed(client);
+    const st = this.state(client);
+    st.active = true;
+    this.changed(st);
   }
 
   deactivate(client: string): void {
-    this.state(client).active = false;
-    this.changed(client);
+    const st = this.state(client);
+    st.active = false;
+    this.changed(st);
   }
 
   contains(client: string): boolean {
@@ -73,8 +77,9 @@ export abstract class BaseSorter implements Sorter {
   }
 
   updateWeight(client: string, weight: number): void {
-    this.state(client).weight = checkWeight(weight);
-    this.changed(client);
+    const st = this.state(client);
+    st.weight = checkWeight(weight);
+    this.changed(st);
   }
 
   weight(client: string): number {
@@ -102,29 +107,27 @@ export abstract class BaseSorter implements Sorter {
 
   allocated(client: string, agentId: string, resources: readonly Resource[]): void {
     const st = this.state(client);
-    st.agents.push(agentId);
-    st.lists.push(resources);
+    this.logClients.push(st);
+    this.logAgents.push(agentId);
+    this.logLists.push(resources);
     st.allocations += 1;
     addScalars(st.scalars, resources);
-    this.changed(client);
+    this.changed(st);
   }
 
   unallocated(client: string, agentId: string, resources: readonly Resource[]): void {
     const st = this.state(client);
-    const held = heldOn(st, agentId);
+    const held = this.held(st, agentId);
     if (!contains(held, resources)) throw new Error(`sorter: client '${client}' does not hold those resources on agent '${agentId}'`);
     const left = subtract(held, resources);
-    const keep = st.agents.map((a) => a !== agentId);
-    st.lists = st.lists.filter((_, i) => keep[i]);
-    st.agents = st.agents.filter((_, i) => keep[i]);
-    if (left.length > 0) { st.agents.push(agentId); st.lists.push(left); }
+    this.forget(st, agentId);
+    if (left.length > 0) { this.logClients.push(st); this.logAgents.push(agentId); this.logLists.push(left); }
     addScalars(st.scalars, resources, -1);
-    this.changed(client);
+    this.changed(st);
   }
 
   allocation(client: string, agentId?: string): Resource[] {
-    const st = this.state(client);
-    return agentId !== undefined ? heldOn(st, agentId) : normalize(st.lists.flat());
+    return this.held(this.state(client), agentId);
   }
 
   count(): number {
@@ -135,11 +138,47 @@ export abstract class BaseSorter implements Sorter {
 
   abstract ordered(): readonly string[];
 
-  /** Called after anything that may change how `client` ranks (it may have been removed). */
-  protected changed(_client: string): void {}
+  /** Any policy can visit its `ordered()` list (a DRF sorter does better). */
+  visit(visit: (client: string) => boolean): void {
+    for (const client of this.ordered()) if (!visit(client)) return;
+  }
+
+  /** Takes the state of a new client: a policy may add fields of its own to it (and return it). */
+  protected createState(st: ClientState): ClientState {
+    return st;
+  }
+
+  /** What `st` holds on `agentId` (or anywhere), merged from the log. */
+  private held(st: ClientState, agentId?: string): Resource[] {
+    const lists: Array<readonly Resource[]> = [];
+    for (let i = 0; i < this.logClients.length; i++) {
+      if (this.logClients[i] === st && (agentId === undefined || this.logAgents[i] === agentId)) lists.push(this.logLists[i]!);
+    }
+    return normalize(lists.flat());
+  }
+
+  /** Drops the log entries of `st` (on `agentId` only, when given), keeping the others in order. */
+  private forget(st: ClientState, agentId?: string): void {
+    const clients = this.logClients, agents = this.logAgents, lists = this.logLists;
+    let w = 0;
+    for (let i = 0; i < clients.length; i++) {
+      if (clients[i] === st && (agentId === undefined || agents[i] === agentId)) continue;
+      clients[w] = clients[i]!; agents[w] = agents[i]!; lists[w] = lists[i]!;
+      w++;
+    }
+    clients.length = agents.length = lists.length = w;
+  }
+
+  /** Called after anything that may change how `st` ranks (it may have been removed: `find(st.id) !== st`). */
+  protected changed(_st: ClientState): void {}
 
   /** Called after the pool changed (every client's share may have). */
   protected poolChanged(): void {}
+
+  /** Every client, active or not, in no particular order. */
+  protected allClients(): IterableIterator<ClientState> {
+    return this.clients.values();
+  }
 
   /** Active clients, in id order (a canonical start for any policy). */
   protected activeClients(): ClientState[] {

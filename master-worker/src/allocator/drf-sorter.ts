@@ -8,31 +8,40 @@
  * Mesos: a port count is not a quantity worth equalising. Ties go to the client with fewer
  * allocations so far, then to the smaller id, so the order is fully deterministic.
  *
- * The order is kept, not recomputed: an allocation changes one client's share, so only that
- * client is taken out and put back (binary search) at the next read; a change of the pool
- * changes every share and re-sorts once. An allocation run over A agents and F frameworks
- * costs O(A · log F) comparisons instead of O(A · F log F).
+ * Active clients are kept in an indexed min-heap, not in a sorted list: a change of one client
+ * (an allocation) re-places it in O(log n), and `visit` — what the allocator uses — pops clients
+ * best first only as far as it is asked to (usually one), then puts them back. A change of the
+ * pool changes every share and rebuilds the heap at the next read (O(n)). `ordered()` sorts a
+ * copy of the heap, once per change: for callers that want the whole order.
  */
 import { BaseSorter, type ClientState } from "./base-sorter.ts";
+import { IndexedHeap } from "./indexed-heap.ts";
 
-/** A client's place in the order: the share and allocation count it was ranked with. */
-interface Placed { st: ClientState; share: number; allocations: number }
+/**
+ * A client as this sorter keeps it: `share` as of its last change; `idRank` its id's place among
+ * every client's id (−1 until ranked), so ties are broken without comparing strings;
+ * `heapIndex` −1 when out of the heap, −2 while `visit` holds it.
+ */
+interface Ranked extends ClientState { share: number; idRank: number; heapIndex: number }
 
-const compare = (a: Placed, b: Placed): number =>
-  a.share - b.share || a.allocations - b.allocations || (a.st.id < b.st.id ? -1 : a.st.id > b.st.id ? 1 : 0);
+const VISITED = -2;
+
+const compare = (a: Ranked, b: Ranked): number => a.share - b.share || a.allocations - b.allocations || a.idRank - b.idRank;
+
+const byId = (a: ClientState, b: ClientState): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** The default, fair sorter. */
 export class DrfSorter extends BaseSorter {
-  /** Active clients, best first, and their ids (the same order: what `ordered()` hands out). */
-  private order: Placed[] = [];
-  private ids: string[] = [];
-  private readonly placed = new Map<string, Placed>();
-  /** Entries taken out during a refresh, put back with new values (no garbage per allocation). */
-  private readonly reused = new Map<string, Placed>();
-  /** False until the order is built, and after the pool changes: rebuild at the next read. */
+  private readonly heap = new IndexedHeap<Ranked>(compare);
+  /** False until the heap is built, and after the pool changes or a client is added: rebuild at the next read. */
   private built = false;
-  /** Clients whose rank may have changed since they were placed. */
-  private readonly stale = new Set<string>();
+  /** False when a client was added since ids were last ranked. */
+  private ranked = false;
+  /** The whole order, as `ordered()` last computed it; undefined after any change. */
+  private ids: string[] | undefined;
+  /** Clients `visit` has taken out of the heap, in the order visited (reused between visits). */
+  private readonly taken: Ranked[] = [];
+  private visiting = false;
 
   /** The weighted dominant share of a known client (exposed for tests, metrics and debugging). */
   dominantShare(client: string): number {
@@ -44,72 +53,82 @@ export class DrfSorter extends BaseSorter {
   }
 
   ordered(): readonly string[] {
-    if (!this.built) this.rebuild();
-    else if (this.stale.size > 0) this.refresh();
+    this.ready();
+    if (!this.ids) this.ids = [...this.heap.contents()].sort(compare).map((st) => st.id);
     return this.ids;
   }
 
-  protected override changed(client: string): void {
-    if (this.built) this.stale.add(client);
+  override visit(visit: (client: string) => boolean): void {
+    this.ready();
+    const heap = this.heap, taken = this.taken;
+    this.visiting = true;
+    try {
+      for (let st = heap.pop(); st !== undefined; st = heap.pop()) {
+        st.heapIndex = VISITED;
+        taken.push(st);
+        if (!visit(st.id)) break;
+      }
+    } finally {
+      this.visiting = false;
+      for (const st of taken) {
+        st.heapIndex = -1;
+        if (this.built && st.active && this.find(st.id) === st) {
+          st.share = this.share(st);
+          heap.push(st);
+        }
+      }
+      taken.length = 0;
+    }
+  }
+
+  protected override createState(st: ClientState): ClientState {
+    const ranked = st as Ranked;
+    ranked.share = 0; ranked.idRank = -1; ranked.heapIndex = -1;
+    this.ranked = this.built = false;
+    return ranked;
+  }
+
+  protected override changed(client: ClientState): void {
+    this.ids = undefined;
+    if (!this.built) return;
+    const st = client as Ranked;
+    if (st.heapIndex === VISITED) return; // put back, with its new rank, when the visit ends
+    if (!st.active || this.find(st.id) !== st) { this.heap.remove(st); return; }
+    st.share = this.share(st);
+    if (this.heap.has(st)) this.heap.update(st);
+    else this.heap.push(st);
   }
 
   protected override poolChanged(): void {
+    this.ids = undefined;
     this.built = false;
-    this.stale.clear();
   }
 
-  private rebuild(): void {
-    this.order = this.activeClients().map((st) => this.placing(st));
-    this.order.sort(compare);
-    this.ids = this.order.map((p) => p.st.id);
-    this.placed.clear();
-    for (const p of this.order) this.placed.set(p.st.id, p);
+  /** Builds the heap when needed; refuses reads from inside `visit` (the heap lacks the clients taken out). */
+  private ready(): void {
+    if (this.visiting) throw new Error("sorter: the order cannot be read from inside visit()");
+    if (this.built) return;
+    if (!this.ranked) this.rankIds();
+    const active: Ranked[] = [];
+    for (const client of this.allClients()) {
+      const st = client as Ranked;
+      if (!st.active) continue;
+      st.share = this.share(st);
+      active.push(st);
+    }
+    this.heap.reset(active);
     this.built = true;
-    this.stale.clear();
   }
 
-  /**
-   * Takes every stale client out and puts the active ones back where they now rank. In place:
-   * an `ordered()` array is only valid until the next read.
-   */
-  private refresh(): void {
-    for (const id of this.stale) {
-      const was = this.placed.get(id);
-      if (!was) continue;
-      const at = this.position(was);
-      this.order.splice(at, 1);
-      this.ids.splice(at, 1);
-      this.placed.delete(id);
-      this.reused.set(id, was);
-    }
-    for (const id of this.stale) {
-      const st = this.find(id);
-      if (!st?.active) continue;
-      const p = this.reused.get(id) ?? this.placing(st);
-      p.st = st; p.share = this.share(st); p.allocations = st.allocations;
-      const at = this.position(p);
-      this.order.splice(at, 0, p);
-      this.ids.splice(at, 0, id);
-      this.placed.set(id, p);
-    }
-    this.stale.clear();
-    this.reused.clear();
-  }
-
-  /** The first index in the order that does not rank before `p`. */
-  private position(p: Placed): number {
-    const order = this.order;
-    let lo = 0, hi = order.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compare(order[mid]!, p) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  private placing(st: ClientState): Placed {
-    return { st, share: this.share(st), allocations: st.allocations };
+  /** Numbers every client by id order (clients usually come in that order: then no sort is needed). */
+  private rankIds(): void {
+    const all: Ranked[] = [];
+    for (const st of this.allClients()) all.push(st as Ranked);
+    let sorted = true;
+    for (let i = 1; i < all.length && sorted; i++) sorted = all[i - 1]!.id < all[i]!.id;
+    if (!sorted) all.sort(byId);
+    for (let i = 0; i < all.length; i++) all[i]!.idRank = i;
+    this.ranked = true;
   }
 
   private share(st: ClientState): number {

@@ -7,7 +7,10 @@ export type { AllocationView, CachedAllocationInput } from "./allocation-input-c
 export { BaseSorter } from "./base-sorter.ts";
 export type { ClientState } from "./base-sorter.ts";
 export { DrfSorter } from "./drf-sorter.ts";
+export { IndexedHeap } from "./indexed-heap.ts";
+export type { HeapItem } from "./indexed-heap.ts";
 export { MapMirror } from "./map-mirror.ts";
+export { markedFor } from "./marked-resources.ts";
 export type { MirrorChanges } from "./map-mirror.ts";
 export { normalizedResources } from "./normalized.ts";
 export { RandomSorter } from "./random-sorter.ts";

@@ -50,6 +50,14 @@ export interface Sorter {
    * or `sort()` call (recording allocations meanwhile does not disturb it).
    */
   ordered(): readonly string[];
+  /**
+   * Calls `visit` with active clients in `sort()` order, as it stands at the call, until `visit`
+   * returns false or every client was visited; allocations `visit` records take effect on the
+   * order afterwards. The allocator's inner loop: it usually wants only the first client, which a
+   * DRF sorter finds in O(log n) instead of keeping a whole order. No other call of this sorter
+   * may read an order (`sort`, `ordered`, `visit`) from inside `visit`.
+   */
+  visit(visit: (client: string) => boolean): void;
   /** Number of clients known (active or not). */
   count(): number;
 }

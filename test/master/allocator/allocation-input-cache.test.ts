@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import type { FrameworkInfo, Offer, TaskInfo } from "../../../schemas/index.ts";
 import { parseResources } from "../../../sdk/src/resources.ts";
 import { allocationOffers } from "../../../master-worker/src/allocation-step.ts";
-import { AllocationInputCache, mulberry32, type AllocationView, type Random } from "../../../master-worker/src/allocator/index.ts";
+import { AllocationInputCache, mulberry32, shuffle, type AllocationView, type Random } from "../../../master-worker/src/allocator/index.ts";
 import type { RefuseFilter } from "../../../master-worker/src/effects.ts";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../../../master-worker/src/records.ts";
 import type { OfferRecord } from "../../../master-worker/src/view.ts";
@@ -39,6 +39,13 @@ function agent(id: string, shape: string): AgentRecord {
 function framework(id: string, role: string): FrameworkRecord {
   const info: FrameworkInfo = { user: "u", name: id, roles: [role] };
   return { id, info, registeredAt: 0, removed: false };
+}
+
+/** Commits a run's offers as the master does (all, in the order made) or, now and then, otherwise: shuffled, only some, or copies. */
+function commit(view: FakeView, offers: readonly Offer[], random: Random, now: number): void {
+  const r = random();
+  const list = r < 0.1 ? shuffle(offers, random) : r < 0.2 ? offers.filter(() => random() < 0.5) : r < 0.3 ? offers.map((o) => ({ ...o })) : offers;
+  for (const offer of list) view.offers.set(offer.id.value, { offer, createdAt: now });
 }
 
 /** One random thing the master might do between two runs. */
@@ -113,7 +120,7 @@ describe("allocationOffers with a kept cache", () => {
         const expected = allocationOffers(view, now, n, () => "fresh", new AllocationInputCache());
         const got = allocationOffers(view, now, n, nextId, cache);
         expect(strip(got), `seed ${seed}, run ${n}`).toEqual(strip(expected));
-        for (const offer of got) view.offers.set(offer.id.value, { offer, createdAt: now });
+        commit(view, got, random, now);
         runs += 1; offered += got.length;
         for (let k = Math.floor(random() * 4); k >= 0; k--) step(view, random, now, n * 10 + k);
         now += Math.floor(random() * 3);
@@ -131,7 +138,6 @@ describe("allocationOffers with a kept cache", () => {
     const first = cache.input(view, 1);
     expect(first.full).toBe(true);
     expect(first.agents).toHaveLength(50);
-    cache.offered([]);
     const again = cache.input(view, 1);
     expect(again.full).toBe(false);
     expect(again.agents).toEqual([]);

@@ -88,6 +88,40 @@ describe("DrfSorter", () => {
   });
 });
 
+describe("DrfSorter.visit", () => {
+  it("visits in sort() order, and the order after it is the order a full sort gives", () => {
+    const s = drfWithClients([["a"], ["b"], ["c"], ["d"]], 10, 1000);
+    s.allocated("a", "ag1", res(5, 0));
+    s.allocated("c", "ag1", res(1, 0));
+    const seen: string[] = [];
+    s.visit((c) => { seen.push(c); return true; });
+    expect(seen).toEqual(s.sort());
+    expect(seen).toEqual(["b", "d", "c", "a"]);
+  });
+
+  it("an allocation made during a visit re-ranks the client after the visit, not during it", () => {
+    const s = drfWithClients([["a"], ["b"], ["c"]], 10, 1000);
+    const seen: string[] = [];
+    s.visit((c) => { seen.push(c); if (c === "a") s.allocated("a", "ag1", res(1, 0)); return true; });
+    expect(seen).toEqual(["a", "b", "c"]);
+    expect(s.sort()).toEqual(["b", "c", "a"]);
+  });
+
+  it("refuses to read the order from inside a visit", () => {
+    const s = drfWithClients([["a"], ["b"]], 10, 1000);
+    expect(() => s.visit(() => { s.sort(); return true; })).toThrow(/inside visit/);
+    expect(s.sort()).toEqual(["a", "b"]); // the failed visit put everything back
+  });
+
+  it("follows pool changes made during a visit", () => {
+    const s = drfWithClients([["a"], ["b"]], 10, 100);
+    s.allocated("a", "ag1", res(5, 0)); // 0.5
+    s.allocated("b", "ag1", res(0, 40)); // 0.4
+    s.visit(() => { s.addTotal("ag2", res(10, 0)); return false; }); // a: 5/20 = 0.25
+    expect(s.sort()).toEqual(["a", "b"]);
+  });
+});
+
 describe("DrfSorter keeps its order incrementally", () => {
   it("matches a full re-sort after any sequence of changes", () => {
     for (let seed = 1; seed <= 50; seed++) {
@@ -109,6 +143,12 @@ describe("DrfSorter keeps its order incrementally", () => {
         else if (r < 0.9) both((s) => s.activate(c));
         else if (r < 0.95) both((s) => s.remove(c));
         if (random() < 0.3) kept.ordered(); // reads in between keep the order incrementally
+        if (random() < 0.3) { // so do visits, with allocations recorded during them
+          const visits = Math.floor(random() * 3);
+          const order = kept.sort(), seen: string[] = [];
+          kept.visit((v) => { seen.push(v); if (random() < 0.5) both((x) => x.allocated(v, "ag1", res(1, 16))); return seen.length <= visits; });
+          expect(seen, `seed ${seed}, step ${i}`).toEqual(order.slice(0, seen.length));
+        }
         fresh.addTotal("nudge", []); // a pool change: the next read re-sorts from scratch
         fresh.removeTotal("nudge");
         expect(kept.sort(), `seed ${seed}, step ${i}`).toEqual(fresh.sort());

@@ -46,7 +46,7 @@ export function referenceAllocate(input: AllocationInput): OfferDecision[] {
       if (!contains(remaining, offer)) throw new Error("reference: offer beyond what remains");
       c.held = normalize([...c.held, ...offer]);
       c.allocations += 1;
-      decisions.push({ frameworkId: id, agentId: agent.id, resources: allocatedTo(offer, c.role) });
+      decisions.push({ frameworkId: id, agentId: agent.id, agent, resources: allocatedTo(offer, c.role) });
       remaining = subtract(remaining, offer);
       if (!isAllocatable(remaining, min)) break;
     }

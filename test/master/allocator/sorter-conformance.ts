@@ -153,5 +153,39 @@ export function runSorterConformance(name: string, makeSorter: () => Sorter): vo
       expect(sorted([...s.ordered()])).toEqual(["a", "b", "c", "e"]);
       expect(scalarOf(s.allocation("a"), "cpus")).toBe(1);
     });
+
+    it("visit goes through the active clients once each and stops when told to", () => {
+      const s = makeSorter();
+      s.addTotal("ag1", res(100, 10000));
+      for (const c of ["e", "d", "c", "b", "a"]) { s.add(c); s.activate(c); }
+      s.deactivate("d");
+      const seen: string[] = [];
+      s.visit((c) => { seen.push(c); return true; });
+      expect(sorted(seen)).toEqual(["a", "b", "c", "e"]);
+      let calls = 0;
+      s.visit(() => { calls += 1; return false; });
+      expect(calls).toBe(1);
+      expect(sorted(s.sort())).toEqual(["a", "b", "c", "e"]); // a visit leaves every client in place
+    });
+
+    it("allocations recorded during a visit are kept and do not disturb it", () => {
+      const s = makeSorter();
+      s.addTotal("ag1", res(100, 10000));
+      for (const c of ["a", "b", "c"]) { s.add(c); s.activate(c); }
+      const seen: string[] = [];
+      s.visit((c) => { seen.push(c); s.allocated(c, "ag2", res(1, 1)); return true; });
+      expect(sorted(seen)).toEqual(["a", "b", "c"]);
+      for (const c of ["a", "b", "c"]) expect(scalarOf(s.allocation(c, "ag2"), "cpus")).toBe(1);
+      expect(sorted(s.sort())).toEqual(["a", "b", "c"]);
+    });
+
+    it("a client removed or deactivated during a visit stays out", () => {
+      const s = makeSorter();
+      for (const c of ["a", "b", "c"]) { s.add(c); s.activate(c); }
+      s.visit((c) => { s.remove(c); return false; });
+      expect(s.count()).toBe(2);
+      s.visit((c) => { s.deactivate(c); return true; });
+      expect(s.sort()).toEqual([]);
+    });
   });
 }
