@@ -6,6 +6,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { MasterInfo, PollRequest, RegisterRequest, SchedulerCall, SchedulerEvent, StatusRequest } from "../../schemas/index.ts";
 import { STRATA_EXTENSIONS_HEADER } from "../../schemas/scheduler.ts";
+import { PollHolds } from "./poll-holds.ts";
 import { randomUuidBase64 } from "../../sdk/src/base64.ts";
 import { encodeRecord } from "../../sdk/src/recordio.ts";
 import { sha256Hex } from "./auth.ts";
@@ -55,7 +56,7 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
   private readonly config: MasterConfig;
   private readonly core: MasterCore;
   private readonly writers = new Map<string, EventStream>();
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly holds = new PollHolds();
   private alarmAt: number | undefined;
   /** Requests served since this instance started, by internal route (memory only). */
   private readonly requests = new Map<string, number>();
@@ -144,7 +145,7 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
     const agentId = req.agent_id.value;
     const now = Date.now();
     // A new poll from the same agent ends any older one still held.
-    for (const w of this.waiters.get(agentId) ?? []) w();
+    this.holds.wake(agentId);
     const answer = this.core.poll(req, now, await tokenHash(req.agent_token));
     if (answer) return answer;
     const holdMs = Math.min(req.wait_seconds !== undefined ? req.wait_seconds * 1000 : this.config.pollHoldMs, this.config.pollHoldMs);
@@ -152,13 +153,7 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
     // This poll may have made the agent active again: allocation must not wait for the hold.
     await this.schedule();
     try {
-      await new Promise<void>((resolve) => {
-        const set = this.waiters.get(agentId) ?? new Set();
-        this.waiters.set(agentId, set);
-        const done = () => { clearTimeout(timer); set.delete(done); resolve(); };
-        const timer = setTimeout(done, holdMs);
-        set.add(done);
-      });
+      await this.holds.hold(agentId, holdMs);
     } finally {
       this.core.pollHeld(agentId, -1, Date.now());
     }
@@ -167,7 +162,7 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
   }
 
   private wake(agentId: string): void {
-    for (const w of this.waiters.get(agentId) ?? []) w();
+    this.holds.wake(agentId);
   }
 
   // ---- frameworks' event streams ----
