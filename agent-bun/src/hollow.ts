@@ -16,6 +16,7 @@ import type { Clock } from "./clock.ts";
 import { HollowContainerizer } from "./hollow-containerizer.ts";
 import type { Logger } from "./log.ts";
 import { MasterError, type MasterClient } from "./master-client.ts";
+import { reexecWith } from "./reexec.ts";
 
 /** Each hollow agent's resources unless `--resources` says otherwise: Mesos' benchmark agent. */
 export const HOLLOW_RESOURCES = "cpus:2;mem:1024;disk:4096;ports:[31000-32000]";
@@ -317,14 +318,8 @@ export function ensureFetchLimit(count: number, log: Logger, env: NodeJS.Process
     return;
   }
   if (need <= BUN_FETCH_LIMIT_DEFAULT) return;
-  if (typeof process.execve !== "function") {
-    log.warn(`this Bun cannot re-execute itself: set ${BUN_FETCH_LIMIT_ENV}=${need}, or at most ${BUN_FETCH_LIMIT_DEFAULT} requests are sent at once and polls queue`);
-    return;
-  }
-  // A compiled binary's argv[1] is its embedded entry point (/$bunfs/… or B:/~BUN/…), not an argument.
-  const script = process.argv[1] ?? "";
-  const compiled = script.startsWith("/$bunfs/") || script.startsWith("B:/~BUN/");
-  const args = [process.execPath, ...process.execArgv, ...(compiled ? [] : [script]), ...process.argv.slice(2)];
   log.debug(`re-executing with ${BUN_FETCH_LIMIT_ENV}=${need}`);
-  process.execve(process.execPath, args, { ...env, [BUN_FETCH_LIMIT_ENV]: String(need) });
+  if (!reexecWith({ [BUN_FETCH_LIMIT_ENV]: String(need) }, env)) {
+    log.warn(`this Bun cannot re-execute itself: set ${BUN_FETCH_LIMIT_ENV}=${need}, or at most ${BUN_FETCH_LIMIT_DEFAULT} requests are sent at once and polls queue`);
+  }
 }

@@ -2,6 +2,7 @@
  * Leveled, line-oriented logging to stderr. Secrets (the join token) are never handed to the
  * logger: callers log flags through `redactFlags` in flags.ts.
  */
+import { writeSync } from "node:fs";
 
 /** Severity names accepted by `--log-level`, lowest first. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -23,8 +24,23 @@ function format(fields?: Record<string, unknown>): string {
     .join("");
 }
 
+/**
+ * Writes `text` to stderr (fd 2) at once, as Node's `process.stderr` does for files and pipes,
+ * but without that stream: under Bun, creating `process.stderr` loads Node's stream and tty
+ * modules, ~1.4 MB of an idle agent's RSS (BENCHMARKS.md, footprint).
+ */
+export function writeStderr(text: string): void {
+  let written = 0;
+  try {
+    written = writeSync(2, text);
+  } catch {
+    // e.g. EAGAIN on a non-blocking stderr: nothing was written, the stream queues it all
+  }
+  if (written < Buffer.byteLength(text)) process.stderr.write(Buffer.from(text).subarray(written));
+}
+
 /** A logger writing `<iso time> <LEVEL> <message> key=value…` lines at or above `level`. */
-export function createLogger(level: LogLevel = "info", write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+export function createLogger(level: LogLevel = "info", write: (line: string) => void = writeStderr): Logger {
   const min = LOG_LEVELS.indexOf(level);
   const at = (lvl: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
     if (LOG_LEVELS.indexOf(lvl) < min) return;

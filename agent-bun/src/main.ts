@@ -16,6 +16,7 @@ import { createLogger, errorText, type Logger } from "./log.ts";
 import { HollowFleet, ensureFetchLimit, hollowResources } from "./hollow.ts";
 import { HttpMasterClient } from "./master-client.ts";
 import { ProcessContainerizer } from "./process-containerizer.ts";
+import { ensureJitOff } from "./reexec.ts";
 import { AGENT_VERSION } from "./version.ts";
 import { formatResources } from "../../sdk/src/resources.ts";
 
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
   const log = createLogger(flags.logLevel);
   const workDir = resolve(flags.workDir);
   if (flags.hollow > 0) return mainHollow(flags, workDir, log);
+  ensureJitOff(log); // may re-execute this process (see reexec.ts)
   let store: StateStore;
   let cgroups: Cgroups;
   try {

@@ -1,12 +1,12 @@
 /**
  * The agent's side of the agent protocol (schemas/agent.ts): three JSON POSTs to the master.
- * Responses are validated with the shared schemas; every failure becomes a `MasterError`.
+ * Responses are validated with schemas/agent-wire.ts (the same schemas in `zod/mini`, which
+ * keeps classic zod out of the agent binary); every failure becomes a `MasterError`.
  */
-import {
-  MAX_POLL_HOLD_SECONDS, PollResponse, RegisterResponse, StatusResponse,
-  type PollRequest, type RegisterRequest, type StatusRequest,
+import type {
+  PollRequest, PollResponse, RegisterRequest, RegisterResponse, StatusRequest, StatusResponse,
 } from "../../schemas/agent.ts";
-import { parseMessage } from "../../schemas/parse.ts";
+import * as wire from "../../schemas/agent-wire.ts";
 
 /** Talking to the master; `HttpMasterClient` is the real one, tests use fakes. */
 export interface MasterClient {
@@ -39,19 +39,19 @@ export class HttpMasterClient implements MasterClient {
   constructor(private readonly baseUrl: string, private readonly joinToken: string) {}
 
   register(req: RegisterRequest, signal?: AbortSignal): Promise<RegisterResponse> {
-    return this.call("/agent/v1/register", req, RegisterResponse, CALL_TIMEOUT_S, signal);
+    return this.call("/agent/v1/register", req, wire.RegisterResponse, CALL_TIMEOUT_S, signal);
   }
 
   poll(req: PollRequest, signal?: AbortSignal): Promise<PollResponse> {
-    const hold = Math.min(req.wait_seconds ?? MAX_POLL_HOLD_SECONDS, MAX_POLL_HOLD_SECONDS);
-    return this.call("/agent/v1/poll", req, PollResponse, hold + POLL_MARGIN_S, signal);
+    const hold = Math.min(req.wait_seconds ?? wire.MAX_POLL_HOLD_SECONDS, wire.MAX_POLL_HOLD_SECONDS);
+    return this.call("/agent/v1/poll", req, wire.PollResponse, hold + POLL_MARGIN_S, signal);
   }
 
   status(req: StatusRequest, signal?: AbortSignal): Promise<StatusResponse> {
-    return this.call("/agent/v1/status", req, StatusResponse, CALL_TIMEOUT_S, signal);
+    return this.call("/agent/v1/status", req, wire.StatusResponse, CALL_TIMEOUT_S, signal);
   }
 
-  private async call<S extends typeof RegisterResponse | typeof PollResponse | typeof StatusResponse>(
+  private async call<S extends typeof wire.RegisterResponse | typeof wire.PollResponse | typeof wire.StatusResponse>(
     path: string, body: unknown, schema: S, timeoutS: number, signal?: AbortSignal,
   ): Promise<ReturnType<S["parse"]>> {
     const timeout = AbortSignal.timeout(timeoutS * 1000);
@@ -76,7 +76,7 @@ export class HttpMasterClient implements MasterClient {
       throw new MasterError(`POST ${path}: HTTP ${res.status}${detail ? `: ${detail}` : ""}`, res.status);
     }
     try {
-      return parseMessage(schema, JSON.parse(text), "response") as ReturnType<S["parse"]>;
+      return wire.parseWire(schema, JSON.parse(text), "response") as ReturnType<S["parse"]>;
     } catch (e) {
       throw new MasterError(`POST ${path}: bad response: ${(e as Error).message}`, res.status);
     }

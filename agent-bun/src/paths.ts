@@ -1,5 +1,4 @@
 /** Turning framework-chosen ids into safe file and cgroup names. */
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 
 /**
@@ -10,6 +9,8 @@ import { join } from "node:path";
 export function safeSegment(id: string): string {
   const clean = id.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 100);
   if (clean === id && id !== "." && id !== ".." && id.length > 0) return id;
+  // Loaded when first needed: node:crypto is large in Bun, and most ids are already safe.
+  const { createHash } = process.getBuiltinModule("node:crypto");
   const hash = createHash("sha256").update(id).digest("hex").slice(0, 10);
   return `${clean.replace(/^\.+/, "_")}-${hash}`;
 }

@@ -4,11 +4,11 @@
  * the process is started as a tiny shell wrapper that waits on a pipe until the agent has put
  * it into the cgroup, then execs the task's command: the command never runs unconstrained.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, openSync, closeSync, readSync, fstatSync } from "node:fs";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
-import { TASK_OUTPUT_TAIL_BYTES } from "../../schemas/agent.ts";
+import { TASK_OUTPUT_TAIL_BYTES } from "../../schemas/agent-wire.ts";
 import type { TaskRecord } from "./checkpoint.ts";
 import type { Cgroups, TaskCgroup } from "./cgroups.ts";
 import { LaunchError, type Container, type ContainerExit, type Containerizer, type LaunchSpec } from "./containerizer.ts";
@@ -49,6 +49,8 @@ export class ProcessContainerizer implements Containerizer {
     const args = shell ? ["-c", command.value] : (command.arguments ?? []).slice(1);
     const argv0 = shell ? "sh" : command.arguments?.[0] ?? command.value;
 
+    // Loaded at the first launch: an idle agent need not hold node:child_process.
+    const { spawn } = await import("node:child_process");
     let cgroup: TaskCgroup | undefined;
     const cgroupName = taskCgroupName(spec.frameworkId, spec.task.task_id.value);
     try {

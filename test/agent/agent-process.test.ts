@@ -51,6 +51,8 @@ describe("agent process end to end", () => {
     await master.start();
     const agent = startAgent(master);
     await until(() => master.polls.length > 0, "first poll");
+    // It replaced itself (same pid) with a process without the JIT, for a smaller RSS (reexec.ts).
+    expect(readFileSync(`/proc/${agent.pid}/environ`, "utf8").split("\0")).toContain("BUN_JSC_useJIT=0");
     const reg = master.registers[0]!.body;
     expect(reg.agent_id).toBeUndefined();
     expect(reg.hostname).toBe("e2e-host");

@@ -1,0 +1,234 @@
+/**
+ * The agent's light entry point to the agent protocol (agent.ts): the three answers an agent
+ * receives from the master, with the Mesos messages inside them, as `zod/mini` schemas; the few
+ * protocol constants the agent needs; and `parseWire`, parse.ts's `parseMessage` for these.
+ *
+ * Why a second spelling: classic `zod` cannot be tree-shaken (every schema carries every
+ * method), and importing it and constructing all of mesos.ts and agent.ts cost an idle agent
+ * 1.5 MB of RSS more than these (2.4 MB with the JIT on; BENCHMARKS.md, footprint). `zod/mini`
+ * keeps only the functions used here.
+ *
+ * The definitions in mesos.ts and agent.ts stay the reference; the agent takes its types from
+ * them. The type checks at the end of this file fail to compile when these schemas' output
+ * types drift from theirs, and test/agent/agent-wire.test.ts checks that both accept and reject
+ * the same inputs with the same field paths and messages, and that the constants are equal.
+ * Change both or neither.
+ *
+ * Import no value from mesos.ts, agent.ts, parse.ts or index.ts here: that would bring classic
+ * zod back into the agent binary (type imports are erased and cost nothing).
+ */
+import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
+import type * as Agent from "./agent.ts";
+import type * as Mesos from "./mesos.ts";
+
+// Classic zod installs its English messages on import; without them mini says "Invalid input".
+z.config(en());
+
+// ---- Protocol constants ----
+
+/** = agent.ts `MAX_POLL_HOLD_SECONDS`: the longest the master holds a poll (seconds). */
+export const MAX_POLL_HOLD_SECONDS = 25;
+/** = agent.ts `TASK_OUTPUT_TAIL_BYTES`: stdout tail bytes in a terminal update's `data`. */
+export const TASK_OUTPUT_TAIL_BYTES = 4096;
+
+/** = mesos.ts `TERMINAL_STATES`: states after which a task holds no resources. */
+export const TERMINAL_STATES: ReadonlySet<Mesos.TaskState> = new Set<Mesos.TaskState>([
+  "TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_ERROR", "TASK_LOST",
+  "TASK_DROPPED", "TASK_GONE", "TASK_GONE_BY_OPERATOR",
+]);
+/** = mesos.ts `isTerminal`. */
+export const isTerminal = (s: Mesos.TaskState): boolean => TERMINAL_STATES.has(s);
+
+// ---- Mesos messages (mesos.ts): only those inside the answers below ----
+
+const nonEmpty = () => z.string().check(z.minLength(1));
+const int = () => z.number().check(z.int());
+const nonNegative = () => z.number().check(z.nonnegative());
+const id = () => z.object({ value: nonEmpty() });
+const FrameworkID = id();
+const AgentID = id();
+const TaskID = id();
+
+const Int64 = z.union([int(), z.pipe(z.string().check(z.regex(/^-?\d+$/)), z.transform(Number))]);
+const DurationInfo = z.object({ nanoseconds: Int64 });
+
+const ValueType = z.enum(["SCALAR", "RANGES", "SET", "TEXT"]);
+const Resource = z.object({
+  name: nonEmpty(),
+  type: ValueType,
+  scalar: z.optional(z.object({ value: nonNegative() })),
+  ranges: z.optional(z.object({ range: z._default(z.array(z.object({ begin: Int64, end: Int64 })), []) })),
+  set: z.optional(z.object({ item: z._default(z.array(z.string()), []) })),
+  role: z.optional(z.string()),
+  allocation_info: z.optional(z.object({ role: z.optional(z.string()) })),
+});
+
+const Labels = z.object({
+  labels: z._default(z.array(z.object({ key: z.string(), value: z.optional(z.string()) })), []),
+});
+
+const Address = z.object({
+  hostname: z.optional(z.string()),
+  ip: z.optional(z.string()),
+  port: int(),
+});
+
+const CommandInfo = z.object({
+  shell: z.optional(z.boolean()),
+  value: z.optional(z.string()),
+  arguments: z.optional(z.array(z.string())),
+  environment: z.optional(z.object({
+    variables: z._default(z.array(z.object({
+      name: nonEmpty(),
+      type: z.optional(z.enum(["UNKNOWN", "VALUE", "SECRET"])),
+      value: z.optional(z.string()),
+    })), []),
+  })),
+  uris: z.optional(z.array(z.object({
+    value: z.string(),
+    executable: z.optional(z.boolean()),
+    extract: z.optional(z.boolean()),
+    cache: z.optional(z.boolean()),
+    output_file: z.optional(z.string()),
+  }))),
+  user: z.optional(z.string()),
+});
+
+const KillPolicy = z.object({ grace_period: z.optional(DurationInfo) });
+
+const ContainerInfo = z.looseObject({
+  type: z.enum(["DOCKER", "MESOS"]),
+  docker: z.optional(z.looseObject({ image: z.string(), network: z.optional(z.string()) })),
+});
+
+const TaskInfo = z.object({
+  name: z.string(),
+  task_id: TaskID,
+  agent_id: AgentID,
+  resources: z._default(z.array(Resource), []),
+  command: z.optional(CommandInfo),
+  container: z.optional(ContainerInfo),
+  health_check: z.optional(z.looseObject({})),
+  kill_policy: z.optional(KillPolicy),
+  labels: z.optional(Labels),
+  data: z.optional(z.string()),
+});
+
+const MasterInfo = z.object({
+  id: z.string(),
+  ip: int(),
+  port: int(),
+  pid: z.optional(z.string()),
+  hostname: z.optional(z.string()),
+  version: z.optional(z.string()),
+  address: z.optional(Address),
+});
+
+const FrameworkInfo = z.object({
+  user: z.string(),
+  name: z.string(),
+  id: z.optional(FrameworkID),
+  failover_timeout: z.optional(nonNegative()),
+  checkpoint: z.optional(z.boolean()),
+  role: z.optional(z.string()),
+  roles: z.optional(z.array(z.string())),
+  hostname: z.optional(z.string()),
+  principal: z.optional(z.string()),
+  webui_url: z.optional(z.string()),
+  capabilities: z.optional(z.array(z.object({ type: z.string() }))),
+  labels: z.optional(Labels),
+});
+
+// ---- The answers of the agent protocol (agent.ts) ----
+
+/** = agent.ts `RegisterResponse`. */
+export const RegisterResponse = z.object({
+  agent_id: AgentID,
+  agent_token: z.string(),
+  master_info: MasterInfo,
+  poll_hold_seconds: z.number(),
+});
+
+/** = agent.ts `AgentCommand`. */
+export const AgentCommand = z.discriminatedUnion("type", [
+  z.object({
+    seq: int(),
+    type: z.literal("LAUNCH"),
+    framework_id: FrameworkID,
+    framework_info: z.optional(FrameworkInfo),
+    task: TaskInfo,
+  }),
+  z.object({
+    seq: int(),
+    type: z.literal("KILL"),
+    framework_id: FrameworkID,
+    task_id: TaskID,
+    kill_policy: z.optional(KillPolicy),
+  }),
+  z.object({
+    seq: int(),
+    type: z.literal("SHUTDOWN_FRAMEWORK"),
+    framework_id: FrameworkID,
+  }),
+]);
+
+/** = agent.ts `PollResponse`. */
+export const PollResponse = z.object({
+  commands: z.array(AgentCommand),
+  acks: z.array(z.object({ task_id: TaskID, uuid: z.string() })),
+  reregister: z.optional(z.boolean()),
+});
+
+/** = agent.ts `StatusResponse`. */
+export const StatusResponse = z.object({
+  acknowledged: z.array(z.string()),
+});
+
+// ---- Validation (parse.ts) ----
+
+/** = mesos.ts `stripNulls`: protobuf JSON treats `null` as "field not set". */
+export function stripNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.filter((v) => v !== null).map(stripNulls);
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) out[k] = stripNulls(v);
+    return out;
+  }
+  return value;
+}
+
+/** = parse.ts `ValidationError`: bad input, with the path of the field at fault. */
+export class WireValidationError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(field ? `${field}: ${message}` : message);
+    this.name = "ValidationError";
+  }
+}
+
+/**
+ * = parse.ts `parseMessage`: validates `input` against `schema` (nulls stripped, unknown
+ * fields dropped), throwing `WireValidationError` on the first problem.
+ */
+export function parseWire<S extends z.ZodMiniType>(schema: S, input: unknown, what = "body"): z.output<S> {
+  const result = schema.safeParse(stripNulls(input));
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+  throw new WireValidationError(path || what, issue.message);
+}
+
+// ---- Compile-time check: the same types as the reference schemas ----
+
+/** Each assignable to the other: no field missing, added, optional on one side only or typed apart. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Check<T extends true> = T;
+export type WireMatchesReference = [
+  Check<Same<z.output<typeof RegisterResponse>, Agent.RegisterResponse>>,
+  Check<Same<z.output<typeof AgentCommand>, Agent.AgentCommand>>,
+  Check<Same<z.output<typeof PollResponse>, Agent.PollResponse>>,
+  Check<Same<z.output<typeof StatusResponse>, Agent.StatusResponse>>,
+  Check<Same<z.input<typeof RegisterResponse>, z.input<typeof Agent.RegisterResponse>>>,
+  Check<Same<z.input<typeof PollResponse>, z.input<typeof Agent.PollResponse>>>,
+  Check<Same<z.input<typeof StatusResponse>, z.input<typeof Agent.StatusResponse>>>,
+];
