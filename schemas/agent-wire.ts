@@ -178,6 +178,7 @@ export const PollResponse = z.object({
   commands: z.array(AgentCommand),
   acks: z.array(z.object({ task_id: TaskID, uuid: z.string() })),
   reregister: z.optional(z.boolean()),
+  master_id: z.optional(z.string()),
 });
 
 /** = agent.ts `StatusResponse`. */
@@ -222,6 +223,11 @@ export function parseWire<S extends z.ZodMiniType>(schema: S, input: unknown, wh
 
 /** Each assignable to the other: no field missing, added, optional on one side only or typed apart. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/**
+ * The same field names: mutual assignability alone misses an optional field one side lacks
+ * (zod drops it from the answer, silently).
+ */
+type SameKeys<A, B> = Same<keyof A, keyof B>;
 type Check<T extends true> = T;
 export type WireMatchesReference = [
   Check<Same<z.output<typeof RegisterResponse>, Agent.RegisterResponse>>,
@@ -231,4 +237,7 @@ export type WireMatchesReference = [
   Check<Same<z.input<typeof RegisterResponse>, z.input<typeof Agent.RegisterResponse>>>,
   Check<Same<z.input<typeof PollResponse>, z.input<typeof Agent.PollResponse>>>,
   Check<Same<z.input<typeof StatusResponse>, z.input<typeof Agent.StatusResponse>>>,
+  Check<SameKeys<z.output<typeof RegisterResponse>, Agent.RegisterResponse>>,
+  Check<SameKeys<z.output<typeof PollResponse>, Agent.PollResponse>>,
+  Check<SameKeys<z.output<typeof StatusResponse>, Agent.StatusResponse>>,
 ];

@@ -82,6 +82,7 @@ const fixtures: Array<[Name, unknown]> = [
     ],
     acks: [{ task_id: { value: "t1" }, uuid: "u1" }],
     reregister: false,
+    master_id: "m2",
   }],
   ["PollResponse", { commands: [], acks: [], reregister: null }],
   ["StatusResponse", { acknowledged: ["u1", "u2"] }],
