@@ -22,6 +22,8 @@ export interface LaunchRun {
   finishedP50Ms: number;
   finishedP99Ms: number;
   failed: number;
+  /** ACCEPT→RUNNING of each task that ran, in ACCEPT order (ms): where the tail comes from. */
+  runningSamplesMs: number[];
 }
 
 export interface LaunchOptions {
@@ -141,5 +143,6 @@ export async function launchTasks(opts: LaunchOptions): Promise<LaunchRun> {
     runningP50Ms: percentile(toRunning, 50), runningP99Ms: percentile(toRunning, 99),
     finishedP50Ms: percentile(finished, 50), finishedP99Ms: percentile(finished, 99),
     failed: failed + (opts.count - ended),
+    runningSamplesMs: toRunning,
   };
 }
