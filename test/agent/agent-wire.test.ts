@@ -13,6 +13,7 @@ import * as ref from "../../schemas/agent.ts";
 import * as wire from "../../schemas/agent-wire.ts";
 import { TaskState, TERMINAL_STATES, isTerminal, stripNulls } from "../../schemas/mesos.ts";
 import { parseMessage } from "../../schemas/parse.ts";
+import { mulberry32 } from "../../master-worker/src/allocator/seeded-random.ts";
 
 /** What parsing gave: the value, or the error's message. */
 function outcome(parse: () => unknown): { ok: unknown } | { error: string } {
@@ -88,18 +89,6 @@ const fixtures: Array<[Name, unknown]> = [
   ["StatusResponse", { acknowledged: ["u1", "u2"] }],
 ];
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Every path to a value inside `value` (objects and arrays included). */
 function paths(value: unknown, at: Array<string | number> = []): Array<Array<string | number>> {
   const out = [at];
@@ -164,7 +153,7 @@ describe("agent-wire (zod/mini) matches the reference schemas", () => {
   });
 
   it("and with two fields changed at random", () => {
-    const random = rng(20261121);
+    const random = mulberry32(20261121);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
     for (const [name, input] of fixtures) {
       for (let i = 0; i < 300; i++) {
