@@ -1,7 +1,8 @@
 /**
  * The agent's light entry point to the agent protocol (agent.ts): the three answers an agent
- * receives from the master, with the Mesos messages inside them, as `zod/mini` schemas; the few
- * protocol constants the agent needs; and `parseWire`, parse.ts's `parseMessage` for these.
+ * receives from the master, with the Mesos messages inside them, as `zod/mini` schemas, to be
+ * validated with parse.ts's `parseMessage` (which takes mini schemas too). The constants the
+ * agent needs come from agent-limits.ts and task-states.ts, which have no zod either.
  *
  * Why a second spelling: classic `zod` cannot be tree-shaken (every schema carries every
  * method), and importing it and constructing all of mesos.ts and agent.ts cost an idle agent
@@ -11,11 +12,11 @@
  * The definitions in mesos.ts and agent.ts stay the reference; the agent takes its types from
  * them. The type checks at the end of this file fail to compile when these schemas' output
  * types drift from theirs, and test/agent/agent-wire.test.ts checks that both accept and reject
- * the same inputs with the same field paths and messages, and that the constants are equal.
- * Change both or neither.
+ * the same inputs with the same field paths and messages. Change both or neither.
  *
- * Import no value from mesos.ts, agent.ts, parse.ts or index.ts here: that would bring classic
- * zod back into the agent binary (type imports are erased and cost nothing).
+ * Import no value from mesos.ts, agent.ts or index.ts here, nor from parse.ts into anything
+ * that imports those: that would bring classic zod back into the agent binary (type imports
+ * are erased and cost nothing).
  */
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
@@ -24,21 +25,6 @@ import type * as Mesos from "./mesos.ts";
 
 // Classic zod installs its English messages on import; without them mini says "Invalid input".
 z.config(en());
-
-// ---- Protocol constants ----
-
-/** = agent.ts `MAX_POLL_HOLD_SECONDS`: the longest the master holds a poll (seconds). */
-export const MAX_POLL_HOLD_SECONDS = 25;
-/** = agent.ts `TASK_OUTPUT_TAIL_BYTES`: stdout tail bytes in a terminal update's `data`. */
-export const TASK_OUTPUT_TAIL_BYTES = 4096;
-
-/** = mesos.ts `TERMINAL_STATES`: states after which a task holds no resources. */
-export const TERMINAL_STATES: ReadonlySet<Mesos.TaskState> = new Set<Mesos.TaskState>([
-  "TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_ERROR", "TASK_LOST",
-  "TASK_DROPPED", "TASK_GONE", "TASK_GONE_BY_OPERATOR",
-]);
-/** = mesos.ts `isTerminal`. */
-export const isTerminal = (s: Mesos.TaskState): boolean => TERMINAL_STATES.has(s);
 
 // ---- Mesos messages (mesos.ts): only those inside the answers below ----
 
@@ -185,39 +171,6 @@ export const PollResponse = z.object({
 export const StatusResponse = z.object({
   acknowledged: z.array(z.string()),
 });
-
-// ---- Validation (parse.ts) ----
-
-/** = mesos.ts `stripNulls`: protobuf JSON treats `null` as "field not set". */
-export function stripNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.filter((v) => v !== null).map(stripNulls);
-  if (value && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) out[k] = stripNulls(v);
-    return out;
-  }
-  return value;
-}
-
-/** = parse.ts `ValidationError`: bad input, with the path of the field at fault. */
-export class WireValidationError extends Error {
-  constructor(readonly field: string, message: string) {
-    super(field ? `${field}: ${message}` : message);
-    this.name = "ValidationError";
-  }
-}
-
-/**
- * = parse.ts `parseMessage`: validates `input` against `schema` (nulls stripped, unknown
- * fields dropped), throwing `WireValidationError` on the first problem.
- */
-export function parseWire<S extends z.ZodMiniType>(schema: S, input: unknown, what = "body"): z.output<S> {
-  const result = schema.safeParse(stripNulls(input));
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
-  throw new WireValidationError(path || what, issue.message);
-}
 
 // ---- Compile-time check: the same types as the reference schemas ----
 

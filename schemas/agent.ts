@@ -76,14 +76,8 @@ export const AgentCommand = z.discriminatedUnion("type", [
 ]);
 export type AgentCommand = z.infer<typeof AgentCommand>;
 
-/** The longest the master holds a poll that has nothing to answer (seconds). */
-export const MAX_POLL_HOLD_SECONDS = 25;
+export { MAX_POLL_HOLD_SECONDS, TASK_OUTPUT_TAIL_BYTES } from "./agent-limits.ts";
 
-/**
- * Bytes of a command task's stdout (its tail) the agent puts, base64, in the terminal
- * update's `data`.
- */
-export const TASK_OUTPUT_TAIL_BYTES = 4096;
 
 export const PollRequest = z.object({
   agent_id: AgentID,

@@ -2,20 +2,9 @@
  * Mesos v1 JSON messages shared by the scheduler API, the agent protocol and the SDK.
  * Field names, nesting and enum spellings follow `include/mesos/v1/mesos.proto` and the
  * protobuf JSON mapping: snake_case, `{ "value": … }` ids, enums as strings. Unknown fields
- * are dropped (zod's default), `null` is treated as absent (see `stripNulls`).
+ * are dropped (zod's default), `null` is treated as absent (see `stripNulls` in parse.ts).
  */
 import { z } from "zod";
-
-/** Protobuf JSON treats `null` as "field not set": remove nulls before validating. */
-export function stripNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.filter((v) => v !== null).map(stripNulls);
-  if (value && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) out[k] = stripNulls(v);
-    return out;
-  }
-  return value;
-}
 
 const id = () => z.object({ value: z.string().min(1) });
 /** `{ "value": "…" }` identifiers (FrameworkID, AgentID, OfferID, TaskID, ExecutorID). */
@@ -148,12 +137,7 @@ export const TaskState = z.enum([
 ]);
 export type TaskState = z.infer<typeof TaskState>;
 
-/** States after which a task holds no resources and gets no further update. */
-export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set([
-  "TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_ERROR", "TASK_LOST",
-  "TASK_DROPPED", "TASK_GONE", "TASK_GONE_BY_OPERATOR",
-]);
-export const isTerminal = (s: TaskState): boolean => TERMINAL_STATES.has(s);
+export { TERMINAL_STATES, isTerminal } from "./task-states.ts";
 
 export const TaskStatusSource = z.enum(["SOURCE_MASTER", "SOURCE_AGENT", "SOURCE_EXECUTOR"]);
 export const TaskStatusReason = z.string(); // REASON_* names; open set, we never reject one.

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
-import { MAX_POLL_HOLD_SECONDS } from "../../schemas/agent-wire.ts";
+import { MAX_POLL_HOLD_SECONDS } from "../../schemas/agent-limits.ts";
 import type { Attribute, Resource } from "../../schemas/mesos.ts";
 import { DEFAULT_MASTER_URL } from "../../sdk/src/defaults.ts";
 import { parseResources } from "../../sdk/src/resources.ts";

@@ -6,7 +6,9 @@
 import type {
   PollRequest, PollResponse, RegisterRequest, RegisterResponse, StatusRequest, StatusResponse,
 } from "../../schemas/agent.ts";
+import { MAX_POLL_HOLD_SECONDS } from "../../schemas/agent-limits.ts";
 import * as wire from "../../schemas/agent-wire.ts";
+import { parseMessage } from "../../schemas/parse.ts";
 
 /** Talking to the master; `HttpMasterClient` is the real one, tests use fakes. */
 export interface MasterClient {
@@ -43,7 +45,7 @@ export class HttpMasterClient implements MasterClient {
   }
 
   poll(req: PollRequest, signal?: AbortSignal): Promise<PollResponse> {
-    const hold = Math.min(req.wait_seconds ?? wire.MAX_POLL_HOLD_SECONDS, wire.MAX_POLL_HOLD_SECONDS);
+    const hold = Math.min(req.wait_seconds ?? MAX_POLL_HOLD_SECONDS, MAX_POLL_HOLD_SECONDS);
     return this.call("/agent/v1/poll", req, wire.PollResponse, hold + POLL_MARGIN_S, signal);
   }
 
@@ -76,7 +78,7 @@ export class HttpMasterClient implements MasterClient {
       throw new MasterError(`POST ${path}: HTTP ${res.status}${detail ? `: ${detail}` : ""}`, res.status);
     }
     try {
-      return wire.parseWire(schema, JSON.parse(text), "response") as ReturnType<S["parse"]>;
+      return parseMessage(schema, JSON.parse(text), "response") as ReturnType<S["parse"]>;
     } catch (e) {
       throw new MasterError(`POST ${path}: bad response: ${(e as Error).message}`, res.status);
     }

@@ -8,7 +8,7 @@ import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, openSync, closeSync, readSync, fstatSync } from "node:fs";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
-import { TASK_OUTPUT_TAIL_BYTES } from "../../schemas/agent-wire.ts";
+import { TASK_OUTPUT_TAIL_BYTES } from "../../schemas/agent-limits.ts";
 import type { TaskRecord } from "./checkpoint.ts";
 import type { Cgroups, TaskCgroup } from "./cgroups.ts";
 import { LaunchError, type Container, type ContainerExit, type Containerizer, type LaunchSpec } from "./containerizer.ts";

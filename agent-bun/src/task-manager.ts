@@ -4,7 +4,7 @@
  * (STARTING → RUNNING → terminal) turned into status updates.
  */
 import type { AgentCommand, AgentTaskReport } from "../../schemas/agent.ts";
-import { isTerminal } from "../../schemas/agent-wire.ts";
+import { isTerminal } from "../../schemas/task-states.ts";
 import type { TaskInfo, TaskState, TaskStatus } from "../../schemas/mesos.ts";
 import { taskKey, type PendingUpdate, type StateStore, type TaskRecord } from "./checkpoint.ts";
 import { LaunchError, type Container, type ContainerExit, type Containerizer } from "./containerizer.ts";
