@@ -4,15 +4,14 @@
  * Tasks/s launched and finished, ACCEPT→RUNNING and ACCEPT→FINISHED p50/p99, and the
  * requests per second the master served meanwhile.
  */
-import { waitForAgents, withTempCluster } from "../scripts/cluster-processes.ts";
-import { authorizationHeader } from "../sdk/src/auth.ts";
+import { type LocalSecrets, masterMetrics, waitForAgents, withTempCluster } from "../scripts/cluster-processes.ts";
 import { parseResources } from "../sdk/src/resources.ts";
 import { launchTasks } from "./launch-driver.ts";
 import type { Benchmark, Figure } from "./result.ts";
 
 /** The master's request counters: `master/http_requests` and one per API. */
-async function requestsServed(master: string, auth: string): Promise<Record<string, number>> {
-  const m = await fetch(`${master}/metrics/snapshot`, { headers: { authorization: auth } }).then((r) => r.json() as Promise<Record<string, number>>);
+async function requestsServed(master: string, secrets: LocalSecrets): Promise<Record<string, number>> {
+  const m = await masterMetrics(master, secrets);
   return Object.fromEntries(Object.entries(m).filter(([k]) => k.startsWith("master/http_requests") || k.startsWith("master/scheduler_calls")));
 }
 
@@ -29,16 +28,15 @@ function perTask(before: Record<string, number>, after: Record<string, number>, 
 export function hollowLaunchRun(agents: number, tasks: number, taskMs: number) {
   const agentArgs = ["--hollow", String(agents), "--hollow-task-ms", String(taskMs)];
   return withTempCluster({ name: "bench-launch", agentArgs }, async ({ url, secrets }) => {
-    const auth = authorizationHeader({ principal: secrets.principal, secret: secrets.secret })!;
     await waitForAgents(url, secrets, agents, 120_000);
-    const before = await requestsServed(url, auth);
+    const before = await requestsServed(url, secrets);
     const t0 = performance.now();
     const run = await launchTasks({
       master: url, principal: secrets.principal, secret: secrets.secret, count: tasks,
       resources: parseResources("cpus:0.01;mem:8"), shell: "true", timeoutMs: 300_000,
     });
     const seconds = (performance.now() - t0) / 1000;
-    const after = await requestsServed(url, auth);
+    const after = await requestsServed(url, secrets);
     const served = (after["master/http_requests"] ?? NaN) - (before["master/http_requests"] ?? NaN);
     return { ...run, requestsPerSecond: served / seconds, requestsPerTask: served / tasks, byApi: perTask(before, after, tasks) };
   });

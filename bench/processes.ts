@@ -6,18 +6,11 @@
  * throughput (M tasks in ACCEPTs as big as the offers allow: tasks per second). The agent's CPU
  * time per task is measured over each run.
  */
-import { readFileSync } from "node:fs";
 import { withTempCluster } from "../scripts/cluster-processes.ts";
 import { parseResources } from "../sdk/src/resources.ts";
 import { launchTasks, type LaunchOptions, type LaunchRun } from "./launch-driver.ts";
+import { cpuSeconds } from "./proc-cpu.ts";
 import type { Benchmark, Figure } from "./result.ts";
-
-/** utime + stime of a process, in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (USER_HZ = 100)
-}
 
 /** A run plus the agent's CPU time spent on it, per task. */
 export type ProcessRun = LaunchRun & { agentCpuMsPerTask: number };

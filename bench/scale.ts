@@ -5,38 +5,13 @@
  * polling with wait_seconds 0 among the 10,000 held polls), and whether anything timed out or
  * failed (the fleet's own error counts, agents the master marked inactive).
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { waitForAgents, withTempCluster } from "../scripts/cluster-processes.ts";
-import { authorizationHeader } from "../sdk/src/auth.ts";
+import { masterMetrics, waitForAgents, withTempCluster } from "../scripts/cluster-processes.ts";
+import { treeCpuSeconds } from "./proc-cpu.ts";
 import { percentile, type Benchmark, type Figure } from "./result.ts";
 
 const AGENTS = 10_000;
-
-/** CPU seconds (user + system) used so far by `pid` and every process below it. */
-function treeCpuSeconds(pid: number): number {
-  const tick = 100; // USER_HZ on Linux
-  const children = new Map<number, number[]>();
-  let total = 0;
-  const stats = new Map<number, string[]>();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const text = readFileSync(`/proc/${name}/stat`, "utf8");
-      const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-      const p = Number(name), parent = Number(fields[1]);
-      stats.set(p, fields);
-      children.set(parent, [...(children.get(parent) ?? []), p]);
-    } catch { /* gone meanwhile */ }
-  }
-  const walk = (p: number) => {
-    const f = stats.get(p);
-    if (f) total += (Number(f[11]) + Number(f[12])) / tick; // utime, stime
-    for (const c of children.get(p) ?? []) walk(c);
-  };
-  walk(pid);
-  return total;
-}
 
 /** Failed calls the hollow fleet logged in its summaries after `since` (ISO time), by kind. */
 function fleetErrors(agentLog: string, since: string): Record<string, number> {
@@ -53,8 +28,7 @@ function fleetErrors(agentLog: string, since: string): Record<string, number> {
 export const scaleBenchmark: Benchmark = async ({ quick }) => {
   const windowS = quick ? 30 : 60;
   return withTempCluster({ name: "bench-scale", agentArgs: ["--hollow", String(AGENTS), "--log-level", "info"] }, async ({ url, secrets, master, stateDir }) => {
-    const auth = { authorization: authorizationHeader({ principal: secrets.principal, secret: secrets.secret })! };
-    const metrics = () => fetch(`${url}/metrics/snapshot`, { headers: auth }).then((r) => r.json() as Promise<Record<string, number>>);
+    const metrics = () => masterMetrics(url, secrets);
     const t0 = performance.now();
     await waitForAgents(url, secrets, AGENTS, 300_000);
     const registerS = (performance.now() - t0) / 1000;

@@ -154,14 +154,19 @@ export async function waitForHealth(url: string, timeoutMs: number, proc?: Proc)
   throw new Error(`the master did not answer ${url}/health within ${timeoutMs / 1000}s`);
 }
 
+/** The master's `/metrics/snapshot`, read with the cluster's credentials. */
+export async function masterMetrics(url: string, secrets: Pick<LocalSecrets, "principal" | "secret">): Promise<Record<string, number>> {
+  const headers = { authorization: authorizationHeader({ principal: secrets.principal, secret: secrets.secret })! };
+  return fetch(`${url}/metrics/snapshot`, { headers }).then((r) => r.json() as Promise<Record<string, number>>);
+}
+
 /**
  * Polls `/metrics/snapshot` (cheap, unlike the whole `/master/state` of 10,000 agents) until
  * `count` agents are active (or `timeoutMs` passes).
  */
 export async function waitForAgents(url: string, secrets: LocalSecrets, count: number, timeoutMs: number): Promise<void> {
-  const headers = { authorization: authorizationHeader({ principal: secrets.principal, secret: secrets.secret })! };
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
-    const metrics = await fetch(`${url}/metrics/snapshot`, { headers }).then((r) => r.json() as Promise<Record<string, number>>);
+    const metrics = await masterMetrics(url, secrets);
     if ((metrics["master/slaves_active"] ?? 0) >= count) return;
     await new Promise((r) => setTimeout(r, 250));
   }

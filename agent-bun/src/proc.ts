@@ -20,14 +20,21 @@ export function bootId(): string | undefined {
   }
 }
 
-/** Start time of `pid` in clock ticks since boot (field 22 of /proc/<pid>/stat), if known. */
-export function processStartTime(pid: number): string | undefined {
+/**
+ * The fields of /proc/<pid>/stat from field 3 (state) on, so field N is at index N - 3;
+ * undefined when the process is gone. The command name (field 2) may hold spaces and
+ * parentheses, so the split starts after its last ')'.
+ */
+export function procStatFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) may hold spaces and parentheses: split after its last ')'.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return fields[19];
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   } catch {
     return undefined;
   }
+}
+
+/** Start time of `pid` in clock ticks since boot (field 22 of /proc/<pid>/stat), if known. */
+export function processStartTime(pid: number): string | undefined {
+  return procStatFields(pid)?.[19];
 }

@@ -2,13 +2,12 @@
  * A `Store` kept in plain maps: the test harness's stand-in for SQLite. `load()` returns
  * deep copies, so a "restarted" master sees only what was committed.
  */
-import { type Change, type PersistedState, type Store, taskKey } from "./records.ts";
+import { type Change, type PersistedState, type Store, changeKey } from "./records.ts";
 
 /** `Store` in memory, for the harness; `load()` sees only committed changes. */
 export class MemoryStore implements Store {
-  private readonly tables = {
-    agents: new Map<string, unknown>(), frameworks: new Map<string, unknown>(), tasks: new Map<string, unknown>(),
-    updates: new Map<string, unknown>(), commands: new Map<number, unknown>(), meta: new Map<string, number>(),
+  private readonly tables: Record<Exclude<Change["table"], "meta">, Map<string | number, unknown>> & { meta: Map<string, number> } = {
+    agents: new Map(), frameworks: new Map(), tasks: new Map(), updates: new Map(), commands: new Map(), meta: new Map(),
   };
   /** Number of commits made: lets tests check that chatter writes nothing. */
   commits = 0;
@@ -27,19 +26,8 @@ export class MemoryStore implements Store {
     this.commits++;
     for (const c of changes) {
       if (c.table === "meta") { this.tables.meta.set(c.key, c.value); continue; }
-      if ("delete" in c) {
-        if (c.table === "updates") this.tables.updates.delete(c.delete);
-        else this.tables.commands.delete(c.delete);
-        continue;
-      }
-      const row = structuredClone(c.put);
-      switch (c.table) {
-        case "agents": this.tables.agents.set(c.put.id, row); break;
-        case "frameworks": this.tables.frameworks.set(c.put.id, row); break;
-        case "tasks": this.tables.tasks.set(taskKey(c.put.frameworkId, c.put.taskId), row); break;
-        case "updates": this.tables.updates.set(c.put.uuid, row); break;
-        case "commands": this.tables.commands.set(c.put.seq, row); break;
-      }
+      if ("delete" in c) this.tables[c.table].delete(changeKey(c));
+      else this.tables[c.table].set(changeKey(c), structuredClone(c.put));
     }
   }
 }

@@ -88,3 +88,15 @@ export interface Store {
 
 /** Key of a task: task ids are unique per framework. */
 export const taskKey = (frameworkId: string, taskId: string) => `${frameworkId}/${taskId}`;
+
+/** The key of the row a change touches, in its table. */
+export function changeKey(c: Change): string | number {
+  if (c.table === "meta") return c.key;
+  if ("delete" in c) return c.delete;
+  switch (c.table) {
+    case "agents": case "frameworks": return c.put.id;
+    case "tasks": return taskKey(c.put.frameworkId, c.put.taskId);
+    case "updates": return c.put.uuid;
+    case "commands": return c.put.seq;
+  }
+}

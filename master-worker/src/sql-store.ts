@@ -2,7 +2,7 @@
  * The Durable Object's `Store`: SQLite tables with append-only migrations and a
  * schema-version row. Each commit runs in one synchronous transaction.
  */
-import { type Change, type PersistedState, type Store, taskKey } from "./records.ts";
+import { type Change, type PersistedState, type Store, changeKey, taskKey } from "./records.ts";
 
 /** Append-only: never edit a shipped step, add a new one. */
 const MIGRATIONS: string[] = [
@@ -85,18 +85,6 @@ const TABLES: ReadonlyArray<{ name: TableName; key: string; columns: readonly st
   { name: "commands", key: "seq", columns: ["seq", "agent_id", "json"] },
 ];
 
-/** The key of the row a change touches. */
-function keyOf(c: Change): SqlValue {
-  if (c.table === "meta") return c.key;
-  if ("delete" in c) return c.delete;
-  switch (c.table) {
-    case "agents": case "frameworks": return c.put.id;
-    case "tasks": return taskKey(c.put.frameworkId, c.put.taskId);
-    case "updates": return c.put.uuid;
-    case "commands": return c.put.seq;
-  }
-}
-
 /** A put's column values, in `TABLES` order; undefined for a delete. */
 function valuesOf(c: Change): SqlValue[] | undefined {
   if (c.table === "meta") return [c.key, String(c.value)];
@@ -115,7 +103,7 @@ export function coalesce(changes: readonly Change[]): Record<TableName, { puts: 
   for (const c of changes) {
     let m = last.get(c.table);
     if (!m) last.set(c.table, (m = new Map()));
-    m.set(keyOf(c), c);
+    m.set(changeKey(c), c);
   }
   const out = Object.fromEntries(TABLES.map((t) => [t.name, { puts: [] as SqlValue[][], deletes: [] as SqlValue[] }])) as Record<TableName, { puts: SqlValue[][]; deletes: SqlValue[] }>;
   for (const [table, m] of last) {

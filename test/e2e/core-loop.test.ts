@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
-import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
-import { authorizationHeader, commandTask, decodeTaskOutput, exitStatusOf, isTerminal } from "../../sdk/src/index.ts";
+import { AGENT_BINARY, masterMetrics } from "../../scripts/cluster-processes.ts";
+import { commandTask, decodeTaskOutput, exitStatusOf, isTerminal } from "../../sdk/src/index.ts";
 import { scalar } from "../../sdk/src/resources.ts";
 import { type Cluster, TestFramework, cgroupsUnavailable, startCluster } from "../support/e2e-cluster.ts";
 
@@ -107,10 +107,9 @@ describe.skipIf(!binary)("local cluster end to end", () => {
     expect(new Set(fw.masterIds).size).toBeGreaterThanOrEqual(2); // master_info.id changes per instance
 
     // Every update was acknowledged, and the master ends with nothing pending.
-    const auth = authorizationHeader({ principal: cluster.principal, secret: cluster.secret })!;
     let pending = -1;
     for (let i = 0; i < 40 && pending !== 0; i++) {
-      const metrics = await fetch(`${cluster.url}/metrics/snapshot`, { headers: { authorization: auth } }).then((r) => r.json() as Promise<Record<string, number>>);
+      const metrics = await masterMetrics(cluster.url, cluster);
       pending = metrics["master/unacknowledged_updates"]!;
       if (pending) await new Promise((r) => setTimeout(r, 250));
     }
