@@ -13,7 +13,7 @@ import { sha256Hex } from "./auth.ts";
 import { type MasterConfig, readConfig } from "./config.ts";
 import { errorResponse } from "./http-error.ts";
 import { type Entropy, MasterCore, type Outbox } from "./master-core.ts";
-import { operatorCall } from "./operator.ts";
+import { operatorCall } from "./operator/index.ts";
 import { SqlStore } from "./sql-store.ts";
 import { STRATA_VERSION as VERSION } from "../../sdk/src/version.ts";
 import { metricsJson, requestMetrics, stateJson } from "./state-json.ts";
@@ -108,7 +108,10 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
       case "/scheduler": return this.scheduler(msg!);
       case "/state": return Response.json(stateJson(this.core));
       case "/metrics": return Response.json({ ...metricsJson(this.core), ...requestMetrics(this.requests, this.schedulerCalls) });
-      case "/operator": return Response.json(operatorCall(this.core, msg!.body));
+      case "/operator": {
+        const answer = operatorCall(this.core, msg!.body, { now, ...(msg!.principal !== undefined ? { principal: msg!.principal } : {}) });
+        return answer === undefined ? new Response(null, { status: 200 }) : Response.json(answer);
+      }
       default: return new Response("not found\n", { status: 404 });
     }
   }

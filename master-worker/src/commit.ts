@@ -114,6 +114,11 @@ export function commitEffects(core: MasterCore, effects: readonly Effect[], now:
         break;
       }
       case "allocate": after.push(() => core.requestAllocation(now)); break;
+      case "setting": {
+        changes.push({ table: "settings", key: e.key, value: e.value ?? null });
+        after.push(() => { if (e.value === null || e.value === undefined) core.settings.delete(e.key); else core.settings.set(e.key, e.value); });
+        break;
+      }
     }
   }
   if (seq !== core.nextCommandSeq) changes.push({ table: "meta", key: "next_command_seq", value: seq });

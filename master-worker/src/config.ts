@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { MAX_POLL_HOLD_SECONDS } from "../../schemas/agent.ts";
 import { parseMessage } from "../../schemas/parse.ts";
+import { type Authorizer, parseAcls } from "./authorizer.ts";
 
 const bool = (def: boolean) => z.enum(["true", "false", "1", "0"]).optional().transform((v) => (v === undefined ? def : v === "true" || v === "1"));
 const num = (def: number, min: number) => z.coerce.number().min(min).optional().transform((v) => v ?? def);
@@ -22,6 +23,7 @@ const EnvSchema = z.object({
   STRATA_OFFER_TIMEOUT_SECONDS: num(0, 0),
   STRATA_DEFAULT_REFUSE_SECONDS: num(5, 0),
   STRATA_CLUSTER_NAME: z.string().optional(),
+  STRATA_ACLS: z.string().optional(),
 });
 
 /** The parsed settings the master runs with. */
@@ -40,6 +42,8 @@ export interface MasterConfig {
   offerTimeoutMs: number;
   defaultRefuseMs: number;
   clusterName: string;
+  /** ACLs from `STRATA_ACLS` (permissive when unset). */
+  authorizer: Authorizer;
 }
 
 /** Parses `principal:secret[,principal:secret…]`; a bad entry names its position. */
@@ -69,5 +73,6 @@ export function readConfig(env: Record<string, unknown>): MasterConfig {
     offerTimeoutMs: e.STRATA_OFFER_TIMEOUT_SECONDS * 1000,
     defaultRefuseMs: e.STRATA_DEFAULT_REFUSE_SECONDS * 1000,
     clusterName: e.STRATA_CLUSTER_NAME ?? "strata",
+    authorizer: parseAcls(e.STRATA_ACLS),
   };
 }

@@ -37,11 +37,15 @@ export type Effect =
   /** A transient event (not persisted): reconciliation answers, ERROR. */
   | { kind: "event"; frameworkId: string; event: SchedulerEvent }
   /** Something changed that may free or add resources: allocate soon. */
-  | { kind: "allocate" };
+  | { kind: "allocate" }
+  /** A cluster-wide setting (see `PersistedState.settings`) is set, or deleted with `value: null`. */
+  | { kind: "setting"; key: string; value: unknown };
 
 /** Sources of non-determinism handed to deciders, so they stay pure. */
 export interface DecideContext {
   now: number;
   /** A fresh status-update uuid (16 random bytes, base64). */
   uuid(): string;
+  /** The authenticated principal the call came from (undefined: anonymous, or the master itself). */
+  principal?: string;
 }

@@ -16,6 +16,7 @@ import type { DecideContext, Effect, RefuseFilter } from "./effects.ts";
 import { commitEffects } from "./commit.ts";
 import { Interner } from "./interner.ts";
 import { UpdateIndex } from "./update-index.ts";
+import type { Authorizer } from "./authorizer.ts";
 import { digestsEqual } from "./auth.ts";
 import { HttpError, badRequest, forbidden, notFound } from "./http-error.ts";
 import type { AgentRecord, CommandRecord, FrameworkRecord, Store, TaskRecord } from "./records.ts";
@@ -56,6 +57,8 @@ export class MasterCore implements MasterView {
   readonly offers = new Map<string, OfferRecord>();
   filters: RefuseFilter[] = [];
   readonly suppressed = new Set<string>();
+  readonly settings = new Map<string, unknown>();
+  readonly authorizer: Authorizer;
   /**
    * When each live agent was last heard from, least recent first (`touch` re-inserts), so
    * the next ping deadline is the first entry's. Memory only: liveness is chatter, not state.
@@ -83,12 +86,14 @@ export class MasterCore implements MasterView {
     this.outbox = opts.outbox;
     this.entropy = opts.entropy;
     this.masterInfo = opts.masterInfo;
+    this.authorizer = this.config.authorizer;
     this.nextHeartbeatAt = opts.now + this.config.heartbeatIntervalMs;
     const s = this.store.load();
     for (const a of s.agents) this.agents.set(a.id, this.interner.agent(a));
     for (const f of s.frameworks) this.frameworks.set(f.id, f);
     for (const t of s.tasks) this.tasks.set(taskKey(t.frameworkId, t.taskId), this.interner.task(t));
     for (const u of s.updates) { this.updates.set(u.uuid, u); this.nextUpdateSeq = Math.max(this.nextUpdateSeq, u.seq + 1); }
+    for (const [k, v] of Object.entries(s.settings ?? {})) this.settings.set(k, v);
     for (const c of s.commands) { this.queueOf(c.agentId).push(c); this.nextCommandSeq = Math.max(this.nextCommandSeq, c.seq + 1); }
     // Commands taken by agents are deleted; the counter is kept so seq never goes backwards.
     this.nextCommandSeq = Math.max(this.nextCommandSeq, s.meta.next_command_seq ?? 1);
@@ -109,7 +114,10 @@ export class MasterCore implements MasterView {
     return q;
   }
 
-  private ctx(now: number): DecideContext { return { now, uuid: () => this.entropy.bytes16() }; }
+  /** What a decision may use besides the view: the time, fresh uuids, who asked. */
+  ctx(now: number, principal?: string): DecideContext {
+    return { now, uuid: () => this.entropy.bytes16(), ...(principal !== undefined ? { principal } : {}) };
+  }
 
   /** Applies effects: durable first (one transaction), then memory, then messages. */
   apply(effects: readonly Effect[], now: number): void {
@@ -195,7 +203,7 @@ export class MasterCore implements MasterView {
   // ---- frameworks ----
   /** SUBSCRIBE: returns the new stream id and the events that open the stream. */
   subscribe(call: Extract<SchedulerCall, { type: "SUBSCRIBE" }>, principal: string | undefined, now: number) {
-    const decided = decideSubscribe(this, call, principal, this.ctx(now), () => this.entropy.uuid());
+    const decided = decideSubscribe(this, call, principal, this.ctx(now, principal), () => this.entropy.uuid());
     const previous = this.streams.get(decided.frameworkId);
     if (previous) this.outbox.close(decided.frameworkId, { type: "ERROR", error: { message: "Framework failed over" } });
     this.apply(decided.effects, now);
@@ -228,7 +236,7 @@ export class MasterCore implements MasterView {
     if (current !== streamId) throw badRequest(`Mesos-Stream-Id: '${streamId}' does not match the framework's current stream`);
     let effects: Effect[];
     try {
-      effects = decideCall(this, fid, call, this.ctx(now));
+      effects = decideCall(this, fid, call, this.ctx(now, principal));
     } catch (err) {
       // A rejected ACCEPT still uses up the framework's offers it named: their resources go
       // back to the pool instead of staying offered to a framework that has let go of them.

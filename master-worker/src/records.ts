@@ -67,6 +67,11 @@ export interface PersistedState {
   commands: CommandRecord[];
   /** Counters that must never go backwards (e.g. `next_command_seq`). */
   meta: Record<string, number>;
+  /**
+   * Cluster-wide settings kept as JSON documents under a name (role weights, quotas, the
+   * maintenance schedule, …): each area owns its keys and the shape of its values.
+   */
+  settings: Record<string, unknown>;
 }
 
 /** One row-level change; a list of them is committed in one transaction. */
@@ -78,7 +83,9 @@ export type Change =
   | { table: "updates"; delete: string }
   | { table: "commands"; put: CommandRecord }
   | { table: "commands"; delete: number }
-  | { table: "meta"; key: string; value: number };
+  | { table: "meta"; key: string; value: number }
+  /** `value: null` deletes the setting. */
+  | { table: "settings"; key: string; value: unknown };
 
 /** Durable storage of the master: load everything once, then commit changes atomically. */
 export interface Store {
@@ -91,7 +98,7 @@ export const taskKey = (frameworkId: string, taskId: string) => `${frameworkId}/
 
 /** The key of the row a change touches, in its table. */
 export function changeKey(c: Change): string | number {
-  if (c.table === "meta") return c.key;
+  if (c.table === "meta" || c.table === "settings") return c.key;
   if ("delete" in c) return c.delete;
   switch (c.table) {
     case "agents": case "frameworks": return c.put.id;

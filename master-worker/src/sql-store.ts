@@ -13,6 +13,7 @@ const MIGRATIONS: string[] = [
    CREATE INDEX tasks_agent ON tasks(agent_id);
    CREATE TABLE updates (uuid TEXT PRIMARY KEY, seq INTEGER NOT NULL, framework_id TEXT NOT NULL, json TEXT NOT NULL);
    CREATE TABLE commands (seq INTEGER PRIMARY KEY, agent_id TEXT NOT NULL, json TEXT NOT NULL);`,
+  `CREATE TABLE settings (key TEXT PRIMARY KEY, json TEXT NOT NULL);`,
 ];
 
 /** `Store` over the Durable Object's SQLite storage. */
@@ -40,6 +41,8 @@ export class SqlStore implements Store {
       updates: rows("updates", "ORDER BY seq"), commands: rows("commands", "ORDER BY seq"),
       meta: Object.fromEntries(this.storage.sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta")
         .toArray().map((r) => [r.key, Number(r.value)])),
+      settings: Object.fromEntries(this.storage.sql.exec<{ key: string; json: string }>("SELECT key, json FROM settings")
+        .toArray().map((r) => [r.key, JSON.parse(r.json) as unknown])),
     };
   }
 
@@ -83,11 +86,13 @@ const TABLES: ReadonlyArray<{ name: TableName; key: string; columns: readonly st
   { name: "tasks", key: "key", columns: ["key", "framework_id", "agent_id", "json"] },
   { name: "updates", key: "uuid", columns: ["uuid", "seq", "framework_id", "json"] },
   { name: "commands", key: "seq", columns: ["seq", "agent_id", "json"] },
+  { name: "settings", key: "key", columns: ["key", "json"] },
 ];
 
 /** A put's column values, in `TABLES` order; undefined for a delete. */
 function valuesOf(c: Change): SqlValue[] | undefined {
   if (c.table === "meta") return [c.key, String(c.value)];
+  if (c.table === "settings") return c.value === null || c.value === undefined ? undefined : [c.key, JSON.stringify(c.value)];
   if ("delete" in c) return undefined;
   switch (c.table) {
     case "agents": case "frameworks": return [c.put.id, JSON.stringify(c.put)];

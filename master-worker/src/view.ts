@@ -6,6 +6,7 @@ import type { MasterConfig } from "./config.ts";
 import type { DecideContext, Effect, RefuseFilter } from "./effects.ts";
 import type { AgentRecord, CommandRecord, FrameworkRecord, TaskRecord, UpdateRecord } from "./records.ts";
 import type { UpdateIndex } from "./update-index.ts";
+import type { Authorizer } from "./authorizer.ts";
 
 /** An outstanding offer and when it was made. */
 export interface OfferRecord { offer: Offer; createdAt: number }
@@ -21,6 +22,10 @@ export interface MasterView {
   readonly offers: ReadonlyMap<string, OfferRecord>;
   readonly filters: readonly RefuseFilter[];
   readonly suppressed: ReadonlySet<string>;
+  /** Cluster-wide settings by key (weights, quotas, maintenance, …); values are replaced, never edited. */
+  readonly settings: ReadonlyMap<string, unknown>;
+  /** Who may do what (ACLs); see authorizer.ts. */
+  readonly authorizer: Authorizer;
   agentConnected(agentId: string): boolean;
   frameworkConnected(frameworkId: string): boolean;
 }

@@ -6,6 +6,7 @@
 import { Router } from "itty-router";
 import { z } from "zod";
 import { PollRequest, RegisterRequest, SchedulerCall, StatusRequest, parseMessage } from "../../schemas/index.ts";
+import { parseOperatorCall } from "../../schemas/operator.ts";
 import { authenticateAgent, authenticatePrincipal } from "./auth.ts";
 import type { InternalRequest } from "./cluster-master.ts";
 import { type MasterConfig, readConfig } from "./config.ts";
@@ -14,7 +15,6 @@ import { STRATA_VERSION as VERSION } from "../../sdk/src/version.ts";
 
 type Env = Record<string, unknown> & { MASTER: DurableObjectNamespace };
 
-const OperatorCall = z.object({ type: z.string().min(1) });
 
 /** The one master in the world: a single named object. */
 const masterStub = (env: Env) => env.MASTER.get(env.MASTER.idFromName("master"));
@@ -79,8 +79,8 @@ for (const [path, schema] of [["register", RegisterRequest], ["poll", PollReques
 
 router.post("/api/v1", async (request, env) => {
   const config = configOf(env);
-  await authenticatePrincipal(request, config, config.authenticateReadonly);
-  return forward(env, request, "/operator", { body: parseMessage(OperatorCall, await readJson(request)) });
+  const principal = await authenticatePrincipal(request, config, config.authenticateReadonly);
+  return forward(env, request, "/operator", { principal, body: parseOperatorCall(await readJson(request)) });
 });
 
 const readOnly = (path: string) => async (request: Request, env: Env) => {

@@ -41,8 +41,8 @@ describe("SqlStore migrations", () => {
       for (const t of tables(storage)) storage.sql.exec(`DROP TABLE ${t}`);
       expect(tables(storage)).toEqual([]);
       new SqlStore(storage);
-      expect(tables(storage)).toEqual(["agents", "commands", "frameworks", "meta", "tasks", "updates"]);
-      expect(schemaVersion(storage)).toEqual(["1"]);
+      expect(tables(storage)).toEqual(["agents", "commands", "frameworks", "meta", "settings", "tasks", "updates"]);
+      expect(schemaVersion(storage)).toEqual(["2"]);
       const indexes = storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'tasks_agent'").toArray();
       expect(indexes).toHaveLength(1);
     });
@@ -56,7 +56,7 @@ describe("SqlStore migrations", () => {
       const before = schema();
       const again = new SqlStore(storage);
       expect(schema()).toEqual(before);
-      expect(schemaVersion(storage)).toEqual(["1"]);
+      expect(schemaVersion(storage)).toEqual(["2"]);
       expect(again.load().agents).toEqual([agent("a1")]);
     });
   });
@@ -75,6 +75,9 @@ describe("SqlStore commit and load", () => {
         ...updates.map((u): Change => ({ table: "updates", put: u })),
         { table: "commands", put: command(12) }, { table: "commands", put: command(10) }, { table: "commands", put: command(11) },
         { table: "meta", key: "next_command_seq", value: 13 },
+        { table: "settings", key: "weights", value: { "eng/backend": 2.5 } },
+        { table: "settings", key: "gone", value: { x: 1 } },
+        { table: "settings", key: "gone", value: null },
       ]);
       const loaded = new SqlStore(storage).load();
       const byId = <T>(xs: T[], key: (x: T) => string) => [...xs].sort((a, b) => key(a).localeCompare(key(b)));
@@ -84,7 +87,9 @@ describe("SqlStore commit and load", () => {
       expect(loaded.updates.map((u) => u.seq)).toEqual([1, 2, 3]);
       expect(loaded.updates).toEqual([update("u-c", 1), update("u-b", 2), update("u-a", 3)]);
       expect(loaded.commands).toEqual([command(10), command(11), command(12)]);
-      expect(loaded.meta).toEqual({ schema_version: 1, next_command_seq: 13 });
+      expect(loaded.meta).toEqual({ schema_version: 2, next_command_seq: 13 });
+      // settings: JSON documents by key; a null value deletes the row
+      expect(loaded.settings).toEqual({ weights: { "eng/backend": 2.5 } });
     });
   });
 

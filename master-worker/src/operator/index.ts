@@ -1,0 +1,23 @@
+/**
+ * Mesos v1 Operator API (`POST /api/v1`): one table of handlers joined from each area's table.
+ * A call type no table handles is refused by name.
+ */
+import { badRequest } from "../http-error.ts";
+import type { MasterCore } from "../master-core.ts";
+import { readCalls } from "./read-calls.ts";
+import type { OperatorContext, OperatorHandlers } from "./types.ts";
+
+export type { OperatorContext, OperatorHandler, OperatorHandlers } from "./types.ts";
+
+/** Every operator call the master handles (an area adds its table here). */
+export const OPERATOR_HANDLERS: OperatorHandlers = {
+  ...readCalls,
+};
+
+/** Answers one operator call; `body` was validated by the Worker (`type` at least). */
+export function operatorCall(core: MasterCore, body: unknown, ctx: OperatorContext): object | undefined {
+  const type = (body as { type: string }).type;
+  const handler = Object.hasOwn(OPERATOR_HANDLERS, type) ? OPERATOR_HANDLERS[type] : undefined;
+  if (!handler) throw badRequest(`type: operator call '${type}' is not supported`);
+  return handler(core, body, ctx);
+}

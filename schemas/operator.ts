@@ -1,0 +1,21 @@
+/**
+ * Mesos v1 Operator API calls (`POST /api/v1`, `include/mesos/v1/master/master.proto`): the
+ * schema of each call that carries a body, by type. Each area keeps its calls' schemas in its
+ * own module and adds them to `OPERATOR_CALL_SCHEMAS`; a call listed nowhere here is checked for
+ * a `type` only (the master refuses a type it does not handle).
+ */
+import { z } from "zod";
+import { parseMessage } from "./parse.ts";
+
+/** Call type → schema of the whole call (`{ type, <call_field>: … }`). */
+export const OPERATOR_CALL_SCHEMAS: Record<string, z.ZodType> = {
+};
+
+const AnyCall = z.object({ type: z.string().min(1) });
+
+/** Validates an operator call: its `type`, then its body when the type has a schema. */
+export function parseOperatorCall(raw: unknown): { type: string } & Record<string, unknown> {
+  const { type } = parseMessage(AnyCall, raw);
+  const schema = Object.hasOwn(OPERATOR_CALL_SCHEMAS, type) ? OPERATOR_CALL_SCHEMAS[type] : undefined;
+  return schema ? parseMessage(schema, raw) as { type: string } & Record<string, unknown> : { ...(raw as object), type };
+}
