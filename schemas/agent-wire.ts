@@ -40,6 +40,15 @@ const Int64 = z.union([int(), z.pipe(z.string().check(z.regex(/^-?\d+$/)), z.tra
 const DurationInfo = z.object({ nanoseconds: Int64 });
 
 const ValueType = z.enum(["SCALAR", "RANGES", "SET", "TEXT"]);
+const Labels = z.object({
+  labels: z._default(z.array(z.object({ key: z.string(), value: z.optional(z.string()) })), []),
+});
+const ReservationInfo = z.object({
+  type: z.optional(z.enum(["STATIC", "DYNAMIC"])),
+  role: z.optional(z.string()),
+  principal: z.optional(z.string()),
+  labels: z.optional(Labels),
+});
 const Resource = z.object({
   name: nonEmpty(),
   type: ValueType,
@@ -47,11 +56,16 @@ const Resource = z.object({
   ranges: z.optional(z.object({ range: z._default(z.array(z.object({ begin: Int64, end: Int64 })), []) })),
   set: z.optional(z.object({ item: z._default(z.array(z.string()), []) })),
   role: z.optional(z.string()),
+  reservation: z.optional(ReservationInfo),
+  reservations: z.optional(z.array(ReservationInfo)),
+  disk: z.optional(z.object({
+    persistence: z.optional(z.object({ id: nonEmpty(), principal: z.optional(z.string()) })),
+    volume: z.optional(z.looseObject({ container_path: nonEmpty(), mode: z.optional(z.enum(["RW", "RO"])) })),
+    source: z.optional(z.looseObject({ type: z.string() })),
+  })),
+  revocable: z.optional(z.looseObject({})),
+  shared: z.optional(z.looseObject({})),
   allocation_info: z.optional(z.object({ role: z.optional(z.string()) })),
-});
-
-const Labels = z.object({
-  labels: z._default(z.array(z.object({ key: z.string(), value: z.optional(z.string()) })), []),
 });
 
 const Address = z.object({

@@ -36,7 +36,29 @@ export const ValueType = z.enum(["SCALAR", "RANGES", "SET", "TEXT"]);
 export const AllocationInfo = z.object({ role: z.string().optional() });
 export type AllocationInfo = z.infer<typeof AllocationInfo>;
 
-/** A named quantity of one kind: cpus/mem/disk are SCALAR, ports are RANGES. */
+/** One level of a reservation (Mesos `Resource.ReservationInfo`, post-refinement format). */
+export const ReservationInfo = z.object({
+  type: z.enum(["STATIC", "DYNAMIC"]).optional(),
+  role: z.string().optional(),
+  principal: z.string().optional(),
+  labels: z.lazy(() => Labels).optional(),
+});
+export type ReservationInfo = z.infer<typeof ReservationInfo>;
+
+/** A disk resource's persistence and mount (Mesos `Resource.DiskInfo`): a persistent volume. */
+export const DiskInfo = z.object({
+  persistence: z.object({ id: z.string().min(1), principal: z.string().optional() }).optional(),
+  volume: z.object({ container_path: z.string().min(1), mode: z.enum(["RW", "RO"]).optional() }).passthrough().optional(),
+  source: z.object({ type: z.string() }).passthrough().optional(),
+});
+export type DiskInfo = z.infer<typeof DiskInfo>;
+
+/**
+ * A named quantity of one kind: cpus/mem/disk/gpus are SCALAR, ports are RANGES. Reservations:
+ * `reservations` (a stack, the last entry is the role it is reserved for) or, as frameworks
+ * without RESERVATION_REFINEMENT send them, `role` + `reservation`. `revocable` marks
+ * oversubscribed resources; `disk` makes a persistent volume.
+ */
 export const Resource = z.object({
   name: z.string().min(1),
   type: ValueType,
@@ -44,6 +66,11 @@ export const Resource = z.object({
   ranges: Ranges.optional(),
   set: ValueSet.optional(),
   role: z.string().optional(),
+  reservation: ReservationInfo.optional(),
+  reservations: z.array(ReservationInfo).optional(),
+  disk: DiskInfo.optional(),
+  revocable: z.object({}).passthrough().optional(),
+  shared: z.object({}).passthrough().optional(),
   allocation_info: AllocationInfo.optional(),
 });
 export type Resource = z.infer<typeof Resource>;

@@ -1,13 +1,22 @@
 /**
  * Resource arithmetic over Mesos `Resource` lists, shared by the master (allocation), the
  * agent (fingerprinting, flags) and frameworks (fitting tasks into offers). Pure and
- * runtime-neutral. Resources are identified by name + type + role; allocation_info is
- * metadata and is kept from the left operand.
+ * runtime-neutral. Resources are identified by name + type + role (and reservation, volume,
+ * revocable and shared marks when present); allocation_info is metadata and is kept from the
+ * left operand.
  */
 import type { Resource } from "../../schemas/mesos.ts";
 
 type Range = { begin: number; end: number };
-const key = (r: Resource) => `${r.name}\u0000${r.type}\u0000${r.role ?? "*"}`;
+/**
+ * Identity of a resource: name, type, role, and whatever makes two entries of one name
+ * different things (a reservation's stack, a volume, revocability, sharing).
+ */
+const key = (r: Resource) => {
+  const base = `${r.name}\u0000${r.type}\u0000${r.role ?? "*"}`;
+  if (!r.reservations && !r.reservation && !r.disk && !r.revocable && !r.shared) return base;
+  return `${base}\u0000${JSON.stringify([r.reservations ?? null, r.reservation ?? null, r.disk ?? null, !!r.revocable, !!r.shared])}`;
+};
 
 /** Below this a scalar counts as zero: sums of 3-decimal values carry float noise. */
 export const SCALAR_EPSILON = 1e-9;
