@@ -68,7 +68,7 @@ function buildView(agentCount: number, frameworkCount: number, busy = 0): BenchV
   return {
     agents, frameworks, tasks,
     offers: new Map(), filters: [], suppressed: new Set(),
-    agentConnected: () => true, frameworkConnected: () => true,
+    agentConnected: () => true, agentActive: () => true, frameworkConnected: () => true,
   };
 }
 

@@ -34,6 +34,8 @@ export const RegisterRequest = z.object({
   /** With `agent_id`: the token the master issued at the last registration. */
   agent_token: z.string().optional(),
   hostname: z.string().min(1),
+  /** The machine's IP as the agent announces it (Mesos `--ip`): with the hostname, the machine maintenance is scheduled for. */
+  ip: z.string().min(1).optional(),
   /** The address the agent advertises in offers' `url` (it need not listen). */
   port: z.number().int().min(0).max(65535).default(5051),
   resources: z.array(Resource).min(1),

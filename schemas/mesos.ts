@@ -219,6 +219,17 @@ export type FrameworkInfo = z.infer<typeof FrameworkInfo>;
 export const Filters = z.object({ refuse_seconds: z.number().nonnegative().optional() });
 export type Filters = z.infer<typeof Filters>;
 
+/**
+ * A machine (Mesos `MachineID`): what maintenance is scheduled for. At least one of the two is
+ * given; the hostname is not case-sensitive.
+ */
+export const MachineID = z.object({ hostname: z.string().optional(), ip: z.string().optional() });
+export type MachineID = z.infer<typeof MachineID>;
+
+/** When a machine may be unavailable (Mesos `Unavailability`): from `start`, for `duration` (or for good). */
+export const Unavailability = z.object({ start: TimeInfo, duration: DurationInfo.optional() });
+export type Unavailability = z.infer<typeof Unavailability>;
+
 /** Resources on one agent, offered to one framework until accepted, declined or rescinded. */
 export const Offer = z.object({
   id: OfferID,
@@ -230,5 +241,7 @@ export const Offer = z.object({
   attributes: z.array(Attribute).default([]),
   executor_ids: z.array(ExecutorID).default([]),
   allocation_info: AllocationInfo.optional(),
+  /** Set when the agent's machine is scheduled for maintenance (see master-worker/src/maintenance.ts). */
+  unavailability: Unavailability.optional(),
 });
 export type Offer = z.infer<typeof Offer>;

@@ -5,10 +5,12 @@
  * a `type` only (the master refuses a type it does not handle).
  */
 import { z } from "zod";
+import { MAINTENANCE_CALL_SCHEMAS } from "./maintenance.ts";
 import { parseMessage } from "./parse.ts";
 
 /** Call type → schema of the whole call (`{ type, <call_field>: … }`). */
 export const OPERATOR_CALL_SCHEMAS: Record<string, z.ZodType> = {
+  ...MAINTENANCE_CALL_SCHEMAS,
 };
 
 const AnyCall = z.object({ type: z.string().min(1) });

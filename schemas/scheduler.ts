@@ -7,6 +7,7 @@ import {
   AgentID, Filters, FrameworkID, FrameworkInfo, KillPolicy, MasterInfo, Offer, OfferID,
   TaskID, TaskInfo, TaskStatus,
 } from "./mesos.ts";
+import { InverseOffer } from "./maintenance.ts";
 
 /** One operation of an ACCEPT. Only LAUNCH is carried out so far; others are rejected by name. */
 export const OfferOperation = z.object({
@@ -91,10 +92,16 @@ export const ReconcileCall = z.object({
   }).default({ tasks: [] }),
 });
 
+/** Answers to inverse offers (maintenance.ts); `filters.refuse_seconds` delays the next inverse offer for that agent. */
+const inverseOfferAnswer = z.object({ inverse_offer_ids: z.array(OfferID).min(1), filters: Filters.optional() });
+export const AcceptInverseOffersCall = z.object({ ...withFramework, type: z.literal("ACCEPT_INVERSE_OFFERS"), accept_inverse_offers: inverseOfferAnswer });
+export const DeclineInverseOffersCall = z.object({ ...withFramework, type: z.literal("DECLINE_INVERSE_OFFERS"), decline_inverse_offers: inverseOfferAnswer });
+
 /** Every call the master accepts on `/api/v1/scheduler`, discriminated by `type`. */
 export const SchedulerCall = z.discriminatedUnion("type", [
   SubscribeCall, TeardownCall, AcceptCall, DeclineCall, ReviveCall, SuppressCall, KillCall,
   AcknowledgeCall, AcknowledgeBatchCall, ReconcileCall,
+  AcceptInverseOffersCall, DeclineInverseOffersCall,
 ]);
 export type SchedulerCall = z.infer<typeof SchedulerCall>;
 export type SchedulerCallType = SchedulerCall["type"];
@@ -112,6 +119,8 @@ export const SchedulerEvent = z.discriminatedUnion("type", [
   }),
   z.object({ type: z.literal("OFFERS"), offers: z.object({ offers: z.array(Offer).default([]) }) }),
   z.object({ type: z.literal("RESCIND"), rescind: z.object({ offer_id: OfferID }) }),
+  z.object({ type: z.literal("INVERSE_OFFERS"), inverse_offers: z.object({ inverse_offers: z.array(InverseOffer).default([]) }) }),
+  z.object({ type: z.literal("RESCIND_INVERSE_OFFER"), rescind_inverse_offer: z.object({ inverse_offer_id: OfferID }) }),
   z.object({ type: z.literal("UPDATE"), update: z.object({ status: TaskStatus }) }),
   z.object({ type: z.literal("ERROR"), error: z.object({ message: z.string() }) }),
   z.object({ type: z.literal("HEARTBEAT") }),

@@ -4,6 +4,7 @@
 import type { PollRequest, RegisterRequest, StatusRequest } from "../../schemas/index.ts";
 import { isTerminal } from "../../schemas/index.ts";
 import type { DecideContext, Effect } from "./effects.ts";
+import { keptAcrossRegistration } from "./agent-drain.ts";
 import type { AgentRecord } from "./records.ts";
 import { taskKey } from "./records.ts";
 import { type MasterView, masterStatus, offersGone, onAgent } from "./view.ts";
@@ -17,6 +18,7 @@ export function decideRegister(view: MasterView, req: RegisterRequest, agentId: 
   const agent: AgentRecord = {
     id: agentId, hostname: req.hostname, port: req.port, resources: req.resources, attributes: req.attributes,
     ...(req.version ? { version: req.version } : {}), registeredAt: before?.registeredAt ?? ctx.now, tokenHash,
+    ...(req.ip ? { ip: req.ip } : {}), ...keptAcrossRegistration(before),
   };
   const effects: Effect[] = [{ kind: "agent", agent }, { kind: "allocate" }];
   // Tasks the agent runs that the master did not place there (e.g. it comes back under a new

@@ -6,6 +6,7 @@
 import type { Offer, SchedulerEvent } from "../../schemas/index.ts";
 import { isTerminal } from "../../schemas/index.ts";
 import type { Effect } from "./effects.ts";
+import { commitInverseOfferChange } from "./inverse-offers.ts";
 import type { MasterCore } from "./master-core.ts";
 import type { Change, CommandRecord, TaskRecord, UpdateRecord } from "./records.ts";
 import { taskKey } from "./records.ts";
@@ -119,6 +120,7 @@ export function commitEffects(core: MasterCore, effects: readonly Effect[], now:
         after.push(() => { if (e.value === null || e.value === undefined) core.settings.delete(e.key); else core.settings.set(e.key, e.value); });
         break;
       }
+      case "inverseOffer": commitInverseOfferChange(core.inverseOffers, e.change, now, after, events); break;
     }
   }
   if (seq !== core.nextCommandSeq) changes.push({ table: "meta", key: "next_command_seq", value: seq });

@@ -5,6 +5,7 @@
  */
 import type { AgentCommand, Offer, SchedulerEvent, TaskStatus } from "../../schemas/index.ts";
 import type { RefuseFilter } from "./allocator/index.ts";
+import type { InverseOfferChange } from "./inverse-offers.ts";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "./records.ts";
 
 /** A command before the master numbers it. */
@@ -39,7 +40,9 @@ export type Effect =
   /** Something changed that may free or add resources: allocate soon. */
   | { kind: "allocate" }
   /** A cluster-wide setting (see `PersistedState.settings`) is set, or deleted with `value: null`. */
-  | { kind: "setting"; key: string; value: unknown };
+  | { kind: "setting"; key: string; value: unknown }
+  /** Inverse offers sent, answered, rescinded or dropped (memory only; see inverse-offers.ts). */
+  | { kind: "inverseOffer"; change: InverseOfferChange };
 
 /** Sources of non-determinism handed to deciders, so they stay pure. */
 export interface DecideContext {

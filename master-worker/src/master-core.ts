@@ -22,6 +22,9 @@ import { HttpError, badRequest, forbidden, notFound } from "./http-error.ts";
 import type { AgentRecord, CommandRecord, FrameworkRecord, Store, TaskRecord } from "./records.ts";
 import { taskKey } from "./records.ts";
 import { decideCall, decideSubscribe } from "./subscribe.ts";
+import { agentOfferable, drainProgress } from "./agent-drain.ts";
+import { InverseOfferBook, expiredInverseFilters, inverseOfferChanges } from "./inverse-offers.ts";
+import { addUnavailability, refuseIfDown } from "./maintenance.ts";
 import { type MasterView, type OfferRecord, ofFramework, offersGone, onAgent } from "./view.ts";
 
 /** Where the master's words go: framework event streams, agent long-polls, the timer. */
@@ -58,6 +61,8 @@ export class MasterCore implements MasterView {
   filters: RefuseFilter[] = [];
   readonly suppressed = new Set<string>();
   readonly settings = new Map<string, unknown>();
+  /** Inverse offers for agents on DRAINING machines (memory only; inverse-offers.ts). */
+  readonly inverseOffers = new InverseOfferBook();
   readonly authorizer: Authorizer;
   /**
    * When each live agent was last heard from, least recent first (`touch` re-inserts), so
@@ -107,6 +112,7 @@ export class MasterCore implements MasterView {
 
   // ---- MasterView ----
   agentConnected(id: string): boolean { return this.agentSeen.has(id) || (this.polling.get(id) ?? 0) > 0; }
+  agentActive(id: string): boolean { return this.agentConnected(id) && agentOfferable(this, id); }
   frameworkConnected(id: string): boolean { return this.streams.has(id); }
   queueOf(agentId: string): CommandRecord[] {
     let q = this.commands.get(agentId);
@@ -144,6 +150,7 @@ export class MasterCore implements MasterView {
       throw notFound(`agent_id: unknown agent '${req.agent_id.value}'; register without an id`);
     }
     if (req.agent_id) this.checkAgentToken(req.agent_id.value, auth.presented);
+    refuseIfDown(this, { hostname: req.hostname, ...(req.ip ? { ip: req.ip } : {}) });
     const agentId = req.agent_id?.value ?? `${this.entropy.uuid()}-S0`;
     this.apply(decideRegister(this, req, agentId, auth.issued.hash, this.ctx(now)), now);
     // Not alive until it polls: a registration whose answer was lost must not be offered.
@@ -168,6 +175,7 @@ export class MasterCore implements MasterView {
     const agentId = req.agent_id.value;
     if (!this.agents.has(agentId)) return { commands: [], acks: [], reregister: true };
     this.checkAgentToken(agentId, presentedHash);
+    refuseIfDown(this, this.agents.get(agentId)!);
     const wasConnected = this.agentConnected(agentId);
     this.touch(agentId, now);
     if (!wasConnected) this.requestAllocation(now);
@@ -295,14 +303,17 @@ export class MasterCore implements MasterView {
     if (this.allocateAt !== undefined && this.allocateAt <= now) {
       this.allocateAt = undefined;
       const offers = allocationOffers(this, now, ++this.allocationRuns, () => this.newOfferId());
+      addUnavailability(this, offers);
       if (offers.length) this.apply([{ kind: "offers", offers }], now);
     }
+    for (const key of expiredInverseFilters(this.inverseOffers, now)) this.inverseOffers.filters.delete(key);
+    this.apply([...drainProgress(this), ...inverseOfferChanges(this, now, () => this.newOfferId())], now);
     return this.nextDeadline(now);
   }
 
   /** The earliest moment something is due. */
   nextDeadline(now: number): number | undefined {
-    const times = [this.allocateAt, nextFilterExpiry(this.filters, now)];
+    const times = [this.allocateAt, nextFilterExpiry(this.filters, now), this.inverseOffers.nextFilterExpiry(now)];
     if (this.streams.size > 0) times.push(this.nextHeartbeatAt);
     const oldest = this.agentSeen.values().next();
     if (!oldest.done) times.push(oldest.value + this.config.agentPingTimeoutMs);

@@ -15,6 +15,18 @@ export interface AgentRecord {
   registeredAt: number;
   /** SHA-256 (hex) of the agent's current token; absent for agents registered before tokens. */
   tokenHash?: string;
+  /** The IP the agent announced: with `hostname`, the machine maintenance is scheduled for (maintenance.ts). */
+  ip?: string;
+  /** DEACTIVATE_AGENT or DRAIN_AGENT: no offers are made from it until REACTIVATE_AGENT (agent-drain.ts). */
+  deactivated?: boolean;
+  /** DRAIN_AGENT: how far the drain is and how it was asked for (Mesos `DrainInfo`; agent-drain.ts). */
+  drain?: AgentDrainInfo;
+}
+
+/** An agent's drain (Mesos `DrainInfo`): DRAINING until no task is left on it, then DRAINED. */
+export interface AgentDrainInfo {
+  state: "DRAINING" | "DRAINED";
+  config: { max_grace_period?: { nanoseconds: number }; mark_gone?: boolean };
 }
 
 /** A framework that subscribed at least once; `removed` after TEARDOWN. */

@@ -8,6 +8,7 @@ import {
   decideAccept, decideAcknowledge, decideAcknowledgeBatch, decideDecline, decideKill, decideReconcile, decideTeardown,
 } from "./scheduler-calls.ts";
 import { type MasterView, ofFramework, offersGone } from "./view.ts";
+import { decideInverseOfferAnswers } from "./inverse-offers.ts";
 
 /** SUBSCRIBE: a new framework, or the same one resuming with its id. */
 export function decideSubscribe(
@@ -55,5 +56,6 @@ export function decideCall(view: MasterView, fid: string, call: Exclude<Schedule
     case "REVIVE": return [{ kind: "clearFilters", frameworkId: fid }, { kind: "suppress", frameworkId: fid, suppressed: false }, { kind: "allocate" }];
     case "SUPPRESS": return [{ kind: "suppress", frameworkId: fid, suppressed: true }];
     case "TEARDOWN": return decideTeardown(view, fid, ctx);
+    case "ACCEPT_INVERSE_OFFERS": case "DECLINE_INVERSE_OFFERS": return decideInverseOfferAnswers(view, fid, call, ctx);
   }
 }

@@ -7,6 +7,7 @@ import type { DecideContext, Effect, RefuseFilter } from "./effects.ts";
 import type { AgentRecord, CommandRecord, FrameworkRecord, TaskRecord, UpdateRecord } from "./records.ts";
 import type { UpdateIndex } from "./update-index.ts";
 import type { Authorizer } from "./authorizer.ts";
+import type { InverseOfferView } from "./inverse-offers.ts";
 
 /** An outstanding offer and when it was made. */
 export interface OfferRecord { offer: Offer; createdAt: number }
@@ -26,7 +27,11 @@ export interface MasterView {
   readonly settings: ReadonlyMap<string, unknown>;
   /** Who may do what (ACLs); see authorizer.ts. */
   readonly authorizer: Authorizer;
+  /** Outstanding inverse offers, their answers and refuse filters (memory only; inverse-offers.ts). */
+  readonly inverseOffers: InverseOfferView;
   agentConnected(agentId: string): boolean;
+  /** Connected, and neither deactivated, draining nor on a DOWN machine: allocation offers only these. */
+  agentActive(agentId: string): boolean;
   frameworkConnected(frameworkId: string): boolean;
 }
 

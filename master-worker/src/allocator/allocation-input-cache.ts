@@ -35,7 +35,7 @@ import { addScalars, scalarResources, scalarVector, type ScalarVector } from "./
 export { frameworkRole } from "./cache-entries.ts";
 
 /** The part of the master's view allocation reads (so fakes in tests and benchmarks need no more). */
-export type AllocationView = Pick<MasterView, "agents" | "frameworks" | "tasks" | "offers" | "filters" | "suppressed" | "agentConnected" | "frameworkConnected">;
+export type AllocationView = Pick<MasterView, "agents" | "frameworks" | "tasks" | "offers" | "filters" | "suppressed" | "agentConnected" | "agentActive" | "frameworkConnected">;
 
 /** What one allocation run needs from the master, as `allocate` takes it; valid until the cache's next call. */
 export interface CachedAllocationInput {
@@ -137,7 +137,7 @@ export class AllocationInputCache {
   private syncAgents(view: AllocationView): void {
     this.agentRecords.sync(view.agents, this.agentChanges);
     for (const e of this.agentRecords.slots()) {
-      const active = view.agentConnected(e.id);
+      const active = view.agentActive(e.id);
       if (active === e.active) continue;
       addScalars(this.pool, e.record.resources, active ? 1 : -1);
       e.active = active;

@@ -27,6 +27,7 @@ class FakeView implements AllocationView {
   readonly connectedAgents = new Set<string>();
   readonly connectedFrameworks = new Set<string>();
   agentConnected(id: string) { return this.connectedAgents.has(id); }
+  agentActive(id: string) { return this.agentConnected(id); }
   frameworkConnected(id: string) { return this.connectedFrameworks.has(id); }
 }
 
