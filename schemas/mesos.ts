@@ -226,8 +226,17 @@ export type Filters = z.infer<typeof Filters>;
 export const MachineID = z.object({ hostname: z.string().optional(), ip: z.string().optional() });
 export type MachineID = z.infer<typeof MachineID>;
 
+/**
+ * Nanoseconds since the epoch are past 2^53 (`Int64` refuses them): any integral number (or a
+ * decimal string), kept as a double, so to about 256 ns, which is plenty for maintenance windows.
+ */
+const EpochNanoseconds = z.union([z.number().refine(Number.isInteger, "expected an integer"), z.string().regex(/^-?\d+$/).transform(Number)]);
+
 /** When a machine may be unavailable (Mesos `Unavailability`): from `start`, for `duration` (or for good). */
-export const Unavailability = z.object({ start: TimeInfo, duration: DurationInfo.optional() });
+export const Unavailability = z.object({
+  start: z.object({ nanoseconds: EpochNanoseconds }),
+  duration: z.object({ nanoseconds: EpochNanoseconds }).optional(),
+});
 export type Unavailability = z.infer<typeof Unavailability>;
 
 /** Resources on one agent, offered to one framework until accepted, declined or rescinded. */
