@@ -5,6 +5,7 @@
  * validation, machine matching, and what a master restart keeps.
  */
 import { describe, expect, it } from "vitest";
+import { SchedulerEvent, parseMessage } from "../../schemas/index.ts";
 import type { InverseOffer } from "../../schemas/maintenance.ts";
 import { type MaintenanceState, scheduledMachineOf } from "../../master-worker/src/maintenance.ts";
 import { parseResources } from "../../sdk/src/resources.ts";
@@ -170,6 +171,20 @@ describe("maintenance schedule", () => {
     expectHttpError(() => operator(h, machines("START_MAINTENANCE", [{ hostname: "b", ip: "10.0.0.2" }])), 400, /is not in DRAINING mode/);
     expectHttpError(() => operator(h, schedule([{ machines: [{ hostname: "a" }] }])), 400, /machine 'b \(10\.0\.0\.2\)' is DOWN and must stay in the schedule/);
     expect(status(h)).toEqual({ draining_machines: [{ id: { hostname: "a" }, statuses: [] }], down_machines: [{ hostname: "b", ip: "10.0.0.2" }] });
+  });
+
+  it("inverse-offer calls and events are Mesos JSON", () => {
+    const { h, fid, idle } = cluster();
+    expect(() => h.call(fid, { type: "ACCEPT_INVERSE_OFFERS", accept_inverse_offers: { inverse_offer_ids: [] } }))
+      .toThrow(/^accept_inverse_offers\.inverse_offer_ids: /);
+    expect(() => h.call(fid, { type: "DECLINE_INVERSE_OFFERS", decline_inverse_offers: {} })).toThrow(/^decline_inverse_offers\.inverse_offer_ids: /);
+    operator(h, schedule([{ machines: [{ hostname: "host-1.test" }] }]));
+    h.advance(INTERVAL);
+    const [event] = h.eventsOf(fid, "INVERSE_OFFERS");
+    expect(parseMessage(SchedulerEvent, JSON.parse(JSON.stringify(event)))).toEqual(event);
+    const offer = [...h.offersFor(fid), ...h.offersFor(idle)].find((o) => o.unavailability);
+    expect(offer).toBeDefined();
+    expect(parseMessage(SchedulerEvent, { type: "OFFERS", offers: { offers: [JSON.parse(JSON.stringify(offer))] } })).toEqual({ type: "OFFERS", offers: { offers: [offer] } });
   });
 
   it("matches agents to machines by every part the machine gives", () => {

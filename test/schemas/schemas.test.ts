@@ -265,7 +265,7 @@ describe("protobuf JSON conventions", () => {
 
   it("an unknown call or event type is rejected naming `type`", () => {
     expect(rejection(SchedulerCall, { type: "MESSAGE", framework_id: FID }).field).toBe("type");
-    expect(rejection(SchedulerEvent, { type: "INVERSE_OFFERS" }).field).toBe("type");
+    expect(rejection(SchedulerEvent, { type: "NOT_AN_EVENT" }).field).toBe("type");
     expect(rejection(SchedulerCall, { framework_id: FID }).field).toBe("type");
   });
 
