@@ -123,8 +123,8 @@ export function inverseOfferChanges(view: MasterView, now: number, nextId: () =>
   const held = new Set<string>();
   for (const [id, o] of book.offers) {
     const agent = view.agents.get(o.inverse.agent_id!.value);
-    const now_ = agent ? scheduledMachineOf(state, agent) : undefined;
-    const stillDraining = now_ && !now_.down && sameUnavailability(now_.window.unavailability, o.inverse.unavailability);
+    const machine = agent ? scheduledMachineOf(state, agent) : undefined;
+    const stillDraining = machine && !machine.down && sameUnavailability(machine.window.unavailability, o.inverse.unavailability);
     if (!stillDraining) effects.push(change({ op: "gone", id, rescind: true }));
     else if (!view.frameworkConnected(o.inverse.framework_id.value)) effects.push(change({ op: "gone", id, rescind: false }));
     else held.add(pairKey(o.inverse.framework_id.value, o.inverse.agent_id!.value));
