@@ -91,10 +91,23 @@ export const ReconcileCall = z.object({
   }).default({ tasks: [] }),
 });
 
+/**
+ * Changes the framework's FrameworkInfo without re-subscribing (Mesos 1.9+). `framework_info.id`
+ * must be the call's framework_id; `suppressed_roles` replaces the suppressed set.
+ */
+export const UpdateFrameworkCall = z.object({
+  ...withFramework,
+  type: z.literal("UPDATE_FRAMEWORK"),
+  update_framework: z.object({
+    framework_info: FrameworkInfo,
+    suppressed_roles: z.array(z.string()).optional(),
+  }),
+});
+
 /** Every call the master accepts on `/api/v1/scheduler`, discriminated by `type`. */
 export const SchedulerCall = z.discriminatedUnion("type", [
   SubscribeCall, TeardownCall, AcceptCall, DeclineCall, ReviveCall, SuppressCall, KillCall,
-  AcknowledgeCall, AcknowledgeBatchCall, ReconcileCall,
+  AcknowledgeCall, AcknowledgeBatchCall, ReconcileCall, UpdateFrameworkCall,
 ]);
 export type SchedulerCall = z.infer<typeof SchedulerCall>;
 export type SchedulerCallType = SchedulerCall["type"];

@@ -15,6 +15,10 @@ export interface AgentRecord {
   registeredAt: number;
   /** SHA-256 (hex) of the agent's current token; absent for agents registered before tokens. */
   tokenHash?: string;
+  /** When it was marked unreachable (not heard from in time); cleared when it re-registers. See partitions.ts. */
+  unreachableAt?: number;
+  /** When an operator marked it gone (MARK_AGENT_GONE): it may never come back. */
+  goneAt?: number;
 }
 
 /** A framework that subscribed at least once; `removed` after TEARDOWN. */
@@ -24,6 +28,10 @@ export interface FrameworkRecord {
   principal?: string;
   registeredAt: number;
   removed: boolean;
+  /** When its stream broke (or the master restarted without it); cleared by SUBSCRIBE. See failover.ts. */
+  disconnectedAt?: number;
+  /** When it is removed unless it subscribes again (`disconnectedAt` + failover_timeout). */
+  failoverDeadline?: number;
 }
 
 /** A task the master accepted; `state` is the latest state known (acknowledged or not). */

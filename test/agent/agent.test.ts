@@ -115,8 +115,8 @@ describe("agent core (fakes)", () => {
     await until(() => master.polls.length === 1, "first poll");
     const info = (caps: string[]) => ({ user: "u", name: "fw", capabilities: caps.map((type) => ({ type })) });
     master.answerPoll({ commands: [
-      { ...launch(1, task("k")), framework_info: info(["TASK_KILLING_STATE"]) },
-      { ...launch(2, task("p"), "fw2"), framework_info: info(["PARTITION_AWARE"]) },
+      { seq: 1, type: "LAUNCH", framework_id: { value: "fw1" }, task: task("k"), framework_info: info(["TASK_KILLING_STATE"]) },
+      { seq: 2, type: "LAUNCH", framework_id: { value: "fw2" }, task: task("p"), framework_info: info(["PARTITION_AWARE"]) },
     ] });
     await until(() => statesOf(master, "k").includes("TASK_RUNNING") && statesOf(master, "p").includes("TASK_RUNNING"), "both running");
     master.answerPoll({ commands: [kill(3, "k"), kill(4, "p", undefined, "fw2")] });
