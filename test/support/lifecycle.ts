@@ -38,8 +38,15 @@ export function breakStream(h: MasterHarness, fid: string): void {
 
 /** Waits for an offer to `fid` on `agent`, launches `taskId` there and reports it TASK_RUNNING. */
 export function launchRunning(h: MasterHarness, fid: string, agent: string, taskId: string, spec: Partial<TaskSpec> = {}): void {
-  h.advance(INTERVAL);
-  const offer = h.offersFor(fid).find((o) => o.agent_id.value === agent);
+  const find = () => h.offersFor(fid).find((o) => o.agent_id.value === agent);
+  for (let i = 0; i < 20 && !find(); i++) {
+    // The agent's resources may sit in another framework's offer: that framework declines them.
+    for (const { offer } of [...h.core.offers.values()]) {
+      if (offer.agent_id.value === agent && offer.framework_id.value !== fid) h.decline(offer.framework_id.value, [offer.id.value], 3);
+    }
+    h.advance(INTERVAL);
+  }
+  const offer = find();
   expect(offer, `an offer of ${agent} to ${fid}`).toBeDefined();
   h.accept(fid, [offer!.id.value], [{ taskId, agentId: agent, resources: "cpus:1;mem:128", ...spec }], { refuse_seconds: 0 });
   expect(h.pollCommands(agent).map((c) => c.type)).toContain("LAUNCH");
