@@ -59,8 +59,8 @@ export function decideStatus(view: MasterView, req: StatusRequest, now: number):
     const known = view.updates.get(status.uuid);
     const framework = view.frameworks.get(fid);
     const task = view.tasks.get(taskKey(fid, status.task_id.value));
-    if (task && task.agentId !== agentId) {
-      // Not this agent's task: an agent may only report on what runs on it.
+    if (!task || task.agentId !== agentId) {
+      // Not a task the master gave this agent: an agent may only report on what runs on it.
       acknowledged.push(status.uuid);
       continue;
     }
