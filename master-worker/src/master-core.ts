@@ -332,12 +332,12 @@ export class MasterCore implements MasterView {
       this.agentSeen.delete(id);
       effects.push(...offersGone(this, onAgent(id), true));
     }
+    // Offers just withdrawn above (ping timeout in this tick) are not withdrawn twice.
+    const withdrawn = new Set(effects.flatMap((e) => (e.kind === "offerGone" ? [e.offerId] : [])));
     for (const [id, heard] of this.agentHeard) {
       if (heard + this.config.agentUnreachableTimeoutMs > now) break; // the rest were heard from later
       if ((this.polling.get(id) ?? 0) > 0) continue;
       this.dropLiveness(id);
-      // Its offers may already be withdrawn above (ping timeout in the same tick): once is enough.
-      const withdrawn = new Set(effects.flatMap((e) => (e.kind === "offerGone" ? [e.offerId] : [])));
       effects.push(...decideUnreachable(this, id, this.ctx(now)).filter((e) => e.kind !== "offerGone" || !withdrawn.has(e.offerId)));
     }
     if (this.restartDeadlinesPending) {
