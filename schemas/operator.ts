@@ -7,10 +7,12 @@
 import { z } from "zod";
 import { MAINTENANCE_CALL_SCHEMAS } from "./maintenance.ts";
 import { parseMessage } from "./parse.ts";
+import { LIFECYCLE_CALL_SCHEMAS } from "./lifecycle.ts";
 
 /** Call type → schema of the whole call (`{ type, <call_field>: … }`). */
 export const OPERATOR_CALL_SCHEMAS: Record<string, z.ZodType> = {
   ...MAINTENANCE_CALL_SCHEMAS,
+  ...LIFECYCLE_CALL_SCHEMAS,
 };
 
 const AnyCall = z.object({ type: z.string().min(1) });

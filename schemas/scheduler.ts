@@ -97,10 +97,23 @@ const inverseOfferAnswer = z.object({ inverse_offer_ids: z.array(OfferID).min(1)
 export const AcceptInverseOffersCall = z.object({ ...withFramework, type: z.literal("ACCEPT_INVERSE_OFFERS"), accept_inverse_offers: inverseOfferAnswer });
 export const DeclineInverseOffersCall = z.object({ ...withFramework, type: z.literal("DECLINE_INVERSE_OFFERS"), decline_inverse_offers: inverseOfferAnswer });
 
+/**
+ * Changes the framework's FrameworkInfo without re-subscribing (Mesos 1.9+). `framework_info.id`
+ * must be the call's framework_id; `suppressed_roles` replaces the suppressed set.
+ */
+export const UpdateFrameworkCall = z.object({
+  ...withFramework,
+  type: z.literal("UPDATE_FRAMEWORK"),
+  update_framework: z.object({
+    framework_info: FrameworkInfo,
+    suppressed_roles: z.array(z.string()).optional(),
+  }),
+});
+
 /** Every call the master accepts on `/api/v1/scheduler`, discriminated by `type`. */
 export const SchedulerCall = z.discriminatedUnion("type", [
   SubscribeCall, TeardownCall, AcceptCall, DeclineCall, ReviveCall, SuppressCall, KillCall,
-  AcknowledgeCall, AcknowledgeBatchCall, ReconcileCall,
+  AcknowledgeCall, AcknowledgeBatchCall, ReconcileCall, UpdateFrameworkCall,
   AcceptInverseOffersCall, DeclineInverseOffersCall,
 ]);
 export type SchedulerCall = z.infer<typeof SchedulerCall>;

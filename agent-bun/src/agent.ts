@@ -183,7 +183,15 @@ export class Agent {
       return;
     }
     this.pollBackoff.reset();
-    if (res.reregister) return this.forget("master asked this agent to register again");
+    if (res.reregister) {
+      // Register again under the same id, reporting every task: a master that had marked this
+      // agent unreachable learns what runs here; one that no longer knows the id answers 404
+      // and the agent then registers afresh (see `register`).
+      log.warn("master asked this agent to register again", { agent_id: agentId });
+      this.registered = false;
+      this.updates.setOffline();
+      return;
+    }
     if (res.master_id !== undefined && res.master_id !== this.masterId) {
       if (this.masterId !== undefined) {
         log.info("a new master instance answers; sending unacknowledged status updates again", { master_id: res.master_id, pending: this.updates.pending().length });

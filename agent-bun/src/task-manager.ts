@@ -35,6 +35,8 @@ type Extra = Pick<TaskStatus, "message" | "reason" | "data"> & { source?: Exclud
 export class TaskManager {
   private readonly containers = new Map<string, Container>();
   private readonly infos = new Map<string, TaskInfo>();
+  /** Tasks whose framework declared TASK_KILLING_STATE: only they are told TASK_KILLING. */
+  private readonly killingState = new Set<string>();
   private readonly work = new Set<Promise<void>>();
 
   constructor(private readonly deps: TaskManagerDeps) {}
@@ -56,6 +58,7 @@ export class TaskManager {
       } else {
         st.tasks[key] = { framework_id: fid, task_id: cmd.task.task_id.value, state: "TASK_STAGING", sandbox: sandboxPath(this.deps.workDir, fid, cmd.task.task_id.value) };
         this.infos.set(key, cmd.task);
+        if (cmd.framework_info?.capabilities?.some((c) => c.type === "TASK_KILLING_STATE")) this.killingState.add(key);
         this.track(this.run(key, cmd.task));
       }
     } else if (cmd.type === "KILL") {
@@ -120,6 +123,7 @@ export class TaskManager {
     if (store.state.updates.some((u) => taskKey(u.framework_id, u.status.task_id.value) === key)) return;
     delete store.state.tasks[key];
     this.infos.delete(key);
+    this.killingState.delete(key);
     store.changed();
   }
 
@@ -137,6 +141,12 @@ export class TaskManager {
     const container = this.containers.get(key);
     const policy = this.infos.get(key)?.kill_policy?.grace_period?.nanoseconds;
     // Not started yet: `run` sees kill_requested and reports TASK_KILLED without starting it.
+    // A running task of a framework that understands TASK_KILLING hears of the kill first (Mesos'
+    // TASK_KILLING_STATE capability); other frameworks would not expect that state.
+    const record = this.deps.store.state.tasks[key];
+    if (container && record?.state === "TASK_RUNNING" && this.killingState.has(key)) {
+      this.transition(record, "TASK_KILLING", { source: "SOURCE_EXECUTOR" });
+    }
     container?.kill(grace ?? graceMs(policy) ?? DEFAULT_GRACE_MS);
   }
 

@@ -8,6 +8,7 @@ import { keptAcrossRegistration } from "./agent-drain.ts";
 import type { AgentRecord } from "./records.ts";
 import { taskKey } from "./records.ts";
 import { type MasterView, masterStatus, offersGone, onAgent } from "./view.ts";
+import { decideAgentBack, missingTaskState } from "./partitions.ts";
 
 /**
  * Registration. On re-registration, a task the master placed on this agent that the agent
@@ -33,13 +34,16 @@ export function decideRegister(view: MasterView, req: RegisterRequest, agentId: 
   // Offers made from what it declared before may no longer fit what it declares now.
   effects.push(...offersGone(view, onAgent(agentId), true));
   const reported = new Set(req.tasks.map((t) => taskKey(t.framework_id.value, t.task_id.value)));
+  if (before.unreachableAt !== undefined) {
+    effects.push(...decideAgentBack(view, agentId, new Map(req.tasks.map((t) => [taskKey(t.framework_id.value, t.task_id.value), t.state])), ctx));
+  }
   const queued = new Set((view.commands.get(agentId) ?? []).flatMap((c) =>
     c.command.type === "LAUNCH" ? [taskKey(c.command.framework_id.value, c.command.task.task_id.value)] : []));
   for (const t of view.tasks.values()) {
     const key = taskKey(t.frameworkId, t.taskId);
     if (t.agentId !== agentId || isTerminal(t.state) || reported.has(key) || queued.has(key)) continue;
     effects.push({ kind: "update", frameworkId: t.frameworkId, agentId,
-      status: masterStatus(ctx, t, "TASK_LOST", "REASON_AGENT_RESTARTED", "The agent re-registered without this task") });
+      status: masterStatus(ctx, t, missingTaskState(view, t.frameworkId), "REASON_AGENT_RESTARTED", "The agent re-registered without this task") });
   }
   return effects;
 }
@@ -57,8 +61,8 @@ export function decideStatus(view: MasterView, req: StatusRequest, now: number):
     const known = view.updates.get(status.uuid);
     const framework = view.frameworks.get(fid);
     const task = view.tasks.get(taskKey(fid, status.task_id.value));
-    if (task && task.agentId !== agentId) {
-      // Not this agent's task: an agent may only report on what runs on it.
+    if (!task || task.agentId !== agentId) {
+      // Not a task the master gave this agent: an agent may only report on what runs on it.
       acknowledged.push(status.uuid);
       continue;
     }

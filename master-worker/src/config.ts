@@ -10,6 +10,9 @@ import { type Authorizer, parseAcls } from "./authorizer.ts";
 const bool = (def: boolean) => z.enum(["true", "false", "1", "0"]).optional().transform((v) => (v === undefined ? def : v === "true" || v === "1"));
 const num = (def: number, min: number) => z.coerce.number().min(min).optional().transform((v) => v ?? def);
 
+/** Mesos' default time to mark an agent unreachable: agent_ping_timeout (15 s) × max_agent_ping_timeouts (5). */
+const MESOS_UNREACHABLE_SECONDS = 15 * 5;
+
 const EnvSchema = z.object({
   STRATA_JOIN_TOKEN: z.string().optional(),
   STRATA_CREDENTIALS: z.string().optional(),
@@ -19,6 +22,7 @@ const EnvSchema = z.object({
   STRATA_HEARTBEAT_INTERVAL_SECONDS: num(5, 0.1),
   STRATA_ALLOCATION_INTERVAL_MS: num(1000, 0),
   STRATA_AGENT_PING_TIMEOUT_SECONDS: num(75, 1),
+  STRATA_AGENT_UNREACHABLE_TIMEOUT_SECONDS: z.coerce.number().min(1).optional(),
   STRATA_POLL_HOLD_SECONDS: num(MAX_POLL_HOLD_SECONDS, 0),
   STRATA_OFFER_TIMEOUT_SECONDS: num(0, 0),
   STRATA_DEFAULT_REFUSE_SECONDS: num(5, 0),
@@ -37,6 +41,11 @@ export interface MasterConfig {
   heartbeatIntervalMs: number;
   allocationIntervalMs: number;
   agentPingTimeoutMs: number;
+  /**
+   * An agent not heard from for this long is marked unreachable and its tasks reported
+   * TASK_UNREACHABLE / TASK_LOST (partitions.ts). Never shorter than `agentPingTimeoutMs`.
+   */
+  agentUnreachableTimeoutMs: number;
   pollHoldMs: number;
   /** 0 = offers never time out. */
   offerTimeoutMs: number;
@@ -69,6 +78,7 @@ export function readConfig(env: Record<string, unknown>): MasterConfig {
     heartbeatIntervalMs: e.STRATA_HEARTBEAT_INTERVAL_SECONDS * 1000,
     allocationIntervalMs: e.STRATA_ALLOCATION_INTERVAL_MS,
     agentPingTimeoutMs: e.STRATA_AGENT_PING_TIMEOUT_SECONDS * 1000,
+    agentUnreachableTimeoutMs: Math.max(e.STRATA_AGENT_UNREACHABLE_TIMEOUT_SECONDS ?? MESOS_UNREACHABLE_SECONDS, e.STRATA_AGENT_PING_TIMEOUT_SECONDS) * 1000,
     pollHoldMs: Math.min(e.STRATA_POLL_HOLD_SECONDS, MAX_POLL_HOLD_SECONDS) * 1000,
     offerTimeoutMs: e.STRATA_OFFER_TIMEOUT_SECONDS * 1000,
     defaultRefuseMs: e.STRATA_DEFAULT_REFUSE_SECONDS * 1000,

@@ -25,6 +25,9 @@ import { decideCall, decideSubscribe } from "./subscribe.ts";
 import { agentOfferable, drainProgress } from "./agent-drain.ts";
 import { InverseOfferBook, expiredInverseFilters, inverseOfferChanges } from "./inverse-offers.ts";
 import { addUnavailability, refuseIfDown } from "./maintenance.ts";
+import { decideAgentGone, decideUnreachable, goneError, isReachable } from "./partitions.ts";
+import { decideDisconnected, decideRestartDeadlines, expiredFrameworks, nextFailoverDeadline } from "./failover.ts";
+import { decideTeardown } from "./scheduler-calls.ts";
 import { type MasterView, type OfferRecord, ofFramework, offersGone, onAgent } from "./view.ts";
 
 /** Where the master's words go: framework event streams, agent long-polls, the timer. */
@@ -70,6 +73,16 @@ export class MasterCore implements MasterView {
    */
   readonly agentSeen = new Map<string, number>();
   readonly polling = new Map<string, number>();
+  /**
+   * When each reachable agent was last heard from, least recent first: the clock of the
+   * unreachable timeout (partitions.ts). Unlike `agentSeen` an agent stays here after its ping
+   * timeout. Memory only; after a master start every agent counts as heard from at the start.
+   */
+  readonly agentHeard = new Map<string, number>();
+  /** When this instance started (failover deadlines of frameworks the restart disconnected). */
+  readonly startedAt: number;
+  /** The start-derived failover deadlines are not persisted yet (done at the first tick). */
+  private restartDeadlinesPending = true;
   /** frameworkId → current stream id. */
   readonly streams = new Map<string, string>();
   masterInfo: MasterInfo;
@@ -93,6 +106,7 @@ export class MasterCore implements MasterView {
     this.masterInfo = opts.masterInfo;
     this.authorizer = this.config.authorizer;
     this.nextHeartbeatAt = opts.now + this.config.heartbeatIntervalMs;
+    this.startedAt = opts.now;
     const s = this.store.load();
     for (const a of s.agents) this.agents.set(a.id, this.interner.agent(a));
     for (const f of s.frameworks) this.frameworks.set(f.id, f);
@@ -102,16 +116,29 @@ export class MasterCore implements MasterView {
     for (const c of s.commands) { this.queueOf(c.agentId).push(c); this.nextCommandSeq = Math.max(this.nextCommandSeq, c.seq + 1); }
     // Commands taken by agents are deleted; the counter is kept so seq never goes backwards.
     this.nextCommandSeq = Math.max(this.nextCommandSeq, s.meta.next_command_seq ?? 1);
+    for (const a of this.agents.values()) if (isReachable(a)) this.agentHeard.set(a.id, opts.now);
   }
 
   /** The agent was heard from now (moves it to the end of `agentSeen`). */
   private touch(agentId: string, now: number): void {
     this.agentSeen.delete(agentId);
     this.agentSeen.set(agentId, now);
+    this.agentHeard.delete(agentId);
+    this.agentHeard.set(agentId, now);
+  }
+
+  /** The agent is unreachable or gone: it is no longer tracked as alive. */
+  dropLiveness(agentId: string): void {
+    this.agentSeen.delete(agentId);
+    this.agentHeard.delete(agentId);
   }
 
   // ---- MasterView ----
-  agentConnected(id: string): boolean { return this.agentSeen.has(id) || (this.polling.get(id) ?? 0) > 0; }
+  agentConnected(id: string): boolean {
+    if (!this.agentSeen.has(id) && !((this.polling.get(id) ?? 0) > 0)) return false;
+    const a = this.agents.get(id);
+    return a === undefined || isReachable(a);
+  }
   agentActive(id: string): boolean { return this.agentConnected(id) && agentOfferable(this, id); }
   frameworkConnected(id: string): boolean { return this.streams.has(id); }
   queueOf(agentId: string): CommandRecord[] {
@@ -151,10 +178,13 @@ export class MasterCore implements MasterView {
     }
     if (req.agent_id) this.checkAgentToken(req.agent_id.value, auth.presented);
     refuseIfDown(this, { hostname: req.hostname, ...(req.ip ? { ip: req.ip } : {}) });
+    if (req.agent_id && this.agents.get(req.agent_id.value)?.goneAt !== undefined) throw goneError(req.agent_id.value);
     const agentId = req.agent_id?.value ?? `${this.entropy.uuid()}-S0`;
     this.apply(decideRegister(this, req, agentId, auth.issued.hash, this.ctx(now)), now);
     // Not alive until it polls: a registration whose answer was lost must not be offered.
     this.agentSeen.delete(agentId);
+    this.agentHeard.delete(agentId);
+    this.agentHeard.set(agentId, now);
     return { agent_id: { value: agentId }, agent_token: auth.issued.token, master_info: this.masterInfo, poll_hold_seconds: this.config.pollHoldMs / 1000 };
   }
 
@@ -176,6 +206,10 @@ export class MasterCore implements MasterView {
     if (!this.agents.has(agentId)) return { commands: [], acks: [], reregister: true };
     this.checkAgentToken(agentId, presentedHash);
     refuseIfDown(this, this.agents.get(agentId)!);
+    const record = this.agents.get(agentId)!;
+    if (record.goneAt !== undefined) return this.goneAgentPoll(req, now);
+    // Unreachable: it must register again (with its id) so the master learns what it runs.
+    if (record.unreachableAt !== undefined) return { commands: [], acks: [], reregister: true, master_id: this.masterInfo.id };
     const wasConnected = this.agentConnected(agentId);
     this.touch(agentId, now);
     if (!wasConnected) this.requestAllocation(now);
@@ -184,6 +218,14 @@ export class MasterCore implements MasterView {
     // An agent that last heard from another instance must learn of this one at once.
     const newMaster = req.master_id !== undefined && req.master_id !== this.masterInfo.id;
     return answer.commands.length || answer.acks.length || newMaster ? answer : null;
+  }
+
+  /** A gone agent polls: it gets the commands still queued for it (shutdowns), then 403s. */
+  private goneAgentPoll(req: PollRequest, now: number): PollResponse {
+    this.apply(decidePollReceipts(this, req), now);
+    const commands = (this.commands.get(req.agent_id.value) ?? []).filter((c) => c.seq > req.ack_seq).map((c) => c.command);
+    if (commands.length === 0) throw goneError(req.agent_id.value);
+    return { commands, acks: [], master_id: this.masterInfo.id };
   }
 
   /** What is waiting for an agent: commands after `ackSeq` and framework acknowledgements. */
@@ -196,12 +238,17 @@ export class MasterCore implements MasterView {
   /** Marks a long-poll start/end so an agent inside a held poll counts as alive. */
   pollHeld(agentId: string, delta: 1 | -1, now: number): void {
     this.polling.set(agentId, Math.max(0, (this.polling.get(agentId) ?? 0) + delta));
-    if (this.agents.has(agentId)) this.touch(agentId, now);
+    const a = this.agents.get(agentId);
+    if (a && isReachable(a)) this.touch(agentId, now);
   }
 
   status(req: StatusRequest, now: number, presentedHash: string | undefined): StatusResponse {
     if (!this.agents.has(req.agent_id.value)) throw badRequest(`agent_id: unknown agent '${req.agent_id.value}'; register first`);
     this.checkAgentToken(req.agent_id.value, presentedHash);
+    const agent = this.agents.get(req.agent_id.value)!;
+    // Gone: nobody wants its updates any more. Unreachable: they wait for its re-registration.
+    if (agent.goneAt !== undefined) return { acknowledged: req.updates.map((u) => u.status.uuid) };
+    if (agent.unreachableAt !== undefined) return { acknowledged: [] };
     this.touch(req.agent_id.value, now);
     const { effects, acknowledged } = decideStatus(this, req, now);
     this.apply(effects, now);
@@ -273,7 +320,14 @@ export class MasterCore implements MasterView {
     this.streams.delete(frameworkId);
     const effects: Effect[] = [{ kind: "allocate" }];
     effects.push(...offersGone(this, ofFramework(frameworkId), false));
+    effects.push(...decideDisconnected(this, frameworkId, now));
     this.apply(effects, now);
+  }
+
+  /** MARK_AGENT_GONE: applies `decideAgentGone` and stops tracking the agent as alive. */
+  markAgentGone(agentId: string, now: number): void {
+    this.apply(decideAgentGone(this, agentId, this.ctx(now)), now);
+    this.dropLiveness(agentId);
   }
 
   // ---- time ----
@@ -286,6 +340,19 @@ export class MasterCore implements MasterView {
       this.agentSeen.delete(id);
       effects.push(...offersGone(this, onAgent(id), true));
     }
+    // Offers just withdrawn above (ping timeout in this tick) are not withdrawn twice.
+    const withdrawn = new Set(effects.flatMap((e) => (e.kind === "offerGone" ? [e.offerId] : [])));
+    for (const [id, heard] of this.agentHeard) {
+      if (heard + this.config.agentUnreachableTimeoutMs > now) break; // the rest were heard from later
+      if ((this.polling.get(id) ?? 0) > 0) continue;
+      this.dropLiveness(id);
+      effects.push(...decideUnreachable(this, id, this.ctx(now)).filter((e) => e.kind !== "offerGone" || !withdrawn.has(e.offerId)));
+    }
+    if (this.restartDeadlinesPending) {
+      this.restartDeadlinesPending = false;
+      effects.push(...decideRestartDeadlines(this, this.startedAt));
+    }
+    for (const fid of expiredFrameworks(this, this.startedAt, now)) effects.push(...decideTeardown(this, fid, this.ctx(now)));
     if (this.config.offerTimeoutMs > 0) {
       for (const o of this.offers.values()) {
         if (o.createdAt + this.config.offerTimeoutMs <= now) effects.push({ kind: "offerGone", offerId: o.offer.id.value, rescind: true }, { kind: "allocate" });
@@ -317,6 +384,9 @@ export class MasterCore implements MasterView {
     if (this.streams.size > 0) times.push(this.nextHeartbeatAt);
     const oldest = this.agentSeen.values().next();
     if (!oldest.done) times.push(oldest.value + this.config.agentPingTimeoutMs);
+    const quietest = this.agentHeard.values().next();
+    if (!quietest.done) times.push(quietest.value + this.config.agentUnreachableTimeoutMs);
+    times.push(nextFailoverDeadline(this, this.startedAt));
     if (this.config.offerTimeoutMs > 0) for (const o of this.offers.values()) times.push(o.createdAt + this.config.offerTimeoutMs);
     const due = times.filter((t): t is number => t !== undefined);
     return due.length ? Math.min(...due) : undefined;

@@ -21,6 +21,10 @@ export interface AgentRecord {
   deactivated?: boolean;
   /** DRAIN_AGENT: how far the drain is and how it was asked for (Mesos `DrainInfo`; agent-drain.ts). */
   drain?: AgentDrainInfo;
+  /** When it was marked unreachable (not heard from in time); cleared when it re-registers. See partitions.ts. */
+  unreachableAt?: number;
+  /** When an operator marked it gone (MARK_AGENT_GONE): it may never come back. */
+  goneAt?: number;
 }
 
 /** An agent's drain (Mesos `DrainInfo`): DRAINING until no task is left on it, then DRAINED. */
@@ -36,6 +40,10 @@ export interface FrameworkRecord {
   principal?: string;
   registeredAt: number;
   removed: boolean;
+  /** When its stream broke (or the master restarted without it); cleared by SUBSCRIBE. See failover.ts. */
+  disconnectedAt?: number;
+  /** When it is removed unless it subscribes again (`disconnectedAt` + failover_timeout). */
+  failoverDeadline?: number;
 }
 
 /** A task the master accepted; `state` is the latest state known (acknowledged or not). */

@@ -9,6 +9,8 @@ import type { DecideContext, Effect } from "./effects.ts";
 import { badRequest } from "./http-error.ts";
 import { taskKey } from "./records.ts";
 import { type MasterView, masterStatus, ofFramework, offersGone, transientUpdate } from "./view.ts";
+import { stateFor } from "./partitions.ts";
+import { runTaskDenied } from "./scheduler-acls.ts";
 
 const refuseUntil = (view: MasterView, ctx: DecideContext, seconds: number | undefined) =>
   ctx.now + (seconds === undefined ? view.config.defaultRefuseMs : seconds * 1000);
@@ -38,7 +40,7 @@ export function decideAccept(view: MasterView, fid: string, call: CallOf<"ACCEPT
       : duplicate ? `Offer ${duplicate.value} appears more than once` : "Offers must all be on one agent";
     for (const t of tasks) {
       effects.push({ kind: "update", frameworkId: fid,
-        status: masterStatus(ctx, { taskId: t.task_id.value, agentId: t.agent_id.value }, "TASK_LOST", "REASON_INVALID_OFFERS", why) });
+        status: masterStatus(ctx, { taskId: t.task_id.value, agentId: t.agent_id.value }, stateFor(view, fid, "TASK_DROPPED"), "REASON_INVALID_OFFERS", why) });
     }
     return effects;
   }
@@ -52,6 +54,12 @@ export function decideAccept(view: MasterView, fid: string, call: CallOf<"ACCEPT
     if (problem) {
       effects.push({ kind: "update", frameworkId: fid,
         status: masterStatus(ctx, { taskId: task.task_id.value, agentId }, "TASK_ERROR", "REASON_TASK_INVALID", `task_infos[${i}]: ${problem}`) });
+      continue;
+    }
+    const denied = runTaskDenied(view, framework, task);
+    if (denied) {
+      effects.push({ kind: "update", frameworkId: fid,
+        status: masterStatus(ctx, { taskId: task.task_id.value, agentId }, "TASK_ERROR", "REASON_TASK_UNAUTHORIZED", `task_infos[${i}]: ${denied}`) });
       continue;
     }
     remaining = subtract(remaining, task.resources);
@@ -134,26 +142,6 @@ export function decideAcknowledge(view: MasterView, fid: string, ack: Acknowledg
 export function decideAcknowledgeBatch(view: MasterView, fid: string, call: CallOf<"ACKNOWLEDGE_BATCH">): Effect[] {
   return call.acknowledge_batch.acknowledgements.flatMap((ack, i) =>
     decideAcknowledge(view, fid, ack, `acknowledge_batch.acknowledgements[${i}]`));
-}
-
-/** RECONCILE: latest known state of the named tasks (or all active ones when none named). */
-export function decideReconcile(view: MasterView, fid: string, call: CallOf<"RECONCILE">, ctx: DecideContext): Effect[] {
-  const wanted = call.reconcile.tasks;
-  const effects: Effect[] = [];
-  const send = (s: ReturnType<typeof masterStatus>) => effects.push(transientUpdate(fid, s));
-  if (wanted.length === 0) {
-    for (const t of view.tasks.values()) {
-      if (t.frameworkId !== fid || isTerminal(t.state)) continue;
-      send({ ...masterStatus(ctx, t, t.state, "REASON_RECONCILIATION", "Reconciliation: latest task state"), ...(t.status?.healthy !== undefined ? { healthy: t.status.healthy } : {}) });
-    }
-    return effects;
-  }
-  for (const w of wanted) {
-    const t = view.tasks.get(taskKey(fid, w.task_id.value));
-    if (t) send(masterStatus(ctx, t, t.state, "REASON_RECONCILIATION", "Reconciliation: latest task state"));
-    else send(masterStatus(ctx, { taskId: w.task_id.value, agentId: w.agent_id?.value }, "TASK_LOST", "REASON_RECONCILIATION", "Reconciliation: task is unknown"));
-  }
-  return effects;
 }
 
 /** TEARDOWN: the framework is removed, its tasks killed and its offers withdrawn. */

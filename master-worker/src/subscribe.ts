@@ -5,8 +5,11 @@ import type { CallOf, SchedulerCall } from "../../schemas/index.ts";
 import type { DecideContext, Effect } from "./effects.ts";
 import { badRequest, forbidden } from "./http-error.ts";
 import {
-  decideAccept, decideAcknowledge, decideAcknowledgeBatch, decideDecline, decideKill, decideReconcile, decideTeardown,
+  decideAccept, decideAcknowledge, decideAcknowledgeBatch, decideDecline, decideKill, decideTeardown,
 } from "./scheduler-calls.ts";
+import { decideReconcile } from "./reconcile.ts";
+import { requireRegisterAuthorized } from "./scheduler-acls.ts";
+import { decideUpdateFramework } from "./update-framework.ts";
 import { type MasterView, ofFramework, offersGone } from "./view.ts";
 import { decideInverseOfferAnswers } from "./inverse-offers.ts";
 
@@ -22,6 +25,7 @@ export function decideSubscribe(
   if (view.config.authenticateFrameworks && info.principal !== undefined && principal !== undefined && info.principal !== principal) {
     throw forbidden(`subscribe.framework_info.principal: '${info.principal}' is not the authenticated principal`);
   }
+  requireRegisterAuthorized(view, info, principal, "subscribe.framework_info");
   const fid = given ?? info.id?.value;
   const existing = fid ? view.frameworks.get(fid) : undefined;
   if (existing?.removed) throw forbidden(`framework_id: framework '${fid}' was torn down; subscribe without an id`);
@@ -57,5 +61,6 @@ export function decideCall(view: MasterView, fid: string, call: Exclude<Schedule
     case "SUPPRESS": return [{ kind: "suppress", frameworkId: fid, suppressed: true }];
     case "TEARDOWN": return decideTeardown(view, fid, ctx);
     case "ACCEPT_INVERSE_OFFERS": case "DECLINE_INVERSE_OFFERS": return decideInverseOfferAnswers(view, fid, call, ctx);
+    case "UPDATE_FRAMEWORK": return decideUpdateFramework(view, fid, call, ctx);
   }
 }

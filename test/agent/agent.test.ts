@@ -110,6 +110,22 @@ describe("agent core (fakes)", () => {
     void agent;
   });
 
+  it("sends TASK_KILLING before killing only for frameworks with the TASK_KILLING_STATE capability", async () => {
+    const { master, containerizer } = setup();
+    await until(() => master.polls.length === 1, "first poll");
+    const info = (caps: string[]) => ({ user: "u", name: "fw", capabilities: caps.map((type) => ({ type })) });
+    master.answerPoll({ commands: [
+      { seq: 1, type: "LAUNCH", framework_id: { value: "fw1" }, task: task("k"), framework_info: info(["TASK_KILLING_STATE"]) },
+      { seq: 2, type: "LAUNCH", framework_id: { value: "fw2" }, task: task("p"), framework_info: info(["PARTITION_AWARE"]) },
+    ] });
+    await until(() => statesOf(master, "k").includes("TASK_RUNNING") && statesOf(master, "p").includes("TASK_RUNNING"), "both running");
+    master.answerPoll({ commands: [kill(3, "k"), kill(4, "p", undefined, "fw2")] });
+    await until(() => statesOf(master, "k").includes("TASK_KILLED") && statesOf(master, "p").includes("TASK_KILLED"), "both killed");
+    expect(statesOf(master, "k")).toEqual(["TASK_STARTING", "TASK_RUNNING", "TASK_KILLING", "TASK_KILLED"]);
+    expect(statesOf(master, "p")).toEqual(["TASK_STARTING", "TASK_RUNNING", "TASK_KILLED"]);
+    expect(containerizer.kills.map((k) => k.taskId).sort()).toEqual(["k", "p"]);
+  });
+
   it("fails Docker and command-less tasks with a clear message from the agent", async () => {
     const { master, containerizer } = setup();
     await until(() => master.polls.length === 1, "first poll");
@@ -197,7 +213,7 @@ describe("agent core (fakes)", () => {
     master.onRegister = () => ({ agent_id: { value: "agent-2" }, agent_token: "token-2", master_info: { id: "m2", ip: 0, port: 1 }, poll_hold_seconds: 25 });
     master.answerPoll({ reregister: true });
     await until(() => master.registers.length === 2, "re-registration");
-    expect(master.registers[1]!.agent_id).toBeUndefined();
+    expect(master.registers[1]!.agent_id).toEqual({ value: "agent-1" }); // keeps its id; the master assigns another
     expect(master.registers[1]!.tasks).toEqual([{ framework_id: { value: "fw1" }, task_id: { value: "t1" }, state: "TASK_RUNNING" }]);
     await until(() => master.polls.length === 5, "poll as agent-2");
     expect(master.polls[4]).toMatchObject({ agent_id: { value: "agent-2" }, ack_seq: 0 });

@@ -617,7 +617,8 @@ describe("framework failover (re-SUBSCRIBE with the framework id)", () => {
 
 describe("agent liveness", () => {
   it("an agent silent past the ping timeout has its offers rescinded; polling again brings it back", () => {
-    const { h, agent, fid, offer } = setup();
+    // Unreachable (partitions.test.ts) only later than the ping timeout.
+    const { h, agent, fid, offer } = setup(undefined, { STRATA_AGENT_UNREACHABLE_TIMEOUT_SECONDS: "600" });
     h.advance(75_000 - INTERVAL - 1);
     expect(h.eventsOf(fid, "RESCIND")).toEqual([]);
     h.advance(1);

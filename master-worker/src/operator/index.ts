@@ -7,6 +7,7 @@ import type { MasterCore } from "../master-core.ts";
 import { drainCalls } from "./drain-calls.ts";
 import { maintenanceCalls } from "./maintenance-calls.ts";
 import { readCalls } from "./read-calls.ts";
+import { agentCalls } from "./agent-calls.ts";
 import type { OperatorContext, OperatorHandlers } from "./types.ts";
 
 export type { OperatorContext, OperatorHandler, OperatorHandlers } from "./types.ts";
@@ -16,6 +17,7 @@ export const OPERATOR_HANDLERS: OperatorHandlers = {
   ...readCalls,
   ...maintenanceCalls,
   ...drainCalls,
+  ...agentCalls,
 };
 
 /** Answers one operator call; `body` was validated by the Worker (`type` at least). */

@@ -1,0 +1,37 @@
+/**
+ * Operator calls about the life of agents and frameworks:
+ * - MARK_AGENT_GONE (`mark_agent_gone.agent_id`, ACL `mark_agents_gone` on the agent id): see
+ *   partitions.ts. Marking an agent already gone again changes nothing (200).
+ * - TEARDOWN (`teardown.framework_id`, ACL `teardown_frameworks` on the framework's principal):
+ *   the framework is removed as by its own TEARDOWN; its stream, if open, ends with an ERROR.
+ */
+import type { MarkAgentGoneCall, OperatorTeardownCall } from "../../../schemas/lifecycle.ts";
+import { requireAuthorized } from "../authorizer.ts";
+import { badRequest, notFound } from "../http-error.ts";
+import type { MasterCore } from "../master-core.ts";
+import { decideTeardown } from "../scheduler-calls.ts";
+import type { OperatorContext, OperatorHandlers } from "./types.ts";
+
+function markAgentGone(core: MasterCore, call: MarkAgentGoneCall, ctx: OperatorContext): undefined {
+  const id = call.mark_agent_gone.agent_id.value;
+  requireAuthorized(core.authorizer, "mark_agents_gone", ctx.principal, id, "mark_agent_gone.agent_id");
+  if (!core.agents.has(id)) throw notFound(`mark_agent_gone.agent_id: unknown agent '${id}'`);
+  core.markAgentGone(id, ctx.now);
+  return undefined;
+}
+
+function teardown(core: MasterCore, call: OperatorTeardownCall, ctx: OperatorContext): undefined {
+  const fid = call.teardown.framework_id.value;
+  const framework = core.frameworks.get(fid);
+  if (!framework || framework.removed) throw badRequest(`teardown.framework_id: no framework '${fid}' to tear down`);
+  requireAuthorized(core.authorizer, "teardown_frameworks", ctx.principal, framework.principal ?? framework.info.principal, "teardown.framework_id");
+  core.apply(decideTeardown(core, fid, core.ctx(ctx.now, ctx.principal)), ctx.now);
+  if (core.streams.delete(fid)) core.outbox.close(fid, { type: "ERROR", error: { message: "Framework was torn down by an operator" } });
+  return undefined;
+}
+
+/** The handlers of this area, joined in operator/index.ts. */
+export const agentCalls: OperatorHandlers = {
+  MARK_AGENT_GONE: markAgentGone,
+  TEARDOWN: teardown,
+};
