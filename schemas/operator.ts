@@ -6,9 +6,11 @@
  */
 import { z } from "zod";
 import { parseMessage } from "./parse.ts";
+import { RESERVATION_CALL_SCHEMAS } from "./reservations.ts";
 
 /** Call type → schema of the whole call (`{ type, <call_field>: … }`). */
 export const OPERATOR_CALL_SCHEMAS: Record<string, z.ZodType> = {
+  ...RESERVATION_CALL_SCHEMAS,
 };
 
 const AnyCall = z.object({ type: z.string().min(1) });

@@ -4,7 +4,10 @@
  */
 import type { AgentCommand, Attribute, FrameworkInfo, Resource, TaskInfo, TaskState, TaskStatus } from "../../schemas/index.ts";
 
-/** A registered agent: what it declared at (re-)registration. Liveness is kept in memory only. */
+/**
+ * A registered agent: what it declared at (re-)registration, `resources` with its dynamic
+ * reservations and volumes applied. Liveness is kept in memory only.
+ */
 export interface AgentRecord {
   id: string;
   hostname: string;
@@ -15,6 +18,11 @@ export interface AgentRecord {
   registeredAt: number;
   /** SHA-256 (hex) of the agent's current token; absent for agents registered before tokens. */
   tokenHash?: string;
+  /**
+   * What the agent declared, kept once dynamic reservations or persistent volumes made
+   * `resources` (its total, what is offered) differ from it (see reservations.ts).
+   */
+  declared?: Resource[];
 }
 
 /** A framework that subscribed at least once; `removed` after TEARDOWN. */

@@ -5,6 +5,7 @@
 import { badRequest } from "../http-error.ts";
 import type { MasterCore } from "../master-core.ts";
 import { readCalls } from "./read-calls.ts";
+import { reservationCalls } from "./reservation-calls.ts";
 import type { OperatorContext, OperatorHandlers } from "./types.ts";
 
 export type { OperatorContext, OperatorHandler, OperatorHandlers } from "./types.ts";
@@ -12,6 +13,7 @@ export type { OperatorContext, OperatorHandler, OperatorHandlers } from "./types
 /** Every operator call the master handles (an area adds its table here). */
 export const OPERATOR_HANDLERS: OperatorHandlers = {
   ...readCalls,
+  ...reservationCalls,
 };
 
 /** Answers one operator call; `body` was validated by the Worker (`type` at least). */
