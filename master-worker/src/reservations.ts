@@ -22,7 +22,7 @@
  *   volume is destroyed (a DESTROY_VOLUMES command).
  */
 import type { OfferOperation, Resource } from "../../schemas/index.ts";
-import { add, contains, subtract } from "../../sdk/src/resources.ts";
+import { add, contains, subtract, unallocated } from "../../sdk/src/resources.ts";
 import { isWithinRole, roleProblem } from "../../sdk/src/roles.ts";
 import { type Authorizer, requireAuthorized } from "./authorizer.ts";
 import { badRequest } from "./http-error.ts";
@@ -80,9 +80,9 @@ export const isVolume = (r: Resource): boolean => r.disk?.persistence !== undefi
 export const persistenceIds = (rs: readonly Resource[]): Set<string> =>
   new Set(rs.flatMap((r) => (r.disk?.persistence ? [r.disk.persistence.id] : [])));
 
-/** Takes `from` out of both lists and puts `to` in. */
+/** Takes `from` out of both lists and puts `to` in (the total keeps no allocation_info). */
 function convert(state: AgentResources, from: readonly Resource[], to: readonly Resource[]): AgentResources {
-  return { ...state, total: add(subtract(state.total, from), to), available: add(subtract(state.available, from), to) };
+  return { ...state, total: add(subtract(state.total, from), unallocated(to)), available: add(subtract(state.available, from), to) };
 }
 
 /**
@@ -126,7 +126,7 @@ export function applyReservationOp(state: AgentResources, op: ReservationOp, act
       });
       if (!contains(state.total, resources)) throw badRequest(`${field}: no such volume on this agent`);
       need(resources, "the volumes are in use or");
-      return { ...convert(state, resources, to), destroyed: [...state.destroyed, ...resources] };
+      return { ...convert(state, resources, to), destroyed: [...state.destroyed, ...unallocated(resources)] };
     }
   }
 }

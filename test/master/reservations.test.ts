@@ -8,6 +8,7 @@ import type { AgentCommand, Offer, Resource } from "../../schemas/index.ts";
 import { parseOperatorCall } from "../../schemas/operator.ts";
 import { HttpError } from "../../master-worker/src/http-error.ts";
 import { operatorCall } from "../../master-worker/src/operator/index.ts";
+import { canonicalResource, spelledFor } from "../../master-worker/src/reservation-format.ts";
 import { scalarOf } from "../../sdk/src/resources.ts";
 import { reservationRole } from "../../sdk/src/roles.ts";
 import { MasterHarness } from "../support/master-harness.ts";
@@ -50,6 +51,28 @@ const op = (h: MasterHarness, json: Record<string, unknown>, principal?: string)
   operatorCall(h.core, parseOperatorCall(json), { now: h.now, ...(principal ? { principal } : {}) });
 
 const launches = (cmds: AgentCommand[]) => cmds.filter((c): c is Extract<AgentCommand, { type: "LAUNCH" }> => c.type === "LAUNCH");
+
+describe("resource spellings", () => {
+  const pre = reservedScalar("cpus", 1, "eng", "alice");
+  const post: Resource = { name: "cpus", type: "SCALAR", scalar: { value: 1 }, reservations: [{ type: "DYNAMIC", role: "eng", principal: "alice" }] };
+
+  it("reads both spellings as the same canonical resource", () => {
+    expect(canonicalResource(pre)).toEqual(canonicalResource(post));
+    expect(canonicalResource(pre)).toEqual({ ...post, role: "eng" });
+    // static only: `role` alone, whichever spelling
+    expect(canonicalResource({ ...post, reservations: [{ type: "STATIC", role: "eng" }] })).toEqual({ name: "cpus", type: "SCALAR", scalar: { value: 1 }, role: "eng" });
+    const unreserved = { name: "cpus", type: "SCALAR" as const, scalar: { value: 1 }, role: "*" };
+    expect(canonicalResource(unreserved)).toBe(unreserved);
+  });
+
+  it("writes each spelling back", () => {
+    const c = canonicalResource(pre);
+    expect(spelledFor(c, false)).toEqual(pre);
+    expect(spelledFor(c, true)).toEqual(post);
+    expect(spelledFor({ name: "cpus", type: "SCALAR", scalar: { value: 1 }, role: "eng" }, true))
+      .toEqual({ name: "cpus", type: "SCALAR", scalar: { value: 1 }, reservations: [{ type: "STATIC", role: "eng" }] });
+  });
+});
 
 describe("static reservations", () => {
   it("offers resources the agent declared for a role to that role only", () => {
@@ -127,6 +150,15 @@ describe("dynamic reservations in ACCEPT", () => {
     const next = onlyOffer(h, eng);
     expect(amount(next.resources, "cpus", "eng")).toBe(0);
     expect(amount(next.resources, "cpus")).toBe(3);
+  });
+
+  it("keeps no allocation_info in the agent's total (MULTI_ROLE frameworks send it)", () => {
+    const { h, agent, eng } = setup();
+    const offer = onlyOffer(h, eng);
+    acceptOps(h, eng, offer.id.value, [reserveOp([{ ...reservedScalar("cpus", 1, "eng", "alice"), allocation_info: { role: "eng" } }])]);
+    const total = h.core.agents.get(agent)!.resources;
+    expect(amount(total, "cpus", "eng")).toBe(1);
+    expect(total.some((r) => r.allocation_info)).toBe(false);
   });
 
   it("a LAUNCH before the RESERVE cannot use the reserved resources", () => {
