@@ -6,8 +6,7 @@
  * total (`AgentRecord.resources`, the declaration kept in `declared`) and a DESTROY_VOLUMES
  * command for the volumes destroyed.
  */
-import type { OfferOperation, Resource, TaskInfo } from "../../schemas/index.ts";
-import { frameworkRole } from "./allocation-step.ts";
+import type { FrameworkInfo, OfferOperation, Resource, TaskInfo } from "../../schemas/index.ts";
 import { hasCapability } from "./capabilities.ts";
 import type { Effect } from "./effects.ts";
 import type { AgentRecord, FrameworkRecord } from "./records.ts";
@@ -24,6 +23,11 @@ export type AcceptStep =
 /** The steps, and the effects of the conversions once every step ran. */
 export interface AcceptPlan { steps: AcceptStep[]; effects(): Effect[] }
 
+/** Every role of a framework (MULTI_ROLE `roles`, else `role`, else `*`). */
+export function frameworkRoles(info: FrameworkInfo): string[] {
+  return info.roles?.length ? info.roles : [info.role ?? "*"];
+}
+
 /** A task with its resources in canonical form (the same object when they already are). */
 export function canonicalTask(task: TaskInfo): TaskInfo {
   const resources = canonicalResources(task.resources);
@@ -35,7 +39,7 @@ export function acceptSteps(view: MasterView, framework: FrameworkRecord, agentI
   const agent = view.agents.get(agentId)!;
   const actor: ReservationActor = {
     authorizer: view.authorizer, principal: framework.principal ?? framework.info.principal,
-    role: frameworkRole(framework.info), refinement: hasCapability(framework.info, "RESERVATION_REFINEMENT"),
+    roles: frameworkRoles(framework.info), refinement: hasCapability(framework.info, "RESERVATION_REFINEMENT"),
   };
   let state: AgentResources | undefined;
   const steps: AcceptStep[] = [];

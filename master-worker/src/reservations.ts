@@ -26,7 +26,7 @@ import { add, contains, subtract, unallocated } from "../../sdk/src/resources.ts
 import { isWithinRole, roleProblem } from "../../sdk/src/roles.ts";
 import { type Authorizer, requireAuthorized } from "./authorizer.ts";
 import { badRequest } from "./http-error.ts";
-import { canonicalResource, canonicalResources, reservationStack, withStack } from "./reservation-format.ts";
+import { canonicalResources, reservationStack, withStack } from "./reservation-format.ts";
 
 /** The operations this module applies. */
 export const RESERVATION_OPS = ["RESERVE", "UNRESERVE", "CREATE", "DESTROY"] as const;
@@ -39,8 +39,8 @@ export interface ReservationOp { type: ReservationOpType; resources: readonly Re
 export interface ReservationActor {
   authorizer: Authorizer;
   principal: string | undefined;
-  /** The framework's role; undefined for an operator (any valid role may be named). */
-  role?: string;
+  /** The framework's roles; undefined for an operator (any valid role may be named). */
+  roles?: readonly string[];
   /** The framework has RESERVATION_REFINEMENT (operators always may refine). */
   refinement: boolean;
 }
@@ -93,7 +93,7 @@ export function applyReservationOp(state: AgentResources, op: ReservationOp, act
   const resources = canonicalResources(op.resources);
   const where = (i: number) => `${field}[${i}]`;
   const need = (from: readonly Resource[], what: string) => {
-    if (!contains(state.available, from)) throw badRequest(`${field}: ${what} not in the ${actor.role !== undefined ? "offered resources left" : "agent's resources that no task uses"}`);
+    if (!contains(state.available, from)) throw badRequest(`${field}: ${what} not in the ${actor.roles !== undefined ? "offered resources left" : "agent's resources that no task uses"}`);
   };
   switch (op.type) {
     case "RESERVE": {
@@ -141,10 +141,10 @@ function checkReserve(r: Resource, actor: ReservationActor, field: string): Reso
   if (role === undefined || role === "*") throw badRequest(`${field}: the reservation needs a role other than '*'`);
   const problem = roleProblem(role);
   if (problem) throw badRequest(`${field}.role: ${problem}`);
-  if (actor.role !== undefined && !isWithinRole(role, actor.role)) {
-    throw badRequest(`${field}.role: '${role}' is not the framework's role '${actor.role}' (or below it)`);
+  if (actor.roles !== undefined && !actor.roles.some((own) => isWithinRole(role, own))) {
+    throw badRequest(`${field}.role: '${role}' is not the framework's role ${rolesText(actor.roles)} (or below it)`);
   }
-  if (!actor.refinement && (stack.length > 1 || (actor.role !== undefined && role !== actor.role))) {
+  if (!actor.refinement && (stack.length > 1 || (actor.roles !== undefined && !actor.roles.includes(role)))) {
     throw badRequest(`${field}.reservations: refining a reservation needs the RESERVATION_REFINEMENT capability`);
   }
   const from = popReservation(r);
@@ -183,13 +183,15 @@ function checkCreate(r: Resource, actor: ReservationActor, field: string): Resou
   const stack = reservationStack(r);
   const role = stack[stack.length - 1]?.role;
   if (role === undefined) throw badRequest(`${field}: a volume needs disk reserved for a role`);
-  if (actor.role !== undefined && !isWithinRole(actor.role, role)) {
-    throw badRequest(`${field}: the disk is reserved for '${role}', not for the framework's role '${actor.role}'`);
+  if (actor.roles !== undefined && !actor.roles.some((own) => isWithinRole(own, role))) {
+    throw badRequest(`${field}: the disk is reserved for '${role}', not for the framework's role ${rolesText(actor.roles)}`);
   }
   checkPrincipal(persistence.principal, actor, `${field}.disk.persistence.principal`);
   requireAuthorized(actor.authorizer, "create_volumes", actor.principal, role, field);
-  return volumeSource(canonicalResource(r));
+  return volumeSource(r);
 }
+
+const rolesText = (roles: readonly string[]) => roles.map((r) => `'${r}'`).join(" or ");
 
 /** A principal named in a reservation or volume must be the caller's, when the caller has one. */
 function checkPrincipal(given: string | undefined, actor: ReservationActor, field: string): void {
