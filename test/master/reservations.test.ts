@@ -152,6 +152,16 @@ describe("dynamic reservations in ACCEPT", () => {
     expect(amount(next.resources, "cpus")).toBe(3);
   });
 
+  it("offers an agent whose resources are all dynamically reserved to the role", () => {
+    const { h, agent, eng } = setup("cpus:1;mem:64");
+    const first = onlyOffer(h, eng);
+    acceptOps(h, eng, first.id.value, [reserveOp([reservedScalar("cpus", 1, "eng", "alice"), reservedScalar("mem", 64, "eng", "alice")])]);
+    const offer = onlyOffer(h, eng);
+    expect(offer.agent_id.value).toBe(agent);
+    expect(amount(offer.resources, "cpus", "eng")).toBe(1);
+    expect(amount(offer.resources, "mem", "eng")).toBe(64);
+  });
+
   it("keeps no allocation_info in the agent's total (MULTI_ROLE frameworks send it)", () => {
     const { h, agent, eng } = setup();
     const offer = onlyOffer(h, eng);
