@@ -171,6 +171,11 @@ export const AgentCommand = z.discriminatedUnion("type", [
     type: z.literal("SHUTDOWN_FRAMEWORK"),
     framework_id: FrameworkID,
   }),
+  z.object({
+    seq: int(),
+    type: z.literal("DESTROY_VOLUMES"),
+    volumes: z.array(Resource).check(z.minLength(1)),
+  }),
 ]);
 
 /** = agent.ts `PollResponse`. */

@@ -75,6 +75,12 @@ export const AgentCommand = z.discriminatedUnion("type", [
     type: z.literal("SHUTDOWN_FRAMEWORK"),
     framework_id: FrameworkID,
   }),
+  /** Persistent volumes were destroyed (DESTROY): remove their directories (see agent-bun/src/volumes.ts). */
+  z.object({
+    seq: z.number().int(),
+    type: z.literal("DESTROY_VOLUMES"),
+    volumes: z.array(Resource).min(1),
+  }),
 ]);
 export type AgentCommand = z.infer<typeof AgentCommand>;
 

@@ -8,11 +8,13 @@ import { z } from "zod";
 import { MAINTENANCE_CALL_SCHEMAS } from "./maintenance.ts";
 import { parseMessage } from "./parse.ts";
 import { LIFECYCLE_CALL_SCHEMAS } from "./lifecycle.ts";
+import { RESERVATION_CALL_SCHEMAS } from "./reservations.ts";
 
 /** Call type → schema of the whole call (`{ type, <call_field>: … }`). */
 export const OPERATOR_CALL_SCHEMAS: Record<string, z.ZodType> = {
   ...MAINTENANCE_CALL_SCHEMAS,
   ...LIFECYCLE_CALL_SCHEMAS,
+  ...RESERVATION_CALL_SCHEMAS,
 };
 
 const AnyCall = z.object({ type: z.string().min(1) });

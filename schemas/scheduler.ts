@@ -4,12 +4,15 @@
  */
 import { z } from "zod";
 import {
-  AgentID, Filters, FrameworkID, FrameworkInfo, KillPolicy, MasterInfo, Offer, OfferID,
+  AgentID, Filters, FrameworkID, FrameworkInfo, KillPolicy, MasterInfo, Offer, OfferID, Resource,
   TaskID, TaskInfo, TaskStatus,
 } from "./mesos.ts";
 import { InverseOffer } from "./maintenance.ts";
 
-/** One operation of an ACCEPT. Only LAUNCH is carried out so far; others are rejected by name. */
+/**
+ * One operation of an ACCEPT. LAUNCH, RESERVE, UNRESERVE, CREATE and DESTROY are carried out
+ * (in order, see master-worker/src/reservations.ts); the others are rejected by name.
+ */
 export const OfferOperation = z.object({
   type: z.enum([
     "UNKNOWN", "LAUNCH", "LAUNCH_GROUP", "RESERVE", "UNRESERVE", "CREATE", "DESTROY",
@@ -17,6 +20,12 @@ export const OfferOperation = z.object({
   ]),
   id: z.object({ value: z.string() }).optional(),
   launch: z.object({ task_infos: z.array(TaskInfo).default([]) }).optional(),
+  /** RESERVE / UNRESERVE: the resources as they are to be (reserve) or are now (unreserve). */
+  reserve: z.object({ resources: z.array(Resource).min(1) }).optional(),
+  unreserve: z.object({ resources: z.array(Resource).min(1) }).optional(),
+  /** CREATE / DESTROY: persistent volumes (disk resources with `disk.persistence` and `disk.volume`). */
+  create: z.object({ volumes: z.array(Resource).min(1) }).optional(),
+  destroy: z.object({ volumes: z.array(Resource).min(1) }).optional(),
 });
 export type OfferOperation = z.infer<typeof OfferOperation>;
 

@@ -5,13 +5,14 @@
  */
 import type { AgentCommand, AgentTaskReport } from "../../schemas/agent.ts";
 import { isTerminal } from "../../schemas/task-states.ts";
-import type { TaskInfo, TaskState, TaskStatus } from "../../schemas/mesos.ts";
+import type { Resource, TaskInfo, TaskState, TaskStatus } from "../../schemas/mesos.ts";
 import { taskKey, type PendingUpdate, type StateStore, type TaskRecord } from "./checkpoint.ts";
 import { LaunchError, type Container, type ContainerExit, type Containerizer } from "./containerizer.ts";
 import { errorText, type Logger } from "./log.ts";
 import { sandboxPath } from "./paths.ts";
 import type { StatusUpdateManager } from "./status-updates.ts";
 import { taskLimits } from "./task-env.ts";
+import { attachVolumes, destroyVolumes, volumesOf } from "./volumes.ts";
 
 /** Grace period between SIGTERM and SIGKILL when no kill policy says otherwise (Mesos: 3 s). */
 export const DEFAULT_GRACE_MS = 3_000;
@@ -49,6 +50,12 @@ export class TaskManager {
       log.debug("ignoring command already processed", { seq: cmd.seq, last_seq: st.last_seq });
       return;
     }
+    if (cmd.type === "DESTROY_VOLUMES") {
+      this.destroyVolumes(cmd.volumes);
+      st.last_seq = cmd.seq;
+      store.changed();
+      return;
+    }
     const fid = cmd.framework_id.value;
     const kills: Array<[string, number | undefined]> = [];
     if (cmd.type === "LAUNCH") {
@@ -81,6 +88,18 @@ export class TaskManager {
     st.last_seq = cmd.seq;
     store.changed(); // on disk before the next poll reports last_seq as ack_seq
     for (const [key, grace] of kills) this.kill(key, grace);
+  }
+
+  /** DESTROY_VOLUMES: removes the volumes' directories, except those a live task uses. */
+  private destroyVolumes(volumes: readonly Resource[]): void {
+    const { workDir, store, log } = this.deps;
+    const inUse = new Set<string>();
+    for (const [key, info] of this.infos) {
+      const record = store.state.tasks[key];
+      if (record && !isTerminal(record.state)) for (const v of volumesOf(workDir, info.resources)) inUse.add(v.dir);
+    }
+    const refused = destroyVolumes(workDir, volumes, inUse);
+    if (refused.length) log.warn("not destroying volumes that running tasks use", { persistence_ids: refused });
   }
 
   /** Tasks to report when (re-)registering: every task not yet forgotten. */
@@ -171,6 +190,7 @@ export class TaskManager {
     const spec = { frameworkId: record.framework_id, agentId: store.state.agent_id ?? "", task, sandbox: record.sandbox! };
     try {
       await containerizer.prepare(spec);
+      attachVolumes(this.deps.workDir, spec.sandbox, task.resources);
     } catch (e) {
       return fail(`cannot prepare the sandbox: ${errorText(e)}`);
     }

@@ -7,6 +7,7 @@ import type { DecideContext, Effect } from "./effects.ts";
 import { keptAcrossRegistration } from "./agent-drain.ts";
 import type { AgentRecord } from "./records.ts";
 import { taskKey } from "./records.ts";
+import { reregisteredTotal } from "./reservations.ts";
 import { type MasterView, masterStatus, offersGone, onAgent } from "./view.ts";
 import { decideAgentBack, missingTaskState } from "./partitions.ts";
 
@@ -16,8 +17,11 @@ import { decideAgentBack, missingTaskState } from "./partitions.ts";
  */
 export function decideRegister(view: MasterView, req: RegisterRequest, agentId: string, tokenHash: string, ctx: DecideContext): Effect[] {
   const before = view.agents.get(agentId);
+  // Dynamic reservations and volumes outlive re-registration (reservations.ts).
+  const resources = reregisteredTotal(req.resources, before?.resources);
   const agent: AgentRecord = {
-    id: agentId, hostname: req.hostname, port: req.port, resources: req.resources, attributes: req.attributes,
+    id: agentId, hostname: req.hostname, port: req.port, resources, attributes: req.attributes,
+    ...(resources !== req.resources ? { declared: req.resources } : {}),
     ...(req.version ? { version: req.version } : {}), registeredAt: before?.registeredAt ?? ctx.now, tokenHash,
     ...(req.ip ? { ip: req.ip } : {}), ...keptAcrossRegistration(before),
   };

@@ -10,6 +10,7 @@ import { commitInverseOfferChange } from "./inverse-offers.ts";
 import type { MasterCore } from "./master-core.ts";
 import type { Change, CommandRecord, TaskRecord, UpdateRecord } from "./records.ts";
 import { taskKey } from "./records.ts";
+import { offerFor } from "./reservation-format.ts";
 
 /** Applies `effects` to `core`: store, then memory, then events and wake-ups. */
 export function commitEffects(core: MasterCore, effects: readonly Effect[], now: number): void {
@@ -96,7 +97,11 @@ export function commitEffects(core: MasterCore, effects: readonly Effect[], now:
         after.push(() => { for (const o of e.offers) core.offers.set(o.id.value, { offer: o, createdAt: now }); });
         const byFramework = new Map<string, Offer[]>();
         for (const o of e.offers) byFramework.set(o.framework_id.value, [...(byFramework.get(o.framework_id.value) ?? []), o]);
-        for (const [fid, offers] of byFramework) events.push([fid, { type: "OFFERS", offers: { offers } }]);
+        for (const [fid, offers] of byFramework) {
+          // Each framework reads reservations in the format it understands (reservation-format.ts).
+          const info = core.frameworks.get(fid)?.info;
+          events.push([fid, { type: "OFFERS", offers: { offers: offers.map((o) => offerFor(info, o)) } }]);
+        }
         break;
       }
       case "offerGone": {

@@ -4,7 +4,10 @@
  */
 import type { AgentCommand, Attribute, FrameworkInfo, Resource, TaskInfo, TaskState, TaskStatus } from "../../schemas/index.ts";
 
-/** A registered agent: what it declared at (re-)registration. Liveness is kept in memory only. */
+/**
+ * A registered agent: what it declared at (re-)registration, `resources` with its dynamic
+ * reservations and volumes applied. Liveness is kept in memory only.
+ */
 export interface AgentRecord {
   id: string;
   hostname: string;
@@ -25,6 +28,11 @@ export interface AgentRecord {
   unreachableAt?: number;
   /** When an operator marked it gone (MARK_AGENT_GONE): it may never come back. */
   goneAt?: number;
+  /**
+   * What the agent declared, kept once dynamic reservations or persistent volumes made
+   * `resources` (its total, what is offered) differ from it (see reservations.ts).
+   */
+  declared?: Resource[];
 }
 
 /** An agent's drain (Mesos `DrainInfo`): DRAINING until no task is left on it, then DRAINED. */

@@ -8,6 +8,8 @@ import { contains, subtract } from "../../sdk/src/resources.ts";
 import type { DecideContext, Effect } from "./effects.ts";
 import { badRequest } from "./http-error.ts";
 import { taskKey } from "./records.ts";
+import { acceptSteps } from "./accept-steps.ts";
+import { reservationOpOf } from "./reservations.ts";
 import { type MasterView, masterStatus, ofFramework, offersGone, transientUpdate } from "./view.ts";
 import { stateFor } from "./partitions.ts";
 import { runTaskDenied } from "./scheduler-acls.ts";
@@ -19,8 +21,10 @@ const refuseUntil = (view: MasterView, ctx: DecideContext, seconds: number | und
 export function decideAccept(view: MasterView, fid: string, call: CallOf<"ACCEPT">, ctx: DecideContext): Effect[] {
   const { offer_ids, operations, filters } = call.accept;
   operations.forEach((op, i) => {
-    if (op.type !== "LAUNCH") throw badRequest(`accept.operations[${i}].type: ${op.type} is not supported yet (only LAUNCH)`);
-    if (!op.launch) throw badRequest(`accept.operations[${i}].launch: required for a LAUNCH operation`);
+    if (op.type !== "LAUNCH" && !reservationOpOf(op, `accept.operations[${i}]`)) {
+      throw badRequest(`accept.operations[${i}].type: ${op.type} is not supported yet (only LAUNCH, RESERVE, UNRESERVE, CREATE, DESTROY)`);
+    }
+    if (op.type === "LAUNCH" && !op.launch) throw badRequest(`accept.operations[${i}].launch: required for a LAUNCH operation`);
   });
   const tasks = operations.flatMap((op) => op.launch?.task_infos ?? []);
   const effects: Effect[] = [{ kind: "allocate" }];
@@ -48,7 +52,11 @@ export function decideAccept(view: MasterView, fid: string, call: CallOf<"ACCEPT
   let remaining: Resource[] = offers.flatMap((o) => o!.offer.resources);
   const seen = new Set<string>();
   const framework = view.frameworks.get(fid)!;
-  for (const [i, task] of tasks.entries()) {
+  // Operations apply in order: a LAUNCH may use what an earlier RESERVE or CREATE made.
+  const plan = acceptSteps(view, framework, agentId, operations);
+  for (const step of plan.steps) {
+    if (step.kind === "convert") { remaining = step.apply(remaining); continue; }
+    const { task, index: i } = step;
     const problem = validateTask(view, fid, agentId, task, remaining, seen);
     seen.add(task.task_id.value);
     if (problem) {
@@ -70,6 +78,7 @@ export function decideAccept(view: MasterView, fid: string, call: CallOf<"ACCEPT
       type: "LAUNCH", framework_id: { value: fid }, framework_info: { ...framework.info, id: { value: fid } }, task,
     } });
   }
+  effects.push(...plan.effects());
   const until = refuseUntil(view, ctx, filters?.refuse_seconds);
   // As Mesos: no filter for a zero timeout (an already-expired one would force an early allocation).
   if (remaining.length > 0 && until > ctx.now) effects.push({ kind: "filter", filter: { frameworkId: fid, agentId, until } });

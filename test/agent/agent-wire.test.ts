@@ -79,6 +79,10 @@ const fixtures: Array<[Name, unknown]> = [
       { seq: 2, type: "KILL", framework_id: { value: "f" }, task_id: { value: "t1" }, kill_policy: { grace_period: { nanoseconds: 5 } } },
       { seq: 3, type: "SHUTDOWN_FRAMEWORK", framework_id: { value: "f" } },
       { seq: 4, type: "LAUNCH", framework_id: { value: "f" }, task: { name: "min", task_id: { value: "t2" }, agent_id: { value: "a1" } } },
+      { seq: 5, type: "DESTROY_VOLUMES", volumes: [{
+        name: "disk", type: "SCALAR", scalar: { value: 10 }, role: "eng", reservations: [{ type: "DYNAMIC", role: "eng", principal: "p" }],
+        disk: { persistence: { id: "v1", principal: "p" }, volume: { container_path: "data", mode: "RW" } },
+      }] },
     ],
     acks: [{ task_id: { value: "t1" }, uuid: "u1" }],
     reregister: false,

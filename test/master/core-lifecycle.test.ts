@@ -308,11 +308,11 @@ describe("invalid launches", () => {
     expect(h.updates(fid)).toEqual([]);
   });
 
-  it("rejects operations other than LAUNCH with 400 naming the operation's path", () => {
+  it("rejects operations it does not carry out with 400 naming the operation's path", () => {
     const { h, fid, offer } = setup();
     expectHttpError(() => h.call(fid, {
-      type: "ACCEPT", accept: { offer_ids: [{ value: offer.id.value }], operations: [{ type: "RESERVE" }] },
-    }), 400, /^accept\.operations\[0\]\.type: RESERVE/);
+      type: "ACCEPT", accept: { offer_ids: [{ value: offer.id.value }], operations: [{ type: "GROW_VOLUME" }] },
+    }), 400, /^accept\.operations\[0\]\.type: GROW_VOLUME/);
     // The rejected ACCEPT still used the offer up: its resources are offered again, not held.
     expect(h.core.offers.has(offer.id.value)).toBe(false);
     h.advance(1000);

@@ -8,6 +8,7 @@ import { drainCalls } from "./drain-calls.ts";
 import { maintenanceCalls } from "./maintenance-calls.ts";
 import { readCalls } from "./read-calls.ts";
 import { agentCalls } from "./agent-calls.ts";
+import { reservationCalls } from "./reservation-calls.ts";
 import type { OperatorContext, OperatorHandlers } from "./types.ts";
 
 export type { OperatorContext, OperatorHandler, OperatorHandlers } from "./types.ts";
@@ -18,6 +19,7 @@ export const OPERATOR_HANDLERS: OperatorHandlers = {
   ...maintenanceCalls,
   ...drainCalls,
   ...agentCalls,
+  ...reservationCalls,
 };
 
 /** Answers one operator call; `body` was validated by the Worker (`type` at least). */
