@@ -6,8 +6,8 @@
  * REACTIVATE_AGENT makes it offerable again and ends a drain. Kept on the agent record, so it
  * survives master restarts and the agent's re-registration. Pure: view in, effects out.
  *
- * Not done: `mark_gone` (marking the agent gone once drained) needs MARK_AGENT_GONE, which is
- * not on this branch: a drain asking for it is refused by name.
+ * With `mark_gone` the agent is marked gone (as MARK_AGENT_GONE, partitions.ts) once DRAINED:
+ * nothing runs there any more, so that only stops it from ever coming back.
  */
 import type { KillPolicy } from "../../schemas/mesos.ts";
 import type { DrainAgentCall } from "../../schemas/maintenance.ts";
@@ -77,7 +77,6 @@ export function drainKillPolicy(own: KillPolicy | undefined, maxNs: number | und
 export function decideDrain(view: MasterView, call: DrainAgentCall["drain_agent"]): Effect[] {
   const agentId = call.agent_id.value;
   const agent = agentOrThrow(view, agentId, "drain_agent.agent_id");
-  if (call.mark_gone) throw badRequest("drain_agent.mark_gone: not supported by this master yet (MARK_AGENT_GONE is missing); drain without it");
   const maxNs = call.max_grace_period?.nanoseconds;
   if (maxNs !== undefined && maxNs < 0) throw badRequest("drain_agent.max_grace_period: must not be negative");
   const config: AgentDrainInfo["config"] = {
@@ -112,7 +111,7 @@ function drained(view: MasterView, agentId: string): boolean {
  * allocation, so a tick follows soon, and a framework's acknowledgement is seen at the latest
  * with the next heartbeat tick).
  */
-export function drainProgress(view: MasterView): Effect[] {
+export function drainProgress(view: MasterView, now: number): Effect[] {
   const draining = new Map<string, AgentRecord>();
   for (const agent of view.agents.values()) if (agent.drain?.state === "DRAINING") draining.set(agent.id, agent);
   if (draining.size === 0) return [];
@@ -120,5 +119,7 @@ export function drainProgress(view: MasterView): Effect[] {
     if (!draining.has(t.agentId)) continue;
     if (!isTerminal(t.state) || view.updates.countForTask(t.frameworkId, t.taskId) > 0) draining.delete(t.agentId);
   }
-  return [...draining.values()].map((agent): Effect => ({ kind: "agent", agent: { ...agent, drain: { ...agent.drain!, state: "DRAINED" } } }));
+  return [...draining.values()].map((agent): Effect => ({ kind: "agent", agent: {
+    ...agent, drain: { ...agent.drain!, state: "DRAINED" }, ...(agent.drain!.config.mark_gone ? { goneAt: now } : {}),
+  } }));
 }

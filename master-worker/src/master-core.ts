@@ -374,7 +374,9 @@ export class MasterCore implements MasterView {
       if (offers.length) this.apply([{ kind: "offers", offers }], now);
     }
     for (const key of expiredInverseFilters(this.inverseOffers, now)) this.inverseOffers.filters.delete(key);
-    this.apply([...drainProgress(this), ...inverseOfferChanges(this, now, () => this.newOfferId())], now);
+    const drainEffects = drainProgress(this, now);
+    this.apply([...drainEffects, ...inverseOfferChanges(this, now, () => this.newOfferId())], now);
+    for (const e of drainEffects) if (e.kind === "agent" && e.agent.goneAt !== undefined) this.dropLiveness(e.agent.id);
     return this.nextDeadline(now);
   }
 

@@ -154,9 +154,26 @@ describe("DRAIN_AGENT", () => {
     expect(h.core.agents.get(a2)?.drain?.state).toBe("DRAINED");
   });
 
-  it("refuses mark_gone (MARK_AGENT_GONE is not here yet) and a negative grace period", () => {
+  it("with mark_gone marks the agent gone once drained: it may not come back", () => {
+    const { h, a1, fid } = cluster();
+    launch(h, fid, a1, [{ taskId: "t1" }]);
+    operator(h, drain(a1, { mark_gone: true }));
+    h.advance(INTERVAL);
+    expect(h.core.agents.get(a1)?.goneAt).toBeUndefined(); // t1 still runs
+    expect(h.pollCommands(a1).map((c) => c.type)).toEqual(["KILL"]);
+    h.agentReport(a1, fid, "t1", "TASK_KILLED");
+    for (const status of h.updates(fid)) h.acknowledge(fid, status); // RUNNING and KILLED
+    h.fakeAgentPoll(a1); // learns of the acknowledgement
+    h.fakeAgentPoll(a1); // confirms it: the master forgets the update
+    h.advance(INTERVAL);
+    expect(h.core.agents.get(a1)?.drain?.state).toBe("DRAINED");
+    expect(h.core.agents.get(a1)?.goneAt).toBe(h.now);
+    expect(h.core.agentConnected(a1)).toBe(false);
+    expect(() => h.register({ agent_id: { value: a1 }, hostname: "host-1.test", resources: parseResources("cpus:4;mem:1024") })).toThrow(/gone/);
+  });
+
+  it("refuses a negative grace period", () => {
     const { h, a1 } = cluster();
-    expectHttpError(() => operator(h, drain(a1, { mark_gone: true })), 400, /^drain_agent\.mark_gone: not supported/);
     expectHttpError(() => operator(h, drain(a1, { max_grace_period: { nanoseconds: -1 } })), 400, /max_grace_period: must not be negative/);
     expect(h.core.agents.get(a1)?.drain).toBeUndefined();
     expect(h.core.agents.get(a1)?.deactivated).toBeUndefined();
