@@ -36,7 +36,7 @@ const FrameworkID = id();
 const AgentID = id();
 const TaskID = id();
 
-const Int64 = z.union([int(), z.pipe(z.string().check(z.regex(/^-?\d+$/)), z.transform(Number))]);
+const Int64 = z.union([z.number().check(z.refine(Number.isInteger, "expected an integer")), z.pipe(z.string().check(z.regex(/^-?\d+$/)), z.transform(Number))]);
 const DurationInfo = z.object({ nanoseconds: Int64 });
 
 const ValueType = z.enum(["SCALAR", "RANGES", "SET", "TEXT"]);

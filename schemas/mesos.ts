@@ -18,8 +18,11 @@ export type AgentID = z.infer<typeof AgentID>;
 export type OfferID = z.infer<typeof OfferID>;
 export type TaskID = z.infer<typeof TaskID>;
 
-/** protobuf int64/uint64 arrive as numbers or decimal strings. */
-export const Int64 = z.union([z.number().int(), z.string().regex(/^-?\d+$/).transform(Number)]);
+/**
+ * protobuf int64/uint64 arrive as numbers or decimal strings. Kept as a double: nanoseconds since
+ * the epoch (~1.7e18) are past 2^53, so any integral number is taken (to ~256 ns there).
+ */
+export const Int64 = z.union([z.number().refine(Number.isInteger, "expected an integer"), z.string().regex(/^-?\d+$/).transform(Number)]);
 
 export const DurationInfo = z.object({ nanoseconds: Int64 });
 export const TimeInfo = z.object({ nanoseconds: Int64 });
@@ -226,16 +229,11 @@ export type Filters = z.infer<typeof Filters>;
 export const MachineID = z.object({ hostname: z.string().optional(), ip: z.string().optional() });
 export type MachineID = z.infer<typeof MachineID>;
 
-/**
- * Nanoseconds since the epoch are past 2^53 (`Int64` refuses them): any integral number (or a
- * decimal string), kept as a double, so to about 256 ns, which is plenty for maintenance windows.
- */
-const EpochNanoseconds = z.union([z.number().refine(Number.isInteger, "expected an integer"), z.string().regex(/^-?\d+$/).transform(Number)]);
 
 /** When a machine may be unavailable (Mesos `Unavailability`): from `start`, for `duration` (or for good). */
 export const Unavailability = z.object({
-  start: z.object({ nanoseconds: EpochNanoseconds }),
-  duration: z.object({ nanoseconds: EpochNanoseconds }).optional(),
+  start: TimeInfo,
+  duration: DurationInfo.optional(),
 });
 export type Unavailability = z.infer<typeof Unavailability>;
 

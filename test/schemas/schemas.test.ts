@@ -275,6 +275,9 @@ describe("protobuf JSON conventions", () => {
     expect(parseMessage(Int64, 42)).toBe(42);
     expect(() => parseMessage(Int64, "12abc")).toThrow(ValidationError);
     expect(() => parseMessage(Int64, 1.5)).toThrow(ValidationError);
+    // nanoseconds since the epoch are past 2^53 (Mesos docs write them as JSON numbers)
+    expect(parseMessage(Int64, 1_700_000_000_000_000_000)).toBe(1.7e18);
+    expect(parseMessage(Int64, "1700000000000000000")).toBe(1.7e18);
     const bad = structuredClone(ACCEPT) as any;
     bad.accept.operations[0].launch.task_infos[0].kill_policy.grace_period.nanoseconds = "3s";
     expect(rejection(SchedulerCall, bad).field).toBe("accept.operations[0].launch.task_infos[0].kill_policy.grace_period.nanoseconds");
