@@ -52,7 +52,7 @@ const MiB = 1024 * 1024;
 export class ProcUsageSampler implements UsageSampler {
   constructor(private readonly placements: readonly Placement[] = [], private readonly read: (path: string) => string = (p) => readFileSync(p, "utf8")) {}
 
-  sample(tasks: readonly MeasuredTask[]): Array<UsageSample | undefined> {
+  sample(tasks: readonly MeasuredTask[], _now?: number): Array<UsageSample | undefined> {
     let groups: Map<number, UsageSample> | undefined;
     return tasks.map(({ record }) => {
       const fromCgroup = record.cgroup !== undefined ? this.cgroupSample(record.cgroup) : undefined;
