@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { AgentCommand } from "../../schemas/agent.ts";
 import type { TaskInfo } from "../../schemas/mesos.ts";
 import { Agent } from "../../agent-bun/src/agent.ts";
+import { HollowFleet } from "../../agent-bun/src/hollow.ts";
 import { MemoryCheckpointStore, StateStore, type TaskRecord } from "../../agent-bun/src/checkpoint.ts";
 import { silentLogger } from "../../agent-bun/src/log.ts";
 import {
@@ -212,6 +213,36 @@ describe("agent: usage on polls, preempting kills", () => {
     master.answerPoll({});
     await until(() => master.polls.length === 4, "fourth poll");
     expect(master.polls[3]!.usage).toBeUndefined(); // delivered, not due again yet
+  });
+
+  it("hollow agents report the configured share of their tasks' resources", async () => {
+    const master = new FakeMaster();
+    const clock = new FakeClock();
+    const fleet = new HollowFleet({
+      count: 1, taskMs: 1_000_000, client: master, clock, log: silentLogger, debug: false, workDir: "/nonexistent/hollow", pollWaitSeconds: 25,
+      info: { hostname: "h", port: 5051, resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 2 } }], attributes: [] },
+      summaryIntervalMs: 0, usage: { sampler: new HollowUsageSampler(0.5), intervalMs: 10_000 },
+    });
+    const done = fleet.run();
+    try {
+      await until(() => master.polls.length === 1, "first poll");
+      master.answerPoll({ commands: [launch(1, info("h1", 1, 256))] });
+      await until(() => master.polls.length === 2, "second poll");
+      await until(() => master.sentUpdates().some((u) => u.status.state === "TASK_RUNNING"), "running");
+      await clock.advance(10_000);
+      master.answerPoll({});
+      await until(() => master.polls.length === 3, "third poll");
+      // the baseline may have been taken at the second poll or the third: the report comes by the next interval
+      if (!master.polls[2]!.usage) {
+        await clock.advance(10_000);
+        master.answerPoll({});
+        await until(() => master.polls.length === 4, "fourth poll");
+      }
+      expect(master.polls.at(-1)!.usage).toEqual({ tasks: [{ framework_id: { value: "fw1" }, task_id: { value: "h1" }, cpus: 0.5, mem_mb: 128 }] });
+    } finally {
+      fleet.stop();
+      await done;
+    }
   });
 
   it("a KILL marked as a preemption ends the task in the state asked, with REASON_CONTAINER_PREEMPTED from the agent", async () => {
