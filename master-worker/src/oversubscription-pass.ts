@@ -6,16 +6,17 @@
  * A pass runs when usage reports arrived (at most once per allocation interval: reports are
  * batched like allocation requests) or when a regular allocation ran this tick (something
  * changed: a task ended, an offer was declined, a framework came or went, a filter expired).
- * It looks only at agents with a usage report or a revocable task or offer, and costs nothing
- * while no agent reports usage or `STRATA_OVERSUBSCRIPTION_FACTOR` is 0 (then it is off:
- * no revocable offers, and no evictions either).
+ * It looks only at agents with a usage report or a revocable task or offer (only the latter
+ * while no connected framework accepts revocable resources), and costs next to nothing while
+ * no agent reports usage, no revocable task or offer exists and no framework wants them, or
+ * `STRATA_OVERSUBSCRIPTION_FACTOR` is 0 (then it is off: no revocable offers, no evictions).
  */
 import type { UsageReport } from "../../schemas/index.ts";
 import { isTerminal } from "../../schemas/index.ts";
 import { refusedPairs } from "./allocator/index.ts";
 import type { Effect } from "./effects.ts";
-import { decideOversubscription, revocableCapacity, revocableClients, type SlackAgent } from "./oversubscription.ts";
-import { taskKey } from "./records.ts";
+import { decideOversubscription, revocableCapacity, revocableClients, wantsRevocable, type SlackAgent } from "./oversubscription.ts";
+import { type TaskRecord, taskKey } from "./records.ts";
 import { RevocableIndex } from "./revocable-index.ts";
 import { UsageReports } from "./usage-reports.ts";
 import type { MasterView } from "./view.ts";
@@ -26,6 +27,10 @@ export class OversubscriptionPass {
   private readonly index = new RevocableIndex();
   /** Keys of revocable tasks a preempting KILL was queued for (they no longer count as held). */
   private readonly evicting = new Set<string>();
+  /** The index has caught up with the view at least once. */
+  private synced = false;
+  /** The last pass made offers, which the index learns of at its next sync. */
+  private offersUnseen = false;
   /** When a pass is due for reports received (undefined: none waiting). */
   dueAt: number | undefined;
 
@@ -46,13 +51,20 @@ export class OversubscriptionPass {
     this.dueAt = undefined;
     const factor = view.config.oversubscriptionFactor;
     if (factor <= 0 || this.reports.size === 0) return [];
+    // With no framework to offer to, only agents holding revocable things need looking at; and
+    // once the index has caught up (a restarted master's view may hold revocable tasks), none
+    // can appear without an offer from a pass that had a framework to make it to (and which the
+    // index has yet to see when that pass was the last).
+    const anyClient = [...view.frameworks.values()].some((f) => wantsRevocable(view, f));
+    if (!anyClient && this.synced && !this.offersUnseen && this.index.empty) return [];
     this.index.sync(view);
+    this.synced = true;
     for (const key of this.evicting) {
       const t = view.tasks.get(key);
       if (!t || isTerminal(t.state)) this.evicting.delete(key);
     }
     const agents: SlackAgent[] = [];
-    const ids = new Set([...this.reports.agents(), ...this.index.agents()]);
+    const ids = anyClient ? new Set([...this.reports.agents(), ...this.index.agents()]) : this.index.agents();
     for (const id of ids) {
       const record = view.agents.get(id);
       const usage = this.reports.of(id);
@@ -62,16 +74,22 @@ export class OversubscriptionPass {
       agents.push({
         record, connected: view.agentConnected(id),
         capacity: revocableCapacity(view, id, usage, factor),
-        tasks: [...this.index.tasksOn(id).entries()].filter(([key]) => !this.evicting.has(key)).map(([, t]) => t),
+        tasks: this.heldTasksOn(id),
         offers: [...this.index.offersOn(id).values()],
       });
     }
-    const held = [...this.index.agents()];
-    const clients = revocableClients(view,
-      held.flatMap((id) => [...this.index.tasksOn(id)].filter(([key]) => !this.evicting.has(key)).map(([, t]) => t)),
-      held.flatMap((id) => [...this.index.offersOn(id).values()]));
+    const holding = [...this.index.agents()];
+    const clients = revocableClients(view, holding.flatMap((id) => this.heldTasksOn(id)), holding.flatMap((id) => [...this.index.offersOn(id).values()]));
     const decision = decideOversubscription(view, agents, clients, refusedPairs(view.filters, now), nextOfferId);
     for (const t of decision.evicted) this.evicting.add(taskKey(t.frameworkId, t.taskId));
+    this.offersUnseen = decision.effects.some((e) => e.kind === "offers");
     return decision.effects;
+  }
+
+  /** The agent's live revocable tasks not being evicted, oldest first. */
+  private heldTasksOn(agentId: string): TaskRecord[] {
+    const out: TaskRecord[] = [];
+    for (const [key, t] of this.index.tasksOn(agentId)) if (!this.evicting.has(key)) out.push(t);
+    return out;
   }
 }

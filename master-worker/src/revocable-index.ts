@@ -30,9 +30,8 @@ export class RevocableIndex {
   private readonly taskChanges: MirrorChanges<string, TaskRecord> = {
     added: (key, t) => { if (isLiveRevocable(t)) inner(this.tasksByAgent, t.agentId).set(key, t); },
     replaced: (key, before, after) => {
-      if (isLiveRevocable(after) && before.agentId === after.agentId) {
-        // keeps its place (its age) among the agent's tasks
-        this.tasksByAgent.get(after.agentId)?.set(key, after) ?? inner(this.tasksByAgent, after.agentId).set(key, after);
+      if (isLiveRevocable(after) && isLiveRevocable(before) && before.agentId === after.agentId) {
+        inner(this.tasksByAgent, after.agentId).set(key, after); // keeps its place (its age) among the agent's tasks
         return;
       }
       this.taskChanges.removed(key, before);
@@ -64,6 +63,11 @@ export class RevocableIndex {
   /** The agent's outstanding revocable offers by id, oldest first (read-only). */
   offersOn(agentId: string): ReadonlyMap<string, Offer> {
     return this.offersByAgent.get(agentId) ?? EMPTY;
+  }
+
+  /** True when no agent holds a revocable task or offer. */
+  get empty(): boolean {
+    return this.tasksByAgent.size === 0 && this.offersByAgent.size === 0;
   }
 
   /** Every agent holding a revocable task or offer. */

@@ -219,6 +219,16 @@ describe("QoS corrections", () => {
     expect(kills(s.h.pollCommands(s.agent)).map((k) => k.task_id.value)).toEqual(["rv1"]);
   });
 
+  it("evicts even while the revocable framework is disconnected (no framework wants revocable resources then)", () => {
+    const s = offered();
+    launchRevocable(s, [s.offer.id.value], "rv1", 1, 256);
+    s.h.core.disconnected(s.rev, s.h.streamOf(s.rev)!, s.h.now);
+    s.h.advance(INTERVAL);
+    s.h.reportUsage(s.agent, [{ fid: s.reg, taskId: "t1", cpus: 4, mem: 1024 }]);
+    s.h.advance(INTERVAL);
+    expect(kills(s.h.pollCommands(s.agent)).map((k) => k.task_id.value)).toEqual(["rv1"]);
+  });
+
   it("rescinds outstanding revocable offers that no longer fit", () => {
     const { h, agent, reg, rev, offer } = offered();
     h.reportUsage(agent, [{ fid: reg, taskId: "t1", cpus: 3, mem: 1024 }]);
