@@ -165,6 +165,7 @@ export const AgentCommand = z.discriminatedUnion("type", [
     framework_id: FrameworkID,
     task_id: TaskID,
     kill_policy: z.optional(KillPolicy),
+    preemption: z.optional(z.object({ state: z.enum(["TASK_GONE", "TASK_LOST"]) })),
   }),
   z.object({
     seq: int(),

@@ -69,6 +69,13 @@ export const AgentCommand = z.discriminatedUnion("type", [
     framework_id: FrameworkID,
     task_id: TaskID,
     kill_policy: KillPolicy.optional(),
+    /**
+     * Set when the master evicts a revocable task to give its resources back to regular tasks
+     * (oversubscription's QoS correction): the task ends in `state` with reason
+     * REASON_CONTAINER_PREEMPTED and source SOURCE_AGENT instead of TASK_KILLED, as Mesos
+     * reports a QoS kill (TASK_GONE to partition-aware frameworks, TASK_LOST to the others).
+     */
+    preemption: z.object({ state: z.enum(["TASK_GONE", "TASK_LOST"]) }).optional(),
   }),
   z.object({
     seq: z.number().int(),
@@ -87,6 +94,27 @@ export type AgentCommand = z.infer<typeof AgentCommand>;
 export { MAX_POLL_HOLD_SECONDS, TASK_OUTPUT_TAIL_BYTES } from "./agent-limits.ts";
 
 
+/**
+ * What one running task actually uses (Mesos `ResourceStatistics`, reduced to what
+ * oversubscription reads): `cpus` is the average number of cores it used over the last
+ * measuring interval, `mem_mb` its resident memory now.
+ */
+export const TaskUsage = z.object({
+  framework_id: FrameworkID,
+  task_id: TaskID,
+  cpus: z.number().nonnegative(),
+  mem_mb: z.number().nonnegative(),
+});
+export type TaskUsage = z.infer<typeof TaskUsage>;
+
+/**
+ * An agent's report of its running tasks' usage (every task it runs; an empty list once none
+ * runs). Sent at most every `--usage-interval-seconds` and only when it changed; the master
+ * keeps the latest in memory only (see docs/oversubscription.md).
+ */
+export const UsageReport = z.object({ tasks: z.array(TaskUsage) });
+export type UsageReport = z.infer<typeof UsageReport>;
+
 export const PollRequest = z.object({
   agent_id: AgentID,
   agent_token: z.string().optional(),
@@ -102,6 +130,8 @@ export const PollRequest = z.object({
    * once with the new `master_id`.
    */
   master_id: z.string().optional(),
+  /** The running tasks' usage, when a report is due (see `UsageReport`). */
+  usage: UsageReport.optional(),
 });
 export type PollRequest = z.infer<typeof PollRequest>;
 

@@ -12,6 +12,7 @@ import { errorText, type Logger } from "./log.ts";
 import { MasterError, type MasterClient } from "./master-client.ts";
 import { StatusUpdateManager } from "./status-updates.ts";
 import { TaskManager } from "./task-manager.ts";
+import { UsageReporter, type UsageSampler } from "./usage.ts";
 
 /** What the agent tells the master about itself: the self-description part of a registration. */
 export type AgentInfo = Pick<RegisterRequest, "hostname" | "port" | "resources" | "attributes" | "version">;
@@ -34,6 +35,8 @@ export interface AgentDeps {
    * them in one process do not retry in lockstep.
    */
   backoffRandom?: () => number;
+  /** Usage reports (docs/oversubscription.md): how to measure tasks and how often; none when absent. */
+  usage?: { sampler: UsageSampler; intervalMs: number };
 }
 
 /** Registration retry delays: 0.5 s doubling to 10 s, forever. */
@@ -45,6 +48,7 @@ export const POLL_BACKOFF: [number, number] = [500, 5_000];
 export class Agent {
   readonly updates: StatusUpdateManager;
   readonly tasks: TaskManager;
+  readonly usage: UsageReporter | undefined;
   private readonly stopping = new AbortController();
   private readonly pollBackoff: Backoff;
   private registered = false;
@@ -61,6 +65,7 @@ export class Agent {
       backoffRandom: deps.backoffRandom, onAcknowledged: (u) => this.tasks.onAcknowledged(u),
     });
     this.tasks = new TaskManager({ store: deps.store, updates: this.updates, containerizer: deps.containerizer, log: deps.log, workDir: deps.workDir });
+    this.usage = deps.usage && new UsageReporter({ ...deps.usage, clock: deps.clock, running: () => this.tasks.running() });
   }
 
   /** True once registered (and until the master forgets this agent). */
@@ -159,12 +164,14 @@ export class Agent {
       await clock.sleep(delay, this.stopping.signal);
       return;
     }
+    const usage = this.usage?.due();
     let res;
     try {
       res = await client.poll({
         agent_id: { value: agentId }, ...(store.state.agent_token ? { agent_token: store.state.agent_token } : {}),
-        ack_seq: ackSeq, acked_uuids: acked, wait_seconds: pollWaitSeconds,
+        ack_seq: ackSeq, acked_uuids: acked, wait_seconds: this.usage?.pollWait(pollWaitSeconds) ?? pollWaitSeconds,
         ...(this.masterId ? { master_id: this.masterId } : {}),
+        ...(usage ? { usage } : {}),
       }, this.stopping.signal);
     } catch (e) {
       if (this.stopped) return;
@@ -183,6 +190,7 @@ export class Agent {
       return;
     }
     this.pollBackoff.reset();
+    if (usage) this.usage!.delivered();
     if (res.reregister) {
       // Register again under the same id, reporting every task: a master that had marked this
       // agent unreachable learns what runs here; one that no longer knows the id answers 404
@@ -190,12 +198,14 @@ export class Agent {
       log.warn("master asked this agent to register again", { agent_id: agentId });
       this.registered = false;
       this.updates.setOffline();
+      this.usage?.resend(); // the master may have dropped what it knew of this agent
       return;
     }
     if (res.master_id !== undefined && res.master_id !== this.masterId) {
       if (this.masterId !== undefined) {
         log.info("a new master instance answers; sending unacknowledged status updates again", { master_id: res.master_id, pending: this.updates.pending().length });
         this.updates.setOnline(); // re-sends everything pending, now
+        this.usage?.resend(); // and usage: the new instance has none
       }
       this.masterId = res.master_id;
     }
@@ -223,5 +233,6 @@ export class Agent {
     store.changed();
     this.registered = false;
     this.updates.setOffline();
+    this.usage?.resend();
   }
 }

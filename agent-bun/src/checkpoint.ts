@@ -26,6 +26,11 @@ export interface TaskRecord {
   cgroup?: string;
   /** A KILL arrived: the terminal state will be TASK_KILLED. */
   kill_requested?: boolean;
+  /**
+   * The KILL was a preemption (the master evicts a revocable task): the terminal state to
+   * report instead of TASK_KILLED, with reason REASON_CONTAINER_PREEMPTED.
+   */
+  preempted?: "TASK_GONE" | "TASK_LOST";
 }
 
 /** A status update waiting for the framework's acknowledgement. */

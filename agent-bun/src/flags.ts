@@ -33,6 +33,10 @@ export interface AgentFlags {
   hollow: number;
   /** How long a hollow agent's task "runs" before TASK_FINISHED, in ms. */
   hollowTaskMs: number;
+  /** Seconds between usage reports of running tasks (docs/oversubscription.md); 0 sends none. */
+  usageIntervalSeconds: number;
+  /** Share of its cpus and mem a hollow agent's task reports using; 0 sends no usage reports. */
+  hollowUsageFraction: number;
 }
 
 /** A flag with a bad or missing value. `flag` is the flag's name, e.g. `--port`. */
@@ -68,6 +72,8 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
   { name: "log-level", env: "STRATA_LOG_LEVEL", default: "info", help: "debug | info | warn | error" },
   { name: "hollow", env: "STRATA_HOLLOW", default: "0", help: `Run N simulated agents in this process (fake tasks, no disk writes; load testing), 0-${MAX_HOLLOW}; 0 is a normal agent` },
   { name: "hollow-task-ms", env: "STRATA_HOLLOW_TASK_MS", default: "1000", help: "How long a hollow agent's task runs before TASK_FINISHED, in ms" },
+  { name: "usage-interval-seconds", env: "STRATA_USAGE_INTERVAL_SECONDS", default: "30", help: "Report running tasks' cpu and memory usage to the master (for oversubscription) at most this often, 0-3600; 0 reports none" },
+  { name: "hollow-usage-fraction", env: "STRATA_HOLLOW_USAGE_FRACTION", default: "0", help: "Share (0-1) of its cpus and mem each hollow task reports using; 0: hollow agents report no usage" },
 ];
 
 /** `--help` text. */
@@ -177,9 +183,21 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
   const hollowTaskMs = Number(taskMsText);
   if (!/^\d+$/.test(taskMsText) || hollowTaskMs > 86_400_000) throw new FlagError("--hollow-task-ms", `expected milliseconds 0-86400000, got '${taskMsText}'`);
 
+  const usageText = withDefault("usage-interval-seconds");
+  const usageIntervalSeconds = Number(usageText);
+  if (!usageText.trim() || !Number.isFinite(usageIntervalSeconds) || usageIntervalSeconds < 0 || usageIntervalSeconds > 3600) {
+    throw new FlagError("--usage-interval-seconds", `expected a number of seconds 0-3600, got '${usageText}'`);
+  }
+
+  const fractionText = withDefault("hollow-usage-fraction");
+  const hollowUsageFraction = Number(fractionText);
+  if (!fractionText.trim() || !Number.isFinite(hollowUsageFraction) || hollowUsageFraction < 0 || hollowUsageFraction > 1) {
+    throw new FlagError("--hollow-usage-fraction", `expected a number 0-1, got '${fractionText}'`);
+  }
+
   return {
     master: master.replace(/\/+$/, ""), joinToken, workDir, hostname, port, resources, attributes,
-    cgroups, cgroupsRoot, pollWaitSeconds, logLevel, hollow, hollowTaskMs,
+    cgroups, cgroupsRoot, pollWaitSeconds, logLevel, hollow, hollowTaskMs, usageIntervalSeconds, hollowUsageFraction,
   };
 }
 

@@ -10,7 +10,7 @@
 import type { PollRequest, PollResponse, RegisterRequest, RegisterResponse, StatusRequest, StatusResponse } from "../../schemas/agent.ts";
 import type { Attribute, Resource } from "../../schemas/mesos.ts";
 import { normalize, parseResources } from "../../sdk/src/resources.ts";
-import { Agent, type AgentInfo } from "./agent.ts";
+import { Agent, type AgentDeps, type AgentInfo } from "./agent.ts";
 import { StateStore, VolatileCheckpointStore } from "./checkpoint.ts";
 import type { Clock } from "./clock.ts";
 import { HollowContainerizer } from "./hollow-containerizer.ts";
@@ -192,6 +192,8 @@ export interface HollowFleetOptions {
   statusConcurrency?: number;
   /** Summary every this many ms; 0 for none. */
   summaryIntervalMs?: number;
+  /** Synthetic usage reports (`--hollow-usage-fraction`), shared by every agent; none when absent. */
+  usage?: AgentDeps["usage"];
 }
 
 /** N hollow agents sharing one client, containerizer and logger. */
@@ -218,6 +220,7 @@ export class HollowFleet {
         workDir: opts.workDir,
         pollWaitSeconds: opts.pollWaitSeconds,
         backoffRandom: Math.random,
+        ...(opts.usage ? { usage: opts.usage } : {}),
       }));
     }
   }

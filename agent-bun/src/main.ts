@@ -7,7 +7,7 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { Agent } from "./agent.ts";
-import { detectCgroups, type Cgroups } from "./cgroups.ts";
+import { LinuxCgroups, detectCgroups, type Cgroups } from "./cgroups.ts";
 import { FileCheckpointStore, StateStore } from "./checkpoint.ts";
 import { systemClock } from "./clock.ts";
 import { fingerprint } from "./fingerprint.ts";
@@ -17,6 +17,7 @@ import { HollowFleet, ensureFetchLimit, hollowResources } from "./hollow.ts";
 import { HttpMasterClient } from "./master-client.ts";
 import { ProcessContainerizer } from "./process-containerizer.ts";
 import { ensureJitOff } from "./reexec.ts";
+import { HollowUsageSampler, ProcUsageSampler } from "./usage.ts";
 import { AGENT_VERSION } from "./version.ts";
 import { formatResources } from "../../sdk/src/resources.ts";
 
@@ -59,6 +60,9 @@ async function main(): Promise<void> {
     client: new HttpMasterClient(flags.master, flags.joinToken),
     store, containerizer, clock: systemClock, log, workDir, pollWaitSeconds: flags.pollWaitSeconds,
     info: { hostname: flags.hostname, port: flags.port, resources, attributes: flags.attributes, version: AGENT_VERSION },
+    ...(flags.usageIntervalSeconds > 0 ? {
+      usage: { sampler: new ProcUsageSampler(cgroups instanceof LinuxCgroups ? cgroups.placements : []), intervalMs: flags.usageIntervalSeconds * 1000 },
+    } : {}),
   });
   stopOnSignals(log, "stopping; tasks keep running and stay checkpointed", () => agent.stop());
   await agent.run();
@@ -85,6 +89,9 @@ async function mainHollow(flags: AgentFlags, workDir: string, log: Logger): Prom
     count: flags.hollow, taskMs: flags.hollowTaskMs, client: new HttpMasterClient(flags.master, flags.joinToken),
     clock: systemClock, log, debug: flags.logLevel === "debug", workDir, pollWaitSeconds: flags.pollWaitSeconds,
     info: { hostname: flags.hostname, port: flags.port, resources, attributes: flags.attributes, version: AGENT_VERSION },
+    ...(flags.hollowUsageFraction > 0 && flags.usageIntervalSeconds > 0 ? {
+      usage: { sampler: new HollowUsageSampler(flags.hollowUsageFraction), intervalMs: flags.usageIntervalSeconds * 1000 },
+    } : {}),
   });
   log.info(`starting ${flags.hollow} hollow agents`, {
     version: AGENT_VERSION, flags: redactFlags({ ...flags, workDir }), resources: formatResources(resources),

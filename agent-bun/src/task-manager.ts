@@ -75,6 +75,7 @@ export class TaskManager {
         log.info("ignoring KILL of a task that is unknown or already over", { framework_id: fid, task_id: cmd.task_id.value });
       } else {
         record.kill_requested = true;
+        if (cmd.preemption) record.preempted = cmd.preemption.state;
         kills.push([key, graceMs(cmd.kill_policy?.grace_period?.nanoseconds)]);
       }
     } else {
@@ -100,6 +101,15 @@ export class TaskManager {
     }
     const refused = destroyVolumes(workDir, volumes, inUse);
     if (refused.length) log.warn("not destroying volumes that running tasks use", { persistence_ids: refused });
+  }
+
+  /** The tasks running now, with their TaskInfo when this process launched them (what usage reports measure). */
+  running(): Array<{ record: TaskRecord; info: TaskInfo | undefined }> {
+    const out: Array<{ record: TaskRecord; info: TaskInfo | undefined }> = [];
+    for (const [key, record] of Object.entries(this.deps.store.state.tasks)) {
+      if (record.state === "TASK_RUNNING") out.push({ record, info: this.infos.get(key) });
+    }
+    return out;
   }
 
   /** Tasks to report when (re-)registering: every task not yet forgotten. */
@@ -194,7 +204,7 @@ export class TaskManager {
     } catch (e) {
       return fail(`cannot prepare the sandbox: ${errorText(e)}`);
     }
-    if (record.kill_requested) return this.transition(record, "TASK_KILLED", { source: "SOURCE_AGENT", message: "Killed before the command started" });
+    if (record.kill_requested) return this.killed(record, { source: "SOURCE_AGENT", message: "Killed before the command started" });
     this.transition(record, "TASK_STARTING", { source: "SOURCE_EXECUTOR" });
     let container: Container;
     try {
@@ -221,12 +231,24 @@ export class TaskManager {
         message: `Memory limit exceeded: the task used more than its ${mem ?? "?"} MB and was killed by the OOM killer (${message})`,
       });
     } else if (record.kill_requested) {
-      this.transition(record, "TASK_KILLED", { source: "SOURCE_EXECUTOR", message, ...data });
+      this.killed(record, { source: "SOURCE_EXECUTOR", message, ...data });
     } else if (exit.code === 0) {
       this.transition(record, "TASK_FINISHED", { source: "SOURCE_EXECUTOR", message, ...data });
     } else {
       this.transition(record, "TASK_FAILED", { source: "SOURCE_EXECUTOR", reason: "REASON_COMMAND_EXECUTOR_FAILED", message, ...data });
     }
+  }
+
+  /**
+   * A killed task's end: TASK_KILLED, or for a preemption the state the master asked for with
+   * REASON_CONTAINER_PREEMPTED from the agent (as Mesos reports a QoS correction's kill).
+   */
+  private killed(record: TaskRecord, extra: Extra): void {
+    if (!record.preempted) return this.transition(record, "TASK_KILLED", extra);
+    this.transition(record, record.preempted, {
+      ...extra, source: "SOURCE_AGENT", reason: "REASON_CONTAINER_PREEMPTED",
+      message: `Preempted: its revocable resources are needed by regular tasks (${extra.message ?? "killed"})`,
+    });
   }
 
   /** Sets the task's state and records the update; one checkpoint covers both. */

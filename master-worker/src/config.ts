@@ -28,6 +28,7 @@ const EnvSchema = z.object({
   STRATA_DEFAULT_REFUSE_SECONDS: num(5, 0),
   STRATA_CLUSTER_NAME: z.string().optional(),
   STRATA_ACLS: z.string().optional(),
+  STRATA_OVERSUBSCRIPTION_FACTOR: z.coerce.number().min(0).max(1).optional().transform((v) => v ?? 0.8),
 });
 
 /** The parsed settings the master runs with. */
@@ -53,6 +54,11 @@ export interface MasterConfig {
   clusterName: string;
   /** ACLs from `STRATA_ACLS` (permissive when unset). */
   authorizer: Authorizer;
+  /**
+   * Share (0-1) of the allocated-but-unused cpus and mem of regular tasks offered again as
+   * revocable resources; 0 turns oversubscription off (docs/oversubscription.md).
+   */
+  oversubscriptionFactor: number;
 }
 
 /** Parses `principal:secret[,principal:secret…]`; a bad entry names its position. */
@@ -84,5 +90,6 @@ export function readConfig(env: Record<string, unknown>): MasterConfig {
     defaultRefuseMs: e.STRATA_DEFAULT_REFUSE_SECONDS * 1000,
     clusterName: e.STRATA_CLUSTER_NAME ?? "strata",
     authorizer: parseAcls(e.STRATA_ACLS),
+    oversubscriptionFactor: e.STRATA_OVERSUBSCRIPTION_FACTOR,
   };
 }

@@ -14,6 +14,7 @@ import { expiredFilters, isUnexpired, nextFilterExpiry } from "./allocator/index
 import type { MasterConfig } from "./config.ts";
 import type { DecideContext, Effect, RefuseFilter } from "./effects.ts";
 import { commitEffects } from "./commit.ts";
+import { OversubscriptionPass } from "./oversubscription-pass.ts";
 import { Interner } from "./interner.ts";
 import { UpdateIndex } from "./update-index.ts";
 import type { Authorizer } from "./authorizer.ts";
@@ -97,6 +98,8 @@ export class MasterCore implements MasterView {
   readonly interner = new Interner();
   readonly outbox: Outbox;
   readonly entropy: Entropy;
+  /** Usage reports and revocable offers (memory only; docs/oversubscription.md). */
+  readonly oversubscription = new OversubscriptionPass();
 
   constructor(opts: MasterCoreOptions) {
     this.config = opts.config;
@@ -213,6 +216,7 @@ export class MasterCore implements MasterView {
     const wasConnected = this.agentConnected(agentId);
     this.touch(agentId, now);
     if (!wasConnected) this.requestAllocation(now);
+    if (req.usage) this.oversubscription.report(this, agentId, req.usage, now);
     this.apply(decidePollReceipts(this, req), now);
     const answer = this.pending(agentId, req.ack_seq);
     // An agent that last heard from another instance must learn of this one at once.
@@ -367,6 +371,7 @@ export class MasterCore implements MasterView {
       this.filters = this.filters.filter((f) => isUnexpired(f, now));
       this.requestAllocation(now - this.config.allocationIntervalMs);
     }
+    const allocating = this.allocateAt !== undefined && this.allocateAt <= now;
     if (this.allocateAt !== undefined && this.allocateAt <= now) {
       this.allocateAt = undefined;
       const offers = allocationOffers(this, now, ++this.allocationRuns, () => this.newOfferId());
@@ -377,6 +382,8 @@ export class MasterCore implements MasterView {
     const drainEffects = drainProgress(this, now);
     this.apply([...drainEffects, ...inverseOfferChanges(this, now, () => this.newOfferId())], now);
     for (const e of drainEffects) if (e.kind === "agent" && e.agent.goneAt !== undefined) this.dropLiveness(e.agent.id);
+    const revocable = this.oversubscription.run(this, now, allocating, () => this.newOfferId());
+    if (revocable.length) this.apply(revocable, now);
     return this.nextDeadline(now);
   }
 
@@ -384,6 +391,7 @@ export class MasterCore implements MasterView {
   nextDeadline(now: number): number | undefined {
     const times = [this.allocateAt, nextFilterExpiry(this.filters, now), this.inverseOffers.nextFilterExpiry(now)];
     if (this.streams.size > 0) times.push(this.nextHeartbeatAt);
+    times.push(this.oversubscription.dueAt);
     const oldest = this.agentSeen.values().next();
     if (!oldest.done) times.push(oldest.value + this.config.agentPingTimeoutMs);
     const quietest = this.agentHeard.values().next();

@@ -168,18 +168,18 @@ export class MasterHarness {
   }
 
   /** The request a real agent would send now. */
-  pollRequest(agentId: string): PollRequest {
+  pollRequest(agentId: string, extra: Record<string, unknown> = {}): PollRequest {
     const a = this.agent(agentId);
-    return parseMessage(PollRequest, { agent_id: { value: agentId }, ack_seq: a.ackSeq, acked_uuids: [...a.toConfirm] });
+    return parseMessage(PollRequest, { agent_id: { value: agentId }, ack_seq: a.ackSeq, acked_uuids: [...a.toConfirm], ...extra });
   }
 
   /**
    * Polls like the real agent: reports the commands it took and the acknowledgements it has
    * learnt, then takes over what the answer holds. Returns the answer (null: nothing new).
    */
-  fakeAgentPoll(agentId: string): PollResponse | null {
+  fakeAgentPoll(agentId: string, extra: Record<string, unknown> = {}): PollResponse | null {
     const a = this.agent(agentId);
-    const answer = this.core.poll(this.pollRequest(agentId), this.now, this.tokenHashOf(agentId));
+    const answer = this.core.poll(this.pollRequest(agentId, extra), this.now, this.tokenHashOf(agentId));
     a.toConfirm = []; // the master has them now
     if (!answer) return null;
     for (const c of answer.commands) {
@@ -192,6 +192,16 @@ export class MasterHarness {
       if (!a.toConfirm.includes(ack.uuid)) a.toConfirm.push(ack.uuid);
     }
     return answer;
+  }
+
+  /**
+   * Polls like `fakeAgentPoll` with a usage report: what each of the agent's running tasks uses
+   * (cores, MB), as the real agent sends it every `--usage-interval-seconds`.
+   */
+  reportUsage(agentId: string, tasks: Array<{ fid: string; taskId: string; cpus: number; mem: number }>): PollResponse | null {
+    return this.fakeAgentPoll(agentId, {
+      usage: { tasks: tasks.map((t) => ({ framework_id: { value: t.fid }, task_id: { value: t.taskId }, cpus: t.cpus, mem_mb: t.mem })) },
+    });
   }
 
   /** Commands a poll returns now (empty when none). */
@@ -240,7 +250,8 @@ export class MasterHarness {
   // ---- frameworks ----
 
   /** SUBSCRIBE JSON for a framework called `name`. */
-  subscribeJson(name: string, opts: { frameworkId?: string; principal?: string; role?: string; suppressedRoles?: string[] } = {}): Record<string, unknown> {
+  subscribeJson(name: string, opts: { frameworkId?: string; principal?: string; role?: string; suppressedRoles?: string[]; capabilities?: string[] } = {}): Record<string, unknown> {
+    const capabilities = [...(opts.role ? ["MULTI_ROLE"] : []), ...(opts.capabilities ?? [])];
     return {
       type: "SUBSCRIBE",
       ...(opts.frameworkId ? { framework_id: { value: opts.frameworkId } } : {}),
@@ -249,7 +260,8 @@ export class MasterHarness {
           user: "tester", name,
           ...(opts.frameworkId ? { id: { value: opts.frameworkId } } : {}),
           ...(opts.principal ? { principal: opts.principal } : {}),
-          ...(opts.role ? { roles: [opts.role], capabilities: [{ type: "MULTI_ROLE" }] } : {}),
+          ...(opts.role ? { roles: [opts.role] } : {}),
+          ...(capabilities.length ? { capabilities: capabilities.map((type) => ({ type })) } : {}),
           failover_timeout: 3600,
         },
         ...(opts.suppressedRoles ? { suppressed_roles: opts.suppressedRoles } : {}),
@@ -261,7 +273,7 @@ export class MasterHarness {
    * Subscribes (or re-subscribes, with `frameworkId`) as the DO does: opens the stream and
    * writes the opening events to it. Returns the framework id and stream id.
    */
-  subscribe(name: string, principal?: string, opts: { frameworkId?: string; role?: string; suppressedRoles?: string[] } = {}) {
+  subscribe(name: string, principal?: string, opts: { frameworkId?: string; role?: string; suppressedRoles?: string[]; capabilities?: string[] } = {}) {
     const call = parseMessage(SchedulerCallSchema, this.subscribeJson(name, { ...opts, ...(principal ? { principal } : {}) }));
     if (call.type !== "SUBSCRIBE") throw new Error("unreachable");
     const result = this.core.subscribe(call, principal, this.now);
