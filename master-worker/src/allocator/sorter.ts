@@ -42,6 +42,8 @@ export interface Sorter {
   unallocated(client: string, agentId: string, resources: readonly Resource[]): void;
   /** What `client` holds, on one agent or (without `agentId`) summed over all agents. */
   allocation(client: string, agentId?: string): Resource[];
+  /** What `client` holds, per agent (Mesos `Sorter::allocation(client)`); agents where it holds nothing are left out. */
+  allocationsByAgent(client: string): Map<string, Resource[]>;
   /** Active clients, best candidate for the next offer first (a fresh array). */
   sort(): string[];
   /**
