@@ -6,6 +6,7 @@ import { z } from "zod";
 import { MAX_POLL_HOLD_SECONDS } from "../../schemas/agent.ts";
 import { parseMessage } from "../../schemas/parse.ts";
 import { type Authorizer, parseAcls } from "./authorizer.ts";
+import { ALLOCATOR_SORTERS, type AllocatorSorterName } from "./allocator/allocation-settings.ts";
 
 const bool = (def: boolean) => z.enum(["true", "false", "1", "0"]).optional().transform((v) => (v === undefined ? def : v === "true" || v === "1"));
 const num = (def: number, min: number) => z.coerce.number().min(min).optional().transform((v) => v ?? def);
@@ -24,6 +25,7 @@ const EnvSchema = z.object({
   STRATA_DEFAULT_REFUSE_SECONDS: num(5, 0),
   STRATA_CLUSTER_NAME: z.string().optional(),
   STRATA_ACLS: z.string().optional(),
+  STRATA_ALLOCATOR_SORTER: z.enum(ALLOCATOR_SORTERS).optional(),
 });
 
 /** The parsed settings the master runs with. */
@@ -44,6 +46,8 @@ export interface MasterConfig {
   clusterName: string;
   /** ACLs from `STRATA_ACLS` (permissive when unset). */
   authorizer: Authorizer;
+  /** How the allocator orders roles and frameworks (`STRATA_ALLOCATOR_SORTER`, default drf). */
+  allocatorSorter: AllocatorSorterName;
 }
 
 /** Parses `principal:secret[,principal:secret…]`; a bad entry names its position. */
@@ -74,5 +78,6 @@ export function readConfig(env: Record<string, unknown>): MasterConfig {
     defaultRefuseMs: e.STRATA_DEFAULT_REFUSE_SECONDS * 1000,
     clusterName: e.STRATA_CLUSTER_NAME ?? "strata",
     authorizer: parseAcls(e.STRATA_ACLS),
+    allocatorSorter: e.STRATA_ALLOCATOR_SORTER ?? "drf",
   };
 }

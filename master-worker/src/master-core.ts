@@ -57,6 +57,7 @@ export class MasterCore implements MasterView {
   readonly offers = new Map<string, OfferRecord>();
   filters: RefuseFilter[] = [];
   readonly suppressed = new Set<string>();
+  readonly suppressedRoles = new Map<string, ReadonlySet<string>>();
   readonly settings = new Map<string, unknown>();
   readonly authorizer: Authorizer;
   /**

@@ -5,6 +5,7 @@
 import type { Acknowledgement, CallOf, KillPolicy, Resource, TaskInfo } from "../../schemas/index.ts";
 import { isTerminal } from "../../schemas/index.ts";
 import { contains, subtract } from "../../sdk/src/resources.ts";
+import { withAllocationRole } from "./allocator/allocation-role.ts";
 import type { DecideContext, Effect } from "./effects.ts";
 import { badRequest } from "./http-error.ts";
 import { taskKey } from "./records.ts";
@@ -56,7 +57,7 @@ export function decideAccept(view: MasterView, fid: string, call: CallOf<"ACCEPT
     }
     remaining = subtract(remaining, task.resources);
     effects.push({ kind: "task", task: {
-      frameworkId: fid, taskId: task.task_id.value, agentId, info: task, state: "TASK_STAGING", updatedAt: ctx.now,
+      frameworkId: fid, taskId: task.task_id.value, agentId, info: withAllocationRole(task, offers[0]!.offer.allocation_info), state: "TASK_STAGING", updatedAt: ctx.now,
     } });
     effects.push({ kind: "command", agentId, command: {
       type: "LAUNCH", framework_id: { value: fid }, framework_info: { ...framework.info, id: { value: fid } }, task,
