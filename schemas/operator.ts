@@ -6,9 +6,12 @@
  */
 import { z } from "zod";
 import { parseMessage } from "./parse.ts";
+import { UpdateQuotaCall } from "./quota.ts";
+import { UpdateWeightsCall } from "./weights.ts";
 
 /** Call type → schema of the whole call (`{ type, <call_field>: … }`). */
 export const OPERATOR_CALL_SCHEMAS: Record<string, z.ZodType> = {
+  UPDATE_QUOTA: UpdateQuotaCall, UPDATE_WEIGHTS: UpdateWeightsCall,
 };
 
 const AnyCall = z.object({ type: z.string().min(1) });

@@ -4,7 +4,9 @@
  */
 import { badRequest } from "../http-error.ts";
 import type { MasterCore } from "../master-core.ts";
+import { quotaCalls } from "./quota-calls.ts";
 import { readCalls } from "./read-calls.ts";
+import { weightsCalls } from "./weights-calls.ts";
 import type { OperatorContext, OperatorHandlers } from "./types.ts";
 
 export type { OperatorContext, OperatorHandler, OperatorHandlers } from "./types.ts";
@@ -12,6 +14,8 @@ export type { OperatorContext, OperatorHandler, OperatorHandlers } from "./types
 /** Every operator call the master handles (an area adds its table here). */
 export const OPERATOR_HANDLERS: OperatorHandlers = {
   ...readCalls,
+  ...quotaCalls,
+  ...weightsCalls,
 };
 
 /** Answers one operator call; `body` was validated by the Worker (`type` at least). */
