@@ -79,7 +79,7 @@ export function allocationOffers(view: AllocationView & AllocationSettingsView, 
       allocation_info: framework.allocation_info,
     };
     offers.push(offer);
-    cache.offered(offer, d.agent);
+    cache.offered(offer, d.agent, d.cut);
   }
   return offers;
 }

@@ -101,7 +101,11 @@ export interface AllocationInput<A extends AllocationAgent = AllocationAgent> {
  * One offer to make, for one (framework, role): `resources` are marked allocated to `role`; `agent` is the
  * input's agent object itself, so a caller gets back its own record of the agent without a lookup.
  */
-export interface OfferDecision<A extends AllocationAgent = AllocationAgent> { frameworkId: string; role: string; agentId: string; agent: A; resources: Resource[] }
+export interface OfferDecision<A extends AllocationAgent = AllocationAgent> {
+  frameworkId: string; role: string; agentId: string; agent: A; resources: Resource[];
+  /** Set when a quota cut entries of the agent's resources down (the offer holds parts of entries). */
+  cut?: true;
+}
 
 /** Sorter key for what frameworks already hold: the snapshot does not say on which agent. */
 const HELD = "\u0000held";
@@ -201,8 +205,9 @@ export function allocate<A extends AllocationAgent>(input: AllocationInput<A>): 
     roleSorter.allocated(role, agentId, offer);
     quotas?.offered(role, offer);
     // the caller's (unchanged) list is marked once per role; a part of it is marked afresh
-    decisions.push({ frameworkId, role, agentId, agent: agent!, resources: offer === given ? markedFor(offer, role) : allocatedTo(offer, role) });
-    if (offer !== usable) remaining = normalize(subtract(remaining, offer)); // cut by a quota: entries were split
+    const cut = offer !== usable;
+    decisions.push({ frameworkId, role, agentId, agent: agent!, resources: offer === given ? markedFor(offer, role) : allocatedTo(offer, role), ...(cut ? { cut } : {}) });
+    if (cut) remaining = normalize(subtract(remaining, offer)); // entries were split
     else remaining = offer.length === remaining.length ? NOTHING : notIn(remaining, offer);
     return allocatable(remaining);
   };

@@ -101,13 +101,14 @@ export class AllocationInputCache {
   /**
    * Charges an offer the run made on `agent` (an entry of this run's input) before the master
    * commits it, so the next run starts from there; the master commits offers in the order made.
+   * `cut`: the offer holds parts of entries (a quota cut them), so what is left must be recomputed.
    */
-  offered(offer: Offer, agent: AgentEntry): void {
+  offered(offer: Offer, agent: AgentEntry, cut = false): void {
     this.made.add(offer);
     agent.uses = withUse(agent.uses, offer);
     this.hold(offer.framework_id.value, offer.resources, 1);
     // an offer of every available entry leaves nothing; anything else is recomputed when needed
-    if (!agent.stale && agent.available.length === offer.resources.length) agent.available = NOTHING;
+    if (!cut && !agent.stale && agent.available.length === offer.resources.length) agent.available = NOTHING;
     else agent.stale = true;
   }
 
