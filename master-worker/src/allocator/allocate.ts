@@ -1,26 +1,35 @@
 /**
- * The allocation decision (Mesos `HierarchicalAllocator`, one role level): given a snapshot of
- * agents, frameworks and refuse filters, decide which offers to make. Pure (design rule 1): no
- * storage, clock or network; `now` and `seed` are inputs, so the same input gives the same
- * offers and the master commits the result in one transaction.
+ * The allocation decision (Mesos `HierarchicalAllocator`): given a snapshot of agents,
+ * frameworks, refuse filters, role weights and quotas, decide which offers to make. Pure
+ * (design rule 1): no storage, clock or network; `now` and `seed` are inputs, so the same input
+ * gives the same offers and the master commits the result in one transaction.
  *
- * Algorithm: the pool is the sum of the active agents' totals (or `pool` when given); every
- * framework is a sorter client holding its tasks and outstanding offers, and is active in the
- * sorter only when it is active and not suppressed. Active agents are visited in a seeded
- * order (`visitOrder`: no agent is always first). For each agent whose available resources are
- * allocatable, the frameworks are taken in the sorter's current order and each in turn, unless
- * a refuse filter for that agent applies, is offered all the available resources it may use
- * (unreserved ones plus those reserved for its role) when they are allocatable; the offer is
- * recorded in the sorter so the next agent goes to the then-lowest share. Without reservations
- * the first eligible framework takes the whole agent, so the sorter is asked (`visit`) for
- * clients one at a time: a DRF sorter finds each in O(log F), a run costs O(A · log F).
+ * Two levels of sorters, as in Mesos: a role sorter over the role tree (`HierarchicalSorter`:
+ * weighted DRF among siblings, a role's allocation including its subtree) and one framework
+ * sorter per role (a framework's share of what it holds in that role). A framework is a client
+ * of the sorter of each role it subscribed to (MULTI_ROLE: several), active there unless it is
+ * inactive or suppressed (in every role, or in that one). Active agents are visited in a seeded
+ * order (`visitOrder`: no agent is always first); for each, roles are taken in the role sorter's
+ * order and, within a role, frameworks in that role's order; each in turn, unless a refuse
+ * filter for that agent applies or the agent has GPUs and the framework lacks GPU_RESOURCES, is
+ * offered all the available resources its role may use (unreserved ones plus those reserved for
+ * its role or an ancestor) when they are allocatable. Each offer is for one (framework, role)
+ * and is recorded in both sorters, so the next agent goes to the then-lowest share. Without
+ * reservations the first eligible framework takes the whole agent, so the sorters are asked
+ * (`visit`) for clients one at a time: a run costs O(A · log F) with few roles.
+ *
+ * Quotas (`quota-tracker.ts`) add Mesos' two stages: first every agent is offered only to roles
+ * below a guarantee (up to what they lack, plus what no unmet guarantee needs), then to every
+ * role; unreserved resources that unmet guarantees still need (headroom) are kept from other
+ * roles, and no role (with its subtree) is offered past its limit, cutting scalars as needed.
  *
  * Incremental runs (Mesos `allocate(slaveIds)`): `agents` may be only the agents whose
  * resources changed, with `pool` the totals of every active agent. Because the visit order of
  * a subset is the full order restricted to it, such a run decides exactly what a full run
  * would whenever the agents left out have nothing any framework could be offered (they were
  * offered already, or every framework is filtered or suppressed for them, and none of that
- * changed) — which is what `AllocationInputCache` tracks for the master.
+ * changed) — which is what `AllocationInputCache` tracks for the master. With quotas, headroom
+ * is cluster-wide: the master then makes full runs.
  */
 import type { Resource } from "../../../schemas/mesos.ts";
 import { allocatedTo, normalize, subtract } from "../../../sdk/src/resources.ts";
