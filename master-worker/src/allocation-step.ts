@@ -60,6 +60,7 @@ function partsOfFramework(framework: FrameworkRecord, role: string): FrameworkPa
  */
 export function allocationOffers(view: AllocationView & AllocationSettingsView, now: number, seed: number, nextOfferId: () => string, cache = allocationCacheFor(view)): Offer[] {
   const { weights, quotas, sorter } = allocationSettings(view);
+  cache.settingsChanged([weights, quotas]);
   if (quotas) cache.requireFull(); // headroom is cluster-wide: every agent counts
   const { agents, frameworks, pool } = cache.input(view, now);
   if (agents.length === 0) return [];

@@ -156,4 +156,18 @@ describe("UPDATE_QUOTA / GET_QUOTA", () => {
     expect(h.offersFor(prod).reduce((s, o) => s + scalarOf(o.resources, "cpus"), 0)).toBe(6);
     expect(h.offersFor(prod).every((o) => o.allocation_info?.role === "prod")).toBe(true);
   });
+
+  it("removing a quota frees the headroom it held", () => {
+    const h = new MasterHarness();
+    h.addAgent("cpus:4;mem:4096");
+    h.addAgent("cpus:4;mem:4096");
+    updateQuota(h, [{ role: "prod", guarantees: scalars({ cpus: 6 }) }]);
+    const other = h.subscribe("other", undefined, { role: "dev" }).frameworkId;
+    h.advance(INTERVAL);
+    const cpus = () => h.offersFor(other).reduce((s, o) => s + scalarOf(o.resources, "cpus"), 0);
+    expect(cpus()).toBe(2);
+    updateQuota(h, [{ role: "prod" }]);
+    h.advance(INTERVAL);
+    expect(cpus()).toBe(8);
+  });
 });

@@ -82,6 +82,19 @@ export class AllocationInputCache {
     this.fullNeeded = true;
   }
 
+  /** The allocation settings (weights, quotas) the last run saw, by identity (settings are replaced, never edited). */
+  private settingsSeen: readonly unknown[] = [];
+
+  /**
+   * Makes the next run a full one when `settings` differ (by identity) from the last call's: a
+   * quota removed frees the headroom it held on agents no run would otherwise look at again.
+   */
+  settingsChanged(settings: readonly unknown[]): void {
+    if (settings.length === this.settingsSeen.length && settings.every((v, i) => v === this.settingsSeen[i])) return;
+    this.settingsSeen = settings;
+    this.fullNeeded = true;
+  }
+
   /** Brings the cache up to date with `view` and returns the input of the run to make at `now`. */
   input(view: AllocationView, now: number): CachedAllocationInput {
     this.syncFrameworks(view); // first: a full run needs no list of changed agents
