@@ -98,6 +98,19 @@ export function runSorterConformance(name: string, makeSorter: () => Sorter, opt
       expect(s.allocation("a", "ag3")).toEqual([]);
     });
 
+    it("allocationsByAgent splits what a client holds by agent, leaving out agents given back in full", () => {
+      const s = makeSorter();
+      s.add("a");
+      s.allocated("a", "ag1", res(1, 100));
+      s.allocated("a", "ag2", res(2, 200));
+      s.allocated("a", "ag1", res(1, 0));
+      s.unallocated("a", "ag2", res(2, 200));
+      const byAgent = s.allocationsByAgent("a");
+      expect([...byAgent.keys()]).toEqual(["ag1"]);
+      expect(scalarOf(byAgent.get("ag1")!, "cpus")).toBe(2);
+      expect(() => s.allocationsByAgent("x")).toThrow(/unknown/);
+    });
+
     it("unallocated gives resources back; all of them empties the agent entry", () => {
       const s = makeSorter();
       s.add("a");
