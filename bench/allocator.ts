@@ -67,7 +67,7 @@ function buildView(agentCount: number, frameworkCount: number, busy = 0): BenchV
   }
   return {
     agents, frameworks, tasks,
-    offers: new Map(), filters: [], suppressed: new Set(),
+    offers: new Map(), filters: [], suppressed: new Set(), suppressedRoles: new Map(),
     agentConnected: () => true, agentActive: () => true, frameworkConnected: () => true,
   };
 }

@@ -8,13 +8,16 @@ import { z } from "zod";
 import { MAINTENANCE_CALL_SCHEMAS } from "./maintenance.ts";
 import { parseMessage } from "./parse.ts";
 import { LIFECYCLE_CALL_SCHEMAS } from "./lifecycle.ts";
+import { UpdateQuotaCall } from "./quota.ts";
 import { RESERVATION_CALL_SCHEMAS } from "./reservations.ts";
+import { UpdateWeightsCall } from "./weights.ts";
 
 /** Call type → schema of the whole call (`{ type, <call_field>: … }`). */
 export const OPERATOR_CALL_SCHEMAS: Record<string, z.ZodType> = {
   ...MAINTENANCE_CALL_SCHEMAS,
   ...LIFECYCLE_CALL_SCHEMAS,
   ...RESERVATION_CALL_SCHEMAS,
+  UPDATE_QUOTA: UpdateQuotaCall, UPDATE_WEIGHTS: UpdateWeightsCall,
 };
 
 const AnyCall = z.object({ type: z.string().min(1) });

@@ -8,16 +8,21 @@
  * declined or rescinded, an agent (re)connected, a refuse filter lapsed); either way it decides
  * what a full run over the whole view would (see `allocate`).
  *
+ * Each offer is for one (framework, role): its `allocation_info.role` and its resources' say which.
+ * Role weights, quotas and the sorter come from the master's settings and config
+ * (`allocation-settings.ts`).
+ *
  * An offer shares its resources with the other offers of the same list and role, and its
  * framework id and allocation info with the framework's other offers (records are replaced,
  * never edited): a cycle of 10,000 offers makes five objects per offer instead of sixteen.
  */
 import type { FrameworkID, Offer } from "../../schemas/index.ts";
 import { allocate } from "./allocator/allocate.ts";
-import { AllocationInputCache, frameworkRole, type AllocationView } from "./allocator/allocation-input-cache.ts";
+import { AllocationInputCache, type AllocationView } from "./allocator/allocation-input-cache.ts";
+import { allocationSettings, type AllocationSettingsView } from "./allocator/allocation-settings.ts";
 import type { FrameworkRecord } from "./records.ts";
 
-export { frameworkRole } from "./allocator/allocation-input-cache.ts";
+export { frameworkRole, frameworkRoles } from "./allocator/allocation-input-cache.ts";
 
 /** One cache per master view, made on its first run (the view's records are replaced, never edited, so identity tells what changed). */
 const caches = new WeakMap<AllocationView, AllocationInputCache>();
@@ -30,16 +35,19 @@ export function allocationCacheFor(view: AllocationView): AllocationInputCache {
 }
 
 type FrameworkParts = Pick<Offer, "framework_id" | "allocation_info">;
-const frameworkParts = new WeakMap<FrameworkRecord, FrameworkParts>();
+/** Per framework record, the parts of its offers for each of its roles. */
+const frameworkParts = new WeakMap<FrameworkRecord, Map<string, FrameworkParts>>();
 /** Offers name no executors; one shared, frozen list. */
 const NO_EXECUTORS = Object.freeze([]) as unknown as Offer["executor_ids"];
 
-/** The id and allocation info every offer to `framework` carries, made once per framework record. */
-function partsOfFramework(framework: FrameworkRecord): FrameworkParts {
-  let parts = frameworkParts.get(framework);
+/** The id and allocation info every offer to `framework` for `role` carries, made once per framework record and role. */
+function partsOfFramework(framework: FrameworkRecord, role: string): FrameworkParts {
+  let byRole = frameworkParts.get(framework);
+  if (!byRole) frameworkParts.set(framework, (byRole = new Map()));
+  let parts = byRole.get(role);
   if (!parts) {
-    const frameworkId: FrameworkID = { value: framework.id };
-    frameworkParts.set(framework, (parts = { framework_id: frameworkId, allocation_info: { role: frameworkRole(framework.info) } }));
+    const frameworkId: FrameworkID = byRole.values().next().value?.framework_id ?? { value: framework.id };
+    byRole.set(role, (parts = { framework_id: frameworkId, allocation_info: { role } }));
   }
   return parts;
 }
@@ -50,13 +58,16 @@ function partsOfFramework(framework: FrameworkRecord): FrameworkParts {
  * from now on (and copes with any other order, or with offers not committed). Offers share
  * their unchanging parts with each other: read-only, like the records they come from.
  */
-export function allocationOffers(view: AllocationView, now: number, seed: number, nextOfferId: () => string, cache = allocationCacheFor(view)): Offer[] {
+export function allocationOffers(view: AllocationView & AllocationSettingsView, now: number, seed: number, nextOfferId: () => string, cache = allocationCacheFor(view)): Offer[] {
+  const { weights, quotas, sorter } = allocationSettings(view);
+  cache.settingsChanged([weights, quotas]);
+  if (quotas) cache.requireFull(); // headroom is cluster-wide: every agent counts
   const { agents, frameworks, pool } = cache.input(view, now);
   if (agents.length === 0) return [];
-  const decisions = allocate({ agents, frameworks, pool, filters: view.filters, now, seed });
+  const decisions = allocate({ agents, frameworks, pool, filters: view.filters, now, seed, sorter, ...(weights ? { weights } : {}), ...(quotas ? { quotas } : {}) });
   const offers: Offer[] = [];
   for (const d of decisions) {
-    const agent = d.agent.record, framework = partsOfFramework(view.frameworks.get(d.frameworkId)!);
+    const agent = d.agent.record, framework = partsOfFramework(view.frameworks.get(d.frameworkId)!, d.role);
     const offer: Offer = {
       id: { value: nextOfferId() },
       framework_id: framework.framework_id,
@@ -69,7 +80,7 @@ export function allocationOffers(view: AllocationView, now: number, seed: number
       allocation_info: framework.allocation_info,
     };
     offers.push(offer);
-    cache.offered(offer, d.agent);
+    cache.offered(offer, d.agent, d.cut);
   }
   return offers;
 }

@@ -11,6 +11,8 @@ import type { MasterCore } from "./master-core.ts";
 import type { Change, CommandRecord, TaskRecord, UpdateRecord } from "./records.ts";
 import { taskKey } from "./records.ts";
 import { offerFor } from "./reservation-format.ts";
+import { frameworkRoles } from "./allocator/cache-entries.ts";
+import { applySuppression } from "./allocator/suppression.ts";
 
 /** Applies `effects` to `core`: store, then memory, then events and wake-ups. */
 export function commitEffects(core: MasterCore, effects: readonly Effect[], now: number): void {
@@ -112,7 +114,7 @@ export function commitEffects(core: MasterCore, effects: readonly Effect[], now:
       }
       case "filter": after.push(() => { core.filters = [...core.filters.filter((f) => !(f.frameworkId === e.filter.frameworkId && f.agentId === e.filter.agentId)), e.filter]; }); break;
       case "clearFilters": after.push(() => { core.filters = core.filters.filter((f) => f.frameworkId !== e.frameworkId); }); break;
-      case "suppress": after.push(() => { e.suppressed ? core.suppressed.add(e.frameworkId) : core.suppressed.delete(e.frameworkId); }); break;
+      case "suppress": after.push(() => applySuppression(core, e, frameworkRoles(core.frameworks.get(e.frameworkId)?.info ?? {}))); break;
       case "event": {
         events.push([e.frameworkId, e.event]);
         const uuid = e.event.type === "UPDATE" ? e.event.update.status.uuid : undefined;

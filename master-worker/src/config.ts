@@ -6,6 +6,7 @@ import { z } from "zod";
 import { MAX_POLL_HOLD_SECONDS } from "../../schemas/agent.ts";
 import { parseMessage } from "../../schemas/parse.ts";
 import { type Authorizer, parseAcls } from "./authorizer.ts";
+import { ALLOCATOR_SORTERS, type AllocatorSorterName } from "./allocator/allocation-settings.ts";
 
 const bool = (def: boolean) => z.enum(["true", "false", "1", "0"]).optional().transform((v) => (v === undefined ? def : v === "true" || v === "1"));
 const num = (def: number, min: number) => z.coerce.number().min(min).optional().transform((v) => v ?? def);
@@ -29,6 +30,7 @@ const EnvSchema = z.object({
   STRATA_CLUSTER_NAME: z.string().optional(),
   STRATA_ACLS: z.string().optional(),
   STRATA_OVERSUBSCRIPTION_FACTOR: z.coerce.number().min(0).max(1).optional().transform((v) => v ?? 0.8),
+  STRATA_ALLOCATOR_SORTER: z.enum(ALLOCATOR_SORTERS).optional(),
 });
 
 /** The parsed settings the master runs with. */
@@ -59,6 +61,8 @@ export interface MasterConfig {
    * revocable resources; 0 turns oversubscription off (docs/oversubscription.md).
    */
   oversubscriptionFactor: number;
+  /** How the allocator orders roles and frameworks (`STRATA_ALLOCATOR_SORTER`, default drf). */
+  allocatorSorter: AllocatorSorterName;
 }
 
 /** Parses `principal:secret[,principal:secret…]`; a bad entry names its position. */
@@ -91,5 +95,6 @@ export function readConfig(env: Record<string, unknown>): MasterConfig {
     clusterName: e.STRATA_CLUSTER_NAME ?? "strata",
     authorizer: parseAcls(e.STRATA_ACLS),
     oversubscriptionFactor: e.STRATA_OVERSUBSCRIPTION_FACTOR,
+    allocatorSorter: e.STRATA_ALLOCATOR_SORTER ?? "drf",
   };
 }

@@ -34,7 +34,8 @@ export type Effect =
   | { kind: "offerGone"; offerId: string; rescind: boolean }
   | { kind: "filter"; filter: RefuseFilter }
   | { kind: "clearFilters"; frameworkId: string }
-  | { kind: "suppress"; frameworkId: string; suppressed: boolean }
+  /** Suppress or revive offers to a framework, in `roles` only when given (allocator/suppression.ts). */
+  | { kind: "suppress"; frameworkId: string; suppressed: boolean; roles?: string[] }
   /** A transient event (not persisted): reconciliation answers, ERROR. */
   | { kind: "event"; frameworkId: string; event: SchedulerEvent }
   /** Something changed that may free or add resources: allocate soon. */

@@ -64,6 +64,7 @@ export class MasterCore implements MasterView {
   readonly offers = new Map<string, OfferRecord>();
   filters: RefuseFilter[] = [];
   readonly suppressed = new Set<string>();
+  readonly suppressedRoles = new Map<string, ReadonlySet<string>>();
   readonly settings = new Map<string, unknown>();
   /** Inverse offers for agents on DRAINING machines (memory only; inverse-offers.ts). */
   readonly inverseOffers = new InverseOfferBook();

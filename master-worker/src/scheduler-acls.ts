@@ -9,21 +9,16 @@
  */
 import type { FrameworkInfo, TaskInfo } from "../../schemas/index.ts";
 import { requireAuthorized } from "./authorizer.ts";
+import { frameworkRoles } from "./allocator/cache-entries.ts";
 import { hasCapability } from "./capabilities.ts";
 import type { FrameworkRecord } from "./records.ts";
 import type { MasterView } from "./view.ts";
-
-/** The roles a framework subscribes with: `roles` with MULTI_ROLE, else `role` (default `*`). */
-export function subscribedRoles(info: FrameworkInfo): string[] {
-  if (hasCapability(info, "MULTI_ROLE")) return info.roles ?? [];
-  return [info.role ?? "*"];
-}
 
 /** Throws 403 unless `principal` may register with every role of `info`; `field` names the call's framework_info. */
 export function requireRegisterAuthorized(view: MasterView, info: FrameworkInfo, principal: string | undefined, field: string): void {
   if (view.authorizer.permissive) return;
   const multi = hasCapability(info, "MULTI_ROLE");
-  subscribedRoles(info).forEach((role, i) =>
+  frameworkRoles(info).forEach((role, i) =>
     requireAuthorized(view.authorizer, "register_frameworks", principal, role, multi ? `${field}.roles[${i}]` : `${field}.role`));
 }
 

@@ -5,6 +5,7 @@
 import type { Acknowledgement, CallOf, KillPolicy, Resource, TaskInfo } from "../../schemas/index.ts";
 import { isTerminal } from "../../schemas/index.ts";
 import { contains, subtract } from "../../sdk/src/resources.ts";
+import { withAllocationRole } from "./allocator/allocation-role.ts";
 import type { DecideContext, Effect } from "./effects.ts";
 import { badRequest } from "./http-error.ts";
 import { taskKey } from "./records.ts";
@@ -37,11 +38,14 @@ export function decideAccept(view: MasterView, fid: string, call: CallOf<"ACCEPT
   const duplicate = offer_ids.find((id, i) => offer_ids.findIndex((x) => x.value === id.value) !== i);
   const agentIds = new Set(offers.map((o) => o?.offer.agent_id.value));
   const agentId = [...agentIds][0];
+  // As Mesos: one ACCEPT uses offers of one agent and one role (a multi-role framework gets one offer per role).
+  const roles = new Set(offers.map((o) => o?.offer.allocation_info?.role));
   // Only this framework's offers are used up: another framework's offer id must not withdraw it.
   for (const o of offers) if (o && o.offer.framework_id.value === fid) effects.push({ kind: "offerGone", offerId: o.offer.id.value, rescind: false });
-  if (invalid || duplicate || agentIds.size !== 1 || !agentId || !view.agents.has(agentId)) {
+  if (invalid || duplicate || agentIds.size !== 1 || !agentId || !view.agents.has(agentId) || roles.size > 1) {
     const why = invalid ? `Offer ${invalid.value} is no longer valid`
-      : duplicate ? `Offer ${duplicate.value} appears more than once` : "Offers must all be on one agent";
+      : duplicate ? `Offer ${duplicate.value} appears more than once`
+      : roles.size > 1 ? "Offers must all be allocated to one role" : "Offers must all be on one agent";
     for (const t of tasks) {
       effects.push({ kind: "update", frameworkId: fid,
         status: masterStatus(ctx, { taskId: t.task_id.value, agentId: t.agent_id.value }, stateFor(view, fid, "TASK_DROPPED"), "REASON_INVALID_OFFERS", why) });
@@ -72,7 +76,7 @@ export function decideAccept(view: MasterView, fid: string, call: CallOf<"ACCEPT
     }
     remaining = subtract(remaining, task.resources);
     effects.push({ kind: "task", task: {
-      frameworkId: fid, taskId: task.task_id.value, agentId, info: task, state: "TASK_STAGING", updatedAt: ctx.now,
+      frameworkId: fid, taskId: task.task_id.value, agentId, info: withAllocationRole(task, offers[0]!.offer.allocation_info), state: "TASK_STAGING", updatedAt: ctx.now,
     } });
     effects.push({ kind: "command", agentId, command: {
       type: "LAUNCH", framework_id: { value: fid }, framework_info: { ...framework.info, id: { value: fid } }, task,

@@ -2,6 +2,7 @@
  * Pure decisions for SUBSCRIBE and the dispatch of every other scheduler call.
  */
 import type { CallOf, SchedulerCall } from "../../schemas/index.ts";
+import { checkSubscriptionRoles, subscribeSuppression, suppressionEffects } from "./allocator/subscription-roles.ts";
 import type { DecideContext, Effect } from "./effects.ts";
 import { badRequest, forbidden } from "./http-error.ts";
 import {
@@ -25,6 +26,7 @@ export function decideSubscribe(
   if (view.config.authenticateFrameworks && info.principal !== undefined && principal !== undefined && info.principal !== principal) {
     throw forbidden(`subscribe.framework_info.principal: '${info.principal}' is not the authenticated principal`);
   }
+  checkSubscriptionRoles(info, call.subscribe.suppressed_roles);
   requireRegisterAuthorized(view, info, principal, "subscribe.framework_info");
   const fid = given ?? info.id?.value;
   const existing = fid ? view.frameworks.get(fid) : undefined;
@@ -39,7 +41,7 @@ export function decideSubscribe(
       id: frameworkId, info: { ...info, id: { value: frameworkId }, ...(principal ? { principal: principal } : {}) },
       ...(principal ? { principal: principal } : {}), registeredAt: existing?.registeredAt ?? ctx.now, removed: false,
     } },
-    { kind: "suppress", frameworkId, suppressed: (call.subscribe.suppressed_roles?.length ?? 0) > 0 },
+    ...subscribeSuppression(frameworkId, call.subscribe.suppressed_roles),
     { kind: "allocate" },
   ];
   // A failover: offers sent on the old stream are unknown to the new scheduler instance and
@@ -57,8 +59,7 @@ export function decideCall(view: MasterView, fid: string, call: Exclude<Schedule
     case "ACKNOWLEDGE": return decideAcknowledge(view, fid, call.acknowledge);
     case "ACKNOWLEDGE_BATCH": return decideAcknowledgeBatch(view, fid, call);
     case "RECONCILE": return decideReconcile(view, fid, call, ctx);
-    case "REVIVE": return [{ kind: "clearFilters", frameworkId: fid }, { kind: "suppress", frameworkId: fid, suppressed: false }, { kind: "allocate" }];
-    case "SUPPRESS": return [{ kind: "suppress", frameworkId: fid, suppressed: true }];
+    case "REVIVE": case "SUPPRESS": return suppressionEffects(view.frameworks.get(fid)!.info, fid, call);
     case "TEARDOWN": return decideTeardown(view, fid, ctx);
     case "ACCEPT_INVERSE_OFFERS": case "DECLINE_INVERSE_OFFERS": return decideInverseOfferAnswers(view, fid, call, ctx);
     case "UPDATE_FRAMEWORK": return decideUpdateFramework(view, fid, call, ctx);

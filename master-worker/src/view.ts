@@ -23,6 +23,8 @@ export interface MasterView {
   readonly offers: ReadonlyMap<string, OfferRecord>;
   readonly filters: readonly RefuseFilter[];
   readonly suppressed: ReadonlySet<string>;
+  /** Roles each framework suppressed one by one (allocator/suppression.ts); sets are replaced, never edited. */
+  readonly suppressedRoles: ReadonlyMap<string, ReadonlySet<string>>;
   /** Cluster-wide settings by key (weights, quotas, maintenance, …); values are replaced, never edited. */
   readonly settings: ReadonlyMap<string, unknown>;
   /** Who may do what (ACLs); see authorizer.ts. */

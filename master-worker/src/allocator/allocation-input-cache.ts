@@ -25,17 +25,17 @@ import { isTerminal } from "../../../schemas/index.ts";
 import { normalize, subtract, unallocated } from "../../../sdk/src/resources.ts";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../records.ts";
 import type { MasterView, OfferRecord } from "../view.ts";
-import { AgentEntry, FrameworkEntry, NOTHING, usedBy, usedResources, withoutUse, withUse, type Use, type Uses } from "./cache-entries.ts";
+import { AgentEntry, ALL, FrameworkEntry, NOTHING, usedBy, usedResources, useRole, withoutUse, withUse, type HeldByRole, type Use, type Uses } from "./cache-entries.ts";
 import { HeldResources } from "./held-resources.ts";
 import { MadeOffers } from "./made-offers.ts";
 import { MapMirror, type MirrorChanges } from "./map-mirror.ts";
 import { normalizedResources } from "./normalized.ts";
 import { addScalars, scalarResources, scalarVector, type ScalarVector } from "./scalar-quantities.ts";
 
-export { frameworkRole } from "./cache-entries.ts";
+export { frameworkRole, frameworkRoles } from "./cache-entries.ts";
 
 /** The part of the master's view allocation reads (so fakes in tests and benchmarks need no more). */
-export type AllocationView = Pick<MasterView, "agents" | "frameworks" | "tasks" | "offers" | "filters" | "suppressed" | "agentConnected" | "agentActive" | "frameworkConnected">;
+export type AllocationView = Pick<MasterView, "agents" | "frameworks" | "tasks" | "offers" | "filters" | "suppressed" | "suppressedRoles" | "agentConnected" | "agentActive" | "frameworkConnected">;
 
 /** What one allocation run needs from the master, as `allocate` takes it; valid until the cache's next call. */
 export interface CachedAllocationInput {
@@ -65,7 +65,7 @@ export class AllocationInputCache {
   private readonly made = new MadeOffers();
   /** What tasks and offers use on agents the view does not (or no longer) know. */
   private readonly orphanUses = new Map<string, Uses>();
-  private readonly held = new Map<string, HeldResources>();
+  private readonly held = new Map<string, HeldByRole>();
   private readonly pool: ScalarVector = scalarVector();
   private readonly dirty = new Set<string>();
   private fullNeeded = true;
@@ -76,6 +76,24 @@ export class AllocationInputCache {
   /** The last agent total normalized, and the result (agents mostly share one list). */
   private lastTotal: readonly Resource[] | undefined;
   private lastTotalNormalized: readonly Resource[] = NOTHING;
+
+  /** Makes the next run a full one (quotas need every agent: headroom is cluster-wide). */
+  requireFull(): void {
+    this.fullNeeded = true;
+  }
+
+  /** The allocation settings (weights, quotas) the last run saw, by identity (settings are replaced, never edited). */
+  private settingsSeen: readonly unknown[] = [];
+
+  /**
+   * Makes the next run a full one when `settings` differ (by identity) from the last call's: a
+   * quota removed frees the headroom it held on agents no run would otherwise look at again.
+   */
+  settingsChanged(settings: readonly unknown[]): void {
+    if (settings.length === this.settingsSeen.length && settings.every((v, i) => v === this.settingsSeen[i])) return;
+    this.settingsSeen = settings;
+    this.fullNeeded = true;
+  }
 
   /** Brings the cache up to date with `view` and returns the input of the run to make at `now`. */
   input(view: AllocationView, now: number): CachedAllocationInput {
@@ -96,13 +114,14 @@ export class AllocationInputCache {
   /**
    * Charges an offer the run made on `agent` (an entry of this run's input) before the master
    * commits it, so the next run starts from there; the master commits offers in the order made.
+   * `cut`: the offer holds parts of entries (a quota cut them), so what is left must be recomputed.
    */
-  offered(offer: Offer, agent: AgentEntry): void {
+  offered(offer: Offer, agent: AgentEntry, cut = false): void {
     this.made.add(offer);
     agent.uses = withUse(agent.uses, offer);
-    this.heldBy(offer.framework_id.value).add(offer.resources);
+    this.hold(offer.framework_id.value, offer.resources, 1);
     // an offer of every available entry leaves nothing; anything else is recomputed when needed
-    if (!agent.stale && agent.available.length === offer.resources.length) agent.available = NOTHING;
+    if (!cut && !agent.stale && agent.available.length === offer.resources.length) agent.available = NOTHING;
     else agent.stale = true;
   }
 
@@ -194,7 +213,7 @@ export class AllocationInputCache {
   private syncFrameworks(view: AllocationView): void {
     this.frameworkRecords.sync(view.frameworks, this.frameworkChanges);
     for (const e of this.frameworkRecords.slots()) {
-      if (e.update(view.frameworkConnected(e.id), view.suppressed.has(e.id))) this.frameworksChanged();
+      if (e.update(view.frameworkConnected(e.id), view.suppressed.has(e.id), view.suppressedRoles.get(e.id))) this.frameworksChanged();
     }
   }
 
@@ -231,10 +250,21 @@ export class AllocationInputCache {
     this.filtersSeen = view.filters;
   }
 
-  private heldBy(frameworkId: string): HeldResources {
+  private heldBy(frameworkId: string): HeldByRole {
     let held = this.held.get(frameworkId);
-    if (!held) this.held.set(frameworkId, (held = new HeldResources()));
+    if (!held) this.held.set(frameworkId, (held = new Map([[ALL, new HeldResources()]])));
     return held;
+  }
+
+  /** Adds (1) or takes away (−1) what a use holds, under its framework's total and under the role it is allocated to. */
+  private hold(frameworkId: string, resources: readonly Resource[], sign: 1 | -1): void {
+    const held = sign === 1 ? this.heldBy(frameworkId) : this.held.get(frameworkId);
+    if (!held) return;
+    const role = useRole(resources);
+    let byRole = held.get(role);
+    if (!byRole) held.set(role, (byRole = new HeldResources()));
+    if (sign === 1) { held.get(ALL)!.add(resources); byRole.add(resources); }
+    else { held.get(ALL)!.remove(resources); byRole.remove(resources); }
   }
 
   /** Records `use` on its agent and its framework. */
@@ -242,7 +272,7 @@ export class AllocationInputCache {
     const e = this.agent(agentId);
     if (e) e.uses = withUse(e.uses, use);
     else this.orphanUses.set(agentId, withUse(this.orphanUses.get(agentId), use));
-    this.heldBy(frameworkId).add(usedBy(use));
+    this.hold(frameworkId, usedBy(use), 1);
     this.agentChanged(agentId, e);
   }
 
@@ -254,7 +284,7 @@ export class AllocationInputCache {
       if (left === undefined) this.orphanUses.delete(agentId);
       else this.orphanUses.set(agentId, left);
     }
-    this.held.get(frameworkId)?.remove(usedBy(use));
+    this.hold(frameworkId, usedBy(use), -1);
     this.agentChanged(agentId, e);
   }
 

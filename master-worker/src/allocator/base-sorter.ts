@@ -134,6 +134,21 @@ export abstract class BaseSorter implements Sorter {
     return this.clients.size;
   }
 
+  allocationsByAgent(client: string): Map<string, Resource[]> {
+    const st = this.state(client);
+    const lists = new Map<string, Array<readonly Resource[]>>();
+    for (let i = 0; i < this.logClients.length; i++) {
+      if (this.logClients[i] !== st) continue;
+      const agent = this.logAgents[i]!;
+      let l = lists.get(agent);
+      if (!l) lists.set(agent, (l = []));
+      l.push(this.logLists[i]!);
+    }
+    const out = new Map<string, Resource[]>();
+    for (const [agent, l] of lists) { const merged = normalize(l.flat()); if (merged.length > 0) out.set(agent, merged); }
+    return out;
+  }
+
   abstract sort(): string[];
 
   abstract ordered(): readonly string[];

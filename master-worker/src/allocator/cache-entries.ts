@@ -3,7 +3,8 @@
  * allocator reads (`AllocationAgent`, `AllocationFramework`), so a run hands the entries over
  * as they are instead of making an object per agent and per framework every cycle.
  */
-import type { Offer, Resource } from "../../../schemas/index.ts";
+import type { FrameworkInfo, Offer, Resource } from "../../../schemas/index.ts";
+import { hasCapability } from "../capabilities.ts";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../records.ts";
 import type { AllocationAgent, AllocationFramework } from "./allocate.ts";
 import type { HeldResources } from "./held-resources.ts";
@@ -63,32 +64,79 @@ export class AgentEntry implements AllocationAgent {
   }
 }
 
+/**
+ * What a framework holds, per role its resources are allocated to (`allocation_info.role`);
+ * `ALL` sums every role, `UNMARKED` holds uses whose resources name no role (counted to the
+ * framework's first role).
+ */
+export type HeldByRole = Map<string, HeldResources>;
+
+/** Key of `HeldByRole` for everything the framework holds. */
+export const ALL = "\u0000all";
+/** Key of `HeldByRole` for uses whose resources carry no allocation role. */
+export const UNMARKED = "";
+
+/** The role a use's resources are allocated to (the first marked entry), or `UNMARKED`. */
+export function useRole(resources: readonly Resource[]): string {
+  for (const r of resources) { const role = r.allocation_info?.role; if (role !== undefined) return role; }
+  return UNMARKED;
+}
+
 /** A framework as the allocator reads it; `allocated` follows what it holds. Updated in place as the view changes. */
 export class FrameworkEntry implements AllocationFramework {
   role: string;
+  roles: readonly string[];
+  gpuResources: boolean;
+  suppressedRoles: ReadonlySet<string> | undefined = undefined;
 
-  constructor(readonly id: string, public record: FrameworkRecord, public active: boolean, public suppressed: boolean, private readonly held: HeldResources) {
-    this.role = frameworkRole(record.info);
+  constructor(readonly id: string, public record: FrameworkRecord, public active: boolean, public suppressed: boolean, private readonly held: HeldByRole) {
+    this.roles = frameworkRoles(record.info);
+    this.role = this.roles[0]!;
+    this.gpuResources = hasCapability(record.info, "GPU_RESOURCES");
   }
 
   /** Takes the framework's new record. */
   replace(record: FrameworkRecord): void {
     this.record = record;
-    this.role = frameworkRole(record.info);
+    this.roles = frameworkRoles(record.info);
+    this.role = this.roles[0]!;
+    this.gpuResources = hasCapability(record.info, "GPU_RESOURCES");
   }
 
-  /** Follows the framework's liveness and suppression; true when either changed. */
-  update(active: boolean, suppressed: boolean): boolean {
-    if (active === this.active && suppressed === this.suppressed) return false;
+  /** Follows the framework's liveness and suppression (sets are replaced, never edited); true when any changed. */
+  update(active: boolean, suppressed: boolean, suppressedRoles?: ReadonlySet<string>): boolean {
+    if (active === this.active && suppressed === this.suppressed && suppressedRoles === this.suppressedRoles) return false;
     this.active = active;
     this.suppressed = suppressed;
+    this.suppressedRoles = suppressedRoles;
     return true;
   }
 
   get allocated(): readonly Resource[] {
-    return this.held.allocated();
+    return this.held.get(ALL)?.allocated() ?? NOTHING;
+  }
+
+  /** What it holds per role (unmarked uses under its first role). */
+  get allocatedByRole(): ReadonlyMap<string, readonly Resource[]> {
+    const out = new Map<string, readonly Resource[]>();
+    for (const [role, h] of this.held) {
+      if (role === ALL) continue;
+      const r = role === UNMARKED ? this.role : role;
+      const list = h.allocated();
+      if (list.length === 0) continue;
+      const before = out.get(r);
+      out.set(r, before ? [...before, ...list] : list);
+    }
+    return out;
   }
 }
 
-/** The role a framework's offers are allocated to (single-role frameworks for now). */
+/**
+ * The roles a framework is offered resources for (Mesos): a MULTI_ROLE framework's `roles`,
+ * otherwise its `role` (default `*`). Subscription validation refuses `roles` without MULTI_ROLE.
+ */
+export const frameworkRoles = (info: Pick<FrameworkInfo, "role" | "roles">): readonly string[] =>
+  info.roles && info.roles.length > 0 ? info.roles : [info.role ?? "*"];
+
+/** The first of a framework's roles (what offers used before frameworks had several). */
 export const frameworkRole = (info: { role?: string; roles?: string[] }): string => info.roles?.[0] ?? info.role ?? "*";

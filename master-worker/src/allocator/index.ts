@@ -1,12 +1,14 @@
 /** The allocator's public surface: the pure `allocate` decision, the sorters behind it, and the cache that feeds it. */
 export { allocate } from "./allocate.ts";
-export type { AllocationAgent, AllocationFramework, AllocationInput, OfferDecision } from "./allocate.ts";
+export type { AllocationAgent, AllocationFramework, AllocationInput, OfferDecision, RoleQuota } from "./allocate.ts";
+export { capped, QuotaTracker } from "./quota-tracker.ts";
 export { DEFAULT_MIN_ALLOCATABLE, allocatableCheck, isAllocatable } from "./allocatable.ts";
 export { AllocationInputCache, frameworkRole } from "./allocation-input-cache.ts";
 export type { AllocationView, CachedAllocationInput } from "./allocation-input-cache.ts";
 export { BaseSorter } from "./base-sorter.ts";
 export type { ClientState } from "./base-sorter.ts";
 export { DrfSorter } from "./drf-sorter.ts";
+export { HierarchicalSorter } from "./hierarchical-sorter.ts";
 export { IndexedHeap } from "./indexed-heap.ts";
 export type { HeapItem } from "./indexed-heap.ts";
 export { MapMirror } from "./map-mirror.ts";

@@ -1,8 +1,9 @@
 /**
  * The Sorter interface (Mesos `sorter.hpp`): the allocator asks a sorter in which order clients
- * (here: frameworks) should be offered resources, and tells it what it handed out. DRF and the
- * random sorter both implement it and pass one shared conformance suite, so the allocator never
- * depends on a particular fairness policy.
+ * (roles, in a `HierarchicalSorter`; the frameworks of one role, in a flat one) should be
+ * offered resources, and tells it what it handed out. DRF and the random sorter both implement
+ * it and pass one shared conformance suite, so the allocator never depends on a particular
+ * fairness policy.
  *
  * Conventions shared by every implementation:
  * - a client is `add`ed inactive (as in Mesos); only `activate`d clients appear in `sort()`;
@@ -42,6 +43,8 @@ export interface Sorter {
   unallocated(client: string, agentId: string, resources: readonly Resource[]): void;
   /** What `client` holds, on one agent or (without `agentId`) summed over all agents. */
   allocation(client: string, agentId?: string): Resource[];
+  /** What `client` holds, per agent (Mesos `Sorter::allocation(client)`); agents where it holds nothing are left out. */
+  allocationsByAgent(client: string): Map<string, Resource[]>;
   /** Active clients, best candidate for the next offer first (a fresh array). */
   sort(): string[];
   /**

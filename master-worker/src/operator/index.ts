@@ -4,11 +4,13 @@
  */
 import { badRequest } from "../http-error.ts";
 import type { MasterCore } from "../master-core.ts";
+import { agentCalls } from "./agent-calls.ts";
 import { drainCalls } from "./drain-calls.ts";
 import { maintenanceCalls } from "./maintenance-calls.ts";
+import { quotaCalls } from "./quota-calls.ts";
 import { readCalls } from "./read-calls.ts";
-import { agentCalls } from "./agent-calls.ts";
 import { reservationCalls } from "./reservation-calls.ts";
+import { weightsCalls } from "./weights-calls.ts";
 import type { OperatorContext, OperatorHandlers } from "./types.ts";
 
 export type { OperatorContext, OperatorHandler, OperatorHandlers } from "./types.ts";
@@ -20,6 +22,8 @@ export const OPERATOR_HANDLERS: OperatorHandlers = {
   ...drainCalls,
   ...agentCalls,
   ...reservationCalls,
+  ...quotaCalls,
+  ...weightsCalls,
 };
 
 /** Answers one operator call; `body` was validated by the Worker (`type` at least). */

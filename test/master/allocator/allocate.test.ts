@@ -138,7 +138,7 @@ describe("allocate: what is offered", () => {
   it("offers every available resource of the agent, marked allocated to the role", () => {
     const available = [...R("cpus:3.5;mem:2048;disk:10000;gpus:1"), ranges("ports", [[31000, 31999]])];
     const a = agent("a1", "cpus:8;mem:8192;disk:20000;gpus:1;ports:[31000-32000]", { available });
-    const [d, ...rest] = allocate(input({ agents: [a], frameworks: [fw("f1", { role: "web" })] }));
+    const [d, ...rest] = allocate(input({ agents: [a], frameworks: [fw("f1", { role: "web", gpuResources: true })] }));
     expect(rest).toEqual([]);
     expect(d!.frameworkId).toBe("f1");
     for (const name of ["cpus", "mem", "disk", "gpus"]) expect(scalarOf(d!.resources, name)).toBe(scalarOf(available, name));
@@ -156,7 +156,8 @@ describe("allocate: what is offered", () => {
   it("offers resources reserved for a role only to that role's frameworks", () => {
     const res = [...R("cpus:2;mem:1024"), ...R("cpus(dev):4;mem(dev):2048")];
     const a: AllocationAgent = { id: "a1", total: res, available: res, active: true };
-    const ds = allocate(input({ agents: [a], frameworks: [fw("f1", { role: "prod" }), fw("f2", { role: "dev" })] }));
+    // roles tie at share 0 and are then taken by name: "prod" comes first only when "dev" already holds something
+    const ds = allocate(input({ agents: [a], frameworks: [fw("f1", { role: "prod" }), fw("f2", { role: "dev", allocated: R("cpus:0.001") })] }));
     expect(pairs(ds)).toEqual(["f1@a1", "f2@a1"]);
     expect(ds[0]!.resources.every((r) => r.role === "*")).toBe(true);
     expect(scalarOf(ds[0]!.resources, "cpus")).toBe(2);

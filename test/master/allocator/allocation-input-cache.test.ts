@@ -24,6 +24,7 @@ class FakeView implements AllocationView {
   readonly offers = new Map<string, OfferRecord>();
   filters: RefuseFilter[] = [];
   readonly suppressed = new Set<string>();
+  readonly suppressedRoles = new Map<string, ReadonlySet<string>>();
   readonly connectedAgents = new Set<string>();
   readonly connectedFrameworks = new Set<string>();
   agentConnected(id: string) { return this.connectedAgents.has(id); }

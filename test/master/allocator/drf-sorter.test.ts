@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ranges, scalar } from "../../../sdk/src/resources.ts";
-import { DrfSorter } from "../../../master-worker/src/allocator/index.ts";
+import { DrfSorter, HierarchicalSorter } from "../../../master-worker/src/allocator/index.ts";
 import { runSorterConformance } from "./sorter-conformance.ts";
 
 runSorterConformance("DrfSorter", () => new DrfSorter());
@@ -156,3 +156,5 @@ describe("DrfSorter keeps its order incrementally", () => {
     }
   });
 });
+
+runSorterConformance("HierarchicalSorter(DRF)", () => new HierarchicalSorter(() => new DrfSorter()), { hierarchical: true });

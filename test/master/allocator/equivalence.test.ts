@@ -1,7 +1,7 @@
 /**
  * The fast allocator against the reference one (`reference-allocate.ts`) on many random
  * clusters: reservations, fractional quantities, ports, weights, refuse filters, suppressed and
- * inactive frameworks, custom minimums, and incremental runs over a subset of agents.
+ * inactive frameworks, hierarchical and multiple roles, per-role suppression, GPU filtering, custom minimums, and incremental runs over a subset of agents.
  */
 import { describe, expect, it } from "vitest";
 import type { Resource } from "../../../schemas/mesos.ts";
@@ -11,7 +11,7 @@ import { referenceAllocate } from "./reference-allocate.ts";
 
 const pick = <T>(random: Random, xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
 const qty = (random: Random, max: number) => Math.round(random() * max * 1000) / 1000;
-const ROLES = ["*", "web", "batch"];
+const ROLES = ["*", "web", "batch", "web/a"];
 
 function resources(random: Random): Resource[] {
   const out: Resource[] = [];
@@ -34,12 +34,19 @@ function cluster(seed: number): AllocationInput {
     const available = random() < 0.3 ? total : random() < 0.5 ? [] : normalize(total.filter(() => random() < 0.7));
     return { id: `a${i}`, total, available, active: random() < 0.9 };
   });
-  const frameworks: AllocationFramework[] = Array.from({ length: 1 + Math.floor(random() * 12) }, (_, i) => ({
-    id: `f${String(i).padStart(2, "0")}`, role: pick(random, ROLES), active: random() < 0.85, suppressed: random() < 0.1,
-    allocated: random() < 0.5 ? resources(random) : [],
-  }));
+  const frameworks: AllocationFramework[] = Array.from({ length: 1 + Math.floor(random() * 12) }, (_, i) => {
+    const role = pick(random, ROLES);
+    const multi = random() < 0.3 ? [role, pick(random, ROLES)].filter((r, j, all) => all.indexOf(r) === j) : undefined;
+    const allocated = random() < 0.5 ? resources(random) : [];
+    const byRole = multi && random() < 0.5 ? new Map(multi.map((r) => [r, resources(random)] as const)) : undefined;
+    return {
+      id: `f${String(i).padStart(2, "0")}`, role, active: random() < 0.85, suppressed: random() < 0.1, allocated,
+      ...(multi ? { roles: multi } : {}), ...(byRole ? { allocatedByRole: byRole } : {}),
+      ...(multi && random() < 0.3 ? { suppressedRoles: new Set([multi[0]!]) } : {}), gpuResources: random() < 0.5,
+    };
+  });
   const filters = Array.from({ length: Math.floor(random() * 20) }, () => ({ frameworkId: pick(random, frameworks).id, agentId: pick(random, agents).id, until: pick(random, [500, 1_000, 2_000]) }));
-  const weights = random() < 0.3 ? { web: 2, batch: 0.5 } : undefined;
+  const weights = random() < 0.3 ? { web: 2, batch: 0.5, "web/a": 3 } : undefined;
   const minAllocatable = random() < 0.2 ? [[scalar("cpus", 1), scalar("mem", 256)]] : random() < 0.1 ? [] : undefined;
   return { agents, frameworks, filters, now: 1_000, seed, ...(weights ? { weights } : {}), ...(minAllocatable ? { minAllocatable } : {}) };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mulberry32, RandomSorter, shuffle } from "../../../master-worker/src/allocator/index.ts";
+import { HierarchicalSorter, mulberry32, RandomSorter, shuffle } from "../../../master-worker/src/allocator/index.ts";
 import { runSorterConformance } from "./sorter-conformance.ts";
 
 runSorterConformance("RandomSorter", () => new RandomSorter(mulberry32(42)));
@@ -59,3 +59,5 @@ describe("seeded random", () => {
     expect(shuffle(input, mulberry32(5))).toEqual(out);
   });
 });
+
+runSorterConformance("HierarchicalSorter(random)", () => { const random = mulberry32(7); return new HierarchicalSorter(() => new RandomSorter(random)); }, { hierarchical: true });

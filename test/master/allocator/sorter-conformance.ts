@@ -10,8 +10,13 @@ import type { Sorter } from "../../../master-worker/src/allocator/index.ts";
 const res = (cpus: number, mem: number) => [scalar("cpus", cpus), scalar("mem", mem)];
 const sorted = (xs: string[]) => [...xs].sort();
 
-/** Registers the shared sorter tests under `name`; `makeSorter` must return a fresh, empty sorter. */
-export function runSorterConformance(name: string, makeSorter: () => Sorter): void {
+/**
+ * Registers the shared sorter tests under `name`; `makeSorter` must return a fresh, empty sorter.
+ * With `hierarchical`, also the tests of role paths (`a/b` is a child of `a`), which a role
+ * sorter must pass whatever its policy.
+ */
+export function runSorterConformance(name: string, makeSorter: () => Sorter, opts: { hierarchical?: boolean } = {}): void {
+  if (opts.hierarchical) runHierarchyConformance(name, makeSorter);
   describe(`${name} (sorter conformance)`, () => {
     it("starts empty", () => {
       const s = makeSorter();
@@ -91,6 +96,19 @@ export function runSorterConformance(name: string, makeSorter: () => Sorter): vo
       expect(scalarOf(s.allocation("a", "ag2"), "cpus")).toBe(4);
       expect(scalarOf(s.allocation("a"), "cpus")).toBe(7);
       expect(s.allocation("a", "ag3")).toEqual([]);
+    });
+
+    it("allocationsByAgent splits what a client holds by agent, leaving out agents given back in full", () => {
+      const s = makeSorter();
+      s.add("a");
+      s.allocated("a", "ag1", res(1, 100));
+      s.allocated("a", "ag2", res(2, 200));
+      s.allocated("a", "ag1", res(1, 0));
+      s.unallocated("a", "ag2", res(2, 200));
+      const byAgent = s.allocationsByAgent("a");
+      expect([...byAgent.keys()]).toEqual(["ag1"]);
+      expect(scalarOf(byAgent.get("ag1")!, "cpus")).toBe(2);
+      expect(() => s.allocationsByAgent("x")).toThrow(/unknown/);
     });
 
     it("unallocated gives resources back; all of them empties the agent entry", () => {
@@ -186,6 +204,74 @@ export function runSorterConformance(name: string, makeSorter: () => Sorter): vo
       expect(s.count()).toBe(2);
       s.visit((c) => { s.deactivate(c); return true; });
       expect(s.sort()).toEqual([]);
+    });
+  });
+}
+
+function runHierarchyConformance(name: string, makeSorter: () => Sorter): void {
+  describe(`${name} (hierarchical sorter conformance)`, () => {
+    it("sorts only clients (leaves and inner roles that are clients), each once", () => {
+      const s = makeSorter();
+      s.addTotal("ag1", res(10, 1000));
+      for (const c of ["a/b", "a/c/d", "a", "e"]) { s.add(c); s.activate(c); }
+      expect(s.count()).toBe(4);
+      expect(s.contains("a/c")).toBe(false); // an inner node made for a/c/d is no client
+      expect(sorted(s.sort())).toEqual(["a", "a/b", "a/c/d", "e"]);
+    });
+
+    it("keeps a subtree's clients together in the order (depth first)", () => {
+      const s = makeSorter();
+      s.addTotal("ag1", res(10, 1000));
+      for (const c of ["x/1", "y/1", "x/2", "y/2", "x/3"]) { s.add(c); s.activate(c); }
+      for (let i = 0; i < 5; i++) {
+        const order = s.sort().map((c) => c[0]);
+        expect(order.join("")).toMatch(/^(xxxyy|yyxxx)$/);
+      }
+    });
+
+    it("a parent with every descendant inactive is left out; one active descendant brings it back", () => {
+      const s = makeSorter();
+      s.add("a/b"); s.add("a/c"); s.add("d");
+      s.activate("d");
+      expect(s.sort()).toEqual(["d"]);
+      s.activate("a/c");
+      expect(sorted(s.sort())).toEqual(["a/c", "d"]);
+      s.deactivate("a/c");
+      expect(s.sort()).toEqual(["d"]);
+    });
+
+    it("tracks allocations of a child apart from its parent's, and removes a client without its children", () => {
+      const s = makeSorter();
+      s.add("a"); s.add("a/b");
+      s.activate("a"); s.activate("a/b");
+      s.allocated("a", "ag1", res(1, 10));
+      s.allocated("a/b", "ag1", res(2, 20));
+      expect(scalarOf(s.allocation("a"), "cpus")).toBe(1);
+      expect(scalarOf(s.allocation("a/b"), "cpus")).toBe(2);
+      s.remove("a");
+      expect(s.contains("a")).toBe(false);
+      expect(s.sort()).toEqual(["a/b"]);
+      expect(scalarOf(s.allocation("a/b", "ag1"), "mem")).toBe(20);
+      s.unallocated("a/b", "ag1", res(2, 20));
+      expect(s.allocation("a/b")).toEqual([]);
+      s.remove("a/b");
+      expect(s.count()).toBe(0);
+      expect(s.sort()).toEqual([]);
+    });
+
+    it("a name that only shares a prefix is no child ('ab' is not below 'a')", () => {
+      const s = makeSorter();
+      s.add("a"); s.add("ab");
+      s.activate("ab");
+      expect(s.sort()).toEqual(["ab"]);
+    });
+
+    it("keeps weights of hierarchical clients", () => {
+      const s = makeSorter();
+      s.add("a/b", 2);
+      expect(s.weight("a/b")).toBe(2);
+      s.updateWeight("a/b", 4);
+      expect(s.weight("a/b")).toBe(4);
     });
   });
 }

@@ -1,0 +1,51 @@
+/**
+ * Operator calls for role weights (Mesos docs/weights.md): UPDATE_WEIGHTS sets the weight of
+ * each listed role (kept as the `weights` setting, read by the allocator: a role's share among
+ * its siblings is divided by its weight); GET_WEIGHTS lists the roles with a weight set.
+ * ACLs: `update_weights` (object: the role) and `view_roles` (GET_WEIGHTS shows only roles the
+ * principal may view).
+ */
+import type { UpdateWeightsCall } from "../../../schemas/weights.ts";
+import { roleProblem } from "../../../sdk/src/roles.ts";
+import { storedWeights, WEIGHTS_SETTING } from "../allocator/allocation-settings.ts";
+import { requireAuthorized } from "../authorizer.ts";
+import type { Effect } from "../effects.ts";
+import { badRequest } from "../http-error.ts";
+import type { MasterView } from "../view.ts";
+import type { OperatorHandlers } from "./types.ts";
+
+/** UPDATE_WEIGHTS: validates every entry, then replaces the weights setting with the listed roles changed. */
+export function decideUpdateWeights(view: MasterView, call: UpdateWeightsCall, principal: string | undefined): Effect[] {
+  const infos = call.update_weights.weight_infos;
+  const seen = new Set<string>();
+  infos.forEach(({ role, weight }, i) => {
+    const field = `update_weights.weight_infos[${i}]`;
+    const problem = roleProblem(role);
+    if (problem) throw badRequest(`${field}.role: ${problem}`);
+    if (seen.has(role)) throw badRequest(`${field}.role: '${role}' is listed twice`);
+    seen.add(role);
+    if (!Number.isFinite(weight) || weight <= 0) throw badRequest(`${field}.weight: must be a positive number, got ${weight}`);
+  });
+  infos.forEach(({ role }, i) => requireAuthorized(view.authorizer, "update_weights", principal, role, `update_weights.weight_infos[${i}].role`));
+  const next: Record<string, number> = { ...storedWeights(view) };
+  for (const { role, weight } of infos) next[role] = weight;
+  return [{ kind: "setting", key: WEIGHTS_SETTING, value: next }, { kind: "allocate" }];
+}
+
+/** GET_WEIGHTS: the weights set, for the roles the principal may view, by role name. */
+export function getWeights(view: MasterView, principal: string | undefined): object {
+  const weights = storedWeights(view);
+  const weight_infos = Object.keys(weights).sort()
+    .filter((role) => view.authorizer.allows("view_roles", principal, role))
+    .map((role) => ({ role, weight: weights[role]! }));
+  return { type: "GET_WEIGHTS", get_weights: { weight_infos } };
+}
+
+/** The weight calls' handlers. */
+export const weightsCalls: OperatorHandlers = {
+  UPDATE_WEIGHTS: (core, call: UpdateWeightsCall, ctx) => {
+    core.apply(decideUpdateWeights(core, call, ctx.principal), ctx.now);
+    return undefined;
+  },
+  GET_WEIGHTS: (core, _call, ctx) => getWeights(core, ctx.principal),
+};

@@ -1,0 +1,16 @@
+/**
+ * Operator API weight calls (`include/mesos/v1/master/master.proto`, docs/weights.md):
+ * UPDATE_WEIGHTS with `WeightInfo`s; GET_WEIGHTS has no body.
+ */
+import { z } from "zod";
+
+/** `mesos.v1.WeightInfo`: a role's weight (positive). */
+export const WeightInfo = z.object({ role: z.string(), weight: z.number() });
+export type WeightInfo = z.infer<typeof WeightInfo>;
+
+/** `Call.UpdateWeights`: sets the weight of each listed role. */
+export const UpdateWeightsCall = z.object({
+  type: z.literal("UPDATE_WEIGHTS"),
+  update_weights: z.object({ weight_infos: z.array(WeightInfo) }),
+});
+export type UpdateWeightsCall = z.infer<typeof UpdateWeightsCall>;
