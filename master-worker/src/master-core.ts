@@ -22,6 +22,8 @@ import { HttpError, badRequest, forbidden, notFound } from "./http-error.ts";
 import type { AgentRecord, CommandRecord, FrameworkRecord, Store, TaskRecord } from "./records.ts";
 import { taskKey } from "./records.ts";
 import { decideCall, decideSubscribe } from "./subscribe.ts";
+import { TimerStats } from "./timer-stats.ts";
+import type { CommitObserver } from "./operator-events.ts";
 import { type MasterView, type OfferRecord, ofFramework, offersGone, onAgent } from "./view.ts";
 
 /** Where the master's words go: framework event streams, agent long-polls, the timer. */
@@ -79,6 +81,12 @@ export class MasterCore implements MasterView {
   readonly interner = new Interner();
   readonly outbox: Outbox;
   readonly entropy: Entropy;
+  /** When this instance started (GET_MASTER, `master/uptime_secs`). */
+  readonly startedAt: number;
+  /** How long allocation runs take (`allocator/mesos/allocation_run_ms`); memory only. */
+  readonly allocationTimer = new TimerStats();
+  /** Told of every committed batch of effects (the operator event stream); see commit.ts. */
+  observer: CommitObserver | undefined;
 
   constructor(opts: MasterCoreOptions) {
     this.config = opts.config;
@@ -86,6 +94,7 @@ export class MasterCore implements MasterView {
     this.outbox = opts.outbox;
     this.entropy = opts.entropy;
     this.masterInfo = opts.masterInfo;
+    this.startedAt = opts.now;
     this.authorizer = this.config.authorizer;
     this.nextHeartbeatAt = opts.now + this.config.heartbeatIntervalMs;
     const s = this.store.load();
@@ -294,7 +303,9 @@ export class MasterCore implements MasterView {
     }
     if (this.allocateAt !== undefined && this.allocateAt <= now) {
       this.allocateAt = undefined;
+      const started = performance.now();
       const offers = allocationOffers(this, now, ++this.allocationRuns, () => this.newOfferId());
+      this.allocationTimer.record(performance.now() - started);
       if (offers.length) this.apply([{ kind: "offers", offers }], now);
     }
     return this.nextDeadline(now);

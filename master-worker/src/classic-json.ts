@@ -1,0 +1,79 @@
+/**
+ * The classic (pre-v1) endpoints' JSON pieces, as Mesos' master writes them (`/master/state`,
+ * `/master/frameworks`, `/master/slaves`, `/master/tasks`): plain ids, times in seconds, and
+ * resources in the "model" form `{ cpus, mem, disk, gpus, ports: "[31000-31005]" }` that UIs
+ * and tools read. Built from `ReadSnapshot` entries.
+ */
+import type { Resource } from "../../schemas/index.ts";
+import { rangesOf, scalarTotals } from "../../sdk/src/resources.ts";
+import { frameworkRole } from "./allocation-step.ts";
+import type { FrameworkRecord, TaskRecord } from "./records.ts";
+import { type AgentEntry, type FrameworkEntry, sumResources } from "./operator/read-snapshot.ts";
+
+/** Resources as Mesos' JSON model: scalars by name (cpus, mem, disk, gpus always present) and ranges as text. */
+export function resourcesModel(rs: readonly Resource[]): Record<string, number | string> {
+  const out: Record<string, number | string> = { cpus: 0, mem: 0, disk: 0, gpus: 0 };
+  for (const r of rs) if (r.type === "SCALAR") out[r.name] = 0;
+  for (const [name, v] of scalarTotals(rs.filter((r) => r.type === "SCALAR"))) out[name] = v;
+  for (const name of new Set(rs.filter((r) => r.type === "RANGES").map((r) => r.name))) {
+    out[name] = `[${rangesOf(rs, name).map(([b, e]) => `${b}-${e}`).join(", ")}]`;
+  }
+  return out;
+}
+
+/** A task as the classic endpoints show it. */
+export function classicTask(t: TaskRecord, framework?: FrameworkRecord) {
+  const user = t.info.command?.user ?? framework?.info.user;
+  return {
+    id: t.taskId, name: t.info.name, framework_id: t.frameworkId, executor_id: "", slave_id: t.agentId, agent_id: t.agentId,
+    state: t.state, resources: resourcesModel(t.info.resources),
+    role: t.info.resources.find((r) => r.allocation_info)?.allocation_info?.role ?? (framework ? frameworkRole(framework.info) : "*"),
+    statuses: t.status ? [{ state: t.status.state, timestamp: t.status.timestamp ?? t.updatedAt / 1000 }] : [],
+    ...(user !== undefined ? { user } : {}),
+    ...(t.info.labels ? { labels: t.info.labels.labels ?? [] } : {}),
+    ...(t.info.container ? { container: t.info.container } : {}),
+  };
+}
+
+/** An agent ("slave") as the classic endpoints show it. */
+export function classicSlave(e: AgentEntry) {
+  const a = e.record;
+  const used = sumResources(e.taskResources), offered = sumResources(e.offerResources);
+  return {
+    id: a.id, pid: `slave(1)@${a.hostname}:${a.port}`, hostname: a.hostname, port: a.port,
+    registered_time: a.registeredAt / 1000, active: e.active, deactivated: false, version: a.version ?? "",
+    resources: resourcesModel(a.resources), used_resources: resourcesModel(used), offered_resources: resourcesModel(offered),
+    reserved_resources: {}, unreserved_resources: resourcesModel(a.resources),
+    attributes: Object.fromEntries(a.attributes.map((x) => [x.name, x.text?.value ?? x.scalar?.value ?? (x.ranges ? resourcesModel([{ name: x.name, type: "RANGES", ranges: x.ranges }])[x.name] : x.set?.item ?? null)])),
+    capabilities: [],
+  };
+}
+
+/** A framework's fields as the classic endpoints show them, without its task and offer lists. */
+export function classicFrameworkHead(e: FrameworkEntry) {
+  const f = e.record;
+  const allocated = resourcesModel(sumResources(e.tasks.map((t) => t.info.resources)));
+  return {
+    id: f.id, name: f.info.name, pid: "", used_resources: allocated, offered_resources: resourcesModel(sumResources(e.offers.map((o) => o.resources))),
+    capabilities: (f.info.capabilities ?? []).map((c) => c.type), hostname: f.info.hostname ?? "", webui_url: f.info.webui_url ?? "",
+    active: e.connected && !f.removed, connected: e.connected, recovered: false, user: f.info.user, ...(f.principal !== undefined ? { principal: f.principal } : {}),
+    role: frameworkRole(f.info), roles: f.info.roles ?? [frameworkRole(f.info)], failover_timeout: f.info.failover_timeout ?? 0,
+    checkpoint: f.info.checkpoint ?? false, registered_time: f.registeredAt / 1000, unregistered_time: 0, resources: allocated,
+  };
+}
+
+/** A framework's lists (tasks, offers, …) as lazily made items, for `jsonParts`. */
+export function classicFrameworkLists(e: FrameworkEntry): Record<string, Iterable<unknown>> {
+  const f = e.record;
+  const tasks = (ts: readonly TaskRecord[]) => mapLazily(ts, (t) => classicTask(t, f));
+  return {
+    tasks: tasks(e.tasks), unreachable_tasks: tasks(e.unreachable), completed_tasks: tasks(e.completed),
+    offers: e.offers.map((o) => ({ id: o.id.value, framework_id: o.framework_id.value, slave_id: o.agent_id.value, resources: resourcesModel(o.resources) })),
+    executors: [], completed_executors: [],
+  };
+}
+
+/** `items` mapped one at a time as they are read (so a long list is never built whole). */
+export function* mapLazily<T, U>(items: Iterable<T>, f: (t: T) => U): Generator<U> {
+  for (const t of items) yield f(t);
+}

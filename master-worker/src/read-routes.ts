@@ -1,0 +1,45 @@
+/**
+ * The Durable Object's side of the classic read endpoints and the metrics: one function from an
+ * internal GET path (the Worker maps `/master/state` → `/state`, …) to a response, the
+ * documents streamed from a snapshot filtered for the caller (see state-stream.ts).
+ */
+import type { MasterCore } from "./master-core.ts";
+import { metricsSnapshot } from "./metrics-snapshot.ts";
+import { flagsJson } from "./operator/flags.ts";
+import { readFilter, requireViewFlags } from "./operator/read-filter.ts";
+import { takeSnapshot } from "./operator/read-snapshot.ts";
+import { PROMETHEUS_CONTENT_TYPE, prometheusText } from "./prometheus.ts";
+import { type MasterMeta, frameworksParts, parseTasksQuery, rolesParts, slavesParts, stateParts, stateSummaryParts, tasksParts } from "./state-json.ts";
+import { jsonPartsResponse } from "./state-stream.ts";
+
+/** The header an internal GET (a read endpoint) carries the authenticated principal in (set by the Worker only). */
+export const READ_PRINCIPAL_HEADER = "x-strata-principal";
+
+/** Internal read paths, as the Worker forwards them. */
+export const READ_PATHS = ["/state", "/state-summary", "/frameworks", "/slaves", "/tasks", "/roles", "/flags", "/metrics", "/metrics/prometheus"] as const;
+
+/** Answers one read; undefined when `path` is not a read path. */
+export function serveRead(core: MasterCore, path: string, params: URLSearchParams, principal: string | undefined, now: number): Response | undefined {
+  if (!(READ_PATHS as readonly string[]).includes(path)) return undefined;
+  if (path === "/metrics") return Response.json(metricsSnapshot(core, now));
+  if (path === "/metrics/prometheus") return new Response(prometheusText(metricsSnapshot(core, now)), { headers: { "content-type": PROMETHEUS_CONTENT_TYPE } });
+  const flagsObject = () => Object.fromEntries(flagsJson(core.config).map((f) => [f.name, f.value]));
+  if (path === "/flags") {
+    requireViewFlags(core.authorizer, principal);
+    return Response.json({ flags: flagsObject() });
+  }
+  const filter = readFilter(core.authorizer, principal);
+  const snapshot = takeSnapshot(core, filter);
+  const meta: MasterMeta = {
+    masterInfo: core.masterInfo, startedAt: core.startedAt, cluster: core.config.clusterName,
+    ...(core.authorizer.allows("view_flags", principal, undefined) ? { flags: flagsObject() } : {}),
+  };
+  switch (path) {
+    case "/state": return jsonPartsResponse(stateParts(snapshot, meta));
+    case "/state-summary": return jsonPartsResponse(stateSummaryParts(snapshot, meta));
+    case "/frameworks": return jsonPartsResponse(frameworksParts(snapshot, params.get("framework_id") ?? undefined));
+    case "/slaves": return jsonPartsResponse(slavesParts(snapshot, params.get("slave_id") ?? undefined));
+    case "/tasks": return jsonPartsResponse(tasksParts(snapshot, parseTasksQuery(params)));
+    default: return jsonPartsResponse(rolesParts(snapshot, core.settings, filter));
+  }
+}
