@@ -96,7 +96,7 @@ export function metricsSnapshot(core: MasterCore, now: number): Record<string, n
     "allocator/mesos/allocation_runs": core.allocationTimer.total,
     ...core.allocationTimer.metrics("allocator/mesos/allocation_run_ms"),
   };
-  for (const s of TaskStates.options) out[`master/${s.toLowerCase()}`] = byState.get(s) ?? 0;
+  for (const s of TaskStates.options) out[`master/tasks_${s.slice("TASK_".length).toLowerCase()}`] = byState.get(s) ?? 0;
   for (const name of RESOURCE_NAMES) {
     const t = total.get(name) ?? 0, u = usedTotals.get(name) ?? 0, o = offeredTotals.get(name) ?? 0;
     out[`master/${name}_total`] = t;
