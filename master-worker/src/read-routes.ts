@@ -6,7 +6,7 @@
 import type { MasterCore } from "./master-core.ts";
 import { metricsSnapshot } from "./metrics-snapshot.ts";
 import { flagsJson } from "./operator/flags.ts";
-import { readFilter, requireViewFlags } from "./operator/read-filter.ts";
+import { mayViewFlags, readFilter, requireViewFlags } from "./operator/read-filter.ts";
 import { takeSnapshot } from "./operator/read-snapshot.ts";
 import { PROMETHEUS_CONTENT_TYPE, prometheusText } from "./prometheus.ts";
 import { type MasterMeta, frameworksParts, parseTasksQuery, rolesParts, slavesParts, stateParts, stateSummaryParts, tasksParts } from "./state-json.ts";
@@ -32,7 +32,7 @@ export function serveRead(core: MasterCore, path: string, params: URLSearchParam
   const snapshot = takeSnapshot(core, filter);
   const meta: MasterMeta = {
     masterInfo: core.masterInfo, startedAt: core.startedAt, cluster: core.config.clusterName,
-    ...(core.authorizer.allows("view_flags", principal, undefined) ? { flags: flagsObject() } : {}),
+    ...(mayViewFlags(core.authorizer, principal) ? { flags: flagsObject() } : {}),
   };
   switch (path) {
     case "/state": return jsonPartsResponse(stateParts(snapshot, meta));

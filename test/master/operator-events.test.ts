@@ -61,7 +61,7 @@ describe("operator events from committed effects", () => {
     h.agentReport(agent, fid, "t1", "TASK_RUNNING", { message: "healthy again" });
     h.agentReport(agent, fid, "t1", "TASK_FINISHED");
     expect(types(seen)).toEqual(["TASK_ADDED", "TASK_UPDATED", "TASK_UPDATED"]);
-    expect(seen.slice(1).map((e) => (e.event as { task_updated: { state: string; status: { state: string } } }).task_updated))
+    expect(seen.slice(1).map((e) => (e.event as unknown as { task_updated: { state: string; status: { state: string } } }).task_updated))
       .toEqual([expect.objectContaining({ state: "TASK_RUNNING", framework_id: { value: fid } }), expect.objectContaining({ state: "TASK_FINISHED" })]);
   });
 
@@ -134,7 +134,7 @@ describe("operator SUBSCRIBE stream", () => {
     const { h, alpha, beta, agentOfA, agentOfB } = busyCluster({ STRATA_ACLS: JSON.stringify(acls) });
     const streams = new OperatorStreams(h.core);
     const r = recordReader(streams.open("ann").body!);
-    const first = await r.next() as { subscribed: { get_state: { get_tasks: { tasks: Array<{ task_id: { value: string } }> }; get_frameworks: { frameworks: unknown[] } } } };
+    const first = await r.next() as unknown as { subscribed: { get_state: { get_tasks: { tasks: Array<{ task_id: { value: string } }> }; get_frameworks: { frameworks: unknown[] } } } };
     expect(first.subscribed.get_state.get_tasks.tasks.map((t) => t.task_id.value)).toEqual(["ta"]);
     expect(first.subscribed.get_state.get_frameworks.frameworks).toHaveLength(1);
     h.agentReport(agentOfB, beta, "tb", "TASK_FINISHED"); // bob's: not shown

@@ -9,7 +9,7 @@
  * an operator can hide machines from a tenant; without a rule it allows, like every action.
  */
 import type { Authorizer } from "../authorizer.ts";
-import { requireAuthorized } from "../authorizer.ts";
+import { forbidden } from "../http-error.ts";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../records.ts";
 
 /** What one principal may view; every check is O(1) (a few rule comparisons). */
@@ -51,7 +51,14 @@ export function readFilter(authorizer: Authorizer, principal: string | undefined
   };
 }
 
-/** Refuses (403) a principal who may not view the master's flags (`view_flags`). */
+/**
+ * Whether `principal` may view the master's flags (`view_flags`). Mesos' rule for it names the
+ * object `flags: ANY` to allow and `flags: NONE` to deny; the request names an object ("flags")
+ * so that a NONE rule matches it (our authorizer matches NONE to named requests only).
+ */
+export const mayViewFlags = (authorizer: Authorizer, principal: string | undefined) => authorizer.allows("view_flags", principal, "flags");
+
+/** Refuses (403) a principal who may not view the master's flags. */
 export function requireViewFlags(authorizer: Authorizer, principal: string | undefined): void {
-  requireAuthorized(authorizer, "view_flags", principal, undefined, "flags");
+  if (!mayViewFlags(authorizer, principal)) throw forbidden(`flags: principal '${principal ?? "(anonymous)"}' is not authorized to view flags`);
 }
