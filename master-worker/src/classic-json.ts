@@ -5,21 +5,34 @@
  * and tools read. Built from `ReadSnapshot` entries.
  */
 import type { Resource } from "../../schemas/index.ts";
-import { rangesOf, scalarTotals } from "../../sdk/src/resources.ts";
+import { rangesOf, roundScalar } from "../../sdk/src/resources.ts";
 import { frameworkRole } from "./allocation-step.ts";
 import type { FrameworkRecord, TaskRecord } from "./records.ts";
-import { type AgentEntry, type FrameworkEntry, sumResources } from "./operator/read-snapshot.ts";
+import type { AgentEntry, FrameworkEntry } from "./operator/read-snapshot.ts";
 
-/** Resources as Mesos' JSON model: scalars by name (cpus, mem, disk, gpus always present) and ranges as text. */
+/** Models already made, by resource list (records share their lists: see interner.ts). */
+const models = new WeakMap<readonly Resource[], Record<string, number | string>>();
+
+/**
+ * Resources as Mesos' JSON model: scalars by name (cpus, mem, disk, gpus always present) and
+ * ranges as text. The result is shared by every caller with the same list: read-only.
+ */
 export function resourcesModel(rs: readonly Resource[]): Record<string, number | string> {
-  const out: Record<string, number | string> = { cpus: 0, mem: 0, disk: 0, gpus: 0 };
-  for (const r of rs) if (r.type === "SCALAR") out[r.name] = 0;
-  for (const [name, v] of scalarTotals(rs.filter((r) => r.type === "SCALAR"))) out[name] = v;
-  for (const name of new Set(rs.filter((r) => r.type === "RANGES").map((r) => r.name))) {
-    out[name] = `[${rangesOf(rs, name).map(([b, e]) => `${b}-${e}`).join(", ")}]`;
+  let out = models.get(rs);
+  if (out) return out;
+  out = { cpus: 0, mem: 0, disk: 0, gpus: 0 };
+  let rangeNames: Set<string> | undefined;
+  for (const r of rs) {
+    if (r.type === "SCALAR") out[r.name] = roundScalar(((out[r.name] as number | undefined) ?? 0) + (r.scalar?.value ?? 0));
+    else if (r.type === "RANGES") (rangeNames ??= new Set()).add(r.name);
   }
+  for (const name of rangeNames ?? []) out[name] = `[${rangesOf(rs, name).map(([b, e]) => `${b}-${e}`).join(", ")}]`;
+  models.set(rs, out);
   return out;
 }
+
+/** The model of several lists together (summed in one pass, without normalizing them first). */
+export const modelOfLists = (lists: readonly (readonly Resource[])[]) => (lists.length === 1 ? resourcesModel(lists[0]!) : resourcesModel(lists.flat()));
 
 /** A task as the classic endpoints show it. */
 export function classicTask(t: TaskRecord, framework?: FrameworkRecord) {
@@ -38,11 +51,10 @@ export function classicTask(t: TaskRecord, framework?: FrameworkRecord) {
 /** An agent ("slave") as the classic endpoints show it. */
 export function classicSlave(e: AgentEntry) {
   const a = e.record;
-  const used = sumResources(e.taskResources), offered = sumResources(e.offerResources);
   return {
     id: a.id, pid: `slave(1)@${a.hostname}:${a.port}`, hostname: a.hostname, port: a.port,
     registered_time: a.registeredAt / 1000, active: e.active, deactivated: false, version: a.version ?? "",
-    resources: resourcesModel(a.resources), used_resources: resourcesModel(used), offered_resources: resourcesModel(offered),
+    resources: resourcesModel(a.resources), used_resources: modelOfLists(e.taskResources), offered_resources: modelOfLists(e.offerResources),
     reserved_resources: {}, unreserved_resources: resourcesModel(a.resources),
     attributes: Object.fromEntries(a.attributes.map((x) => [x.name, x.text?.value ?? x.scalar?.value ?? (x.ranges ? resourcesModel([{ name: x.name, type: "RANGES", ranges: x.ranges }])[x.name] : x.set?.item ?? null)])),
     capabilities: [],
@@ -52,9 +64,9 @@ export function classicSlave(e: AgentEntry) {
 /** A framework's fields as the classic endpoints show them, without its task and offer lists. */
 export function classicFrameworkHead(e: FrameworkEntry) {
   const f = e.record;
-  const allocated = resourcesModel(sumResources(e.tasks.map((t) => t.info.resources)));
+  const allocated = modelOfLists(e.tasks.map((t) => t.info.resources));
   return {
-    id: f.id, name: f.info.name, pid: "", used_resources: allocated, offered_resources: resourcesModel(sumResources(e.offers.map((o) => o.resources))),
+    id: f.id, name: f.info.name, pid: "", used_resources: allocated, offered_resources: modelOfLists(e.offers.map((o) => o.resources)),
     capabilities: (f.info.capabilities ?? []).map((c) => c.type), hostname: f.info.hostname ?? "", webui_url: f.info.webui_url ?? "",
     active: e.connected && !f.removed, connected: e.connected, recovered: false, user: f.info.user, ...(f.principal !== undefined ? { principal: f.principal } : {}),
     role: frameworkRole(f.info), roles: f.info.roles ?? [frameworkRole(f.info)], failover_timeout: f.info.failover_timeout ?? 0,

@@ -7,10 +7,10 @@ import type { MasterCore } from "./master-core.ts";
 import { metricsSnapshot } from "./metrics-snapshot.ts";
 import { flagsJson } from "./operator/flags.ts";
 import { mayViewFlags, readFilter, requireViewFlags } from "./operator/read-filter.ts";
-import { takeSnapshot } from "./operator/read-snapshot.ts";
+import { finishGradually, snapshotSteps } from "./operator/read-snapshot.ts";
 import { PROMETHEUS_CONTENT_TYPE, prometheusText } from "./prometheus.ts";
 import { type MasterMeta, frameworksParts, parseTasksQuery, rolesParts, slavesParts, stateParts, stateSummaryParts, tasksParts } from "./state-json.ts";
-import { jsonPartsResponse } from "./state-stream.ts";
+import { jsonPartsResponse, yieldToEventLoop } from "./state-stream.ts";
 
 /** The header an internal GET (a read endpoint) carries the authenticated principal in (set by the Worker only). */
 export const READ_PRINCIPAL_HEADER = "x-strata-principal";
@@ -29,17 +29,21 @@ export function serveRead(core: MasterCore, path: string, params: URLSearchParam
     return Response.json({ flags: flagsObject() });
   }
   const filter = readFilter(core.authorizer, principal);
-  const snapshot = takeSnapshot(core, filter);
+  const query = path === "/tasks" ? parseTasksQuery(params) : undefined;
   const meta: MasterMeta = {
     masterInfo: core.masterInfo, startedAt: core.startedAt, cluster: core.config.clusterName,
     ...(mayViewFlags(core.authorizer, principal) ? { flags: flagsObject() } : {}),
   };
-  switch (path) {
-    case "/state": return jsonPartsResponse(stateParts(snapshot, meta));
-    case "/state-summary": return jsonPartsResponse(stateSummaryParts(snapshot, meta));
-    case "/frameworks": return jsonPartsResponse(frameworksParts(snapshot, params.get("framework_id") ?? undefined));
-    case "/slaves": return jsonPartsResponse(slavesParts(snapshot, params.get("slave_id") ?? undefined));
-    case "/tasks": return jsonPartsResponse(tasksParts(snapshot, parseTasksQuery(params)));
-    default: return jsonPartsResponse(rolesParts(snapshot, core.settings, filter));
-  }
+  // The snapshot is of this moment; grouping it and writing the document happen in steps.
+  const settings = new Map(core.settings);
+  return jsonPartsResponse(finishGradually(snapshotSteps(core, filter), yieldToEventLoop).then((snapshot) => {
+    switch (path) {
+      case "/state": return stateParts(snapshot, meta);
+      case "/state-summary": return stateSummaryParts(snapshot, meta);
+      case "/frameworks": return frameworksParts(snapshot, params.get("framework_id") ?? undefined);
+      case "/slaves": return slavesParts(snapshot, params.get("slave_id") ?? undefined);
+      case "/tasks": return tasksParts(snapshot, query!);
+      default: return rolesParts(snapshot, settings, filter);
+    }
+  }));
 }

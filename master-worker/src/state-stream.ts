@@ -38,14 +38,16 @@ export const yieldToEventLoop = () => new Promise<void>((r) => setTimeout(r, 0))
 
 const encoder = new TextEncoder();
 
-/** A body of `parts`, ~`chunkChars` per read, yielding to the event loop between reads. */
-export function partsStream(parts: Iterable<string>, chunkChars = CHUNK_CHARS, pause: () => Promise<void> = yieldToEventLoop): ReadableStream<Uint8Array> {
-  const it = parts[Symbol.iterator]();
-  let started = false;
+/**
+ * A body of `parts`, ~`chunkChars` per read, yielding to the event loop between reads. `parts`
+ * may be a promise (a snapshot still being taken in steps): the first read waits for it.
+ */
+export function partsStream(parts: Iterable<string> | Promise<Iterable<string>>, chunkChars = CHUNK_CHARS, pause: () => Promise<void> = yieldToEventLoop): ReadableStream<Uint8Array> {
+  let it: Iterator<string> | undefined;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      if (started) await pause();
-      started = true;
+      if (it) await pause();
+      else it = (await parts)[Symbol.iterator]();
       let text = "";
       for (;;) {
         const next = it.next();
@@ -59,11 +61,11 @@ export function partsStream(parts: Iterable<string>, chunkChars = CHUNK_CHARS, p
       }
       controller.enqueue(encoder.encode(text));
     },
-    cancel() { it.return?.(undefined); },
+    cancel() { it?.return?.(undefined); },
   }, { highWaterMark: 0 });
 }
 
 /** A streamed JSON response of `parts`. */
-export function jsonPartsResponse(parts: Iterable<string>): Response {
+export function jsonPartsResponse(parts: Iterable<string> | Promise<Iterable<string>>): Response {
   return new Response(partsStream(parts), { status: 200, headers: { "content-type": "application/json" } });
 }

@@ -7,7 +7,7 @@
  */
 import type { Offer, Resource } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
-import { add } from "../../../sdk/src/resources.ts";
+import { normalize } from "../../../sdk/src/resources.ts";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../records.ts";
 import type { MasterView } from "../view.ts";
 import { type ReadFilter, VIEW_ALL } from "./read-filter.ts";
@@ -56,40 +56,49 @@ export type SnapshotView = Pick<MasterView, "agents" | "frameworks" | "tasks" | 
 
 /** Sums resource lists (the allocated or offered resources of an agent or framework). */
 export function sumResources(lists: readonly (readonly Resource[])[]): Resource[] {
-  let out: Resource[] = [];
-  for (const l of lists) out = add(out, l);
-  return out;
+  if (lists.length === 0) return [];
+  return lists.length === 1 ? normalize(lists[0]!) : normalize(lists.flat());
 }
 
-/** Takes the snapshot `filter` lets its principal see. */
-export function takeSnapshot(view: SnapshotView, filter: ReadFilter = VIEW_ALL): ReadSnapshot {
+/** Tasks grouped per step of `snapshotSteps` (between two yields to the event loop). */
+export const SNAPSHOT_STEP_TASKS = 10_000;
+
+/**
+ * Takes the snapshot in steps: the first copies references to every record and the liveness
+ * flags (the moment the snapshot is of); the next ones group the copied tasks, a few thousand
+ * per step, touching nothing of the master, so other work may run between steps. The
+ * generator's return value is the snapshot.
+ */
+export function* snapshotSteps(view: SnapshotView, filter: ReadFilter = VIEW_ALL): Generator<void, ReadSnapshot> {
   const agents = new Map<string, AgentEntry>();
   for (const a of view.agents.values()) {
     if (filter.all || filter.agent(a)) agents.set(a.id, { record: a, active: view.agentConnected(a.id), taskResources: [], offerResources: [] });
   }
+  const records = new Map<string, FrameworkRecord>();
   const frameworks = new Map<string, FrameworkEntry>();
-  const visibleFramework = new Map<string, boolean>();
   for (const f of view.frameworks.values()) {
-    const visible = filter.all || filter.framework(f);
-    visibleFramework.set(f.id, visible);
-    if (visible) frameworks.set(f.id, { record: f, connected: view.frameworkConnected(f.id), tasks: [], completed: [], unreachable: [], offers: [] });
+    records.set(f.id, f);
+    if (filter.all || filter.framework(f)) frameworks.set(f.id, { record: f, connected: view.frameworkConnected(f.id), tasks: [], completed: [], unreachable: [], offers: [] });
   }
+  const allTasks = [...view.tasks.values()];
+  const allOffers = [...view.offers.values()];
   const tasks: Record<TaskList, TaskRecord[]> = { tasks: [], completed_tasks: [], unreachable_tasks: [] };
   const orphans: TaskRecord[] = [];
-  for (const t of view.tasks.values()) {
+  for (let i = 0; i < allTasks.length; i++) {
+    if (i > 0 && i % SNAPSHOT_STEP_TASKS === 0) yield;
+    const t = allTasks[i]!;
     const list = taskListOf(t);
     // Resources in use count on the agent whoever may see the task (as Mesos' used_resources).
     if (list === "tasks") agents.get(t.agentId)?.taskResources.push(t.info.resources);
-    const fw = view.frameworks.get(t.frameworkId);
-    if (!filter.all && (fw ? !visibleFramework.get(fw.id) : false)) continue;
-    if (!filter.all && !filter.task(t, fw)) continue;
+    const fw = records.get(t.frameworkId);
+    const entry = fw ? frameworks.get(fw.id) : undefined;
+    if (!filter.all && ((fw && !entry) || !filter.task(t, fw))) continue;
     tasks[list].push(t);
     if (!fw) { orphans.push(t); continue; }
-    const entry = frameworks.get(fw.id);
     if (entry) (list === "tasks" ? entry.tasks : list === "completed_tasks" ? entry.completed : entry.unreachable).push(t);
   }
   const offers: Offer[] = [];
-  for (const { offer } of view.offers.values()) {
+  for (const { offer } of allOffers) {
     agents.get(offer.agent_id.value)?.offerResources.push(offer.resources);
     const entry = frameworks.get(offer.framework_id.value);
     if (!entry) continue;
@@ -103,4 +112,26 @@ export function takeSnapshot(view: SnapshotView, filter: ReadFilter = VIEW_ALL):
     completedFrameworks: all.filter((f) => f.record.removed),
     tasks, orphans, offers,
   };
+}
+
+/** Takes the snapshot `filter` lets its principal see, at once. */
+export function takeSnapshot(view: SnapshotView, filter: ReadFilter = VIEW_ALL): ReadSnapshot {
+  const steps = snapshotSteps(view, filter);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** Runs `steps` to the end, awaiting `pause` between steps; the first step runs before this returns. */
+export function finishGradually(steps: Generator<void, ReadSnapshot>, pause: () => Promise<void>): Promise<ReadSnapshot> {
+  let r = steps.next();
+  if (r.done) return Promise.resolve(r.value);
+  return (async () => {
+    for (;;) {
+      await pause();
+      r = steps.next();
+      if (r.done) return r.value;
+    }
+  })();
 }
