@@ -4,14 +4,14 @@
  * that yield to the event loop), while "other work" — a timer standing for allocation runs and
  * agent polls, each one reading the master — keeps trying to run every millisecond. Reports the
  * time to serve the document, the longest the other work waited during it, the synchronous
- * snapshot, and, for comparison, how long building the document in one go (as Mesos' master
+ * snapshot, the operator API's GET_STATE served the same way, and, for comparison, how long building the document in one go (as Mesos' master
  * does) would hold everything else up.
  */
 import { readConfig } from "../master-worker/src/config.ts";
 import { MasterCore, type Outbox } from "../master-worker/src/master-core.ts";
 import { MemoryStore } from "../master-worker/src/memory-store.ts";
 import { takeSnapshot } from "../master-worker/src/operator/read-snapshot.ts";
-import { serveRead } from "../master-worker/src/read-routes.ts";
+import { serveOperatorRead, serveRead } from "../master-worker/src/read-routes.ts";
 import type { Change } from "../master-worker/src/records.ts";
 import { stateParts } from "../master-worker/src/state-json.ts";
 import { records } from "./footprint.ts";
@@ -39,8 +39,8 @@ function bigMaster(agents: number, tasks: number): MasterCore {
   return core;
 }
 
-/** Serves `/master/state` while a 1 ms timer does a little master work; returns the figures. */
-async function serveWhileWorking(core: MasterCore) {
+/** Serves a document (`/master/state` by default) while a 1 ms timer does a little master work; returns the figures. */
+async function serveWhileWorking(core: MasterCore, serve = () => serveRead(core, "/state", new URLSearchParams(), undefined, Date.now())!) {
   const agentIds = [...core.agents.keys()];
   let last = performance.now(), longest = 0, ran = 0;
   const timer = setInterval(() => {
@@ -52,7 +52,7 @@ async function serveWhileWorking(core: MasterCore) {
   await new Promise((r) => setTimeout(r, 20)); // let the timer settle
   longest = 0;
   const t0 = performance.now();
-  const res = serveRead(core, "/state", new URLSearchParams(), undefined, Date.now())!;
+  const res = serve();
   const syncMs = performance.now() - t0;
   let bytes = 0;
   const reader = res.body!.getReader();
@@ -82,10 +82,12 @@ export const stateReadBenchmark: Benchmark = async ({ quick }) => {
   await serveWhileWorking(core); // warm up (JIT)
   const r = await serveWhileWorking(core);
   const whole = wholeDocumentMs(core);
+  const v1 = await serveWhileWorking(core, () => serveOperatorRead(core, "GET_STATE", undefined)!);
   const figures: Figure[] = [
     { group: g, name: `/master/state served, ${size}`, value: r.totalMs, unit: "ms", note: `${(r.bytes / MB).toFixed(1)} MB streamed in ~64 KB chunks` },
     { group: g, name: "longest stall of other work while serving", value: r.longest, unit: "ms", target: { op: "<=", value: 50 }, note: `${r.ran} timer turns ran meanwhile` },
     { group: g, name: "synchronous part (references copied, first step grouped)", value: r.syncMs, unit: "ms" },
+    { group: g, name: `operator GET_STATE served, ${size}`, value: v1.totalMs, unit: "ms", note: `${(v1.bytes / MB).toFixed(1)} MB; longest stall ${v1.longest.toFixed(1)} ms` },
     { group: g, name: "same document built in one go (the stall without streaming)", value: whole, unit: "ms" },
   ];
   return figures;

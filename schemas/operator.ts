@@ -6,9 +6,11 @@
  */
 import { z } from "zod";
 import { parseMessage } from "./parse.ts";
+import { OPERATOR_READ_SCHEMAS } from "./operator-reads.ts";
 
 /** Call type → schema of the whole call (`{ type, <call_field>: … }`). */
 export const OPERATOR_CALL_SCHEMAS: Record<string, z.ZodType> = {
+  ...OPERATOR_READ_SCHEMAS,
 };
 
 const AnyCall = z.object({ type: z.string().min(1) });

@@ -9,6 +9,7 @@ import { rangesOf, roundScalar } from "../../sdk/src/resources.ts";
 import { frameworkRole } from "./allocation-step.ts";
 import type { FrameworkRecord, TaskRecord } from "./records.ts";
 import type { AgentEntry, FrameworkEntry } from "./operator/read-snapshot.ts";
+import { mapLazily } from "./state-stream.ts";
 
 /** Models already made, by resource list (records share their lists: see interner.ts). */
 const models = new WeakMap<readonly Resource[], Record<string, number | string>>();
@@ -83,9 +84,4 @@ export function classicFrameworkLists(e: FrameworkEntry): Record<string, Iterabl
     offers: e.offers.map((o) => ({ id: o.id.value, framework_id: o.framework_id.value, slave_id: o.agent_id.value, resources: resourcesModel(o.resources) })),
     executors: [], completed_executors: [],
   };
-}
-
-/** `items` mapped one at a time as they are read (so a long list is never built whole). */
-export function* mapLazily<T, U>(items: Iterable<T>, f: (t: T) => U): Generator<U> {
-  for (const t of items) yield f(t);
 }

@@ -18,7 +18,7 @@ import { SqlStore } from "./sql-store.ts";
 import { STRATA_VERSION as VERSION } from "../../sdk/src/version.ts";
 import { serviceCounters } from "./metrics-snapshot.ts";
 import { OperatorStreams } from "./operator-stream.ts";
-import { READ_PRINCIPAL_HEADER, serveRead } from "./read-routes.ts";
+import { READ_PRINCIPAL_HEADER, serveOperatorRead, serveRead } from "./read-routes.ts";
 
 /** What the Worker sends the object: a validated message plus who sent it. */
 export interface InternalRequest {
@@ -118,6 +118,8 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
         if ((msg!.body as { type: string }).type === "SUBSCRIBE") {
           return this.operatorStreams.open(msg!.principal);
         }
+        const streamed = serveOperatorRead(this.core, (msg!.body as { type: string }).type, msg!.principal);
+        if (streamed) return streamed;
         const answer = operatorCall(this.core, msg!.body, { now, ...(msg!.principal !== undefined ? { principal: msg!.principal } : {}) });
         return answer === undefined ? new Response(null, { status: 200 }) : Response.json(answer);
       }

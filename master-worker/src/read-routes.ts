@@ -7,10 +7,11 @@ import type { MasterCore } from "./master-core.ts";
 import { metricsSnapshot } from "./metrics-snapshot.ts";
 import { flagsJson } from "./operator/flags.ts";
 import { mayViewFlags, readFilter, requireViewFlags } from "./operator/read-filter.ts";
-import { finishGradually, snapshotSteps } from "./operator/read-snapshot.ts";
+import { type ReadSnapshot, finishGradually, snapshotSteps } from "./operator/read-snapshot.ts";
+import { v1Parts } from "./operator/v1-json.ts";
 import { PROMETHEUS_CONTENT_TYPE, prometheusText } from "./prometheus.ts";
 import { type MasterMeta, frameworksParts, parseTasksQuery, rolesParts, slavesParts, stateParts, stateSummaryParts, tasksParts } from "./state-json.ts";
-import { jsonPartsResponse, yieldToEventLoop } from "./state-stream.ts";
+import { jsonPartsResponse, objectOfParts, yieldToEventLoop } from "./state-stream.ts";
 
 /** The header an internal GET (a read endpoint) carries the authenticated principal in (set by the Worker only). */
 export const READ_PRINCIPAL_HEADER = "x-strata-principal";
@@ -46,4 +47,24 @@ export function serveRead(core: MasterCore, path: string, params: URLSearchParam
       default: return rolesParts(snapshot, settings, filter);
     }
   }));
+}
+
+/** Operator read calls answered as streamed documents (the ones that grow with the cluster). */
+const STREAMED_CALLS: Record<string, [string, (s: ReadSnapshot) => Iterable<string>]> = {
+  GET_STATE: ["get_state", v1Parts.getState],
+  GET_TASKS: ["get_tasks", v1Parts.getTasks],
+  GET_AGENTS: ["get_agents", v1Parts.getAgents],
+  GET_FRAMEWORKS: ["get_frameworks", v1Parts.getFrameworks],
+};
+
+/**
+ * Answers an operator read call that grows with the cluster as a streamed document (the same
+ * JSON as its handler in operator/read-calls.ts); undefined for any other call.
+ */
+export function serveOperatorRead(core: MasterCore, type: string, principal: string | undefined): Response | undefined {
+  const streamed = Object.hasOwn(STREAMED_CALLS, type) ? STREAMED_CALLS[type] : undefined;
+  if (!streamed) return undefined;
+  const [field, parts] = streamed;
+  const snapshot = finishGradually(snapshotSteps(core, readFilter(core.authorizer, principal)), yieldToEventLoop);
+  return jsonPartsResponse(snapshot.then((s) => objectOfParts({ type: [JSON.stringify(type)], [field]: parts(s) })));
 }

@@ -5,13 +5,13 @@
  */
 import type { MasterInfo } from "../../schemas/index.ts";
 import { badRequest } from "./http-error.ts";
-import { classicFrameworkHead, classicFrameworkLists, classicSlave, classicTask, mapLazily } from "./classic-json.ts";
+import { classicFrameworkHead, classicFrameworkLists, classicSlave, classicTask } from "./classic-json.ts";
 import type { FrameworkRecord, TaskRecord } from "./records.ts";
 import type { ReadFilter } from "./operator/read-filter.ts";
 import { type ReadSnapshot, taskListOf } from "./operator/read-snapshot.ts";
 import { versionInfo } from "./operator/read-calls.ts";
 import { rolesJson } from "./operator/roles.ts";
-import { jsonParts } from "./state-stream.ts";
+import { jsonParts, mapLazily } from "./state-stream.ts";
 
 /** What the documents say about the master itself. */
 export interface MasterMeta {

@@ -27,6 +27,22 @@ export function* jsonParts(head: object, lists: Record<string, Iterable<unknown>
   yield `${open}}`;
 }
 
+/** `items` mapped one at a time as they are read (so a long list is never built whole). */
+export function* mapLazily<T, U>(items: Iterable<T>, f: (t: T) => U): Generator<U> {
+  for (const t of items) yield f(t);
+}
+
+/** A JSON object whose every field's value is given as parts (nested documents). */
+export function* objectOfParts(fields: Record<string, Iterable<string>>): Generator<string> {
+  let sep = "{";
+  for (const [name, parts] of Object.entries(fields)) {
+    yield `${sep}${JSON.stringify(name)}:`;
+    sep = ",";
+    yield* parts;
+  }
+  yield sep === "{" ? "{}" : "}";
+}
+
 /** A generator of parts made by `jsonParts`, as a list item. */
 const isParts = (x: unknown): x is Generator<string> => typeof x === "object" && x !== null && typeof (x as Generator).next === "function" && typeof (x as Generator).throw === "function";
 

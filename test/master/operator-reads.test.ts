@@ -3,7 +3,7 @@
  * harness master: Mesos' JSON shapes and figures that follow the cluster's real state.
  */
 import { describe, expect, it } from "vitest";
-import { serveRead } from "../../master-worker/src/read-routes.ts";
+import { serveOperatorRead, serveRead } from "../../master-worker/src/read-routes.ts";
 import { prometheusName, prometheusText } from "../../master-worker/src/prometheus.ts";
 import { scalarOf } from "../../sdk/src/resources.ts";
 import { INTERVAL, busyCluster, op, readJson } from "../support/operator-fixture.ts";
@@ -113,6 +113,19 @@ describe("operator read calls", () => {
     expect(m["allocator/mesos/resources/cpus/total"]).toBe(6);
   });
 
+  it("GET_STATE, GET_TASKS, GET_AGENTS and GET_FRAMEWORKS stream the same JSON their handlers answer", async () => {
+    const { h, beta } = busyCluster({ STRATA_ACLS: JSON.stringify({ permissive: true, view_frameworks: [{ principals: { values: ["ann"] }, users: { values: ["bob"] } }, { principals: { values: ["ann"] }, users: { type: "NONE" } }] }) });
+    h.advance(INTERVAL);
+    h.call(beta, { type: "TEARDOWN" });
+    for (const type of ["GET_STATE", "GET_TASKS", "GET_AGENTS", "GET_FRAMEWORKS"]) {
+      for (const principal of [undefined, "ann"]) {
+        const streamed = await readJson(serveOperatorRead(h.core, type, principal)!);
+        expect(streamed, `${type} as ${principal}`).toEqual(JSON.parse(JSON.stringify(op(h, { type }, principal))));
+      }
+    }
+    expect(serveOperatorRead(h.core, "GET_HEALTH", undefined)).toBeUndefined();
+  });
+
   it("refuses an unknown call type by name", () => {
     const h = new MasterHarness();
     expect(() => op(h, { type: "GET_NOTHING" })).toThrow(/GET_NOTHING/);
@@ -179,5 +192,14 @@ describe("classic read endpoints", () => {
   it("a Prometheus name has only the characters Prometheus allows", () => {
     expect(prometheusName("allocator/mesos/resources/cpus/total")).toBe("allocator_mesos_resources_cpus_total");
     expect(prometheusText({ "a/b-c": 1.5 })).toBe("# HELP a_b_c Mesos metric a/b-c\n# TYPE a_b_c gauge\na_b_c 1.5\n");
+  });
+});
+
+describe("read call schemas", () => {
+  it("GET_METRICS takes an optional timeout and refuses a malformed one naming the field", async () => {
+    const { parseOperatorCall } = await import("../../schemas/operator.ts");
+    expect(parseOperatorCall({ type: "GET_METRICS" })).toEqual({ type: "GET_METRICS" });
+    expect(parseOperatorCall({ type: "GET_METRICS", get_metrics: { timeout: { nanoseconds: 5e9 } } })).toMatchObject({ get_metrics: { timeout: { nanoseconds: 5e9 } } });
+    expect(() => parseOperatorCall({ type: "GET_METRICS", get_metrics: { timeout: { nanoseconds: "soon" } } })).toThrow(/get_metrics\.timeout\.nanoseconds/);
   });
 });

@@ -6,6 +6,7 @@
 import type { MasterInfo } from "../../../schemas/index.ts";
 import { frameworkRole } from "../allocation-step.ts";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../records.ts";
+import { jsonParts, mapLazily, objectOfParts } from "../state-stream.ts";
 import { type AgentEntry, type FrameworkEntry, type ReadSnapshot, sumResources, taskListOf } from "./read-snapshot.ts";
 
 /** Mesos' TimeInfo from milliseconds since the epoch. */
@@ -66,23 +67,42 @@ export const getFrameworks = (s: ReadSnapshot) => ({
   frameworks: s.frameworks.map(v1Framework), completed_frameworks: s.completedFrameworks.map(v1Framework),
 });
 
-/** `Response.GetTasks` (pending tasks: none, a launch is accepted or refused at once). */
-export function getTasks(s: ReadSnapshot) {
+/** GET_TASKS' lists of records (pending tasks: none, a launch is accepted or refused at once) and how a task is shown. */
+function taskLists(s: ReadSnapshot) {
   const fw = frameworkOf(s);
-  const of = (ts: TaskRecord[]) => ts.map((t) => v1Task(t, fw(t.frameworkId)));
   const orphans = new Set(s.orphans);
-  return {
-    pending_tasks: [],
-    tasks: of(s.tasks.tasks.filter((t) => !orphans.has(t))), unreachable_tasks: of(s.tasks.unreachable_tasks),
-    completed_tasks: of(s.tasks.completed_tasks), orphan_tasks: of(s.orphans.filter((t) => taskListOf(t) === "tasks")),
+  const lists: Record<string, readonly TaskRecord[]> = {
+    pending_tasks: [], tasks: s.tasks.tasks.filter((t) => !orphans.has(t)), unreachable_tasks: s.tasks.unreachable_tasks,
+    completed_tasks: s.tasks.completed_tasks, orphan_tasks: s.orphans.filter((t) => taskListOf(t) === "tasks"),
   };
+  return { lists, show: (t: TaskRecord) => v1Task(t, fw(t.frameworkId)) };
+}
+
+/** `Response.GetTasks`. */
+export function getTasks(s: ReadSnapshot) {
+  const { lists, show } = taskLists(s);
+  return Object.fromEntries(Object.entries(lists).map(([k, ts]) => [k, ts.map(show)]));
 }
 
 /** `Response.GetState` (Strata has no executors apart from its tasks' own). */
 export const getState = (s: ReadSnapshot) => ({
-  get_tasks: getTasks(s), get_executors: { executors: [], orphan_executors: [] },
-  get_frameworks: getFrameworks(s), get_agents: getAgents(s),
+  get_tasks: getTasks(s), get_executors: NO_EXECUTORS, get_frameworks: getFrameworks(s), get_agents: getAgents(s),
 });
+
+const NO_EXECUTORS = { executors: [], orphan_executors: [] };
+
+/** The same documents as parts for `partsStream` (what a large cluster's reads are served as). */
+export const v1Parts = {
+  getAgents: (s: ReadSnapshot) => jsonParts({}, { agents: mapLazily(s.agents, v1Agent), recovered_agents: [] }),
+  getFrameworks: (s: ReadSnapshot) => jsonParts({}, { frameworks: mapLazily(s.frameworks, v1Framework), completed_frameworks: mapLazily(s.completedFrameworks, v1Framework) }),
+  getTasks(s: ReadSnapshot) {
+    const { lists, show } = taskLists(s);
+    return jsonParts({}, Object.fromEntries(Object.entries(lists).map(([k, ts]) => [k, mapLazily(ts, show)])));
+  },
+  getState: (s: ReadSnapshot) => objectOfParts({
+    get_tasks: v1Parts.getTasks(s), get_executors: [JSON.stringify(NO_EXECUTORS)], get_frameworks: v1Parts.getFrameworks(s), get_agents: v1Parts.getAgents(s),
+  }),
+};
 
 /** `Response.GetMaster`. */
 export const getMaster = (masterInfo: MasterInfo, startedAt: number) => ({
