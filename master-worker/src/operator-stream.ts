@@ -12,14 +12,24 @@ import type { MasterCore } from "./master-core.ts";
 import { serviceCounters } from "./metrics-snapshot.ts";
 import { type OperatorEvent, mayView, operatorEvents } from "./operator-events.ts";
 import { type ReadFilter, readFilter } from "./operator/read-filter.ts";
-import { takeSnapshot } from "./operator/read-snapshot.ts";
-import { getState } from "./operator/v1-json.ts";
+import { type ReadSnapshot, finishGradually, snapshotSteps } from "./operator/read-snapshot.ts";
+import { v1Parts } from "./operator/v1-json.ts";
+import { yieldToEventLoop } from "./state-stream.ts";
 import type { MasterView } from "./view.ts";
 
 /** A subscriber that has left this many writes untaken is dropped (it stopped reading). */
 export const MAX_UNREAD_EVENTS = 10_000;
 
-interface Subscriber { writer: WritableStreamDefaultWriter<Uint8Array>; filter: ReadFilter; pending: number }
+interface Subscriber {
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  filter: ReadFilter;
+  pending: number;
+  /** Events committed while SUBSCRIBED is still being written out; sent right after it. */
+  backlog: object[] | undefined;
+}
+
+/** Parts of SUBSCRIBED joined between two yields to the event loop. */
+const PARTS_PER_STEP = 2_000;
 
 const encoder = new TextEncoder();
 
@@ -37,20 +47,39 @@ export class OperatorStreams {
   open(principal: string | undefined): Response {
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const filter = readFilter(this.core.authorizer, principal);
-    const sub: Subscriber = { writer: writable.getWriter(), filter, pending: 0 };
+    const sub: Subscriber = { writer: writable.getWriter(), filter, pending: 0, backlog: [] };
     this.subscribers.add(sub);
     serviceCounters(this.core).operatorSubscribers = this.subscribers.size;
     sub.writer.closed.catch(() => this.drop(sub));
     this.core.observer = this.observe;
-    this.write(sub, {
-      type: "SUBSCRIBED",
-      subscribed: { get_state: getState(takeSnapshot(this.core, filter)), heartbeat_interval_seconds: this.core.config.heartbeatIntervalMs / 1000 },
+    // The state is of this moment (the snapshot's first step runs now); writing it out may take
+    // a while for a large cluster, in steps, with what happens meanwhile queued behind it.
+    const snapshot = finishGradually(snapshotSteps(this.core, filter), yieldToEventLoop);
+    void snapshot.then((snap) => this.writeSubscribed(sub, snap)).catch((err) => {
+      console.error("operator event stream:", err instanceof Error ? err.message : String(err));
+      this.drop(sub);
+      sub.writer.abort("could not write the state").catch(() => undefined);
     });
     this.heartbeat ??= setInterval(() => this.broadcast([{ event: { type: "HEARTBEAT" } }]), this.core.config.heartbeatIntervalMs);
     return new Response(readable, {
       status: 200,
       headers: { "Content-Type": "application/json", "Cache-Control": "no-cache, no-transform", "Content-Encoding": "identity" },
     });
+  }
+
+  /** Writes SUBSCRIBED (joining its parts in steps), then the events queued meanwhile. */
+  private async writeSubscribed(sub: Subscriber, snap: ReadSnapshot): Promise<void> {
+    let text = '{"type":"SUBSCRIBED","subscribed":{"get_state":';
+    let n = 0;
+    for (const part of v1Parts.getState(snap)) {
+      text += part;
+      if (++n % PARTS_PER_STEP === 0) await yieldToEventLoop();
+    }
+    text += `,"heartbeat_interval_seconds":${this.core.config.heartbeatIntervalMs / 1000}}}`;
+    const backlog = sub.backlog ?? [];
+    sub.backlog = undefined;
+    this.write(sub, text);
+    for (const e of backlog) this.write(sub, e);
   }
 
   /** The master's commit observer while anyone is subscribed. */
@@ -69,8 +98,10 @@ export class OperatorStreams {
     for (const sub of this.subscribers) for (const e of events) if (mayView(sub.filter, e)) this.write(sub, e.event);
   }
 
-  private write(sub: Subscriber, event: object): void {
+  /** Writes one event (an object, or its JSON text) as a RecordIO record. */
+  private write(sub: Subscriber, event: object | string): void {
     if (!this.subscribers.has(sub)) return;
+    if (sub.backlog && typeof event === "object") { sub.backlog.push(event); return; }
     if (sub.pending >= MAX_UNREAD_EVENTS) {
       this.drop(sub);
       sub.writer.abort("reader stopped reading").catch(() => undefined);

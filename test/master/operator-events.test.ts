@@ -129,6 +129,18 @@ describe("operator SUBSCRIBE stream", () => {
     expect(h.core.observer).toBeUndefined();
   });
 
+  it("SUBSCRIBED holds the state of the moment of subscribing; what happens while it is written follows it", async () => {
+    const { h } = busyCluster();
+    const streams = new OperatorStreams(h.core);
+    const r = recordReader(streams.open(undefined).body!);
+    const agent = h.addAgent("cpus:1;mem:256"); // committed before SUBSCRIBED is written out
+    const first = await r.next() as unknown as { type: string; subscribed: { get_state: { get_agents: { agents: Array<{ agent_info: { id: { value: string } } }> } } } };
+    expect(first.type).toBe("SUBSCRIBED");
+    expect(first.subscribed.get_state.get_agents.agents.map((a) => a.agent_info.id.value)).not.toContain(agent);
+    expect(await r.next()).toMatchObject({ type: "AGENT_ADDED", agent_added: { agent: { agent_info: { id: { value: agent } } } } });
+    streams.closeAll();
+  });
+
   it("filters events and the opening state by the subscriber's view ACLs", async () => {
     const acls = { permissive: false, view_frameworks: [{ principals: { values: ["ann"] }, users: { values: ["alice"] } }], view_tasks: [{ principals: { values: ["ann"] }, users: { values: ["alice"] } }], view_agents: [{ principals: { type: "ANY" }, agents: { type: "ANY" } }] };
     const { h, alpha, beta, agentOfA, agentOfB } = busyCluster({ STRATA_ACLS: JSON.stringify(acls) });
