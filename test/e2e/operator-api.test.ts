@@ -138,3 +138,38 @@ describe.skipIf(!binary)("operator API end to end", () => {
     expect(((await (await fetch(`${url}/version`)).json()) as { version: string }).version).toBeTruthy();
   }, 30_000);
 });
+
+describe("operator API end to end, with view ACLs", () => {
+  let stateDir: string;
+  let url: string;
+  let auth: string;
+  let master: Proc | undefined;
+
+  beforeAll(async () => {
+    stateDir = mkdtempSync(join(tmpdir(), "strata-e2e-op-acl-"));
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    const secrets = localSecrets(stateDir);
+    auth = authorizationHeader({ principal: secrets.principal, secret: secrets.secret })!;
+    const acls = { permissive: true, view_flags: [{ principals: { values: [secrets.principal] }, flags: { type: "NONE" } }] };
+    master = await startMaster({ port, stateDir, vars: { ...FAST_MASTER_VARS, STRATA_ACLS: JSON.stringify(acls) } });
+  }, 90_000);
+
+  afterAll(async () => {
+    await master?.stop();
+    if (!process.env.STRATA_KEEP_E2E_STATE) rmSync(stateDir, { recursive: true, force: true });
+  }, 30_000);
+
+  it("the Worker hands the authenticated principal to the master for GET endpoints and operator calls", async () => {
+    const headers = { authorization: auth };
+    const flags = await fetch(`${url}/flags`, { headers });
+    expect(flags.status).toBe(403);
+    expect(await flags.text()).toMatch(/not authorized to view flags/);
+    const call = await fetch(`${url}/api/v1`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify({ type: "GET_FLAGS" }) });
+    expect(call.status).toBe(403);
+    await call.body?.cancel();
+    const state = await (await fetch(`${url}/master/state`, { headers })).json() as { flags?: unknown; id: string };
+    expect(state.id).toBeTruthy();
+    expect(state.flags).toBeUndefined();
+  }, 30_000);
+});
