@@ -21,7 +21,7 @@ const AGENT_RESOURCES = parseResources("cpus:2;mem:1024;disk:4096;ports:[31000-3
 const TASK_RESOURCES = parseResources("cpus:0.1;mem:32");
 const MB = 1024 * 1024;
 
-/** Synthetic records shaped like what a busy cluster holds (also used by state-read.ts). */
+/** Synthetic records shaped like what a busy cluster holds. */
 export function records(agents: number, tasks: number, frameworks = 100) {
   const a: AgentRecord[] = Array.from({ length: agents }, (_, i) => ({
     id: `bench-agent-${i}-S0`, hostname: `host-${i}.bench`, port: 5051, resources: AGENT_RESOURCES,
