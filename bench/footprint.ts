@@ -22,7 +22,7 @@ const TASK_RESOURCES = parseResources("cpus:0.1;mem:32");
 const MB = 1024 * 1024;
 
 /** Synthetic records shaped like what a busy cluster holds. */
-function records(agents: number, tasks: number, frameworks = 100) {
+export function records(agents: number, tasks: number, frameworks = 100) {
   const a: AgentRecord[] = Array.from({ length: agents }, (_, i) => ({
     id: `bench-agent-${i}-S0`, hostname: `host-${i}.bench`, port: 5051, resources: AGENT_RESOURCES,
     attributes: [{ name: "rack", type: "TEXT", text: { value: `r${i % 40}` } }], version: "0.1.0",

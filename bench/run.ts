@@ -18,6 +18,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   peer: async () => (await import("./peer.ts")).peerBenchmark,
   scale: async () => (await import("./scale.ts")).scaleBenchmark,
   cost: async () => (await import("./cost.ts")).costBenchmark,
+  state: async () => (await import("./state-read.ts")).stateReadBenchmark,
 };
 
 // Interrupted: masters and agents run in their own process groups, so stop them before leaving.

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { MAINTENANCE_CALL_SCHEMAS } from "./maintenance.ts";
 import { parseMessage } from "./parse.ts";
+import { OPERATOR_READ_SCHEMAS } from "./operator-reads.ts";
 import { LIFECYCLE_CALL_SCHEMAS } from "./lifecycle.ts";
 import { UpdateQuotaCall } from "./quota.ts";
 import { RESERVATION_CALL_SCHEMAS } from "./reservations.ts";
@@ -14,6 +15,7 @@ import { UpdateWeightsCall } from "./weights.ts";
 
 /** Call type → schema of the whole call (`{ type, <call_field>: … }`). */
 export const OPERATOR_CALL_SCHEMAS: Record<string, z.ZodType> = {
+  ...OPERATOR_READ_SCHEMAS,
   ...MAINTENANCE_CALL_SCHEMAS,
   ...LIFECYCLE_CALL_SCHEMAS,
   ...RESERVATION_CALL_SCHEMAS,

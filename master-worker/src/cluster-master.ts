@@ -16,7 +16,9 @@ import { type Entropy, MasterCore, type Outbox } from "./master-core.ts";
 import { operatorCall } from "./operator/index.ts";
 import { SqlStore } from "./sql-store.ts";
 import { STRATA_VERSION as VERSION } from "../../sdk/src/version.ts";
-import { metricsJson, requestMetrics, stateJson } from "./state-json.ts";
+import { serviceCounters } from "./metrics-snapshot.ts";
+import { OperatorStreams } from "./operator-stream.ts";
+import { READ_PRINCIPAL_HEADER, serveOperatorRead, serveRead } from "./read-routes.ts";
 
 /** What the Worker sends the object: a validated message plus who sent it. */
 export interface InternalRequest {
@@ -59,9 +61,11 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
   private readonly holds = new PollHolds();
   private alarmAt: number | undefined;
   /** Requests served since this instance started, by internal route (memory only). */
-  private readonly requests = new Map<string, number>();
+  private readonly requests: Map<string, number>;
   /** Scheduler calls served since this instance started, by call type (memory only). */
-  private readonly schedulerCalls = new Map<string, number>();
+  private readonly schedulerCalls: Map<string, number>;
+  /** Operator API event streams (SUBSCRIBE). */
+  private readonly operatorStreams: OperatorStreams;
 
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env);
@@ -73,16 +77,20 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
       wakeAgent: (agentId) => this.wake(agentId),
     };
     this.core = new MasterCore({ store: new SqlStore(ctx.storage), config: this.config, outbox, entropy, masterInfo, now: Date.now() });
+    ({ requests: this.requests, schedulerCalls: this.schedulerCalls } = serviceCounters(this.core));
+    this.operatorStreams = new OperatorStreams(this.core);
     ctx.blockConcurrencyWhile(async () => { this.alarmAt = (await ctx.storage.getAlarm()) ?? undefined; });
   }
 
   async fetch(request: Request): Promise<Response> {
     try {
-      const path = new URL(request.url).pathname;
+      const url = new URL(request.url);
+      const path = url.pathname;
       this.requests.set(path, (this.requests.get(path) ?? 0) + 1);
       const msg = request.method === "POST" ? (await request.json()) as InternalRequest : undefined;
       if (msg) this.learnOrigin(msg.origin);
-      const response = await this.route(path, msg);
+      const read = msg ? undefined : serveRead(this.core, path, url.searchParams, request.headers.get(READ_PRINCIPAL_HEADER) ?? undefined, Date.now());
+      const response = read ?? await this.route(path, msg);
       await this.schedule();
       return response;
     } catch (err) {
@@ -106,9 +114,12 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
         return Response.json(this.core.status(req, now, await tokenHash(req.agent_token)));
       }
       case "/scheduler": return this.scheduler(msg!);
-      case "/state": return Response.json(stateJson(this.core));
-      case "/metrics": return Response.json({ ...metricsJson(this.core), ...requestMetrics(this.requests, this.schedulerCalls) });
       case "/operator": {
+        if ((msg!.body as { type: string }).type === "SUBSCRIBE") {
+          return this.operatorStreams.open(msg!.principal);
+        }
+        const streamed = serveOperatorRead(this.core, (msg!.body as { type: string }).type, msg!.principal);
+        if (streamed) return streamed;
         const answer = operatorCall(this.core, msg!.body, { now, ...(msg!.principal !== undefined ? { principal: msg!.principal } : {}) });
         return answer === undefined ? new Response(null, { status: 200 }) : Response.json(answer);
       }

@@ -132,6 +132,7 @@ export function commitEffects(core: MasterCore, effects: readonly Effect[], now:
   }
   if (seq !== core.nextCommandSeq) changes.push({ table: "meta", key: "next_command_seq", value: seq });
   core.store.commit(changes);
+  core.observer?.(core, effects, now); // sees memory as it was before this batch
   core.nextCommandSeq = seq;
   core.nextUpdateSeq = updateSeq;
   for (const f of after) f();

@@ -29,6 +29,8 @@ import { addUnavailability, refuseIfDown } from "./maintenance.ts";
 import { decideAgentGone, decideUnreachable, goneError, isReachable } from "./partitions.ts";
 import { decideDisconnected, decideRestartDeadlines, expiredFrameworks, nextFailoverDeadline } from "./failover.ts";
 import { decideTeardown } from "./scheduler-calls.ts";
+import { TimerStats } from "./timer-stats.ts";
+import type { CommitObserver } from "./operator-events.ts";
 import { type MasterView, type OfferRecord, ofFramework, offersGone, onAgent } from "./view.ts";
 
 /** Where the master's words go: framework event streams, agent long-polls, the timer. */
@@ -81,7 +83,7 @@ export class MasterCore implements MasterView {
    * timeout. Memory only; after a master start every agent counts as heard from at the start.
    */
   readonly agentHeard = new Map<string, number>();
-  /** When this instance started (failover deadlines of frameworks the restart disconnected). */
+  /** When this instance started (failover deadlines of frameworks the restart disconnected; GET_MASTER, `master/uptime_secs`). */
   readonly startedAt: number;
   /** The start-derived failover deadlines are not persisted yet (done at the first tick). */
   private restartDeadlinesPending = true;
@@ -101,6 +103,10 @@ export class MasterCore implements MasterView {
   readonly entropy: Entropy;
   /** Usage reports and revocable offers (memory only; docs/oversubscription.md). */
   readonly oversubscription = new OversubscriptionPass();
+  /** How long allocation runs take (`allocator/mesos/allocation_run_ms`); memory only. */
+  readonly allocationTimer = new TimerStats();
+  /** Told of every committed batch of effects (the operator event stream); see commit.ts. */
+  observer: CommitObserver | undefined;
 
   constructor(opts: MasterCoreOptions) {
     this.config = opts.config;
@@ -108,9 +114,9 @@ export class MasterCore implements MasterView {
     this.outbox = opts.outbox;
     this.entropy = opts.entropy;
     this.masterInfo = opts.masterInfo;
+    this.startedAt = opts.now;
     this.authorizer = this.config.authorizer;
     this.nextHeartbeatAt = opts.now + this.config.heartbeatIntervalMs;
-    this.startedAt = opts.now;
     const s = this.store.load();
     for (const a of s.agents) this.agents.set(a.id, this.interner.agent(a));
     for (const f of s.frameworks) this.frameworks.set(f.id, f);
@@ -375,8 +381,10 @@ export class MasterCore implements MasterView {
     const allocating = this.allocateAt !== undefined && this.allocateAt <= now;
     if (this.allocateAt !== undefined && this.allocateAt <= now) {
       this.allocateAt = undefined;
+      const started = performance.now();
       const offers = allocationOffers(this, now, ++this.allocationRuns, () => this.newOfferId());
       addUnavailability(this, offers);
+      this.allocationTimer.record(performance.now() - started);
       if (offers.length) this.apply([{ kind: "offers", offers }], now);
     }
     for (const key of expiredInverseFilters(this.inverseOffers, now)) this.inverseOffers.filters.delete(key);

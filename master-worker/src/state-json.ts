@@ -1,71 +1,114 @@
 /**
- * The classic `/master/state` document (a subset of Mesos' fields), built from the view.
+ * The classic read endpoints' documents (Mesos' `/master/state`, `/master/state-summary`,
+ * `/master/frameworks`, `/master/slaves`, `/master/tasks`, `/master/roles`), built from a
+ * `ReadSnapshot` already filtered for the caller, as parts for `partsStream` (state-stream.ts).
  */
-import { isTerminal } from "../../schemas/index.ts";
-import { add, unallocated } from "../../sdk/src/resources.ts";
-import { STRATA_VERSION as VERSION } from "../../sdk/src/version.ts";
-import { frameworkRole } from "./allocation-step.ts";
-import type { MasterCore } from "./master-core.ts";
-import type { TaskRecord } from "./records.ts";
+import type { MasterInfo } from "../../schemas/index.ts";
+import { badRequest } from "./http-error.ts";
+import { classicFrameworkHead, classicFrameworkLists, classicSlave, classicTask } from "./classic-json.ts";
+import type { FrameworkRecord, TaskRecord } from "./records.ts";
+import type { ReadFilter } from "./operator/read-filter.ts";
+import { type ReadSnapshot, taskListOf } from "./operator/read-snapshot.ts";
+import { versionInfo } from "./operator/read-calls.ts";
+import { rolesJson } from "./operator/roles.ts";
+import { jsonParts, mapLazily } from "./state-stream.ts";
 
+/** What the documents say about the master itself. */
+export interface MasterMeta {
+  masterInfo: MasterInfo;
+  startedAt: number;
+  cluster: string;
+  /** The flags, when the caller may view them (`view_flags`). */
+  flags?: Record<string, string>;
+}
 
-const taskJson = (t: TaskRecord) => ({
-  id: t.taskId, name: t.info.name, framework_id: t.frameworkId, agent_id: t.agentId, slave_id: t.agentId,
-  state: t.state, resources: t.info.resources, statuses: t.status ? [t.status] : [],
-});
-
-/** `/master/state`: agents, frameworks with their tasks, outstanding offers. */
-export function stateJson(core: MasterCore) {
-  const tasks = [...core.tasks.values()];
+function masterHead(s: ReadSnapshot, m: MasterMeta) {
+  const active = s.agents.filter((a) => a.active).length;
+  const hostport = `${m.masterInfo.hostname ?? ""}:${m.masterInfo.port}`;
   return {
-    version: VERSION,
-    id: core.masterInfo.id,
-    hostname: core.masterInfo.hostname,
-    cluster: core.config.clusterName,
-    activated_slaves: [...core.agents.keys()].filter((id) => core.agentConnected(id)).length,
-    deactivated_slaves: [...core.agents.keys()].filter((id) => !core.agentConnected(id)).length,
-    slaves: [...core.agents.values()].map((a) => {
-      const used = tasks.filter((t) => t.agentId === a.id && !isTerminal(t.state)).reduce((s, t) => add(s, unallocated(t.info.resources)), [] as ReturnType<typeof add>);
-      return { id: a.id, hostname: a.hostname, port: a.port, resources: a.resources, used_resources: used, attributes: a.attributes, active: core.agentConnected(a.id), registered_time: a.registeredAt / 1000, version: a.version };
-    }),
-    frameworks: [...core.frameworks.values()].filter((f) => !f.removed).map((f) => ({
-      id: f.id, name: f.info.name, user: f.info.user, principal: f.principal, role: frameworkRole(f.info),
-      active: core.frameworkConnected(f.id), connected: core.frameworkConnected(f.id), registered_time: f.registeredAt / 1000,
-      tasks: tasks.filter((t) => t.frameworkId === f.id && !isTerminal(t.state)).map(taskJson),
-      completed_tasks: tasks.filter((t) => t.frameworkId === f.id && isTerminal(t.state)).map(taskJson),
-      offers: [...core.offers.values()].filter((o) => o.offer.framework_id.value === f.id).map((o) => o.offer),
-      unacknowledged_updates: [...core.updates.values()].filter((u) => u.frameworkId === f.id && !u.acked).length,
+    ...versionInfo(), id: m.masterInfo.id, pid: m.masterInfo.pid ?? `master@${hostport}`, hostname: m.masterInfo.hostname ?? "",
+    start_time: m.startedAt / 1000, elected_time: m.startedAt / 1000, cluster: m.cluster,
+    leader: m.masterInfo.pid ?? `master@${hostport}`, leader_info: m.masterInfo,
+    activated_slaves: active, deactivated_slaves: s.agents.length - active, unreachable_slaves: s.unreachableAgents,
+    ...(m.flags ? { flags: m.flags } : {}),
+  };
+}
+
+const frameworkParts = (fs: ReadSnapshot["frameworks"]) => mapLazily(fs, (f) => jsonParts(classicFrameworkHead(f), classicFrameworkLists(f)));
+
+/** `/master/state`: the master, its agents, frameworks (with tasks and offers), orphan tasks. */
+export function stateParts(s: ReadSnapshot, m: MasterMeta): Generator<string> {
+  return jsonParts(masterHead(s, m), {
+    slaves: mapLazily(s.agents, classicSlave),
+    frameworks: frameworkParts(s.frameworks),
+    completed_frameworks: frameworkParts(s.completedFrameworks),
+    orphan_tasks: mapLazily(s.orphans.filter((t) => taskListOf(t) === "tasks"), (t) => classicTask(t)),
+    unregistered_frameworks: [],
+  });
+}
+
+/** `/master/state-summary`: agents and frameworks with task counts instead of tasks. */
+export function stateSummaryParts(s: ReadSnapshot, m: MasterMeta): Generator<string> {
+  return jsonParts({ hostname: m.masterInfo.hostname ?? "", cluster: m.cluster }, {
+    slaves: mapLazily(s.agents, classicSlave),
+    frameworks: mapLazily(s.frameworks, (f) => ({
+      ...classicFrameworkHead(f),
+      ...Object.fromEntries(["TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING", "TASK_FINISHED", "TASK_KILLED", "TASK_FAILED", "TASK_LOST", "TASK_ERROR", "TASK_UNREACHABLE"]
+        .map((st) => [st, [...f.tasks, ...f.completed, ...f.unreachable].filter((t) => t.state === st).length])),
+      slave_ids: [...new Set(f.tasks.map((t) => t.agentId))],
     })),
-    completed_frameworks: [...core.frameworks.values()].filter((f) => f.removed).map((f) => ({ id: f.id, name: f.info.name })),
+  });
+}
+
+/** `/master/frameworks` (`framework_id` narrows it to one). */
+export function frameworksParts(s: ReadSnapshot, frameworkId?: string): Generator<string> {
+  const pick = (fs: ReadSnapshot["frameworks"]) => (frameworkId === undefined ? fs : fs.filter((f) => f.record.id === frameworkId));
+  return jsonParts({}, { frameworks: frameworkParts(pick(s.frameworks)), completed_frameworks: frameworkParts(pick(s.completedFrameworks)), unregistered_frameworks: [] });
+}
+
+/** `/master/slaves` (`slave_id` narrows it to one). */
+export function slavesParts(s: ReadSnapshot, agentId?: string): Generator<string> {
+  return jsonParts({}, { slaves: mapLazily(agentId === undefined ? s.agents : s.agents.filter((a) => a.record.id === agentId), classicSlave), recovered_slaves: [] });
+}
+
+/** The query of `/master/tasks`, as Mesos takes it. */
+export interface TasksQuery { limit: number; offset: number; order: "asc" | "des"; frameworkId?: string; taskId?: string }
+
+/** Reads `/master/tasks`' query (`limit` default 100, `offset` 0, `order` des); bad values are a 400 naming the parameter. */
+export function parseTasksQuery(params: URLSearchParams): TasksQuery {
+  const int = (name: string, def: number) => {
+    const raw = params.get(name);
+    if (raw === null || raw === "") return def;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0) throw badRequest(`${name}: expected a non-negative integer, got '${raw}'`);
+    return n;
+  };
+  const order = params.get("order") ?? "des";
+  if (order !== "asc" && order !== "des") throw badRequest(`order: expected 'asc' or 'des', got '${order}'`);
+  return {
+    limit: int("limit", 100), offset: int("offset", 0), order,
+    ...(params.get("framework_id") ? { frameworkId: params.get("framework_id")! } : {}),
+    ...(params.get("task_id") ? { taskId: params.get("task_id")! } : {}),
   };
 }
 
 /**
- * Requests served since the master instance started: a total, one counter per API, and one per
- * scheduler call type (`master/scheduler_calls_acknowledge`…).
+ * `/master/tasks`: the visible tasks of every list, ordered by when they last changed (`des`:
+ * newest first, as Mesos' default; ties by task id), then `offset` and `limit` applied.
  */
-export function requestMetrics(byRoute: ReadonlyMap<string, number>, schedulerCalls: ReadonlyMap<string, number> = new Map()): Record<string, number> {
-  const out: Record<string, number> = { "master/http_requests": [...byRoute.values()].reduce((a, b) => a + b, 0) };
-  for (const [route, n] of byRoute) out[`master/http_requests${route.replace(/\//g, "_")}`] = n;
-  for (const [type, n] of schedulerCalls) out[`master/scheduler_calls_${type.toLowerCase()}`] = n;
-  return out;
+export function tasksParts(s: ReadSnapshot, q: TasksQuery): Generator<string> {
+  const frameworks = new Map<string, FrameworkRecord>();
+  for (const f of [...s.frameworks, ...s.completedFrameworks]) frameworks.set(f.record.id, f.record);
+  let all: TaskRecord[] = [...s.tasks.tasks, ...s.tasks.unreachable_tasks, ...s.tasks.completed_tasks];
+  if (q.frameworkId !== undefined) all = all.filter((t) => t.frameworkId === q.frameworkId);
+  if (q.taskId !== undefined) all = all.filter((t) => t.taskId === q.taskId);
+  const sign = q.order === "asc" ? 1 : -1;
+  all.sort((a, b) => sign * (a.updatedAt - b.updatedAt || (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0)));
+  return jsonParts({}, { tasks: mapLazily(all.slice(q.offset, q.offset + q.limit), (t) => classicTask(t, frameworks.get(t.frameworkId))) });
 }
 
-/** `/metrics/snapshot`: counters in Mesos' naming. */
-export function metricsJson(core: MasterCore) {
-  const tasks = [...core.tasks.values()];
-  const count = (s: string) => tasks.filter((t) => t.state === s).length;
-  return {
-    "master/elected": 1,
-    "master/slaves_active": [...core.agents.keys()].filter((id) => core.agentConnected(id)).length,
-    "master/slaves_inactive": [...core.agents.keys()].filter((id) => !core.agentConnected(id)).length,
-    "master/frameworks_active": core.streams.size,
-    "master/outstanding_offers": core.offers.size,
-    "master/tasks_staging": count("TASK_STAGING"), "master/tasks_starting": count("TASK_STARTING"),
-    "master/tasks_running": count("TASK_RUNNING"), "master/tasks_finished": count("TASK_FINISHED"),
-    "master/tasks_failed": count("TASK_FAILED"), "master/tasks_killed": count("TASK_KILLED"),
-    "master/tasks_lost": count("TASK_LOST"), "master/tasks_error": count("TASK_ERROR"),
-    "master/unacknowledged_updates": [...core.updates.values()].filter((u) => !u.acked).length,
-    "master/queued_agent_commands": [...core.commands.values()].reduce((s, q) => s + q.length, 0),
-  };
+/** `/master/roles`: Mesos' `{ roles: [{ name, weight, frameworks, resources, … }] }`. */
+export function rolesParts(s: ReadSnapshot, settings: ReadonlyMap<string, unknown>, filter: ReadFilter): Generator<string> {
+  const roles = rolesJson(s, settings, filter).map((r) => ({ ...r, frameworks: r.frameworks.map((f) => f.value) }));
+  return jsonParts({ roles });
 }

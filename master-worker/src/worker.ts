@@ -9,6 +9,7 @@ import { PollRequest, RegisterRequest, SchedulerCall, StatusRequest, parseMessag
 import { parseOperatorCall } from "../../schemas/operator.ts";
 import { authenticateAgent, authenticatePrincipal } from "./auth.ts";
 import type { InternalRequest } from "./cluster-master.ts";
+import { READ_PRINCIPAL_HEADER } from "./read-routes.ts";
 import { type MasterConfig, readConfig } from "./config.ts";
 import { HttpError, errorResponse } from "./http-error.ts";
 import { STRATA_VERSION as VERSION } from "../../sdk/src/version.ts";
@@ -83,15 +84,27 @@ router.post("/api/v1", async (request, env) => {
   return forward(env, request, "/operator", { principal, body: parseOperatorCall(await readJson(request)) });
 });
 
+/** Forwards a read endpoint (GET, with its query) to the object, naming the authenticated principal. */
 const readOnly = (path: string) => async (request: Request, env: Env) => {
   const config = configOf(env);
-  await authenticatePrincipal(request, config, config.authenticateReadonly);
-  return forward(env, request, path);
+  const principal = await authenticatePrincipal(request, config, config.authenticateReadonly);
+  const query = new URL(request.url).search;
+  return masterStub(env).fetch(`https://master${path}${query}`, { method: "GET", headers: principal !== undefined ? { [READ_PRINCIPAL_HEADER]: principal } : {} });
 };
-router.get("/master/state", readOnly("/state"));
-router.get("/master/state.json", readOnly("/state"));
-router.get("/state", readOnly("/state"));
-router.get("/metrics/snapshot", readOnly("/metrics"));
+/** Mesos' read endpoints (with their `.json` spellings) → the object's internal read paths. */
+const READ_ROUTES: Array<[string[], string]> = [
+  [["/master/state", "/master/state.json", "/state", "/state.json"], "/state"],
+  [["/master/state-summary", "/state-summary"], "/state-summary"],
+  [["/master/frameworks", "/master/frameworks.json", "/frameworks"], "/frameworks"],
+  [["/master/slaves", "/master/slaves.json", "/slaves"], "/slaves"],
+  [["/master/tasks", "/master/tasks.json", "/tasks"], "/tasks"],
+  [["/master/roles", "/master/roles.json", "/roles"], "/roles"],
+  [["/master/flags", "/flags"], "/flags"],
+  [["/metrics/snapshot"], "/metrics"],
+  [["/metrics"], "/metrics/prometheus"],
+];
+for (const [paths, internal] of READ_ROUTES) for (const p of paths) router.get(p, readOnly(internal));
+router.get("/master/health", () => new Response(null, { status: 200 }));
 router.get("/health", () => new Response(null, { status: 200 }));
 router.get("/version", () => Response.json({ version: VERSION, build: "strata" }));
 router.all("*", (request) => new Response(`No route for ${request.method} ${new URL(request.url).pathname}\n`, { status: 404 }));

@@ -1,48 +1,45 @@
 /**
- * Operator API read calls about agents, frameworks and tasks (GET_STATE and its parts), and
- * GET_HEALTH / GET_VERSION / GET_MASTER.
+ * Operator API read calls (master.proto): GET_HEALTH, GET_VERSION, GET_FLAGS, GET_METRICS,
+ * GET_MASTER, GET_STATE and its parts (GET_AGENTS, GET_FRAMEWORKS, GET_TASKS) and GET_ROLES.
+ * Each answers `{ type, <get_x>: … }` with Mesos' JSON shapes, filtered by the caller's view
+ * ACLs (read-filter.ts); GET_FLAGS is refused without `view_flags`.
  */
-import { isTerminal } from "../../../schemas/index.ts";
 import { STRATA_VERSION as VERSION } from "../../../sdk/src/version.ts";
 import type { MasterCore } from "../master-core.ts";
-import type { OperatorHandlers } from "./types.ts";
+import { metricsSnapshot } from "../metrics-snapshot.ts";
+import { flagsJson } from "./flags.ts";
+import { readFilter, requireViewFlags } from "./read-filter.ts";
+import { takeSnapshot } from "./read-snapshot.ts";
+import { rolesJson } from "./roles.ts";
+import type { OperatorContext, OperatorHandlers } from "./types.ts";
+import { getAgents, getFrameworks, getMaster, getState, getTasks } from "./v1-json.ts";
 
-function frameworksOf(core: MasterCore) {
-  return [...core.frameworks.values()].filter((f) => !f.removed).map((f) => ({
-    framework_info: f.info, active: core.frameworkConnected(f.id), connected: core.frameworkConnected(f.id),
-    registered_time: { nanoseconds: f.registeredAt * 1e6 },
-  }));
-}
+/** The picture of the cluster the caller may view. */
+const snapshotFor = (core: MasterCore, ctx: OperatorContext) => takeSnapshot(core, readFilter(core.authorizer, ctx.principal));
 
-function agentsOf(core: MasterCore) {
-  return [...core.agents.values()].map((a) => ({
-    agent_info: { id: { value: a.id }, hostname: a.hostname, port: a.port, resources: a.resources, attributes: a.attributes },
-    active: core.agentConnected(a.id), version: a.version, total_resources: a.resources,
-  }));
-}
+/** `version_info` (GET_VERSION, `/version`). */
+export const versionInfo = () => ({ version: VERSION, build_user: "strata" });
 
-function tasksOf(core: MasterCore) {
-  const tasks = [...core.tasks.values()];
-  const taskJson = (t: (typeof tasks)[number]) => ({
-    name: t.info.name, task_id: { value: t.taskId }, framework_id: { value: t.frameworkId }, agent_id: { value: t.agentId },
-    state: t.state, resources: t.info.resources, statuses: t.status ? [t.status] : [],
-  });
-  return {
-    tasks: tasks.filter((t) => !isTerminal(t.state)).map(taskJson),
-    completed_tasks: tasks.filter((t) => isTerminal(t.state)).map(taskJson),
-  };
-}
-
-/** The read calls; each answers `{ type, <get_x>: … }` as Mesos' JSON does. */
+/** The read calls; see the file comment. */
 export const readCalls: OperatorHandlers = {
   GET_HEALTH: () => ({ type: "GET_HEALTH", get_health: { healthy: true } }),
-  GET_VERSION: () => ({ type: "GET_VERSION", get_version: { version_info: { version: VERSION } } }),
-  GET_FRAMEWORKS: (core) => ({ type: "GET_FRAMEWORKS", get_frameworks: { frameworks: frameworksOf(core) } }),
-  GET_AGENTS: (core) => ({ type: "GET_AGENTS", get_agents: { agents: agentsOf(core) } }),
-  GET_TASKS: (core) => ({ type: "GET_TASKS", get_tasks: tasksOf(core) }),
-  GET_MASTER: (core) => ({ type: "GET_MASTER", get_master: { master_info: core.masterInfo } }),
-  GET_STATE: (core) => ({
-    type: "GET_STATE",
-    get_state: { get_frameworks: { frameworks: frameworksOf(core) }, get_agents: { agents: agentsOf(core) }, get_tasks: tasksOf(core) },
+  GET_VERSION: () => ({ type: "GET_VERSION", get_version: { version_info: versionInfo() } }),
+  GET_FLAGS: (core, _call, ctx) => {
+    requireViewFlags(core.authorizer, ctx.principal);
+    return { type: "GET_FLAGS", get_flags: { flags: flagsJson(core.config) } };
+  },
+  // Every figure is current when read, so a `timeout` has nothing to wait for.
+  GET_METRICS: (core, _call, ctx) => ({
+    type: "GET_METRICS",
+    get_metrics: { metrics: Object.entries(metricsSnapshot(core, ctx.now)).map(([name, value]) => ({ name, value })) },
   }),
+  GET_MASTER: (core) => ({ type: "GET_MASTER", get_master: getMaster(core.masterInfo, core.startedAt) }),
+  GET_FRAMEWORKS: (core, _call, ctx) => ({ type: "GET_FRAMEWORKS", get_frameworks: getFrameworks(snapshotFor(core, ctx)) }),
+  GET_AGENTS: (core, _call, ctx) => ({ type: "GET_AGENTS", get_agents: getAgents(snapshotFor(core, ctx)) }),
+  GET_TASKS: (core, _call, ctx) => ({ type: "GET_TASKS", get_tasks: getTasks(snapshotFor(core, ctx)) }),
+  GET_STATE: (core, _call, ctx) => ({ type: "GET_STATE", get_state: getState(snapshotFor(core, ctx)) }),
+  GET_ROLES: (core, _call, ctx) => {
+    const filter = readFilter(core.authorizer, ctx.principal);
+    return { type: "GET_ROLES", get_roles: { roles: rolesJson(takeSnapshot(core, filter), core.settings, filter) } };
+  },
 };
