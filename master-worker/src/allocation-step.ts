@@ -21,6 +21,7 @@ import { allocate } from "./allocator/allocate.ts";
 import { AllocationInputCache, type AllocationView } from "./allocator/allocation-input-cache.ts";
 import { allocationSettings, type AllocationSettingsView } from "./allocator/allocation-settings.ts";
 import type { FrameworkRecord } from "./records.ts";
+import { agentUrl } from "./agent-address.ts";
 
 export { frameworkRole, frameworkRoles } from "./allocator/allocation-input-cache.ts";
 
@@ -73,7 +74,7 @@ export function allocationOffers(view: AllocationView & AllocationSettingsView, 
       framework_id: framework.framework_id,
       agent_id: { value: d.agentId },
       hostname: agent.hostname,
-      url: { scheme: "http", address: { hostname: agent.hostname, port: agent.port }, path: "/slave(1)" },
+      url: agentUrl(agent),
       resources: d.resources,
       attributes: agent.attributes,
       executor_ids: NO_EXECUTORS,

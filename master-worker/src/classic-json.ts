@@ -11,6 +11,7 @@ import { frameworkRole } from "./allocation-step.ts";
 import type { FrameworkRecord, TaskRecord } from "./records.ts";
 import type { AgentEntry, FrameworkEntry } from "./operator/read-snapshot.ts";
 import { mapLazily } from "./state-stream.ts";
+import { agentPid } from "./agent-address.ts";
 
 /** Models already made, by resource list (records share their lists: see interner.ts). */
 const models = new WeakMap<readonly Resource[], Record<string, number | string>>();
@@ -54,7 +55,7 @@ export function classicTask(t: TaskRecord, framework?: FrameworkRecord) {
 export function classicSlave(e: AgentEntry) {
   const a = e.record;
   return {
-    id: a.id, pid: `slave(1)@${a.hostname}:${a.port}`, hostname: a.hostname, port: a.port,
+    id: a.id, pid: agentPid(a), hostname: a.hostname, port: a.port,
     registered_time: a.registeredAt / 1000, active: e.active, ...agentDrainInfo(a), version: a.version ?? "",
     resources: resourcesModel(a.resources), used_resources: modelOfLists(e.taskResources), offered_resources: modelOfLists(e.offerResources),
     reserved_resources: {}, unreserved_resources: resourcesModel(a.resources),

@@ -20,6 +20,7 @@ import type { InverseOffer, InverseOfferStatus } from "../../schemas/maintenance
 import type { DecideContext, Effect } from "./effects.ts";
 import { machineKey, maintenanceOf, sameUnavailability, scheduledMachineOf } from "./maintenance.ts";
 import type { MasterView } from "./view.ts";
+import { agentUrl } from "./agent-address.ts";
 
 /** An outstanding inverse offer and the machine it is about. */
 export interface InverseOfferRecord { inverse: InverseOffer; machine: string }
@@ -158,7 +159,7 @@ export function inverseOfferChanges(view: MasterView, now: number, nextId: () =>
       machine: d.machine, machineId: d.machineId,
       inverse: {
         id: { value: nextId() }, framework_id: { value: t.frameworkId }, agent_id: { value: t.agentId },
-        url: { scheme: "http", address: { hostname: agent.hostname, port: agent.port }, path: "/slave(1)" },
+        url: agentUrl(agent),
         unavailability: d.unavailability, resources: [],
       },
     });

@@ -33,6 +33,7 @@ import type { AgentRecord, FrameworkRecord, TaskRecord } from "./records.ts";
 import { holdsRevocable } from "./revocable-index.ts";
 import type { MeasuredUsage } from "./usage-reports.ts";
 import type { MasterView } from "./view.ts";
+import { agentUrl } from "./agent-address.ts";
 
 /** Amounts of the two resources oversubscription deals in: cores and MB. */
 export interface Quantities { cpus: number; mem: number }
@@ -162,7 +163,7 @@ function revocableOffer(id: string, agent: AgentRecord, client: RevocableClient,
     framework_id: { value: client.record.id },
     agent_id: { value: agent.id },
     hostname: agent.hostname,
-    url: { scheme: "http", address: { hostname: agent.hostname, port: agent.port }, path: "/slave(1)" },
+    url: agentUrl(agent),
     resources: allocatedTo(resources, client.role),
     attributes: agent.attributes,
     executor_ids: [],

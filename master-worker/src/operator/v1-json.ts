@@ -9,6 +9,7 @@ import { frameworkRole } from "../allocation-step.ts";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../records.ts";
 import { jsonParts, mapLazily, objectOfParts } from "../state-stream.ts";
 import { type AgentEntry, type FrameworkEntry, type ReadSnapshot, sumResources, taskListOf } from "./read-snapshot.ts";
+import { agentPid } from "../agent-address.ts";
 
 /** Mesos' TimeInfo from milliseconds since the epoch. */
 export const timeInfo = (ms: number) => ({ nanoseconds: Math.round(ms * 1e6) });
@@ -37,7 +38,7 @@ export function v1Agent(e: AgentEntry) {
   return {
     agent_info: v1AgentInfo(a), active: e.active, ...agentDrainInfo(a),
     ...(a.version !== undefined ? { version: a.version } : {}),
-    pid: `slave(1)@${a.hostname}:${a.port}`, registered_time: timeInfo(a.registeredAt),
+    pid: agentPid(a), registered_time: timeInfo(a.registeredAt),
     total_resources: a.resources, allocated_resources: sumResources(e.taskResources), offered_resources: sumResources(e.offerResources),
   };
 }
