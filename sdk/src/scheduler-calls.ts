@@ -2,7 +2,7 @@
  * The scheduler calls as typed methods over one abstract `send`: the wire bodies of
  * ACCEPT, DECLINE, KILL, … are built here, transport and waiting live in `SchedulerClient`.
  */
-import type { Filters, KillPolicy, TaskInfo } from "../../schemas/mesos.ts";
+import type { Filters, FrameworkInfo, KillPolicy, TaskInfo } from "../../schemas/mesos.ts";
 import type { OfferOperation, SchedulerCall } from "../../schemas/scheduler.ts";
 import { toId, type IdLike } from "./ids.ts";
 
@@ -58,5 +58,27 @@ export abstract class SchedulerCalls {
   /** SUPPRESS: asks for no more offers (all roles, or `roles`) until REVIVE. */
   suppress(roles?: string[]): Promise<void> {
     return this.send({ type: "SUPPRESS", ...(roles ? { suppress: { roles } } : {}) });
+  }
+
+  /**
+   * UPDATE_FRAMEWORK: changes the framework's info (name, roles, capabilities, failover timeout,
+   * …) without re-subscribing; `info.id` is set to the framework's id when sent.
+   * `suppressedRoles` replaces the suppressed set.
+   */
+  updateFramework(info: FrameworkInfo, suppressedRoles?: string[]): Promise<void> {
+    return this.send({
+      type: "UPDATE_FRAMEWORK",
+      update_framework: { framework_info: info, ...(suppressedRoles ? { suppressed_roles: suppressedRoles } : {}) },
+    });
+  }
+
+  /** ACCEPT_INVERSE_OFFERS: agrees to give the agents' resources back for their maintenance. */
+  acceptInverseOffers(inverseOfferIds: readonly IdLike[], filters?: Filters): Promise<void> {
+    return this.send({ type: "ACCEPT_INVERSE_OFFERS", accept_inverse_offers: { inverse_offer_ids: inverseOfferIds.map(toId), ...(filters ? { filters } : {}) } });
+  }
+
+  /** DECLINE_INVERSE_OFFERS: says the resources cannot be given back (asked again after `filters.refuse_seconds`). */
+  declineInverseOffers(inverseOfferIds: readonly IdLike[], filters?: Filters): Promise<void> {
+    return this.send({ type: "DECLINE_INVERSE_OFFERS", decline_inverse_offers: { inverse_offer_ids: inverseOfferIds.map(toId), ...(filters ? { filters } : {}) } });
   }
 }

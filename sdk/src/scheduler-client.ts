@@ -148,7 +148,11 @@ export class SchedulerClient extends SchedulerCalls {
   async send(call: OutgoingCall): Promise<void> {
     parseMessage(SchedulerCall, { ...call, framework_id: { value: this.fwId ?? "pending" } }, "call");
     await this.waitForSubscription(call.type);
-    const body = { ...call, framework_id: { value: this.fwId! } };
+    const framework_id = { value: this.fwId! };
+    // UPDATE_FRAMEWORK names the framework in its info too: the id known once subscribed.
+    const body = call.type === "UPDATE_FRAMEWORK"
+      ? { ...call, framework_id, update_framework: { ...call.update_framework, framework_info: { ...call.update_framework.framework_info, id: framework_id } } }
+      : { ...call, framework_id };
     const headers = this.headers();
     if (this.stream) headers["Mesos-Stream-Id"] = this.stream;
     const controller = new AbortController();
@@ -186,6 +190,8 @@ export class SchedulerClient extends SchedulerCalls {
         return this.onSubscribed(event.subscribed, streamId);
       case "OFFERS": void this.dispatcher.dispatch("offers", event.offers.offers); return;
       case "RESCIND": void this.dispatcher.dispatch("rescind", event.rescind.offer_id); return;
+      case "INVERSE_OFFERS": void this.dispatcher.dispatch("inverseOffers", event.inverse_offers.inverse_offers); return;
+      case "RESCIND_INVERSE_OFFER": void this.dispatcher.dispatch("rescindInverseOffer", event.rescind_inverse_offer.inverse_offer_id); return;
       case "UPDATE": return this.onUpdate(event.update.status);
       case "HEARTBEAT": void this.dispatcher.dispatch("heartbeat"); return;
       case "FAILURE": void this.dispatcher.dispatch("failure", event.failure); return;

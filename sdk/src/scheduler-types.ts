@@ -4,6 +4,7 @@
  */
 import type { FrameworkInfo, Offer, OfferID, TaskStatus } from "../../schemas/mesos.ts";
 import type { EventOf } from "../../schemas/scheduler.ts";
+import type { InverseOffer } from "../../schemas/maintenance.ts";
 import type { Credentials } from "./auth.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import type { SchedulerError } from "./scheduler-errors.ts";
@@ -81,6 +82,10 @@ export interface SchedulerEventHandlers {
   subscribed: (subscribed: Subscribed, info: SubscriptionInfo) => unknown;
   offers: (offers: Offer[]) => unknown;
   rescind: (offerId: OfferID) => unknown;
+  /** INVERSE_OFFERS: the master asks for agents' resources back (maintenance); answer with accept/declineInverseOffers. */
+  inverseOffers: (inverseOffers: InverseOffer[]) => unknown;
+  /** RESCIND_INVERSE_OFFER: an inverse offer no longer stands. */
+  rescindInverseOffer: (inverseOfferId: OfferID) => unknown;
   update: (status: TaskStatus) => unknown;
   /** The master's ERROR event (code `master`) or a fatal HTTP answer to SUBSCRIBE; the client has stopped. */
   error: (error: SchedulerError) => unknown;

@@ -50,6 +50,8 @@ describe("SchedulerClient: subscription and events", () => {
     c.on("heartbeat", () => void seen.push("heartbeat"));
     c.on("failure", (f) => void seen.push(`failure ${f.agent_id?.value}`));
     c.on("update", (s) => void seen.push(`update ${s.task_id.value} ${s.state}`));
+    c.on("inverseOffers", (ios) => void seen.push(`inverse ${ios.map((io) => `${io.id.value}@${io.agent_id?.value}`).join(",")}`));
+    c.on("rescindInverseOffer", (id) => void seen.push(`rescind-inverse ${id.value}`));
 
     const subscribed = await c.start();
     expect(subscribed.framework_id).toEqual({ value: "fw-1" });
@@ -71,6 +73,8 @@ describe("SchedulerClient: subscription and events", () => {
     master.send({ type: "HEARTBEAT" });
     master.send({ type: "FAILURE", failure: { agent_id: { value: "agent-9" } } });
     master.send(update("t1", "TASK_RUNNING"));
+    master.send({ type: "INVERSE_OFFERS", inverse_offers: { inverse_offers: [{ id: { value: "io1" }, framework_id: { value: "fw-1" }, agent_id: { value: "agent-1" }, unavailability: { start: { nanoseconds: 1.7e18 } } }] } });
+    master.send({ type: "RESCIND_INVERSE_OFFER", rescind_inverse_offer: { inverse_offer_id: { value: "io1" } } });
     // one record split over two writes, with a multibyte character
     const rec = JSON.stringify({ type: "RESCIND", rescind: { offer_id: { value: "o-é" } } });
     const framed = `${Buffer.byteLength(rec)}\n${rec}`;
@@ -78,7 +82,7 @@ describe("SchedulerClient: subscription and events", () => {
     await new Promise((r) => setTimeout(r, 20));
     master.write(framed.slice(20));
 
-    await eventually(() => seen.length >= 7);
+    await eventually(() => seen.length >= 9);
     await new Promise((r) => setTimeout(r, 30)); // nothing else (the ignored events) shows up
     expect(seen).toEqual([
       "subscribed fw-1 stream-1 false",
@@ -87,6 +91,8 @@ describe("SchedulerClient: subscription and events", () => {
       "heartbeat",
       "failure agent-9",
       "update t1 TASK_RUNNING",
+      "inverse io1@agent-1",
+      "rescind-inverse io1",
       "rescind o-é",
     ]);
   });
@@ -102,6 +108,9 @@ describe("SchedulerClient: subscription and events", () => {
     await c.reconcile();
     await c.revive();
     await c.suppress(["*"]);
+    await c.updateFramework({ user: "tester", name: "renamed", roles: ["a"], capabilities: [{ type: "MULTI_ROLE" }] }, ["a"]);
+    await c.acceptInverseOffers(["io1"]);
+    await c.declineInverseOffers([{ value: "io2" }], { refuse_seconds: 60 });
 
     for (const call of master.calls) {
       expect(call.headers["mesos-stream-id"]).toBe("stream-1");
@@ -116,6 +125,11 @@ describe("SchedulerClient: subscription and events", () => {
       { type: "RECONCILE", framework_id: { value: "fw-1" }, reconcile: { tasks: [] } },
       { type: "REVIVE", framework_id: { value: "fw-1" } },
       { type: "SUPPRESS", framework_id: { value: "fw-1" }, suppress: { roles: ["*"] } },
+      { type: "UPDATE_FRAMEWORK", framework_id: { value: "fw-1" }, update_framework: {
+        framework_info: { user: "tester", name: "renamed", roles: ["a"], capabilities: [{ type: "MULTI_ROLE" }], id: { value: "fw-1" } }, suppressed_roles: ["a"],
+      } },
+      { type: "ACCEPT_INVERSE_OFFERS", framework_id: { value: "fw-1" }, accept_inverse_offers: { inverse_offer_ids: [{ value: "io1" }] } },
+      { type: "DECLINE_INVERSE_OFFERS", framework_id: { value: "fw-1" }, decline_inverse_offers: { inverse_offer_ids: [{ value: "io2" }], filters: { refuse_seconds: 60 } } },
     ]);
   });
 
