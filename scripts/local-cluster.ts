@@ -56,11 +56,13 @@ console.log(`\nThe cluster is up: master ${master}, ${agents} agent(s). Credenti
 const example = ["run", "-s", "example", "--", "--instances", "3", "--command", "echo \"hello from task $MESOS_TASK_ID on $(hostname)\"; uname -sr"];
 if (!process.argv.includes("--no-demo") && agents > 0) {
   console.log(`\nRunning the example framework (distributed shell): npm ${example.join(" ")}\n`);
-  await new Promise<void>((res) => spawn("npm", example, { cwd: ROOT, stdio: "inherit", env: { ...process.env, STRATA_MASTER: master } }).on("exit", () => res()));
+  await new Promise<void>((res) => spawn("npm", example, { cwd: ROOT, stdio: "inherit", env: { ...process.env, STRATA_MASTER: master, STRATA_PRINCIPAL: secrets.principal, STRATA_SECRET: secrets.secret } }).on("exit", () => res()));
 }
+// The example reads .strata/local/cluster.env by itself; another state dir is named on its command line.
+const envPrefix = stateDir === resolve(ROOT, ".strata/local") ? "" : `env $(cat ${shown(stateDir)}/cluster.env) `;
 console.log(`
 Run it again (or your own command) in another terminal:
-  npm run example -- --instances 3 --command "hostname; date"
+  ${envPrefix}npm run example -- --instances 3 --command "hostname; date"
 State:    curl -u ${secrets.principal}:<secret from ${shown(stateDir)}/cluster.env> ${master}/master/state
 Ctrl-C stops the cluster; its state stays in ${shown(stateDir)} for the next start.`);
 await new Promise(() => undefined);
