@@ -4,6 +4,7 @@
  * resources in the "model" form `{ cpus, mem, disk, gpus, ports: "[31000-31005]" }` that UIs
  * and tools read. Built from `ReadSnapshot` entries.
  */
+import { reservationRole } from "../../sdk/src/roles.ts";
 import { agentDrainInfo } from "./agent-drain.ts";
 import type { Resource } from "../../schemas/index.ts";
 import { rangesOf, roundScalar } from "../../sdk/src/resources.ts";
@@ -51,6 +52,25 @@ export function classicTask(t: TaskRecord, framework?: FrameworkRecord) {
   };
 }
 
+/** Mesos' `reserved_resources` (role → resources reserved for it) and `unreserved_resources` of an agent. */
+export function reservedAndUnreserved(rs: readonly Resource[]) {
+  // most agents reserve nothing: their list itself (its model is cached by identity)
+  if (!rs.some((r) => reservationRole(r) !== undefined)) return { reserved_resources: {}, unreserved_resources: resourcesModel(rs) };
+  const byRole = new Map<string, Resource[]>();
+  const unreserved: Resource[] = [];
+  for (const r of rs) {
+    const role = reservationRole(r);
+    if (role === undefined) { unreserved.push(r); continue; }
+    let list = byRole.get(role);
+    if (!list) byRole.set(role, (list = []));
+    list.push(r);
+  }
+  return {
+    reserved_resources: Object.fromEntries([...byRole].map(([role, list]) => [role, resourcesModel(list)])),
+    unreserved_resources: resourcesModel(unreserved),
+  };
+}
+
 /** An agent ("slave") as the classic endpoints show it. */
 export function classicSlave(e: AgentEntry) {
   const a = e.record;
@@ -58,7 +78,7 @@ export function classicSlave(e: AgentEntry) {
     id: a.id, pid: agentPid(a), hostname: a.hostname, port: a.port,
     registered_time: a.registeredAt / 1000, active: e.active, ...agentDrainInfo(a), version: a.version ?? "",
     resources: resourcesModel(a.resources), used_resources: modelOfLists(e.taskResources), offered_resources: modelOfLists(e.offerResources),
-    reserved_resources: {}, unreserved_resources: resourcesModel(a.resources),
+    ...reservedAndUnreserved(a.resources),
     attributes: Object.fromEntries(a.attributes.map((x) => [x.name, x.text?.value ?? x.scalar?.value ?? (x.ranges ? resourcesModel([{ name: x.name, type: "RANGES", ranges: x.ranges }])[x.name] : x.set?.item ?? null)])),
     capabilities: [],
   };

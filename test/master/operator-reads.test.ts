@@ -162,6 +162,16 @@ describe("classic read endpoints", () => {
     expect(roles.roles.find((r: { name: string }) => r.name === "eng").frameworks).toEqual([alpha]);
   });
 
+  it("/master/slaves splits reserved (by role) from unreserved resources", async () => {
+    const h = new MasterHarness();
+    const agent = h.addAgent("cpus(eng):2;mem(eng):512;cpus(eng/web):1;cpus:3;mem:1024");
+    const [slave] = (await readJson(read(h, "/slaves"))).slaves;
+    expect(slave.id).toBe(agent);
+    expect(slave.reserved_resources).toEqual({ eng: { cpus: 2, mem: 512, disk: 0, gpus: 0 }, "eng/web": { cpus: 1, mem: 0, disk: 0, gpus: 0 } });
+    expect(slave.unreserved_resources).toMatchObject({ cpus: 3, mem: 1024 });
+    expect(slave.resources).toMatchObject({ cpus: 6, mem: 1536 });
+  });
+
   it("/master/tasks takes limit, offset, order, framework_id and task_id", async () => {
     const { h, alpha, beta } = busyCluster();
     const ids = async (q: string) => (await readJson(read(h, "/tasks", q))).tasks.map((t: { id: string }) => t.id);
