@@ -13,6 +13,7 @@ import { taskKey } from "./records.ts";
 import { offerFor } from "./reservation-format.ts";
 import { frameworkRoles } from "./allocator/cache-entries.ts";
 import { applySuppression } from "./allocator/suppression.ts";
+import { sameFilterTarget, withoutFrameworkFilters } from "./allocator/refuse-filters.ts";
 
 /** Applies `effects` to `core`: store, then memory, then events and wake-ups. */
 export function commitEffects(core: MasterCore, effects: readonly Effect[], now: number): void {
@@ -112,8 +113,8 @@ export function commitEffects(core: MasterCore, effects: readonly Effect[], now:
         if (o && e.rescind) events.push([o.offer.framework_id.value, { type: "RESCIND", rescind: { offer_id: { value: e.offerId } } }]);
         break;
       }
-      case "filter": after.push(() => { core.filters = [...core.filters.filter((f) => !(f.frameworkId === e.filter.frameworkId && f.agentId === e.filter.agentId)), e.filter]; }); break;
-      case "clearFilters": after.push(() => { core.filters = core.filters.filter((f) => f.frameworkId !== e.frameworkId); }); break;
+      case "filter": after.push(() => { core.filters = [...core.filters.filter((f) => !sameFilterTarget(f, e.filter)), e.filter]; }); break;
+      case "clearFilters": after.push(() => { core.filters = withoutFrameworkFilters(core.filters, e.frameworkId, e.roles); }); break;
       case "suppress": after.push(() => applySuppression(core, e, frameworkRoles(core.frameworks.get(e.frameworkId)?.info ?? {}))); break;
       case "event": {
         events.push([e.frameworkId, e.event]);

@@ -33,7 +33,8 @@ export type Effect =
   | { kind: "offers"; offers: Offer[] }
   | { kind: "offerGone"; offerId: string; rescind: boolean }
   | { kind: "filter"; filter: RefuseFilter }
-  | { kind: "clearFilters"; frameworkId: string }
+  /** REVIVE: drops the framework's refuse filters for `roles` (all of them when absent). */
+  | { kind: "clearFilters"; frameworkId: string; roles?: string[] }
   /** Suppress or revive offers to a framework, in `roles` only when given (allocator/suppression.ts). */
   | { kind: "suppress"; frameworkId: string; suppressed: boolean; roles?: string[] }
   /** A transient event (not persisted): reconciliation answers, ERROR. */

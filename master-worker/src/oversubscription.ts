@@ -26,7 +26,7 @@
 import type { Offer, Resource, TaskState } from "../../schemas/index.ts";
 import { isTerminal } from "../../schemas/index.ts";
 import { allocatedTo, scalar, scalarOf } from "../../sdk/src/resources.ts";
-import { frameworkRole, isAllocatable } from "./allocator/index.ts";
+import { frameworkRole, isAllocatable, type RefusedCheck } from "./allocator/index.ts";
 import { hasCapability } from "./capabilities.ts";
 import type { Effect } from "./effects.ts";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "./records.ts";
@@ -102,11 +102,12 @@ export function preemptedState(framework: FrameworkRecord | undefined): Extract<
 /**
  * Decides corrections and revocable offers for `agents` (see the file comment). `clients` are
  * the frameworks `wantsRevocable` accepts; their `held` is updated as offers are made.
- * `refused(frameworkId, agentId)` tells an unexpired refuse filter.
+ * `refused(frameworkId, role, agentId)` tells an unexpired refuse filter (revocable offers are made
+ * for the client's `role`, and a DECLINE of one filters that role).
  */
 export function decideOversubscription(
   view: MasterView, agents: readonly SlackAgent[], clients: readonly RevocableClient[],
-  refused: (frameworkId: string, agentId: string) => boolean, nextOfferId: () => string,
+  refused: RefusedCheck, nextOfferId: () => string,
 ): OversubscriptionDecision {
   const effects: Effect[] = [];
   const evicted: TaskRecord[] = [];
@@ -148,7 +149,7 @@ export function decideOversubscription(
     const free = { cpus: floor3(cap.cpus - held.cpus - offered.cpus), mem: floor3(cap.mem - held.mem - offered.mem) };
     const amounts = [...(free.cpus > 0 ? [scalar("cpus", free.cpus)] : []), ...(free.mem > 0 ? [scalar("mem", free.mem)] : [])];
     if (!isAllocatable(amounts)) continue;
-    const client = lowestShare(clients, total, (c) => !refused(c.record.id, a.record.id));
+    const client = lowestShare(clients, total, (c) => !refused(c.record.id, c.role, a.record.id));
     if (!client) continue;
     made.push(revocableOffer(nextOfferId(), a.record, client, amounts.map((r) => ({ ...r, revocable: {} }))));
     client.held = plus(client.held, free);

@@ -6,6 +6,7 @@ import type { Acknowledgement, CallOf, KillPolicy, Resource, TaskInfo } from "..
 import { isTerminal } from "../../schemas/index.ts";
 import { contains, subtract } from "../../sdk/src/resources.ts";
 import { withAllocationRole } from "./allocator/allocation-role.ts";
+import { filterRole } from "./allocator/refuse-filters.ts";
 import type { DecideContext, Effect } from "./effects.ts";
 import { badRequest } from "./http-error.ts";
 import { taskKey } from "./records.ts";
@@ -85,7 +86,7 @@ export function decideAccept(view: MasterView, fid: string, call: CallOf<"ACCEPT
   effects.push(...plan.effects());
   const until = refuseUntil(view, ctx, filters?.refuse_seconds);
   // As Mesos: no filter for a zero timeout (an already-expired one would force an early allocation).
-  if (remaining.length > 0 && until > ctx.now) effects.push({ kind: "filter", filter: { frameworkId: fid, agentId, until } });
+  if (remaining.length > 0 && until > ctx.now) effects.push({ kind: "filter", filter: { frameworkId: fid, role: filterRole(offers[0]!.offer, framework), agentId, until } });
   return effects;
 }
 
@@ -118,7 +119,7 @@ export function decideDecline(view: MasterView, fid: string, call: CallOf<"DECLI
     if (!o || o.offer.framework_id.value !== fid) continue; // Mesos ignores unknown offers here
     effects.push({ kind: "offerGone", offerId: id.value, rescind: false });
     const until = refuseUntil(view, ctx, call.decline.filters?.refuse_seconds);
-    if (until > ctx.now) effects.push({ kind: "filter", filter: { frameworkId: fid, agentId: o.offer.agent_id.value, until } });
+    if (until > ctx.now) effects.push({ kind: "filter", filter: { frameworkId: fid, role: filterRole(o.offer, view.frameworks.get(fid)), agentId: o.offer.agent_id.value, until } });
   }
   return effects;
 }

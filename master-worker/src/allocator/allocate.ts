@@ -11,7 +11,7 @@
  * inactive or suppressed (in every role, or in that one). Active agents are visited in a seeded
  * order (`visitOrder`: no agent is always first); for each, roles are taken in the role sorter's
  * order and, within a role, frameworks in that role's order; each in turn, unless a refuse
- * filter for that agent applies or the agent has GPUs and the framework lacks GPU_RESOURCES, is
+ * filter for that (framework, role, agent) applies or the agent has GPUs and the framework lacks GPU_RESOURCES, is
  * offered all the available resources its role may use (unreserved ones plus those reserved for
  * its role or an ancestor) when they are allocatable. Each offer is for one (framework, role)
  * and is recorded in both sorters, so the next agent goes to the then-lowest share. Without
@@ -204,7 +204,7 @@ export function allocate<A extends AllocationAgent>(input: AllocationInput<A>): 
   let role = "", fwSorter: Sorter | undefined, stage: 1 | 2 = 2, agentGpus = false;
   /** Offers `remaining` to one framework (in `role`) if it may take any; false once nothing worth offering is left. */
   const offerTo = (frameworkId: string): boolean => {
-    if (refused(frameworkId, agentId)) return true;
+    if (refused(frameworkId, role, agentId)) return true;
     const fw = frameworks.get(frameworkId)!;
     if (agentGpus && !fw.gpuResources) return true;
     const usable = usableBy(remaining, role);

@@ -49,6 +49,9 @@ export interface CachedAllocationInput {
   full: boolean;
 }
 
+/** One (framework, role) pair as a key (ids and role names never hold NUL). */
+const refusedKey = (frameworkId: string, role: string): string => `${frameworkId}\u0000${role}`;
+
 const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** The allocator's input for one master, kept between runs; see the file comment. */
@@ -70,7 +73,7 @@ export class AllocationInputCache {
   private readonly dirty = new Set<string>();
   private fullNeeded = true;
   private filtersSeen: readonly unknown[] | undefined;
-  /** agentId → frameworks refused there at the last run, and the earliest of those filters' expiries. */
+  /** agentId → the (framework, role) pairs refused there at the last run (`refusedKey`), and the earliest of those filters' expiries. */
   private refused = new Map<string, Set<string>>();
   private nextExpiry = Infinity;
   /** The last agent total normalized, and the result (agents mostly share one list). */
@@ -229,21 +232,25 @@ export class AllocationInputCache {
     return (this.frameworkList = list.sort(byId));
   }
 
-  /** Agents a filter stopped covering (removed, replaced or expired) since the last run need allocating. */
+  /**
+   * Agents a filter stopped covering (removed, replaced or expired) since the last run need
+   * allocating. Filters are per (framework, role, agent): an agent is dirty when any (framework,
+   * role) pair refused there is no longer refused (REVIVE of one role clears only its filters).
+   */
   private syncFilters(view: AllocationView, now: number): void {
     if (view.filters === this.filtersSeen && now < this.nextExpiry) return;
     const refused = new Map<string, Set<string>>();
     let nextExpiry = Infinity;
     for (const f of view.filters) {
       if (f.until <= now) continue;
-      let fws = refused.get(f.agentId);
-      if (!fws) refused.set(f.agentId, (fws = new Set()));
-      fws.add(f.frameworkId);
+      let pairs = refused.get(f.agentId);
+      if (!pairs) refused.set(f.agentId, (pairs = new Set()));
+      pairs.add(refusedKey(f.frameworkId, f.role));
       nextExpiry = Math.min(nextExpiry, f.until);
     }
-    for (const [agentId, fws] of this.refused) {
+    for (const [agentId, pairs] of this.refused) {
       const still = refused.get(agentId);
-      for (const fw of fws) if (!still?.has(fw)) { this.dirty.add(agentId); break; }
+      for (const pair of pairs) if (!still?.has(pair)) { this.dirty.add(agentId); break; }
     }
     this.refused = refused;
     this.nextExpiry = nextExpiry;

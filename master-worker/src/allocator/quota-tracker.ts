@@ -11,7 +11,8 @@
  *   resources only from available − required, so unsatisfied guarantees can still be met.
  * - Limits: an offer never takes a role (or any ancestor with a limit) past its limit.
  *
- * Only scalar quantities are tracked; names a quota does not mention are unconstrained by it.
+ * Only non-revocable scalar quantities are tracked (`eachQuotaScalar`); names a quota does not
+ * mention are unconstrained by it.
  */
 import type { Resource } from "../../../schemas/mesos.ts";
 import { isWithinRole, reservationRole } from "../../../sdk/src/roles.ts";
@@ -24,9 +25,15 @@ type Quantities = Map<string, number>;
 
 const addTo = (q: Quantities, name: string, v: number) => q.set(name, roundQuantity((q.get(name) ?? 0) + v));
 
-/** The scalar quantities of `resources`, split into unreserved and reserved (with the reservation's role). */
-function eachScalar(resources: readonly Resource[], f: (name: string, value: number, reservedFor: string | undefined) => void): void {
-  for (const r of resources) if (r.type === "SCALAR" && r.scalar && r.scalar.value > 0) f(r.name, r.scalar.value, reservationRole(r));
+/**
+ * The scalar quantities of `resources` that quota counts, split into unreserved and reserved
+ * (with the reservation's role). Revocable resources are left out: as in Mesos, quota is
+ * consumed and guaranteed in non-revocable resources only (`quotaConsumed` counts allocated
+ * unreserved non-revocable resources), so a role's revocable tasks neither use up its
+ * guarantee nor count towards its limit.
+ */
+export function eachQuotaScalar(resources: readonly Resource[], f: (name: string, value: number, reservedFor: string | undefined) => void): void {
+  for (const r of resources) if (r.type === "SCALAR" && r.scalar && r.scalar.value > 0 && r.revocable === undefined) f(r.name, r.scalar.value, reservationRole(r));
 }
 
 /** What each quota role consumes and what headroom is left, updated offer by offer. */
@@ -47,14 +54,14 @@ export class QuotaTracker {
     return this.topGuaranteed.length > 0;
   }
 
-  /** Counts what a framework of `role` already holds. */
+  /** Counts what a framework of `role` already holds (its reserved resources too: they are in no agent's unallocated list). */
   held(role: string, resources: readonly Resource[]): void {
-    this.charge(role, resources);
+    this.charge(role, resources, false);
   }
 
   /** Counts an agent's unallocated resources: unreserved ones as available headroom, reserved ones as their role's. */
   unallocated(resources: readonly Resource[]): void {
-    eachScalar(resources, (name, value, reservedFor) => {
+    eachQuotaScalar(resources, (name, value, reservedFor) => {
       if (reservedFor === undefined) addTo(this.available, name, value);
       else for (const [q, c] of this.consumed) if (isWithinRole(reservedFor, q)) addTo(c, name, value);
     });
@@ -62,8 +69,8 @@ export class QuotaTracker {
 
   /** Counts an offer of `resources` to `role` (its unreserved part leaves the available headroom). */
   offered(role: string, resources: readonly Resource[]): void {
-    this.charge(role, resources);
-    eachScalar(resources, (name, value, reservedFor) => { if (reservedFor === undefined) addTo(this.available, name, -value); });
+    this.charge(role, resources, true);
+    eachQuotaScalar(resources, (name, value, reservedFor) => { if (reservedFor === undefined) addTo(this.available, name, -value); });
   }
 
   /** True when `role` or an ancestor has a guarantee it does not yet consume in full (stage 1 serves it). */
@@ -119,12 +126,18 @@ export class QuotaTracker {
     return out;
   }
 
-  /** Adds `resources` given to `role` to every quota role containing it (reserved ones only where the reservation was not counted already). */
-  private charge(role: string, resources: readonly Resource[]): void {
+  /**
+   * Adds `resources` given to `role` to every quota role `q` containing it, as Mesos counts
+   * consumption (allocated unreserved resources plus the reservations of `q`'s subtree):
+   * unreserved ones always; those reserved within `q`'s subtree unless `unallocatedCounted`
+   * (an offer of them: `unallocated` counted them already); those reserved for a role above `q`
+   * never (they are not `q`'s reservations).
+   */
+  private charge(role: string, resources: readonly Resource[], unallocatedCounted: boolean): void {
     for (const [q, c] of this.consumed) {
       if (!isWithinRole(role, q)) continue;
-      eachScalar(resources, (name, value, reservedFor) => {
-        if (reservedFor !== undefined && isWithinRole(reservedFor, q)) return; // counted as the role's reservation
+      eachQuotaScalar(resources, (name, value, reservedFor) => {
+        if (reservedFor !== undefined && (unallocatedCounted || !isWithinRole(reservedFor, q))) return;
         addTo(c, name, value);
       });
     }

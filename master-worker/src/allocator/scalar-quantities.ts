@@ -39,11 +39,19 @@ export const scalarVector = (): ScalarVector => [0, 0, 0, 0];
 /** Mesos rounding of scalars (3 decimals): the SDK's, so allocator and arithmetic agree. */
 export const roundQuantity = roundScalar;
 
-/** Adds (`sign` 1) or takes away (−1) the SCALAR resources of `resources` into `into`. */
+/**
+ * Adds (`sign` 1) or takes away (−1) the non-revocable SCALAR resources of `resources` into
+ * `into`. Revocable resources are left out of every share and total: the pool the shares are
+ * computed against is the agents' totals, which hold no revocable resources (those come from the
+ * oversubscription pass, with its own DRF over revocable resources alone), so counting a
+ * framework's revocable tasks against it would inflate its share with resources the pool does
+ * not have. (Mesos adds the estimated revocable resources to an agent's total in the role
+ * sorter, so there they count on both sides; quota counts only non-revocable ones in both.)
+ */
 export function addScalars(into: ScalarVector, resources: readonly Resource[], sign: 1 | -1 = 1): void {
   for (let i = 0; i < resources.length; i++) {
     const r = resources[i]!;
-    if (r.type !== "SCALAR") continue;
+    if (r.type !== "SCALAR" || r.revocable !== undefined) continue;
     const v = roundQuantity(r.scalar?.value ?? 0);
     if (v === 0) continue;
     const k = slotOf(r.name);

@@ -52,9 +52,9 @@ export function subscribeSuppression(frameworkId: string, suppressedRoles: reado
 
 /**
  * SUPPRESS / REVIVE: for the roles named (`roles`, or REVIVE's older single `role`), or every
- * role when none is named. REVIVE also clears the framework's refuse filters (filters are kept
- * per framework and agent, not per role, so reviving some roles clears them all) and asks for an
- * allocation.
+ * role when none is named. REVIVE also clears the framework's refuse filters for those roles
+ * (filters are kept per framework, role and agent, as in Mesos; all of them without roles) and
+ * asks for an allocation.
  */
 export function suppressionEffects(info: Pick<FrameworkInfo, "role" | "roles">, frameworkId: string, call: CallOf<"SUPPRESS"> | CallOf<"REVIVE">): Effect[] {
   if (call.type === "SUPPRESS") {
@@ -65,7 +65,7 @@ export function suppressionEffects(info: Pick<FrameworkInfo, "role" | "roles">, 
   const roles = call.revive?.roles && call.revive.roles.length > 0 ? call.revive.roles : call.revive?.role !== undefined ? [call.revive.role] : undefined;
   if (roles) checkOwnRoles(info, roles, call.revive?.roles?.length ? "revive.roles" : "revive.role");
   return [
-    { kind: "clearFilters", frameworkId },
+    { kind: "clearFilters", frameworkId, ...(roles ? { roles: [...roles] } : {}) },
     { kind: "suppress", frameworkId, suppressed: false, ...(roles ? { roles: [...roles] } : {}) },
     { kind: "allocate" },
   ];

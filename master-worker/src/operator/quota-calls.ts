@@ -8,13 +8,14 @@
  * hierarchical roles, a child's guarantees never above its parent's nor its limits above its
  * parent's limits; and, unless `force`, the guarantees of the top-most guaranteed roles must fit
  * in the cluster's total (connected agents). A config with neither guarantees nor limits removes
- * the role's quota. Outstanding offers are not rescinded when a quota changes: the next
- * allocation honours it (a choice; Mesos has varied here).
+ * the role's quota. Outstanding offers that break a new limit, or that unmet guarantees need,
+ * are rescinded (`quota-rescinds.ts`), so the next allocation honours the new quotas at once.
  * ACLs: `update_quotas` (object: the role) and `get_quotas` (GET_QUOTA shows only those roles).
  */
 import type { QuotaConfig, UpdateQuotaCall } from "../../../schemas/quota.ts";
 import { ancestorRoles, DEFAULT_ROLE, isWithinRole, roleProblem } from "../../../sdk/src/roles.ts";
 import { QUOTA_SETTING, storedQuotas } from "../allocator/allocation-settings.ts";
+import { quotaRescinds } from "../allocator/quota-rescinds.ts";
 import type { RoleQuota } from "../allocator/quota-tracker.ts";
 import { addScalars, roundQuantity, scalarResources, scalarVector } from "../allocator/scalar-quantities.ts";
 import { requireAuthorized } from "../authorizer.ts";
@@ -67,7 +68,7 @@ export function decideUpdateQuota(view: MasterView, call: UpdateQuotaCall, princ
   });
   checkHierarchy(next, configs);
   if (!force) checkCapacity(view, next);
-  return [{ kind: "setting", key: QUOTA_SETTING, value: next }, { kind: "allocate" }];
+  return [{ kind: "setting", key: QUOTA_SETTING, value: next }, ...quotaRescinds(view, next, [...seen]), { kind: "allocate" }];
 }
 
 /** A child's guarantees sum within its parent's guarantees, and its limits within its parent's limits (nearest quota ancestor). */

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Resource } from "../../../schemas/mesos.ts";
 import { parseResources, ranges, scalar, scalarOf } from "../../../sdk/src/resources.ts";
 import {
-  allocate, expiredFilters, nextFilterExpiry,
+  allocate, expiredFilters, nextFilterExpiry, refusedPairs, withoutFrameworkFilters,
   type AllocationAgent, type AllocationFramework, type AllocationInput, type OfferDecision,
 } from "../../../master-worker/src/allocator/index.ts";
 
@@ -34,27 +34,32 @@ describe("allocate: who gets the offer", () => {
     },
     {
       name: "an unexpired refuse filter skips that framework for that agent",
-      in: { agents: [agent("a1")], frameworks: [fw("f1"), fw("f2")], filters: [{ frameworkId: "f1", agentId: "a1", until: 1_001 }] },
+      in: { agents: [agent("a1")], frameworks: [fw("f1"), fw("f2")], filters: [{ frameworkId: "f1", role: "*", agentId: "a1", until: 1_001 }] },
       want: ["f2@a1"],
     },
     {
       name: "a filter for another agent does not apply",
-      in: { agents: [agent("a1")], frameworks: [fw("f1"), fw("f2")], filters: [{ frameworkId: "f1", agentId: "a9", until: 9_999 }] },
+      in: { agents: [agent("a1")], frameworks: [fw("f1"), fw("f2")], filters: [{ frameworkId: "f1", role: "*", agentId: "a9", until: 9_999 }] },
       want: ["f1@a1"],
     },
     {
       name: "a filter expiring exactly now no longer applies",
-      in: { agents: [agent("a1")], frameworks: [fw("f1"), fw("f2")], filters: [{ frameworkId: "f1", agentId: "a1", until: 1_000 }] },
+      in: { agents: [agent("a1")], frameworks: [fw("f1"), fw("f2")], filters: [{ frameworkId: "f1", role: "*", agentId: "a1", until: 1_000 }] },
       want: ["f1@a1"],
     },
     {
       name: "an expired filter no longer applies",
-      in: { agents: [agent("a1")], frameworks: [fw("f1"), fw("f2")], filters: [{ frameworkId: "f1", agentId: "a1", until: 10 }] },
+      in: { agents: [agent("a1")], frameworks: [fw("f1"), fw("f2")], filters: [{ frameworkId: "f1", role: "*", agentId: "a1", until: 10 }] },
+      want: ["f1@a1"],
+    },
+    {
+      name: "a filter for another role of the framework does not apply",
+      in: { agents: [agent("a1")], frameworks: [fw("f1"), fw("f2")], filters: [{ frameworkId: "f1", role: "web", agentId: "a1", until: 5_000 }] },
       want: ["f1@a1"],
     },
     {
       name: "every framework filtered: the agent is not offered",
-      in: { agents: [agent("a1")], frameworks: [fw("f1")], filters: [{ frameworkId: "f1", agentId: "a1", until: 5_000 }] },
+      in: { agents: [agent("a1")], frameworks: [fw("f1")], filters: [{ frameworkId: "f1", role: "*", agentId: "a1", until: 5_000 }] },
       want: [],
     },
     {
@@ -206,17 +211,55 @@ describe("allocate: determinism and sorters", () => {
   });
 
   it("the random sorter honours refuse filters", () => {
-    const filters = [{ frameworkId: "f1", agentId: "a1", until: 2_000 }];
+    const filters = [{ frameworkId: "f1", role: "*", agentId: "a1", until: 2_000 }];
     for (let seed = 0; seed < 20; seed++) expect(firstTaker(input({ agents: [agent("a1")], frameworks: [fw("f1"), fw("f2")], filters, sorter: "random", seed }))).toBe("f2");
+  });
+});
+
+describe("refuse filters per (framework, role, agent)", () => {
+  const multi = fw("f1", { role: "a", roles: ["a", "b"] });
+  const roleOf = (ds: OfferDecision[]) => ds.map((d) => `${d.frameworkId}/${d.role}@${d.agentId}`);
+
+  it("a MULTI_ROLE framework that declined for one role is still offered the agent for its other role", () => {
+    const unfiltered = allocate(input({ agents: [agent("a1")], frameworks: [multi] }));
+    expect(roleOf(unfiltered)).toHaveLength(1);
+    const taken = unfiltered[0]!.role;
+    const other = taken === "a" ? "b" : "a";
+    const ds = allocate(input({ agents: [agent("a1")], frameworks: [multi], filters: [{ frameworkId: "f1", role: taken, agentId: "a1", until: 5_000 }] }));
+    expect(roleOf(ds)).toEqual([`f1/${other}@a1`]);
+  });
+
+  it("filters for every role of the framework keep the agent from it", () => {
+    const filters = ["a", "b"].map((role) => ({ frameworkId: "f1", role, agentId: "a1", until: 5_000 }));
+    expect(allocate(input({ agents: [agent("a1")], frameworks: [multi], filters }))).toEqual([]);
+    expect(roleOf(allocate(input({ agents: [agent("a1"), agent("a2")], frameworks: [multi], filters })))).toEqual(["f1/a@a2"]);
+  });
+
+  it("withoutFrameworkFilters clears the roles named, or every role of the framework", () => {
+    const filters = [
+      { frameworkId: "f1", role: "a", agentId: "a1", until: 5_000 },
+      { frameworkId: "f1", role: "b", agentId: "a1", until: 5_000 },
+      { frameworkId: "f2", role: "a", agentId: "a1", until: 5_000 },
+    ];
+    expect(withoutFrameworkFilters(filters, "f1", ["a"]).map((f) => `${f.frameworkId}/${f.role}`)).toEqual(["f1/b", "f2/a"]);
+    expect(withoutFrameworkFilters(filters, "f1").map((f) => `${f.frameworkId}/${f.role}`)).toEqual(["f2/a"]);
+  });
+
+  it("refusedPairs answers per role", () => {
+    const refused = refusedPairs([{ frameworkId: "f1", role: "a", agentId: "a1", until: 5_000 }], 1_000);
+    expect(refused("f1", "a", "a1")).toBe(true);
+    expect(refused("f1", "b", "a1")).toBe(false);
+    expect(refused("f2", "a", "a1")).toBe(false);
+    expect(refused("f1", "a", "a2")).toBe(false);
   });
 });
 
 describe("refuse filter helpers", () => {
   const filters = [
-    { frameworkId: "f1", agentId: "a1", until: 500 },
-    { frameworkId: "f1", agentId: "a2", until: 1_000 },
-    { frameworkId: "f2", agentId: "a1", until: 3_000 },
-    { frameworkId: "f2", agentId: "a2", until: 2_000 },
+    { frameworkId: "f1", role: "*", agentId: "a1", until: 500 },
+    { frameworkId: "f1", role: "*", agentId: "a2", until: 1_000 },
+    { frameworkId: "f2", role: "*", agentId: "a1", until: 3_000 },
+    { frameworkId: "f2", role: "*", agentId: "a2", until: 2_000 },
   ];
 
   it("nextFilterExpiry is the earliest future expiry", () => {

@@ -1,15 +1,16 @@
 /**
  * `allocationOffers` with a cache kept across runs (incremental runs) must offer exactly what a
  * run with a fresh cache (a full run over the whole view) offers, through random sequences of
- * what the master does between runs: launches, task ends, declines with and without filters,
- * rescinds, agents leaving, coming back and re-registering, frameworks suppressing, reviving,
+ * what the master does between runs: launches, task ends, declines with and without filters
+ * (per framework, role and agent: MULTI_ROLE frameworks decline for one role), REVIVE clearing
+ * the filters of one role or of all, rescinds, agents leaving, coming back and re-registering, frameworks suppressing, reviving,
  * disconnecting and leaving, filters expiring.
  */
 import { describe, expect, it } from "vitest";
 import type { FrameworkInfo, Offer, TaskInfo } from "../../../schemas/index.ts";
 import { parseResources } from "../../../sdk/src/resources.ts";
 import { allocationOffers } from "../../../master-worker/src/allocation-step.ts";
-import { AllocationInputCache, mulberry32, shuffle, type AllocationView, type Random } from "../../../master-worker/src/allocator/index.ts";
+import { AllocationInputCache, mulberry32, sameFilterTarget, shuffle, withoutFrameworkFilters, type AllocationView, type Random } from "../../../master-worker/src/allocator/index.ts";
 import type { RefuseFilter } from "../../../master-worker/src/effects.ts";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../../../master-worker/src/records.ts";
 import type { OfferRecord } from "../../../master-worker/src/view.ts";
@@ -32,14 +33,14 @@ class FakeView implements AllocationView {
   frameworkConnected(id: string) { return this.connectedFrameworks.has(id); }
 }
 
-const strip = (offers: readonly Offer[]) => offers.map((o) => ({ fw: o.framework_id.value, agent: o.agent_id.value, resources: o.resources }));
+const strip = (offers: readonly Offer[]) => offers.map((o) => ({ fw: o.framework_id.value, agent: o.agent_id.value, role: o.allocation_info?.role, resources: o.resources }));
 
 function agent(id: string, shape: string): AgentRecord {
   return { id, hostname: `h-${id}`, port: 5051, resources: parseResources(shape), attributes: [], registeredAt: 0 };
 }
 
-function framework(id: string, role: string): FrameworkRecord {
-  const info: FrameworkInfo = { user: "u", name: id, roles: [role] };
+function framework(id: string, role: string, more?: string): FrameworkRecord {
+  const info: FrameworkInfo = { user: "u", name: id, roles: more && more !== role ? [role, more] : [role] };
   return { id, info, registeredAt: 0, removed: false };
 }
 
@@ -69,7 +70,10 @@ function step(view: FakeView, random: Random, now: number, n: number): void {
     const o = pick(random, offers);
     if (!o) return;
     view.offers.delete(o.id.value);
-    if (random() < 0.6) view.filters = [...view.filters.filter((f) => !(f.frameworkId === o.framework_id.value && f.agentId === o.agent_id.value)), { frameworkId: o.framework_id.value, agentId: o.agent_id.value, until: now + 1 + Math.floor(random() * 5) }];
+    if (random() < 0.6) {
+      const filter = { frameworkId: o.framework_id.value, role: o.allocation_info!.role!, agentId: o.agent_id.value, until: now + 1 + Math.floor(random() * 5) };
+      view.filters = [...view.filters.filter((f) => !sameFilterTarget(f, filter)), filter];
+    }
   } else if (r < 0.62) { // rescind
     const o = pick(random, offers);
     if (o) view.offers.delete(o.id.value);
@@ -82,9 +86,12 @@ function step(view: FakeView, random: Random, now: number, n: number): void {
     for (const o of offers) if (o.agent_id.value === id) view.offers.delete(o.id.value);
     view.agents.set(id, agent(id, pick(random, SHAPES)!));
     view.connectedAgents.add(id);
-  } else if (r < 0.8) { // suppress / revive
+  } else if (r < 0.77) { // suppress / revive
     const id = pick(random, [...view.frameworks.keys()])!;
     if (!view.suppressed.delete(id)) view.suppressed.add(id);
+  } else if (r < 0.8) { // REVIVE's filter clearing: one role's filters, or all of the framework's
+    const f = pick(random, [...view.frameworks.values()])!;
+    view.filters = withoutFrameworkFilters(view.filters, f.id, random() < 0.6 ? [pick(random, f.info.roles!)!] : undefined);
   } else if (r < 0.85) { // a framework disconnects (its offers go) or resubscribes
     const id = pick(random, [...view.frameworks.keys()])!;
     if (view.connectedFrameworks.delete(id)) { for (const o of offers) if (o.framework_id.value === id) view.offers.delete(o.id.value); }
@@ -97,7 +104,7 @@ function step(view: FakeView, random: Random, now: number, n: number): void {
       for (const o of offers) if (o.framework_id.value === f.id) view.offers.delete(o.id.value);
     } else {
       const id = `f${view.frameworks.size}`;
-      view.frameworks.set(id, framework(id, pick(random, ["*", "web"])!));
+      view.frameworks.set(id, framework(id, pick(random, ["*", "web"])!, random() < 0.4 ? pick(random, ["*", "web", "batch"]) : undefined));
       view.connectedFrameworks.add(id);
     }
   } else if (r < 0.9) { // expired filters are dropped
@@ -113,7 +120,7 @@ describe("allocationOffers with a kept cache", () => {
       const random = mulberry32(seed);
       const view = new FakeView();
       for (let i = 0; i < 12; i++) { const id = `a${i}`; view.agents.set(id, agent(id, pick(random, SHAPES)!)); if (random() < 0.9) view.connectedAgents.add(id); }
-      for (let i = 0; i < 5; i++) { const id = `f${i}`; view.frameworks.set(id, framework(id, pick(random, ["*", "*", "web"])!)); view.connectedFrameworks.add(id); }
+      for (let i = 0; i < 5; i++) { const id = `f${i}`; view.frameworks.set(id, framework(id, pick(random, ["*", "*", "web"])!, random() < 0.4 ? pick(random, ["*", "web", "batch"]) : undefined)); view.connectedFrameworks.add(id); }
       const cache = new AllocationInputCache();
       let ids = 0;
       const nextId = () => `O${++ids}`;

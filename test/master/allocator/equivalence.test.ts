@@ -45,7 +45,10 @@ function cluster(seed: number): AllocationInput {
       ...(multi && random() < 0.3 ? { suppressedRoles: new Set([multi[0]!]) } : {}), gpuResources: random() < 0.5,
     };
   });
-  const filters = Array.from({ length: Math.floor(random() * 20) }, () => ({ frameworkId: pick(random, frameworks).id, agentId: pick(random, agents).id, until: pick(random, [500, 1_000, 2_000]) }));
+  const filters = Array.from({ length: Math.floor(random() * 20) }, () => {
+    const f = pick(random, frameworks);
+    return { frameworkId: f.id, role: pick(random, f.roles ?? [f.role]), agentId: pick(random, agents).id, until: pick(random, [500, 1_000, 2_000]) };
+  });
   const weights = random() < 0.3 ? { web: 2, batch: 0.5, "web/a": 3 } : undefined;
   const minAllocatable = random() < 0.2 ? [[scalar("cpus", 1), scalar("mem", 256)]] : random() < 0.1 ? [] : undefined;
   return { agents, frameworks, filters, now: 1_000, seed, ...(weights ? { weights } : {}), ...(minAllocatable ? { minAllocatable } : {}) };

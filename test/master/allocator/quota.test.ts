@@ -66,6 +66,22 @@ describe("quota headroom", () => {
     expect(sum(ds, "cpus")).toBe(8);
     expect(ds.flatMap((d) => d.resources).every((r) => (r.role ?? "*") === "*")).toBe(true);
   });
+
+  it("a guarantee met by reserved resources the role's framework already holds needs no headroom either", () => {
+    // q's framework holds its 4 reserved cpus (a task): they are in no agent's available list, yet q's guarantee is met
+    const frameworks = [fw("fq", "q", "cpus(q):4"), fw("fb", "b")];
+    const ds = allocate({ agents: agents(2), frameworks, filters: [], now: 0, quotas: { q: { guarantees: { cpus: 4 } } } });
+    expect(sum(ds, "cpus", (d) => d.frameworkId === "fb")).toBe(8);
+  });
+
+  it("resources reserved for a parent role held by a child role count to the parent's consumption, not the child's", () => {
+    // eng/a holds 4 cpus reserved for eng: its own limit of 2 unreserved cpus is untouched by them
+    const frameworks = [fw("fa", "eng/a", "cpus(eng):4")];
+    const ds = allocate({ agents: agents(1), frameworks, filters: [], now: 0, quotas: { "eng/a": { limits: { cpus: 2 } } } });
+    expect(sum(ds, "cpus")).toBe(2);
+    const capped = allocate({ agents: agents(1), frameworks, filters: [], now: 0, quotas: { eng: { limits: { cpus: 5 } } } });
+    expect(sum(capped, "cpus")).toBe(1);
+  });
 });
 
 describe("quota limits", () => {

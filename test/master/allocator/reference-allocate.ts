@@ -89,7 +89,7 @@ export function referenceAllocate(input: AllocationInput): OfferDecision[] {
         .map(({ id, c }) => ({ id, c, share: share(c.held) }))
         .sort((a, b) => a.share - b.share || a.c.allocations - b.c.allocations || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       for (const { id, c } of order) {
-        if (refused(id, agent.id)) continue;
+        if (refused(id, role, agent.id)) continue;
         if (gpus && !fws.get(id)!.gpuResources) continue;
         const offer = remaining.filter((r) => usableByRole(r, role));
         if (!isAllocatable(offer, min)) continue;
