@@ -37,6 +37,9 @@ const ACLS = {
 
 const auth = (p: Principal) => authorizationHeader({ principal: p, secret: CREDENTIALS[p] })!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** GET_QUOTA's answer, as far as these tests read it. */
+type QuotaAnswer = { get_quota: { status: { configs?: unknown[] } } };
+const quotaOf = async (r: Response) => (await r.json()) as QuotaAnswer;
 
 describe.skipIf(!binary)("ACLs end to end", () => {
   let stateDir: string;
@@ -143,15 +146,15 @@ describe.skipIf(!binary)("ACLs end to end", () => {
     const denied = await operator("alice", update);
     expect(denied.status).toBe(403);
     expect((await denied.text()).trim()).toBe("update_quota.quota_configs[0].role: principal 'alice' is not authorized to update quotas for 'eng'");
-    const before = await (await operator("ops", { type: "GET_QUOTA" })).json();
+    const before = await quotaOf(await operator("ops", { type: "GET_QUOTA" }));
     expect(before.get_quota.status.configs ?? []).toEqual([]);
 
     const allowed = await operator("ops", update);
     expect(allowed.status).toBe(200);
     const asOps = await operator("ops", { type: "GET_QUOTA" });
     expect(asOps.status).toBe(200);
-    expect((await asOps.json()).get_quota.status.configs).toEqual([{ role: "eng", limits: { cpus: { value: 1 } } }]);
-    const asAlice = await (await operator("alice", { type: "GET_QUOTA" })).json();
+    expect((await quotaOf(asOps)).get_quota.status.configs).toEqual([{ role: "eng", limits: { cpus: { value: 1 } } }]);
+    const asAlice = await quotaOf(await operator("alice", { type: "GET_QUOTA" }));
     expect(asAlice.get_quota.status.configs ?? []).toEqual([]);
   }, 20_000);
 
