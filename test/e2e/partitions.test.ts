@@ -148,6 +148,11 @@ describe.skipIf(!binary)("partitions end to end", () => {
     const lost = await legacy.waitFor("TASK_LOST", fromL, 5_000);
     expect(Date.now() - started).toBeGreaterThanOrEqual(2_000); // not before the unreachable timeout
     expect(unreachable).toMatchObject({ reason: "REASON_AGENT_REMOVED", source: "SOURCE_MASTER", agent_id: { value: agentId } });
+    // unreachable_time: when the master marked the agent, by its clock (this machine's).
+    const markedMs = unreachable.unreachable_time!.nanoseconds / 1e6;
+    expect(markedMs).toBeGreaterThanOrEqual(started + 2_000 - 50);
+    expect(markedMs).toBeLessThanOrEqual(Date.now());
+    expect(lost.unreachable_time).toEqual(unreachable.unreachable_time);
     expect(lost).toMatchObject({ reason: "REASON_AGENT_REMOVED", source: "SOURCE_MASTER" });
     expect(aware.seen(fromA)).not.toContain("TASK_LOST/REASON_AGENT_REMOVED");
     // Reconciliation answers the same while it is away.
@@ -164,6 +169,7 @@ describe.skipIf(!binary)("partitions end to end", () => {
     process.kill(agent.child.pid!, "SIGCONT");
     const running = await aware.waitFor("TASK_RUNNING", backA, 10_000);
     expect(running).toMatchObject({ reason: "REASON_AGENT_REREGISTERED", agent_id: { value: agentId } });
+    expect(running.unreachable_time).toBeUndefined();
     expect(await legacy.waitFor("TASK_RUNNING", backL, 5_000)).toMatchObject({ reason: "REASON_AGENT_REREGISTERED" });
     await waitForLog(/master asked this agent to register again/);
     await waitForLog(new RegExp(`re-registered with the master agent_id=${agentId} tasks=2`));
