@@ -194,7 +194,7 @@ describe.skipIf(!binary)("partitions end to end", () => {
     expect(taskPids.filter(alive)).toEqual([]);
     await waitForLog(/shutting down framework[^\n]*\n[^\n]*shutting down framework/);
     // From then on it is refused, saying why.
-    await waitForLog(new RegExp(`HTTP 403: agent_id: agent '${agentId}' was marked gone by an operator`));
+    await waitForLog(new RegExp(`HTTP 403: agent_id: agent '${agentId}' was marked gone by an operator[^\\n"]*join as a new agent" retry_ms=`));
     // The agent's own TASK_KILLED updates are not forwarded: the frameworks' last word stays.
     await sleep(1_000);
     expect(aware.updates.at(-1)!.state).toBe("TASK_GONE_BY_OPERATOR");
