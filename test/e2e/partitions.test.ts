@@ -168,8 +168,9 @@ describe.skipIf(!binary)("partitions end to end", () => {
     await aware.client.reconcile([{ taskId: "aware" }]);
     const reconciled = await aware.waitFor("TASK_UNREACHABLE", beforeReconcile, 5_000);
     expect(reconciled.reason).toBe("REASON_RECONCILIATION");
-    const agentView = (await masterState()).slaves.find((s: { id: string }) => s.id === agentId);
-    expect(agentView?.active ?? false).toBe(false);
+    const away = await masterState();
+    expect(away.unreachable_slaves).toBe(1);
+    expect(away.slaves.map((a: { id: string }) => a.id)).not.toContain(agentId);
     // The task processes were never touched.
     expect(taskPids.every(alive)).toBe(true);
 
@@ -181,6 +182,9 @@ describe.skipIf(!binary)("partitions end to end", () => {
     expect(await legacy.waitFor("TASK_RUNNING", backL, 5_000)).toMatchObject({ reason: "REASON_AGENT_REREGISTERED" });
     await waitForLog(/master asked this agent to register again/);
     await waitForLog(new RegExp(`re-registered with the master agent_id=${agentId} tasks=2`));
+    const back = await masterState();
+    expect(back.unreachable_slaves).toBe(0);
+    expect(back.slaves.find((a: { id: string }) => a.id === agentId)).toMatchObject({ active: true });
     // Same agent id, same processes.
     expect(checkpointedPids().sort()).toEqual([...taskPids].sort());
     const afterReconcile = aware.updates.length;
@@ -203,6 +207,9 @@ describe.skipIf(!binary)("partitions end to end", () => {
     await waitForLog(/shutting down framework[^\n]*\n[^\n]*shutting down framework/);
     // From then on it is refused, saying why.
     await waitForLog(new RegExp(`HTTP 403: agent_id: agent '${agentId}' was marked gone by an operator[^\\n"]*join as a new agent" retry_ms=`));
+    const gone = await masterState();
+    expect(gone.slaves.map((a: { id: string }) => a.id)).not.toContain(agentId);
+    expect(gone.unreachable_slaves).toBe(0);
     // The agent's own TASK_KILLED updates are not forwarded: the frameworks' last word stays.
     await sleep(1_000);
     expect(aware.updates.at(-1)!.state).toBe("TASK_GONE_BY_OPERATOR");
