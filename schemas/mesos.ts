@@ -186,6 +186,8 @@ export const TaskStatus = z.object({
   uuid: z.string().optional(),
   healthy: z.boolean().optional(),
   labels: Labels.optional(),
+  /** When (the master's clock) the task's agent was marked unreachable: set only while it is (Mesos 1.1+). */
+  unreachable_time: TimeInfo.optional(),
 });
 export type TaskStatus = z.infer<typeof TaskStatus>;
 

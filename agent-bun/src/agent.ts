@@ -15,7 +15,7 @@ import { TaskManager } from "./task-manager.ts";
 import { UsageReporter, type UsageSampler } from "./usage.ts";
 
 /** What the agent tells the master about itself: the self-description part of a registration. */
-export type AgentInfo = Pick<RegisterRequest, "hostname" | "port" | "resources" | "attributes" | "version">;
+export type AgentInfo = Pick<RegisterRequest, "hostname" | "ip" | "port" | "resources" | "attributes" | "version">;
 
 /** The agent's collaborators; every side effect is one of these. */
 export interface AgentDeps {
@@ -104,7 +104,7 @@ export class Agent {
       const known = store.state.agent_id;
       const req: RegisterRequest = {
         ...(known ? { agent_id: { value: known }, ...(store.state.agent_token ? { agent_token: store.state.agent_token } : {}) } : {}),
-        hostname: info.hostname, port: info.port, resources: info.resources, attributes: info.attributes,
+        hostname: info.hostname, ...(info.ip ? { ip: info.ip } : {}), port: info.port, resources: info.resources, attributes: info.attributes,
         ...(info.version ? { version: info.version } : {}),
         tasks: this.tasks.reports(),
       };

@@ -3,6 +3,7 @@
  * (the flag wins). Bad input throws `FlagError` naming the flag; main.ts exits with status 2.
  */
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { hostname as osHostname } from "node:os";
 import { MAX_POLL_HOLD_SECONDS } from "../../schemas/agent-limits.ts";
 import type { Attribute, Resource } from "../../schemas/mesos.ts";
@@ -21,6 +22,8 @@ export interface AgentFlags {
   joinToken: string;
   workDir: string;
   hostname: string;
+  /** The IP announced to the master (`--ip`, Mesos' `--ip`), when given: maintenance may name the machine by it. */
+  ip?: string;
   port: number;
   /** Entries from `--resources`; they replace detected resources of the same name. */
   resources: Resource[];
@@ -63,6 +66,7 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
   { name: "join-token-file", env: "STRATA_JOIN_TOKEN_FILE", default: "", help: "File holding the join token (alternative to --join-token)" },
   { name: "work-dir", env: "STRATA_WORK_DIR", default: "./.strata/agent", help: "Checkpoints and task sandboxes" },
   { name: "hostname", env: "STRATA_HOSTNAME", default: "os.hostname()", help: "Hostname advertised to the master" },
+  { name: "ip", env: "STRATA_IP", default: "", help: "IPv4 or IPv6 address announced to the master (none by default); maintenance windows may name the machine by it" },
   { name: "port", env: "STRATA_PORT", default: "5051", help: "Port advertised in offers (the agent never listens)" },
   { name: "resources", env: "STRATA_RESOURCES", default: "(detected)", help: "Mesos form, e.g. 'cpus:2;mem:1024;ports:[31000-31100]'; overrides detected resources (with --hollow: cpus:2;mem:1024;disk:4096;ports:[31000-32000]) of the same name" },
   { name: "attributes", env: "STRATA_ATTRIBUTES", default: "", help: "e.g. 'rack:r1;zone:a' (numbers are SCALAR, else TEXT); hollow agents add 'hollow:<i>'" },
@@ -143,6 +147,9 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
   const hostname = raw("hostname") ?? osHostname();
   if (!hostname.trim()) throw new FlagError("--hostname", "must not be empty");
 
+  const ip = raw("ip");
+  if (ip !== undefined && isIP(ip) === 0) throw new FlagError("--ip", `expected an IPv4 or IPv6 address like 10.0.0.5 or fd00::5, got '${ip}'`);
+
   const portText = withDefault("port");
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) throw new FlagError("--port", `expected an integer 0-65535, got '${portText}'`);
@@ -196,7 +203,7 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
   }
 
   return {
-    master: master.replace(/\/+$/, ""), joinToken, workDir, hostname, port, resources, attributes,
+    master: master.replace(/\/+$/, ""), joinToken, workDir, hostname, ...(ip !== undefined ? { ip } : {}), port, resources, attributes,
     cgroups, cgroupsRoot, pollWaitSeconds, logLevel, hollow, hollowTaskMs, usageIntervalSeconds, hollowUsageFraction,
   };
 }

@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   const agent = new Agent({
     client: new HttpMasterClient(flags.master, flags.joinToken),
     store, containerizer, clock: systemClock, log, workDir, pollWaitSeconds: flags.pollWaitSeconds,
-    info: { hostname: flags.hostname, port: flags.port, resources, attributes: flags.attributes, version: AGENT_VERSION },
+    info: { hostname: flags.hostname, ...(flags.ip ? { ip: flags.ip } : {}), port: flags.port, resources, attributes: flags.attributes, version: AGENT_VERSION },
     ...(flags.usageIntervalSeconds > 0 ? {
       usage: { sampler: new ProcUsageSampler(cgroups instanceof LinuxCgroups ? cgroups.placements : []), intervalMs: flags.usageIntervalSeconds * 1000 },
     } : {}),
@@ -88,7 +88,7 @@ async function mainHollow(flags: AgentFlags, workDir: string, log: Logger): Prom
   const fleet = new HollowFleet({
     count: flags.hollow, taskMs: flags.hollowTaskMs, client: new HttpMasterClient(flags.master, flags.joinToken),
     clock: systemClock, log, debug: flags.logLevel === "debug", workDir, pollWaitSeconds: flags.pollWaitSeconds,
-    info: { hostname: flags.hostname, port: flags.port, resources, attributes: flags.attributes, version: AGENT_VERSION },
+    info: { hostname: flags.hostname, ...(flags.ip ? { ip: flags.ip } : {}), port: flags.port, resources, attributes: flags.attributes, version: AGENT_VERSION },
     ...(flags.hollowUsageFraction > 0 && flags.usageIntervalSeconds > 0 ? {
       usage: { sampler: new HollowUsageSampler(flags.hollowUsageFraction), intervalMs: flags.usageIntervalSeconds * 1000 },
     } : {}),

@@ -73,8 +73,9 @@ export class HttpMasterClient implements MasterClient {
     }
     const text = await res.text().catch(() => "");
     if (!res.ok) {
-      let detail = text.slice(0, 300);
-      try { detail = (JSON.parse(text) as { message?: string }).message ?? detail; } catch { /* not JSON */ }
+      // The master's error bodies are plain text ending in a newline: keep log lines on one line.
+      let detail = text.slice(0, 300).trim();
+      try { detail = (JSON.parse(text) as { message?: string }).message?.trim() ?? detail; } catch { /* not JSON */ }
       throw new MasterError(`POST ${path}: HTTP ${res.status}${detail ? `: ${detail}` : ""}`, res.status);
     }
     try {

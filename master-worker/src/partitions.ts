@@ -18,7 +18,7 @@
  *   commands are queued for it, so an agent that polls again first learns to kill its tasks;
  *   after that its polls and registrations are refused (403) with a message saying why.
  */
-import type { TaskState } from "../../schemas/index.ts";
+import type { TaskState, TaskStatus } from "../../schemas/index.ts";
 import { isTerminal } from "../../schemas/index.ts";
 import { hasCapability } from "./capabilities.ts";
 import type { DecideContext, Effect } from "./effects.ts";
@@ -54,6 +54,17 @@ export function goneError(agentId: string) {
     + "start it with an empty work directory to join as a new agent");
 }
 
+/**
+ * `unreachable_time` for a status about a task on `agentId`: the time the master marked that
+ * agent unreachable, while it is (Mesos sets it on the updates and reconciliation answers for
+ * tasks of unreachable agents); nothing otherwise (a gone agent's tasks are no longer unreachable).
+ */
+export function unreachableTimeOf(view: MasterView, agentId: string | undefined): Pick<TaskStatus, "unreachable_time"> {
+  const agent = agentId !== undefined ? view.agents.get(agentId) : undefined;
+  if (agent?.unreachableAt === undefined || agent.goneAt !== undefined) return {};
+  return { unreachable_time: { nanoseconds: Math.round(agent.unreachableAt * 1e6) } };
+}
+
 /** Non-terminal tasks placed on `agentId` (TASK_UNREACHABLE included). */
 function activeTasksOn(view: MasterView, agentId: string): TaskRecord[] {
   return [...view.tasks.values()].filter((t) => t.agentId === agentId && !isTerminal(t.state));
@@ -64,8 +75,11 @@ function activeTasksOn(view: MasterView, agentId: string): TaskRecord[] {
  * the task's state. The update carries no agent id in the effect: it is the master's own, so the
  * framework's acknowledgement forgets it (no agent waits for it).
  */
-function tellAndRecord(view: MasterView, ctx: DecideContext, t: TaskRecord, told: TaskState, kept: TaskState, reason: string, message: string): Effect[] {
-  const status = masterStatus(ctx, t, told, reason, message);
+function tellAndRecord(
+  view: MasterView, ctx: DecideContext, t: TaskRecord, told: TaskState, kept: TaskState, reason: string, message: string,
+  extra: Partial<TaskStatus> = {},
+): Effect[] {
+  const status = { ...masterStatus(ctx, t, told, reason, message), ...extra };
   const effects: Effect[] = [{ kind: "task", task: { ...t, state: kept, status: { ...status, state: kept }, updatedAt: ctx.now } }];
   const framework = view.frameworks.get(t.frameworkId);
   if (framework && !framework.removed) effects.push({ kind: "update", frameworkId: t.frameworkId, status });
@@ -81,7 +95,8 @@ export function decideUnreachable(view: MasterView, agentId: string, ctx: Decide
   effects.push(...offersGone(view, onAgent(agentId), true));
   for (const t of activeTasksOn(view, agentId)) {
     effects.push(...tellAndRecord(view, ctx, t, stateFor(view, t.frameworkId, "TASK_UNREACHABLE"), "TASK_UNREACHABLE",
-      UNREACHABLE_REASON, `Agent ${agentId} is unreachable: not heard from for ${seconds} s`));
+      UNREACHABLE_REASON, `Agent ${agentId} is unreachable: not heard from for ${seconds} s`,
+      { unreachable_time: { nanoseconds: Math.round(ctx.now * 1e6) } }));
   }
   return effects;
 }

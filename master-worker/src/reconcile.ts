@@ -17,7 +17,7 @@
 import type { CallOf, TaskState } from "../../schemas/index.ts";
 import { isTerminal } from "../../schemas/index.ts";
 import type { DecideContext, Effect } from "./effects.ts";
-import { stateFor } from "./partitions.ts";
+import { stateFor, unreachableTimeOf } from "./partitions.ts";
 import type { TaskRecord } from "./records.ts";
 import { taskKey } from "./records.ts";
 import { type MasterView, masterStatus, transientUpdate } from "./view.ts";
@@ -42,6 +42,7 @@ function latest(view: MasterView, ctx: DecideContext, t: TaskRecord) {
   return {
     ...masterStatus(ctx, t, knownState(view, t), REASON, "Reconciliation: latest task state"),
     ...(t.status?.healthy !== undefined ? { healthy: t.status.healthy } : {}),
+    ...(t.state === "TASK_UNREACHABLE" ? unreachableTimeOf(view, t.agentId) : {}),
   };
 }
 
@@ -59,7 +60,9 @@ export function decideReconcile(view: MasterView, fid: string, call: CallOf<"REC
     const t = view.tasks.get(taskKey(fid, w.task_id.value));
     if (t) return transientUpdate(fid, latest(view, ctx, t));
     const agentId = w.agent_id?.value;
-    return transientUpdate(fid, masterStatus(ctx, { taskId: w.task_id.value, agentId },
-      unknownState(view, fid, agentId), REASON, "Reconciliation: task is unknown to the master"));
+    return transientUpdate(fid, {
+      ...masterStatus(ctx, { taskId: w.task_id.value, agentId }, unknownState(view, fid, agentId), REASON, "Reconciliation: task is unknown to the master"),
+      ...unreachableTimeOf(view, agentId),
+    });
   });
 }

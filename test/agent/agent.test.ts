@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { AgentCommand } from "../../schemas/agent.ts";
 import type { TaskInfo } from "../../schemas/mesos.ts";
-import { Agent } from "../../agent-bun/src/agent.ts";
+import { Agent, type AgentInfo } from "../../agent-bun/src/agent.ts";
 import { MemoryCheckpointStore, StateStore, taskKey, type CheckpointStore } from "../../agent-bun/src/checkpoint.ts";
 import { silentLogger } from "../../agent-bun/src/log.ts";
 import { MasterError } from "../../agent-bun/src/master-client.ts";
@@ -26,14 +26,14 @@ afterEach(async () => {
   await settle();
 });
 
-function setup(disk: CheckpointStore = new MemoryCheckpointStore()) {
+function setup(disk: CheckpointStore = new MemoryCheckpointStore(), extraInfo: Partial<AgentInfo> = {}) {
   const store = new StateStore(disk);
   const master = new FakeMaster();
   const containerizer = new FakeContainerizer();
   const clock = new FakeClock();
   const agent = new Agent({
     client: master, store, containerizer, clock, log: silentLogger, workDir: "/srv/agent", pollWaitSeconds: 25,
-    info: { hostname: "h1", port: 5051, resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 4 } }], attributes: [] },
+    info: { hostname: "h1", port: 5051, resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 4 } }], attributes: [], ...extraInfo },
   });
   running.push(agent);
   const done = agent.run();
@@ -337,5 +337,18 @@ describe("agent core (fakes)", () => {
     const sent = master.statuses[0]!.updates.map((u) => u.status);
     expect(sent[0]!.uuid).toBe("cGVuZGluZw==");
     expect(sent[1]).toMatchObject({ state: "TASK_FAILED", reason: "REASON_EXECUTOR_TERMINATED", message: RESTART_LOST_MESSAGE, source: "SOURCE_AGENT" });
+  });
+
+  it("announces its --ip at every registration, and no ip when it has none", async () => {
+    const withIp = setup(new MemoryCheckpointStore(), { ip: "192.0.2.10" });
+    await until(() => withIp.master.polls.length === 1, "first poll");
+    expect(withIp.master.registers[0]).toMatchObject({ hostname: "h1", ip: "192.0.2.10" });
+    withIp.master.answerPoll({ reregister: true });
+    await until(() => withIp.master.registers.length === 2, "re-registration");
+    expect(withIp.master.registers[1]).toMatchObject({ agent_id: { value: "agent-1" }, ip: "192.0.2.10" });
+
+    const without = setup();
+    await until(() => without.master.polls.length === 1, "first poll");
+    expect("ip" in without.master.registers[0]!).toBe(false);
   });
 });

@@ -100,3 +100,23 @@ describe("agent flags", () => {
     expect(parseFlags(["--version"], {}).kind).toBe("version");
   });
 });
+
+describe("--ip", () => {
+  it("is absent by default and taken from the flag or STRATA_IP, IPv4 or IPv6", () => {
+    expect(run(["--join-token", "t"]).ip).toBeUndefined();
+    expect(run(["--join-token", "t", "--ip", "10.0.0.5"]).ip).toBe("10.0.0.5");
+    expect(run(["--join-token", "t", "--ip=fd00::5"]).ip).toBe("fd00::5");
+    expect(run(["--join-token", "t"], { STRATA_IP: "192.0.2.1" }).ip).toBe("192.0.2.1");
+    expect(run(["--join-token", "t", "--ip", "::ffff:10.0.0.1"], { STRATA_IP: "192.0.2.1" }).ip).toBe("::ffff:10.0.0.1");
+  });
+
+  it.each(["10.0.0.256", "10.0.0", "host.example", "fd00::5::1", "10.0.0.5:80", " 10.0.0.5"])("rejects %j naming the flag", (ip) => {
+    const e = errorOf(["--join-token", "t", "--ip", ip]);
+    expect(e.flag).toBe("--ip");
+    expect(e.message).toBe(`--ip: expected an IPv4 or IPv6 address like 10.0.0.5 or fd00::5, got '${ip}'`);
+  });
+
+  it("rejects a bad STRATA_IP naming the flag too", () => {
+    expect(errorOf(["--join-token", "t"], { STRATA_IP: "nope" }).flag).toBe("--ip");
+  });
+});
