@@ -87,6 +87,17 @@ export class Agent {
     }
   }
 
+  /** Why the agent stopped by itself (the master marked it gone), for the process's exit; undefined otherwise. */
+  fatal: string | undefined;
+
+  /** The master refused this agent for good (410): stop, saying what to do. */
+  private gone(e: MasterError): void {
+    this.fatal = `the master marked this agent gone (${e.message}); its tasks were shut down. `
+      + "To join again as a new agent, start it with an empty work directory.";
+    this.deps.log.error("agent marked gone by an operator; stopping", { error: errorText(e) });
+    this.stop();
+  }
+
   /** Stops polling and retrying; running tasks are left alone, state stays checkpointed. */
   stop(): void {
     this.stopping.abort();
@@ -128,6 +139,7 @@ export class Agent {
         return;
       } catch (e) {
         if (this.stopped) return;
+        if (e instanceof MasterError && e.agentGone) return this.gone(e);
         if (known && e instanceof MasterError && e.unknownAgent) {
           this.forget("master does not know the checkpointed agent id");
           continue;
@@ -175,6 +187,7 @@ export class Agent {
       }, this.stopping.signal);
     } catch (e) {
       if (this.stopped) return;
+      if (e instanceof MasterError && e.agentGone) return this.gone(e);
       if (e instanceof MasterError && e.unknownAgent) return this.forget("master answered 404 to a poll");
       if (e instanceof MasterError && e.status === 401) {
         // The master no longer accepts this agent's token: register again (same id, with it).

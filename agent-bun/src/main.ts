@@ -67,6 +67,10 @@ async function main(): Promise<void> {
   stopOnSignals(log, "stopping; tasks keep running and stay checkpointed", () => agent.stop());
   await agent.run();
   cgroups.removeRootIfEmpty();
+  if (agent.fatal) {
+    process.stderr.write(`strata-agent: ${agent.fatal}\n`);
+    process.exit(3);
+  }
   process.exit(0);
 }
 

@@ -29,6 +29,11 @@ export class MasterError extends Error {
   get unknownAgent(): boolean {
     return this.status === 404;
   }
+
+  /** The master says this agent was marked gone (MARK_AGENT_GONE): it may never rejoin under its id. */
+  get agentGone(): boolean {
+    return this.status === 410;
+  }
 }
 
 /** Extra seconds a poll may take beyond what the master may hold it. */

@@ -22,7 +22,7 @@ import type { TaskState, TaskStatus } from "../../schemas/index.ts";
 import { isTerminal } from "../../schemas/index.ts";
 import { hasCapability } from "./capabilities.ts";
 import type { DecideContext, Effect } from "./effects.ts";
-import { forbidden } from "./http-error.ts";
+import { HttpError, forbidden } from "./http-error.ts";
 import type { AgentRecord, TaskRecord } from "./records.ts";
 import { taskKey } from "./records.ts";
 import { type MasterView, masterStatus, offersGone, onAgent } from "./view.ts";
@@ -50,7 +50,8 @@ export const isReachable = (a: AgentRecord): boolean => a.unreachableAt === unde
 
 /** Why a gone agent is refused (poll, registration). */
 export function goneError(agentId: string) {
-  return forbidden(`agent_id: agent '${agentId}' was marked gone by an operator and may not rejoin; `
+  // 410, not 403: the agent must tell this (final) from a DOWN machine's refusal (it retries that).
+  return new HttpError(410, `agent_id: agent '${agentId}' was marked gone by an operator and may not rejoin; `
     + "start it with an empty work directory to join as a new agent");
 }
 

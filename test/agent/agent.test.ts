@@ -225,6 +225,20 @@ describe("agent core (fakes)", () => {
     expect(master.registers[2]!.agent_id).toBeUndefined();
   });
 
+  it("stops for good (fatal reason set) when the master answers 410: marked gone, while a 403 is retried", async () => {
+    const { master, clock, agent, done } = setup();
+    await until(() => master.polls.length === 1, "first poll");
+    master.answerPoll(new MasterError("HTTP 403: machine 'h' is DOWN for maintenance", 403));
+    await until(() => clock.sleeps.includes(500), "backoff after the 403");
+    await clock.advance(500);
+    await until(() => master.polls.length === 2, "polling again after the 403");
+    expect(agent.fatal).toBeUndefined();
+    master.answerPoll(new MasterError("HTTP 410: agent_id: agent 'agent-1' was marked gone by an operator", 410));
+    await done;
+    expect(agent.fatal).toMatch(/marked this agent gone.*empty work directory/);
+    expect(master.polls).toHaveLength(2); // no poll after the 410
+  });
+
   it("presents its agent token on polls and status updates, and re-registers with it after a 401", async () => {
     const { master, containerizer, clock, store } = setup();
     await until(() => master.polls.length === 1, "first poll");

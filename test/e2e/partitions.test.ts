@@ -205,8 +205,10 @@ describe.skipIf(!binary)("partitions end to end", () => {
     for (const end = Date.now() + 10_000; taskPids.some(alive) && Date.now() < end;) await sleep(100);
     expect(taskPids.filter(alive)).toEqual([]);
     await waitForLog(/shutting down framework[^\n]*\n[^\n]*shutting down framework/);
-    // From then on it is refused, saying why.
-    await waitForLog(new RegExp(`HTTP 403: agent_id: agent '${agentId}' was marked gone by an operator[^\\n"]*join as a new agent" retry_ms=`));
+    // Then it is refused for good (410): it says why and exits with status 3.
+    await waitForLog(new RegExp(`agent marked gone by an operator; stopping[^\\n]*HTTP 410: agent_id: agent '${agentId}' was marked gone by an operator[^\\n"]*join as a new agent"`));
+    for (const end = Date.now() + 5_000; agent.child.exitCode === null && Date.now() < end;) await sleep(100);
+    expect(agent.child.exitCode).toBe(3);
     const gone = await masterState();
     expect(gone.slaves.map((a: { id: string }) => a.id)).not.toContain(agentId);
     expect(gone.unreachable_slaves).toBe(0);
@@ -214,7 +216,6 @@ describe.skipIf(!binary)("partitions end to end", () => {
     await sleep(1_000);
     expect(aware.updates.at(-1)!.state).toBe("TASK_GONE_BY_OPERATOR");
     expect(legacy.updates.at(-1)!.state).toBe("TASK_LOST");
-    expect(agent.child.exitCode).toBeNull(); // it keeps running (and retrying), it does not crash
     const afterReconcile = aware.updates.length;
     await aware.client.reconcile([{ taskId: "aware", agentId }]);
     expect((await aware.waitFor("TASK_GONE_BY_OPERATOR", afterReconcile, 5_000)).reason).toBe("REASON_RECONCILIATION");

@@ -164,10 +164,10 @@ describe("MARK_AGENT_GONE", () => {
     const shutdowns = h.pollCommands(agent);
     expect(shutdowns.map((c) => c.type === "SHUTDOWN_FRAMEWORK" && c.framework_id.value).sort()).toEqual([pa, plain].sort());
     const refused = httpError(() => h.fakeAgentPoll(agent));
-    expect(refused.status).toBe(403);
+    expect(refused.status).toBe(410); // Gone: final, unlike a DOWN machine's 403
     expect(refused.message).toMatch(/marked gone by an operator/);
     const reg = httpError(() => h.register({ agent_id: { value: agent }, hostname: "host-1.test", resources: h.core.agents.get(agent)!.resources }));
-    expect(reg.status).toBe(403);
+    expect(reg.status).toBe(410);
     // Its late updates are taken (it may stop retrying) but not forwarded.
     const before = h.updates(pa).length;
     expect(h.agentReport(agent, pa, "pa-1", "TASK_KILLED").response.acknowledged).toHaveLength(1);
@@ -177,7 +177,7 @@ describe("MARK_AGENT_GONE", () => {
     expect(h.core.agentConnected(agent)).toBe(false);
     // Still gone after a restart.
     h.restart();
-    expect(httpError(() => h.fakeAgentPoll(agent)).status).toBe(403);
+    expect(httpError(() => h.fakeAgentPoll(agent)).status).toBe(410);
   });
 
   it("works on an unreachable agent too, and is idempotent", () => {
