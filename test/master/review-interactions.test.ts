@@ -1,0 +1,88 @@
+/**
+ * Review of behaviour where the issue-4 areas meet (maintenance × status updates,
+ * oversubscription × deactivation/drain/maintenance, …), against Mesos semantics.
+ */
+import { describe, expect, it } from "vitest";
+import type { Resource } from "../../schemas/index.ts";
+import { taskKey } from "../../master-worker/src/records.ts";
+import { MasterHarness, T0 } from "../support/master-harness.ts";
+import { operator } from "../support/operator-call.ts";
+
+const INTERVAL = 1000;
+const unavailability = { start: { nanoseconds: (T0 + 3600_000) * 1e6 }, duration: { nanoseconds: 3600e9 } };
+const isRevocable = (rs: readonly Resource[]) => rs.some((r) => r.revocable !== undefined);
+
+/** An agent (host-1.test) running RUNNING task t1 of framework `fid`. */
+function running(env: Record<string, string> = {}) {
+  const h = new MasterHarness({ STRATA_AGENT_PING_TIMEOUT_SECONDS: "3600", ...env });
+  const agent = h.addAgent("cpus:4;mem:4096");
+  const { frameworkId: fid } = h.subscribe("busy");
+  h.advance(INTERVAL);
+  const [offer] = h.offersFor(fid);
+  h.accept(fid, [offer!.id.value], [{ taskId: "t1", agentId: agent, resources: "cpus:4;mem:4096" }]);
+  expect(h.pollCommands(agent).map((c) => c.type)).toEqual(["LAUNCH"]);
+  h.agentReport(agent, fid, "t1", "TASK_RUNNING");
+  return { h, agent, fid };
+}
+
+describe("START_MAINTENANCE and the agent's own reports", () => {
+  it("a task reported TASK_LOST by START_MAINTENANCE is not reported terminal a second time by the agent's KILLED", () => {
+    const { h, agent, fid } = running();
+    operator(h, { type: "UPDATE_MAINTENANCE_SCHEDULE", update_maintenance_schedule: { schedule: { windows: [{ machine_ids: [{ hostname: "host-1.test" }], unavailability }] } } });
+    operator(h, { type: "START_MAINTENANCE", start_maintenance: { machines: [{ hostname: "host-1.test" }] } });
+    const lost = h.updates(fid).filter((s) => s.task_id.value === "t1" && s.state === "TASK_LOST");
+    expect(lost).toHaveLength(1);
+    // The agent (inside a held poll, or its updates still taken while DOWN) kills the task and says so.
+    const { uuid, response } = h.agentReport(agent, fid, "t1", "TASK_KILLED");
+    expect(response.acknowledged).toEqual([uuid]); // nothing left to deliver: the agent may stop retrying
+    const terminal = h.updates(fid).filter((s) => s.task_id.value === "t1" && s.state !== "TASK_RUNNING");
+    expect(terminal.map((s) => s.state)).toEqual(["TASK_LOST"]);
+    expect(h.core.tasks.get(taskKey(fid, "t1"))?.state).toBe("TASK_LOST");
+  });
+});
+
+describe("revocable offers only from agents allocation may offer", () => {
+  /** Agent fully used by regular t1 (measured at 1 cpu / 1024 MB); `rev` wants revocable resources. */
+  function slack() {
+    const s = running();
+    const { frameworkId: rev } = s.h.subscribe("best-effort", undefined, { capabilities: ["REVOCABLE_RESOURCES"] });
+    s.h.reportUsage(s.agent, [{ fid: s.fid, taskId: "t1", cpus: 1, mem: 1024 }]);
+    s.h.advance(INTERVAL);
+    const offers = s.h.offersFor(rev);
+    expect(offers.filter((o) => isRevocable(o.resources))).toHaveLength(1);
+    return { ...s, rev };
+  }
+  const revocableOffersMadeAfter = (h: MasterHarness, rev: string, before: number) =>
+    h.allOffersFor(rev).slice(before).filter((o) => isRevocable(o.resources));
+
+  it("DEACTIVATE_AGENT: no new revocable offer from the agent", () => {
+    const { h, agent, fid, rev } = slack();
+    const before = h.allOffersFor(rev).length;
+    operator(h, { type: "DEACTIVATE_AGENT", deactivate_agent: { agent_id: { value: agent } } });
+    expect(h.offersFor(rev)).toEqual([]); // rescinded
+    h.reportUsage(agent, [{ fid, taskId: "t1", cpus: 1, mem: 1024 }]);
+    h.advance(INTERVAL);
+    h.advance(INTERVAL);
+    expect(revocableOffersMadeAfter(h, rev, before)).toEqual([]);
+  });
+
+  it("DRAIN_AGENT: no new revocable offer from the agent", () => {
+    const { h, agent, fid, rev } = slack();
+    const before = h.allOffersFor(rev).length;
+    operator(h, { type: "DRAIN_AGENT", drain_agent: { agent_id: { value: agent } } });
+    h.reportUsage(agent, [{ fid, taskId: "t1", cpus: 1, mem: 1024 }]);
+    h.advance(INTERVAL);
+    expect(revocableOffersMadeAfter(h, rev, before)).toEqual([]);
+  });
+
+  it("a DRAINING machine's revocable offers carry its unavailability", () => {
+    const { h, agent, fid, rev } = slack();
+    const before = h.allOffersFor(rev).length;
+    operator(h, { type: "UPDATE_MAINTENANCE_SCHEDULE", update_maintenance_schedule: { schedule: { windows: [{ machine_ids: [{ hostname: "host-1.test" }], unavailability }] } } });
+    h.reportUsage(agent, [{ fid, taskId: "t1", cpus: 1, mem: 1024 }]);
+    h.advance(INTERVAL);
+    const made = revocableOffersMadeAfter(h, rev, before);
+    expect(made).toHaveLength(1);
+    expect(made[0]!.unavailability).toEqual(unavailability);
+  });
+});
