@@ -73,7 +73,7 @@ export function revocableCapacity(view: Pick<MasterView, "tasks">, agentId: stri
 /** One agent as a pass sees it. */
 export interface SlackAgent {
   record: AgentRecord;
-  /** Offers are made only to connected agents; corrections are made either way. */
+  /** Offers are made only to connected agents allocation may offer (active: not deactivated, draining or DOWN); corrections are made either way. */
   connected: boolean;
   capacity: Quantities;
   /** Its live revocable tasks, oldest first, without those already being evicted. */
