@@ -392,6 +392,7 @@ export class MasterCore implements MasterView {
     this.apply([...drainEffects, ...inverseOfferChanges(this, now, () => this.newOfferId())], now);
     for (const e of drainEffects) if (e.kind === "agent" && e.agent.goneAt !== undefined) this.dropLiveness(e.agent.id);
     const revocable = this.oversubscription.run(this, now, allocating, () => this.newOfferId());
+    for (const e of revocable) if (e.kind === "offers") addUnavailability(this, e.offers);
     if (revocable.length) this.apply(revocable, now);
     return this.nextDeadline(now);
   }
