@@ -4,9 +4,10 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Resource } from "../../schemas/index.ts";
+import { SchedulerCall as SchedulerCallSchema, parseMessage } from "../../schemas/index.ts";
 import { taskKey } from "../../master-worker/src/records.ts";
 import { MasterHarness, T0 } from "../support/master-harness.ts";
-import { operator } from "../support/operator-call.ts";
+import { expectHttpError, operator } from "../support/operator-call.ts";
 
 const INTERVAL = 1000;
 const unavailability = { start: { nanoseconds: (T0 + 3600_000) * 1e6 }, duration: { nanoseconds: 3600e9 } };
@@ -84,5 +85,29 @@ describe("revocable offers only from agents allocation may offer", () => {
     const made = revocableOffersMadeAfter(h, rev, before);
     expect(made).toHaveLength(1);
     expect(made[0]!.unavailability).toEqual(unavailability);
+  });
+});
+
+describe("scheduler ACLs use the authenticated principal only", () => {
+  it("an unauthenticated framework declaring another's principal does not get that principal's right to reserve", () => {
+    // admin may reserve for any role; every other named principal or anonymous may not.
+    const acls = { permissive: true, reserve_resources: [
+      { principals: { values: ["admin"] }, roles: { type: "ANY" } },
+      { principals: { type: "ANY" }, roles: { type: "NONE" } },
+    ] };
+    const h = new MasterHarness({ STRATA_ACLS: JSON.stringify(acls) });
+    const agent = h.addAgent("cpus:4;mem:4096");
+    // No credentials (framework authentication is optional), but framework_info names "admin".
+    const call = parseMessage(SchedulerCallSchema, h.subscribeJson("impostor", { principal: "admin", role: "web" }));
+    if (call.type !== "SUBSCRIBE") throw new Error("unreachable");
+    const { frameworkId: fid, streamId } = h.core.subscribe(call, undefined, h.now);
+    h.outbox.open.set(fid, streamId);
+    h.advance(INTERVAL);
+    const [offer] = h.outbox.sent.filter((s) => s.fid === fid && s.event.type === "OFFERS").flatMap((s) => s.event.type === "OFFERS" ? s.event.offers.offers : []);
+    const before = h.core.agents.get(agent)!.resources;
+    expectHttpError(() => h.call(fid, { type: "ACCEPT", accept: { offer_ids: [offer!.id], operations: [
+      { type: "RESERVE", reserve: { resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 }, role: "web", reservation: { principal: "admin" } }] } },
+    ] } }, { principal: undefined }), 403, /not authorized to reserve resources/);
+    expect(h.core.agents.get(agent)!.resources).toEqual(before);
   });
 });
