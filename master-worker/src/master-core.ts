@@ -83,6 +83,13 @@ export class MasterCore implements MasterView {
    * timeout. Memory only; after a master start every agent counts as heard from at the start.
    */
   readonly agentHeard = new Map<string, number>();
+  /**
+   * Agents whose pending status updates this instance has surely seen: they polled it knowing
+   * its id (or sending none). A restart forgets the updates agents sent (they are memory only)
+   * until each agent learns of the new instance and sends them again, so until then a drain
+   * must not count the agent's tasks as acknowledged (agent-drain.ts). Memory only.
+   */
+  readonly agentsCaughtUp = new Set<string>();
   /** When this instance started (failover deadlines of frameworks the restart disconnected; GET_MASTER, `master/uptime_secs`). */
   readonly startedAt: number;
   /** The start-derived failover deadlines are not persisted yet (done at the first tick). */
@@ -222,6 +229,7 @@ export class MasterCore implements MasterView {
     if (record.unreachableAt !== undefined) return { commands: [], acks: [], reregister: true, master_id: this.masterInfo.id };
     const wasConnected = this.agentConnected(agentId);
     this.touch(agentId, now);
+    if (req.master_id === undefined || req.master_id === this.masterInfo.id) this.agentsCaughtUp.add(agentId);
     if (!wasConnected) this.requestAllocation(now);
     if (req.usage) this.oversubscription.report(this, agentId, req.usage, now);
     this.apply(decidePollReceipts(this, req), now);
@@ -388,7 +396,7 @@ export class MasterCore implements MasterView {
       if (offers.length) this.apply([{ kind: "offers", offers }], now);
     }
     for (const key of expiredInverseFilters(this.inverseOffers, now)) this.inverseOffers.filters.delete(key);
-    const drainEffects = drainProgress(this, now);
+    const drainEffects = drainProgress(this, now).filter((e) => e.kind !== "agent" || this.agentsCaughtUp.has(e.agent.id));
     this.apply([...drainEffects, ...inverseOfferChanges(this, now, () => this.newOfferId())], now);
     for (const e of drainEffects) if (e.kind === "agent" && e.agent.goneAt !== undefined) this.dropLiveness(e.agent.id);
     const revocable = this.oversubscription.run(this, now, allocating, () => this.newOfferId());

@@ -111,3 +111,39 @@ describe("scheduler ACLs use the authenticated principal only", () => {
     expect(h.core.agents.get(agent)!.resources).toEqual(before);
   });
 });
+
+describe("a drain across a master restart", () => {
+  it("is not DRAINED (nor marked gone) before the agent has re-sent the updates the restart forgot", () => {
+    const { h, agent, fid } = running();
+    for (const s of h.updates(fid)) h.acknowledge(fid, s); // TASK_RUNNING acknowledged
+    h.fakeAgentPoll(agent); h.fakeAgentPoll(agent);
+    operator(h, { type: "DRAIN_AGENT", drain_agent: { agent_id: { value: agent } , mark_gone: true } });
+    expect(h.pollCommands(agent).map((c) => c.type)).toEqual(["KILL"]);
+    h.agentReport(agent, fid, "t1", "TASK_KILLED"); // forwarded, not acknowledged yet
+    h.advance(INTERVAL);
+    expect(h.core.agents.get(agent)?.drain?.state).toBe("DRAINING");
+
+    h.restart(); // the agent's update was kept in memory only
+    h.advance(INTERVAL);
+    expect(h.core.agents.get(agent)?.drain?.state).toBe("DRAINING");
+    expect(h.core.agents.get(agent)?.goneAt).toBeUndefined();
+
+    // The agent learns of the new instance and sends its unacknowledged update again.
+    const answer = h.fakeAgentPoll(agent, { master_id: "master-1" });
+    expect(answer?.master_id).toBe("master-2");
+    h.agentRetry(agent);
+    h.fakeAgentPoll(agent, { master_id: "master-2" });
+    h.advance(INTERVAL);
+    expect(h.core.agents.get(agent)?.drain?.state).toBe("DRAINING");
+
+    // The framework comes back, gets the update again and acknowledges it: now DRAINED and gone.
+    h.subscribe("busy", undefined, { frameworkId: fid });
+    const killed = h.updates(fid).filter((s) => s.state === "TASK_KILLED");
+    expect(killed.length).toBeGreaterThanOrEqual(2); // before and after the restart
+    h.acknowledge(fid, killed[killed.length - 1]!);
+    h.fakeAgentPoll(agent, { master_id: "master-2" }); h.fakeAgentPoll(agent, { master_id: "master-2" });
+    h.advance(INTERVAL);
+    expect(h.core.agents.get(agent)?.drain?.state).toBe("DRAINED");
+    expect(h.core.agents.get(agent)?.goneAt).toBe(h.now);
+  });
+});
