@@ -147,3 +147,15 @@ describe("a drain across a master restart", () => {
     expect(h.core.agents.get(agent)?.goneAt).toBe(h.now);
   });
 });
+
+describe("operator reservation calls on a gone agent", () => {
+  it("are refused (400 naming agent_id): a gone agent never comes back to carry them out", () => {
+    const h = new MasterHarness();
+    const agent = h.addAgent("cpus:4;mem:4096;disk:1000");
+    operator(h, { type: "MARK_AGENT_GONE", mark_agent_gone: { agent_id: { value: agent } } });
+    const before = h.core.agents.get(agent)!.resources;
+    expectHttpError(() => operator(h, { type: "RESERVE_RESOURCES", reserve_resources: { agent_id: { value: agent },
+      resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 }, role: "web", reservation: {} }] } }), 400, /^reserve_resources\.agent_id: agent '.*' is gone/);
+    expect(h.core.agents.get(agent)!.resources).toEqual(before);
+  });
+});
