@@ -159,3 +159,33 @@ describe("operator reservation calls on a gone agent", () => {
     expect(h.core.agents.get(agent)!.resources).toEqual(before);
   });
 });
+
+describe("inverse offers and unreachable or gone agents", () => {
+  const inverseOffers = (h: MasterHarness, fid: string) => h.eventsOf(fid, "INVERSE_OFFERS").flatMap((e) => e.inverse_offers.inverse_offers);
+  const schedule = { type: "UPDATE_MAINTENANCE_SCHEDULE", update_maintenance_schedule: { schedule: { windows: [{ machine_ids: [{ hostname: "host-1.test" }], unavailability }] } } };
+
+  it("an outstanding inverse offer is rescinded when its agent becomes unreachable, and none is sent while it is", () => {
+    const { h, agent, fid } = running({ STRATA_AGENT_PING_TIMEOUT_SECONDS: "15", STRATA_AGENT_UNREACHABLE_TIMEOUT_SECONDS: "60" });
+    operator(h, schedule);
+    h.advance(INTERVAL);
+    const [inverse] = inverseOffers(h, fid);
+    expect(inverse?.agent_id?.value).toBe(agent);
+    for (let i = 0; i < 70; i++) h.advance(INTERVAL); // the agent is silent: unreachable
+    expect(h.core.agents.get(agent)?.unreachableAt).toBeDefined();
+    expect(h.eventsOf(fid, "RESCIND_INVERSE_OFFER").map((e) => e.rescind_inverse_offer.inverse_offer_id.value)).toEqual([inverse!.id.value]);
+    expect(h.core.inverseOffers.offers.size).toBe(0);
+    h.advance(INTERVAL * 10);
+    expect(inverseOffers(h, fid)).toHaveLength(1);
+  });
+
+  it("an outstanding inverse offer is rescinded when its agent is marked gone", () => {
+    const { h, agent, fid } = running();
+    operator(h, schedule);
+    h.advance(INTERVAL);
+    expect(inverseOffers(h, fid)).toHaveLength(1);
+    operator(h, { type: "MARK_AGENT_GONE", mark_agent_gone: { agent_id: { value: agent } } });
+    h.advance(INTERVAL);
+    expect(h.eventsOf(fid, "RESCIND_INVERSE_OFFER")).toHaveLength(1);
+    expect(h.core.inverseOffers.offers.size).toBe(0);
+  });
+});
