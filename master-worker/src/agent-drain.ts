@@ -120,6 +120,6 @@ export function drainProgress(view: MasterView, now: number): Effect[] {
     if (!isTerminal(t.state) || view.updates.countForTask(t.frameworkId, t.taskId) > 0) draining.delete(t.agentId);
   }
   return [...draining.values()].map((agent): Effect => ({ kind: "agent", agent: {
-    ...agent, drain: { ...agent.drain!, state: "DRAINED" }, ...(agent.drain!.config.mark_gone ? { goneAt: now } : {}),
+    ...agent, drain: { ...agent.drain!, state: "DRAINED" }, ...(agent.drain!.config.mark_gone ? { goneAt: agent.goneAt ?? now } : {}),
   } }));
 }

@@ -189,3 +189,29 @@ describe("inverse offers and unreachable or gone agents", () => {
     expect(h.core.inverseOffers.offers.size).toBe(0);
   });
 });
+
+describe("MARK_AGENT_GONE during a drain with mark_gone", () => {
+  it("keeps the moment the agent was marked gone when the drain then completes", () => {
+    const { h, agent, fid } = running();
+    operator(h, { type: "DRAIN_AGENT", drain_agent: { agent_id: { value: agent }, mark_gone: true } });
+    h.advance(INTERVAL);
+    operator(h, { type: "MARK_AGENT_GONE", mark_agent_gone: { agent_id: { value: agent } } });
+    const goneAt = h.core.agents.get(agent)!.goneAt;
+    expect(goneAt).toBe(h.now);
+    for (const s of h.updates(fid)) h.acknowledge(fid, s);
+    h.advance(INTERVAL);
+    expect(h.core.agents.get(agent)?.drain?.state).toBe("DRAINED");
+    expect(h.core.agents.get(agent)?.goneAt).toBe(goneAt);
+    // nothing is kept for an agent that never hears again
+    expect([...h.core.updates.values()].filter((u) => u.agentId === agent)).toEqual([]);
+  });
+
+  it("forgets acknowledgements the agent had yet to learn of when it is marked gone", () => {
+    const { h, agent, fid } = running();
+    for (const s of h.updates(fid)) h.acknowledge(fid, s); // the agent has not polled since
+    expect([...h.core.updates.ackedFor(agent)]).toHaveLength(1);
+    operator(h, { type: "MARK_AGENT_GONE", mark_agent_gone: { agent_id: { value: agent } } });
+    expect([...h.core.updates.ackedFor(agent)]).toEqual([]);
+    expect([...h.core.updates.values()].filter((u) => u.agentId === agent)).toEqual([]);
+  });
+});
