@@ -215,3 +215,23 @@ describe("MARK_AGENT_GONE during a drain with mark_gone", () => {
     expect([...h.core.updates.values()].filter((u) => u.agentId === agent)).toEqual([]);
   });
 });
+
+describe("allocation and unreachable agents", () => {
+  it("a role's tasks on an unreachable agent do not count against its quota limit (it may relaunch them elsewhere)", () => {
+    const h = new MasterHarness({ STRATA_AGENT_PING_TIMEOUT_SECONDS: "15", STRATA_AGENT_UNREACHABLE_TIMEOUT_SECONDS: "60" });
+    const a1 = h.addAgent("cpus:2;mem:1024");
+    operator(h, { type: "UPDATE_QUOTA", update_quota: { force: true, quota_configs: [{ role: "web", limits: { cpus: { value: 2 } } }] } });
+    const { frameworkId: fid } = h.subscribe("web-fw", undefined, { role: "web", capabilities: ["PARTITION_AWARE"] });
+    h.advance(INTERVAL);
+    const [offer] = h.offersFor(fid);
+    h.accept(fid, [offer!.id.value], [{ taskId: "t1", agentId: a1, resources: "cpus:2;mem:128" }]);
+    expect(h.pollCommands(a1).map((c) => c.type)).toEqual(["LAUNCH"]);
+    h.agentReport(a1, fid, "t1", "TASK_RUNNING");
+    for (let i = 0; i < 7; i++) h.advance(10_000); // a1 falls silent
+    expect(h.updates(fid).map((s) => s.state)).toContain("TASK_UNREACHABLE");
+    const a2 = h.addAgent("cpus:2;mem:1024");
+    h.advance(INTERVAL);
+    const onA2 = h.offersFor(fid).filter((o) => o.agent_id.value === a2);
+    expect(onA2.flatMap((o) => o.resources).filter((r) => r.name === "cpus").reduce((s, r) => s + (r.scalar?.value ?? 0), 0)).toBe(2);
+  });
+});

@@ -34,6 +34,13 @@ import { addScalars, scalarResources, scalarVector, type ScalarVector } from "./
 
 export { frameworkRole, frameworkRoles } from "./cache-entries.ts";
 
+/**
+ * Whether a task's resources count as allocated: not over, and not on an unreachable agent (as
+ * Mesos takes an unreachable agent out of the allocator, so that its frameworks' shares and
+ * quota consumption let them relaunch the tasks elsewhere; they count again once it is back).
+ */
+const holdsResources = (t: TaskRecord): boolean => !isTerminal(t.state) && t.state !== "TASK_UNREACHABLE";
+
 /** The part of the master's view allocation reads (so fakes in tests and benchmarks need no more). */
 export type AllocationView = Pick<MasterView, "agents" | "frameworks" | "tasks" | "offers" | "filters" | "suppressed" | "suppressedRoles" | "agentConnected" | "agentActive" | "frameworkConnected">;
 
@@ -166,12 +173,12 @@ export class AllocationInputCache {
 
   private readonly taskRecords = new MapMirror<string, TaskRecord>();
   private readonly taskChanges: MirrorChanges<string, TaskRecord> = {
-    added: (_key, task) => { if (!isTerminal(task.state)) this.charge(task, task.agentId, task.frameworkId); },
+    added: (_key, task) => { if (holdsResources(task)) this.charge(task, task.agentId, task.frameworkId); },
     replaced: (key, before, after) => {
       this.taskChanges.removed(key, before);
       this.taskChanges.added(key, after);
     },
-    removed: (_key, before) => { if (!isTerminal(before.state)) this.uncharge(before, before.agentId, before.frameworkId); },
+    removed: (_key, before) => { if (holdsResources(before)) this.uncharge(before, before.agentId, before.frameworkId); },
   };
 
   private syncTasks(view: AllocationView): void {
