@@ -91,7 +91,8 @@ export interface OversubscriptionDecision { effects: Effect[]; evicted: TaskReco
 /** True when a framework may get revocable offers now. */
 export function wantsRevocable(view: MasterView, framework: FrameworkRecord): boolean {
   return !framework.removed && hasCapability(framework.info, "REVOCABLE_RESOURCES")
-    && view.frameworkConnected(framework.id) && !view.suppressed.has(framework.id);
+    && view.frameworkConnected(framework.id) && !view.suppressed.has(framework.id)
+    && !view.suppressedRoles.get(framework.id)?.has(frameworkRole(framework.info)); // the role revocable offers go to
 }
 
 /** The state a preempted task ends in, as Mesos reports a QoS kill to this framework. */

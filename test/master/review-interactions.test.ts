@@ -235,3 +235,19 @@ describe("allocation and unreachable agents", () => {
     expect(onA2.flatMap((o) => o.resources).filter((r) => r.name === "cpus").reduce((s, r) => s + (r.scalar?.value ?? 0), 0)).toBe(2);
   });
 });
+
+describe("revocable offers and per-role suppression", () => {
+  it("a framework that suppressed its role (SUPPRESS with roles) gets no revocable offers", () => {
+    const s = running();
+    const { frameworkId: rev } = s.h.subscribe("best-effort", undefined, { role: "batch", capabilities: ["REVOCABLE_RESOURCES"] });
+    s.h.call(rev, { type: "SUPPRESS", suppress: { roles: ["batch"] } });
+    s.h.reportUsage(s.agent, [{ fid: s.fid, taskId: "t1", cpus: 1, mem: 1024 }]);
+    s.h.advance(INTERVAL);
+    s.h.advance(INTERVAL);
+    expect(s.h.allOffersFor(rev).filter((o) => isRevocable(o.resources))).toEqual([]);
+    // reviving the role brings them
+    s.h.call(rev, { type: "REVIVE", revive: { roles: ["batch"] } });
+    s.h.advance(INTERVAL);
+    expect(s.h.offersFor(rev).filter((o) => isRevocable(o.resources))).toHaveLength(1);
+  });
+});
