@@ -396,7 +396,8 @@ export class MasterCore implements MasterView {
       if (offers.length) this.apply([{ kind: "offers", offers }], now);
     }
     for (const key of expiredInverseFilters(this.inverseOffers, now)) this.inverseOffers.filters.delete(key);
-    const drainEffects = drainProgress(this, now).filter((e) => e.kind !== "agent" || this.agentsCaughtUp.has(e.agent.id));
+    // A reachable agent may still hold updates this instance has not seen (see agentsCaughtUp).
+    const drainEffects = drainProgress(this, now).filter((e) => e.kind !== "agent" || this.agentsCaughtUp.has(e.agent.id) || !isReachable(this.agents.get(e.agent.id)!));
     this.apply([...drainEffects, ...inverseOfferChanges(this, now, () => this.newOfferId())], now);
     for (const e of drainEffects) if (e.kind === "agent" && e.agent.goneAt !== undefined) this.dropLiveness(e.agent.id);
     const revocable = this.oversubscription.run(this, now, allocating, () => this.newOfferId());

@@ -113,6 +113,21 @@ describe("scheduler ACLs use the authenticated principal only", () => {
 });
 
 describe("a drain across a master restart", () => {
+  it("of an agent that never comes back completes once the agent is unreachable", () => {
+    const { h, agent, fid } = running({ STRATA_AGENT_PING_TIMEOUT_SECONDS: "15", STRATA_AGENT_UNREACHABLE_TIMEOUT_SECONDS: "60" });
+    operator(h, { type: "DRAIN_AGENT", drain_agent: { agent_id: { value: agent } } });
+    expect(h.pollCommands(agent).map((c) => c.type)).toEqual(["KILL"]);
+    h.agentReport(agent, fid, "t1", "TASK_KILLED");
+    for (const s of h.updates(fid)) h.acknowledge(fid, s);
+    h.fakeAgentPoll(agent); // learns of the acknowledgements (and does not confirm them before the restart)
+    h.restart();
+    h.advance(INTERVAL);
+    expect(h.core.agents.get(agent)?.drain?.state).toBe("DRAINING");
+    for (let i = 0; i < 7; i++) h.advance(10_000);
+    expect(h.core.agents.get(agent)?.unreachableAt).toBeDefined();
+    expect(h.core.agents.get(agent)?.drain?.state).toBe("DRAINED");
+  });
+
   it("is not DRAINED (nor marked gone) before the agent has re-sent the updates the restart forgot", () => {
     const { h, agent, fid } = running();
     for (const s of h.updates(fid)) h.acknowledge(fid, s); // TASK_RUNNING acknowledged
