@@ -124,3 +124,20 @@ describe("scheduler calls: invalid bodies are 4xx, never a crash", () => {
     });
   }
 });
+
+describe("Int64 fields outside the int64 range", () => {
+  const huge = "1" + "0".repeat(400); // Number(huge) is Infinity, which JSON stores as null
+  it.each([
+    ["a string past 2^63", huge],
+    ["a number past 2^63", 1e308],
+  ])("are refused: %s", (_what, nanoseconds) => {
+    const { h } = cluster();
+    const body = { type: "UPDATE_MAINTENANCE_SCHEDULE", update_maintenance_schedule: { schedule: { windows: [{
+      machine_ids: [{ hostname: "host-1.test" }], unavailability: { start: { nanoseconds } },
+    }] } } };
+    let caught: unknown;
+    try { operator(h, body); } catch (e) { caught = e; }
+    expect(caught).toBeInstanceOf(ValidationError);
+    expect((caught as Error).message).toMatch(/unavailability\.start\.nanoseconds/);
+  });
+});
