@@ -43,6 +43,9 @@ export interface Outbox {
   wakeAgent(agentId: string): void;
 }
 
+/** How far ahead `nextDeadline` looks at most. */
+const MAX_DEADLINE_AHEAD_MS = 24 * 3600_000;
+
 /** Randomness, injected so tests are repeatable. */
 export interface Entropy { uuid(): string; bytes16(): string }
 
@@ -418,7 +421,9 @@ export class MasterCore implements MasterView {
     times.push(nextFailoverDeadline(this, this.startedAt));
     if (this.config.offerTimeoutMs > 0) for (const o of this.offers.values()) times.push(o.createdAt + this.config.offerTimeoutMs);
     const due = times.filter((t): t is number => t !== undefined);
-    return due.length ? Math.min(...due) : undefined;
+    // At most a day ahead: a deadline decades away (a huge failover_timeout or refuse_seconds)
+    // is no valid Date, which an alarm refuses; an early tick does nothing and asks again.
+    return due.length ? Math.min(...due, now + MAX_DEADLINE_AHEAD_MS) : undefined;
   }
 
 }

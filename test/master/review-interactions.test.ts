@@ -266,3 +266,18 @@ describe("revocable offers and per-role suppression", () => {
     expect(s.h.offersFor(rev).filter((o) => isRevocable(o.resources))).toHaveLength(1);
   });
 });
+
+describe("the next deadline", () => {
+  it("is a valid moment even when the only thing due is decades away (failover_timeout of 1e300 s)", () => {
+    const h = new MasterHarness();
+    const call = parseMessage(SchedulerCallSchema, h.subscribeJson("forever"));
+    if (call.type !== "SUBSCRIBE") throw new Error("unreachable");
+    call.subscribe.framework_info.failover_timeout = 1e300;
+    const { frameworkId: fid, streamId } = h.core.subscribe(call, undefined, h.now);
+    h.core.disconnected(fid, streamId, h.now);
+    const next = h.advance(INTERVAL);
+    expect(next).toBeDefined();
+    expect(Number.isNaN(new Date(next!).getTime())).toBe(false); // what a Durable Object alarm accepts
+    expect(h.core.frameworks.get(fid)?.removed).toBe(false);
+  });
+});
