@@ -281,3 +281,28 @@ describe("the next deadline", () => {
     expect(h.core.frameworks.get(fid)?.removed).toBe(false);
   });
 });
+
+describe("quota and revocable resources", () => {
+  it("revocable resources a role holds do not count against its quota limit (Mesos quota is of non-revocable resources)", () => {
+    const s = running();
+    s.h.call(s.fid, { type: "SUPPRESS", suppress: {} }); // the regular framework wants nothing more
+    operator(s.h, { type: "UPDATE_QUOTA", update_quota: { force: true, quota_configs: [{ role: "web", limits: { cpus: { value: 2 } } }] } });
+    const { frameworkId: rev } = s.h.subscribe("best-effort", undefined, { role: "web", capabilities: ["REVOCABLE_RESOURCES"] });
+    s.h.reportUsage(s.agent, [{ fid: s.fid, taskId: "t1", cpus: 1, mem: 1024 }]);
+    s.h.advance(INTERVAL);
+    const [offer] = s.h.offersFor(rev).filter((o) => isRevocable(o.resources));
+    expect(offer).toBeDefined();
+    const task = {
+      name: "be", task_id: { value: "be" }, agent_id: { value: s.agent }, command: { value: "true" },
+      resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 2 }, revocable: {} }, { name: "mem", type: "SCALAR", scalar: { value: 512 }, revocable: {} }],
+    };
+    s.h.call(rev, { type: "ACCEPT", accept: { offer_ids: [offer!.id], operations: [{ type: "LAUNCH", launch: { task_infos: [task] } }] } });
+    expect(s.h.pollCommands(s.agent).map((c) => c.type)).toEqual(["LAUNCH"]);
+    s.h.agentReport(s.agent, rev, "be", "TASK_RUNNING");
+    const a2 = s.h.addAgent("cpus:2;mem:1024");
+    s.h.advance(INTERVAL);
+    const cpus = s.h.offersFor(rev).filter((o) => o.agent_id.value === a2).flatMap((o) => o.resources)
+      .filter((r) => r.name === "cpus" && r.revocable === undefined).reduce((n, r) => n + (r.scalar?.value ?? 0), 0);
+    expect(cpus).toBe(2);
+  });
+});

@@ -264,9 +264,14 @@ export class AllocationInputCache {
   }
 
   /** Adds (1) or takes away (−1) what a use holds, under its framework's total and under the role it is allocated to. */
-  private hold(frameworkId: string, resources: readonly Resource[], sign: 1 | -1): void {
+  private hold(frameworkId: string, all: readonly Resource[], sign: 1 | -1): void {
     const held = sign === 1 ? this.heldBy(frameworkId) : this.held.get(frameworkId);
     if (!held) return;
+    // Revocable resources (oversubscription.ts) count against no quota (Mesos' quota is of
+    // non-revocable resources) nor in DRF shares (the pool they would be shares of holds none);
+    // oversubscription shares them out itself.
+    const resources = all.some((r) => r.revocable !== undefined) ? all.filter((r) => r.revocable === undefined) : all;
+    if (resources.length === 0) return;
     const role = useRole(resources);
     let byRole = held.get(role);
     if (!byRole) held.set(role, (byRole = new HeldResources()));
