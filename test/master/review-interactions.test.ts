@@ -306,3 +306,15 @@ describe("quota and revocable resources", () => {
     expect(cpus).toBe(2);
   });
 });
+
+describe("DRAIN_AGENT with mark_gone of an agent with nothing to drain", () => {
+  it("marks it gone at once (it is DRAINED at once)", () => {
+    const h = new MasterHarness();
+    const agent = h.addAgent();
+    operator(h, { type: "DRAIN_AGENT", drain_agent: { agent_id: { value: agent }, mark_gone: true } });
+    h.advance(INTERVAL);
+    expect(h.core.agents.get(agent)?.drain?.state).toBe("DRAINED");
+    expect(h.core.agents.get(agent)?.goneAt).toBeDefined();
+    expect(h.core.agentConnected(agent)).toBe(false);
+  });
+});
