@@ -22,7 +22,12 @@ export type TaskID = z.infer<typeof TaskID>;
  * protobuf int64/uint64 arrive as numbers or decimal strings. Kept as a double: nanoseconds since
  * the epoch (~1.7e18) are past 2^53, so any integral number is taken (to ~256 ns there).
  */
-export const Int64 = z.union([z.number().refine(Number.isInteger, "expected an integer"), z.string().regex(/^-?\d+$/).transform(Number)]);
+/** Within int64 (as far as a double tells): larger values would be stored as null (Infinity in JSON). */
+const inInt64 = (v: number) => Math.abs(v) <= 2 ** 63;
+export const Int64 = z.union([
+  z.number().refine(Number.isInteger, "expected an integer").refine(inInt64, "outside the int64 range"),
+  z.string().regex(/^-?\d+$/).transform(Number).refine(inInt64, "outside the int64 range"),
+]);
 
 export const DurationInfo = z.object({ nanoseconds: Int64 });
 export const TimeInfo = z.object({ nanoseconds: Int64 });

@@ -38,7 +38,9 @@ export function canonicalTask(task: TaskInfo): TaskInfo {
 export function acceptSteps(view: MasterView, framework: FrameworkRecord, agentId: string, operations: readonly OfferOperation[]): AcceptPlan {
   const agent = view.agents.get(agentId)!;
   const actor: ReservationActor = {
-    authorizer: view.authorizer, principal: framework.principal ?? framework.info.principal,
+    // Only the authenticated principal is authorized (as register_frameworks and run_tasks):
+    // a self-declared framework_info.principal is information, not a right.
+    authorizer: view.authorizer, principal: framework.principal,
     roles: frameworkRoles(framework.info), refinement: hasCapability(framework.info, "RESERVATION_REFINEMENT"),
   };
   let state: AgentResources | undefined;

@@ -75,6 +75,13 @@ export function decideStatus(view: MasterView, req: StatusRequest, now: number):
       acknowledged.push(status.uuid);
       continue;
     }
+    if (!known && isTerminal(task.state) && task.status?.source === "SOURCE_MASTER") {
+      // The master already told the framework how the task ended (START_MAINTENANCE, an agent
+      // re-registering without it): a second terminal report would contradict it. As Mesos
+      // drops the updates of an agent it removed, the agent may stop retrying.
+      acknowledged.push(status.uuid);
+      continue;
+    }
     if (known) {
       // A retry: the framework has not acknowledged yet. Forward again (at-least-once), unless
       // the copy sent moments ago is surely still on its way.

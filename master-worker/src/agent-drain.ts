@@ -74,7 +74,7 @@ export function drainKillPolicy(own: KillPolicy | undefined, maxNs: number | und
 }
 
 /** DRAIN_AGENT: deactivate the agent and kill every task on it; DRAINED when none is left. */
-export function decideDrain(view: MasterView, call: DrainAgentCall["drain_agent"]): Effect[] {
+export function decideDrain(view: MasterView, call: DrainAgentCall["drain_agent"], now: number): Effect[] {
   const agentId = call.agent_id.value;
   const agent = agentOrThrow(view, agentId, "drain_agent.agent_id");
   const maxNs = call.max_grace_period?.nanoseconds;
@@ -92,7 +92,9 @@ export function decideDrain(view: MasterView, call: DrainAgentCall["drain_agent"
     } });
   }
   const state = drained(view, agentId) ? "DRAINED" : "DRAINING";
-  effects.unshift({ kind: "agent", agent: { ...agent, deactivated: true, drain: { state, config } } });
+  // DRAINED at once: mark_gone applies now (drainProgress only sees DRAINING agents).
+  const gone = state === "DRAINED" && call.mark_gone === true ? { goneAt: agent.goneAt ?? now } : {};
+  effects.unshift({ kind: "agent", agent: { ...agent, deactivated: true, drain: { state, config }, ...gone } });
   effects.push(...offersGone(view, onAgent(agentId), true));
   return effects;
 }
@@ -120,6 +122,6 @@ export function drainProgress(view: MasterView, now: number): Effect[] {
     if (!isTerminal(t.state) || view.updates.countForTask(t.frameworkId, t.taskId) > 0) draining.delete(t.agentId);
   }
   return [...draining.values()].map((agent): Effect => ({ kind: "agent", agent: {
-    ...agent, drain: { ...agent.drain!, state: "DRAINED" }, ...(agent.drain!.config.mark_gone ? { goneAt: now } : {}),
+    ...agent, drain: { ...agent.drain!, state: "DRAINED" }, ...(agent.drain!.config.mark_gone ? { goneAt: agent.goneAt ?? now } : {}),
   } }));
 }

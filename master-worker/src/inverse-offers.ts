@@ -6,7 +6,8 @@
  * it has not answered yet shows `UNKNOWN`). An answered inverse offer is sent again once the
  * answer's refuse filter (`filters.refuse_seconds`, default `STRATA_DEFAULT_REFUSE_SECONDS`)
  * has expired and the framework still has tasks there; an outstanding one is rescinded when the
- * agent's machine leaves DRAINING or its unavailability changes, and dropped without a word when
+ * agent's machine leaves DRAINING or its unavailability changes or the agent becomes unreachable
+ * or gone (none is sent for such an agent), and dropped without a word when
  * its framework disconnects. As in Mesos, all of this lives in memory only: a restarted master
  * forgets the answers and asks again.
  *
@@ -21,6 +22,7 @@ import type { DecideContext, Effect } from "./effects.ts";
 import { machineKey, maintenanceOf, sameUnavailability, scheduledMachineOf } from "./maintenance.ts";
 import type { MasterView } from "./view.ts";
 import { agentUrl } from "./agent-address.ts";
+import { isReachable } from "./partitions.ts";
 
 /** An outstanding inverse offer and the machine it is about. */
 export interface InverseOfferRecord { inverse: InverseOffer; machine: string }
@@ -125,7 +127,8 @@ export function inverseOfferChanges(view: MasterView, now: number, nextId: () =>
   for (const [id, o] of book.offers) {
     const agent = view.agents.get(o.inverse.agent_id!.value);
     const machine = agent ? scheduledMachineOf(state, agent) : undefined;
-    const stillDraining = machine && !machine.down && sameUnavailability(machine.window.unavailability, o.inverse.unavailability);
+    // An unreachable or gone agent is out of the cluster (as Mesos removes it): its inverse offers go.
+    const stillDraining = machine && !machine.down && agent !== undefined && isReachable(agent) && sameUnavailability(machine.window.unavailability, o.inverse.unavailability);
     if (!stillDraining) effects.push(change({ op: "gone", id, rescind: true }));
     else if (!view.frameworkConnected(o.inverse.framework_id.value)) effects.push(change({ op: "gone", id, rescind: false }));
     else held.add(pairKey(o.inverse.framework_id.value, o.inverse.agent_id!.value));
@@ -138,8 +141,8 @@ export function inverseOfferChanges(view: MasterView, now: number, nextId: () =>
     for (const agent of view.agents.values()) {
       const m = scheduledMachineOf(state, agent);
       if (!m || m.down) continue;
-      draining.set(agent.id, { machine: machineKey(m.id), machineId: m.id, unavailability: m.window.unavailability });
       drainingMachines.add(machineKey(m.id));
+      if (isReachable(agent)) draining.set(agent.id, { machine: machineKey(m.id), machineId: m.id, unavailability: m.window.unavailability });
     }
   }
   for (const machine of book.statuses.keys()) if (!drainingMachines.has(machine)) effects.push(change({ op: "forgetMachine", machine }));

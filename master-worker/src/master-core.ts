@@ -43,6 +43,9 @@ export interface Outbox {
   wakeAgent(agentId: string): void;
 }
 
+/** How far ahead `nextDeadline` looks at most. */
+const MAX_DEADLINE_AHEAD_MS = 24 * 3600_000;
+
 /** Randomness, injected so tests are repeatable. */
 export interface Entropy { uuid(): string; bytes16(): string }
 
@@ -83,6 +86,13 @@ export class MasterCore implements MasterView {
    * timeout. Memory only; after a master start every agent counts as heard from at the start.
    */
   readonly agentHeard = new Map<string, number>();
+  /**
+   * Agents whose pending status updates this instance has surely seen: they polled it knowing
+   * its id (or sending none). A restart forgets the updates agents sent (they are memory only)
+   * until each agent learns of the new instance and sends them again, so until then a drain
+   * must not count the agent's tasks as acknowledged (agent-drain.ts). Memory only.
+   */
+  readonly agentsCaughtUp = new Set<string>();
   /** When this instance started (failover deadlines of frameworks the restart disconnected; GET_MASTER, `master/uptime_secs`). */
   readonly startedAt: number;
   /** The start-derived failover deadlines are not persisted yet (done at the first tick). */
@@ -222,6 +232,7 @@ export class MasterCore implements MasterView {
     if (record.unreachableAt !== undefined) return { commands: [], acks: [], reregister: true, master_id: this.masterInfo.id };
     const wasConnected = this.agentConnected(agentId);
     this.touch(agentId, now);
+    if (req.master_id === undefined || req.master_id === this.masterInfo.id) this.agentsCaughtUp.add(agentId);
     if (!wasConnected) this.requestAllocation(now);
     if (req.usage) this.oversubscription.report(this, agentId, req.usage, now);
     this.apply(decidePollReceipts(this, req), now);
@@ -388,10 +399,12 @@ export class MasterCore implements MasterView {
       if (offers.length) this.apply([{ kind: "offers", offers }], now);
     }
     for (const key of expiredInverseFilters(this.inverseOffers, now)) this.inverseOffers.filters.delete(key);
-    const drainEffects = drainProgress(this, now);
+    // A reachable agent may still hold updates this instance has not seen (see agentsCaughtUp).
+    const drainEffects = drainProgress(this, now).filter((e) => e.kind !== "agent" || this.agentsCaughtUp.has(e.agent.id) || !isReachable(this.agents.get(e.agent.id)!));
     this.apply([...drainEffects, ...inverseOfferChanges(this, now, () => this.newOfferId())], now);
     for (const e of drainEffects) if (e.kind === "agent" && e.agent.goneAt !== undefined) this.dropLiveness(e.agent.id);
     const revocable = this.oversubscription.run(this, now, allocating, () => this.newOfferId());
+    for (const e of revocable) if (e.kind === "offers") addUnavailability(this, e.offers);
     if (revocable.length) this.apply(revocable, now);
     return this.nextDeadline(now);
   }
@@ -408,7 +421,9 @@ export class MasterCore implements MasterView {
     times.push(nextFailoverDeadline(this, this.startedAt));
     if (this.config.offerTimeoutMs > 0) for (const o of this.offers.values()) times.push(o.createdAt + this.config.offerTimeoutMs);
     const due = times.filter((t): t is number => t !== undefined);
-    return due.length ? Math.min(...due) : undefined;
+    // At most a day ahead: a deadline decades away (a huge failover_timeout or refuse_seconds)
+    // is no valid Date, which an alarm refuses; an early tick does nothing and asks again.
+    return due.length ? Math.min(...due, now + MAX_DEADLINE_AHEAD_MS) : undefined;
   }
 
 }

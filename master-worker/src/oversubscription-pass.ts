@@ -72,7 +72,7 @@ export class OversubscriptionPass {
       // Without a report nothing is known of the slack there: no offers, no evictions.
       if (!usage) continue;
       agents.push({
-        record, connected: view.agentConnected(id),
+        record, connected: view.agentActive(id), // deactivated, draining or DOWN: no offers
         capacity: revocableCapacity(view, id, usage, factor),
         tasks: this.heldTasksOn(id),
         offers: [...this.index.offersOn(id).values()],

@@ -73,7 +73,7 @@ export function revocableCapacity(view: Pick<MasterView, "tasks">, agentId: stri
 /** One agent as a pass sees it. */
 export interface SlackAgent {
   record: AgentRecord;
-  /** Offers are made only to connected agents; corrections are made either way. */
+  /** Offers are made only to connected agents allocation may offer (active: not deactivated, draining or DOWN); corrections are made either way. */
   connected: boolean;
   capacity: Quantities;
   /** Its live revocable tasks, oldest first, without those already being evicted. */
@@ -91,7 +91,8 @@ export interface OversubscriptionDecision { effects: Effect[]; evicted: TaskReco
 /** True when a framework may get revocable offers now. */
 export function wantsRevocable(view: MasterView, framework: FrameworkRecord): boolean {
   return !framework.removed && hasCapability(framework.info, "REVOCABLE_RESOURCES")
-    && view.frameworkConnected(framework.id) && !view.suppressed.has(framework.id);
+    && view.frameworkConnected(framework.id) && !view.suppressed.has(framework.id)
+    && !view.suppressedRoles.get(framework.id)?.has(frameworkRole(framework.info)); // the role revocable offers go to
 }
 
 /** The state a preempted task ends in, as Mesos reports a QoS kill to this framework. */

@@ -116,6 +116,8 @@ export function decideAgentGone(view: MasterView, agentId: string, ctx: DecideCo
   }
   // Should it ever poll again, it first learns to stop what it still runs.
   for (const fid of frameworks) effects.push({ kind: "command", agentId, command: { type: "SHUTDOWN_FRAMEWORK", framework_id: { value: fid } } });
+  // Acknowledgements it has yet to learn of never reach it (a gone agent's polls get commands only).
+  for (const u of view.updates.ackedFor(agentId)) effects.push({ kind: "forget", uuid: u.uuid });
   return effects;
 }
 

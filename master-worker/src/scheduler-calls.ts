@@ -149,7 +149,16 @@ export function decideAcknowledge(view: MasterView, fid: string, ack: Acknowledg
   const u = view.updates.get(ack.uuid);
   if (!u || u.frameworkId !== fid || u.acked) return [];
   if (u.taskId !== ack.task_id.value) throw badRequest(`${field}.task_id: update ${ack.uuid} is for task '${u.taskId}'`);
-  return u.agentId ? [{ kind: "ack", uuid: u.uuid }] : [{ kind: "forget", uuid: u.uuid }];
+  return [ackOrForget(view, u)];
+}
+
+/**
+ * An acknowledged update: kept until its agent learns so (`ack`), or forgotten at once when no
+ * agent waits for it (a master-made update, or an agent marked gone, which never hears again).
+ */
+export function ackOrForget(view: MasterView, u: { uuid: string; agentId?: string }): Effect {
+  const waiting = u.agentId !== undefined && view.agents.get(u.agentId)?.goneAt === undefined;
+  return waiting ? { kind: "ack", uuid: u.uuid } : { kind: "forget", uuid: u.uuid };
 }
 
 /** ACKNOWLEDGE_BATCH (Strata extension): every acknowledgement, or none when one is wrong. */
@@ -170,7 +179,7 @@ export function decideTeardown(view: MasterView, fid: string, ctx: DecideContext
     effects.push({ kind: "task", task: { ...t, state: "TASK_KILLED", status, updatedAt: ctx.now } });
   }
   for (const agentId of agents) effects.push({ kind: "command", agentId, command: { type: "SHUTDOWN_FRAMEWORK", framework_id: { value: fid } } });
-  for (const u of view.updates.values()) if (u.frameworkId === fid && !u.acked) effects.push(u.agentId ? { kind: "ack", uuid: u.uuid } : { kind: "forget", uuid: u.uuid });
+  for (const u of view.updates.values()) if (u.frameworkId === fid && !u.acked) effects.push(ackOrForget(view, u));
   effects.push(...offersGone(view, ofFramework(fid), false));
   return effects;
 }

@@ -34,6 +34,13 @@ import { addScalars, scalarResources, scalarVector, type ScalarVector } from "./
 
 export { frameworkRole, frameworkRoles } from "./cache-entries.ts";
 
+/**
+ * Whether a task's resources count as allocated: not over, and not on an unreachable agent (as
+ * Mesos takes an unreachable agent out of the allocator, so that its frameworks' shares and
+ * quota consumption let them relaunch the tasks elsewhere; they count again once it is back).
+ */
+const holdsResources = (t: TaskRecord): boolean => !isTerminal(t.state) && t.state !== "TASK_UNREACHABLE";
+
 /** The part of the master's view allocation reads (so fakes in tests and benchmarks need no more). */
 export type AllocationView = Pick<MasterView, "agents" | "frameworks" | "tasks" | "offers" | "filters" | "suppressed" | "suppressedRoles" | "agentConnected" | "agentActive" | "frameworkConnected">;
 
@@ -169,12 +176,12 @@ export class AllocationInputCache {
 
   private readonly taskRecords = new MapMirror<string, TaskRecord>();
   private readonly taskChanges: MirrorChanges<string, TaskRecord> = {
-    added: (_key, task) => { if (!isTerminal(task.state)) this.charge(task, task.agentId, task.frameworkId); },
+    added: (_key, task) => { if (holdsResources(task)) this.charge(task, task.agentId, task.frameworkId); },
     replaced: (key, before, after) => {
       this.taskChanges.removed(key, before);
       this.taskChanges.added(key, after);
     },
-    removed: (_key, before) => { if (!isTerminal(before.state)) this.uncharge(before, before.agentId, before.frameworkId); },
+    removed: (_key, before) => { if (holdsResources(before)) this.uncharge(before, before.agentId, before.frameworkId); },
   };
 
   private syncTasks(view: AllocationView): void {
@@ -264,9 +271,14 @@ export class AllocationInputCache {
   }
 
   /** Adds (1) or takes away (−1) what a use holds, under its framework's total and under the role it is allocated to. */
-  private hold(frameworkId: string, resources: readonly Resource[], sign: 1 | -1): void {
+  private hold(frameworkId: string, all: readonly Resource[], sign: 1 | -1): void {
     const held = sign === 1 ? this.heldBy(frameworkId) : this.held.get(frameworkId);
     if (!held) return;
+    // Revocable resources (oversubscription.ts) count against no quota (Mesos' quota is of
+    // non-revocable resources) nor in DRF shares (the pool they would be shares of holds none);
+    // oversubscription shares them out itself.
+    const resources = all.some((r) => r.revocable !== undefined) ? all.filter((r) => r.revocable === undefined) : all;
+    if (resources.length === 0) return;
     const role = useRole(resources);
     let byRole = held.get(role);
     if (!byRole) held.set(role, (byRole = new HeldResources()));

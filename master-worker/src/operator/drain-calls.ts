@@ -13,7 +13,8 @@ export const drainCalls: OperatorHandlers = {
   DRAIN_AGENT: (core, call: DrainAgentCall, ctx) => {
     const agentId = call.drain_agent.agent_id.value;
     requireAuthorized(core.authorizer, "drain_agents", ctx.principal, agentId, "drain_agent.agent_id");
-    core.apply(decideDrain(core, call.drain_agent), ctx.now);
+    core.apply(decideDrain(core, call.drain_agent, ctx.now), ctx.now);
+    if (core.agents.get(agentId)?.goneAt !== undefined) core.dropLiveness(agentId);
     return undefined;
   },
   DEACTIVATE_AGENT: (core, call: DeactivateAgentCall, ctx) => {

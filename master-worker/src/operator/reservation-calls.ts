@@ -34,6 +34,8 @@ function usedOn(view: MasterView, agentId: string): Resource[] {
 export function decideOperatorConversion(view: MasterView, agentId: string, op: ReservationOp, principal: string | undefined, field: string): Effect[] {
   const agent = view.agents.get(agentId);
   if (!agent) throw badRequest(`${field}.agent_id: unknown agent '${agentId}'`);
+  // As Mesos, which knows only registered agents here: a gone agent never carries a change out.
+  if (agent.goneAt !== undefined) throw badRequest(`${field}.agent_id: agent '${agentId}' is gone (MARK_AGENT_GONE)`);
   const available = subtract(agent.resources, usedOn(view, agentId));
   const body = op.type === "CREATE" || op.type === "DESTROY" ? "volumes" : "resources";
   const state = applyReservationOp({ total: agent.resources, available, destroyed: [] }, op,
