@@ -40,7 +40,6 @@ export const ACL_ACTIONS = {
   drain_agents: "agents",
   deactivate_agents: "agents",
   reactivate_agents: "agents",
-  teardown_operator: "frameworks",
 } as const;
 
 export type AclAction = keyof typeof ACL_ACTIONS;

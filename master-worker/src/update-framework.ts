@@ -4,9 +4,11 @@
  * re-subscribing. As in Mesos: `framework_info.id` must equal the call's framework_id, and
  * `principal`, `user` and `checkpoint` cannot change (400 naming the field); the new roles are
  * checked against the `register_frameworks` ACL as at SUBSCRIBE; offers made to a role the
- * framework has left are rescinded; `suppressed_roles` replaces the suppressed roles, as at
+ * framework has left (or, once it drops REVOCABLE_RESOURCES / GPU_RESOURCES, that hold revocable
+ * resources / GPUs) are rescinded; `suppressed_roles` replaces the suppressed roles, as at
  * SUBSCRIBE.
  */
+import { hasCapability } from "./capabilities.ts";
 import type { CallOf, Offer } from "../../schemas/index.ts";
 import type { DecideContext, Effect } from "./effects.ts";
 import { badRequest } from "./http-error.ts";
@@ -36,7 +38,11 @@ export function decideUpdateFramework(view: MasterView, fid: string, call: CallO
 
   const next = { ...info, id: { value: fid }, ...(before.principal !== undefined ? { principal: before.principal } : {}) };
   const kept = new Set(roles);
-  const leftRole = (o: Offer) => o.framework_id.value === fid && o.resources.some((r) => !kept.has(r.allocation_info?.role ?? "*"));
+  // Offers it may no longer hold: of a role it left, revocable ones without REVOCABLE_RESOURCES,
+  // ones with GPUs without GPU_RESOURCES.
+  const revocable = hasCapability(next, "REVOCABLE_RESOURCES"), gpus = hasCapability(next, "GPU_RESOURCES");
+  const leftRole = (o: Offer) => o.framework_id.value === fid && o.resources.some((r) =>
+    !kept.has(r.allocation_info?.role ?? "*") || (!revocable && r.revocable !== undefined) || (!gpus && r.name === "gpus" && (r.scalar?.value ?? 0) > 0));
   return [
     { kind: "framework", framework: { ...existing, info: next } },
     ...subscribeSuppression(fid, suppressed),

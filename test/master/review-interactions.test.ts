@@ -173,6 +173,23 @@ describe("operator reservation calls on a gone agent", () => {
       resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 }, role: "web", reservation: {} }] } }), 400, /^reserve_resources\.agent_id: agent '.*' is gone/);
     expect(h.core.agents.get(agent)!.resources).toEqual(before);
   });
+
+  it("are refused for an unreachable agent and for one on a DOWN machine, and taken once it is back", () => {
+    const h = new MasterHarness({ STRATA_AGENT_PING_TIMEOUT_SECONDS: "15", STRATA_AGENT_UNREACHABLE_TIMEOUT_SECONDS: "60" });
+    const agent = h.addAgent("cpus:4;mem:4096;disk:1000");
+    const reserve = { type: "RESERVE_RESOURCES", reserve_resources: { agent_id: { value: agent },
+      resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 }, role: "web", reservation: {} }] } };
+    h.advance(61_000);
+    expect(h.core.agents.get(agent)!.unreachableAt).toBeDefined();
+    expectHttpError(() => operator(h, reserve), 400, /^reserve_resources\.agent_id: agent '.*' is unreachable/);
+    h.register({ agent_id: { value: agent }, hostname: "host-1.test", resources: h.core.agents.get(agent)!.resources });
+    const machine = [{ hostname: "host-1.test" }];
+    operator(h, { type: "UPDATE_MAINTENANCE_SCHEDULE", update_maintenance_schedule: { schedule: { windows: [{ machine_ids: machine, unavailability }] } } });
+    operator(h, { type: "START_MAINTENANCE", start_maintenance: { machines: machine } });
+    expectHttpError(() => operator(h, reserve), 400, /^reserve_resources\.agent_id: agent '.*' is on a machine DOWN for maintenance/);
+    operator(h, { type: "STOP_MAINTENANCE", stop_maintenance: { machines: machine } });
+    expect(operator(h, reserve)).toBeUndefined();
+  });
 });
 
 describe("inverse offers and unreachable or gone agents", () => {

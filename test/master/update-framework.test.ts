@@ -78,6 +78,22 @@ describe("UPDATE_FRAMEWORK", () => {
     expect(h.offersFor(fid)).toHaveLength(1);
   });
 
+  it("dropping GPU_RESOURCES rescinds its offers holding GPUs", () => {
+    const h = new MasterHarness();
+    h.addAgent("cpus:4;mem:4096;gpus:2");
+    const { frameworkId: fid } = h.subscribe("gpu", undefined, { role: "a", capabilities: ["GPU_RESOURCES"] });
+    h.advance(INTERVAL);
+    const [offer] = h.offersFor(fid);
+    expect(offer!.resources.some((r) => r.name === "gpus")).toBe(true);
+    const info = h.core.frameworks.get(fid)!.info;
+    h.call(fid, { type: "UPDATE_FRAMEWORK", update_framework: { framework_info: { ...info, name: "renamed" } } });
+    expect(h.eventsOf(fid, "RESCIND")).toEqual([]); // still GPU_RESOURCES
+    h.call(fid, { type: "UPDATE_FRAMEWORK", update_framework: { framework_info: { ...info, capabilities: info.capabilities!.filter((c) => c.type !== "GPU_RESOURCES") } } });
+    expect(h.eventsOf(fid, "RESCIND").map((e) => e.rescind.offer_id.value)).toEqual([offer!.id.value]);
+    h.advance(INTERVAL * 10);
+    expect(h.offersFor(fid)).toEqual([]); // the GPU agent is not offered to it any more
+  });
+
   it("a new failover_timeout applies at the next disconnection", () => {
     const { h, fid, update } = subscribed();
     update({ failover_timeout: 10 });

@@ -6,6 +6,7 @@
  * suffice). The operator's principal must be the one named in reservations and volumes (when
  * it has one); ACLs as for frameworks. The answer is an empty 200.
  */
+import { agentMachineMode } from "../maintenance.ts";
 import type { Resource } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
 import type {
@@ -34,8 +35,11 @@ function usedOn(view: MasterView, agentId: string): Resource[] {
 export function decideOperatorConversion(view: MasterView, agentId: string, op: ReservationOp, principal: string | undefined, field: string): Effect[] {
   const agent = view.agents.get(agentId);
   if (!agent) throw badRequest(`${field}.agent_id: unknown agent '${agentId}'`);
-  // As Mesos, which knows only registered agents here: a gone agent never carries a change out.
+  // As Mesos, which knows only registered agents here: a gone, unreachable or DOWN agent does
+  // not carry a change out now (Mesos refuses them; try again once it is back).
   if (agent.goneAt !== undefined) throw badRequest(`${field}.agent_id: agent '${agentId}' is gone (MARK_AGENT_GONE)`);
+  if (agent.unreachableAt !== undefined) throw badRequest(`${field}.agent_id: agent '${agentId}' is unreachable; try again once it has registered again`);
+  if (agentMachineMode(view, agent) === "DOWN") throw badRequest(`${field}.agent_id: agent '${agentId}' is on a machine DOWN for maintenance`);
   const available = subtract(agent.resources, usedOn(view, agentId));
   const body = op.type === "CREATE" || op.type === "DESTROY" ? "volumes" : "resources";
   const state = applyReservationOp({ total: agent.resources, available, destroyed: [] }, op,
