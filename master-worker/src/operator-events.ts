@@ -8,12 +8,14 @@
  * Choices where Mesos leaves room: an agent effect for an agent the master did not know is
  * AGENT_ADDED (a re-registration of a known agent is not an event, as in Mesos, unless it was
  * unreachable: then it is added again); an agent record marked unreachable or gone (partitions.ts,
- * or a `{ kind: "agentRemoved", agentId }` effect) is AGENT_REMOVED;
+ * or a `{ kind: "agentRemoved", agentId }` effect) is AGENT_REMOVED, and so are the agents of a
+ * machine START_MAINTENANCE takes DOWN (AGENT_ADDED again at STOP_MAINTENANCE);
  * a framework effect is FRAMEWORK_ADDED for a new framework, FRAMEWORK_REMOVED when it marks the
  * framework removed, FRAMEWORK_UPDATED otherwise (re-subscription); a task effect is TASK_ADDED
  * for a new task and TASK_UPDATED when it changes the task's state, as is a status update that
  * changes the state of the task it is about (a repeated state is not an event).
  */
+import { MAINTENANCE_SETTING, agentMachineMode } from "./maintenance.ts";
 import { isReachable } from "./partitions.ts";
 import { isTerminal } from "../../schemas/index.ts";
 import type { Effect } from "./effects.ts";
@@ -52,6 +54,22 @@ export function operatorEvents(view: MasterView, effects: readonly Effect[]): Op
         if (!prior || isGone(prior)) {
           const agent = v1Agent({ record: e.agent, active: view.agentActive(e.agent.id), taskResources: [], offerResources: [] });
           out.push({ event: { type: "AGENT_ADDED", agent_added: { agent } }, agent: e.agent });
+        }
+        break;
+      }
+      case "setting": {
+        // START_MAINTENANCE takes a machine's agents out of the cluster (Mesos removes them):
+        // AGENT_REMOVED; STOP_MAINTENANCE lets them back: AGENT_ADDED.
+        if (e.key !== MAINTENANCE_SETTING) break;
+        const after = { settings: new Map([[MAINTENANCE_SETTING, e.value]]) };
+        for (const a of view.agents.values()) {
+          if (isGone(a)) continue;
+          const wasDown = agentMachineMode(view, a) === "DOWN", isDown = agentMachineMode(after, a) === "DOWN";
+          if (!wasDown && isDown) out.push({ event: { type: "AGENT_REMOVED", agent_removed: { agent_id: { value: a.id } } }, agent: a });
+          if (wasDown && !isDown) {
+            const agent = v1Agent({ record: a, active: view.agentConnected(a.id), taskResources: [], offerResources: [] });
+            out.push({ event: { type: "AGENT_ADDED", agent_added: { agent } }, agent: a });
+          }
         }
         break;
       }

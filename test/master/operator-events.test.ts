@@ -3,6 +3,7 @@
  * real master activity, and the RecordIO stream a SUBSCRIBE opens (SUBSCRIBED first, then the
  * events, filtered per subscriber); plus the chunked document stream yielding to other work.
  */
+import { operatorCall } from "../../master-worker/src/operator/index.ts";
 import { describe, expect, it } from "vitest";
 import type { Effect } from "../../master-worker/src/effects.ts";
 import { type OperatorEvent, operatorEvents } from "../../master-worker/src/operator-events.ts";
@@ -71,6 +72,20 @@ describe("operator events from committed effects", () => {
     h.call(beta, { type: "TEARDOWN" });
     expect(types(seen).sort()).toEqual(["FRAMEWORK_REMOVED", "TASK_UPDATED"]);
     expect(seen.find((e) => e.event.type === "TASK_UPDATED")!.event).toMatchObject({ task_updated: { state: "TASK_KILLED", framework_id: { value: beta } } });
+  });
+
+  it("START_MAINTENANCE: AGENT_REMOVED for the machine's agents; STOP_MAINTENANCE: AGENT_ADDED", () => {
+    const h = new MasterHarness();
+    const agent = h.addAgent();
+    h.addAgent(); // another machine: no event
+    const machine = [{ hostname: h.core.agents.get(agent)!.hostname }];
+    operatorCall(h.core, { type: "UPDATE_MAINTENANCE_SCHEDULE", update_maintenance_schedule: { schedule: { windows: [{
+      machine_ids: machine, unavailability: { start: { nanoseconds: (h.now + 3600_000) * 1e6 } } }] } } }, { now: h.now });
+    const seen = recording(h);
+    operatorCall(h.core, { type: "START_MAINTENANCE", start_maintenance: { machines: machine } }, { now: h.now });
+    expect(seen.map((e) => e.event).filter((e) => e.type.startsWith("AGENT"))).toEqual([{ type: "AGENT_REMOVED", agent_removed: { agent_id: { value: agent } } }]);
+    operatorCall(h.core, { type: "STOP_MAINTENANCE", stop_maintenance: { machines: machine } }, { now: h.now });
+    expect(seen.map((e) => e.event.type).filter((t) => t.startsWith("AGENT"))).toEqual(["AGENT_REMOVED", "AGENT_ADDED"]);
   });
 
   it("an agent marked gone (MARK_AGENT_GONE) is AGENT_REMOVED", () => {
