@@ -10,20 +10,8 @@ import { readConfig } from "../../master-worker/src/config.ts";
 import { HttpError } from "../../master-worker/src/http-error.ts";
 import { operatorCall } from "../../master-worker/src/operator/index.ts";
 import { MasterHarness } from "../support/master-harness.ts";
-import { INTERVAL, PARTITION_AWARE, lastStatusOf, launchRunning, subscribeWith } from "../support/lifecycle.ts";
+import { INTERVAL, PARTITION_AWARE, UNREACHABLE_S, lastStatusOf, launchRunning, partitionCluster as cluster, subscribeWith } from "../support/lifecycle.ts";
 
-const UNREACHABLE_S = 300;
-
-/** An agent running one task of a partition-aware framework and one of a plain one. */
-function cluster(env: Record<string, string> = {}) {
-  const h = new MasterHarness({ STRATA_AGENT_UNREACHABLE_TIMEOUT_SECONDS: String(UNREACHABLE_S), ...env });
-  const agent = h.addAgent("cpus:4;mem:4096");
-  const { frameworkId: pa } = subscribeWith(h, "aware", PARTITION_AWARE);
-  const { frameworkId: plain } = subscribeWith(h, "plain");
-  launchRunning(h, pa, agent, "pa-1");
-  launchRunning(h, plain, agent, "plain-1");
-  return { h, agent, pa, plain };
-}
 
 function httpError(fn: () => unknown): HttpError {
   try { fn(); } catch (e) { expect(e).toBeInstanceOf(HttpError); return e as HttpError; }

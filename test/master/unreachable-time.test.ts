@@ -7,20 +7,9 @@ import { describe, expect, it } from "vitest";
 import { parseOperatorCall } from "../../schemas/operator.ts";
 import type { TaskStatus } from "../../schemas/index.ts";
 import { operatorCall } from "../../master-worker/src/operator/index.ts";
-import { MasterHarness } from "../support/master-harness.ts";
-import { PARTITION_AWARE, lastStatusOf, launchRunning, subscribeWith } from "../support/lifecycle.ts";
+import type { MasterHarness } from "../support/master-harness.ts";
+import { PARTITION_AWARE, UNREACHABLE_S, lastStatusOf, partitionCluster as cluster, subscribeWith } from "../support/lifecycle.ts";
 
-const UNREACHABLE_S = 300;
-
-function cluster() {
-  const h = new MasterHarness({ STRATA_AGENT_UNREACHABLE_TIMEOUT_SECONDS: String(UNREACHABLE_S) });
-  const agent = h.addAgent("cpus:4;mem:4096");
-  const { frameworkId: pa } = subscribeWith(h, "aware", PARTITION_AWARE);
-  const { frameworkId: plain } = subscribeWith(h, "plain");
-  launchRunning(h, pa, agent, "pa-1");
-  launchRunning(h, plain, agent, "plain-1");
-  return { h, agent, pa, plain };
-}
 
 /** RECONCILE of `tasks` (all when empty); returns the answers. */
 function reconcile(h: MasterHarness, fid: string, tasks: Array<{ taskId: string; agentId?: string }>): TaskStatus[] {

@@ -5,7 +5,7 @@
  */
 import { expect } from "vitest";
 import { SchedulerCall, type TaskStatus, parseMessage } from "../../schemas/index.ts";
-import { type MasterHarness, type TaskSpec } from "./master-harness.ts";
+import { MasterHarness, type TaskSpec } from "./master-harness.ts";
 
 /** Allocation interval of the harness (STRATA_ALLOCATION_INTERVAL_MS). */
 export const INTERVAL = 1000;
@@ -56,4 +56,18 @@ export function launchRunning(h: MasterHarness, fid: string, agent: string, task
 /** The last status `fid` got for `taskId`. */
 export function lastStatusOf(h: MasterHarness, fid: string, taskId: string): TaskStatus | undefined {
   return h.updates(fid).filter((s) => s.task_id.value === taskId).at(-1);
+}
+
+/** The unreachable timeout `partitionCluster` sets (seconds). */
+export const UNREACHABLE_S = 300;
+
+/** An agent running one task of a partition-aware framework and one of a plain one. */
+export function partitionCluster(env: Record<string, string> = {}) {
+  const h = new MasterHarness({ STRATA_AGENT_UNREACHABLE_TIMEOUT_SECONDS: String(UNREACHABLE_S), ...env });
+  const agent = h.addAgent("cpus:4;mem:4096");
+  const { frameworkId: pa } = subscribeWith(h, "aware", PARTITION_AWARE);
+  const { frameworkId: plain } = subscribeWith(h, "plain");
+  launchRunning(h, pa, agent, "pa-1");
+  launchRunning(h, plain, agent, "plain-1");
+  return { h, agent, pa, plain };
 }
