@@ -1,6 +1,8 @@
 /**
  * Command-line flags of `strata-agent`. Each flag can also come from an environment variable
- * (the flag wins). Bad input throws `FlagError` naming the flag; main.ts exits with status 2.
+ * or the config file (config-file.ts): flag > environment > config file > default. Bad input
+ * throws `FlagError` naming the flag (and the file and line for a value from the config file);
+ * main.ts exits with status 2.
  */
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
@@ -11,6 +13,7 @@ import { DEFAULT_MASTER_URL } from "../../sdk/src/defaults.ts";
 import { parseResources } from "../../sdk/src/resources.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 import { parseAttributes } from "./fingerprint.ts";
+import { CONFIG_FLAG, type ConfigFile, configEntryWhere, readConfigFile } from "./config-file.ts";
 
 /** How tasks are isolated: detect (`auto`), force a cgroup version, or run without limits. */
 export const CGROUPS_MODES = ["auto", "v1", "v2", "off"] as const;
@@ -61,6 +64,7 @@ interface FlagSpec { name: string; env: string; default: string; help: string }
  * falls back to, so each is written once.
  */
 export const FLAG_SPECS: readonly FlagSpec[] = [
+  { name: CONFIG_FLAG, env: "STRATA_CONFIG", default: "", help: "File of KEY=value lines setting any other flag by its name or env var ('master=…' or 'STRATA_MASTER=…'); flags and env vars win over it" },
   { name: "master", env: "STRATA_MASTER", default: DEFAULT_MASTER_URL, help: "Base URL of the Strata master" },
   { name: "join-token", env: "STRATA_JOIN_TOKEN", default: "(required)", help: "Cluster join token (sent as a Bearer token, never logged)" },
   { name: "join-token-file", env: "STRATA_JOIN_TOKEN_FILE", default: "", help: "File holding the join token (alternative to --join-token)" },
@@ -116,11 +120,25 @@ export function parseFlags(argv: readonly string[], env: Record<string, string |
   const given = splitArgv(argv);
   if (given === "help") return { kind: "help" };
   if (given === "version") return { kind: "version" };
-  const raw = (name: string): string | undefined => {
+  const fromEnv = (name: string): string | undefined => {
     const spec = FLAG_SPECS.find((f) => f.name === name)!;
-    return given.get(name) ?? (env[spec.env] !== undefined && env[spec.env] !== "" ? env[spec.env] : undefined);
+    return env[spec.env] !== undefined && env[spec.env] !== "" ? env[spec.env] : undefined;
   };
-  return { kind: "run", flags: validate(raw) };
+  const configPath = given.get(CONFIG_FLAG) ?? fromEnv(CONFIG_FLAG);
+  let config: ConfigFile | undefined;
+  if (configPath !== undefined) {
+    try { config = readConfigFile(configPath, FLAG_SPECS); } catch (e) { throw new FlagError(`--${CONFIG_FLAG}`, (e as Error).message); }
+  }
+  const explicit = (name: string): string | undefined => given.get(name) ?? fromEnv(name);
+  const raw = (name: string): string | undefined => explicit(name) ?? config?.entries.get(name)?.value;
+  try {
+    return { kind: "run", flags: validate(raw) };
+  } catch (e) {
+    // A bad value taken from the config file: say where it was set.
+    const where = e instanceof FlagError && config && explicit(e.flag.slice(2)) === undefined ? configEntryWhere(config, e.flag.slice(2)) : undefined;
+    if (e instanceof FlagError && where) throw new FlagError(e.flag, `${e.message.slice(e.flag.length + 2)} (set at ${where})`);
+    throw e;
+  }
 }
 
 function validate(raw: (name: string) => string | undefined): AgentFlags {
