@@ -43,6 +43,8 @@ export interface AgentFlags {
   usageIntervalSeconds: number;
   /** Share of its cpus and mem a hollow agent's task reports using; 0 sends no usage reports. */
   hollowUsageFraction: number;
+  /** The config file read (`--config`, config-file.ts), when there was one: the start log names it. */
+  configFile?: string;
 }
 
 /** A flag with a bad or missing value. `flag` is the flag's name, e.g. `--port`. */
@@ -132,7 +134,8 @@ export function parseFlags(argv: readonly string[], env: Record<string, string |
   const explicit = (name: string): string | undefined => given.get(name) ?? fromEnv(name);
   const raw = (name: string): string | undefined => explicit(name) ?? config?.entries.get(name)?.value;
   try {
-    return { kind: "run", flags: validate(raw) };
+    const flags = validate(raw);
+    return { kind: "run", flags: config ? { ...flags, configFile: config.path } : flags };
   } catch (e) {
     // A bad value taken from the config file: say where it was set.
     const where = e instanceof FlagError && config && explicit(e.flag.slice(2)) === undefined ? configEntryWhere(config, e.flag.slice(2)) : undefined;

@@ -59,6 +59,8 @@ describe("agent config file", () => {
     expect(f.port).toBe(6000);
     expect(f.cgroups).toBe("off");
     expect(f.logLevel).toBe("info"); // not in the file: the default
+    expect(f.configFile).toBe(path);
+    expect(run(["--join-token", "t"]).configFile).toBeUndefined();
   });
 
   it("is found through STRATA_CONFIG too, and a CRLF file reads the same", () => {
