@@ -44,8 +44,10 @@ elf_machine() {
 # Prints the path of a Bun runtime of BUN_VERSION for linux-<arch>, fetching it if needed.
 runtime_for() {
   local arch=$1 pkg var given dir tgz
-  case "$arch" in x64) pkg=bun-linux-x64 ;; arm64) pkg=bun-linux-aarch64 ;; esac
-  var=STRATA_BUN_RUNTIME_LINUX_${arch^^}
+  case "$arch" in
+    x64) pkg=bun-linux-x64 var=STRATA_BUN_RUNTIME_LINUX_X64 ;;
+    arm64) pkg=bun-linux-aarch64 var=STRATA_BUN_RUNTIME_LINUX_ARM64 ;;
+  esac
   given=${!var:-}
   if [ -n "$given" ]; then
     [ -f "$given" ] || die "$var=$given: no such file"
