@@ -6,7 +6,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as ref from "../../schemas/agent.ts";
 import type { FileAnswer, FileRequest } from "../../schemas/agent.ts";
+import * as wire from "../../schemas/agent-wire.ts";
+import { parseMessage } from "../../schemas/parse.ts";
 import { MAX_FILE_READ_BYTES } from "../../schemas/file-limits.ts";
 import { FileServer, answerFileRequest } from "../../agent-bun/src/files.ts";
 import { sandboxPath } from "../../agent-bun/src/paths.ts";
@@ -131,5 +134,29 @@ describe("FileServer", () => {
     expect(a).toMatchObject({ agent_id: { value: "agent-1" }, agent_token: "tok", size: 10 });
     expect(text(a.data)).toBe("234");
     expect(sent.find((s) => s.request_id === "b")!.error?.status).toBe(404);
+  });
+});
+
+describe("file_requests in poll answers: the agent's zod/mini schema agrees with the reference", () => {
+  const outcome = (schema: typeof ref.PollResponse | typeof wire.PollResponse, input: unknown) => {
+    try { return { ok: parseMessage(schema, input, "response") }; } catch (e) { return { error: (e as Error).message }; }
+  };
+  const good = { request_id: "r", op: "READ", framework_id: { value: "f" }, task_id: { value: "t" }, path: "stdout", offset: 3, length: 10 };
+  const cases: unknown[] = [
+    { commands: [], acks: [], file_requests: [good] },
+    { commands: [], acks: [], file_requests: [{ ...good, op: "LIST", offset: undefined, length: undefined, path: "" }] },
+    { commands: [], acks: [] },
+    { commands: [], acks: [], file_requests: [{ ...good, op: "DELETE" }] },
+    { commands: [], acks: [], file_requests: [{ ...good, offset: -1 }] },
+    { commands: [], acks: [], file_requests: [{ ...good, length: 1.5 }] },
+    { commands: [], acks: [], file_requests: [{ ...good, request_id: "" }] },
+    { commands: [], acks: [], file_requests: [{ ...good, task_id: undefined }] },
+  ];
+  it.each(cases.map((c, i) => [i, c]))("case %i", (_i, input) => {
+    const expected = outcome(ref.PollResponse, input);
+    expect(outcome(wire.PollResponse, input)).toEqual(expected);
+  });
+  it("accepts the valid requests and refuses the others", () => {
+    expect(cases.map((c) => "ok" in outcome(ref.PollResponse, c))).toEqual([true, true, true, false, false, false, false, false]);
   });
 });

@@ -83,8 +83,11 @@ describe.skipIf(!binary)("sandbox files through the master, end to end", () => {
     expect(part.text).toBe("rst");
   }, 30_000);
 
-  it("LIST_FILES lists the sandbox with virtual paths", async () => {
-    const r = await post({ type: "LIST_FILES", list_files: { path: sandbox } });
+  it("LIST_FILES lists the sandbox with virtual paths; /master/tasks shows the sandbox's path", async () => {
+    const tasks = await get("/master/tasks", {});
+    const writer = (JSON.parse(tasks.text) as { tasks: Array<{ id: string; sandbox_path?: string }> }).tasks.find((t) => t.id === "writer");
+    expect(writer?.sandbox_path).toBe(sandbox);
+    const r = await post({ type: "LIST_FILES", list_files: { path: writer!.sandbox_path! } });
     expect(r.status, r.text).toBe(200);
     const infos = (JSON.parse(r.text) as { list_files: { file_infos: Array<{ path: string; size: number; mode: number }> } }).list_files.file_infos;
     const paths = infos.map((i) => i.path);
