@@ -47,7 +47,7 @@ describe.skipIf(!binary)("sandbox files through the master, end to end", () => {
     fw = new TestFramework(cluster, "files-e2e");
     await fw.start();
     // Writes a line, makes a link out of its sandbox, writes a second line later, keeps running.
-    const shell = "echo first-line; mkdir -p logs; echo log > logs/app.log; ln -s /etc/hostname escape; sleep 2; echo second-line; sleep 120";
+    const shell = "echo first-line; mkdir -p logs; echo log > logs/app.log; ln -s /etc/passwd escape; sleep 2; echo second-line; sleep 120";
     fw.submit({ id: "writer", build: (agent) => commandTask({ taskId: "writer", agentId: agent, resources: [scalar("cpus", 0.1), scalar("mem", 32)], shell }) });
     await fw.waitFor(() => fw.stateOf("writer")?.state === "TASK_RUNNING", 60_000, "the writer task to run");
     agentId = fw.stateOf("writer")!.agent_id!.value;
