@@ -179,13 +179,28 @@ export const AgentCommand = z.discriminatedUnion("type", [
   }),
 ]);
 
+/** = agent.ts `FileRequest`. */
+export const FileRequest = z.object({
+  request_id: nonEmpty(),
+  op: z.enum(["LIST", "READ"]),
+  framework_id: FrameworkID,
+  task_id: TaskID,
+  path: z.string(),
+  offset: z.optional(z.number().check(z.int(), z.nonnegative())),
+  length: z.optional(z.number().check(z.int(), z.nonnegative())),
+});
+
 /** = agent.ts `PollResponse`. */
 export const PollResponse = z.object({
   commands: z.array(AgentCommand),
   acks: z.array(z.object({ task_id: TaskID, uuid: z.string() })),
   reregister: z.optional(z.boolean()),
   master_id: z.optional(z.string()),
+  file_requests: z.optional(z.array(FileRequest)),
 });
+
+/** = agent.ts `FileAnswerResponse`. */
+export const FileAnswerResponse = z.object({ accepted: z.boolean() });
 
 /** = agent.ts `StatusResponse`. */
 export const StatusResponse = z.object({
@@ -213,4 +228,7 @@ export type WireMatchesReference = [
   Check<SameKeys<z.output<typeof RegisterResponse>, Agent.RegisterResponse>>,
   Check<SameKeys<z.output<typeof PollResponse>, Agent.PollResponse>>,
   Check<SameKeys<z.output<typeof StatusResponse>, Agent.StatusResponse>>,
+  Check<Same<z.output<typeof FileRequest>, Agent.FileRequest>>,
+  Check<SameKeys<z.output<typeof FileRequest>, Agent.FileRequest>>,
+  Check<Same<z.output<typeof FileAnswerResponse>, Agent.FileAnswerResponse>>,
 ];

@@ -4,6 +4,7 @@
  *  POST /agent/v1/register  RegisterRequest  → RegisterResponse
  *  POST /agent/v1/poll      PollRequest      → PollResponse   (held up to `poll_hold_seconds`)
  *  POST /agent/v1/status    StatusRequest    → StatusResponse
+ *  POST /agent/v1/files     FileAnswer       → FileAnswerResponse (docs/files.md)
  *
  * Every request carries `Authorization: Bearer <cluster join token>`. Registration also hands the
  * agent a secret of its own, `agent_token`, which it must present on every later call (polls,
@@ -138,6 +139,26 @@ export type PollRequest = z.infer<typeof PollRequest>;
 export const UpdateAck = z.object({ task_id: TaskID, uuid: z.string() });
 export type UpdateAck = z.infer<typeof UpdateAck>;
 
+/**
+ * An operator's request for a file in a task's sandbox, relayed by the master (docs/files.md).
+ * Not a command: it is kept in the master's memory only, carries no `seq`, is handed out once
+ * and answered with `POST /agent/v1/files`. `path` is relative to the task's sandbox (`""` is
+ * the sandbox itself), already split and checked by the master (no `.`/`..` segments).
+ */
+export const FileRequest = z.object({
+  request_id: z.string().min(1),
+  /** LIST: the entries of a directory (or a file's own entry); READ: bytes of a file. */
+  op: z.enum(["LIST", "READ"]),
+  framework_id: FrameworkID,
+  task_id: TaskID,
+  path: z.string(),
+  /** READ: first byte to read. */
+  offset: z.number().int().min(0).optional(),
+  /** READ: bytes to read at most (the agent cuts it to `MAX_FILE_READ_BYTES`); absent: to the end. */
+  length: z.number().int().min(0).optional(),
+});
+export type FileRequest = z.infer<typeof FileRequest>;
+
 export const PollResponse = z.object({
   commands: z.array(AgentCommand),
   /** Updates the framework has acknowledged: the agent may stop retrying them. */
@@ -150,6 +171,8 @@ export const PollResponse = z.object({
    * its unacknowledged updates again at once.
    */
   master_id: z.string().optional(),
+  /** Sandbox file requests waiting for this agent (memory only; see `FileRequest`). */
+  file_requests: z.array(FileRequest).optional(),
 });
 export type PollResponse = z.infer<typeof PollResponse>;
 
@@ -168,3 +191,38 @@ export const StatusResponse = z.object({
   acknowledged: z.array(z.string()),
 });
 export type StatusResponse = z.infer<typeof StatusResponse>;
+
+/**
+ * One entry of a sandbox listing, as the agent sees it (lstat: a symbolic link is listed as
+ * itself). `path` is relative to the sandbox; the master turns it into the virtual path.
+ * `mtime` is in seconds; `mode` is st_mode; `uid`/`gid` the numeric owner, as text.
+ */
+export const FileEntry = z.object({
+  path: z.string(),
+  nlink: z.number().int().min(0),
+  size: z.number().int().min(0),
+  mtime: z.number(),
+  mode: z.number().int().min(0),
+  uid: z.string(),
+  gid: z.string(),
+});
+export type FileEntry = z.infer<typeof FileEntry>;
+
+/**
+ * The agent's answer to a `FileRequest`: `error` (an HTTP status the operator gets, and why),
+ * or for LIST `file_infos`, for READ the file's `size` and the bytes read as base64 `data`.
+ */
+export const FileAnswer = z.object({
+  agent_id: AgentID,
+  agent_token: z.string().optional(),
+  request_id: z.string().min(1),
+  error: z.object({ status: z.number().int().min(400).max(599), message: z.string() }).optional(),
+  file_infos: z.array(FileEntry).optional(),
+  size: z.number().int().min(0).optional(),
+  data: z.string().optional(),
+});
+export type FileAnswer = z.infer<typeof FileAnswer>;
+
+/** `accepted` is false when nobody waits for the answer any more (timed out, master restarted). */
+export const FileAnswerResponse = z.object({ accepted: z.boolean() });
+export type FileAnswerResponse = z.infer<typeof FileAnswerResponse>;

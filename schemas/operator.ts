@@ -12,6 +12,7 @@ import { LIFECYCLE_CALL_SCHEMAS } from "./lifecycle.ts";
 import { UpdateQuotaCall } from "./quota.ts";
 import { RESERVATION_CALL_SCHEMAS } from "./reservations.ts";
 import { UpdateWeightsCall } from "./weights.ts";
+import { FILES_CALL_SCHEMAS } from "./files.ts";
 
 /** Call type → schema of the whole call (`{ type, <call_field>: … }`). */
 export const OPERATOR_CALL_SCHEMAS: Record<string, z.ZodType> = {
@@ -20,6 +21,7 @@ export const OPERATOR_CALL_SCHEMAS: Record<string, z.ZodType> = {
   ...LIFECYCLE_CALL_SCHEMAS,
   ...RESERVATION_CALL_SCHEMAS,
   UPDATE_QUOTA: UpdateQuotaCall, UPDATE_WEIGHTS: UpdateWeightsCall,
+  ...FILES_CALL_SCHEMAS,
 };
 
 const AnyCall = z.object({ type: z.string().min(1) });

@@ -8,6 +8,7 @@ import { Backoff } from "../../sdk/src/backoff.ts";
 import type { StateStore } from "./checkpoint.ts";
 import type { Clock } from "./clock.ts";
 import type { Containerizer } from "./containerizer.ts";
+import { FileServer } from "./files.ts";
 import { errorText, type Logger } from "./log.ts";
 import { MasterError, type MasterClient } from "./master-client.ts";
 import { StatusUpdateManager } from "./status-updates.ts";
@@ -49,6 +50,8 @@ export class Agent {
   readonly updates: StatusUpdateManager;
   readonly tasks: TaskManager;
   readonly usage: UsageReporter | undefined;
+  /** Answers operators' sandbox file requests (docs/files.md). */
+  readonly files: FileServer;
   private readonly stopping = new AbortController();
   private readonly pollBackoff: Backoff;
   private registered = false;
@@ -65,6 +68,7 @@ export class Agent {
       backoffRandom: deps.backoffRandom, onAcknowledged: (u) => this.tasks.onAcknowledged(u),
     });
     this.tasks = new TaskManager({ store: deps.store, updates: this.updates, containerizer: deps.containerizer, log: deps.log, workDir: deps.workDir });
+    this.files = new FileServer({ workDir: deps.workDir, client: deps.client, log: deps.log });
     this.usage = deps.usage && new UsageReporter({ ...deps.usage, clock: deps.clock, running: () => this.tasks.running() });
   }
 
@@ -233,6 +237,7 @@ export class Agent {
         log.error("cannot apply command", { seq: cmd.seq, type: cmd.type, error: errorText(e) });
       }
     }
+    if (res.file_requests?.length) this.files.serve(res.file_requests, agentId, store.state.agent_token);
   }
 
   /** The master forgot this agent: register afresh, keeping tasks and pending updates. */

@@ -4,7 +4,7 @@
  * keeps classic zod out of the agent binary); every failure becomes a `MasterError`.
  */
 import type {
-  PollRequest, PollResponse, RegisterRequest, RegisterResponse, StatusRequest, StatusResponse,
+  FileAnswer, FileAnswerResponse, PollRequest, PollResponse, RegisterRequest, RegisterResponse, StatusRequest, StatusResponse,
 } from "../../schemas/agent.ts";
 import { MAX_POLL_HOLD_SECONDS } from "../../schemas/agent-limits.ts";
 import * as wire from "../../schemas/agent-wire.ts";
@@ -16,6 +16,8 @@ export interface MasterClient {
   /** Long-poll: may be held by the master up to `req.wait_seconds`. */
   poll(req: PollRequest, signal?: AbortSignal): Promise<PollResponse>;
   status(req: StatusRequest, signal?: AbortSignal): Promise<StatusResponse>;
+  /** Answers a sandbox file request (files.ts); optional so that fakes without it still fit. */
+  files?(answer: FileAnswer, signal?: AbortSignal): Promise<FileAnswerResponse>;
 }
 
 /** A failed call. `status` is the HTTP status, or undefined when no answer came (network). */
@@ -58,7 +60,11 @@ export class HttpMasterClient implements MasterClient {
     return this.call("/agent/v1/status", req, wire.StatusResponse, CALL_TIMEOUT_S, signal);
   }
 
-  private async call<S extends typeof wire.RegisterResponse | typeof wire.PollResponse | typeof wire.StatusResponse>(
+  files(answer: FileAnswer, signal?: AbortSignal): Promise<FileAnswerResponse> {
+    return this.call("/agent/v1/files", answer, wire.FileAnswerResponse, CALL_TIMEOUT_S, signal);
+  }
+
+  private async call<S extends typeof wire.RegisterResponse | typeof wire.PollResponse | typeof wire.StatusResponse | typeof wire.FileAnswerResponse>(
     path: string, body: unknown, schema: S, timeoutS: number, signal?: AbortSignal,
   ): Promise<ReturnType<S["parse"]>> {
     const timeout = AbortSignal.timeout(timeoutS * 1000);

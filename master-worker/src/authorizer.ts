@@ -40,6 +40,7 @@ export const ACL_ACTIONS = {
   drain_agents: "agents",
   deactivate_agents: "agents",
   reactivate_agents: "agents",
+  access_sandboxes: "users",
 } as const;
 
 export type AclAction = keyof typeof ACL_ACTIONS;

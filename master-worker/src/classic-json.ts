@@ -13,6 +13,7 @@ import type { FrameworkRecord, TaskRecord } from "./records.ts";
 import type { AgentEntry, FrameworkEntry } from "./operator/read-snapshot.ts";
 import { mapLazily } from "./state-stream.ts";
 import { agentPid } from "./agent-address.ts";
+import { sandboxVirtualPath } from "./file-relay-paths.ts";
 
 /** Models already made, by resource list (records share their lists: see interner.ts). */
 const models = new WeakMap<readonly Resource[], Record<string, number | string>>();
@@ -49,6 +50,8 @@ export function classicTask(t: TaskRecord, framework?: FrameworkRecord) {
     ...(user !== undefined ? { user } : {}),
     ...(t.info.labels ? { labels: t.info.labels.labels ?? [] } : {}),
     ...(t.info.container ? { container: t.info.container } : {}),
+    // Strata: the virtual path to read the task's sandbox with (/files/browse, LIST_FILES; docs/files.md).
+    sandbox_path: sandboxVirtualPath(t.agentId, t.frameworkId, t.taskId),
   };
 }
 

@@ -4,7 +4,7 @@
  * polls and the single alarm, and forwards every decision to the core.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { MasterInfo, PollRequest, RegisterRequest, SchedulerCall, SchedulerEvent, StatusRequest } from "../../schemas/index.ts";
+import type { FileAnswer, MasterInfo, PollResponse, PollRequest, RegisterRequest, SchedulerCall, SchedulerEvent, StatusRequest } from "../../schemas/index.ts";
 import { STRATA_EXTENSIONS_HEADER } from "../../schemas/scheduler.ts";
 import { PollHolds } from "./poll-holds.ts";
 import { randomUuidBase64 } from "../../sdk/src/base64.ts";
@@ -19,6 +19,8 @@ import { STRATA_VERSION as VERSION } from "../../sdk/src/version.ts";
 import { serviceCounters } from "./metrics-snapshot.ts";
 import { OperatorStreams } from "./operator-stream.ts";
 import { READ_PRINCIPAL_HEADER, serveOperatorRead, serveRead } from "./read-routes.ts";
+import { FileRelay } from "./file-relay.ts";
+import { FILE_CALL_TYPES, fileCall, serveFilesGet } from "./operator/files-calls.ts";
 
 /** What the Worker sends the object: a validated message plus who sent it. */
 export interface InternalRequest {
@@ -66,6 +68,8 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
   private readonly schedulerCalls: Map<string, number>;
   /** Operator API event streams (SUBSCRIBE). */
   private readonly operatorStreams: OperatorStreams;
+  /** Sandbox file requests relayed to agents (memory only; docs/files.md). */
+  private readonly files = new FileRelay({ wake: (agentId) => this.wake(agentId) });
 
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env);
@@ -90,7 +94,8 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
       const msg = request.method === "POST" ? (await request.json()) as InternalRequest : undefined;
       if (msg) this.learnOrigin(msg.origin);
       const read = msg ? undefined : serveRead(this.core, path, url.searchParams, request.headers.get(READ_PRINCIPAL_HEADER) ?? undefined, Date.now());
-      const response = read ?? await this.route(path, msg);
+      const files = msg || read ? undefined : serveFilesGet(this.core, this.files, path, url.searchParams, request.headers.get(READ_PRINCIPAL_HEADER) ?? undefined);
+      const response = read ?? (files && await files) ?? await this.route(path, msg);
       await this.schedule();
       return response;
     } catch (err) {
@@ -113,10 +118,18 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
         const req = msg!.body as StatusRequest;
         return Response.json(this.core.status(req, now, await tokenHash(req.agent_token)));
       }
+      case "/files": {
+        const req = msg!.body as FileAnswer;
+        this.core.checkAgentToken(req.agent_id.value, await tokenHash(req.agent_token));
+        return Response.json({ accepted: this.files.answer(req) });
+      }
       case "/scheduler": return this.scheduler(msg!);
       case "/operator": {
         if ((msg!.body as { type: string }).type === "SUBSCRIBE") {
           return this.operatorStreams.open(msg!.principal);
+        }
+        if (FILE_CALL_TYPES.has((msg!.body as { type: string }).type)) {
+          return Response.json(await fileCall(this.core, this.files, msg!.body as Record<string, unknown>, msg!.principal));
         }
         const streamed = serveOperatorRead(this.core, (msg!.body as { type: string }).type, msg!.principal);
         if (streamed) return streamed;
@@ -161,18 +174,27 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
     // A new poll from the same agent ends any older one still held.
     this.holds.wake(agentId);
     const answer = this.core.poll(req, now, await tokenHash(req.agent_token));
-    if (answer) return answer;
+    if (answer) return this.withFiles(agentId, answer);
+    if (this.files.hasWaiting(agentId)) return this.withFiles(agentId, this.core.pending(agentId, req.ack_seq));
     const holdMs = Math.min(req.wait_seconds !== undefined ? req.wait_seconds * 1000 : this.config.pollHoldMs, this.config.pollHoldMs);
     this.core.pollHeld(agentId, 1, now);
     // This poll may have made the agent active again: allocation must not wait for the hold.
     await this.schedule();
     try {
-      await this.holds.hold(agentId, holdMs);
+      // A file request may have come during the await above: then the poll must not be held.
+      if (!this.files.hasWaiting(agentId)) await this.holds.hold(agentId, holdMs);
     } finally {
       this.core.pollHeld(agentId, -1, Date.now());
     }
     if (!this.core.agents.has(agentId)) return { commands: [], acks: [], reregister: true };
-    return this.core.pending(agentId, req.ack_seq);
+    return this.withFiles(agentId, this.core.pending(agentId, req.ack_seq));
+  }
+
+  /** Adds the file requests waiting for the agent to a poll's answer (docs/files.md). */
+  private withFiles(agentId: string, answer: PollResponse): PollResponse {
+    if (answer.reregister) return answer;
+    const fileRequests = this.files.take(agentId);
+    return fileRequests.length ? { ...answer, file_requests: fileRequests } : answer;
   }
 
   private wake(agentId: string): void {

@@ -212,7 +212,7 @@ export class MasterCore implements MasterView {
    * The join token is shared by every agent; only the agent's own token shows that a call
    * about an agent id comes from that agent. Agents registered before tokens have none.
    */
-  private checkAgentToken(agentId: string, presentedHash: string | undefined): void {
+  checkAgentToken(agentId: string, presentedHash: string | undefined): void {
     const expected = this.agents.get(agentId)?.tokenHash;
     if (expected === undefined) return;
     if (presentedHash === undefined || !digestsEqual(presentedHash, expected)) {

@@ -5,7 +5,7 @@
  */
 import { Router } from "itty-router";
 import { z } from "zod";
-import { PollRequest, RegisterRequest, SchedulerCall, StatusRequest, parseMessage } from "../../schemas/index.ts";
+import { FileAnswer, PollRequest, RegisterRequest, SchedulerCall, StatusRequest, parseMessage } from "../../schemas/index.ts";
 import { parseOperatorCall } from "../../schemas/operator.ts";
 import { authenticateAgent, authenticatePrincipal } from "./auth.ts";
 import type { InternalRequest } from "./cluster-master.ts";
@@ -71,7 +71,7 @@ async function releaseRejectedOffers(env: Env, request: Request, raw: unknown, p
   await forward(env, request, "/scheduler", { principal, streamId, body: decline }).catch(() => undefined);
 }
 
-for (const [path, schema] of [["register", RegisterRequest], ["poll", PollRequest], ["status", StatusRequest]] as const) {
+for (const [path, schema] of [["register", RegisterRequest], ["poll", PollRequest], ["status", StatusRequest], ["files", FileAnswer]] as const) {
   router.post(`/agent/v1/${path}`, async (request, env) => {
     await authenticateAgent(request, configOf(env));
     return forward(env, request, `/${path}`, { body: parseMessage(schema as z.ZodType, await readJson(request)) });
@@ -102,6 +102,8 @@ const READ_ROUTES: Array<[string[], string]> = [
   [["/master/flags", "/flags"], "/flags"],
   [["/metrics/snapshot"], "/metrics"],
   [["/metrics"], "/metrics/prometheus"],
+  [["/files/browse", "/files/browse.json"], "/files/browse"],
+  [["/files/read", "/files/read.json"], "/files/read"],
 ];
 for (const [paths, internal] of READ_ROUTES) for (const p of paths) router.get(p, readOnly(internal));
 router.get("/master/health", () => new Response(null, { status: 200 }));

@@ -1,0 +1,115 @@
+/**
+ * Reading task sandboxes through the master (docs/files.md): the v1 operator calls LIST_FILES
+ * and READ_FILE, and the classic `/files/browse` and `/files/read` endpoints, all answered by
+ * relaying to the agent (file-relay.ts). They are asynchronous (the answer comes from the agent),
+ * so the Durable Object calls them before the synchronous handler table.
+ */
+import type { FileAnswer, FileEntry } from "../../../schemas/agent.ts";
+import { MAX_FILE_READ_BYTES } from "../../../schemas/file-limits.ts";
+import { utf8FromBase64 } from "../../../sdk/src/base64.ts";
+import { requireAuthorized } from "../authorizer.ts";
+import { type SandboxPath, parseSandboxPath, virtualPathOf } from "../file-relay-paths.ts";
+import type { FileRelay } from "../file-relay.ts";
+import { HttpError, badRequest, notFound } from "../http-error.ts";
+import type { MasterCore } from "../master-core.ts";
+
+/** The operator call types answered here (not in the handler table). */
+export const FILE_CALL_TYPES: ReadonlySet<string> = new Set(["LIST_FILES", "READ_FILE"]);
+
+/** The classic endpoints' internal GET paths (the Worker maps `/files/browse.json` here too). */
+export const FILE_READ_PATHS: ReadonlySet<string> = new Set(["/files/browse", "/files/read"]);
+
+type Op = { op: "LIST" } | { op: "READ"; offset: number; length?: number };
+
+/**
+ * Checks that the sandbox may be read by `principal` and that its agent can be asked, relays
+ * the request and returns the agent's answer; the agent's refusals become their HTTP status.
+ */
+async function relay(core: MasterCore, files: FileRelay, p: SandboxPath, op: Op, principal: string | undefined, field: string): Promise<FileAnswer> {
+  const agent = core.agents.get(p.agentId);
+  if (!agent || agent.goneAt !== undefined) throw notFound(`${field}: agent '${p.agentId}' is not known to the master`);
+  const framework = core.frameworks.get(p.frameworkId);
+  if (!framework) throw notFound(`${field}: framework '${p.frameworkId}' is not known to the master`);
+  // Mesos' access_sandboxes: the object is the user the framework's tasks run as.
+  requireAuthorized(core.authorizer, "access_sandboxes", principal, framework.info.user, field);
+  if (!core.agentConnected(p.agentId)) {
+    throw new HttpError(503, `${field}: agent '${p.agentId}' is not connected to the master; its files cannot be read now`);
+  }
+  const answer = await files.request(p.agentId, {
+    op: op.op, framework_id: { value: p.frameworkId }, task_id: { value: p.taskId }, path: p.relative,
+    ...(op.op === "READ" ? { offset: op.offset, ...(op.length !== undefined ? { length: op.length } : {}) } : {}),
+  });
+  if (answer.error) throw new HttpError(answer.error.status, `${field}: ${answer.error.message}`);
+  return answer;
+}
+
+/** Unix `ls -l` permission text of st_mode (classic `/files/browse`'s `mode`). */
+export function modeString(mode: number): string {
+  const kind = ({ 0o040000: "d", 0o120000: "l", 0o010000: "p", 0o140000: "s", 0o020000: "c", 0o060000: "b" } as Record<number, string>)[mode & 0o170000] ?? "-";
+  let out = kind;
+  for (const shift of [6, 3, 0]) {
+    const bits = (mode >> shift) & 7;
+    out += (bits & 4 ? "r" : "-") + (bits & 2 ? "w" : "-") + (bits & 1 ? "x" : "-");
+  }
+  return out;
+}
+
+/** A v1 `FileInfo` (mesos.proto): `mtime` a TimeInfo, `mode` the st_mode number. */
+const v1Info = (p: SandboxPath, e: FileEntry) => ({
+  path: virtualPathOf(p, e.path), nlink: e.nlink, size: e.size, mtime: { nanoseconds: Math.round(e.mtime * 1e9) },
+  mode: e.mode, uid: e.uid, gid: e.gid,
+});
+
+/** A classic `/files/browse` entry: `mtime` in seconds, `mode` as `ls -l` shows it. */
+const classicInfo = (p: SandboxPath, e: FileEntry) => ({
+  path: virtualPathOf(p, e.path), nlink: e.nlink, size: e.size, mtime: e.mtime, mode: modeString(e.mode), uid: e.uid, gid: e.gid,
+});
+
+/** LIST_FILES / READ_FILE (Mesos' answers: `list_files.file_infos`, `read_file.{size,data}` with data base64). */
+export async function fileCall(core: MasterCore, files: FileRelay, call: Record<string, unknown>, principal: string | undefined): Promise<object> {
+  if (call.type === "LIST_FILES") {
+    const { path } = call.list_files as { path: string };
+    const p = parseSandboxPath(path, "list_files.path");
+    const answer = await relay(core, files, p, { op: "LIST" }, principal, "list_files.path");
+    return { type: "LIST_FILES", list_files: { file_infos: (answer.file_infos ?? []).map((e) => v1Info(p, e)) } };
+  }
+  const { path, offset, length } = call.read_file as { path: string; offset: number; length?: number };
+  const p = parseSandboxPath(path, "read_file.path");
+  const answer = await relay(core, files, p, { op: "READ", offset, ...(length !== undefined ? { length: Math.min(length, MAX_FILE_READ_BYTES) } : {}) }, principal, "read_file.path");
+  return { type: "READ_FILE", read_file: { size: answer.size ?? 0, data: answer.data ?? "" } };
+}
+
+/** A query parameter as an integer ≥ `min`, or undefined when absent. */
+function intParam(params: URLSearchParams, name: string, min: number): number | undefined {
+  const raw = params.get(name);
+  if (raw === null || raw === "") return undefined;
+  if (!/^-?\d+$/.test(raw) || Number(raw) < min || !Number.isSafeInteger(Number(raw))) throw badRequest(`${name}: '${raw}' is not an integer ≥ ${min}`);
+  return Number(raw);
+}
+
+/**
+ * Classic `/files/browse?path=` (a JSON array of entries) and `/files/read?path=&offset=&length=`
+ * (`{ data, offset }`, data as text). As in Mesos, `offset=-1` asks for the file's size only
+ * (`{ data: "", offset: <size> }`), which is where a follower starts; an absent offset reads
+ * from 0. Undefined when `path` is not one of these endpoints.
+ */
+export function serveFilesGet(core: MasterCore, files: FileRelay, path: string, params: URLSearchParams, principal: string | undefined): Promise<Response> | undefined {
+  if (!FILE_READ_PATHS.has(path)) return undefined;
+  return (async () => {
+    const virtual = params.get("path");
+    if (!virtual) throw badRequest("path: missing; expected ?path=/agents/<agent_id>/frameworks/<framework_id>/tasks/<task_id>[/<path>]");
+    const p = parseSandboxPath(virtual, "path");
+    if (path === "/files/browse") {
+      const answer = await relay(core, files, p, { op: "LIST" }, principal, "path");
+      return Response.json((answer.file_infos ?? []).map((e) => classicInfo(p, e)));
+    }
+    const offset = intParam(params, "offset", -1) ?? 0;
+    const length = intParam(params, "length", 0);
+    if (offset === -1) {
+      const answer = await relay(core, files, p, { op: "READ", offset: 0, length: 0 }, principal, "path");
+      return Response.json({ data: "", offset: answer.size ?? 0 });
+    }
+    const answer = await relay(core, files, p, { op: "READ", offset, ...(length !== undefined ? { length: Math.min(length, MAX_FILE_READ_BYTES) } : {}) }, principal, "path");
+    return Response.json({ data: utf8FromBase64(answer.data ?? ""), offset });
+  })();
+}

@@ -1,0 +1,97 @@
+/**
+ * Sandbox file access through the real Worker and Durable Object (docs/files.md): an operator's
+ * LIST_FILES is held while the agent's held poll is woken with the request, and answered with
+ * what the agent posts to /agent/v1/files; the agent's answer needs its own token; bad paths
+ * are refused by the Worker's routes.
+ */
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { RecordIODecoder } from "../../sdk/src/recordio.ts";
+
+const BASE = "http://master.test";
+const alice = `Basic ${btoa("alice:alice-secret")}`;
+const json = { "content-type": "application/json" };
+const agentAuth = { ...json, authorization: "Bearer test-join-token" };
+
+const post = (path: string, body: unknown, headers: Record<string, string>) =>
+  SELF.fetch(`${BASE}${path}`, { method: "POST", body: JSON.stringify(body), headers });
+
+async function registerAgent(): Promise<{ agentId: string; token: string }> {
+  const res = await post("/agent/v1/register", {
+    hostname: "files-agent.test", resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 } }],
+  }, agentAuth);
+  expect(res.status).toBe(200);
+  const reg = await res.json() as { agent_id: { value: string }; agent_token: string };
+  return { agentId: reg.agent_id.value, token: reg.agent_token };
+}
+
+async function subscribeFramework(): Promise<string> {
+  const res = await post("/api/v1/scheduler", {
+    type: "SUBSCRIBE", subscribe: { framework_info: { user: "root", name: "files-test", principal: "alice" } },
+  }, { ...json, authorization: alice });
+  expect(res.status).toBe(200);
+  const reader = res.body!.getReader();
+  const decoder = new RecordIODecoder();
+  for (;;) {
+    const { value } = await reader.read();
+    const [first] = decoder.feed(value!);
+    if (first) {
+      await reader.cancel();
+      return (JSON.parse(first) as { subscribed: { framework_id: { value: string } } }).subscribed.framework_id.value;
+    }
+  }
+}
+
+describe("sandbox files through the Worker and the Durable Object", () => {
+  it("relays LIST_FILES to the agent's held poll and answers with the agent's answer", async () => {
+    const { agentId, token } = await registerAgent();
+    const fid = await subscribeFramework();
+    // The agent's first poll: it is connected from now on.
+    const first = await post("/agent/v1/poll", { agent_id: { value: agentId }, agent_token: token, wait_seconds: 0 }, agentAuth);
+    expect(first.status).toBe(200);
+    await first.body?.cancel();
+    // A poll held for up to 20 s…
+    const held = post("/agent/v1/poll", { agent_id: { value: agentId }, agent_token: token, wait_seconds: 20 }, agentAuth);
+    await new Promise((r) => setTimeout(r, 300));
+    const sandbox = `/agents/${agentId}/frameworks/${fid}/tasks/t1`;
+    const started = Date.now();
+    const list = post("/api/v1", { type: "LIST_FILES", list_files: { path: sandbox } }, { ...json, authorization: alice });
+    // …is answered at once with the file request.
+    const answer = await (await held).json() as { file_requests?: Array<{ request_id: string; op: string; path: string; task_id: { value: string } }> };
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(answer.file_requests).toHaveLength(1);
+    const req = answer.file_requests![0]!;
+    expect(req).toMatchObject({ op: "LIST", path: "", task_id: { value: "t1" } });
+    // An answer without the agent's own token is refused.
+    const forged = await post("/agent/v1/files", { agent_id: { value: agentId }, request_id: req.request_id, file_infos: [] }, agentAuth);
+    expect(forged.status).toBe(401);
+    await forged.body?.cancel();
+    const entry = { path: "stdout", nlink: 1, size: 5, mtime: 1, mode: 0o100644, uid: "0", gid: "0" };
+    const posted = await post("/agent/v1/files", { agent_id: { value: agentId }, agent_token: token, request_id: req.request_id, file_infos: [entry] }, agentAuth);
+    expect(await posted.json()).toEqual({ accepted: true });
+    const res = await list;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      type: "LIST_FILES",
+      list_files: { file_infos: [{ ...entry, path: `${sandbox}/stdout`, mtime: { nanoseconds: 1_000_000_000 } }] },
+    });
+    // Answered already: a second answer is not accepted.
+    const again = await post("/agent/v1/files", { agent_id: { value: agentId }, agent_token: token, request_id: req.request_id, file_infos: [] }, agentAuth);
+    expect(await again.json()).toEqual({ accepted: false });
+  });
+
+  it("refuses bad paths and bad answers with 400, unknown agents with 404", async () => {
+    const read = await SELF.fetch(`${BASE}/files/read?path=/etc/passwd`, { headers: { authorization: alice } });
+    expect(read.status).toBe(400);
+    expect(await read.text()).toContain("names no task sandbox");
+    const browse = await SELF.fetch(`${BASE}/files/browse.json?path=/agents/nobody/frameworks/f/tasks/t`, { headers: { authorization: alice } });
+    expect(browse.status).toBe(404);
+    await browse.body?.cancel();
+    const call = await post("/api/v1", { type: "READ_FILE", read_file: { path: "/agents/a/frameworks/f/tasks/t/x" } }, { ...json, authorization: alice });
+    expect(call.status).toBe(400);
+    expect(await call.text()).toContain("read_file.offset");
+    const answer = await post("/agent/v1/files", { agent_id: { value: "a" }, request_id: "" }, agentAuth);
+    expect(answer.status).toBe(400);
+    expect(await answer.text()).toContain("request_id");
+  });
+});
