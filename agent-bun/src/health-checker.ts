@@ -69,7 +69,7 @@ export class HealthChecker {
 
   private async loop(): Promise<void> {
     const signal = this.stopping.signal;
-    await this.clock.sleep(this.timing.delayMs, signal);
+    if (this.timing.delayMs > 0) await this.clock.sleep(this.timing.delayMs, signal);
     while (!signal.aborted) {
       const result = await this.runOnce();
       if (signal.aborted) return;
