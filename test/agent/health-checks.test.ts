@@ -9,7 +9,7 @@ import { createServer as createTcpServer, type AddressInfo } from "node:net";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { AgentCommand } from "../../schemas/agent.ts";
 import { HEALTH_CHECK_DEFAULTS, describeHealthCheck, healthCheckProblem } from "../../schemas/health-check.ts";
 import { HealthCheck, type TaskInfo } from "../../schemas/mesos.ts";
@@ -18,7 +18,10 @@ import { parseMessage } from "../../schemas/parse.ts";
 import { Agent } from "../../agent-bun/src/agent.ts";
 import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/checkpoint.ts";
 import { HealthChecker, healthTiming, type ProbeResult } from "../../agent-bun/src/health-checker.ts";
-import { commandProbe, httpProbe, tcpProbe, type HealthProber, type HealthTarget } from "../../agent-bun/src/health-probes.ts";
+import { LocalHealthProber, commandProbe, httpProbe, tcpProbe, type HealthProber, type HealthTarget } from "../../agent-bun/src/health-probes.ts";
+import { detectCgroups, LinuxCgroups } from "../../agent-bun/src/cgroups.ts";
+import { ProcessContainerizer } from "../../agent-bun/src/process-containerizer.ts";
+import { sandboxPath } from "../../agent-bun/src/paths.ts";
 import { silentLogger } from "../../agent-bun/src/log.ts";
 import { FakeClock, FakeContainerizer, FakeMaster, settle } from "./fakes.ts";
 
@@ -385,6 +388,41 @@ async function freePort(): Promise<number> {
   await new Promise<void>((r) => s.close(() => r()));
   return port;
 }
+
+// ---- A COMMAND check inside the task's cgroup: needs root and cgroups; required in CI ----
+
+const cgroupsRoot = `strata-hc-test-${process.pid}`;
+const real = detectCgroups({ mode: "auto", cgroupsRoot });
+const inCI = process.env.CI === "true" || process.env.CI === "1";
+if (!real.enabled && !inCI) console.log(`skipping the health check cgroup test: ${real.description}`);
+afterAll(() => real.removeRootIfEmpty());
+
+describe.skipIf(!real.enabled && !inCI)("COMMAND checks in the task's cgroup", () => {
+  it("runs the check's process inside the running task's cgroup", async () => {
+    expect(real.enabled, real.description).toBe(true);
+    const work = mkdtempSync(join(tmpdir(), "hc-cg-"));
+    try {
+      const containerizer = new ProcessContainerizer(real, silentLogger);
+      const spec = { frameworkId: "fw", agentId: "a", sandbox: sandboxPath(work, "fw", "cg"), task: task("cg", { command: { value: "sleep 30" } }) };
+      await containerizer.prepare(spec);
+      const c = await containerizer.launch(spec);
+      const name = c.identity.cgroup!;
+      expect(name).toBeTruthy();
+      const prober = new LocalHealthProber((real as LinuxCgroups).placements);
+      const check = (value: string): HealthTarget => ({ check: { type: "COMMAND", command: { value } }, spec, cgroup: name });
+      const inside = await prober.probeFor(check(`grep -q '/${cgroupsRoot}/${name}$' /proc/self/cgroup`))(new AbortController().signal);
+      expect(inside).toEqual({ ok: true, message: "exit status 0" });
+      expect((await prober.probeFor(check("exit 4"))(new AbortController().signal)).message).toBe("command exited with status 4");
+      // Without the task's cgroup (an agent with cgroups off) the check runs outside it.
+      const outside = await new LocalHealthProber([]).probeFor(check(`grep -q '/${cgroupsRoot}/${name}$' /proc/self/cgroup`))(new AbortController().signal);
+      expect(outside.ok).toBe(false);
+      c.kill(1_000);
+      await c.exited;
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
 
 // ---- Schema and validation ----
 
