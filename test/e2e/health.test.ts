@@ -40,7 +40,8 @@ describe.skipIf(!binary)("health checks end to end", () => {
   });
 
   it("reports a healthy task healthy: true, in its update and in reconciliation", async () => {
-    fw.submit(withCheck("healthy", "touch ready; sleep 120", { type: "COMMAND", command: { value: 'test -f ready && [ -n "$MESOS_TASK_ID" ]' }, ...fast }));
+    // The first check may run before the shell has made `ready`: the grace period covers that.
+    fw.submit(withCheck("healthy", "touch ready; sleep 120", { type: "COMMAND", command: { value: 'test -f ready && [ -n "$MESOS_TASK_ID" ]' }, ...fast, grace_period_seconds: 20 }));
     await fw.waitFor(() => (fw.updates.get("healthy") ?? []).some((s) => s.healthy === true), 30_000, "a healthy: true update");
     const update = fw.updates.get("healthy")!.find((s) => s.healthy === true)!;
     expect(update.state).toBe("TASK_RUNNING");
