@@ -237,16 +237,16 @@ export class TaskManager {
   private terminal(record: TaskRecord, task: TaskInfo, exit: ContainerExit): void {
     const data = exit.stdoutTail ? { data: exit.stdoutTail } : {};
     const message = exit.signal !== null ? `Command terminated with signal ${exit.signal}` : `Command exited with status ${exit.code}`;
+    const healthKill = record.kill_requested && !record.preempted ? this.health.killMessage(taskKey(record.framework_id, record.task_id)) : undefined;
     if (exit.oomKilled) {
       const mem = taskLimits(task.resources).memMB;
       this.transition(record, "TASK_FAILED", {
         source: "SOURCE_AGENT", reason: "REASON_CONTAINER_LIMITATION_MEMORY", ...data,
         message: `Memory limit exceeded: the task used more than its ${mem ?? "?"} MB and was killed by the OOM killer (${message})`,
       });
-    } else if (record.kill_requested && !record.preempted && this.health.killMessage(taskKey(record.framework_id, record.task_id))) {
+    } else if (healthKill) {
       // Mesos reports such a kill as TASK_KILLED with healthy: false; the reason tells it apart.
-      const why = this.health.killMessage(taskKey(record.framework_id, record.task_id))!;
-      this.transition(record, "TASK_KILLED", { source: "SOURCE_EXECUTOR", reason: "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED", healthy: false, ...data, message: `${why} (${message})` });
+      this.transition(record, "TASK_KILLED", { source: "SOURCE_EXECUTOR", reason: "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED", healthy: false, ...data, message: `${healthKill} (${message})` });
     } else if (record.kill_requested) {
       this.killed(record, { source: "SOURCE_EXECUTOR", message, ...data });
     } else if (exit.code === 0) {

@@ -269,6 +269,20 @@ describe("the agent's health checks (fakes)", () => {
     expect(agent.tasks.health.active).toBe(0);
   });
 
+  it("a framework with TASK_KILLING_STATE hears TASK_KILLING before the health kill's TASK_KILLED", async () => {
+    const { master, containerizer, prober } = setupAgent();
+    await until(() => master.polls.length === 1, "first poll");
+    prober.fallback = { ok: false, message: "cannot connect to 127.0.0.1:5432: connect ECONNREFUSED" };
+    master.answerPoll({ commands: [{
+      ...launch(1, task("db", { health_check: { type: "TCP", tcp: { port: 5432 }, delay_seconds: 0, grace_period_seconds: 0, consecutive_failures: 1 } })),
+      framework_info: { user: "u", name: "fw", capabilities: [{ type: "TASK_KILLING_STATE" }] },
+    } as AgentCommand] });
+    await until(() => containerizer.kills.length === 1, "kill");
+    await until(() => updatesOf(master, "db").some((s) => s.state === "TASK_KILLED"), "TASK_KILLED sent");
+    expect(updatesOf(master, "db").map((s) => s.state)).toEqual(["TASK_STARTING", "TASK_RUNNING", "TASK_RUNNING", "TASK_KILLING", "TASK_KILLED"]);
+    expect(updatesOf(master, "db").at(-1)!.message).toContain("(TCP 127.0.0.1:5432): cannot connect to 127.0.0.1:5432");
+  });
+
   it("a KILL from the master stops the checks and is reported as an ordinary kill", async () => {
     const { master, containerizer, clock, prober, agent } = setupAgent();
     await until(() => master.polls.length === 1, "first poll");
