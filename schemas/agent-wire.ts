@@ -102,6 +102,28 @@ const ContainerInfo = z.looseObject({
   docker: z.optional(z.looseObject({ image: z.string(), network: z.optional(z.string()) })),
 });
 
+/** = mesos.ts `HealthCheck`. */
+const HealthCheck = z.object({
+  type: z.optional(z.enum(["UNKNOWN", "COMMAND", "HTTP", "TCP"])),
+  delay_seconds: z.optional(nonNegative()),
+  interval_seconds: z.optional(nonNegative()),
+  timeout_seconds: z.optional(nonNegative()),
+  consecutive_failures: z.optional(z.number().check(z.int(), z.nonnegative())),
+  grace_period_seconds: z.optional(nonNegative()),
+  command: z.optional(CommandInfo),
+  http: z.optional(z.object({
+    protocol: z.optional(z.enum(["IPv4", "IPv6"])),
+    scheme: z.optional(z.string()),
+    port: int(),
+    path: z.optional(z.string()),
+    statuses: z.optional(z.array(int())),
+  })),
+  tcp: z.optional(z.object({
+    protocol: z.optional(z.enum(["IPv4", "IPv6"])),
+    port: int(),
+  })),
+});
+
 const TaskInfo = z.object({
   name: z.string(),
   task_id: TaskID,
@@ -109,7 +131,7 @@ const TaskInfo = z.object({
   resources: z._default(z.array(Resource), []),
   command: z.optional(CommandInfo),
   container: z.optional(ContainerInfo),
-  health_check: z.optional(z.looseObject({})),
+  health_check: z.optional(HealthCheck),
   kill_policy: z.optional(KillPolicy),
   labels: z.optional(Labels),
   data: z.optional(z.string()),

@@ -148,7 +148,33 @@ export const ContainerInfo = z.object({
   docker: z.object({ image: z.string(), network: z.string().optional() }).passthrough().optional(),
 }).passthrough();
 
-export const HealthCheck = z.object({}).passthrough();
+/**
+ * How the agent checks a running task's health (Mesos `HealthCheck`; docs/health-checks.md).
+ * `type` says which of `command`, `http`, `tcp` applies. The timing fields are seconds and keep
+ * Mesos' defaults when absent (`HEALTH_CHECK_DEFAULTS` in health-check.ts, which also holds the
+ * cross-field checks the master applies before launching: `healthCheckProblem`).
+ */
+export const HealthCheck = z.object({
+  type: z.enum(["UNKNOWN", "COMMAND", "HTTP", "TCP"]).optional(),
+  delay_seconds: z.number().nonnegative().optional(),
+  interval_seconds: z.number().nonnegative().optional(),
+  timeout_seconds: z.number().nonnegative().optional(),
+  consecutive_failures: z.number().int().nonnegative().optional(),
+  grace_period_seconds: z.number().nonnegative().optional(),
+  command: CommandInfo.optional(),
+  http: z.object({
+    protocol: z.enum(["IPv4", "IPv6"]).optional(),
+    scheme: z.string().optional(),
+    port: z.number().int(),
+    path: z.string().optional(),
+    statuses: z.array(z.number().int()).optional(),
+  }).optional(),
+  tcp: z.object({
+    protocol: z.enum(["IPv4", "IPv6"]).optional(),
+    port: z.number().int(),
+  }).optional(),
+});
+export type HealthCheck = z.infer<typeof HealthCheck>;
 
 /** A task as a framework describes it in ACCEPT/LAUNCH. */
 export const TaskInfo = z.object({

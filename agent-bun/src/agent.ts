@@ -12,6 +12,7 @@ import { FileServer } from "./files.ts";
 import { errorText, type Logger } from "./log.ts";
 import { MasterError, type MasterClient } from "./master-client.ts";
 import { StatusUpdateManager } from "./status-updates.ts";
+import type { HealthProber } from "./health-probes.ts";
 import { TaskManager } from "./task-manager.ts";
 import { UsageReporter, type UsageSampler } from "./usage.ts";
 
@@ -38,6 +39,8 @@ export interface AgentDeps {
   backoffRandom?: () => number;
   /** Usage reports (docs/oversubscription.md): how to measure tasks and how often; none when absent. */
   usage?: { sampler: UsageSampler; intervalMs: number };
+  /** Runs tasks' health checks (health-probes.ts); without it (hollow agents) none are run. */
+  healthProber?: HealthProber;
 }
 
 /** Registration retry delays: 0.5 s doubling to 10 s, forever. */
@@ -67,7 +70,8 @@ export class Agent {
       store: deps.store, client: deps.client, clock: deps.clock, log: deps.log, newUuid: deps.newUuid,
       backoffRandom: deps.backoffRandom, onAcknowledged: (u) => this.tasks.onAcknowledged(u),
     });
-    this.tasks = new TaskManager({ store: deps.store, updates: this.updates, containerizer: deps.containerizer, log: deps.log, workDir: deps.workDir });
+    this.tasks = new TaskManager({ store: deps.store, updates: this.updates, containerizer: deps.containerizer, log: deps.log, workDir: deps.workDir,
+      ...(deps.healthProber ? { health: { clock: deps.clock, prober: deps.healthProber } } : {}) });
     this.files = new FileServer({ workDir: deps.workDir, client: deps.client, log: deps.log });
     this.usage = deps.usage && new UsageReporter({ ...deps.usage, clock: deps.clock, running: () => this.tasks.running() });
   }

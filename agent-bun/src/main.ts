@@ -14,6 +14,7 @@ import { fingerprint } from "./fingerprint.ts";
 import { FlagError, helpText, parseFlags, redactFlags, type AgentFlags } from "./flags.ts";
 import { createLogger, errorText, type Logger } from "./log.ts";
 import { HollowFleet, ensureFetchLimit, hollowResources } from "./hollow.ts";
+import { LocalHealthProber } from "./health-probes.ts";
 import { HttpMasterClient } from "./master-client.ts";
 import { ProcessContainerizer } from "./process-containerizer.ts";
 import { ensureJitOff } from "./reexec.ts";
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
   const agent = new Agent({
     client: new HttpMasterClient(flags.master, flags.joinToken),
     store, containerizer, clock: systemClock, log, workDir, pollWaitSeconds: flags.pollWaitSeconds,
+    healthProber: new LocalHealthProber(cgroups instanceof LinuxCgroups ? cgroups.placements : []),
     info: { hostname: flags.hostname, ...(flags.ip ? { ip: flags.ip } : {}), port: flags.port, resources, attributes: flags.attributes, version: AGENT_VERSION },
     ...(flags.usageIntervalSeconds > 0 ? {
       usage: { sampler: new ProcUsageSampler(cgroups instanceof LinuxCgroups ? cgroups.placements : []), intervalMs: flags.usageIntervalSeconds * 1000 },

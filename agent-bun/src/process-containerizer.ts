@@ -25,7 +25,8 @@ export const STDOUT_TAIL_BYTES = TASK_OUTPUT_TAIL_BYTES;
 
 /** The shell wrapper: wait for the go-ahead on fd 3, close it, exec the command. */
 const BASH_WRAPPER = 'IFS= read -r _ <&3 || exit 111; exec 3<&-; exec -a "$0" "$@"';
-const SH_WRAPPER = 'IFS= read -r _ <&3 || exit 111; exec 3<&-; exec "$@"';
+/** The same for /bin/sh (no `exec -a`); also starts COMMAND health checks inside a task's cgroup (health-probes.ts). */
+export const SH_WRAPPER = 'IFS= read -r _ <&3 || exit 111; exec 3<&-; exec "$@"';
 
 /** The real containerizer. */
 export class ProcessContainerizer implements Containerizer {

@@ -8,6 +8,8 @@ import { isTerminal } from "../../schemas/task-states.ts";
 import type { Resource, TaskInfo, TaskState, TaskStatus } from "../../schemas/mesos.ts";
 import { taskKey, type PendingUpdate, type StateStore, type TaskRecord } from "./checkpoint.ts";
 import { LaunchError, type Container, type ContainerExit, type Containerizer } from "./containerizer.ts";
+import type { HealthListener } from "./health-checker.ts";
+import { TaskHealthChecks, type HealthDeps } from "./health-checks.ts";
 import { errorText, type Logger } from "./log.ts";
 import { sandboxPath } from "./paths.ts";
 import type { StatusUpdateManager } from "./status-updates.ts";
@@ -27,10 +29,12 @@ export interface TaskManagerDeps {
   containerizer: Containerizer;
   log: Logger;
   workDir: string;
+  /** Health checks of running tasks (health-checks.ts); none are run when absent. */
+  health?: HealthDeps;
 }
 
 /** The optional fields of a status update the agent fills in (it never speaks for the master). */
-type Extra = Pick<TaskStatus, "message" | "reason" | "data"> & { source?: Exclude<TaskStatus["source"], "SOURCE_MASTER"> };
+type Extra = Pick<TaskStatus, "message" | "reason" | "data" | "healthy"> & { source?: Exclude<TaskStatus["source"], "SOURCE_MASTER"> };
 
 /** Owns `state.tasks` and `state.last_seq`. */
 export class TaskManager {
@@ -39,8 +43,12 @@ export class TaskManager {
   /** Tasks whose framework declared TASK_KILLING_STATE: only they are told TASK_KILLING. */
   private readonly killingState = new Set<string>();
   private readonly work = new Set<Promise<void>>();
+  /** Health checks of the running tasks that have one. */
+  readonly health: TaskHealthChecks;
 
-  constructor(private readonly deps: TaskManagerDeps) {}
+  constructor(private readonly deps: TaskManagerDeps) {
+    this.health = new TaskHealthChecks(deps.health, deps.log);
+  }
 
   /** Applies one command (call in seq order); a duplicate (seq ≤ last) is ignored. */
   handle(cmd: AgentCommand): void {
@@ -153,6 +161,7 @@ export class TaskManager {
     delete store.state.tasks[key];
     this.infos.delete(key);
     this.killingState.delete(key);
+    this.health.forget(key);
     store.changed();
   }
 
@@ -173,6 +182,7 @@ export class TaskManager {
     // A running task of a framework that understands TASK_KILLING hears of the kill first (Mesos'
     // TASK_KILLING_STATE capability); other frameworks would not expect that state.
     const record = this.deps.store.state.tasks[key];
+    this.health.stop(key); // as Mesos: a task being killed is no longer health checked
     if (container && record?.state === "TASK_RUNNING" && this.killingState.has(key)) {
       this.transition(record, "TASK_KILLING", { source: "SOURCE_EXECUTOR" });
     }
@@ -188,6 +198,7 @@ export class TaskManager {
       if (!isTerminal(record.state)) this.transition(record, "TASK_FAILED", { source: "SOURCE_AGENT", reason: "REASON_CONTAINER_LAUNCH_FAILED", message: `agent error: ${errorText(e)}` });
     } finally {
       this.containers.delete(key);
+      this.health.stop(key);
     }
   }
 
@@ -216,20 +227,26 @@ export class TaskManager {
     this.containers.set(key, container);
     this.transition(record, "TASK_RUNNING", { source: "SOURCE_EXECUTOR" });
     if (record.kill_requested) this.kill(key, undefined);
+    else this.health.start(key, spec, record.cgroup, this.healthListener(key, record));
     const exit = await container.exited;
     this.containers.delete(key);
+    this.health.stop(key);
     this.terminal(record, task, exit);
   }
 
   private terminal(record: TaskRecord, task: TaskInfo, exit: ContainerExit): void {
     const data = exit.stdoutTail ? { data: exit.stdoutTail } : {};
     const message = exit.signal !== null ? `Command terminated with signal ${exit.signal}` : `Command exited with status ${exit.code}`;
+    const healthKill = record.kill_requested && !record.preempted ? this.health.killMessage(taskKey(record.framework_id, record.task_id)) : undefined;
     if (exit.oomKilled) {
       const mem = taskLimits(task.resources).memMB;
       this.transition(record, "TASK_FAILED", {
         source: "SOURCE_AGENT", reason: "REASON_CONTAINER_LIMITATION_MEMORY", ...data,
         message: `Memory limit exceeded: the task used more than its ${mem ?? "?"} MB and was killed by the OOM killer (${message})`,
       });
+    } else if (healthKill) {
+      // Mesos reports such a kill as TASK_KILLED with healthy: false; the reason tells it apart.
+      this.transition(record, "TASK_KILLED", { source: "SOURCE_EXECUTOR", reason: "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED", healthy: false, ...data, message: `${healthKill} (${message})` });
     } else if (record.kill_requested) {
       this.killed(record, { source: "SOURCE_EXECUTOR", message, ...data });
     } else if (exit.code === 0) {
@@ -251,6 +268,29 @@ export class TaskManager {
     });
   }
 
+  /**
+   * What a task's health checks change: a TASK_RUNNING update with `healthy` each time the
+   * health changes (REASON_TASK_HEALTH_CHECK_STATUS_UPDATED, as Mesos), and the kill after
+   * too many failures in a row.
+   */
+  private healthListener(key: string, record: TaskRecord): HealthListener {
+    return {
+      healthChanged: (healthy, result) => {
+        if (record.state !== "TASK_RUNNING" || record.kill_requested) return;
+        this.transition(record, "TASK_RUNNING", {
+          source: "SOURCE_EXECUTOR", reason: "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED", healthy,
+          message: `Health check ${healthy ? "passed" : "failed"}: ${result.message}`,
+        });
+      },
+      kill: () => {
+        if (isTerminal(record.state) || record.kill_requested) return;
+        record.kill_requested = true;
+        this.deps.store.changed();
+        this.kill(key, undefined);
+      },
+    };
+  }
+
   /** Sets the task's state and records the update; one checkpoint covers both. */
   private transition(record: TaskRecord, state: TaskState, extra: Extra): void {
     record.state = state;
@@ -260,6 +300,7 @@ export class TaskManager {
       ...(extra.message ? { message: extra.message } : {}),
       ...(extra.reason ? { reason: extra.reason } : {}),
       ...(extra.data ? { data: extra.data } : {}),
+      ...(extra.healthy !== undefined ? { healthy: extra.healthy } : {}),
       source: extra.source ?? "SOURCE_EXECUTOR",
     });
   }

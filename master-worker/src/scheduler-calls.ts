@@ -15,6 +15,7 @@ import { reservationOpOf } from "./reservations.ts";
 import { type MasterView, masterStatus, ofFramework, offersGone, transientUpdate } from "./view.ts";
 import { stateFor } from "./partitions.ts";
 import { runTaskDenied } from "./scheduler-acls.ts";
+import { healthCheckProblem } from "../../schemas/health-check.ts";
 
 const refuseUntil = (view: MasterView, ctx: DecideContext, seconds: number | undefined) =>
   ctx.now + (seconds === undefined ? view.config.defaultRefuseMs : seconds * 1000);
@@ -104,6 +105,8 @@ function validateTask(view: MasterView, fid: string, agentId: string, task: Task
   if (!task.command && !task.container) return "a task needs 'command' (or 'container')";
   if (task.command && task.command.shell !== false && !task.command.value) return "command.value: required for a shell command";
   if (task.command?.shell === false && !task.command.value) return "command.value: the executable to run is required";
+  const healthProblem = task.health_check && healthCheckProblem(task.health_check);
+  if (healthProblem) return healthProblem;
   if (task.resources.length === 0) return "resources: a task must use some resources";
   const bad = task.resources.find((r) => r.type === "SCALAR" && !r.scalar);
   if (bad) return `resources: '${bad.name}' is SCALAR but has no scalar value`;

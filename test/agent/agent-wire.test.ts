@@ -54,7 +54,11 @@ const task = {
     uris: [{ value: "http://x/y.tgz", extract: true, executable: false, cache: true, output_file: "y" }],
   },
   container: { type: "DOCKER", docker: { image: "busybox", network: "HOST", privileged: true }, volumes: [] },
-  health_check: { http: { port: 80 } },
+  health_check: {
+    type: "HTTP", delay_seconds: 1.5, interval_seconds: 2, timeout_seconds: 3, consecutive_failures: 4, grace_period_seconds: 0,
+    command: { value: "true", shell: true }, http: { protocol: "IPv4", scheme: "http", port: 80, path: "/health", statuses: [200] },
+    tcp: { protocol: "IPv6", port: 81 },
+  },
   kill_policy: { grace_period: { nanoseconds: "2000000000" } },
   labels: { labels: [{ key: "tier", value: "web" }, { key: "x" }] },
   data: "aGk=",
