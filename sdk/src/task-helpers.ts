@@ -2,7 +2,7 @@
  * Small helpers for the common case of frameworks: build a command task, and read what
  * the agent reports when it ends (stdout tail in `data`, exit status in `message`).
  */
-import type { Resource, TaskInfo, TaskStatus } from "../../schemas/mesos.ts";
+import type { HealthCheck, Resource, TaskInfo, TaskStatus } from "../../schemas/mesos.ts";
 import { utf8FromBase64 } from "./base64.ts";
 import { toId, type IdLike } from "./ids.ts";
 
@@ -21,6 +21,8 @@ export interface CommandTaskSpec {
   /** SIGTERM-to-SIGKILL delay when the task is killed (Mesos default 3 s). */
   killGracePeriodSeconds?: number;
   labels?: Readonly<Record<string, string>>;
+  /** A Mesos health check (COMMAND, HTTP or TCP); the agent reports `healthy` and kills after `consecutive_failures`. */
+  healthCheck?: HealthCheck;
 }
 
 /** A TaskInfo running a command on `agentId` with `resources`. */
@@ -40,6 +42,7 @@ export function commandTask(spec: CommandTaskSpec): TaskInfo {
     task.kill_policy = { grace_period: { nanoseconds: Math.round(spec.killGracePeriodSeconds * 1e9) } };
   }
   if (spec.labels) task.labels = { labels: Object.entries(spec.labels).map(([key, value]) => ({ key, value })) };
+  if (spec.healthCheck) task.health_check = spec.healthCheck;
   return task;
 }
 

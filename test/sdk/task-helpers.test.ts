@@ -25,6 +25,13 @@ describe("commandTask", () => {
     expect(TaskInfo.parse(task)).toEqual(task);
   });
 
+  it("carries a health check", () => {
+    const health_check = { type: "HTTP" as const, http: { port: 8080, path: "/health" }, consecutive_failures: 2 };
+    const task = commandTask({ taskId: "web", agentId: "a", resources: [], shell: "serve", healthCheck: health_check });
+    expect(task.health_check).toEqual(health_check);
+    expect(TaskInfo.parse(task).health_check).toMatchObject(health_check);
+  });
+
   it("builds an argv task without a shell", () => {
     const task = commandTask({ name: "list", taskId: "t-2", agentId: "a", resources: [], command: ["/bin/ls", "-l", "/tmp"] });
     expect(task.name).toBe("list");
