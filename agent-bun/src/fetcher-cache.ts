@@ -109,8 +109,14 @@ export class FetcherCache {
     this.bytes += entry.size;
   }
 
-  /** Removes unused files, least recently used first, until `size` more bytes fit. */
+  /**
+   * Removes unused files, least recently used first, until `size` more bytes fit; removes none
+   * when even that would not make room (files in use stay).
+   */
   private evictFor(size: number): void {
+    let pinned = 0;
+    for (const entry of this.entries.values()) if (entry.pins > 0) pinned += entry.size;
+    if (pinned + size > this.capacity) return;
     for (const entry of this.entries.values()) {
       if (this.bytes + size <= this.capacity) return;
       if (entry.pins > 0) continue;
@@ -131,7 +137,11 @@ export class FetcherCache {
         released = true;
         entry.pins--;
         if (!entry.cached && entry.pins === 0) {
-          fsp.rm(entry.path, { force: true }).catch((e) => this.log.warn("cannot remove fetched file", { path: entry.path, error: errorText(e) }));
+          try {
+            rmSync(entry.path, { force: true });
+          } catch (e) {
+            this.log.warn("cannot remove fetched file", { path: entry.path, error: errorText(e) });
+          }
         }
       },
     };
