@@ -114,5 +114,5 @@ async function downloadHttp(url: URL, dest: string, { maxBytes, stallTimeoutMs }
 }
 
 function tooLarge(size: number, max: number, atLeast = false): string {
-  return `${atLeast ? "more than " : ""}${size} bytes, larger than the limit of ${max} bytes (--fetcher-max-size)`;
+  return `${atLeast ? "at least " : ""}${size} bytes, larger than the limit of ${max} bytes (--fetcher-max-size)`;
 }
