@@ -1,12 +1,10 @@
 /**
  * Unpacking fetched archives into the sandbox, chosen by the file name's extension as Mesos'
- * fetcher does. Tar archives (plain, gzip, bzip2, xz) go to the system's `tar` and zip files to
- * `unzip` (both run as child processes, so nothing is decompressed inside the agent); a lone
- * `.gz` file is gunzipped by node:zlib as a stream, next to where it would have landed.
+ * fetcher does. Tar archives (plain, gzip, bzip2, xz) go to the system's `tar`, zip files to
+ * `unzip` and a lone `.gz` file to `gzip -dc` (written next to it, without `.gz`): child
+ * processes, so nothing is decompressed inside the agent and its memory stays flat.
  */
-import { createReadStream, createWriteStream } from "node:fs";
-import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
+import { closeSync, openSync } from "node:fs";
 
 /** How a file is unpacked; `undefined` from `archiveKind` means it is not an archive. */
 export type ArchiveKind = "tar" | "tar.gz" | "tar.bz2" | "tar.xz" | "zip" | "gz";
@@ -30,18 +28,22 @@ const TAR_FLAGS: Record<string, string> = { "tar": "-xf", "tar.gz": "-xzf", "tar
  */
 export async function extract(archive: string, kind: ArchiveKind, dir: string, gunzipTo: string): Promise<void> {
   if (kind === "gz") {
-    await pipeline(createReadStream(archive), createGunzip(), createWriteStream(gunzipTo));
-    return;
+    const out = openSync(gunzipTo, "w");
+    try {
+      return await run("gzip", ["-dc", archive], out);
+    } finally {
+      closeSync(out);
+    }
   }
   if (kind === "zip") return run("unzip", ["-q", "-o", archive, "-d", dir]);
   return run("tar", ["-C", dir, TAR_FLAGS[kind]!, archive]);
 }
 
-/** Runs `cmd args…`, rejecting with its (last 2 KB of) stderr when it fails. */
-async function run(cmd: string, args: string[]): Promise<void> {
+/** Runs `cmd args…` (stdout to the file descriptor `stdout`), rejecting with its (last 2 KB of) stderr when it fails. */
+async function run(cmd: string, args: string[], stdout?: number): Promise<void> {
   const { spawn } = await import("node:child_process");
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(cmd, args, { stdio: ["ignore", stdout ?? "ignore", "pipe"] });
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2048); });
     child.once("error", (e: NodeJS.ErrnoException) => {
