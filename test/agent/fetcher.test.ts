@@ -21,6 +21,7 @@ import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/checkpoin
 import { FetchError, Fetcher, type CommandUri, type FetcherOptions, type TaskFetcher } from "../../agent-bun/src/fetcher.ts";
 import { archiveKind } from "../../agent-bun/src/fetcher-extract.ts";
 import { parseByteSize } from "../../agent-bun/src/fetcher-size.ts";
+import { FlagError, parseFlags } from "../../agent-bun/src/flags.ts";
 import { silentLogger } from "../../agent-bun/src/log.ts";
 import { FakeClock, FakeContainerizer, FakeMaster, settle } from "./fakes.ts";
 
@@ -322,6 +323,35 @@ describe("fetcher helpers", () => {
     expect(["0", "1024", "512MB", "2GB", "2gb", "1KB", "3B", "1TB"].map(parseByteSize))
       .toEqual([0, 1024, 512 * 1024 ** 2, 2 * 1024 ** 3, 2 * 1024 ** 3, 1024, 3, 1024 ** 4]);
     expect(["", "-1", "1.5GB", "2PB", "GB", "1 G"].map(parseByteSize)).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
+  });
+});
+
+describe("fetcher flags", () => {
+  const run = (argv: string[], env: Record<string, string> = {}) => {
+    const parsed = parseFlags(["--join-token", "t", ...argv], env);
+    if (parsed.kind !== "run") throw new Error("expected flags");
+    return parsed.flags;
+  };
+
+  it("defaults: a 2GB cache under the work dir, 4GB per file, 60 s stall timeout", () => {
+    const f = run([]);
+    expect(f.fetcherCacheDir).toBeUndefined();
+    expect([f.fetcherCacheSize, f.fetcherMaxSize, f.fetcherStallTimeoutSeconds]).toEqual([2 * 1024 ** 3, 4 * 1024 ** 3, 60]);
+  });
+
+  it("reads flags and their environment variables", () => {
+    const f = run(["--fetcher-cache-dir", "/var/cache/strata", "--fetcher-cache-size=0"], { STRATA_FETCHER_MAX_SIZE: "100MB", STRATA_FETCHER_STALL_TIMEOUT_SECONDS: "5" });
+    expect(f).toMatchObject({ fetcherCacheDir: "/var/cache/strata", fetcherCacheSize: 0, fetcherMaxSize: 100 * 1024 ** 2, fetcherStallTimeoutSeconds: 5 });
+  });
+
+  it.each([
+    [["--fetcher-cache-size", "lots"], "--fetcher-cache-size"],
+    [["--fetcher-max-size", "0"], "--fetcher-max-size"],
+    [["--fetcher-stall-timeout-seconds", "0"], "--fetcher-stall-timeout-seconds"],
+  ])("refuses %j naming the flag", (argv, flag) => {
+    const e = (() => { try { run(argv); } catch (err) { return err; } })();
+    expect(e).toBeInstanceOf(FlagError);
+    expect((e as FlagError).flag).toBe(flag);
   });
 });
 
