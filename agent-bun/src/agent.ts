@@ -9,6 +9,7 @@ import type { StateStore } from "./checkpoint.ts";
 import type { Clock } from "./clock.ts";
 import type { Containerizer } from "./containerizer.ts";
 import { FileServer } from "./files.ts";
+import type { TaskFetcher } from "./fetcher.ts";
 import { errorText, type Logger } from "./log.ts";
 import { MasterError, type MasterClient } from "./master-client.ts";
 import { StatusUpdateManager } from "./status-updates.ts";
@@ -41,6 +42,8 @@ export interface AgentDeps {
   usage?: { sampler: UsageSampler; intervalMs: number };
   /** Runs tasks' health checks (health-probes.ts); without it (hollow agents) none are run. */
   healthProber?: HealthProber;
+  /** Fetches tasks' `command.uris` (fetcher.ts); without one they are ignored. */
+  fetcher?: TaskFetcher;
 }
 
 /** Registration retry delays: 0.5 s doubling to 10 s, forever. */
@@ -71,7 +74,7 @@ export class Agent {
       backoffRandom: deps.backoffRandom, onAcknowledged: (u) => this.tasks.onAcknowledged(u),
     });
     this.tasks = new TaskManager({ store: deps.store, updates: this.updates, containerizer: deps.containerizer, log: deps.log, workDir: deps.workDir,
-      ...(deps.healthProber ? { health: { clock: deps.clock, prober: deps.healthProber } } : {}) });
+      ...(deps.healthProber ? { health: { clock: deps.clock, prober: deps.healthProber } } : {}), fetcher: deps.fetcher });
     this.files = new FileServer({ workDir: deps.workDir, client: deps.client, log: deps.log });
     this.usage = deps.usage && new UsageReporter({ ...deps.usage, clock: deps.clock, running: () => this.tasks.running() });
   }

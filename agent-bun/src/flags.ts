@@ -14,6 +14,7 @@ import { parseResources } from "../../sdk/src/resources.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 import { parseAttributes } from "./fingerprint.ts";
 import { CONFIG_FLAG, type ConfigFile, configEntryWhere, readConfigFile } from "./config-file.ts";
+import { parseByteSize } from "./fetcher-size.ts";
 
 /** How tasks are isolated: detect (`auto`), force a cgroup version, or run without limits. */
 export const CGROUPS_MODES = ["auto", "v1", "v2", "off"] as const;
@@ -45,6 +46,14 @@ export interface AgentFlags {
   hollowUsageFraction: number;
   /** The config file read (`--config`, config-file.ts), when there was one: the start log names it. */
   configFile?: string;
+  /** The fetcher cache's directory (`--fetcher-cache-dir`); default `<work-dir>/fetcher-cache`. */
+  fetcherCacheDir?: string;
+  /** Bytes the fetcher cache may hold; 0 turns it off. */
+  fetcherCacheSize: number;
+  /** Largest file one URI may fetch, in bytes. */
+  fetcherMaxSize: number;
+  /** A fetch receiving nothing for this long fails. */
+  fetcherStallTimeoutSeconds: number;
 }
 
 /** A flag with a bad or missing value. `flag` is the flag's name, e.g. `--port`. */
@@ -84,6 +93,10 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
   { name: "hollow-task-ms", env: "STRATA_HOLLOW_TASK_MS", default: "1000", help: "How long a hollow agent's task runs before TASK_FINISHED, in ms" },
   { name: "usage-interval-seconds", env: "STRATA_USAGE_INTERVAL_SECONDS", default: "30", help: "Report running tasks' cpu and memory usage to the master (for oversubscription) at most this often, 0-3600; 0 reports none" },
   { name: "hollow-usage-fraction", env: "STRATA_HOLLOW_USAGE_FRACTION", default: "0", help: "Share (0-1) of its cpus and mem each hollow task reports using; 0: hollow agents report no usage" },
+  { name: "fetcher-cache-dir", env: "STRATA_FETCHER_CACHE_DIR", default: "", help: "Directory of the fetcher cache (files of URIs fetched with cache: true); default <work-dir>/fetcher-cache" },
+  { name: "fetcher-cache-size", env: "STRATA_FETCHER_CACHE_SIZE", default: "2GB", help: "Most the fetcher cache holds (e.g. 512MB, 2GB); least recently used files are evicted; 0 turns caching off" },
+  { name: "fetcher-max-size", env: "STRATA_FETCHER_MAX_SIZE", default: "4GB", help: "Largest file a task's URI may fetch (e.g. 100MB); a larger one fails the task" },
+  { name: "fetcher-stall-timeout-seconds", env: "STRATA_FETCHER_STALL_TIMEOUT_SECONDS", default: "60", help: "A download that receives nothing for this long fails its task, 1-3600" },
 ];
 
 /** `--help` text. */
@@ -223,9 +236,26 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
     throw new FlagError("--hollow-usage-fraction", `expected a number 0-1, got '${fractionText}'`);
   }
 
+  const fetcherCacheDir = raw("fetcher-cache-dir");
+  const size = (name: string): number => {
+    const text = withDefault(name);
+    const bytes = parseByteSize(text);
+    if (bytes === undefined) throw new FlagError(`--${name}`, `expected a size like 512MB or 2GB (B, KB, MB, GB, TB; 1KB = 1024 B), got '${text}'`);
+    return bytes;
+  };
+  const fetcherCacheSize = size("fetcher-cache-size");
+  const fetcherMaxSize = size("fetcher-max-size");
+  if (fetcherMaxSize === 0) throw new FlagError("--fetcher-max-size", "must be more than 0");
+  const stallText = withDefault("fetcher-stall-timeout-seconds");
+  const fetcherStallTimeoutSeconds = Number(stallText);
+  if (!stallText.trim() || !Number.isFinite(fetcherStallTimeoutSeconds) || fetcherStallTimeoutSeconds < 1 || fetcherStallTimeoutSeconds > 3600) {
+    throw new FlagError("--fetcher-stall-timeout-seconds", `expected a number of seconds 1-3600, got '${stallText}'`);
+  }
+
   return {
     master: master.replace(/\/+$/, ""), joinToken, workDir, hostname, ...(ip !== undefined ? { ip } : {}), port, resources, attributes,
     cgroups, cgroupsRoot, pollWaitSeconds, logLevel, hollow, hollowTaskMs, usageIntervalSeconds, hollowUsageFraction,
+    ...(fetcherCacheDir !== undefined ? { fetcherCacheDir } : {}), fetcherCacheSize, fetcherMaxSize, fetcherStallTimeoutSeconds,
   };
 }
 

@@ -11,6 +11,7 @@ import { LinuxCgroups, detectCgroups, type Cgroups } from "./cgroups.ts";
 import { FileCheckpointStore, StateStore } from "./checkpoint.ts";
 import { systemClock } from "./clock.ts";
 import { fingerprint } from "./fingerprint.ts";
+import { Fetcher } from "./fetcher.ts";
 import { FlagError, helpText, parseFlags, redactFlags, type AgentFlags } from "./flags.ts";
 import { createLogger, errorText, type Logger } from "./log.ts";
 import { HollowFleet, ensureFetchLimit, hollowResources } from "./hollow.ts";
@@ -42,10 +43,15 @@ async function main(): Promise<void> {
   ensureJitOff(log); // may re-execute this process (see reexec.ts)
   let store: StateStore;
   let cgroups: Cgroups;
+  let fetcher: Fetcher;
   try {
     mkdirSync(workDir, { recursive: true });
     store = new StateStore(new FileCheckpointStore(workDir));
     cgroups = detectCgroups({ mode: flags.cgroups, cgroupsRoot: flags.cgroupsRoot, log });
+    fetcher = new Fetcher({
+      cacheDir: resolve(flags.fetcherCacheDir ?? `${workDir}/fetcher-cache`), cacheBytes: flags.fetcherCacheSize,
+      maxBytes: flags.fetcherMaxSize, stallTimeoutMs: flags.fetcherStallTimeoutSeconds * 1000, log,
+    });
   } catch (e) {
     log.error("cannot start", { error: errorText(e) });
     process.exit(1);
@@ -59,7 +65,7 @@ async function main(): Promise<void> {
   });
   const agent = new Agent({
     client: new HttpMasterClient(flags.master, flags.joinToken),
-    store, containerizer, clock: systemClock, log, workDir, pollWaitSeconds: flags.pollWaitSeconds,
+    store, containerizer, clock: systemClock, log, workDir, pollWaitSeconds: flags.pollWaitSeconds, fetcher,
     healthProber: new LocalHealthProber(cgroups instanceof LinuxCgroups ? cgroups.placements : []),
     info: { hostname: flags.hostname, ...(flags.ip ? { ip: flags.ip } : {}), port: flags.port, resources, attributes: flags.attributes, version: AGENT_VERSION },
     ...(flags.usageIntervalSeconds > 0 ? {

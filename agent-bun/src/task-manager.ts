@@ -10,6 +10,7 @@ import { taskKey, type PendingUpdate, type StateStore, type TaskRecord } from ".
 import { LaunchError, type Container, type ContainerExit, type Containerizer } from "./containerizer.ts";
 import type { HealthListener } from "./health-checker.ts";
 import { TaskHealthChecks, type HealthDeps } from "./health-checks.ts";
+import type { TaskFetcher } from "./fetcher.ts";
 import { errorText, type Logger } from "./log.ts";
 import { sandboxPath } from "./paths.ts";
 import type { StatusUpdateManager } from "./status-updates.ts";
@@ -31,6 +32,8 @@ export interface TaskManagerDeps {
   workDir: string;
   /** Health checks of running tasks (health-checks.ts); none are run when absent. */
   health?: HealthDeps;
+  /** Fetches `command.uris` into the sandbox while the task is STARTING (fetcher.ts); URIs are ignored without one (hollow agents). */
+  fetcher?: TaskFetcher;
 }
 
 /** The optional fields of a status update the agent fills in (it never speaks for the master). */
@@ -45,6 +48,8 @@ export class TaskManager {
   private readonly work = new Set<Promise<void>>();
   /** Health checks of the running tasks that have one. */
   readonly health: TaskHealthChecks;
+  /** Tasks fetching their URIs: a kill cancels the fetch. */
+  private readonly fetching = new Map<string, AbortController>();
 
   constructor(private readonly deps: TaskManagerDeps) {
     this.health = new TaskHealthChecks(deps.health, deps.log);
@@ -186,6 +191,7 @@ export class TaskManager {
     if (container && record?.state === "TASK_RUNNING" && this.killingState.has(key)) {
       this.transition(record, "TASK_KILLING", { source: "SOURCE_EXECUTOR" });
     }
+    this.fetching.get(key)?.abort();
     container?.kill(grace ?? graceMs(policy) ?? DEFAULT_GRACE_MS);
   }
 
@@ -217,6 +223,18 @@ export class TaskManager {
     }
     if (record.kill_requested) return this.killed(record, { source: "SOURCE_AGENT", message: "Killed before the command started" });
     this.transition(record, "TASK_STARTING", { source: "SOURCE_EXECUTOR" });
+    if (this.deps.fetcher && task.command.uris?.length) {
+      const fetching = new AbortController();
+      this.fetching.set(key, fetching);
+      try {
+        await this.deps.fetcher.fetchAll(spec.sandbox, task.command.uris, task.command.user, fetching.signal);
+      } catch (e) {
+        if (!record.kill_requested) return fail(errorText(e));
+      } finally {
+        this.fetching.delete(key);
+      }
+      if (record.kill_requested) return this.killed(record, { source: "SOURCE_AGENT", message: "Killed while fetching its URIs" });
+    }
     let container: Container;
     try {
       container = await containerizer.launch(spec);
