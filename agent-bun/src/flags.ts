@@ -11,6 +11,7 @@ import { DEFAULT_MASTER_URL } from "../../sdk/src/defaults.ts";
 import { parseResources } from "../../sdk/src/resources.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 import { parseAttributes } from "./fingerprint.ts";
+import { DEFAULT_DOCKER_SOCKET } from "./docker-client.ts";
 
 /** How tasks are isolated: detect (`auto`), force a cgroup version, or run without limits. */
 export const CGROUPS_MODES = ["auto", "v1", "v2", "off"] as const;
@@ -40,7 +41,15 @@ export interface AgentFlags {
   usageIntervalSeconds: number;
   /** Share of its cpus and mem a hollow agent's task reports using; 0 sends no usage reports. */
   hollowUsageFraction: number;
+  /** Containerizers to run tasks with (`--containerizers`, as Mesos): always `mesos`, plus `docker` for DOCKER tasks. */
+  containerizers: Containerizers[];
+  /** The Docker engine's unix socket (`--docker-socket`). */
+  dockerSocket: string;
 }
+
+/** Values of `--containerizers`: `mesos` runs command tasks as processes, `docker` runs DOCKER tasks. */
+export const CONTAINERIZERS = ["mesos", "docker"] as const;
+export type Containerizers = (typeof CONTAINERIZERS)[number];
 
 /** A flag with a bad or missing value. `flag` is the flag's name, e.g. `--port`. */
 export class FlagError extends Error {
@@ -78,6 +87,8 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
   { name: "hollow-task-ms", env: "STRATA_HOLLOW_TASK_MS", default: "1000", help: "How long a hollow agent's task runs before TASK_FINISHED, in ms" },
   { name: "usage-interval-seconds", env: "STRATA_USAGE_INTERVAL_SECONDS", default: "30", help: "Report running tasks' cpu and memory usage to the master (for oversubscription) at most this often, 0-3600; 0 reports none" },
   { name: "hollow-usage-fraction", env: "STRATA_HOLLOW_USAGE_FRACTION", default: "0", help: "Share (0-1) of its cpus and mem each hollow task reports using; 0: hollow agents report no usage" },
+  { name: "containerizers", env: "STRATA_CONTAINERIZERS", default: "mesos", help: "Comma-separated: mesos (command tasks as processes) and docker (DOCKER tasks through the Docker engine), e.g. mesos,docker" },
+  { name: "docker-socket", env: "STRATA_DOCKER_SOCKET", default: DEFAULT_DOCKER_SOCKET, help: "Unix socket of the Docker engine (with --containerizers=...,docker)" },
 ];
 
 /** `--help` text. */
@@ -202,7 +213,17 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
     throw new FlagError("--hollow-usage-fraction", `expected a number 0-1, got '${fractionText}'`);
   }
 
+  const containerizersText = withDefault("containerizers");
+  const containerizers = [...new Set(containerizersText.split(",").map((s) => s.trim()))] as Containerizers[];
+  if (containerizers.some((c) => !CONTAINERIZERS.includes(c))) {
+    throw new FlagError("--containerizers", `expected a comma-separated list of ${CONTAINERIZERS.join(", ")}, got '${containerizersText}'`);
+  }
+  if (!containerizers.includes("mesos")) throw new FlagError("--containerizers", `must include mesos (command tasks), got '${containerizersText}'`);
+  const dockerSocket = withDefault("docker-socket");
+  if (!dockerSocket.startsWith("/")) throw new FlagError("--docker-socket", `expected an absolute path, got '${dockerSocket}'`);
+
   return {
+    containerizers, dockerSocket,
     master: master.replace(/\/+$/, ""), joinToken, workDir, hostname, ...(ip !== undefined ? { ip } : {}), port, resources, attributes,
     cgroups, cgroupsRoot, pollWaitSeconds, logLevel, hollow, hollowTaskMs, usageIntervalSeconds, hollowUsageFraction,
   };
