@@ -35,9 +35,10 @@ export function dockerCreateConfig(spec: LaunchSpec): Record<string, unknown> {
   if (container?.type !== "DOCKER" || !docker?.image) throw new LaunchError("container.docker.image is required for a DOCKER task");
   const command = spec.task.command;
 
-  // Command: shell (the default) runs `value` with /bin/sh -c in place of the image's
-  // entrypoint; shell=false runs `value` as the entrypoint (the image's when unset) with
-  // `arguments` as its arguments, as Mesos' docker containerizer does.
+  // Command, as Mesos' docker containerizer: shell (the default) runs `value` with /bin/sh -c
+  // in place of the image's entrypoint; shell=false keeps the image's entrypoint and gives it
+  // `value` (when set) and then every one of `arguments` as its command (the image's default
+  // command when both are empty). No command at all runs the image as it is.
   let entrypoint: string[] | undefined;
   let cmd: string[] | undefined;
   if (command && (command.shell ?? true)) {
@@ -45,8 +46,8 @@ export function dockerCreateConfig(spec: LaunchSpec): Record<string, unknown> {
     entrypoint = ["/bin/sh", "-c"];
     cmd = [command.value];
   } else if (command) {
-    if (command.value) entrypoint = [command.value];
-    if (command.arguments?.length) cmd = [...command.arguments];
+    const argv = [...(command.value ? [command.value] : []), ...(command.arguments ?? [])];
+    if (argv.length) cmd = argv;
   }
 
   // The task's variables, then the agent's MESOS_* ones; MESOS_SANDBOX is the path inside.

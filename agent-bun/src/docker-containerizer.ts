@@ -34,6 +34,9 @@ export class DockerContainerizer implements Containerizer {
     const docker = spec.task.container!.docker!;
     await this.ensureImage(docker.image, docker.force_pull_image ?? false);
     const name = containerName(spec.agentId, spec.frameworkId, spec.task.task_id.value);
+    // The output files exist before the container starts: after an agent restart, their last
+    // change tells from when on the container's output is still to be copied (`recover`).
+    for (const f of ["stdout", "stderr"]) closeSync(openSync(join(spec.sandbox, f), "a"));
     let id: string;
     try {
       // A container of this name is a leftover of an earlier launch of the same task id.
