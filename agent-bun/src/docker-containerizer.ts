@@ -14,7 +14,7 @@ import { containerName, dockerCreateConfig } from "./docker-config.ts";
 import { errorText, type Logger } from "./log.ts";
 import { tail } from "./process-containerizer.ts";
 
-/** How often the engine is asked again for a container's state when a wait call broke. */
+/** How long to wait before asking the engine again when a wait call or the output stream broke. */
 const WAIT_RETRY_MS = 1_000;
 
 /** The Docker containerizer. */
@@ -144,14 +144,25 @@ class DockerContainer implements Container {
     }
   }
 
-  /** Streams the container's stdout/stderr (from `since`) into the sandbox files until it stops. */
+  /**
+   * Streams the container's stdout/stderr (from `since`) into the sandbox files until it stops.
+   * A stream that breaks while the container still runs (an HTTP idle timeout, an engine
+   * restart) is opened again from the files' last change.
+   */
   private async copyLogs(id: string, sandbox: string, since: string): Promise<void> {
     const out = openSync(join(sandbox, "stdout"), "a");
     const err = openSync(join(sandbox, "stderr"), "a");
     try {
-      await this.client.followLogs(id, since, (f: LogFrame) => { writeSync(f.stream === "stderr" ? err : out, f.data); });
-    } catch (e) {
-      this.log.warn("cannot stream the container's output", { container: this.name, error: errorText(e) });
+      for (let from = since; ; from = lastWritten(sandbox)) {
+        try {
+          await this.client.followLogs(id, from, (f: LogFrame) => { writeSync(f.stream === "stderr" ? err : out, f.data); });
+        } catch (e) {
+          this.log.warn("the container's output stream broke", { container: this.name, error: errorText(e) });
+        }
+        const info = await this.client.inspect(id).catch(() => undefined);
+        if (this.done || !info?.State.Running) return;
+        await new Promise((r) => setTimeout(r, WAIT_RETRY_MS));
+      }
     } finally {
       closeSync(out);
       closeSync(err);

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CommandInfo, ContainerInfo, Resource, TaskInfo } from "../../schemas/mesos.ts";
 import type { TaskRecord } from "../../agent-bun/src/checkpoint.ts";
 import { LaunchError, type LaunchSpec } from "../../agent-bun/src/containerizer.ts";
-import { DEFAULT_DOCKER_SOCKET, DockerClient } from "../../agent-bun/src/docker-client.ts";
+import { DEFAULT_DOCKER_SOCKET, DockerClient, type LogFrame } from "../../agent-bun/src/docker-client.ts";
 import { CONTAINER_SANDBOX, LABEL_TASK } from "../../agent-bun/src/docker-config.ts";
 import { DockerContainerizer } from "../../agent-bun/src/docker-containerizer.ts";
 import { silentLogger } from "../../agent-bun/src/log.ts";
@@ -200,6 +200,28 @@ describe.skipIf(!!why && !inCI)("docker containerizer (real engine)", () => {
     expect(await fresh.recover(record(running, launched[0]!))).toBeUndefined();
     expect(await fresh.recover(record(running, {}))).toBeUndefined();
   }, 60_000);
+
+  it("opens the output stream again when it breaks while the container runs, without losing or repeating lines", async () => {
+    /** Its first output stream "breaks" after one frame (later frames of it are dropped). */
+    class BreakingClient extends DockerClient {
+      streams = 0;
+      override async followLogs(id: string, since: string, onFrame: (f: LogFrame) => void): Promise<void> {
+        if (++this.streams > 1) return super.followLogs(id, since, onFrame);
+        await new Promise<void>((res, rej) => {
+          let cut = false;
+          super.followLogs(id, since, (f) => { if (cut) return; cut = true; onFrame(f); res(); }).catch(rej);
+        });
+      }
+    }
+    const flaky = new BreakingClient(client.socketPath);
+    const s = spec({ value: "echo one; sleep 2; echo two; sleep 1; echo three" });
+    const c = new DockerContainerizer(flaky, silentLogger);
+    await c.prepare(s);
+    const { code } = await (await c.launch(s)).exited;
+    expect(code).toBe(0);
+    expect(flaky.streams).toBeGreaterThan(1);
+    expect(file(s, "stdout")).toBe("one\ntwo\nthree\n");
+  }, 30_000);
 
   it("destroyOrphan removes the container of a task of the previous agent", async () => {
     const s = spec({ value: "sleep 60" });
