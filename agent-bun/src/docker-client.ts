@@ -28,10 +28,12 @@ export interface ContainerInspect {
   Config: { Labels?: Record<string, string> | null };
 }
 
-/** One streamed frame of a container's output. */
+/** One streamed frame of a container's output (one log entry). */
 export interface LogFrame {
   stream: "stdout" | "stderr";
   data: Buffer;
+  /** When the engine logged it: Unix seconds with nine decimals, the form `since` takes. */
+  time: string;
 }
 
 /** What `request` answers: status and the whole body. */
@@ -110,11 +112,12 @@ export class DockerClient {
   }
 
   /**
-   * Streams the container's output from `since` (Unix seconds, fractions allowed), following it
-   * until the container stops; `onFrame` gets each frame. Resolves when the stream ends.
+   * Streams the container's output from `since` (Unix seconds, fractions allowed; entries
+   * logged at `since` itself included), following it until the container stops; `onFrame` gets
+   * each entry with its time. Resolves when the stream ends.
    */
   async followLogs(id: string, since: string, onFrame: (f: LogFrame) => void): Promise<void> {
-    const res = await this.open("GET", `/containers/${encodeURIComponent(id)}/logs?follow=true&stdout=true&stderr=true&since=${encodeURIComponent(since)}`);
+    const res = await this.open("GET", `/containers/${encodeURIComponent(id)}/logs?follow=true&stdout=true&stderr=true&timestamps=true&since=${encodeURIComponent(since)}`);
     if ((res.statusCode ?? 0) >= 300) throw errorOf({ status: res.statusCode ?? 0, body: await readAll(res) }, `logs of ${id}`);
     // Without a TTY the engine multiplexes: 8-byte header (stream, 0, 0, 0, size big-endian), payload.
     let pending: Buffer = Buffer.alloc(0);
@@ -124,7 +127,10 @@ export class DockerClient {
         while (pending.length >= 8) {
           const size = pending.readUInt32BE(4);
           if (pending.length < 8 + size) break;
-          onFrame({ stream: pending[0] === 2 ? "stderr" : "stdout", data: pending.subarray(8, 8 + size) });
+          // With timestamps each entry starts with its RFC 3339 time (nanoseconds) and a space.
+          const entry = pending.subarray(8, 8 + size);
+          const space = entry.indexOf(0x20);
+          onFrame({ stream: pending[0] === 2 ? "stderr" : "stdout", data: entry.subarray(space + 1), time: unixTime(entry.subarray(0, Math.max(0, space)).toString("latin1")) });
           pending = pending.subarray(8 + size);
         }
       });
@@ -168,6 +174,21 @@ export function splitImage(image: string): { repo: string; tag: string } {
   const colon = image.lastIndexOf(":");
   if (colon > image.lastIndexOf("/")) return { repo: image.slice(0, colon), tag: image.slice(colon + 1) };
   return { repo: image, tag: "latest" };
+}
+
+/** RFC 3339 with up to nine fraction digits (`2026-01-02T03:04:05.123456789Z`) → "1767322445.123456789"; "0" when unreadable. */
+export function unixTime(rfc3339: string): string {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(rfc3339);
+  const ms = m ? Date.parse(`${m[1]}${m[3]}`) : NaN;
+  if (!m || Number.isNaN(ms)) return "0";
+  return `${Math.floor(ms / 1000)}.${(m[2] ?? "").padEnd(9, "0")}`;
+}
+
+/** The instant 1 ns after `time` (Unix seconds with nine decimals): `since` that skips entries up to `time`. */
+export function justAfter(time: string): string {
+  const [sec = "0", frac = "0"] = time.split(".");
+  const ns = BigInt(sec) * 1_000_000_000n + BigInt(frac.padEnd(9, "0").slice(0, 9)) + 1n;
+  return `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, "0")}`;
 }
 
 function readAll(res: IncomingMessage): Promise<Buffer> {

@@ -9,7 +9,7 @@ import { closeSync, mkdirSync, openSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { TaskRecord } from "./checkpoint.ts";
 import { LaunchError, type Container, type ContainerExit, type Containerizer, type LaunchSpec } from "./containerizer.ts";
-import { DockerClient, DockerError, type LogFrame } from "./docker-client.ts";
+import { DockerClient, DockerError, justAfter, type LogFrame } from "./docker-client.ts";
 import { containerName, dockerCreateConfig } from "./docker-config.ts";
 import { errorText, type Logger } from "./log.ts";
 import { tail } from "./process-containerizer.ts";
@@ -147,15 +147,19 @@ class DockerContainer implements Container {
   /**
    * Streams the container's stdout/stderr (from `since`) into the sandbox files until it stops.
    * A stream that breaks while the container still runs (an HTTP idle timeout, an engine
-   * restart) is opened again from the files' last change.
+   * restart) is opened again just after the last entry copied.
    */
   private async copyLogs(id: string, sandbox: string, since: string): Promise<void> {
     const out = openSync(join(sandbox, "stdout"), "a");
     const err = openSync(join(sandbox, "stderr"), "a");
+    let last: string | undefined;
     try {
-      for (let from = since; ; from = lastWritten(sandbox)) {
+      for (let from = since; ; from = last ? justAfter(last) : since) {
         try {
-          await this.client.followLogs(id, from, (f: LogFrame) => { writeSync(f.stream === "stderr" ? err : out, f.data); });
+          await this.client.followLogs(id, from, (f: LogFrame) => {
+            writeSync(f.stream === "stderr" ? err : out, f.data);
+            last = f.time;
+          });
         } catch (e) {
           this.log.warn("the container's output stream broke", { container: this.name, error: errorText(e) });
         }
@@ -184,6 +188,5 @@ function lastWritten(sandbox: string): string {
   }
   if (latest === 0n) return "0";
   // Strictly after the last write: the engine's `since` includes entries logged at that instant.
-  const next = latest + 1n;
-  return `${next / 1_000_000_000n}.${String(next % 1_000_000_000n).padStart(9, "0")}`;
+  return justAfter(`${latest / 1_000_000_000n}.${String(latest % 1_000_000_000n).padStart(9, "0")}`);
 }

@@ -7,6 +7,7 @@ import type { ContainerInfo, TaskInfo } from "../../schemas/mesos.ts";
 import type { TaskRecord } from "../../agent-bun/src/checkpoint.ts";
 import { ComposingContainerizer } from "../../agent-bun/src/composing-containerizer.ts";
 import { LaunchError, type LaunchSpec } from "../../agent-bun/src/containerizer.ts";
+import { justAfter, unixTime } from "../../agent-bun/src/docker-client.ts";
 import { containerName, dockerCreateConfig } from "../../agent-bun/src/docker-config.ts";
 import { withDocker } from "../../agent-bun/src/docker-setup.ts";
 import { parseFlags, type AgentFlags } from "../../agent-bun/src/flags.ts";
@@ -74,6 +75,16 @@ describe("docker create config", () => {
   it("container names identify agent, framework and task, with unsafe ids made safe", () => {
     expect(containerName("ag-1", "fw-1", "web.1")).toBe("strata-ag-1.fw-1.web.1");
     expect(containerName("ag", "fw", "a/b")).toMatch(/^strata-ag\.fw\.a_b-[0-9a-f]{10}$/);
+  });
+});
+
+describe("log times", () => {
+  it("converts the engine's RFC 3339 times to `since` values and steps 1 ns past them", () => {
+    expect(unixTime("2026-01-02T03:04:05.123456789Z")).toBe(`${Date.UTC(2026, 0, 2, 3, 4, 5) / 1000}.123456789`);
+    expect(unixTime("2026-01-02T03:04:05Z")).toBe(`${Date.UTC(2026, 0, 2, 3, 4, 5) / 1000}.000000000`);
+    expect(unixTime("garbage")).toBe("0");
+    expect(justAfter("1767322445.123456789")).toBe("1767322445.123456790");
+    expect(justAfter("1767322445.999999999")).toBe("1767322446.000000000");
   });
 });
 
