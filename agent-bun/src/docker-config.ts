@@ -4,6 +4,7 @@
  * and port mappings, volumes with the sandbox at /mnt/mesos/sandbox, cpu and memory limits,
  * and labels naming the agent, framework and task. Pure: bad input throws `LaunchError`.
  */
+import type { Resource } from "../../schemas/mesos.ts";
 import { rangesOf } from "../../sdk/src/resources.ts";
 import { LaunchError, type LaunchSpec } from "./containerizer.ts";
 import { safeSegment } from "./paths.ts";
@@ -28,8 +29,11 @@ export function containerName(agentId: string, frameworkId: string, taskId: stri
   return `strata-${safeSegment(agentId || "unregistered")}.${safeSegment(frameworkId)}.${safeSegment(taskId)}`;
 }
 
-/** The create-container body (`POST /containers/create`) for `spec`. */
-export function dockerCreateConfig(spec: LaunchSpec): Record<string, unknown> {
+/** A persistent volume of the task (volumes.ts `volumesOf`): its directory and its path in the sandbox. */
+export interface PersistentVolumeMount { dir: string; containerPath: string; resource: Resource }
+
+/** The create-container body (`POST /containers/create`) for `spec`, mounting `volumes` in the sandbox. */
+export function dockerCreateConfig(spec: LaunchSpec, volumes: readonly PersistentVolumeMount[] = []): Record<string, unknown> {
   const container = spec.task.container;
   const docker = container?.docker;
   if (container?.type !== "DOCKER" || !docker?.image) throw new LaunchError("container.docker.image is required for a DOCKER task");
@@ -61,7 +65,7 @@ export function dockerCreateConfig(spec: LaunchSpec): Record<string, unknown> {
   };
   for (const l of spec.task.labels?.labels ?? []) if (!l.key.startsWith("strata.")) labels[l.key] = l.value ?? "";
 
-  const host: Record<string, unknown> = { Binds: binds(spec), ...networking(spec), ...limits(spec) };
+  const host: Record<string, unknown> = { Binds: binds(spec, volumes), ...networking(spec), ...limits(spec) };
   if (docker.privileged) host.Privileged = true;
   const config: Record<string, unknown> = {
     Image: docker.image, Env: [] as string[], Labels: labels, WorkingDir: CONTAINER_SANDBOX, HostConfig: host,
@@ -74,9 +78,16 @@ export function dockerCreateConfig(spec: LaunchSpec): Record<string, unknown> {
   return config;
 }
 
-/** The sandbox at /mnt/mesos/sandbox, then `container.volumes` (relative paths: inside the sandbox). */
-function binds(spec: LaunchSpec): string[] {
+/**
+ * The sandbox at /mnt/mesos/sandbox, the persistent volumes at their paths in it (over the
+ * links volumes.ts made there for process tasks), then `container.volumes` (relative paths:
+ * inside the sandbox).
+ */
+function binds(spec: LaunchSpec, volumes: readonly PersistentVolumeMount[]): string[] {
   const out = [`${spec.sandbox}:${CONTAINER_SANDBOX}:rw`];
+  for (const v of volumes) {
+    out.push(`${v.dir}:${CONTAINER_SANDBOX}/${v.containerPath.replace(/^\.\//, "")}:${v.resource.disk?.volume?.mode === "RO" ? "ro" : "rw"}`);
+  }
   for (const [i, v] of (spec.task.container?.volumes ?? []).entries()) {
     if (!v.container_path) throw new LaunchError(`container.volumes[${i}].container_path is required`);
     if (!v.host_path) throw new LaunchError(`container.volumes[${i}]: only host_path volumes are supported by the Docker containerizer`);

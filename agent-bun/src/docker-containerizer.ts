@@ -13,6 +13,7 @@ import { DockerClient, DockerError, justAfter, type LogFrame } from "./docker-cl
 import { containerName, dockerCreateConfig } from "./docker-config.ts";
 import { errorText, type Logger } from "./log.ts";
 import { tail } from "./process-containerizer.ts";
+import { volumesOf } from "./volumes.ts";
 
 /** How long to wait before asking the engine again when a wait call or the output stream broke. */
 const WAIT_RETRY_MS = 1_000;
@@ -21,7 +22,8 @@ const WAIT_RETRY_MS = 1_000;
 export class DockerContainerizer implements Containerizer {
   readonly description: string;
 
-  constructor(readonly client: DockerClient, private readonly log: Logger) {
+  /** `workDir`: the agent's, where persistent volumes live (volumes.ts); without it none are mounted. */
+  constructor(readonly client: DockerClient, private readonly log: Logger, private readonly workDir?: string) {
     this.description = `docker containers (engine at ${client.socketPath})`;
   }
 
@@ -30,7 +32,8 @@ export class DockerContainerizer implements Containerizer {
   }
 
   async launch(spec: LaunchSpec): Promise<Container> {
-    const config = dockerCreateConfig(spec); // throws LaunchError on bad input
+    const volumes = this.workDir ? volumesOf(this.workDir, spec.task.resources) : [];
+    const config = dockerCreateConfig(spec, volumes); // throws LaunchError on bad input
     const docker = spec.task.container!.docker!;
     await this.ensureImage(docker.image, docker.force_pull_image ?? false);
     const name = containerName(spec.agentId, spec.frameworkId, spec.task.task_id.value);

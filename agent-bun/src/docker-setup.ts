@@ -10,8 +10,8 @@ import { DockerContainerizer } from "./docker-containerizer.ts";
 import type { AgentFlags } from "./flags.ts";
 import type { Logger } from "./log.ts";
 
-/** `processes` alone, or composed with a Docker containerizer on `flags.dockerSocket`. */
-export function withDocker(processes: Containerizer, flags: Pick<AgentFlags, "containerizers" | "dockerSocket">, log: Logger): Containerizer {
+/** `processes` alone, or composed with a Docker containerizer on `flags.dockerSocket` (persistent volumes under `workDir`). */
+export function withDocker(processes: Containerizer, flags: Pick<AgentFlags, "containerizers" | "dockerSocket">, log: Logger, workDir: string): Containerizer {
   if (!flags.containerizers.includes("docker")) return processes;
-  return new ComposingContainerizer(processes, new DockerContainerizer(new DockerClient(flags.dockerSocket), log));
+  return new ComposingContainerizer(processes, new DockerContainerizer(new DockerClient(flags.dockerSocket), log, workDir));
 }

@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (!cgroups.enabled) log.warn(`tasks run without resource limits: ${cgroups.description}`);
-  const containerizer = withDocker(new ProcessContainerizer(cgroups, log), flags, log);
+  const containerizer = withDocker(new ProcessContainerizer(cgroups, log), flags, log, workDir);
   const resources = fingerprint(workDir, flags.resources);
   log.info("starting strata-agent", {
     version: AGENT_VERSION, flags: redactFlags({ ...flags, workDir }), resources: formatResources(resources),

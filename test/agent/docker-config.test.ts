@@ -51,6 +51,9 @@ describe("docker create config", () => {
     expect(c.HostConfig.Binds).toEqual(["/sb:/mnt/mesos/sandbox:rw", "/srv/data:/data:ro", "/sb/in-sandbox:/mnt/mesos/sandbox/rel:rw"]);
     expect(c.Labels).toEqual({ "strata.agent_id": "ag", "strata.framework_id": "fw", "strata.task_id": "t1" });
     expect(() => config(spec({ command: { value: "x" } }, { volumes: [{ container_path: "/d" }] }))).toThrow(/only host_path volumes/);
+    const volume = { ...scalar("disk", 1), disk: { persistence: { id: "p" }, volume: { container_path: "data", mode: "RO" as const } } };
+    expect(dockerCreateConfig(spec({ command: { value: "x" } }), [{ dir: "/w/volumes/p", containerPath: "data", resource: volume }]).HostConfig)
+      .toMatchObject({ Binds: ["/sb:/mnt/mesos/sandbox:rw", "/w/volumes/p:/mnt/mesos/sandbox/data:ro"] });
   });
 
   it("BRIDGE port mappings from the task's ports; other networks and foreign ports refused", () => {
@@ -105,8 +108,8 @@ describe("--containerizers and the composing containerizer", () => {
 
   it("sends DOCKER tasks to Docker and the rest to processes; orphans by their record", async () => {
     const processes = new FakeContainerizer();
-    expect(withDocker(processes, { containerizers: ["mesos"], dockerSocket: "/x" }, silentLogger)).toBe(processes);
-    const composed = withDocker(processes, { containerizers: ["mesos", "docker"], dockerSocket: "/nonexistent/docker.sock" }, silentLogger) as ComposingContainerizer;
+    expect(withDocker(processes, { containerizers: ["mesos"], dockerSocket: "/x" }, silentLogger, "/w")).toBe(processes);
+    const composed = withDocker(processes, { containerizers: ["mesos", "docker"], dockerSocket: "/nonexistent/docker.sock" }, silentLogger, "/w") as ComposingContainerizer;
     expect(composed.runsDocker).toBe(true);
     await composed.launch(spec({ command: { value: "x" } }, { type: "MESOS" }));
     expect(processes.launched).toHaveLength(1);

@@ -19,6 +19,7 @@ import { CONTAINER_SANDBOX, LABEL_TASK } from "../../agent-bun/src/docker-config
 import { DockerContainerizer } from "../../agent-bun/src/docker-containerizer.ts";
 import { silentLogger } from "../../agent-bun/src/log.ts";
 import { sandboxPath } from "../../agent-bun/src/paths.ts";
+import { attachVolumes, volumesOf } from "../../agent-bun/src/volumes.ts";
 import { ranges, scalar } from "../../sdk/src/resources.ts";
 import { TEST_IMAGE, dockerUnavailable, ensureTestImage } from "./docker-test-image.ts";
 
@@ -119,6 +120,18 @@ describe.skipIf(!!why && !inCI)("docker containerizer (real engine)", () => {
     expect(file(s, "stdout")).toBe("from host\nread-only\n");
     expect(existsSync(join(host, "new.txt"))).toBe(false);
     expect(readFileSync(join(s.sandbox, "subdir", "r.txt"), "utf8")).toBe("rel\n");
+  }, 30_000);
+
+  it("mounts the task's persistent volumes at their paths in the sandbox; their files outlive the task", async () => {
+    const volume: Resource = { ...scalar("disk", 1), disk: { persistence: { id: `v-${run}` }, volume: { container_path: "data", mode: "RW" } } };
+    const withVolumes = new DockerContainerizer(client, silentLogger, work);
+    const s = spec({ value: "echo kept > data/file && ls data" }, { resources: [volume] });
+    await withVolumes.prepare(s);
+    attachVolumes(work, s.sandbox, s.task.resources); // as the task manager does
+    const { code } = await (await withVolumes.launch(s)).exited;
+    expect(code).toBe(0);
+    expect(file(s, "stdout")).toBe("file\n");
+    expect(readFileSync(join(volumesOf(work, [volume])[0]!.dir, "file"), "utf8")).toBe("kept\n");
   }, 30_000);
 
   it("publishes a BRIDGE port mapping on a host port from the task's ports, and refuses others", async () => {
