@@ -99,7 +99,20 @@ const KillPolicy = z.object({ grace_period: z.optional(DurationInfo) });
 
 const ContainerInfo = z.looseObject({
   type: z.enum(["DOCKER", "MESOS"]),
-  docker: z.optional(z.looseObject({ image: z.string(), network: z.optional(z.string()) })),
+  docker: z.optional(z.looseObject({
+    image: z.string(),
+    network: z.optional(z.string()),
+    port_mappings: z.optional(z.array(z.object({ host_port: int(), container_port: int(), protocol: z.optional(z.string()) }))),
+    privileged: z.optional(z.boolean()),
+    parameters: z.optional(z.array(z.object({ key: z.string(), value: z.string() }))),
+    force_pull_image: z.optional(z.boolean()),
+  })),
+  volumes: z.optional(z.array(z.looseObject({
+    container_path: z.string(),
+    host_path: z.optional(z.string()),
+    mode: z.optional(z.enum(["RW", "RO"])),
+  }))),
+  hostname: z.optional(z.string()),
 });
 
 /** = mesos.ts `HealthCheck`. */

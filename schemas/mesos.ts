@@ -143,10 +143,32 @@ export type CommandInfo = z.infer<typeof CommandInfo>;
 export const KillPolicy = z.object({ grace_period: DurationInfo.optional() });
 export type KillPolicy = z.infer<typeof KillPolicy>;
 
+/** A path made visible inside a container (Mesos `Volume`): `host_path` bind-mounted at `container_path`. */
+export const ContainerVolume = z.object({
+  container_path: z.string(),
+  host_path: z.string().optional(),
+  mode: z.enum(["RW", "RO"]).optional(),
+}).passthrough();
+
+/**
+ * Mesos `ContainerInfo`. For DOCKER: the image, its network (`HOST` by default, as Mesos),
+ * BRIDGE port mappings (host ports from the task's `ports`), docker `parameters`, and
+ * `force_pull_image`; `volumes` are bind mounts (agent-bun/README.md, "Docker").
+ */
 export const ContainerInfo = z.object({
   type: z.enum(["DOCKER", "MESOS"]),
-  docker: z.object({ image: z.string(), network: z.string().optional() }).passthrough().optional(),
+  docker: z.object({
+    image: z.string(),
+    network: z.string().optional(),
+    port_mappings: z.array(z.object({ host_port: z.number().int(), container_port: z.number().int(), protocol: z.string().optional() })).optional(),
+    privileged: z.boolean().optional(),
+    parameters: z.array(z.object({ key: z.string(), value: z.string() })).optional(),
+    force_pull_image: z.boolean().optional(),
+  }).passthrough().optional(),
+  volumes: z.array(ContainerVolume).optional(),
+  hostname: z.string().optional(),
 }).passthrough();
+export type ContainerInfo = z.infer<typeof ContainerInfo>;
 
 /**
  * How the agent checks a running task's health (Mesos `HealthCheck`; docs/health-checks.md).

@@ -24,6 +24,8 @@ export interface TaskRecord {
   pid_start?: string;
   /** Name of the task's cgroup under the agent's cgroups root, if it has one. */
   cgroup?: string;
+  /** Name of the task's Docker container (DOCKER tasks; docker-containerizer.ts). */
+  docker_container?: string;
   /** A KILL arrived: the terminal state will be TASK_KILLED. */
   kill_requested?: boolean;
   /**

@@ -28,7 +28,7 @@ export interface ContainerExit {
 }
 
 /** What identifies a running task's process across agent restarts (checkpointed). */
-export type ContainerIdentity = Pick<TaskRecord, "pid" | "boot_id" | "pid_start" | "cgroup">;
+export type ContainerIdentity = Pick<TaskRecord, "pid" | "boot_id" | "pid_start" | "cgroup" | "docker_container">;
 
 /** A started task. */
 export interface Container {
@@ -55,6 +55,8 @@ export interface Containerizer {
   launch(spec: LaunchSpec): Promise<Container>;
   /** Kills what is left of a task started by an earlier agent process and removes its cgroup. */
   destroyOrphan(record: TaskRecord): Promise<void>;
+  /** True when it runs tasks with a DOCKER ContainerInfo (composing-containerizer.ts); others fail them. */
+  readonly runsDocker?: boolean;
   /** One line on how tasks are isolated (logged at start). */
   readonly description: string;
 }

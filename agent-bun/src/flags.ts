@@ -15,6 +15,7 @@ import { LOG_LEVELS, type LogLevel } from "./log.ts";
 import { parseAttributes } from "./fingerprint.ts";
 import { CONFIG_FLAG, type ConfigFile, configEntryWhere, readConfigFile } from "./config-file.ts";
 import { parseByteSize } from "./fetcher-size.ts";
+import { DEFAULT_DOCKER_SOCKET } from "./docker-client.ts";
 
 /** How tasks are isolated: detect (`auto`), force a cgroup version, or run without limits. */
 export const CGROUPS_MODES = ["auto", "v1", "v2", "off"] as const;
@@ -54,7 +55,15 @@ export interface AgentFlags {
   fetcherMaxSize: number;
   /** A fetch receiving nothing for this long fails. */
   fetcherStallTimeoutSeconds: number;
+  /** Containerizers to run tasks with (`--containerizers`, as Mesos): always `mesos`, plus `docker` for DOCKER tasks. */
+  containerizers: Containerizers[];
+  /** The Docker engine's unix socket (`--docker-socket`). */
+  dockerSocket: string;
 }
+
+/** Values of `--containerizers`: `mesos` runs command tasks as processes, `docker` runs DOCKER tasks. */
+export const CONTAINERIZERS = ["mesos", "docker"] as const;
+export type Containerizers = (typeof CONTAINERIZERS)[number];
 
 /** A flag with a bad or missing value. `flag` is the flag's name, e.g. `--port`. */
 export class FlagError extends Error {
@@ -97,6 +106,8 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
   { name: "fetcher-cache-size", env: "STRATA_FETCHER_CACHE_SIZE", default: "2GB", help: "Most the fetcher cache holds (e.g. 512MB, 2GB); least recently used files are evicted; 0 turns caching off" },
   { name: "fetcher-max-size", env: "STRATA_FETCHER_MAX_SIZE", default: "4GB", help: "Largest file a task's URI may fetch (e.g. 100MB); a larger one fails the task" },
   { name: "fetcher-stall-timeout-seconds", env: "STRATA_FETCHER_STALL_TIMEOUT_SECONDS", default: "60", help: "A download that receives nothing for this long fails its task, 1-3600" },
+  { name: "containerizers", env: "STRATA_CONTAINERIZERS", default: "mesos", help: "Comma-separated: mesos (command tasks as processes) and docker (DOCKER tasks through the Docker engine), e.g. mesos,docker" },
+  { name: "docker-socket", env: "STRATA_DOCKER_SOCKET", default: DEFAULT_DOCKER_SOCKET, help: "Unix socket of the Docker engine (with --containerizers=...,docker)" },
 ];
 
 /** `--help` text. */
@@ -251,8 +262,17 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
   if (!stallText.trim() || !Number.isFinite(fetcherStallTimeoutSeconds) || fetcherStallTimeoutSeconds < 1 || fetcherStallTimeoutSeconds > 3600) {
     throw new FlagError("--fetcher-stall-timeout-seconds", `expected a number of seconds 1-3600, got '${stallText}'`);
   }
+  const containerizersText = withDefault("containerizers");
+  const containerizers = [...new Set(containerizersText.split(",").map((s) => s.trim()))] as Containerizers[];
+  if (containerizers.some((c) => !CONTAINERIZERS.includes(c))) {
+    throw new FlagError("--containerizers", `expected a comma-separated list of ${CONTAINERIZERS.join(", ")}, got '${containerizersText}'`);
+  }
+  if (!containerizers.includes("mesos")) throw new FlagError("--containerizers", `must include mesos (command tasks), got '${containerizersText}'`);
+  const dockerSocket = withDefault("docker-socket");
+  if (!dockerSocket.startsWith("/")) throw new FlagError("--docker-socket", `expected an absolute path, got '${dockerSocket}'`);
 
   return {
+    containerizers, dockerSocket,
     master: master.replace(/\/+$/, ""), joinToken, workDir, hostname, ...(ip !== undefined ? { ip } : {}), port, resources, attributes,
     cgroups, cgroupsRoot, pollWaitSeconds, logLevel, hollow, hollowTaskMs, usageIntervalSeconds, hollowUsageFraction,
     ...(fetcherCacheDir !== undefined ? { fetcherCacheDir } : {}), fetcherCacheSize, fetcherMaxSize, fetcherStallTimeoutSeconds,

@@ -18,6 +18,7 @@ import { HollowFleet, ensureFetchLimit, hollowResources } from "./hollow.ts";
 import { LocalHealthProber } from "./health-probes.ts";
 import { HttpMasterClient } from "./master-client.ts";
 import { ProcessContainerizer } from "./process-containerizer.ts";
+import { withDocker } from "./docker-setup.ts";
 import { ensureJitOff } from "./reexec.ts";
 import { HollowUsageSampler, ProcUsageSampler } from "./usage.ts";
 import { AGENT_VERSION } from "./version.ts";
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (!cgroups.enabled) log.warn(`tasks run without resource limits: ${cgroups.description}`);
-  const containerizer = new ProcessContainerizer(cgroups, log);
+  const containerizer = withDocker(new ProcessContainerizer(cgroups, log), flags, log, workDir);
   const resources = fingerprint(workDir, flags.resources);
   log.info("starting strata-agent", {
     version: AGENT_VERSION, flags: redactFlags({ ...flags, workDir }), resources: formatResources(resources),

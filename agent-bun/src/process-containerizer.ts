@@ -152,8 +152,8 @@ class ProcessContainer implements Container {
   }
 }
 
-/** The last `STDOUT_TAIL_BYTES` of `path`, base64 ("" when unreadable). */
-function tail(path: string): string {
+/** The last `STDOUT_TAIL_BYTES` of `path`, base64 ("" when unreadable); the terminal update's `data`. */
+export function tail(path: string): string {
   let fd: number | undefined;
   try {
     fd = openSync(path, "r");

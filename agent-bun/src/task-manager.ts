@@ -212,8 +212,8 @@ export class TaskManager {
     const { containerizer, store } = this.deps;
     const fail = (message: string, reason = "REASON_CONTAINER_LAUNCH_FAILED") =>
       this.transition(record, "TASK_FAILED", { source: "SOURCE_AGENT", reason, message });
-    if (task.container?.type === "DOCKER") return fail("Docker containers are not supported by this agent yet (use a command task)");
-    if (!task.command) return fail("task has no command (custom executors are not supported; set command)");
+    if (task.container?.type === "DOCKER" && !containerizer.runsDocker) return fail("Docker containers are not enabled on this agent (start it with --containerizers=mesos,docker)");
+    if (!task.command && task.container?.type !== "DOCKER") return fail("task has no command (custom executors are not supported; set command)");
     const spec = { frameworkId: record.framework_id, agentId: store.state.agent_id ?? "", task, sandbox: record.sandbox! };
     try {
       await containerizer.prepare(spec);
@@ -223,11 +223,12 @@ export class TaskManager {
     }
     if (record.kill_requested) return this.killed(record, { source: "SOURCE_AGENT", message: "Killed before the command started" });
     this.transition(record, "TASK_STARTING", { source: "SOURCE_EXECUTOR" });
-    if (this.deps.fetcher && task.command.uris?.length) {
+    const uris = task.command?.uris;
+    if (this.deps.fetcher && uris?.length) {
       const fetching = new AbortController();
       this.fetching.set(key, fetching);
       try {
-        await this.deps.fetcher.fetchAll(spec.sandbox, task.command.uris, task.command.user, fetching.signal);
+        await this.deps.fetcher.fetchAll(spec.sandbox, uris, task.command?.user, fetching.signal);
       } catch (e) {
         if (!record.kill_requested) return fail(errorText(e));
       } finally {

@@ -1,0 +1,44 @@
+/**
+ * The agent's containerizer when Docker is enabled (`--containerizers=mesos,docker`, as Mesos'
+ * composing containerizer): DOCKER tasks go to the Docker containerizer, all others to the
+ * process containerizer; a task of an earlier agent run goes to the one that started it (its
+ * record names a Docker container or not).
+ */
+import type { TaskRecord } from "./checkpoint.ts";
+import type { Container, Containerizer, LaunchSpec } from "./containerizer.ts";
+import type { DockerContainerizer } from "./docker-containerizer.ts";
+
+/** Process tasks and DOCKER tasks, each to its own containerizer. */
+export class ComposingContainerizer implements Containerizer {
+  readonly runsDocker = true;
+  readonly description: string;
+
+  constructor(private readonly processes: Containerizer, private readonly docker: DockerContainerizer) {
+    this.description = `${processes.description}; ${docker.description}`;
+  }
+
+  prepare(spec: LaunchSpec): Promise<void> {
+    return this.pick(spec).prepare(spec);
+  }
+
+  launch(spec: LaunchSpec): Promise<Container> {
+    return this.pick(spec).launch(spec);
+  }
+
+  destroyOrphan(record: TaskRecord): Promise<void> {
+    return record.docker_container ? this.docker.destroyOrphan(record) : this.processes.destroyOrphan(record);
+  }
+
+  /**
+   * Re-attaches to a DOCKER task's container after an agent restart (see
+   * `DockerContainerizer.recover`); undefined for process tasks (not re-attachable here) and for
+   * containers that are gone.
+   */
+  recover(record: TaskRecord): Promise<Container | undefined> {
+    return record.docker_container ? this.docker.recover(record) : Promise.resolve(undefined);
+  }
+
+  private pick(spec: LaunchSpec): Containerizer {
+    return spec.task.container?.type === "DOCKER" ? this.docker : this.processes;
+  }
+}
