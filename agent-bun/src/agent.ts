@@ -8,6 +8,7 @@ import { Backoff } from "../../sdk/src/backoff.ts";
 import type { StateStore } from "./checkpoint.ts";
 import type { Clock } from "./clock.ts";
 import type { Containerizer } from "./containerizer.ts";
+import type { RecoverMode } from "./flags.ts";
 import { errorText, type Logger } from "./log.ts";
 import { MasterError, type MasterClient } from "./master-client.ts";
 import { StatusUpdateManager } from "./status-updates.ts";
@@ -35,6 +36,8 @@ export interface AgentDeps {
    * them in one process do not retry in lockstep.
    */
   backoffRandom?: () => number;
+  /** `--recover`: what to do with the previous run's tasks (default `reconnect`). */
+  recover?: RecoverMode;
   /** Usage reports (docs/oversubscription.md): how to measure tasks and how often; none when absent. */
   usage?: { sampler: UsageSampler; intervalMs: number };
 }
@@ -64,7 +67,7 @@ export class Agent {
       store: deps.store, client: deps.client, clock: deps.clock, log: deps.log, newUuid: deps.newUuid,
       backoffRandom: deps.backoffRandom, onAcknowledged: (u) => this.tasks.onAcknowledged(u),
     });
-    this.tasks = new TaskManager({ store: deps.store, updates: this.updates, containerizer: deps.containerizer, log: deps.log, workDir: deps.workDir });
+    this.tasks = new TaskManager({ store: deps.store, updates: this.updates, containerizer: deps.containerizer, log: deps.log, workDir: deps.workDir, recover: deps.recover });
     this.usage = deps.usage && new UsageReporter({ ...deps.usage, clock: deps.clock, running: () => this.tasks.running() });
   }
 

@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   });
   const agent = new Agent({
     client: new HttpMasterClient(flags.master, flags.joinToken),
-    store, containerizer, clock: systemClock, log, workDir, pollWaitSeconds: flags.pollWaitSeconds,
+    store, containerizer, clock: systemClock, log, workDir, pollWaitSeconds: flags.pollWaitSeconds, recover: flags.recover,
     info: { hostname: flags.hostname, ...(flags.ip ? { ip: flags.ip } : {}), port: flags.port, resources, attributes: flags.attributes, version: AGENT_VERSION },
     ...(flags.usageIntervalSeconds > 0 ? {
       usage: { sampler: new ProcUsageSampler(cgroups instanceof LinuxCgroups ? cgroups.placements : []), intervalMs: flags.usageIntervalSeconds * 1000 },
