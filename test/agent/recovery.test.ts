@@ -14,7 +14,7 @@ import { detectCgroups, NoCgroups, type Cgroups } from "../../agent-bun/src/cgro
 import { MemoryCheckpointStore, StateStore, taskKey, type TaskRecord } from "../../agent-bun/src/checkpoint.ts";
 import type { Container, LaunchSpec } from "../../agent-bun/src/containerizer.ts";
 import { EXIT_FILE, exitFromStatus } from "../../agent-bun/src/executor.ts";
-import type { RecoverMode } from "../../agent-bun/src/flags.ts";
+import { parseFlags, type RecoverMode } from "../../agent-bun/src/flags.ts";
 import { silentLogger } from "../../agent-bun/src/log.ts";
 import { sandboxPath } from "../../agent-bun/src/paths.ts";
 import { ProcessContainerizer } from "../../agent-bun/src/process-containerizer.ts";
@@ -67,9 +67,23 @@ async function until(cond: () => boolean, what: string, ms = 10_000): Promise<vo
 const file = (s: LaunchSpec, name: string) => (existsSync(join(s.sandbox, name)) ? readFileSync(join(s.sandbox, name), "utf8") : "");
 const decode = (b64: string | undefined) => Buffer.from(b64 ?? "", "base64").toString();
 
+/**
+ * The previous (dead) agent run's view of cgroups: it creates task cgroups for real, but never
+ * reacts to an OOM kill or removes a cgroup, as the live containers of this test process would.
+ */
+function inert(cg: Cgroups): Cgroups {
+  return {
+    enabled: cg.enabled, description: cg.description, destroy: async () => {}, attach: () => undefined, removeRootIfEmpty: () => {},
+    create: async (name, limits) => {
+      const t = await cg.create(name, limits);
+      return t && { name: t.name, addProcess: (pid) => t.addProcess(pid), pids: () => t.pids(), oomKilled: () => false, destroy: async () => {} };
+    },
+  };
+}
+
 function suite(name: string, cgroups: Cgroups) {
   describe(`re-attaching tasks (real processes, ${name})`, () => {
-    const previous = new ProcessContainerizer(cgroups, silentLogger);
+    const previous = new ProcessContainerizer(inert(cgroups), silentLogger);
     const restarted = new ProcessContainerizer(cgroups, silentLogger);
 
     it("the executor records exit codes and signals; it is the task's parent and group leader, in a session of its own", async () => {
@@ -151,6 +165,17 @@ function suite(name: string, cgroups: Cgroups) {
       expect(exitB).toMatchObject({ code: null, signal: "SIGKILL" });
       expect(exitB.lost).toBeUndefined(); // the executor survived the SIGKILL and recorded it
       await until(() => !alive(child), "the task's background child to be gone");
+    });
+
+    it.skipIf(!cgroups.enabled)("keeps the cgroup: an OOM kill after re-attaching is reported, the cgroup removed", async () => {
+      const s = spec({ value: "echo before; sleep 1; head -c 200M /dev/zero | tail; sleep 5; echo after" }, { resources: [{ name: "mem", type: "SCALAR", scalar: { value: 32 } }] });
+      const { record } = await launchOld(previous, s);
+      expect(record.cgroup).toBeDefined();
+      const c = (await restarted.recover(record))!;
+      const exit = await c.exited;
+      expect(exit.oomKilled).toBe(true);
+      expect(decode(exit.stdoutTail)).toBe("before\n");
+      for (const p of (cgroups as { placements?: Array<{ base: string }> }).placements ?? []) expect(existsSync(join(p.base, record.cgroup!))).toBe(false);
     });
 
     it("nothing to re-attach: another boot, an executor gone without a status, a pid that is no executor", async () => {
@@ -273,5 +298,19 @@ describe("exitFromStatus", () => {
     expect(exitFromStatus(137)).toEqual({ code: null, signal: "SIGKILL" });
     expect(exitFromStatus(143)).toEqual({ code: null, signal: "SIGTERM" });
     expect(exitFromStatus(255)).toEqual({ code: 255, signal: null });
+  });
+});
+
+describe("--recover", () => {
+  it("defaults to reconnect, takes cleanup from the flag or STRATA_RECOVER, refuses anything else", () => {
+    const flags = (argv: string[], env: Record<string, string> = {}) => {
+      const parsed = parseFlags(["--join-token", "t", ...argv], env);
+      if (parsed.kind !== "run") throw new Error(parsed.kind);
+      return parsed.flags;
+    };
+    expect(flags([]).recover).toBe("reconnect");
+    expect(flags(["--recover", "cleanup"]).recover).toBe("cleanup");
+    expect(flags([], { STRATA_RECOVER: "cleanup" }).recover).toBe("cleanup");
+    expect(() => flags(["--recover=keep"])).toThrow(/--recover: expected one of reconnect, cleanup, got 'keep'/);
   });
 });
