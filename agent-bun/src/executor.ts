@@ -19,7 +19,7 @@
  * The command runs in the foreground (not `&`), so it does not get SIGINT and SIGQUIT ignored
  * as a non-interactive shell's background jobs do.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
 
@@ -63,11 +63,9 @@ export function readExitStatus(sandbox: string): number | undefined {
   }
 }
 
-const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, n]) => [n, name]));
-
 /** A shell's `$?` as an exit code or a signal name (128 + N for a known signal N is the signal). */
 export function exitFromStatus(status: number): { code: number | null; signal: string | null } {
-  const signal = status > 128 ? SIGNAL_NAMES.get(status - 128) : undefined;
+  const signal = status > 128 ? Object.entries(constants.signals).find(([, n]) => n === status - 128)?.[0] : undefined;
   return signal ? { code: null, signal } : { code: status, signal: null };
 }
 
@@ -78,4 +76,27 @@ export function isExecutor(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The pid of the executor running the task of `sandbox`, found by its command line: for a task
+ * whose executor was spawned but whose pid was not checkpointed before the agent died.
+ */
+export function findExecutor(sandbox: string): number | undefined {
+  const exitFile = join(sandbox, EXIT_FILE);
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return undefined;
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // argv: strata-executor -c <script> strata-executor <exit file> <go|run> <command…>
+      const argv = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0");
+      if (argv[0] === EXECUTOR_ARGV0 && argv[4] === exitFile) return Number(name);
+    } catch { /* gone */ }
+  }
+  return undefined;
 }

@@ -14,7 +14,7 @@ import { TASK_OUTPUT_TAIL_BYTES } from "../../schemas/agent-limits.ts";
 import type { TaskRecord } from "./checkpoint.ts";
 import type { Cgroups, TaskCgroup } from "./cgroups.ts";
 import { LaunchError, type Container, type ContainerExit, type ContainerIdentity, type Containerizer, type LaunchSpec } from "./containerizer.ts";
-import { EXECUTOR_ARGV0, EXIT_FILE, executorArgs, exitFromStatus, isExecutor, readExitStatus } from "./executor.ts";
+import { EXECUTOR_ARGV0, EXIT_FILE, executorArgs, exitFromStatus, findExecutor, isExecutor, readExitStatus } from "./executor.ts";
 import { errorText, type Logger } from "./log.ts";
 import { taskCgroupName } from "./paths.ts";
 import { bootId, groupMembers, killGroup, processRunning, processStartTime } from "./proc.ts";
@@ -105,21 +105,34 @@ export class ProcessContainerizer implements Containerizer {
   }
 
   async recover(record: TaskRecord): Promise<Container | undefined> {
-    if (!record.pid || !record.sandbox || !record.boot_id || record.boot_id !== bootId()) return undefined;
-    const running = processRunning(record.pid, record.pid_start) && isExecutor(record.pid);
-    if (!running && readExitStatus(record.sandbox) === undefined) return undefined;
-    const cgroup = record.cgroup ? this.cgroups.attach(record.cgroup) : undefined;
-    const identity = { pid: record.pid, boot_id: record.boot_id, pid_start: record.pid_start, cgroup: record.cgroup };
-    const ended = running ? whenEnded(record.pid, record.pid_start) : Promise.resolve(undefined);
-    return new ProcessContainer(identity, ended, cgroup, record.sandbox, this.log);
+    if (!record.sandbox) return undefined;
+    const pid = this.liveExecutor(record);
+    if (pid === undefined && readExitStatus(record.sandbox) === undefined) return undefined;
+    const cgroupName = this.cgroupOf(record);
+    const identity: ContainerIdentity = pid !== undefined
+      ? { pid, boot_id: bootId(), pid_start: processStartTime(pid), cgroup: cgroupName }
+      : { pid: record.pid, boot_id: record.boot_id, pid_start: record.pid_start, cgroup: cgroupName };
+    const ended = pid !== undefined ? whenEnded(pid, identity.pid_start) : Promise.resolve(undefined);
+    return new ProcessContainer(identity, ended, cgroupName ? this.cgroups.attach(cgroupName) : undefined, record.sandbox, this.log);
   }
 
   async destroyOrphan(record: TaskRecord): Promise<void> {
-    if (record.pid && record.boot_id && record.boot_id === bootId()
-      && (!record.pid_start || record.pid_start === processStartTime(record.pid))) {
-      if (killGroup(record.pid, "SIGKILL")) this.log.info("killed task process left by the previous agent", { task_id: record.task_id, pid: record.pid });
-    }
-    if (record.cgroup) await this.cgroups.destroy(record.cgroup);
+    const pid = record.pid === undefined ? (record.sandbox ? findExecutor(record.sandbox) : undefined)
+      : record.boot_id === bootId() && processStartTime(record.pid) !== undefined && (!record.pid_start || record.pid_start === processStartTime(record.pid)) ? record.pid : undefined;
+    if (pid !== undefined && killGroup(pid, "SIGKILL")) this.log.info("killed task process left by the previous agent", { task_id: record.task_id, pid });
+    const cgroup = this.cgroupOf(record);
+    if (cgroup) await this.cgroups.destroy(cgroup);
+  }
+
+  /** The running executor of a task of the previous run (found by its sandbox when its pid was not checkpointed). */
+  private liveExecutor(record: TaskRecord): number | undefined {
+    if (record.pid === undefined) return findExecutor(record.sandbox!);
+    return record.boot_id === bootId() && processRunning(record.pid, record.pid_start) && isExecutor(record.pid) ? record.pid : undefined;
+  }
+
+  /** The task's cgroup: as checkpointed, or by its name when the agent died before checkpointing it. */
+  private cgroupOf(record: TaskRecord): string | undefined {
+    return record.cgroup ?? (record.pid === undefined && this.cgroups.enabled ? taskCgroupName(record.framework_id, record.task_id) : undefined);
   }
 }
 
@@ -159,10 +172,11 @@ class ProcessContainer implements Container {
   private done = false;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
   private oomSeen = false;
-  private readonly pid: number;
+  /** The executor's pid; undefined for a task that ended before its pid was checkpointed. */
+  private readonly pid: number | undefined;
 
   constructor(readonly identity: ContainerIdentity, ended: Promise<ExecutorEnd | undefined>, private readonly cgroup: TaskCgroup | undefined, sandbox: string, log: Logger) {
-    this.pid = identity.pid!;
+    this.pid = identity.pid;
     // As Mesos does on a memory limitation, an OOM kill anywhere in the task's cgroup destroys
     // the whole task: the shell around a killed process must not carry on.
     const oomWatch = cgroup && setInterval(() => {
@@ -174,8 +188,10 @@ class ProcessContainer implements Container {
       this.done = true;
       clearTimeout(this.graceTimer);
       if (oomWatch) clearInterval(oomWatch);
-      // The executor is gone: whatever the task left in its group or cgroup goes too.
-      killGroup(this.pid, "SIGKILL");
+      // The executor is gone: whatever the task left in its group or cgroup goes too. (A pid
+      // in use as a process group id is never given to a new process; with the group empty
+      // the pid may be reused by now, and then it is left alone.)
+      if (this.pid !== undefined && !processRunning(this.pid, undefined)) killGroup(this.pid, "SIGKILL");
       const oomKilled = this.oomSeen || (cgroup?.oomKilled() ?? false);
       const status = readExitStatus(sandbox);
       const how = status !== undefined ? exitFromStatus(status) : { code: null, signal: null, lost: lostReason(own) };
@@ -185,15 +201,15 @@ class ProcessContainer implements Container {
   }
 
   kill(graceMs: number): void {
-    if (this.done || this.graceTimer) return;
+    if (this.done || this.graceTimer || this.pid === undefined || !processRunning(this.pid, this.identity.pid_start)) return;
     killGroup(this.pid, "SIGTERM"); // the executor ignores it; the task's processes get it
     this.graceTimer = setTimeout(() => { if (!this.done) this.killTaskProcesses("SIGKILL"); }, graceMs);
   }
 
   /** Signals every process of the task's group and cgroup except the executor, which then records the status. */
   private killTaskProcesses(signal: NodeJS.Signals): void {
-    const pids = new Set([...groupMembers(this.pid), ...(this.cgroup?.pids() ?? [])]);
-    pids.delete(this.pid);
+    const pids = new Set([...(this.pid !== undefined ? groupMembers(this.pid) : []), ...(this.cgroup?.pids() ?? [])]);
+    if (this.pid !== undefined) pids.delete(this.pid);
     for (const pid of pids) {
       try { process.kill(pid, signal); } catch { /* already gone */ }
     }

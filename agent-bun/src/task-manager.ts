@@ -164,6 +164,8 @@ export class TaskManager {
       log.warn("cannot re-attach a task of the previous agent run", { task_id: record.task_id, error: errorText(e) });
     }
     if (!container) return false;
+    Object.assign(record, container.identity); // found by its sandbox when its pid was never checkpointed
+    this.deps.store.changed();
     if (record.info) this.infos.set(key, record.info);
     this.containers.set(key, container);
     log.info("re-attached a task of the previous agent run", { framework_id: record.framework_id, task_id: record.task_id, pid: record.pid });

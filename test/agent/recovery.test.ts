@@ -178,6 +178,28 @@ function suite(name: string, cgroups: Cgroups) {
       for (const p of (cgroups as { placements?: Array<{ base: string }> }).placements ?? []) expect(existsSync(join(p.base, record.cgroup!))).toBe(false);
     });
 
+    it("finds an executor whose pid was never checkpointed by its sandbox, and its cgroup by name", async () => {
+      const s = spec({ value: "echo $$ > pid; exec sleep 30" });
+      const { record } = await launchOld(previous, s);
+      await until(() => file(s, "pid").trim() !== "", "pid file");
+      const unrecorded: TaskRecord = { framework_id: record.framework_id, task_id: record.task_id, state: "TASK_STARTING", sandbox: s.sandbox, info: s.task };
+      const c = (await restarted.recover(unrecorded))!;
+      expect(c.identity).toEqual({ pid: record.pid, boot_id: record.boot_id, pid_start: record.pid_start, cgroup: record.cgroup });
+      c.kill(1_000);
+      expect(await c.exited).toMatchObject({ code: null, signal: "SIGTERM" });
+
+      // --recover=cleanup finds it the same way.
+      const s2 = spec({ value: "echo $$ > pid; exec sleep 30" });
+      const old2 = await launchOld(previous, s2);
+      await until(() => file(s2, "pid").trim() !== "", "pid file");
+      const task = Number(file(s2, "pid"));
+      await restarted.destroyOrphan({ framework_id: "fw", task_id: old2.record.task_id, state: "TASK_STARTING", sandbox: s2.sandbox });
+      await until(() => !alive(task) && !alive(old2.record.pid!), "the task and its executor killed");
+      if (old2.record.cgroup) {
+        for (const p of (cgroups as { placements?: Array<{ base: string }> }).placements ?? []) expect(existsSync(join(p.base, old2.record.cgroup))).toBe(false);
+      }
+    });
+
     it("nothing to re-attach: another boot, an executor gone without a status, a pid that is no executor", async () => {
       const s = spec({ value: "sleep 30" });
       const { record, container } = await launchOld(previous, s);
@@ -265,6 +287,25 @@ describe("agent restart with the real process containerizer", () => {
     await until(() => updates(id("running")).some((u) => u.state === "TASK_KILLED"), "running → KILLED");
     expect(updates(id("running")).at(-1)).toMatchObject({ message: "Command terminated with signal SIGTERM", data: Buffer.from("running\n").toString("base64") });
     expect(alive(pid)).toBe(false);
+  });
+
+  it("--recover=reconnect: a task launched just before the agent died (pid not checkpointed) is found, RUNNING, then FINISHED", async () => {
+    const previous = new ProcessContainerizer(new NoCgroups("tests"), silentLogger);
+    const disk = new MemoryCheckpointStore();
+    const store = new StateStore(disk);
+    Object.assign(store.state, { agent_id: "agent-1", agent_token: "token-1", last_seq: 1 });
+    const s = spec({ value: "sleep 1; echo made-it" });
+    const { record } = await launchOld(previous, s);
+    store.state.tasks[taskKey("fw", record.task_id)] = { framework_id: "fw", task_id: record.task_id, state: "TASK_STARTING", sandbox: s.sandbox, info: s.task };
+    store.changed();
+    await store.flush();
+    const { master, updates } = restart(disk, "reconnect");
+    await until(() => master.registers.length === 1, "registration");
+    expect(master.registers[0]!.tasks).toEqual([{ framework_id: { value: "fw" }, task_id: { value: record.task_id }, state: "TASK_RUNNING" }]);
+    await until(() => updates(record.task_id).some((u) => u.state === "TASK_FINISHED"), "FINISHED");
+    expect(updates(record.task_id).map((u) => u.state)).toEqual(["TASK_RUNNING", "TASK_FINISHED"]);
+    expect(decode(updates(record.task_id).at(-1)!.data)).toBe("made-it\n");
+    expect(disk.load()!.tasks[taskKey("fw", record.task_id)]!.pid).toBe(record.pid); // now checkpointed
   });
 
   it("--recover=cleanup: what the previous run left is killed and reported failed", async () => {
