@@ -6,8 +6,8 @@
  * (the checkpointed `ContainerIdentity`), watches for its end and reads the status it left.
  *
  * Why sh and not the agent binary in an executor mode: one executor runs per task, and a Bun
- * process costs tens of MB resident, a `sh` about 2 MB (mostly shared libc pages; ~150 KB of
- * its own). The price is that sh only sees `$?`: a command killed by signal N and one that
+ * process costs tens of MB resident, a `sh` about 1.7 MB (mostly shared libc pages; ~110 KB
+ * of its own). The price is that sh only sees `$?`: a command killed by signal N and one that
  * exits with status 128 + N look alike, and both are reported as "terminated with signal N"
  * (shells report them the same way).
  *

@@ -108,8 +108,9 @@ function suite(name: string, cgroups: Cgroups) {
       expect(Number(own[3])).toBe(executor); // session leader: not in the agent's group or session
       expect(Number(session)).toBe(executor);
       expect(readFileSync(`/proc/${executor}/cmdline`, "utf8").split("\0")[0]).toBe("strata-executor");
-      const rssKb = Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${executor}/status`, "utf8"))![1]);
-      console.log(`executor RSS: ${rssKb} kB`);
+      const status = readFileSync(`/proc/${executor}/status`, "utf8");
+      const rssKb = Number(/^VmRSS:\s+(\d+)/m.exec(status)![1]);
+      console.log(`executor RSS: ${rssKb} kB (anonymous: ${/^RssAnon:\s+(\d+)/m.exec(status)?.[1]} kB)`);
       expect(rssKb).toBeLessThan(8_192);
       container.kill(1_000);
       expect(await container.exited).toMatchObject({ code: null, signal: "SIGTERM" });
