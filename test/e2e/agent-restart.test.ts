@@ -45,7 +45,7 @@ describe.skipIf(!binary)("agent killed and restarted mid-task", () => {
     const pidOf = (id: string) => Number(/^pid=(\d+)$/m.exec(stdout(id))?.[1] ?? 0);
 
     const longs = ["long-0", "long-1", "long-2"];
-    fw.submit(...longs.map((id) => ({ id, build: (agentId: string) => commandTask({ taskId: id, agentId, resources: small, shell: `echo pid=$$; sleep 12; echo done-$MESOS_TASK_ID` }) })));
+    fw.submit(...longs.map((id) => ({ id, build: (agentId: string) => commandTask({ taskId: id, agentId, resources: small, shell: `echo pid=$$; sleep 15; echo done-$MESOS_TASK_ID` }) })));
     fw.submit({ id: "short", build: (agentId) => commandTask({ taskId: "short", agentId, resources: small, shell: "echo pid=$$; sleep 2; echo short-done" }) });
     fw.submit({ id: "victim", build: (agentId) => commandTask({
       taskId: "victim", agentId, resources: small, killGracePeriodSeconds: 20, shell: "echo pid=$$; trap 'echo got-term; exit 0' TERM; while true; do sleep 0.2; done",
