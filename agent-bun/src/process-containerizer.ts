@@ -218,8 +218,8 @@ class ProcessContainer implements Container {
 
 /** Why a task's exit status is unknown: its executor ended without recording it. */
 function lostReason(own: ExecutorEnd | undefined): string {
-  const how = !own ? "while the agent was down" : own.signal ? `with signal ${own.signal}` : `with status ${own.code}`;
-  return `the task's executor ended ${how} without recording the task's exit status`;
+  const how = !own ? "" : own.signal ? ` with signal ${own.signal}` : ` with status ${own.code}`;
+  return `the task's executor ended${how} without recording the task's exit status`;
 }
 
 /** The last `STDOUT_TAIL_BYTES` of `path`, base64 ("" when unreadable). */
