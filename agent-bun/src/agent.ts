@@ -10,6 +10,7 @@ import type { Clock } from "./clock.ts";
 import type { Containerizer } from "./containerizer.ts";
 import { FileServer } from "./files.ts";
 import type { TaskFetcher } from "./fetcher.ts";
+import type { RecoverMode } from "./flags.ts";
 import { errorText, type Logger } from "./log.ts";
 import { MasterError, type MasterClient } from "./master-client.ts";
 import { StatusUpdateManager } from "./status-updates.ts";
@@ -38,6 +39,8 @@ export interface AgentDeps {
    * them in one process do not retry in lockstep.
    */
   backoffRandom?: () => number;
+  /** `--recover`: what to do with the previous run's tasks (default `reconnect`). */
+  recover?: RecoverMode;
   /** Usage reports (docs/oversubscription.md): how to measure tasks and how often; none when absent. */
   usage?: { sampler: UsageSampler; intervalMs: number };
   /** Runs tasks' health checks (health-probes.ts); without it (hollow agents) none are run. */
@@ -74,7 +77,7 @@ export class Agent {
       backoffRandom: deps.backoffRandom, onAcknowledged: (u) => this.tasks.onAcknowledged(u),
     });
     this.tasks = new TaskManager({ store: deps.store, updates: this.updates, containerizer: deps.containerizer, log: deps.log, workDir: deps.workDir,
-      ...(deps.healthProber ? { health: { clock: deps.clock, prober: deps.healthProber } } : {}), fetcher: deps.fetcher });
+      ...(deps.healthProber ? { health: { clock: deps.clock, prober: deps.healthProber } } : {}), fetcher: deps.fetcher, recover: deps.recover });
     this.files = new FileServer({ workDir: deps.workDir, client: deps.client, log: deps.log });
     this.usage = deps.usage && new UsageReporter({ ...deps.usage, clock: deps.clock, running: () => this.tasks.running() });
   }

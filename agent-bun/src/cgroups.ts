@@ -25,6 +25,8 @@ export interface TaskCgroup {
    * kernel's oom_kill counter (no inference from having hit the limit), for use while running.
    */
   oomKilled(strict?: boolean): boolean;
+  /** Every pid in the task's cgroup(s) (a kill reaches processes that left the task's group). */
+  pids(): number[];
   /** Kills whatever is left in the cgroup and removes it. */
   destroy(): Promise<void>;
 }
@@ -37,6 +39,8 @@ export interface Cgroups {
   create(name: string, limits: TaskLimits): Promise<TaskCgroup | undefined>;
   /** Removes a task cgroup left by an earlier agent process (killing what is in it). */
   destroy(name: string): Promise<void>;
+  /** The existing task cgroup `name` (of a task re-attached after an agent restart), untouched. */
+  attach(name: string): TaskCgroup | undefined;
   /** Best effort at shutdown: removes `<hierarchy>/<cgroups-root>` where no task cgroup is left. */
   removeRootIfEmpty(): void;
 }
@@ -67,6 +71,7 @@ export class NoCgroups implements Cgroups {
   constructor(readonly description: string) {}
   async create(): Promise<undefined> { return undefined; }
   async destroy(): Promise<void> {}
+  attach(): undefined { return undefined; }
   removeRootIfEmpty(): void {}
 }
 
@@ -88,6 +93,10 @@ export class LinuxCgroups implements Cgroups {
 
   async destroy(name: string): Promise<void> {
     await new CgroupTask(name, this.placements, this.host).destroy();
+  }
+
+  attach(name: string): TaskCgroup {
+    return new CgroupTask(name, this.placements, this.host);
   }
 
   removeRootIfEmpty(): void {

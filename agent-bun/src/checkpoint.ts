@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { mkdir, open, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { TaskState, TaskStatus } from "../../schemas/mesos.ts";
+import type { TaskInfo, TaskState, TaskStatus } from "../../schemas/mesos.ts";
 import { nextTurn } from "./clock.ts";
 
 /** A task the agent has taken over, and what it knows of its process. */
@@ -33,6 +33,12 @@ export interface TaskRecord {
    * report instead of TASK_KILLED, with reason REASON_CONTAINER_PREEMPTED.
    */
   preempted?: "TASK_GONE" | "TASK_LOST";
+  /**
+   * The TaskInfo as launched, so that an agent that re-attaches to the task after a restart
+   * (`--recover=reconnect`) still knows its kill policy, its resources (memory limit, volumes
+   * in use) and the rest.
+   */
+  info?: TaskInfo;
 }
 
 /** A status update waiting for the framework's acknowledgement. */

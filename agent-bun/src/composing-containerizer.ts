@@ -30,12 +30,13 @@ export class ComposingContainerizer implements Containerizer {
   }
 
   /**
-   * Re-attaches to a DOCKER task's container after an agent restart (see
-   * `DockerContainerizer.recover`); undefined for process tasks (not re-attachable here) and for
-   * containers that are gone.
+   * Re-attaches to a task of an earlier agent run after a restart: a DOCKER task's container
+   * (`DockerContainerizer.recover`), a process task through its executor (the process
+   * containerizer's `recover`); undefined when it is gone.
    */
   recover(record: TaskRecord): Promise<Container | undefined> {
-    return record.docker_container ? this.docker.recover(record) : Promise.resolve(undefined);
+    if (record.docker_container) return this.docker.recover(record);
+    return this.processes.recover ? this.processes.recover(record) : Promise.resolve(undefined);
   }
 
   private pick(spec: LaunchSpec): Containerizer {

@@ -25,6 +25,11 @@ export interface ContainerExit {
   oomKilled: boolean;
   /** The last (up to 4 KiB) bytes of the task's stdout, base64. */
   stdoutTail?: string;
+  /**
+   * Set when the task's exit status is unknown (its executor ended without recording one):
+   * why, for the TASK_FAILED message. `code` and `signal` are then null.
+   */
+  lost?: string;
 }
 
 /** What identifies a running task's process across agent restarts (checkpointed). */
@@ -57,6 +62,14 @@ export interface Containerizer {
   destroyOrphan(record: TaskRecord): Promise<void>;
   /** True when it runs tasks with a DOCKER ContainerInfo (composing-containerizer.ts); others fail them. */
   readonly runsDocker?: boolean;
+  /**
+   * Re-attaches to a task started by an earlier agent process (`--recover=reconnect`): a
+   * container whose `exited` resolves when the task ends (at once when it ended while the
+   * agent was down and its exit status was kept), whose `kill` works as for a task launched
+   * by this process. Undefined when nothing can be re-attached (the task is lost; the caller
+   * then calls `destroyOrphan`). Containerizers without it lose every task on restart.
+   */
+  recover?(record: TaskRecord): Promise<Container | undefined>;
   /** One line on how tasks are isolated (logged at start). */
   readonly description: string;
 }

@@ -21,6 +21,14 @@ import { DEFAULT_DOCKER_SOCKET } from "./docker-client.ts";
 export const CGROUPS_MODES = ["auto", "v1", "v2", "off"] as const;
 export type CgroupsMode = (typeof CGROUPS_MODES)[number];
 
+/**
+ * What a starting agent does with the tasks its previous run left (Mesos' `--recover`):
+ * `reconnect` re-attaches to those still running (and reports those that ended meanwhile),
+ * `cleanup` kills them and reports them failed.
+ */
+export const RECOVER_MODES = ["reconnect", "cleanup"] as const;
+export type RecoverMode = (typeof RECOVER_MODES)[number];
+
 /** The agent's configuration once flags and environment are parsed and validated. */
 export interface AgentFlags {
   master: string;
@@ -35,6 +43,8 @@ export interface AgentFlags {
   attributes: Attribute[];
   cgroups: CgroupsMode;
   cgroupsRoot: string;
+  /** `--recover`: re-attach to the previous run's tasks, or kill them. */
+  recover: RecoverMode;
   pollWaitSeconds: number;
   logLevel: LogLevel;
   /** Simulated ("hollow") agents to run in this process; 0 runs one normal agent. */
@@ -96,6 +106,7 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
   { name: "attributes", env: "STRATA_ATTRIBUTES", default: "", help: "e.g. 'rack:r1;zone:a' (numbers are SCALAR, else TEXT); hollow agents add 'hollow:<i>'" },
   { name: "cgroups", env: "STRATA_CGROUPS", default: "auto", help: "Task isolation: auto | v1 | v2 | off" },
   { name: "cgroups-root", env: "STRATA_CGROUPS_ROOT", default: "strata", help: "Cgroup under each hierarchy holding this agent's task cgroups" },
+  { name: "recover", env: "STRATA_RECOVER", default: "reconnect", help: "Tasks left by the previous agent run: reconnect (re-attach; they keep running) | cleanup (kill them, report them failed)" },
   { name: "poll-wait-seconds", env: "STRATA_POLL_WAIT_SECONDS", default: String(MAX_POLL_HOLD_SECONDS), help: `How long the master may hold a poll (it caps it at ${MAX_POLL_HOLD_SECONDS})` },
   { name: "log-level", env: "STRATA_LOG_LEVEL", default: "info", help: "debug | info | warn | error" },
   { name: "hollow", env: "STRATA_HOLLOW", default: "0", help: `Run N simulated agents in this process (fake tasks, no disk writes; load testing), 0-${MAX_HOLLOW}; 0 is a normal agent` },
@@ -218,6 +229,9 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
     throw new FlagError("--cgroups-root", `expected a relative cgroup path like 'strata' or 'strata/agent1', got '${cgroupsRoot}'`);
   }
 
+  const recover = withDefault("recover") as RecoverMode;
+  if (!RECOVER_MODES.includes(recover)) throw new FlagError("--recover", `expected one of ${RECOVER_MODES.join(", ")}, got '${recover}'`);
+
   const waitText = withDefault("poll-wait-seconds");
   const pollWaitSeconds = Number(waitText);
   if (!waitText.trim() || !Number.isFinite(pollWaitSeconds) || pollWaitSeconds < 0 || pollWaitSeconds > 300) {
@@ -274,7 +288,7 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
   return {
     containerizers, dockerSocket,
     master: master.replace(/\/+$/, ""), joinToken, workDir, hostname, ...(ip !== undefined ? { ip } : {}), port, resources, attributes,
-    cgroups, cgroupsRoot, pollWaitSeconds, logLevel, hollow, hollowTaskMs, usageIntervalSeconds, hollowUsageFraction,
+    cgroups, cgroupsRoot, recover, pollWaitSeconds, logLevel, hollow, hollowTaskMs, usageIntervalSeconds, hollowUsageFraction,
     ...(fetcherCacheDir !== undefined ? { fetcherCacheDir } : {}), fetcherCacheSize, fetcherMaxSize, fetcherStallTimeoutSeconds,
   };
 }

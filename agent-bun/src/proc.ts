@@ -1,5 +1,5 @@
 /** Small process helpers: signalling process groups and telling a live pid from a reused one. */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** Sends `signal` to the process group led by `pgid`; false when it no longer exists. */
 export function killGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
@@ -37,4 +37,29 @@ export function procStatFields(pid: number): string[] | undefined {
 /** Start time of `pid` in clock ticks since boot (field 22 of /proc/<pid>/stat), if known. */
 export function processStartTime(pid: number): string | undefined {
   return procStatFields(pid)?.[19];
+}
+
+/**
+ * True while `pid` is the process that started at `start` (clock ticks since boot) and has not
+ * ended: a zombie counts as ended (a restarted agent is not its parent, so someone else reaps it).
+ */
+export function processRunning(pid: number, start: string | undefined): boolean {
+  const fields = procStatFields(pid);
+  return fields !== undefined && fields[0] !== "Z" && fields[0] !== "X" && (start === undefined || fields[19] === start);
+}
+
+/** Pids of every process in process group `pgid` (field 5 of /proc/<pid>/stat). */
+export function groupMembers(pgid: number): number[] {
+  const out: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return out;
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    if (procStatFields(Number(name))?.[2] === String(pgid)) out.push(Number(name));
+  }
+  return out;
 }

@@ -1,20 +1,23 @@
 /**
- * Runs CommandInfo tasks as real processes, each in its own process group (so a kill reaches
- * its children) and, when available, its own cgroup with memory and cpu limits. With a cgroup
- * the process is started as a tiny shell wrapper that waits on a pipe until the agent has put
- * it into the cgroup, then execs the task's command: the command never runs unconstrained.
+ * Runs CommandInfo tasks as real processes, each under its executor (executor.ts: a small sh
+ * in a new session that outlives the agent and records the exit status), in the executor's
+ * process group (so a kill reaches the task's children) and, when available, its own cgroup
+ * with memory and cpu limits. With a cgroup the executor waits on a pipe until the agent has
+ * put it into the cgroup before it runs the command: the command never runs unconstrained.
+ * After an agent restart `recover` re-attaches to the executors still running.
  */
 import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, openSync, closeSync, readSync, fstatSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, closeSync, readSync, fstatSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { TASK_OUTPUT_TAIL_BYTES } from "../../schemas/agent-limits.ts";
 import type { TaskRecord } from "./checkpoint.ts";
 import type { Cgroups, TaskCgroup } from "./cgroups.ts";
-import { LaunchError, type Container, type ContainerExit, type Containerizer, type LaunchSpec } from "./containerizer.ts";
+import { LaunchError, type Container, type ContainerExit, type ContainerIdentity, type Containerizer, type LaunchSpec } from "./containerizer.ts";
+import { EXECUTOR_ARGV0, EXIT_FILE, executorArgs, exitFromStatus, findExecutor, isExecutor, readExitStatus } from "./executor.ts";
 import { errorText, type Logger } from "./log.ts";
 import { taskCgroupName } from "./paths.ts";
-import { bootId, killGroup, processStartTime } from "./proc.ts";
+import { bootId, groupMembers, killGroup, processRunning, processStartTime } from "./proc.ts";
 import { taskEnvironment, taskLimits } from "./task-env.ts";
 
 /** How often a running task's cgroup is checked for an OOM kill. */
@@ -23,10 +26,14 @@ const OOM_CHECK_MS = 250;
 /** Bytes of stdout returned in the terminal update's `data` (the protocol's constant). */
 export const STDOUT_TAIL_BYTES = TASK_OUTPUT_TAIL_BYTES;
 
-/** The shell wrapper: wait for the go-ahead on fd 3, close it, exec the command. */
-const BASH_WRAPPER = 'IFS= read -r _ <&3 || exit 111; exec 3<&-; exec -a "$0" "$@"';
-/** The same for /bin/sh (no `exec -a`); also starts COMMAND health checks inside a task's cgroup (health-probes.ts). */
+/** A wrapper for /bin/sh: wait for the go-ahead on fd 3, close it, exec the command; starts COMMAND health checks inside a task's cgroup (health-probes.ts). */
 export const SH_WRAPPER = 'IFS= read -r _ <&3 || exit 111; exec 3<&-; exec "$@"';
+
+/** How often a re-attached task's executor is checked for having ended (it is not our child). */
+export const REATTACHED_POLL_MS = 500;
+
+/** Sets argv0 for a command without a shell: bash's `exec -a` (plain sh cannot). */
+const ARGV0_WRAPPER = 'exec -a "$0" "$@"';
 
 /** The real containerizer. */
 export class ProcessContainerizer implements Containerizer {
@@ -49,6 +56,10 @@ export class ProcessContainerizer implements Containerizer {
     const file = shell ? "/bin/sh" : command.value;
     const args = shell ? ["-c", command.value] : (command.arguments ?? []).slice(1);
     const argv0 = shell ? "sh" : command.arguments?.[0] ?? command.value;
+    // The executor runs `argv`; a custom argv0 needs bash's `exec -a` in between.
+    const argv = argv0 !== file && !shell && this.bash ? ["/bin/bash", "-c", ARGV0_WRAPPER, argv0, file, ...args] : [file, ...args];
+    // The executor's shell would only exit 127; a missing absolute path is worth a clear launch error.
+    if (!shell && file.includes("/") && !existsSync(file)) throw new LaunchError(`failed to start the command: ${file} does not exist (ENOENT)`);
 
     // Loaded at the first launch: an idle agent need not hold node:child_process.
     const { spawn } = await import("node:child_process");
@@ -60,15 +71,16 @@ export class ProcessContainerizer implements Containerizer {
       throw new LaunchError(`cannot create cgroup for the task: ${errorText(e)}`);
     }
 
+    rmSync(join(spec.sandbox, EXIT_FILE), { force: true }); // a relaunched task id's old status
     const out = openSync(join(spec.sandbox, "stdout"), "a");
     const err = openSync(join(spec.sandbox, "stderr"), "a");
     let child: ChildProcess;
     try {
-      const options = { cwd: spec.sandbox, env: taskEnvironment(spec), detached: true };
-      child = cgroup
-        ? spawn(this.bash ? "/bin/bash" : "/bin/sh", ["-c", this.bash ? BASH_WRAPPER : SH_WRAPPER, argv0, file, ...args],
-          { ...options, stdio: ["ignore", out, err, "pipe"] })
-        : spawn(file, args, { ...options, argv0, stdio: ["ignore", out, err] });
+      // detached: a new session, so the executor and its task outlive the agent.
+      child = spawn("/bin/sh", executorArgs(spec.sandbox, cgroup !== undefined, argv), {
+        cwd: spec.sandbox, env: taskEnvironment(spec), detached: true, argv0: EXECUTOR_ARGV0,
+        stdio: cgroup ? ["ignore", out, err, "pipe"] : ["ignore", out, err],
+      });
       await spawned(child);
     } catch (e) {
       await cgroup?.destroy().catch(() => {});
@@ -87,19 +99,58 @@ export class ProcessContainerizer implements Containerizer {
         throw new LaunchError(`cannot put the task into its cgroup: ${errorText(e)}`);
       }
       const go = child.stdio[3] as Writable;
-      go.on("error", () => {}); // the wrapper died first: its exit is reported as usual
+      go.on("error", () => {}); // the executor died first: its exit is reported as usual
       go.end("go\n");
     }
-    return new ProcessContainer(child, pid, cgroup, spec.sandbox, this.log);
+    const identity = { pid, boot_id: bootId(), pid_start: processStartTime(pid), cgroup: cgroup?.name };
+    const ended = new Promise<ExecutorEnd>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    return new ProcessContainer(identity, ended, cgroup, spec.sandbox, this.log);
+  }
+
+  async recover(record: TaskRecord): Promise<Container | undefined> {
+    if (!record.sandbox) return undefined;
+    const pid = this.liveExecutor(record);
+    if (pid === undefined && readExitStatus(record.sandbox) === undefined) return undefined;
+    const cgroupName = this.cgroupOf(record);
+    const identity: ContainerIdentity = pid !== undefined
+      ? { pid, boot_id: bootId(), pid_start: processStartTime(pid), cgroup: cgroupName }
+      : { pid: record.pid, boot_id: record.boot_id, pid_start: record.pid_start, cgroup: cgroupName };
+    const ended = pid !== undefined ? whenEnded(pid, identity.pid_start) : Promise.resolve(undefined);
+    return new ProcessContainer(identity, ended, cgroupName ? this.cgroups.attach(cgroupName) : undefined, record.sandbox, this.log);
   }
 
   async destroyOrphan(record: TaskRecord): Promise<void> {
-    if (record.pid && record.boot_id && record.boot_id === bootId()
-      && (!record.pid_start || record.pid_start === processStartTime(record.pid))) {
-      if (killGroup(record.pid, "SIGKILL")) this.log.info("killed task process left by the previous agent", { task_id: record.task_id, pid: record.pid });
-    }
-    if (record.cgroup) await this.cgroups.destroy(record.cgroup);
+    const pid = record.pid === undefined ? (record.sandbox ? findExecutor(record.sandbox) : undefined)
+      : record.boot_id === bootId() && processStartTime(record.pid) !== undefined && (!record.pid_start || record.pid_start === processStartTime(record.pid)) ? record.pid : undefined;
+    if (pid !== undefined && killGroup(pid, "SIGKILL")) this.log.info("killed task process left by the previous agent", { task_id: record.task_id, pid });
+    const cgroup = this.cgroupOf(record);
+    if (cgroup) await this.cgroups.destroy(cgroup);
   }
+
+  /** The running executor of a task of the previous run (found by its sandbox when its pid was not checkpointed). */
+  private liveExecutor(record: TaskRecord): number | undefined {
+    if (record.pid === undefined) return findExecutor(record.sandbox!);
+    return record.boot_id === bootId() && processRunning(record.pid, record.pid_start) && isExecutor(record.pid) ? record.pid : undefined;
+  }
+
+  /** The task's cgroup: as checkpointed, or by its name when the agent died before checkpointing it. */
+  private cgroupOf(record: TaskRecord): string | undefined {
+    return record.cgroup ?? (record.pid === undefined && this.cgroups.enabled ? taskCgroupName(record.framework_id, record.task_id) : undefined);
+  }
+}
+
+/** How the executor process itself ended, when this agent is its parent. */
+interface ExecutorEnd { code: number | null; signal: NodeJS.Signals | null }
+
+/** Resolves once `pid` (started at `start`) has ended, checking every `REATTACHED_POLL_MS`. */
+function whenEnded(pid: number, start: string | undefined): Promise<undefined> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (processRunning(pid, start)) return;
+      clearInterval(timer);
+      resolve(undefined);
+    }, REATTACHED_POLL_MS);
+  });
 }
 
 /** Resolves once the child has a pid, rejects with the spawn error (e.g. ENOENT). */
@@ -114,42 +165,64 @@ function spawned(child: ChildProcess): Promise<void> {
   });
 }
 
+/**
+ * A task run by its executor (`pid` is the executor's: the leader of the task's process group).
+ * `ended` resolves when the executor has ended: with its exit when this agent started it, with
+ * undefined when it was re-attached after an agent restart.
+ */
 class ProcessContainer implements Container {
-  readonly identity: Container["identity"];
   readonly exited: Promise<ContainerExit>;
   private done = false;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
   private oomSeen = false;
+  /** The executor's pid; undefined for a task that ended before its pid was checkpointed. */
+  private readonly pid: number | undefined;
 
-  constructor(child: ChildProcess, private readonly pid: number, cgroup: TaskCgroup | undefined, sandbox: string, log: Logger) {
-    this.identity = { pid, boot_id: bootId(), pid_start: processStartTime(pid), cgroup: cgroup?.name };
+  constructor(readonly identity: ContainerIdentity, ended: Promise<ExecutorEnd | undefined>, private readonly cgroup: TaskCgroup | undefined, sandbox: string, log: Logger) {
+    this.pid = identity.pid;
     // As Mesos does on a memory limitation, an OOM kill anywhere in the task's cgroup destroys
     // the whole task: the shell around a killed process must not carry on.
     const oomWatch = cgroup && setInterval(() => {
       if (this.done || !cgroup.oomKilled(true)) return;
       this.oomSeen = true;
-      killGroup(pid, "SIGKILL");
+      this.killTaskProcesses("SIGKILL");
     }, OOM_CHECK_MS);
-    this.exited = new Promise<ContainerExit>((resolve) => {
-      child.once("exit", (code, signal) => {
-        this.done = true;
-        clearTimeout(this.graceTimer);
-        if (oomWatch) clearInterval(oomWatch);
-        // The leader is gone: whatever it left in its group or cgroup goes too.
-        killGroup(pid, "SIGKILL");
-        const oomKilled = this.oomSeen || (cgroup?.oomKilled() ?? false);
-        const finish = () => resolve({ code, signal, oomKilled, stdoutTail: tail(join(sandbox, "stdout")) });
-        if (!cgroup) return finish();
-        cgroup.destroy().catch((e) => log.warn("cannot remove task cgroup", { cgroup: cgroup.name, error: errorText(e) })).finally(finish);
-      });
+    this.exited = ended.then(async (own) => {
+      this.done = true;
+      clearTimeout(this.graceTimer);
+      if (oomWatch) clearInterval(oomWatch);
+      // The executor is gone: whatever the task left in its group or cgroup goes too. (A pid
+      // in use as a process group id is never given to a new process; with the group empty
+      // the pid may be reused by now, and then it is left alone.)
+      if (this.pid !== undefined && !processRunning(this.pid, undefined)) killGroup(this.pid, "SIGKILL");
+      const oomKilled = this.oomSeen || (cgroup?.oomKilled() ?? false);
+      const status = readExitStatus(sandbox);
+      const how = status !== undefined ? exitFromStatus(status) : { code: null, signal: null, lost: lostReason(own) };
+      if (cgroup) await cgroup.destroy().catch((e) => log.warn("cannot remove task cgroup", { cgroup: cgroup.name, error: errorText(e) }));
+      return { ...how, oomKilled, stdoutTail: tail(join(sandbox, "stdout")) };
     });
   }
 
   kill(graceMs: number): void {
-    if (this.done || this.graceTimer) return;
-    killGroup(this.pid, "SIGTERM");
-    this.graceTimer = setTimeout(() => { if (!this.done) killGroup(this.pid, "SIGKILL"); }, graceMs);
+    if (this.done || this.graceTimer || this.pid === undefined || !processRunning(this.pid, this.identity.pid_start)) return;
+    killGroup(this.pid, "SIGTERM"); // the executor ignores it; the task's processes get it
+    this.graceTimer = setTimeout(() => { if (!this.done) this.killTaskProcesses("SIGKILL"); }, graceMs);
   }
+
+  /** Signals every process of the task's group and cgroup except the executor, which then records the status. */
+  private killTaskProcesses(signal: NodeJS.Signals): void {
+    const pids = new Set([...(this.pid !== undefined ? groupMembers(this.pid) : []), ...(this.cgroup?.pids() ?? [])]);
+    if (this.pid !== undefined) pids.delete(this.pid);
+    for (const pid of pids) {
+      try { process.kill(pid, signal); } catch { /* already gone */ }
+    }
+  }
+}
+
+/** Why a task's exit status is unknown: its executor ended without recording it. */
+function lostReason(own: ExecutorEnd | undefined): string {
+  const how = !own ? "" : own.signal ? ` with signal ${own.signal}` : ` with status ${own.code}`;
+  return `the task's executor ended${how} without recording the task's exit status`;
 }
 
 /** The last `STDOUT_TAIL_BYTES` of `path`, base64 ("" when unreadable); the terminal update's `data`. */

@@ -11,6 +11,7 @@ import { LaunchError, type Container, type ContainerExit, type Containerizer } f
 import type { HealthListener } from "./health-checker.ts";
 import { TaskHealthChecks, type HealthDeps } from "./health-checks.ts";
 import type { TaskFetcher } from "./fetcher.ts";
+import type { RecoverMode } from "./flags.ts";
 import { errorText, type Logger } from "./log.ts";
 import { sandboxPath } from "./paths.ts";
 import type { StatusUpdateManager } from "./status-updates.ts";
@@ -20,8 +21,11 @@ import { attachVolumes, destroyVolumes, volumesOf } from "./volumes.ts";
 /** Grace period between SIGTERM and SIGKILL when no kill policy says otherwise (Mesos: 3 s). */
 export const DEFAULT_GRACE_MS = 3_000;
 
-/** Message of the TASK_FAILED sent for tasks found running when the agent starts. */
+/** Message of the TASK_FAILED sent for tasks of the previous run that cannot be re-attached. */
 export const RESTART_LOST_MESSAGE = "agent restarted; task process lost";
+
+/** Message of the TASK_FAILED sent for tasks of the previous run killed by `--recover=cleanup`. */
+export const RESTART_CLEANUP_MESSAGE = "agent restarted with --recover=cleanup; task killed";
 
 /** What the task manager works with. */
 export interface TaskManagerDeps {
@@ -34,6 +38,8 @@ export interface TaskManagerDeps {
   health?: HealthDeps;
   /** Fetches `command.uris` into the sandbox while the task is STARTING (fetcher.ts); URIs are ignored without one (hollow agents). */
   fetcher?: TaskFetcher;
+  /** `--recover`: re-attach to the previous run's tasks (default) or kill them. */
+  recover?: RecoverMode;
 }
 
 /** The optional fields of a status update the agent fills in (it never speaks for the master). */
@@ -76,7 +82,7 @@ export class TaskManager {
       if (st.tasks[key]) {
         log.warn("ignoring LAUNCH of a task this agent already knows", { framework_id: fid, task_id: cmd.task.task_id.value });
       } else {
-        st.tasks[key] = { framework_id: fid, task_id: cmd.task.task_id.value, state: "TASK_STAGING", sandbox: sandboxPath(this.deps.workDir, fid, cmd.task.task_id.value) };
+        st.tasks[key] = { framework_id: fid, task_id: cmd.task.task_id.value, state: "TASK_STAGING", sandbox: sandboxPath(this.deps.workDir, fid, cmd.task.task_id.value), info: cmd.task };
         this.infos.set(key, cmd.task);
         if (cmd.framework_info?.capabilities?.some((c) => c.type === "TASK_KILLING_STATE")) this.killingState.add(key);
         this.track(this.run(key, cmd.task));
@@ -133,11 +139,14 @@ export class TaskManager {
   }
 
   /**
-   * After an agent restart: processes of the previous run cannot be reattached yet, so each
-   * non-terminal task is killed (if still alive) and reported TASK_FAILED.
+   * After an agent restart: with `--recover=reconnect` (the default) each non-terminal task is
+   * re-attached through the containerizer (still running: watched and killable as before;
+   * ended meanwhile: its terminal update is sent now). A task that cannot be re-attached, and
+   * every task with `--recover=cleanup`, is killed (if still alive) and reported TASK_FAILED.
    */
   async recover(): Promise<void> {
     const { store, containerizer, log } = this.deps;
+    const cleanup = this.deps.recover === "cleanup";
     for (const [key, record] of Object.entries(store.state.tasks)) {
       if (isTerminal(record.state)) {
         if (!store.state.updates.some((u) => u.framework_id === record.framework_id && u.status.task_id.value === record.task_id)) {
@@ -146,14 +155,45 @@ export class TaskManager {
         }
         continue;
       }
+      if (!cleanup && await this.reattach(key, record)) continue;
       try {
         await containerizer.destroyOrphan(record);
       } catch (e) {
         log.warn("cannot clean up a task of the previous agent run", { task_id: record.task_id, error: errorText(e) });
       }
-      log.warn("task of the previous agent run lost", { framework_id: record.framework_id, task_id: record.task_id, state: record.state });
-      this.transition(record, "TASK_FAILED", { source: "SOURCE_AGENT", reason: "REASON_EXECUTOR_TERMINATED", message: RESTART_LOST_MESSAGE });
+      log.warn(cleanup ? "task of the previous agent run killed (--recover=cleanup)" : "task of the previous agent run lost",
+        { framework_id: record.framework_id, task_id: record.task_id, state: record.state });
+      this.transition(record, "TASK_FAILED", { source: "SOURCE_AGENT", reason: "REASON_EXECUTOR_TERMINATED", message: cleanup ? RESTART_CLEANUP_MESSAGE : RESTART_LOST_MESSAGE });
     }
+  }
+
+  /** Re-attaches one task of the previous run; false when the containerizer cannot. */
+  private async reattach(key: string, record: TaskRecord): Promise<boolean> {
+    const { containerizer, log } = this.deps;
+    let container: Container | undefined;
+    try {
+      container = await containerizer.recover?.(record);
+    } catch (e) {
+      log.warn("cannot re-attach a task of the previous agent run", { task_id: record.task_id, error: errorText(e) });
+    }
+    if (!container) return false;
+    Object.assign(record, container.identity); // found by its sandbox when its pid was never checkpointed
+    this.deps.store.changed();
+    if (record.info) this.infos.set(key, record.info);
+    this.containers.set(key, container);
+    log.info("re-attached a task of the previous agent run", { framework_id: record.framework_id, task_id: record.task_id, pid: record.pid });
+    // Its launch was under way when the agent stopped: it did start.
+    if (record.state === "TASK_STAGING" || record.state === "TASK_STARTING") this.transition(record, "TASK_RUNNING", { source: "SOURCE_EXECUTOR" });
+    const c = container;
+    this.track((async () => {
+      try {
+        this.terminal(record, record.info, await c.exited);
+      } finally {
+        this.containers.delete(key);
+      }
+    })());
+    if (record.kill_requested) this.kill(key, undefined); // a kill was under way: see it through
+    return true;
   }
 
   /** An update was acknowledged: once a terminal task has nothing pending, forget it. */
@@ -253,12 +293,13 @@ export class TaskManager {
     this.terminal(record, task, exit);
   }
 
-  private terminal(record: TaskRecord, task: TaskInfo, exit: ContainerExit): void {
+  private terminal(record: TaskRecord, task: TaskInfo | undefined, exit: ContainerExit): void {
     const data = exit.stdoutTail ? { data: exit.stdoutTail } : {};
-    const message = exit.signal !== null ? `Command terminated with signal ${exit.signal}` : `Command exited with status ${exit.code}`;
+    const message = exit.lost ? `Command status unknown: ${exit.lost}`
+      : exit.signal !== null ? `Command terminated with signal ${exit.signal}` : `Command exited with status ${exit.code}`;
     const healthKill = record.kill_requested && !record.preempted ? this.health.killMessage(taskKey(record.framework_id, record.task_id)) : undefined;
     if (exit.oomKilled) {
-      const mem = taskLimits(task.resources).memMB;
+      const mem = task && taskLimits(task.resources).memMB;
       this.transition(record, "TASK_FAILED", {
         source: "SOURCE_AGENT", reason: "REASON_CONTAINER_LIMITATION_MEMORY", ...data,
         message: `Memory limit exceeded: the task used more than its ${mem ?? "?"} MB and was killed by the OOM killer (${message})`,
@@ -268,6 +309,8 @@ export class TaskManager {
       this.transition(record, "TASK_KILLED", { source: "SOURCE_EXECUTOR", reason: "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED", healthy: false, ...data, message: `${healthKill} (${message})` });
     } else if (record.kill_requested) {
       this.killed(record, { source: "SOURCE_EXECUTOR", message, ...data });
+    } else if (exit.lost) {
+      this.transition(record, "TASK_FAILED", { source: "SOURCE_AGENT", reason: "REASON_EXECUTOR_TERMINATED", message, ...data });
     } else if (exit.code === 0) {
       this.transition(record, "TASK_FINISHED", { source: "SOURCE_EXECUTOR", message, ...data });
     } else {

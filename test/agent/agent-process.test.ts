@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { RESTART_CLEANUP_MESSAGE } from "../../agent-bun/src/task-manager.ts";
 import { FAKE_AGENT_ID, FakeHttpMaster } from "./fake-http-master.ts";
 
 const repo = resolve(import.meta.dirname, "../..");
@@ -16,8 +17,8 @@ const work = mkdtempSync(join(tmpdir(), "strata-e2e-"));
 const children: ChildProcess[] = [];
 let stderr = "";
 
-function startAgent(master: FakeHttpMaster): ChildProcess {
-  const child = spawn(bun, [join(repo, "agent-bun/src/main.ts"),
+function startAgent(master: FakeHttpMaster, extraArgs: string[] = []): ChildProcess {
+  const child = spawn(bun, [join(repo, "agent-bun/src/main.ts"), ...extraArgs,
     "--master", master.url, "--work-dir", work, "--cgroups", "off", "--poll-wait-seconds", "1",
     "--resources", "cpus:2;mem:512", "--attributes", "rack:r1", "--hostname", "e2e-host", "--log-level", "debug"],
   { env: { PATH: process.env.PATH, STRATA_JOIN_TOKEN: "e2e-secret-token" }, stdio: ["ignore", "inherit", "pipe"] });
@@ -102,14 +103,35 @@ describe("agent process end to end", () => {
     expect(alive(pid)).toBe(true);
     expect(JSON.parse(readFileSync(join(work, "meta/agent-state.json"), "utf8")).agent_id).toBe("e2e-agent");
 
-    startAgent(master);
+    // --recover=reconnect (the default): the task is re-attached, still running, and killable.
+    const second = startAgent(master);
     await until(() => master.registers.length === 2, "re-registration");
     expect(master.registers[1]!.body.agent_id).toEqual({ value: "e2e-agent" });
-    expect(master.registers[1]!.body.tasks).toContainEqual({ framework_id: { value: "fw" }, task_id: { value: "long" }, state: "TASK_FAILED" });
-    await until(() => master.updates().some((u) => u.task_id.value === "long" && u.state === "TASK_FAILED"), "long failed");
-    const lost = master.updates().find((u) => u.task_id.value === "long" && u.state === "TASK_FAILED")!;
-    expect(lost).toMatchObject({ reason: "REASON_EXECUTOR_TERMINATED", message: "agent restarted; task process lost", source: "SOURCE_AGENT" });
-    await until(() => !alive(pid), "old task process killed");
+    expect(master.registers[1]!.body.tasks).toContainEqual({ framework_id: { value: "fw" }, task_id: { value: "long" }, state: "TASK_RUNNING" });
+    expect(alive(pid)).toBe(true);
+    master.send({ type: "KILL", framework_id: { value: "fw" }, task_id: { value: "long" } });
+    await until(() => master.updates().some((u) => u.task_id.value === "long" && u.state === "TASK_KILLED"), "long killed");
+    expect(master.updates().find((u) => u.task_id.value === "long" && u.state === "TASK_KILLED")!.message).toBe("Command terminated with signal SIGTERM");
+    expect(alive(pid)).toBe(false);
+
+    // --recover=cleanup: what the previous run left is killed and reported failed.
+    master.send({ type: "LAUNCH", framework_id: { value: "fw" }, task: {
+      name: "long2", task_id: { value: "long2" }, agent_id: { value: "e2e-agent" }, resources: [],
+      command: { value: "echo $$ > pid; exec sleep 1000" },
+    } });
+    const pidFile2 = join(work, "frameworks/fw/tasks/long2/pid");
+    await until(() => existsSync(pidFile2) && readFileSync(pidFile2, "utf8").trim() !== "", "pid file 2");
+    const pid2 = Number(readFileSync(pidFile2, "utf8"));
+    await until(() => master.updates().some((u) => u.task_id.value === "long2" && u.state === "TASK_RUNNING"), "long2 running");
+    second.kill("SIGTERM");
+    await until(() => second.exitCode !== null, "agent exit", 5_000);
+    startAgent(master, ["--recover", "cleanup"]);
+    await until(() => master.registers.length === 3, "re-registration");
+    expect(master.registers[2]!.body.tasks).toContainEqual({ framework_id: { value: "fw" }, task_id: { value: "long2" }, state: "TASK_FAILED" });
+    await until(() => master.updates().some((u) => u.task_id.value === "long2" && u.state === "TASK_FAILED"), "long2 failed");
+    const lost = master.updates().find((u) => u.task_id.value === "long2" && u.state === "TASK_FAILED")!;
+    expect(lost).toMatchObject({ reason: "REASON_EXECUTOR_TERMINATED", message: RESTART_CLEANUP_MESSAGE, source: "SOURCE_AGENT" });
+    await until(() => !alive(pid2), "old task process killed");
 
     for (const r of [...master.registers, ...master.polls, ...master.statuses]) expect(r.auth).toBe("Bearer e2e-secret-token");
     expect(stderr).not.toContain("e2e-secret-token");

@@ -119,6 +119,12 @@ describe("--containerizers and the composing containerizer", () => {
     const record: TaskRecord = { framework_id: "fw", task_id: "t", state: "TASK_RUNNING", pid: 5 };
     await composed.destroyOrphan(record);
     expect(processes.orphans).toEqual([record]);
-    expect(await composed.recover(record)).toBeUndefined();
+    expect(await composed.recover(record)).toBeUndefined(); // the fake process containerizer re-attaches nothing
+    // a process task of an earlier run is re-attached by the process containerizer, not Docker
+    const reattached = { identity: { pid: 5 }, exited: new Promise<never>(() => undefined), kill: () => undefined };
+    const asked: TaskRecord[] = [];
+    (processes as { recover?: (r: TaskRecord) => Promise<unknown> }).recover = async (r) => { asked.push(r); return reattached; };
+    expect(await composed.recover(record)).toBe(reattached);
+    expect(asked).toEqual([record]);
   });
 });
