@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { TASK_OUTPUT_TAIL_BYTES } from "../../schemas/agent-limits.ts";
 import type { TaskRecord } from "./checkpoint.ts";
-import type { Cgroups, TaskCgroup } from "./cgroups.ts";
+import type { Cgroups, TaskCgroup, TaskLimits } from "./cgroups.ts";
 import { LaunchError, type Container, type ContainerExit, type ContainerIdentity, type Containerizer, type LaunchSpec } from "./containerizer.ts";
 import { EXECUTOR_ARGV0, EXIT_FILE, executorArgs, exitFromStatus, findExecutor, isExecutor, readExitStatus } from "./executor.ts";
 import { errorText, type Logger } from "./log.ts";
@@ -34,6 +34,19 @@ export const REATTACHED_POLL_MS = 500;
 
 /** Sets argv0 for a command without a shell: bash's `exec -a` (plain sh cannot). */
 const ARGV0_WRAPPER = 'exec -a "$0" "$@"';
+
+/**
+ * CPU added to a task's CFS quota for its executor, which runs in the task's cgroup (Mesos adds
+ * 0.1 cpus for its command executor too). Without it a small task (`cpus: 0.01`, a 1 ms quota
+ * per 100 ms) is throttled for a few periods while the executor forks, records the exit status
+ * and exits: `true` took ~280 ms to report FINISHED instead of ~5 ms.
+ */
+export const EXECUTOR_CPUS = 0.1;
+
+/** The task's limits with the executor's CPU added to a cpu limit (memory is left as asked: the executor's own is ~110 KB). */
+function withExecutorCpu(limits: TaskLimits): TaskLimits {
+  return limits.cpus === undefined ? limits : { ...limits, cpus: limits.cpus + EXECUTOR_CPUS };
+}
 
 /** The real containerizer. */
 export class ProcessContainerizer implements Containerizer {
@@ -66,7 +79,7 @@ export class ProcessContainerizer implements Containerizer {
     let cgroup: TaskCgroup | undefined;
     const cgroupName = taskCgroupName(spec.frameworkId, spec.task.task_id.value);
     try {
-      cgroup = await this.cgroups.create(cgroupName, taskLimits(spec.task.resources));
+      cgroup = await this.cgroups.create(cgroupName, withExecutorCpu(taskLimits(spec.task.resources)));
     } catch (e) {
       throw new LaunchError(`cannot create cgroup for the task: ${errorText(e)}`);
     }
