@@ -190,9 +190,15 @@ export class TaskManager {
         this.terminal(record, record.info, await c.exited);
       } finally {
         this.containers.delete(key);
+        this.health.stop(key);
       }
     })());
     if (record.kill_requested) this.kill(key, undefined); // a kill was under way: see it through
+    else if (record.info && record.sandbox) {
+      // Health checks start afresh (their counts were the previous run's, in memory only).
+      const spec = { frameworkId: record.framework_id, agentId: this.deps.store.state.agent_id ?? "", task: record.info, sandbox: record.sandbox };
+      this.health.start(key, spec, record.cgroup, this.healthListener(key, record));
+    }
     return true;
   }
 

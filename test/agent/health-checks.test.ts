@@ -215,6 +215,33 @@ const updatesOf = (master: FakeMaster, id: string) => master.sentUpdates().filte
   .filter((s, i, all) => all.findIndex((x) => x.uuid === s.uuid) === i);
 
 describe("the agent's health checks (fakes)", () => {
+  it("a task re-attached after an agent restart is health checked again", async () => {
+    const disk = new MemoryCheckpointStore();
+    const info = task("web", { health_check: { type: "TCP", tcp: { port: 9 }, delay_seconds: 0, interval_seconds: 1 } });
+    await disk.write({
+      agent_id: "agent-1", agent_token: "token-1", last_seq: 1, updates: [], acked_uuids: [],
+      tasks: { "fw1/web": { framework_id: "fw1", task_id: "web", state: "TASK_RUNNING", sandbox: "/srv/agent/frameworks/fw1/tasks/web", pid: 4242, info } },
+    } as never);
+    const containerizer = new FakeContainerizer();
+    const reattached: string[] = [];
+    (containerizer as unknown as { recover: (r: { task_id: string; pid?: number }) => Promise<unknown> }).recover = async (r) => {
+      reattached.push(r.task_id);
+      return { identity: { pid: r.pid }, exited: new Promise(() => undefined), kill: () => undefined };
+    };
+    const master = new FakeMaster();
+    const prober = new FakeProber();
+    const agent = new Agent({
+      client: master, store: new StateStore(disk), containerizer, clock: new FakeClock(), log: silentLogger,
+      workDir: "/srv/agent", pollWaitSeconds: 25, healthProber: prober,
+      info: { hostname: "h1", port: 5051, resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 4 } }], attributes: [] },
+    });
+    agents.push(agent);
+    void agent.run();
+    await until(() => agent.tasks.health.active === 1, "the re-attached task's checker");
+    expect(reattached).toEqual(["web"]);
+    expect(prober.targets.map((t) => [t.spec.task.task_id.value, t.spec.sandbox])).toEqual([["web", "/srv/agent/frameworks/fw1/tasks/web"]]);
+  });
+
   it("reports healthy: true in a TASK_RUNNING update, once; a task without a check gets no checker and no timer", async () => {
     const { master, containerizer, clock, prober, agent } = setupAgent();
     await until(() => master.polls.length === 1, "first poll");
