@@ -4,7 +4,8 @@ import type { CgroupHost, TaskCgroup, TaskLimits } from "./cgroups.ts";
 
 /** Where one controller lives: `base` is `<hierarchy>/<cgroups-root>`. */
 export interface Placement {
-  controller: "memory" | "cpu";
+  /** `devices` is v1 only (v2 controls devices with eBPF programs, which the agent does not load). */
+  controller: "memory" | "cpu" | "devices";
   version: 1 | 2;
   base: string;
   /** v1 memory: the hierarchy has memory.memsw.* (swap accounting). */
@@ -43,6 +44,9 @@ export class CgroupTask implements TaskCgroup {
           this.host.write(join(dir, "memory.limit_in_bytes"), bytes);
           if (p.memsw) this.host.write(join(dir, "memory.memsw.limit_in_bytes"), bytes);
         }
+      }
+      if (p.controller === "devices" && p.version === 1) {
+        for (const entry of limits.devicesDeny ?? []) this.host.write(join(dir, "devices.deny"), entry);
       }
       if (p.controller === "cpu" && limits.cpus !== undefined && limits.cpus > 0) {
         const quota = String(Math.max(MIN_CPU_QUOTA_US, Math.round(limits.cpus * CPU_PERIOD_US)));

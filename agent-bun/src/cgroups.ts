@@ -12,8 +12,11 @@ import { CgroupTask, type Placement } from "./cgroup-task.ts";
 
 export type { Placement } from "./cgroup-task.ts";
 
-/** Limits applied to a task's cgroup; absent means unlimited. */
-export interface TaskLimits { cpus?: number; memMB?: number }
+/**
+ * Limits applied to a task's cgroup; absent means unlimited. `devicesDeny`: devices cgroup (v1)
+ * entries like `c 195:1 rwm` the task may not open (GPUs not its own; gpu-allocator.ts).
+ */
+export interface TaskLimits { cpus?: number; memMB?: number; devicesDeny?: string[] }
 
 /** A task's cgroup(s): one per hierarchy holding one of its controllers. */
 export interface TaskCgroup {
@@ -114,6 +117,12 @@ export interface DetectOptions {
   fsRoot?: string;
   host?: CgroupHost;
   log?: Logger;
+  /**
+   * Also place the v1 `devices` controller (an agent with GPUs: each task is denied the GPUs
+   * not its own). Without a v1 devices hierarchy (cgroup v2 only) GPUs are not isolated beyond
+   * the visible-devices variables, and a warning says so.
+   */
+  devices?: boolean;
 }
 
 const CONTROLLERS = ["memory", "cpu"] as const;
@@ -150,6 +159,11 @@ export function detectCgroups(opts: DetectOptions): Cgroups {
     if (placements.length === 0) return new NoCgroups(`no usable cgroup hierarchy (${reason})`);
   }
   if (problems.length && opts.log) opts.log.debug("cgroup controllers not placed everywhere", { problems: reason });
+  if (opts.devices) {
+    const devices = tryV1Devices(fsRoot, opts.cgroupsRoot, host);
+    if (typeof devices === "string") opts.log?.warn(`GPUs are not isolated by the devices cgroup: ${devices}; tasks see only their NVIDIA_VISIBLE_DEVICES / CUDA_VISIBLE_DEVICES`);
+    else placements.push(devices);
+  }
   return new LinuxCgroups(placements, host);
 }
 
@@ -173,6 +187,19 @@ function tryV2(controller: string, v2Root: string, cgroupsRoot: string, host: Cg
   } catch (e) {
     problems.push(`${controller}: cgroup2 at ${v2Root} not writable: ${errorText(e)}`);
     return undefined;
+  }
+}
+
+/** The v1 devices hierarchy's placement, or why there is none. */
+function tryV1Devices(fsRoot: string, cgroupsRoot: string, host: CgroupHost): Placement | string {
+  const hierarchy = join(fsRoot, "devices");
+  if (!host.exists(join(hierarchy, "devices.deny"))) return `no cgroup v1 devices hierarchy under ${fsRoot} (cgroup v2 needs eBPF device programs, not supported)`;
+  try {
+    const base = join(hierarchy, cgroupsRoot);
+    host.mkdir(base);
+    return { controller: "devices", version: 1, base };
+  } catch (e) {
+    return `${hierarchy} not writable: ${errorText(e)}`;
   }
 }
 

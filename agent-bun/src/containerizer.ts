@@ -5,6 +5,7 @@
  */
 import type { TaskInfo } from "../../schemas/mesos.ts";
 import type { TaskRecord } from "./checkpoint.ts";
+import type { GpuAssignment } from "./gpu-allocator.ts";
 
 /** Everything needed to start one task. */
 export interface LaunchSpec {
@@ -13,6 +14,8 @@ export interface LaunchSpec {
   task: TaskInfo;
   /** The task's sandbox directory (cwd, stdout and stderr files). */
   sandbox: string;
+  /** The task's GPUs and the machine's others, on an agent with GPUs (gpu-allocator.ts). */
+  gpus?: GpuAssignment;
 }
 
 /** How a task's process ended. */
@@ -33,7 +36,7 @@ export interface ContainerExit {
 }
 
 /** What identifies a running task's process across agent restarts (checkpointed). */
-export type ContainerIdentity = Pick<TaskRecord, "pid" | "boot_id" | "pid_start" | "cgroup" | "docker_container">;
+export type ContainerIdentity = Pick<TaskRecord, "pid" | "boot_id" | "pid_start" | "cgroup" | "docker_container" | "gpus">;
 
 /** A started task. */
 export interface Container {

@@ -9,6 +9,7 @@ import { rangesOf } from "../../sdk/src/resources.ts";
 import { LaunchError, type LaunchSpec } from "./containerizer.ts";
 import { safeSegment } from "./paths.ts";
 import { taskEnvironment, taskLimits } from "./task-env.ts";
+import { gpuEnvironment } from "./gpu-allocator.ts";
 
 /** Where the task's sandbox appears inside its container (Mesos' path, so Mesos tasks run unchanged). */
 export const CONTAINER_SANDBOX = "/mnt/mesos/sandbox";
@@ -67,6 +68,7 @@ export function dockerCreateConfig(spec: LaunchSpec, volumes: readonly Persisten
 
   const host: Record<string, unknown> = { Binds: binds(spec, volumes), ...networking(spec), ...limits(spec) };
   if (docker.privileged) host.Privileged = true;
+  if (spec.gpus?.devices.length) host.DeviceRequests = gpuDeviceRequests(spec);
   const config: Record<string, unknown> = {
     Image: docker.image, Env: [] as string[], Labels: labels, WorkingDir: CONTAINER_SANDBOX, HostConfig: host,
     ...(entrypoint ? { Entrypoint: entrypoint } : {}), ...(cmd ? { Cmd: cmd } : {}),
@@ -74,6 +76,7 @@ export function dockerCreateConfig(spec: LaunchSpec, volumes: readonly Persisten
     ...exposedPorts(spec),
   };
   applyParameters(config, env, docker.parameters ?? []);
+  Object.assign(env, gpuEnvironment(spec.gpus, true)); // the agent's choice, whatever the task set
   config.Env = Object.entries(env).map(([k, v]) => `${k}=${v}`);
   return config;
 }
@@ -128,6 +131,15 @@ function portKey(port: number, protocol: string | undefined): string {
   const p = (protocol ?? "tcp").toLowerCase();
   if (p !== "tcp" && p !== "udp") throw new LaunchError(`container.docker.port_mappings: protocol ${protocol} is not supported (tcp or udp)`);
   return `${port}/${p}`;
+}
+
+/**
+ * The task's GPUs as the engine's device request (`docker run --gpus device=0,1`): the NVIDIA
+ * runtime hook then gives the container those devices, their device cgroup entries and the
+ * driver's libraries. Needs the NVIDIA container toolkit on the machine.
+ */
+function gpuDeviceRequests(spec: LaunchSpec): unknown[] {
+  return [{ Driver: "nvidia", DeviceIDs: spec.gpus!.devices.map((g) => String(g.index)), Capabilities: [["gpu"]] }];
 }
 
 /** cpu shares and a CFS quota from `cpus`, a hard memory limit (no swap) from `mem`. */

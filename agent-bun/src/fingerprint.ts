@@ -1,6 +1,6 @@
 /**
- * What this machine offers: cpus, mem, disk and ports, detected as Mesos does, then
- * overridden entry by entry by `--resources`. Also parses `--attributes`.
+ * What this machine offers: cpus, mem, disk, ports and NVIDIA GPUs (counted by gpus.ts), detected
+ * as Mesos does, then overridden entry by entry by `--resources`. Also parses `--attributes`.
  */
 import { statfsSync } from "node:fs";
 import { cpus as osCpus, totalmem } from "node:os";
@@ -46,8 +46,9 @@ export const DEFAULT_PORTS: [number, number] = [31000, 32000];
 /**
  * Detected resources with `overrides` applied: an override replaces every detected entry of
  * the same name (so `cpus:2` caps cpus and `ports:[31000-31100]` narrows the range).
+ * `gpuCount`: the GPUs the agent offers (gpus.ts `selectGpus`), advertised as `gpus` when > 0.
  */
-export function fingerprint(workDir: string, overrides: readonly Resource[] = [], probe: HostProbe = systemHostProbe): Resource[] {
+export function fingerprint(workDir: string, overrides: readonly Resource[] = [], probe: HostProbe = systemHostProbe, gpuCount = 0): Resource[] {
   const detected: Resource[] = [
     scalar("cpus", probe.cpuCount()),
     scalar("mem", memoryForTasksMB(probe.totalMemoryBytes())),
@@ -58,6 +59,7 @@ export function fingerprint(workDir: string, overrides: readonly Resource[] = []
     // No statfs (odd platforms): offer no disk unless --resources names some.
   }
   detected.push(ranges("ports", [DEFAULT_PORTS]));
+  if (gpuCount > 0) detected.push(scalar("gpus", gpuCount));
   const overridden = new Set(overrides.map((r) => r.name));
   return normalize([...detected.filter((r) => !overridden.has(r.name)), ...overrides]);
 }

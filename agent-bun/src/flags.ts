@@ -16,6 +16,7 @@ import { parseAttributes } from "./fingerprint.ts";
 import { CONFIG_FLAG, type ConfigFile, configEntryWhere, readConfigFile } from "./config-file.ts";
 import { parseByteSize } from "./fetcher-size.ts";
 import { DEFAULT_DOCKER_SOCKET } from "./docker-client.ts";
+import { parseGpuIndices } from "./gpus.ts";
 
 /** How tasks are isolated: detect (`auto`), force a cgroup version, or run without limits. */
 export const CGROUPS_MODES = ["auto", "v1", "v2", "off"] as const;
@@ -69,6 +70,8 @@ export interface AgentFlags {
   containerizers: Containerizers[];
   /** The Docker engine's unix socket (`--docker-socket`). */
   dockerSocket: string;
+  /** `--nvidia-gpu-devices` (Mesos' `--nvidia_gpu_devices`): indices of the GPUs to offer; all detected when absent (gpus.ts). */
+  nvidiaGpuDevices?: number[];
 }
 
 /** Values of `--containerizers`: `mesos` runs command tasks as processes, `docker` runs DOCKER tasks. */
@@ -119,6 +122,7 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
   { name: "fetcher-stall-timeout-seconds", env: "STRATA_FETCHER_STALL_TIMEOUT_SECONDS", default: "60", help: "A download that receives nothing for this long fails its task, 1-3600" },
   { name: "containerizers", env: "STRATA_CONTAINERIZERS", default: "mesos", help: "Comma-separated: mesos (command tasks as processes) and docker (DOCKER tasks through the Docker engine), e.g. mesos,docker" },
   { name: "docker-socket", env: "STRATA_DOCKER_SOCKET", default: DEFAULT_DOCKER_SOCKET, help: "Unix socket of the Docker engine (with --containerizers=...,docker)" },
+  { name: "nvidia-gpu-devices", env: "STRATA_NVIDIA_GPU_DEVICES", default: "", help: "Comma-separated indices (as nvidia-smi numbers them) of the NVIDIA GPUs to offer, e.g. 0,1; default all detected" },
 ];
 
 /** `--help` text. */
@@ -284,9 +288,14 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
   if (!containerizers.includes("mesos")) throw new FlagError("--containerizers", `must include mesos (command tasks), got '${containerizersText}'`);
   const dockerSocket = withDefault("docker-socket");
   if (!dockerSocket.startsWith("/")) throw new FlagError("--docker-socket", `expected an absolute path, got '${dockerSocket}'`);
+  const gpuText = raw("nvidia-gpu-devices");
+  let nvidiaGpuDevices: number[] | undefined;
+  if (gpuText !== undefined) {
+    try { nvidiaGpuDevices = parseGpuIndices(gpuText); } catch (e) { throw new FlagError("--nvidia-gpu-devices", (e as Error).message); }
+  }
 
   return {
-    containerizers, dockerSocket,
+    containerizers, dockerSocket, ...(nvidiaGpuDevices ? { nvidiaGpuDevices } : {}),
     master: master.replace(/\/+$/, ""), joinToken, workDir, hostname, ...(ip !== undefined ? { ip } : {}), port, resources, attributes,
     cgroups, cgroupsRoot, recover, pollWaitSeconds, logLevel, hollow, hollowTaskMs, usageIntervalSeconds, hollowUsageFraction,
     ...(fetcherCacheDir !== undefined ? { fetcherCacheDir } : {}), fetcherCacheSize, fetcherMaxSize, fetcherStallTimeoutSeconds,

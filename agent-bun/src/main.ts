@@ -10,7 +10,8 @@ import { Agent } from "./agent.ts";
 import { LinuxCgroups, detectCgroups, type Cgroups } from "./cgroups.ts";
 import { FileCheckpointStore, StateStore } from "./checkpoint.ts";
 import { systemClock } from "./clock.ts";
-import { fingerprint } from "./fingerprint.ts";
+import { fingerprint, systemHostProbe } from "./fingerprint.ts";
+import { withGpus } from "./gpu-setup.ts";
 import { Fetcher } from "./fetcher.ts";
 import { FlagError, helpText, parseFlags, redactFlags, type AgentFlags } from "./flags.ts";
 import { createLogger, errorText, type Logger } from "./log.ts";
@@ -45,10 +46,12 @@ async function main(): Promise<void> {
   let store: StateStore;
   let cgroups: Cgroups;
   let fetcher: Fetcher;
+  let gpus: Awaited<ReturnType<typeof withGpus>>;
   try {
     mkdirSync(workDir, { recursive: true });
     store = new StateStore(new FileCheckpointStore(workDir));
-    cgroups = detectCgroups({ mode: flags.cgroups, cgroupsRoot: flags.cgroupsRoot, log });
+    gpus = await withGpus(flags, log);
+    cgroups = detectCgroups({ mode: flags.cgroups, cgroupsRoot: flags.cgroupsRoot, log, devices: gpus.offered.length > 0 });
     fetcher = new Fetcher({
       cacheDir: resolve(flags.fetcherCacheDir ?? `${workDir}/fetcher-cache`), cacheBytes: flags.fetcherCacheSize,
       maxBytes: flags.fetcherMaxSize, stallTimeoutMs: flags.fetcherStallTimeoutSeconds * 1000, log,
@@ -58,8 +61,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (!cgroups.enabled) log.warn(`tasks run without resource limits: ${cgroups.description}`);
-  const containerizer = withDocker(new ProcessContainerizer(cgroups, log), flags, log, workDir);
-  const resources = fingerprint(workDir, flags.resources);
+  const containerizer = gpus.wrap(withDocker(new ProcessContainerizer(cgroups, log), flags, log, workDir));
+  const resources = fingerprint(workDir, flags.resources, systemHostProbe, gpus.offered.length);
   log.info("starting strata-agent", {
     version: AGENT_VERSION, flags: redactFlags({ ...flags, workDir }), resources: formatResources(resources),
     containerizer: containerizer.description, agent_id: store.state.agent_id,

@@ -19,6 +19,7 @@ import { errorText, type Logger } from "./log.ts";
 import { taskCgroupName } from "./paths.ts";
 import { bootId, groupMembers, killGroup, processRunning, processStartTime } from "./proc.ts";
 import { taskEnvironment, taskLimits } from "./task-env.ts";
+import { gpuDeviceDenials } from "./gpu-allocator.ts";
 
 /** How often a running task's cgroup is checked for an OOM kill. */
 const OOM_CHECK_MS = 250;
@@ -46,6 +47,12 @@ export const EXECUTOR_CPUS = 0.1;
 /** The task's limits with the executor's CPU added to a cpu limit (memory is left as asked: the executor's own is ~110 KB). */
 function withExecutorCpu(limits: TaskLimits): TaskLimits {
   return limits.cpus === undefined ? limits : { ...limits, cpus: limits.cpus + EXECUTOR_CPUS };
+}
+
+/** The devices cgroup denials of a task on an agent with GPUs: the machine's GPUs not its own. */
+function gpuDenials(spec: LaunchSpec): Pick<TaskLimits, "devicesDeny"> {
+  const deny = gpuDeviceDenials(spec.gpus);
+  return deny.length ? { devicesDeny: deny } : {};
 }
 
 /** The real containerizer. */
@@ -79,7 +86,7 @@ export class ProcessContainerizer implements Containerizer {
     let cgroup: TaskCgroup | undefined;
     const cgroupName = taskCgroupName(spec.frameworkId, spec.task.task_id.value);
     try {
-      cgroup = await this.cgroups.create(cgroupName, withExecutorCpu(taskLimits(spec.task.resources)));
+      cgroup = await this.cgroups.create(cgroupName, { ...withExecutorCpu(taskLimits(spec.task.resources)), ...gpuDenials(spec) });
     } catch (e) {
       throw new LaunchError(`cannot create cgroup for the task: ${errorText(e)}`);
     }

@@ -70,7 +70,7 @@ export class ProcUsageSampler implements UsageSampler {
       try {
         if (p.controller === "cpu") {
           cpuSeconds = p.version === 2 ? statValue(this.read(join(dir, "cpu.stat")), "usage_usec") / 1e6 : Number(this.read(join(dir, "cpuacct.usage")).trim()) / 1e9;
-        } else {
+        } else if (p.controller === "memory") {
           memBytes = statValue(this.read(join(dir, "memory.stat")), p.version === 2 ? "anon" : "total_rss");
         }
       } catch { /* not there (e.g. v1 cpu without cpuacct): fall back to /proc */ }
