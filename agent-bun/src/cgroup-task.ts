@@ -4,7 +4,7 @@ import type { CgroupHost, TaskCgroup, TaskLimits } from "./cgroups.ts";
 
 /** Where one controller lives: `base` is `<hierarchy>/<cgroups-root>`. */
 export interface Placement {
-  controller: "memory" | "cpu";
+  controller: "memory" | "cpu" | "pids";
   version: 1 | 2;
   base: string;
   /** v1 memory: the hierarchy has memory.memsw.* (swap accounting). */
@@ -44,6 +44,8 @@ export class CgroupTask implements TaskCgroup {
           if (p.memsw) this.host.write(join(dir, "memory.memsw.limit_in_bytes"), bytes);
         }
       }
+      // Same file in v1 and v2.
+      if (p.controller === "pids" && limits.pids !== undefined && limits.pids > 0) this.host.write(join(dir, "pids.max"), String(limits.pids));
       if (p.controller === "cpu" && limits.cpus !== undefined && limits.cpus > 0) {
         const quota = String(Math.max(MIN_CPU_QUOTA_US, Math.round(limits.cpus * CPU_PERIOD_US)));
         const shares = Math.max(2, Math.round(limits.cpus * 1024));

@@ -13,6 +13,8 @@ export interface LaunchSpec {
   task: TaskInfo;
   /** The task's sandbox directory (cwd, stdout and stderr files). */
   sandbox: string;
+  /** `FrameworkInfo.user` of the task's framework: whom the task runs as when `CommandInfo.user` is unset (task-user.ts). */
+  frameworkUser?: string;
 }
 
 /** How a task's process ended. */
