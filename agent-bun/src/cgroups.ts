@@ -154,7 +154,8 @@ export function detectCgroups(opts: DetectOptions): Cgroups {
   const reason = problems.join("; ");
   if (!placements.some((p) => p.controller === "memory")) {
     if (opts.mode !== "auto") throw new Error(`--cgroups=${opts.mode}: memory controller not usable: ${reason}`);
-    if (placements.length === 0) return new NoCgroups(`no usable cgroup hierarchy (${reason})`);
+    // A pids limit alone is not task isolation worth the name: as before, no memory and no cpu means none.
+    if (!placements.some((p) => p.controller !== "pids")) return new NoCgroups(`no usable cgroup hierarchy (${reason})`);
   }
   if (problems.length && opts.log) opts.log.debug("cgroup controllers not placed everywhere", { problems: reason });
   return new LinuxCgroups(placements, host);
