@@ -27,6 +27,8 @@ export interface ProcessIsolation {
   users?: TaskUserPolicy;
   /** pids.max of each task's cgroup (`--task-pids-limit`); 0 or absent: no limit. */
   pidsLimit?: number;
+  /** `setpriv` to start commands as their user with; found in the usual places when absent; null: never (tests of the fallback). */
+  setpriv?: string | null;
 }
 
 /** Where `setpriv` (util-linux) may be installed: it starts a task with its supplementary groups. */
@@ -64,12 +66,13 @@ function withExecutorCpu(limits: TaskLimits): TaskLimits {
 export class ProcessContainerizer implements Containerizer {
   readonly description: string;
   private readonly bash = existsSync("/bin/bash");
-  private readonly setpriv = SETPRIV_PATHS.find((p) => existsSync(p));
+  private readonly setpriv: string | undefined;
   private readonly users: TaskUserPolicy;
 
   constructor(private readonly cgroups: Cgroups, private readonly log: Logger, private readonly isolation: ProcessIsolation = {}) {
     this.description = cgroups.enabled ? `processes in cgroups (${cgroups.description})` : `processes without resource limits: ${cgroups.description}`;
     this.users = isolation.users ?? { switchUser: true, allowRoot: true };
+    this.setpriv = isolation.setpriv === null ? undefined : isolation.setpriv ?? SETPRIV_PATHS.find((p) => existsSync(p));
   }
 
   async prepare(spec: LaunchSpec): Promise<void> {

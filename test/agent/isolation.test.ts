@@ -22,7 +22,7 @@ import { silentLogger } from "../../agent-bun/src/log.ts";
 import { sandboxPath } from "../../agent-bun/src/paths.ts";
 import { ProcessContainerizer, type ProcessIsolation } from "../../agent-bun/src/process-containerizer.ts";
 import { killGroup } from "../../agent-bun/src/proc.ts";
-import { lookupUser, taskUser, TaskUserError } from "../../agent-bun/src/task-user.ts";
+import { lookupUser, setprivPrefix, taskUser, TaskUserError } from "../../agent-bun/src/task-user.ts";
 import { FakeClock, FakeMaster } from "./fakes.ts";
 
 const inCI = process.env.CI === "true" || process.env.CI === "1";
@@ -108,6 +108,13 @@ describe("task users (account files and policy)", () => {
     expect(taskUser("alice", { switchUser: false, allowRoot: true }, 0, files)).toBeUndefined();
   });
 
+  it("setpriv starts the command as the user with all its groups", () => {
+    const alice = lookupUser("alice", files)!;
+    expect(setprivPrefix(alice, "/usr/bin/setpriv")).toEqual(["/usr/bin/setpriv", "--reuid=1001", "--regid=1001", "--groups=100,999", "--"]);
+    expect(setprivPrefix({ ...alice, groups: [] }, "/usr/bin/setpriv")).toContain("--clear-groups");
+    expect(setprivPrefix(alice, undefined)).toBeUndefined();
+  });
+
   it("an agent that is not root runs every task as itself (users are not looked up)", () => {
     expect(taskUser("carol", policy, 1000, files)).toBeUndefined();
     expect(taskUser("root", { switchUser: true, allowRoot: false }, 1000, files)).toBeUndefined();
@@ -190,6 +197,16 @@ describe.skipIf(!isRoot && !inCI)("tasks as their user (root agent)", () => {
     expect(lstatSync(join(s.sandbox, "mine")).uid).toBe(nobody!.uid);
     expect(existsSync(join(s.sandbox, EXIT_FILE))).toBe(true);
     expect(readExitStatus(s.sandbox)).toBe(0);
+  });
+
+  it("without setpriv the executor itself runs as the user (primary group) and still writes its exit file", async () => {
+    const containerizer = new ProcessContainerizer(new NoCgroups("tests"), silentLogger, { setpriv: null });
+    const s = spec({ value: "id -u; id -g; exit 3", user: "nobody" });
+    const { exit } = await run(containerizer, s);
+    expect(exit).toMatchObject({ code: 3, signal: null });
+    expect(readFileSync(join(s.sandbox, "stdout"), "utf8")).toBe(`${nobody!.uid}\n${nobody!.gid}\n`);
+    expect(readExitStatus(s.sandbox)).toBe(3);
+    expect(lstatSync(join(s.sandbox, EXIT_FILE)).uid).toBe(nobody!.uid);
   });
 
   it("without CommandInfo.user runs as FrameworkInfo.user", async () => {
