@@ -10,7 +10,6 @@
  * `maxEntries` entries (a sandbox with more is judged by what was counted: a lower bound), and
  * the walk is asynchronous so the agent's poll loop never waits on it.
  */
-import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Resource } from "../../schemas/mesos.ts";
 import { errorText, type Logger } from "./log.ts";
@@ -25,6 +24,8 @@ export interface DiskUsage { bytes: number; truncated: boolean }
 
 /** Allocated bytes under `dir` (like `du -s`), visiting at most `maxEntries` entries. */
 export async function sandboxUsage(dir: string, maxEntries = DISK_WATCH_MAX_ENTRIES): Promise<DiskUsage> {
+  // Loaded at the first measurement: an agent whose tasks ask for no disk never needs it.
+  const { lstat, readdir } = await import("node:fs/promises");
   let bytes = 0;
   let visited = 0;
   const pending = [dir];
