@@ -190,15 +190,29 @@ export class TaskManager {
     // Its launch was under way when the agent stopped: it did start.
     if (record.state === "TASK_STAGING" || record.state === "TASK_STARTING") this.transition(record, "TASK_RUNNING", { source: "SOURCE_EXECUTOR" });
     const c = container;
+    const stopDiskWatch = record.info && this.watchDisk(key, record, record.info, c);
     this.track((async () => {
       try {
         this.terminal(record, record.info, await c.exited);
       } finally {
+        stopDiskWatch?.();
         this.containers.delete(key);
       }
     })());
     if (record.kill_requested) this.kill(key, undefined); // a kill was under way: see it through
     return true;
+  }
+
+  /** Watches the sandbox of a command task with a disk resource (disk-watch.ts); the returned function stops it. */
+  private watchDisk(key: string, record: TaskRecord, task: TaskInfo, container: Container): (() => void) | undefined {
+    const limitMB = this.deps.diskWatch && task.container?.type !== "DOCKER" && record.sandbox ? sandboxDiskLimitMB(task.resources) : 0;
+    if (limitMB <= 0) return undefined;
+    return this.deps.diskWatch!.watch(record.sandbox!, limitMB, record.task_id, (message) => {
+      if (isTerminal(record.state) || record.kill_requested) return;
+      this.diskExceeded.set(key, message);
+      this.health.stop(key);
+      container.kill(0); // as Mesos: a container over its limit is destroyed, not asked to stop
+    });
   }
 
   /** An update was acknowledged: once a terminal task has nothing pending, forget it. */
@@ -292,13 +306,7 @@ export class TaskManager {
     this.transition(record, "TASK_RUNNING", { source: "SOURCE_EXECUTOR" });
     if (record.kill_requested) this.kill(key, undefined);
     else this.health.start(key, spec, record.cgroup, this.healthListener(key, record));
-    const diskLimit = this.deps.diskWatch && task.container?.type !== "DOCKER" ? sandboxDiskLimitMB(task.resources) : 0;
-    const stopDiskWatch = diskLimit > 0 ? this.deps.diskWatch!.watch(spec.sandbox, diskLimit, record.task_id, (message) => {
-      if (isTerminal(record.state) || record.kill_requested) return;
-      this.diskExceeded.set(key, message);
-      this.health.stop(key);
-      container.kill(0); // as Mesos: a container over its limit is destroyed, not asked to stop
-    }) : undefined;
+    const stopDiskWatch = this.watchDisk(key, record, task, container);
     const exit = await container.exited;
     stopDiskWatch?.();
     this.containers.delete(key);

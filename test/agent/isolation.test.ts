@@ -13,7 +13,7 @@ import type { AgentCommand } from "../../schemas/agent.ts";
 import type { CommandInfo, Resource, TaskInfo } from "../../schemas/mesos.ts";
 import { Agent } from "../../agent-bun/src/agent.ts";
 import { detectCgroups, LinuxCgroups, NoCgroups, type Cgroups } from "../../agent-bun/src/cgroups.ts";
-import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/checkpoint.ts";
+import { MemoryCheckpointStore, StateStore, taskKey } from "../../agent-bun/src/checkpoint.ts";
 import { LaunchError, type LaunchSpec } from "../../agent-bun/src/containerizer.ts";
 import { DiskWatch, sandboxDiskLimitMB, sandboxUsage } from "../../agent-bun/src/disk-watch.ts";
 import { EXIT_FILE, readExitStatus } from "../../agent-bun/src/executor.ts";
@@ -165,6 +165,33 @@ describe("sandbox disk usage", () => {
     expect(failed).toMatchObject({ state: "TASK_FAILED", reason: "REASON_CONTAINER_LIMITATION_DISK", source: "SOURCE_AGENT" });
     expect(failed.message).toMatch(/^Disk usage \(2\.\d MB\) exceeds the task's disk limit \(1 MB\)/);
     await until(() => updates("du-under").some((u) => u.state === "TASK_FINISHED"), "du-under → TASK_FINISHED");
+    agent.stop();
+  });
+
+  it("a task re-attached after an agent restart is watched too", async () => {
+    const previous = new ProcessContainerizer(new NoCgroups("tests"), silentLogger);
+    const s = spec({ value: "sleep 0.3; head -c 3000000 /dev/zero > fill; exec sleep 30" }, {}, [scalar("disk", 1)]);
+    await previous.prepare(s);
+    const old = await previous.launch(s);
+    started.push(old.identity.pid!);
+    const disk = new MemoryCheckpointStore();
+    const store = new StateStore(disk);
+    Object.assign(store.state, { agent_id: "agent-1", agent_token: "token-1", last_seq: 1 });
+    store.state.tasks[taskKey("fw", s.task.task_id.value)] = {
+      framework_id: "fw", task_id: s.task.task_id.value, state: "TASK_RUNNING", sandbox: s.sandbox, info: s.task, ...old.identity,
+    };
+    store.changed();
+    await store.flush();
+    const master = new FakeMaster();
+    const agent = new Agent({
+      client: master, store: new StateStore(disk), clock: new FakeClock(), log: silentLogger, workDir: work, pollWaitSeconds: 25,
+      containerizer: new ProcessContainerizer(new NoCgroups("tests"), silentLogger), info: { hostname: "h", port: 5051, resources: [], attributes: [] },
+      diskWatch: new DiskWatch({ intervalMs: 100, enforce: true, log: silentLogger }),
+    });
+    void agent.run();
+    const updates = () => master.sentUpdates().filter((u) => u.status.task_id.value === s.task.task_id.value).map((u) => u.status);
+    await until(() => updates().some((u) => u.state === "TASK_FAILED"), "re-attached task → TASK_FAILED");
+    expect(updates().at(-1)).toMatchObject({ reason: "REASON_CONTAINER_LIMITATION_DISK" });
     agent.stop();
   });
 
