@@ -3,6 +3,7 @@
  * long-poll for commands forever, riding through master restarts and network failures with
  * backoff. Commands go to the TaskManager, acknowledgements to the StatusUpdateManager.
  */
+import type { DiskWatch } from "./disk-watch.ts";
 import type { RegisterRequest } from "../../schemas/agent.ts";
 import { Backoff } from "../../sdk/src/backoff.ts";
 import type { StateStore } from "./checkpoint.ts";
@@ -47,6 +48,8 @@ export interface AgentDeps {
   healthProber?: HealthProber;
   /** Fetches tasks' `command.uris` (fetcher.ts); without one they are ignored. */
   fetcher?: TaskFetcher;
+  /** Watches sandboxes of tasks with a disk resource (disk-watch.ts); without it disk is not limited. */
+  diskWatch?: DiskWatch;
 }
 
 /** Registration retry delays: 0.5 s doubling to 10 s, forever. */
@@ -77,7 +80,8 @@ export class Agent {
       backoffRandom: deps.backoffRandom, onAcknowledged: (u) => this.tasks.onAcknowledged(u),
     });
     this.tasks = new TaskManager({ store: deps.store, updates: this.updates, containerizer: deps.containerizer, log: deps.log, workDir: deps.workDir,
-      ...(deps.healthProber ? { health: { clock: deps.clock, prober: deps.healthProber } } : {}), fetcher: deps.fetcher, recover: deps.recover });
+      ...(deps.healthProber ? { health: { clock: deps.clock, prober: deps.healthProber } } : {}), fetcher: deps.fetcher, recover: deps.recover,
+      ...(deps.diskWatch ? { diskWatch: deps.diskWatch } : {}) });
     this.files = new FileServer({ workDir: deps.workDir, client: deps.client, log: deps.log });
     this.usage = deps.usage && new UsageReporter({ ...deps.usage, clock: deps.clock, running: () => this.tasks.running() });
   }

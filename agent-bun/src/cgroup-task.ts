@@ -5,7 +5,7 @@ import type { CgroupHost, TaskCgroup, TaskLimits } from "./cgroups.ts";
 /** Where one controller lives: `base` is `<hierarchy>/<cgroups-root>`. */
 export interface Placement {
   /** `devices` is v1 only (v2 controls devices with eBPF programs, which the agent does not load). */
-  controller: "memory" | "cpu" | "devices";
+  controller: "memory" | "cpu" | "devices" | "pids";
   version: 1 | 2;
   base: string;
   /** v1 memory: the hierarchy has memory.memsw.* (swap accounting). */
@@ -48,6 +48,8 @@ export class CgroupTask implements TaskCgroup {
       if (p.controller === "devices" && p.version === 1) {
         for (const entry of limits.devicesDeny ?? []) this.host.write(join(dir, "devices.deny"), entry);
       }
+      // Same file in v1 and v2.
+      if (p.controller === "pids" && limits.pids !== undefined && limits.pids > 0) this.host.write(join(dir, "pids.max"), String(limits.pids));
       if (p.controller === "cpu" && limits.cpus !== undefined && limits.cpus > 0) {
         const quota = String(Math.max(MIN_CPU_QUOTA_US, Math.round(limits.cpus * CPU_PERIOD_US)));
         const shares = Math.max(2, Math.round(limits.cpus * 1024));

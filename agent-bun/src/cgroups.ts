@@ -1,5 +1,5 @@
 /**
- * Task isolation with Linux cgroups, v1 and v2. Each controller (memory, cpu) is placed where it
+ * Task isolation with Linux cgroups, v1 and v2. Each controller (memory, cpu, pids) is placed where it
  * is usable: the v2 hierarchy when its root lists and can delegate the controller, else the v1
  * hierarchy for it. Task cgroups live at `<hierarchy>/<cgroups-root>/<task>`.
  * All filesystem and signal access goes through `CgroupHost`, so tests can use a fake root.
@@ -12,11 +12,15 @@ import { CgroupTask, type Placement } from "./cgroup-task.ts";
 
 export type { Placement } from "./cgroup-task.ts";
 
-/**
- * Limits applied to a task's cgroup; absent means unlimited. `devicesDeny`: devices cgroup (v1)
- * entries like `c 195:1 rwm` the task may not open (GPUs not its own; gpu-allocator.ts).
- */
-export interface TaskLimits { cpus?: number; memMB?: number; devicesDeny?: string[] }
+/** Limits applied to a task's cgroup; absent means unlimited. */
+export interface TaskLimits {
+  cpus?: number;
+  memMB?: number;
+  /** Most processes and threads the task may have at once (`--task-pids-limit`): a fork bomb hits it, not the machine. */
+  pids?: number;
+  /** Devices cgroup (v1) entries like `c 195:1 rwm` the task may not open (GPUs not its own; gpu-allocator.ts). */
+  devicesDeny?: string[];
+}
 
 /** A task's cgroup(s): one per hierarchy holding one of its controllers. */
 export interface TaskCgroup {
@@ -125,10 +129,12 @@ export interface DetectOptions {
   devices?: boolean;
 }
 
-const CONTROLLERS = ["memory", "cpu"] as const;
+const CONTROLLERS = ["memory", "cpu", "pids"] as const;
 const V1_DIRS: Record<(typeof CONTROLLERS)[number], { dirs: string[]; probe: string }> = {
   memory: { dirs: ["memory"], probe: "memory.limit_in_bytes" },
   cpu: { dirs: ["cpu", "cpu,cpuacct", "cpuacct,cpu"], probe: "cpu.shares" },
+  // The root of the v1 pids hierarchy has no pids.* files; its name says what it is.
+  pids: { dirs: ["pids"], probe: "cgroup.procs" },
 };
 
 /**
@@ -156,7 +162,8 @@ export function detectCgroups(opts: DetectOptions): Cgroups {
   const reason = problems.join("; ");
   if (!placements.some((p) => p.controller === "memory")) {
     if (opts.mode !== "auto") throw new Error(`--cgroups=${opts.mode}: memory controller not usable: ${reason}`);
-    if (placements.length === 0) return new NoCgroups(`no usable cgroup hierarchy (${reason})`);
+    // A pids limit alone is not task isolation worth the name: as before, no memory and no cpu means none.
+    if (!placements.some((p) => p.controller !== "pids")) return new NoCgroups(`no usable cgroup hierarchy (${reason})`);
   }
   if (problems.length && opts.log) opts.log.debug("cgroup controllers not placed everywhere", { problems: reason });
   if (opts.devices) {

@@ -16,6 +16,8 @@ export interface LaunchSpec {
   sandbox: string;
   /** The task's GPUs and the machine's others, on an agent with GPUs (gpu-allocator.ts). */
   gpus?: GpuAssignment;
+  /** `FrameworkInfo.user` of the task's framework: whom the task runs as when `CommandInfo.user` is unset (task-user.ts). */
+  frameworkUser?: string;
 }
 
 /** How a task's process ended. */

@@ -72,6 +72,16 @@ export interface AgentFlags {
   dockerSocket: string;
   /** `--nvidia-gpu-devices` (Mesos' `--nvidia_gpu_devices`): indices of the GPUs to offer; all detected when absent (gpus.ts). */
   nvidiaGpuDevices?: number[];
+  /** `--switch-user`: a root agent runs tasks as CommandInfo.user / FrameworkInfo.user (task-user.ts). */
+  switchUser: boolean;
+  /** `--allow-root-tasks`: tasks may run as root. */
+  allowRootTasks: boolean;
+  /** `--task-pids-limit`: pids.max of each task's cgroup; 0 for none. */
+  taskPidsLimit: number;
+  /** `--disk-watch-interval-seconds`: how often sandboxes of tasks with a disk resource are measured (disk-watch.ts). */
+  diskWatchIntervalSeconds: number;
+  /** `--enforce-disk-limit`: a task using more disk than its `disk` resource is killed (else only logged). */
+  enforceDiskLimit: boolean;
 }
 
 /** Values of `--containerizers`: `mesos` runs command tasks as processes, `docker` runs DOCKER tasks. */
@@ -123,6 +133,11 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
   { name: "containerizers", env: "STRATA_CONTAINERIZERS", default: "mesos", help: "Comma-separated: mesos (command tasks as processes) and docker (DOCKER tasks through the Docker engine), e.g. mesos,docker" },
   { name: "docker-socket", env: "STRATA_DOCKER_SOCKET", default: DEFAULT_DOCKER_SOCKET, help: "Unix socket of the Docker engine (with --containerizers=...,docker)" },
   { name: "nvidia-gpu-devices", env: "STRATA_NVIDIA_GPU_DEVICES", default: "", help: "Comma-separated indices (as nvidia-smi numbers them) of the NVIDIA GPUs to offer, e.g. 0,1; default all detected" },
+  { name: "switch-user", env: "STRATA_SWITCH_USER", default: "true", help: "true | false: an agent running as root runs each task as its CommandInfo.user, else its FrameworkInfo.user (an unknown user fails the task); false runs tasks as the agent's user" },
+  { name: "allow-root-tasks", env: "STRATA_ALLOW_ROOT_TASKS", default: "true", help: "true | false: tasks may run as root (a task naming root, or naming no user on a root agent); false fails them" },
+  { name: "task-pids-limit", env: "STRATA_TASK_PIDS_LIMIT", default: "4096", help: "Most processes/threads one task may have (pids.max of its cgroup), 0-4194304; 0: no limit" },
+  { name: "disk-watch-interval-seconds", env: "STRATA_DISK_WATCH_INTERVAL_SECONDS", default: "15", help: "How often the sandbox of a task with a disk resource is measured, 1-3600" },
+  { name: "enforce-disk-limit", env: "STRATA_ENFORCE_DISK_LIMIT", default: "true", help: "true | false: kill a task whose sandbox grows past its disk resource (TASK_FAILED, REASON_CONTAINER_LIMITATION_DISK); false only logs it" },
 ];
 
 /** `--help` text. */
@@ -294,8 +309,25 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
     try { nvidiaGpuDevices = parseGpuIndices(gpuText); } catch (e) { throw new FlagError("--nvidia-gpu-devices", (e as Error).message); }
   }
 
+  const bool = (name: string): boolean => {
+    const text = withDefault(name);
+    if (text !== "true" && text !== "false") throw new FlagError(`--${name}`, `expected true or false, got '${text}'`);
+    return text === "true";
+  };
+  const switchUser = bool("switch-user");
+  const allowRootTasks = bool("allow-root-tasks");
+  const enforceDiskLimit = bool("enforce-disk-limit");
+  const pidsText = withDefault("task-pids-limit");
+  const taskPidsLimit = Number(pidsText);
+  if (!/^\d+$/.test(pidsText) || taskPidsLimit > 4_194_304) throw new FlagError("--task-pids-limit", `expected a number of processes 0-4194304, got '${pidsText}'`);
+  const diskText = withDefault("disk-watch-interval-seconds");
+  const diskWatchIntervalSeconds = Number(diskText);
+  if (!diskText.trim() || !Number.isFinite(diskWatchIntervalSeconds) || diskWatchIntervalSeconds < 1 || diskWatchIntervalSeconds > 3600) {
+    throw new FlagError("--disk-watch-interval-seconds", `expected a number of seconds 1-3600, got '${diskText}'`);
+  }
+
   return {
-    containerizers, dockerSocket, ...(nvidiaGpuDevices ? { nvidiaGpuDevices } : {}),
+    containerizers, dockerSocket, ...(nvidiaGpuDevices ? { nvidiaGpuDevices } : {}), switchUser, allowRootTasks, taskPidsLimit, diskWatchIntervalSeconds, enforceDiskLimit,
     master: master.replace(/\/+$/, ""), joinToken, workDir, hostname, ...(ip !== undefined ? { ip } : {}), port, resources, attributes,
     cgroups, cgroupsRoot, recover, pollWaitSeconds, logLevel, hollow, hollowTaskMs, usageIntervalSeconds, hollowUsageFraction,
     ...(fetcherCacheDir !== undefined ? { fetcherCacheDir } : {}), fetcherCacheSize, fetcherMaxSize, fetcherStallTimeoutSeconds,

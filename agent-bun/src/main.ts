@@ -21,6 +21,8 @@ import { HttpMasterClient } from "./master-client.ts";
 import { ProcessContainerizer } from "./process-containerizer.ts";
 import { withDocker } from "./docker-setup.ts";
 import { ensureJitOff } from "./reexec.ts";
+import { DiskWatch } from "./disk-watch.ts";
+import { taskUserDescription } from "./task-user.ts";
 import { HollowUsageSampler, ProcUsageSampler } from "./usage.ts";
 import { AGENT_VERSION } from "./version.ts";
 import { formatResources } from "../../sdk/src/resources.ts";
@@ -61,15 +63,17 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (!cgroups.enabled) log.warn(`tasks run without resource limits: ${cgroups.description}`);
-  const containerizer = gpus.wrap(withDocker(new ProcessContainerizer(cgroups, log), flags, log, workDir));
+  const users = { switchUser: flags.switchUser, allowRoot: flags.allowRootTasks };
+  const containerizer = gpus.wrap(withDocker(new ProcessContainerizer(cgroups, log, { users, pidsLimit: flags.taskPidsLimit }), flags, log, workDir));
   const resources = fingerprint(workDir, flags.resources, systemHostProbe, gpus.offered.length);
   log.info("starting strata-agent", {
     version: AGENT_VERSION, flags: redactFlags({ ...flags, workDir }), resources: formatResources(resources),
-    containerizer: containerizer.description, agent_id: store.state.agent_id,
+    containerizer: containerizer.description, agent_id: store.state.agent_id, task_users: taskUserDescription(users),
   });
   const agent = new Agent({
     client: new HttpMasterClient(flags.master, flags.joinToken),
     store, containerizer, clock: systemClock, log, workDir, pollWaitSeconds: flags.pollWaitSeconds, fetcher, recover: flags.recover,
+    diskWatch: new DiskWatch({ intervalMs: flags.diskWatchIntervalSeconds * 1000, enforce: flags.enforceDiskLimit, log }),
     healthProber: new LocalHealthProber(cgroups instanceof LinuxCgroups ? cgroups.placements : []),
     info: { hostname: flags.hostname, ...(flags.ip ? { ip: flags.ip } : {}), port: flags.port, resources, attributes: flags.attributes, version: AGENT_VERSION },
     ...(flags.usageIntervalSeconds > 0 ? {

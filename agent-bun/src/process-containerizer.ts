@@ -7,7 +7,7 @@
  * After an agent restart `recover` re-attaches to the executors still running.
  */
 import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, openSync, closeSync, readSync, fstatSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, closeSync, readSync, fstatSync, rmSync, lchownSync, readdirSync, lstatSync } from "node:fs";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { TASK_OUTPUT_TAIL_BYTES } from "../../schemas/agent-limits.ts";
@@ -20,6 +20,20 @@ import { taskCgroupName } from "./paths.ts";
 import { bootId, groupMembers, killGroup, processRunning, processStartTime } from "./proc.ts";
 import { taskEnvironment, taskLimits } from "./task-env.ts";
 import { gpuDeviceDenials } from "./gpu-allocator.ts";
+import { setprivPrefix, taskUser, TaskUserError, userEnvironment, type TaskUser, type TaskUserPolicy } from "./task-user.ts";
+
+/** How the process containerizer isolates tasks beyond cgroup cpu/memory (issue "Isolation"; README "Isolation"). */
+export interface ProcessIsolation {
+  /** Whom tasks run as (`--switch-user`, `--allow-root-tasks`); default: switch, root allowed (as Mesos). */
+  users?: TaskUserPolicy;
+  /** pids.max of each task's cgroup (`--task-pids-limit`); 0 or absent: no limit. */
+  pidsLimit?: number;
+  /** `setpriv` to start commands as their user with; found in the usual places when absent; null: never (tests of the fallback). */
+  setpriv?: string | null;
+}
+
+/** Where `setpriv` (util-linux) may be installed: it starts a task with its supplementary groups. */
+const SETPRIV_PATHS = ["/usr/bin/setpriv", "/bin/setpriv", "/usr/sbin/setpriv", "/sbin/setpriv"];
 
 /** How often a running task's cgroup is checked for an OOM kill. */
 const OOM_CHECK_MS = 250;
@@ -59,9 +73,13 @@ function gpuDenials(spec: LaunchSpec): Pick<TaskLimits, "devicesDeny"> {
 export class ProcessContainerizer implements Containerizer {
   readonly description: string;
   private readonly bash = existsSync("/bin/bash");
+  private readonly setpriv: string | undefined;
+  private readonly users: TaskUserPolicy;
 
-  constructor(private readonly cgroups: Cgroups, private readonly log: Logger) {
+  constructor(private readonly cgroups: Cgroups, private readonly log: Logger, private readonly isolation: ProcessIsolation = {}) {
     this.description = cgroups.enabled ? `processes in cgroups (${cgroups.description})` : `processes without resource limits: ${cgroups.description}`;
+    this.users = isolation.users ?? { switchUser: true, allowRoot: true };
+    this.setpriv = isolation.setpriv === null ? undefined : isolation.setpriv ?? SETPRIV_PATHS.find((p) => existsSync(p));
   }
 
   async prepare(spec: LaunchSpec): Promise<void> {
@@ -80,13 +98,24 @@ export class ProcessContainerizer implements Containerizer {
     const argv = argv0 !== file && !shell && this.bash ? ["/bin/bash", "-c", ARGV0_WRAPPER, argv0, file, ...args] : [file, ...args];
     // The executor's shell would only exit 127; a missing absolute path is worth a clear launch error.
     if (!shell && file.includes("/") && !existsSync(file)) throw new LaunchError(`failed to start the command: ${file} does not exist (ENOENT)`);
+    let user: TaskUser | undefined;
+    try {
+      user = taskUser(command.user ?? spec.frameworkUser, this.users);
+    } catch (e) {
+      throw e instanceof TaskUserError ? new LaunchError(e.message) : e;
+    }
+    // With setpriv the executor stays root and the command runs as the user with its groups;
+    // without it the executor itself is started as the user (primary group only).
+    const asUser = user ? setprivPrefix(user, this.setpriv) : undefined;
+    if (asUser) argv.unshift(...asUser);
 
     // Loaded at the first launch: an idle agent need not hold node:child_process.
     const { spawn } = await import("node:child_process");
     let cgroup: TaskCgroup | undefined;
     const cgroupName = taskCgroupName(spec.frameworkId, spec.task.task_id.value);
     try {
-      cgroup = await this.cgroups.create(cgroupName, { ...withExecutorCpu(taskLimits(spec.task.resources)), ...gpuDenials(spec) });
+      const pids = this.isolation.pidsLimit ? { pids: this.isolation.pidsLimit } : {};
+      cgroup = await this.cgroups.create(cgroupName, { ...withExecutorCpu(taskLimits(spec.task.resources)), ...gpuDenials(spec), ...pids });
     } catch (e) {
       throw new LaunchError(`cannot create cgroup for the task: ${errorText(e)}`);
     }
@@ -96,9 +125,11 @@ export class ProcessContainerizer implements Containerizer {
     const err = openSync(join(spec.sandbox, "stderr"), "a");
     let child: ChildProcess;
     try {
+      if (user) chownTree(spec.sandbox, user);
       // detached: a new session, so the executor and its task outlive the agent.
       child = spawn("/bin/sh", executorArgs(spec.sandbox, cgroup !== undefined, argv), {
-        cwd: spec.sandbox, env: taskEnvironment(spec), detached: true, argv0: EXECUTOR_ARGV0,
+        cwd: spec.sandbox, env: { ...userEnvironment(user), ...taskEnvironment(spec) }, detached: true, argv0: EXECUTOR_ARGV0,
+        ...(user && !asUser ? { uid: user.uid, gid: user.gid } : {}),
         stdio: cgroup ? ["ignore", out, err, "pipe"] : ["ignore", out, err],
       });
       await spawned(child);
@@ -156,6 +187,16 @@ export class ProcessContainerizer implements Containerizer {
   /** The task's cgroup: as checkpointed, or by its name when the agent died before checkpointing it. */
   private cgroupOf(record: TaskRecord): string | undefined {
     return record.cgroup ?? (record.pid === undefined && this.cgroups.enabled ? taskCgroupName(record.framework_id, record.task_id) : undefined);
+  }
+}
+
+/** Hands `dir` and everything under it (fetched files, stdout, stderr) to the task's user; symlinks themselves, not their targets. */
+function chownTree(dir: string, user: TaskUser): void {
+  lchownSync(dir, user.uid, user.gid);
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (lstatSync(path).isDirectory()) chownTree(path, user);
+    else lchownSync(path, user.uid, user.gid);
   }
 }
 

@@ -17,6 +17,7 @@ import { sandboxPath } from "./paths.ts";
 import type { StatusUpdateManager } from "./status-updates.ts";
 import { taskLimits } from "./task-env.ts";
 import { attachVolumes, destroyVolumes, volumesOf } from "./volumes.ts";
+import { sandboxDiskLimitMB, type DiskWatch } from "./disk-watch.ts";
 
 /** Grace period between SIGTERM and SIGKILL when no kill policy says otherwise (Mesos: 3 s). */
 export const DEFAULT_GRACE_MS = 3_000;
@@ -40,6 +41,8 @@ export interface TaskManagerDeps {
   fetcher?: TaskFetcher;
   /** `--recover`: re-attach to the previous run's tasks (default) or kill them. */
   recover?: RecoverMode;
+  /** Watches the sandboxes of tasks with a disk resource (disk-watch.ts); none without it. */
+  diskWatch?: DiskWatch;
 }
 
 /** The optional fields of a status update the agent fills in (it never speaks for the master). */
@@ -56,6 +59,8 @@ export class TaskManager {
   readonly health: TaskHealthChecks;
   /** Tasks fetching their URIs: a kill cancels the fetch. */
   private readonly fetching = new Map<string, AbortController>();
+  /** Tasks killed for using more disk than their disk resource: the TASK_FAILED message. */
+  private readonly diskExceeded = new Map<string, string>();
 
   constructor(private readonly deps: TaskManagerDeps) {
     this.health = new TaskHealthChecks(deps.health, deps.log);
@@ -85,7 +90,7 @@ export class TaskManager {
         st.tasks[key] = { framework_id: fid, task_id: cmd.task.task_id.value, state: "TASK_STAGING", sandbox: sandboxPath(this.deps.workDir, fid, cmd.task.task_id.value), info: cmd.task };
         this.infos.set(key, cmd.task);
         if (cmd.framework_info?.capabilities?.some((c) => c.type === "TASK_KILLING_STATE")) this.killingState.add(key);
-        this.track(this.run(key, cmd.task));
+        this.track(this.run(key, cmd.task, cmd.framework_info?.user));
       }
     } else if (cmd.type === "KILL") {
       const key = taskKey(fid, cmd.task_id.value);
@@ -185,10 +190,12 @@ export class TaskManager {
     // Its launch was under way when the agent stopped: it did start.
     if (record.state === "TASK_STAGING" || record.state === "TASK_STARTING") this.transition(record, "TASK_RUNNING", { source: "SOURCE_EXECUTOR" });
     const c = container;
+    const stopDiskWatch = record.info && this.watchDisk(key, record, record.info, c);
     this.track((async () => {
       try {
         this.terminal(record, record.info, await c.exited);
       } finally {
+        stopDiskWatch?.();
         this.containers.delete(key);
         this.health.stop(key);
       }
@@ -200,6 +207,18 @@ export class TaskManager {
       this.health.start(key, spec, record.cgroup, this.healthListener(key, record));
     }
     return true;
+  }
+
+  /** Watches the sandbox of a command task with a disk resource (disk-watch.ts); the returned function stops it. */
+  private watchDisk(key: string, record: TaskRecord, task: TaskInfo, container: Container): (() => void) | undefined {
+    const limitMB = this.deps.diskWatch && task.container?.type !== "DOCKER" && record.sandbox ? sandboxDiskLimitMB(task.resources) : 0;
+    if (limitMB <= 0) return undefined;
+    return this.deps.diskWatch!.watch(record.sandbox!, limitMB, record.task_id, (message) => {
+      if (isTerminal(record.state) || record.kill_requested) return;
+      this.diskExceeded.set(key, message);
+      this.health.stop(key);
+      container.kill(0); // as Mesos: a container over its limit is destroyed, not asked to stop
+    });
   }
 
   /** An update was acknowledged: once a terminal task has nothing pending, forget it. */
@@ -241,10 +260,10 @@ export class TaskManager {
     container?.kill(grace ?? graceMs(policy) ?? DEFAULT_GRACE_MS);
   }
 
-  private async run(key: string, task: TaskInfo): Promise<void> {
+  private async run(key: string, task: TaskInfo, frameworkUser?: string): Promise<void> {
     const record = this.deps.store.state.tasks[key]!;
     try {
-      await this.launchAndWait(key, record, task);
+      await this.launchAndWait(key, record, task, frameworkUser);
     } catch (e) {
       this.deps.log.error("task failed inside the agent", { task_id: record.task_id, error: errorText(e) });
       if (!isTerminal(record.state)) this.transition(record, "TASK_FAILED", { source: "SOURCE_AGENT", reason: "REASON_CONTAINER_LAUNCH_FAILED", message: `agent error: ${errorText(e)}` });
@@ -254,13 +273,13 @@ export class TaskManager {
     }
   }
 
-  private async launchAndWait(key: string, record: TaskRecord, task: TaskInfo): Promise<void> {
+  private async launchAndWait(key: string, record: TaskRecord, task: TaskInfo, frameworkUser?: string): Promise<void> {
     const { containerizer, store } = this.deps;
     const fail = (message: string, reason = "REASON_CONTAINER_LAUNCH_FAILED") =>
       this.transition(record, "TASK_FAILED", { source: "SOURCE_AGENT", reason, message });
     if (task.container?.type === "DOCKER" && !containerizer.runsDocker) return fail("Docker containers are not enabled on this agent (start it with --containerizers=mesos,docker)");
     if (!task.command && task.container?.type !== "DOCKER") return fail("task has no command (custom executors are not supported; set command)");
-    const spec = { frameworkId: record.framework_id, agentId: store.state.agent_id ?? "", task, sandbox: record.sandbox! };
+    const spec = { frameworkId: record.framework_id, agentId: store.state.agent_id ?? "", task, sandbox: record.sandbox!, ...(frameworkUser ? { frameworkUser } : {}) };
     try {
       await containerizer.prepare(spec);
       attachVolumes(this.deps.workDir, spec.sandbox, task.resources);
@@ -293,7 +312,9 @@ export class TaskManager {
     this.transition(record, "TASK_RUNNING", { source: "SOURCE_EXECUTOR" });
     if (record.kill_requested) this.kill(key, undefined);
     else this.health.start(key, spec, record.cgroup, this.healthListener(key, record));
+    const stopDiskWatch = this.watchDisk(key, record, task, container);
     const exit = await container.exited;
+    stopDiskWatch?.();
     this.containers.delete(key);
     this.health.stop(key);
     this.terminal(record, task, exit);
@@ -304,7 +325,11 @@ export class TaskManager {
     const message = exit.lost ? `Command status unknown: ${exit.lost}`
       : exit.signal !== null ? `Command terminated with signal ${exit.signal}` : `Command exited with status ${exit.code}`;
     const healthKill = record.kill_requested && !record.preempted ? this.health.killMessage(taskKey(record.framework_id, record.task_id)) : undefined;
-    if (exit.oomKilled) {
+    const diskMessage = this.diskExceeded.get(taskKey(record.framework_id, record.task_id));
+    this.diskExceeded.delete(taskKey(record.framework_id, record.task_id));
+    if (diskMessage && !record.kill_requested) {
+      this.transition(record, "TASK_FAILED", { source: "SOURCE_AGENT", reason: "REASON_CONTAINER_LIMITATION_DISK", ...data, message: `${diskMessage} (${message})` });
+    } else if (exit.oomKilled) {
       const mem = task && taskLimits(task.resources).memMB;
       this.transition(record, "TASK_FAILED", {
         source: "SOURCE_AGENT", reason: "REASON_CONTAINER_LIMITATION_MEMORY", ...data,

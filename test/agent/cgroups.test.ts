@@ -41,12 +41,15 @@ describe("cgroups detection and file writes (fake cgroup fs)", () => {
     expect((cg as LinuxCgroups).placements).toEqual([
       { controller: "memory", version: 2, base: join(fs.root, "strata") },
       { controller: "cpu", version: 2, base: join(fs.root, "strata") },
+      { controller: "pids", version: 2, base: join(fs.root, "strata") },
     ]);
     expect(fs.writes).toContainEqual(["cgroup.subtree_control", "+memory"]);
+    expect(fs.writes).toContainEqual(["strata/cgroup.subtree_control", "+pids"]);
     expect(fs.writes).toContainEqual(["strata/cgroup.subtree_control", "+cpu"]);
 
-    const task = await cg.create("fw_t1", { cpus: 0.5, memMB: 32 });
+    const task = await cg.create("fw_t1", { cpus: 0.5, memMB: 32, pids: 100 });
     expect(fs.read("strata/fw_t1/memory.max")).toBe(String(32 * 1024 * 1024));
+    expect(fs.read("strata/fw_t1/pids.max")).toBe("100");
     expect(fs.read("strata/fw_t1/memory.swap.max")).toBe("0");
     expect(fs.read("strata/fw_t1/cpu.max")).toBe("50000 100000");
     expect(Number(fs.read("strata/fw_t1/cpu.weight"))).toBeGreaterThan(0);
@@ -103,7 +106,7 @@ describe("cgroups detection and file writes (fake cgroup fs)", () => {
       "cpu/cpu.shares": "1024",
     });
     const cg = detectCgroups({ mode: "auto", cgroupsRoot: "strata", fsRoot: fs.root, host: fs.host }) as LinuxCgroups;
-    expect(cg.placements.map((p) => [p.controller, p.version])).toEqual([["memory", 2], ["cpu", 1]]);
+    expect(cg.placements.map((p) => [p.controller, p.version])).toEqual([["memory", 2], ["cpu", 1], ["pids", 2]]);
     expect(new CgroupTask("x", cg.placements, fs.host).dirs).toEqual([join(fs.root, "unified/strata/x"), join(fs.root, "cpu/strata/x")]);
   });
 
@@ -157,6 +160,8 @@ describe.skipIf(!real.enabled && !inCI)("real cgroups", () => {
       if (p.controller === "memory") {
         const file = p.version === 2 ? "memory.max" : "memory.limit_in_bytes";
         expect(Number(readFileSync(join(dir, file), "utf8"))).toBe(64 * 1024 * 1024);
+      } else if (p.controller === "pids") {
+        expect(readFileSync(join(dir, "pids.max"), "utf8").trim()).toBe("max"); // no --task-pids-limit given here
       } else if (p.version === 1) {
         expect(readFileSync(join(dir, "cpu.cfs_quota_us"), "utf8").trim()).toBe("35000"); // 0.25 cpus + the executor's 0.1
       } else {
