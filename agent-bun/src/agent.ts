@@ -17,6 +17,7 @@ import { StatusUpdateManager } from "./status-updates.ts";
 import type { HealthProber } from "./health-probes.ts";
 import { TaskManager } from "./task-manager.ts";
 import { UsageReporter, type UsageSampler } from "./usage.ts";
+import { SandboxGc, type SandboxGcDeps } from "./sandbox-gc.ts";
 
 /** What the agent tells the master about itself: the self-description part of a registration. */
 export type AgentInfo = Pick<RegisterRequest, "hostname" | "ip" | "port" | "resources" | "attributes" | "version">;
@@ -47,6 +48,8 @@ export interface AgentDeps {
   healthProber?: HealthProber;
   /** Fetches tasks' `command.uris` (fetcher.ts); without one they are ignored. */
   fetcher?: TaskFetcher;
+  /** Garbage collection of finished tasks' sandboxes (sandbox-gc.ts); none when absent (hollow agents). */
+  gc?: Pick<SandboxGcDeps, "delayMs" | "diskHeadroom" | "diskWatchIntervalMs" | "diskUsage">;
 }
 
 /** Registration retry delays: 0.5 s doubling to 10 s, forever. */
@@ -61,6 +64,8 @@ export class Agent {
   readonly usage: UsageReporter | undefined;
   /** Answers operators' sandbox file requests (docs/files.md). */
   readonly files: FileServer;
+  /** Removes old sandboxes (sandbox-gc.ts), when configured. */
+  readonly gc: SandboxGc | undefined;
   private readonly stopping = new AbortController();
   private readonly pollBackoff: Backoff;
   private registered = false;
@@ -77,7 +82,10 @@ export class Agent {
       backoffRandom: deps.backoffRandom, onAcknowledged: (u) => this.tasks.onAcknowledged(u),
     });
     this.tasks = new TaskManager({ store: deps.store, updates: this.updates, containerizer: deps.containerizer, log: deps.log, workDir: deps.workDir,
-      ...(deps.healthProber ? { health: { clock: deps.clock, prober: deps.healthProber } } : {}), fetcher: deps.fetcher, recover: deps.recover });
+      ...(deps.healthProber ? { health: { clock: deps.clock, prober: deps.healthProber } } : {}), fetcher: deps.fetcher, recover: deps.recover,
+      onForgotten: (sandbox) => this.gc?.schedule(sandbox) });
+    this.gc = deps.gc && new SandboxGc({ ...deps.gc, workDir: deps.workDir, clock: deps.clock, log: deps.log,
+      live: () => new Set(Object.values(deps.store.state.tasks).flatMap((r) => r.sandbox ? [r.sandbox] : [])) });
     this.files = new FileServer({ workDir: deps.workDir, client: deps.client, log: deps.log });
     this.usage = deps.usage && new UsageReporter({ ...deps.usage, clock: deps.clock, running: () => this.tasks.running() });
   }
@@ -91,12 +99,14 @@ export class Agent {
   async run(): Promise<void> {
     await this.tasks.recover();
     this.updates.start();
+    this.gc?.start();
     try {
       while (!this.stopped) {
         if (!this.registered) await this.register();
         else await this.pollOnce();
       }
     } finally {
+      await this.gc?.stop();
       await this.updates.stop();
     }
   }

@@ -16,6 +16,7 @@ import { parseAttributes } from "./fingerprint.ts";
 import { CONFIG_FLAG, type ConfigFile, configEntryWhere, readConfigFile } from "./config-file.ts";
 import { parseByteSize } from "./fetcher-size.ts";
 import { DEFAULT_DOCKER_SOCKET } from "./docker-client.ts";
+import { DEFAULT_DISK_WATCH_INTERVAL, DEFAULT_GC_DELAY, DEFAULT_GC_DISK_HEADROOM, parseDurationMs } from "./sandbox-gc.ts";
 
 /** How tasks are isolated: detect (`auto`), force a cgroup version, or run without limits. */
 export const CGROUPS_MODES = ["auto", "v1", "v2", "off"] as const;
@@ -69,6 +70,12 @@ export interface AgentFlags {
   containerizers: Containerizers[];
   /** The Docker engine's unix socket (`--docker-socket`). */
   dockerSocket: string;
+  /** `--gc-delay` in ms: how long a finished task's sandbox is kept (sandbox-gc.ts). */
+  gcDelayMs: number;
+  /** `--gc-disk-headroom`: share of the disk kept free by removing sandboxes sooner. */
+  gcDiskHeadroom: number;
+  /** `--disk-watch-interval` in ms: how often disk usage is read while sandboxes are scheduled. */
+  diskWatchIntervalMs: number;
 }
 
 /** Values of `--containerizers`: `mesos` runs command tasks as processes, `docker` runs DOCKER tasks. */
@@ -119,6 +126,9 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
   { name: "fetcher-stall-timeout-seconds", env: "STRATA_FETCHER_STALL_TIMEOUT_SECONDS", default: "60", help: "A download that receives nothing for this long fails its task, 1-3600" },
   { name: "containerizers", env: "STRATA_CONTAINERIZERS", default: "mesos", help: "Comma-separated: mesos (command tasks as processes) and docker (DOCKER tasks through the Docker engine), e.g. mesos,docker" },
   { name: "docker-socket", env: "STRATA_DOCKER_SOCKET", default: DEFAULT_DOCKER_SOCKET, help: "Unix socket of the Docker engine (with --containerizers=...,docker)" },
+  { name: "gc-delay", env: "STRATA_GC_DELAY", default: DEFAULT_GC_DELAY, help: "How long a finished task's sandbox is kept (e.g. 1weeks, 2days, 12hrs, 30mins, 90secs; a bare number is seconds); sooner when the disk fills" },
+  { name: "gc-disk-headroom", env: "STRATA_GC_DISK_HEADROOM", default: String(DEFAULT_GC_DISK_HEADROOM), help: "Share (0-1) of the disk to keep free: sandboxes older than gc-delay × max(0, 1 − headroom − disk usage) are removed" },
+  { name: "disk-watch-interval", env: "STRATA_DISK_WATCH_INTERVAL", default: DEFAULT_DISK_WATCH_INTERVAL, help: "How often disk usage is checked while sandboxes await removal (e.g. 1mins, 30secs)" },
 ];
 
 /** `--help` text. */
@@ -285,8 +295,22 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
   const dockerSocket = withDefault("docker-socket");
   if (!dockerSocket.startsWith("/")) throw new FlagError("--docker-socket", `expected an absolute path, got '${dockerSocket}'`);
 
+  const duration = (name: string, min: number): number => {
+    const text = withDefault(name);
+    const ms = parseDurationMs(text);
+    if (ms === undefined || ms < min) throw new FlagError(`--${name}`, `expected a duration of at least ${min / 1000} s like 1weeks, 2days, 12hrs, 30mins or 90secs, got '${text}'`);
+    return ms;
+  };
+  const gcDelayMs = duration("gc-delay", 0);
+  const diskWatchIntervalMs = duration("disk-watch-interval", 1_000);
+  const headroomText = withDefault("gc-disk-headroom");
+  const gcDiskHeadroom = Number(headroomText);
+  if (!headroomText.trim() || !Number.isFinite(gcDiskHeadroom) || gcDiskHeadroom < 0 || gcDiskHeadroom > 1) {
+    throw new FlagError("--gc-disk-headroom", `expected a number 0-1, got '${headroomText}'`);
+  }
+
   return {
-    containerizers, dockerSocket,
+    containerizers, dockerSocket, gcDelayMs, gcDiskHeadroom, diskWatchIntervalMs,
     master: master.replace(/\/+$/, ""), joinToken, workDir, hostname, ...(ip !== undefined ? { ip } : {}), port, resources, attributes,
     cgroups, cgroupsRoot, recover, pollWaitSeconds, logLevel, hollow, hollowTaskMs, usageIntervalSeconds, hollowUsageFraction,
     ...(fetcherCacheDir !== undefined ? { fetcherCacheDir } : {}), fetcherCacheSize, fetcherMaxSize, fetcherStallTimeoutSeconds,

@@ -67,6 +67,7 @@ async function main(): Promise<void> {
   const agent = new Agent({
     client: new HttpMasterClient(flags.master, flags.joinToken),
     store, containerizer, clock: systemClock, log, workDir, pollWaitSeconds: flags.pollWaitSeconds, fetcher, recover: flags.recover,
+    gc: { delayMs: flags.gcDelayMs, diskHeadroom: flags.gcDiskHeadroom, diskWatchIntervalMs: flags.diskWatchIntervalMs },
     healthProber: new LocalHealthProber(cgroups instanceof LinuxCgroups ? cgroups.placements : []),
     info: { hostname: flags.hostname, ...(flags.ip ? { ip: flags.ip } : {}), port: flags.port, resources, attributes: flags.attributes, version: AGENT_VERSION },
     ...(flags.usageIntervalSeconds > 0 ? {

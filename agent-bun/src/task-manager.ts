@@ -40,6 +40,8 @@ export interface TaskManagerDeps {
   fetcher?: TaskFetcher;
   /** `--recover`: re-attach to the previous run's tasks (default) or kill them. */
   recover?: RecoverMode;
+  /** A terminal task was forgotten (its updates acknowledged): its sandbox may be garbage collected (sandbox-gc.ts). */
+  onForgotten?: (sandbox: string) => void;
 }
 
 /** The optional fields of a status update the agent fills in (it never speaks for the master). */
@@ -208,6 +210,7 @@ export class TaskManager {
     this.killingState.delete(key);
     this.health.forget(key);
     store.changed();
+    if (record.sandbox) this.deps.onForgotten?.(record.sandbox);
   }
 
   /** Resolves when every task started so far has ended and been reported (tests). */
