@@ -4,17 +4,19 @@
  * under disk pressure, volumes and live sandboxes kept, the schedule recomputed from mtimes after
  * a restart, and the agent scheduling a sandbox once its task's updates are acknowledged.
  */
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { TaskInfo } from "../../schemas/mesos.ts";
 import { Agent } from "../../agent-bun/src/agent.ts";
 import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/checkpoint.ts";
 import { silentLogger } from "../../agent-bun/src/log.ts";
 import { parseFlags } from "../../agent-bun/src/flags.ts";
-import { SandboxGc, parseDurationMs, type SandboxGcDeps } from "../../agent-bun/src/sandbox-gc.ts";
+import { SandboxGc, diskUsage, parseDurationMs, type SandboxGcDeps } from "../../agent-bun/src/sandbox-gc.ts";
 import { FakeClock, FakeContainerizer, FakeMaster, settle } from "./fakes.ts";
+import { FakeHttpMaster } from "./fake-http-master.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -200,4 +202,49 @@ describe("the agent and sandbox gc", () => {
     await clock.advance(1_000);
     expect(existsSync(dir)).toBe(false);
   });
+});
+
+describe("the agent process and sandbox gc", () => {
+  it("removes a finished, acknowledged task's sandbox after --gc-delay; kept until then, volumes kept", async () => {
+    const repo = resolve(import.meta.dirname, "../..");
+    const work = workDir();
+    const volume = join(work, "volumes", "roles", "web", "pv1");
+    mkdirSync(volume, { recursive: true });
+    writeFileSync(join(volume, "data"), "keep");
+    const master = new FakeHttpMaster();
+    await master.start();
+    stops.push(() => master.stop());
+    let stderr = "";
+    const child = spawn(join(repo, "node_modules/.bin/bun"), [join(repo, "agent-bun/src/main.ts"),
+      "--master", master.url, "--work-dir", work, "--cgroups", "off", "--poll-wait-seconds", "1", "--resources", "cpus:2;mem:512",
+      "--gc-delay", "2secs", "--disk-watch-interval", "1secs", "--gc-disk-headroom", "0", "--log-level", "debug"],
+    { env: { PATH: process.env.PATH, STRATA_JOIN_TOKEN: "e2e-secret-token" }, stdio: ["ignore", "ignore", "pipe"] });
+    child.stderr!.on("data", (d: Buffer) => { stderr += d.toString(); });
+    stops.push(() => { if (child.exitCode === null) child.kill("SIGKILL"); });
+    const until = async (cond: () => boolean, what: string) => {
+      const end = Date.now() + 15_000;
+      while (!cond()) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${stderr.slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await until(() => master.polls.length > 0, "first poll");
+    master.send({ type: "LAUNCH", framework_id: { value: "fw" }, task: {
+      name: "t", task_id: { value: "t" }, agent_id: { value: "e2e-agent" }, resources: [], command: { value: "echo hi" },
+    } });
+    const sandboxDir = join(work, "frameworks", "fw", "tasks", "t");
+    await until(() => master.updates().some((u) => u.state === "TASK_FINISHED"), "TASK_FINISHED");
+    expect(existsSync(join(sandboxDir, "stdout"))).toBe(true);
+    // Terminal but not acknowledged: the agent still knows the task, so its sandbox outlives the delay.
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(existsSync(sandboxDir)).toBe(true);
+    const acked = Date.now();
+    master.ackAll();
+    master.send({ type: "KILL", framework_id: { value: "fw" }, task_id: { value: "unknown" } }); // wakes the poll
+    await until(() => !existsSync(sandboxDir), "sandbox removed");
+    // 2 s × (1 − 0 headroom − this disk's usage), counted from when the agent got the acks
+    expect(Date.now() - acked).toBeGreaterThanOrEqual(2_000 * (1 - diskUsage(work)) - 100);
+    await until(() => !existsSync(join(work, "frameworks", "fw")), "empty framework directory removed");
+    expect(existsSync(join(volume, "data"))).toBe(true);
+  }, 30_000);
 });
