@@ -18,6 +18,7 @@ import type { HealthProber } from "./health-probes.ts";
 import { TaskManager } from "./task-manager.ts";
 import { UsageReporter, type UsageSampler } from "./usage.ts";
 import { SandboxGc, type SandboxGcDeps } from "./sandbox-gc.ts";
+import { sandboxPath } from "./paths.ts";
 
 /** What the agent tells the master about itself: the self-description part of a registration. */
 export type AgentInfo = Pick<RegisterRequest, "hostname" | "ip" | "port" | "resources" | "attributes" | "version">;
@@ -85,7 +86,7 @@ export class Agent {
       ...(deps.healthProber ? { health: { clock: deps.clock, prober: deps.healthProber } } : {}), fetcher: deps.fetcher, recover: deps.recover,
       onForgotten: (sandbox) => this.gc?.schedule(sandbox) });
     this.gc = deps.gc && new SandboxGc({ ...deps.gc, workDir: deps.workDir, clock: deps.clock, log: deps.log,
-      live: () => new Set(Object.values(deps.store.state.tasks).flatMap((r) => r.sandbox ? [r.sandbox] : [])) });
+      live: () => new Set(Object.values(deps.store.state.tasks).map((r) => r.sandbox ?? sandboxPath(deps.workDir, r.framework_id, r.task_id))) });
     this.files = new FileServer({ workDir: deps.workDir, client: deps.client, log: deps.log });
     this.usage = deps.usage && new UsageReporter({ ...deps.usage, clock: deps.clock, running: () => this.tasks.running() });
   }
