@@ -105,6 +105,10 @@ export const TaskUsage = z.object({
   task_id: TaskID,
   cpus: z.number().nonnegative(),
   mem_mb: z.number().nonnegative(),
+  /** Cpu time the task used in user and in system mode since it started, and its resident memory in bytes (Mesos `ResourceStatistics`; shown by GET_CONTAINERS and /monitor/statistics). Absent from agents before they were added. */
+  cpus_user_time_secs: z.number().nonnegative().optional(),
+  cpus_system_time_secs: z.number().nonnegative().optional(),
+  mem_rss_bytes: z.number().nonnegative().optional(),
 });
 export type TaskUsage = z.infer<typeof TaskUsage>;
 

@@ -13,6 +13,7 @@ import { UpdateQuotaCall } from "./quota.ts";
 import { RESERVATION_CALL_SCHEMAS } from "./reservations.ts";
 import { UpdateWeightsCall } from "./weights.ts";
 import { FILES_CALL_SCHEMAS } from "./files.ts";
+import { GetContainersCall } from "./containers.ts";
 
 /** Call type → schema of the whole call (`{ type, <call_field>: … }`). */
 export const OPERATOR_CALL_SCHEMAS: Record<string, z.ZodType> = {
@@ -22,6 +23,7 @@ export const OPERATOR_CALL_SCHEMAS: Record<string, z.ZodType> = {
   ...RESERVATION_CALL_SCHEMAS,
   UPDATE_QUOTA: UpdateQuotaCall, UPDATE_WEIGHTS: UpdateWeightsCall,
   ...FILES_CALL_SCHEMAS,
+  GET_CONTAINERS: GetContainersCall,
 };
 
 const AnyCall = z.object({ type: z.string().min(1) });

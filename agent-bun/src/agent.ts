@@ -18,6 +18,8 @@ import { StatusUpdateManager } from "./status-updates.ts";
 import type { HealthProber } from "./health-probes.ts";
 import { TaskManager } from "./task-manager.ts";
 import { UsageReporter, type UsageSampler } from "./usage.ts";
+import { SandboxGc, type SandboxGcDeps } from "./sandbox-gc.ts";
+import { sandboxPath } from "./paths.ts";
 
 /** What the agent tells the master about itself: the self-description part of a registration. */
 export type AgentInfo = Pick<RegisterRequest, "hostname" | "ip" | "port" | "resources" | "attributes" | "version">;
@@ -50,6 +52,8 @@ export interface AgentDeps {
   fetcher?: TaskFetcher;
   /** Watches sandboxes of tasks with a disk resource (disk-watch.ts); without it disk is not limited. */
   diskWatch?: DiskWatch;
+  /** Garbage collection of finished tasks' sandboxes (sandbox-gc.ts); none when absent (hollow agents). */
+  gc?: Pick<SandboxGcDeps, "delayMs" | "diskHeadroom" | "diskWatchIntervalMs" | "diskUsage">;
 }
 
 /** Registration retry delays: 0.5 s doubling to 10 s, forever. */
@@ -64,6 +68,8 @@ export class Agent {
   readonly usage: UsageReporter | undefined;
   /** Answers operators' sandbox file requests (docs/files.md). */
   readonly files: FileServer;
+  /** Removes old sandboxes (sandbox-gc.ts), when configured. */
+  readonly gc: SandboxGc | undefined;
   private readonly stopping = new AbortController();
   private readonly pollBackoff: Backoff;
   private registered = false;
@@ -81,7 +87,10 @@ export class Agent {
     });
     this.tasks = new TaskManager({ store: deps.store, updates: this.updates, containerizer: deps.containerizer, log: deps.log, workDir: deps.workDir,
       ...(deps.healthProber ? { health: { clock: deps.clock, prober: deps.healthProber } } : {}), fetcher: deps.fetcher, recover: deps.recover,
-      ...(deps.diskWatch ? { diskWatch: deps.diskWatch } : {}) });
+      ...(deps.diskWatch ? { diskWatch: deps.diskWatch } : {}),
+      onForgotten: (sandbox) => this.gc?.schedule(sandbox) });
+    this.gc = deps.gc && new SandboxGc({ ...deps.gc, workDir: deps.workDir, clock: deps.clock, log: deps.log,
+      live: () => new Set(Object.values(deps.store.state.tasks).map((r) => r.sandbox ?? sandboxPath(deps.workDir, r.framework_id, r.task_id))) });
     this.files = new FileServer({ workDir: deps.workDir, client: deps.client, log: deps.log });
     this.usage = deps.usage && new UsageReporter({ ...deps.usage, clock: deps.clock, running: () => this.tasks.running() });
   }
@@ -95,12 +104,14 @@ export class Agent {
   async run(): Promise<void> {
     await this.tasks.recover();
     this.updates.start();
+    this.gc?.start();
     try {
       while (!this.stopped) {
         if (!this.registered) await this.register();
         else await this.pollOnce();
       }
     } finally {
+      await this.gc?.stop();
       await this.updates.stop();
     }
   }

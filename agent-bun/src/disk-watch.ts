@@ -1,5 +1,5 @@
 /**
- * Disk limits of command tasks (Mesos' `disk/du` isolator): every `--disk-watch-interval-seconds`
+ * Disk limits of command tasks (Mesos' `disk/du` isolator): every `--container-disk-watch-interval-seconds`
  * the sandbox of each running task that has a `disk` resource is measured the way `du` does
  * (allocated blocks of every file and directory, symlinks not followed, so persistent volumes
  * linked into the sandbox are not counted, as they are not part of the sandbox's quota). A task

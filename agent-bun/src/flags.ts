@@ -17,6 +17,7 @@ import { CONFIG_FLAG, type ConfigFile, configEntryWhere, readConfigFile } from "
 import { parseByteSize } from "./fetcher-size.ts";
 import { DEFAULT_DOCKER_SOCKET } from "./docker-client.ts";
 import { parseGpuIndices } from "./gpus.ts";
+import { DEFAULT_DISK_WATCH_INTERVAL, DEFAULT_GC_DELAY, DEFAULT_GC_DISK_HEADROOM, parseDurationMs } from "./sandbox-gc.ts";
 
 /** How tasks are isolated: detect (`auto`), force a cgroup version, or run without limits. */
 export const CGROUPS_MODES = ["auto", "v1", "v2", "off"] as const;
@@ -78,10 +79,16 @@ export interface AgentFlags {
   allowRootTasks: boolean;
   /** `--task-pids-limit`: pids.max of each task's cgroup; 0 for none. */
   taskPidsLimit: number;
-  /** `--disk-watch-interval-seconds`: how often sandboxes of tasks with a disk resource are measured (disk-watch.ts). */
-  diskWatchIntervalSeconds: number;
+  /** `--container-disk-watch-interval-seconds`: how often sandboxes of tasks with a disk resource are measured (disk-watch.ts). */
+  containerDiskWatchIntervalSeconds: number;
   /** `--enforce-disk-limit`: a task using more disk than its `disk` resource is killed (else only logged). */
   enforceDiskLimit: boolean;
+  /** `--gc-delay` in ms: how long a finished task's sandbox is kept (sandbox-gc.ts). */
+  gcDelayMs: number;
+  /** `--gc-disk-headroom`: share of the disk kept free by removing sandboxes sooner. */
+  gcDiskHeadroom: number;
+  /** `--disk-watch-interval` in ms: how often disk usage is read while sandboxes are scheduled. */
+  diskWatchIntervalMs: number;
 }
 
 /** Values of `--containerizers`: `mesos` runs command tasks as processes, `docker` runs DOCKER tasks. */
@@ -136,8 +143,11 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
   { name: "switch-user", env: "STRATA_SWITCH_USER", default: "true", help: "true | false: an agent running as root runs each task as its CommandInfo.user, else its FrameworkInfo.user (an unknown user fails the task); false runs tasks as the agent's user" },
   { name: "allow-root-tasks", env: "STRATA_ALLOW_ROOT_TASKS", default: "true", help: "true | false: tasks may run as root (a task naming root, or naming no user on a root agent); false fails them" },
   { name: "task-pids-limit", env: "STRATA_TASK_PIDS_LIMIT", default: "4096", help: "Most processes/threads one task may have (pids.max of its cgroup), 0-4194304; 0: no limit" },
-  { name: "disk-watch-interval-seconds", env: "STRATA_DISK_WATCH_INTERVAL_SECONDS", default: "15", help: "How often the sandbox of a task with a disk resource is measured, 1-3600" },
+  { name: "container-disk-watch-interval-seconds", env: "STRATA_CONTAINER_DISK_WATCH_INTERVAL_SECONDS", default: "15", help: "How often the sandbox of a task with a disk resource is measured, 1-3600" },
   { name: "enforce-disk-limit", env: "STRATA_ENFORCE_DISK_LIMIT", default: "true", help: "true | false: kill a task whose sandbox grows past its disk resource (TASK_FAILED, REASON_CONTAINER_LIMITATION_DISK); false only logs it" },
+  { name: "gc-delay", env: "STRATA_GC_DELAY", default: DEFAULT_GC_DELAY, help: "How long a finished task's sandbox is kept (e.g. 1weeks, 2days, 12hrs, 30mins, 90secs; a bare number is seconds); sooner when the disk fills" },
+  { name: "gc-disk-headroom", env: "STRATA_GC_DISK_HEADROOM", default: String(DEFAULT_GC_DISK_HEADROOM), help: "Share (0-1) of the disk to keep free: sandboxes older than gc-delay × max(0, 1 − headroom − disk usage) are removed" },
+  { name: "disk-watch-interval", env: "STRATA_DISK_WATCH_INTERVAL", default: DEFAULT_DISK_WATCH_INTERVAL, help: "How often disk usage is checked while sandboxes await removal (e.g. 1mins, 30secs)" },
 ];
 
 /** `--help` text. */
@@ -320,14 +330,28 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
   const pidsText = withDefault("task-pids-limit");
   const taskPidsLimit = Number(pidsText);
   if (!/^\d+$/.test(pidsText) || taskPidsLimit > 4_194_304) throw new FlagError("--task-pids-limit", `expected a number of processes 0-4194304, got '${pidsText}'`);
-  const diskText = withDefault("disk-watch-interval-seconds");
-  const diskWatchIntervalSeconds = Number(diskText);
-  if (!diskText.trim() || !Number.isFinite(diskWatchIntervalSeconds) || diskWatchIntervalSeconds < 1 || diskWatchIntervalSeconds > 3600) {
-    throw new FlagError("--disk-watch-interval-seconds", `expected a number of seconds 1-3600, got '${diskText}'`);
+  const diskText = withDefault("container-disk-watch-interval-seconds");
+  const containerDiskWatchIntervalSeconds = Number(diskText);
+  if (!diskText.trim() || !Number.isFinite(containerDiskWatchIntervalSeconds) || containerDiskWatchIntervalSeconds < 1 || containerDiskWatchIntervalSeconds > 3600) {
+    throw new FlagError("--container-disk-watch-interval-seconds", `expected a number of seconds 1-3600, got '${diskText}'`);
+  }
+
+  const duration = (name: string, min: number): number => {
+    const text = withDefault(name);
+    const ms = parseDurationMs(text);
+    if (ms === undefined || ms < min) throw new FlagError(`--${name}`, `expected a duration of at least ${min / 1000} s like 1weeks, 2days, 12hrs, 30mins or 90secs, got '${text}'`);
+    return ms;
+  };
+  const gcDelayMs = duration("gc-delay", 0);
+  const diskWatchIntervalMs = duration("disk-watch-interval", 1_000);
+  const headroomText = withDefault("gc-disk-headroom");
+  const gcDiskHeadroom = Number(headroomText);
+  if (!headroomText.trim() || !Number.isFinite(gcDiskHeadroom) || gcDiskHeadroom < 0 || gcDiskHeadroom > 1) {
+    throw new FlagError("--gc-disk-headroom", `expected a number 0-1, got '${headroomText}'`);
   }
 
   return {
-    containerizers, dockerSocket, ...(nvidiaGpuDevices ? { nvidiaGpuDevices } : {}), switchUser, allowRootTasks, taskPidsLimit, diskWatchIntervalSeconds, enforceDiskLimit,
+    containerizers, dockerSocket, ...(nvidiaGpuDevices ? { nvidiaGpuDevices } : {}), switchUser, allowRootTasks, taskPidsLimit, containerDiskWatchIntervalSeconds, enforceDiskLimit, gcDelayMs, gcDiskHeadroom, diskWatchIntervalMs,
     master: master.replace(/\/+$/, ""), joinToken, workDir, hostname, ...(ip !== undefined ? { ip } : {}), port, resources, attributes,
     cgroups, cgroupsRoot, recover, pollWaitSeconds, logLevel, hollow, hollowTaskMs, usageIntervalSeconds, hollowUsageFraction,
     ...(fetcherCacheDir !== undefined ? { fetcherCacheDir } : {}), fetcherCacheSize, fetcherMaxSize, fetcherStallTimeoutSeconds,

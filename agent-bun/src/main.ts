@@ -73,7 +73,8 @@ async function main(): Promise<void> {
   const agent = new Agent({
     client: new HttpMasterClient(flags.master, flags.joinToken),
     store, containerizer, clock: systemClock, log, workDir, pollWaitSeconds: flags.pollWaitSeconds, fetcher, recover: flags.recover,
-    diskWatch: new DiskWatch({ intervalMs: flags.diskWatchIntervalSeconds * 1000, enforce: flags.enforceDiskLimit, log }),
+    diskWatch: new DiskWatch({ intervalMs: flags.containerDiskWatchIntervalSeconds * 1000, enforce: flags.enforceDiskLimit, log }),
+    gc: { delayMs: flags.gcDelayMs, diskHeadroom: flags.gcDiskHeadroom, diskWatchIntervalMs: flags.diskWatchIntervalMs },
     healthProber: new LocalHealthProber(cgroups instanceof LinuxCgroups ? cgroups.placements : []),
     info: { hostname: flags.hostname, ...(flags.ip ? { ip: flags.ip } : {}), port: flags.port, resources, attributes: flags.attributes, version: AGENT_VERSION },
     ...(flags.usageIntervalSeconds > 0 ? {

@@ -43,6 +43,8 @@ export interface TaskManagerDeps {
   recover?: RecoverMode;
   /** Watches the sandboxes of tasks with a disk resource (disk-watch.ts); none without it. */
   diskWatch?: DiskWatch;
+  /** A terminal task was forgotten (its updates acknowledged): its sandbox may be garbage collected (sandbox-gc.ts). */
+  onForgotten?: (sandbox: string) => void;
 }
 
 /** The optional fields of a status update the agent fills in (it never speaks for the master). */
@@ -233,6 +235,7 @@ export class TaskManager {
     this.killingState.delete(key);
     this.health.forget(key);
     store.changed();
+    if (record.sandbox) this.deps.onForgotten?.(record.sandbox);
   }
 
   /** Resolves when every task started so far has ended and been reported (tests). */

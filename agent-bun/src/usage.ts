@@ -21,8 +21,11 @@ import { taskKey, type TaskRecord } from "./checkpoint.ts";
 import type { Clock } from "./clock.ts";
 import { procStatFields } from "./proc.ts";
 
-/** One measurement of a task: cpu time used since it started (seconds), resident memory now (bytes). */
-export interface UsageSample { cpuSeconds: number; memBytes: number }
+/**
+ * One measurement of a task: cpu time used since it started (seconds), resident memory now
+ * (bytes), and, when the source splits it, the cpu time in user and in system mode.
+ */
+export interface UsageSample { cpuSeconds: number; memBytes: number; userSeconds?: number; systemSeconds?: number }
 
 /** A running task to measure: its checkpointed record and, when known, its TaskInfo. */
 export interface MeasuredTask { record: TaskRecord; info: TaskInfo | undefined }
@@ -65,19 +68,33 @@ export class ProcUsageSampler implements UsageSampler {
 
   private cgroupSample(name: string): UsageSample | undefined {
     let cpuSeconds: number | undefined, memBytes: number | undefined;
+    let split: Pick<UsageSample, "userSeconds" | "systemSeconds"> = {};
     for (const p of this.placements) {
       const dir = join(p.base, name);
       try {
-        if (p.controller === "cpu") {
-          cpuSeconds = p.version === 2 ? statValue(this.read(join(dir, "cpu.stat")), "usage_usec") / 1e6 : Number(this.read(join(dir, "cpuacct.usage")).trim()) / 1e9;
-        } else if (p.controller === "memory") {
+        if (p.controller === "cpu" && p.version === 2) {
+          const stat = this.read(join(dir, "cpu.stat"));
+          cpuSeconds = statValue(stat, "usage_usec") / 1e6;
+          split = splitTimes(statValue(stat, "user_usec") / 1e6, statValue(stat, "system_usec") / 1e6);
+        } else if (p.controller === "cpu") {
+          cpuSeconds = Number(this.read(join(dir, "cpuacct.usage")).trim()) / 1e9;
+          try {
+            const stat = this.read(join(dir, "cpuacct.stat"));
+            split = splitTimes(statValue(stat, "user") / CLOCK_TICKS_PER_SECOND, statValue(stat, "system") / CLOCK_TICKS_PER_SECOND);
+          } catch { /* no split */ }
+        } else {
           memBytes = statValue(this.read(join(dir, "memory.stat")), p.version === 2 ? "anon" : "total_rss");
         }
       } catch { /* not there (e.g. v1 cpu without cpuacct): fall back to /proc */ }
     }
     if (cpuSeconds === undefined || memBytes === undefined || !Number.isFinite(cpuSeconds) || !Number.isFinite(memBytes)) return undefined;
-    return { cpuSeconds, memBytes };
+    return { cpuSeconds, memBytes, ...split };
   }
+}
+
+/** Both times when both are numbers, else none. */
+function splitTimes(userSeconds: number, systemSeconds: number): Pick<UsageSample, "userSeconds" | "systemSeconds"> {
+  return Number.isFinite(userSeconds) && Number.isFinite(systemSeconds) ? { userSeconds, systemSeconds } : {};
 }
 
 /** The usage of each process group led by one of `leaders`, from one pass over /proc. */
@@ -94,9 +111,11 @@ export function processGroups(leaders: ReadonlySet<number>): Map<number, UsageSa
     const group = Number(f[2]); // field 5: pgrp
     if (!leaders.has(group)) continue;
     // fields 14-17: utime, stime, cutime, cstime
-    const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-    const s = out.get(group) ?? { cpuSeconds: 0, memBytes: 0 };
-    s.cpuSeconds += ticks / CLOCK_TICKS_PER_SECOND;
+    const user = (Number(f[11]) + Number(f[13])) / CLOCK_TICKS_PER_SECOND, system = (Number(f[12]) + Number(f[14])) / CLOCK_TICKS_PER_SECOND;
+    const s = out.get(group) ?? { cpuSeconds: 0, memBytes: 0, userSeconds: 0, systemSeconds: 0 };
+    s.cpuSeconds += user + system;
+    s.userSeconds! += user;
+    s.systemSeconds! += system;
     s.memBytes += residentBytes(pid);
     out.set(group, s);
   }
@@ -133,10 +152,8 @@ export class HollowUsageSampler implements UsageSampler {
       let since = this.started.get(record);
       if (since === undefined) this.started.set(record, (since = now));
       const resources = info?.resources ?? [];
-      return {
-        cpuSeconds: (this.fraction * scalarOf(resources, "cpus") * (now - since)) / 1000,
-        memBytes: this.fraction * scalarOf(resources, "mem") * MiB,
-      };
+      const cpuSeconds = (this.fraction * scalarOf(resources, "cpus") * (now - since)) / 1000;
+      return { cpuSeconds, memBytes: this.fraction * scalarOf(resources, "mem") * MiB, userSeconds: cpuSeconds, systemSeconds: 0 };
     });
   }
 }
@@ -195,7 +212,9 @@ export class UsageReporter {
       const cpus = roundScalar(Math.max(0, s.cpuSeconds - before.cpuSeconds) / ((now - before.at) / 1000));
       values.set(key, {
         framework_id: { value: t.record.framework_id }, task_id: { value: t.record.task_id },
-        cpus, mem_mb: Math.round(s.memBytes / MiB),
+        cpus, mem_mb: Math.round(s.memBytes / MiB), mem_rss_bytes: Math.round(s.memBytes),
+        ...(s.userSeconds !== undefined && s.systemSeconds !== undefined
+          ? { cpus_user_time_secs: roundScalar(s.userSeconds), cpus_system_time_secs: roundScalar(s.systemSeconds) } : {}),
       });
     });
     for (const key of this.baselines.keys()) if (!live.has(key)) this.baselines.delete(key);

@@ -15,6 +15,7 @@ import type { MasterConfig } from "./config.ts";
 import type { DecideContext, Effect, RefuseFilter } from "./effects.ts";
 import { commitEffects } from "./commit.ts";
 import { OversubscriptionPass } from "./oversubscription-pass.ts";
+import { TaskStatistics } from "./task-statistics.ts";
 import { Interner } from "./interner.ts";
 import { UpdateIndex } from "./update-index.ts";
 import type { Authorizer } from "./authorizer.ts";
@@ -113,6 +114,8 @@ export class MasterCore implements MasterView {
   readonly entropy: Entropy;
   /** Usage reports and revocable offers (memory only; docs/oversubscription.md). */
   readonly oversubscription = new OversubscriptionPass();
+  /** The running tasks' latest reported resource statistics, for operators (memory only; task-statistics.ts). */
+  readonly statistics = new TaskStatistics();
   /** How long allocation runs take (`allocator/mesos/allocation_run_ms`); memory only. */
   readonly allocationTimer = new TimerStats();
   /** Told of every committed batch of effects (the operator event stream); see commit.ts. */
@@ -235,6 +238,7 @@ export class MasterCore implements MasterView {
     if (req.master_id === undefined || req.master_id === this.masterInfo.id) this.agentsCaughtUp.add(agentId);
     if (!wasConnected) this.requestAllocation(now);
     if (req.usage) this.oversubscription.report(this, agentId, req.usage, now);
+    if (req.usage) this.statistics.record(agentId, req.usage, now);
     this.apply(decidePollReceipts(this, req), now);
     const answer = this.pending(agentId, req.ack_seq);
     // An agent that last heard from another instance must learn of this one at once.

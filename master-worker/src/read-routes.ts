@@ -6,6 +6,7 @@
 import type { MasterCore } from "./master-core.ts";
 import { metricsSnapshot } from "./metrics-snapshot.ts";
 import { flagsJson } from "./operator/flags.ts";
+import { monitorStatistics } from "./operator/containers-calls.ts";
 import { mayViewFlags, readFilter, requireViewFlags } from "./operator/read-filter.ts";
 import { type ReadSnapshot, finishGradually, snapshotSteps } from "./operator/read-snapshot.ts";
 import { v1Parts } from "./operator/v1-json.ts";
@@ -17,7 +18,7 @@ import { jsonPartsResponse, objectOfParts, yieldToEventLoop } from "./state-stre
 export const READ_PRINCIPAL_HEADER = "x-strata-principal";
 
 /** Internal read paths, as the Worker forwards them. */
-export const READ_PATHS = ["/state", "/state-summary", "/frameworks", "/slaves", "/tasks", "/roles", "/flags", "/metrics", "/metrics/prometheus"] as const;
+export const READ_PATHS = ["/state", "/state-summary", "/frameworks", "/slaves", "/tasks", "/roles", "/flags", "/metrics", "/metrics/prometheus", "/monitor/statistics"] as const;
 
 /** Answers one read; undefined when `path` is not a read path. */
 export function serveRead(core: MasterCore, path: string, params: URLSearchParams, principal: string | undefined, now: number): Response | undefined {
@@ -30,6 +31,7 @@ export function serveRead(core: MasterCore, path: string, params: URLSearchParam
     return Response.json({ flags: flagsObject() });
   }
   const filter = readFilter(core.authorizer, principal);
+  if (path === "/monitor/statistics") return Response.json(monitorStatistics(core, filter));
   const query = path === "/tasks" ? parseTasksQuery(params) : undefined;
   const meta: MasterMeta = {
     masterInfo: core.masterInfo, startedAt: core.startedAt, cluster: core.config.clusterName,

@@ -100,6 +100,7 @@ const READ_ROUTES: Array<[string[], string]> = [
   [["/master/tasks", "/master/tasks.json", "/tasks"], "/tasks"],
   [["/master/roles", "/master/roles.json", "/roles"], "/roles"],
   [["/master/flags", "/flags"], "/flags"],
+  [["/monitor/statistics", "/monitor/statistics.json"], "/monitor/statistics"],
   [["/metrics/snapshot"], "/metrics"],
   [["/metrics"], "/metrics/prometheus"],
   [["/files/browse", "/files/browse.json"], "/files/browse"],

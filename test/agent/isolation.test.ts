@@ -123,12 +123,12 @@ describe("task users (account files and policy)", () => {
   it("flags: defaults as Mesos (switch user, root allowed), a pids limit, a 15 s disk watch, enforced", () => {
     const parsed = parseFlags(["--join-token", "t"], {});
     if (parsed.kind !== "run") throw new Error("expected flags");
-    expect(parsed.flags).toMatchObject({ switchUser: true, allowRootTasks: true, taskPidsLimit: 4096, diskWatchIntervalSeconds: 15, enforceDiskLimit: true });
-    const other = parseFlags(["--join-token", "t", "--switch-user=false", "--allow-root-tasks", "false", "--task-pids-limit", "0", "--enforce-disk-limit=false", "--disk-watch-interval-seconds", "2"], {});
-    expect(other.kind === "run" && other.flags).toMatchObject({ switchUser: false, allowRootTasks: false, taskPidsLimit: 0, enforceDiskLimit: false, diskWatchIntervalSeconds: 2 });
+    expect(parsed.flags).toMatchObject({ switchUser: true, allowRootTasks: true, taskPidsLimit: 4096, containerDiskWatchIntervalSeconds: 15, enforceDiskLimit: true });
+    const other = parseFlags(["--join-token", "t", "--switch-user=false", "--allow-root-tasks", "false", "--task-pids-limit", "0", "--enforce-disk-limit=false", "--container-disk-watch-interval-seconds", "2"], {});
+    expect(other.kind === "run" && other.flags).toMatchObject({ switchUser: false, allowRootTasks: false, taskPidsLimit: 0, enforceDiskLimit: false, containerDiskWatchIntervalSeconds: 2 });
     expect(() => parseFlags(["--join-token", "t", "--switch-user=yes"], {})).toThrow("--switch-user: expected true or false, got 'yes'");
     expect(() => parseFlags(["--join-token", "t", "--task-pids-limit=-1"], {})).toThrow(/--task-pids-limit/);
-    expect(() => parseFlags(["--join-token", "t", "--disk-watch-interval-seconds=0"], {})).toThrow(/--disk-watch-interval-seconds/);
+    expect(() => parseFlags(["--join-token", "t", "--container-disk-watch-interval-seconds=0"], {})).toThrow(/--container-disk-watch-interval-seconds/);
   });
 });
 

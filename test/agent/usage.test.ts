@@ -71,9 +71,11 @@ describe("ProcUsageSampler", () => {
     writeFileSync(join(v1mem, "task", "memory.stat"), "cache 1\nrss 3\ntotal_cache 5\ntotal_rss 10485760\n");
     const t: MeasuredTask[] = [{ record: record("t", { cgroup: "task" }), info: undefined }];
     const two = new ProcUsageSampler([{ controller: "memory", version: 2, base: v2 }, { controller: "cpu", version: 2, base: v2 }]);
-    expect(two.sample(t, 0)).toEqual([{ cpuSeconds: 2.5, memBytes: 50 * 1024 * 1024 }]);
+    expect(two.sample(t, 0)).toEqual([{ cpuSeconds: 2.5, memBytes: 50 * 1024 * 1024, userSeconds: 2, systemSeconds: 0.5 }]);
     const one = new ProcUsageSampler([{ controller: "memory", version: 1, base: v1mem }, { controller: "cpu", version: 1, base: v1cpu }]);
-    expect(one.sample(t, 0)).toEqual([{ cpuSeconds: 1.5, memBytes: 10 * 1024 * 1024 }]);
+    expect(one.sample(t, 0)).toEqual([{ cpuSeconds: 1.5, memBytes: 10 * 1024 * 1024 }]); // no cpuacct.stat: no user/system split
+    writeFileSync(join(v1cpu, "task", "cpuacct.stat"), "user 120\nsystem 30\n"); // USER_HZ ticks
+    expect(one.sample(t, 0)).toEqual([{ cpuSeconds: 1.5, memBytes: 10 * 1024 * 1024, userSeconds: 1.2, systemSeconds: 0.3 }]);
     // no readable cgroup and no pid: nothing to measure
     expect(two.sample([{ record: record("t", { cgroup: "missing" }), info: undefined }], 0)).toEqual([undefined]);
   });
@@ -92,7 +94,7 @@ class ScriptedSampler implements UsageSampler {
       const c = this.cpu.get(r.task_id) ?? { at: now, total: 0 };
       const total = c.total + (rate.cpus * (now - c.at)) / 1000;
       this.cpu.set(r.task_id, { at: now, total });
-      return { cpuSeconds: total, memBytes: rate.mem * 1024 * 1024 };
+      return { cpuSeconds: total, memBytes: rate.mem * 1024 * 1024, userSeconds: total * 0.75, systemSeconds: total * 0.25 };
     });
   }
 }
@@ -118,7 +120,10 @@ describe("UsageReporter", () => {
     expect(reporter.pollWait(25)).toBe(10); // polls are not held past the interval while tasks run
     await clock.advance(10_000);
     const first = reporter.due();
-    expect(first).toEqual({ tasks: [{ framework_id: { value: "fw1" }, task_id: { value: "t1" }, cpus: 0.5, mem_mb: 100 }] });
+    expect(first).toEqual({ tasks: [{
+      framework_id: { value: "fw1" }, task_id: { value: "t1" }, cpus: 0.5, mem_mb: 100,
+      mem_rss_bytes: 100 * 1024 * 1024, cpus_user_time_secs: 3.75, cpus_system_time_secs: 1.25, // 5 cpu seconds over 10 s
+    }] });
     reporter.delivered();
 
     await clock.advance(5_000);
@@ -164,7 +169,7 @@ describe("UsageReporter", () => {
   it("hollow tasks report the configured share of what they were given", () => {
     const sampler = new HollowUsageSampler(0.25);
     const t: MeasuredTask[] = [{ record: record("h"), info: info("h", 2, 512) }];
-    expect(sampler.sample(t, 1_000)).toEqual([{ cpuSeconds: 0, memBytes: 128 * 1024 * 1024 }]);
+    expect(sampler.sample(t, 1_000)).toEqual([{ cpuSeconds: 0, memBytes: 128 * 1024 * 1024, userSeconds: 0, systemSeconds: 0 }]);
     expect(sampler.sample(t, 11_000)[0]!.cpuSeconds).toBeCloseTo(5); // 0.5 cores for 10 s
   });
 });
@@ -209,7 +214,10 @@ describe("agent: usage on polls, preempting kills", () => {
     master.answerPoll({});
     await until(() => master.polls.length === 3, "third poll");
     expect(master.polls[2]!.wait_seconds).toBe(10);
-    expect(master.polls[2]!.usage).toEqual({ tasks: [{ framework_id: { value: "fw1" }, task_id: { value: "t1" }, cpus: 0.25, mem_mb: 40 }] });
+    expect(master.polls[2]!.usage).toEqual({ tasks: [{
+      framework_id: { value: "fw1" }, task_id: { value: "t1" }, cpus: 0.25, mem_mb: 40,
+      mem_rss_bytes: 40 * 1024 * 1024, cpus_user_time_secs: 1.875, cpus_system_time_secs: 0.625,
+    }] });
     master.answerPoll({});
     await until(() => master.polls.length === 4, "fourth poll");
     expect(master.polls[3]!.usage).toBeUndefined(); // delivered, not due again yet
@@ -238,7 +246,10 @@ describe("agent: usage on polls, preempting kills", () => {
         master.answerPoll({});
         await until(() => master.polls.length === 4, "fourth poll");
       }
-      expect(master.polls.at(-1)!.usage).toEqual({ tasks: [{ framework_id: { value: "fw1" }, task_id: { value: "h1" }, cpus: 0.5, mem_mb: 128 }] });
+      expect(master.polls.at(-1)!.usage).toEqual({ tasks: [{
+        framework_id: { value: "fw1" }, task_id: { value: "h1" }, cpus: 0.5, mem_mb: 128,
+        mem_rss_bytes: 128 * 1024 * 1024, cpus_user_time_secs: expect.any(Number), cpus_system_time_secs: 0,
+      }] });
     } finally {
       fleet.stop();
       await done;

@@ -5,6 +5,7 @@
 import { badRequest } from "../http-error.ts";
 import type { MasterCore } from "../master-core.ts";
 import { agentCalls } from "./agent-calls.ts";
+import { containersCalls } from "./containers-calls.ts";
 import { drainCalls } from "./drain-calls.ts";
 import { maintenanceCalls } from "./maintenance-calls.ts";
 import { quotaCalls } from "./quota-calls.ts";
@@ -24,6 +25,7 @@ export const OPERATOR_HANDLERS: OperatorHandlers = {
   ...reservationCalls,
   ...quotaCalls,
   ...weightsCalls,
+  ...containersCalls,
 };
 
 /** Answers one operator call; `body` was validated by the Worker (`type` at least). */
