@@ -134,7 +134,9 @@ export function ensureAgentBinary(): void {
 /** Starts one agent (the compiled binary) against `master`. */
 export function startAgent(opts: AgentOptions): Proc {
   ensureAgentBinary();
-  return launch(AGENT_BINARY, ["--master", opts.master, "--work-dir", opts.workDir, ...(opts.extraArgs ?? [])],
+  // A local/test cluster runs as the developer (often root) and its frameworks as root: allowed
+  // explicitly here; a deployed agent refuses root tasks unless its operator allows them.
+  return launch(AGENT_BINARY, ["--master", opts.master, "--work-dir", opts.workDir, "--allow-root-tasks=true", ...(opts.extraArgs ?? [])],
     { ...process.env, STRATA_JOIN_TOKEN: opts.joinToken }, opts.logFile);
 }
 

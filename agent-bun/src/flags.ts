@@ -141,7 +141,7 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
   { name: "docker-socket", env: "STRATA_DOCKER_SOCKET", default: DEFAULT_DOCKER_SOCKET, help: "Unix socket of the Docker engine (with --containerizers=...,docker)" },
   { name: "nvidia-gpu-devices", env: "STRATA_NVIDIA_GPU_DEVICES", default: "", help: "Comma-separated indices (as nvidia-smi numbers them) of the NVIDIA GPUs to offer, e.g. 0,1; default all detected" },
   { name: "switch-user", env: "STRATA_SWITCH_USER", default: "true", help: "true | false: an agent running as root runs each task as its CommandInfo.user, else its FrameworkInfo.user (an unknown user fails the task); false runs tasks as the agent's user" },
-  { name: "allow-root-tasks", env: "STRATA_ALLOW_ROOT_TASKS", default: "true", help: "true | false: tasks may run as root (a task naming root, or naming no user on a root agent); false fails them" },
+  { name: "allow-root-tasks", env: "STRATA_ALLOW_ROOT_TASKS", default: "false", help: "true | false: tasks may run as root (a task naming root, or naming no user on a root agent); false (the default) fails them, so no task runs as root unless the operator allowed it" },
   { name: "task-pids-limit", env: "STRATA_TASK_PIDS_LIMIT", default: "4096", help: "Most processes/threads one task may have (pids.max of its cgroup), 0-4194304; 0: no limit" },
   { name: "container-disk-watch-interval-seconds", env: "STRATA_CONTAINER_DISK_WATCH_INTERVAL_SECONDS", default: "15", help: "How often the sandbox of a task with a disk resource is measured, 1-3600" },
   { name: "enforce-disk-limit", env: "STRATA_ENFORCE_DISK_LIMIT", default: "true", help: "true | false: kill a task whose sandbox grows past its disk resource (TASK_FAILED, REASON_CONTAINER_LIMITATION_DISK); false only logs it" },

@@ -5,11 +5,11 @@
  * hands it the sandbox; an agent not running as root (or started with `--switch-user=false`)
  * runs every task as itself, as Mesos does, and says so in its start log.
  *
- * Root: as Mesos, a task naming `root` runs as root, unless the agent is started with
- * `--allow-root-tasks=false`; then it fails. A task naming no user at all runs as the agent's
- * own user only where that is not root, or where root tasks are allowed: never as root
- * without the operator having allowed it (the default allows it, as Mesos users expect; a
- * shared cluster should set `--allow-root-tasks=false`).
+ * Root: a task naming `root` (or naming no user on an agent running as root) runs as root only
+ * when the agent is started with `--allow-root-tasks=true`; otherwise it fails with a message
+ * saying so. The flag defaults to false: no task runs as root unless the operator allowed it.
+ * (The library default of `ProcessContainerizer` allows it, as Mesos does; the binary's flag
+ * does not.) The local cluster of `npm start` and the test clusters allow it explicitly.
  */
 import { readFileSync } from "node:fs";
 

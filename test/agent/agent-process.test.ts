@@ -19,7 +19,7 @@ let stderr = "";
 
 function startAgent(master: FakeHttpMaster, extraArgs: string[] = []): ChildProcess {
   const child = spawn(bun, [join(repo, "agent-bun/src/main.ts"), ...extraArgs,
-    "--master", master.url, "--work-dir", work, "--cgroups", "off", "--poll-wait-seconds", "1",
+    "--master", master.url, "--work-dir", work, "--cgroups", "off", "--allow-root-tasks=true", "--poll-wait-seconds", "1",
     "--resources", "cpus:2;mem:512", "--attributes", "rack:r1", "--hostname", "e2e-host", "--log-level", "debug"],
   { env: { PATH: process.env.PATH, STRATA_JOIN_TOKEN: "e2e-secret-token" }, stdio: ["ignore", "inherit", "pipe"] });
   child.stderr!.on("data", (d: Buffer) => { stderr += d.toString(); });

@@ -216,7 +216,7 @@ describe("the agent process and sandbox gc", () => {
     stops.push(() => master.stop());
     let stderr = "";
     const child = spawn(join(repo, "node_modules/.bin/bun"), [join(repo, "agent-bun/src/main.ts"),
-      "--master", master.url, "--work-dir", work, "--cgroups", "off", "--poll-wait-seconds", "1", "--resources", "cpus:2;mem:512",
+      "--master", master.url, "--work-dir", work, "--cgroups", "off", "--allow-root-tasks=true", "--poll-wait-seconds", "1", "--resources", "cpus:2;mem:512",
       "--gc-delay", "2secs", "--disk-watch-interval", "1secs", "--gc-disk-headroom", "0", "--log-level", "debug"],
     { env: { PATH: process.env.PATH, STRATA_JOIN_TOKEN: "e2e-secret-token" }, stdio: ["ignore", "ignore", "pipe"] });
     child.stderr!.on("data", (d: Buffer) => { stderr += d.toString(); });

@@ -123,7 +123,7 @@ describe("task users (account files and policy)", () => {
   it("flags: defaults as Mesos (switch user, root allowed), a pids limit, a 15 s disk watch, enforced", () => {
     const parsed = parseFlags(["--join-token", "t"], {});
     if (parsed.kind !== "run") throw new Error("expected flags");
-    expect(parsed.flags).toMatchObject({ switchUser: true, allowRootTasks: true, taskPidsLimit: 4096, containerDiskWatchIntervalSeconds: 15, enforceDiskLimit: true });
+    expect(parsed.flags).toMatchObject({ switchUser: true, allowRootTasks: false, taskPidsLimit: 4096, containerDiskWatchIntervalSeconds: 15, enforceDiskLimit: true });
     const other = parseFlags(["--join-token", "t", "--switch-user=false", "--allow-root-tasks", "false", "--task-pids-limit", "0", "--enforce-disk-limit=false", "--container-disk-watch-interval-seconds", "2"], {});
     expect(other.kind === "run" && other.flags).toMatchObject({ switchUser: false, allowRootTasks: false, taskPidsLimit: 0, enforceDiskLimit: false, containerDiskWatchIntervalSeconds: 2 });
     expect(() => parseFlags(["--join-token", "t", "--switch-user=yes"], {})).toThrow("--switch-user: expected true or false, got 'yes'");
