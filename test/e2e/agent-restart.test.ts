@@ -4,7 +4,7 @@
  * keep running under their executors, the restarted agent re-attaches to them (same pids),
  * reports a task that ended while it was down, and can still kill a task.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AGENT_BINARY, localSecrets, startAgent } from "../../scripts/cluster-processes.ts";
@@ -12,7 +12,7 @@ import { commandTask, decodeTaskOutput, isTerminal } from "../../sdk/src/index.t
 import { scalar } from "../../sdk/src/resources.ts";
 import { sandboxPath } from "../../agent-bun/src/paths.ts";
 import { procStatFields } from "../../agent-bun/src/proc.ts";
-import { type Cluster, TestFramework, startCluster } from "../support/e2e-cluster.ts";
+import { type Cluster, type TestFramework, useClusterWithFramework } from "../support/e2e-cluster.ts";
 
 const small = [scalar("cpus", 0.1), scalar("mem", 32)];
 const binary = existsSync(AGENT_BINARY);
@@ -26,17 +26,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe.skipIf(!binary)("agent killed and restarted mid-task", () => {
   let cluster: Cluster;
   let fw: TestFramework;
-
-  beforeAll(async () => {
-    cluster = await startCluster(["--resources", "cpus:8;mem:4096;disk:4096"]);
-    fw = new TestFramework(cluster);
-    await fw.start();
-  }, 90_000);
-
-  afterAll(async () => {
-    await fw?.stop();
-    await cluster?.stop();
-  }, 30_000);
+  useClusterWithFramework(["--resources", "cpus:8;mem:4096;disk:4096"], {}, (c, f) => { cluster = c; fw = f; });
 
   it("re-attaches to its tasks: same pids, TASK_FINISHED delivered, a task ended meanwhile reported, KILL works", async () => {
     const workDir = join(cluster.stateDir, "agent");

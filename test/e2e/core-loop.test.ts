@@ -2,12 +2,12 @@
  * End to end: the real master (workerd via wrangler dev) and the real compiled agent binary
  * running real processes, driven by a framework built on the SDK.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
 import { AGENT_BINARY, masterMetrics } from "../../scripts/cluster-processes.ts";
 import { commandTask, decodeTaskOutput, exitStatusOf, isTerminal } from "../../sdk/src/index.ts";
 import { scalar } from "../../sdk/src/resources.ts";
-import { type Cluster, TestFramework, cgroupsUnavailable, startCluster } from "../support/e2e-cluster.ts";
+import { type Cluster, type TestFramework, cgroupsUnavailable, useClusterWithFramework } from "../support/e2e-cluster.ts";
 
 const small = [scalar("cpus", 0.1), scalar("mem", 32)];
 const seen = (fw: TestFramework, id: string) => (fw.updates.get(id) ?? []).map((s) => s.state);
@@ -20,17 +20,7 @@ if (!binary) console.log(`skipping end-to-end tests: ${AGENT_BINARY} is missing 
 describe.skipIf(!binary)("local cluster end to end", () => {
   let cluster: Cluster;
   let fw: TestFramework;
-
-  beforeAll(async () => {
-    cluster = await startCluster(["--resources", "cpus:8;mem:4096;disk:4096"]);
-    fw = new TestFramework(cluster);
-    await fw.start();
-  }, 90_000);
-
-  afterAll(async () => {
-    await fw?.stop();
-    await cluster?.stop();
-  }, 30_000);
+  useClusterWithFramework(["--resources", "cpus:8;mem:4096;disk:4096"], {}, (c, f) => { cluster = c; fw = f; });
 
   it("runs 10 tasks to TASK_FINISHED, with their output, and reports a failing exit status", async () => {
     const ids = Array.from({ length: 10 }, (_, i) => `echo-${i}`);

@@ -5,14 +5,14 @@
  */
 import { existsSync } from "node:fs";
 import { connect } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
 import type { TaskInfo } from "../../schemas/mesos.ts";
 import { commandTask, decodeTaskOutput, exitStatusOf, isTerminal } from "../../sdk/src/index.ts";
 import { ranges, scalar } from "../../sdk/src/resources.ts";
 import { DEFAULT_DOCKER_SOCKET, DockerClient } from "../../agent-bun/src/docker-client.ts";
 import { TEST_IMAGE, dockerUnavailable, ensureTestImage } from "../agent/docker-test-image.ts";
-import { type Cluster, TestFramework, startCluster } from "../support/e2e-cluster.ts";
+import { type Cluster, type TestFramework, useClusterWithFramework } from "../support/e2e-cluster.ts";
 
 const inCI = process.env.CI === "true" || process.env.CI === "1";
 const client = new DockerClient(DEFAULT_DOCKER_SOCKET);
@@ -51,18 +51,7 @@ async function firstLine(port: number, ms: number): Promise<string> {
 describe.skipIf(!!why)("Docker tasks end to end", () => {
   let cluster: Cluster;
   let fw: TestFramework;
-
-  beforeAll(async () => {
-    await ensureTestImage(client);
-    cluster = await startCluster(["--resources", `cpus:4;mem:2048;disk:1024;ports:[${PORT}-${PORT + 9}]`, "--containerizers", "mesos,docker"]);
-    fw = new TestFramework(cluster, "e2e-docker");
-    await fw.start();
-  }, 90_000);
-
-  afterAll(async () => {
-    await fw?.stop();
-    await cluster?.stop();
-  }, 30_000);
+  useClusterWithFramework(["--resources", `cpus:4;mem:2048;disk:1024;ports:[${PORT}-${PORT + 9}]`, "--containerizers", "mesos,docker"], { name: "e2e-docker", before: () => ensureTestImage(client) }, (c, f) => { cluster = c; fw = f; });
 
   it("runs DOCKER tasks to TASK_FINISHED with their output, and reports a failing exit status", async () => {
     fw.submit(

@@ -4,13 +4,13 @@
  * `healthy: true` (also in reconciliation answers), a task whose check keeps failing is reported
  * `healthy: false` and then killed, and an invalid check is refused before the launch.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
 import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
 import { commandTask, isTerminal } from "../../sdk/src/index.ts";
 import { scalar } from "../../sdk/src/resources.ts";
 import type { HealthCheck, TaskInfo } from "../../schemas/mesos.ts";
-import { type Cluster, TestFramework, startCluster } from "../support/e2e-cluster.ts";
+import { type Cluster, type TestFramework, useClusterWithFramework } from "../support/e2e-cluster.ts";
 
 const small = [scalar("cpus", 0.1), scalar("mem", 32)];
 const terminal = (fw: TestFramework, id: string) => { const s = fw.stateOf(id); return s !== undefined && isTerminal(s.state); };
@@ -23,17 +23,7 @@ if (!binary) console.log(`skipping end-to-end tests: ${AGENT_BINARY} is missing 
 describe.skipIf(!binary)("health checks end to end", () => {
   let cluster: Cluster;
   let fw: TestFramework;
-
-  beforeAll(async () => {
-    cluster = await startCluster(["--resources", "cpus:4;mem:2048;disk:1024"]);
-    fw = new TestFramework(cluster, "health-e2e");
-    await fw.start();
-  }, 90_000);
-
-  afterAll(async () => {
-    await fw?.stop();
-    await cluster?.stop();
-  }, 30_000);
+  useClusterWithFramework(["--resources", "cpus:4;mem:2048;disk:1024"], { name: "health-e2e" }, (c, f) => { cluster = c; fw = f; });
 
   const withCheck = (id: string, shell: string, check: HealthCheck) => ({
     id, build: (agentId: string): TaskInfo => ({ ...commandTask({ taskId: id, agentId, resources: small, shell, killGracePeriodSeconds: 1 }), health_check: check }),

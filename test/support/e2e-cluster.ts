@@ -5,6 +5,7 @@
  * status update it receives.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { afterAll, beforeAll } from "vitest";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Offer, TaskInfo, TaskStatus } from "../../schemas/index.ts";
@@ -138,4 +139,27 @@ export function cgroupsUnavailable(): string | undefined {
   const v2 = ["/sys/fs/cgroup/cgroup.controllers", "/sys/fs/cgroup/unified/cgroup.controllers"];
   if (existsSync(v1) || v2.some(existsSync)) return undefined;
   return "no cgroup v1 memory hierarchy or cgroup v2 mount";
+}
+
+/**
+ * The setup most end-to-end suites share: before the suite's tests a cluster (its agent with
+ * `agentArgs`) and a started `TestFramework` (named `opts.name`), handed to `ready`; after them
+ * both stopped. `opts.before` runs first (e.g. building a Docker image).
+ */
+export function useClusterWithFramework(
+  agentArgs: string[], opts: { name?: string; before?: () => Promise<void> }, ready: (cluster: Cluster, fw: TestFramework) => void,
+): void {
+  let cluster: Cluster | undefined;
+  let fw: TestFramework | undefined;
+  beforeAll(async () => {
+    await opts.before?.();
+    cluster = await startCluster(agentArgs);
+    fw = new TestFramework(cluster, ...(opts.name !== undefined ? [opts.name] : []));
+    ready(cluster, fw);
+    await fw.start();
+  }, 90_000);
+  afterAll(async () => {
+    await fw?.stop();
+    await cluster?.stop();
+  }, 30_000);
 }
