@@ -5,7 +5,6 @@
  * main.ts exits with status 2.
  */
 import { readFileSync } from "node:fs";
-import { isIP } from "node:net";
 import { hostname as osHostname } from "node:os";
 import { MAX_POLL_HOLD_SECONDS } from "../../schemas/agent-limits.ts";
 import type { Attribute, Resource } from "../../schemas/mesos.ts";
@@ -18,6 +17,17 @@ import { parseByteSize } from "./fetcher-size.ts";
 import { DEFAULT_DOCKER_SOCKET } from "./docker-client.ts";
 import { parseGpuIndices } from "./gpus.ts";
 import { DEFAULT_DISK_WATCH_INTERVAL, DEFAULT_GC_DELAY, DEFAULT_GC_DISK_HEADROOM, parseDurationMs } from "./sandbox-gc.ts";
+
+/**
+ * True for an IPv4 dotted quad or an IPv6 address. Not `node:net`'s `isIP`: loading node:net
+ * costs the idle agent about a megabyte of memory; the URL parser (always loaded) checks IPv6.
+ * IPv6 zone ids (`fe80::1%eth0`) are refused: a machine is not named by a link-local address.
+ */
+export function isIpAddress(text: string): boolean {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) return text.split(".").every((p) => Number(p) <= 255 && (p === "0" || !p.startsWith("0")));
+  if (!text.includes(":") || /[^0-9a-fA-F:.%a-zA-Z0-9]/.test(text)) return false;
+  try { return new URL(`http://[${text}]/`).hostname.length > 2; } catch { return false; }
+}
 
 /** How tasks are isolated: detect (`auto`), force a cgroup version, or run without limits. */
 export const CGROUPS_MODES = ["auto", "v1", "v2", "off"] as const;
@@ -233,7 +243,7 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
   if (!hostname.trim()) throw new FlagError("--hostname", "must not be empty");
 
   const ip = raw("ip");
-  if (ip !== undefined && isIP(ip) === 0) throw new FlagError("--ip", `expected an IPv4 or IPv6 address like 10.0.0.5 or fd00::5, got '${ip}'`);
+  if (ip !== undefined && !isIpAddress(ip)) throw new FlagError("--ip", `expected an IPv4 or IPv6 address like 10.0.0.5 or fd00::5, got '${ip}'`);
 
   const portText = withDefault("port");
   const port = Number(portText);

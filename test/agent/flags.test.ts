@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FlagError, parseFlags, type AgentFlags } from "../../agent-bun/src/flags.ts";
+import { FlagError, parseFlags, isIpAddress, type AgentFlags } from "../../agent-bun/src/flags.ts";
 
 const run = (argv: string[], env: Record<string, string> = {}): AgentFlags => {
   const parsed = parseFlags(argv, env);
@@ -118,5 +118,12 @@ describe("--ip", () => {
 
   it("rejects a bad STRATA_IP naming the flag too", () => {
     expect(errorOf(["--join-token", "t"], { STRATA_IP: "nope" }).flag).toBe("--ip");
+  });
+});
+
+describe("isIpAddress (the --ip check, without node:net)", () => {
+  it("takes IPv4 dotted quads and IPv6 addresses, refuses the rest", () => {
+    for (const ok of ["10.0.0.5", "255.255.255.255", "0.0.0.0", "fd00::5", "::1", "::", "2001:db8::1", "::ffff:1.2.3.4", "1:2:3:4:5:6:7:8"]) expect(isIpAddress(ok), ok).toBe(true);
+    for (const bad of ["256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "1:2:3:4:5:6:7:8:9", "gggg::1", ":::", "host.example", "", "fe80::1%eth0"]) expect(isIpAddress(bad), bad).toBe(false);
   });
 });
