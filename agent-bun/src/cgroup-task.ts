@@ -53,15 +53,18 @@ export class CgroupTask implements TaskCgroup {
       if (p.controller === "cpu" && limits.cpus !== undefined && limits.cpus > 0) {
         const quota = String(Math.max(MIN_CPU_QUOTA_US, Math.round(limits.cpus * CPU_PERIOD_US)));
         const shares = Math.max(2, Math.round(limits.cpus * 1024));
+        const hardLimit = limits.cpuQuota !== false; // `--cgroups-enable-cfs`
         if (p.version === 2) {
-          this.host.write(join(dir, "cpu.max"), `${quota} ${CPU_PERIOD_US}`);
+          if (hardLimit) this.host.write(join(dir, "cpu.max"), `${quota} ${CPU_PERIOD_US}`);
           // systemd's shares → weight conversion.
           const weight = Math.min(10_000, Math.max(1, Math.round(1 + ((shares - 2) * 9999) / 262142)));
           this.host.write(join(dir, "cpu.weight"), String(weight));
         } else {
           this.host.write(join(dir, "cpu.shares"), String(shares));
-          this.host.write(join(dir, "cpu.cfs_period_us"), String(CPU_PERIOD_US));
-          this.host.write(join(dir, "cpu.cfs_quota_us"), quota);
+          if (hardLimit) {
+            this.host.write(join(dir, "cpu.cfs_period_us"), String(CPU_PERIOD_US));
+            this.host.write(join(dir, "cpu.cfs_quota_us"), quota);
+          }
         }
       }
     }

@@ -18,6 +18,8 @@ export interface TaskLimits {
   memMB?: number;
   /** Most processes and threads the task may have at once (`--task-pids-limit`): a fork bomb hits it, not the machine. */
   pids?: number;
+  /** false: cpus give only a weight (shares), no CFS quota (hard limit); `--cgroups-enable-cfs=false`. */
+  cpuQuota?: boolean;
   /** Devices cgroup (v1) entries like `c 195:1 rwm` the task may not open (GPUs not its own; gpu-allocator.ts). */
   devicesDeny?: string[];
 }

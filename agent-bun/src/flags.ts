@@ -89,6 +89,8 @@ export interface AgentFlags {
   allowRootTasks: boolean;
   /** `--task-pids-limit`: pids.max of each task's cgroup; 0 for none. */
   taskPidsLimit: number;
+  /** `--cgroups-enable-cfs` (Mesos' `--cgroups_enable_cfs`): a task's cpus are a hard CFS quota, not only a weight. */
+  cgroupsEnableCfs: boolean;
   /** `--container-disk-watch-interval-seconds`: how often sandboxes of tasks with a disk resource are measured (disk-watch.ts). */
   containerDiskWatchIntervalSeconds: number;
   /** `--enforce-disk-limit`: a task using more disk than its `disk` resource is killed (else only logged). */
@@ -152,6 +154,7 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
   { name: "nvidia-gpu-devices", env: "STRATA_NVIDIA_GPU_DEVICES", default: "", help: "Comma-separated indices (as nvidia-smi numbers them) of the NVIDIA GPUs to offer, e.g. 0,1; default all detected" },
   { name: "switch-user", env: "STRATA_SWITCH_USER", default: "true", help: "true | false: an agent running as root runs each task as its CommandInfo.user, else its FrameworkInfo.user (an unknown user fails the task); false runs tasks as the agent's user" },
   { name: "allow-root-tasks", env: "STRATA_ALLOW_ROOT_TASKS", default: "false", help: "true | false: tasks may run as root (a task naming root, or naming no user on a root agent); false (the default) fails them, so no task runs as root unless the operator allowed it" },
+  { name: "cgroups-enable-cfs", env: "STRATA_CGROUPS_ENABLE_CFS", default: "true", help: "true | false: a task's cpus are also a hard limit (CFS quota); false gives them only a weight (cpu shares), so idle CPU can be used" },
   { name: "task-pids-limit", env: "STRATA_TASK_PIDS_LIMIT", default: "4096", help: "Most processes/threads one task may have (pids.max of its cgroup), 0-4194304; 0: no limit" },
   { name: "container-disk-watch-interval-seconds", env: "STRATA_CONTAINER_DISK_WATCH_INTERVAL_SECONDS", default: "15", help: "How often the sandbox of a task with a disk resource is measured, 1-3600" },
   { name: "enforce-disk-limit", env: "STRATA_ENFORCE_DISK_LIMIT", default: "true", help: "true | false: kill a task whose sandbox grows past its disk resource (TASK_FAILED, REASON_CONTAINER_LIMITATION_DISK); false only logs it" },
@@ -336,6 +339,7 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
   };
   const switchUser = bool("switch-user");
   const allowRootTasks = bool("allow-root-tasks");
+  const cgroupsEnableCfs = bool("cgroups-enable-cfs");
   const enforceDiskLimit = bool("enforce-disk-limit");
   const pidsText = withDefault("task-pids-limit");
   const taskPidsLimit = Number(pidsText);
@@ -361,7 +365,7 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
   }
 
   return {
-    containerizers, dockerSocket, ...(nvidiaGpuDevices ? { nvidiaGpuDevices } : {}), switchUser, allowRootTasks, taskPidsLimit, containerDiskWatchIntervalSeconds, enforceDiskLimit, gcDelayMs, gcDiskHeadroom, diskWatchIntervalMs,
+    containerizers, dockerSocket, ...(nvidiaGpuDevices ? { nvidiaGpuDevices } : {}), switchUser, allowRootTasks, cgroupsEnableCfs, taskPidsLimit, containerDiskWatchIntervalSeconds, enforceDiskLimit, gcDelayMs, gcDiskHeadroom, diskWatchIntervalMs,
     master: master.replace(/\/+$/, ""), joinToken, workDir, hostname, ...(ip !== undefined ? { ip } : {}), port, resources, attributes,
     cgroups, cgroupsRoot, recover, pollWaitSeconds, logLevel, hollow, hollowTaskMs, usageIntervalSeconds, hollowUsageFraction,
     ...(fetcherCacheDir !== undefined ? { fetcherCacheDir } : {}), fetcherCacheSize, fetcherMaxSize, fetcherStallTimeoutSeconds,

@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   }
   if (!cgroups.enabled) log.warn(`tasks run without resource limits: ${cgroups.description}`);
   const users = { switchUser: flags.switchUser, allowRoot: flags.allowRootTasks };
-  const containerizer = gpus.wrap(withDocker(new ProcessContainerizer(cgroups, log, { users, pidsLimit: flags.taskPidsLimit }), flags, log, workDir));
+  const containerizer = gpus.wrap(withDocker(new ProcessContainerizer(cgroups, log, { users, pidsLimit: flags.taskPidsLimit, cfsQuota: flags.cgroupsEnableCfs }), flags, log, workDir));
   const resources = fingerprint(workDir, flags.resources, systemHostProbe, gpus.offered.length);
   log.info("starting strata-agent", {
     version: AGENT_VERSION, flags: redactFlags({ ...flags, workDir }), resources: formatResources(resources),

@@ -28,6 +28,8 @@ export interface ProcessIsolation {
   users?: TaskUserPolicy;
   /** pids.max of each task's cgroup (`--task-pids-limit`); 0 or absent: no limit. */
   pidsLimit?: number;
+  /** `--cgroups-enable-cfs`: cpus are a hard CFS quota as well as a weight (default true). */
+  cfsQuota?: boolean;
   /** `setpriv` to start commands as their user with; found in the usual places when absent; null: never (tests of the fallback). */
   setpriv?: string | null;
 }
@@ -115,6 +117,7 @@ export class ProcessContainerizer implements Containerizer {
     const cgroupName = taskCgroupName(spec.frameworkId, spec.task.task_id.value);
     try {
       const pids = this.isolation.pidsLimit ? { pids: this.isolation.pidsLimit } : {};
+      if (this.isolation.cfsQuota === false) Object.assign(pids, { cpuQuota: false });
       cgroup = await this.cgroups.create(cgroupName, { ...withExecutorCpu(taskLimits(spec.task.resources)), ...gpuDenials(spec), ...pids });
     } catch (e) {
       throw new LaunchError(`cannot create cgroup for the task: ${errorText(e)}`);

@@ -85,6 +85,10 @@ describe("cgroups detection and file writes (fake cgroup fs)", () => {
       ["cpu,cpuacct/agents/a1/fw_t2/cpu.cfs_period_us", "100000"],
       ["cpu,cpuacct/agents/a1/fw_t2/cpu.cfs_quota_us", "150000"],
     ]);
+    // --cgroups-enable-cfs=false: cpus give a weight only, no hard limit
+    await cg.create("fw_t3", { cpus: 1.5, cpuQuota: false });
+    expect(fs.writes.filter(([p]) => p.includes("fw_t3"))).toEqual([["cpu,cpuacct/agents/a1/fw_t3/cpu.shares", "1536"]]);
+    await cg.destroy("fw_t3");
     task.addProcess(77);
     expect(fs.read("memory/agents/a1/fw_t2/cgroup.procs")).toBe("77");
     expect(fs.read("cpu,cpuacct/agents/a1/fw_t2/cgroup.procs")).toBe("77");
