@@ -8,7 +8,8 @@
  *
  * Exit status: 0 when every task finished with status 0, 1 otherwise.
  */
-import { hostname, userInfo } from "node:os";
+import { hostname } from "node:os";
+import { currentUserName } from "./lib/current-user.ts";
 import {
   commandTask, decodeTaskOutput, exitStatusOf, isTerminal, SchedulerClient, subtract, takeScalars,
   type Offer, type Resource, type TaskStatus,
@@ -208,7 +209,7 @@ async function main(): Promise<number> {
     master,
     credentials,
     frameworkInfo: {
-      user: userInfo().username || "root",
+      user: currentUserName(),
       name: "distributed-shell",
       hostname: hostname(),
       failover_timeout: Math.max(60, opts.timeoutSeconds),
