@@ -8,7 +8,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FLAG_SPECS, FlagError, helpText, parseFlags, type AgentFlags } from "../../agent-bun/src/flags.ts";
+import { FLAG_SPECS, helpText } from "../../agent-bun/src/flags.ts";
+import { flagErrorOf, runFlags } from "./flag-helpers.ts";
 import { parseConfigText } from "../../agent-bun/src/config-file.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "strata-config-"));
@@ -20,21 +21,8 @@ const configFile = (text: string): string => {
   return path;
 };
 
-const run = (argv: string[], env: Record<string, string> = {}): AgentFlags => {
-  const parsed = parseFlags(argv, env);
-  if (parsed.kind !== "run") throw new Error(`expected run, got ${parsed.kind}`);
-  return parsed.flags;
-};
-
-const errorOf = (argv: string[], env: Record<string, string> = {}): FlagError => {
-  try {
-    parseFlags(argv, env);
-  } catch (e) {
-    if (e instanceof FlagError) return e;
-    throw e;
-  }
-  throw new Error("expected a FlagError");
-};
+const run = runFlags;
+const errorOf = flagErrorOf;
 
 describe("agent config file", () => {
   it("sets flags by their env names or flag names, with comments, blank lines and quotes", () => {

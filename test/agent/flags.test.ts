@@ -3,23 +3,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FlagError, parseFlags, isIpAddress, type AgentFlags } from "../../agent-bun/src/flags.ts";
+import { isIpAddress, parseFlags } from "../../agent-bun/src/flags.ts";
+import { flagErrorOf, runFlags } from "./flag-helpers.ts";
 
-const run = (argv: string[], env: Record<string, string> = {}): AgentFlags => {
-  const parsed = parseFlags(argv, env);
-  if (parsed.kind !== "run") throw new Error(`expected run, got ${parsed.kind}`);
-  return parsed.flags;
-};
-
-const errorOf = (argv: string[], env: Record<string, string> = {}): FlagError => {
-  try {
-    parseFlags(argv, env);
-  } catch (e) {
-    if (e instanceof FlagError) return e;
-    throw e;
-  }
-  throw new Error("expected a FlagError");
-};
+const run = runFlags;
+const errorOf = flagErrorOf;
 
 describe("agent flags", () => {
   it("uses the documented defaults", () => {
