@@ -7,7 +7,6 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,6 +21,7 @@ import { sandboxPath } from "../../agent-bun/src/paths.ts";
 import { attachVolumes, volumesOf } from "../../agent-bun/src/volumes.ts";
 import { ranges, scalar } from "../../sdk/src/resources.ts";
 import { TEST_IMAGE, dockerUnavailable, ensureTestImage } from "./docker-test-image.ts";
+import { readFromPort } from "../support/tcp-read.ts";
 
 const inCI = process.env.CI === "true" || process.env.CI === "1";
 const client = new DockerClient(DEFAULT_DOCKER_SOCKET);
@@ -51,24 +51,6 @@ async function runToEnd(s: LaunchSpec) {
 }
 
 const file = (s: LaunchSpec, name: string) => readFileSync(join(s.sandbox, name), "utf8");
-
-/** Connects to 127.0.0.1:`port` until something answers with a line, up to `ms`. */
-async function readFrom(port: number, ms: number): Promise<string> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const got = await new Promise<string>((res) => {
-      const sock = connect(port, "127.0.0.1");
-      let data = "";
-      sock.on("data", (d) => { data += d.toString(); });
-      sock.on("close", () => res(data));
-      sock.on("error", () => res(""));
-      sock.setTimeout(2_000, () => sock.destroy());
-    });
-    if (got) return got;
-    if (Date.now() > deadline) return "";
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe.skipIf(!!why && !inCI)("docker containerizer (real engine)", () => {
   beforeAll(async () => {
@@ -142,7 +124,7 @@ describe.skipIf(!!why && !inCI)("docker containerizer (real engine)", () => {
     });
     const c = await start(s);
     try {
-      expect((await readFrom(port, 10_000)).trim()).toBe("hello-from-container");
+      expect(await readFromPort(port, 10_000)).toBe("hello-from-container");
     } finally {
       c.kill(0);
       await c.exited;

@@ -4,7 +4,6 @@
  * locally, no registry). Required in CI; skipped elsewhere when the binary or the engine is missing.
  */
 import { existsSync } from "node:fs";
-import { connect } from "node:net";
 import { describe, expect, it } from "vitest";
 import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
 import type { TaskInfo } from "../../schemas/mesos.ts";
@@ -13,6 +12,7 @@ import { ranges, scalar } from "../../sdk/src/resources.ts";
 import { DEFAULT_DOCKER_SOCKET, DockerClient } from "../../agent-bun/src/docker-client.ts";
 import { TEST_IMAGE, dockerUnavailable, ensureTestImage } from "../agent/docker-test-image.ts";
 import { type Cluster, type TestFramework, useClusterWithFramework } from "../support/e2e-cluster.ts";
+import { readFromPort } from "../support/tcp-read.ts";
 
 const inCI = process.env.CI === "true" || process.env.CI === "1";
 const client = new DockerClient(DEFAULT_DOCKER_SOCKET);
@@ -28,24 +28,6 @@ const terminal = (fw: TestFramework, id: string) => { const s = fw.stateOf(id); 
 /** A shell task in the test image. */
 function dockerTask(taskId: string, agentId: string, shell: string, docker: Record<string, unknown> = {}, resources = small): TaskInfo {
   return { ...commandTask({ taskId, agentId, resources, shell }), container: { type: "DOCKER", docker: { image: TEST_IMAGE, ...docker } } };
-}
-
-/** The first line served on 127.0.0.1:`port` (retried until something answers, up to `ms`). */
-async function firstLine(port: number, ms: number): Promise<string> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const got = await new Promise<string>((res) => {
-      const sock = connect(port, "127.0.0.1");
-      let data = "";
-      sock.on("data", (d) => { data += d.toString(); });
-      sock.on("close", () => res(data));
-      sock.on("error", () => res(""));
-      sock.setTimeout(2_000, () => sock.destroy());
-    });
-    if (got) return got.trim();
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return "";
 }
 
 describe.skipIf(!!why)("Docker tasks end to end", () => {
@@ -77,7 +59,7 @@ describe.skipIf(!!why)("Docker tasks end to end", () => {
       [...small, ranges("ports", [[PORT + 3, PORT + 3]])]) });
     await fw.waitFor(() => fw.stateOf("web")?.state === "TASK_RUNNING" || terminal(fw, "web"), 60_000, "the web task to run");
     expect(fw.stateOf("web")!.state).toBe("TASK_RUNNING");
-    expect(await firstLine(PORT + 3, 15_000)).toBe("served-by-container");
+    expect(await readFromPort(PORT + 3, 15_000)).toBe("served-by-container");
     await fw.client.kill("web");
     await fw.waitFor(() => terminal(fw, "web"), 30_000, "the web task to end");
     expect(fw.stateOf("web")!.state).toBe("TASK_KILLED");
