@@ -19,9 +19,10 @@
  * The command runs in the foreground (not `&`), so it does not get SIGINT and SIGQUIT ignored
  * as a non-interactive shell's background jobs do.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
+import { allPids } from "./proc.ts";
 
 /** argv[0] of every executor: how a restarted agent tells one from an older agent's bare task. */
 export const EXECUTOR_ARGV0 = "strata-executor";
@@ -84,18 +85,11 @@ export function isExecutor(pid: number): boolean {
  */
 export function findExecutor(sandbox: string): number | undefined {
   const exitFile = join(sandbox, EXIT_FILE);
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    return undefined;
-  }
-  for (const name of entries) {
-    if (!/^\d+$/.test(name)) continue;
+  for (const pid of allPids()) {
     try {
       // argv: strata-executor -c <script> strata-executor <exit file> <go|run> <command…>
-      const argv = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0");
-      if (argv[0] === EXECUTOR_ARGV0 && argv[4] === exitFile) return Number(name);
+      const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      if (argv[0] === EXECUTOR_ARGV0 && argv[4] === exitFile) return pid;
     } catch { /* gone */ }
   }
   return undefined;

@@ -48,18 +48,20 @@ export function processRunning(pid: number, start: string | undefined): boolean 
   return fields !== undefined && fields[0] !== "Z" && fields[0] !== "X" && (start === undefined || fields[19] === start);
 }
 
-/** Pids of every process in process group `pgid` (field 5 of /proc/<pid>/stat). */
-export function groupMembers(pgid: number): number[] {
-  const out: number[] = [];
+/** The pids of every process now running (the numeric entries of /proc); empty without /proc. */
+export function allPids(): number[] {
   let entries: string[];
   try {
     entries = readdirSync("/proc");
   } catch {
-    return out;
+    return [];
   }
-  for (const name of entries) {
-    if (!/^\d+$/.test(name)) continue;
-    if (procStatFields(Number(name))?.[2] === String(pgid)) out.push(Number(name));
-  }
+  const out: number[] = [];
+  for (const name of entries) if (/^\d+$/.test(name)) out.push(Number(name));
   return out;
+}
+
+/** Pids of every process in process group `pgid` (field 5 of /proc/<pid>/stat). */
+export function groupMembers(pgid: number): number[] {
+  return allPids().filter((pid) => procStatFields(pid)?.[2] === String(pgid));
 }

@@ -11,7 +11,7 @@
  * tasks. A task's cpu rate needs two measurements, so a task is first reported one interval
  * after it was first seen running.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { UsageReport } from "../../schemas/agent.ts";
 import type { TaskInfo } from "../../schemas/mesos.ts";
@@ -19,7 +19,7 @@ import { roundScalar, scalarOf } from "../../sdk/src/resources.ts";
 import type { Placement } from "./cgroup-task.ts";
 import { taskKey, type TaskRecord } from "./checkpoint.ts";
 import type { Clock } from "./clock.ts";
-import { procStatFields } from "./proc.ts";
+import { allPids, procStatFields } from "./proc.ts";
 
 /**
  * One measurement of a task: cpu time used since it started (seconds), resident memory now
@@ -101,11 +101,7 @@ function splitTimes(userSeconds: number, systemSeconds: number): Pick<UsageSampl
 export function processGroups(leaders: ReadonlySet<number>): Map<number, UsageSample> {
   const out = new Map<number, UsageSample>();
   if (leaders.size === 0) return out;
-  let entries: string[];
-  try { entries = readdirSync("/proc"); } catch { return out; }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
+  for (const pid of allPids()) {
     const f = procStatFields(pid);
     if (!f) continue;
     const group = Number(f[2]); // field 5: pgrp
