@@ -17,6 +17,20 @@ const updateWeights = (h: MasterHarness, infos: Array<{ role: string; weight: nu
   op(h, { type: "UPDATE_WEIGHTS", update_weights: { weight_infos: infos } }, principal);
 const updateQuota = (h: MasterHarness, configs: unknown[], force?: boolean, principal?: string) =>
   op(h, { type: "UPDATE_QUOTA", update_quota: { ...(force !== undefined ? { force } : {}), quota_configs: configs } }, principal);
+/** The cpus of the offers `fid` holds now. */
+const offeredCpus = (h: MasterHarness, fid: string) => h.offersFor(fid).reduce((s, o) => s + scalarOf(o.resources, "cpus"), 0);
+
+/** Two 4-cpu agents, a 6-cpu guarantee for role prod, and a framework of role dev offered what is left. */
+function guaranteeHeldBack() {
+  const h = new MasterHarness();
+  h.addAgent("cpus:4;mem:4096");
+  h.addAgent("cpus:4;mem:4096");
+  updateQuota(h, [{ role: "prod", guarantees: scalars({ cpus: 6 }) }]);
+  const other = h.subscribe("other", undefined, { role: "dev" }).frameworkId;
+  h.advance(INTERVAL);
+  return { h, other };
+}
+
 const scalars = (q: Record<string, number>) => Object.fromEntries(Object.entries(q).map(([k, value]) => [k, { value }]));
 
 const ACLS = JSON.stringify({
@@ -139,32 +153,21 @@ describe("UPDATE_QUOTA / GET_QUOTA", () => {
     h.addAgent("cpus:2;mem:1024");
     h.addAgent("cpus:2;mem:1024");
     h.advance(INTERVAL);
-    const offers = h.offersFor(fid);
-    expect(offers.reduce((s, o) => s + scalarOf(o.resources, "cpus"), 0)).toBe(3);
+    expect(offeredCpus(h, fid)).toBe(3);
   });
 
   it("headroom: resources an unmet guarantee needs are not offered to other roles", () => {
-    const h = new MasterHarness();
-    h.addAgent("cpus:4;mem:4096");
-    h.addAgent("cpus:4;mem:4096");
-    updateQuota(h, [{ role: "prod", guarantees: scalars({ cpus: 6 }) }]);
-    const other = h.subscribe("other", undefined, { role: "dev" }).frameworkId;
-    h.advance(INTERVAL);
-    expect(h.offersFor(other).reduce((s, o) => s + scalarOf(o.resources, "cpus"), 0)).toBe(2);
+    const { h, other } = guaranteeHeldBack();
+    expect(offeredCpus(h, other)).toBe(2);
     const prod = h.subscribe("prod", undefined, { role: "prod" }).frameworkId;
     h.advance(INTERVAL);
-    expect(h.offersFor(prod).reduce((s, o) => s + scalarOf(o.resources, "cpus"), 0)).toBe(6);
+    expect(offeredCpus(h, prod)).toBe(6);
     expect(h.offersFor(prod).every((o) => o.allocation_info?.role === "prod")).toBe(true);
   });
 
   it("removing a quota frees the headroom it held", () => {
-    const h = new MasterHarness();
-    h.addAgent("cpus:4;mem:4096");
-    h.addAgent("cpus:4;mem:4096");
-    updateQuota(h, [{ role: "prod", guarantees: scalars({ cpus: 6 }) }]);
-    const other = h.subscribe("other", undefined, { role: "dev" }).frameworkId;
-    h.advance(INTERVAL);
-    const cpus = () => h.offersFor(other).reduce((s, o) => s + scalarOf(o.resources, "cpus"), 0);
+    const { h, other } = guaranteeHeldBack();
+    const cpus = () => offeredCpus(h, other);
     expect(cpus()).toBe(2);
     updateQuota(h, [{ role: "prod" }]);
     h.advance(INTERVAL);
