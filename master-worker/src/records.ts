@@ -2,6 +2,7 @@
  * The master's durable records: what is written to SQLite and mirrored in memory.
  * One shape for both the Durable Object's store and the in-memory store used by tests.
  */
+import { taskKey } from "../../sdk/src/ids.ts";
 import type { AgentCommand, Attribute, FrameworkInfo, Resource, TaskInfo, TaskState, TaskStatus } from "../../schemas/index.ts";
 
 /**
@@ -121,8 +122,8 @@ export interface Store {
   commit(changes: readonly Change[]): void;
 }
 
-/** Key of a task: task ids are unique per framework. */
-export const taskKey = (frameworkId: string, taskId: string) => `${frameworkId}/${taskId}`;
+/** The key of a task (one spelling for the master and the agent; see sdk/src/ids.ts). */
+export { taskKey };
 
 /** The key of the row a change touches, in its table. */
 export function changeKey(c: Change): string | number {

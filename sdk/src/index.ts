@@ -13,6 +13,7 @@ export * from "./scheduler-errors.ts";
 export * from "./scheduler-event-parse.ts";
 export * from "./scheduler-types.ts";
 export * from "./task-helpers.ts";
+export * from "./units.ts";
 export * from "./version.ts";
 /** The schema types frameworks handle most, so one import of the SDK is enough. */
 export type {

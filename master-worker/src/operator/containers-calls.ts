@@ -10,6 +10,7 @@
  * report may be a while off. `timestamp` is when the master received the measurement (seconds);
  * `cpus_limit` and `mem_limit_bytes` are the task's allocation.
  */
+import { MiB } from "../../../sdk/src/units.ts";
 import { isTerminal } from "../../../schemas/index.ts";
 import { scalarOf } from "../../../sdk/src/resources.ts";
 import type { MasterCore } from "../master-core.ts";
@@ -17,7 +18,6 @@ import type { TaskRecord } from "../records.ts";
 import { readFilter, type ReadFilter } from "./read-filter.ts";
 import type { OperatorHandlers } from "./types.ts";
 
-const MiB = 1024 * 1024;
 
 /** Mesos' `ResourceStatistics`, the fields Strata measures. */
 export interface ResourceStatistics {
