@@ -14,12 +14,12 @@
  * - **incremental cycle**: after a full cycle has offered every agent, one task finishes on one
  *   agent; `allocationOffers` (warm cache: it notices the change and allocates that agent only).
  */
-import { allocationOffers } from "../master-worker/src/allocation-step.ts";
+import { allocationOffers } from "../master-worker/src/decide/allocation-step.ts";
 import { allocate, type AllocationInput } from "../master-worker/src/allocator/index.ts";
-import { Interner } from "../master-worker/src/interner.ts";
-import type { AgentRecord, FrameworkRecord, TaskRecord } from "../master-worker/src/records.ts";
-import type { AllocationView } from "../master-worker/src/allocator/index.ts";
-import type { OfferRecord } from "../master-worker/src/view.ts";
+import { Interner } from "../master-worker/src/core/interner.ts";
+import type { AgentRecord, FrameworkRecord, TaskRecord } from "../master-worker/src/store/records.ts";
+import type { AllocationView } from "../master-worker/src/decide/allocation-input-cache.ts";
+import type { OfferRecord } from "../master-worker/src/decide/view.ts";
 import type { FrameworkInfo, Offer, TaskInfo } from "../schemas/index.ts";
 import { parseResources } from "../sdk/src/resources.ts";
 import { type Benchmark, type Figure, percentile } from "./result.ts";

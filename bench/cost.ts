@@ -5,10 +5,10 @@
  * From them, the monthly Cloudflare bill for 1,000 and 10,000 agents (BENCHMARKS.md).
  */
 import { type PollRequest, RegisterRequest, SchedulerCall, type SchedulerEvent, type StatusRequest, parseMessage } from "../schemas/index.ts";
-import { readConfig } from "../master-worker/src/config.ts";
-import { MasterCore, type Outbox } from "../master-worker/src/master-core.ts";
-import { MemoryStore } from "../master-worker/src/memory-store.ts";
-import type { Change } from "../master-worker/src/records.ts";
+import { readConfig } from "../master-worker/src/model/config.ts";
+import { MasterCore, type Outbox } from "../master-worker/src/core/master-core.ts";
+import { MemoryStore } from "../master-worker/src/store/memory-store.ts";
+import type { Change } from "../master-worker/src/store/records.ts";
 import { MAX_POLL_HOLD_SECONDS } from "../schemas/agent.ts";
 import { parseResources } from "../sdk/src/resources.ts";
 import type { Benchmark, Figure } from "./result.ts";

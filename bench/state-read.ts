@@ -7,13 +7,13 @@
  * snapshot, the operator API's GET_STATE served the same way, and, for comparison, how long building the document in one go (as Mesos' master
  * does) would hold everything else up.
  */
-import { readConfig } from "../master-worker/src/config.ts";
-import { MasterCore, type Outbox } from "../master-worker/src/master-core.ts";
-import { MemoryStore } from "../master-worker/src/memory-store.ts";
-import { takeSnapshot } from "../master-worker/src/operator/read-snapshot.ts";
-import { serveOperatorRead, serveRead } from "../master-worker/src/read-routes.ts";
-import type { Change } from "../master-worker/src/records.ts";
-import { stateParts } from "../master-worker/src/state-json.ts";
+import { readConfig } from "../master-worker/src/model/config.ts";
+import { MasterCore, type Outbox } from "../master-worker/src/core/master-core.ts";
+import { MemoryStore } from "../master-worker/src/store/memory-store.ts";
+import { takeSnapshot } from "../master-worker/src/read/read-snapshot.ts";
+import { serveOperatorRead, serveRead } from "../master-worker/src/edge/read-routes.ts";
+import type { Change } from "../master-worker/src/store/records.ts";
+import { stateParts } from "../master-worker/src/read/state-json.ts";
 import { records } from "./footprint.ts";
 import type { Benchmark, Figure } from "./result.ts";
 

@@ -1,2 +1,2 @@
-export { default } from "./worker.ts";
-export { ClusterMaster } from "./cluster-master.ts";
+export { default } from "./edge/worker.ts";
+export { ClusterMaster } from "./shell/cluster-master.ts";

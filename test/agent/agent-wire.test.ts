@@ -12,7 +12,7 @@ import { HttpMasterClient, MasterError } from "../../agent-bun/src/master-client
 import * as ref from "../../schemas/agent.ts";
 import * as wire from "../../schemas/agent-wire.ts";
 import { parseMessage } from "../../schemas/parse.ts";
-import { mulberry32 } from "../../master-worker/src/allocator/seeded-random.ts";
+import { mulberry32 } from "../../master-worker/src/allocator/index.ts";
 
 /** What parsing gave: the value, or the error's message. */
 function outcome(parse: () => unknown): { ok: unknown } | { error: string } {

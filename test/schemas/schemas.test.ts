@@ -9,7 +9,7 @@ import {
   AgentCommand, Int64, Offer, PollRequest, RegisterRequest, SchedulerCall, SchedulerEvent, StatusRequest, TaskInfo,
   ValidationError, isTerminal, parseMessage, stripNulls,
 } from "../../schemas/index.ts";
-import { parseCredentials, readConfig } from "../../master-worker/src/config.ts";
+import { parseCredentials, readConfig } from "../../master-worker/src/model/config.ts";
 
 /** Parses, serialises, parses again: the second parse must equal the first. */
 function roundTrip<S extends Parameters<typeof parseMessage>[0]>(schema: S, json: unknown) {

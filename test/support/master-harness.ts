@@ -11,9 +11,9 @@ import {
   type SchedulerEvent, type StatusResponse, type TaskState, type TaskStatus,
   PollRequest, RegisterRequest, SchedulerCall as SchedulerCallSchema, StatusRequest, parseMessage,
 } from "../../schemas/index.ts";
-import { type MasterConfig, readConfig } from "../../master-worker/src/config.ts";
-import { type Entropy, MasterCore, type Outbox } from "../../master-worker/src/master-core.ts";
-import { MemoryStore } from "../../master-worker/src/memory-store.ts";
+import { type MasterConfig, readConfig } from "../../master-worker/src/model/config.ts";
+import { type Entropy, MasterCore, type Outbox } from "../../master-worker/src/core/master-core.ts";
+import { MemoryStore } from "../../master-worker/src/store/memory-store.ts";
 import { parseResources } from "../../sdk/src/resources.ts";
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");

@@ -4,7 +4,7 @@
  */
 import { expect } from "vitest";
 import { parseOperatorCall } from "../../schemas/operator.ts";
-import { HttpError } from "../../master-worker/src/http-error.ts";
+import { HttpError } from "../../master-worker/src/edge/http-error.ts";
 import { operatorCall } from "../../master-worker/src/operator/index.ts";
 import type { MasterHarness } from "./master-harness.ts";
 

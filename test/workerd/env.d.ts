@@ -7,7 +7,7 @@
 
 declare namespace Cloudflare {
   interface Env {
-    MASTER: DurableObjectNamespace<import("../../master-worker/src/cluster-master.ts").ClusterMaster>;
+    MASTER: DurableObjectNamespace<import("../../master-worker/src/shell/cluster-master.ts").ClusterMaster>;
     STRATA_JOIN_TOKEN: string;
     STRATA_CREDENTIALS: string;
   }

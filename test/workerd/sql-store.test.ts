@@ -4,8 +4,8 @@
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { AgentRecord, Change, CommandRecord, FrameworkRecord, TaskRecord, UpdateRecord } from "../../master-worker/src/records.ts";
-import { SqlStore } from "../../master-worker/src/sql-store.ts";
+import type { AgentRecord, Change, CommandRecord, FrameworkRecord, TaskRecord, UpdateRecord } from "../../master-worker/src/store/records.ts";
+import { SqlStore } from "../../master-worker/src/store/sql-store.ts";
 
 /** Runs `fn` with the storage of a fresh `ClusterMaster` object (one per test, so no test sees another's rows). */
 function withStorage<R>(fn: (storage: DurableObjectStorage) => R): Promise<R> {

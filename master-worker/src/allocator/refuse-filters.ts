@@ -13,7 +13,7 @@
  */
 
 import type { FrameworkInfo, Offer } from "../../../schemas/index.ts";
-import { frameworkRole } from "./cache-entries.ts";
+import { frameworkRole } from "./framework-roles.ts";
 
 /** "Do not offer `agentId` to `frameworkId` for `role` before `until`" (ms since epoch). */
 export interface RefuseFilter { frameworkId: string; role: string; agentId: string; until: number }

@@ -64,3 +64,7 @@ export interface Sorter {
   /** Number of clients known (active or not). */
   count(): number;
 }
+
+/** The allocation sorters `STRATA_ALLOCATOR_SORTER` may name. */
+export const ALLOCATOR_SORTERS = ["drf", "random"] as const;
+export type AllocatorSorterName = (typeof ALLOCATOR_SORTERS)[number];

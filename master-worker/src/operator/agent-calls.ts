@@ -6,10 +6,10 @@
  *   the framework is removed as by its own TEARDOWN; its stream, if open, ends with an ERROR.
  */
 import type { MarkAgentGoneCall, OperatorTeardownCall } from "../../../schemas/lifecycle.ts";
-import { requireAuthorized } from "../authorizer.ts";
-import { badRequest, notFound } from "../http-error.ts";
-import type { MasterCore } from "../master-core.ts";
-import { decideTeardown } from "../scheduler-calls.ts";
+import { requireAuthorized } from "../model/authorizer.ts";
+import { badRequest, notFound } from "../edge/http-error.ts";
+import type { MasterCore } from "../core/master-core.ts";
+import { decideTeardown } from "../decide/scheduler-calls.ts";
 import type { OperatorContext, OperatorHandlers } from "./types.ts";
 
 function markAgentGone(core: MasterCore, call: MarkAgentGoneCall, ctx: OperatorContext): undefined {

@@ -13,9 +13,9 @@
 import { MiB } from "../../../sdk/src/units.ts";
 import { isTerminal } from "../../../schemas/index.ts";
 import { scalarOf } from "../../../sdk/src/resources.ts";
-import type { MasterCore } from "../master-core.ts";
-import type { TaskRecord } from "../records.ts";
-import { readFilter, type ReadFilter } from "./read-filter.ts";
+import type { MasterCore } from "../core/master-core.ts";
+import type { TaskRecord } from "../store/records.ts";
+import { readFilter, type ReadFilter } from "../read/read-filter.ts";
 import type { OperatorHandlers } from "./types.ts";
 
 

@@ -4,8 +4,8 @@
  * `reactivate_agents`, whose object is the agent id. The deciding is in agent-drain.ts.
  */
 import type { DeactivateAgentCall, DrainAgentCall, ReactivateAgentCall } from "../../../schemas/maintenance.ts";
-import { decideDeactivate, decideDrain, decideReactivate } from "../agent-drain.ts";
-import { requireAuthorized } from "../authorizer.ts";
+import { decideDeactivate, decideDrain, decideReactivate } from "../decide/agent-drain.ts";
+import { requireAuthorized } from "../model/authorizer.ts";
 import type { OperatorHandlers } from "./types.ts";
 
 /** The drain calls; each answers an empty 200. */

@@ -7,11 +7,11 @@
 import type { FileAnswer, FileEntry } from "../../../schemas/agent.ts";
 import { MAX_FILE_READ_BYTES } from "../../../schemas/file-limits.ts";
 import { utf8FromBase64 } from "../../../sdk/src/base64.ts";
-import { requireAuthorized } from "../authorizer.ts";
-import { type SandboxPath, parseSandboxPath, virtualPathOf } from "../file-relay-paths.ts";
-import type { FileRelay } from "../file-relay.ts";
-import { HttpError, badRequest, notFound } from "../http-error.ts";
-import type { MasterCore } from "../master-core.ts";
+import { requireAuthorized } from "../model/authorizer.ts";
+import { type SandboxPath, parseSandboxPath, virtualPathOf } from "../decide/file-relay-paths.ts";
+import type { FileRelay } from "../core/file-relay.ts";
+import { HttpError, badRequest, notFound } from "../edge/http-error.ts";
+import type { MasterCore } from "../core/master-core.ts";
 
 /** The operator call types answered here (not in the handler table). */
 export const FILE_CALL_TYPES: ReadonlySet<string> = new Set(["LIST_FILES", "READ_FILE"]);

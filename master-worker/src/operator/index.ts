@@ -2,8 +2,8 @@
  * Mesos v1 Operator API (`POST /api/v1`): one table of handlers joined from each area's table.
  * A call type no table handles is refused by name.
  */
-import { badRequest } from "../http-error.ts";
-import type { MasterCore } from "../master-core.ts";
+import { badRequest } from "../edge/http-error.ts";
+import type { MasterCore } from "../core/master-core.ts";
 import { agentCalls } from "./agent-calls.ts";
 import { containersCalls } from "./containers-calls.ts";
 import { drainCalls } from "./drain-calls.ts";

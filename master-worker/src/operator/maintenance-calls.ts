@@ -6,7 +6,7 @@
 import type { StartMaintenanceCall, StopMaintenanceCall, UpdateMaintenanceScheduleCall } from "../../../schemas/maintenance.ts";
 import {
   decideStartMaintenance, decideStopMaintenance, decideUpdateSchedule, maintenanceScheduleFor, maintenanceStatusFor,
-} from "../maintenance-decisions.ts";
+} from "../decide/maintenance-decisions.ts";
 import type { OperatorHandlers } from "./types.ts";
 
 /** The maintenance calls; the mutating ones answer an empty 200. */

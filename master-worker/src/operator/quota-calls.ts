@@ -14,14 +14,14 @@
  */
 import type { QuotaConfig, UpdateQuotaCall } from "../../../schemas/quota.ts";
 import { ancestorRoles, DEFAULT_ROLE, isWithinRole, roleProblem } from "../../../sdk/src/roles.ts";
-import { QUOTA_SETTING, storedQuotas } from "../allocator/allocation-settings.ts";
-import { quotaRescinds } from "../allocator/quota-rescinds.ts";
-import type { RoleQuota } from "../allocator/quota-tracker.ts";
-import { addScalars, roundQuantity, scalarResources, scalarVector } from "../allocator/scalar-quantities.ts";
-import { requireAuthorized } from "../authorizer.ts";
-import type { Effect } from "../effects.ts";
-import { badRequest } from "../http-error.ts";
-import type { MasterView } from "../view.ts";
+import { QUOTA_SETTING, storedQuotas } from "../decide/allocation-settings.ts";
+import { quotaRescinds } from "../decide/quota-rescinds.ts";
+import type { RoleQuota } from "../allocator/index.ts";
+import { addScalars, roundQuantity, scalarResources, scalarVector } from "../allocator/index.ts";
+import { requireAuthorized } from "../model/authorizer.ts";
+import type { Effect } from "../decide/effects.ts";
+import { badRequest } from "../edge/http-error.ts";
+import type { MasterView } from "../decide/view.ts";
 import type { OperatorHandlers } from "./types.ts";
 
 type Quantities = Record<string, number>;

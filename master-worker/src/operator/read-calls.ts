@@ -5,14 +5,14 @@
  * ACLs (read-filter.ts); GET_FLAGS is refused without `view_flags`.
  */
 import { STRATA_VERSION as VERSION } from "../../../sdk/src/version.ts";
-import type { MasterCore } from "../master-core.ts";
-import { metricsSnapshot } from "../metrics-snapshot.ts";
-import { flagsJson } from "./flags.ts";
-import { readFilter, requireViewFlags } from "./read-filter.ts";
-import { takeSnapshot } from "./read-snapshot.ts";
-import { rolesJson } from "./roles.ts";
+import type { MasterCore } from "../core/master-core.ts";
+import { metricsSnapshot } from "../read/metrics-snapshot.ts";
+import { flagsJson } from "../read/flags.ts";
+import { readFilter, requireViewFlags } from "../read/read-filter.ts";
+import { takeSnapshot } from "../read/read-snapshot.ts";
+import { rolesJson } from "../read/roles.ts";
 import type { OperatorContext, OperatorHandlers } from "./types.ts";
-import { getAgents, getFrameworks, getMaster, getState, getTasks } from "./v1-json.ts";
+import { getAgents, getFrameworks, getMaster, getState, getTasks } from "../read/v1-json.ts";
 
 /** The picture of the cluster the caller may view. */
 const snapshotFor = (core: MasterCore, ctx: OperatorContext) => takeSnapshot(core, readFilter(core.authorizer, ctx.principal));

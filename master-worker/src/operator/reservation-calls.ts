@@ -6,19 +6,19 @@
  * suffice). The operator's principal must be the one named in reservations and volumes (when
  * it has one); ACLs as for frameworks. The answer is an empty 200.
  */
-import { agentMachineMode } from "../maintenance.ts";
+import { agentMachineMode } from "../decide/maintenance.ts";
 import type { Resource } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
 import type {
   CreateVolumesCall, DestroyVolumesCall, ReserveResourcesCall, UnreserveResourcesCall,
 } from "../../../schemas/reservations.ts";
 import { add, contains, subtract } from "../../../sdk/src/resources.ts";
-import { conversionEffects } from "../accept-steps.ts";
-import type { Effect } from "../effects.ts";
-import { badRequest } from "../http-error.ts";
-import type { MasterCore } from "../master-core.ts";
-import { type ReservationOp, applyReservationOp } from "../reservations.ts";
-import type { MasterView } from "../view.ts";
+import { conversionEffects } from "../decide/accept-steps.ts";
+import type { Effect } from "../decide/effects.ts";
+import { badRequest } from "../edge/http-error.ts";
+import type { MasterCore } from "../core/master-core.ts";
+import { type ReservationOp, applyReservationOp } from "../decide/reservations.ts";
+import type { MasterView } from "../decide/view.ts";
 import type { OperatorContext, OperatorHandlers } from "./types.ts";
 
 /** What the active tasks on `agentId` use. */

@@ -5,7 +5,7 @@
  * decider and applies them with `core.apply`; it returns the JSON answer, or undefined for an
  * empty `200 OK` (as Mesos answers the calls that change something).
  */
-import type { MasterCore } from "../master-core.ts";
+import type { MasterCore } from "../core/master-core.ts";
 
 /** Who called, and when. */
 export interface OperatorContext { principal?: string; now: number }

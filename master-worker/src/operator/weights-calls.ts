@@ -7,11 +7,11 @@
  */
 import type { UpdateWeightsCall } from "../../../schemas/weights.ts";
 import { roleProblem } from "../../../sdk/src/roles.ts";
-import { storedWeights, WEIGHTS_SETTING } from "../allocator/allocation-settings.ts";
-import { requireAuthorized } from "../authorizer.ts";
-import type { Effect } from "../effects.ts";
-import { badRequest } from "../http-error.ts";
-import type { MasterView } from "../view.ts";
+import { storedWeights, WEIGHTS_SETTING } from "../decide/allocation-settings.ts";
+import { requireAuthorized } from "../model/authorizer.ts";
+import type { Effect } from "../decide/effects.ts";
+import { badRequest } from "../edge/http-error.ts";
+import type { MasterView } from "../decide/view.ts";
 import type { OperatorHandlers } from "./types.ts";
 
 /** UPDATE_WEIGHTS: validates every entry, then replaces the weights setting with the listed roles changed. */

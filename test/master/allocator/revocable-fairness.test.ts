@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { Resource } from "../../../schemas/mesos.ts";
 import { parseResources, scalarOf } from "../../../sdk/src/resources.ts";
 import { allocate, QuotaTracker, type AllocationAgent, type AllocationFramework, type OfferDecision } from "../../../master-worker/src/allocator/index.ts";
-import { HeldResources } from "../../../master-worker/src/allocator/held-resources.ts";
+import { HeldResources } from "../../../master-worker/src/allocator/index.ts";
 
 const R = parseResources;
 const revocable = (s: string): Resource[] => R(s).map((r) => ({ ...r, revocable: {} }));

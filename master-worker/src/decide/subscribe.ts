@@ -1,0 +1,67 @@
+/**
+ * Pure decisions for SUBSCRIBE and the dispatch of every other scheduler call.
+ */
+import type { CallOf, SchedulerCall } from "../../../schemas/index.ts";
+import { checkSubscriptionRoles, subscribeSuppression, suppressionEffects } from "./subscription-roles.ts";
+import type { DecideContext, Effect } from "./effects.ts";
+import { badRequest, forbidden } from "../edge/http-error.ts";
+import {
+  decideAccept, decideAcknowledge, decideAcknowledgeBatch, decideDecline, decideKill, decideTeardown,
+} from "./scheduler-calls.ts";
+import { decideReconcile } from "./reconcile.ts";
+import { requireRegisterAuthorized } from "./scheduler-acls.ts";
+import { decideUpdateFramework } from "./update-framework.ts";
+import { type MasterView, ofFramework, offersGone } from "./view.ts";
+import { decideInverseOfferAnswers } from "./inverse-offers.ts";
+
+/** SUBSCRIBE: a new framework, or the same one resuming with its id. */
+export function decideSubscribe(
+  view: MasterView, call: CallOf<"SUBSCRIBE">, principal: string | undefined, ctx: DecideContext, newId: () => string,
+): { frameworkId: string; effects: Effect[] } {
+  const info = call.subscribe.framework_info;
+  const given = call.framework_id?.value;
+  if (given && info.id && info.id.value !== given) {
+    throw badRequest("subscribe.framework_info.id: must equal the call's framework_id");
+  }
+  if (view.config.authenticateFrameworks && info.principal !== undefined && principal !== undefined && info.principal !== principal) {
+    throw forbidden(`subscribe.framework_info.principal: '${info.principal}' is not the authenticated principal`);
+  }
+  checkSubscriptionRoles(info, call.subscribe.suppressed_roles);
+  requireRegisterAuthorized(view, info, principal, "subscribe.framework_info");
+  const fid = given ?? info.id?.value;
+  const existing = fid ? view.frameworks.get(fid) : undefined;
+  if (existing?.removed) throw forbidden(`framework_id: framework '${fid}' was torn down; subscribe without an id`);
+  if (existing && existing.principal !== undefined && existing.principal !== principal) {
+    throw forbidden(`framework_id: framework '${fid}' belongs to another principal`);
+  }
+  const frameworkId = fid ?? `${newId()}-0000`;
+  // Only an authenticated principal owns a framework; a self-declared one is just information.
+  const effects: Effect[] = [
+    { kind: "framework", framework: {
+      id: frameworkId, info: { ...info, id: { value: frameworkId }, ...(principal ? { principal: principal } : {}) },
+      ...(principal ? { principal: principal } : {}), registeredAt: existing?.registeredAt ?? ctx.now, removed: false,
+    } },
+    ...subscribeSuppression(frameworkId, call.subscribe.suppressed_roles),
+    { kind: "allocate" },
+  ];
+  // A failover: offers sent on the old stream are unknown to the new scheduler instance and
+  // would hold their resources forever; withdraw them so they are offered again.
+  effects.push(...offersGone(view, ofFramework(frameworkId), false));
+  return { frameworkId, effects };
+}
+
+/** Every call but SUBSCRIBE, for a framework already checked to own the stream. */
+export function decideCall(view: MasterView, fid: string, call: Exclude<SchedulerCall, { type: "SUBSCRIBE" }>, ctx: DecideContext): Effect[] {
+  switch (call.type) {
+    case "ACCEPT": return decideAccept(view, fid, call, ctx);
+    case "DECLINE": return decideDecline(view, fid, call, ctx);
+    case "KILL": return decideKill(view, fid, call, ctx);
+    case "ACKNOWLEDGE": return decideAcknowledge(view, fid, call.acknowledge);
+    case "ACKNOWLEDGE_BATCH": return decideAcknowledgeBatch(view, fid, call);
+    case "RECONCILE": return decideReconcile(view, fid, call, ctx);
+    case "REVIVE": case "SUPPRESS": return suppressionEffects(view.frameworks.get(fid)!.info, fid, call);
+    case "TEARDOWN": return decideTeardown(view, fid, ctx);
+    case "ACCEPT_INVERSE_OFFERS": case "DECLINE_INVERSE_OFFERS": return decideInverseOfferAnswers(view, fid, call, ctx);
+    case "UPDATE_FRAMEWORK": return decideUpdateFramework(view, fid, call, ctx);
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The Worker entry: routing (itty-router), authentication, content-type and body validation.
+ * Only validated messages reach the `ClusterMaster` object; every fault becomes a response in
+ * `errorResponse`.
+ */
+import { Router } from "itty-router";
+import { z } from "zod";
+import { FileAnswer, PollRequest, RegisterRequest, SchedulerCall, StatusRequest, parseMessage } from "../../../schemas/index.ts";
+import { parseOperatorCall } from "../../../schemas/operator.ts";
+import { authenticateAgent, authenticatePrincipal } from "./auth.ts";
+import type { InternalRequest } from "../shell/cluster-master.ts";
+import { READ_PRINCIPAL_HEADER } from "./read-routes.ts";
+import { type MasterConfig, readConfig } from "../model/config.ts";
+import { HttpError, errorResponse } from "./http-error.ts";
+import { STRATA_VERSION as VERSION } from "../../../sdk/src/version.ts";
+
+type Env = Record<string, unknown> & { MASTER: DurableObjectNamespace };
+
+
+/** The one master in the world: a single named object. */
+const masterStub = (env: Env) => env.MASTER.get(env.MASTER.idFromName("master"));
+
+async function readJson(request: Request): Promise<unknown> {
+  const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "application/json") {
+    throw new HttpError(415, `Content-Type: expected 'application/json'${type ? `, got '${type}'` : ""} (protobuf is not supported)`);
+  }
+  try { return await request.json(); } catch { throw new HttpError(400, "body: not valid JSON"); }
+}
+
+function forward(env: Env, request: Request, path: string, msg?: Omit<InternalRequest, "origin">): Promise<Response> {
+  const origin = new URL(request.url).origin;
+  return masterStub(env).fetch(`https://master${path}`, msg
+    ? { method: "POST", body: JSON.stringify({ ...msg, origin }), headers: { "content-type": "application/json" } }
+    : { method: "GET" });
+}
+
+let cached: { env: unknown; config: MasterConfig } | undefined;
+const configOf = (env: Env) => (cached?.env === env ? cached.config : (cached = { env, config: readConfig(env) }).config);
+
+const router = Router<Request, [Env]>();
+
+router.post("/api/v1/scheduler", async (request, env) => {
+  const config = configOf(env);
+  const principal = await authenticatePrincipal(request, config, config.authenticateFrameworks);
+  const accept = request.headers.get("accept");
+  if (accept && !/application\/json|\*\/\*/.test(accept)) throw new HttpError(406, "Accept: only application/json is supported");
+  const raw = await readJson(request);
+  const streamId = request.headers.get("mesos-stream-id");
+  let call: SchedulerCall;
+  try {
+    call = parseMessage(SchedulerCall, raw);
+  } catch (err) {
+    await releaseRejectedOffers(env, request, raw, principal, streamId);
+    throw err;
+  }
+  return forward(env, request, "/scheduler", { principal, streamId, body: call });
+});
+
+/**
+ * An ACCEPT rejected as malformed still lets go of the offers it names (as one the master
+ * rejects does): they are declined without a filter, so their resources are offered again
+ * instead of staying with a framework that believes it used them. Best effort.
+ */
+async function releaseRejectedOffers(env: Env, request: Request, raw: unknown, principal: string | undefined, streamId: string | null) {
+  const call = raw as { type?: unknown; framework_id?: { value?: unknown }; accept?: { offer_ids?: unknown } } | null;
+  const ids = Array.isArray(call?.accept?.offer_ids) ? call.accept.offer_ids : [];
+  const offerIds = ids.map((o) => (o as { value?: unknown } | null)?.value).filter((v): v is string => typeof v === "string" && v !== "");
+  if (call?.type !== "ACCEPT" || typeof call.framework_id?.value !== "string" || offerIds.length === 0) return;
+  const decline = { type: "DECLINE", framework_id: { value: call.framework_id.value }, decline: { offer_ids: offerIds.map((value) => ({ value })), filters: { refuse_seconds: 0 } } };
+  await forward(env, request, "/scheduler", { principal, streamId, body: decline }).catch(() => undefined);
+}
+
+for (const [path, schema] of [["register", RegisterRequest], ["poll", PollRequest], ["status", StatusRequest], ["files", FileAnswer]] as const) {
+  router.post(`/agent/v1/${path}`, async (request, env) => {
+    await authenticateAgent(request, configOf(env));
+    return forward(env, request, `/${path}`, { body: parseMessage(schema as z.ZodType, await readJson(request)) });
+  });
+}
+
+router.post("/api/v1", async (request, env) => {
+  const config = configOf(env);
+  const principal = await authenticatePrincipal(request, config, config.authenticateReadonly);
+  return forward(env, request, "/operator", { principal, body: parseOperatorCall(await readJson(request)) });
+});
+
+/** Forwards a read endpoint (GET, with its query) to the object, naming the authenticated principal. */
+const readOnly = (path: string) => async (request: Request, env: Env) => {
+  const config = configOf(env);
+  const principal = await authenticatePrincipal(request, config, config.authenticateReadonly);
+  const query = new URL(request.url).search;
+  return masterStub(env).fetch(`https://master${path}${query}`, { method: "GET", headers: principal !== undefined ? { [READ_PRINCIPAL_HEADER]: principal } : {} });
+};
+/** Mesos' read endpoints (with their `.json` spellings) → the object's internal read paths. */
+const READ_ROUTES: Array<[string[], string]> = [
+  [["/master/state", "/master/state.json", "/state", "/state.json"], "/state"],
+  [["/master/state-summary", "/state-summary"], "/state-summary"],
+  [["/master/frameworks", "/master/frameworks.json", "/frameworks"], "/frameworks"],
+  [["/master/slaves", "/master/slaves.json", "/slaves"], "/slaves"],
+  [["/master/tasks", "/master/tasks.json", "/tasks"], "/tasks"],
+  [["/master/roles", "/master/roles.json", "/roles"], "/roles"],
+  [["/master/flags", "/flags"], "/flags"],
+  [["/monitor/statistics", "/monitor/statistics.json"], "/monitor/statistics"],
+  [["/metrics/snapshot"], "/metrics"],
+  [["/metrics"], "/metrics/prometheus"],
+  [["/files/browse", "/files/browse.json"], "/files/browse"],
+  [["/files/read", "/files/read.json"], "/files/read"],
+];
+for (const [paths, internal] of READ_ROUTES) for (const p of paths) router.get(p, readOnly(internal));
+router.get("/master/health", () => new Response(null, { status: 200 }));
+router.get("/health", () => new Response(null, { status: 200 }));
+router.get("/version", () => Response.json({ version: VERSION, build: "strata" }));
+router.all("*", (request) => new Response(`No route for ${request.method} ${new URL(request.url).pathname}\n`, { status: 404 }));
+
+export default {
+  async fetch(request: Request, env: Env): Promise<Response> {
+    try {
+      return (await router.fetch(request, env)) as Response;
+    } catch (err) {
+      return errorResponse(err);
+    }
+  },
+};

@@ -1,0 +1,100 @@
+/**
+ * Master settings, read from the Worker's environment (wrangler `[vars]` and secrets locally in
+ * `.dev.vars`, `wrangler secret put` when deployed). Every setting is listed in the README.
+ */
+import { z } from "zod";
+import { MAX_POLL_HOLD_SECONDS } from "../../../schemas/agent.ts";
+import { parseMessage } from "../../../schemas/parse.ts";
+import { type Authorizer, parseAcls } from "./authorizer.ts";
+import { ALLOCATOR_SORTERS, type AllocatorSorterName } from "../allocator/index.ts";
+
+const bool = (def: boolean) => z.enum(["true", "false", "1", "0"]).optional().transform((v) => (v === undefined ? def : v === "true" || v === "1"));
+const num = (def: number, min: number) => z.coerce.number().min(min).optional().transform((v) => v ?? def);
+
+/** Mesos' default time to mark an agent unreachable: agent_ping_timeout (15 s) × max_agent_ping_timeouts (5). */
+const MESOS_UNREACHABLE_SECONDS = 15 * 5;
+
+const EnvSchema = z.object({
+  STRATA_JOIN_TOKEN: z.string().optional(),
+  STRATA_CREDENTIALS: z.string().optional(),
+  STRATA_AUTHENTICATE_FRAMEWORKS: bool(true),
+  STRATA_AUTHENTICATE_AGENTS: bool(true),
+  STRATA_AUTHENTICATE_HTTP_READONLY: bool(true),
+  STRATA_HEARTBEAT_INTERVAL_SECONDS: num(5, 0.1),
+  STRATA_ALLOCATION_INTERVAL_MS: num(1000, 0),
+  STRATA_AGENT_PING_TIMEOUT_SECONDS: num(75, 1),
+  STRATA_AGENT_UNREACHABLE_TIMEOUT_SECONDS: z.coerce.number().min(1).optional(),
+  STRATA_POLL_HOLD_SECONDS: num(MAX_POLL_HOLD_SECONDS, 0),
+  STRATA_OFFER_TIMEOUT_SECONDS: num(0, 0),
+  STRATA_DEFAULT_REFUSE_SECONDS: num(5, 0),
+  STRATA_CLUSTER_NAME: z.string().optional(),
+  STRATA_ACLS: z.string().optional(),
+  STRATA_OVERSUBSCRIPTION_FACTOR: z.coerce.number().min(0).max(1).optional().transform((v) => v ?? 0.8),
+  STRATA_ALLOCATOR_SORTER: z.enum(ALLOCATOR_SORTERS).optional(),
+});
+
+/** The parsed settings the master runs with. */
+export interface MasterConfig {
+  joinToken?: string;
+  /** principal → secret (Basic auth); each secret is also accepted as a bearer token. */
+  credentials: Map<string, string>;
+  authenticateFrameworks: boolean;
+  authenticateAgents: boolean;
+  authenticateReadonly: boolean;
+  heartbeatIntervalMs: number;
+  allocationIntervalMs: number;
+  agentPingTimeoutMs: number;
+  /**
+   * An agent not heard from for this long is marked unreachable and its tasks reported
+   * TASK_UNREACHABLE / TASK_LOST (partitions.ts). Never shorter than `agentPingTimeoutMs`.
+   */
+  agentUnreachableTimeoutMs: number;
+  pollHoldMs: number;
+  /** 0 = offers never time out. */
+  offerTimeoutMs: number;
+  defaultRefuseMs: number;
+  clusterName: string;
+  /** ACLs from `STRATA_ACLS` (permissive when unset). */
+  authorizer: Authorizer;
+  /**
+   * Share (0-1) of the allocated-but-unused cpus and mem of regular tasks offered again as
+   * revocable resources; 0 turns oversubscription off (docs/oversubscription.md).
+   */
+  oversubscriptionFactor: number;
+  /** How the allocator orders roles and frameworks (`STRATA_ALLOCATOR_SORTER`, default drf). */
+  allocatorSorter: AllocatorSorterName;
+}
+
+/** Parses `principal:secret[,principal:secret…]`; a bad entry names its position. */
+export function parseCredentials(text: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [i, entry] of (text ?? "").split(/[,\n]/).map((s) => s.trim()).filter(Boolean).entries()) {
+    const at = entry.indexOf(":");
+    if (at <= 0 || at === entry.length - 1) throw new Error(`STRATA_CREDENTIALS[${i}]: expected principal:secret`);
+    out.set(entry.slice(0, at), entry.slice(at + 1));
+  }
+  return out;
+}
+
+/** Reads the settings, throwing (with the variable's name) on a bad value. */
+export function readConfig(env: Record<string, unknown>): MasterConfig {
+  const e = parseMessage(EnvSchema, env, "env");
+  return {
+    joinToken: e.STRATA_JOIN_TOKEN || undefined,
+    credentials: parseCredentials(e.STRATA_CREDENTIALS),
+    authenticateFrameworks: e.STRATA_AUTHENTICATE_FRAMEWORKS,
+    authenticateAgents: e.STRATA_AUTHENTICATE_AGENTS,
+    authenticateReadonly: e.STRATA_AUTHENTICATE_HTTP_READONLY,
+    heartbeatIntervalMs: e.STRATA_HEARTBEAT_INTERVAL_SECONDS * 1000,
+    allocationIntervalMs: e.STRATA_ALLOCATION_INTERVAL_MS,
+    agentPingTimeoutMs: e.STRATA_AGENT_PING_TIMEOUT_SECONDS * 1000,
+    agentUnreachableTimeoutMs: Math.max(e.STRATA_AGENT_UNREACHABLE_TIMEOUT_SECONDS ?? MESOS_UNREACHABLE_SECONDS, e.STRATA_AGENT_PING_TIMEOUT_SECONDS) * 1000,
+    pollHoldMs: Math.min(e.STRATA_POLL_HOLD_SECONDS, MAX_POLL_HOLD_SECONDS) * 1000,
+    offerTimeoutMs: e.STRATA_OFFER_TIMEOUT_SECONDS * 1000,
+    defaultRefuseMs: e.STRATA_DEFAULT_REFUSE_SECONDS * 1000,
+    clusterName: e.STRATA_CLUSTER_NAME ?? "strata",
+    authorizer: parseAcls(e.STRATA_ACLS),
+    oversubscriptionFactor: e.STRATA_OVERSUBSCRIPTION_FACTOR,
+    allocatorSorter: e.STRATA_ALLOCATOR_SORTER ?? "drf",
+  };
+}
