@@ -3,6 +3,7 @@
  * exactly one place (`errorResponse`), with a clear message and, where known, the field path.
  */
 import { ValidationError } from "../../../schemas/parse.ts";
+import { type Rejection, type RejectionKind, rejectionText } from "../model/rejection.ts";
 
 /** A fault to report to the client with this HTTP status (and headers). */
 export class HttpError extends Error {
@@ -27,4 +28,17 @@ export function errorResponse(err: unknown): Response {
 
 function text(status: number, message: string, headers: Record<string, string> = {}): Response {
   return new Response(message + "\n", { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
+}
+
+/** The HTTP status of each kind of refusal: the one place a rejection's kind becomes a status. */
+const REJECTION_STATUS: Record<RejectionKind, number> = {
+  invalid: 400, unauthenticated: 401, forbidden: 403, not_found: 404, gone: 410, busy: 503, unavailable: 503, timeout: 504,
+};
+
+/** Extra headers a kind of refusal carries (`busy`: when to try again). */
+const REJECTION_HEADERS: Partial<Record<RejectionKind, Record<string, string>>> = { busy: { "retry-after": "1" } };
+
+/** The response to a refusal: its kind's status, `field: message` as plain text. */
+export function rejectionResponse(r: Rejection): Response {
+  return text(REJECTION_STATUS[r.rejected], rejectionText(r), REJECTION_HEADERS[r.rejected]);
 }
