@@ -14,6 +14,7 @@
  * pool changes every share and rebuilds the heap at the next read (O(n)). `ordered()` sorts a
  * copy of the heap, once per change: for callers that want the whole order.
  */
+import { byId } from "./by-id.ts";
 import { BaseSorter, type ClientState } from "./base-sorter.ts";
 import { IndexedHeap } from "./indexed-heap.ts";
 
@@ -28,7 +29,6 @@ const VISITED = -2;
 
 const compare = (a: Ranked, b: Ranked): number => a.share - b.share || a.allocations - b.allocations || a.idRank - b.idRank;
 
-const byId = (a: ClientState, b: ClientState): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** The default, fair sorter. */
 export class DrfSorter extends BaseSorter {

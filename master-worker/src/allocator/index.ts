@@ -7,6 +7,7 @@ export { allocate } from "./allocate.ts";
 export type { AllocationAgent, AllocationFramework, AllocationInput, OfferDecision, RoleQuota } from "./allocate.ts";
 export { DEFAULT_MIN_ALLOCATABLE, allocatableCheck, isAllocatable } from "./allocatable.ts";
 export { withAllocationRole } from "./allocation-role.ts";
+export { byId } from "./by-id.ts";
 export { BaseSorter } from "./base-sorter.ts";
 export type { ClientState } from "./base-sorter.ts";
 export { DrfSorter } from "./drf-sorter.ts";

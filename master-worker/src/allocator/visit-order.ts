@@ -4,6 +4,7 @@
  * shuffle of the whole list, the order of any subset is the full order restricted to it, so an
  * incremental run over only the agents that changed decides exactly what a full run would.
  */
+import { byId } from "./by-id.ts";
 
 /** FNV-1a over the id's UTF-16 code units, then mixed with the seed (murmur3's finalizer). */
 function rank(seed: number, id: string): number {
@@ -16,8 +17,6 @@ function rank(seed: number, id: string): number {
   h ^= h >>> 16;
   return h >>> 0;
 }
-
-const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** `items` in the seeded visit order (a new array; equal ranks, rare, go to the smaller id). */
 export function visitOrder<T extends { id: string }>(items: readonly T[], seed: number): T[] {

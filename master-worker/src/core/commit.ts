@@ -6,6 +6,7 @@
 import type { Offer, SchedulerEvent } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
 import type { Effect } from "../decide/effects.ts";
+import type { MasterView } from "../decide/view.ts";
 import { commitInverseOfferChange } from "../decide/inverse-offers.ts";
 import type { MasterCore } from "./master-core.ts";
 import type { Change, CommandRecord, TaskRecord, UpdateRecord } from "../store/records.ts";
@@ -14,6 +15,9 @@ import { offerFor } from "../model/reservation-format.ts";
 import { frameworkRoles } from "../allocator/index.ts";
 import { applySuppression } from "../allocator/index.ts";
 import { sameFilterTarget, withoutFrameworkFilters } from "../allocator/index.ts";
+
+/** Told of each committed batch, with memory as it was before the batch (the operator event stream); must not throw. */
+export type CommitObserver = (view: MasterView, effects: readonly Effect[], now: number) => void;
 
 /** Applies `effects` to `core`: store, then memory, then events and wake-ups. */
 export function commitEffects(core: MasterCore, effects: readonly Effect[], now: number): void {

@@ -19,7 +19,7 @@ import { TaskStatistics } from "./task-statistics.ts";
 import { Interner } from "./interner.ts";
 import { UpdateIndex } from "../store/update-index.ts";
 import type { Authorizer } from "../model/authorizer.ts";
-import { digestsEqual } from "../edge/auth.ts";
+import { digestsEqual } from "../model/digests.ts";
 import { HttpError, badRequest, forbidden, notFound } from "../edge/http-error.ts";
 import type { AgentRecord, CommandRecord, FrameworkRecord, Store, TaskRecord } from "../store/records.ts";
 import { taskKey } from "../store/records.ts";
@@ -31,7 +31,7 @@ import { decideAgentGone, decideUnreachable, goneError, isReachable } from "../d
 import { decideDisconnected, decideRestartDeadlines, expiredFrameworks, nextFailoverDeadline } from "../decide/failover.ts";
 import { decideTeardown } from "../decide/scheduler-calls.ts";
 import { TimerStats } from "./timer-stats.ts";
-import type { CommitObserver } from "../read/operator-events.ts";
+import type { CommitObserver } from "./commit.ts";
 import { type MasterView, type OfferRecord, ofFramework, offersGone, onAgent } from "../decide/view.ts";
 
 /** Where the master's words go: framework event streams, agent long-polls, the timer. */

@@ -26,7 +26,7 @@ import { normalize, subtract, unallocated } from "../../../sdk/src/resources.ts"
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../store/records.ts";
 import type { MasterView, OfferRecord } from "./view.ts";
 import { AgentEntry, ALL, FrameworkEntry, NOTHING, usedBy, usedResources, useRole, withoutUse, withUse, type HeldByRole, type Use, type Uses } from "./allocation-entries.ts";
-import { HeldResources } from "../allocator/index.ts";
+import { byId, HeldResources } from "../allocator/index.ts";
 import { MadeOffers } from "../allocator/index.ts";
 import { MapMirror, type MirrorChanges } from "../allocator/index.ts";
 import { normalizedResources } from "../allocator/index.ts";
@@ -58,7 +58,6 @@ export interface CachedAllocationInput {
 /** One (framework, role) pair as a key (ids and role names never hold NUL). */
 const refusedKey = (frameworkId: string, role: string): string => `${frameworkId}\u0000${role}`;
 
-const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** The allocator's input for one master, kept between runs; see the file comment. */
 export class AllocationInputCache {

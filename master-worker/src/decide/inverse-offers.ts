@@ -14,6 +14,7 @@
  * Deciding is pure (`inverseOfferChanges`, `decideInverseOfferAnswers` return effects); the
  * memory (`InverseOfferBook`) changes only through `commitInverseOfferChange`, called by commit.ts.
  */
+import { timeInfo } from "../model/time-info.ts";
 import type { CallOf, SchedulerEvent } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
 import type { MachineID, Unavailability } from "../../../schemas/mesos.ts";
@@ -62,7 +63,6 @@ export class InverseOfferBook implements InverseOfferView {
 }
 
 const pairKey = (frameworkId: string, agentId: string) => `${frameworkId}/${agentId}`;
-const timeInfo = (ms: number) => ({ nanoseconds: ms * 1e6 });
 
 /** Applies one change to `book` after the commit, and queues the events it sends (commit.ts calls it). */
 export function commitInverseOfferChange(

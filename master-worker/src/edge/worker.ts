@@ -8,7 +8,7 @@ import { z } from "zod";
 import { FileAnswer, PollRequest, RegisterRequest, SchedulerCall, StatusRequest, parseMessage } from "../../../schemas/index.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { authenticateAgent, authenticatePrincipal } from "./auth.ts";
-import type { InternalRequest } from "../shell/cluster-master.ts";
+import type { InternalRequest } from "./internal-request.ts";
 import { READ_PRINCIPAL_HEADER } from "./read-routes.ts";
 import { type MasterConfig, readConfig } from "../model/config.ts";
 import { HttpError, errorResponse } from "./http-error.ts";

@@ -4,10 +4,10 @@
  * Each answers `{ type, <get_x>: … }` with Mesos' JSON shapes, filtered by the caller's view
  * ACLs (read-filter.ts); GET_FLAGS is refused without `view_flags`.
  */
-import { STRATA_VERSION as VERSION } from "../../../sdk/src/version.ts";
 import type { MasterCore } from "../core/master-core.ts";
 import { metricsSnapshot } from "../read/metrics-snapshot.ts";
 import { flagsJson } from "../read/flags.ts";
+import { versionInfo } from "../read/version-info.ts";
 import { readFilter, requireViewFlags } from "../read/read-filter.ts";
 import { takeSnapshot } from "../read/read-snapshot.ts";
 import { rolesJson } from "../read/roles.ts";
@@ -16,9 +16,6 @@ import { getAgents, getFrameworks, getMaster, getState, getTasks } from "../read
 
 /** The picture of the cluster the caller may view. */
 const snapshotFor = (core: MasterCore, ctx: OperatorContext) => takeSnapshot(core, readFilter(core.authorizer, ctx.principal));
-
-/** `version_info` (GET_VERSION, `/version`). */
-export const versionInfo = () => ({ version: VERSION, build_user: "strata" });
 
 /** The read calls; see the file comment. */
 export const readCalls: OperatorHandlers = {

@@ -25,9 +25,6 @@ import type { ReadFilter } from "./read-filter.ts";
 import { v1Agent, v1Framework, v1Task } from "./v1-json.ts";
 import type { MasterView } from "../decide/view.ts";
 
-/** Told of each committed batch (see the file comment); must not throw. */
-export type CommitObserver = (view: MasterView, effects: readonly Effect[], now: number) => void;
-
 /** One operator event and the records it is about (to filter it for each subscriber). */
 export interface OperatorEvent {
   event: { type: string } & Record<string, unknown>;

@@ -6,11 +6,9 @@
 import type { Resource } from "../../../schemas/index.ts";
 import { reservationRole } from "../../../sdk/src/roles.ts";
 import { frameworkRole } from "../allocator/index.ts";
+import { WEIGHTS_SETTING } from "../decide/allocation-settings.ts";
 import type { ReadFilter } from "./read-filter.ts";
 import { type ReadSnapshot, sumResources } from "./read-snapshot.ts";
-
-/** The settings key UPDATE_WEIGHTS stores role weights under (a role → weight record). */
-export const WEIGHTS_SETTING = "weights";
 
 /**
  * Role weights from the `weights` setting, read defensively: a record of role → positive number

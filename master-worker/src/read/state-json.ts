@@ -9,7 +9,7 @@ import { classicFrameworkHead, classicFrameworkLists, classicSlave, classicTask 
 import type { FrameworkRecord, TaskRecord } from "../store/records.ts";
 import type { ReadFilter } from "./read-filter.ts";
 import { type ReadSnapshot, taskListOf } from "./read-snapshot.ts";
-import { versionInfo } from "../operator/read-calls.ts";
+import { versionInfo } from "./version-info.ts";
 import { rolesJson } from "./roles.ts";
 import { jsonParts, mapLazily } from "./state-stream.ts";
 

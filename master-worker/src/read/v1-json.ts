@@ -3,6 +3,7 @@
  * `Task` message), built from a `ReadSnapshot`. Shared by the read calls, GET_STATE and the
  * operator event stream, so a task or framework looks the same wherever it appears.
  */
+import { timeInfo } from "../model/time-info.ts";
 import { agentDrainInfo } from "../decide/agent-drain.ts";
 import type { MasterInfo } from "../../../schemas/index.ts";
 import { frameworkRole } from "../allocator/index.ts";
@@ -10,9 +11,6 @@ import type { AgentRecord, FrameworkRecord, TaskRecord } from "../store/records.
 import { jsonParts, mapLazily, objectOfParts } from "./state-stream.ts";
 import { type AgentEntry, type FrameworkEntry, type ReadSnapshot, sumResources, taskListOf } from "./read-snapshot.ts";
 import { agentPid } from "../model/agent-address.ts";
-
-/** Mesos' TimeInfo from milliseconds since the epoch. */
-export const timeInfo = (ms: number) => ({ nanoseconds: Math.round(ms * 1e6) });
 
 /** A `Task` message. */
 export function v1Task(t: TaskRecord, framework?: FrameworkRecord) {

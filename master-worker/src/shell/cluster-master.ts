@@ -9,9 +9,10 @@ import { STRATA_EXTENSIONS_HEADER } from "../../../schemas/scheduler.ts";
 import { PollHolds } from "./poll-holds.ts";
 import { randomUuidBase64 } from "../../../sdk/src/base64.ts";
 import { encodeRecord } from "../../../sdk/src/recordio.ts";
-import { sha256Hex } from "../edge/auth.ts";
+import { sha256Hex } from "../model/digests.ts";
 import { type MasterConfig, readConfig } from "../model/config.ts";
 import { errorResponse } from "../edge/http-error.ts";
+import type { InternalRequest } from "../edge/internal-request.ts";
 import { type Entropy, MasterCore, type Outbox } from "../core/master-core.ts";
 import { operatorCall } from "../operator/index.ts";
 import { SqlStore } from "../store/sql-store.ts";
@@ -21,14 +22,6 @@ import { OperatorStreams } from "../read/operator-stream.ts";
 import { READ_PRINCIPAL_HEADER, serveOperatorRead, serveRead } from "../edge/read-routes.ts";
 import { FileRelay } from "../core/file-relay.ts";
 import { FILE_CALL_TYPES, fileCall, serveFilesGet } from "../operator/files-calls.ts";
-
-/** What the Worker sends the object: a validated message plus who sent it. */
-export interface InternalRequest {
-  origin: string;
-  principal?: string;
-  streamId?: string | null;
-  body: unknown;
-}
 
 const encoder = new TextEncoder();
 
