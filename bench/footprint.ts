@@ -70,8 +70,13 @@ function masterHeap(agents: number, tasks: number): number {
 function sqliteStorage(db: Database): DurableObjectStorage {
   const sql = {
     exec(query: string, ...params: unknown[]) {
-      const rows = /^\s*select/i.test(query) ? db.query(query).all(...(params as never[])) : (params.length ? db.query(query).run(...(params as never[])) : db.run(query), []);
-      return { toArray: () => rows };
+      if (/^\s*select/i.test(query)) {
+        const rows = db.query(query).all(...(params as never[]));
+        return { toArray: () => rows };
+      }
+      if (params.length) db.query(query).run(...(params as never[]));
+      else db.run(query);
+      return { toArray: () => [] };
     },
   };
   return { sql, transactionSync: <T>(fn: () => T) => db.transaction(fn)() } as unknown as DurableObjectStorage;

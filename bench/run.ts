@@ -69,6 +69,6 @@ const report = {
 };
 const dir = join(ROOT, "bench", "results");
 mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, "latest.json"), JSON.stringify(report, null, 2) + "\n");
-writeFileSync(join(dir, `${report.date.slice(0, 19).replace(/:/g, "-")}-${commit}.json`), JSON.stringify(report, null, 2) + "\n");
+writeFileSync(join(dir, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
+writeFileSync(join(dir, `${report.date.slice(0, 19).replace(/:/g, "-")}-${commit}.json`), `${JSON.stringify(report, null, 2)}\n`);
 console.error(`\nfigures written to bench/results/latest.json`);

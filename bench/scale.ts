@@ -36,7 +36,7 @@ export const scaleBenchmark: Benchmark = async ({ quick }) => {
     // A probe agent among the 10,000: how long a poll that has an answer at once takes.
     const post = (path: string, body: unknown) => fetch(`${url}/agent/v1/${path}`, {
       method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${secrets.joinToken}` }, body: JSON.stringify(body),
-    }).then(async (r) => { if (!r.ok) throw new Error(`${path}: HTTP ${r.status} ${await r.text()}`); return r.json() as Promise<Record<string, any>>; });
+    }).then(async (r) => { if (!r.ok) throw new Error(`${path}: HTTP ${r.status} ${await r.text()}`); return r.json() as Promise<Record<string, unknown>>; });
     const reg = await post("register", { hostname: "scale-probe", resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 } }] });
 
     const since = new Date().toISOString();

@@ -21,7 +21,6 @@
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 import type * as Agent from "./agent.ts";
-import type * as Mesos from "./mesos.ts";
 
 // Classic zod installs its English messages on import; without them mini says "Invalid input".
 z.config(en());

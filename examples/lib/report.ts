@@ -58,7 +58,7 @@ export function formatReport(outcomes: readonly TaskOutcome[], s: Style): string
   }
   const ok = outcomes.filter((o) => o.ok).length;
   const failed = outcomes.length - ok;
-  const summary = `${outcomes.length} task${outcomes.length === 1 ? "" : "s"}: ${ok} succeeded` + (failed ? `, ${failed} did not` : "");
+  const summary = `${outcomes.length} task${outcomes.length === 1 ? "" : "s"}: ${ok} succeeded${failed ? `, ${failed} did not` : ""}`;
   lines.push(failed ? s.red(s.bold(summary)) : s.green(s.bold(summary)));
   return lines.join("\n");
 }

@@ -22,7 +22,7 @@ export function roleProblem(role: string): string | undefined {
     if (part.startsWith("-")) return `'${role}': a role part cannot start with '-'`;
     if (part === "*") return `'${role}': '*' cannot be part of a role path`;
   }
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this test rejects
   if (/[\s\u0000-\u001f\u007f\\]/.test(role)) return `'${role}': a role cannot contain whitespace, control characters or '\\\\'`;
   return undefined;
 }

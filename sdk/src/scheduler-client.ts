@@ -187,15 +187,16 @@ export class SchedulerClient extends SchedulerCalls {
     switch (event.type) {
       case "SUBSCRIBED":
         this.batchAcks = extensions.has("ACKNOWLEDGE_BATCH") && this.options.batchAcknowledgements !== false;
-        return this.onSubscribed(event.subscribed, streamId);
+        this.onSubscribed(event.subscribed, streamId);
+        return;
       case "OFFERS": void this.dispatcher.dispatch("offers", event.offers.offers); return;
       case "RESCIND": void this.dispatcher.dispatch("rescind", event.rescind.offer_id); return;
       case "INVERSE_OFFERS": void this.dispatcher.dispatch("inverseOffers", event.inverse_offers.inverse_offers); return;
       case "RESCIND_INVERSE_OFFER": void this.dispatcher.dispatch("rescindInverseOffer", event.rescind_inverse_offer.inverse_offer_id); return;
-      case "UPDATE": return this.onUpdate(event.update.status);
+      case "UPDATE": this.onUpdate(event.update.status); return;
       case "HEARTBEAT": void this.dispatcher.dispatch("heartbeat"); return;
       case "FAILURE": void this.dispatcher.dispatch("failure", event.failure); return;
-      case "ERROR": return this.fail(new SchedulerError(`master reported an error: ${event.error.message}`, "master"));
+      case "ERROR": this.fail(new SchedulerError(`master reported an error: ${event.error.message}`, "master")); return;
     }
   }
 
