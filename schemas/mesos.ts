@@ -5,6 +5,7 @@
  * are dropped (zod's default), `null` is treated as absent (see `stripNulls` in parse.ts).
  */
 import { z } from "zod";
+import { TASK_STATES } from "./task-states.ts";
 
 const id = () => z.object({ value: z.string().min(1) });
 /** `{ "value": "…" }` identifiers (FrameworkID, AgentID, OfferID, TaskID, ExecutorID). */
@@ -213,11 +214,7 @@ export const TaskInfo = z.object({
 });
 export type TaskInfo = z.infer<typeof TaskInfo>;
 
-export const TaskState = z.enum([
-  "TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING", "TASK_FINISHED",
-  "TASK_FAILED", "TASK_KILLED", "TASK_ERROR", "TASK_LOST", "TASK_DROPPED",
-  "TASK_UNREACHABLE", "TASK_GONE", "TASK_GONE_BY_OPERATOR", "TASK_UNKNOWN",
-]);
+export const TaskState = z.enum(TASK_STATES);
 export type TaskState = z.infer<typeof TaskState>;
 
 export { TERMINAL_STATES, isTerminal } from "./task-states.ts";

@@ -7,7 +7,7 @@ import type { Offer, SchedulerEvent } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
 import type { Effect } from "../decide/effects.ts";
 import type { MasterView } from "../decide/view.ts";
-import { commitInverseOfferChange } from "../decide/inverse-offers.ts";
+import { commitInverseOfferChange } from "../decide/inverse-offer-book.ts";
 import type { MasterCore } from "./master-core.ts";
 import type { Change, CommandRecord, TaskRecord, UpdateRecord } from "../store/records.ts";
 import { taskKey } from "../store/records.ts";

@@ -25,7 +25,8 @@ import type { AgentRecord, CommandRecord, FrameworkRecord, Store, TaskRecord } f
 import { taskKey } from "../store/records.ts";
 import { decideCall, decideSubscribe } from "../decide/subscribe.ts";
 import { agentOfferable, drainProgress } from "../decide/agent-drain.ts";
-import { InverseOfferBook, expiredInverseFilters, inverseOfferChanges } from "../decide/inverse-offers.ts";
+import { InverseOfferBook } from "../decide/inverse-offer-book.ts";
+import { expiredInverseFilters, inverseOfferChanges } from "../decide/inverse-offers.ts";
 import { addUnavailability, refuseIfDown } from "../decide/maintenance.ts";
 import { decideAgentGone, decideUnreachable, goneError, isReachable } from "../decide/partitions.ts";
 import { decideDisconnected, decideRestartDeadlines, expiredFrameworks, nextFailoverDeadline } from "../decide/failover.ts";

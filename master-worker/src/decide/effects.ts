@@ -5,7 +5,7 @@
  */
 import type { AgentCommand, Offer, SchedulerEvent, TaskStatus } from "../../../schemas/index.ts";
 import type { RefuseFilter } from "../allocator/index.ts";
-import type { InverseOfferChange } from "./inverse-offers.ts";
+import type { InverseOfferChange } from "./inverse-offer-book.ts";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../store/records.ts";
 
 /** A command before the master numbers it. */

@@ -7,7 +7,7 @@ import type { DecideContext, Effect, RefuseFilter } from "./effects.ts";
 import type { AgentRecord, CommandRecord, FrameworkRecord, TaskRecord, UpdateRecord } from "../store/records.ts";
 import type { UpdateIndex } from "../store/update-index.ts";
 import type { Authorizer } from "../model/authorizer.ts";
-import type { InverseOfferView } from "./inverse-offers.ts";
+import type { InverseOfferView } from "./inverse-offer-book.ts";
 
 /** An outstanding offer and when it was made. */
 export interface OfferRecord { offer: Offer; createdAt: number }
