@@ -1,6 +1,9 @@
-/** One task's cgroup directories: limits, membership, OOM detection and removal (v1 and v2). */
+/**
+ * One task's cgroup directories: limits, membership, OOM detection and removal (v1 and v2), and
+ * what they are made of: the limits, the `TaskCgroup` interface, and the host operations.
+ */
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { CgroupHost, TaskCgroup, TaskLimits } from "./cgroups.ts";
 
 /** Where one controller lives: `base` is `<hierarchy>/<cgroups-root>`. */
 export interface Placement {
@@ -11,6 +14,54 @@ export interface Placement {
   /** v1 memory: the hierarchy has memory.memsw.* (swap accounting). */
   memsw?: boolean;
 }
+
+/** Limits applied to a task's cgroup; absent means unlimited. */
+export interface TaskLimits {
+  cpus?: number;
+  memMB?: number;
+  /** Most processes and threads the task may have at once (`--task-pids-limit`): a fork bomb hits it, not the machine. */
+  pids?: number;
+  /** false: cpus give only a weight (shares), no CFS quota (hard limit); `--cgroups-enable-cfs=false`. */
+  cpuQuota?: boolean;
+  /** Devices cgroup (v1) entries like `c 195:1 rwm` the task may not open (GPUs not its own; gpu-allocator.ts). */
+  devicesDeny?: string[];
+}
+
+/** A task's cgroup(s): one per hierarchy holding one of its controllers. */
+export interface TaskCgroup {
+  readonly name: string;
+  /** Moves `pid` into the cgroup (before it runs the task's command). */
+  addProcess(pid: number): void;
+  /**
+   * True when the kernel's OOM killer killed something in the cgroup. `strict` accepts only the
+   * kernel's oom_kill counter (no inference from having hit the limit), for use while running.
+   */
+  oomKilled(strict?: boolean): boolean;
+  /** Every pid in the task's cgroup(s) (a kill reaches processes that left the task's group). */
+  pids(): number[];
+  /** Kills whatever is left in the cgroup and removes it. */
+  destroy(): Promise<void>;
+}
+
+/** The file and process operations cgroups need. */
+export interface CgroupHost {
+  exists(path: string): boolean;
+  read(path: string): string;
+  write(path: string, data: string): void;
+  mkdir(path: string): void;
+  rmdir(path: string): void;
+  kill(pid: number, signal: NodeJS.Signals): void;
+}
+
+/** The real filesystem and `process.kill`. */
+export const nodeCgroupHost: CgroupHost = {
+  exists: (p) => existsSync(p),
+  read: (p) => readFileSync(p, "utf8"),
+  write: (p, d) => writeFileSync(p, d),
+  mkdir: (p) => { mkdirSync(p, { recursive: true }); },
+  rmdir: (p) => rmdirSync(p),
+  kill: (pid, sig) => process.kill(pid, sig),
+};
 
 const MiB = 1024 * 1024;
 /** CFS period used for cpu quotas, as Mesos. */

@@ -4,41 +4,10 @@
  * hierarchy for it. Task cgroups live at `<hierarchy>/<cgroups-root>/<task>`.
  * All filesystem and signal access goes through `CgroupHost`, so tests can use a fake root.
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CgroupsMode } from "./flags.ts";
 import { errorText, type Logger } from "./log.ts";
-import { CgroupTask, type Placement } from "./cgroup-task.ts";
-
-export type { Placement } from "./cgroup-task.ts";
-
-/** Limits applied to a task's cgroup; absent means unlimited. */
-export interface TaskLimits {
-  cpus?: number;
-  memMB?: number;
-  /** Most processes and threads the task may have at once (`--task-pids-limit`): a fork bomb hits it, not the machine. */
-  pids?: number;
-  /** false: cpus give only a weight (shares), no CFS quota (hard limit); `--cgroups-enable-cfs=false`. */
-  cpuQuota?: boolean;
-  /** Devices cgroup (v1) entries like `c 195:1 rwm` the task may not open (GPUs not its own; gpu-allocator.ts). */
-  devicesDeny?: string[];
-}
-
-/** A task's cgroup(s): one per hierarchy holding one of its controllers. */
-export interface TaskCgroup {
-  readonly name: string;
-  /** Moves `pid` into the cgroup (before it runs the task's command). */
-  addProcess(pid: number): void;
-  /**
-   * True when the kernel's OOM killer killed something in the cgroup. `strict` accepts only the
-   * kernel's oom_kill counter (no inference from having hit the limit), for use while running.
-   */
-  oomKilled(strict?: boolean): boolean;
-  /** Every pid in the task's cgroup(s) (a kill reaches processes that left the task's group). */
-  pids(): number[];
-  /** Kills whatever is left in the cgroup and removes it. */
-  destroy(): Promise<void>;
-}
+import { CgroupTask, nodeCgroupHost, type CgroupHost, type Placement, type TaskCgroup, type TaskLimits } from "./cgroup-task.ts";
 
 /** Creates and removes task cgroups; `NoCgroups` when isolation is off or impossible. */
 export interface Cgroups {
@@ -53,26 +22,6 @@ export interface Cgroups {
   /** Best effort at shutdown: removes `<hierarchy>/<cgroups-root>` where no task cgroup is left. */
   removeRootIfEmpty(): void;
 }
-
-/** The file and process operations cgroups need. */
-export interface CgroupHost {
-  exists(path: string): boolean;
-  read(path: string): string;
-  write(path: string, data: string): void;
-  mkdir(path: string): void;
-  rmdir(path: string): void;
-  kill(pid: number, signal: NodeJS.Signals): void;
-}
-
-/** The real filesystem and `process.kill`. */
-export const nodeCgroupHost: CgroupHost = {
-  exists: (p) => existsSync(p),
-  read: (p) => readFileSync(p, "utf8"),
-  write: (p, d) => writeFileSync(p, d),
-  mkdir: (p) => { mkdirSync(p, { recursive: true }); },
-  rmdir: (p) => rmdirSync(p),
-  kill: (pid, sig) => process.kill(pid, sig),
-};
 
 /** Isolation off: tasks run without limits. */
 export class NoCgroups implements Cgroups {
