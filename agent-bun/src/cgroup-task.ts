@@ -23,7 +23,7 @@ export interface TaskLimits {
   pids?: number;
   /** false: cpus give only a weight (shares), no CFS quota (hard limit); `--cgroups-enable-cfs=false`. */
   cpuQuota?: boolean;
-  /** Devices cgroup (v1) entries like `c 195:1 rwm` the task may not open (GPUs not its own; gpu-allocator.ts). */
+  /** Devices cgroup (v1) entries like `c 195:1 rwm` the task may not open (GPUs not its own; gpu-assignment.ts). */
   devicesDeny?: string[];
 }
 

@@ -5,7 +5,7 @@
  */
 import type { TaskInfo } from "../../schemas/mesos.ts";
 import type { TaskRecord } from "./checkpoint.ts";
-import type { GpuAssignment } from "./gpu-allocator.ts";
+import type { GpuAssignment } from "./gpu-assignment.ts";
 
 /** Everything needed to start one task. */
 export interface LaunchSpec {
@@ -14,7 +14,7 @@ export interface LaunchSpec {
   task: TaskInfo;
   /** The task's sandbox directory (cwd, stdout and stderr files). */
   sandbox: string;
-  /** The task's GPUs and the machine's others, on an agent with GPUs (gpu-allocator.ts). */
+  /** The task's GPUs and the machine's others, on an agent with GPUs (gpu-assignment.ts). */
   gpus?: GpuAssignment;
   /** `FrameworkInfo.user` of the task's framework: whom the task runs as when `CommandInfo.user` is unset (task-user.ts). */
   frameworkUser?: string;

@@ -9,7 +9,7 @@ import { rangesOf } from "../../sdk/src/resources.ts";
 import { LaunchError, type LaunchSpec } from "./containerizer.ts";
 import { safeSegment } from "./paths.ts";
 import { taskEnvironment, taskLimits } from "./task-env.ts";
-import { gpuEnvironment } from "./gpu-allocator.ts";
+import { gpuEnvironment } from "./gpu-assignment.ts";
 
 /** Where the task's sandbox appears inside its container (Mesos' path, so Mesos tasks run unchanged). */
 export const CONTAINER_SANDBOX = "/mnt/mesos/sandbox";

@@ -20,7 +20,7 @@ import { errorText, type Logger } from "./log.ts";
 import { taskCgroupName } from "./paths.ts";
 import { bootId, groupMembers, killGroup, processRunning, processStartTime } from "./proc.ts";
 import { taskEnvironment, taskLimits } from "./task-env.ts";
-import { gpuDeviceDenials } from "./gpu-allocator.ts";
+import { gpuDeviceDenials } from "./gpu-assignment.ts";
 import { setprivPrefix, taskUser, TaskUserError, userEnvironment, type TaskUser, type TaskUserPolicy } from "./task-user.ts";
 
 /** How the process containerizer isolates tasks beyond cgroup cpu/memory (issue "Isolation"; README "Isolation"). */

@@ -3,7 +3,7 @@ import type { Resource } from "../../schemas/mesos.ts";
 import { scalarOf } from "../../sdk/src/resources.ts";
 import type { TaskLimits } from "./cgroup-task.ts";
 import type { LaunchSpec } from "./containerizer.ts";
-import { gpuEnvironment } from "./gpu-allocator.ts";
+import { gpuEnvironment } from "./gpu-assignment.ts";
 
 /** PATH given to tasks that set none. */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -12,7 +12,7 @@ export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
  * The task's environment: PATH and HOME defaults, then `command.environment.variables`, then
  * the MESOS_* variables the agent owns (MESOS_SANDBOX, MESOS_DIRECTORY, MESOS_TASK_ID,
  * MESOS_FRAMEWORK_ID, MESOS_AGENT_ID) and, on an agent with GPUs, the visible-devices ones
- * (gpu-allocator.ts `gpuEnvironment`). The agent's own environment is not passed on.
+ * (gpu-assignment.ts `gpuEnvironment`). The agent's own environment is not passed on.
  */
 export function taskEnvironment(spec: LaunchSpec): Record<string, string> {
   const env: Record<string, string> = { PATH: DEFAULT_PATH, HOME: spec.sandbox };

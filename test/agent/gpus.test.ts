@@ -18,7 +18,8 @@ import { LaunchError, type Container, type LaunchSpec } from "../../agent-bun/sr
 import { dockerCreateConfig } from "../../agent-bun/src/docker-config.ts";
 import { fingerprint, type HostProbe } from "../../agent-bun/src/fingerprint.ts";
 import { parseFlags } from "../../agent-bun/src/flags.ts";
-import { GpuAllocator, GpuContainerizer, gpuDeviceDenials } from "../../agent-bun/src/gpu-allocator.ts";
+import { GpuAllocator, GpuContainerizer } from "../../agent-bun/src/gpu-allocator.ts";
+import { gpuDeviceDenials } from "../../agent-bun/src/gpu-assignment.ts";
 import { withGpus } from "../../agent-bun/src/gpu-setup.ts";
 import { detectNvidiaGpus, NVIDIA_SMI_QUERY, selectGpus, type GpuDevice, type GpuHost } from "../../agent-bun/src/gpus.ts";
 import { silentLogger } from "../../agent-bun/src/log.ts";
