@@ -5,9 +5,12 @@
  * All filesystem and signal access goes through `CgroupHost`, so tests can use a fake root.
  */
 import { join } from "node:path";
-import type { CgroupsMode } from "./flags.ts";
 import { errorText, type Logger } from "./log.ts";
 import { CgroupTask, nodeCgroupHost, type CgroupHost, type Placement, type TaskCgroup, type TaskLimits } from "./cgroup-task.ts";
+
+/** How tasks are isolated: detect (`auto`), force a cgroup version, or run without limits. */
+export const CGROUPS_MODES = ["auto", "v1", "v2", "off"] as const;
+export type CgroupsMode = (typeof CGROUPS_MODES)[number];
 
 /** Creates and removes task cgroups; `NoCgroups` when isolation is off or impossible. */
 export interface Cgroups {

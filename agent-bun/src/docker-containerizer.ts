@@ -12,7 +12,7 @@ import { LaunchError, type Container, type ContainerExit, type Containerizer, ty
 import { DockerClient, DockerError, justAfter, type LogFrame } from "./docker-client.ts";
 import { containerName, dockerCreateConfig } from "./docker-config.ts";
 import { errorText, type Logger } from "./log.ts";
-import { tail } from "./process-containerizer.ts";
+import { tail } from "./stdout-tail.ts";
 import { volumesOf } from "./volumes.ts";
 
 /** How long to wait before asking the engine again when a wait call or the output stream broke. */

@@ -17,6 +17,8 @@ import { parseByteSize } from "./fetcher-size.ts";
 import { DEFAULT_DOCKER_SOCKET } from "./docker-client.ts";
 import { parseGpuIndices } from "./gpus.ts";
 import { DEFAULT_DISK_WATCH_INTERVAL, DEFAULT_GC_DELAY, DEFAULT_GC_DISK_HEADROOM, parseDurationMs } from "./sandbox-gc.ts";
+import { CGROUPS_MODES, type CgroupsMode } from "./cgroups.ts";
+import { RECOVER_MODES, type RecoverMode } from "./task-manager.ts";
 
 /**
  * True for an IPv4 dotted quad or an IPv6 address. Not `node:net`'s `isIP`: loading node:net
@@ -28,18 +30,6 @@ export function isIpAddress(text: string): boolean {
   if (!text.includes(":") || /[^0-9a-fA-F:.%a-zA-Z0-9]/.test(text)) return false;
   try { return new URL(`http://[${text}]/`).hostname.length > 2; } catch { return false; }
 }
-
-/** How tasks are isolated: detect (`auto`), force a cgroup version, or run without limits. */
-export const CGROUPS_MODES = ["auto", "v1", "v2", "off"] as const;
-export type CgroupsMode = (typeof CGROUPS_MODES)[number];
-
-/**
- * What a starting agent does with the tasks its previous run left (Mesos' `--recover`):
- * `reconnect` re-attaches to those still running (and reports those that ended meanwhile),
- * `cleanup` kills them and reports them failed.
- */
-export const RECOVER_MODES = ["reconnect", "cleanup"] as const;
-export type RecoverMode = (typeof RECOVER_MODES)[number];
 
 /** The agent's configuration once flags and environment are parsed and validated. */
 export interface AgentFlags {

@@ -7,10 +7,9 @@
  * After an agent restart `recover` re-attaches to the executors still running.
  */
 import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, openSync, closeSync, readSync, fstatSync, rmSync, lchownSync, readdirSync, lstatSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, closeSync, rmSync, lchownSync, readdirSync, lstatSync } from "node:fs";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
-import { TASK_OUTPUT_TAIL_BYTES } from "../../schemas/agent-limits.ts";
 import type { TaskRecord } from "./checkpoint.ts";
 import type { Cgroups } from "./cgroups.ts";
 import type { TaskCgroup, TaskLimits } from "./cgroup-task.ts";
@@ -19,6 +18,7 @@ import { EXECUTOR_ARGV0, EXIT_FILE, executorArgs, exitFromStatus, findExecutor, 
 import { errorText, type Logger } from "./log.ts";
 import { taskCgroupName } from "./paths.ts";
 import { bootId, groupMembers, killGroup, processRunning, processStartTime } from "./proc.ts";
+import { tail } from "./stdout-tail.ts";
 import { taskEnvironment, taskLimits } from "./task-env.ts";
 import { gpuDeviceDenials } from "./gpu-assignment.ts";
 import { setprivPrefix, taskUser, TaskUserError, userEnvironment, type TaskUser, type TaskUserPolicy } from "./task-user.ts";
@@ -40,9 +40,6 @@ const SETPRIV_PATHS = ["/usr/bin/setpriv", "/bin/setpriv", "/usr/sbin/setpriv", 
 
 /** How often a running task's cgroup is checked for an OOM kill. */
 const OOM_CHECK_MS = 250;
-
-/** Bytes of stdout returned in the terminal update's `data` (the protocol's constant). */
-export const STDOUT_TAIL_BYTES = TASK_OUTPUT_TAIL_BYTES;
 
 /** A wrapper for /bin/sh: wait for the go-ahead on fd 3, close it, exec the command; starts COMMAND health checks inside a task's cgroup (health-probes.ts). */
 export const SH_WRAPPER = 'IFS= read -r _ <&3 || exit 111; exec 3<&-; exec "$@"';
@@ -288,21 +285,4 @@ class ProcessContainer implements Container {
 function lostReason(own: ExecutorEnd | undefined): string {
   const how = !own ? "" : own.signal ? ` with signal ${own.signal}` : ` with status ${own.code}`;
   return `the task's executor ended${how} without recording the task's exit status`;
-}
-
-/** The last `STDOUT_TAIL_BYTES` of `path`, base64 ("" when unreadable); the terminal update's `data`. */
-export function tail(path: string): string {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, "r");
-    const size = fstatSync(fd).size;
-    const length = Math.min(size, STDOUT_TAIL_BYTES);
-    const buf = Buffer.alloc(length);
-    readSync(fd, buf, 0, length, size - length);
-    return buf.toString("base64");
-  } catch {
-    return "";
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }

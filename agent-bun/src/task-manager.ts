@@ -11,13 +11,20 @@ import { LaunchError, type Container, type ContainerExit, type Containerizer } f
 import type { HealthListener } from "./health-checker.ts";
 import { TaskHealthChecks, type HealthDeps } from "./health-checks.ts";
 import type { TaskFetcher } from "./fetcher.ts";
-import type { RecoverMode } from "./flags.ts";
 import { errorText, type Logger } from "./log.ts";
 import { sandboxPath } from "./paths.ts";
 import type { StatusUpdateManager } from "./status-updates.ts";
 import { taskLimits } from "./task-env.ts";
 import { attachVolumes, destroyVolumes, volumesOf } from "./volumes.ts";
 import { sandboxDiskLimitMB, type DiskWatch } from "./disk-watch.ts";
+
+/**
+ * What a starting agent does with the tasks its previous run left (Mesos' `--recover`):
+ * `reconnect` re-attaches to those still running (and reports those that ended meanwhile),
+ * `cleanup` kills them and reports them failed.
+ */
+export const RECOVER_MODES = ["reconnect", "cleanup"] as const;
+export type RecoverMode = (typeof RECOVER_MODES)[number];
 
 /** Grace period between SIGTERM and SIGKILL when no kill policy says otherwise (Mesos: 3 s). */
 export const DEFAULT_GRACE_MS = 3_000;

@@ -8,7 +8,8 @@ import { NoCgroups } from "../../agent-bun/src/cgroups.ts";
 import type { LaunchSpec } from "../../agent-bun/src/containerizer.ts";
 import { silentLogger } from "../../agent-bun/src/log.ts";
 import { sandboxPath } from "../../agent-bun/src/paths.ts";
-import { ProcessContainerizer, STDOUT_TAIL_BYTES } from "../../agent-bun/src/process-containerizer.ts";
+import { ProcessContainerizer } from "../../agent-bun/src/process-containerizer.ts";
+import { STDOUT_TAIL_BYTES } from "../../agent-bun/src/stdout-tail.ts";
 import { killGroup } from "../../agent-bun/src/proc.ts";
 
 const work = mkdtempSync(join(tmpdir(), "strata-pc-"));
