@@ -4,6 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { MiB } from "../../sdk/src/units.ts";
 
 /** Where one controller lives: `base` is `<hierarchy>/<cgroups-root>`. */
 export interface Placement {
@@ -63,7 +64,6 @@ export const nodeCgroupHost: CgroupHost = {
   kill: (pid, sig) => process.kill(pid, sig),
 };
 
-const MiB = 1024 * 1024;
 /** CFS period used for cpu quotas, as Mesos. */
 export const CPU_PERIOD_US = 100_000;
 /** Smallest CFS quota the kernel accepts. */

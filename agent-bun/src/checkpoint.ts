@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { mkdir, open, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { TaskInfo, TaskState, TaskStatus } from "../../schemas/mesos.ts";
+import { taskKey } from "../../sdk/src/ids.ts";
 import { nextTurn } from "./clock.ts";
 
 /** A task the agent has taken over, and what it knows of its process. */
@@ -56,7 +57,7 @@ export interface AgentState {
   agent_token?: string;
   /** Highest command seq whose effect is checkpointed (reported as `ack_seq`). */
   last_seq: number;
-  /** Keyed by `taskKey(framework_id, task_id)`. */
+  /** Keyed by `taskKey(framework_id, task_id)` (sdk/src/ids.ts). */
   tasks: Record<string, TaskRecord>;
   /** Unacknowledged updates, oldest first. */
   updates: PendingUpdate[];
@@ -64,8 +65,16 @@ export interface AgentState {
   acked_uuids: string[];
 }
 
-/** The key of a task in `AgentState.tasks`. */
-export const taskKey = (frameworkId: string, taskId: string): string => `${frameworkId}\u0000${taskId}`;
+/**
+ * `tasks` keyed by `taskKey` of each record's own ids, in the same order. Agents before the one
+ * `taskKey` of sdk/src/ids.ts joined the ids with a NUL (`fw\u0000task`): an agent upgraded in
+ * place re-keys such a checkpoint when it loads it (`StateStore`), and so still finds its tasks.
+ */
+function keyedByTaskKey(tasks: Record<string, TaskRecord>): Record<string, TaskRecord> {
+  const out: Record<string, TaskRecord> = {};
+  for (const record of Object.values(tasks)) out[taskKey(record.framework_id, record.task_id)] = record;
+  return out;
+}
 
 /** An empty state (fresh agent). */
 export const emptyState = (): AgentState => ({ last_seq: 0, tasks: {}, updates: [], acked_uuids: [] });
@@ -169,7 +178,8 @@ export class StateStore {
   private writing: Promise<void> | undefined;
 
   constructor(private readonly store: CheckpointStore) {
-    this.state = store.load() ?? emptyState();
+    const loaded = store.load();
+    this.state = loaded ? { ...loaded, tasks: keyedByTaskKey(loaded.tasks) } : emptyState();
   }
 
   /** Records that `state` changed; the change is on disk once a later `flush()` resolves. */

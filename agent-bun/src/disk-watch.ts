@@ -12,9 +12,9 @@
  */
 import { join } from "node:path";
 import type { Resource } from "../../schemas/mesos.ts";
+import { MiB } from "../../sdk/src/units.ts";
 import { errorText, type Logger } from "./log.ts";
 
-const MiB = 1024 * 1024;
 
 /** Most directory entries one measurement of one sandbox visits. */
 export const DISK_WATCH_MAX_ENTRIES = 100_000;

@@ -6,6 +6,7 @@
  */
 import type { Resource } from "../../schemas/mesos.ts";
 import { rangesOf } from "../../sdk/src/resources.ts";
+import { MiB } from "../../sdk/src/units.ts";
 import { LaunchError, type LaunchSpec } from "./containerizer.ts";
 import { safeSegment } from "./paths.ts";
 import { taskEnvironment, taskLimits } from "./task-env.ts";
@@ -149,7 +150,7 @@ function limits(spec: LaunchSpec): Record<string, unknown> {
   if (cpus) { out.CpuShares = Math.max(2, Math.round(cpus * 1024)); out.NanoCpus = Math.round(cpus * 1e9); }
   if (memMB) {
     // The engine refuses less than 6 MB.
-    const bytes = Math.max(6 * 1024 * 1024, Math.round(memMB * 1024 * 1024));
+    const bytes = Math.max(6 * MiB, Math.round(memMB * MiB));
     out.Memory = bytes;
     out.MemorySwap = bytes;
   }

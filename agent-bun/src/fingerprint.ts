@@ -6,8 +6,8 @@ import { statfsSync } from "node:fs";
 import { cpus as osCpus, totalmem } from "node:os";
 import type { Attribute, Resource } from "../../schemas/mesos.ts";
 import { normalize, parseRangeList, ranges, scalar } from "../../sdk/src/resources.ts";
+import { MiB } from "../../sdk/src/units.ts";
 
-const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
 /** The machine facts fingerprinting reads, behind an interface so tests can fake them. */

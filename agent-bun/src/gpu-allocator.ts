@@ -10,6 +10,7 @@ import type { TaskRecord } from "./checkpoint.ts";
 import { LaunchError, type Container, type Containerizer, type LaunchSpec } from "./containerizer.ts";
 import type { GpuAssignment } from "./gpu-assignment.ts";
 import type { GpuDevice } from "./gpus.ts";
+import { taskKey } from "../../sdk/src/ids.ts";
 import { scalarOf } from "../../sdk/src/resources.ts";
 
 /** Which of the agent's GPUs are in use, by whom (a task's key). */
@@ -52,9 +53,6 @@ export class GpuAllocator {
   }
 }
 
-/** The key of a task's GPUs in the allocator. */
-const ownerOf = (frameworkId: string, taskId: string): string => `${frameworkId}\u0000${taskId}`;
-
 /**
  * Wraps the agent's containerizer on a machine with GPUs: picks each task's GPUs before the
  * launch (every task gets an assignment, those without GPUs an empty one, so that it is denied
@@ -75,7 +73,7 @@ export class GpuContainerizer implements Containerizer {
   }
 
   async launch(spec: LaunchSpec): Promise<Container> {
-    const owner = ownerOf(spec.frameworkId, spec.task.task_id.value);
+    const owner = taskKey(spec.frameworkId, spec.task.task_id.value);
     const devices = this.allocator.allocate(owner, scalarOf(spec.task.resources, "gpus"));
     let container: Container;
     try {
@@ -94,7 +92,7 @@ export class GpuContainerizer implements Containerizer {
   async recover(record: TaskRecord): Promise<Container | undefined> {
     const container = await this.inner.recover?.(record);
     if (!container) return undefined;
-    const owner = ownerOf(record.framework_id, record.task_id);
+    const owner = taskKey(record.framework_id, record.task_id);
     const minors = record.gpus ?? [];
     this.allocator.claim(owner, minors);
     return this.tracked(owner, container, minors);

@@ -15,9 +15,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { UsageReport } from "../../schemas/agent.ts";
 import type { TaskInfo } from "../../schemas/mesos.ts";
+import { taskKey } from "../../sdk/src/ids.ts";
 import { roundScalar, scalarOf } from "../../sdk/src/resources.ts";
+import { MiB } from "../../sdk/src/units.ts";
 import type { Placement } from "./cgroup-task.ts";
-import { taskKey, type TaskRecord } from "./checkpoint.ts";
+import type { TaskRecord } from "./checkpoint.ts";
 import type { Clock } from "./clock.ts";
 import { allPids, procStatFields } from "./proc.ts";
 
@@ -43,8 +45,6 @@ export const USAGE_MEM_CHANGE_MB = 8;
 export const USAGE_MIN_WINDOW_MS = 1_000;
 /** Kernel clock ticks per second in /proc/<pid>/stat (USER_HZ: 100 on every mainstream Linux). */
 export const CLOCK_TICKS_PER_SECOND = 100;
-
-const MiB = 1024 * 1024;
 
 /**
  * Real tasks: from the task's cgroup when it has one (cgroup v2 `cpu.stat` usage_usec and

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { AgentCommand } from "../../schemas/agent.ts";
 import type { TaskInfo } from "../../schemas/mesos.ts";
 import { Agent, type AgentInfo } from "../../agent-bun/src/agent.ts";
-import { MemoryCheckpointStore, StateStore, taskKey, type CheckpointStore } from "../../agent-bun/src/checkpoint.ts";
+import { taskKey } from "../../sdk/src/ids.ts";
+import { MemoryCheckpointStore, StateStore, type CheckpointStore } from "../../agent-bun/src/checkpoint.ts";
 import { silentLogger } from "../../agent-bun/src/log.ts";
 import { MasterError } from "../../agent-bun/src/master-client.ts";
 import { RESTART_LOST_MESSAGE } from "../../agent-bun/src/task-manager.ts";
@@ -351,6 +352,24 @@ describe("agent core (fakes)", () => {
     const sent = master.statuses[0]!.updates.map((u) => u.status);
     expect(sent[0]!.uuid).toBe("cGVuZGluZw==");
     expect(sent[1]).toMatchObject({ state: "TASK_FAILED", reason: "REASON_EXECUTOR_TERMINATED", message: RESTART_LOST_MESSAGE, source: "SOURCE_AGENT" });
+  });
+
+  it("upgraded in place over a checkpoint with the old NUL-joined task keys, still finds its tasks (ack forgets, KILL reaches, LAUNCH is a duplicate)", async () => {
+    const disk = new MemoryCheckpointStore();
+    await disk.write({
+      agent_id: "agent-7", last_seq: 12, acked_uuids: [],
+      tasks: { "fw1\u0000done": { framework_id: "fw1", task_id: "done", state: "TASK_FINISHED" } },
+      updates: [{ framework_id: "fw1", status: { task_id: { value: "done" }, state: "TASK_FINISHED", uuid: "ZG9uZQ==" } }],
+    });
+    const { master, containerizer, store } = setup(disk);
+    await until(() => master.polls.length === 1, "first poll");
+    expect(master.registers[0]!.tasks).toEqual([{ framework_id: { value: "fw1" }, task_id: { value: "done" }, state: "TASK_FINISHED" }]);
+    master.answerPoll({ acks: [{ task_id: { value: "done" }, uuid: "ZG9uZQ==" }], commands: [launch(13, task("t1"))] });
+    await until(() => containerizer.launched.length === 1 && master.polls.length === 2, "launch and next poll");
+    expect(store.state.tasks).toEqual({ [taskKey("fw1", "t1")]: expect.objectContaining({ task_id: "t1" }) });
+    master.answerPoll({ commands: [launch(14, task("t1")), kill(15, "t1")] });
+    await until(() => statesOf(master, "t1").includes("TASK_KILLED"), "killed");
+    expect(containerizer.launched).toHaveLength(1);
   });
 
   it("announces its --ip at every registration, and no ip when it has none", async () => {

@@ -1,8 +1,9 @@
 /// <reference types="node" />
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { taskKey } from "../../sdk/src/ids.ts";
 import { FileCheckpointStore, StateStore, VolatileCheckpointStore } from "../../agent-bun/src/checkpoint.ts";
 import { GatedCheckpointStore, settle } from "./fakes.ts";
 
@@ -93,5 +94,22 @@ describe("state store (group commit)", () => {
     store.changed();
     expect(store.clean).toBe(true);
     await store.flush();
+  });
+});
+
+describe("checkpoint of an earlier agent version", () => {
+  it("loads tasks keyed with the old NUL-joined keys under taskKey, records and their order kept", () => {
+    const dir = mkdtempSync(join(tmpdir(), "strata-ckpt-old-"));
+    mkdirSync(join(dir, "meta"));
+    const running = { framework_id: "fw1", task_id: "web/1", state: "TASK_RUNNING", pid: 4242, sandbox: "/s/web" };
+    const done = { framework_id: "fw2", task_id: "job", state: "TASK_FINISHED" };
+    writeFileSync(join(dir, "meta", "agent-state.json"), JSON.stringify({
+      agent_id: "agent-7", last_seq: 12, tasks: { "fw1\u0000web/1": running, "fw2\u0000job": done }, updates: [], acked_uuids: [],
+    }));
+    const loaded = new StateStore(new FileCheckpointStore(dir)).state;
+    expect(Object.keys(loaded.tasks)).toEqual([taskKey("fw1", "web/1"), taskKey("fw2", "job")]);
+    expect(loaded.tasks[taskKey("fw1", "web/1")]).toEqual(running);
+    expect(loaded.tasks[taskKey("fw2", "job")]).toEqual(done);
+    expect(loaded).toMatchObject({ agent_id: "agent-7", last_seq: 12 });
   });
 });
