@@ -9,7 +9,7 @@ import { mkdir, open, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { TaskInfo, TaskState, TaskStatus } from "../../schemas/mesos.ts";
 import { taskKey } from "../../sdk/src/ids.ts";
-import { nextTurn } from "./clock.ts";
+import { nextTurn } from "./system/clock.ts";
 
 /** A task the agent has taken over, and what it knows of its process. */
 export interface TaskRecord {

@@ -13,7 +13,7 @@
 import { join } from "node:path";
 import type { Resource } from "../../schemas/mesos.ts";
 import { MiB } from "../../sdk/src/units.ts";
-import { errorText, type Logger } from "./log.ts";
+import { errorText, type Logger } from "./system/log.ts";
 
 
 /** Most directory entries one measurement of one sandbox visits. */

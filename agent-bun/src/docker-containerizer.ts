@@ -11,7 +11,7 @@ import type { TaskRecord } from "./checkpoint.ts";
 import { LaunchError, type Container, type ContainerExit, type Containerizer, type LaunchSpec } from "./containerizer.ts";
 import { DockerClient, DockerError, justAfter, type LogFrame } from "./docker-client.ts";
 import { containerName, dockerCreateConfig } from "./docker-config.ts";
-import { errorText, type Logger } from "./log.ts";
+import { errorText, type Logger } from "./system/log.ts";
 import { tail } from "./stdout-tail.ts";
 import { volumesOf } from "./volumes.ts";
 

@@ -8,7 +8,7 @@ import type { Containerizer } from "./containerizer.ts";
 import { DockerClient } from "./docker-client.ts";
 import { DockerContainerizer } from "./docker-containerizer.ts";
 import type { AgentFlags } from "./flags.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "./system/log.ts";
 
 /** `processes` alone, or composed with a Docker containerizer on `flags.dockerSocket` (persistent volumes under `workDir`). */
 export function withDocker(processes: Containerizer, flags: Pick<AgentFlags, "containerizers" | "dockerSocket">, log: Logger, workDir: string): Containerizer {

@@ -21,7 +21,7 @@ import type { CommandInfo } from "../../schemas/mesos.ts";
 import { download, uriBasename, uriSource, type DownloadLimits } from "./fetcher-download.ts";
 import { archiveKind, extract } from "./fetcher-extract.ts";
 import { FetcherCache, type CacheLease } from "./fetcher-cache.ts";
-import { errorText, type Logger } from "./log.ts";
+import { errorText, type Logger } from "./system/log.ts";
 
 /** One `CommandInfo.URI`. */
 export type CommandUri = NonNullable<CommandInfo["uris"]>[number];

@@ -14,7 +14,7 @@ import { type FileHandle, lstat, open, readdir, realpath, stat } from "node:fs/p
 import { join, sep } from "node:path";
 import type { FileAnswer, FileEntry, FileRequest } from "../../schemas/agent.ts";
 import { MAX_FILE_READ_BYTES } from "../../schemas/file-limits.ts";
-import { errorText, type Logger } from "./log.ts";
+import { errorText, type Logger } from "./system/log.ts";
 import type { MasterClient } from "./master-client.ts";
 import { sandboxPath } from "./paths.ts";
 

@@ -9,8 +9,8 @@
  */
 import { HEALTH_CHECK_DEFAULTS, describeHealthCheck } from "../../schemas/health-check.ts";
 import type { HealthCheck } from "../../schemas/mesos.ts";
-import type { Clock } from "./clock.ts";
-import { errorText } from "./log.ts";
+import type { Clock } from "./system/clock.ts";
+import { errorText } from "./system/log.ts";
 
 /** One check's outcome; `message` says what was seen ("exit status 1", "HTTP 503"). */
 export interface ProbeResult { ok: boolean; message: string }

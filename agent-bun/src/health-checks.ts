@@ -4,11 +4,11 @@
  * has ended. Tasks without a check cost nothing: no checker, no timer.
  */
 import { describeHealthCheck, healthCheckProblem } from "../../schemas/health-check.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "./system/clock.ts";
 import type { LaunchSpec } from "./containerizer.ts";
 import { HealthChecker, type HealthListener } from "./health-checker.ts";
 import type { HealthProber } from "./health-probes.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "./system/log.ts";
 
 /** What health checking needs: the clock its timing follows and the prober that runs the checks. */
 export interface HealthDeps {

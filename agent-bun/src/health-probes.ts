@@ -12,9 +12,9 @@ import type { HealthCheck } from "../../schemas/mesos.ts";
 import { CgroupTask, nodeCgroupHost, type Placement } from "./cgroup-task.ts";
 import type { LaunchSpec } from "./containerizer.ts";
 import type { Probe, ProbeResult } from "./health-checker.ts";
-import { errorText } from "./log.ts";
+import { errorText } from "./system/log.ts";
 import { SH_WRAPPER } from "./process-containerizer.ts";
-import { killGroup } from "./proc.ts";
+import { killGroup } from "./system/proc.ts";
 import { taskEnvironment } from "./task-env.ts";
 
 /** What a check is run against: the task as launched and, when it has one, its cgroup's name. */

@@ -5,7 +5,7 @@
  * One instance can serve every hollow agent of a process; it counts what its tasks did.
  */
 import type { TaskRecord } from "./checkpoint.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "./system/clock.ts";
 import type { Container, ContainerExit, Containerizer, LaunchSpec } from "./containerizer.ts";
 
 /** What the hollow containerizer's tasks have done so far (for the fleet's summary). */

@@ -12,11 +12,11 @@ import type { Attribute, Resource } from "../../schemas/mesos.ts";
 import { normalize, parseResources } from "../../sdk/src/resources.ts";
 import { Agent, type AgentDeps, type AgentInfo } from "./agent.ts";
 import { StateStore, VolatileCheckpointStore } from "./checkpoint.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "./system/clock.ts";
 import { HollowContainerizer } from "./hollow-containerizer.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "./system/log.ts";
 import { MasterError, type MasterClient } from "./master-client.ts";
-import { reexecWith } from "./reexec.ts";
+import { reexecWith } from "./system/reexec.ts";
 
 /** Each hollow agent's resources unless `--resources` says otherwise: Mesos' benchmark agent. */
 export const HOLLOW_RESOURCES = "cpus:2;mem:1024;disk:4096;ports:[31000-32000]";

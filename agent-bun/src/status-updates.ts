@@ -10,8 +10,8 @@ import type { TaskStatus } from "../../schemas/mesos.ts";
 import { Backoff } from "../../sdk/src/backoff.ts";
 import { randomUuidBase64 } from "../../sdk/src/base64.ts";
 import type { PendingUpdate, StateStore } from "./checkpoint.ts";
-import { nextTurn, type Clock } from "./clock.ts";
-import { errorText, type Logger } from "./log.ts";
+import { nextTurn, type Clock } from "./system/clock.ts";
+import { errorText, type Logger } from "./system/log.ts";
 import type { MasterClient } from "./master-client.ts";
 
 /** Retry delays for unacknowledged updates (Mesos uses 10 s → 10 min; we are chattier). */

@@ -12,7 +12,7 @@ import { LaunchError, type Container, type ContainerExit, type Containerizer } f
 import type { HealthListener } from "./health-checker.ts";
 import { TaskHealthChecks, type HealthDeps } from "./health-checks.ts";
 import type { TaskFetcher } from "./fetcher.ts";
-import { errorText, type Logger } from "./log.ts";
+import { errorText, type Logger } from "./system/log.ts";
 import { sandboxPath } from "./paths.ts";
 import type { StatusUpdateManager } from "./status-updates.ts";
 import { taskLimits } from "./task-env.ts";

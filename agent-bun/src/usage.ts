@@ -20,8 +20,8 @@ import { roundScalar, scalarOf } from "../../sdk/src/resources.ts";
 import { MiB } from "../../sdk/src/units.ts";
 import type { Placement } from "./cgroup-task.ts";
 import type { TaskRecord } from "./checkpoint.ts";
-import type { Clock } from "./clock.ts";
-import { allPids, procStatFields } from "./proc.ts";
+import type { Clock } from "./system/clock.ts";
+import { allPids, procStatFields } from "./system/proc.ts";
 
 /**
  * One measurement of a task: cpu time used since it started (seconds), resident memory now

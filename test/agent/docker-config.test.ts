@@ -11,7 +11,7 @@ import { justAfter, unixTime } from "../../agent-bun/src/docker-client.ts";
 import { containerName, dockerCreateConfig } from "../../agent-bun/src/docker-config.ts";
 import { withDocker } from "../../agent-bun/src/docker-setup.ts";
 import { parseFlags, type AgentFlags } from "../../agent-bun/src/flags.ts";
-import { silentLogger } from "../../agent-bun/src/log.ts";
+import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { ranges, scalar } from "../../sdk/src/resources.ts";
 import { FakeContainerizer } from "./fakes.ts";
 

@@ -16,7 +16,7 @@ import { LaunchError, type LaunchSpec } from "../../agent-bun/src/containerizer.
 import { DEFAULT_DOCKER_SOCKET, DockerClient, type LogFrame } from "../../agent-bun/src/docker-client.ts";
 import { CONTAINER_SANDBOX, LABEL_TASK } from "../../agent-bun/src/docker-config.ts";
 import { DockerContainerizer } from "../../agent-bun/src/docker-containerizer.ts";
-import { silentLogger } from "../../agent-bun/src/log.ts";
+import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { sandboxPath } from "../../agent-bun/src/paths.ts";
 import { attachVolumes, volumesOf } from "../../agent-bun/src/volumes.ts";
 import { ranges, scalar } from "../../sdk/src/resources.ts";

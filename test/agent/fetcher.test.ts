@@ -22,7 +22,7 @@ import { FetchError, Fetcher, type CommandUri, type FetcherOptions, type TaskFet
 import { archiveKind } from "../../agent-bun/src/fetcher-extract.ts";
 import { parseByteSize } from "../../agent-bun/src/fetcher-size.ts";
 import { FlagError, parseFlags } from "../../agent-bun/src/flags.ts";
-import { silentLogger } from "../../agent-bun/src/log.ts";
+import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { FakeClock, FakeContainerizer, FakeMaster, settle } from "./fakes.ts";
 
 /** Files the server serves, by path; `requests` counts requests per path. */

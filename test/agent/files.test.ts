@@ -14,7 +14,7 @@ import { MAX_FILE_READ_BYTES } from "../../schemas/file-limits.ts";
 import { FileServer, answerFileRequest } from "../../agent-bun/src/files.ts";
 import { sandboxPath } from "../../agent-bun/src/paths.ts";
 import type { MasterClient } from "../../agent-bun/src/master-client.ts";
-import type { Logger } from "../../agent-bun/src/log.ts";
+import type { Logger } from "../../agent-bun/src/system/log.ts";
 
 let workDir: string;
 let sandbox: string;

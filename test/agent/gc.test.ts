@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { TaskInfo } from "../../schemas/mesos.ts";
 import { Agent } from "../../agent-bun/src/agent.ts";
 import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/checkpoint.ts";
-import { silentLogger } from "../../agent-bun/src/log.ts";
+import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { parseFlags } from "../../agent-bun/src/flags.ts";
 import { SandboxGc, diskUsage, parseDurationMs, type SandboxGcDeps } from "../../agent-bun/src/sandbox-gc.ts";
 import { FakeClock, FakeContainerizer, FakeMaster, settle } from "./fakes.ts";

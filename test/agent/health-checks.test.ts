@@ -22,7 +22,7 @@ import { LocalHealthProber, commandProbe, httpProbe, tcpProbe, type HealthProber
 import { detectCgroups, LinuxCgroups } from "../../agent-bun/src/cgroups.ts";
 import { ProcessContainerizer } from "../../agent-bun/src/process-containerizer.ts";
 import { sandboxPath } from "../../agent-bun/src/paths.ts";
-import { silentLogger } from "../../agent-bun/src/log.ts";
+import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { FakeClock, FakeContainerizer, FakeMaster, settle } from "./fakes.ts";
 
 const S = 1000;

@@ -5,14 +5,14 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { TaskInfo } from "../../schemas/mesos.ts";
-import { systemClock } from "../../agent-bun/src/clock.ts";
+import { systemClock } from "../../agent-bun/src/system/clock.ts";
 import { parseFlags } from "../../agent-bun/src/flags.ts";
 import { HollowContainerizer } from "../../agent-bun/src/hollow-containerizer.ts";
 import {
   CountingMasterClient, HOLLOW_RESOURCES, HollowFleet, Limiter, errorKind, fetchLimitFor, hollowAttributes, hollowResources,
 } from "../../agent-bun/src/hollow.ts";
 import { HttpMasterClient, MasterError } from "../../agent-bun/src/master-client.ts";
-import { createLogger } from "../../agent-bun/src/log.ts";
+import { createLogger } from "../../agent-bun/src/system/log.ts";
 import { formatResources } from "../../sdk/src/resources.ts";
 import { FakeHttpMaster } from "./fake-http-master.ts";
 import { FakeClock, FakeMaster, settle } from "./fakes.ts";

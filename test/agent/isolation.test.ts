@@ -19,10 +19,10 @@ import { LaunchError, type LaunchSpec } from "../../agent-bun/src/containerizer.
 import { DiskWatch, sandboxDiskLimitMB, sandboxUsage } from "../../agent-bun/src/disk-watch.ts";
 import { EXIT_FILE, readExitStatus } from "../../agent-bun/src/executor.ts";
 import { parseFlags } from "../../agent-bun/src/flags.ts";
-import { silentLogger } from "../../agent-bun/src/log.ts";
+import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { sandboxPath } from "../../agent-bun/src/paths.ts";
 import { ProcessContainerizer, type ProcessIsolation } from "../../agent-bun/src/process-containerizer.ts";
-import { killGroup } from "../../agent-bun/src/proc.ts";
+import { killGroup } from "../../agent-bun/src/system/proc.ts";
 import { lookupUser, setprivPrefix, taskUser, TaskUserError } from "../../agent-bun/src/task-user.ts";
 import { FakeClock, FakeMaster } from "./fakes.ts";
 

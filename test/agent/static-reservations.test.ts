@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { parseFlags } from "../../agent-bun/src/flags.ts";
-import { fingerprint, type HostProbe } from "../../agent-bun/src/fingerprint.ts";
+import { fingerprint, type HostProbe } from "../../agent-bun/src/system/fingerprint.ts";
 import { scalarOf } from "../../sdk/src/resources.ts";
 import { reservationRole } from "../../sdk/src/roles.ts";
 import { MasterHarness } from "../support/master-harness.ts";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FileCheckpointStore, MemoryCheckpointStore, StateStore } from "../../agent-bun/src/checkpoint.ts";
-import { silentLogger } from "../../agent-bun/src/log.ts";
+import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { MasterError } from "../../agent-bun/src/master-client.ts";
 import { StatusUpdateManager, newUpdateUuid } from "../../agent-bun/src/status-updates.ts";
 import { FakeClock, FakeMaster, GatedCheckpointStore, settle } from "./fakes.ts";

@@ -14,7 +14,7 @@ import type { TaskInfo } from "../../schemas/mesos.ts";
 import { Agent } from "../../agent-bun/src/agent.ts";
 import { HollowFleet } from "../../agent-bun/src/hollow.ts";
 import { MemoryCheckpointStore, StateStore, type TaskRecord } from "../../agent-bun/src/checkpoint.ts";
-import { silentLogger } from "../../agent-bun/src/log.ts";
+import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import {
   HollowUsageSampler, ProcUsageSampler, USAGE_CPU_CHANGE, UsageReporter, type MeasuredTask, type UsageSample, type UsageSampler,
 } from "../../agent-bun/src/usage.ts";

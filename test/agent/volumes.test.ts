@@ -13,7 +13,7 @@ import type { Resource, TaskInfo } from "../../schemas/mesos.ts";
 import { NoCgroups } from "../../agent-bun/src/cgroups.ts";
 import { taskKey } from "../../sdk/src/ids.ts";
 import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/checkpoint.ts";
-import { silentLogger } from "../../agent-bun/src/log.ts";
+import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { ProcessContainerizer } from "../../agent-bun/src/process-containerizer.ts";
 import { StatusUpdateManager } from "../../agent-bun/src/status-updates.ts";
 import { TaskManager } from "../../agent-bun/src/task-manager.ts";

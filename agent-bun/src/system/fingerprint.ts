@@ -4,9 +4,9 @@
  */
 import { statfsSync } from "node:fs";
 import { cpus as osCpus, totalmem } from "node:os";
-import type { Attribute, Resource } from "../../schemas/mesos.ts";
-import { normalize, parseRangeList, ranges, scalar } from "../../sdk/src/resources.ts";
-import { MiB } from "../../sdk/src/units.ts";
+import type { Attribute, Resource } from "../../../schemas/mesos.ts";
+import { normalize, parseRangeList, ranges, scalar } from "../../../sdk/src/resources.ts";
+import { MiB } from "../../../sdk/src/units.ts";
 
 const GiB = 1024 * MiB;
 
