@@ -6,7 +6,7 @@
 import type { DiskWatch } from "./disk-watch.ts";
 import type { RegisterRequest } from "../../schemas/agent.ts";
 import { Backoff } from "../../sdk/src/backoff.ts";
-import type { StateStore } from "./checkpoint.ts";
+import type { StateStore } from "./state/checkpoint.ts";
 import type { Clock } from "./system/clock.ts";
 import type { Containerizer } from "./containerizer.ts";
 import { FileServer } from "./files.ts";

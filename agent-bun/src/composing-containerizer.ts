@@ -4,7 +4,7 @@
  * process containerizer; a task of an earlier agent run goes to the one that started it (its
  * record names a Docker container or not).
  */
-import type { TaskRecord } from "./checkpoint.ts";
+import type { TaskRecord } from "./state/checkpoint.ts";
 import type { Container, Containerizer, LaunchSpec } from "./containerizer.ts";
 import type { DockerContainerizer } from "./docker-containerizer.ts";
 

@@ -4,7 +4,7 @@
  * real processes; tests of the core use a fake.
  */
 import type { TaskInfo } from "../../schemas/mesos.ts";
-import type { TaskRecord } from "./checkpoint.ts";
+import type { TaskRecord } from "./state/checkpoint.ts";
 import type { GpuAssignment } from "./gpu-assignment.ts";
 
 /** Everything needed to start one task. */

@@ -6,7 +6,7 @@
  * the task's record (`TaskRecord.gpus`, through the container identity), so an agent that
  * re-attaches to its tasks after a restart knows which devices are still in use.
  */
-import type { TaskRecord } from "./checkpoint.ts";
+import type { TaskRecord } from "./state/checkpoint.ts";
 import { LaunchError, type Container, type Containerizer, type LaunchSpec } from "./containerizer.ts";
 import type { GpuAssignment } from "./gpu-assignment.ts";
 import type { GpuDevice } from "./gpus.ts";

@@ -11,7 +11,7 @@ import type { PollRequest, PollResponse, RegisterRequest, RegisterResponse, Stat
 import type { Attribute, Resource } from "../../schemas/mesos.ts";
 import { normalize, parseResources } from "../../sdk/src/resources.ts";
 import { Agent, type AgentDeps, type AgentInfo } from "./agent.ts";
-import { StateStore, VolatileCheckpointStore } from "./checkpoint.ts";
+import { StateStore, VolatileCheckpointStore } from "./state/checkpoint.ts";
 import type { Clock } from "./system/clock.ts";
 import { HollowContainerizer } from "./hollow-containerizer.ts";
 import type { Logger } from "./system/log.ts";

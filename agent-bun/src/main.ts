@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { Agent } from "./agent.ts";
 import { LinuxCgroups, detectCgroups, type Cgroups } from "./cgroups.ts";
-import { FileCheckpointStore, StateStore } from "./checkpoint.ts";
+import { FileCheckpointStore, StateStore } from "./state/checkpoint.ts";
 import { systemClock } from "./system/clock.ts";
 import { fingerprint, systemHostProbe } from "./system/fingerprint.ts";
 import { withGpus } from "./gpu-setup.ts";

@@ -10,7 +10,7 @@ import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, openSync, closeSync, rmSync, lchownSync, readdirSync, lstatSync } from "node:fs";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
-import type { TaskRecord } from "./checkpoint.ts";
+import type { TaskRecord } from "./state/checkpoint.ts";
 import type { Cgroups } from "./cgroups.ts";
 import type { TaskCgroup, TaskLimits } from "./cgroup-task.ts";
 import { LaunchError, type Container, type ContainerExit, type ContainerIdentity, type Containerizer, type LaunchSpec } from "./containerizer.ts";

@@ -9,7 +9,7 @@
 import type { TaskStatus } from "../../schemas/mesos.ts";
 import { Backoff } from "../../sdk/src/backoff.ts";
 import { randomUuidBase64 } from "../../sdk/src/base64.ts";
-import type { PendingUpdate, StateStore } from "./checkpoint.ts";
+import type { PendingUpdate, StateStore } from "./state/checkpoint.ts";
 import { nextTurn, type Clock } from "./system/clock.ts";
 import { errorText, type Logger } from "./system/log.ts";
 import type { MasterClient } from "./master-client.ts";

@@ -7,7 +7,7 @@ import type { AgentCommand, AgentTaskReport } from "../../schemas/agent.ts";
 import { isTerminal } from "../../schemas/task-states.ts";
 import type { Resource, TaskInfo, TaskState, TaskStatus } from "../../schemas/mesos.ts";
 import { taskKey } from "../../sdk/src/ids.ts";
-import type { PendingUpdate, StateStore, TaskRecord } from "./checkpoint.ts";
+import type { PendingUpdate, StateStore, TaskRecord } from "./state/checkpoint.ts";
 import { LaunchError, type Container, type ContainerExit, type Containerizer } from "./containerizer.ts";
 import type { HealthListener } from "./health-checker.ts";
 import { TaskHealthChecks, type HealthDeps } from "./health-checks.ts";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { taskKey } from "../../sdk/src/ids.ts";
-import { FileCheckpointStore, StateStore, VolatileCheckpointStore } from "../../agent-bun/src/checkpoint.ts";
+import { FileCheckpointStore, StateStore, VolatileCheckpointStore } from "../../agent-bun/src/state/checkpoint.ts";
 import { GatedCheckpointStore, settle } from "./fakes.ts";
 
 /** Tracks whether a promise has settled. */

@@ -3,7 +3,7 @@
 import type {
   PollRequest, PollResponse, RegisterRequest, RegisterResponse, StatusRequest, StatusResponse,
 } from "../../schemas/agent.ts";
-import type { AgentState, CheckpointStore, TaskRecord } from "../../agent-bun/src/checkpoint.ts";
+import type { AgentState, CheckpointStore, TaskRecord } from "../../agent-bun/src/state/checkpoint.ts";
 import type { Clock } from "../../agent-bun/src/system/clock.ts";
 import type { Container, ContainerExit, Containerizer, LaunchSpec } from "../../agent-bun/src/containerizer.ts";
 import { MasterError, type MasterClient } from "../../agent-bun/src/master-client.ts";

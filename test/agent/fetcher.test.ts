@@ -17,7 +17,7 @@ import { gzipSync } from "node:zlib";
 import type { AgentCommand } from "../../schemas/agent.ts";
 import type { TaskInfo } from "../../schemas/mesos.ts";
 import { Agent } from "../../agent-bun/src/agent.ts";
-import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/checkpoint.ts";
+import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";
 import { FetchError, Fetcher, type CommandUri, type FetcherOptions, type TaskFetcher } from "../../agent-bun/src/fetcher.ts";
 import { archiveKind } from "../../agent-bun/src/fetcher-extract.ts";
 import { parseByteSize } from "../../agent-bun/src/fetcher-size.ts";

@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { TaskInfo } from "../../schemas/mesos.ts";
 import { Agent } from "../../agent-bun/src/agent.ts";
-import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/checkpoint.ts";
+import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { parseFlags } from "../../agent-bun/src/flags.ts";
 import { SandboxGc, diskUsage, parseDurationMs, type SandboxGcDeps } from "../../agent-bun/src/sandbox-gc.ts";

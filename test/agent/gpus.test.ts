@@ -14,7 +14,7 @@ import { Agent } from "../../agent-bun/src/agent.ts";
 import { detectCgroups, LinuxCgroups, NoCgroups } from "../../agent-bun/src/cgroups.ts";
 import { nodeCgroupHost, type CgroupHost } from "../../agent-bun/src/cgroup-task.ts";
 import { taskKey } from "../../sdk/src/ids.ts";
-import { MemoryCheckpointStore, StateStore, type TaskRecord } from "../../agent-bun/src/checkpoint.ts";
+import { MemoryCheckpointStore, StateStore, type TaskRecord } from "../../agent-bun/src/state/checkpoint.ts";
 import { LaunchError, type Container, type LaunchSpec } from "../../agent-bun/src/containerizer.ts";
 import { dockerCreateConfig } from "../../agent-bun/src/docker-config.ts";
 import { fingerprint, type HostProbe } from "../../agent-bun/src/system/fingerprint.ts";

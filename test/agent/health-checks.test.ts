@@ -16,7 +16,7 @@ import { HealthCheck, type TaskInfo } from "../../schemas/mesos.ts";
 import * as wire from "../../schemas/agent-wire.ts";
 import { parseMessage } from "../../schemas/parse.ts";
 import { Agent } from "../../agent-bun/src/agent.ts";
-import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/checkpoint.ts";
+import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";
 import { HealthChecker, healthTiming, type ProbeResult } from "../../agent-bun/src/health-checker.ts";
 import { LocalHealthProber, commandProbe, httpProbe, tcpProbe, type HealthProber, type HealthTarget } from "../../agent-bun/src/health-probes.ts";
 import { detectCgroups, LinuxCgroups } from "../../agent-bun/src/cgroups.ts";

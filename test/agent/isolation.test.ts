@@ -14,7 +14,7 @@ import type { CommandInfo, Resource, TaskInfo } from "../../schemas/mesos.ts";
 import { Agent } from "../../agent-bun/src/agent.ts";
 import { detectCgroups, LinuxCgroups, NoCgroups, type Cgroups } from "../../agent-bun/src/cgroups.ts";
 import { taskKey } from "../../sdk/src/ids.ts";
-import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/checkpoint.ts";
+import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";
 import { LaunchError, type LaunchSpec } from "../../agent-bun/src/containerizer.ts";
 import { DiskWatch, sandboxDiskLimitMB, sandboxUsage } from "../../agent-bun/src/disk-watch.ts";
 import { EXIT_FILE, readExitStatus } from "../../agent-bun/src/executor.ts";

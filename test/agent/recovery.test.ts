@@ -12,7 +12,7 @@ import type { CommandInfo, TaskInfo } from "../../schemas/mesos.ts";
 import { Agent } from "../../agent-bun/src/agent.ts";
 import { detectCgroups, NoCgroups, type Cgroups } from "../../agent-bun/src/cgroups.ts";
 import { taskKey } from "../../sdk/src/ids.ts";
-import { MemoryCheckpointStore, StateStore, type TaskRecord } from "../../agent-bun/src/checkpoint.ts";
+import { MemoryCheckpointStore, StateStore, type TaskRecord } from "../../agent-bun/src/state/checkpoint.ts";
 import type { Container, LaunchSpec } from "../../agent-bun/src/containerizer.ts";
 import { EXIT_FILE, exitFromStatus } from "../../agent-bun/src/executor.ts";
 import { parseFlags } from "../../agent-bun/src/flags.ts";

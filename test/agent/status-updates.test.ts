@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FileCheckpointStore, MemoryCheckpointStore, StateStore } from "../../agent-bun/src/checkpoint.ts";
+import { FileCheckpointStore, MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { MasterError } from "../../agent-bun/src/master-client.ts";
 import { StatusUpdateManager, newUpdateUuid } from "../../agent-bun/src/status-updates.ts";

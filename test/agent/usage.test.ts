@@ -13,7 +13,7 @@ import type { AgentCommand } from "../../schemas/agent.ts";
 import type { TaskInfo } from "../../schemas/mesos.ts";
 import { Agent } from "../../agent-bun/src/agent.ts";
 import { HollowFleet } from "../../agent-bun/src/hollow.ts";
-import { MemoryCheckpointStore, StateStore, type TaskRecord } from "../../agent-bun/src/checkpoint.ts";
+import { MemoryCheckpointStore, StateStore, type TaskRecord } from "../../agent-bun/src/state/checkpoint.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import {
   HollowUsageSampler, ProcUsageSampler, USAGE_CPU_CHANGE, UsageReporter, type MeasuredTask, type UsageSample, type UsageSampler,

@@ -12,7 +12,7 @@ import type { AgentCommand } from "../../schemas/agent.ts";
 import type { Resource, TaskInfo } from "../../schemas/mesos.ts";
 import { NoCgroups } from "../../agent-bun/src/cgroups.ts";
 import { taskKey } from "../../sdk/src/ids.ts";
-import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/checkpoint.ts";
+import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { ProcessContainerizer } from "../../agent-bun/src/process-containerizer.ts";
 import { StatusUpdateManager } from "../../agent-bun/src/status-updates.ts";

@@ -7,9 +7,9 @@
 import { readFileSync } from "node:fs";
 import { mkdir, open, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { TaskInfo, TaskState, TaskStatus } from "../../schemas/mesos.ts";
-import { taskKey } from "../../sdk/src/ids.ts";
-import { nextTurn } from "./system/clock.ts";
+import type { TaskInfo, TaskState, TaskStatus } from "../../../schemas/mesos.ts";
+import { taskKey } from "../../../sdk/src/ids.ts";
+import { nextTurn } from "../system/clock.ts";
 
 /** A task the agent has taken over, and what it knows of its process. */
 export interface TaskRecord {
