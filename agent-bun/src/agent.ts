@@ -17,8 +17,8 @@ import { StatusUpdateManager } from "./status-updates.ts";
 import type { HealthProber } from "./health-probes.ts";
 import { TaskManager, type RecoverMode } from "./task-manager.ts";
 import { UsageReporter, type UsageSampler } from "./usage.ts";
-import { SandboxGc, type SandboxGcDeps } from "./sandbox-gc.ts";
-import { sandboxPath } from "./paths.ts";
+import { SandboxGc, type SandboxGcDeps } from "./sandbox/sandbox-gc.ts";
+import { sandboxPath } from "./sandbox/paths.ts";
 
 /** What the agent tells the master about itself: the self-description part of a registration. */
 export type AgentInfo = Pick<RegisterRequest, "hostname" | "ip" | "port" | "resources" | "attributes" | "version">;

@@ -8,7 +8,7 @@ import type { Resource } from "../../schemas/mesos.ts";
 import { rangesOf } from "../../sdk/src/resources.ts";
 import { MiB } from "../../sdk/src/units.ts";
 import { LaunchError, type LaunchSpec } from "./containerizer.ts";
-import { safeSegment } from "./paths.ts";
+import { safeSegment } from "./sandbox/paths.ts";
 import { taskEnvironment, taskLimits } from "./task-env.ts";
 import { gpuEnvironment } from "./gpu-assignment.ts";
 

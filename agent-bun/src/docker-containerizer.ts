@@ -12,8 +12,8 @@ import { LaunchError, type Container, type ContainerExit, type Containerizer, ty
 import { DockerClient, DockerError, justAfter, type LogFrame } from "./docker-client.ts";
 import { containerName, dockerCreateConfig } from "./docker-config.ts";
 import { errorText, type Logger } from "./system/log.ts";
-import { tail } from "./stdout-tail.ts";
-import { volumesOf } from "./volumes.ts";
+import { tail } from "./sandbox/stdout-tail.ts";
+import { volumesOf } from "./sandbox/volumes.ts";
 
 /** How long to wait before asking the engine again when a wait call or the output stream broke. */
 const WAIT_RETRY_MS = 1_000;

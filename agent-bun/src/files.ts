@@ -16,7 +16,7 @@ import type { FileAnswer, FileEntry, FileRequest } from "../../schemas/agent.ts"
 import { MAX_FILE_READ_BYTES } from "../../schemas/file-limits.ts";
 import { errorText, type Logger } from "./system/log.ts";
 import type { MasterClient } from "./master-client.ts";
-import { sandboxPath } from "./paths.ts";
+import { sandboxPath } from "./sandbox/paths.ts";
 
 /** What the agent answers to one request, without its identity and request id. */
 export type FileResult = Omit<FileAnswer, "agent_id" | "agent_token" | "request_id">;

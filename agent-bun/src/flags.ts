@@ -16,7 +16,7 @@ import { CONFIG_FLAG, type ConfigFile, configEntryWhere, readConfigFile } from "
 import { parseByteSize } from "./fetcher-size.ts";
 import { DEFAULT_DOCKER_SOCKET } from "./docker-client.ts";
 import { parseGpuIndices } from "./gpus.ts";
-import { DEFAULT_DISK_WATCH_INTERVAL, DEFAULT_GC_DELAY, DEFAULT_GC_DISK_HEADROOM, parseDurationMs } from "./sandbox-gc.ts";
+import { DEFAULT_DISK_WATCH_INTERVAL, DEFAULT_GC_DELAY, DEFAULT_GC_DISK_HEADROOM, parseDurationMs } from "./sandbox/sandbox-gc.ts";
 import { CGROUPS_MODES, type CgroupsMode } from "./cgroups.ts";
 import { RECOVER_MODES, type RecoverMode } from "./task-manager.ts";
 

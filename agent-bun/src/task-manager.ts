@@ -13,10 +13,10 @@ import type { HealthListener } from "./health-checker.ts";
 import { TaskHealthChecks, type HealthDeps } from "./health-checks.ts";
 import type { TaskFetcher } from "./fetcher.ts";
 import { errorText, type Logger } from "./system/log.ts";
-import { sandboxPath } from "./paths.ts";
+import { sandboxPath } from "./sandbox/paths.ts";
 import type { StatusUpdateManager } from "./status-updates.ts";
 import { taskLimits } from "./task-env.ts";
-import { attachVolumes, destroyVolumes, volumesOf } from "./volumes.ts";
+import { attachVolumes, destroyVolumes, volumesOf } from "./sandbox/volumes.ts";
 import { sandboxDiskLimitMB, type DiskWatch } from "./disk-watch.ts";
 
 /**

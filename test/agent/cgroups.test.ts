@@ -8,7 +8,7 @@ import { detectCgroups, LinuxCgroups } from "../../agent-bun/src/cgroups.ts";
 import { CgroupTask, nodeCgroupHost, type CgroupHost } from "../../agent-bun/src/cgroup-task.ts";
 import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
-import { sandboxPath } from "../../agent-bun/src/paths.ts";
+import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";
 import { ProcessContainerizer } from "../../agent-bun/src/process-containerizer.ts";
 import { FakeClock, FakeMaster } from "./fakes.ts";
 

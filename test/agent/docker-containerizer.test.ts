@@ -17,8 +17,8 @@ import { DEFAULT_DOCKER_SOCKET, DockerClient, type LogFrame } from "../../agent-
 import { CONTAINER_SANDBOX, LABEL_TASK } from "../../agent-bun/src/docker-config.ts";
 import { DockerContainerizer } from "../../agent-bun/src/docker-containerizer.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
-import { sandboxPath } from "../../agent-bun/src/paths.ts";
-import { attachVolumes, volumesOf } from "../../agent-bun/src/volumes.ts";
+import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";
+import { attachVolumes, volumesOf } from "../../agent-bun/src/sandbox/volumes.ts";
 import { ranges, scalar } from "../../sdk/src/resources.ts";
 import { TEST_IMAGE, dockerUnavailable, ensureTestImage } from "./docker-test-image.ts";
 import { readFromPort } from "../support/tcp-read.ts";

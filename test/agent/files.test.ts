@@ -12,7 +12,7 @@ import * as wire from "../../schemas/agent-wire.ts";
 import { parseMessage } from "../../schemas/parse.ts";
 import { MAX_FILE_READ_BYTES } from "../../schemas/file-limits.ts";
 import { FileServer, answerFileRequest } from "../../agent-bun/src/files.ts";
-import { sandboxPath } from "../../agent-bun/src/paths.ts";
+import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";
 import type { MasterClient } from "../../agent-bun/src/master-client.ts";
 import type { Logger } from "../../agent-bun/src/system/log.ts";
 

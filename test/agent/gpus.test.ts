@@ -24,7 +24,7 @@ import { gpuDeviceDenials } from "../../agent-bun/src/gpu-assignment.ts";
 import { withGpus } from "../../agent-bun/src/gpu-setup.ts";
 import { detectNvidiaGpus, NVIDIA_SMI_QUERY, selectGpus, type GpuDevice, type GpuHost } from "../../agent-bun/src/gpus.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
-import { sandboxPath } from "../../agent-bun/src/paths.ts";
+import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";
 import { ProcessContainerizer } from "../../agent-bun/src/process-containerizer.ts";
 import { killGroup } from "../../agent-bun/src/system/proc.ts";
 import { parseResources, scalar, scalarOf } from "../../sdk/src/resources.ts";

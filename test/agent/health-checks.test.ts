@@ -21,7 +21,7 @@ import { HealthChecker, healthTiming, type ProbeResult } from "../../agent-bun/s
 import { LocalHealthProber, commandProbe, httpProbe, tcpProbe, type HealthProber, type HealthTarget } from "../../agent-bun/src/health-probes.ts";
 import { detectCgroups, LinuxCgroups } from "../../agent-bun/src/cgroups.ts";
 import { ProcessContainerizer } from "../../agent-bun/src/process-containerizer.ts";
-import { sandboxPath } from "../../agent-bun/src/paths.ts";
+import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { FakeClock, FakeContainerizer, FakeMaster, settle } from "./fakes.ts";
 

@@ -20,7 +20,7 @@ import { DiskWatch, sandboxDiskLimitMB, sandboxUsage } from "../../agent-bun/src
 import { EXIT_FILE, readExitStatus } from "../../agent-bun/src/executor.ts";
 import { parseFlags } from "../../agent-bun/src/flags.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
-import { sandboxPath } from "../../agent-bun/src/paths.ts";
+import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";
 import { ProcessContainerizer, type ProcessIsolation } from "../../agent-bun/src/process-containerizer.ts";
 import { killGroup } from "../../agent-bun/src/system/proc.ts";
 import { lookupUser, setprivPrefix, taskUser, TaskUserError } from "../../agent-bun/src/task-user.ts";

@@ -7,9 +7,9 @@ import type { CommandInfo, TaskInfo } from "../../schemas/mesos.ts";
 import { NoCgroups } from "../../agent-bun/src/cgroups.ts";
 import type { LaunchSpec } from "../../agent-bun/src/containerizer.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
-import { sandboxPath } from "../../agent-bun/src/paths.ts";
+import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";
 import { ProcessContainerizer } from "../../agent-bun/src/process-containerizer.ts";
-import { STDOUT_TAIL_BYTES } from "../../agent-bun/src/stdout-tail.ts";
+import { STDOUT_TAIL_BYTES } from "../../agent-bun/src/sandbox/stdout-tail.ts";
 import { killGroup } from "../../agent-bun/src/system/proc.ts";
 
 const work = mkdtempSync(join(tmpdir(), "strata-pc-"));

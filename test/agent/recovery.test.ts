@@ -17,7 +17,7 @@ import type { Container, LaunchSpec } from "../../agent-bun/src/containerizer.ts
 import { EXIT_FILE, exitFromStatus } from "../../agent-bun/src/executor.ts";
 import { parseFlags } from "../../agent-bun/src/flags.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
-import { sandboxPath } from "../../agent-bun/src/paths.ts";
+import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";
 import { ProcessContainerizer } from "../../agent-bun/src/process-containerizer.ts";
 import { killGroup, procStatFields } from "../../agent-bun/src/system/proc.ts";
 import { RESTART_CLEANUP_MESSAGE, RESTART_LOST_MESSAGE, type RecoverMode } from "../../agent-bun/src/task-manager.ts";

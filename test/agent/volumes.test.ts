@@ -17,7 +17,7 @@ import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { ProcessContainerizer } from "../../agent-bun/src/process-containerizer.ts";
 import { StatusUpdateManager } from "../../agent-bun/src/status-updates.ts";
 import { TaskManager } from "../../agent-bun/src/task-manager.ts";
-import { volumePath } from "../../agent-bun/src/volumes.ts";
+import { volumePath } from "../../agent-bun/src/sandbox/volumes.ts";
 import { FakeClock, FakeMaster } from "./fakes.ts";
 
 /** A volume as the master sends it in a LAUNCH (canonical form: role + reservations). */

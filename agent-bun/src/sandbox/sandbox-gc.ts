@@ -16,8 +16,8 @@
  */
 import { readdirSync, rmSync, rmdirSync, statSync, statfsSync, utimesSync } from "node:fs";
 import { join } from "node:path";
-import type { Clock } from "./system/clock.ts";
-import { errorText, type Logger } from "./system/log.ts";
+import type { Clock } from "../system/clock.ts";
+import { errorText, type Logger } from "../system/log.ts";
 
 /** Mesos' `--gc_delay` default: one week. */
 export const DEFAULT_GC_DELAY = "1weeks";

@@ -1,6 +1,6 @@
 /** The end of a task's stdout, which its terminal update carries in `data` (base64). */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { TASK_OUTPUT_TAIL_BYTES } from "../../schemas/agent-limits.ts";
+import { TASK_OUTPUT_TAIL_BYTES } from "../../../schemas/agent-limits.ts";
 
 /** Bytes of stdout returned in the terminal update's `data` (the protocol's constant). */
 export const STDOUT_TAIL_BYTES = TASK_OUTPUT_TAIL_BYTES;

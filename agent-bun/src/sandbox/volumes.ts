@@ -9,8 +9,8 @@
  */
 import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import type { Resource } from "../../schemas/mesos.ts";
-import { reservationRole } from "../../sdk/src/roles.ts";
+import type { Resource } from "../../../schemas/mesos.ts";
+import { reservationRole } from "../../../sdk/src/roles.ts";
 import { safeSegment } from "./paths.ts";
 
 /** The directory of the volume with `persistenceId` reserved for `role`. */
