@@ -10,7 +10,7 @@ import type { StateStore } from "./state/checkpoint.ts";
 import type { Clock } from "./system/clock.ts";
 import type { Containerizer } from "./containerizer.ts";
 import { FileServer } from "./files.ts";
-import type { TaskFetcher } from "./fetcher.ts";
+import type { TaskFetcher } from "./fetcher/fetcher.ts";
 import { errorText, type Logger } from "./system/log.ts";
 import { MasterError, type MasterClient } from "./master-client.ts";
 import { StatusUpdateManager } from "./status-updates.ts";

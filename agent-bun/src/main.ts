@@ -12,7 +12,7 @@ import { FileCheckpointStore, StateStore } from "./state/checkpoint.ts";
 import { systemClock } from "./system/clock.ts";
 import { fingerprint, systemHostProbe } from "./system/fingerprint.ts";
 import { withGpus } from "./gpu-setup.ts";
-import { Fetcher } from "./fetcher.ts";
+import { Fetcher } from "./fetcher/fetcher.ts";
 import { FlagError, helpText, parseFlags, redactFlags, type AgentFlags } from "./flags.ts";
 import { createLogger, errorText, type Logger } from "./system/log.ts";
 import { HollowFleet, ensureFetchLimit, hollowResources } from "./hollow.ts";

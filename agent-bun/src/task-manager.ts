@@ -11,7 +11,7 @@ import type { PendingUpdate, StateStore, TaskRecord } from "./state/checkpoint.t
 import { LaunchError, type Container, type ContainerExit, type Containerizer } from "./containerizer.ts";
 import type { HealthListener } from "./health-checker.ts";
 import { TaskHealthChecks, type HealthDeps } from "./health-checks.ts";
-import type { TaskFetcher } from "./fetcher.ts";
+import type { TaskFetcher } from "./fetcher/fetcher.ts";
 import { errorText, type Logger } from "./system/log.ts";
 import { sandboxPath } from "./sandbox/paths.ts";
 import type { StatusUpdateManager } from "./status-updates.ts";

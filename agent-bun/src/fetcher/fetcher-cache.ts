@@ -10,7 +10,7 @@
  */
 import { mkdirSync, promises as fsp, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { errorText, type Logger } from "./system/log.ts";
+import { errorText, type Logger } from "../system/log.ts";
 
 /** A cached file held for use; `release` once done with it (exactly once). */
 export interface CacheLease {

@@ -17,11 +17,11 @@
  */
 import { promises as fsp } from "node:fs";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
-import type { CommandInfo } from "../../schemas/mesos.ts";
+import type { CommandInfo } from "../../../schemas/mesos.ts";
 import { download, uriBasename, uriSource, type DownloadLimits } from "./fetcher-download.ts";
 import { archiveKind, extract } from "./fetcher-extract.ts";
 import { FetcherCache, type CacheLease } from "./fetcher-cache.ts";
-import { errorText, type Logger } from "./system/log.ts";
+import { errorText, type Logger } from "../system/log.ts";
 
 /** One `CommandInfo.URI`. */
 export type CommandUri = NonNullable<CommandInfo["uris"]>[number];
