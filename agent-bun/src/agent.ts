@@ -3,7 +3,7 @@
  * long-poll for commands forever, riding through master restarts and network failures with
  * backoff. Commands go to the TaskManager, acknowledgements to the StatusUpdateManager.
  */
-import type { DiskWatch } from "./disk-watch.ts";
+import type { DiskWatch } from "./isolation/disk-watch.ts";
 import type { RegisterRequest } from "../../schemas/agent.ts";
 import { Backoff } from "../../sdk/src/backoff.ts";
 import type { StateStore } from "./state/checkpoint.ts";

@@ -17,7 +17,7 @@ import { parseByteSize } from "./fetcher/fetcher-size.ts";
 import { DEFAULT_DOCKER_SOCKET } from "./docker-client.ts";
 import { parseGpuIndices } from "./gpus.ts";
 import { DEFAULT_DISK_WATCH_INTERVAL, DEFAULT_GC_DELAY, DEFAULT_GC_DISK_HEADROOM, parseDurationMs } from "./sandbox/sandbox-gc.ts";
-import { CGROUPS_MODES, type CgroupsMode } from "./cgroups.ts";
+import { CGROUPS_MODES, type CgroupsMode } from "./isolation/cgroups.ts";
 import { RECOVER_MODES, type RecoverMode } from "./task-manager.ts";
 
 /**

@@ -9,7 +9,7 @@
 import type { ChildProcess } from "node:child_process";
 import { checkHost, httpCheckUrl } from "../../schemas/health-check.ts";
 import type { HealthCheck } from "../../schemas/mesos.ts";
-import { CgroupTask, nodeCgroupHost, type Placement } from "./cgroup-task.ts";
+import { CgroupTask, nodeCgroupHost, type Placement } from "./isolation/cgroup-task.ts";
 import type { LaunchSpec } from "./containerizer.ts";
 import type { Probe, ProbeResult } from "./health-checker.ts";
 import { errorText } from "./system/log.ts";

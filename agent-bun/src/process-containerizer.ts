@@ -11,8 +11,8 @@ import { existsSync, mkdirSync, openSync, closeSync, rmSync, lchownSync, readdir
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import type { TaskRecord } from "./state/checkpoint.ts";
-import type { Cgroups } from "./cgroups.ts";
-import type { TaskCgroup, TaskLimits } from "./cgroup-task.ts";
+import type { Cgroups } from "./isolation/cgroups.ts";
+import type { TaskCgroup, TaskLimits } from "./isolation/cgroup-task.ts";
 import { LaunchError, type Container, type ContainerExit, type ContainerIdentity, type Containerizer, type LaunchSpec } from "./containerizer.ts";
 import { EXECUTOR_ARGV0, EXIT_FILE, executorArgs, exitFromStatus, findExecutor, isExecutor, readExitStatus } from "./executor.ts";
 import { errorText, type Logger } from "./system/log.ts";
@@ -21,7 +21,7 @@ import { bootId, groupMembers, killGroup, processRunning, processStartTime } fro
 import { tail } from "./sandbox/stdout-tail.ts";
 import { taskEnvironment, taskLimits } from "./task-env.ts";
 import { gpuDeviceDenials } from "./gpu-assignment.ts";
-import { setprivPrefix, taskUser, TaskUserError, userEnvironment, type TaskUser, type TaskUserPolicy } from "./task-user.ts";
+import { setprivPrefix, taskUser, TaskUserError, userEnvironment, type TaskUser, type TaskUserPolicy } from "./isolation/task-user.ts";
 
 /** How the process containerizer isolates tasks beyond cgroup cpu/memory (issue "Isolation"; README "Isolation"). */
 export interface ProcessIsolation {

@@ -1,7 +1,7 @@
 /** A task's environment and resource limits, derived from its TaskInfo. */
 import type { Resource } from "../../schemas/mesos.ts";
 import { scalarOf } from "../../sdk/src/resources.ts";
-import type { TaskLimits } from "./cgroup-task.ts";
+import type { TaskLimits } from "./isolation/cgroup-task.ts";
 import type { LaunchSpec } from "./containerizer.ts";
 import { gpuEnvironment } from "./gpu-assignment.ts";
 

@@ -17,7 +17,7 @@ import { sandboxPath } from "./sandbox/paths.ts";
 import type { StatusUpdateManager } from "./status-updates.ts";
 import { taskLimits } from "./task-env.ts";
 import { attachVolumes, destroyVolumes, volumesOf } from "./sandbox/volumes.ts";
-import { sandboxDiskLimitMB, type DiskWatch } from "./disk-watch.ts";
+import { sandboxDiskLimitMB, type DiskWatch } from "./isolation/disk-watch.ts";
 
 /**
  * What a starting agent does with the tasks its previous run left (Mesos' `--recover`):

@@ -18,7 +18,7 @@ import type { TaskInfo } from "../../schemas/mesos.ts";
 import { taskKey } from "../../sdk/src/ids.ts";
 import { roundScalar, scalarOf } from "../../sdk/src/resources.ts";
 import { MiB } from "../../sdk/src/units.ts";
-import type { Placement } from "./cgroup-task.ts";
+import type { Placement } from "./isolation/cgroup-task.ts";
 import type { TaskRecord } from "./state/checkpoint.ts";
 import type { Clock } from "./system/clock.ts";
 import { allPids, procStatFields } from "./system/proc.ts";

@@ -19,7 +19,7 @@ import { Agent } from "../../agent-bun/src/agent.ts";
 import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";
 import { HealthChecker, healthTiming, type ProbeResult } from "../../agent-bun/src/health-checker.ts";
 import { LocalHealthProber, commandProbe, httpProbe, tcpProbe, type HealthProber, type HealthTarget } from "../../agent-bun/src/health-probes.ts";
-import { detectCgroups, LinuxCgroups } from "../../agent-bun/src/cgroups.ts";
+import { detectCgroups, LinuxCgroups } from "../../agent-bun/src/isolation/cgroups.ts";
 import { ProcessContainerizer } from "../../agent-bun/src/process-containerizer.ts";
 import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { CommandInfo, TaskInfo } from "../../schemas/mesos.ts";
-import { NoCgroups } from "../../agent-bun/src/cgroups.ts";
+import { NoCgroups } from "../../agent-bun/src/isolation/cgroups.ts";
 import type { LaunchSpec } from "../../agent-bun/src/containerizer.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";

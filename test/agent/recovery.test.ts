@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { CommandInfo, TaskInfo } from "../../schemas/mesos.ts";
 import { Agent } from "../../agent-bun/src/agent.ts";
-import { detectCgroups, NoCgroups, type Cgroups } from "../../agent-bun/src/cgroups.ts";
+import { detectCgroups, NoCgroups, type Cgroups } from "../../agent-bun/src/isolation/cgroups.ts";
 import { taskKey } from "../../sdk/src/ids.ts";
 import { MemoryCheckpointStore, StateStore, type TaskRecord } from "../../agent-bun/src/state/checkpoint.ts";
 import type { Container, LaunchSpec } from "../../agent-bun/src/containerizer.ts";

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { AgentCommand } from "../../schemas/agent.ts";
 import type { Resource, TaskInfo } from "../../schemas/mesos.ts";
-import { NoCgroups } from "../../agent-bun/src/cgroups.ts";
+import { NoCgroups } from "../../agent-bun/src/isolation/cgroups.ts";
 import { taskKey } from "../../sdk/src/ids.ts";
 import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";

@@ -5,7 +5,7 @@
  * All filesystem and signal access goes through `CgroupHost`, so tests can use a fake root.
  */
 import { join } from "node:path";
-import { errorText, type Logger } from "./system/log.ts";
+import { errorText, type Logger } from "../system/log.ts";
 import { CgroupTask, nodeCgroupHost, type CgroupHost, type Placement, type TaskCgroup, type TaskLimits } from "./cgroup-task.ts";
 
 /** How tasks are isolated: detect (`auto`), force a cgroup version, or run without limits. */

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { MiB } from "../../sdk/src/units.ts";
+import { MiB } from "../../../sdk/src/units.ts";
 
 /** Where one controller lives: `base` is `<hierarchy>/<cgroups-root>`. */
 export interface Placement {

@@ -11,9 +11,9 @@
  * the walk is asynchronous so the agent's poll loop never waits on it.
  */
 import { join } from "node:path";
-import type { Resource } from "../../schemas/mesos.ts";
-import { MiB } from "../../sdk/src/units.ts";
-import { errorText, type Logger } from "./system/log.ts";
+import type { Resource } from "../../../schemas/mesos.ts";
+import { MiB } from "../../../sdk/src/units.ts";
+import { errorText, type Logger } from "../system/log.ts";
 
 
 /** Most directory entries one measurement of one sandbox visits. */
