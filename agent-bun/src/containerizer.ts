@@ -5,7 +5,7 @@
  */
 import type { TaskInfo } from "../../schemas/mesos.ts";
 import type { TaskRecord } from "./state/checkpoint.ts";
-import type { GpuAssignment } from "./gpu-assignment.ts";
+import type { GpuAssignment } from "./gpu/gpu-assignment.ts";
 
 /** Everything needed to start one task. */
 export interface LaunchSpec {

@@ -10,7 +10,7 @@ import { MiB } from "../../sdk/src/units.ts";
 import { LaunchError, type LaunchSpec } from "./containerizer.ts";
 import { safeSegment } from "./sandbox/paths.ts";
 import { taskEnvironment, taskLimits } from "./task-env.ts";
-import { gpuEnvironment } from "./gpu-assignment.ts";
+import { gpuEnvironment } from "./gpu/gpu-assignment.ts";
 
 /** Where the task's sandbox appears inside its container (Mesos' path, so Mesos tasks run unchanged). */
 export const CONTAINER_SANDBOX = "/mnt/mesos/sandbox";

@@ -8,8 +8,8 @@
  */
 import type { TaskRecord } from "./state/checkpoint.ts";
 import { LaunchError, type Container, type Containerizer, type LaunchSpec } from "./containerizer.ts";
-import type { GpuAssignment } from "./gpu-assignment.ts";
-import type { GpuDevice } from "./gpus.ts";
+import type { GpuAssignment } from "./gpu/gpu-assignment.ts";
+import type { GpuDevice } from "./gpu/gpus.ts";
 import { taskKey } from "../../sdk/src/ids.ts";
 import { scalarOf } from "../../sdk/src/resources.ts";
 

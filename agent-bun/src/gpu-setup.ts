@@ -6,7 +6,7 @@
 import type { Containerizer } from "./containerizer.ts";
 import type { AgentFlags } from "./flags.ts";
 import { GpuAllocator, GpuContainerizer } from "./gpu-allocator.ts";
-import { describeGpus, detectNvidiaGpus, selectGpus, systemGpuHost, type GpuDevice, type GpuHost } from "./gpus.ts";
+import { describeGpus, detectNvidiaGpus, selectGpus, systemGpuHost, type GpuDevice, type GpuHost } from "./gpu/gpus.ts";
 import type { Logger } from "./system/log.ts";
 
 /** The GPUs the agent offers and how to wrap its containerizer for them. */

@@ -20,7 +20,7 @@ import { taskCgroupName } from "./sandbox/paths.ts";
 import { bootId, groupMembers, killGroup, processRunning, processStartTime } from "./system/proc.ts";
 import { tail } from "./sandbox/stdout-tail.ts";
 import { taskEnvironment, taskLimits } from "./task-env.ts";
-import { gpuDeviceDenials } from "./gpu-assignment.ts";
+import { gpuDeviceDenials } from "./gpu/gpu-assignment.ts";
 import { setprivPrefix, taskUser, TaskUserError, userEnvironment, type TaskUser, type TaskUserPolicy } from "./isolation/task-user.ts";
 
 /** How the process containerizer isolates tasks beyond cgroup cpu/memory (issue "Isolation"; README "Isolation"). */

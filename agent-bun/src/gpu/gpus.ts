@@ -9,8 +9,8 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Resource } from "../../schemas/mesos.ts";
-import { scalarOf } from "../../sdk/src/resources.ts";
+import type { Resource } from "../../../schemas/mesos.ts";
+import { scalarOf } from "../../../sdk/src/resources.ts";
 
 /** The character-device major number of NVIDIA GPUs and their control devices (/dev/nvidia*, /dev/nvidiactl). */
 export const NVIDIA_MAJOR = 195;
