@@ -8,7 +8,7 @@ import type { RegisterRequest } from "../../schemas/agent.ts";
 import { Backoff } from "../../sdk/src/backoff.ts";
 import type { StateStore } from "./state/checkpoint.ts";
 import type { Clock } from "./system/clock.ts";
-import type { Containerizer } from "./containerizer.ts";
+import type { Containerizer } from "./containerizers/containerizer.ts";
 import { FileServer } from "./files.ts";
 import type { TaskFetcher } from "./fetcher/fetcher.ts";
 import { errorText, type Logger } from "./system/log.ts";

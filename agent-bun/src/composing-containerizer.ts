@@ -5,7 +5,7 @@
  * record names a Docker container or not).
  */
 import type { TaskRecord } from "./state/checkpoint.ts";
-import type { Container, Containerizer, LaunchSpec } from "./containerizer.ts";
+import type { Container, Containerizer, LaunchSpec } from "./containerizers/containerizer.ts";
 import type { DockerContainerizer } from "./docker-containerizer.ts";
 
 /** Process tasks and DOCKER tasks, each to its own containerizer. */

@@ -7,9 +7,9 @@
 import type { Resource } from "../../schemas/mesos.ts";
 import { rangesOf } from "../../sdk/src/resources.ts";
 import { MiB } from "../../sdk/src/units.ts";
-import { LaunchError, type LaunchSpec } from "./containerizer.ts";
+import { LaunchError, type LaunchSpec } from "./containerizers/containerizer.ts";
 import { safeSegment } from "./sandbox/paths.ts";
-import { taskEnvironment, taskLimits } from "./task-env.ts";
+import { taskEnvironment, taskLimits } from "./containerizers/task-env.ts";
 import { gpuEnvironment } from "./gpu/gpu-assignment.ts";
 
 /** Where the task's sandbox appears inside its container (Mesos' path, so Mesos tasks run unchanged). */

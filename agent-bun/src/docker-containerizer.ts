@@ -8,7 +8,7 @@
 import { closeSync, mkdirSync, openSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { TaskRecord } from "./state/checkpoint.ts";
-import { LaunchError, type Container, type ContainerExit, type Containerizer, type LaunchSpec } from "./containerizer.ts";
+import { LaunchError, type Container, type ContainerExit, type Containerizer, type LaunchSpec } from "./containerizers/containerizer.ts";
 import { DockerClient, DockerError, justAfter, type LogFrame } from "./docker-client.ts";
 import { containerName, dockerCreateConfig } from "./docker-config.ts";
 import { errorText, type Logger } from "./system/log.ts";

@@ -4,7 +4,7 @@
  * it is unreachable fails with that message.
  */
 import { ComposingContainerizer } from "./composing-containerizer.ts";
-import type { Containerizer } from "./containerizer.ts";
+import type { Containerizer } from "./containerizers/containerizer.ts";
 import { DockerClient } from "./docker-client.ts";
 import { DockerContainerizer } from "./docker-containerizer.ts";
 import type { AgentFlags } from "./flags.ts";

@@ -5,7 +5,7 @@
  */
 import { describeHealthCheck, healthCheckProblem } from "../../schemas/health-check.ts";
 import type { Clock } from "./system/clock.ts";
-import type { LaunchSpec } from "./containerizer.ts";
+import type { LaunchSpec } from "./containerizers/containerizer.ts";
 import { HealthChecker, type HealthListener } from "./health-checker.ts";
 import type { HealthProber } from "./health-probes.ts";
 import type { Logger } from "./system/log.ts";

@@ -6,7 +6,7 @@
  */
 import type { TaskRecord } from "./state/checkpoint.ts";
 import type { Clock } from "./system/clock.ts";
-import type { Container, ContainerExit, Containerizer, LaunchSpec } from "./containerizer.ts";
+import type { Container, ContainerExit, Containerizer, LaunchSpec } from "./containerizers/containerizer.ts";
 
 /** What the hollow containerizer's tasks have done so far (for the fleet's summary). */
 export interface HollowTaskCounts {

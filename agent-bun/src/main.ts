@@ -18,7 +18,7 @@ import { createLogger, errorText, type Logger } from "./system/log.ts";
 import { HollowFleet, ensureFetchLimit, hollowResources } from "./hollow.ts";
 import { LocalHealthProber } from "./health-probes.ts";
 import { HttpMasterClient } from "./master-client.ts";
-import { ProcessContainerizer } from "./process-containerizer.ts";
+import { ProcessContainerizer } from "./containerizers/process-containerizer.ts";
 import { withDocker } from "./docker-setup.ts";
 import { ensureJitOff } from "./system/reexec.ts";
 import { DiskWatch } from "./isolation/disk-watch.ts";

@@ -9,7 +9,7 @@ import { CgroupTask, nodeCgroupHost, type CgroupHost } from "../../agent-bun/src
 import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";
-import { ProcessContainerizer } from "../../agent-bun/src/process-containerizer.ts";
+import { ProcessContainerizer } from "../../agent-bun/src/containerizers/process-containerizer.ts";
 import { FakeClock, FakeMaster } from "./fakes.ts";
 
 /** A cgroup filesystem made of plain files in a temp dir, recording writes and signals. */

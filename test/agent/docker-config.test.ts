@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { ContainerInfo, TaskInfo } from "../../schemas/mesos.ts";
 import type { TaskRecord } from "../../agent-bun/src/state/checkpoint.ts";
 import { ComposingContainerizer } from "../../agent-bun/src/composing-containerizer.ts";
-import { LaunchError, type LaunchSpec } from "../../agent-bun/src/containerizer.ts";
+import { LaunchError, type LaunchSpec } from "../../agent-bun/src/containerizers/containerizer.ts";
 import { justAfter, unixTime } from "../../agent-bun/src/docker-client.ts";
 import { containerName, dockerCreateConfig } from "../../agent-bun/src/docker-config.ts";
 import { withDocker } from "../../agent-bun/src/docker-setup.ts";

@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CommandInfo, ContainerInfo, Resource, TaskInfo } from "../../schemas/mesos.ts";
 import type { TaskRecord } from "../../agent-bun/src/state/checkpoint.ts";
-import { LaunchError, type LaunchSpec } from "../../agent-bun/src/containerizer.ts";
+import { LaunchError, type LaunchSpec } from "../../agent-bun/src/containerizers/containerizer.ts";
 import { DEFAULT_DOCKER_SOCKET, DockerClient, type LogFrame } from "../../agent-bun/src/docker-client.ts";
 import { CONTAINER_SANDBOX, LABEL_TASK } from "../../agent-bun/src/docker-config.ts";
 import { DockerContainerizer } from "../../agent-bun/src/docker-containerizer.ts";

@@ -20,7 +20,7 @@ import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/che
 import { HealthChecker, healthTiming, type ProbeResult } from "../../agent-bun/src/health-checker.ts";
 import { LocalHealthProber, commandProbe, httpProbe, tcpProbe, type HealthProber, type HealthTarget } from "../../agent-bun/src/health-probes.ts";
 import { detectCgroups, LinuxCgroups } from "../../agent-bun/src/isolation/cgroups.ts";
-import { ProcessContainerizer } from "../../agent-bun/src/process-containerizer.ts";
+import { ProcessContainerizer } from "../../agent-bun/src/containerizers/process-containerizer.ts";
 import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { FakeClock, FakeContainerizer, FakeMaster, settle } from "./fakes.ts";

@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { CommandInfo, TaskInfo } from "../../schemas/mesos.ts";
 import { NoCgroups } from "../../agent-bun/src/isolation/cgroups.ts";
-import type { LaunchSpec } from "../../agent-bun/src/containerizer.ts";
+import type { LaunchSpec } from "../../agent-bun/src/containerizers/containerizer.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";
-import { ProcessContainerizer } from "../../agent-bun/src/process-containerizer.ts";
+import { ProcessContainerizer } from "../../agent-bun/src/containerizers/process-containerizer.ts";
 import { STDOUT_TAIL_BYTES } from "../../agent-bun/src/sandbox/stdout-tail.ts";
 import { killGroup } from "../../agent-bun/src/system/proc.ts";
 

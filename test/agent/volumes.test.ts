@@ -14,7 +14,7 @@ import { NoCgroups } from "../../agent-bun/src/isolation/cgroups.ts";
 import { taskKey } from "../../sdk/src/ids.ts";
 import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
-import { ProcessContainerizer } from "../../agent-bun/src/process-containerizer.ts";
+import { ProcessContainerizer } from "../../agent-bun/src/containerizers/process-containerizer.ts";
 import { StatusUpdateManager } from "../../agent-bun/src/status-updates.ts";
 import { TaskManager } from "../../agent-bun/src/task-manager.ts";
 import { volumePath } from "../../agent-bun/src/sandbox/volumes.ts";

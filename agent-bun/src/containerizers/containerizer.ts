@@ -3,9 +3,9 @@
  * stop it, and clean up after processes of an earlier agent run. `ProcessContainerizer` runs
  * real processes; tests of the core use a fake.
  */
-import type { TaskInfo } from "../../schemas/mesos.ts";
-import type { TaskRecord } from "./state/checkpoint.ts";
-import type { GpuAssignment } from "./gpu/gpu-assignment.ts";
+import type { TaskInfo } from "../../../schemas/mesos.ts";
+import type { TaskRecord } from "../state/checkpoint.ts";
+import type { GpuAssignment } from "../gpu/gpu-assignment.ts";
 
 /** Everything needed to start one task. */
 export interface LaunchSpec {

@@ -22,7 +22,7 @@
 import { readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
-import { allPids } from "./system/proc.ts";
+import { allPids } from "../system/proc.ts";
 
 /** argv[0] of every executor: how a restarted agent tells one from an older agent's bare task. */
 export const EXECUTOR_ARGV0 = "strata-executor";

@@ -10,18 +10,18 @@ import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, openSync, closeSync, rmSync, lchownSync, readdirSync, lstatSync } from "node:fs";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
-import type { TaskRecord } from "./state/checkpoint.ts";
-import type { Cgroups } from "./isolation/cgroups.ts";
-import type { TaskCgroup, TaskLimits } from "./isolation/cgroup-task.ts";
+import type { TaskRecord } from "../state/checkpoint.ts";
+import type { Cgroups } from "../isolation/cgroups.ts";
+import type { TaskCgroup, TaskLimits } from "../isolation/cgroup-task.ts";
 import { LaunchError, type Container, type ContainerExit, type ContainerIdentity, type Containerizer, type LaunchSpec } from "./containerizer.ts";
 import { EXECUTOR_ARGV0, EXIT_FILE, executorArgs, exitFromStatus, findExecutor, isExecutor, readExitStatus } from "./executor.ts";
-import { errorText, type Logger } from "./system/log.ts";
-import { taskCgroupName } from "./sandbox/paths.ts";
-import { bootId, groupMembers, killGroup, processRunning, processStartTime } from "./system/proc.ts";
-import { tail } from "./sandbox/stdout-tail.ts";
+import { errorText, type Logger } from "../system/log.ts";
+import { taskCgroupName } from "../sandbox/paths.ts";
+import { bootId, groupMembers, killGroup, processRunning, processStartTime } from "../system/proc.ts";
+import { tail } from "../sandbox/stdout-tail.ts";
 import { taskEnvironment, taskLimits } from "./task-env.ts";
-import { gpuDeviceDenials } from "./gpu/gpu-assignment.ts";
-import { setprivPrefix, taskUser, TaskUserError, userEnvironment, type TaskUser, type TaskUserPolicy } from "./isolation/task-user.ts";
+import { gpuDeviceDenials } from "../gpu/gpu-assignment.ts";
+import { setprivPrefix, taskUser, TaskUserError, userEnvironment, type TaskUser, type TaskUserPolicy } from "../isolation/task-user.ts";
 
 /** How the process containerizer isolates tasks beyond cgroup cpu/memory (issue "Isolation"; README "Isolation"). */
 export interface ProcessIsolation {

@@ -6,12 +6,12 @@
  * the task's record (`TaskRecord.gpus`, through the container identity), so an agent that
  * re-attaches to its tasks after a restart knows which devices are still in use.
  */
-import type { TaskRecord } from "./state/checkpoint.ts";
+import type { TaskRecord } from "../state/checkpoint.ts";
 import { LaunchError, type Container, type Containerizer, type LaunchSpec } from "./containerizer.ts";
-import type { GpuAssignment } from "./gpu/gpu-assignment.ts";
-import type { GpuDevice } from "./gpu/gpus.ts";
-import { taskKey } from "../../sdk/src/ids.ts";
-import { scalarOf } from "../../sdk/src/resources.ts";
+import type { GpuAssignment } from "../gpu/gpu-assignment.ts";
+import type { GpuDevice } from "../gpu/gpus.ts";
+import { taskKey } from "../../../sdk/src/ids.ts";
+import { scalarOf } from "../../../sdk/src/resources.ts";
 
 /** Which of the agent's GPUs are in use, by whom (a task's key). */
 export class GpuAllocator {
