@@ -3,10 +3,10 @@
  * The engine is not required at start (it may come up later); a DOCKER task launched while
  * it is unreachable fails with that message.
  */
-import { ComposingContainerizer } from "./composing-containerizer.ts";
+import { ComposingContainerizer } from "./docker/composing-containerizer.ts";
 import type { Containerizer } from "./containerizers/containerizer.ts";
-import { DockerClient } from "./docker-client.ts";
-import { DockerContainerizer } from "./docker-containerizer.ts";
+import { DockerClient } from "./docker/docker-client.ts";
+import { DockerContainerizer } from "./docker/docker-containerizer.ts";
 import type { AgentFlags } from "./flags.ts";
 import type { Logger } from "./system/log.ts";
 

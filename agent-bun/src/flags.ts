@@ -14,7 +14,7 @@ import { LOG_LEVELS, type LogLevel } from "./system/log.ts";
 import { parseAttributes } from "./system/fingerprint.ts";
 import { CONFIG_FLAG, type ConfigFile, configEntryWhere, readConfigFile } from "./config-file.ts";
 import { parseByteSize } from "./fetcher/fetcher-size.ts";
-import { DEFAULT_DOCKER_SOCKET } from "./docker-client.ts";
+import { DEFAULT_DOCKER_SOCKET } from "./docker/docker-client.ts";
 import { parseGpuIndices } from "./gpu/gpus.ts";
 import { DEFAULT_DISK_WATCH_INTERVAL, DEFAULT_GC_DELAY, DEFAULT_GC_DISK_HEADROOM, parseDurationMs } from "./sandbox/sandbox-gc.ts";
 import { CGROUPS_MODES, type CgroupsMode } from "./isolation/cgroups.ts";

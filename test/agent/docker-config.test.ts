@@ -5,10 +5,10 @@
 import { describe, expect, it } from "vitest";
 import type { ContainerInfo, TaskInfo } from "../../schemas/mesos.ts";
 import type { TaskRecord } from "../../agent-bun/src/state/checkpoint.ts";
-import { ComposingContainerizer } from "../../agent-bun/src/composing-containerizer.ts";
+import { ComposingContainerizer } from "../../agent-bun/src/docker/composing-containerizer.ts";
 import { LaunchError, type LaunchSpec } from "../../agent-bun/src/containerizers/containerizer.ts";
-import { justAfter, unixTime } from "../../agent-bun/src/docker-client.ts";
-import { containerName, dockerCreateConfig } from "../../agent-bun/src/docker-config.ts";
+import { justAfter, unixTime } from "../../agent-bun/src/docker/docker-client.ts";
+import { containerName, dockerCreateConfig } from "../../agent-bun/src/docker/docker-config.ts";
 import { withDocker } from "../../agent-bun/src/docker-setup.ts";
 import { parseFlags, type AgentFlags } from "../../agent-bun/src/flags.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";

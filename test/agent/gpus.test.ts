@@ -16,7 +16,7 @@ import { nodeCgroupHost, type CgroupHost } from "../../agent-bun/src/isolation/c
 import { taskKey } from "../../sdk/src/ids.ts";
 import { MemoryCheckpointStore, StateStore, type TaskRecord } from "../../agent-bun/src/state/checkpoint.ts";
 import { LaunchError, type Container, type LaunchSpec } from "../../agent-bun/src/containerizers/containerizer.ts";
-import { dockerCreateConfig } from "../../agent-bun/src/docker-config.ts";
+import { dockerCreateConfig } from "../../agent-bun/src/docker/docker-config.ts";
 import { fingerprint, type HostProbe } from "../../agent-bun/src/system/fingerprint.ts";
 import { parseFlags } from "../../agent-bun/src/flags.ts";
 import { GpuAllocator, GpuContainerizer } from "../../agent-bun/src/containerizers/gpu-containerizer.ts";

@@ -4,8 +4,8 @@
  * process containerizer; a task of an earlier agent run goes to the one that started it (its
  * record names a Docker container or not).
  */
-import type { TaskRecord } from "./state/checkpoint.ts";
-import type { Container, Containerizer, LaunchSpec } from "./containerizers/containerizer.ts";
+import type { TaskRecord } from "../state/checkpoint.ts";
+import type { Container, Containerizer, LaunchSpec } from "../containerizers/containerizer.ts";
 import type { DockerContainerizer } from "./docker-containerizer.ts";
 
 /** Process tasks and DOCKER tasks, each to its own containerizer. */

@@ -7,13 +7,13 @@
  */
 import { closeSync, mkdirSync, openSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import type { TaskRecord } from "./state/checkpoint.ts";
-import { LaunchError, type Container, type ContainerExit, type Containerizer, type LaunchSpec } from "./containerizers/containerizer.ts";
+import type { TaskRecord } from "../state/checkpoint.ts";
+import { LaunchError, type Container, type ContainerExit, type Containerizer, type LaunchSpec } from "../containerizers/containerizer.ts";
 import { DockerClient, DockerError, justAfter, type LogFrame } from "./docker-client.ts";
 import { containerName, dockerCreateConfig } from "./docker-config.ts";
-import { errorText, type Logger } from "./system/log.ts";
-import { tail } from "./sandbox/stdout-tail.ts";
-import { volumesOf } from "./sandbox/volumes.ts";
+import { errorText, type Logger } from "../system/log.ts";
+import { tail } from "../sandbox/stdout-tail.ts";
+import { volumesOf } from "../sandbox/volumes.ts";
 
 /** How long to wait before asking the engine again when a wait call or the output stream broke. */
 const WAIT_RETRY_MS = 1_000;

@@ -4,13 +4,13 @@
  * and port mappings, volumes with the sandbox at /mnt/mesos/sandbox, cpu and memory limits,
  * and labels naming the agent, framework and task. Pure: bad input throws `LaunchError`.
  */
-import type { Resource } from "../../schemas/mesos.ts";
-import { rangesOf } from "../../sdk/src/resources.ts";
-import { MiB } from "../../sdk/src/units.ts";
-import { LaunchError, type LaunchSpec } from "./containerizers/containerizer.ts";
-import { safeSegment } from "./sandbox/paths.ts";
-import { taskEnvironment, taskLimits } from "./containerizers/task-env.ts";
-import { gpuEnvironment } from "./gpu/gpu-assignment.ts";
+import type { Resource } from "../../../schemas/mesos.ts";
+import { rangesOf } from "../../../sdk/src/resources.ts";
+import { MiB } from "../../../sdk/src/units.ts";
+import { LaunchError, type LaunchSpec } from "../containerizers/containerizer.ts";
+import { safeSegment } from "../sandbox/paths.ts";
+import { taskEnvironment, taskLimits } from "../containerizers/task-env.ts";
+import { gpuEnvironment } from "../gpu/gpu-assignment.ts";
 
 /** Where the task's sandbox appears inside its container (Mesos' path, so Mesos tasks run unchanged). */
 export const CONTAINER_SANDBOX = "/mnt/mesos/sandbox";
