@@ -14,7 +14,7 @@ import type { TaskFetcher } from "./fetcher/fetcher.ts";
 import { errorText, type Logger } from "./system/log.ts";
 import { MasterError, type MasterClient } from "./master-client.ts";
 import { StatusUpdateManager } from "./status-updates.ts";
-import type { HealthProber } from "./health-probes.ts";
+import type { HealthProber } from "./health/health-probes.ts";
 import { TaskManager, type RecoverMode } from "./task-manager.ts";
 import { UsageReporter, type UsageSampler } from "./usage.ts";
 import { SandboxGc, type SandboxGcDeps } from "./sandbox/sandbox-gc.ts";

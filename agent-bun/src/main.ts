@@ -16,7 +16,7 @@ import { Fetcher } from "./fetcher/fetcher.ts";
 import { FlagError, helpText, parseFlags, redactFlags, type AgentFlags } from "./flags.ts";
 import { createLogger, errorText, type Logger } from "./system/log.ts";
 import { HollowFleet, ensureFetchLimit, hollowResources } from "./hollow.ts";
-import { LocalHealthProber } from "./health-probes.ts";
+import { LocalHealthProber } from "./health/health-probes.ts";
 import { HttpMasterClient } from "./master-client.ts";
 import { ProcessContainerizer } from "./containerizers/process-containerizer.ts";
 import { withDocker } from "./docker-setup.ts";

@@ -9,8 +9,8 @@ import type { Resource, TaskInfo, TaskState, TaskStatus } from "../../schemas/me
 import { taskKey } from "../../sdk/src/ids.ts";
 import type { PendingUpdate, StateStore, TaskRecord } from "./state/checkpoint.ts";
 import { LaunchError, type Container, type ContainerExit, type Containerizer } from "./containerizers/containerizer.ts";
-import type { HealthListener } from "./health-checker.ts";
-import { TaskHealthChecks, type HealthDeps } from "./health-checks.ts";
+import type { HealthListener } from "./health/health-checker.ts";
+import { TaskHealthChecks, type HealthDeps } from "./health/health-checks.ts";
 import type { TaskFetcher } from "./fetcher/fetcher.ts";
 import { errorText, type Logger } from "./system/log.ts";
 import { sandboxPath } from "./sandbox/paths.ts";

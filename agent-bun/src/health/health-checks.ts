@@ -3,12 +3,12 @@
  * `health_check`, started once the task is TASK_RUNNING and stopped when it is being killed or
  * has ended. Tasks without a check cost nothing: no checker, no timer.
  */
-import { describeHealthCheck, healthCheckProblem } from "../../schemas/health-check.ts";
-import type { Clock } from "./system/clock.ts";
-import type { LaunchSpec } from "./containerizers/containerizer.ts";
+import { describeHealthCheck, healthCheckProblem } from "../../../schemas/health-check.ts";
+import type { Clock } from "../system/clock.ts";
+import type { LaunchSpec } from "../containerizers/containerizer.ts";
 import { HealthChecker, type HealthListener } from "./health-checker.ts";
 import type { HealthProber } from "./health-probes.ts";
-import type { Logger } from "./system/log.ts";
+import type { Logger } from "../system/log.ts";
 
 /** What health checking needs: the clock its timing follows and the prober that runs the checks. */
 export interface HealthDeps {

@@ -7,10 +7,10 @@
  * row it is to be killed. Time comes from the injected Clock and the check itself from a
  * `Probe`, so tests drive both.
  */
-import { HEALTH_CHECK_DEFAULTS, describeHealthCheck } from "../../schemas/health-check.ts";
-import type { HealthCheck } from "../../schemas/mesos.ts";
-import type { Clock } from "./system/clock.ts";
-import { errorText } from "./system/log.ts";
+import { HEALTH_CHECK_DEFAULTS, describeHealthCheck } from "../../../schemas/health-check.ts";
+import type { HealthCheck } from "../../../schemas/mesos.ts";
+import type { Clock } from "../system/clock.ts";
+import { errorText } from "../system/log.ts";
 
 /** One check's outcome; `message` says what was seen ("exit status 1", "HTTP 503"). */
 export interface ProbeResult { ok: boolean; message: string }

@@ -7,15 +7,15 @@
  * tasks have none never holds them.
  */
 import type { ChildProcess } from "node:child_process";
-import { checkHost, httpCheckUrl } from "../../schemas/health-check.ts";
-import type { HealthCheck } from "../../schemas/mesos.ts";
-import { CgroupTask, nodeCgroupHost, type Placement } from "./isolation/cgroup-task.ts";
-import type { LaunchSpec } from "./containerizers/containerizer.ts";
+import { checkHost, httpCheckUrl } from "../../../schemas/health-check.ts";
+import type { HealthCheck } from "../../../schemas/mesos.ts";
+import { CgroupTask, nodeCgroupHost, type Placement } from "../isolation/cgroup-task.ts";
+import type { LaunchSpec } from "../containerizers/containerizer.ts";
 import type { Probe, ProbeResult } from "./health-checker.ts";
-import { errorText } from "./system/log.ts";
-import { SH_WRAPPER } from "./containerizers/process-containerizer.ts";
-import { killGroup } from "./system/proc.ts";
-import { taskEnvironment } from "./containerizers/task-env.ts";
+import { errorText } from "../system/log.ts";
+import { SH_WRAPPER } from "../containerizers/process-containerizer.ts";
+import { killGroup } from "../system/proc.ts";
+import { taskEnvironment } from "../containerizers/task-env.ts";
 
 /** What a check is run against: the task as launched and, when it has one, its cgroup's name. */
 export interface HealthTarget {
