@@ -18,7 +18,7 @@ import { DEFAULT_DOCKER_SOCKET } from "./docker/docker-client.ts";
 import { parseGpuIndices } from "./gpu/gpus.ts";
 import { DEFAULT_DISK_WATCH_INTERVAL, DEFAULT_GC_DELAY, DEFAULT_GC_DISK_HEADROOM, parseDurationMs } from "./sandbox/sandbox-gc.ts";
 import { CGROUPS_MODES, type CgroupsMode } from "./isolation/cgroups.ts";
-import { RECOVER_MODES, type RecoverMode } from "./task-manager.ts";
+import { RECOVER_MODES, type RecoverMode } from "./core/task-manager.ts";
 
 /**
  * True for an IPv4 dotted quad or an IPv6 address. Not `node:net`'s `isIP`: loading node:net

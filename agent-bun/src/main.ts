@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { Agent } from "./agent.ts";
+import { Agent } from "./core/agent.ts";
 import { LinuxCgroups, detectCgroups, type Cgroups } from "./isolation/cgroups.ts";
 import { FileCheckpointStore, StateStore } from "./state/checkpoint.ts";
 import { systemClock } from "./system/clock.ts";
@@ -17,13 +17,13 @@ import { FlagError, helpText, parseFlags, redactFlags, type AgentFlags } from ".
 import { createLogger, errorText, type Logger } from "./system/log.ts";
 import { HollowFleet, ensureFetchLimit, hollowResources } from "./hollow.ts";
 import { LocalHealthProber } from "./health/health-probes.ts";
-import { HttpMasterClient } from "./master-client.ts";
+import { HttpMasterClient } from "./core/master-client.ts";
 import { ProcessContainerizer } from "./containerizers/process-containerizer.ts";
 import { withDocker } from "./docker-setup.ts";
 import { ensureJitOff } from "./system/reexec.ts";
 import { DiskWatch } from "./isolation/disk-watch.ts";
 import { taskUserDescription } from "./isolation/task-user.ts";
-import { HollowUsageSampler, ProcUsageSampler } from "./usage.ts";
+import { HollowUsageSampler, ProcUsageSampler } from "./core/usage.ts";
 import { AGENT_VERSION } from "./version.ts";
 import { formatResources } from "../../sdk/src/resources.ts";
 

@@ -8,7 +8,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { HttpMasterClient, MasterError } from "../../agent-bun/src/master-client.ts";
+import { HttpMasterClient, MasterError } from "../../agent-bun/src/core/master-client.ts";
 import * as ref from "../../schemas/agent.ts";
 import * as wire from "../../schemas/agent-wire.ts";
 import { parseMessage } from "../../schemas/parse.ts";

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Agent } from "../../agent-bun/src/agent.ts";
+import { Agent } from "../../agent-bun/src/core/agent.ts";
 import { detectCgroups, LinuxCgroups } from "../../agent-bun/src/isolation/cgroups.ts";
 import { CgroupTask, nodeCgroupHost, type CgroupHost } from "../../agent-bun/src/isolation/cgroup-task.ts";
 import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";

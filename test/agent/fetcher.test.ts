@@ -16,7 +16,7 @@ import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import type { AgentCommand } from "../../schemas/agent.ts";
 import type { TaskInfo } from "../../schemas/mesos.ts";
-import { Agent } from "../../agent-bun/src/agent.ts";
+import { Agent } from "../../agent-bun/src/core/agent.ts";
 import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";
 import { FetchError, Fetcher, type CommandUri, type FetcherOptions, type TaskFetcher } from "../../agent-bun/src/fetcher/fetcher.ts";
 import { archiveKind } from "../../agent-bun/src/fetcher/fetcher-extract.ts";

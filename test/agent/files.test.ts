@@ -11,9 +11,9 @@ import type { FileAnswer, FileRequest } from "../../schemas/agent.ts";
 import * as wire from "../../schemas/agent-wire.ts";
 import { parseMessage } from "../../schemas/parse.ts";
 import { MAX_FILE_READ_BYTES } from "../../schemas/file-limits.ts";
-import { FileServer, answerFileRequest } from "../../agent-bun/src/files.ts";
+import { FileServer, answerFileRequest } from "../../agent-bun/src/core/files.ts";
 import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";
-import type { MasterClient } from "../../agent-bun/src/master-client.ts";
+import type { MasterClient } from "../../agent-bun/src/core/master-client.ts";
 import type { Logger } from "../../agent-bun/src/system/log.ts";
 
 let workDir: string;

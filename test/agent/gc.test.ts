@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { TaskInfo } from "../../schemas/mesos.ts";
-import { Agent } from "../../agent-bun/src/agent.ts";
+import { Agent } from "../../agent-bun/src/core/agent.ts";
 import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { parseFlags } from "../../agent-bun/src/flags.ts";

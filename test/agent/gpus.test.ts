@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { ContainerInfo, Resource, TaskInfo } from "../../schemas/mesos.ts";
-import { Agent } from "../../agent-bun/src/agent.ts";
+import { Agent } from "../../agent-bun/src/core/agent.ts";
 import { detectCgroups, LinuxCgroups, NoCgroups } from "../../agent-bun/src/isolation/cgroups.ts";
 import { nodeCgroupHost, type CgroupHost } from "../../agent-bun/src/isolation/cgroup-task.ts";
 import { taskKey } from "../../sdk/src/ids.ts";

@@ -15,7 +15,7 @@ import { HEALTH_CHECK_DEFAULTS, describeHealthCheck, healthCheckProblem } from "
 import { HealthCheck, type TaskInfo } from "../../schemas/mesos.ts";
 import * as wire from "../../schemas/agent-wire.ts";
 import { parseMessage } from "../../schemas/parse.ts";
-import { Agent } from "../../agent-bun/src/agent.ts";
+import { Agent } from "../../agent-bun/src/core/agent.ts";
 import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";
 import { HealthChecker, healthTiming, type ProbeResult } from "../../agent-bun/src/health/health-checker.ts";
 import { LocalHealthProber, commandProbe, httpProbe, tcpProbe, type HealthProber, type HealthTarget } from "../../agent-bun/src/health/health-probes.ts";

@@ -11,7 +11,7 @@ import { HollowContainerizer } from "../../agent-bun/src/hollow-containerizer.ts
 import {
   CountingMasterClient, HOLLOW_RESOURCES, HollowFleet, Limiter, errorKind, fetchLimitFor, hollowAttributes, hollowResources,
 } from "../../agent-bun/src/hollow.ts";
-import { HttpMasterClient, MasterError } from "../../agent-bun/src/master-client.ts";
+import { HttpMasterClient, MasterError } from "../../agent-bun/src/core/master-client.ts";
 import { createLogger } from "../../agent-bun/src/system/log.ts";
 import { formatResources } from "../../sdk/src/resources.ts";
 import { FakeHttpMaster } from "./fake-http-master.ts";

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { AgentCommand } from "../../schemas/agent.ts";
 import type { CommandInfo, Resource, TaskInfo } from "../../schemas/mesos.ts";
-import { Agent } from "../../agent-bun/src/agent.ts";
+import { Agent } from "../../agent-bun/src/core/agent.ts";
 import { detectCgroups, LinuxCgroups, NoCgroups, type Cgroups } from "../../agent-bun/src/isolation/cgroups.ts";
 import { taskKey } from "../../sdk/src/ids.ts";
 import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { CommandInfo, TaskInfo } from "../../schemas/mesos.ts";
-import { Agent } from "../../agent-bun/src/agent.ts";
+import { Agent } from "../../agent-bun/src/core/agent.ts";
 import { detectCgroups, NoCgroups, type Cgroups } from "../../agent-bun/src/isolation/cgroups.ts";
 import { taskKey } from "../../sdk/src/ids.ts";
 import { MemoryCheckpointStore, StateStore, type TaskRecord } from "../../agent-bun/src/state/checkpoint.ts";
@@ -20,7 +20,7 @@ import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";
 import { ProcessContainerizer } from "../../agent-bun/src/containerizers/process-containerizer.ts";
 import { killGroup, procStatFields } from "../../agent-bun/src/system/proc.ts";
-import { RESTART_CLEANUP_MESSAGE, RESTART_LOST_MESSAGE, type RecoverMode } from "../../agent-bun/src/task-manager.ts";
+import { RESTART_CLEANUP_MESSAGE, RESTART_LOST_MESSAGE, type RecoverMode } from "../../agent-bun/src/core/task-manager.ts";
 import { FakeClock, FakeMaster } from "./fakes.ts";
 
 const work = mkdtempSync(join(tmpdir(), "strata-recovery-"));

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FileCheckpointStore, MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
-import { MasterError } from "../../agent-bun/src/master-client.ts";
-import { StatusUpdateManager, newUpdateUuid } from "../../agent-bun/src/status-updates.ts";
+import { MasterError } from "../../agent-bun/src/core/master-client.ts";
+import { StatusUpdateManager, newUpdateUuid } from "../../agent-bun/src/core/status-updates.ts";
 import { FakeClock, FakeMaster, GatedCheckpointStore, settle } from "./fakes.ts";
 
 function setup(store = new StateStore(new MemoryCheckpointStore())) {

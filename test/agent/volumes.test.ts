@@ -15,8 +15,8 @@ import { taskKey } from "../../sdk/src/ids.ts";
 import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { ProcessContainerizer } from "../../agent-bun/src/containerizers/process-containerizer.ts";
-import { StatusUpdateManager } from "../../agent-bun/src/status-updates.ts";
-import { TaskManager } from "../../agent-bun/src/task-manager.ts";
+import { StatusUpdateManager } from "../../agent-bun/src/core/status-updates.ts";
+import { TaskManager } from "../../agent-bun/src/core/task-manager.ts";
 import { volumePath } from "../../agent-bun/src/sandbox/volumes.ts";
 import { FakeClock, FakeMaster } from "./fakes.ts";
 

@@ -13,15 +13,15 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { UsageReport } from "../../schemas/agent.ts";
-import type { TaskInfo } from "../../schemas/mesos.ts";
-import { taskKey } from "../../sdk/src/ids.ts";
-import { roundScalar, scalarOf } from "../../sdk/src/resources.ts";
-import { MiB } from "../../sdk/src/units.ts";
-import type { Placement } from "./isolation/cgroup-task.ts";
-import type { TaskRecord } from "./state/checkpoint.ts";
-import type { Clock } from "./system/clock.ts";
-import { allPids, procStatFields } from "./system/proc.ts";
+import type { UsageReport } from "../../../schemas/agent.ts";
+import type { TaskInfo } from "../../../schemas/mesos.ts";
+import { taskKey } from "../../../sdk/src/ids.ts";
+import { roundScalar, scalarOf } from "../../../sdk/src/resources.ts";
+import { MiB } from "../../../sdk/src/units.ts";
+import type { Placement } from "../isolation/cgroup-task.ts";
+import type { TaskRecord } from "../state/checkpoint.ts";
+import type { Clock } from "../system/clock.ts";
+import { allPids, procStatFields } from "../system/proc.ts";
 
 /**
  * One measurement of a task: cpu time used since it started (seconds), resident memory now

@@ -12,11 +12,11 @@
 import { existsSync } from "node:fs";
 import { type FileHandle, lstat, open, readdir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
-import type { FileAnswer, FileEntry, FileRequest } from "../../schemas/agent.ts";
-import { MAX_FILE_READ_BYTES } from "../../schemas/file-limits.ts";
-import { errorText, type Logger } from "./system/log.ts";
+import type { FileAnswer, FileEntry, FileRequest } from "../../../schemas/agent.ts";
+import { MAX_FILE_READ_BYTES } from "../../../schemas/file-limits.ts";
+import { errorText, type Logger } from "../system/log.ts";
 import type { MasterClient } from "./master-client.ts";
-import { sandboxPath } from "./sandbox/paths.ts";
+import { sandboxPath } from "../sandbox/paths.ts";
 
 /** What the agent answers to one request, without its identity and request id. */
 export type FileResult = Omit<FileAnswer, "agent_id" | "agent_token" | "request_id">;

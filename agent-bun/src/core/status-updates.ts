@@ -6,12 +6,12 @@
  * to the framework, so updates already sent are only re-sent on the retry schedule).
  * Acknowledged uuids are then confirmed in the next poll's `acked_uuids`.
  */
-import type { TaskStatus } from "../../schemas/mesos.ts";
-import { Backoff } from "../../sdk/src/backoff.ts";
-import { randomUuidBase64 } from "../../sdk/src/base64.ts";
-import type { PendingUpdate, StateStore } from "./state/checkpoint.ts";
-import { nextTurn, type Clock } from "./system/clock.ts";
-import { errorText, type Logger } from "./system/log.ts";
+import type { TaskStatus } from "../../../schemas/mesos.ts";
+import { Backoff } from "../../../sdk/src/backoff.ts";
+import { randomUuidBase64 } from "../../../sdk/src/base64.ts";
+import type { PendingUpdate, StateStore } from "../state/checkpoint.ts";
+import { nextTurn, type Clock } from "../system/clock.ts";
+import { errorText, type Logger } from "../system/log.ts";
 import type { MasterClient } from "./master-client.ts";
 
 /** Retry delays for unacknowledged updates (Mesos uses 10 s → 10 min; we are chattier). */

@@ -3,21 +3,21 @@
  * seq order, their effect checkpointed before the seq is acknowledged; and each task's life
  * (STARTING → RUNNING → terminal) turned into status updates.
  */
-import type { AgentCommand, AgentTaskReport } from "../../schemas/agent.ts";
-import { isTerminal } from "../../schemas/task-states.ts";
-import type { Resource, TaskInfo, TaskState, TaskStatus } from "../../schemas/mesos.ts";
-import { taskKey } from "../../sdk/src/ids.ts";
-import type { PendingUpdate, StateStore, TaskRecord } from "./state/checkpoint.ts";
-import { LaunchError, type Container, type ContainerExit, type Containerizer } from "./containerizers/containerizer.ts";
-import type { HealthListener } from "./health/health-checker.ts";
-import { TaskHealthChecks, type HealthDeps } from "./health/health-checks.ts";
-import type { TaskFetcher } from "./fetcher/fetcher.ts";
-import { errorText, type Logger } from "./system/log.ts";
-import { sandboxPath } from "./sandbox/paths.ts";
+import type { AgentCommand, AgentTaskReport } from "../../../schemas/agent.ts";
+import { isTerminal } from "../../../schemas/task-states.ts";
+import type { Resource, TaskInfo, TaskState, TaskStatus } from "../../../schemas/mesos.ts";
+import { taskKey } from "../../../sdk/src/ids.ts";
+import type { PendingUpdate, StateStore, TaskRecord } from "../state/checkpoint.ts";
+import { LaunchError, type Container, type ContainerExit, type Containerizer } from "../containerizers/containerizer.ts";
+import type { HealthListener } from "../health/health-checker.ts";
+import { TaskHealthChecks, type HealthDeps } from "../health/health-checks.ts";
+import type { TaskFetcher } from "../fetcher/fetcher.ts";
+import { errorText, type Logger } from "../system/log.ts";
+import { sandboxPath } from "../sandbox/paths.ts";
 import type { StatusUpdateManager } from "./status-updates.ts";
-import { taskLimits } from "./containerizers/task-env.ts";
-import { attachVolumes, destroyVolumes, volumesOf } from "./sandbox/volumes.ts";
-import { sandboxDiskLimitMB, type DiskWatch } from "./isolation/disk-watch.ts";
+import { taskLimits } from "../containerizers/task-env.ts";
+import { attachVolumes, destroyVolumes, volumesOf } from "../sandbox/volumes.ts";
+import { sandboxDiskLimitMB, type DiskWatch } from "../isolation/disk-watch.ts";
 
 /**
  * What a starting agent does with the tasks its previous run left (Mesos' `--recover`):

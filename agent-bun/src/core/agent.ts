@@ -3,22 +3,22 @@
  * long-poll for commands forever, riding through master restarts and network failures with
  * backoff. Commands go to the TaskManager, acknowledgements to the StatusUpdateManager.
  */
-import type { DiskWatch } from "./isolation/disk-watch.ts";
-import type { RegisterRequest } from "../../schemas/agent.ts";
-import { Backoff } from "../../sdk/src/backoff.ts";
-import type { StateStore } from "./state/checkpoint.ts";
-import type { Clock } from "./system/clock.ts";
-import type { Containerizer } from "./containerizers/containerizer.ts";
+import type { DiskWatch } from "../isolation/disk-watch.ts";
+import type { RegisterRequest } from "../../../schemas/agent.ts";
+import { Backoff } from "../../../sdk/src/backoff.ts";
+import type { StateStore } from "../state/checkpoint.ts";
+import type { Clock } from "../system/clock.ts";
+import type { Containerizer } from "../containerizers/containerizer.ts";
 import { FileServer } from "./files.ts";
-import type { TaskFetcher } from "./fetcher/fetcher.ts";
-import { errorText, type Logger } from "./system/log.ts";
+import type { TaskFetcher } from "../fetcher/fetcher.ts";
+import { errorText, type Logger } from "../system/log.ts";
 import { MasterError, type MasterClient } from "./master-client.ts";
 import { StatusUpdateManager } from "./status-updates.ts";
-import type { HealthProber } from "./health/health-probes.ts";
+import type { HealthProber } from "../health/health-probes.ts";
 import { TaskManager, type RecoverMode } from "./task-manager.ts";
 import { UsageReporter, type UsageSampler } from "./usage.ts";
-import { SandboxGc, type SandboxGcDeps } from "./sandbox/sandbox-gc.ts";
-import { sandboxPath } from "./sandbox/paths.ts";
+import { SandboxGc, type SandboxGcDeps } from "../sandbox/sandbox-gc.ts";
+import { sandboxPath } from "../sandbox/paths.ts";
 
 /** What the agent tells the master about itself: the self-description part of a registration. */
 export type AgentInfo = Pick<RegisterRequest, "hostname" | "ip" | "port" | "resources" | "attributes" | "version">;

@@ -5,10 +5,10 @@
  */
 import type {
   FileAnswer, FileAnswerResponse, PollRequest, PollResponse, RegisterRequest, RegisterResponse, StatusRequest, StatusResponse,
-} from "../../schemas/agent.ts";
-import { MAX_POLL_HOLD_SECONDS } from "../../schemas/agent-limits.ts";
-import * as wire from "../../schemas/agent-wire.ts";
-import { parseMessage } from "../../schemas/parse.ts";
+} from "../../../schemas/agent.ts";
+import { MAX_POLL_HOLD_SECONDS } from "../../../schemas/agent-limits.ts";
+import * as wire from "../../../schemas/agent-wire.ts";
+import { parseMessage } from "../../../schemas/parse.ts";
 
 /** Talking to the master; `HttpMasterClient` is the real one, tests use fakes. */
 export interface MasterClient {
