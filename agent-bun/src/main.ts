@@ -15,7 +15,7 @@ import { withGpus } from "./gpu-setup.ts";
 import { Fetcher } from "./fetcher/fetcher.ts";
 import { FlagError, helpText, parseFlags, redactFlags, type AgentFlags } from "./flags.ts";
 import { createLogger, errorText, type Logger } from "./system/log.ts";
-import { HollowFleet, ensureFetchLimit, hollowResources } from "./hollow.ts";
+import { HollowFleet, ensureFetchLimit, hollowResources } from "./hollow/hollow-fleet.ts";
 import { LocalHealthProber } from "./health/health-probes.ts";
 import { HttpMasterClient } from "./core/master-client.ts";
 import { ProcessContainerizer } from "./containerizers/process-containerizer.ts";

@@ -7,10 +7,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { TaskInfo } from "../../schemas/mesos.ts";
 import { systemClock } from "../../agent-bun/src/system/clock.ts";
 import { parseFlags } from "../../agent-bun/src/flags.ts";
-import { HollowContainerizer } from "../../agent-bun/src/hollow-containerizer.ts";
+import { HollowContainerizer } from "../../agent-bun/src/hollow/hollow-containerizer.ts";
 import {
   CountingMasterClient, HOLLOW_RESOURCES, HollowFleet, Limiter, errorKind, fetchLimitFor, hollowAttributes, hollowResources,
-} from "../../agent-bun/src/hollow.ts";
+} from "../../agent-bun/src/hollow/hollow-fleet.ts";
 import { HttpMasterClient, MasterError } from "../../agent-bun/src/core/master-client.ts";
 import { createLogger } from "../../agent-bun/src/system/log.ts";
 import { formatResources } from "../../sdk/src/resources.ts";

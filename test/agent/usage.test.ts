@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { AgentCommand } from "../../schemas/agent.ts";
 import type { TaskInfo } from "../../schemas/mesos.ts";
 import { Agent } from "../../agent-bun/src/core/agent.ts";
-import { HollowFleet } from "../../agent-bun/src/hollow.ts";
+import { HollowFleet } from "../../agent-bun/src/hollow/hollow-fleet.ts";
 import { MemoryCheckpointStore, StateStore, type TaskRecord } from "../../agent-bun/src/state/checkpoint.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import {

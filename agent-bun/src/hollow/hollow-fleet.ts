@@ -7,16 +7,16 @@
  * counts every call, and one logger: per-agent lines only at debug level, otherwise a summary
  * every few seconds.
  */
-import type { PollRequest, PollResponse, RegisterRequest, RegisterResponse, StatusRequest, StatusResponse } from "../../schemas/agent.ts";
-import type { Attribute, Resource } from "../../schemas/mesos.ts";
-import { normalize, parseResources } from "../../sdk/src/resources.ts";
-import { Agent, type AgentDeps, type AgentInfo } from "./core/agent.ts";
-import { StateStore, VolatileCheckpointStore } from "./state/checkpoint.ts";
-import type { Clock } from "./system/clock.ts";
+import type { PollRequest, PollResponse, RegisterRequest, RegisterResponse, StatusRequest, StatusResponse } from "../../../schemas/agent.ts";
+import type { Attribute, Resource } from "../../../schemas/mesos.ts";
+import { normalize, parseResources } from "../../../sdk/src/resources.ts";
+import { Agent, type AgentDeps, type AgentInfo } from "../core/agent.ts";
+import { StateStore, VolatileCheckpointStore } from "../state/checkpoint.ts";
+import type { Clock } from "../system/clock.ts";
 import { HollowContainerizer } from "./hollow-containerizer.ts";
-import type { Logger } from "./system/log.ts";
-import { MasterError, type MasterClient } from "./core/master-client.ts";
-import { reexecWith } from "./system/reexec.ts";
+import type { Logger } from "../system/log.ts";
+import { MasterError, type MasterClient } from "../core/master-client.ts";
+import { reexecWith } from "../system/reexec.ts";
 
 /** Each hollow agent's resources unless `--resources` says otherwise: Mesos' benchmark agent. */
 export const HOLLOW_RESOURCES = "cpus:2;mem:1024;disk:4096;ports:[31000-32000]";

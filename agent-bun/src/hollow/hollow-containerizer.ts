@@ -4,9 +4,9 @@
  * task goes through the same STARTING → RUNNING → FINISHED / KILLED updates as a real task.
  * One instance can serve every hollow agent of a process; it counts what its tasks did.
  */
-import type { TaskRecord } from "./state/checkpoint.ts";
-import type { Clock } from "./system/clock.ts";
-import type { Container, ContainerExit, Containerizer, LaunchSpec } from "./containerizers/containerizer.ts";
+import type { TaskRecord } from "../state/checkpoint.ts";
+import type { Clock } from "../system/clock.ts";
+import type { Container, ContainerExit, Containerizer, LaunchSpec } from "../containerizers/containerizer.ts";
 
 /** What the hollow containerizer's tasks have done so far (for the fleet's summary). */
 export interface HollowTaskCounts {
