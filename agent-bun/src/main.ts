@@ -11,20 +11,20 @@ import { LinuxCgroups, detectCgroups, type Cgroups } from "./isolation/cgroups.t
 import { FileCheckpointStore, StateStore } from "./state/checkpoint.ts";
 import { systemClock } from "./system/clock.ts";
 import { fingerprint, systemHostProbe } from "./system/fingerprint.ts";
-import { withGpus } from "./gpu-setup.ts";
+import { withGpus } from "./cli/gpu-setup.ts";
 import { Fetcher } from "./fetcher/fetcher.ts";
-import { FlagError, helpText, parseFlags, redactFlags, type AgentFlags } from "./flags.ts";
+import { FlagError, helpText, parseFlags, redactFlags, type AgentFlags } from "./cli/flags.ts";
 import { createLogger, errorText, type Logger } from "./system/log.ts";
 import { HollowFleet, ensureFetchLimit, hollowResources } from "./hollow/hollow-fleet.ts";
 import { LocalHealthProber } from "./health/health-probes.ts";
 import { HttpMasterClient } from "./core/master-client.ts";
 import { ProcessContainerizer } from "./containerizers/process-containerizer.ts";
-import { withDocker } from "./docker-setup.ts";
+import { withDocker } from "./cli/docker-setup.ts";
 import { ensureJitOff } from "./system/reexec.ts";
 import { DiskWatch } from "./isolation/disk-watch.ts";
 import { taskUserDescription } from "./isolation/task-user.ts";
 import { HollowUsageSampler, ProcUsageSampler } from "./core/usage.ts";
-import { AGENT_VERSION } from "./version.ts";
+import { AGENT_VERSION } from "./cli/version.ts";
 import { formatResources } from "../../sdk/src/resources.ts";
 
 function parseOrExit(): AgentFlags {

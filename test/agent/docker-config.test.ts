@@ -9,8 +9,8 @@ import { ComposingContainerizer } from "../../agent-bun/src/docker/composing-con
 import { LaunchError, type LaunchSpec } from "../../agent-bun/src/containerizers/containerizer.ts";
 import { justAfter, unixTime } from "../../agent-bun/src/docker/docker-client.ts";
 import { containerName, dockerCreateConfig } from "../../agent-bun/src/docker/docker-config.ts";
-import { withDocker } from "../../agent-bun/src/docker-setup.ts";
-import { parseFlags, type AgentFlags } from "../../agent-bun/src/flags.ts";
+import { withDocker } from "../../agent-bun/src/cli/docker-setup.ts";
+import { parseFlags, type AgentFlags } from "../../agent-bun/src/cli/flags.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { ranges, scalar } from "../../sdk/src/resources.ts";
 import { FakeContainerizer } from "./fakes.ts";

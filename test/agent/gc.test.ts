@@ -13,7 +13,7 @@ import type { TaskInfo } from "../../schemas/mesos.ts";
 import { Agent } from "../../agent-bun/src/core/agent.ts";
 import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
-import { parseFlags } from "../../agent-bun/src/flags.ts";
+import { parseFlags } from "../../agent-bun/src/cli/flags.ts";
 import { SandboxGc, diskUsage, parseDurationMs, type SandboxGcDeps } from "../../agent-bun/src/sandbox/sandbox-gc.ts";
 import { FakeClock, FakeContainerizer, FakeMaster, settle } from "./fakes.ts";
 import { FakeHttpMaster } from "./fake-http-master.ts";

@@ -18,10 +18,10 @@ import { MemoryCheckpointStore, StateStore, type TaskRecord } from "../../agent-
 import { LaunchError, type Container, type LaunchSpec } from "../../agent-bun/src/containerizers/containerizer.ts";
 import { dockerCreateConfig } from "../../agent-bun/src/docker/docker-config.ts";
 import { fingerprint, type HostProbe } from "../../agent-bun/src/system/fingerprint.ts";
-import { parseFlags } from "../../agent-bun/src/flags.ts";
+import { parseFlags } from "../../agent-bun/src/cli/flags.ts";
 import { GpuAllocator, GpuContainerizer } from "../../agent-bun/src/containerizers/gpu-containerizer.ts";
 import { gpuDeviceDenials } from "../../agent-bun/src/gpu/gpu-assignment.ts";
-import { withGpus } from "../../agent-bun/src/gpu-setup.ts";
+import { withGpus } from "../../agent-bun/src/cli/gpu-setup.ts";
 import { detectNvidiaGpus, NVIDIA_SMI_QUERY, selectGpus, type GpuDevice, type GpuHost } from "../../agent-bun/src/gpu/gpus.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";

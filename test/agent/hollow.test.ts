@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { TaskInfo } from "../../schemas/mesos.ts";
 import { systemClock } from "../../agent-bun/src/system/clock.ts";
-import { parseFlags } from "../../agent-bun/src/flags.ts";
+import { parseFlags } from "../../agent-bun/src/cli/flags.ts";
 import { HollowContainerizer } from "../../agent-bun/src/hollow/hollow-containerizer.ts";
 import {
   CountingMasterClient, HOLLOW_RESOURCES, HollowFleet, Limiter, errorKind, fetchLimitFor, hollowAttributes, hollowResources,

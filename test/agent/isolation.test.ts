@@ -18,7 +18,7 @@ import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/che
 import { LaunchError, type LaunchSpec } from "../../agent-bun/src/containerizers/containerizer.ts";
 import { DiskWatch, sandboxDiskLimitMB, sandboxUsage } from "../../agent-bun/src/isolation/disk-watch.ts";
 import { EXIT_FILE, readExitStatus } from "../../agent-bun/src/containerizers/executor.ts";
-import { parseFlags } from "../../agent-bun/src/flags.ts";
+import { parseFlags } from "../../agent-bun/src/cli/flags.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";
 import { ProcessContainerizer, type ProcessIsolation } from "../../agent-bun/src/containerizers/process-containerizer.ts";

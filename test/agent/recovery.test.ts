@@ -15,7 +15,7 @@ import { taskKey } from "../../sdk/src/ids.ts";
 import { MemoryCheckpointStore, StateStore, type TaskRecord } from "../../agent-bun/src/state/checkpoint.ts";
 import type { Container, LaunchSpec } from "../../agent-bun/src/containerizers/containerizer.ts";
 import { EXIT_FILE, exitFromStatus } from "../../agent-bun/src/containerizers/executor.ts";
-import { parseFlags } from "../../agent-bun/src/flags.ts";
+import { parseFlags } from "../../agent-bun/src/cli/flags.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";
 import { ProcessContainerizer } from "../../agent-bun/src/containerizers/process-containerizer.ts";

@@ -4,7 +4,7 @@
  * detected, declared at registration, and offered marked with the role to that role only.
  */
 import { describe, expect, it } from "vitest";
-import { parseFlags } from "../../agent-bun/src/flags.ts";
+import { parseFlags } from "../../agent-bun/src/cli/flags.ts";
 import { fingerprint, type HostProbe } from "../../agent-bun/src/system/fingerprint.ts";
 import { scalarOf } from "../../sdk/src/resources.ts";
 import { reservationRole } from "../../sdk/src/roles.ts";

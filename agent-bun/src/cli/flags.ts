@@ -6,19 +6,19 @@
  */
 import { readFileSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
-import { MAX_POLL_HOLD_SECONDS } from "../../schemas/agent-limits.ts";
-import type { Attribute, Resource } from "../../schemas/mesos.ts";
-import { DEFAULT_MASTER_URL } from "../../sdk/src/defaults.ts";
-import { parseResources } from "../../sdk/src/resources.ts";
-import { LOG_LEVELS, type LogLevel } from "./system/log.ts";
-import { parseAttributes } from "./system/fingerprint.ts";
+import { MAX_POLL_HOLD_SECONDS } from "../../../schemas/agent-limits.ts";
+import type { Attribute, Resource } from "../../../schemas/mesos.ts";
+import { DEFAULT_MASTER_URL } from "../../../sdk/src/defaults.ts";
+import { parseResources } from "../../../sdk/src/resources.ts";
+import { LOG_LEVELS, type LogLevel } from "../system/log.ts";
+import { parseAttributes } from "../system/fingerprint.ts";
 import { CONFIG_FLAG, type ConfigFile, configEntryWhere, readConfigFile } from "./config-file.ts";
-import { parseByteSize } from "./fetcher/fetcher-size.ts";
-import { DEFAULT_DOCKER_SOCKET } from "./docker/docker-client.ts";
-import { parseGpuIndices } from "./gpu/gpus.ts";
-import { DEFAULT_DISK_WATCH_INTERVAL, DEFAULT_GC_DELAY, DEFAULT_GC_DISK_HEADROOM, parseDurationMs } from "./sandbox/sandbox-gc.ts";
-import { CGROUPS_MODES, type CgroupsMode } from "./isolation/cgroups.ts";
-import { RECOVER_MODES, type RecoverMode } from "./core/task-manager.ts";
+import { parseByteSize } from "../fetcher/fetcher-size.ts";
+import { DEFAULT_DOCKER_SOCKET } from "../docker/docker-client.ts";
+import { parseGpuIndices } from "../gpu/gpus.ts";
+import { DEFAULT_DISK_WATCH_INTERVAL, DEFAULT_GC_DELAY, DEFAULT_GC_DISK_HEADROOM, parseDurationMs } from "../sandbox/sandbox-gc.ts";
+import { CGROUPS_MODES, type CgroupsMode } from "../isolation/cgroups.ts";
+import { RECOVER_MODES, type RecoverMode } from "../core/task-manager.ts";
 
 /**
  * True for an IPv4 dotted quad or an IPv6 address. Not `node:net`'s `isIP`: loading node:net

@@ -3,11 +3,11 @@
  * (`--nvidia-gpu-devices`, `--resources gpus:N`), and wraps the containerizer so each task
  * gets its own (gpu-allocator.ts). Without GPUs it changes nothing.
  */
-import type { Containerizer } from "./containerizers/containerizer.ts";
+import type { Containerizer } from "../containerizers/containerizer.ts";
 import type { AgentFlags } from "./flags.ts";
-import { GpuAllocator, GpuContainerizer } from "./containerizers/gpu-containerizer.ts";
-import { describeGpus, detectNvidiaGpus, selectGpus, systemGpuHost, type GpuDevice, type GpuHost } from "./gpu/gpus.ts";
-import type { Logger } from "./system/log.ts";
+import { GpuAllocator, GpuContainerizer } from "../containerizers/gpu-containerizer.ts";
+import { describeGpus, detectNvidiaGpus, selectGpus, systemGpuHost, type GpuDevice, type GpuHost } from "../gpu/gpus.ts";
+import type { Logger } from "../system/log.ts";
 
 /** The GPUs the agent offers and how to wrap its containerizer for them. */
 export interface GpuSetup {
