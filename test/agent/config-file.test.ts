@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FLAG_SPECS, helpText } from "../../agent-bun/src/cli/flags.ts";
+import { FLAG_SPECS, helpText } from "../../agent-bun/src/cli/flag-specs.ts";
 import { flagErrorOf, runFlags } from "./flag-helpers.ts";
 import { parseConfigText } from "../../agent-bun/src/cli/config-file.ts";
 

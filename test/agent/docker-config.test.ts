@@ -10,7 +10,8 @@ import { LaunchError, type LaunchSpec } from "../../agent-bun/src/containerizers
 import { justAfter, unixTime } from "../../agent-bun/src/docker/docker-client.ts";
 import { containerName, dockerCreateConfig } from "../../agent-bun/src/docker/docker-config.ts";
 import { withDocker } from "../../agent-bun/src/cli/docker-setup.ts";
-import { parseFlags, type AgentFlags } from "../../agent-bun/src/cli/flags.ts";
+import type { AgentFlags } from "../../agent-bun/src/cli/agent-flags.ts";
+import { parseFlags } from "../../agent-bun/src/cli/flags.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { ranges, scalar } from "../../sdk/src/resources.ts";
 import { FakeContainerizer } from "./fakes.ts";

@@ -21,7 +21,8 @@ import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/che
 import { FetchError, Fetcher, type CommandUri, type FetcherOptions, type TaskFetcher } from "../../agent-bun/src/fetcher/fetcher.ts";
 import { archiveKind } from "../../agent-bun/src/fetcher/fetcher-extract.ts";
 import { parseByteSize } from "../../agent-bun/src/fetcher/fetcher-size.ts";
-import { FlagError, parseFlags } from "../../agent-bun/src/cli/flags.ts";
+import { FlagError } from "../../agent-bun/src/cli/agent-flags.ts";
+import { parseFlags } from "../../agent-bun/src/cli/flags.ts";
 import { silentLogger } from "../../agent-bun/src/system/log.ts";
 import { FakeClock, FakeContainerizer, FakeMaster, settle } from "./fakes.ts";
 

@@ -7,7 +7,7 @@ import { ComposingContainerizer } from "../docker/composing-containerizer.ts";
 import type { Containerizer } from "../containerizers/containerizer.ts";
 import { DockerClient } from "../docker/docker-client.ts";
 import { DockerContainerizer } from "../docker/docker-containerizer.ts";
-import type { AgentFlags } from "./flags.ts";
+import type { AgentFlags } from "./agent-flags.ts";
 import type { Logger } from "../system/log.ts";
 
 /** `processes` alone, or composed with a Docker containerizer on `flags.dockerSocket` (persistent volumes under `workDir`). */

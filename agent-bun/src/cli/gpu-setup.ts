@@ -4,7 +4,7 @@
  * gets its own (gpu-allocator.ts). Without GPUs it changes nothing.
  */
 import type { Containerizer } from "../containerizers/containerizer.ts";
-import type { AgentFlags } from "./flags.ts";
+import type { AgentFlags } from "./agent-flags.ts";
 import { GpuAllocator, GpuContainerizer } from "../containerizers/gpu-containerizer.ts";
 import { describeGpus, detectNvidiaGpus, selectGpus, systemGpuHost, type GpuDevice, type GpuHost } from "../gpu/gpus.ts";
 import type { Logger } from "../system/log.ts";

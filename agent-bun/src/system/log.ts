@@ -1,6 +1,6 @@
 /**
  * Leveled, line-oriented logging to stderr. Secrets (the join token) are never handed to the
- * logger: callers log flags through `redactFlags` in flags.ts.
+ * logger: callers log flags through `redactFlags` in cli/agent-flags.ts.
  */
 import { writeSync } from "node:fs";
 
