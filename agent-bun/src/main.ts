@@ -2,7 +2,7 @@
  * `strata-agent` entry point: parse flags, fingerprint, detect cgroups, wire the real
  * implementations into `Agent` and run until SIGINT/SIGTERM. Tasks keep running when the agent
  * exits; their state stays checkpointed in the work dir. With `--hollow N`, runs N simulated
- * agents instead (hollow.ts): no disk, no cgroups, no processes.
+ * agents instead (hollow/hollow-fleet.ts): no disk, no cgroups, no processes.
  */
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
@@ -17,7 +17,8 @@ import { FlagError, redactFlags, type AgentFlags } from "./cli/agent-flags.ts";
 import { helpText } from "./cli/flag-specs.ts";
 import { parseFlags } from "./cli/flags.ts";
 import { createLogger, errorText, type Logger } from "./system/log.ts";
-import { HollowFleet, ensureFetchLimit, hollowResources } from "./hollow/hollow-fleet.ts";
+import { ensureFetchLimit } from "./hollow/fetch-limit.ts";
+import { HollowFleet, hollowResources } from "./hollow/hollow-fleet.ts";
 import { LocalHealthProber } from "./health/health-probes.ts";
 import { HttpMasterClient } from "./core/master-client.ts";
 import { ProcessContainerizer } from "./containerizers/process-containerizer.ts";
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
   const log = createLogger(flags.logLevel);
   const workDir = resolve(flags.workDir);
   if (flags.hollow > 0) return mainHollow(flags, workDir, log);
-  ensureJitOff(log); // may re-execute this process (see reexec.ts)
+  ensureJitOff(log); // may re-execute this process (see system/reexec.ts)
   let store: StateStore;
   let cgroups: Cgroups;
   let fetcher: Fetcher;
@@ -106,7 +107,7 @@ function stopOnSignals(log: Logger, message: string, stop: () => void): void {
 
 /** `--hollow N`: N simulated agents against the master until SIGINT/SIGTERM. */
 async function mainHollow(flags: AgentFlags, workDir: string, log: Logger): Promise<void> {
-  ensureFetchLimit(flags.hollow, log); // may re-execute this process (see hollow.ts)
+  ensureFetchLimit(flags.hollow, log); // may re-execute this process (see hollow/fetch-limit.ts)
   const resources = hollowResources(flags.resources);
   const fleet = new HollowFleet({
     count: flags.hollow, taskMs: flags.hollowTaskMs, client: new HttpMasterClient(flags.master, flags.joinToken),

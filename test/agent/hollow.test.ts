@@ -8,9 +8,9 @@ import type { TaskInfo } from "../../schemas/mesos.ts";
 import { systemClock } from "../../agent-bun/src/system/clock.ts";
 import { parseFlags } from "../../agent-bun/src/cli/flags.ts";
 import { HollowContainerizer } from "../../agent-bun/src/hollow/hollow-containerizer.ts";
-import {
-  CountingMasterClient, HOLLOW_RESOURCES, HollowFleet, Limiter, errorKind, fetchLimitFor, hollowAttributes, hollowResources,
-} from "../../agent-bun/src/hollow/hollow-fleet.ts";
+import { CountingMasterClient, Limiter, errorKind } from "../../agent-bun/src/hollow/counting-master-client.ts";
+import { fetchLimitFor } from "../../agent-bun/src/hollow/fetch-limit.ts";
+import { HOLLOW_RESOURCES, HollowFleet, hollowAttributes, hollowResources } from "../../agent-bun/src/hollow/hollow-fleet.ts";
 import { HttpMasterClient, MasterError } from "../../agent-bun/src/core/master-client.ts";
 import { createLogger } from "../../agent-bun/src/system/log.ts";
 import { formatResources } from "../../sdk/src/resources.ts";
