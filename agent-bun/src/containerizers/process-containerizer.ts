@@ -13,12 +13,12 @@ import type { Writable } from "node:stream";
 import type { TaskRecord } from "../state/checkpoint.ts";
 import type { Cgroups } from "../isolation/cgroups.ts";
 import type { TaskCgroup, TaskLimits } from "../isolation/cgroup-task.ts";
-import { LaunchError, type Container, type ContainerExit, type ContainerIdentity, type Containerizer, type LaunchSpec } from "./containerizer.ts";
-import { EXECUTOR_ARGV0, EXIT_FILE, executorArgs, exitFromStatus, findExecutor, isExecutor, readExitStatus } from "./executor.ts";
+import { LaunchError, type Container, type ContainerIdentity, type Containerizer, type LaunchSpec } from "./containerizer.ts";
+import { EXECUTOR_ARGV0, EXIT_FILE, executorArgs, findExecutor, isExecutor, readExitStatus } from "./executor.ts";
+import { ProcessContainer, whenEnded, type ExecutorEnd } from "./process-container.ts";
 import { errorText, type Logger } from "../system/log.ts";
 import { taskCgroupName } from "../sandbox/paths.ts";
-import { bootId, groupMembers, killGroup, processRunning, processStartTime } from "../system/proc.ts";
-import { tail } from "../sandbox/stdout-tail.ts";
+import { bootId, killGroup, processRunning, processStartTime } from "../system/proc.ts";
 import { taskEnvironment, taskLimits } from "./task-env.ts";
 import { gpuDeviceDenials } from "../gpu/gpu-assignment.ts";
 import { setprivPrefix, taskUser, TaskUserError, userEnvironment, type TaskUser, type TaskUserPolicy } from "../isolation/task-user.ts";
@@ -38,14 +38,8 @@ export interface ProcessIsolation {
 /** Where `setpriv` (util-linux) may be installed: it starts a task with its supplementary groups. */
 const SETPRIV_PATHS = ["/usr/bin/setpriv", "/bin/setpriv", "/usr/sbin/setpriv", "/sbin/setpriv"];
 
-/** How often a running task's cgroup is checked for an OOM kill. */
-const OOM_CHECK_MS = 250;
-
 /** A wrapper for /bin/sh: wait for the go-ahead on fd 3, close it, exec the command; starts COMMAND health checks inside a task's cgroup (health-probes.ts). */
 export const SH_WRAPPER = 'IFS= read -r _ <&3 || exit 111; exec 3<&-; exec "$@"';
-
-/** How often a re-attached task's executor is checked for having ended (it is not our child). */
-export const REATTACHED_POLL_MS = 500;
 
 /** Sets argv0 for a command without a shell: bash's `exec -a` (plain sh cannot). */
 const ARGV0_WRAPPER = 'exec -a "$0" "$@"';
@@ -201,20 +195,6 @@ function chownTree(dir: string, user: TaskUser): void {
   }
 }
 
-/** How the executor process itself ended, when this agent is its parent. */
-interface ExecutorEnd { code: number | null; signal: NodeJS.Signals | null }
-
-/** Resolves once `pid` (started at `start`) has ended, checking every `REATTACHED_POLL_MS`. */
-function whenEnded(pid: number, start: string | undefined): Promise<undefined> {
-  return new Promise((resolve) => {
-    const timer = setInterval(() => {
-      if (processRunning(pid, start)) return;
-      clearInterval(timer);
-      resolve(undefined);
-    }, REATTACHED_POLL_MS);
-  });
-}
-
 /** Resolves once the child has a pid, rejects with the spawn error (e.g. ENOENT). */
 function spawned(child: ChildProcess): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -225,64 +205,4 @@ function spawned(child: ChildProcess): Promise<void> {
     child.once("error", reject);
     child.once("spawn", resolve);
   });
-}
-
-/**
- * A task run by its executor (`pid` is the executor's: the leader of the task's process group).
- * `ended` resolves when the executor has ended: with its exit when this agent started it, with
- * undefined when it was re-attached after an agent restart.
- */
-class ProcessContainer implements Container {
-  readonly exited: Promise<ContainerExit>;
-  private done = false;
-  private graceTimer: ReturnType<typeof setTimeout> | undefined;
-  private oomSeen = false;
-  /** The executor's pid; undefined for a task that ended before its pid was checkpointed. */
-  private readonly pid: number | undefined;
-
-  constructor(readonly identity: ContainerIdentity, ended: Promise<ExecutorEnd | undefined>, private readonly cgroup: TaskCgroup | undefined, sandbox: string, log: Logger) {
-    this.pid = identity.pid;
-    // As Mesos does on a memory limitation, an OOM kill anywhere in the task's cgroup destroys
-    // the whole task: the shell around a killed process must not carry on.
-    const oomWatch = cgroup && setInterval(() => {
-      if (this.done || !cgroup.oomKilled(true)) return;
-      this.oomSeen = true;
-      this.killTaskProcesses("SIGKILL");
-    }, OOM_CHECK_MS);
-    this.exited = ended.then(async (own) => {
-      this.done = true;
-      clearTimeout(this.graceTimer);
-      if (oomWatch) clearInterval(oomWatch);
-      // The executor is gone: whatever the task left in its group or cgroup goes too. (A pid
-      // in use as a process group id is never given to a new process; with the group empty
-      // the pid may be reused by now, and then it is left alone.)
-      if (this.pid !== undefined && !processRunning(this.pid, undefined)) killGroup(this.pid, "SIGKILL");
-      const oomKilled = this.oomSeen || (cgroup?.oomKilled() ?? false);
-      const status = readExitStatus(sandbox);
-      const how = status !== undefined ? exitFromStatus(status) : { code: null, signal: null, lost: lostReason(own) };
-      if (cgroup) await cgroup.destroy().catch((e) => log.warn("cannot remove task cgroup", { cgroup: cgroup.name, error: errorText(e) }));
-      return { ...how, oomKilled, stdoutTail: tail(join(sandbox, "stdout")) };
-    });
-  }
-
-  kill(graceMs: number): void {
-    if (this.done || this.graceTimer || this.pid === undefined || !processRunning(this.pid, this.identity.pid_start)) return;
-    killGroup(this.pid, "SIGTERM"); // the executor ignores it; the task's processes get it
-    this.graceTimer = setTimeout(() => { if (!this.done) this.killTaskProcesses("SIGKILL"); }, graceMs);
-  }
-
-  /** Signals every process of the task's group and cgroup except the executor, which then records the status. */
-  private killTaskProcesses(signal: NodeJS.Signals): void {
-    const pids = new Set([...(this.pid !== undefined ? groupMembers(this.pid) : []), ...(this.cgroup?.pids() ?? [])]);
-    if (this.pid !== undefined) pids.delete(this.pid);
-    for (const pid of pids) {
-      try { process.kill(pid, signal); } catch { /* already gone */ }
-    }
-  }
-}
-
-/** Why a task's exit status is unknown: its executor ended without recording it. */
-function lostReason(own: ExecutorEnd | undefined): string {
-  const how = !own ? "" : own.signal ? ` with signal ${own.signal}` : ` with status ${own.code}`;
-  return `the task's executor ended${how} without recording the task's exit status`;
 }
