@@ -9,14 +9,14 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, wr
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { TaskInfo } from "../../schemas/mesos.ts";
-import { Agent } from "../../agent-bun/src/core/agent.ts";
-import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";
-import { silentLogger } from "../../agent-bun/src/system/log.ts";
-import { parseFlags } from "../../agent-bun/src/cli/flags.ts";
-import { SandboxGc, diskUsage, parseDurationMs, type SandboxGcDeps } from "../../agent-bun/src/sandbox/sandbox-gc.ts";
-import { FakeClock, FakeContainerizer, FakeMaster, settle } from "./fakes.ts";
-import { FakeHttpMaster } from "./fake-http-master.ts";
+import type { TaskInfo } from "../../../schemas/mesos.ts";
+import { Agent } from "../../../agent-bun/src/core/agent.ts";
+import { MemoryCheckpointStore, StateStore } from "../../../agent-bun/src/state/checkpoint.ts";
+import { silentLogger } from "../../../agent-bun/src/system/log.ts";
+import { parseFlags } from "../../../agent-bun/src/cli/flags.ts";
+import { SandboxGc, diskUsage, parseDurationMs, type SandboxGcDeps } from "../../../agent-bun/src/sandbox/sandbox-gc.ts";
+import { FakeClock, FakeContainerizer, FakeMaster, settle } from "../fakes.ts";
+import { FakeHttpMaster } from "../fake-http-master.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -206,7 +206,7 @@ describe("the agent and sandbox gc", () => {
 
 describe("the agent process and sandbox gc", () => {
   it("removes a finished, acknowledged task's sandbox after --gc-delay; kept until then, volumes kept", async () => {
-    const repo = resolve(import.meta.dirname, "../..");
+    const repo = resolve(import.meta.dirname, "../../..");
     const work = workDir();
     const volume = join(work, "volumes", "roles", "web", "pv1");
     mkdirSync(volume, { recursive: true });

@@ -3,11 +3,11 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FileCheckpointStore, MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";
-import { silentLogger } from "../../agent-bun/src/system/log.ts";
-import { MasterError } from "../../agent-bun/src/core/master-client.ts";
-import { StatusUpdateManager, newUpdateUuid } from "../../agent-bun/src/core/status-updates.ts";
-import { FakeClock, FakeMaster, GatedCheckpointStore, settle } from "./fakes.ts";
+import { FileCheckpointStore, MemoryCheckpointStore, StateStore } from "../../../agent-bun/src/state/checkpoint.ts";
+import { silentLogger } from "../../../agent-bun/src/system/log.ts";
+import { MasterError } from "../../../agent-bun/src/core/master-client.ts";
+import { StatusUpdateManager, newUpdateUuid } from "../../../agent-bun/src/core/status-updates.ts";
+import { FakeClock, FakeMaster, GatedCheckpointStore, settle } from "../fakes.ts";
 
 function setup(store = new StateStore(new MemoryCheckpointStore())) {
   store.state.agent_id ??= "agent-1";

@@ -3,18 +3,18 @@
  * `--containerizers` / `--docker-socket` flags, and the composing containerizer's dispatch.
  */
 import { describe, expect, it } from "vitest";
-import type { ContainerInfo, TaskInfo } from "../../schemas/mesos.ts";
-import type { TaskRecord } from "../../agent-bun/src/state/checkpoint.ts";
-import { ComposingContainerizer } from "../../agent-bun/src/docker/composing-containerizer.ts";
-import { LaunchError, type LaunchSpec } from "../../agent-bun/src/containerizers/containerizer.ts";
-import { justAfter, unixTime } from "../../agent-bun/src/docker/docker-client.ts";
-import { containerName, dockerCreateConfig } from "../../agent-bun/src/docker/docker-config.ts";
-import { withDocker } from "../../agent-bun/src/cli/docker-setup.ts";
-import type { AgentFlags } from "../../agent-bun/src/cli/agent-flags.ts";
-import { parseFlags } from "../../agent-bun/src/cli/flags.ts";
-import { silentLogger } from "../../agent-bun/src/system/log.ts";
-import { ranges, scalar } from "../../sdk/src/resources.ts";
-import { FakeContainerizer } from "./fakes.ts";
+import type { ContainerInfo, TaskInfo } from "../../../schemas/mesos.ts";
+import type { TaskRecord } from "../../../agent-bun/src/state/checkpoint.ts";
+import { ComposingContainerizer } from "../../../agent-bun/src/docker/composing-containerizer.ts";
+import { LaunchError, type LaunchSpec } from "../../../agent-bun/src/containerizers/containerizer.ts";
+import { justAfter, unixTime } from "../../../agent-bun/src/docker/docker-client.ts";
+import { containerName, dockerCreateConfig } from "../../../agent-bun/src/docker/docker-config.ts";
+import { withDocker } from "../../../agent-bun/src/cli/docker-setup.ts";
+import type { AgentFlags } from "../../../agent-bun/src/cli/agent-flags.ts";
+import { parseFlags } from "../../../agent-bun/src/cli/flags.ts";
+import { silentLogger } from "../../../agent-bun/src/system/log.ts";
+import { ranges, scalar } from "../../../sdk/src/resources.ts";
+import { FakeContainerizer } from "../fakes.ts";
 
 function spec(task: Partial<TaskInfo>, container: Partial<ContainerInfo> = {}, docker: Record<string, unknown> = {}): LaunchSpec {
   return {

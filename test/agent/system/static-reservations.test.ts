@@ -4,11 +4,11 @@
  * detected, declared at registration, and offered marked with the role to that role only.
  */
 import { describe, expect, it } from "vitest";
-import { parseFlags } from "../../agent-bun/src/cli/flags.ts";
-import { fingerprint, type HostProbe } from "../../agent-bun/src/system/fingerprint.ts";
-import { scalarOf } from "../../sdk/src/resources.ts";
-import { reservationRole } from "../../sdk/src/roles.ts";
-import { MasterHarness } from "../support/master-harness.ts";
+import { parseFlags } from "../../../agent-bun/src/cli/flags.ts";
+import { fingerprint, type HostProbe } from "../../../agent-bun/src/system/fingerprint.ts";
+import { scalarOf } from "../../../sdk/src/resources.ts";
+import { reservationRole } from "../../../sdk/src/roles.ts";
+import { MasterHarness } from "../../support/master-harness.ts";
 
 const GiB = 1024 ** 3;
 const probe: HostProbe = { cpuCount: () => 8, totalMemoryBytes: () => 16 * GiB, filesystemBytes: () => 100 * GiB };

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_DOCKER_SOCKET, DockerClient } from "../../agent-bun/src/docker/docker-client.ts";
+import { DEFAULT_DOCKER_SOCKET, DockerClient } from "../../../agent-bun/src/docker/docker-client.ts";
 
 /** The image the Docker tests run. */
 export const TEST_IMAGE = "strata-test/busybox:latest";

@@ -1,14 +1,14 @@
 /// <reference types="node" />
 import { afterEach, describe, expect, it } from "vitest";
-import type { AgentCommand } from "../../schemas/agent.ts";
-import type { TaskInfo } from "../../schemas/mesos.ts";
-import { Agent, type AgentInfo } from "../../agent-bun/src/core/agent.ts";
-import { taskKey } from "../../sdk/src/ids.ts";
-import { MemoryCheckpointStore, StateStore, type CheckpointStore } from "../../agent-bun/src/state/checkpoint.ts";
-import { silentLogger } from "../../agent-bun/src/system/log.ts";
-import { MasterError } from "../../agent-bun/src/core/master-client.ts";
-import { RESTART_LOST_MESSAGE } from "../../agent-bun/src/core/task-manager.ts";
-import { FakeClock, FakeContainerizer, FakeMaster, GatedCheckpointStore, settle } from "./fakes.ts";
+import type { AgentCommand } from "../../../schemas/agent.ts";
+import type { TaskInfo } from "../../../schemas/mesos.ts";
+import { Agent, type AgentInfo } from "../../../agent-bun/src/core/agent.ts";
+import { taskKey } from "../../../sdk/src/ids.ts";
+import { MemoryCheckpointStore, StateStore, type CheckpointStore } from "../../../agent-bun/src/state/checkpoint.ts";
+import { silentLogger } from "../../../agent-bun/src/system/log.ts";
+import { MasterError } from "../../../agent-bun/src/core/master-client.ts";
+import { RESTART_LOST_MESSAGE } from "../../../agent-bun/src/core/task-manager.ts";
+import { FakeClock, FakeContainerizer, FakeMaster, GatedCheckpointStore, settle } from "../fakes.ts";
 
 const task = (id: string, extra: Partial<TaskInfo> = {}): TaskInfo => ({
   name: id, task_id: { value: id }, agent_id: { value: "agent-1" },

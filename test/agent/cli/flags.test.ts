@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isIpAddress, parseFlags } from "../../agent-bun/src/cli/flags.ts";
+import { isIpAddress, parseFlags } from "../../../agent-bun/src/cli/flags.ts";
 import { flagErrorOf, runFlags } from "./flag-helpers.ts";
 
 const run = runFlags;

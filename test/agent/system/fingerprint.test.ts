@@ -3,8 +3,8 @@ import { mkdtempSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { diskForTasksMB, fingerprint, memoryForTasksMB, parseAttributes, type HostProbe } from "../../agent-bun/src/system/fingerprint.ts";
-import { parseResources, rangesOf, scalarOf } from "../../sdk/src/resources.ts";
+import { diskForTasksMB, fingerprint, memoryForTasksMB, parseAttributes, type HostProbe } from "../../../agent-bun/src/system/fingerprint.ts";
+import { parseResources, rangesOf, scalarOf } from "../../../sdk/src/resources.ts";
 
 const GiB = 1024 ** 3;
 const probe = (cpuCount: number, mem: number, disk: number): HostProbe => ({

@@ -10,18 +10,18 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CommandInfo, ContainerInfo, Resource, TaskInfo } from "../../schemas/mesos.ts";
-import type { TaskRecord } from "../../agent-bun/src/state/checkpoint.ts";
-import { LaunchError, type LaunchSpec } from "../../agent-bun/src/containerizers/containerizer.ts";
-import { DEFAULT_DOCKER_SOCKET, DockerClient, type LogFrame } from "../../agent-bun/src/docker/docker-client.ts";
-import { CONTAINER_SANDBOX, LABEL_TASK } from "../../agent-bun/src/docker/docker-config.ts";
-import { DockerContainerizer } from "../../agent-bun/src/docker/docker-containerizer.ts";
-import { silentLogger } from "../../agent-bun/src/system/log.ts";
-import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";
-import { attachVolumes, volumesOf } from "../../agent-bun/src/sandbox/volumes.ts";
-import { ranges, scalar } from "../../sdk/src/resources.ts";
+import type { CommandInfo, ContainerInfo, Resource, TaskInfo } from "../../../schemas/mesos.ts";
+import type { TaskRecord } from "../../../agent-bun/src/state/checkpoint.ts";
+import { LaunchError, type LaunchSpec } from "../../../agent-bun/src/containerizers/containerizer.ts";
+import { DEFAULT_DOCKER_SOCKET, DockerClient, type LogFrame } from "../../../agent-bun/src/docker/docker-client.ts";
+import { CONTAINER_SANDBOX, LABEL_TASK } from "../../../agent-bun/src/docker/docker-config.ts";
+import { DockerContainerizer } from "../../../agent-bun/src/docker/docker-containerizer.ts";
+import { silentLogger } from "../../../agent-bun/src/system/log.ts";
+import { sandboxPath } from "../../../agent-bun/src/sandbox/paths.ts";
+import { attachVolumes, volumesOf } from "../../../agent-bun/src/sandbox/volumes.ts";
+import { ranges, scalar } from "../../../sdk/src/resources.ts";
 import { TEST_IMAGE, dockerUnavailable, ensureTestImage } from "./docker-test-image.ts";
-import { readFromPort } from "../support/tcp-read.ts";
+import { readFromPort } from "../../support/tcp-read.ts";
 
 const inCI = process.env.CI === "true" || process.env.CI === "1";
 const client = new DockerClient(DEFAULT_DOCKER_SOCKET);
@@ -233,18 +233,18 @@ describe.skipIf(!!why && !inCI)("docker containerizer (real engine)", () => {
  * containers running) and answers each container's identity.
  */
 function launchInOtherProcess(specs: LaunchSpec[]): Array<Record<string, unknown>> {
-  const src = (f: string) => JSON.stringify(resolve(import.meta.dirname, "../../agent-bun/src", f));
+  const src = (f: string) => JSON.stringify(resolve(import.meta.dirname, "../../../agent-bun/src", f));
   const script = join(work, `launch-${++n}.ts`);
   writeFileSync(script, `
-    import { DockerClient } from ${src("docker-client.ts")};
-    import { DockerContainerizer } from ${src("docker-containerizer.ts")};
-    import { silentLogger } from ${src("log.ts")};
+    import { DockerClient } from ${src("docker/docker-client.ts")};
+    import { DockerContainerizer } from ${src("docker/docker-containerizer.ts")};
+    import { silentLogger } from ${src("system/log.ts")};
     const c = new DockerContainerizer(new DockerClient(${JSON.stringify(client.socketPath)}), silentLogger);
     const out = [];
     for (const s of ${JSON.stringify(specs)}) { await c.prepare(s); out.push((await c.launch(s)).identity); }
     process.stdout.write(JSON.stringify(out));
     process.exit(0);
   `);
-  const bun = resolve(import.meta.dirname, "../../node_modules/.bin/bun");
+  const bun = resolve(import.meta.dirname, "../../../node_modules/.bin/bun");
   return JSON.parse(execFileSync(bun, [script], { encoding: "utf8", timeout: 30_000 })) as Array<Record<string, unknown>>;
 }

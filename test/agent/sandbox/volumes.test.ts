@@ -8,17 +8,17 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { AgentCommand } from "../../schemas/agent.ts";
-import type { Resource, TaskInfo } from "../../schemas/mesos.ts";
-import { NoCgroups } from "../../agent-bun/src/isolation/cgroups.ts";
-import { taskKey } from "../../sdk/src/ids.ts";
-import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";
-import { silentLogger } from "../../agent-bun/src/system/log.ts";
-import { ProcessContainerizer } from "../../agent-bun/src/containerizers/process-containerizer.ts";
-import { StatusUpdateManager } from "../../agent-bun/src/core/status-updates.ts";
-import { TaskManager } from "../../agent-bun/src/core/task-manager.ts";
-import { volumePath } from "../../agent-bun/src/sandbox/volumes.ts";
-import { FakeClock, FakeMaster } from "./fakes.ts";
+import type { AgentCommand } from "../../../schemas/agent.ts";
+import type { Resource, TaskInfo } from "../../../schemas/mesos.ts";
+import { NoCgroups } from "../../../agent-bun/src/isolation/cgroups.ts";
+import { taskKey } from "../../../sdk/src/ids.ts";
+import { MemoryCheckpointStore, StateStore } from "../../../agent-bun/src/state/checkpoint.ts";
+import { silentLogger } from "../../../agent-bun/src/system/log.ts";
+import { ProcessContainerizer } from "../../../agent-bun/src/containerizers/process-containerizer.ts";
+import { StatusUpdateManager } from "../../../agent-bun/src/core/status-updates.ts";
+import { TaskManager } from "../../../agent-bun/src/core/task-manager.ts";
+import { volumePath } from "../../../agent-bun/src/sandbox/volumes.ts";
+import { FakeClock, FakeMaster } from "../fakes.ts";
 
 /** A volume as the master sends it in a LAUNCH (canonical form: role + reservations). */
 const volume = (id: string, containerPath: string, role = "eng"): Resource => ({

@@ -8,10 +8,10 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { RESTART_CLEANUP_MESSAGE } from "../../agent-bun/src/core/task-manager.ts";
-import { FAKE_AGENT_ID, FakeHttpMaster } from "./fake-http-master.ts";
+import { RESTART_CLEANUP_MESSAGE } from "../../../agent-bun/src/core/task-manager.ts";
+import { FAKE_AGENT_ID, FakeHttpMaster } from "../fake-http-master.ts";
 
-const repo = resolve(import.meta.dirname, "../..");
+const repo = resolve(import.meta.dirname, "../../..");
 const bun = join(repo, "node_modules/.bin/bun");
 const work = mkdtempSync(join(tmpdir(), "strata-e2e-"));
 const children: ChildProcess[] = [];

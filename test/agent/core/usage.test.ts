@@ -9,16 +9,16 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { AgentCommand } from "../../schemas/agent.ts";
-import type { TaskInfo } from "../../schemas/mesos.ts";
-import { Agent } from "../../agent-bun/src/core/agent.ts";
-import { HollowFleet } from "../../agent-bun/src/hollow/hollow-fleet.ts";
-import { MemoryCheckpointStore, StateStore, type TaskRecord } from "../../agent-bun/src/state/checkpoint.ts";
-import { silentLogger } from "../../agent-bun/src/system/log.ts";
+import type { AgentCommand } from "../../../schemas/agent.ts";
+import type { TaskInfo } from "../../../schemas/mesos.ts";
+import { Agent } from "../../../agent-bun/src/core/agent.ts";
+import { HollowFleet } from "../../../agent-bun/src/hollow/hollow-fleet.ts";
+import { MemoryCheckpointStore, StateStore, type TaskRecord } from "../../../agent-bun/src/state/checkpoint.ts";
+import { silentLogger } from "../../../agent-bun/src/system/log.ts";
 import {
   HollowUsageSampler, ProcUsageSampler, USAGE_CPU_CHANGE, UsageReporter, type MeasuredTask, type UsageSample, type UsageSampler,
-} from "../../agent-bun/src/core/usage.ts";
-import { FakeClock, FakeContainerizer, FakeMaster, settle } from "./fakes.ts";
+} from "../../../agent-bun/src/core/usage.ts";
+import { FakeClock, FakeContainerizer, FakeMaster, settle } from "../fakes.ts";
 
 const children: ChildProcess[] = [];
 const dirs: string[] = [];

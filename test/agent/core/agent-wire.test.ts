@@ -8,11 +8,11 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { HttpMasterClient, MasterError } from "../../agent-bun/src/core/master-client.ts";
-import * as ref from "../../schemas/agent.ts";
-import * as wire from "../../schemas/agent-wire.ts";
-import { parseMessage } from "../../schemas/parse.ts";
-import { mulberry32 } from "../../master-worker/src/allocator/seeded-random.ts";
+import { HttpMasterClient, MasterError } from "../../../agent-bun/src/core/master-client.ts";
+import * as ref from "../../../schemas/agent.ts";
+import * as wire from "../../../schemas/agent-wire.ts";
+import { parseMessage } from "../../../schemas/parse.ts";
+import { mulberry32 } from "../../../master-worker/src/allocator/seeded-random.ts";
 
 /** What parsing gave: the value, or the error's message. */
 function outcome(parse: () => unknown): { ok: unknown } | { error: string } {

@@ -14,17 +14,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
-import type { AgentCommand } from "../../schemas/agent.ts";
-import type { TaskInfo } from "../../schemas/mesos.ts";
-import { Agent } from "../../agent-bun/src/core/agent.ts";
-import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";
-import { FetchError, Fetcher, type CommandUri, type FetcherOptions, type TaskFetcher } from "../../agent-bun/src/fetcher/fetcher.ts";
-import { archiveKind } from "../../agent-bun/src/fetcher/fetcher-extract.ts";
-import { parseByteSize } from "../../agent-bun/src/fetcher/fetcher-size.ts";
-import { FlagError } from "../../agent-bun/src/cli/agent-flags.ts";
-import { parseFlags } from "../../agent-bun/src/cli/flags.ts";
-import { silentLogger } from "../../agent-bun/src/system/log.ts";
-import { FakeClock, FakeContainerizer, FakeMaster, settle } from "./fakes.ts";
+import type { AgentCommand } from "../../../schemas/agent.ts";
+import type { TaskInfo } from "../../../schemas/mesos.ts";
+import { Agent } from "../../../agent-bun/src/core/agent.ts";
+import { MemoryCheckpointStore, StateStore } from "../../../agent-bun/src/state/checkpoint.ts";
+import { FetchError, Fetcher, type CommandUri, type FetcherOptions, type TaskFetcher } from "../../../agent-bun/src/fetcher/fetcher.ts";
+import { archiveKind } from "../../../agent-bun/src/fetcher/fetcher-extract.ts";
+import { parseByteSize } from "../../../agent-bun/src/fetcher/fetcher-size.ts";
+import { FlagError } from "../../../agent-bun/src/cli/agent-flags.ts";
+import { parseFlags } from "../../../agent-bun/src/cli/flags.ts";
+import { silentLogger } from "../../../agent-bun/src/system/log.ts";
+import { FakeClock, FakeContainerizer, FakeMaster, settle } from "../fakes.ts";
 
 /** Files the server serves, by path; `requests` counts requests per path. */
 const files = new Map<string, Buffer>();

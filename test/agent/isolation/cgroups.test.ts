@@ -3,14 +3,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Agent } from "../../agent-bun/src/core/agent.ts";
-import { detectCgroups, LinuxCgroups } from "../../agent-bun/src/isolation/cgroups.ts";
-import { CgroupTask, nodeCgroupHost, type CgroupHost } from "../../agent-bun/src/isolation/cgroup-task.ts";
-import { MemoryCheckpointStore, StateStore } from "../../agent-bun/src/state/checkpoint.ts";
-import { silentLogger } from "../../agent-bun/src/system/log.ts";
-import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";
-import { ProcessContainerizer } from "../../agent-bun/src/containerizers/process-containerizer.ts";
-import { FakeClock, FakeMaster } from "./fakes.ts";
+import { Agent } from "../../../agent-bun/src/core/agent.ts";
+import { detectCgroups, LinuxCgroups } from "../../../agent-bun/src/isolation/cgroups.ts";
+import { CgroupTask, nodeCgroupHost, type CgroupHost } from "../../../agent-bun/src/isolation/cgroup-task.ts";
+import { MemoryCheckpointStore, StateStore } from "../../../agent-bun/src/state/checkpoint.ts";
+import { silentLogger } from "../../../agent-bun/src/system/log.ts";
+import { sandboxPath } from "../../../agent-bun/src/sandbox/paths.ts";
+import { ProcessContainerizer } from "../../../agent-bun/src/containerizers/process-containerizer.ts";
+import { FakeClock, FakeMaster } from "../fakes.ts";
 
 /** A cgroup filesystem made of plain files in a temp dir, recording writes and signals. */
 function fakeCgroupFs(layout: Record<string, string>) {

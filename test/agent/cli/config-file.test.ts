@@ -8,9 +8,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FLAG_SPECS, helpText } from "../../agent-bun/src/cli/flag-specs.ts";
+import { FLAG_SPECS, helpText } from "../../../agent-bun/src/cli/flag-specs.ts";
 import { flagErrorOf, runFlags } from "./flag-helpers.ts";
-import { parseConfigText } from "../../agent-bun/src/cli/config-file.ts";
+import { parseConfigText } from "../../../agent-bun/src/cli/config-file.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "strata-config-"));
 let files = 0;

@@ -4,18 +4,18 @@
  * made of, and a fleet of three real agent cores in this process against the fake HTTP master.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { TaskInfo } from "../../schemas/mesos.ts";
-import { systemClock } from "../../agent-bun/src/system/clock.ts";
-import { parseFlags } from "../../agent-bun/src/cli/flags.ts";
-import { HollowContainerizer } from "../../agent-bun/src/hollow/hollow-containerizer.ts";
-import { CountingMasterClient, Limiter, errorKind } from "../../agent-bun/src/hollow/counting-master-client.ts";
-import { fetchLimitFor } from "../../agent-bun/src/hollow/fetch-limit.ts";
-import { HOLLOW_RESOURCES, HollowFleet, hollowAttributes, hollowResources } from "../../agent-bun/src/hollow/hollow-fleet.ts";
-import { HttpMasterClient, MasterError } from "../../agent-bun/src/core/master-client.ts";
-import { createLogger } from "../../agent-bun/src/system/log.ts";
-import { formatResources } from "../../sdk/src/resources.ts";
-import { FakeHttpMaster } from "./fake-http-master.ts";
-import { FakeClock, FakeMaster, settle } from "./fakes.ts";
+import type { TaskInfo } from "../../../schemas/mesos.ts";
+import { systemClock } from "../../../agent-bun/src/system/clock.ts";
+import { parseFlags } from "../../../agent-bun/src/cli/flags.ts";
+import { HollowContainerizer } from "../../../agent-bun/src/hollow/hollow-containerizer.ts";
+import { CountingMasterClient, Limiter, errorKind } from "../../../agent-bun/src/hollow/counting-master-client.ts";
+import { fetchLimitFor } from "../../../agent-bun/src/hollow/fetch-limit.ts";
+import { HOLLOW_RESOURCES, HollowFleet, hollowAttributes, hollowResources } from "../../../agent-bun/src/hollow/hollow-fleet.ts";
+import { HttpMasterClient, MasterError } from "../../../agent-bun/src/core/master-client.ts";
+import { createLogger } from "../../../agent-bun/src/system/log.ts";
+import { formatResources } from "../../../sdk/src/resources.ts";
+import { FakeHttpMaster } from "../fake-http-master.ts";
+import { FakeClock, FakeMaster, settle } from "../fakes.ts";
 
 const task = (id: string, agentId: string): TaskInfo => ({
   name: id, task_id: { value: id }, agent_id: { value: agentId }, resources: [], command: { value: "true" },

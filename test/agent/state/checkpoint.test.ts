@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { taskKey } from "../../sdk/src/ids.ts";
-import { FileCheckpointStore, StateStore, VolatileCheckpointStore } from "../../agent-bun/src/state/checkpoint.ts";
-import { GatedCheckpointStore, settle } from "./fakes.ts";
+import { taskKey } from "../../../sdk/src/ids.ts";
+import { FileCheckpointStore, StateStore, VolatileCheckpointStore } from "../../../agent-bun/src/state/checkpoint.ts";
+import { GatedCheckpointStore, settle } from "../fakes.ts";
 
 /** Tracks whether a promise has settled. */
 function track(p: Promise<unknown>) {
