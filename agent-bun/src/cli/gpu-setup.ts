@@ -1,7 +1,7 @@
 /**
  * Wires GPUs in: main.ts's one call. Detects the machine's NVIDIA GPUs, picks those to offer
  * (`--nvidia-gpu-devices`, `--resources gpus:N`), and wraps the containerizer so each task
- * gets its own (gpu-allocator.ts). Without GPUs it changes nothing.
+ * gets its own (containerizers/gpu-containerizer.ts). Without GPUs it changes nothing.
  */
 import type { Containerizer } from "../containerizers/containerizer.ts";
 import type { AgentFlags } from "./agent-flags.ts";

@@ -1,7 +1,7 @@
 /**
  * A task's GPUs as the containerizers see them (`LaunchSpec.gpus`): the devices it was given
- * (gpu-allocator.ts chooses them) and the machine's others, turned into the visible-devices
- * variables and the devices cgroup denials.
+ * (containerizers/gpu-containerizer.ts chooses them) and the machine's others, turned into the
+ * visible-devices variables and the devices cgroup denials.
  */
 import { NVIDIA_MAJOR, type GpuDevice } from "./gpus.ts";
 

@@ -15,7 +15,6 @@ import type { Resource } from "../../../schemas/mesos.ts";
 import { MiB } from "../../../sdk/src/units.ts";
 import { errorText, type Logger } from "../system/log.ts";
 
-
 /** Most directory entries one measurement of one sandbox visits. */
 export const DISK_WATCH_MAX_ENTRIES = 100_000;
 

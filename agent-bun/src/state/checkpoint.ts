@@ -27,7 +27,7 @@ export interface TaskRecord {
   cgroup?: string;
   /** Name of the task's Docker container (DOCKER tasks; docker-containerizer.ts). */
   docker_container?: string;
-  /** Minor numbers of the GPUs given to the task (gpu-allocator.ts): still in use after an agent restart. */
+  /** Minor numbers of the GPUs given to the task (containerizers/gpu-containerizer.ts): still in use after an agent restart. */
   gpus?: number[];
   /** A KILL arrived: the terminal state will be TASK_KILLED. */
   kill_requested?: boolean;
