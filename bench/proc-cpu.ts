@@ -3,7 +3,7 @@
  * a process and everything below it (the master is Bun running Miniflare running workerd).
  */
 import { readdirSync } from "node:fs";
-import { procStatFields } from "../agent-bun/src/proc.ts";
+import { procStatFields } from "../agent-bun/src/system/proc.ts";
 
 /** USER_HZ: the clock ticks /proc counts CPU time in. */
 const TICKS_PER_SECOND = 100;

@@ -11,8 +11,8 @@
  *
  * The definitions in mesos.ts and agent.ts stay the reference; the agent takes its types from
  * them. The type checks at the end of this file fail to compile when these schemas' output
- * types drift from theirs, and test/agent/agent-wire.test.ts checks that both accept and reject
- * the same inputs with the same field paths and messages. Change both or neither.
+ * types drift from theirs, and test/agent/core/agent-wire.test.ts checks that both accept and
+ * reject the same inputs with the same field paths and messages. Change both or neither.
  *
  * Import no value from mesos.ts, agent.ts or index.ts here, nor from parse.ts into anything
  * that imports those: that would bring classic zod back into the agent binary (type imports

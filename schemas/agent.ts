@@ -83,7 +83,7 @@ export const AgentCommand = z.discriminatedUnion("type", [
     type: z.literal("SHUTDOWN_FRAMEWORK"),
     framework_id: FrameworkID,
   }),
-  /** Persistent volumes were destroyed (DESTROY): remove their directories (see agent-bun/src/volumes.ts). */
+  /** Persistent volumes were destroyed (DESTROY): remove their directories (see agent-bun/src/sandbox/volumes.ts). */
   z.object({
     seq: z.number().int(),
     type: z.literal("DESTROY_VOLUMES"),

@@ -2,7 +2,7 @@
  * Health checks (Mesos `HealthCheck`) without zod at run time: the defaults of its timing fields
  * and the checks across its fields, shared by the master (which refuses a bad check before the
  * launch, TASK_ERROR / REASON_TASK_INVALID, as Mesos' task validation does) and the agent
- * (which runs the checks: agent-bun/src/health-checker.ts).
+ * (which runs the checks: agent-bun/src/health/health-checker.ts).
  */
 import type { HealthCheck } from "./mesos.ts";
 

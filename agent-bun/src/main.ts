@@ -2,29 +2,32 @@
  * `strata-agent` entry point: parse flags, fingerprint, detect cgroups, wire the real
  * implementations into `Agent` and run until SIGINT/SIGTERM. Tasks keep running when the agent
  * exits; their state stays checkpointed in the work dir. With `--hollow N`, runs N simulated
- * agents instead (hollow.ts): no disk, no cgroups, no processes.
+ * agents instead (hollow/hollow-fleet.ts): no disk, no cgroups, no processes.
  */
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { Agent } from "./agent.ts";
-import { LinuxCgroups, detectCgroups, type Cgroups } from "./cgroups.ts";
-import { FileCheckpointStore, StateStore } from "./checkpoint.ts";
-import { systemClock } from "./clock.ts";
-import { fingerprint, systemHostProbe } from "./fingerprint.ts";
-import { withGpus } from "./gpu-setup.ts";
-import { Fetcher } from "./fetcher.ts";
-import { FlagError, helpText, parseFlags, redactFlags, type AgentFlags } from "./flags.ts";
-import { createLogger, errorText, type Logger } from "./log.ts";
-import { HollowFleet, ensureFetchLimit, hollowResources } from "./hollow.ts";
-import { LocalHealthProber } from "./health-probes.ts";
-import { HttpMasterClient } from "./master-client.ts";
-import { ProcessContainerizer } from "./process-containerizer.ts";
-import { withDocker } from "./docker-setup.ts";
-import { ensureJitOff } from "./reexec.ts";
-import { DiskWatch } from "./disk-watch.ts";
-import { taskUserDescription } from "./task-user.ts";
-import { HollowUsageSampler, ProcUsageSampler } from "./usage.ts";
-import { AGENT_VERSION } from "./version.ts";
+import { Agent } from "./core/agent.ts";
+import { LinuxCgroups, detectCgroups, type Cgroups } from "./isolation/cgroups.ts";
+import { FileCheckpointStore, StateStore } from "./state/checkpoint.ts";
+import { systemClock } from "./system/clock.ts";
+import { fingerprint, systemHostProbe } from "./system/fingerprint.ts";
+import { withGpus } from "./cli/gpu-setup.ts";
+import { Fetcher } from "./fetcher/fetcher.ts";
+import { FlagError, redactFlags, type AgentFlags } from "./cli/agent-flags.ts";
+import { helpText } from "./cli/flag-specs.ts";
+import { parseFlags } from "./cli/flags.ts";
+import { createLogger, errorText, type Logger } from "./system/log.ts";
+import { ensureFetchLimit } from "./hollow/fetch-limit.ts";
+import { HollowFleet, hollowResources } from "./hollow/hollow-fleet.ts";
+import { LocalHealthProber } from "./health/health-probes.ts";
+import { HttpMasterClient } from "./core/master-client.ts";
+import { ProcessContainerizer } from "./containerizers/process-containerizer.ts";
+import { withDocker } from "./cli/docker-setup.ts";
+import { ensureJitOff } from "./system/reexec.ts";
+import { DiskWatch } from "./isolation/disk-watch.ts";
+import { taskUserDescription } from "./isolation/task-user.ts";
+import { HollowUsageSampler, ProcUsageSampler } from "./core/usage.ts";
+import { AGENT_VERSION } from "./cli/version.ts";
 import { formatResources } from "../../sdk/src/resources.ts";
 
 function parseOrExit(): AgentFlags {
@@ -44,7 +47,7 @@ async function main(): Promise<void> {
   const log = createLogger(flags.logLevel);
   const workDir = resolve(flags.workDir);
   if (flags.hollow > 0) return mainHollow(flags, workDir, log);
-  ensureJitOff(log); // may re-execute this process (see reexec.ts)
+  ensureJitOff(log); // may re-execute this process (see system/reexec.ts)
   let store: StateStore;
   let cgroups: Cgroups;
   let fetcher: Fetcher;
@@ -104,7 +107,7 @@ function stopOnSignals(log: Logger, message: string, stop: () => void): void {
 
 /** `--hollow N`: N simulated agents against the master until SIGINT/SIGTERM. */
 async function mainHollow(flags: AgentFlags, workDir: string, log: Logger): Promise<void> {
-  ensureFetchLimit(flags.hollow, log); // may re-execute this process (see hollow.ts)
+  ensureFetchLimit(flags.hollow, log); // may re-execute this process (see hollow/fetch-limit.ts)
   const resources = hollowResources(flags.resources);
   const fleet = new HollowFleet({
     count: flags.hollow, taskMs: flags.hollowTaskMs, client: new HttpMasterClient(flags.master, flags.joinToken),

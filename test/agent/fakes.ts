@@ -3,10 +3,10 @@
 import type {
   PollRequest, PollResponse, RegisterRequest, RegisterResponse, StatusRequest, StatusResponse,
 } from "../../schemas/agent.ts";
-import type { AgentState, CheckpointStore, TaskRecord } from "../../agent-bun/src/checkpoint.ts";
-import type { Clock } from "../../agent-bun/src/clock.ts";
-import type { Container, ContainerExit, Containerizer, LaunchSpec } from "../../agent-bun/src/containerizer.ts";
-import { MasterError, type MasterClient } from "../../agent-bun/src/master-client.ts";
+import type { AgentState, CheckpointStore, TaskRecord } from "../../agent-bun/src/state/checkpoint.ts";
+import type { Clock } from "../../agent-bun/src/system/clock.ts";
+import type { Container, ContainerExit, Containerizer, LaunchSpec } from "../../agent-bun/src/containerizers/containerizer.ts";
+import { MasterError, type MasterClient } from "../../agent-bun/src/core/master-client.ts";
 
 /** Lets pending promise callbacks and timers run. */
 export const settle = async (rounds = 5) => {

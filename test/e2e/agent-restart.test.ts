@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { AGENT_BINARY, localSecrets, startAgent } from "../../scripts/cluster-processes.ts";
 import { commandTask, decodeTaskOutput, isTerminal } from "../../sdk/src/index.ts";
 import { scalar } from "../../sdk/src/resources.ts";
-import { sandboxPath } from "../../agent-bun/src/paths.ts";
-import { procStatFields } from "../../agent-bun/src/proc.ts";
+import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";
+import { procStatFields } from "../../agent-bun/src/system/proc.ts";
 import { type Cluster, type TestFramework, useClusterWithFramework } from "../support/e2e-cluster.ts";
 
 const small = [scalar("cpus", 0.1), scalar("mem", 32)];

@@ -9,8 +9,8 @@ import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
 import type { TaskInfo } from "../../schemas/mesos.ts";
 import { commandTask, decodeTaskOutput, exitStatusOf, isTerminal } from "../../sdk/src/index.ts";
 import { ranges, scalar } from "../../sdk/src/resources.ts";
-import { DEFAULT_DOCKER_SOCKET, DockerClient } from "../../agent-bun/src/docker-client.ts";
-import { TEST_IMAGE, dockerUnavailable, ensureTestImage } from "../agent/docker-test-image.ts";
+import { DEFAULT_DOCKER_SOCKET, DockerClient } from "../../agent-bun/src/docker/docker-client.ts";
+import { TEST_IMAGE, dockerUnavailable, ensureTestImage } from "../agent/docker/docker-test-image.ts";
 import { type Cluster, type TestFramework, useClusterWithFramework } from "../support/e2e-cluster.ts";
 import { readFromPort } from "../support/tcp-read.ts";
 

@@ -1,0 +1,162 @@
+/**
+ * The agent's side of sandbox file access (agent-bun/src/files.ts): listing, reading with
+ * offset and length, and refusing paths that leave the sandbox (`..`, symbolic links).
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as ref from "../../../schemas/agent.ts";
+import type { FileAnswer, FileRequest } from "../../../schemas/agent.ts";
+import * as wire from "../../../schemas/agent-wire.ts";
+import { parseMessage } from "../../../schemas/parse.ts";
+import { MAX_FILE_READ_BYTES } from "../../../schemas/file-limits.ts";
+import { FileServer, answerFileRequest } from "../../../agent-bun/src/core/files.ts";
+import { sandboxPath } from "../../../agent-bun/src/sandbox/paths.ts";
+import type { MasterClient } from "../../../agent-bun/src/core/master-client.ts";
+import type { Logger } from "../../../agent-bun/src/system/log.ts";
+
+let workDir: string;
+let sandbox: string;
+let outside: string;
+
+const req = (path: string, extra: Partial<FileRequest> = {}): FileRequest => ({
+  request_id: "r1", op: "READ", framework_id: { value: "fw-1" }, task_id: { value: "task/1" }, path, ...extra,
+});
+const text = (data: string | undefined) => Buffer.from(data ?? "", "base64").toString("utf8");
+
+beforeEach(() => {
+  workDir = mkdtempSync(join(tmpdir(), "strata-files-"));
+  outside = mkdtempSync(join(tmpdir(), "strata-outside-"));
+  writeFileSync(join(outside, "secret"), "top secret");
+  // The task id has a '/': the sandbox directory is its safe form, the request names the id.
+  sandbox = sandboxPath(workDir, "fw-1", "task/1");
+  mkdirSync(join(sandbox, "logs"), { recursive: true });
+  writeFileSync(join(sandbox, "stdout"), "0123456789");
+  writeFileSync(join(sandbox, "logs", "app.log"), "hello\n");
+});
+
+afterEach(() => {
+  rmSync(workDir, { recursive: true, force: true });
+  rmSync(outside, { recursive: true, force: true });
+});
+
+describe("answerFileRequest", () => {
+  it("lists the sandbox and a directory in it, by name, with sizes and modes", async () => {
+    const root = await answerFileRequest(workDir, req("", { op: "LIST" }));
+    expect(root.error).toBeUndefined();
+    expect(root.file_infos!.map((e) => e.path)).toEqual(["logs", "stdout"]);
+    const stdout = root.file_infos!.find((e) => e.path === "stdout")!;
+    expect(stdout.size).toBe(10);
+    expect(stdout.mode & 0o170000).toBe(0o100000);
+    expect(root.file_infos!.find((e) => e.path === "logs")!.mode & 0o170000).toBe(0o040000);
+    expect(stdout.mtime).toBeGreaterThan(Date.now() / 1000 - 600);
+    const logs = await answerFileRequest(workDir, req("logs", { op: "LIST" }));
+    expect(logs.file_infos!.map((e) => e.path)).toEqual(["logs/app.log"]);
+  });
+
+  it("lists a file as its own entry", async () => {
+    const one = await answerFileRequest(workDir, req("stdout", { op: "LIST" }));
+    expect(one.file_infos).toHaveLength(1);
+    expect(one.file_infos![0]).toMatchObject({ path: "stdout", size: 10 });
+  });
+
+  it("reads with offset and length, and reports the size", async () => {
+    const all = await answerFileRequest(workDir, req("stdout", { offset: 0 }));
+    expect(all).toMatchObject({ size: 10 });
+    expect(text(all.data)).toBe("0123456789");
+    const middle = await answerFileRequest(workDir, req("stdout", { offset: 3, length: 4 }));
+    expect(text(middle.data)).toBe("3456");
+    const tail = await answerFileRequest(workDir, req("stdout", { offset: 8, length: 100 }));
+    expect(text(tail.data)).toBe("89");
+    const past = await answerFileRequest(workDir, req("stdout", { offset: 50 }));
+    expect(past).toEqual({ size: 10, data: "" });
+    const sizeOnly = await answerFileRequest(workDir, req("stdout", { offset: 0, length: 0 }));
+    expect(sizeOnly).toEqual({ size: 10, data: "" });
+  });
+
+  it("cuts a read to MAX_FILE_READ_BYTES", async () => {
+    writeFileSync(join(sandbox, "big"), Buffer.alloc(MAX_FILE_READ_BYTES + 100, 0x61));
+    const big = await answerFileRequest(workDir, req("big", { offset: 0, length: MAX_FILE_READ_BYTES * 2 }));
+    expect(big.size).toBe(MAX_FILE_READ_BYTES + 100);
+    expect(Buffer.from(big.data!, "base64").length).toBe(MAX_FILE_READ_BYTES);
+  });
+
+  it("answers 404 for a missing file or sandbox, 400 for reading a directory", async () => {
+    expect((await answerFileRequest(workDir, req("nope"))).error?.status).toBe(404);
+    expect((await answerFileRequest(workDir, req("stdout", { task_id: { value: "other" } }))).error?.status).toBe(404);
+    expect((await answerFileRequest(workDir, req("logs"))).error).toMatchObject({ status: 400, message: expect.stringContaining("directory") });
+  });
+
+  it("refuses '..' and empty segments", async () => {
+    for (const path of ["..", "../../..", "logs/../..", "logs//app.log", "./stdout"]) {
+      const answer = await answerFileRequest(workDir, req(path, { op: "LIST" }));
+      expect(answer.error?.status, path).toBe(400);
+    }
+  });
+
+  it("refuses symbolic links that lead out of the sandbox, follows those that stay in", async () => {
+    symlinkSync(join(outside, "secret"), join(sandbox, "escape"));
+    symlinkSync(outside, join(sandbox, "escape-dir"));
+    symlinkSync("/", join(sandbox, "root"));
+    symlinkSync(join(sandbox, "logs", "app.log"), join(sandbox, "inside"));
+    const escape = await answerFileRequest(workDir, req("escape"));
+    expect(escape.error?.status).toBe(403);
+    expect(escape.data).toBeUndefined();
+    expect((await answerFileRequest(workDir, req("escape-dir/secret"))).error?.status).toBe(403);
+    expect((await answerFileRequest(workDir, req("escape-dir", { op: "LIST" }))).error?.status).toBe(403);
+    expect((await answerFileRequest(workDir, req("root/etc/passwd"))).error?.status).toBe(403);
+    expect(text((await answerFileRequest(workDir, req("inside"))).data)).toBe("hello\n");
+    // A listing shows the links as links, not what they point to.
+    const listing = await answerFileRequest(workDir, req("", { op: "LIST" }));
+    expect(listing.file_infos!.find((e) => e.path === "escape")!.mode & 0o170000).toBe(0o120000);
+  });
+
+  it("resolves the sandbox itself first: a sandbox directory the agent linked elsewhere is served", async () => {
+    // The sandbox root is resolved first: files under a linked sandbox are still inside it.
+    const linked = sandboxPath(workDir, "fw-1", "linked");
+    symlinkSync(outside, linked);
+    const answer = await answerFileRequest(workDir, req("secret", { task_id: { value: "linked" } }));
+    expect(text(answer.data)).toBe("top secret");
+  });
+});
+
+describe("FileServer", () => {
+  it("answers each request to the master with the agent's identity and the request id", async () => {
+    const sent: FileAnswer[] = [];
+    const client = { files: async (a: FileAnswer) => { sent.push(a); return { accepted: true }; } } as unknown as MasterClient;
+    const log: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+    const server = new FileServer({ workDir, client, log });
+    server.serve([req("stdout", { request_id: "a", offset: 2, length: 3 }), req("nope", { request_id: "b" })], "agent-1", "tok");
+    await expect.poll(() => sent.length).toBe(2);
+    expect(server.inFlight).toBe(0);
+    const a = sent.find((s) => s.request_id === "a")!;
+    expect(a).toMatchObject({ agent_id: { value: "agent-1" }, agent_token: "tok", size: 10 });
+    expect(text(a.data)).toBe("234");
+    expect(sent.find((s) => s.request_id === "b")!.error?.status).toBe(404);
+  });
+});
+
+describe("file_requests in poll answers: the agent's zod/mini schema agrees with the reference", () => {
+  const outcome = (schema: typeof ref.PollResponse | typeof wire.PollResponse, input: unknown) => {
+    try { return { ok: parseMessage(schema, input, "response") }; } catch (e) { return { error: (e as Error).message }; }
+  };
+  const good = { request_id: "r", op: "READ", framework_id: { value: "f" }, task_id: { value: "t" }, path: "stdout", offset: 3, length: 10 };
+  const cases: unknown[] = [
+    { commands: [], acks: [], file_requests: [good] },
+    { commands: [], acks: [], file_requests: [{ ...good, op: "LIST", offset: undefined, length: undefined, path: "" }] },
+    { commands: [], acks: [] },
+    { commands: [], acks: [], file_requests: [{ ...good, op: "DELETE" }] },
+    { commands: [], acks: [], file_requests: [{ ...good, offset: -1 }] },
+    { commands: [], acks: [], file_requests: [{ ...good, length: 1.5 }] },
+    { commands: [], acks: [], file_requests: [{ ...good, request_id: "" }] },
+    { commands: [], acks: [], file_requests: [{ ...good, task_id: undefined }] },
+  ];
+  it.each(cases.map((c, i) => [i, c]))("case %i", (_i, input) => {
+    const expected = outcome(ref.PollResponse, input);
+    expect(outcome(wire.PollResponse, input)).toEqual(expected);
+  });
+  it("accepts the valid requests and refuses the others", () => {
+    expect(cases.map((c) => "ok" in outcome(ref.PollResponse, c))).toEqual([true, true, true, false, false, false, false, false]);
+  });
+});
