@@ -9,13 +9,11 @@
 /** The master's layers, top to bottom: each may import only itself and the layers below it. */
 const MASTER_LAYERS = ["index.ts", "shell", "edge", "operator", "read", "core", "decide", "model", "store", "allocator"];
 
-// ---- AGENT LAYERS: TO BE FILLED IN --------------------------------------------------------------
-// The agent's folders under agent-bun/src, top to bottom, as for the master (an entry file such as
-// "main.ts" may head the list). While the list is empty no agent layer rule is generated; the
-// agent is already under "no circles" and "master and agent never import each other".
-// Placeholder order, to be replaced: ["main.ts", "agent", "containerizers", "tasks", "host"]
-const AGENT_LAYERS = [];
-// ---- END AGENT LAYERS ---------------------------------------------------------------------------
+/**
+ * The agent's layers, top to bottom (agent-bun/README.md, "Layout", draws them): `main.ts`, then
+ * the command line, the hollow fleet, the agent loop, and the pieces it runs tasks with.
+ */
+const AGENT_LAYERS = ["main.ts", "cli", "hollow", "core", "health", "docker", "containerizers", "gpu", "isolation", "fetcher", "sandbox", "state", "system"];
 
 const regexEscape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 /** A regex matching one layer's files: a folder's whole tree, or one file (a name with a dot). */
