@@ -314,12 +314,7 @@ export class MasterCore implements MasterView {
     const refused = this.checkCaller(fid, principal, streamId);
     if (refused) return refused;
     const effects = decideCall(this, fid, call, this.ctx(now, principal));
-    if (isRejection(effects)) {
-      // A rejected ACCEPT still uses up the framework's offers it named: their resources go
-      // back to the pool instead of staying offered to a framework that has let go of them.
-      if (call.type === "ACCEPT") this.withdrawOffers(fid, call.accept.offer_ids.map((o) => o.value), now);
-      return effects;
-    }
+    if (isRejection(effects)) return call.type === "ACCEPT" ? this.acceptRefused(fid, call.accept.offer_ids.map((o) => o.value), effects, now) : effects;
     this.apply(effects, now);
     if (call.type === "TEARDOWN") {
       this.streams.delete(fid);
@@ -328,13 +323,23 @@ export class MasterCore implements MasterView {
     return undefined;
   }
 
-  /** Withdraws the named offers of `frameworkId` (unknown or foreign ones are ignored). */
-  withdrawOffers(frameworkId: string, offerIds: readonly string[], now: number): void {
-    const effects: Effect[] = [{ kind: "allocate" }];
-    for (const id of offerIds) {
-      if (this.offers.get(id)?.offer.framework_id.value === frameworkId) effects.push({ kind: "offerGone", offerId: id, rescind: false });
-    }
-    this.apply(effects, now);
+  /**
+   * An ACCEPT the Worker refused as malformed (`rejection`: why) naming `offerIds`: released as
+   * every refused ACCEPT's offers are, when the caller owns the framework's stream (else nothing
+   * happens). Answers `rejection` either way.
+   */
+  rejectedAccept(fid: string, offerIds: readonly string[], principal: string | undefined, streamId: string | null, rejection: Rejection, now: number): Rejection {
+    return this.checkCaller(fid, principal, streamId) ? rejection : this.acceptRefused(fid, offerIds, rejection, now);
+  }
+
+  /**
+   * A refused ACCEPT still uses up the framework's offers it named: their resources go back to
+   * the pool instead of staying offered to a framework that has let go of them. The one place
+   * that happens, for ACCEPTs the deciders refuse and ones the Worker could not parse.
+   */
+  private acceptRefused(frameworkId: string, offerIds: readonly string[], rejection: Rejection, now: number): Rejection {
+    this.apply([{ kind: "releaseOffers", frameworkId, offerIds: [...offerIds] }], now);
+    return rejection;
   }
 
   /** A refusal unless `fid` is a live framework of `principal` and `streamId` its current stream. */

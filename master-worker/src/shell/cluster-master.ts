@@ -32,6 +32,17 @@ export interface InternalRequest {
   body: unknown;
 }
 
+/**
+ * The body of `/scheduler/rejected-accept`: an ACCEPT the Worker could not parse, reduced to
+ * what lets the core release its offers (the framework and the offer ids it could read), and
+ * the refusal to answer it with.
+ */
+export interface RejectedAccept {
+  frameworkId: string;
+  offerIds: string[];
+  rejection: Rejection;
+}
+
 /** The response to a result of the core or a handler: a refusal's (edge/http-error.ts), else `ok(result)`. */
 function respond<T>(result: T | Rejection, ok: (value: T) => Response): Response {
   return isRejection(result) ? rejectionResponse(result) : ok(result);
@@ -131,6 +142,11 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
         return refused ? rejectionResponse(refused) : Response.json({ accepted: this.files.answer(req) });
       }
       case "/scheduler": return this.scheduler(msg!);
+      case "/scheduler/rejected-accept": {
+        const { frameworkId, offerIds, rejection } = msg!.body as RejectedAccept;
+        this.schedulerCalls.set("ACCEPT", (this.schedulerCalls.get("ACCEPT") ?? 0) + 1);
+        return rejectionResponse(this.core.rejectedAccept(frameworkId, offerIds, msg!.principal, msg!.streamId ?? null, rejection, now));
+      }
       case "/operator": {
         if ((msg!.body as { type: string }).type === "SUBSCRIBE") {
           return this.operatorStreams.open(msg!.principal);
