@@ -8,7 +8,7 @@ import type { FileAnswer } from "../../../schemas/agent.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { FileRelay } from "../../../master-worker/src/core/file-relay.ts";
 import { parseSandboxPath, sandboxVirtualPath } from "../../../master-worker/src/decide/file-relay-paths.ts";
-import { fileCall as fileCallOf, modeString, serveFilesGet as serveFilesGetOf } from "../../../master-worker/src/operator/files-calls.ts";
+import { fileCall as fileCallOf, fileErrorKind, modeString, serveFilesGet as serveFilesGetOf } from "../../../master-worker/src/operator/files-calls.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
 import { launchRunning } from "../../support/lifecycle.ts";
 import { orReject, orThrow } from "../../support/refused.ts";
@@ -104,6 +104,12 @@ describe("sandbox files through the master", () => {
     const [req] = relay.take(agent);
     relay.answer({ agent_id: { value: agent }, request_id: req!.request_id, error: { status: 404, message: "'nope' does not exist in the sandbox" } });
     await expect(pending).rejects.toMatchObject({ status: 404, message: "read_file.path: 'nope' does not exist in the sandbox" });
+    // 400, 403 and 404 keep their status; the agent failing to read (5xx) is `unavailable`, 503.
+    const failing = fileCall(h.core, relay, parseOperatorCall({ type: "READ_FILE", read_file: { path: `${sandbox}/bad`, offset: 0 } }), undefined);
+    const [again] = relay.take(agent);
+    relay.answer({ agent_id: { value: agent }, request_id: again!.request_id, error: { status: 500, message: "cannot read 'bad': EIO" } });
+    await expect(failing).rejects.toMatchObject({ status: 503, message: "read_file.path: cannot read 'bad': EIO" });
+    expect([400, 403, 404, 500, 502].map(fileErrorKind)).toEqual(["invalid", "forbidden", "not_found", "unavailable", "unavailable"]);
   });
 
   it("an answer from another agent, or for an unknown request, is not accepted", async () => {
