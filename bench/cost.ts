@@ -4,6 +4,7 @@
  * `MasterCore` with a store that counts rows, and the requests an idle agent makes per hour.
  * From them, the monthly Cloudflare bill for 1,000 and 10,000 agents (BENCHMARKS.md).
  */
+import { isRejection, type Rejection, rejectionText } from "../master-worker/src/model/rejection.ts";
 import { type PollRequest, RegisterRequest, SchedulerCall, type SchedulerEvent, type StatusRequest, parseMessage } from "../schemas/index.ts";
 import { readConfig } from "../master-worker/src/model/config.ts";
 import { MasterCore, type Outbox } from "../master-worker/src/core/master-core.ts";
@@ -11,6 +12,12 @@ import { MemoryStore } from "../master-worker/src/store/memory-store.ts";
 import type { Change } from "../master-worker/src/store/records.ts";
 import { MAX_POLL_HOLD_SECONDS } from "../schemas/agent.ts";
 import { parseResources } from "../sdk/src/resources.ts";
+
+/** The core's answer, or the benchmark stops with the refusal's text. */
+const ok = <T>(result: T | Rejection): T => {
+  if (isRejection(result)) throw new Error(rejectionText(result));
+  return result;
+};
 import type { Benchmark, Figure } from "./result.ts";
 
 /** Published prices (Workers Paid; Durable Objects with SQLite storage), USD. */
@@ -39,10 +46,10 @@ export function rowsPerTask(tasks: number): number {
     masterInfo: { id: "cost", ip: 0, port: 0 },
   });
   const auth = { issued: { token: "tok", hash: "h" } };
-  const agentId = core.register(parseMessage(RegisterRequest, { hostname: "a", resources: parseResources(`cpus:${tasks};mem:${tasks * 32}`) }), t, auth).agent_id.value;
+  const agentId = ok(core.register(parseMessage(RegisterRequest, { hostname: "a", resources: parseResources(`cpus:${tasks};mem:${tasks * 32}`) }), t, auth)).agent_id.value;
   const poll = (ack: number, acked: string[] = []) => core.poll({ agent_id: { value: agentId }, ack_seq: ack, acked_uuids: acked } as PollRequest, ++t, "h");
   poll(0);
-  const sub = core.subscribe(parseMessage(SchedulerCall, { type: "SUBSCRIBE", subscribe: { framework_info: { user: "u", name: "cost" } } }) as never, undefined, t);
+  const sub = ok(core.subscribe(parseMessage(SchedulerCall, { type: "SUBSCRIBE", subscribe: { framework_info: { user: "u", name: "cost" } } }) as never, undefined, t));
   const fid = sub.frameworkId;
   const call = (json: object) => core.call(parseMessage(SchedulerCall, { framework_id: { value: fid }, ...json }) as never, undefined, sub.streamId, ++t);
   core.tick(++t);

@@ -6,6 +6,7 @@
 import { expect } from "vitest";
 import type { TaskStatus } from "../../schemas/index.ts";
 import { HttpError } from "../../master-worker/src/edge/http-error.ts";
+import { caughtOrRefused } from "./refused.ts";
 import { INTERVAL } from "./lifecycle.ts";
 import { MasterHarness, type TaskSpec } from "./master-harness.ts";
 
@@ -29,10 +30,12 @@ export function launched(task: Partial<TaskSpec> = {}) {
   return s;
 }
 
-/** Runs `fn` and checks it is refused with `status` and a message matching `messagePart`. */
-export function expectHttpError(fn: () => void, status: number, messagePart: string | RegExp): HttpError {
-  let caught: unknown;
-  try { fn(); } catch (e) { caught = e; }
+/**
+ * Runs `fn` and checks it is refused (a thrown error, or a returned refusal as the edge answers
+ * it) with `status` and a message matching `messagePart`.
+ */
+export function expectHttpError(fn: () => unknown, status: number, messagePart: string | RegExp): HttpError {
+  const caught = caughtOrRefused(fn);
   expect(caught).toBeInstanceOf(HttpError);
   const err = caught as HttpError;
   expect(err.status).toBe(status);

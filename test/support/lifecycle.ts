@@ -6,6 +6,7 @@
 import { expect } from "vitest";
 import { SchedulerCall, type TaskStatus, parseMessage } from "../../schemas/index.ts";
 import { MasterHarness, type TaskSpec } from "./master-harness.ts";
+import { orThrow } from "./refused.ts";
 
 /** Allocation interval of the harness (STRATA_ALLOCATION_INTERVAL_MS). */
 export const INTERVAL = 1000;
@@ -19,7 +20,7 @@ export function subscribeWith(
   json.subscribe.framework_info = { ...json.subscribe.framework_info, ...info };
   const call = parseMessage(SchedulerCall, json);
   if (call.type !== "SUBSCRIBE") throw new Error("unreachable");
-  const result = h.core.subscribe(call, opts.principal, h.now);
+  const result = orThrow(h.core.subscribe(call, opts.principal, h.now));
   h.outbox.open.set(result.frameworkId, result.streamId);
   for (const event of result.events) h.outbox.sent.push({ fid: result.frameworkId, streamId: result.streamId, event });
   return result;

@@ -2,7 +2,8 @@
  * A deterministic harness around `MasterCore` for the master's behaviour tests: a fake clock,
  * a recording outbox, counter-based entropy, a `MemoryStore`, and a fake agent and framework
  * that speak the protocols the way the real ones do (every message goes through
- * `parseMessage`, as the Worker does, so schema defaults apply).
+ * `parseMessage`, as the Worker does, so schema defaults apply). A refusal the core returns is
+ * thrown as the `HttpError` the edge would answer with (refused.ts), status and message.
  */
 import { createHash } from "node:crypto";
 import { expect } from "vitest";
@@ -15,6 +16,7 @@ import { type MasterConfig, readConfig } from "../../master-worker/src/model/con
 import { type Entropy, MasterCore, type Outbox } from "../../master-worker/src/core/master-core.ts";
 import { MemoryStore } from "../../master-worker/src/store/memory-store.ts";
 import { parseResources } from "../../sdk/src/resources.ts";
+import { orThrow } from "./refused.ts";
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
@@ -151,7 +153,7 @@ export class MasterHarness {
     // A re-registering fake agent presents its token unless the test gives one explicitly.
     const presented = req.agent_token ?? (req.agent_id ? this.agents.get(req.agent_id.value)?.token : undefined);
     const token = `agent-token-${++this.tokens}`;
-    const res = this.core.register(req, this.now, { presented: presented && sha256(presented), issued: { token, hash: sha256(token) } });
+    const res = orThrow(this.core.register(req, this.now, { presented: presented && sha256(presented), issued: { token, hash: sha256(token) } }));
     const known = this.agents.get(res.agent_id.value);
     if (known) known.token = res.agent_token;
     else this.agents.set(res.agent_id.value, { ackSeq: 0, toConfirm: [], outstanding: new Map(), received: [], token: res.agent_token });
@@ -179,7 +181,7 @@ export class MasterHarness {
    */
   fakeAgentPoll(agentId: string, extra: Record<string, unknown> = {}): PollResponse | null {
     const a = this.agent(agentId);
-    const answer = this.core.poll(this.pollRequest(agentId, extra), this.now, this.tokenHashOf(agentId));
+    const answer = orThrow(this.core.poll(this.pollRequest(agentId, extra), this.now, this.tokenHashOf(agentId)));
     a.toConfirm = []; // the master has them now
     if (!answer) return null;
     for (const c of answer.commands) {
@@ -242,7 +244,7 @@ export class MasterHarness {
       agent_id: { value: agentId },
       updates: updates.map((u) => ({ framework_id: { value: u.fid }, status: u.status })),
     });
-    const res = this.core.status(req, this.now, this.tokenHashOf(agentId));
+    const res = orThrow(this.core.status(req, this.now, this.tokenHashOf(agentId)));
     for (const uuid of res.acknowledged) this.agent(agentId).outstanding.delete(uuid);
     return res;
   }
@@ -276,7 +278,7 @@ export class MasterHarness {
   subscribe(name: string, principal?: string, opts: { frameworkId?: string; role?: string; suppressedRoles?: string[]; capabilities?: string[] } = {}) {
     const call = parseMessage(SchedulerCallSchema, this.subscribeJson(name, { ...opts, ...(principal ? { principal } : {}) }));
     if (call.type !== "SUBSCRIBE") throw new Error("unreachable");
-    const result = this.core.subscribe(call, principal, this.now);
+    const result = orThrow(this.core.subscribe(call, principal, this.now));
     this.outbox.open.set(result.frameworkId, result.streamId);
     for (const e of result.events) this.outbox.sent.push({ fid: result.frameworkId, streamId: result.streamId, event: e });
     this.principals.set(result.frameworkId, principal);
@@ -292,7 +294,7 @@ export class MasterHarness {
     if (call.type === "SUBSCRIBE") throw new Error("use subscribe()");
     const principal = "principal" in opts ? opts.principal : this.principals.get(fid);
     const streamId = "streamId" in opts ? opts.streamId! : this.streamOf(fid);
-    this.core.call(call as Exclude<SchedulerCall, { type: "SUBSCRIBE" }>, principal, streamId, this.now);
+    orThrow(this.core.call(call as Exclude<SchedulerCall, { type: "SUBSCRIBE" }>, principal, streamId, this.now));
   }
 
   accept(fid: string, offerIds: string[], tasks: TaskSpec[], filters?: { refuse_seconds?: number }): void {

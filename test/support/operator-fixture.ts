@@ -6,6 +6,7 @@ import { expect } from "vitest";
 import { SchedulerCall, parseMessage } from "../../schemas/index.ts";
 import { operatorCall } from "../../master-worker/src/operator/index.ts";
 import { MasterHarness } from "./master-harness.ts";
+import { orThrow } from "./refused.ts";
 
 /** The harness' STRATA_ALLOCATION_INTERVAL_MS. */
 export const INTERVAL = 1000;
@@ -16,7 +17,7 @@ export function subscribeAs(h: MasterHarness, name: string, user: string, role?:
   (json.subscribe as { framework_info: { user: string } }).framework_info.user = user;
   const call = parseMessage(SchedulerCall, json);
   if (call.type !== "SUBSCRIBE") throw new Error("unreachable");
-  const res = h.core.subscribe(call, undefined, h.now);
+  const res = orThrow(h.core.subscribe(call, undefined, h.now));
   h.outbox.open.set(res.frameworkId, res.streamId);
   for (const e of res.events) h.outbox.sent.push({ fid: res.frameworkId, streamId: res.streamId, event: e });
   return res.frameworkId;
@@ -52,7 +53,7 @@ export function busyCluster(env: Record<string, string> = {}) {
 /** Calls the operator API as `principal`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function op(h: MasterHarness, body: Record<string, unknown>, principal?: string): any {
-  return operatorCall(h.core, body, { now: h.now, ...(principal !== undefined ? { principal } : {}) });
+  return orThrow(operatorCall(h.core, body, { now: h.now, ...(principal !== undefined ? { principal } : {}) }));
 }
 
 /** Reads a streamed response body whole and parses it. */

@@ -6,6 +6,7 @@
 import type { Resource } from "../../schemas/index.ts";
 import { SchedulerCall, parseMessage } from "../../schemas/index.ts";
 import type { MasterHarness } from "./master-harness.ts";
+import { orThrow } from "./refused.ts";
 
 /** A scalar reserved dynamically for `role` by `principal`, pre-refinement spelling. */
 export const reservedScalar = (name: string, value: number, role: string, principal?: string): Resource => ({
@@ -46,7 +47,7 @@ export function subscribeWith(h: MasterHarness, name: string, role: string, prin
     } },
   });
   if (call.type !== "SUBSCRIBE") throw new Error("unreachable");
-  const result = h.core.subscribe(call, principal, h.now);
+  const result = orThrow(h.core.subscribe(call, principal, h.now));
   h.outbox.open.set(result.frameworkId, result.streamId);
   for (const e of result.events) h.outbox.sent.push({ fid: result.frameworkId, streamId: result.streamId, event: e });
   return result.frameworkId;

@@ -1,11 +1,13 @@
 /**
  * The Worker's HTTP surface inside workerd, through `SELF.fetch`: content type, authentication,
- * validation errors, the SUBSCRIBE stream's first record, agent registration and `/health`.
+ * validation errors, the SUBSCRIBE stream's first record, agent registration and `/health`, and
+ * a malformed ACCEPT releasing the offers it names.
  * Secrets come from the miniflare bindings in vitest.config.ts.
  */
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { RecordIODecoder } from "../../sdk/src/recordio.ts";
+import { SchedulerCall, parseMessage } from "../../schemas/index.ts";
 
 const BASE = "http://master.test";
 const basic = (principal: string, secret: string) => `Basic ${btoa(`${principal}:${secret}`)}`;
@@ -121,5 +123,56 @@ describe("Worker HTTP surface", () => {
     const withToken = await poll({ agent_token });
     expect(withToken.status).toBe(200);
     expect(await withToken.json()).toMatchObject({ commands: [], acks: [], master_id: expect.any(String) });
+  });
+
+  it("a malformed ACCEPT is answered the same 400 and releases the offers it names: they are offered again", async () => {
+    const agentHeaders = { ...json, authorization: "Bearer test-join-token" };
+    const reg = await SELF.fetch(`${BASE}/agent/v1/register`, {
+      method: "POST", body: JSON.stringify({ ...registration, hostname: "agent-release.test" }), headers: agentHeaders,
+    });
+    const { agent_id, agent_token } = await reg.json<{ agent_id: { value: string }; agent_token: string }>();
+    // Its first poll makes the agent alive, so its resources are offered.
+    const polled = await SELF.fetch(`${BASE}/agent/v1/poll`, {
+      method: "POST", body: JSON.stringify({ agent_id, agent_token, ack_seq: 0, acked_uuids: [], wait_seconds: 0 }), headers: agentHeaders,
+    });
+    expect(polled.status).toBe(200);
+    await polled.body?.cancel();
+
+    const res = await scheduler(JSON.stringify(subscribe), { ...json, authorization: alice });
+    const streamId = res.headers.get("mesos-stream-id")!;
+    const reader = res.body!.getReader();
+    const decoder = new RecordIODecoder();
+    const pending: Array<Record<string, any>> = [];
+    /** The next event on the stream that `pred` accepts (others are skipped). */
+    const next = async (pred: (e: Record<string, any>) => boolean) => {
+      for (;;) {
+        const e = pending.shift();
+        if (e) { if (pred(e)) return e; continue; }
+        const { value, done } = await reader.read();
+        if (done) throw new Error("the event stream ended");
+        pending.push(...decoder.feed(value).map((r) => JSON.parse(r) as Record<string, any>));
+      }
+    };
+    const offerOn = (e: Record<string, any>, not?: string) =>
+      e.type === "OFFERS" ? (e.offers.offers as Array<Record<string, any>>).find((o) => o.agent_id.value === agent_id.value && o.id.value !== not) : undefined;
+    try {
+      const fid = (await next((e) => e.type === "SUBSCRIBED")).subscribed.framework_id.value as string;
+      const offer = offerOn(await next((e) => offerOn(e) !== undefined))!;
+      const bad = {
+        type: "ACCEPT", framework_id: { value: fid },
+        accept: { offer_ids: [offer.id], operations: [{ type: "LAUNCH", launch: { task_infos: [{ name: 5 }] } }] },
+      };
+      let expected = "";
+      try { parseMessage(SchedulerCall, bad); } catch (e) { expected = `Failed to validate call: ${(e as Error).message}\n`; }
+      expect(expected).toMatch(/^Failed to validate call: accept\.operations\[0\]\.launch\.task_infos\[0\]/);
+      const refused = await scheduler(JSON.stringify(bad), { ...json, authorization: alice, "mesos-stream-id": streamId });
+      expect(refused.status).toBe(400);
+      expect(await refused.text()).toBe(expected);
+      // Released, not rescinded: the agent's resources come back in a new offer.
+      const again = offerOn(await next((e) => e.type === "RESCIND" || offerOn(e, offer.id.value) !== undefined), offer.id.value);
+      expect(again?.resources).toEqual(offer.resources);
+    } finally {
+      await reader.cancel();
+    }
   });
 });

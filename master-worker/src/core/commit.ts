@@ -117,6 +117,11 @@ export function commitEffects(core: MasterCore, effects: readonly Effect[], now:
         if (o && e.rescind) events.push([o.offer.framework_id.value, { type: "RESCIND", rescind: { offer_id: { value: e.offerId } } }]);
         break;
       }
+      case "releaseOffers": {
+        const owned = e.offerIds.filter((id) => core.offers.get(id)?.offer.framework_id.value === e.frameworkId);
+        after.push(() => { for (const id of owned) core.offers.delete(id); core.requestAllocation(now); });
+        break;
+      }
       case "filter": after.push(() => { core.filters = [...core.filters.filter((f) => !sameFilterTarget(f, e.filter)), e.filter]; }); break;
       case "clearFilters": after.push(() => { core.filters = withoutFrameworkFilters(core.filters, e.frameworkId, e.roles); }); break;
       case "suppress": after.push(() => applySuppression(core, e, frameworkRoles(core.frameworks.get(e.frameworkId)?.info ?? {}))); break;

@@ -2,25 +2,25 @@
  * The master's relay of sandbox file requests to agents (docs/files.md). Agents make only
  * outbound requests, so the master cannot call them: it queues the operator's request for the
  * agent, wakes the agent's held poll (which carries it out in `file_requests`), and holds the
- * operator's HTTP request until the agent posts the answer to `/agent/v1/files`, or a timeout.
+ * operator's HTTP request until the agent posts the answer to `/agent/v1/files`, or a timeout
+ * (then the request settles with a `Rejection`, as it does when the agent has too many).
  *
  * Memory only, as nothing here is worth a write: a master that restarts forgets the requests in
  * flight (their operators' connections broke with it) and answers a late agent `accepted: false`.
  */
 import type { FileAnswer, FileRequest } from "../../../schemas/agent.ts";
-import { HttpError } from "../edge/http-error.ts";
+import { type Rejection, reject } from "../model/rejection.ts";
 
 /** How long an operator's file request waits for the agent's answer. */
 export const FILE_RELAY_TIMEOUT_MS = 10_000;
-/** File requests one agent may have in flight; more are refused with 503 (a slow or stuck agent). */
+/** File requests one agent may have in flight; more are refused as `busy` (a slow or stuck agent). */
 export const FILE_RELAY_MAX_PER_AGENT = 32;
 
 interface InFlight {
   agentId: string;
   request: FileRequest;
   delivered: boolean;
-  resolve: (a: FileAnswer) => void;
-  reject: (e: Error) => void;
+  resolve: (a: FileAnswer | Rejection) => void;
   timer: ReturnType<typeof setTimeout>;
 }
 
@@ -52,22 +52,22 @@ export class FileRelay {
   }
 
   /**
-   * Queues `request` for `agentId` and resolves with the agent's answer; rejects with 504
-   * after the timeout, or 503 when the agent has too many requests in flight.
+   * Queues `request` for `agentId` and resolves with the agent's answer; with a `timeout`
+   * refusal after the timeout, or a `busy` one when the agent has too many requests in flight.
    */
-  request(agentId: string, request: Omit<FileRequest, "request_id">): Promise<FileAnswer> {
+  request(agentId: string, request: Omit<FileRequest, "request_id">): Promise<FileAnswer | Rejection> {
     const mine = [...this.inFlight.values()].filter((f) => f.agentId === agentId).length;
     if (mine >= this.maxPerAgent) {
-      return Promise.reject(new HttpError(503, `agent '${agentId}' has ${mine} file requests in flight already; try again later`, { "retry-after": "1" }));
+      return Promise.resolve(reject("busy", undefined, `agent '${agentId}' has ${mine} file requests in flight already; try again later`));
     }
     const requestId = this.newId();
-    const answer = new Promise<FileAnswer>((resolve, reject) => {
+    const answer = new Promise<FileAnswer | Rejection>((resolve) => {
       const timer = setTimeout(() => {
         this.inFlight.delete(requestId);
         const seconds = this.timeoutMs / 1000;
-        reject(new HttpError(504, `agent '${agentId}' did not answer the file request within ${seconds} s (it may be disconnected, busy, or the master restarted)`));
+        resolve(reject("timeout", undefined, `agent '${agentId}' did not answer the file request within ${seconds} s (it may be disconnected, busy, or the master restarted)`));
       }, this.timeoutMs);
-      this.inFlight.set(requestId, { agentId, request: { ...request, request_id: requestId }, delivered: false, resolve, reject, timer });
+      this.inFlight.set(requestId, { agentId, request: { ...request, request_id: requestId }, delivered: false, resolve, timer });
     });
     this.opts.wake(agentId);
     return answer;

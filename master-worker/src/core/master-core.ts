@@ -20,7 +20,7 @@ import { Interner } from "./interner.ts";
 import { UpdateIndex } from "../store/update-index.ts";
 import type { Authorizer } from "../model/authorizer.ts";
 import { digestsEqual } from "../model/digests.ts";
-import { HttpError, badRequest, forbidden, notFound } from "../edge/http-error.ts";
+import { type Rejection, isRejection, reject } from "../model/rejection.ts";
 import type { AgentRecord, CommandRecord, FrameworkRecord, Store, TaskRecord } from "../store/records.ts";
 import { taskKey } from "../store/records.ts";
 import { decideCall, decideSubscribe } from "../decide/subscribe.ts";
@@ -28,7 +28,7 @@ import { agentOfferable, drainProgress } from "../decide/agent-drain.ts";
 import { InverseOfferBook } from "../decide/inverse-offer-book.ts";
 import { expiredInverseFilters, inverseOfferChanges } from "../decide/inverse-offers.ts";
 import { addUnavailability, refuseIfDown } from "../decide/maintenance.ts";
-import { decideAgentGone, decideUnreachable, goneError, isReachable } from "../decide/partitions.ts";
+import { decideAgentGone, decideUnreachable, goneRejection, isReachable } from "../decide/partitions.ts";
 import { decideDisconnected, decideRestartDeadlines, expiredFrameworks, nextFailoverDeadline } from "../decide/failover.ts";
 import { decideTeardown } from "../decide/scheduler-calls.ts";
 import { TimerStats } from "./timer-stats.ts";
@@ -47,6 +47,9 @@ export interface Outbox {
 
 /** How far ahead `nextDeadline` looks at most. */
 const MAX_DEADLINE_AHEAD_MS = 24 * 3600_000;
+
+/** What SUBSCRIBE answers: the framework, its new stream, and the events that open it. */
+export interface Subscribed { frameworkId: string; streamId: string; events: SchedulerEvent[] }
 
 /** Randomness, injected so tests are repeatable. */
 export interface Entropy { uuid(): string; bytes16(): string }
@@ -194,15 +197,16 @@ export class MasterCore implements MasterView {
    * (Re-)registration. `auth.presented` is the hash of the token the agent presented (needed to
    * re-register under an id); `auth.issued` the fresh token (and its hash) it gets now.
    */
-  register(req: RegisterRequest, now: number, auth: { presented?: string; issued: { token: string; hash: string } }): RegisterResponse {
+  register(req: RegisterRequest, now: number, auth: { presented?: string; issued: { token: string; hash: string } }): RegisterResponse | Rejection {
     if (req.agent_id && !this.agents.has(req.agent_id.value)) {
       // Adopting an id this master never issued would restart its command numbering under an
       // agent that remembers a higher seq: tell it to register afresh instead.
-      throw notFound(`agent_id: unknown agent '${req.agent_id.value}'; register without an id`);
+      return reject("not_found", "agent_id", `unknown agent '${req.agent_id.value}'; register without an id`);
     }
-    if (req.agent_id) this.checkAgentToken(req.agent_id.value, auth.presented);
-    refuseIfDown(this, { hostname: req.hostname, ...(req.ip ? { ip: req.ip } : {}) });
-    if (req.agent_id && this.agents.get(req.agent_id.value)?.goneAt !== undefined) throw goneError(req.agent_id.value);
+    const refused = (req.agent_id ? this.checkAgentToken(req.agent_id.value, auth.presented) : undefined)
+      ?? refuseIfDown(this, { hostname: req.hostname, ...(req.ip ? { ip: req.ip } : {}) });
+    if (refused) return refused;
+    if (req.agent_id && this.agents.get(req.agent_id.value)?.goneAt !== undefined) return goneRejection(req.agent_id.value);
     const agentId = req.agent_id?.value ?? `${this.entropy.uuid()}-S0`;
     this.apply(decideRegister(this, req, agentId, auth.issued.hash, this.ctx(now)), now);
     // Not alive until it polls: a registration whose answer was lost must not be offered.
@@ -216,20 +220,19 @@ export class MasterCore implements MasterView {
    * The join token is shared by every agent; only the agent's own token shows that a call
    * about an agent id comes from that agent. Agents registered before tokens have none.
    */
-  checkAgentToken(agentId: string, presentedHash: string | undefined): void {
+  checkAgentToken(agentId: string, presentedHash: string | undefined): Rejection | undefined {
     const expected = this.agents.get(agentId)?.tokenHash;
-    if (expected === undefined) return;
-    if (presentedHash === undefined || !digestsEqual(presentedHash, expected)) {
-      throw new HttpError(401, `agent_token: missing or not the token issued to agent '${agentId}'; register again`);
-    }
+    if (expected === undefined) return undefined;
+    if (presentedHash !== undefined && digestsEqual(presentedHash, expected)) return undefined;
+    return reject("unauthenticated", "agent_token", `missing or not the token issued to agent '${agentId}'; register again`);
   }
 
   /** Takes a poll's receipts; answers at once when there is something to say, else null. */
-  poll(req: PollRequest, now: number, presentedHash: string | undefined): PollResponse | null {
+  poll(req: PollRequest, now: number, presentedHash: string | undefined): PollResponse | null | Rejection {
     const agentId = req.agent_id.value;
     if (!this.agents.has(agentId)) return { commands: [], acks: [], reregister: true };
-    this.checkAgentToken(agentId, presentedHash);
-    refuseIfDown(this, this.agents.get(agentId)!);
+    const refused = this.checkAgentToken(agentId, presentedHash) ?? refuseIfDown(this, this.agents.get(agentId)!);
+    if (refused) return refused;
     const record = this.agents.get(agentId)!;
     if (record.goneAt !== undefined) return this.goneAgentPoll(req, now);
     // Unreachable: it must register again (with its id) so the master learns what it runs.
@@ -247,11 +250,11 @@ export class MasterCore implements MasterView {
     return answer.commands.length || answer.acks.length || newMaster ? answer : null;
   }
 
-  /** A gone agent polls: it gets the commands still queued for it (shutdowns), then 403s. */
-  private goneAgentPoll(req: PollRequest, now: number): PollResponse {
+  /** A gone agent polls: it gets the commands still queued for it (shutdowns), then `gone` refusals. */
+  private goneAgentPoll(req: PollRequest, now: number): PollResponse | Rejection {
     this.apply(decidePollReceipts(this, req), now);
     const commands = (this.commands.get(req.agent_id.value) ?? []).filter((c) => c.seq > req.ack_seq).map((c) => c.command);
-    if (commands.length === 0) throw goneError(req.agent_id.value);
+    if (commands.length === 0) return goneRejection(req.agent_id.value);
     return { commands, acks: [], master_id: this.masterInfo.id };
   }
 
@@ -269,9 +272,10 @@ export class MasterCore implements MasterView {
     if (a && isReachable(a)) this.touch(agentId, now);
   }
 
-  status(req: StatusRequest, now: number, presentedHash: string | undefined): StatusResponse {
-    if (!this.agents.has(req.agent_id.value)) throw badRequest(`agent_id: unknown agent '${req.agent_id.value}'; register first`);
-    this.checkAgentToken(req.agent_id.value, presentedHash);
+  status(req: StatusRequest, now: number, presentedHash: string | undefined): StatusResponse | Rejection {
+    if (!this.agents.has(req.agent_id.value)) return reject("invalid", "agent_id", `unknown agent '${req.agent_id.value}'; register first`);
+    const refused = this.checkAgentToken(req.agent_id.value, presentedHash);
+    if (refused) return refused;
     const agent = this.agents.get(req.agent_id.value)!;
     // Gone: nobody wants its updates any more. Unreachable: they wait for its re-registration.
     if (agent.goneAt !== undefined) return { acknowledged: req.updates.map((u) => u.status.uuid) };
@@ -283,9 +287,10 @@ export class MasterCore implements MasterView {
   }
 
   // ---- frameworks ----
-  /** SUBSCRIBE: returns the new stream id and the events that open the stream. */
-  subscribe(call: Extract<SchedulerCall, { type: "SUBSCRIBE" }>, principal: string | undefined, now: number) {
+  /** SUBSCRIBE: returns the new stream id and the events that open the stream, or the refusal. */
+  subscribe(call: Extract<SchedulerCall, { type: "SUBSCRIBE" }>, principal: string | undefined, now: number): Subscribed | Rejection {
     const decided = decideSubscribe(this, call, principal, this.ctx(now, principal), () => this.entropy.uuid());
+    if (isRejection(decided)) return decided;
     const previous = this.streams.get(decided.frameworkId);
     if (previous) this.outbox.close(decided.frameworkId, { type: "ERROR", error: { message: "Framework failed over" } });
     this.apply(decided.effects, now);
@@ -304,41 +309,52 @@ export class MasterCore implements MasterView {
     return { frameworkId: decided.frameworkId, streamId, events };
   }
 
-  /** Any call but SUBSCRIBE, on behalf of the framework owning `streamId`. */
-  call(call: Exclude<SchedulerCall, { type: "SUBSCRIBE" }>, principal: string | undefined, streamId: string | null, now: number): void {
+  /** Any call but SUBSCRIBE, on behalf of the framework owning `streamId`; undefined when done, else the refusal. */
+  call(call: Exclude<SchedulerCall, { type: "SUBSCRIBE" }>, principal: string | undefined, streamId: string | null, now: number): Rejection | undefined {
     const fid = call.framework_id.value;
-    const framework = this.frameworks.get(fid);
-    if (!framework || framework.removed) throw badRequest(`framework_id: framework '${fid}' cannot be found`);
-    if (framework.principal !== undefined && framework.principal !== principal) {
-      throw forbidden(`framework_id: framework '${fid}' belongs to another principal`);
-    }
-    if (!streamId) throw badRequest("Mesos-Stream-Id: all non-SUBSCRIBE calls must include the 'Mesos-Stream-Id' header");
-    const current = this.streams.get(fid);
-    if (!current) throw forbidden(`framework_id: framework '${fid}' is not subscribed`);
-    if (current !== streamId) throw badRequest(`Mesos-Stream-Id: '${streamId}' does not match the framework's current stream`);
-    let effects: Effect[];
-    try {
-      effects = decideCall(this, fid, call, this.ctx(now, principal));
-    } catch (err) {
-      // A rejected ACCEPT still uses up the framework's offers it named: their resources go
-      // back to the pool instead of staying offered to a framework that has let go of them.
-      if (call.type === "ACCEPT") this.withdrawOffers(fid, call.accept.offer_ids.map((o) => o.value), now);
-      throw err;
-    }
+    const refused = this.checkCaller(fid, principal, streamId);
+    if (refused) return refused;
+    const effects = decideCall(this, fid, call, this.ctx(now, principal));
+    if (isRejection(effects)) return call.type === "ACCEPT" ? this.acceptRefused(fid, call.accept.offer_ids.map((o) => o.value), effects, now) : effects;
     this.apply(effects, now);
     if (call.type === "TEARDOWN") {
       this.streams.delete(fid);
       this.outbox.close(fid);
     }
+    return undefined;
   }
 
-  /** Withdraws the named offers of `frameworkId` (unknown or foreign ones are ignored). */
-  withdrawOffers(frameworkId: string, offerIds: readonly string[], now: number): void {
-    const effects: Effect[] = [{ kind: "allocate" }];
-    for (const id of offerIds) {
-      if (this.offers.get(id)?.offer.framework_id.value === frameworkId) effects.push({ kind: "offerGone", offerId: id, rescind: false });
+  /**
+   * An ACCEPT the Worker refused as malformed (`rejection`: why) naming `offerIds`: released as
+   * every refused ACCEPT's offers are, when the caller owns the framework's stream (else nothing
+   * happens). Answers `rejection` either way.
+   */
+  rejectedAccept(fid: string, offerIds: readonly string[], principal: string | undefined, streamId: string | null, rejection: Rejection, now: number): Rejection {
+    return this.checkCaller(fid, principal, streamId) ? rejection : this.acceptRefused(fid, offerIds, rejection, now);
+  }
+
+  /**
+   * A refused ACCEPT still uses up the framework's offers it named: their resources go back to
+   * the pool instead of staying offered to a framework that has let go of them. The one place
+   * that happens, for ACCEPTs the deciders refuse and ones the Worker could not parse.
+   */
+  private acceptRefused(frameworkId: string, offerIds: readonly string[], rejection: Rejection, now: number): Rejection {
+    this.apply([{ kind: "releaseOffers", frameworkId, offerIds: [...offerIds] }], now);
+    return rejection;
+  }
+
+  /** A refusal unless `fid` is a live framework of `principal` and `streamId` its current stream. */
+  private checkCaller(fid: string, principal: string | undefined, streamId: string | null): Rejection | undefined {
+    const framework = this.frameworks.get(fid);
+    if (!framework || framework.removed) return reject("invalid", "framework_id", `framework '${fid}' cannot be found`);
+    if (framework.principal !== undefined && framework.principal !== principal) {
+      return reject("forbidden", "framework_id", `framework '${fid}' belongs to another principal`);
     }
-    this.apply(effects, now);
+    if (!streamId) return reject("invalid", "Mesos-Stream-Id", "all non-SUBSCRIBE calls must include the 'Mesos-Stream-Id' header");
+    const current = this.streams.get(fid);
+    if (!current) return reject("forbidden", "framework_id", `framework '${fid}' is not subscribed`);
+    if (current !== streamId) return reject("invalid", "Mesos-Stream-Id", `'${streamId}' does not match the framework's current stream`);
+    return undefined;
   }
 
   /** The framework's stream broke: withdraw its offers (it keeps its tasks). */

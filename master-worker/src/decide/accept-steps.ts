@@ -14,10 +14,12 @@ import type { AgentRecord, FrameworkRecord } from "../store/records.ts";
 import { canonicalResources } from "../model/reservation-format.ts";
 import { type AgentResources, type ReservationActor, applyReservationOp, reservationOpOf } from "./reservations.ts";
 import type { MasterView } from "./view.ts";
+import { type Rejection, isRejection } from "../model/rejection.ts";
 
 /** One step of an ACCEPT. */
 export type AcceptStep =
-  | { kind: "convert"; apply(remaining: Resource[]): Resource[] }
+  /** `apply` gives what is left after the conversion, or why it is refused. */
+  | { kind: "convert"; apply(remaining: Resource[]): Resource[] | Rejection }
   /** `index`: the task's place among all the ACCEPT's tasks (for error messages). */
   | { kind: "launch"; task: TaskInfo; index: number };
 
@@ -30,8 +32,8 @@ export function canonicalTask(task: TaskInfo): TaskInfo {
   return resources === task.resources ? task : { ...task, resources };
 }
 
-/** The ACCEPT's operations on `agentId` for `framework`; see the file comment. */
-export function acceptSteps(view: MasterView, framework: FrameworkRecord, agentId: string, operations: readonly OfferOperation[]): AcceptPlan {
+/** The ACCEPT's operations on `agentId` for `framework` (see the file comment), or why one is refused. */
+export function acceptSteps(view: MasterView, framework: FrameworkRecord, agentId: string, operations: readonly OfferOperation[]): AcceptPlan | Rejection {
   const agent = view.agents.get(agentId)!;
   const actor: ReservationActor = {
     // Only the authenticated principal is authorized (as register_frameworks and run_tasks):
@@ -42,20 +44,23 @@ export function acceptSteps(view: MasterView, framework: FrameworkRecord, agentI
   let state: AgentResources | undefined;
   const steps: AcceptStep[] = [];
   let tasks = 0;
-  operations.forEach((op, i) => {
+  for (const [i, op] of operations.entries()) {
     const field = `accept.operations[${i}]`;
     const rop = reservationOpOf(op, field);
+    if (isRejection(rop)) return rop;
     if (!rop) {
       for (const task of op.launch?.task_infos ?? []) steps.push({ kind: "launch", task: canonicalTask(task), index: tasks++ });
-      return;
+      continue;
     }
     const body = rop.type === "CREATE" || rop.type === "DESTROY" ? "volumes" : "resources";
     steps.push({ kind: "convert", apply: (remaining) => {
-      state = applyReservationOp({ total: state?.total ?? agent.resources, available: remaining, destroyed: state?.destroyed ?? [] },
+      const next = applyReservationOp({ total: state?.total ?? agent.resources, available: remaining, destroyed: state?.destroyed ?? [] },
         rop, actor, `${field}.${rop.type.toLowerCase()}.${body}`);
+      if (isRejection(next)) return next;
+      state = next;
       return state.available;
     } });
-  });
+  }
   return { steps, effects: () => (state ? conversionEffects(agent, state) : []) };
 }
 

@@ -13,7 +13,7 @@ import type { KillPolicy } from "../../../schemas/mesos.ts";
 import type { DrainAgentCall } from "../../../schemas/maintenance.ts";
 import { isTerminal } from "../../../schemas/index.ts";
 import type { Effect } from "./effects.ts";
-import { badRequest } from "../edge/http-error.ts";
+import { type Rejection, isRejection, reject } from "../model/rejection.ts";
 import { agentMachineMode } from "./maintenance.ts";
 import type { AgentDrainInfo, AgentRecord } from "../store/records.ts";
 import { type MasterView, offersGone, onAgent } from "./view.ts";
@@ -44,23 +44,23 @@ export function agentOfferable(view: Pick<MasterView, "agents" | "settings">, ag
   return agent !== undefined && agent.deactivated !== true && agentMachineMode(view, agent) !== "DOWN";
 }
 
-function agentOrThrow(view: MasterView, agentId: string, field: string): AgentRecord {
-  const agent = view.agents.get(agentId);
-  if (!agent) throw badRequest(`${field}: unknown agent '${agentId}'`);
-  return agent;
+function knownAgent(view: MasterView, agentId: string, field: string): AgentRecord | Rejection {
+  return view.agents.get(agentId) ?? reject("invalid", field, `unknown agent '${agentId}'`);
 }
 
 /** DEACTIVATE_AGENT: no more offers from the agent; those outstanding are rescinded. */
-export function decideDeactivate(view: MasterView, agentId: string): Effect[] {
-  const agent = agentOrThrow(view, agentId, "deactivate_agent.agent_id");
+export function decideDeactivate(view: MasterView, agentId: string): Effect[] | Rejection {
+  const agent = knownAgent(view, agentId, "deactivate_agent.agent_id");
+  if (isRejection(agent)) return agent;
   const effects: Effect[] = offersGone(view, onAgent(agentId), true);
   if (!agent.deactivated) effects.unshift({ kind: "agent", agent: { ...agent, deactivated: true } });
   return effects;
 }
 
 /** REACTIVATE_AGENT: offers from the agent again, and any drain is over (nothing to do when active). */
-export function decideReactivate(view: MasterView, agentId: string): Effect[] {
-  const agent = agentOrThrow(view, agentId, "reactivate_agent.agent_id");
+export function decideReactivate(view: MasterView, agentId: string): Effect[] | Rejection {
+  const agent = knownAgent(view, agentId, "reactivate_agent.agent_id");
+  if (isRejection(agent)) return agent;
   if (!agent.deactivated && !agent.drain) return [];
   const { deactivated: _d, drain: _drain, ...rest } = agent;
   return [{ kind: "agent", agent: rest }, { kind: "allocate" }];
@@ -74,11 +74,12 @@ export function drainKillPolicy(own: KillPolicy | undefined, maxNs: number | und
 }
 
 /** DRAIN_AGENT: deactivate the agent and kill every task on it; DRAINED when none is left. */
-export function decideDrain(view: MasterView, call: DrainAgentCall["drain_agent"], now: number): Effect[] {
+export function decideDrain(view: MasterView, call: DrainAgentCall["drain_agent"], now: number): Effect[] | Rejection {
   const agentId = call.agent_id.value;
-  const agent = agentOrThrow(view, agentId, "drain_agent.agent_id");
+  const agent = knownAgent(view, agentId, "drain_agent.agent_id");
+  if (isRejection(agent)) return agent;
   const maxNs = call.max_grace_period?.nanoseconds;
-  if (maxNs !== undefined && maxNs < 0) throw badRequest("drain_agent.max_grace_period: must not be negative");
+  if (maxNs !== undefined && maxNs < 0) return reject("invalid", "drain_agent.max_grace_period", "must not be negative");
   const config: AgentDrainInfo["config"] = {
     ...(maxNs !== undefined ? { max_grace_period: { nanoseconds: maxNs } } : {}),
     ...(call.mark_gone !== undefined ? { mark_gone: call.mark_gone } : {}),

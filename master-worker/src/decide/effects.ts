@@ -32,6 +32,13 @@ export type Effect =
   | { kind: "commandsTaken"; agentId: string; upToSeq: number }
   | { kind: "offers"; offers: Offer[] }
   | { kind: "offerGone"; offerId: string; rescind: boolean }
+  /**
+   * A refused ACCEPT lets go of the offers it named: each of them that is `frameworkId`'s is
+   * withdrawn without a RESCIND (the framework already let go of it; another framework's offer
+   * or an unknown id is left alone), and an allocation run is asked for so their resources are
+   * offered again.
+   */
+  | { kind: "releaseOffers"; frameworkId: string; offerIds: string[] }
   | { kind: "filter"; filter: RefuseFilter }
   /** REVIVE: drops the framework's refuse filters for `roles` (all of them when absent). */
   | { kind: "clearFilters"; frameworkId: string; roles?: string[] }

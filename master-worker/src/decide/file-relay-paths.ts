@@ -8,7 +8,7 @@
  * Mesos names sandboxes by executor and run instead; Strata runs one task per sandbox, so the
  * task is the natural name, and it is the one operators find in the state endpoints.
  */
-import { badRequest } from "../edge/http-error.ts";
+import { type Rejection, isRejection, reject } from "../model/rejection.ts";
 
 /** A virtual path split into what routes it (agent), authorizes it (framework) and the file. */
 export interface SandboxPath {
@@ -19,23 +19,29 @@ export interface SandboxPath {
   relative: string;
 }
 
-const decode = (segment: string, field: string): string => {
-  try { return decodeURIComponent(segment); } catch { throw badRequest(`${field}: '${segment}' is not valid percent-encoding`); }
-};
+/** The segments percent-decoded, or a refusal naming the first that is not valid percent-encoding. */
+function decodeAll(segments: readonly string[], field: string): string[] | Rejection {
+  const out: string[] = [];
+  for (const segment of segments) {
+    try { out.push(decodeURIComponent(segment)); } catch { return reject("invalid", field, `'${segment}' is not valid percent-encoding`); }
+  }
+  return out;
+}
 
-/** Splits and checks a virtual path; throws 400 naming `field` when it is not one. */
-export function parseSandboxPath(path: string, field: string): SandboxPath {
+/** Splits and checks a virtual path; a refusal naming `field` when it is not one. */
+export function parseSandboxPath(path: string, field: string): SandboxPath | Rejection {
   const shape = "expected /agents/<agent_id>/frameworks/<framework_id>/tasks/<task_id>[/<path>]";
-  if (!path.startsWith("/")) throw badRequest(`${field}: '${path}' is not absolute; ${shape}`);
+  if (!path.startsWith("/")) return reject("invalid", field, `'${path}' is not absolute; ${shape}`);
   const segments = path.split("/").filter((s) => s !== "");
   if (segments.length < 6 || segments[0] !== "agents" || segments[2] !== "frameworks" || segments[4] !== "tasks") {
-    throw badRequest(`${field}: '${path}' names no task sandbox; ${shape}`);
+    return reject("invalid", field, `'${path}' names no task sandbox; ${shape}`);
   }
-  const [agentId, frameworkId, taskId] = [segments[1]!, segments[3]!, segments[5]!].map((s) => decode(s, field)) as [string, string, string];
-  const rest = segments.slice(6).map((s) => decode(s, field));
+  const decoded = decodeAll([segments[1]!, segments[3]!, segments[5]!, ...segments.slice(6)], field);
+  if (isRejection(decoded)) return decoded;
+  const [agentId, frameworkId, taskId, ...rest] = decoded as [string, string, string, ...string[]];
   for (const s of rest) {
-    if (s === "." || s === "..") throw badRequest(`${field}: '${path}' may not contain '.' or '..' segments`);
-    if (s.includes("/") || s.includes("\0")) throw badRequest(`${field}: '${path}' has a segment with '/' or NUL`);
+    if (s === "." || s === "..") return reject("invalid", field, `'${path}' may not contain '.' or '..' segments`);
+    if (s.includes("/") || s.includes("\0")) return reject("invalid", field, `'${path}' has a segment with '/' or NUL`);
   }
   return { agentId, frameworkId, taskId, relative: rest.join("/") };
 }

@@ -2,24 +2,28 @@
  * Pure decisions for the maintenance operator calls (Mesos docs/maintenance.md and
  * master/http.cpp): UPDATE_MAINTENANCE_SCHEDULE, START_MAINTENANCE, STOP_MAINTENANCE, and the
  * answers of GET_MAINTENANCE_SCHEDULE / GET_MAINTENANCE_STATUS. Each checks the ACL of every
- * machine it touches (`machineAclObject`): a change is refused (403) when one is not allowed,
+ * machine it touches (`machineAclObject`): a change is refused (forbidden) when one is not allowed,
  * a read leaves out the machines the principal may not see.
  */
 import { isTerminal } from "../../../schemas/index.ts";
 import type { MachineID } from "../../../schemas/mesos.ts";
 import type { MaintenanceSchedule, MaintenanceStatus, MaintenanceWindow } from "../../../schemas/maintenance.ts";
-import { type AclAction, requireAuthorized } from "../model/authorizer.ts";
+import { type AclAction, checkAuthorized } from "../model/authorizer.ts";
 import { hasCapability } from "../model/capabilities.ts";
 import type { DecideContext, Effect } from "./effects.ts";
-import { badRequest } from "../edge/http-error.ts";
+import { type Rejection, reject } from "../model/rejection.ts";
 import {
   type MaintenanceState, machineAclObject, machineKey, machineName, maintenanceOf, maintenanceSetting, normalMachine,
   sameUnavailability, scheduledMachine, scheduledMachineOf, validateMachines, validateSchedule,
 } from "./maintenance.ts";
 import { type MasterView, masterStatus, offersGone, onAgent } from "./view.ts";
 
-function authorizeEach(view: MasterView, action: AclAction, principal: string | undefined, machines: Iterable<MachineID>, field: string): void {
-  for (const m of machines) requireAuthorized(view.authorizer, action, principal, machineAclObject(m), field);
+function authorizeEach(view: MasterView, action: AclAction, principal: string | undefined, machines: Iterable<MachineID>, field: string): Rejection | undefined {
+  for (const m of machines) {
+    const refused = checkAuthorized(view.authorizer, action, principal, machineAclObject(m), field);
+    if (refused) return refused;
+  }
+  return undefined;
 }
 
 const unavailabilityIn = (state: MaintenanceState, agent: Parameters<typeof scheduledMachineOf>[1]) => {
@@ -32,14 +36,16 @@ const unavailabilityIn = (state: MaintenanceState, agent: Parameters<typeof sche
  * left out UP, DOWN ones must stay). Offers from agents whose unavailability changes are
  * rescinded, to be made again with the new one; inverse offers follow at the next tick.
  */
-export function decideUpdateSchedule(view: MasterView, schedule: MaintenanceSchedule, principal: string | undefined): Effect[] {
+export function decideUpdateSchedule(view: MasterView, schedule: MaintenanceSchedule, principal: string | undefined): Effect[] | Rejection {
   const field = "update_maintenance_schedule.schedule";
   const before = maintenanceOf(view);
-  validateSchedule(schedule, before, field);
+  const invalid = validateSchedule(schedule, before, field);
+  if (invalid) return invalid;
   const windows: MaintenanceWindow[] = schedule.windows.map((w) => ({ machine_ids: w.machine_ids.map(normalMachine), unavailability: w.unavailability }));
   const inNew = new Set(windows.flatMap((w) => w.machine_ids.map(machineKey)));
   const removed = before.windows.flatMap((w) => w.machine_ids).filter((m) => !inNew.has(machineKey(m)));
-  authorizeEach(view, "update_maintenance_schedules", principal, [...windows.flatMap((w) => w.machine_ids), ...removed], field);
+  const refused = authorizeEach(view, "update_maintenance_schedules", principal, [...windows.flatMap((w) => w.machine_ids), ...removed], field);
+  if (refused) return refused;
   const next: MaintenanceState = { windows, down: before.down };
   const effects: Effect[] = [maintenanceSetting(next), { kind: "allocate" }];
   for (const agent of view.agents.values()) {
@@ -54,18 +60,20 @@ export function decideUpdateSchedule(view: MasterView, schedule: MaintenanceSche
  * frameworks) with REASON_AGENT_REMOVED, and they may not register or poll until
  * STOP_MAINTENANCE. A KILL is queued for each task, for the agent to carry out if it comes back.
  */
-export function decideStartMaintenance(view: MasterView, machines: readonly MachineID[], principal: string | undefined, ctx: DecideContext): Effect[] {
+export function decideStartMaintenance(view: MasterView, machines: readonly MachineID[], principal: string | undefined, ctx: DecideContext): Effect[] | Rejection {
   const field = "start_maintenance.machines";
-  validateMachines(machines, field);
+  const invalid = validateMachines(machines, field);
+  if (invalid) return invalid;
   const state = maintenanceOf(view);
   const down: MachineID[] = [];
-  machines.forEach((m, i) => {
+  for (const [i, m] of machines.entries()) {
     const scheduled = scheduledMachine(state, m);
-    if (!scheduled) throw badRequest(`${field}[${i}]: machine '${machineName(m)}' is not in the maintenance schedule`);
-    if (scheduled.down) throw badRequest(`${field}[${i}]: machine '${machineName(m)}' is not in DRAINING mode and cannot be brought down`);
+    if (!scheduled) return reject("invalid", `${field}[${i}]`, `machine '${machineName(m)}' is not in the maintenance schedule`);
+    if (scheduled.down) return reject("invalid", `${field}[${i}]`, `machine '${machineName(m)}' is not in DRAINING mode and cannot be brought down`);
     down.push(scheduled.id);
-  });
-  authorizeEach(view, "start_maintenances", principal, down, field);
+  }
+  const refused = authorizeEach(view, "start_maintenances", principal, down, field);
+  if (refused) return refused;
   const next: MaintenanceState = { windows: state.windows, down: [...state.down, ...down] };
   const effects: Effect[] = [maintenanceSetting(next), { kind: "allocate" }];
   const goingDown = new Set(down.map(machineKey));
@@ -89,18 +97,20 @@ export function decideStartMaintenance(view: MasterView, machines: readonly Mach
 }
 
 /** STOP_MAINTENANCE: DOWN machines come UP: they leave the schedule and their agents may come back. */
-export function decideStopMaintenance(view: MasterView, machines: readonly MachineID[], principal: string | undefined): Effect[] {
+export function decideStopMaintenance(view: MasterView, machines: readonly MachineID[], principal: string | undefined): Effect[] | Rejection {
   const field = "stop_maintenance.machines";
-  validateMachines(machines, field);
+  const invalid = validateMachines(machines, field);
+  if (invalid) return invalid;
   const state = maintenanceOf(view);
   const up = new Set<string>();
-  machines.forEach((m, i) => {
+  for (const [i, m] of machines.entries()) {
     const scheduled = scheduledMachine(state, m);
-    if (!scheduled) throw badRequest(`${field}[${i}]: machine '${machineName(m)}' is not in the maintenance schedule`);
-    if (!scheduled.down) throw badRequest(`${field}[${i}]: machine '${machineName(m)}' is not in DOWN mode and cannot be brought up`);
+    if (!scheduled) return reject("invalid", `${field}[${i}]`, `machine '${machineName(m)}' is not in the maintenance schedule`);
+    if (!scheduled.down) return reject("invalid", `${field}[${i}]`, `machine '${machineName(m)}' is not in DOWN mode and cannot be brought up`);
     up.add(machineKey(m));
-  });
-  authorizeEach(view, "stop_maintenances", principal, machines, field);
+  }
+  const refused = authorizeEach(view, "stop_maintenances", principal, machines, field);
+  if (refused) return refused;
   const windows = state.windows
     .map((w) => ({ ...w, machine_ids: w.machine_ids.filter((m) => !up.has(machineKey(m))) }))
     .filter((w) => w.machine_ids.length > 0);

@@ -14,7 +14,7 @@
 import type { MachineID, Offer, Unavailability } from "../../../schemas/mesos.ts";
 import type { MaintenanceSchedule, MaintenanceWindow } from "../../../schemas/maintenance.ts";
 import type { Effect } from "./effects.ts";
-import { HttpError, badRequest } from "../edge/http-error.ts";
+import { type Rejection, reject } from "../model/rejection.ts";
 import type { AgentRecord } from "../store/records.ts";
 import type { MasterView } from "./view.ts";
 
@@ -53,37 +53,38 @@ const IPV6 = /^[0-9a-fA-F:.]+$/;
 const wellFormedIp = (ip: string) => IPV4.test(ip) || (ip.includes(":") && IPV6.test(ip));
 
 /** Mesos' checks of a list of machines: each named by a hostname or a well-formed IP, none twice. */
-export function validateMachines(machines: readonly MachineID[], field: string): void {
+export function validateMachines(machines: readonly MachineID[], field: string): Rejection | undefined {
   const seen = new Set<string>();
-  machines.forEach((m, i) => {
-    if (!m.hostname && !m.ip) throw badRequest(`${field}[${i}]: a machine needs a hostname or an ip`);
-    if (m.ip && !wellFormedIp(m.ip)) throw badRequest(`${field}[${i}].ip: '${m.ip}' is not a valid IP address`);
+  for (const [i, m] of machines.entries()) {
+    if (!m.hostname && !m.ip) return reject("invalid", `${field}[${i}]`, "a machine needs a hostname or an ip");
+    if (m.ip && !wellFormedIp(m.ip)) return reject("invalid", `${field}[${i}].ip`, `'${m.ip}' is not a valid IP address`);
     const key = machineKey(m);
-    if (seen.has(key)) throw badRequest(`${field}[${i}]: machine '${machineName(m)}' appears more than once`);
+    if (seen.has(key)) return reject("invalid", `${field}[${i}]`, `machine '${machineName(m)}' appears more than once`);
     seen.add(key);
-  });
+  }
+  return undefined;
 }
 
 /**
  * Mesos' checks of a new schedule: windows valid, every machine in at most one window, and
  * every DOWN machine still in it (this call cannot bring a machine UP: STOP_MAINTENANCE does).
  */
-export function validateSchedule(schedule: MaintenanceSchedule, state: MaintenanceState, field: string): void {
+export function validateSchedule(schedule: MaintenanceSchedule, state: MaintenanceState, field: string): Rejection | undefined {
   const seen = new Set<string>();
-  schedule.windows.forEach((w, i) => {
+  for (const [i, w] of schedule.windows.entries()) {
     const at = `${field}.windows[${i}]`;
-    validateMachines(w.machine_ids, `${at}.machine_ids`);
+    const refused = validateMachines(w.machine_ids, `${at}.machine_ids`);
+    if (refused) return refused;
     if (w.unavailability.duration && w.unavailability.duration.nanoseconds < 0) {
-      throw badRequest(`${at}.unavailability.duration: must not be negative`);
+      return reject("invalid", `${at}.unavailability.duration`, "must not be negative");
     }
     for (const m of w.machine_ids) {
-      if (seen.has(machineKey(m))) throw badRequest(`${at}.machine_ids: machine '${machineName(m)}' is in more than one window`);
+      if (seen.has(machineKey(m))) return reject("invalid", `${at}.machine_ids`, `machine '${machineName(m)}' is in more than one window`);
       seen.add(machineKey(m));
     }
-  });
-  for (const m of state.down) {
-    if (!seen.has(machineKey(m))) throw badRequest(`${field}: machine '${machineName(m)}' is DOWN and must stay in the schedule (use STOP_MAINTENANCE)`);
   }
+  const gone = state.down.find((m) => !seen.has(machineKey(m)));
+  return gone ? reject("invalid", field, `machine '${machineName(gone)}' is DOWN and must stay in the schedule (use STOP_MAINTENANCE)`) : undefined;
 }
 
 /** Where a machine of the schedule is: its id, its window, and whether it is DOWN. */
@@ -169,9 +170,8 @@ export function addUnavailability(view: Pick<MasterView, "settings" | "agents">,
  * Refuses a (re-)registration or poll from an agent on a DOWN machine, as Mesos refuses agents
  * of machines in maintenance: it may come back after STOP_MAINTENANCE.
  */
-export function refuseIfDown(view: Pick<MasterView, "settings">, agent: Pick<AgentRecord, "hostname" | "ip">): void {
+export function refuseIfDown(view: Pick<MasterView, "settings">, agent: Pick<AgentRecord, "hostname" | "ip">): Rejection | undefined {
   const m = scheduledMachineOf(maintenanceOf(view), agent);
-  if (m?.down) {
-    throw new HttpError(403, `machine '${machineName(m.id)}' is DOWN for maintenance: agents on it may not register or poll until STOP_MAINTENANCE`);
-  }
+  if (!m?.down) return undefined;
+  return reject("forbidden", undefined, `machine '${machineName(m.id)}' is DOWN for maintenance: agents on it may not register or poll until STOP_MAINTENANCE`);
 }

@@ -16,13 +16,13 @@
  * - MARK_AGENT_GONE (operator): tasks go TASK_GONE_BY_OPERATOR / TASK_LOST, reason
  *   REASON_AGENT_REMOVED_BY_OPERATOR; the agent may never come back. SHUTDOWN_FRAMEWORK
  *   commands are queued for it, so an agent that polls again first learns to kill its tasks;
- *   after that its polls and registrations are refused (403) with a message saying why.
+ *   after that its polls and registrations are refused (gone) with a message saying why.
  */
 import type { TaskState, TaskStatus } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
 import { hasCapability } from "../model/capabilities.ts";
 import type { DecideContext, Effect } from "./effects.ts";
-import { HttpError, forbidden } from "../edge/http-error.ts";
+import { type Rejection, reject } from "../model/rejection.ts";
 import type { AgentRecord, TaskRecord } from "../store/records.ts";
 import { taskKey } from "../store/records.ts";
 import { type MasterView, masterStatus, offersGone, onAgent } from "./view.ts";
@@ -49,9 +49,9 @@ export function stateFor(view: MasterView, frameworkId: string, aware: TaskState
 export const isReachable = (a: AgentRecord): boolean => a.unreachableAt === undefined && a.goneAt === undefined;
 
 /** Why a gone agent is refused (poll, registration). */
-export function goneError(agentId: string) {
-  // 410, not 403: the agent must tell this (final) from a DOWN machine's refusal (it retries that).
-  return new HttpError(410, `agent_id: agent '${agentId}' was marked gone by an operator and may not rejoin; `
+export function goneRejection(agentId: string): Rejection {
+  // `gone`, not `forbidden`: the agent must tell this (final) from a DOWN machine's refusal (it retries that).
+  return reject("gone", "agent_id", `agent '${agentId}' was marked gone by an operator and may not rejoin; `
     + "start it with an empty work directory to join as a new agent");
 }
 

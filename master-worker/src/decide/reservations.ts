@@ -13,8 +13,8 @@
  * CREATE made.
  *
  * Choices where Mesos leaves room:
- * - an operation that does not validate (or is not authorized) refuses the whole ACCEPT with
- *   400 (403) naming the operation and field, and nothing of it is applied (Mesos drops the
+ * - an operation that does not validate (or is not authorized) refuses the whole ACCEPT (a
+ *   `Rejection`, invalid or forbidden) naming the operation and field, and nothing of it is applied (Mesos drops the
  *   operation silently; an HTTP answer can say why);
  * - reserving for a role below the framework's role (refining) is allowed, for frameworks with
  *   RESERVATION_REFINEMENT only; a refinement must go strictly below the role reserved now;
@@ -24,8 +24,8 @@
 import type { OfferOperation, Resource } from "../../../schemas/index.ts";
 import { add, contains, subtract, unallocated } from "../../../sdk/src/resources.ts";
 import { isWithinRole, roleProblem } from "../../../sdk/src/roles.ts";
-import { type Authorizer, requireAuthorized } from "../model/authorizer.ts";
-import { badRequest } from "../edge/http-error.ts";
+import { type Authorizer, checkAuthorized } from "../model/authorizer.ts";
+import { type Rejection, isRejection, reject } from "../model/rejection.ts";
 import { canonicalResources, reservationStack, withStack } from "../model/reservation-format.ts";
 
 /** The operations this module applies. */
@@ -53,12 +53,12 @@ export interface AgentResources {
   destroyed: Resource[];
 }
 
-/** The operation carried by an ACCEPT's OfferOperation, or undefined for LAUNCH and others. */
-export function reservationOpOf(op: OfferOperation, field: string): ReservationOp | undefined {
+/** The operation carried by an ACCEPT's OfferOperation, undefined for LAUNCH and others, or a refusal when its body is missing. */
+export function reservationOpOf(op: OfferOperation, field: string): ReservationOp | undefined | Rejection {
   const body = op.type === "RESERVE" ? op.reserve?.resources : op.type === "UNRESERVE" ? op.unreserve?.resources
     : op.type === "CREATE" ? op.create?.volumes : op.type === "DESTROY" ? op.destroy?.volumes : undefined;
   if (!(RESERVATION_OPS as readonly string[]).includes(op.type)) return undefined;
-  if (!body) throw badRequest(`${field}.${op.type.toLowerCase()}: required for a ${op.type} operation`);
+  if (!body) return reject("invalid", `${field}.${op.type.toLowerCase()}`, `required for a ${op.type} operation`);
   return { type: op.type as ReservationOpType, resources: body };
 }
 
@@ -86,118 +86,124 @@ function convert(state: AgentResources, from: readonly Resource[], to: readonly 
 }
 
 /**
- * Validates `op` against `state` (for `actor`) and returns the state after it; throws
- * `HttpError` (400, or 403 from the ACLs) naming `field` otherwise.
+ * Validates `op` against `state` (for `actor`) and returns the state after it, or a refusal
+ * (invalid, or forbidden from the ACLs) naming `field`.
  */
-export function applyReservationOp(state: AgentResources, op: ReservationOp, actor: ReservationActor, field: string): AgentResources {
+export function applyReservationOp(state: AgentResources, op: ReservationOp, actor: ReservationActor, field: string): AgentResources | Rejection {
   const resources = canonicalResources(op.resources);
   const where = (i: number) => `${field}[${i}]`;
-  const need = (from: readonly Resource[], what: string) => {
-    if (!contains(state.available, from)) throw badRequest(`${field}: ${what} not in the ${actor.roles !== undefined ? "offered resources left" : "agent's resources that no task uses"}`);
-  };
+  const need = (from: readonly Resource[], what: string) => (contains(state.available, from) ? undefined
+    : reject("invalid", field, `${what} not in the ${actor.roles !== undefined ? "offered resources left" : "agent's resources that no task uses"}`));
   switch (op.type) {
     case "RESERVE": {
-      const from = resources.map((r, i) => checkReserve(r, actor, where(i)));
-      need(from, "the resources to reserve are");
-      return convert(state, from, resources);
+      const from = eachResource(resources, (r, i) => checkReserve(r, actor, where(i)));
+      if (isRejection(from)) return from;
+      return need(from, "the resources to reserve are") ?? convert(state, from, resources);
     }
     case "UNRESERVE": {
-      const to = resources.map((r, i) => checkUnreserve(r, actor, where(i)));
-      need(resources, "the resources to unreserve are");
-      return convert(state, resources, to);
+      const to = eachResource(resources, (r, i) => checkUnreserve(r, actor, where(i)));
+      if (isRejection(to)) return to;
+      return need(resources, "the resources to unreserve are") ?? convert(state, resources, to);
     }
     case "CREATE": {
       const ids = persistenceIds(state.total);
-      const from = resources.map((r, i) => {
+      const from = eachResource(resources, (r, i) => {
         const src = checkCreate(r, actor, where(i));
+        if (isRejection(src)) return src;
         const id = r.disk!.persistence!.id;
-        if (ids.has(id)) throw badRequest(`${where(i)}.disk.persistence.id: '${id}' is already used by a volume on this agent`);
+        if (ids.has(id)) return reject("invalid", `${where(i)}.disk.persistence.id`, `'${id}' is already used by a volume on this agent`);
         ids.add(id);
         return src;
       });
-      need(from, "the disk for the volumes is");
-      return convert(state, from, resources);
+      if (isRejection(from)) return from;
+      return need(from, "the disk for the volumes is") ?? convert(state, from, resources);
     }
     case "DESTROY": {
-      const to = resources.map((r, i) => {
-        if (!isVolume(r)) throw badRequest(`${where(i)}.disk.persistence: a volume to destroy needs its persistence id`);
-        requireAuthorized(actor.authorizer, "destroy_volumes", actor.principal, r.disk!.persistence!.principal, `${where(i)}`);
-        return volumeSource(r);
+      const to = eachResource(resources, (r, i) => {
+        if (!isVolume(r)) return reject("invalid", `${where(i)}.disk.persistence`, "a volume to destroy needs its persistence id");
+        return checkAuthorized(actor.authorizer, "destroy_volumes", actor.principal, r.disk!.persistence!.principal, `${where(i)}`) ?? volumeSource(r);
       });
-      if (!contains(state.total, resources)) throw badRequest(`${field}: no such volume on this agent`);
-      need(resources, "the volumes are in use or");
-      return { ...convert(state, resources, to), destroyed: [...state.destroyed, ...unallocated(resources)] };
+      if (isRejection(to)) return to;
+      if (!contains(state.total, resources)) return reject("invalid", field, "no such volume on this agent");
+      return need(resources, "the volumes are in use or") ?? { ...convert(state, resources, to), destroyed: [...state.destroyed, ...unallocated(resources)] };
     }
   }
 }
 
-/** RESERVE of one resource: returns what it is made from. */
-function checkReserve(r: Resource, actor: ReservationActor, field: string): Resource {
+/** `check` of each resource in order: what each becomes, or the first refusal. */
+function eachResource(resources: readonly Resource[], check: (r: Resource, i: number) => Resource | Rejection): Resource[] | Rejection {
+  const out: Resource[] = [];
+  for (const [i, r] of resources.entries()) {
+    const checked = check(r, i);
+    if (isRejection(checked)) return checked;
+    out.push(checked);
+  }
+  return out;
+}
+
+/** RESERVE of one resource: returns what it is made from, or why it is refused. */
+function checkReserve(r: Resource, actor: ReservationActor, field: string): Resource | Rejection {
   const stack = reservationStack(r);
   const top = stack[stack.length - 1];
-  if (!top || top.type !== "DYNAMIC") throw badRequest(`${field}: a resource to reserve needs a DYNAMIC reservation (role and reservation, or reservations)`);
-  if (isVolume(r)) throw badRequest(`${field}.disk.persistence: reserve the disk first, then CREATE the volume`);
+  if (!top || top.type !== "DYNAMIC") return reject("invalid", field, "a resource to reserve needs a DYNAMIC reservation (role and reservation, or reservations)");
+  if (isVolume(r)) return reject("invalid", `${field}.disk.persistence`, "reserve the disk first, then CREATE the volume");
   const role = top.role;
-  if (role === undefined || role === "*") throw badRequest(`${field}: the reservation needs a role other than '*'`);
+  if (role === undefined || role === "*") return reject("invalid", field, "the reservation needs a role other than '*'");
   const problem = roleProblem(role);
-  if (problem) throw badRequest(`${field}.role: ${problem}`);
+  if (problem) return reject("invalid", `${field}.role`, problem);
   if (actor.roles !== undefined && !actor.roles.some((own) => isWithinRole(role, own))) {
-    throw badRequest(`${field}.role: '${role}' is not the framework's role ${rolesText(actor.roles)} (or below it)`);
+    return reject("invalid", `${field}.role`, `'${role}' is not the framework's role ${rolesText(actor.roles)} (or below it)`);
   }
   if (!actor.refinement && (stack.length > 1 || (actor.roles !== undefined && !actor.roles.includes(role)))) {
-    throw badRequest(`${field}.reservations: refining a reservation needs the RESERVATION_REFINEMENT capability`);
+    return reject("invalid", `${field}.reservations`, "refining a reservation needs the RESERVATION_REFINEMENT capability");
   }
   const from = popReservation(r);
   const below = reservationStack(from);
   const under = below[below.length - 1]?.role;
   if (under !== undefined && (role === under || !isWithinRole(role, under))) {
-    throw badRequest(`${field}.role: '${role}' must be below the role '${under}' it refines`);
+    return reject("invalid", `${field}.role`, `'${role}' must be below the role '${under}' it refines`);
   }
-  checkPrincipal(top.principal, actor, `${field}.reservation.principal`);
-  requireAuthorized(actor.authorizer, "reserve_resources", actor.principal, role, field);
-  return from;
+  return checkPrincipal(top.principal, actor, `${field}.reservation.principal`)
+    ?? checkAuthorized(actor.authorizer, "reserve_resources", actor.principal, role, field) ?? from;
 }
 
-/** UNRESERVE of one resource: returns what it becomes. */
-function checkUnreserve(r: Resource, actor: ReservationActor, field: string): Resource {
+/** UNRESERVE of one resource: returns what it becomes, or why it is refused. */
+function checkUnreserve(r: Resource, actor: ReservationActor, field: string): Resource | Rejection {
   const stack = reservationStack(r);
   const top = stack[stack.length - 1];
-  if (!top || top.type !== "DYNAMIC") throw badRequest(`${field}: only dynamically reserved resources can be unreserved`);
-  if (isVolume(r)) throw badRequest(`${field}.disk.persistence: a persistent volume cannot be unreserved; DESTROY it first`);
-  requireAuthorized(actor.authorizer, "unreserve_resources", actor.principal, top.principal, field);
-  return popReservation(r);
+  if (!top || top.type !== "DYNAMIC") return reject("invalid", field, "only dynamically reserved resources can be unreserved");
+  if (isVolume(r)) return reject("invalid", `${field}.disk.persistence`, "a persistent volume cannot be unreserved; DESTROY it first");
+  return checkAuthorized(actor.authorizer, "unreserve_resources", actor.principal, top.principal, field) ?? popReservation(r);
 }
 
-/** CREATE of one volume: returns the disk it is made from. */
-function checkCreate(r: Resource, actor: ReservationActor, field: string): Resource {
-  if (r.name !== "disk" || r.type !== "SCALAR") throw badRequest(`${field}: a volume is a SCALAR 'disk' resource`);
+/** CREATE of one volume: returns the disk it is made from, or why it is refused. */
+function checkCreate(r: Resource, actor: ReservationActor, field: string): Resource | Rejection {
+  if (r.name !== "disk" || r.type !== "SCALAR") return reject("invalid", field, "a volume is a SCALAR 'disk' resource");
   const persistence = r.disk?.persistence;
-  if (!persistence) throw badRequest(`${field}.disk.persistence.id: required for a volume`);
+  if (!persistence) return reject("invalid", `${field}.disk.persistence.id`, "required for a volume");
   const path = r.disk?.volume?.container_path;
-  if (!path) throw badRequest(`${field}.disk.volume.container_path: required for a volume`);
+  if (!path) return reject("invalid", `${field}.disk.volume.container_path`, "required for a volume");
   if (path.startsWith("/") || path.split("/").some((p) => p === ".." || p === ".")) {
-    throw badRequest(`${field}.disk.volume.container_path: '${path}' must be a relative path inside the sandbox`);
+    return reject("invalid", `${field}.disk.volume.container_path`, `'${path}' must be a relative path inside the sandbox`);
   }
-  if (/[/\\]|^\.\.?$/.test(persistence.id)) throw badRequest(`${field}.disk.persistence.id: '${persistence.id}' cannot contain '/' or be '.' or '..'`);
-  if (r.shared) throw badRequest(`${field}.shared: shared volumes are not supported`);
+  if (/[/\\]|^\.\.?$/.test(persistence.id)) return reject("invalid", `${field}.disk.persistence.id`, `'${persistence.id}' cannot contain '/' or be '.' or '..'`);
+  if (r.shared) return reject("invalid", `${field}.shared`, "shared volumes are not supported");
   const stack = reservationStack(r);
   const role = stack[stack.length - 1]?.role;
-  if (role === undefined) throw badRequest(`${field}: a volume needs disk reserved for a role`);
+  if (role === undefined) return reject("invalid", field, "a volume needs disk reserved for a role");
   if (actor.roles !== undefined && !actor.roles.some((own) => isWithinRole(own, role))) {
-    throw badRequest(`${field}: the disk is reserved for '${role}', not for the framework's role ${rolesText(actor.roles)}`);
+    return reject("invalid", field, `the disk is reserved for '${role}', not for the framework's role ${rolesText(actor.roles)}`);
   }
-  checkPrincipal(persistence.principal, actor, `${field}.disk.persistence.principal`);
-  requireAuthorized(actor.authorizer, "create_volumes", actor.principal, role, field);
-  return volumeSource(r);
+  return checkPrincipal(persistence.principal, actor, `${field}.disk.persistence.principal`)
+    ?? checkAuthorized(actor.authorizer, "create_volumes", actor.principal, role, field) ?? volumeSource(r);
 }
 
 const rolesText = (roles: readonly string[]) => roles.map((r) => `'${r}'`).join(" or ");
 
 /** A principal named in a reservation or volume must be the caller's, when the caller has one. */
-function checkPrincipal(given: string | undefined, actor: ReservationActor, field: string): void {
-  if (actor.principal !== undefined && given !== actor.principal) {
-    throw badRequest(`${field}: must be the caller's principal '${actor.principal}'${given === undefined ? " (it is not set)" : `, not '${given}'`}`);
-  }
+function checkPrincipal(given: string | undefined, actor: ReservationActor, field: string): Rejection | undefined {
+  if (actor.principal === undefined || given === actor.principal) return undefined;
+  return reject("invalid", field, `must be the caller's principal '${actor.principal}'${given === undefined ? " (it is not set)" : `, not '${given}'`}`);
 }
 
 /**

@@ -1,25 +1,29 @@
 /**
  * The ACLs the scheduler API checks (Mesos' docs/authorization.md):
  * - `register_frameworks`: the framework's principal × each role it subscribes with; SUBSCRIBE
- *   and UPDATE_FRAMEWORK are refused (403) naming the role.
+ *   and UPDATE_FRAMEWORK are refused (forbidden) naming the role.
  * - `run_tasks`: the framework's principal × the user a task runs as (`command.user`, else
  *   `framework_info.user`); an unauthorized task is answered TASK_ERROR with
  *   REASON_TASK_UNAUTHORIZED, as Mesos' master does, and the others of the ACCEPT go on.
  * (`teardown_frameworks` guards the operator's TEARDOWN: operator/agent-calls.ts.)
  */
 import type { FrameworkInfo, TaskInfo } from "../../../schemas/index.ts";
-import { requireAuthorized } from "../model/authorizer.ts";
+import { checkAuthorized } from "../model/authorizer.ts";
+import type { Rejection } from "../model/rejection.ts";
 import { frameworkRoles } from "../allocator/index.ts";
 import { hasCapability } from "../model/capabilities.ts";
 import type { FrameworkRecord } from "../store/records.ts";
 import type { MasterView } from "./view.ts";
 
-/** Throws 403 unless `principal` may register with every role of `info`; `field` names the call's framework_info. */
-export function requireRegisterAuthorized(view: MasterView, info: FrameworkInfo, principal: string | undefined, field: string): void {
-  if (view.authorizer.permissive) return;
+/** A `forbidden` refusal unless `principal` may register with every role of `info`; `field` names the call's framework_info. */
+export function checkRegisterAuthorized(view: MasterView, info: FrameworkInfo, principal: string | undefined, field: string): Rejection | undefined {
+  if (view.authorizer.permissive) return undefined;
   const multi = hasCapability(info, "MULTI_ROLE");
-  frameworkRoles(info).forEach((role, i) =>
-    requireAuthorized(view.authorizer, "register_frameworks", principal, role, multi ? `${field}.roles[${i}]` : `${field}.role`));
+  for (const [i, role] of frameworkRoles(info).entries()) {
+    const refused = checkAuthorized(view.authorizer, "register_frameworks", principal, role, multi ? `${field}.roles[${i}]` : `${field}.role`);
+    if (refused) return refused;
+  }
+  return undefined;
 }
 
 /** Why `task` may not run for `framework` (run_tasks ACL), or undefined when it may. */

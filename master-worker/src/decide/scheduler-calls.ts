@@ -1,6 +1,6 @@
 /**
  * Pure decisions for the scheduler calls after SUBSCRIBE: each takes the cluster view and a
- * validated call and returns the effects to commit. Client mistakes throw `HttpError`.
+ * validated call and returns the effects to commit, or a `Rejection` for a client's mistake.
  */
 import type { Acknowledgement, CallOf, KillPolicy, Resource, TaskInfo } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
@@ -8,7 +8,7 @@ import { contains, subtract } from "../../../sdk/src/resources.ts";
 import { withAllocationRole } from "../allocator/index.ts";
 import { filterRole } from "../allocator/index.ts";
 import type { DecideContext, Effect } from "./effects.ts";
-import { badRequest } from "../edge/http-error.ts";
+import { type Rejection, isRejection, reject } from "../model/rejection.ts";
 import { taskKey } from "../store/records.ts";
 import { acceptSteps } from "./accept-steps.ts";
 import { reservationOpOf } from "./reservations.ts";
@@ -21,14 +21,16 @@ const refuseUntil = (view: MasterView, ctx: DecideContext, seconds: number | und
   ctx.now + (seconds === undefined ? view.config.defaultRefuseMs : seconds * 1000);
 
 /** ACCEPT with LAUNCH operations: validate every task, queue valid ones, report the rest. */
-export function decideAccept(view: MasterView, fid: string, call: CallOf<"ACCEPT">, ctx: DecideContext): Effect[] {
+export function decideAccept(view: MasterView, fid: string, call: CallOf<"ACCEPT">, ctx: DecideContext): Effect[] | Rejection {
   const { offer_ids, operations, filters } = call.accept;
-  operations.forEach((op, i) => {
-    if (op.type !== "LAUNCH" && !reservationOpOf(op, `accept.operations[${i}]`)) {
-      throw badRequest(`accept.operations[${i}].type: ${op.type} is not supported yet (only LAUNCH, RESERVE, UNRESERVE, CREATE, DESTROY)`);
+  for (const [i, op] of operations.entries()) {
+    const rop = op.type !== "LAUNCH" ? reservationOpOf(op, `accept.operations[${i}]`) : undefined;
+    if (isRejection(rop)) return rop;
+    if (op.type !== "LAUNCH" && !rop) {
+      return reject("invalid", `accept.operations[${i}].type`, `${op.type} is not supported yet (only LAUNCH, RESERVE, UNRESERVE, CREATE, DESTROY)`);
     }
-    if (op.type === "LAUNCH" && !op.launch) throw badRequest(`accept.operations[${i}].launch: required for a LAUNCH operation`);
-  });
+    if (op.type === "LAUNCH" && !op.launch) return reject("invalid", `accept.operations[${i}].launch`, "required for a LAUNCH operation");
+  }
   const tasks = operations.flatMap((op) => op.launch?.task_infos ?? []);
   const effects: Effect[] = [{ kind: "allocate" }];
 
@@ -60,8 +62,14 @@ export function decideAccept(view: MasterView, fid: string, call: CallOf<"ACCEPT
   const framework = view.frameworks.get(fid)!;
   // Operations apply in order: a LAUNCH may use what an earlier RESERVE or CREATE made.
   const plan = acceptSteps(view, framework, agentId, operations);
+  if (isRejection(plan)) return plan;
   for (const step of plan.steps) {
-    if (step.kind === "convert") { remaining = step.apply(remaining); continue; }
+    if (step.kind === "convert") {
+      const converted = step.apply(remaining);
+      if (isRejection(converted)) return converted;
+      remaining = converted;
+      continue;
+    }
     const { task, index: i } = step;
     const problem = validateTask(view, fid, agentId, task, remaining, seen);
     seen.add(task.task_id.value);
@@ -148,10 +156,10 @@ export function decideKill(view: MasterView, fid: string, call: CallOf<"KILL">, 
  * ACKNOWLEDGE: the update may be forgotten by the master (and, once told, by the agent).
  * `field` names the acknowledgement in error messages.
  */
-export function decideAcknowledge(view: MasterView, fid: string, ack: Acknowledgement, field = "acknowledge"): Effect[] {
+export function decideAcknowledge(view: MasterView, fid: string, ack: Acknowledgement, field = "acknowledge"): Effect[] | Rejection {
   const u = view.updates.get(ack.uuid);
   if (!u || u.frameworkId !== fid || u.acked) return [];
-  if (u.taskId !== ack.task_id.value) throw badRequest(`${field}.task_id: update ${ack.uuid} is for task '${u.taskId}'`);
+  if (u.taskId !== ack.task_id.value) return reject("invalid", `${field}.task_id`, `update ${ack.uuid} is for task '${u.taskId}'`);
   return [ackOrForget(view, u)];
 }
 
@@ -165,9 +173,14 @@ export function ackOrForget(view: MasterView, u: { uuid: string; agentId?: strin
 }
 
 /** ACKNOWLEDGE_BATCH (Strata extension): every acknowledgement, or none when one is wrong. */
-export function decideAcknowledgeBatch(view: MasterView, fid: string, call: CallOf<"ACKNOWLEDGE_BATCH">): Effect[] {
-  return call.acknowledge_batch.acknowledgements.flatMap((ack, i) =>
-    decideAcknowledge(view, fid, ack, `acknowledge_batch.acknowledgements[${i}]`));
+export function decideAcknowledgeBatch(view: MasterView, fid: string, call: CallOf<"ACKNOWLEDGE_BATCH">): Effect[] | Rejection {
+  const effects: Effect[] = [];
+  for (const [i, ack] of call.acknowledge_batch.acknowledgements.entries()) {
+    const decided = decideAcknowledge(view, fid, ack, `acknowledge_batch.acknowledgements[${i}]`);
+    if (isRejection(decided)) return decided;
+    effects.push(...decided);
+  }
+  return effects;
 }
 
 /** TEARDOWN: the framework is removed, its tasks killed and its offers withdrawn. */

@@ -4,12 +4,12 @@
 import type { CallOf, SchedulerCall } from "../../../schemas/index.ts";
 import { checkSubscriptionRoles, subscribeSuppression, suppressionEffects } from "./subscription-roles.ts";
 import type { DecideContext, Effect } from "./effects.ts";
-import { badRequest, forbidden } from "../edge/http-error.ts";
+import { type Rejection, reject } from "../model/rejection.ts";
 import {
   decideAccept, decideAcknowledge, decideAcknowledgeBatch, decideDecline, decideKill, decideTeardown,
 } from "./scheduler-calls.ts";
 import { decideReconcile } from "./reconcile.ts";
-import { requireRegisterAuthorized } from "./scheduler-acls.ts";
+import { checkRegisterAuthorized } from "./scheduler-acls.ts";
 import { decideUpdateFramework } from "./update-framework.ts";
 import { type MasterView, ofFramework, offersGone } from "./view.ts";
 import { decideInverseOfferAnswers } from "./inverse-offers.ts";
@@ -17,22 +17,23 @@ import { decideInverseOfferAnswers } from "./inverse-offers.ts";
 /** SUBSCRIBE: a new framework, or the same one resuming with its id. */
 export function decideSubscribe(
   view: MasterView, call: CallOf<"SUBSCRIBE">, principal: string | undefined, ctx: DecideContext, newId: () => string,
-): { frameworkId: string; effects: Effect[] } {
+): { frameworkId: string; effects: Effect[] } | Rejection {
   const info = call.subscribe.framework_info;
   const given = call.framework_id?.value;
   if (given && info.id && info.id.value !== given) {
-    throw badRequest("subscribe.framework_info.id: must equal the call's framework_id");
+    return reject("invalid", "subscribe.framework_info.id", "must equal the call's framework_id");
   }
   if (view.config.authenticateFrameworks && info.principal !== undefined && principal !== undefined && info.principal !== principal) {
-    throw forbidden(`subscribe.framework_info.principal: '${info.principal}' is not the authenticated principal`);
+    return reject("forbidden", "subscribe.framework_info.principal", `'${info.principal}' is not the authenticated principal`);
   }
-  checkSubscriptionRoles(info, call.subscribe.suppressed_roles);
-  requireRegisterAuthorized(view, info, principal, "subscribe.framework_info");
+  const refused = checkSubscriptionRoles(info, call.subscribe.suppressed_roles)
+    ?? checkRegisterAuthorized(view, info, principal, "subscribe.framework_info");
+  if (refused) return refused;
   const fid = given ?? info.id?.value;
   const existing = fid ? view.frameworks.get(fid) : undefined;
-  if (existing?.removed) throw forbidden(`framework_id: framework '${fid}' was torn down; subscribe without an id`);
+  if (existing?.removed) return reject("forbidden", "framework_id", `framework '${fid}' was torn down; subscribe without an id`);
   if (existing && existing.principal !== undefined && existing.principal !== principal) {
-    throw forbidden(`framework_id: framework '${fid}' belongs to another principal`);
+    return reject("forbidden", "framework_id", `framework '${fid}' belongs to another principal`);
   }
   const frameworkId = fid ?? `${newId()}-0000`;
   // Only an authenticated principal owns a framework; a self-declared one is just information.
@@ -51,7 +52,7 @@ export function decideSubscribe(
 }
 
 /** Every call but SUBSCRIBE, for a framework already checked to own the stream. */
-export function decideCall(view: MasterView, fid: string, call: Exclude<SchedulerCall, { type: "SUBSCRIBE" }>, ctx: DecideContext): Effect[] {
+export function decideCall(view: MasterView, fid: string, call: Exclude<SchedulerCall, { type: "SUBSCRIBE" }>, ctx: DecideContext): Effect[] | Rejection {
   switch (call.type) {
     case "ACCEPT": return decideAccept(view, fid, call, ctx);
     case "DECLINE": return decideDecline(view, fid, call, ctx);

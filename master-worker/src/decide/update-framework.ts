@@ -2,7 +2,7 @@
  * UPDATE_FRAMEWORK (Mesos scheduler API, 1.9+): a subscribed framework changes its FrameworkInfo
  * (name, roles, capabilities, failover_timeout, labels, hostname, webui_url, …) without
  * re-subscribing. As in Mesos: `framework_info.id` must equal the call's framework_id, and
- * `principal`, `user` and `checkpoint` cannot change (400 naming the field); the new roles are
+ * `principal`, `user` and `checkpoint` cannot change (refused, naming the field); the new roles are
  * checked against the `register_frameworks` ACL as at SUBSCRIBE; offers made to a role the
  * framework has left (or, once it drops REVOCABLE_RESOURCES / GPU_RESOURCES, that hold revocable
  * resources / GPUs) are rescinded; `suppressed_roles` replaces the suppressed roles, as at
@@ -11,29 +11,29 @@
 import { hasCapability } from "../model/capabilities.ts";
 import type { CallOf, Offer } from "../../../schemas/index.ts";
 import type { DecideContext, Effect } from "./effects.ts";
-import { badRequest } from "../edge/http-error.ts";
+import { type Rejection, reject } from "../model/rejection.ts";
 import { frameworkRoles } from "../allocator/index.ts";
 import { checkSubscriptionRoles, subscribeSuppression } from "./subscription-roles.ts";
-import { requireRegisterAuthorized } from "./scheduler-acls.ts";
+import { checkRegisterAuthorized } from "./scheduler-acls.ts";
 import { type MasterView, offersGone } from "./view.ts";
 
 const FIELD = "update_framework.framework_info";
 
 /** UPDATE_FRAMEWORK for framework `fid` (already checked to own the stream). */
-export function decideUpdateFramework(view: MasterView, fid: string, call: CallOf<"UPDATE_FRAMEWORK">, ctx: DecideContext): Effect[] {
+export function decideUpdateFramework(view: MasterView, fid: string, call: CallOf<"UPDATE_FRAMEWORK">, ctx: DecideContext): Effect[] | Rejection {
   const existing = view.frameworks.get(fid)!;
   const info = call.update_framework.framework_info;
-  if (info.id?.value !== fid) throw badRequest(`${FIELD}.id: must be set to the call's framework_id '${fid}'`);
+  if (info.id?.value !== fid) return reject("invalid", `${FIELD}.id`, `must be set to the call's framework_id '${fid}'`);
   const before = existing.info;
   // The master stores the authenticated principal in the info; an update may omit it.
   if (info.principal !== undefined && info.principal !== before.principal) {
-    throw badRequest(`${FIELD}.principal: cannot be changed (is '${before.principal ?? ""}')`);
+    return reject("invalid", `${FIELD}.principal`, `cannot be changed (is '${before.principal ?? ""}')`);
   }
-  if (info.user !== before.user) throw badRequest(`${FIELD}.user: cannot be changed (is '${before.user}')`);
-  if ((info.checkpoint ?? false) !== (before.checkpoint ?? false)) throw badRequest(`${FIELD}.checkpoint: cannot be changed`);
+  if (info.user !== before.user) return reject("invalid", `${FIELD}.user`, `cannot be changed (is '${before.user}')`);
+  if ((info.checkpoint ?? false) !== (before.checkpoint ?? false)) return reject("invalid", `${FIELD}.checkpoint`, "cannot be changed");
   const suppressed = call.update_framework.suppressed_roles ?? [];
-  checkSubscriptionRoles(info, suppressed, "update_framework");
-  requireRegisterAuthorized(view, info, ctx.principal, FIELD);
+  const refused = checkSubscriptionRoles(info, suppressed, "update_framework") ?? checkRegisterAuthorized(view, info, ctx.principal, FIELD);
+  if (refused) return refused;
   const roles = frameworkRoles(info);
 
   const next = { ...info, id: { value: fid }, ...(before.principal !== undefined ? { principal: before.principal } : {}) };

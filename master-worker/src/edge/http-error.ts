@@ -1,9 +1,11 @@
 /**
- * The one error type for faults a client caused or must see. Turned into an HTTP response in
- * exactly one place (`errorResponse`), with a clear message and, where known, the field path.
+ * The one error type for faults a client caused or must see, and the one place a refusal's kind
+ * becomes an HTTP status. Thrown faults become a response in `errorResponse`, returned
+ * refusals (model/rejection.ts) in `rejectionResponse`, each with a clear message and, where
+ * known, the field path.
  */
 import { ValidationError } from "../../../schemas/parse.ts";
-import { type Rejection, type RejectionKind, rejectionText } from "../model/rejection.ts";
+import { type Rejection, type RejectionKind, reject, rejectionText } from "../model/rejection.ts";
 
 /** A fault to report to the client with this HTTP status (and headers). */
 export class HttpError extends Error {
@@ -18,10 +20,15 @@ export const badRequest = (m: string) => new HttpError(400, m);
 export const forbidden = (m: string) => new HttpError(403, m);
 export const notFound = (m: string) => new HttpError(404, m);
 
+/** A message that failed its schema, as the refusal the client reads (`Failed to validate call: …`). */
+export function validationRejection(err: ValidationError): Rejection {
+  return reject("invalid", undefined, `Failed to validate call: ${err.message}`);
+}
+
 /** Maps any thrown value to a response; unexpected errors become a 500 without internals. */
 export function errorResponse(err: unknown): Response {
   if (err instanceof HttpError) return text(err.status, err.message, err.headers);
-  if (err instanceof ValidationError) return text(400, `Failed to validate call: ${err.message}`);
+  if (err instanceof ValidationError) return rejectionResponse(validationRejection(err));
   console.error("internal error:", err instanceof Error ? err.stack ?? err.message : String(err));
   return text(500, "Internal error in the master; it has been logged");
 }
@@ -35,10 +42,16 @@ const REJECTION_STATUS: Record<RejectionKind, number> = {
   invalid: 400, unauthenticated: 401, forbidden: 403, not_found: 404, gone: 410, busy: 503, unavailable: 503, timeout: 504,
 };
 
+/** The HTTP status a kind of refusal is answered with. */
+export const rejectionStatus = (kind: RejectionKind): number => REJECTION_STATUS[kind];
+
 /** Extra headers a kind of refusal carries (`busy`: when to try again). */
 const REJECTION_HEADERS: Partial<Record<RejectionKind, Record<string, string>>> = { busy: { "retry-after": "1" } };
 
+/** The headers a kind of refusal is answered with, besides the content type. */
+export const rejectionHeaders = (kind: RejectionKind): Record<string, string> => REJECTION_HEADERS[kind] ?? {};
+
 /** The response to a refusal: its kind's status, `field: message` as plain text. */
 export function rejectionResponse(r: Rejection): Response {
-  return text(REJECTION_STATUS[r.rejected], rejectionText(r), REJECTION_HEADERS[r.rejected]);
+  return text(rejectionStatus(r.rejected), rejectionText(r), rejectionHeaders(r.rejected));
 }

@@ -7,7 +7,9 @@ import type { MasterCore } from "../core/master-core.ts";
 import { metricsSnapshot } from "../read/metrics-snapshot.ts";
 import { flagsJson } from "../read/flags.ts";
 import { monitorStatistics } from "../operator/containers-calls.ts";
-import { mayViewFlags, readFilter, requireViewFlags } from "../read/read-filter.ts";
+import { checkViewFlags, mayViewFlags, readFilter } from "../read/read-filter.ts";
+import { isRejection } from "../model/rejection.ts";
+import { rejectionResponse } from "./http-error.ts";
 import { type ReadSnapshot, finishGradually, snapshotSteps } from "../read/read-snapshot.ts";
 import { v1Parts } from "../read/v1-json.ts";
 import { PROMETHEUS_CONTENT_TYPE, prometheusText } from "../read/prometheus.ts";
@@ -27,12 +29,13 @@ export function serveRead(core: MasterCore, path: string, params: URLSearchParam
   if (path === "/metrics/prometheus") return new Response(prometheusText(metricsSnapshot(core, now)), { headers: { "content-type": PROMETHEUS_CONTENT_TYPE } });
   const flagsObject = () => Object.fromEntries(flagsJson(core.config).map((f) => [f.name, f.value]));
   if (path === "/flags") {
-    requireViewFlags(core.authorizer, principal);
-    return Response.json({ flags: flagsObject() });
+    const refused = checkViewFlags(core.authorizer, principal);
+    return refused ? rejectionResponse(refused) : Response.json({ flags: flagsObject() });
   }
   const filter = readFilter(core.authorizer, principal);
   if (path === "/monitor/statistics") return Response.json(monitorStatistics(core, filter));
   const query = path === "/tasks" ? parseTasksQuery(params) : undefined;
+  if (isRejection(query)) return rejectionResponse(query);
   const meta: MasterMeta = {
     masterInfo: core.masterInfo, startedAt: core.startedAt, cluster: core.config.clusterName,
     ...(mayViewFlags(core.authorizer, principal) ? { flags: flagsObject() } : {}),

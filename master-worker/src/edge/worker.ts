@@ -6,12 +6,13 @@
 import { Router } from "itty-router";
 import { z } from "zod";
 import { FileAnswer, PollRequest, RegisterRequest, SchedulerCall, StatusRequest, parseMessage } from "../../../schemas/index.ts";
+import { ValidationError } from "../../../schemas/parse.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { authenticateAgent, authenticatePrincipal } from "./auth.ts";
-import type { InternalRequest } from "./internal-request.ts";
+import type { InternalRequest, RejectedAccept } from "./internal-request.ts";
 import { READ_PRINCIPAL_HEADER } from "./read-routes.ts";
 import { type MasterConfig, readConfig } from "../model/config.ts";
-import { HttpError, errorResponse } from "./http-error.ts";
+import { HttpError, errorResponse, validationRejection } from "./http-error.ts";
 import { STRATA_VERSION as VERSION } from "../../../sdk/src/version.ts";
 
 type Env = Record<string, unknown> & { MASTER: DurableObjectNamespace };
@@ -51,24 +52,27 @@ router.post("/api/v1/scheduler", async (request, env) => {
   try {
     call = parseMessage(SchedulerCall, raw);
   } catch (err) {
-    await releaseRejectedOffers(env, request, raw, principal, streamId);
-    throw err;
+    const rejected = err instanceof ValidationError ? malformedAccept(raw, err) : undefined;
+    if (!rejected) throw err;
+    // The object answers the refusal once it has released the offers (as for any refused ACCEPT);
+    // should it not answer, the refusal is still the client's answer.
+    return forward(env, request, "/scheduler/rejected-accept", { principal, streamId, body: rejected }).catch(() => { throw err; });
   }
   return forward(env, request, "/scheduler", { principal, streamId, body: call });
 });
 
 /**
- * An ACCEPT rejected as malformed still lets go of the offers it names (as one the master
- * rejects does): they are declined without a filter, so their resources are offered again
- * instead of staying with a framework that believes it used them. Best effort.
+ * An ACCEPT refused as malformed still lets go of the offers it names, as one the master refuses
+ * does, so their resources are offered again instead of staying with a framework that believes
+ * it used them: what the object needs for that (the framework id and the offer ids that can be
+ * read), or undefined when `raw` is no ACCEPT naming both.
  */
-async function releaseRejectedOffers(env: Env, request: Request, raw: unknown, principal: string | undefined, streamId: string | null) {
+function malformedAccept(raw: unknown, err: ValidationError): RejectedAccept | undefined {
   const call = raw as { type?: unknown; framework_id?: { value?: unknown }; accept?: { offer_ids?: unknown } } | null;
   const ids = Array.isArray(call?.accept?.offer_ids) ? call.accept.offer_ids : [];
   const offerIds = ids.map((o) => (o as { value?: unknown } | null)?.value).filter((v): v is string => typeof v === "string" && v !== "");
-  if (call?.type !== "ACCEPT" || typeof call.framework_id?.value !== "string" || offerIds.length === 0) return;
-  const decline = { type: "DECLINE", framework_id: { value: call.framework_id.value }, decline: { offer_ids: offerIds.map((value) => ({ value })), filters: { refuse_seconds: 0 } } };
-  await forward(env, request, "/scheduler", { principal, streamId, body: decline }).catch(() => undefined);
+  if (call?.type !== "ACCEPT" || typeof call.framework_id?.value !== "string" || offerIds.length === 0) return undefined;
+  return { frameworkId: call.framework_id.value, offerIds, rejection: validationRejection(err) };
 }
 
 for (const [path, schema] of [["register", RegisterRequest], ["poll", PollRequest], ["status", StatusRequest], ["files", FileAnswer]] as const) {

@@ -8,11 +8,11 @@
  * without a principal (anonymous) matches only rules whose subject is ANY.
  *
  * The ACLs are given as JSON in `STRATA_ACLS`; without them everything is allowed (as a Mesos
- * master without `--acls`). Deciders call `requireAuthorized`, which throws 403 naming the action.
+ * master without `--acls`). Deciders call `checkAuthorized`, which returns a `forbidden` refusal naming the action.
  */
 import { z } from "zod";
 import { parseMessage } from "../../../schemas/parse.ts";
-import { forbidden } from "../edge/http-error.ts";
+import { type Rejection, reject } from "./rejection.ts";
 
 /** Each action, with the name of its object field in a rule (Mesos' names). */
 export const ACL_ACTIONS = {
@@ -105,8 +105,8 @@ export function parseAcls(text: string | undefined): Authorizer {
   return aclAuthorizer(parseMessage(z.object({ STRATA_ACLS: AclsSchema }), { STRATA_ACLS: json }).STRATA_ACLS);
 }
 
-/** Throws 403 unless `principal` may do `action` on `object`; `what` says what was refused. */
-export function requireAuthorized(authorizer: Authorizer, action: AclAction, principal: string | undefined, object: string | undefined, what: string): void {
-  if (authorizer.allows(action, principal, object)) return;
-  throw forbidden(`${what}: principal '${principal ?? "(anonymous)"}' is not authorized to ${action.replace(/_/g, " ")}${object !== undefined ? ` for '${object}'` : ""}`);
+/** A `forbidden` refusal unless `principal` may do `action` on `object`; `what` is the field refused. */
+export function checkAuthorized(authorizer: Authorizer, action: AclAction, principal: string | undefined, object: string | undefined, what: string): Rejection | undefined {
+  if (authorizer.allows(action, principal, object)) return undefined;
+  return reject("forbidden", what, `principal '${principal ?? "(anonymous)"}' is not authorized to ${action.replace(/_/g, " ")}${object !== undefined ? ` for '${object}'` : ""}`);
 }

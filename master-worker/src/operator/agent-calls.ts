@@ -6,25 +6,27 @@
  *   the framework is removed as by its own TEARDOWN; its stream, if open, ends with an ERROR.
  */
 import type { MarkAgentGoneCall, OperatorTeardownCall } from "../../../schemas/lifecycle.ts";
-import { requireAuthorized } from "../model/authorizer.ts";
-import { badRequest, notFound } from "../edge/http-error.ts";
+import { checkAuthorized } from "../model/authorizer.ts";
+import { type Rejection, reject } from "../model/rejection.ts";
 import type { MasterCore } from "../core/master-core.ts";
 import { decideTeardown } from "../decide/scheduler-calls.ts";
 import type { OperatorContext, OperatorHandlers } from "./types.ts";
 
-function markAgentGone(core: MasterCore, call: MarkAgentGoneCall, ctx: OperatorContext): undefined {
+function markAgentGone(core: MasterCore, call: MarkAgentGoneCall, ctx: OperatorContext): Rejection | undefined {
   const id = call.mark_agent_gone.agent_id.value;
-  requireAuthorized(core.authorizer, "mark_agents_gone", ctx.principal, id, "mark_agent_gone.agent_id");
-  if (!core.agents.has(id)) throw notFound(`mark_agent_gone.agent_id: unknown agent '${id}'`);
+  const refused = checkAuthorized(core.authorizer, "mark_agents_gone", ctx.principal, id, "mark_agent_gone.agent_id");
+  if (refused) return refused;
+  if (!core.agents.has(id)) return reject("not_found", "mark_agent_gone.agent_id", `unknown agent '${id}'`);
   core.markAgentGone(id, ctx.now);
   return undefined;
 }
 
-function teardown(core: MasterCore, call: OperatorTeardownCall, ctx: OperatorContext): undefined {
+function teardown(core: MasterCore, call: OperatorTeardownCall, ctx: OperatorContext): Rejection | undefined {
   const fid = call.teardown.framework_id.value;
   const framework = core.frameworks.get(fid);
-  if (!framework || framework.removed) throw badRequest(`teardown.framework_id: no framework '${fid}' to tear down`);
-  requireAuthorized(core.authorizer, "teardown_frameworks", ctx.principal, framework.principal ?? framework.info.principal, "teardown.framework_id");
+  if (!framework || framework.removed) return reject("invalid", "teardown.framework_id", `no framework '${fid}' to tear down`);
+  const refused = checkAuthorized(core.authorizer, "teardown_frameworks", ctx.principal, framework.principal ?? framework.info.principal, "teardown.framework_id");
+  if (refused) return refused;
   core.apply(decideTeardown(core, fid, core.ctx(ctx.now, ctx.principal)), ctx.now);
   if (core.streams.delete(fid)) core.outbox.close(fid, { type: "ERROR", error: { message: "Framework was torn down by an operator" } });
   return undefined;

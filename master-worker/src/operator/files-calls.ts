@@ -7,10 +7,10 @@
 import type { FileAnswer, FileEntry } from "../../../schemas/agent.ts";
 import { MAX_FILE_READ_BYTES } from "../../../schemas/file-limits.ts";
 import { utf8FromBase64 } from "../../../sdk/src/base64.ts";
-import { requireAuthorized } from "../model/authorizer.ts";
+import { checkAuthorized } from "../model/authorizer.ts";
+import { type Rejection, type RejectionKind, isRejection, reject } from "../model/rejection.ts";
 import { type SandboxPath, parseSandboxPath, virtualPathOf } from "../decide/file-relay-paths.ts";
 import type { FileRelay } from "../core/file-relay.ts";
-import { HttpError, badRequest, notFound } from "../edge/http-error.ts";
 import type { MasterCore } from "../core/master-core.ts";
 
 /** The operator call types answered here (not in the handler table). */
@@ -22,24 +22,34 @@ export const FILE_READ_PATHS: ReadonlySet<string> = new Set(["/files/browse", "/
 type Op = { op: "LIST" } | { op: "READ"; offset: number; length?: number };
 
 /**
- * Checks that the sandbox may be read by `principal` and that its agent can be asked, relays
- * the request and returns the agent's answer; the agent's refusals become their HTTP status.
+ * The kind of refusal an agent's file error status stands for (agent-bun/src/files.ts sends 400,
+ * 403 and 404 for the operator's mistakes, 5xx when it could not read): the agent could not do it.
  */
-async function relay(core: MasterCore, files: FileRelay, p: SandboxPath, op: Op, principal: string | undefined, field: string): Promise<FileAnswer> {
+export function fileErrorKind(status: number): RejectionKind {
+  return status === 400 ? "invalid" : status === 403 ? "forbidden" : status === 404 ? "not_found" : "unavailable";
+}
+
+/**
+ * Checks that the sandbox may be read by `principal` and that its agent can be asked, relays
+ * the request and returns the agent's answer; the agent's refusals become refusals of their kind.
+ */
+async function relay(core: MasterCore, files: FileRelay, p: SandboxPath, op: Op, principal: string | undefined, field: string): Promise<FileAnswer | Rejection> {
   const agent = core.agents.get(p.agentId);
-  if (!agent || agent.goneAt !== undefined) throw notFound(`${field}: agent '${p.agentId}' is not known to the master`);
+  if (!agent || agent.goneAt !== undefined) return reject("not_found", field, `agent '${p.agentId}' is not known to the master`);
   const framework = core.frameworks.get(p.frameworkId);
-  if (!framework) throw notFound(`${field}: framework '${p.frameworkId}' is not known to the master`);
+  if (!framework) return reject("not_found", field, `framework '${p.frameworkId}' is not known to the master`);
   // Mesos' access_sandboxes: the object is the user the framework's tasks run as.
-  requireAuthorized(core.authorizer, "access_sandboxes", principal, framework.info.user, field);
+  const refused = checkAuthorized(core.authorizer, "access_sandboxes", principal, framework.info.user, field);
+  if (refused) return refused;
   if (!core.agentConnected(p.agentId)) {
-    throw new HttpError(503, `${field}: agent '${p.agentId}' is not connected to the master; its files cannot be read now`);
+    return reject("unavailable", field, `agent '${p.agentId}' is not connected to the master; its files cannot be read now`);
   }
   const answer = await files.request(p.agentId, {
     op: op.op, framework_id: { value: p.frameworkId }, task_id: { value: p.taskId }, path: p.relative,
     ...(op.op === "READ" ? { offset: op.offset, ...(op.length !== undefined ? { length: op.length } : {}) } : {}),
   });
-  if (answer.error) throw new HttpError(answer.error.status, `${field}: ${answer.error.message}`);
+  if (isRejection(answer)) return answer;
+  if (answer.error) return reject(fileErrorKind(answer.error.status), field, answer.error.message);
   return answer;
 }
 
@@ -66,24 +76,28 @@ const classicInfo = (p: SandboxPath, e: FileEntry) => ({
 });
 
 /** LIST_FILES / READ_FILE (Mesos' answers: `list_files.file_infos`, `read_file.{size,data}` with data base64). */
-export async function fileCall(core: MasterCore, files: FileRelay, call: Record<string, unknown>, principal: string | undefined): Promise<object> {
+export async function fileCall(core: MasterCore, files: FileRelay, call: Record<string, unknown>, principal: string | undefined): Promise<object | Rejection> {
   if (call.type === "LIST_FILES") {
     const { path } = call.list_files as { path: string };
     const p = parseSandboxPath(path, "list_files.path");
+    if (isRejection(p)) return p;
     const answer = await relay(core, files, p, { op: "LIST" }, principal, "list_files.path");
+    if (isRejection(answer)) return answer;
     return { type: "LIST_FILES", list_files: { file_infos: (answer.file_infos ?? []).map((e) => v1Info(p, e)) } };
   }
   const { path, offset, length } = call.read_file as { path: string; offset: number; length?: number };
   const p = parseSandboxPath(path, "read_file.path");
+  if (isRejection(p)) return p;
   const answer = await relay(core, files, p, { op: "READ", offset, ...(length !== undefined ? { length: Math.min(length, MAX_FILE_READ_BYTES) } : {}) }, principal, "read_file.path");
+  if (isRejection(answer)) return answer;
   return { type: "READ_FILE", read_file: { size: answer.size ?? 0, data: answer.data ?? "" } };
 }
 
-/** A query parameter as an integer ≥ `min`, or undefined when absent. */
-function intParam(params: URLSearchParams, name: string, min: number): number | undefined {
+/** A query parameter as an integer ≥ `min`, undefined when absent, or a refusal naming it. */
+function intParam(params: URLSearchParams, name: string, min: number): number | undefined | Rejection {
   const raw = params.get(name);
   if (raw === null || raw === "") return undefined;
-  if (!/^-?\d+$/.test(raw) || Number(raw) < min || !Number.isSafeInteger(Number(raw))) throw badRequest(`${name}: '${raw}' is not an integer ≥ ${min}`);
+  if (!/^-?\d+$/.test(raw) || Number(raw) < min || !Number.isSafeInteger(Number(raw))) return reject("invalid", name, `'${raw}' is not an integer ≥ ${min}`);
   return Number(raw);
 }
 
@@ -91,25 +105,28 @@ function intParam(params: URLSearchParams, name: string, min: number): number | 
  * Classic `/files/browse?path=` (a JSON array of entries) and `/files/read?path=&offset=&length=`
  * (`{ data, offset }`, data as text). As in Mesos, `offset=-1` asks for the file's size only
  * (`{ data: "", offset: <size> }`), which is where a follower starts; an absent offset reads
- * from 0. Undefined when `path` is not one of these endpoints.
+ * from 0. Undefined when `path` is not one of these endpoints; a `Rejection` when refused.
  */
-export function serveFilesGet(core: MasterCore, files: FileRelay, path: string, params: URLSearchParams, principal: string | undefined): Promise<Response> | undefined {
+export function serveFilesGet(core: MasterCore, files: FileRelay, path: string, params: URLSearchParams, principal: string | undefined): Promise<Response | Rejection> | undefined {
   if (!FILE_READ_PATHS.has(path)) return undefined;
   return (async () => {
     const virtual = params.get("path");
-    if (!virtual) throw badRequest("path: missing; expected ?path=/agents/<agent_id>/frameworks/<framework_id>/tasks/<task_id>[/<path>]");
+    if (!virtual) return reject("invalid", "path", "missing; expected ?path=/agents/<agent_id>/frameworks/<framework_id>/tasks/<task_id>[/<path>]");
     const p = parseSandboxPath(virtual, "path");
+    if (isRejection(p)) return p;
     if (path === "/files/browse") {
       const answer = await relay(core, files, p, { op: "LIST" }, principal, "path");
-      return Response.json((answer.file_infos ?? []).map((e) => classicInfo(p, e)));
+      return isRejection(answer) ? answer : Response.json((answer.file_infos ?? []).map((e) => classicInfo(p, e)));
     }
     const offset = intParam(params, "offset", -1) ?? 0;
+    if (isRejection(offset)) return offset;
     const length = intParam(params, "length", 0);
+    if (isRejection(length)) return length;
     if (offset === -1) {
       const answer = await relay(core, files, p, { op: "READ", offset: 0, length: 0 }, principal, "path");
-      return Response.json({ data: "", offset: answer.size ?? 0 });
+      return isRejection(answer) ? answer : Response.json({ data: "", offset: answer.size ?? 0 });
     }
     const answer = await relay(core, files, p, { op: "READ", offset, ...(length !== undefined ? { length: Math.min(length, MAX_FILE_READ_BYTES) } : {}) }, principal, "path");
-    return Response.json({ data: utf8FromBase64(answer.data ?? ""), offset });
+    return isRejection(answer) ? answer : Response.json({ data: utf8FromBase64(answer.data ?? ""), offset });
   })();
 }

@@ -2,7 +2,6 @@
  * Mesos v1 Operator API (`POST /api/v1`): one table of handlers joined from each area's table.
  * A call type no table handles is refused by name.
  */
-import { badRequest } from "../edge/http-error.ts";
 import type { MasterCore } from "../core/master-core.ts";
 import { agentCalls } from "./agent-calls.ts";
 import { containersCalls } from "./containers-calls.ts";
@@ -13,6 +12,7 @@ import { readCalls } from "./read-calls.ts";
 import { reservationCalls } from "./reservation-calls.ts";
 import { weightsCalls } from "./weights-calls.ts";
 import type { OperatorContext, OperatorHandlers } from "./types.ts";
+import { type Rejection, reject } from "../model/rejection.ts";
 
 export type { OperatorContext, OperatorHandler, OperatorHandlers } from "./types.ts";
 
@@ -28,10 +28,10 @@ export const OPERATOR_HANDLERS: OperatorHandlers = {
   ...containersCalls,
 };
 
-/** Answers one operator call; `body` was validated by the Worker (`type` at least). */
-export function operatorCall(core: MasterCore, body: unknown, ctx: OperatorContext): object | undefined {
+/** Answers one operator call (or refuses it); `body` was validated by the Worker (`type` at least). */
+export function operatorCall(core: MasterCore, body: unknown, ctx: OperatorContext): object | undefined | Rejection {
   const type = (body as { type: string }).type;
   const handler = Object.hasOwn(OPERATOR_HANDLERS, type) ? OPERATOR_HANDLERS[type] : undefined;
-  if (!handler) throw badRequest(`type: operator call '${type}' is not supported`);
+  if (!handler) return reject("invalid", "type", `operator call '${type}' is not supported`);
   return handler(core, body, ctx);
 }

@@ -7,7 +7,7 @@ import type { StartMaintenanceCall, StopMaintenanceCall, UpdateMaintenanceSchedu
 import {
   decideStartMaintenance, decideStopMaintenance, decideUpdateSchedule, maintenanceScheduleFor, maintenanceStatusFor,
 } from "../decide/maintenance-decisions.ts";
-import type { OperatorHandlers } from "./types.ts";
+import { type OperatorHandlers, applied } from "./types.ts";
 
 /** The maintenance calls; the mutating ones answer an empty 200. */
 export const maintenanceCalls: OperatorHandlers = {
@@ -17,16 +17,10 @@ export const maintenanceCalls: OperatorHandlers = {
   GET_MAINTENANCE_STATUS: (core, _call, ctx) => ({
     type: "GET_MAINTENANCE_STATUS", get_maintenance_status: { status: maintenanceStatusFor(core, ctx.principal) },
   }),
-  UPDATE_MAINTENANCE_SCHEDULE: (core, call: UpdateMaintenanceScheduleCall, ctx) => {
-    core.apply(decideUpdateSchedule(core, call.update_maintenance_schedule.schedule, ctx.principal), ctx.now);
-    return undefined;
-  },
-  START_MAINTENANCE: (core, call: StartMaintenanceCall, ctx) => {
-    core.apply(decideStartMaintenance(core, call.start_maintenance.machines, ctx.principal, core.ctx(ctx.now, ctx.principal)), ctx.now);
-    return undefined;
-  },
-  STOP_MAINTENANCE: (core, call: StopMaintenanceCall, ctx) => {
-    core.apply(decideStopMaintenance(core, call.stop_maintenance.machines, ctx.principal), ctx.now);
-    return undefined;
-  },
+  UPDATE_MAINTENANCE_SCHEDULE: (core, call: UpdateMaintenanceScheduleCall, ctx) =>
+    applied(core, decideUpdateSchedule(core, call.update_maintenance_schedule.schedule, ctx.principal), ctx.now),
+  START_MAINTENANCE: (core, call: StartMaintenanceCall, ctx) =>
+    applied(core, decideStartMaintenance(core, call.start_maintenance.machines, ctx.principal, core.ctx(ctx.now, ctx.principal)), ctx.now),
+  STOP_MAINTENANCE: (core, call: StopMaintenanceCall, ctx) =>
+    applied(core, decideStopMaintenance(core, call.stop_maintenance.machines, ctx.principal), ctx.now),
 };

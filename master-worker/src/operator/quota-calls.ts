@@ -18,19 +18,19 @@ import { QUOTA_SETTING, storedQuotas } from "../decide/allocation-settings.ts";
 import { quotaRescinds } from "../decide/quota-rescinds.ts";
 import type { RoleQuota } from "../allocator/index.ts";
 import { addScalars, roundQuantity, scalarResources, scalarVector } from "../allocator/index.ts";
-import { requireAuthorized } from "../model/authorizer.ts";
+import { checkAuthorized } from "../model/authorizer.ts";
 import type { Effect } from "../decide/effects.ts";
-import { badRequest } from "../edge/http-error.ts";
+import { type Rejection, isRejection, reject } from "../model/rejection.ts";
 import type { MasterView } from "../decide/view.ts";
-import type { OperatorHandlers } from "./types.ts";
+import { type OperatorHandlers, applied } from "./types.ts";
 
 type Quantities = Record<string, number>;
 
 /** `map<string, Value.Scalar>` → quantities, checked. */
-function quantities(map: QuotaConfig["guarantees"], field: string): Quantities {
+function quantities(map: QuotaConfig["guarantees"], field: string): Quantities | Rejection {
   const out: Quantities = {};
   for (const [name, { value }] of Object.entries(map ?? {})) {
-    if (!Number.isFinite(value) || value < 0) throw badRequest(`${field}.${name}: must be a finite quantity ≥ 0, got ${value}`);
+    if (!Number.isFinite(value) || value < 0) return reject("invalid", `${field}.${name}`, `must be a finite quantity ≥ 0, got ${value}`);
     out[name] = roundQuantity(value);
   }
   return out;
@@ -46,33 +46,36 @@ function clusterTotals(view: MasterView): Quantities {
 }
 
 /** UPDATE_QUOTA: validates, then replaces the quota setting with the listed roles changed. */
-export function decideUpdateQuota(view: MasterView, call: UpdateQuotaCall, principal: string | undefined): Effect[] {
+export function decideUpdateQuota(view: MasterView, call: UpdateQuotaCall, principal: string | undefined): Effect[] | Rejection {
   const { force, quota_configs: configs } = call.update_quota;
   const next: Record<string, RoleQuota> = { ...storedQuotas(view) };
   const seen = new Set<string>();
-  configs.forEach((config, i) => {
+  for (const [i, config] of configs.entries()) {
     const field = `update_quota.quota_configs[${i}]`;
     const problem = config.role === DEFAULT_ROLE ? "quota cannot be set for the default role '*'" : roleProblem(config.role);
-    if (problem) throw badRequest(`${field}.role: ${problem}`);
-    if (seen.has(config.role)) throw badRequest(`${field}.role: '${config.role}' is listed twice`);
+    if (problem) return reject("invalid", `${field}.role`, problem);
+    if (seen.has(config.role)) return reject("invalid", `${field}.role`, `'${config.role}' is listed twice`);
     seen.add(config.role);
     const guarantees = quantities(config.guarantees, `${field}.guarantees`);
+    if (isRejection(guarantees)) return guarantees;
     const limits = quantities(config.limits, `${field}.limits`);
+    if (isRejection(limits)) return limits;
     for (const [name, g] of Object.entries(guarantees)) {
       const limit = limits[name];
-      if (limit !== undefined && g > limit) throw badRequest(`${field}.guarantees.${name}: the guarantee ${g} is above the limit ${limit}`);
+      if (limit !== undefined && g > limit) return reject("invalid", `${field}.guarantees.${name}`, `the guarantee ${g} is above the limit ${limit}`);
     }
-    requireAuthorized(view.authorizer, "update_quotas", principal, config.role, `${field}.role`);
+    const refused = checkAuthorized(view.authorizer, "update_quotas", principal, config.role, `${field}.role`);
+    if (refused) return refused;
     if (Object.keys(guarantees).length === 0 && Object.keys(limits).length === 0) delete next[config.role];
     else next[config.role] = { guarantees, limits };
-  });
-  checkHierarchy(next, configs);
-  if (!force) checkCapacity(view, next);
+  }
+  const refused = checkHierarchy(next, configs) ?? (force ? undefined : checkCapacity(view, next));
+  if (refused) return refused;
   return [{ kind: "setting", key: QUOTA_SETTING, value: next }, ...quotaRescinds(view, next, [...seen]), { kind: "allocate" }];
 }
 
 /** A child's guarantees sum within its parent's guarantees, and its limits within its parent's limits (nearest quota ancestor). */
-function checkHierarchy(quotas: Readonly<Record<string, RoleQuota>>, configs: readonly QuotaConfig[]): void {
+function checkHierarchy(quotas: Readonly<Record<string, RoleQuota>>, configs: readonly QuotaConfig[]): Rejection | undefined {
   const fieldOf = (role: string) => {
     const i = configs.findIndex((c) => c.role === role);
     return i >= 0 ? `update_quota.quota_configs[${i}]` : `update_quota (role '${role}')`;
@@ -83,7 +86,7 @@ function checkHierarchy(quotas: Readonly<Record<string, RoleQuota>>, configs: re
     const p = quotas[parent]!;
     for (const [name, limit] of Object.entries(quota.limits ?? {})) {
       const pl = p.limits?.[name];
-      if (pl !== undefined && limit > pl) throw badRequest(`${fieldOf(role)}.limits.${name}: ${limit} is above the limit ${pl} of its parent role '${parent}'`);
+      if (pl !== undefined && limit > pl) return reject("invalid", `${fieldOf(role)}.limits.${name}`, `${limit} is above the limit ${pl} of its parent role '${parent}'`);
     }
     for (const name of Object.keys(quota.guarantees ?? {})) {
       const pg = p.guarantees?.[name];
@@ -93,13 +96,16 @@ function checkHierarchy(quotas: Readonly<Record<string, RoleQuota>>, configs: re
       for (const [other, q] of Object.entries(quotas)) {
         if (other !== parent && isWithinRole(other, parent) && ancestorRoles(other).find((a) => quotas[a] !== undefined) === parent) sum += q.guarantees?.[name] ?? 0;
       }
-      if (roundQuantity(sum) > pg) throw badRequest(`${fieldOf(role)}.guarantees.${name}: the guarantees of the roles below '${parent}' add up to ${roundQuantity(sum)}, above its guarantee ${pg}`);
+      if (roundQuantity(sum) > pg) {
+        return reject("invalid", `${fieldOf(role)}.guarantees.${name}`, `the guarantees of the roles below '${parent}' add up to ${roundQuantity(sum)}, above its guarantee ${pg}`);
+      }
     }
   }
+  return undefined;
 }
 
 /** The guarantees of the top-most guaranteed roles must fit in the cluster (unless forced). */
-function checkCapacity(view: MasterView, quotas: Readonly<Record<string, RoleQuota>>): void {
+function checkCapacity(view: MasterView, quotas: Readonly<Record<string, RoleQuota>>): Rejection | undefined {
   const need: Quantities = {};
   for (const [role, quota] of Object.entries(quotas)) {
     if (ancestorRoles(role).some((a) => Object.keys(quotas[a]?.guarantees ?? {}).length > 0)) continue;
@@ -109,9 +115,10 @@ function checkCapacity(view: MasterView, quotas: Readonly<Record<string, RoleQuo
   for (const [name, n] of Object.entries(need)) {
     const have = total[name] ?? 0;
     if (n > have) {
-      throw badRequest(`update_quota.quota_configs: the guarantees add up to ${name} ${n}, more than the cluster's ${have}; set 'force' to set them anyway`);
+      return reject("invalid", "update_quota.quota_configs", `the guarantees add up to ${name} ${n}, more than the cluster's ${have}; set 'force' to set them anyway`);
     }
   }
+  return undefined;
 }
 
 const scalarMap = (q: Readonly<Record<string, number>> | undefined) =>
@@ -135,9 +142,6 @@ export function getQuota(view: MasterView, principal: string | undefined): objec
 
 /** The quota calls' handlers. */
 export const quotaCalls: OperatorHandlers = {
-  UPDATE_QUOTA: (core, call: UpdateQuotaCall, ctx) => {
-    core.apply(decideUpdateQuota(core, call, ctx.principal), ctx.now);
-    return undefined;
-  },
+  UPDATE_QUOTA: (core, call: UpdateQuotaCall, ctx) => applied(core, decideUpdateQuota(core, call, ctx.principal), ctx.now),
   GET_QUOTA: (core, _call, ctx) => getQuota(core, ctx.principal),
 };

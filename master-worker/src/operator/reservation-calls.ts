@@ -15,11 +15,11 @@ import type {
 import { add, contains, subtract } from "../../../sdk/src/resources.ts";
 import { conversionEffects } from "../decide/accept-steps.ts";
 import type { Effect } from "../decide/effects.ts";
-import { badRequest } from "../edge/http-error.ts";
+import { type Rejection, isRejection, reject } from "../model/rejection.ts";
 import type { MasterCore } from "../core/master-core.ts";
 import { type ReservationOp, applyReservationOp } from "../decide/reservations.ts";
 import type { MasterView } from "../decide/view.ts";
-import type { OperatorContext, OperatorHandlers } from "./types.ts";
+import { type OperatorContext, type OperatorHandlers, applied } from "./types.ts";
 
 /** What the active tasks on `agentId` use. */
 function usedOn(view: MasterView, agentId: string): Resource[] {
@@ -32,18 +32,19 @@ function usedOn(view: MasterView, agentId: string): Resource[] {
  * Decides an operator's conversion on one agent: the agent's new total, the DESTROY_VOLUMES
  * command when volumes go, and RESCINDs for the offers in the way. Pure.
  */
-export function decideOperatorConversion(view: MasterView, agentId: string, op: ReservationOp, principal: string | undefined, field: string): Effect[] {
+export function decideOperatorConversion(view: MasterView, agentId: string, op: ReservationOp, principal: string | undefined, field: string): Effect[] | Rejection {
   const agent = view.agents.get(agentId);
-  if (!agent) throw badRequest(`${field}.agent_id: unknown agent '${agentId}'`);
+  if (!agent) return reject("invalid", `${field}.agent_id`, `unknown agent '${agentId}'`);
   // As Mesos, which knows only registered agents here: a gone, unreachable or DOWN agent does
   // not carry a change out now (Mesos refuses them; try again once it is back).
-  if (agent.goneAt !== undefined) throw badRequest(`${field}.agent_id: agent '${agentId}' is gone (MARK_AGENT_GONE)`);
-  if (agent.unreachableAt !== undefined) throw badRequest(`${field}.agent_id: agent '${agentId}' is unreachable; try again once it has registered again`);
-  if (agentMachineMode(view, agent) === "DOWN") throw badRequest(`${field}.agent_id: agent '${agentId}' is on a machine DOWN for maintenance`);
+  if (agent.goneAt !== undefined) return reject("invalid", `${field}.agent_id`, `agent '${agentId}' is gone (MARK_AGENT_GONE)`);
+  if (agent.unreachableAt !== undefined) return reject("invalid", `${field}.agent_id`, `agent '${agentId}' is unreachable; try again once it has registered again`);
+  if (agentMachineMode(view, agent) === "DOWN") return reject("invalid", `${field}.agent_id`, `agent '${agentId}' is on a machine DOWN for maintenance`);
   const available = subtract(agent.resources, usedOn(view, agentId));
   const body = op.type === "CREATE" || op.type === "DESTROY" ? "volumes" : "resources";
   const state = applyReservationOp({ total: agent.resources, available, destroyed: [] }, op,
     { authorizer: view.authorizer, principal, refinement: true }, `${field}.${body}`);
+  if (isRejection(state)) return state;
   const effects = conversionEffects(agent, state);
   const taken = subtract(agent.resources, state.total);
   const offers = [...view.offers.values()].map((o) => o.offer).filter((o) => o.agent_id.value === agentId);
@@ -57,9 +58,8 @@ export function decideOperatorConversion(view: MasterView, agentId: string, op: 
   return effects;
 }
 
-function run(core: MasterCore, ctx: OperatorContext, agentId: string, op: ReservationOp, field: string): undefined {
-  core.apply(decideOperatorConversion(core, agentId, op, ctx.principal, field), ctx.now);
-  return undefined;
+function run(core: MasterCore, ctx: OperatorContext, agentId: string, op: ReservationOp, field: string): Rejection | undefined {
+  return applied(core, decideOperatorConversion(core, agentId, op, ctx.principal, field), ctx.now);
 }
 
 /** The handlers, by call type. */

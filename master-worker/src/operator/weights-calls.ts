@@ -8,25 +8,28 @@
 import type { UpdateWeightsCall } from "../../../schemas/weights.ts";
 import { roleProblem } from "../../../sdk/src/roles.ts";
 import { storedWeights, WEIGHTS_SETTING } from "../decide/allocation-settings.ts";
-import { requireAuthorized } from "../model/authorizer.ts";
+import { checkAuthorized } from "../model/authorizer.ts";
 import type { Effect } from "../decide/effects.ts";
-import { badRequest } from "../edge/http-error.ts";
+import { type Rejection, reject } from "../model/rejection.ts";
 import type { MasterView } from "../decide/view.ts";
-import type { OperatorHandlers } from "./types.ts";
+import { type OperatorHandlers, applied } from "./types.ts";
 
 /** UPDATE_WEIGHTS: validates every entry, then replaces the weights setting with the listed roles changed. */
-export function decideUpdateWeights(view: MasterView, call: UpdateWeightsCall, principal: string | undefined): Effect[] {
+export function decideUpdateWeights(view: MasterView, call: UpdateWeightsCall, principal: string | undefined): Effect[] | Rejection {
   const infos = call.update_weights.weight_infos;
   const seen = new Set<string>();
-  infos.forEach(({ role, weight }, i) => {
+  for (const [i, { role, weight }] of infos.entries()) {
     const field = `update_weights.weight_infos[${i}]`;
     const problem = roleProblem(role);
-    if (problem) throw badRequest(`${field}.role: ${problem}`);
-    if (seen.has(role)) throw badRequest(`${field}.role: '${role}' is listed twice`);
+    if (problem) return reject("invalid", `${field}.role`, problem);
+    if (seen.has(role)) return reject("invalid", `${field}.role`, `'${role}' is listed twice`);
     seen.add(role);
-    if (!Number.isFinite(weight) || weight <= 0) throw badRequest(`${field}.weight: must be a positive number, got ${weight}`);
-  });
-  infos.forEach(({ role }, i) => requireAuthorized(view.authorizer, "update_weights", principal, role, `update_weights.weight_infos[${i}].role`));
+    if (!Number.isFinite(weight) || weight <= 0) return reject("invalid", `${field}.weight`, `must be a positive number, got ${weight}`);
+  }
+  for (const [i, { role }] of infos.entries()) {
+    const refused = checkAuthorized(view.authorizer, "update_weights", principal, role, `update_weights.weight_infos[${i}].role`);
+    if (refused) return refused;
+  }
   const next: Record<string, number> = { ...storedWeights(view) };
   for (const { role, weight } of infos) next[role] = weight;
   return [{ kind: "setting", key: WEIGHTS_SETTING, value: next }, { kind: "allocate" }];
@@ -43,9 +46,6 @@ export function getWeights(view: MasterView, principal: string | undefined): obj
 
 /** The weight calls' handlers. */
 export const weightsCalls: OperatorHandlers = {
-  UPDATE_WEIGHTS: (core, call: UpdateWeightsCall, ctx) => {
-    core.apply(decideUpdateWeights(core, call, ctx.principal), ctx.now);
-    return undefined;
-  },
+  UPDATE_WEIGHTS: (core, call: UpdateWeightsCall, ctx) => applied(core, decideUpdateWeights(core, call, ctx.principal), ctx.now),
   GET_WEIGHTS: (core, _call, ctx) => getWeights(core, ctx.principal),
 };

@@ -9,7 +9,7 @@
  * an operator can hide machines from a tenant; without a rule it allows, like every action.
  */
 import type { Authorizer } from "../model/authorizer.ts";
-import { forbidden } from "../edge/http-error.ts";
+import { type Rejection, reject } from "../model/rejection.ts";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../store/records.ts";
 
 /** What one principal may view; every check is O(1) (a few rule comparisons). */
@@ -58,7 +58,8 @@ export function readFilter(authorizer: Authorizer, principal: string | undefined
  */
 export const mayViewFlags = (authorizer: Authorizer, principal: string | undefined) => authorizer.allows("view_flags", principal, "flags");
 
-/** Refuses (403) a principal who may not view the master's flags. */
-export function requireViewFlags(authorizer: Authorizer, principal: string | undefined): void {
-  if (!mayViewFlags(authorizer, principal)) throw forbidden(`flags: principal '${principal ?? "(anonymous)"}' is not authorized to view flags`);
+/** A `forbidden` refusal for a principal who may not view the master's flags. */
+export function checkViewFlags(authorizer: Authorizer, principal: string | undefined): Rejection | undefined {
+  if (mayViewFlags(authorizer, principal)) return undefined;
+  return reject("forbidden", "flags", `principal '${principal ?? "(anonymous)"}' is not authorized to view flags`);
 }

@@ -4,7 +4,7 @@
  * `ReadSnapshot` already filtered for the caller, as parts for `partsStream` (state-stream.ts).
  */
 import type { MasterInfo } from "../../../schemas/index.ts";
-import { badRequest } from "../edge/http-error.ts";
+import { type Rejection, reject } from "../model/rejection.ts";
 import { classicFrameworkHead, classicFrameworkLists, classicSlave, classicTask } from "./classic-json.ts";
 import type { FrameworkRecord, TaskRecord } from "../store/records.ts";
 import type { ReadFilter } from "./read-filter.ts";
@@ -74,19 +74,22 @@ export function slavesParts(s: ReadSnapshot, agentId?: string): Generator<string
 /** The query of `/master/tasks`, as Mesos takes it. */
 export interface TasksQuery { limit: number; offset: number; order: "asc" | "des"; frameworkId?: string; taskId?: string }
 
-/** Reads `/master/tasks`' query (`limit` default 100, `offset` 0, `order` des); bad values are a 400 naming the parameter. */
-export function parseTasksQuery(params: URLSearchParams): TasksQuery {
-  const int = (name: string, def: number) => {
+/** Reads `/master/tasks`' query (`limit` default 100, `offset` 0, `order` des); a bad value is refused naming the parameter. */
+export function parseTasksQuery(params: URLSearchParams): TasksQuery | Rejection {
+  const int = (name: string, def: number): number | Rejection => {
     const raw = params.get(name);
     if (raw === null || raw === "") return def;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0) throw badRequest(`${name}: expected a non-negative integer, got '${raw}'`);
-    return n;
+    return Number.isInteger(n) && n >= 0 ? n : reject("invalid", name, `expected a non-negative integer, got '${raw}'`);
   };
   const order = params.get("order") ?? "des";
-  if (order !== "asc" && order !== "des") throw badRequest(`order: expected 'asc' or 'des', got '${order}'`);
+  if (order !== "asc" && order !== "des") return reject("invalid", "order", `expected 'asc' or 'des', got '${order}'`);
+  const limit = int("limit", 100);
+  if (typeof limit !== "number") return limit;
+  const offset = int("offset", 0);
+  if (typeof offset !== "number") return offset;
   return {
-    limit: int("limit", 100), offset: int("offset", 0), order,
+    limit, offset, order,
     ...(params.get("framework_id") ? { frameworkId: params.get("framework_id")! } : {}),
     ...(params.get("task_id") ? { taskId: params.get("task_id")! } : {}),
   };

@@ -1,7 +1,8 @@
 /**
  * The `ClusterMaster` Durable Object: the one authoritative master. A thin shell around
  * `MasterCore`: it owns the SQLite store, the framework event streams, the agents' held
- * polls and the single alarm, and forwards every decision to the core.
+ * polls and the single alarm, and forwards every decision to the core. A refusal the core or a
+ * handler returns becomes its response here (`rejectionResponse`); a thrown fault in `fetch`.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { FileAnswer, MasterInfo, PollResponse, PollRequest, RegisterRequest, SchedulerCall, SchedulerEvent, StatusRequest } from "../../../schemas/index.ts";
@@ -11,8 +12,9 @@ import { randomUuidBase64 } from "../../../sdk/src/base64.ts";
 import { encodeRecord } from "../../../sdk/src/recordio.ts";
 import { sha256Hex } from "../model/digests.ts";
 import { type MasterConfig, readConfig } from "../model/config.ts";
-import { errorResponse } from "../edge/http-error.ts";
-import type { InternalRequest } from "../edge/internal-request.ts";
+import { errorResponse, rejectionResponse } from "../edge/http-error.ts";
+import type { InternalRequest, RejectedAccept } from "../edge/internal-request.ts";
+import { type Rejection, isRejection } from "../model/rejection.ts";
 import { type Entropy, MasterCore, type Outbox } from "../core/master-core.ts";
 import { operatorCall } from "../operator/index.ts";
 import { SqlStore } from "../store/sql-store.ts";
@@ -22,6 +24,11 @@ import { OperatorStreams } from "../read/operator-stream.ts";
 import { READ_PRINCIPAL_HEADER, serveOperatorRead, serveRead } from "../edge/read-routes.ts";
 import { FileRelay } from "../core/file-relay.ts";
 import { FILE_CALL_TYPES, fileCall, serveFilesGet } from "../operator/files-calls.ts";
+
+/** The response to a result of the core or a handler: a refusal's (edge/http-error.ts), else `ok(result)`. */
+function respond<T>(result: T | Rejection, ok: (value: T) => Response): Response {
+  return isRejection(result) ? rejectionResponse(result) : ok(result);
+}
 
 const encoder = new TextEncoder();
 
@@ -88,7 +95,7 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
       if (msg) this.learnOrigin(msg.origin);
       const read = msg ? undefined : serveRead(this.core, path, url.searchParams, request.headers.get(READ_PRINCIPAL_HEADER) ?? undefined, Date.now());
       const files = msg || read ? undefined : serveFilesGet(this.core, this.files, path, url.searchParams, request.headers.get(READ_PRINCIPAL_HEADER) ?? undefined);
-      const response = read ?? (files && await files) ?? await this.route(path, msg);
+      const response = read ?? (files && respond(await files, (r) => r)) ?? await this.route(path, msg);
       await this.schedule();
       return response;
     } catch (err) {
@@ -104,30 +111,35 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
         const req = msg!.body as RegisterRequest;
         const token = entropy.bytes16();
         const issued = { token, hash: await sha256Hex(token) };
-        return Response.json(this.core.register(req, now, { presented: await tokenHash(req.agent_token), issued }));
+        return respond(this.core.register(req, now, { presented: await tokenHash(req.agent_token), issued }), Response.json);
       }
-      case "/poll": return Response.json(await this.poll(msg!.body as PollRequest));
+      case "/poll": return respond(await this.poll(msg!.body as PollRequest), Response.json);
       case "/status": {
         const req = msg!.body as StatusRequest;
-        return Response.json(this.core.status(req, now, await tokenHash(req.agent_token)));
+        return respond(this.core.status(req, now, await tokenHash(req.agent_token)), Response.json);
       }
       case "/files": {
         const req = msg!.body as FileAnswer;
-        this.core.checkAgentToken(req.agent_id.value, await tokenHash(req.agent_token));
-        return Response.json({ accepted: this.files.answer(req) });
+        const refused = this.core.checkAgentToken(req.agent_id.value, await tokenHash(req.agent_token));
+        return refused ? rejectionResponse(refused) : Response.json({ accepted: this.files.answer(req) });
       }
       case "/scheduler": return this.scheduler(msg!);
+      case "/scheduler/rejected-accept": {
+        const { frameworkId, offerIds, rejection } = msg!.body as RejectedAccept;
+        this.schedulerCalls.set("ACCEPT", (this.schedulerCalls.get("ACCEPT") ?? 0) + 1);
+        return rejectionResponse(this.core.rejectedAccept(frameworkId, offerIds, msg!.principal, msg!.streamId ?? null, rejection, now));
+      }
       case "/operator": {
         if ((msg!.body as { type: string }).type === "SUBSCRIBE") {
           return this.operatorStreams.open(msg!.principal);
         }
         if (FILE_CALL_TYPES.has((msg!.body as { type: string }).type)) {
-          return Response.json(await fileCall(this.core, this.files, msg!.body as Record<string, unknown>, msg!.principal));
+          return respond(await fileCall(this.core, this.files, msg!.body as Record<string, unknown>, msg!.principal), Response.json);
         }
         const streamed = serveOperatorRead(this.core, (msg!.body as { type: string }).type, msg!.principal);
         if (streamed) return streamed;
         const answer = operatorCall(this.core, msg!.body, { now, ...(msg!.principal !== undefined ? { principal: msg!.principal } : {}) });
-        return answer === undefined ? new Response(null, { status: 200 }) : Response.json(answer);
+        return respond(answer, (a) => (a === undefined ? new Response(null, { status: 200 }) : Response.json(a)));
       }
       default: return new Response("not found\n", { status: 404 });
     }
@@ -161,12 +173,13 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
   }
 
   // ---- agents' long polls ----
-  private async poll(req: PollRequest) {
+  private async poll(req: PollRequest): Promise<PollResponse | Rejection> {
     const agentId = req.agent_id.value;
     const now = Date.now();
     // A new poll from the same agent ends any older one still held.
     this.holds.wake(agentId);
     const answer = this.core.poll(req, now, await tokenHash(req.agent_token));
+    if (isRejection(answer)) return answer;
     if (answer) return this.withFiles(agentId, answer);
     if (this.files.hasWaiting(agentId)) return this.withFiles(agentId, this.core.pending(agentId, req.ack_seq));
     const holdMs = Math.min(req.wait_seconds !== undefined ? req.wait_seconds * 1000 : this.config.pollHoldMs, this.config.pollHoldMs);
@@ -200,10 +213,12 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
     const now = Date.now();
     this.schedulerCalls.set(call.type, (this.schedulerCalls.get(call.type) ?? 0) + 1);
     if (call.type !== "SUBSCRIBE") {
-      this.core.call(call, msg.principal, msg.streamId ?? null, now);
-      return new Response(null, { status: 202 });
+      const refused = this.core.call(call, msg.principal, msg.streamId ?? null, now);
+      return refused ? rejectionResponse(refused) : new Response(null, { status: 202 });
     }
-    const { frameworkId, streamId, events } = this.core.subscribe(call, msg.principal, now);
+    const subscribed = this.core.subscribe(call, msg.principal, now);
+    if (isRejection(subscribed)) return rejectionResponse(subscribed);
+    const { frameworkId, streamId, events } = subscribed;
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const writer = writable.getWriter();
     this.writers.set(frameworkId, { streamId, writer, pending: 0, progressAt: now });

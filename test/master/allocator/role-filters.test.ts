@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { type CallOf, type Offer, SchedulerCall as SchedulerCallSchema, parseMessage } from "../../../schemas/index.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
+import { orThrow } from "../../support/refused.ts";
 
 const INTERVAL = 1000; // the harness' STRATA_ALLOCATION_INTERVAL_MS
 
@@ -15,7 +16,7 @@ function subscribeWith(h: MasterHarness, name: string, info: Record<string, unkn
   const json = h.subscribeJson(name) as { subscribe: { framework_info: Record<string, unknown> } };
   Object.assign(json.subscribe.framework_info, info);
   const call = parseMessage(SchedulerCallSchema, json) as CallOf<"SUBSCRIBE">;
-  const result = h.core.subscribe(call, undefined, h.now);
+  const result = orThrow(h.core.subscribe(call, undefined, h.now));
   h.outbox.open.set(result.frameworkId, result.streamId);
   for (const e of result.events) h.outbox.sent.push({ fid: result.frameworkId, streamId: result.streamId, event: e });
   return result.frameworkId;

@@ -9,6 +9,7 @@ import { type CallOf, type Offer, SchedulerCall as SchedulerCallSchema, parseMes
 import { reservationRole } from "../../../sdk/src/roles.ts";
 import { scalarOf } from "../../../sdk/src/resources.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
+import { orThrow } from "../../support/refused.ts";
 
 const INTERVAL = 1000; // the harness' STRATA_ALLOCATION_INTERVAL_MS
 
@@ -18,7 +19,7 @@ function subscribeWith(h: MasterHarness, name: string, info: Record<string, unkn
   Object.assign(json.subscribe.framework_info, info);
   if (suppressedRoles) json.subscribe.suppressed_roles = suppressedRoles;
   const call = parseMessage(SchedulerCallSchema, json) as CallOf<"SUBSCRIBE">;
-  const result = h.core.subscribe(call, undefined, h.now);
+  const result = orThrow(h.core.subscribe(call, undefined, h.now));
   h.outbox.open.set(result.frameworkId, result.streamId);
   for (const e of result.events) h.outbox.sent.push({ fid: result.frameworkId, streamId: result.streamId, event: e });
   return result.frameworkId;

@@ -8,9 +8,17 @@ import type { FileAnswer } from "../../../schemas/agent.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { FileRelay } from "../../../master-worker/src/core/file-relay.ts";
 import { parseSandboxPath, sandboxVirtualPath } from "../../../master-worker/src/decide/file-relay-paths.ts";
-import { fileCall, modeString, serveFilesGet } from "../../../master-worker/src/operator/files-calls.ts";
+import { fileCall as fileCallOf, fileErrorKind, modeString, serveFilesGet as serveFilesGetOf } from "../../../master-worker/src/operator/files-calls.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
 import { launchRunning } from "../../support/lifecycle.ts";
+import { orReject, orThrow } from "../../support/refused.ts";
+
+/** The file calls with a refusal as the edge answers it: a promise rejected with its status and message. */
+const fileCall = (...args: Parameters<typeof fileCallOf>) => orReject(fileCallOf(...args));
+const serveFilesGet = (...args: Parameters<typeof serveFilesGetOf>) => {
+  const served = serveFilesGetOf(...args);
+  return served && orReject(served);
+};
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
@@ -96,6 +104,12 @@ describe("sandbox files through the master", () => {
     const [req] = relay.take(agent);
     relay.answer({ agent_id: { value: agent }, request_id: req!.request_id, error: { status: 404, message: "'nope' does not exist in the sandbox" } });
     await expect(pending).rejects.toMatchObject({ status: 404, message: "read_file.path: 'nope' does not exist in the sandbox" });
+    // 400, 403 and 404 keep their status; the agent failing to read (5xx) is `unavailable`, 503.
+    const failing = fileCall(h.core, relay, parseOperatorCall({ type: "READ_FILE", read_file: { path: `${sandbox}/bad`, offset: 0 } }), undefined);
+    const [again] = relay.take(agent);
+    relay.answer({ agent_id: { value: agent }, request_id: again!.request_id, error: { status: 500, message: "cannot read 'bad': EIO" } });
+    await expect(failing).rejects.toMatchObject({ status: 503, message: "read_file.path: cannot read 'bad': EIO" });
+    expect([400, 403, 404, 500, 502].map(fileErrorKind)).toEqual(["invalid", "forbidden", "not_found", "unavailable", "unavailable"]);
   });
 
   it("an answer from another agent, or for an unknown request, is not accepted", async () => {
@@ -131,7 +145,10 @@ describe("sandbox files through the master", () => {
     const call = parseOperatorCall({ type: "LIST_FILES", list_files: { path: sandbox } });
     void fileCall(h.core, relay, call, undefined).catch(() => undefined);
     void fileCall(h.core, relay, call, undefined).catch(() => undefined);
-    await expect(fileCall(h.core, relay, call, undefined)).rejects.toMatchObject({ status: 503 });
+    await expect(fileCall(h.core, relay, call, undefined)).rejects.toMatchObject({ status: 503, headers: { "retry-after": "1" } });
+    // The relay settles with the refusal as a value; only the edge makes it a status.
+    expect(await relay.request(agent, { op: "LIST", framework_id: { value: "f" }, task_id: { value: "t" }, path: "" }))
+      .toEqual({ rejected: "busy", message: `agent '${agent}' has 2 file requests in flight already; try again later` });
     expect(relay.take(agent)).toHaveLength(2);
   });
 
@@ -184,7 +201,8 @@ describe("sandbox files through the master", () => {
     const path = `${sandboxVirtualPath("a1", "fw/1", "task 1")}/logs/app%20x.log`;
     expect(path).toBe("/agents/a1/frameworks/fw%2F1/tasks/task%201/logs/app%20x.log");
     expect(parseSandboxPath(path, "p")).toEqual({ agentId: "a1", frameworkId: "fw/1", taskId: "task 1", relative: "logs/app x.log" });
-    expect(parseSandboxPath(`${sandboxVirtualPath("a1", "f", "t")}/`, "p").relative).toBe("");
+    expect(orThrow(parseSandboxPath(`${sandboxVirtualPath("a1", "f", "t")}/`, "p")).relative).toBe("");
+    expect(parseSandboxPath("/agents/a1/x", "p")).toMatchObject({ rejected: "invalid", field: "p", message: expect.stringContaining("names no task sandbox") });
   });
 
   it("modeString renders st_mode as ls -l does", () => {

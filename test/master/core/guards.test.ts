@@ -9,12 +9,14 @@ import { describe, expect, it } from "vitest";
 import { HttpError } from "../../../master-worker/src/edge/http-error.ts";
 import { parseResources } from "../../../sdk/src/resources.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
+import { caughtOrRefused } from "../../support/refused.ts";
 
 const INTERVAL = 1000;
 
-function statusOf(err: () => void): number | undefined {
-  try { err(); } catch (e) { return e instanceof HttpError ? e.status : -1; }
-  return undefined;
+/** The status `fn` is refused with (thrown, or a refusal returned, as the edge answers it); undefined when not refused. */
+function statusOf(fn: () => unknown): number | undefined {
+  const caught = caughtOrRefused(fn);
+  return caught === undefined ? undefined : caught instanceof HttpError ? caught.status : -1;
 }
 
 function withOffer() {

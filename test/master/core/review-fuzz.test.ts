@@ -10,6 +10,7 @@ import { ValidationError } from "../../../schemas/parse.ts";
 import { HttpError } from "../../../master-worker/src/edge/http-error.ts";
 import { MasterHarness, T0 } from "../../support/master-harness.ts";
 import { operator } from "../../support/operator-call.ts";
+import { orThrow } from "../../support/refused.ts";
 
 type Json = unknown;
 const BAD: Json[] = [null, 0, -1, 1e308, 2 ** 64, "", "x", "a/../b", {}, [], [{}], true, { value: "" }, { value: "unknown-id" }];
@@ -34,7 +35,7 @@ function* mutations(json: Json, path: string[] = []): Generator<{ where: string;
   }
 }
 
-/** Runs `fn`; a thrown error must be an HttpError with a 4xx status. */
+/** Runs `fn`; a thrown error (a refusal as the edge answers it, refused.ts) must be an HttpError with a 4xx status. */
 function refusedCleanly(fn: () => unknown, where: string): void {
   try { fn(); } catch (e) {
     if (e instanceof ValidationError) return; // answered 400 by errorResponse (http-error.ts)
@@ -117,7 +118,7 @@ describe("scheduler calls: invalid bodies are 4xx, never a crash", () => {
         refusedCleanly(() => {
           const call = parseMessage(SchedulerCallSchema, { framework_id: { value: fid }, ...(m.body as object) });
           if (call.type === "SUBSCRIBE") return;
-          h.core.call(call as any, undefined, h.streamOf(fid), h.now);
+          orThrow(h.core.call(call as any, undefined, h.streamOf(fid), h.now));
         }, `${valid.type} ${m.where}`);
         refusedCleanly(() => { h.advance(1000); operator(h, { type: "GET_STATE" }); }, `${valid.type} ${m.where} (after)`);
       }

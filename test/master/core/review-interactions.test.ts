@@ -8,6 +8,7 @@ import { SchedulerCall as SchedulerCallSchema, parseMessage } from "../../../sch
 import { taskKey } from "../../../master-worker/src/store/records.ts";
 import { MasterHarness, T0 } from "../../support/master-harness.ts";
 import { expectHttpError, operator } from "../../support/operator-call.ts";
+import { orThrow } from "../../support/refused.ts";
 
 const INTERVAL = 1000;
 const unavailability = { start: { nanoseconds: (T0 + 3600_000) * 1e6 }, duration: { nanoseconds: 3600e9 } };
@@ -100,7 +101,7 @@ describe("scheduler ACLs use the authenticated principal only", () => {
     // No credentials (framework authentication is optional), but framework_info names "admin".
     const call = parseMessage(SchedulerCallSchema, h.subscribeJson("impostor", { principal: "admin", role: "web" }));
     if (call.type !== "SUBSCRIBE") throw new Error("unreachable");
-    const { frameworkId: fid, streamId } = h.core.subscribe(call, undefined, h.now);
+    const { frameworkId: fid, streamId } = orThrow(h.core.subscribe(call, undefined, h.now));
     h.outbox.open.set(fid, streamId);
     h.advance(INTERVAL);
     const [offer] = h.outbox.sent.filter((s) => s.fid === fid && s.event.type === "OFFERS").flatMap((s) => s.event.type === "OFFERS" ? s.event.offers.offers : []);
@@ -290,7 +291,7 @@ describe("the next deadline", () => {
     const call = parseMessage(SchedulerCallSchema, h.subscribeJson("forever"));
     if (call.type !== "SUBSCRIBE") throw new Error("unreachable");
     call.subscribe.framework_info.failover_timeout = 1e300;
-    const { frameworkId: fid, streamId } = h.core.subscribe(call, undefined, h.now);
+    const { frameworkId: fid, streamId } = orThrow(h.core.subscribe(call, undefined, h.now));
     h.core.disconnected(fid, streamId, h.now);
     const next = h.advance(INTERVAL);
     expect(next).toBeDefined();

@@ -10,6 +10,7 @@ import { HttpError } from "../../../master-worker/src/edge/http-error.ts";
 import { operatorCall } from "../../../master-worker/src/operator/index.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
 import { breakStream, launchRunning, subscribeWith } from "../../support/lifecycle.ts";
+import { caughtOrRefused, orThrow } from "../../support/refused.ts";
 
 /** Agents stay reachable here (partitions.test.ts covers them) unless a test sets the timeout. */
 function running(failoverTimeout: number | undefined, env: Record<string, string> = {}) {
@@ -115,12 +116,12 @@ describe("operator TEARDOWN", () => {
   it("removes the framework as its own TEARDOWN does and ends its stream with an ERROR", () => {
     const { h, agent, fid } = running(3600);
     const stream = h.streamOf(fid);
-    expect(operatorCall(h.core, parseOperatorCall({ type: "TEARDOWN", teardown: { framework_id: { value: fid } } }), { now: h.now })).toBeUndefined();
+    expect(orThrow(operatorCall(h.core, parseOperatorCall({ type: "TEARDOWN", teardown: { framework_id: { value: fid } } }), { now: h.now }))).toBeUndefined();
     expect(h.outbox.closed.at(-1)).toMatchObject({ fid, streamId: stream, last: { type: "ERROR" } });
     expect(h.core.frameworkConnected(fid)).toBe(false);
     expectRemoved(h, fid, agent);
-    let caught: unknown;
-    try { operatorCall(h.core, parseOperatorCall({ type: "TEARDOWN", teardown: { framework_id: { value: fid } } }), { now: h.now }); } catch (e) { caught = e; }
+    const caught = caughtOrRefused(() => operatorCall(h.core, parseOperatorCall({ type: "TEARDOWN", teardown: { framework_id: { value: fid } } }), { now: h.now }));
     expect((caught as HttpError).status).toBe(400);
+    expect((caught as HttpError).message).toBe(`teardown.framework_id: no framework '${fid}' to tear down`);
   });
 });

@@ -11,6 +11,7 @@ import { HttpError } from "../../../master-worker/src/edge/http-error.ts";
 import { operatorCall } from "../../../master-worker/src/operator/index.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
 import { INTERVAL, PARTITION_AWARE, UNREACHABLE_S, lastStatusOf, launchRunning, partitionCluster as cluster, subscribeWith } from "../../support/lifecycle.ts";
+import { orThrow } from "../../support/refused.ts";
 
 
 function httpError(fn: () => unknown): HttpError {
@@ -19,7 +20,7 @@ function httpError(fn: () => unknown): HttpError {
 }
 
 const op = (h: MasterHarness, body: unknown, principal?: string) =>
-  operatorCall(h.core, parseOperatorCall(body), { now: h.now, ...(principal !== undefined ? { principal } : {}) });
+  orThrow(operatorCall(h.core, parseOperatorCall(body), { now: h.now, ...(principal !== undefined ? { principal } : {}) }));
 
 describe("unreachable timeout setting", () => {
   it("defaults to Mesos' 15 s × 5 and is never shorter than the ping timeout", () => {

@@ -8,6 +8,7 @@ import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { operatorCall } from "../../../master-worker/src/operator/index.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
 import { PARTITION_AWARE, launchRunning, subscribeWith } from "../../support/lifecycle.ts";
+import { orThrow } from "../../support/refused.ts";
 
 /**
  * Agents `live`, `unreachable` and `gone`; frameworks `pa` (partition-aware) and `plain`, each
@@ -33,7 +34,7 @@ function cluster() {
     h.fakeAgentPoll(gone);
   }
   expect(h.core.agents.get(unreachable)!.unreachableAt).toBeDefined();
-  operatorCall(h.core, parseOperatorCall({ type: "MARK_AGENT_GONE", mark_agent_gone: { agent_id: { value: gone } } }), { now: h.now });
+  orThrow(operatorCall(h.core, parseOperatorCall({ type: "MARK_AGENT_GONE", mark_agent_gone: { agent_id: { value: gone } } }), { now: h.now }));
   return { h, live, unreachable, gone, pa, plain };
 }
 

@@ -11,6 +11,7 @@ import { HttpError } from "../../../master-worker/src/edge/http-error.ts";
 import { operatorCall } from "../../../master-worker/src/operator/index.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
 import { acceptOps, createOp, destroyOp, reserveOp, reservedScalar, unreserveOp, volume } from "../../support/reservation-builders.ts";
+import { orThrow } from "../../support/refused.ts";
 
 /** bob may reserve for `dev` only, unreserve only his own reservations, create volumes for `dev`
  * only and destroy only his own volumes; everybody else may do anything. */
@@ -34,7 +35,7 @@ function setup() {
   const h = new MasterHarness({ STRATA_ACLS: ACLS });
   const agent = h.addAgent("cpus:4;mem:4096;disk:1000");
   const { frameworkId: bob } = h.subscribe("bob-fw", "bob", { role: "eng" });
-  const op = (json: Record<string, unknown>, principal: string) => operatorCall(h.core, parseOperatorCall(json), { now: h.now, principal });
+  const op = (json: Record<string, unknown>, principal: string) => orThrow(operatorCall(h.core, parseOperatorCall(json), { now: h.now, principal }));
   const offer = () => { h.advance(1000); const [o] = h.offersFor(bob); expect(o).toBeDefined(); return o!.id.value; };
   const total = () => h.core.agents.get(agent)!.resources;
   return { h, agent, bob, op, offer, total };

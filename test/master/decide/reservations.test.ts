@@ -15,6 +15,7 @@ import { MasterHarness } from "../../support/master-harness.ts";
 import {
   acceptOps, createOp, destroyOp, launchOp, reserveOp, reservedScalar, subscribeWith, taskUsing, unreserveOp, volume,
 } from "../../support/reservation-builders.ts";
+import { orThrow } from "../../support/refused.ts";
 
 const INTERVAL = 1000;
 
@@ -48,7 +49,7 @@ function setup(resources = "cpus:4;mem:4096;disk:1000", env: Record<string, stri
 
 /** An operator call, as the Worker validates and hands it to the core. */
 const op = (h: MasterHarness, json: Record<string, unknown>, principal?: string) =>
-  operatorCall(h.core, parseOperatorCall(json), { now: h.now, ...(principal ? { principal } : {}) });
+  orThrow(operatorCall(h.core, parseOperatorCall(json), { now: h.now, ...(principal ? { principal } : {}) }));
 
 const launches = (cmds: AgentCommand[]) => cmds.filter((c): c is Extract<AgentCommand, { type: "LAUNCH" }> => c.type === "LAUNCH");
 

@@ -9,10 +9,13 @@ import { HttpError } from "../../../master-worker/src/edge/http-error.ts";
 import { operatorCall } from "../../../master-worker/src/operator/index.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
 import { INTERVAL, lastStatusOf } from "../../support/lifecycle.ts";
+import { caughtOrRefused, orThrow } from "../../support/refused.ts";
 
+/** What `fn` is refused with (thrown, or a refusal returned, as the edge answers it). */
 function httpError(fn: () => unknown): HttpError {
-  try { fn(); } catch (e) { expect(e).toBeInstanceOf(HttpError); return e as HttpError; }
-  throw new Error("expected an HttpError");
+  const caught = caughtOrRefused(fn);
+  expect(caught).toBeInstanceOf(HttpError);
+  return caught as HttpError;
 }
 
 const acls = (doc: Record<string, unknown>) => ({ STRATA_ACLS: JSON.stringify(doc) });
@@ -78,7 +81,7 @@ describe("teardown_frameworks", () => {
     expect(err.status).toBe(403);
     expect(err.message).toBe("teardown.framework_id: principal 'intern' is not authorized to teardown frameworks for 'alice'");
     expect(h.core.frameworks.get(fid)!.removed).toBe(false);
-    operatorCall(h.core, call, { now: h.now, principal: "ops" });
+    orThrow(operatorCall(h.core, call, { now: h.now, principal: "ops" }));
     expect(h.core.frameworks.get(fid)!.removed).toBe(true);
   });
 });

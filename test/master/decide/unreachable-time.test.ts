@@ -9,6 +9,7 @@ import type { TaskStatus } from "../../../schemas/index.ts";
 import { operatorCall } from "../../../master-worker/src/operator/index.ts";
 import type { MasterHarness } from "../../support/master-harness.ts";
 import { PARTITION_AWARE, UNREACHABLE_S, lastStatusOf, partitionCluster as cluster, subscribeWith } from "../../support/lifecycle.ts";
+import { orThrow } from "../../support/refused.ts";
 
 
 /** RECONCILE of `tasks` (all when empty); returns the answers. */
@@ -62,7 +63,7 @@ describe("unreachable_time", () => {
     // Unreachable again, then marked gone: the gone statuses carry none.
     h.advance(UNREACHABLE_S * 1000);
     expect(lastStatusOf(h, pa, "pa-1")!.unreachable_time).toEqual({ nanoseconds: h.now * 1e6 });
-    operatorCall(h.core, parseOperatorCall({ type: "MARK_AGENT_GONE", mark_agent_gone: { agent_id: { value: agent } } }), { now: h.now });
+    orThrow(operatorCall(h.core, parseOperatorCall({ type: "MARK_AGENT_GONE", mark_agent_gone: { agent_id: { value: agent } } }), { now: h.now }));
     expect(lastStatusOf(h, pa, "pa-1")).toMatchObject({ state: "TASK_GONE_BY_OPERATOR" });
     expect(lastStatusOf(h, pa, "pa-1")!.unreachable_time).toBeUndefined();
     expect(reconcile(h, pa, [{ taskId: "never-launched", agentId: agent }])[0]).toMatchObject({ state: "TASK_GONE_BY_OPERATOR" });

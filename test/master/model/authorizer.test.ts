@@ -3,7 +3,9 @@
  * ANY/NONE entities, anonymous requests, `permissive`, and config errors naming the field.
  */
 import { describe, expect, it } from "vitest";
-import { PERMISSIVE, parseAcls, requireAuthorized } from "../../../master-worker/src/model/authorizer.ts";
+import { PERMISSIVE, checkAuthorized, parseAcls } from "../../../master-worker/src/model/authorizer.ts";
+import { rejectionText } from "../../../master-worker/src/model/rejection.ts";
+import { rejectionStatus } from "../../../master-worker/src/edge/http-error.ts";
 
 describe("ACL authorizer", () => {
   const acls = parseAcls(JSON.stringify({
@@ -49,9 +51,15 @@ describe("ACL authorizer", () => {
     expect(() => parseAcls(JSON.stringify({ run_tasks: [{ principals: { values: [] } }] }))).toThrow(/STRATA_ACLS\.run_tasks\[0\]\.principals/);
   });
 
-  it("requireAuthorized throws 403 naming principal, action and object", () => {
-    expect(() => requireAuthorized(acls, "register_frameworks", "alice", "ops", "subscribe.framework_info.roles"))
-      .toThrow("subscribe.framework_info.roles: principal 'alice' is not authorized to register frameworks for 'ops'");
-    try { requireAuthorized(acls, "get_quotas", undefined, "eng", "get_quota"); } catch (e) { expect((e as { status: number }).status).toBe(403); }
+  it("checkAuthorized returns a forbidden refusal (403) naming principal, action and object", () => {
+    const refused = checkAuthorized(acls, "register_frameworks", "alice", "ops", "subscribe.framework_info.roles");
+    expect(refused).toEqual({
+      rejected: "forbidden", field: "subscribe.framework_info.roles", message: "principal 'alice' is not authorized to register frameworks for 'ops'",
+    });
+    expect(rejectionText(refused!)).toBe("subscribe.framework_info.roles: principal 'alice' is not authorized to register frameworks for 'ops'");
+    const anonymous = checkAuthorized(acls, "get_quotas", undefined, "eng", "get_quota");
+    expect(rejectionStatus(anonymous!.rejected)).toBe(403);
+    expect(rejectionText(anonymous!)).toBe("get_quota: principal '(anonymous)' is not authorized to get quotas for 'eng'");
+    expect(checkAuthorized(acls, "register_frameworks", "alice", "eng", "subscribe.framework_info.roles")).toBeUndefined();
   });
 });

@@ -13,6 +13,7 @@ import type { MasterView } from "../../../master-worker/src/decide/view.ts";
 import { RecordIODecoder } from "../../../sdk/src/recordio.ts";
 import { INTERVAL, busyCluster, subscribeAs } from "../../support/operator-fixture.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
+import { orThrow } from "../../support/refused.ts";
 
 /** Records every event the observer derives. */
 function recording(h: MasterHarness): OperatorEvent[] {
@@ -79,12 +80,12 @@ describe("operator events from committed effects", () => {
     const agent = h.addAgent();
     h.addAgent(); // another machine: no event
     const machine = [{ hostname: h.core.agents.get(agent)!.hostname }];
-    operatorCall(h.core, { type: "UPDATE_MAINTENANCE_SCHEDULE", update_maintenance_schedule: { schedule: { windows: [{
-      machine_ids: machine, unavailability: { start: { nanoseconds: (h.now + 3600_000) * 1e6 } } }] } } }, { now: h.now });
+    orThrow(operatorCall(h.core, { type: "UPDATE_MAINTENANCE_SCHEDULE", update_maintenance_schedule: { schedule: { windows: [{
+      machine_ids: machine, unavailability: { start: { nanoseconds: (h.now + 3600_000) * 1e6 } } }] } } }, { now: h.now }));
     const seen = recording(h);
-    operatorCall(h.core, { type: "START_MAINTENANCE", start_maintenance: { machines: machine } }, { now: h.now });
+    orThrow(operatorCall(h.core, { type: "START_MAINTENANCE", start_maintenance: { machines: machine } }, { now: h.now }));
     expect(seen.map((e) => e.event).filter((e) => e.type.startsWith("AGENT"))).toEqual([{ type: "AGENT_REMOVED", agent_removed: { agent_id: { value: agent } } }]);
-    operatorCall(h.core, { type: "STOP_MAINTENANCE", stop_maintenance: { machines: machine } }, { now: h.now });
+    orThrow(operatorCall(h.core, { type: "STOP_MAINTENANCE", stop_maintenance: { machines: machine } }, { now: h.now }));
     expect(seen.map((e) => e.event.type).filter((t) => t.startsWith("AGENT"))).toEqual(["AGENT_REMOVED", "AGENT_ADDED"]);
   });
 

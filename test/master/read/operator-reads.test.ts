@@ -183,8 +183,12 @@ describe("classic read endpoints", () => {
     expect(await ids("limit=1&offset=1")).toEqual(["ta"]);
     expect(await ids(`framework_id=${alpha}`)).toEqual(["ta"]);
     expect(await ids("task_id=tb")).toEqual(["tb"]);
-    expect(() => read(h, "/tasks", "limit=-1")).toThrow(/limit/);
-    expect(() => read(h, "/tasks", "order=sideways")).toThrow(/order/);
+    const badLimit = read(h, "/tasks", "limit=-1");
+    expect(badLimit.status).toBe(400);
+    expect(await badLimit.text()).toBe("limit: expected a non-negative integer, got '-1'\n");
+    const badOrder = read(h, "/tasks", "order=sideways");
+    expect(badOrder.status).toBe(400);
+    expect(await badOrder.text()).toBe("order: expected 'asc' or 'des', got 'sideways'\n");
   });
 
   it("/metrics/snapshot keeps the counters scripts read, /metrics speaks Prometheus", async () => {
