@@ -8,8 +8,13 @@ import { isTerminal } from "../../../schemas/index.ts";
 import type { Effect } from "../decide/effects.ts";
 import type { MasterView } from "../decide/view.ts";
 import { commitInverseOfferChange } from "../decide/inverse-offer-book.ts";
-import type { MasterCore } from "./master-core.ts";
-import type { Change, CommandRecord, TaskRecord, UpdateRecord } from "../store/records.ts";
+import type { AgentRecord, Change, CommandRecord, FrameworkRecord, Store, TaskRecord, UpdateRecord } from "../store/records.ts";
+import type { UpdateIndex } from "../store/update-index.ts";
+import type { RefuseFilter } from "../decide/effects.ts";
+import type { InverseOfferBook } from "../decide/inverse-offer-book.ts";
+import type { OfferRecord } from "../decide/view.ts";
+import type { Interner } from "./interner.ts";
+import type { Outbox } from "./outbox.ts";
 import { taskKey } from "../store/records.ts";
 import { offerFor } from "../model/reservation-format.ts";
 import { frameworkRoles } from "../allocator/index.ts";
@@ -19,8 +24,34 @@ import { sameFilterTarget, withoutFrameworkFilters } from "../allocator/index.ts
 /** Told of each committed batch, with memory as it was before the batch (the operator event stream); must not throw. */
 export type CommitObserver = (view: MasterView, effects: readonly Effect[], now: number) => void;
 
+/**
+ * What a commit changes and whom it tells: the master's state (master-state.ts) as seen by the
+ * commit, mutable where the view is read-only.
+ */
+export interface CommitTarget extends MasterView {
+  readonly agents: Map<string, AgentRecord>;
+  readonly frameworks: Map<string, FrameworkRecord>;
+  readonly tasks: Map<string, TaskRecord>;
+  readonly updates: UpdateIndex;
+  readonly commands: Map<string, CommandRecord[]>;
+  readonly offers: Map<string, OfferRecord>;
+  filters: RefuseFilter[];
+  readonly suppressed: Set<string>;
+  readonly suppressedRoles: Map<string, ReadonlySet<string>>;
+  readonly settings: Map<string, unknown>;
+  readonly inverseOffers: InverseOfferBook;
+  readonly store: Store;
+  readonly interner: Interner;
+  readonly outbox: Outbox;
+  readonly observer: CommitObserver | undefined;
+  nextCommandSeq: number;
+  nextUpdateSeq: number;
+  queueOf(agentId: string): CommandRecord[];
+  requestAllocation(now: number): void;
+}
+
 /** Applies `effects` to `core`: store, then memory, then events and wake-ups. */
-export function commitEffects(core: MasterCore, effects: readonly Effect[], now: number): void {
+export function commitEffects(core: CommitTarget, effects: readonly Effect[], now: number): void {
   if (effects.length === 0) return;
   const changes: Change[] = [];
   const after: Array<() => void> = [];

@@ -1,18 +1,13 @@
 /**
- * Pure decisions for SUBSCRIBE and the dispatch of every other scheduler call.
+ * SUBSCRIBE, decided purely: a new framework, or the same one resuming with its id (its
+ * FrameworkInfo checked against the caller, its roles and the register ACL).
  */
-import type { CallOf, SchedulerCall } from "../../../schemas/index.ts";
-import { checkSubscriptionRoles, subscribeSuppression, suppressionEffects } from "./subscription-roles.ts";
+import type { CallOf } from "../../../schemas/index.ts";
+import { checkSubscriptionRoles, subscribeSuppression } from "./subscription-roles.ts";
 import type { DecideContext, Effect } from "./effects.ts";
 import { type Rejection, reject } from "../model/rejection.ts";
-import {
-  decideAccept, decideAcknowledge, decideAcknowledgeBatch, decideDecline, decideKill, decideTeardown,
-} from "./scheduler-calls.ts";
-import { decideReconcile } from "./reconcile.ts";
 import { checkRegisterAuthorized } from "./scheduler-acls.ts";
-import { decideUpdateFramework } from "./update-framework.ts";
 import { type MasterView, ofFramework, offersGone } from "./view.ts";
-import { decideInverseOfferAnswers } from "./inverse-offers.ts";
 
 /** SUBSCRIBE: a new framework, or the same one resuming with its id. */
 export function decideSubscribe(
@@ -49,20 +44,4 @@ export function decideSubscribe(
   // would hold their resources forever; withdraw them so they are offered again.
   effects.push(...offersGone(view, ofFramework(frameworkId), false));
   return { frameworkId, effects };
-}
-
-/** Every call but SUBSCRIBE, for a framework already checked to own the stream. */
-export function decideCall(view: MasterView, fid: string, call: Exclude<SchedulerCall, { type: "SUBSCRIBE" }>, ctx: DecideContext): Effect[] | Rejection {
-  switch (call.type) {
-    case "ACCEPT": return decideAccept(view, fid, call, ctx);
-    case "DECLINE": return decideDecline(view, fid, call, ctx);
-    case "KILL": return decideKill(view, fid, call, ctx);
-    case "ACKNOWLEDGE": return decideAcknowledge(view, fid, call.acknowledge);
-    case "ACKNOWLEDGE_BATCH": return decideAcknowledgeBatch(view, fid, call);
-    case "RECONCILE": return decideReconcile(view, fid, call, ctx);
-    case "REVIVE": case "SUPPRESS": return suppressionEffects(view.frameworks.get(fid)!.info, fid, call);
-    case "TEARDOWN": return decideTeardown(view, fid, ctx);
-    case "ACCEPT_INVERSE_OFFERS": case "DECLINE_INVERSE_OFFERS": return decideInverseOfferAnswers(view, fid, call, ctx);
-    case "UPDATE_FRAMEWORK": return decideUpdateFramework(view, fid, call, ctx);
-  }
 }

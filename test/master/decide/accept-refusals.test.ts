@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { type CallOf, type Offer, SchedulerCall, parseMessage } from "../../../schemas/index.ts";
 import { decideAccept } from "../../../master-worker/src/decide/scheduler-calls.ts";
-import { decideCall } from "../../../master-worker/src/decide/subscribe.ts";
+import { decideCall } from "../../../master-worker/src/decide/scheduler-dispatch.ts";
 import { rejectionStatus } from "../../../master-worker/src/edge/http-error.ts";
 import { rejectionText } from "../../../master-worker/src/model/rejection.ts";
 import { setup } from "../../support/core-fixture.ts";
