@@ -4,7 +4,7 @@
  * (`mesos.proto`, `allocator/allocator.proto`), and the operator calls that change them
  * (`master/master.proto`: UPDATE_MAINTENANCE_SCHEDULE, START/STOP_MAINTENANCE, DRAIN_AGENT,
  * DEACTIVATE_AGENT, REACTIVATE_AGENT). Semantic checks (one window per machine, …) are the
- * master's (master-worker/src/maintenance.ts); these check shapes only.
+ * master's (master-worker/src/decide/maintenance.ts); these check shapes only.
  */
 import { z } from "zod";
 import { AgentID, DurationInfo, FrameworkID, MachineID, OfferID, Resource, TimeInfo, URL_, Unavailability } from "./mesos.ts";

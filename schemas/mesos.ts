@@ -300,7 +300,7 @@ export const Offer = z.object({
   attributes: z.array(Attribute).default([]),
   executor_ids: z.array(ExecutorID).default([]),
   allocation_info: AllocationInfo.optional(),
-  /** Set when the agent's machine is scheduled for maintenance (see master-worker/src/maintenance.ts). */
+  /** Set when the agent's machine is scheduled for maintenance (see master-worker/src/decide/maintenance.ts). */
   unavailability: Unavailability.optional(),
 });
 export type Offer = z.infer<typeof Offer>;

@@ -11,7 +11,7 @@ import { InverseOffer } from "./maintenance.ts";
 
 /**
  * One operation of an ACCEPT. LAUNCH, RESERVE, UNRESERVE, CREATE and DESTROY are carried out
- * (in order, see master-worker/src/reservations.ts); the others are rejected by name.
+ * (in order, see master-worker/src/decide/reservations.ts); the others are rejected by name.
  */
 export const OfferOperation = z.object({
   type: z.enum([

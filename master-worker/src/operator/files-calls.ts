@@ -22,7 +22,7 @@ export const FILE_READ_PATHS: ReadonlySet<string> = new Set(["/files/browse", "/
 type Op = { op: "LIST" } | { op: "READ"; offset: number; length?: number };
 
 /**
- * The kind of refusal an agent's file error status stands for (agent-bun/src/files.ts sends 400,
+ * The kind of refusal an agent's file error status stands for (agent-bun/src/core/files.ts sends 400,
  * 403 and 404 for the operator's mistakes, 5xx when it could not read): the agent could not do it.
  */
 export function fileErrorKind(status: number): RejectionKind {

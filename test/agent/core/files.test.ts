@@ -1,5 +1,5 @@
 /**
- * The agent's side of sandbox file access (agent-bun/src/files.ts): listing, reading with
+ * The agent's side of sandbox file access (agent-bun/src/core/files.ts): listing, reading with
  * offset and length, and refusing paths that leave the sandbox (`..`, symbolic links).
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";

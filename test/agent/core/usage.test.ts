@@ -1,6 +1,6 @@
 /// <reference types="node" />
 /**
- * Usage reports (agent-bun/src/usage.ts): measuring real processes through /proc and cgroup
+ * Usage reports (agent-bun/src/core/usage.ts): measuring real processes through /proc and cgroup
  * files, when reports are made and sent, how they ride on polls, and the preempting KILL's
  * terminal state (TASK_LOST / TASK_GONE with REASON_CONTAINER_PREEMPTED).
  */

@@ -1,6 +1,6 @@
 /// <reference types="node" />
 /**
- * Sandbox garbage collection (agent-bun/src/sandbox-gc.ts): removal after --gc-delay, sooner
+ * Sandbox garbage collection (agent-bun/src/sandbox/sandbox-gc.ts): removal after --gc-delay, sooner
  * under disk pressure, volumes and live sandboxes kept, the schedule recomputed from mtimes after
  * a restart, and the agent scheduling a sandbox once its task's updates are acknowledged.
  */

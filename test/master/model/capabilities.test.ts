@@ -1,7 +1,7 @@
 /**
  * Framework capabilities the master acts on: PARTITION_AWARE for launches on stale offers
  * (TASK_DROPPED instead of TASK_LOST) and TASK_KILLING_STATE, which the agent learns from the
- * LAUNCH command's framework_info (the agent side is tested in test/agent/agent.test.ts).
+ * LAUNCH command's framework_info (the agent side is tested in test/agent/core/agent.test.ts).
  */
 import { describe, expect, it } from "vitest";
 import { MasterHarness } from "../../support/master-harness.ts";
