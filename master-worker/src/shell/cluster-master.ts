@@ -16,7 +16,7 @@ import { errorResponse, rejectionResponse } from "../edge/http-error.ts";
 import type { InternalRequest, RejectedAccept } from "../edge/internal-request.ts";
 import { type Rejection, isRejection } from "../model/rejection.ts";
 import { type Entropy, MasterCore, type Outbox } from "../core/master-core.ts";
-import { operatorCall } from "../operator/index.ts";
+import { operatorCall } from "../operator/dispatch.ts";
 import { SqlStore } from "../store/sql-store.ts";
 import { STRATA_VERSION as VERSION } from "../../../sdk/src/version.ts";
 import { serviceCounters } from "../read/metrics-snapshot.ts";
