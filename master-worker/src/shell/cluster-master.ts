@@ -1,15 +1,15 @@
 /**
  * The `ClusterMaster` Durable Object: the one authoritative master. A thin shell around
- * `MasterCore`: it owns the SQLite store, the framework event streams, the agents' held
+ * `MasterCore`: it owns the SQLite store, the framework event streams (event-streams.ts), the agents' held
  * polls and the single alarm, and forwards every decision to the core. A refusal the core or a
  * handler returns becomes its response here (`rejectionResponse`); a thrown fault in `fetch`.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { FileAnswer, MasterInfo, PollResponse, PollRequest, RegisterRequest, SchedulerCall, SchedulerEvent, StatusRequest } from "../../../schemas/index.ts";
+import type { FileAnswer, MasterInfo, PollResponse, PollRequest, RegisterRequest, SchedulerCall, StatusRequest } from "../../../schemas/index.ts";
 import { STRATA_EXTENSIONS_HEADER } from "../../../schemas/scheduler.ts";
 import { PollHolds } from "./poll-holds.ts";
+import { EventStreams } from "./event-streams.ts";
 import { randomUuidBase64 } from "../../../sdk/src/base64.ts";
-import { encodeRecord } from "../../../sdk/src/recordio.ts";
 import { sha256Hex } from "../model/digests.ts";
 import { type MasterConfig, readConfig } from "../model/config.ts";
 import { errorResponse, rejectionResponse } from "../edge/http-error.ts";
@@ -30,18 +30,6 @@ function respond<T>(result: T | Rejection, ok: (value: T) => Response): Response
   return isRejection(result) ? rejectionResponse(result) : ok(result);
 }
 
-const encoder = new TextEncoder();
-
-/** A framework's open event stream and how far its reader keeps up. */
-interface EventStream {
-  streamId: string;
-  writer: WritableStreamDefaultWriter<Uint8Array>;
-  /** Writes not yet taken by the reader. */
-  pending: number;
-  /** Last time the reader took a write (or had nothing to take). */
-  progressAt: number;
-}
-
 const entropy: Entropy = {
   uuid: () => crypto.randomUUID(),
   bytes16: randomUuidBase64,
@@ -59,7 +47,7 @@ function ipv4ToInt(host: string): number {
 export class ClusterMaster extends DurableObject<Record<string, unknown>> {
   private readonly config: MasterConfig;
   private readonly core: MasterCore;
-  private readonly writers = new Map<string, EventStream>();
+  private readonly streams: EventStreams;
   private readonly holds = new PollHolds();
   private alarmAt: number | undefined;
   /** Requests served since this instance started, by internal route (memory only). */
@@ -75,9 +63,10 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
     super(ctx, env);
     this.config = readConfig(env);
     const masterInfo: MasterInfo = { id: crypto.randomUUID(), ip: 0, port: 0, version: VERSION };
+    this.streams = new EventStreams({ heartbeatIntervalMs: this.config.heartbeatIntervalMs, broken: (fid, sid) => this.broken(fid, sid) });
     const outbox: Outbox = {
-      send: (fid, event) => this.write(fid, event),
-      close: (fid, last) => this.closeStream(fid, last),
+      send: (fid, event) => this.streams.write(fid, event),
+      close: (fid, last) => this.streams.close(fid, last),
       wakeAgent: (agentId) => this.wake(agentId),
     };
     this.core = new MasterCore({ store: new SqlStore(ctx.storage), config: this.config, outbox, entropy, masterInfo, now: Date.now() });
@@ -219,47 +208,14 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
     const subscribed = this.core.subscribe(call, msg.principal, now);
     if (isRejection(subscribed)) return rejectionResponse(subscribed);
     const { frameworkId, streamId, events } = subscribed;
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const writer = writable.getWriter();
-    this.writers.set(frameworkId, { streamId, writer, pending: 0, progressAt: now });
-    writer.closed.catch(() => this.broken(frameworkId, streamId));
-    for (const e of events) this.write(frameworkId, e);
-    return new Response(readable, {
+    return new Response(this.streams.open(frameworkId, streamId, events, now), {
       status: 200,
       headers: { "Content-Type": "application/json", "Mesos-Stream-Id": streamId, [STRATA_EXTENSIONS_HEADER]: "ACKNOWLEDGE_BATCH", "Cache-Control": "no-cache, no-transform", "Content-Encoding": "identity" },
     });
   }
 
-  private write(frameworkId: string, event: SchedulerEvent): void {
-    const s = this.writers.get(frameworkId);
-    if (!s) return;
-    const now = Date.now();
-    // A disconnected client does not always cancel the stream (proxies keep reading or hold it):
-    // a reader that has taken nothing for three heartbeat intervals is gone.
-    if (s.pending > 0 && now - s.progressAt > 3 * this.config.heartbeatIntervalMs) {
-      this.broken(frameworkId, s.streamId);
-      s.writer.abort("reader stopped reading").catch(() => undefined);
-      return;
-    }
-    if (s.pending === 0) s.progressAt = now;
-    s.pending++;
-    s.writer.write(encoder.encode(encodeRecord(event))).then(
-      () => { s.pending--; s.progressAt = Date.now(); },
-      () => this.broken(frameworkId, s.streamId),
-    );
-  }
-
-  private closeStream(frameworkId: string, last?: SchedulerEvent): void {
-    const s = this.writers.get(frameworkId);
-    if (!s) return;
-    if (last) this.write(frameworkId, last);
-    this.writers.delete(frameworkId);
-    s.writer.close().catch(() => undefined);
-  }
-
+  /** A framework's event stream broke (event-streams.ts): the core hears of it, the alarm follows. */
   private broken(frameworkId: string, streamId: string): void {
-    const s = this.writers.get(frameworkId);
-    if (s?.streamId === streamId) this.writers.delete(frameworkId);
     this.core.disconnected(frameworkId, streamId, Date.now());
     this.schedule().catch(() => undefined);
   }
