@@ -32,7 +32,7 @@ function teardown(core: MasterCore, call: OperatorTeardownCall, ctx: OperatorCon
   return undefined;
 }
 
-/** The handlers of this area, joined in operator/index.ts. */
+/** The handlers of this area, joined in operator/dispatch.ts. */
 export const agentCalls: OperatorHandlers = {
   MARK_AGENT_GONE: markAgentGone,
   TEARDOWN: teardown,

@@ -1,7 +1,7 @@
 /**
  * The shape of an operator call handler: each area of the master (reads, quota, weights,
  * maintenance, reservations, agents…) exports a table of handlers by call type, and
- * `operator/index.ts` joins the tables. A handler reads the core, or decides effects with a pure
+ * `operator/dispatch.ts` joins the tables. A handler reads the core, or decides effects with a pure
  * decider and applies them with `core.apply`; it returns the JSON answer, undefined for an
  * empty `200 OK` (as Mesos answers the calls that change something), or a `Rejection`.
  */
