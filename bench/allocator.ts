@@ -14,12 +14,13 @@
  * - **incremental cycle**: after a full cycle has offered every agent, one task finishes on one
  *   agent; `allocationOffers` (warm cache: it notices the change and allocates that agent only).
  */
-import { allocationOffers } from "../master-worker/src/decide/allocation-step.ts";
-import { allocate, type AllocationInput } from "../master-worker/src/allocator/index.ts";
+
+import { type AllocationInput, allocate } from "../master-worker/src/allocator/index.ts";
 import { Interner } from "../master-worker/src/core/interner.ts";
-import type { AgentRecord, FrameworkRecord, TaskRecord } from "../master-worker/src/store/records.ts";
 import type { AllocationView } from "../master-worker/src/decide/allocation-input-cache.ts";
+import { allocationOffers } from "../master-worker/src/decide/allocation-step.ts";
 import type { OfferRecord } from "../master-worker/src/decide/view.ts";
+import type { AgentRecord, FrameworkRecord, TaskRecord } from "../master-worker/src/store/records.ts";
 import type { FrameworkInfo, Offer, TaskInfo } from "../schemas/index.ts";
 import { parseResources } from "../sdk/src/resources.ts";
 import { type Benchmark, type Figure, percentile } from "./result.ts";
@@ -61,14 +62,23 @@ function buildView(agentCount: number, frameworkCount: number, busy = 0): BenchV
   }
   const tasks = new Map<string, TaskRecord>();
   for (let i = 0; i < busy; i++) {
-    const frameworkId = `bench-F${pad(i % frameworkCount)}`, agentId = `bench-S${pad(i)}`, taskId = `task-${i}`;
+    const frameworkId = `bench-F${pad(i % frameworkCount)}`,
+      agentId = `bench-S${pad(i)}`,
+      taskId = `task-${i}`;
     const info = { name: taskId, task_id: { value: taskId }, agent_id: { value: agentId }, resources } as TaskInfo;
     tasks.set(`${frameworkId}/${taskId}`, interner.task({ frameworkId, taskId, agentId, info, state: "TASK_RUNNING", updatedAt: 0 }));
   }
   return {
-    agents, frameworks, tasks,
-    offers: new Map(), filters: [], suppressed: new Set(), suppressedRoles: new Map(),
-    agentConnected: () => true, agentActive: () => true, frameworkConnected: () => true,
+    agents,
+    frameworks,
+    tasks,
+    offers: new Map(),
+    filters: [],
+    suppressed: new Set(),
+    suppressedRoles: new Map(),
+    agentConnected: () => true,
+    agentActive: () => true,
+    frameworkConnected: () => true,
   };
 }
 
@@ -100,7 +110,10 @@ function plainInput(agentCount: number, frameworkCount: number, seed: number): A
 
 function figure(name: string, sample: number[], target: number | undefined, note: string): Figure {
   return {
-    group: GROUP, name, value: percentile(sample, 50), unit: "ms",
+    group: GROUP,
+    name,
+    value: percentile(sample, 50),
+    unit: "ms",
     ...(target !== undefined ? { target: { op: "<=" as const, value: target } } : {}),
     note: `median of ${sample.length} (min ${Math.min(...sample).toFixed(2)}); ${note}`,
   };
@@ -121,7 +134,14 @@ function measure(agentCount: number, frameworkCount: number, reps: number): Figu
     offered = offers.length;
     if (r > 0) full.push(ms); // the first run warms the JIT up
   }
-  out.push(figure(`full cycle (allocationOffers), ${size}`, full, big ? FULL_TARGET_MS : undefined, `${offered} offers; input from master state + allocate + Offer objects`));
+  out.push(
+    figure(
+      `full cycle (allocationOffers), ${size}`,
+      full,
+      big ? FULL_TARGET_MS : undefined,
+      `${offered} offers; input from master state + allocate + Offer objects`,
+    ),
+  );
 
   // the pure decision alone
   const pure: number[] = [];
@@ -140,11 +160,14 @@ function measure(agentCount: number, frameworkCount: number, reps: number): Figu
     const task = [...view.tasks.values()].find((t) => t.state === "TASK_RUNNING")!;
     view.tasks.set(`${task.frameworkId}/${task.taskId}`, { ...task, state: "TASK_FINISHED", updatedAt: NOW });
     const [ms, offers] = time(() => allocationOffers(view, NOW, r + 2, nextOfferId));
-    if (offers.length !== 1 || offers[0]!.agent_id.value !== task.agentId) throw new Error(`incremental cycle: expected one offer for ${task.agentId}, got ${offers.length}`);
+    if (offers.length !== 1 || offers[0]!.agent_id.value !== task.agentId)
+      throw new Error(`incremental cycle: expected one offer for ${task.agentId}, got ${offers.length}`);
     commitOffers(view, offers);
     if (r > 0) incremental.push(ms);
   }
-  out.push(figure(`incremental cycle (1 task finished), ${size}`, incremental, INCREMENTAL_TARGET_MS, `${agentCount - reps - 1} agents hold outstanding offers`));
+  out.push(
+    figure(`incremental cycle (1 task finished), ${size}`, incremental, INCREMENTAL_TARGET_MS, `${agentCount - reps - 1} agents hold outstanding offers`),
+  );
   return out;
 }
 

@@ -8,8 +8,8 @@ import { Database } from "bun:sqlite";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readConfig } from "../master-worker/src/model/config.ts";
 import { MasterCore, type Outbox } from "../master-worker/src/core/master-core.ts";
+import { readConfig } from "../master-worker/src/model/config.ts";
 import { MemoryStore } from "../master-worker/src/store/memory-store.ts";
 import type { AgentRecord, Change, FrameworkRecord, TaskRecord } from "../master-worker/src/store/records.ts";
 import { SqlStore } from "../master-worker/src/store/sql-store.ts";
@@ -24,19 +24,40 @@ const MB = 1024 * 1024;
 /** Synthetic records shaped like what a busy cluster holds. */
 export function records(agents: number, tasks: number, frameworks = 100) {
   const a: AgentRecord[] = Array.from({ length: agents }, (_, i) => ({
-    id: `bench-agent-${i}-S0`, hostname: `host-${i}.bench`, port: 5051, resources: AGENT_RESOURCES,
-    attributes: [{ name: "rack", type: "TEXT", text: { value: `r${i % 40}` } }], version: "0.1.0",
-    registeredAt: 1_700_000_000_000, tokenHash: "f".repeat(64),
+    id: `bench-agent-${i}-S0`,
+    hostname: `host-${i}.bench`,
+    port: 5051,
+    resources: AGENT_RESOURCES,
+    attributes: [{ name: "rack", type: "TEXT", text: { value: `r${i % 40}` } }],
+    version: "0.1.0",
+    registeredAt: 1_700_000_000_000,
+    tokenHash: "f".repeat(64),
   }));
   const f: FrameworkRecord[] = Array.from({ length: frameworks }, (_, i) => ({
-    id: `bench-fw-${i}-0000`, info: { user: "root", name: `fw-${i}`, id: { value: `bench-fw-${i}-0000` } }, registeredAt: 1_700_000_000_000, removed: false,
+    id: `bench-fw-${i}-0000`,
+    info: { user: "root", name: `fw-${i}`, id: { value: `bench-fw-${i}-0000` } },
+    registeredAt: 1_700_000_000_000,
+    removed: false,
   }));
   const t: TaskRecord[] = Array.from({ length: tasks }, (_, i) => {
-    const frameworkId = f[i % frameworks]!.id, agentId = a[i % agents]!.id, taskId = `task-${i}`;
+    const frameworkId = f[i % frameworks]!.id,
+      agentId = a[i % agents]!.id,
+      taskId = `task-${i}`;
     return {
-      frameworkId, taskId, agentId, state: "TASK_RUNNING", updatedAt: 1_700_000_000_000,
+      frameworkId,
+      taskId,
+      agentId,
+      state: "TASK_RUNNING",
+      updatedAt: 1_700_000_000_000,
       info: { name: taskId, task_id: { value: taskId }, agent_id: { value: agentId }, resources: TASK_RESOURCES, command: { value: "sleep 3600" } },
-      status: { task_id: { value: taskId }, state: "TASK_RUNNING", source: "SOURCE_EXECUTOR", agent_id: { value: agentId }, timestamp: 1_700_000_000, uuid: "AAAAAAAAAAAAAAAAAAAAAA==" },
+      status: {
+        task_id: { value: taskId },
+        state: "TASK_RUNNING",
+        source: "SOURCE_EXECUTOR",
+        agent_id: { value: agentId },
+        timestamp: 1_700_000_000,
+        uuid: "AAAAAAAAAAAAAAAAAAAAAA==",
+      },
     };
   });
   return { a, f, t };
@@ -48,7 +69,10 @@ const changesOf = (r: ReturnType<typeof records>): Change[] => [
   ...r.t.map((put) => ({ table: "tasks", put }) as Change),
 ];
 
-const heapUsed = () => { Bun.gc(true); return process.memoryUsage().heapUsed; };
+const heapUsed = () => {
+  Bun.gc(true);
+  return process.memoryUsage().heapUsed;
+};
 
 /** Heap the master's in-memory state takes for `agents` agents and `tasks` tasks. */
 function masterHeap(agents: number, tasks: number): number {
@@ -57,7 +81,10 @@ function masterHeap(agents: number, tasks: number): number {
   const outbox: Outbox = { send() {}, close() {}, wakeAgent() {} };
   const before = heapUsed();
   const core = new MasterCore({
-    store, config: readConfig({}), outbox, now: Date.now(),
+    store,
+    config: readConfig({}),
+    outbox,
+    now: Date.now(),
     entropy: { uuid: () => crypto.randomUUID(), bytes16: () => "AAAAAAAAAAAAAAAAAAAAAA==" },
     masterInfo: { id: "bench", ip: 0, port: 0 },
   });
@@ -122,8 +149,12 @@ export const footprintBenchmark: Benchmark = async ({ quick }) => {
   const [agents, tasks] = quick ? [1_000, 10_000] : [10_000, 100_000];
   const heap = masterHeap(agents, tasks);
   figures.push({
-    group: g, name: `master state in memory, ${agents} agents + ${tasks} tasks`, value: heap / MB, unit: "MB",
-    ...(quick ? {} : { target: { op: "<=", value: 128 } }), note: "MasterCore heap; a Durable Object has 128 MB",
+    group: g,
+    name: `master state in memory, ${agents} agents + ${tasks} tasks`,
+    value: heap / MB,
+    unit: "MB",
+    ...(quick ? {} : { target: { op: "<=", value: 128 } }),
+    note: "MasterCore heap; a Durable Object has 128 MB",
   });
   const sql = sqliteBytes(quick ? 500 : 2_000, quick ? 5_000 : 20_000);
   figures.push({ group: g, name: "SQLite bytes per agent", value: Math.round(sql.perAgent), unit: "B" });

@@ -6,7 +6,7 @@
  * pace (latency: what one task waits for, without a queue of others ahead of it).
  */
 import type { Offer, Resource, TaskInfo } from "../schemas/index.ts";
-import { SchedulerClient, commandTask, isTerminal } from "../sdk/src/index.ts";
+import { commandTask, isTerminal, SchedulerClient } from "../sdk/src/index.ts";
 import { contains, subtract } from "../sdk/src/resources.ts";
 import { percentile } from "./result.ts";
 
@@ -44,22 +44,36 @@ export interface LaunchOptions {
   idleRefuseSeconds?: number;
 }
 
-interface Timing { accept: number; running?: number; done?: number; state?: string }
+interface Timing {
+  accept: number;
+  running?: number;
+  done?: number;
+  state?: string;
+}
 
 /** Runs `count` tasks of `resources` running `shell` and waits (≤ timeoutMs) for them all to end. */
 export async function launchTasks(opts: LaunchOptions): Promise<LaunchRun> {
   const timings = new Map<string, Timing>();
-  let next = 0, first = 0, last = 0, ended = 0, failed = 0, lastRunning = 0, running = 0, over = false;
+  let next = 0,
+    first = 0,
+    last = 0,
+    ended = 0,
+    failed = 0,
+    lastRunning = 0,
+    running = 0,
+    over = false;
   let resolveDone!: () => void;
-  const done = new Promise<void>((r) => { resolveDone = r; });
+  const done = new Promise<void>((r) => {
+    resolveDone = r;
+  });
   const client = new SchedulerClient({
-    master: opts.master, credentials: { principal: opts.principal, secret: opts.secret },
+    master: opts.master,
+    credentials: { principal: opts.principal, secret: opts.secret },
     frameworkInfo: { user: "root", name: "strata-bench", failover_timeout: 60 },
   });
   const lost = (why: unknown) => console.error(`bench framework: ${why instanceof Error ? why.message : String(why)}`);
-  const refuse = () => ({ refuse_seconds: next >= opts.count ? opts.idleRefuseSeconds ?? 0 : 0 });
-  const task = (agentId: string): TaskInfo =>
-    commandTask({ taskId: `bench-${next++}`, agentId, resources: opts.resources, shell: opts.shell });
+  const refuse = () => ({ refuse_seconds: next >= opts.count ? (opts.idleRefuseSeconds ?? 0) : 0 });
+  const task = (agentId: string): TaskInfo => commandTask({ taskId: `bench-${next++}`, agentId, resources: opts.resources, shell: opts.shell });
   /**
    * Sends the ACCEPT without waiting for its answer: the client dispatches events one at a
    * time, and an update arriving meanwhile must be timed when it arrives.
@@ -72,15 +86,26 @@ export async function launchTasks(opts: LaunchOptions): Promise<LaunchRun> {
   };
 
   // Paced launching: at most one offer held, one task in flight (not yet RUNNING).
-  let held: Offer | undefined, inFlight: string | undefined, lastAccept = -Infinity;
+  let held: Offer | undefined,
+    inFlight: string | undefined,
+    lastAccept = -Infinity;
   let paceTimer: ReturnType<typeof setTimeout> | undefined;
   const launchPaced = () => {
     if (over || !held || inFlight !== undefined || next >= opts.count || paceTimer) return;
     const wait = lastAccept + opts.pace!.minIntervalMs - performance.now();
-    if (wait > 0) { paceTimer = setTimeout(() => { paceTimer = undefined; launchPaced(); }, wait); return; }
+    if (wait > 0) {
+      paceTimer = setTimeout(() => {
+        paceTimer = undefined;
+        launchPaced();
+      }, wait);
+      return;
+    }
     const offer = held;
     held = undefined;
-    if (!contains(offer.resources, opts.resources)) { void client.decline([offer.id], refuse()).catch(lost); return; }
+    if (!contains(offer.resources, opts.resources)) {
+      void client.decline([offer.id], refuse()).catch(lost);
+      return;
+    }
     const t = task(offer.agent_id.value);
     inFlight = t.task_id.value;
     lastAccept = performance.now();
@@ -110,7 +135,11 @@ export async function launchTasks(opts: LaunchOptions): Promise<LaunchRun> {
     const t = timings.get(status.task_id.value);
     if (!t || t.done !== undefined) return;
     const now = performance.now();
-    if (status.state === "TASK_RUNNING" && t.running === undefined) { t.running = now; lastRunning = now; running++; }
+    if (status.state === "TASK_RUNNING" && t.running === undefined) {
+      t.running = now;
+      lastRunning = now;
+      running++;
+    }
     if (isTerminal(status.state)) {
       t.done = now;
       t.state = status.state;
@@ -137,11 +166,14 @@ export async function launchTasks(opts: LaunchOptions): Promise<LaunchRun> {
   const finished = ms((t) => (t.done === undefined ? undefined : t.done - t.accept));
   const seconds = ((last || performance.now()) - first) / 1000;
   return {
-    tasks: ended, seconds,
+    tasks: ended,
+    seconds,
     launchedPerSecond: running / Math.max((lastRunning - first) / 1000, 1e-3),
     finishedPerSecond: ended / Math.max(seconds, 1e-3),
-    runningP50Ms: percentile(toRunning, 50), runningP99Ms: percentile(toRunning, 99),
-    finishedP50Ms: percentile(finished, 50), finishedP99Ms: percentile(finished, 99),
+    runningP50Ms: percentile(toRunning, 50),
+    runningP99Ms: percentile(toRunning, 99),
+    finishedP50Ms: percentile(finished, 50),
+    finishedP99Ms: percentile(finished, 99),
     failed: failed + (opts.count - ended),
     runningSamplesMs: toRunning,
   };

@@ -21,7 +21,8 @@ function perTask(before: Record<string, number>, after: Record<string, number>, 
     .filter(([k]) => k !== "master/http_requests")
     .map(([k, v]) => [k.replace("master/http_requests_", "").replace("master/scheduler_calls_", "scheduler "), (v - (before[k] ?? 0)) / tasks] as const)
     .filter(([, v]) => v > 0)
-    .map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ");
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join(", ");
 }
 
 /** One run: `agents` hollow agents, `tasks` tasks of cpus 0.01 / mem 8 each running `taskMs`. */
@@ -32,8 +33,13 @@ export function hollowLaunchRun(agents: number, tasks: number, taskMs: number) {
     const before = await requestsServed(url, secrets);
     const t0 = performance.now();
     const run = await launchTasks({
-      master: url, principal: secrets.principal, secret: secrets.secret, count: tasks,
-      resources: parseResources("cpus:0.01;mem:8"), shell: "true", timeoutMs: 300_000,
+      master: url,
+      principal: secrets.principal,
+      secret: secrets.secret,
+      count: tasks,
+      resources: parseResources("cpus:0.01;mem:8"),
+      shell: "true",
+      timeoutMs: 300_000,
     });
     const seconds = (performance.now() - t0) / 1000;
     const after = await requestsServed(url, secrets);
@@ -44,14 +50,26 @@ export function hollowLaunchRun(agents: number, tasks: number, taskMs: number) {
 
 export const launchBenchmark: Benchmark = async ({ quick }) => {
   const figures: Figure[] = [];
-  const shapes: Array<[number, number]> = quick ? [[100, 1_000]] : [[100, 5_000], [1_000, 5_000]];
+  const shapes: Array<[number, number]> = quick
+    ? [[100, 1_000]]
+    : [
+        [100, 5_000],
+        [1_000, 5_000],
+      ];
   for (const [agents, tasks] of shapes) {
     const r = await hollowLaunchRun(agents, tasks, 100);
     const g = "launch (hollow agents)";
     const label = `${agents} agents, ${tasks} tasks`;
     const note = r.failed ? `${r.failed} tasks failed or unfinished` : undefined;
     figures.push(
-      { group: g, name: `${label}: launched (RUNNING) per second`, value: r.launchedPerSecond, unit: "tasks/s", target: { op: ">=", value: 2000 }, ...(note ? { note } : {}) },
+      {
+        group: g,
+        name: `${label}: launched (RUNNING) per second`,
+        value: r.launchedPerSecond,
+        unit: "tasks/s",
+        target: { op: ">=", value: 2000 },
+        ...(note ? { note } : {}),
+      },
       { group: g, name: `${label}: finished per second`, value: r.finishedPerSecond, unit: "tasks/s" },
       { group: g, name: `${label}: ACCEPT→RUNNING p50 / p99`, value: r.runningP50Ms, unit: `ms (p99 ${r.runningP99Ms.toFixed(0)} ms)` },
       { group: g, name: `${label}: ACCEPT→FINISHED p50 / p99`, value: r.finishedP50Ms, unit: `ms (p99 ${r.finishedP99Ms.toFixed(0)} ms)` },

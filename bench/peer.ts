@@ -23,9 +23,21 @@ export const peerBenchmark: Benchmark = async ({ quick }) => {
   figures.push(
     { group: g, name: `Slurm: job array of ${tasks}, per second`, value: slurm.arrayTasksPerSecond, unit: "tasks/s", note: slurm.config },
     { group: g, name: `Slurm: ${tasks} single sbatch, per second`, value: slurm.singleTasksPerSecond, unit: "tasks/s" },
-    { group: g, name: "Slurm: job array, stock scheduler settings", value: slurm.stockArrayTasksPerSecond, unit: "tasks/s", note: `${slurm.stockArrayTasks} tasks` },
+    {
+      group: g,
+      name: "Slurm: job array, stock scheduler settings",
+      value: slurm.stockArrayTasksPerSecond,
+      unit: "tasks/s",
+      note: `${slurm.stockArrayTasks} tasks`,
+    },
     { group: g, name: "Slurm: srun true p50 / p95", value: slurm.srunP50Ms, unit: `ms (p95 ${slurm.srunP95Ms.toFixed(0)} ms)` },
-    { group: g, name: "ratio Strata/Slurm tasks per second (vs job array)", value: strata.throughput.finishedPerSecond / slurm.arrayTasksPerSecond, unit: "x", target: { op: ">=", value: 1 } },
+    {
+      group: g,
+      name: "ratio Strata/Slurm tasks per second (vs job array)",
+      value: strata.throughput.finishedPerSecond / slurm.arrayTasksPerSecond,
+      unit: "x",
+      target: { op: ">=", value: 1 },
+    },
     { group: g, name: "ratio Slurm srun p50 / Strata ACCEPT→FINISHED p50", value: slurm.srunP50Ms / strata.latency.finishedP50Ms, unit: "x" },
   );
   return figures;

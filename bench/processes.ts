@@ -8,7 +8,7 @@
  */
 import { withTempCluster } from "../scripts/cluster-processes.ts";
 import { parseResources } from "../sdk/src/resources.ts";
-import { launchTasks, type LaunchOptions, type LaunchRun } from "./launch-driver.ts";
+import { type LaunchOptions, type LaunchRun, launchTasks } from "./launch-driver.ts";
 import { cpuSeconds } from "./proc-cpu.ts";
 import type { Benchmark, Figure } from "./result.ts";
 
@@ -30,7 +30,10 @@ const WARMUP_TASKS = 3;
  * Runs `latencyTasks` paced tasks, then `throughputTasks` tasks at full speed, through one real
  * master and one real agent (cgroups on when root).
  */
-export async function realProcessRuns(opts: { latencyTasks: number; throughputTasks: number }): Promise<{ warmup: ProcessRun; latency: ProcessRun; throughput: ProcessRun; cgroups: boolean }> {
+export async function realProcessRuns(opts: {
+  latencyTasks: number;
+  throughputTasks: number;
+}): Promise<{ warmup: ProcessRun; latency: ProcessRun; throughput: ProcessRun; cgroups: boolean }> {
   const cgroups = process.getuid?.() === 0;
   const options = {
     name: "bench-proc",
@@ -43,8 +46,15 @@ export async function realProcessRuns(opts: { latencyTasks: number; throughputTa
     const run = async (count: number, extra: Partial<LaunchOptions>): Promise<ProcessRun> => {
       const cpuBefore = cpuSeconds(agent.child.pid!);
       const r = await launchTasks({
-        master: url, principal: secrets.principal, secret: secrets.secret, count,
-        resources: parseResources(TASK_RESOURCES), shell: "true", timeoutMs: 240_000, idleRefuseSeconds: 3600, ...extra,
+        master: url,
+        principal: secrets.principal,
+        secret: secrets.secret,
+        count,
+        resources: parseResources(TASK_RESOURCES),
+        shell: "true",
+        timeoutMs: 240_000,
+        idleRefuseSeconds: 3600,
+        ...extra,
       });
       const cpu = cpuSeconds(agent.child.pid!) - cpuBefore;
       return { ...r, agentCpuMsPerTask: (cpu * 1000) / Math.max(r.tasks, 1) };
@@ -76,7 +86,13 @@ export const processesBenchmark: Benchmark = async ({ quick }) => {
     { group: g, name: "ACCEPT→FINISHED p50", value: l.finishedP50Ms, unit: "ms" },
     { group: g, name: "ACCEPT→FINISHED p99", value: l.finishedP99Ms, unit: "ms" },
     { group: g, name: "latency run: agent CPU time per task", value: l.agentCpuMsPerTask, unit: "ms" },
-    { group: g, name: "first task after the agent starts (cold): ACCEPT→RUNNING", value: w.runningSamplesMs[0] ?? NaN, unit: "ms", note: `${WARMUP_TASKS} warm-up tasks run before the latency run, not counted in it` },
+    {
+      group: g,
+      name: "first task after the agent starts (cold): ACCEPT→RUNNING",
+      value: w.runningSamplesMs[0] ?? NaN,
+      unit: "ms",
+      note: `${WARMUP_TASKS} warm-up tasks run before the latency run, not counted in it`,
+    },
   ];
   return figures;
 };

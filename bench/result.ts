@@ -4,7 +4,10 @@
  */
 
 /** A target a figure is judged against. */
-export interface Target { op: "<=" | ">="; value: number }
+export interface Target {
+  op: "<=" | ">=";
+  value: number;
+}
 
 /** One measured figure. */
 export interface Figure {

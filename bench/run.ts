@@ -30,7 +30,10 @@ const quick = process.argv.includes("--quick");
 const onlyAt = process.argv.indexOf("--only");
 const only = onlyAt > 0 ? new Set((process.argv[onlyAt + 1] ?? "").split(",")) : undefined;
 const unknown = [...(only ?? [])].filter((n) => !(n in BENCHMARKS));
-if (unknown.length) { console.error(`--only: unknown benchmark(s) ${unknown.join(", ")}; known: ${Object.keys(BENCHMARKS).join(", ")}`); process.exit(2); }
+if (unknown.length) {
+  console.error(`--only: unknown benchmark(s) ${unknown.join(", ")}; known: ${Object.keys(BENCHMARKS).join(", ")}`);
+  process.exit(2);
+}
 
 const figures: Figure[] = [];
 for (const [name, load] of Object.entries(BENCHMARKS)) {
@@ -50,20 +53,43 @@ for (const [name, load] of Object.entries(BENCHMARKS)) {
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(2) : v.toPrecision(3));
 const rows = figures.map((f) => {
   const ok = meets(f);
-  return [f.group, f.name, `${fmt(f.value)} ${f.unit}`, f.target ? `${f.target.op} ${fmt(f.target.value)} ${f.unit}` : "", ok === undefined ? "" : ok ? "ok" : "MISSED", f.note ?? ""];
+  return [
+    f.group,
+    f.name,
+    `${fmt(f.value)} ${f.unit}`,
+    f.target ? `${f.target.op} ${fmt(f.target.value)} ${f.unit}` : "",
+    ok === undefined ? "" : ok ? "ok" : "MISSED",
+    f.note ?? "",
+  ];
 });
 const head = ["benchmark", "figure", "value", "target", "", "note"];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+const line = (r: string[]) =>
+  r
+    .map((c, i) => c.padEnd(widths[i]!))
+    .join("  ")
+    .trimEnd();
 console.log(line(head));
 console.log(widths.map((w) => "-".repeat(w)).join("  "));
 for (const r of rows) console.log(line(r));
 
-const commit = (() => { try { return execSync("git rev-parse --short HEAD", { cwd: ROOT }).toString().trim(); } catch { return "unknown"; } })();
+const commit = (() => {
+  try {
+    return execSync("git rev-parse --short HEAD", { cwd: ROOT }).toString().trim();
+  } catch {
+    return "unknown";
+  }
+})();
 const report = {
   date: new Date().toISOString(),
   commit,
-  machine: { os: type(), cpus: cpus().length, cpu_model: cpus()[0]?.model, memory_bytes: totalmem(), runtime: `bun ${process.versions.bun ?? "?"} / node ${process.versions.node}` },
+  machine: {
+    os: type(),
+    cpus: cpus().length,
+    cpu_model: cpus()[0]?.model,
+    memory_bytes: totalmem(),
+    runtime: `bun ${process.versions.bun ?? "?"} / node ${process.versions.node}`,
+  },
   quick,
   figures,
 };

@@ -9,9 +9,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { freePort } from "../scripts/cluster-processes.ts";
 import { type ConfOpts, slurmConf } from "./slurm-conf.ts";
 import { type Bin, currentUser } from "./slurm-install.ts";
-import { freePort } from "../scripts/cluster-processes.ts";
 import { type Daemon, isRunning, lastLine, logTail, run, sleep, startDaemon, stopDaemon, until } from "./slurm-run.ts";
 
 /** A running private Slurm: its folder and config, the environment for its commands, its daemons (munged, slurmctld, slurmd). */
@@ -37,7 +37,12 @@ export async function nodeIdle(bins: Record<Bin, string>, env: NodeJS.ProcessEnv
  * can be removed on interruption) with the stock config, and waits for the node to come up.
  * Trouble answers `{ unavailable }`, with the cluster so far for `stopCluster`.
  */
-export async function startCluster(bins: Record<Bin, string>, maxJobs: number, log: (s: string) => void, onDir: (dir: string) => void): Promise<Cluster | { unavailable: string; cluster?: Cluster }> {
+export async function startCluster(
+  bins: Record<Bin, string>,
+  maxJobs: number,
+  log: (s: string) => void,
+  onDir: (dir: string) => void,
+): Promise<Cluster | { unavailable: string; cluster?: Cluster }> {
   const dir = mkdtempSync(join(tmpdir(), "strata-slurm-"));
   onDir(dir);
   chmodSync(dir, 0o700);
@@ -47,7 +52,11 @@ export async function startCluster(bins: Record<Bin, string>, maxJobs: number, l
   const user = await currentUser();
   const n = cpus().length || 1;
   const confOpts: ConfOpts = {
-    ctldPort: await freePort(), slurmdPort: await freePort(), user, cpus: n, maxJobs,
+    ctldPort: await freePort(),
+    slurmdPort: await freePort(),
+    user,
+    cpus: n,
+    maxJobs,
     memMb: Math.max(256, Math.floor((totalmem() / 1024 / 1024) * 0.9)),
   };
   writeFileSync(conf, slurmConf(dir, confOpts, false));
@@ -61,12 +70,30 @@ export async function startCluster(bins: Record<Bin, string>, maxJobs: number, l
   writeFileSync(key, randomBytes(1024), { mode: 0o600 });
   const sock = join(dir, "munge.socket");
   const mungeLog = join(dir, "munged.log");
-  const munged = startDaemon("munged", bins.munged, [
-    "-F", "--force", `--socket=${sock}`, `--key-file=${key}`, `--pid-file=${join(dir, "munged.pid")}`,
-    `--log-file=${mungeLog}`, `--seed-file=${join(dir, "munged.seed")}`, "--num-threads=4",
-  ], env, join(dir, "munged.out"));
+  const munged = startDaemon(
+    "munged",
+    bins.munged,
+    [
+      "-F",
+      "--force",
+      `--socket=${sock}`,
+      `--key-file=${key}`,
+      `--pid-file=${join(dir, "munged.pid")}`,
+      `--log-file=${mungeLog}`,
+      `--seed-file=${join(dir, "munged.seed")}`,
+      "--num-threads=4",
+    ],
+    env,
+    join(dir, "munged.out"),
+  );
   cluster.daemons.push(munged);
-  if (!(await until(() => existsSync(sock), 10_000, () => !isRunning(munged)))) {
+  if (
+    !(await until(
+      () => existsSync(sock),
+      10_000,
+      () => !isRunning(munged),
+    ))
+  ) {
     return { unavailable: `munged did not start: ${logTail(mungeLog)} ${logTail(join(dir, "munged.out"))}`, cluster };
   }
 
@@ -75,12 +102,18 @@ export async function startCluster(bins: Record<Bin, string>, maxJobs: number, l
   const slurmd = startDaemon("slurmd", bins.slurmd, ["-D", "-N", "localhost", "-f", conf], env, join(dir, "slurmd.out"));
   cluster.daemons.push(ctld, slurmd);
   let state = "";
-  const up = await until(async () => /^(idle|mixed|allocated)$/.test(state = await nodeIdle(bins, env)),
-    60_000, () => !isRunning(ctld) || !isRunning(slurmd), 250);
+  const up = await until(
+    async () => /^(idle|mixed|allocated)$/.test((state = await nodeIdle(bins, env))),
+    60_000,
+    () => !isRunning(ctld) || !isRunning(slurmd),
+    250,
+  );
   if (!up) {
-    const why = !isRunning(ctld) ? `slurmctld exited: ${logTail(join(dir, "slurmctld.log"))} ${logTail(join(dir, "slurmctld.out"))}`
-      : !isRunning(slurmd) ? `slurmd exited: ${logTail(join(dir, "slurmd.log"))} ${logTail(join(dir, "slurmd.out"))}`
-      : `the node did not come up idle within 60 s (state "${state}"): ${logTail(join(dir, "slurmctld.log"))}`;
+    const why = !isRunning(ctld)
+      ? `slurmctld exited: ${logTail(join(dir, "slurmctld.log"))} ${logTail(join(dir, "slurmctld.out"))}`
+      : !isRunning(slurmd)
+        ? `slurmd exited: ${logTail(join(dir, "slurmd.log"))} ${logTail(join(dir, "slurmd.out"))}`
+        : `the node did not come up idle within 60 s (state "${state}"): ${logTail(join(dir, "slurmctld.log"))}`;
     return { unavailable: why, cluster };
   }
   return cluster;
@@ -94,7 +127,8 @@ export async function retune(c: Cluster): Promise<string | undefined> {
   const shown = await run(c.bins.scontrol, ["show", "config"], { env: c.env, timeoutMs: 10_000 });
   if (!/SchedulerParameters\s*=\s*batch_sched_delay=0/.test(shown.stdout)) return "the tuned config did not take effect";
   let state = "";
-  if (!(await until(async () => (state = await nodeIdle(c.bins, c.env)) === "idle", 20_000, undefined, 250))) return `node not idle after reconfigure ("${state}")`;
+  if (!(await until(async () => (state = await nodeIdle(c.bins, c.env)) === "idle", 20_000, undefined, 250)))
+    return `node not idle after reconfigure ("${state}")`;
   return undefined;
 }
 
@@ -110,7 +144,11 @@ export async function stopCluster(c: Cluster): Promise<void> {
   if (slurmd) await stopDaemon(slurmd);
   if (ctld) await stopDaemon(ctld);
   if (munged) await stopDaemon(munged);
-  try { rmSync(c.dir, { recursive: true, force: true }); } catch { /* best effort */ }
+  try {
+    rmSync(c.dir, { recursive: true, force: true });
+  } catch {
+    /* best effort */
+  }
 }
 
 /** Jobs pending, running or completing (squeue's default states); -1 when squeue fails. */

@@ -5,7 +5,14 @@
 import { join } from "node:path";
 
 /** What the config depends on: loopback ports, the user the daemons run as, the node's CPUs and memory, the most jobs at once. */
-export interface ConfOpts { ctldPort: number; slurmdPort: number; user: string; cpus: number; memMb: number; maxJobs: number }
+export interface ConfOpts {
+  ctldPort: number;
+  slurmdPort: number;
+  user: string;
+  cpus: number;
+  memMb: number;
+  maxJobs: number;
+}
 
 /**
  * The single-node slurm.conf: everything under `dir`, no cgroup, no accounting. `tuned` adds

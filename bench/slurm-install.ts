@@ -19,7 +19,12 @@ function which(name: string): string | undefined {
   for (const d of dirs) {
     if (!d) continue;
     const p = join(d, name);
-    try { accessSync(p, constants.X_OK); return p; } catch { /* next */ }
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      /* next */
+    }
   }
   return undefined;
 }
@@ -29,7 +34,8 @@ function findAll(): { found: Partial<Record<Bin, string>>; missing: Bin[] } {
   const missing: Bin[] = [];
   for (const b of BINARIES) {
     const p = which(b);
-    if (p) found[b] = p; else missing.push(b);
+    if (p) found[b] = p;
+    else missing.push(b);
   }
   return { found, missing };
 }

@@ -9,7 +9,10 @@ import { type Cluster, completed, drain, nodeIdle, queued } from "./slurm-cluste
 import { lastLine, run, until } from "./slurm-run.ts";
 
 /** A throughput phase's tasks/s, and what went partly wrong, if anything. */
-export interface Phase { perSecond: number; note?: string }
+export interface Phase {
+  perSecond: number;
+  note?: string;
+}
 
 const sbatchArgs = (c: Cluster, name: string) => ["--parsable", "-o", "/dev/null", "-e", "/dev/null", "-D", join(c.dir, "work"), "-J", name];
 
@@ -36,15 +39,21 @@ export async function jobArray(c: Cluster, name: string, what: string, tasks: nu
 
 /** tasks/s of `tasks` single `sbatch --wrap true` submissions, `concurrency` at a time, until squeue is empty. */
 export async function singles(c: Cluster, tasks: number, budgetMs: number, concurrency: number): Promise<Phase> {
-  const name = "bench-single", what = "single submissions";
+  const name = "bench-single",
+    what = "single submissions";
   const t0 = performance.now();
   const deadline = t0 + budgetMs;
-  let next = 0, failed = 0, firstError = "";
+  let next = 0,
+    failed = 0,
+    firstError = "";
   const submitter = async () => {
     while (next < tasks && performance.now() < deadline) {
       next++;
       const r = await run(c.bins.sbatch, [...sbatchArgs(c, name), "--wrap", "true"], { env: c.env, timeoutMs: 30_000 });
-      if (r.code !== 0) { failed++; firstError ||= lastLine(r.stderr) || (r.timedOut ? "timed out" : `exit ${r.code}`); }
+      if (r.code !== 0) {
+        failed++;
+        firstError ||= lastLine(r.stderr) || (r.timedOut ? "timed out" : `exit ${r.code}`);
+      }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, submitter));
@@ -60,13 +69,18 @@ export async function srunLatency(c: Cluster, runs: number, budgetMs: number): P
   await run(c.bins.srun, args, { env: c.env, timeoutMs: 15_000 }); // warm-up, not counted
   const sample: number[] = [];
   const end = performance.now() + budgetMs;
-  let failed = 0, firstError = "";
+  let failed = 0,
+    firstError = "";
   for (let i = 0; i < runs && performance.now() < end; i++) {
     // Each srun on an idle node: otherwise it can find the previous one's allocation still
     // completing (epilog) and queue behind it, which measures the loop, not srun.
     await until(async () => (await nodeIdle(c.bins, c.env)) === "idle", 5000, undefined, 20);
     const r = await run(c.bins.srun, args, { env: c.env, timeoutMs: 15_000 });
-    if (r.code === 0) sample.push(r.ms); else { failed++; firstError ||= lastLine(r.stderr) || (r.timedOut ? "timed out" : `exit ${r.code}`); }
+    if (r.code === 0) sample.push(r.ms);
+    else {
+      failed++;
+      firstError ||= lastLine(r.stderr) || (r.timedOut ? "timed out" : `exit ${r.code}`);
+    }
   }
   const notes: string[] = [];
   if (sample.length < runs) notes.push(`srun: ${sample.length} of ${runs} runs measured`);

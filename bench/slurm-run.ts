@@ -9,7 +9,13 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 
 /** How a command ended: exit code (-1 when it could not start), output, duration, whether it was killed for time. */
-export interface RunResult { code: number | null; stdout: string; stderr: string; ms: number; timedOut: boolean }
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  timedOut: boolean;
+}
 
 /** Runs a command to completion (bounded by `timeoutMs`), collecting its output. */
 export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs: number; cwd?: string }): Promise<RunResult> {
@@ -22,10 +28,24 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
       resolve({ code: -1, stdout: "", stderr: String(e), ms: 0, timedOut: false });
       return;
     }
-    let stdout = "", stderr = "", timedOut = false, done = false;
-    child.stdout?.on("data", (d) => { stdout += d; });
-    child.stderr?.on("data", (d) => { stderr += d; });
-    const timer = setTimeout(() => { timedOut = true; try { child.kill("SIGKILL"); } catch { /* gone */ } }, opts.timeoutMs);
+    let stdout = "",
+      stderr = "",
+      timedOut = false,
+      done = false;
+    child.stdout?.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr?.on("data", (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }, opts.timeoutMs);
     const finish = (code: number | null, err?: string) => {
       if (done) return;
       done = true;
@@ -38,7 +58,11 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
 }
 
 /** A daemon we started, kept in the foreground (-D / -F) so its pid is ours to stop. */
-export interface Daemon { name: string; child: ChildProcess; exited: Promise<void> }
+export interface Daemon {
+  name: string;
+  child: ChildProcess;
+  exited: Promise<void>;
+}
 
 /**
  * Starts `cmd` as a foreground daemon, its output appended to `logFile`; tracked as live until
@@ -64,10 +88,18 @@ export const isRunning = (d: Daemon) => d.child.exitCode === null && d.child.sig
 /** Stops a daemon: SIGTERM, then SIGKILL if it is still up after `graceMs`. */
 export async function stopDaemon(d: Daemon, graceMs = 5000): Promise<void> {
   if (!isRunning(d)) return;
-  try { d.child.kill("SIGTERM"); } catch { /* gone */ }
+  try {
+    d.child.kill("SIGTERM");
+  } catch {
+    /* gone */
+  }
   const killed = await Promise.race([d.exited.then(() => true), sleep(graceMs).then(() => false)]);
   if (!killed) {
-    try { d.child.kill("SIGKILL"); } catch { /* gone */ }
+    try {
+      d.child.kill("SIGKILL");
+    } catch {
+      /* gone */
+    }
     await Promise.race([d.exited, sleep(2000)]);
   }
 }
@@ -75,7 +107,15 @@ export async function stopDaemon(d: Daemon, graceMs = 5000): Promise<void> {
 /** Children still alive: killed on process exit should the benchmark be interrupted. */
 const live = new Set<ChildProcess>();
 /** SIGKILLs every daemon still alive: for exit and signal handlers, and as a last resort. */
-export const killLive = () => { for (const c of live) { try { c.kill("SIGKILL"); } catch { /* gone */ } } };
+export const killLive = () => {
+  for (const c of live) {
+    try {
+      c.kill("SIGKILL");
+    } catch {
+      /* gone */
+    }
+  }
+};
 
 /** Resolves after `ms` milliseconds. */
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -86,8 +126,16 @@ export const lastLine = (s: string) => s.trim().split("\n").filter(Boolean).slic
 /** The last `lines` lines of a log file, timestamps stripped, on one line: why a daemon died. */
 export function logTail(file: string, lines = 3): string {
   try {
-    return readFileSync(file, "utf8").trim().split("\n").slice(-lines).map((l) => l.replace(/^\[[^\]]*\]\s*/, "")).join(" | ").slice(0, 400);
-  } catch { return "(no log)"; }
+    return readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .slice(-lines)
+      .map((l) => l.replace(/^\[[^\]]*\]\s*/, ""))
+      .join(" | ")
+      .slice(0, 400);
+  } catch {
+    return "(no log)";
+  }
 }
 
 /** Polls `ok` until it holds (true), `deadlineMs` passes or `abort` holds (false). */

@@ -61,8 +61,20 @@ export async function slurmFigures(tasks: number, quick: boolean, log: (s: strin
   let cluster: Cluster | undefined;
   let dir: string | undefined;
   // Should the benchmark be interrupted, take the daemons down with it.
-  const onExit = () => { killLive(); if (dir) try { rmSync(dir, { recursive: true, force: true }); } catch { /* best effort */ } };
-  const onSignal = (sig: NodeJS.Signals) => { onExit(); detach(); process.kill(process.pid, sig); };
+  const onExit = () => {
+    killLive();
+    if (dir)
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        /* best effort */
+      }
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    onExit();
+    detach();
+    process.kill(process.pid, sig);
+  };
   const detach = () => {
     process.removeListener("exit", onExit);
     process.removeListener("SIGINT", onSignal);
@@ -76,13 +88,16 @@ export async function slurmFigures(tasks: number, quick: boolean, log: (s: strin
     const found = await ensureSlurm(log);
     if ("unavailable" in found) return found;
     const version = (await run(found.bins.slurmctld, ["-V"], { timeoutMs: 5000 })).stdout.trim() || "unknown";
-    const started = await startCluster(found.bins, tasks, log, (d) => { dir = d; });
-    if ("unavailable" in started) { cluster = started.cluster; return { unavailable: started.unavailable }; }
+    const started = await startCluster(found.bins, tasks, log, (d) => {
+      dir = d;
+    });
+    if ("unavailable" in started) {
+      cluster = started.cluster;
+      return { unavailable: started.unavailable };
+    }
     const c = (cluster = started);
 
-    const budget = quick
-      ? { stock: 20_000, array: 25_000, single: 30_000, srun: 10_000 }
-      : { stock: 45_000, array: 90_000, single: 120_000, srun: 45_000 };
+    const budget = quick ? { stock: 20_000, array: 25_000, single: 30_000, srun: 10_000 } : { stock: 45_000, array: 90_000, single: 120_000, srun: 45_000 };
     const stockTasks = quick ? 10 : 20;
     const srunRuns = quick ? 20 : 50;
     const concurrency = Math.max(2, Math.min(8, c.cpus * 2));
@@ -112,9 +127,20 @@ export async function slurmFigures(tasks: number, quick: boolean, log: (s: strin
   } catch (e) {
     return { unavailable: `Slurm benchmark failed: ${e instanceof Error ? e.message : String(e)}` };
   } finally {
-    if (cluster) { try { await stopCluster(cluster); } catch { /* best effort */ } }
+    if (cluster) {
+      try {
+        await stopCluster(cluster);
+      } catch {
+        /* best effort */
+      }
+    }
     killLive();
-    if (dir) try { rmSync(dir, { recursive: true, force: true }); } catch { /* best effort */ }
+    if (dir)
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        /* best effort */
+      }
     detach();
   }
 }
@@ -145,7 +171,13 @@ export const slurmBenchmark: Benchmark = async ({ quick }) => {
     { group: GROUP, name: names.single, value: f.singleTasksPerSecond, unit: "tasks/s" },
     { group: GROUP, name: `${names.p50} (${f.srunRuns} runs, idle node)`, value: f.srunP50Ms, unit: "ms" },
     { group: GROUP, name: `${names.p95} (${f.srunRuns} runs, idle node)`, value: f.srunP95Ms, unit: "ms" },
-    { group: GROUP, name: `${names.stock}, ${f.stockArrayTasks} × true`, value: f.stockArrayTasksPerSecond, unit: "tasks/s", note: "no SchedulerParameters, no Epilog: pending jobs start on slurmctld's background pass (batch_sched_delay, 3 s)" },
+    {
+      group: GROUP,
+      name: `${names.stock}, ${f.stockArrayTasks} × true`,
+      value: f.stockArrayTasksPerSecond,
+      unit: "tasks/s",
+      note: "no SchedulerParameters, no Epilog: pending jobs start on slurmctld's background pass (batch_sched_delay, 3 s)",
+    },
   ];
   if (f.note) figures[0]!.note += `; ${f.note}`;
   return figures;

@@ -7,13 +7,14 @@
  * snapshot, the operator API's GET_STATE served the same way, and, for comparison, how long building the document in one go (as Mesos' master
  * does) would hold everything else up.
  */
-import { readConfig } from "../master-worker/src/model/config.ts";
+
 import { MasterCore, type Outbox } from "../master-worker/src/core/master-core.ts";
-import { MemoryStore } from "../master-worker/src/store/memory-store.ts";
-import { takeSnapshot } from "../master-worker/src/read/read-snapshot.ts";
 import { serveOperatorRead, serveRead } from "../master-worker/src/edge/read-routes.ts";
-import type { Change } from "../master-worker/src/store/records.ts";
+import { readConfig } from "../master-worker/src/model/config.ts";
+import { takeSnapshot } from "../master-worker/src/read/read-snapshot.ts";
 import { stateParts } from "../master-worker/src/read/state-json.ts";
+import { MemoryStore } from "../master-worker/src/store/memory-store.ts";
+import type { Change } from "../master-worker/src/store/records.ts";
 import { records } from "./footprint.ts";
 import type { Benchmark, Figure } from "./result.ts";
 
@@ -31,7 +32,10 @@ function bigMaster(agents: number, tasks: number): MasterCore {
   const outbox: Outbox = { send() {}, close() {}, wakeAgent() {} };
   const now = Date.now();
   const core = new MasterCore({
-    store, config: readConfig({}), outbox, now,
+    store,
+    config: readConfig({}),
+    outbox,
+    now,
     entropy: { uuid: () => crypto.randomUUID(), bytes16: () => "AAAAAAAAAAAAAAAAAAAAAA==" },
     masterInfo: { id: "bench", ip: 0, port: 5050, hostname: "bench" },
   });
@@ -42,7 +46,9 @@ function bigMaster(agents: number, tasks: number): MasterCore {
 /** Serves a document (`/master/state` by default) while a 1 ms timer does a little master work; returns the figures. */
 async function serveWhileWorking(core: MasterCore, serve = () => serveRead(core, "/state", new URLSearchParams(), undefined, Date.now())!) {
   const agentIds = [...core.agents.keys()];
-  let last = performance.now(), longest = 0, ran = 0;
+  let last = performance.now(),
+    longest = 0,
+    ran = 0;
   const timer = setInterval(() => {
     const t = performance.now();
     longest = Math.max(longest, t - last);
@@ -85,9 +91,22 @@ export const stateReadBenchmark: Benchmark = async ({ quick }) => {
   const v1 = await serveWhileWorking(core, () => serveOperatorRead(core, "GET_STATE", undefined)!);
   const figures: Figure[] = [
     { group: g, name: `/master/state served, ${size}`, value: r.totalMs, unit: "ms", note: `${(r.bytes / MB).toFixed(1)} MB streamed in ~64 KB chunks` },
-    { group: g, name: "longest stall of other work while serving", value: r.longest, unit: "ms", target: { op: "<=", value: 50 }, note: `${r.ran} timer turns ran meanwhile` },
+    {
+      group: g,
+      name: "longest stall of other work while serving",
+      value: r.longest,
+      unit: "ms",
+      target: { op: "<=", value: 50 },
+      note: `${r.ran} timer turns ran meanwhile`,
+    },
     { group: g, name: "synchronous part (references copied, first step grouped)", value: r.syncMs, unit: "ms" },
-    { group: g, name: `operator GET_STATE served, ${size}`, value: v1.totalMs, unit: "ms", note: `${(v1.bytes / MB).toFixed(1)} MB; longest stall ${v1.longest.toFixed(1)} ms` },
+    {
+      group: g,
+      name: `operator GET_STATE served, ${size}`,
+      value: v1.totalMs,
+      unit: "ms",
+      note: `${(v1.bytes / MB).toFixed(1)} MB; longest stall ${v1.longest.toFixed(1)} ms`,
+    },
     { group: g, name: "same document built in one go (the stall without streaming)", value: whole, unit: "ms" },
   ];
   return figures;

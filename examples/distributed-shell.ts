@@ -9,12 +9,20 @@
  * Exit status: 0 when every task finished with status 0, 1 otherwise.
  */
 import { hostname } from "node:os";
-import { currentUserName } from "./lib/current-user.ts";
 import {
-  commandTask, decodeTaskOutput, exitStatusOf, isTerminal, SchedulerClient, subtract, takeScalars,
-  type Offer, type Resource, type TaskStatus,
+  commandTask,
+  decodeTaskOutput,
+  exitStatusOf,
+  isTerminal,
+  type Offer,
+  type Resource,
+  SchedulerClient,
+  subtract,
+  type TaskStatus,
+  takeScalars,
 } from "../sdk/src/index.ts";
-import { HELP, parseOptions, type Options } from "./lib/distributed-shell-options.ts";
+import { currentUserName } from "./lib/current-user.ts";
+import { HELP, type Options, parseOptions } from "./lib/distributed-shell-options.ts";
 import { formatReport, style, type TaskOutcome } from "./lib/report.ts";
 
 const OFFER_BATCH_MS = 150; // gather offers this long so tasks can be spread over agents
@@ -44,7 +52,11 @@ class DistributedShell {
   private resolveDone!: (reason: string) => void;
   readonly done = new Promise<string>((resolve) => (this.resolveDone = resolve));
 
-  constructor(private readonly opts: Options, private readonly client: SchedulerClient, private readonly note: (line: string) => void) {
+  constructor(
+    private readonly opts: Options,
+    private readonly client: SchedulerClient,
+    private readonly note: (line: string) => void,
+  ) {
     this.slots = Array.from({ length: opts.instances }, (_, index) => ({ index, id: "", attempt: 0, done: false }));
     for (const slot of this.slots) this.assignId(slot);
     client.on("subscribed", (s, info) => this.onSubscribed(s.framework_id.value, info.resubscribed));
@@ -114,10 +126,16 @@ class DistributedShell {
         // a short filter while tasks are waiting, so these resources come back soon
         return this.client.decline([offer.id], { refuse_seconds: this.pending.length ? 1 : 60 }).catch(() => undefined);
       }
-      const tasks = placed.map(({ slot, resources }) => commandTask({
-        taskId: slot.id, agentId: offer.agent_id, resources, shell: this.opts.command,
-        name: `distributed-shell ${slot.index}`, killGracePeriodSeconds: 2,
-      }));
+      const tasks = placed.map(({ slot, resources }) =>
+        commandTask({
+          taskId: slot.id,
+          agentId: offer.agent_id,
+          resources,
+          shell: this.opts.command,
+          name: `distributed-shell ${slot.index}`,
+          killGracePeriodSeconds: 2,
+        }),
+      );
       try {
         for (const { slot } of placed) {
           slot.launchedAt = Date.now();
@@ -126,7 +144,11 @@ class DistributedShell {
         await this.client.launch([offer.id], tasks, { refuse_seconds: 1 });
       } catch (error) {
         this.note(`launch on ${offer.hostname} failed (${(error as Error).message}); will retry`);
-        for (const { slot } of placed) if (!slot.status) { slot.agentId = undefined; slot.hostname = undefined; }
+        for (const { slot } of placed)
+          if (!slot.status) {
+            slot.agentId = undefined;
+            slot.hostname = undefined;
+          }
       }
     });
     await Promise.all(launches);
@@ -178,11 +200,15 @@ class DistributedShell {
     return this.slots.map((s) => {
       const st = s.status;
       const state = s.done && st ? st.state : st ? `${st.state} (still running)` : s.agentId ? "LAUNCHING" : "NOT LAUNCHED";
-      const exitStatus = st ? exitStatusOf(st) ?? (st.state === "TASK_FINISHED" ? 0 : undefined) : undefined;
+      const exitStatus = st ? (exitStatusOf(st) ?? (st.state === "TASK_FINISHED" ? 0 : undefined)) : undefined;
       return {
-        taskId: s.id, hostname: s.hostname, state, exitStatus,
+        taskId: s.id,
+        hostname: s.hostname,
+        state,
+        exitStatus,
         output: st ? decodeTaskOutput(st) : "",
-        message: st?.message, reason: st?.reason,
+        message: st?.message,
+        reason: st?.reason,
         seconds: s.launchedAt && s.endedAt ? (s.endedAt - s.launchedAt) / 1000 : undefined,
         ok: s.done && st?.state === "TASK_FINISHED" && exitStatus === 0,
       };
@@ -203,7 +229,9 @@ async function main(): Promise<number> {
   const note = (line: string) => console.error(e.dim(`  ${line}`));
   const { master, credentials, credentialsFrom } = opts.cluster;
   console.error(`${e.bold("distributed-shell")} → ${master} ${e.dim(`(credentials: ${credentialsFrom})`)}`);
-  console.error(e.dim(`  running \`${opts.command}\` × ${opts.instances} (cpus ${opts.cpus}, mem ${opts.mem} MB each${opts.spread ? ", spread over agents" : ""})`));
+  console.error(
+    e.dim(`  running \`${opts.command}\` × ${opts.instances} (cpus ${opts.cpus}, mem ${opts.mem} MB each${opts.spread ? ", spread over agents" : ""})`),
+  );
 
   const client = new SchedulerClient({
     master,

@@ -57,11 +57,13 @@ const Resource = z.object({
   role: z.optional(z.string()),
   reservation: z.optional(ReservationInfo),
   reservations: z.optional(z.array(ReservationInfo)),
-  disk: z.optional(z.object({
-    persistence: z.optional(z.object({ id: nonEmpty(), principal: z.optional(z.string()) })),
-    volume: z.optional(z.looseObject({ container_path: nonEmpty(), mode: z.optional(z.enum(["RW", "RO"])) })),
-    source: z.optional(z.looseObject({ type: z.string() })),
-  })),
+  disk: z.optional(
+    z.object({
+      persistence: z.optional(z.object({ id: nonEmpty(), principal: z.optional(z.string()) })),
+      volume: z.optional(z.looseObject({ container_path: nonEmpty(), mode: z.optional(z.enum(["RW", "RO"])) })),
+      source: z.optional(z.looseObject({ type: z.string() })),
+    }),
+  ),
   revocable: z.optional(z.looseObject({})),
   shared: z.optional(z.looseObject({})),
   allocation_info: z.optional(z.object({ role: z.optional(z.string()) })),
@@ -77,20 +79,31 @@ const CommandInfo = z.object({
   shell: z.optional(z.boolean()),
   value: z.optional(z.string()),
   arguments: z.optional(z.array(z.string())),
-  environment: z.optional(z.object({
-    variables: z._default(z.array(z.object({
-      name: nonEmpty(),
-      type: z.optional(z.enum(["UNKNOWN", "VALUE", "SECRET"])),
-      value: z.optional(z.string()),
-    })), []),
-  })),
-  uris: z.optional(z.array(z.object({
-    value: z.string(),
-    executable: z.optional(z.boolean()),
-    extract: z.optional(z.boolean()),
-    cache: z.optional(z.boolean()),
-    output_file: z.optional(z.string()),
-  }))),
+  environment: z.optional(
+    z.object({
+      variables: z._default(
+        z.array(
+          z.object({
+            name: nonEmpty(),
+            type: z.optional(z.enum(["UNKNOWN", "VALUE", "SECRET"])),
+            value: z.optional(z.string()),
+          }),
+        ),
+        [],
+      ),
+    }),
+  ),
+  uris: z.optional(
+    z.array(
+      z.object({
+        value: z.string(),
+        executable: z.optional(z.boolean()),
+        extract: z.optional(z.boolean()),
+        cache: z.optional(z.boolean()),
+        output_file: z.optional(z.string()),
+      }),
+    ),
+  ),
   user: z.optional(z.string()),
 });
 
@@ -98,19 +111,25 @@ const KillPolicy = z.object({ grace_period: z.optional(DurationInfo) });
 
 const ContainerInfo = z.looseObject({
   type: z.enum(["DOCKER", "MESOS"]),
-  docker: z.optional(z.looseObject({
-    image: z.string(),
-    network: z.optional(z.string()),
-    port_mappings: z.optional(z.array(z.object({ host_port: int(), container_port: int(), protocol: z.optional(z.string()) }))),
-    privileged: z.optional(z.boolean()),
-    parameters: z.optional(z.array(z.object({ key: z.string(), value: z.string() }))),
-    force_pull_image: z.optional(z.boolean()),
-  })),
-  volumes: z.optional(z.array(z.looseObject({
-    container_path: z.string(),
-    host_path: z.optional(z.string()),
-    mode: z.optional(z.enum(["RW", "RO"])),
-  }))),
+  docker: z.optional(
+    z.looseObject({
+      image: z.string(),
+      network: z.optional(z.string()),
+      port_mappings: z.optional(z.array(z.object({ host_port: int(), container_port: int(), protocol: z.optional(z.string()) }))),
+      privileged: z.optional(z.boolean()),
+      parameters: z.optional(z.array(z.object({ key: z.string(), value: z.string() }))),
+      force_pull_image: z.optional(z.boolean()),
+    }),
+  ),
+  volumes: z.optional(
+    z.array(
+      z.looseObject({
+        container_path: z.string(),
+        host_path: z.optional(z.string()),
+        mode: z.optional(z.enum(["RW", "RO"])),
+      }),
+    ),
+  ),
   hostname: z.optional(z.string()),
 });
 
@@ -123,17 +142,21 @@ const HealthCheck = z.object({
   consecutive_failures: z.optional(z.number().check(z.int(), z.nonnegative())),
   grace_period_seconds: z.optional(nonNegative()),
   command: z.optional(CommandInfo),
-  http: z.optional(z.object({
-    protocol: z.optional(z.enum(["IPv4", "IPv6"])),
-    scheme: z.optional(z.string()),
-    port: int(),
-    path: z.optional(z.string()),
-    statuses: z.optional(z.array(int())),
-  })),
-  tcp: z.optional(z.object({
-    protocol: z.optional(z.enum(["IPv4", "IPv6"])),
-    port: int(),
-  })),
+  http: z.optional(
+    z.object({
+      protocol: z.optional(z.enum(["IPv4", "IPv6"])),
+      scheme: z.optional(z.string()),
+      port: int(),
+      path: z.optional(z.string()),
+      statuses: z.optional(z.array(int())),
+    }),
+  ),
+  tcp: z.optional(
+    z.object({
+      protocol: z.optional(z.enum(["IPv4", "IPv6"])),
+      port: int(),
+    }),
+  ),
 });
 
 const TaskInfo = z.object({

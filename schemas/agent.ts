@@ -16,10 +16,7 @@
  * confirms with `acked_uuids` in its next poll so the master can forget them.
  */
 import { z } from "zod";
-import {
-  AgentID, Attribute, FrameworkID, FrameworkInfo, KillPolicy, MasterInfo, Resource, TaskID,
-  TaskInfo, TaskState, TaskStatus,
-} from "./mesos.ts";
+import { AgentID, Attribute, FrameworkID, FrameworkInfo, KillPolicy, MasterInfo, Resource, TaskID, TaskInfo, TaskState, TaskStatus } from "./mesos.ts";
 
 /** A task the agent reports as present when it (re-)registers. */
 export const AgentTaskReport = z.object({
@@ -93,7 +90,6 @@ export const AgentCommand = z.discriminatedUnion("type", [
 export type AgentCommand = z.infer<typeof AgentCommand>;
 
 export { MAX_POLL_HOLD_SECONDS, TASK_OUTPUT_TAIL_BYTES } from "./agent-limits.ts";
-
 
 /**
  * What one running task actually uses (Mesos `ResourceStatistics`, reduced to what
@@ -183,10 +179,14 @@ export type PollResponse = z.infer<typeof PollResponse>;
 export const StatusRequest = z.object({
   agent_id: AgentID,
   agent_token: z.string().optional(),
-  updates: z.array(z.object({
-    framework_id: FrameworkID,
-    status: TaskStatus.extend({ uuid: z.string().min(1) }),
-  })).min(1),
+  updates: z
+    .array(
+      z.object({
+        framework_id: FrameworkID,
+        status: TaskStatus.extend({ uuid: z.string().min(1) }),
+      }),
+    )
+    .min(1),
 });
 export type StatusRequest = z.infer<typeof StatusRequest>;
 

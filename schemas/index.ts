@@ -1,4 +1,4 @@
-export * from "./mesos.ts";
-export * from "./scheduler.ts";
 export * from "./agent.ts";
+export * from "./mesos.ts";
 export * from "./parse.ts";
+export * from "./scheduler.ts";

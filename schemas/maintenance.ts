@@ -7,7 +7,7 @@
  * master's (master-worker/src/decide/maintenance.ts); these check shapes only.
  */
 import { z } from "zod";
-import { AgentID, DurationInfo, FrameworkID, MachineID, OfferID, Resource, TimeInfo, URL_, Unavailability } from "./mesos.ts";
+import { AgentID, DurationInfo, FrameworkID, MachineID, OfferID, Resource, TimeInfo, Unavailability, URL_ } from "./mesos.ts";
 
 /** Machines down together for one unavailability (Mesos `maintenance.Window`). */
 export const MaintenanceWindow = z.object({

@@ -27,7 +27,11 @@ export type TaskID = z.infer<typeof TaskID>;
 const inInt64 = (v: number) => Math.abs(v) <= 2 ** 63;
 export const Int64 = z.union([
   z.number().refine(Number.isInteger, "expected an integer").refine(inInt64, "outside the int64 range"),
-  z.string().regex(/^-?\d+$/).transform(Number).refine(inInt64, "outside the int64 range"),
+  z
+    .string()
+    .regex(/^-?\d+$/)
+    .transform(Number)
+    .refine(inInt64, "outside the int64 range"),
 ]);
 
 export const DurationInfo = z.object({ nanoseconds: Int64 });
@@ -57,7 +61,10 @@ export type ReservationInfo = z.infer<typeof ReservationInfo>;
 /** A disk resource's persistence and mount (Mesos `Resource.DiskInfo`): a persistent volume. */
 export const DiskInfo = z.object({
   persistence: z.object({ id: z.string().min(1), principal: z.string().optional() }).optional(),
-  volume: z.object({ container_path: z.string().min(1), mode: z.enum(["RW", "RO"]).optional() }).passthrough().optional(),
+  volume: z
+    .object({ container_path: z.string().min(1), mode: z.enum(["RW", "RO"]).optional() })
+    .passthrough()
+    .optional(),
   source: z.object({ type: z.string() }).passthrough().optional(),
 });
 export type DiskInfo = z.infer<typeof DiskInfo>;
@@ -145,30 +152,37 @@ export const KillPolicy = z.object({ grace_period: DurationInfo.optional() });
 export type KillPolicy = z.infer<typeof KillPolicy>;
 
 /** A path made visible inside a container (Mesos `Volume`): `host_path` bind-mounted at `container_path`. */
-export const ContainerVolume = z.object({
-  container_path: z.string(),
-  host_path: z.string().optional(),
-  mode: z.enum(["RW", "RO"]).optional(),
-}).passthrough();
+export const ContainerVolume = z
+  .object({
+    container_path: z.string(),
+    host_path: z.string().optional(),
+    mode: z.enum(["RW", "RO"]).optional(),
+  })
+  .passthrough();
 
 /**
  * Mesos `ContainerInfo`. For DOCKER: the image, its network (`HOST` by default, as Mesos),
  * BRIDGE port mappings (host ports from the task's `ports`), docker `parameters`, and
  * `force_pull_image`; `volumes` are bind mounts (agent-bun/README.md, "Docker").
  */
-export const ContainerInfo = z.object({
-  type: z.enum(["DOCKER", "MESOS"]),
-  docker: z.object({
-    image: z.string(),
-    network: z.string().optional(),
-    port_mappings: z.array(z.object({ host_port: z.number().int(), container_port: z.number().int(), protocol: z.string().optional() })).optional(),
-    privileged: z.boolean().optional(),
-    parameters: z.array(z.object({ key: z.string(), value: z.string() })).optional(),
-    force_pull_image: z.boolean().optional(),
-  }).passthrough().optional(),
-  volumes: z.array(ContainerVolume).optional(),
-  hostname: z.string().optional(),
-}).passthrough();
+export const ContainerInfo = z
+  .object({
+    type: z.enum(["DOCKER", "MESOS"]),
+    docker: z
+      .object({
+        image: z.string(),
+        network: z.string().optional(),
+        port_mappings: z.array(z.object({ host_port: z.number().int(), container_port: z.number().int(), protocol: z.string().optional() })).optional(),
+        privileged: z.boolean().optional(),
+        parameters: z.array(z.object({ key: z.string(), value: z.string() })).optional(),
+        force_pull_image: z.boolean().optional(),
+      })
+      .passthrough()
+      .optional(),
+    volumes: z.array(ContainerVolume).optional(),
+    hostname: z.string().optional(),
+  })
+  .passthrough();
 export type ContainerInfo = z.infer<typeof ContainerInfo>;
 
 /**
@@ -185,17 +199,21 @@ export const HealthCheck = z.object({
   consecutive_failures: z.number().int().nonnegative().optional(),
   grace_period_seconds: z.number().nonnegative().optional(),
   command: CommandInfo.optional(),
-  http: z.object({
-    protocol: z.enum(["IPv4", "IPv6"]).optional(),
-    scheme: z.string().optional(),
-    port: z.number().int(),
-    path: z.string().optional(),
-    statuses: z.array(z.number().int()).optional(),
-  }).optional(),
-  tcp: z.object({
-    protocol: z.enum(["IPv4", "IPv6"]).optional(),
-    port: z.number().int(),
-  }).optional(),
+  http: z
+    .object({
+      protocol: z.enum(["IPv4", "IPv6"]).optional(),
+      scheme: z.string().optional(),
+      port: z.number().int(),
+      path: z.string().optional(),
+      statuses: z.array(z.number().int()).optional(),
+    })
+    .optional(),
+  tcp: z
+    .object({
+      protocol: z.enum(["IPv4", "IPv6"]).optional(),
+      port: z.number().int(),
+    })
+    .optional(),
 });
 export type HealthCheck = z.infer<typeof HealthCheck>;
 
@@ -217,7 +235,7 @@ export type TaskInfo = z.infer<typeof TaskInfo>;
 export const TaskState = z.enum(TASK_STATES);
 export type TaskState = z.infer<typeof TaskState>;
 
-export { TERMINAL_STATES, isTerminal } from "./task-states.ts";
+export { isTerminal, TERMINAL_STATES } from "./task-states.ts";
 
 export const TaskStatusSource = z.enum(["SOURCE_MASTER", "SOURCE_AGENT", "SOURCE_EXECUTOR"]);
 export const TaskStatusReason = z.string(); // REASON_* names; open set, we never reject one.
@@ -280,7 +298,6 @@ export type Filters = z.infer<typeof Filters>;
  */
 export const MachineID = z.object({ hostname: z.string().optional(), ip: z.string().optional() });
 export type MachineID = z.infer<typeof MachineID>;
-
 
 /** When a machine may be unavailable (Mesos `Unavailability`): from `start`, for `duration` (or for good). */
 export const Unavailability = z.object({

@@ -5,15 +5,15 @@
  * a `type` only (the master refuses a type it does not handle).
  */
 import { z } from "zod";
-import { MAINTENANCE_CALL_SCHEMAS } from "./maintenance.ts";
-import { parseMessage } from "./parse.ts";
-import { OPERATOR_READ_SCHEMAS } from "./operator-reads.ts";
+import { GetContainersCall } from "./containers.ts";
+import { FILES_CALL_SCHEMAS } from "./files.ts";
 import { LIFECYCLE_CALL_SCHEMAS } from "./lifecycle.ts";
+import { MAINTENANCE_CALL_SCHEMAS } from "./maintenance.ts";
+import { OPERATOR_READ_SCHEMAS } from "./operator-reads.ts";
+import { parseMessage } from "./parse.ts";
 import { UpdateQuotaCall } from "./quota.ts";
 import { RESERVATION_CALL_SCHEMAS } from "./reservations.ts";
 import { UpdateWeightsCall } from "./weights.ts";
-import { FILES_CALL_SCHEMAS } from "./files.ts";
-import { GetContainersCall } from "./containers.ts";
 
 /** Call type → schema of the whole call (`{ type, <call_field>: … }`). */
 export const OPERATOR_CALL_SCHEMAS: Record<string, z.ZodType> = {
@@ -21,7 +21,8 @@ export const OPERATOR_CALL_SCHEMAS: Record<string, z.ZodType> = {
   ...MAINTENANCE_CALL_SCHEMAS,
   ...LIFECYCLE_CALL_SCHEMAS,
   ...RESERVATION_CALL_SCHEMAS,
-  UPDATE_QUOTA: UpdateQuotaCall, UPDATE_WEIGHTS: UpdateWeightsCall,
+  UPDATE_QUOTA: UpdateQuotaCall,
+  UPDATE_WEIGHTS: UpdateWeightsCall,
   ...FILES_CALL_SCHEMAS,
   GET_CONTAINERS: GetContainersCall,
 };
@@ -32,5 +33,5 @@ const AnyCall = z.object({ type: z.string().min(1) });
 export function parseOperatorCall(raw: unknown): { type: string } & Record<string, unknown> {
   const { type } = parseMessage(AnyCall, raw);
   const schema = Object.hasOwn(OPERATOR_CALL_SCHEMAS, type) ? OPERATOR_CALL_SCHEMAS[type] : undefined;
-  return schema ? parseMessage(schema, raw) as { type: string } & Record<string, unknown> : { ...(raw as object), type };
+  return schema ? (parseMessage(schema, raw) as { type: string } & Record<string, unknown>) : { ...(raw as object), type };
 }

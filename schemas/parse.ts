@@ -20,7 +20,10 @@ export function stripNulls(value: unknown): unknown {
 
 /** Bad input from a client: becomes a 400 response naming `field`. */
 export class ValidationError extends Error {
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(field ? `${field}: ${message}` : message);
     this.name = "ValidationError";
   }
@@ -31,6 +34,9 @@ export function parseMessage<S extends z.ZodType | ZodMiniType>(schema: S, input
   const result = (schema as z.ZodType).safeParse(stripNulls(input));
   if (result.success) return result.data as z.output<S>;
   const issue = result.error.issues[0]!;
-  const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+  const path = issue.path
+    .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+    .join("")
+    .replace(/^\./, "");
   throw new ValidationError(path || what, issue.message);
 }

@@ -3,11 +3,8 @@
  * events the master streams back (RecordIO). See `include/mesos/v1/scheduler/scheduler.proto`.
  */
 import { z } from "zod";
-import {
-  AgentID, Filters, FrameworkID, FrameworkInfo, KillPolicy, MasterInfo, Offer, OfferID, Resource,
-  TaskID, TaskInfo, TaskStatus,
-} from "./mesos.ts";
 import { InverseOffer } from "./maintenance.ts";
+import { AgentID, Filters, FrameworkID, FrameworkInfo, KillPolicy, MasterInfo, Offer, OfferID, Resource, TaskID, TaskInfo, TaskStatus } from "./mesos.ts";
 
 /**
  * One operation of an ACCEPT. LAUNCH, RESERVE, UNRESERVE, CREATE and DESTROY are carried out
@@ -15,8 +12,17 @@ import { InverseOffer } from "./maintenance.ts";
  */
 export const OfferOperation = z.object({
   type: z.enum([
-    "UNKNOWN", "LAUNCH", "LAUNCH_GROUP", "RESERVE", "UNRESERVE", "CREATE", "DESTROY",
-    "GROW_VOLUME", "SHRINK_VOLUME", "CREATE_DISK", "DESTROY_DISK",
+    "UNKNOWN",
+    "LAUNCH",
+    "LAUNCH_GROUP",
+    "RESERVE",
+    "UNRESERVE",
+    "CREATE",
+    "DESTROY",
+    "GROW_VOLUME",
+    "SHRINK_VOLUME",
+    "CREATE_DISK",
+    "DESTROY_DISK",
   ]),
   id: z.object({ value: z.string() }).optional(),
   launch: z.object({ task_infos: z.array(TaskInfo).default([]) }).optional(),
@@ -96,9 +102,11 @@ export const STRATA_EXTENSIONS_HEADER = "Strata-Extensions";
 export const ReconcileCall = z.object({
   ...withFramework,
   type: z.literal("RECONCILE"),
-  reconcile: z.object({
-    tasks: z.array(z.object({ task_id: TaskID, agent_id: AgentID.optional() })).default([]),
-  }).default({ tasks: [] }),
+  reconcile: z
+    .object({
+      tasks: z.array(z.object({ task_id: TaskID, agent_id: AgentID.optional() })).default([]),
+    })
+    .default({ tasks: [] }),
 });
 
 /** Answers to inverse offers (maintenance.ts); `filters.refuse_seconds` delays the next inverse offer for that agent. */
@@ -121,9 +129,19 @@ export const UpdateFrameworkCall = z.object({
 
 /** Every call the master accepts on `/api/v1/scheduler`, discriminated by `type`. */
 export const SchedulerCall = z.discriminatedUnion("type", [
-  SubscribeCall, TeardownCall, AcceptCall, DeclineCall, ReviveCall, SuppressCall, KillCall,
-  AcknowledgeCall, AcknowledgeBatchCall, ReconcileCall, UpdateFrameworkCall,
-  AcceptInverseOffersCall, DeclineInverseOffersCall,
+  SubscribeCall,
+  TeardownCall,
+  AcceptCall,
+  DeclineCall,
+  ReviveCall,
+  SuppressCall,
+  KillCall,
+  AcknowledgeCall,
+  AcknowledgeBatchCall,
+  ReconcileCall,
+  UpdateFrameworkCall,
+  AcceptInverseOffersCall,
+  DeclineInverseOffersCall,
 ]);
 export type SchedulerCall = z.infer<typeof SchedulerCall>;
 export type SchedulerCallType = SchedulerCall["type"];

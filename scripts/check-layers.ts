@@ -57,7 +57,15 @@ if (!numbersOnly) {
 const arrows = modules.flatMap((m) => m.dependencies.filter((d) => project(d.resolved)).map((d) => `${m.source} ${d.resolved}`));
 console.log(`modules: ${modules.length} (of ${result.summary.totalCruised} with packages and built-ins)`);
 console.log(`arrows: ${new Set(arrows).size} module to module (${arrows.length} import statements; ${result.summary.totalDependenciesCruised} with packages)`);
-console.log(`floors: ${[["whole tree", ""], ["master", "master-worker/src/"], ["agent", "agent-bun/src/"]].map(([name, root]) => `${name} ${floors(root!)}`).join(", ")} (modules on the longest import chain)`);
+console.log(
+  `floors: ${[
+    ["whole tree", ""],
+    ["master", "master-worker/src/"],
+    ["agent", "agent-bun/src/"],
+  ]
+    .map(([name, root]) => `${name} ${floors(root!)}`)
+    .join(", ")} (modules on the longest import chain)`,
+);
 const typeOnly = [...circles.values()].filter((runtime) => !runtime).length;
 console.log(`circles: ${circles.size} (${typeOnly} of them closed only by an \`import type\`, so no circle at run time)`);
 if (numbersOnly) for (const [ring, runtime] of circles) console.log(`  ${ring}${runtime ? "" : "  (type-only)"}`);
@@ -68,7 +76,12 @@ process.exitCode = violations ? 1 : 0;
 function floors(root: string): number {
   const inside = (path: string) => path.startsWith(root);
   const next = new Map<string, string[]>();
-  for (const m of modules) if (inside(m.source)) next.set(m.source, m.dependencies.map((d) => d.resolved).filter((r) => inside(r) && project(r)));
+  for (const m of modules)
+    if (inside(m.source))
+      next.set(
+        m.source,
+        m.dependencies.map((d) => d.resolved).filter((r) => inside(r) && project(r)),
+      );
   const depth = new Map<string, number>();
   const visit = (node: string): number => {
     const known = depth.get(node);

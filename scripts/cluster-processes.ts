@@ -19,7 +19,11 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const AGENT_BINARY = join(ROOT, "dist", "strata-agent");
 
 /** The local cluster's secrets, generated once per state folder and kept across restarts. */
-export interface LocalSecrets { joinToken: string; principal: string; secret: string }
+export interface LocalSecrets {
+  joinToken: string;
+  principal: string;
+  secret: string;
+}
 
 /** Reads `<stateDir>/secrets.env`, creating it with fresh random secrets the first time. */
 export function localSecrets(stateDir: string): LocalSecrets {
@@ -76,11 +80,22 @@ function launch(cmd: string, args: string[], env: NodeJS.ProcessEnv, logFile: st
   child.stderr?.pipe(log);
   const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
   const proc: Proc = {
-    child, exited,
+    child,
+    exited,
     async stop(signal = "SIGTERM") {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      try { process.kill(-child.pid!, signal); } catch { /* already gone */ }
-      const timer = setTimeout(() => { try { process.kill(-child.pid!, "SIGKILL"); } catch { /* gone */ } }, 5000);
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        /* already gone */
+      }
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, "SIGKILL");
+        } catch {
+          /* gone */
+        }
+      }, 5000);
       await exited;
       clearTimeout(timer);
     },
@@ -107,8 +122,15 @@ export const BUN = join(ROOT, "node_modules", ".bin", "bun");
 export async function startMaster(opts: MasterOptions): Promise<Proc> {
   localSecrets(opts.stateDir);
   const args = [
-    join(ROOT, "scripts", "master-server.ts"), "--port", String(opts.port), "--ip", "127.0.0.1",
-    "--persist-to", join(opts.stateDir, "master"), "--env-file", join(opts.stateDir, "secrets.env"),
+    join(ROOT, "scripts", "master-server.ts"),
+    "--port",
+    String(opts.port),
+    "--ip",
+    "127.0.0.1",
+    "--persist-to",
+    join(opts.stateDir, "master"),
+    "--env-file",
+    join(opts.stateDir, "secrets.env"),
     ...Object.entries(opts.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
   const proc = launch(BUN, args, process.env, join(opts.stateDir, "master.log"));
@@ -136,21 +158,29 @@ export function startAgent(opts: AgentOptions): Proc {
   ensureAgentBinary();
   // A local/test cluster runs as the developer (often root) and its frameworks as root: allowed
   // explicitly here; a deployed agent refuses root tasks unless its operator allows them.
-  return launch(AGENT_BINARY, ["--master", opts.master, "--work-dir", opts.workDir, "--allow-root-tasks=true", ...(opts.extraArgs ?? [])],
-    { ...process.env, STRATA_JOIN_TOKEN: opts.joinToken }, opts.logFile);
+  return launch(
+    AGENT_BINARY,
+    ["--master", opts.master, "--work-dir", opts.workDir, "--allow-root-tasks=true", ...(opts.extraArgs ?? [])],
+    { ...process.env, STRATA_JOIN_TOKEN: opts.joinToken },
+    opts.logFile,
+  );
 }
 
 /** Polls `<url>/health` until it answers 200. */
 export async function waitForHealth(url: string, timeoutMs: number, proc?: Proc): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
-  proc?.exited.then(() => { exited = true; });
+  proc?.exited.then(() => {
+    exited = true;
+  });
   while (Date.now() < deadline) {
     if (exited) throw new Error(`the master exited before answering ${url}/health (see its log)`);
     try {
       const r = await fetch(`${url}/health`);
       if (r.ok) return;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`the master did not answer ${url}/health within ${timeoutMs / 1000}s`);
@@ -167,7 +197,7 @@ export async function masterMetrics(url: string, secrets: Pick<LocalSecrets, "pr
  * `count` agents are active (or `timeoutMs` passes).
  */
 export async function waitForAgents(url: string, secrets: LocalSecrets, count: number, timeoutMs: number): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
     const metrics = await masterMetrics(url, secrets);
     if ((metrics["master/slaves_active"] ?? 0) >= count) return;
     await new Promise((r) => setTimeout(r, 250));
@@ -175,7 +205,14 @@ export async function waitForAgents(url: string, secrets: LocalSecrets, count: n
 }
 
 /** A throwaway cluster: a master and one agent process in a temporary folder. */
-export interface TempCluster { url: string; port: number; stateDir: string; secrets: LocalSecrets; master: Proc; agent: Proc }
+export interface TempCluster {
+  url: string;
+  port: number;
+  stateDir: string;
+  secrets: LocalSecrets;
+  master: Proc;
+  agent: Proc;
+}
 
 /**
  * Runs `fn` against a master and one agent (started with `agentArgs`, its own cgroup root) in a
@@ -183,7 +220,8 @@ export interface TempCluster { url: string; port: number; stateDir: string; secr
  * when STRATA_KEEP_BENCH_STATE is set).
  */
 export async function withTempCluster<T>(
-  opts: { name: string; vars?: Record<string, string>; agentArgs?: string[] }, fn: (c: TempCluster) => Promise<T>,
+  opts: { name: string; vars?: Record<string, string>; agentArgs?: string[] },
+  fn: (c: TempCluster) => Promise<T>,
 ): Promise<T> {
   const stateDir = mkdtempSync(join(tmpdir(), `strata-${opts.name}-`));
   const port = await freePort();
@@ -191,7 +229,10 @@ export async function withTempCluster<T>(
   const master = await startMaster({ port, stateDir, ...(opts.vars ? { vars: opts.vars } : {}) });
   const secrets = localSecrets(stateDir);
   const agent = startAgent({
-    master: url, workDir: join(stateDir, "agent"), joinToken: secrets.joinToken, logFile: join(stateDir, "agent.log"),
+    master: url,
+    workDir: join(stateDir, "agent"),
+    joinToken: secrets.joinToken,
+    logFile: join(stateDir, "agent.log"),
     extraArgs: ["--cgroups-root", `strata-${opts.name}-${port}`, ...(opts.agentArgs ?? [])],
   });
   try {

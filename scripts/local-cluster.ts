@@ -8,20 +8,29 @@
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { type Proc, ROOT, localSecrets, startAgent, startMaster, waitForAgents } from "./cluster-processes.ts";
+import { localSecrets, type Proc, ROOT, startAgent, startMaster, waitForAgents } from "./cluster-processes.ts";
 
 function flag(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
   if (i < 0) return process.env[`STRATA_${name.toUpperCase().replace(/-/g, "_")}`] ?? def;
   const v = process.argv[i + 1];
-  if (v === undefined || v.startsWith("--")) { console.error(`--${name}: a value is required`); process.exit(2); }
+  if (v === undefined || v.startsWith("--")) {
+    console.error(`--${name}: a value is required`);
+    process.exit(2);
+  }
   return v;
 }
 
 const port = Number(flag("port", "8787"));
 const agents = Number(flag("agents", "1"));
-if (!Number.isInteger(port) || port <= 0 || port > 65535) { console.error(`--port: '${port}' is not a port`); process.exit(2); }
-if (!Number.isInteger(agents) || agents < 0) { console.error(`--agents: '${agents}' is not a count`); process.exit(2); }
+if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+  console.error(`--port: '${port}' is not a port`);
+  process.exit(2);
+}
+if (!Number.isInteger(agents) || agents < 0) {
+  console.error(`--agents: '${agents}' is not a count`);
+  process.exit(2);
+}
 const stateDir = resolve(ROOT, flag("state-dir", ".strata/local"));
 const master = `http://127.0.0.1:${port}`;
 /** Paths as the user typed them: relative to the repository when inside it. */
@@ -41,22 +50,34 @@ console.log(`Starting the master on ${master} (state in ${shown(stateDir)}/maste
 procs.push(await startMaster({ port, stateDir }));
 for (let i = 0; i < agents; i++) {
   const workDir = join(stateDir, `agent-${i}`);
-  procs.push(startAgent({
-    master, workDir, joinToken: secrets.joinToken, logFile: join(stateDir, `agent-${i}.log`),
-    extraArgs: ["--cgroups-root", `strata-local-${i}`, "--attributes", `agent:${i}`],
-  }));
+  procs.push(
+    startAgent({
+      master,
+      workDir,
+      joinToken: secrets.joinToken,
+      logFile: join(stateDir, `agent-${i}.log`),
+      extraArgs: ["--cgroups-root", `strata-local-${i}`, "--attributes", `agent:${i}`],
+    }),
+  );
   console.log(`Started agent ${i} (work dir ${shown(workDir)}, log ${shown(stateDir)}/agent-${i}.log)`);
 }
-writeFileSync(join(stateDir, "cluster.env"),
-  `STRATA_MASTER=${master}\nSTRATA_PRINCIPAL=${secrets.principal}\nSTRATA_SECRET=${secrets.secret}\n`, { mode: 0o600 });
+writeFileSync(join(stateDir, "cluster.env"), `STRATA_MASTER=${master}\nSTRATA_PRINCIPAL=${secrets.principal}\nSTRATA_SECRET=${secrets.secret}\n`, {
+  mode: 0o600,
+});
 
 await waitForAgents(master, secrets, agents, 30_000);
 console.log(`\nThe cluster is up: master ${master}, ${agents} agent(s). Credentials are in ${shown(stateDir)}/cluster.env.`);
 
-const example = ["run", "-s", "example", "--", "--instances", "3", "--command", "echo \"hello from task $MESOS_TASK_ID on $(hostname)\"; uname -sr"];
+const example = ["run", "-s", "example", "--", "--instances", "3", "--command", 'echo "hello from task $MESOS_TASK_ID on $(hostname)"; uname -sr'];
 if (!process.argv.includes("--no-demo") && agents > 0) {
   console.log(`\nRunning the example framework (distributed shell): npm ${example.join(" ")}\n`);
-  await new Promise<void>((res) => spawn("npm", example, { cwd: ROOT, stdio: "inherit", env: { ...process.env, STRATA_MASTER: master, STRATA_PRINCIPAL: secrets.principal, STRATA_SECRET: secrets.secret } }).on("exit", () => res()));
+  await new Promise<void>((res) =>
+    spawn("npm", example, {
+      cwd: ROOT,
+      stdio: "inherit",
+      env: { ...process.env, STRATA_MASTER: master, STRATA_PRINCIPAL: secrets.principal, STRATA_SECRET: secrets.secret },
+    }).on("exit", () => res()),
+  );
 }
 // The example reads .strata/local/cluster.env by itself; another state dir is named on its command line.
 const envPrefix = stateDir === resolve(ROOT, ".strata/local") ? "" : `env $(cat ${shown(stateDir)}/cluster.env) `;

@@ -37,24 +37,40 @@ function usage(message: string): never {
 
 /** `--name value` flags; `--var` may repeat. */
 function parseArgs(argv: string[]) {
-  const out = { port: 8787, ip: "127.0.0.1", persistTo: join(ROOT, ".strata", "master"), envFile: undefined as string | undefined, vars: {} as Record<string, string> };
+  const out = {
+    port: 8787,
+    ip: "127.0.0.1",
+    persistTo: join(ROOT, ".strata", "master"),
+    envFile: undefined as string | undefined,
+    vars: {} as Record<string, string>,
+  };
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i]!;
     const value = argv[i + 1];
     if (value === undefined) usage(`${name}: a value is required`);
     i++;
     switch (name) {
-      case "--port": out.port = Number(value); if (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535) usage(`--port: '${value}' is not a port`); break;
-      case "--ip": out.ip = value; break;
-      case "--persist-to": out.persistTo = resolve(value); break;
-      case "--env-file": out.envFile = resolve(value); break;
+      case "--port":
+        out.port = Number(value);
+        if (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535) usage(`--port: '${value}' is not a port`);
+        break;
+      case "--ip":
+        out.ip = value;
+        break;
+      case "--persist-to":
+        out.persistTo = resolve(value);
+        break;
+      case "--env-file":
+        out.envFile = resolve(value);
+        break;
       case "--var": {
         const at = value.indexOf(":");
         if (at <= 0) usage(`--var: expected NAME:VALUE, got '${value}'`);
         out.vars[value.slice(0, at)] = value.slice(at + 1);
         break;
       }
-      default: usage(`unknown flag '${name}'`);
+      default:
+        usage(`unknown flag '${name}'`);
     }
   }
   return out;
@@ -82,8 +98,9 @@ const mf = new Miniflare({
   compatibilityDate: config.compatibility_date,
   compatibilityFlags: config.compatibility_flags ?? [],
   bindings,
-  durableObjects: Object.fromEntries((config.durable_objects?.bindings ?? []).map((b) =>
-    [b.name, { className: b.class_name, useSQLite: sqliteClasses.has(b.class_name) }])),
+  durableObjects: Object.fromEntries(
+    (config.durable_objects?.bindings ?? []).map((b) => [b.name, { className: b.class_name, useSQLite: sqliteClasses.has(b.class_name) }]),
+  ),
   durableObjectsPersist: join(args.persistTo, "v3", "do"),
   // The Worker listens on the master's port itself; Miniflare's own entry worker (which
   // re-dispatches every request, adding its cf object and logging) stays on a loopback port

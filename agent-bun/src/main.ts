@@ -6,35 +6,41 @@
  */
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
+import { formatResources } from "../../sdk/src/resources.ts";
+import { type AgentFlags, FlagError, redactFlags } from "./cli/agent-flags.ts";
+import { withDocker } from "./cli/docker-setup.ts";
+import { helpText } from "./cli/flag-specs.ts";
+import { parseFlags } from "./cli/flags.ts";
+import { withGpus } from "./cli/gpu-setup.ts";
+import { AGENT_VERSION } from "./cli/version.ts";
+import { ProcessContainerizer } from "./containerizers/process-containerizer.ts";
 import { Agent } from "./core/agent.ts";
-import { LinuxCgroups, detectCgroups, type Cgroups } from "./isolation/cgroups.ts";
+import { HttpMasterClient } from "./core/master-client.ts";
+import { HollowUsageSampler, ProcUsageSampler } from "./core/usage.ts";
+import { Fetcher } from "./fetcher/fetcher.ts";
+import { LocalHealthProber } from "./health/health-probes.ts";
+import { ensureFetchLimit } from "./hollow/fetch-limit.ts";
+import { HollowFleet, hollowResources } from "./hollow/hollow-fleet.ts";
+import { type Cgroups, detectCgroups, LinuxCgroups } from "./isolation/cgroups.ts";
+import { DiskWatch } from "./isolation/disk-watch.ts";
+import { taskUserDescription } from "./isolation/task-user.ts";
 import { FileCheckpointStore, StateStore } from "./state/checkpoint.ts";
 import { systemClock } from "./system/clock.ts";
 import { fingerprint, systemHostProbe } from "./system/fingerprint.ts";
-import { withGpus } from "./cli/gpu-setup.ts";
-import { Fetcher } from "./fetcher/fetcher.ts";
-import { FlagError, redactFlags, type AgentFlags } from "./cli/agent-flags.ts";
-import { helpText } from "./cli/flag-specs.ts";
-import { parseFlags } from "./cli/flags.ts";
 import { createLogger, errorText, type Logger } from "./system/log.ts";
-import { ensureFetchLimit } from "./hollow/fetch-limit.ts";
-import { HollowFleet, hollowResources } from "./hollow/hollow-fleet.ts";
-import { LocalHealthProber } from "./health/health-probes.ts";
-import { HttpMasterClient } from "./core/master-client.ts";
-import { ProcessContainerizer } from "./containerizers/process-containerizer.ts";
-import { withDocker } from "./cli/docker-setup.ts";
 import { ensureJitOff } from "./system/reexec.ts";
-import { DiskWatch } from "./isolation/disk-watch.ts";
-import { taskUserDescription } from "./isolation/task-user.ts";
-import { HollowUsageSampler, ProcUsageSampler } from "./core/usage.ts";
-import { AGENT_VERSION } from "./cli/version.ts";
-import { formatResources } from "../../sdk/src/resources.ts";
 
 function parseOrExit(): AgentFlags {
   try {
     const parsed = parseFlags(process.argv.slice(2));
-    if (parsed.kind === "help") { process.stdout.write(helpText()); process.exit(0); }
-    if (parsed.kind === "version") { process.stdout.write(`strata-agent ${AGENT_VERSION}\n`); process.exit(0); }
+    if (parsed.kind === "help") {
+      process.stdout.write(helpText());
+      process.exit(0);
+    }
+    if (parsed.kind === "version") {
+      process.stdout.write(`strata-agent ${AGENT_VERSION}\n`);
+      process.exit(0);
+    }
     return parsed.flags;
   } catch (e) {
     process.stderr.write(`strata-agent: ${e instanceof FlagError ? e.message : errorText(e)}\n`);
@@ -58,8 +64,11 @@ async function main(): Promise<void> {
     gpus = await withGpus(flags, log);
     cgroups = detectCgroups({ mode: flags.cgroups, cgroupsRoot: flags.cgroupsRoot, log, devices: gpus.offered.length > 0 });
     fetcher = new Fetcher({
-      cacheDir: resolve(flags.fetcherCacheDir ?? `${workDir}/fetcher-cache`), cacheBytes: flags.fetcherCacheSize,
-      maxBytes: flags.fetcherMaxSize, stallTimeoutMs: flags.fetcherStallTimeoutSeconds * 1000, log,
+      cacheDir: resolve(flags.fetcherCacheDir ?? `${workDir}/fetcher-cache`),
+      cacheBytes: flags.fetcherCacheSize,
+      maxBytes: flags.fetcherMaxSize,
+      stallTimeoutMs: flags.fetcherStallTimeoutSeconds * 1000,
+      log,
     });
   } catch (e) {
     log.error("cannot start", { error: errorText(e) });
@@ -67,22 +76,44 @@ async function main(): Promise<void> {
   }
   if (!cgroups.enabled) log.warn(`tasks run without resource limits: ${cgroups.description}`);
   const users = { switchUser: flags.switchUser, allowRoot: flags.allowRootTasks };
-  const containerizer = gpus.wrap(withDocker(new ProcessContainerizer(cgroups, log, { users, pidsLimit: flags.taskPidsLimit, cfsQuota: flags.cgroupsEnableCfs }), flags, log, workDir));
+  const containerizer = gpus.wrap(
+    withDocker(new ProcessContainerizer(cgroups, log, { users, pidsLimit: flags.taskPidsLimit, cfsQuota: flags.cgroupsEnableCfs }), flags, log, workDir),
+  );
   const resources = fingerprint(workDir, flags.resources, systemHostProbe, gpus.offered.length);
   log.info("starting strata-agent", {
-    version: AGENT_VERSION, flags: redactFlags({ ...flags, workDir }), resources: formatResources(resources),
-    containerizer: containerizer.description, agent_id: store.state.agent_id, task_users: taskUserDescription(users),
+    version: AGENT_VERSION,
+    flags: redactFlags({ ...flags, workDir }),
+    resources: formatResources(resources),
+    containerizer: containerizer.description,
+    agent_id: store.state.agent_id,
+    task_users: taskUserDescription(users),
   });
   const agent = new Agent({
     client: new HttpMasterClient(flags.master, flags.joinToken),
-    store, containerizer, clock: systemClock, log, workDir, pollWaitSeconds: flags.pollWaitSeconds, fetcher, recover: flags.recover,
+    store,
+    containerizer,
+    clock: systemClock,
+    log,
+    workDir,
+    pollWaitSeconds: flags.pollWaitSeconds,
+    fetcher,
+    recover: flags.recover,
     diskWatch: new DiskWatch({ intervalMs: flags.containerDiskWatchIntervalSeconds * 1000, enforce: flags.enforceDiskLimit, log }),
     gc: { delayMs: flags.gcDelayMs, diskHeadroom: flags.gcDiskHeadroom, diskWatchIntervalMs: flags.diskWatchIntervalMs },
     healthProber: new LocalHealthProber(cgroups instanceof LinuxCgroups ? cgroups.placements : []),
-    info: { hostname: flags.hostname, ...(flags.ip ? { ip: flags.ip } : {}), port: flags.port, resources, attributes: flags.attributes, version: AGENT_VERSION },
-    ...(flags.usageIntervalSeconds > 0 ? {
-      usage: { sampler: new ProcUsageSampler(cgroups instanceof LinuxCgroups ? cgroups.placements : []), intervalMs: flags.usageIntervalSeconds * 1000 },
-    } : {}),
+    info: {
+      hostname: flags.hostname,
+      ...(flags.ip ? { ip: flags.ip } : {}),
+      port: flags.port,
+      resources,
+      attributes: flags.attributes,
+      version: AGENT_VERSION,
+    },
+    ...(flags.usageIntervalSeconds > 0
+      ? {
+          usage: { sampler: new ProcUsageSampler(cgroups instanceof LinuxCgroups ? cgroups.placements : []), intervalMs: flags.usageIntervalSeconds * 1000 },
+        }
+      : {}),
   });
   stopOnSignals(log, "stopping; tasks keep running and stay checkpointed", () => agent.stop());
   await agent.run();
@@ -110,16 +141,34 @@ async function mainHollow(flags: AgentFlags, workDir: string, log: Logger): Prom
   ensureFetchLimit(flags.hollow, log); // may re-execute this process (see hollow/fetch-limit.ts)
   const resources = hollowResources(flags.resources);
   const fleet = new HollowFleet({
-    count: flags.hollow, taskMs: flags.hollowTaskMs, client: new HttpMasterClient(flags.master, flags.joinToken),
-    clock: systemClock, log, debug: flags.logLevel === "debug", workDir, pollWaitSeconds: flags.pollWaitSeconds,
-    info: { hostname: flags.hostname, ...(flags.ip ? { ip: flags.ip } : {}), port: flags.port, resources, attributes: flags.attributes, version: AGENT_VERSION },
-    ...(flags.hollowUsageFraction > 0 && flags.usageIntervalSeconds > 0 ? {
-      usage: { sampler: new HollowUsageSampler(flags.hollowUsageFraction), intervalMs: flags.usageIntervalSeconds * 1000 },
-    } : {}),
+    count: flags.hollow,
+    taskMs: flags.hollowTaskMs,
+    client: new HttpMasterClient(flags.master, flags.joinToken),
+    clock: systemClock,
+    log,
+    debug: flags.logLevel === "debug",
+    workDir,
+    pollWaitSeconds: flags.pollWaitSeconds,
+    info: {
+      hostname: flags.hostname,
+      ...(flags.ip ? { ip: flags.ip } : {}),
+      port: flags.port,
+      resources,
+      attributes: flags.attributes,
+      version: AGENT_VERSION,
+    },
+    ...(flags.hollowUsageFraction > 0 && flags.usageIntervalSeconds > 0
+      ? {
+          usage: { sampler: new HollowUsageSampler(flags.hollowUsageFraction), intervalMs: flags.usageIntervalSeconds * 1000 },
+        }
+      : {}),
   });
   log.info(`starting ${flags.hollow} hollow agents`, {
-    version: AGENT_VERSION, flags: redactFlags({ ...flags, workDir }), resources: formatResources(resources),
-    containerizer: fleet.containerizer.description, hostnames: `${flags.hostname}-hollow-{0..${flags.hollow - 1}}`,
+    version: AGENT_VERSION,
+    flags: redactFlags({ ...flags, workDir }),
+    resources: formatResources(resources),
+    containerizer: fleet.containerizer.description,
+    hostnames: `${flags.hostname}-hollow-{0..${flags.hollow - 1}}`,
   });
   stopOnSignals(log, "stopping the hollow agents", () => fleet.stop());
   await fleet.run();

@@ -4,7 +4,7 @@
  * local-cluster starter), then the local default.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { DEFAULT_MASTER_URL, type Credentials } from "../../sdk/src/index.ts";
+import { type Credentials, DEFAULT_MASTER_URL } from "../../sdk/src/index.ts";
 
 /** Written by the local-cluster starter, relative to the repository root (the working directory). */
 export const CLUSTER_ENV_FILE = ".strata/local/cluster.env";

@@ -16,7 +16,9 @@ export function currentUserName(): string {
       const fields = line.split(":");
       if (fields.length > 2 && uid !== undefined && Number(fields[2]) === uid && fields[0]) return fields[0];
     }
-  } catch { /* no /etc/passwd: fall through */ }
+  } catch {
+    /* no /etc/passwd: fall through */
+  }
   const name = userInfo().username;
   return name && name !== "unknown" ? name : "root";
 }

@@ -3,7 +3,7 @@
  */
 import { parseArgs } from "node:util";
 import { DEFAULT_MASTER_URL } from "../../sdk/src/index.ts";
-import { resolveCluster, type ClusterConfig } from "./cluster-config.ts";
+import { type ClusterConfig, resolveCluster } from "./cluster-config.ts";
 
 /** Usage text, printed by --help and after a bad flag. */
 export const HELP = `Usage: bun examples/distributed-shell.ts [options] [--] [command…]

@@ -32,7 +32,6 @@ export function style(enabled: boolean): Style {
   return { bold: wrap(1, 22), dim: wrap(2, 22), green: wrap(32, 39), red: wrap(31, 39), yellow: wrap(33, 39) };
 }
 
-
 /** The report: one block per task, then a summary line. */
 export function formatReport(outcomes: readonly TaskOutcome[], s: Style): string {
   const lines: string[] = [];
@@ -49,7 +48,8 @@ export function formatReport(outcomes: readonly TaskOutcome[], s: Style): string
     }
     const text = o.output.replace(/\n$/, "");
     if (text) {
-      if (new TextEncoder().encode(o.output).byteLength >= TASK_OUTPUT_TAIL_BYTES - 4) lines.push(`    ${s.dim("│ … (only the last 4 KiB of output is kept)")}`);
+      if (new TextEncoder().encode(o.output).byteLength >= TASK_OUTPUT_TAIL_BYTES - 4)
+        lines.push(`    ${s.dim("│ … (only the last 4 KiB of output is kept)")}`);
       for (const line of text.split("\n")) lines.push(`    ${s.dim("│")} ${line}`);
     } else if (o.state.startsWith("TASK_")) {
       lines.push(`    ${s.dim("│ (no output)")}`);

@@ -6,7 +6,10 @@
  */
 import { ACKNOWLEDGE_BATCH_MAX, type Acknowledgement } from "../../schemas/scheduler.ts";
 
-interface Queued { ack: Acknowledgement; settle: (error?: unknown) => void }
+interface Queued {
+  ack: Acknowledgement;
+  settle: (error?: unknown) => void;
+}
 
 export class AckBatcher {
   private queue: Queued[] = [];

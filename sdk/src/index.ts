@@ -1,4 +1,19 @@
 /** The Strata SDK: everything a framework (or the master, for RecordIO) imports. */
+
+/** The schema types frameworks handle most, so one import of the SDK is enough. */
+export type {
+  AgentID,
+  FrameworkID,
+  FrameworkInfo,
+  Offer,
+  OfferID,
+  Resource,
+  TaskID,
+  TaskInfo,
+  TaskState,
+  TaskStatus,
+} from "../../schemas/mesos.ts";
+export { isTerminal, TERMINAL_STATES } from "../../schemas/mesos.ts";
 export * from "./auth.ts";
 export * from "./backoff.ts";
 export * from "./base64.ts";
@@ -15,8 +30,3 @@ export * from "./scheduler-types.ts";
 export * from "./task-helpers.ts";
 export * from "./units.ts";
 export * from "./version.ts";
-/** The schema types frameworks handle most, so one import of the SDK is enough. */
-export type {
-  AgentID, FrameworkID, FrameworkInfo, Offer, OfferID, Resource, TaskID, TaskInfo, TaskState, TaskStatus,
-} from "../../schemas/mesos.ts";
-export { isTerminal, TERMINAL_STATES } from "../../schemas/mesos.ts";

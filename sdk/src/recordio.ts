@@ -66,7 +66,10 @@ export class RecordIODecoder {
         if (length > this.maxRecordBytes) this.fail(`record of ${length} bytes exceeds the ${this.maxRecordBytes}-byte limit`);
         this.header = "";
         this.need = length;
-        if (length === 0) { out.push(""); this.need = -1; }
+        if (length === 0) {
+          out.push("");
+          this.need = -1;
+        }
         continue;
       }
       const take = Math.min(this.need - this.have, chunk.length - i);
@@ -123,7 +126,10 @@ export async function* readRecords(stream: ReadableStream<Uint8Array>): AsyncGen
 function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.byteLength; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
   return out;
 }
 

@@ -34,14 +34,18 @@ export function scalar(name: string, value: number, role?: string): Resource {
 /** A RANGES resource (ports) from inclusive [begin, end] pairs. */
 export function ranges(name: string, pairs: Array<[number, number]>, role?: string): Resource {
   return {
-    name, type: "RANGES",
+    name,
+    type: "RANGES",
     ranges: { range: normalizeRanges(pairs.map(([begin, end]) => ({ begin, end }))) },
     ...(role ? { role } : {}),
   };
 }
 
 function normalizeRanges(input: Range[]): Range[] {
-  const sorted = input.filter((r) => r.end >= r.begin).map((r) => ({ ...r })).sort((a, b) => a.begin - b.begin);
+  const sorted = input
+    .filter((r) => r.end >= r.begin)
+    .map((r) => ({ ...r }))
+    .sort((a, b) => a.begin - b.begin);
   const out: Range[] = [];
   for (const r of sorted) {
     const last = out[out.length - 1];
@@ -56,7 +60,10 @@ function subtractRanges(a: Range[], b: Range[]): Range[] {
   for (const cut of normalizeRanges(b)) {
     const next: Range[] = [];
     for (const r of out) {
-      if (cut.end < r.begin || cut.begin > r.end) { next.push(r); continue; }
+      if (cut.end < r.begin || cut.begin > r.end) {
+        next.push(r);
+        continue;
+      }
       if (cut.begin > r.begin) next.push({ begin: r.begin, end: cut.begin - 1 });
       if (cut.end < r.end) next.push({ begin: cut.end + 1, end: r.end });
     }
@@ -78,7 +85,8 @@ function isEmptyResource(r: Resource): boolean {
 function combine(x: Resource, y: Resource, sign: 1 | -1): Resource {
   if (x.type === "SCALAR") return { ...x, scalar: { value: roundScalar((x.scalar?.value ?? 0) + sign * (y.scalar?.value ?? 0)) } };
   if (x.type === "RANGES") {
-    const xr = x.ranges?.range ?? [], yr = y.ranges?.range ?? [];
+    const xr = x.ranges?.range ?? [],
+      yr = y.ranges?.range ?? [];
     return { ...x, ranges: { range: sign === 1 ? normalizeRanges([...xr, ...yr]) : subtractRanges(xr, yr) } };
   }
   if (x.type === "SET") {
@@ -98,7 +106,8 @@ export function normalize(rs: readonly Resource[]): Resource[] {
 export function add(a: readonly Resource[], b: readonly Resource[]): Resource[] {
   const out = new Map<string, Resource>();
   for (const r of [...a, ...b]) {
-    const k = key(r), have = out.get(k);
+    const k = key(r),
+      have = out.get(k);
     out.set(k, have ? combine(have, r, 1) : combine({ ...r, ...emptyValue(r) }, r, 1));
   }
   return [...out.values()].filter((r) => !isEmptyResource(r));
@@ -133,7 +142,10 @@ export function contains(a: readonly Resource[], b: readonly Resource[]): boolea
     if (!r) return false;
     if (want.type === "SCALAR" && (r.scalar?.value ?? 0) + SCALAR_EPSILON < (want.scalar?.value ?? 0)) return false;
     if (want.type === "RANGES" && !rangesContain(r.ranges?.range ?? [], want.ranges?.range ?? [])) return false;
-    if (want.type === "SET") { const s = setOf(r); if (!(want.set?.item ?? []).every((i) => s.has(i))) return false; }
+    if (want.type === "SET") {
+      const s = setOf(r);
+      if (!(want.set?.item ?? []).every((i) => s.has(i))) return false;
+    }
   }
   return true;
 }
@@ -148,18 +160,18 @@ export function scalarOf(rs: readonly Resource[], name: string): number {
 
 /** Inclusive port ranges of every RANGES resource named `name`. */
 export function rangesOf(rs: readonly Resource[], name = "ports"): Array<[number, number]> {
-  return normalizeRanges(rs.filter((r) => r.name === name && r.type === "RANGES").flatMap((r) => r.ranges?.range ?? []))
-    .map((r) => [r.begin, r.end]);
+  return normalizeRanges(rs.filter((r) => r.name === name && r.type === "RANGES").flatMap((r) => r.ranges?.range ?? [])).map((r) => [r.begin, r.end]);
 }
 
 /** Total of each scalar resource by name: the quantities DRF shares are computed from. */
 export function scalarTotals(rs: readonly Resource[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const r of rs) if (r.type === "SCALAR") out.set(r.name, roundScalar((out.get(r.name) ?? 0) + (r.scalar?.value ?? 0)));
-  for (const r of rs) if (r.type === "RANGES") {
-    const n = (r.ranges?.range ?? []).reduce((s, x) => s + x.end - x.begin + 1, 0);
-    out.set(r.name, (out.get(r.name) ?? 0) + n);
-  }
+  for (const r of rs)
+    if (r.type === "RANGES") {
+      const n = (r.ranges?.range ?? []).reduce((s, x) => s + x.end - x.begin + 1, 0);
+      out.set(r.name, (out.get(r.name) ?? 0) + n);
+    }
   return out;
 }
 
@@ -179,7 +191,10 @@ export function unallocated(rs: readonly Resource[]): Resource[] {
  */
 export function parseResources(text: string): Resource[] {
   const out: Resource[] = [];
-  for (const part of text.split(";").map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(";")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([A-Za-z_][\w.-]*)(?:\(([^)]*)\))?:(.+)$/.exec(part);
     if (!m) throw new Error(`resources: cannot parse '${part}' (expected name:value)`);
     const [, name, role, value] = m as unknown as [string, string, string | undefined, string];
@@ -188,7 +203,11 @@ export function parseResources(text: string): Resource[] {
       const pairs = parseRangeList(v.replace(/^\[|\]$/g, ""), part, "resources: ").map(({ begin, end }) => [begin, end] as [number, number]);
       out.push(ranges(name, pairs, role || undefined));
     } else if (v.startsWith("{")) {
-      const items = v.replace(/^\{|\}$/g, "").split(",").map((s) => s.trim()).filter(Boolean);
+      const items = v
+        .replace(/^\{|\}$/g, "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
       out.push({ name, type: "SET", set: { item: items.sort() }, ...(role ? { role } : {}) });
     } else {
       const n = Number(v);
@@ -204,20 +223,26 @@ export function parseResources(text: string): Resource[] {
  * `--attributes` ranges share this syntax. Throws `<errorPrefix>bad range 'x' in '<context>'`.
  */
 export function parseRangeList(body: string, context: string, errorPrefix = ""): Range[] {
-  return body.split(",").map((s) => s.trim()).filter(Boolean).map((s) => {
-    const m = /^(\d+)\s*-\s*(\d+)$/.exec(s);
-    if (!m) throw new Error(`${errorPrefix}bad range '${s}' in '${context}'`);
-    return { begin: Number(m[1]), end: Number(m[2]) };
-  });
+  return body
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const m = /^(\d+)\s*-\s*(\d+)$/.exec(s);
+      if (!m) throw new Error(`${errorPrefix}bad range '${s}' in '${context}'`);
+      return { begin: Number(m[1]), end: Number(m[2]) };
+    });
 }
 
 /** Human form, the inverse of `parseResources`: `cpus:4; mem:1024; ports:[31000-32000]`. */
 export function formatResources(rs: readonly Resource[]): string {
-  return normalize(rs).map((r) => {
-    const n = r.role && r.role !== "*" ? `${r.name}(${r.role})` : r.name;
-    if (r.type === "SCALAR") return `${n}:${r.scalar?.value ?? 0}`;
-    if (r.type === "RANGES") return `${n}:[${(r.ranges?.range ?? []).map((x) => `${x.begin}-${x.end}`).join(",")}]`;
-    if (r.type === "SET") return `${n}:{${(r.set?.item ?? []).join(",")}}`;
-    return n;
-  }).join("; ");
+  return normalize(rs)
+    .map((r) => {
+      const n = r.role && r.role !== "*" ? `${r.name}(${r.role})` : r.name;
+      if (r.type === "SCALAR") return `${n}:${r.scalar?.value ?? 0}`;
+      if (r.type === "RANGES") return `${n}:[${(r.ranges?.range ?? []).map((x) => `${x.begin}-${x.end}`).join(",")}]`;
+      if (r.type === "SET") return `${n}:{${(r.set?.item ?? []).join(",")}}`;
+      return n;
+    })
+    .join("; ");
 }

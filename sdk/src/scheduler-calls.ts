@@ -4,12 +4,10 @@
  */
 import type { Filters, FrameworkInfo, KillPolicy, TaskInfo } from "../../schemas/mesos.ts";
 import type { OfferOperation, SchedulerCall } from "../../schemas/scheduler.ts";
-import { toId, type IdLike } from "./ids.ts";
+import { type IdLike, toId } from "./ids.ts";
 
 /** A call as the user hands it to `send`: the client adds `framework_id`. */
-export type OutgoingCall = SchedulerCall extends infer C
-  ? C extends { type: "SUBSCRIBE" } ? never : Omit<C, "framework_id">
-  : never;
+export type OutgoingCall = SchedulerCall extends infer C ? (C extends { type: "SUBSCRIBE" } ? never : Omit<C, "framework_id">) : never;
 
 /** Typed scheduler calls; every method resolves when the master answered 202. */
 export abstract class SchedulerCalls {
@@ -74,11 +72,17 @@ export abstract class SchedulerCalls {
 
   /** ACCEPT_INVERSE_OFFERS: agrees to give the agents' resources back for their maintenance. */
   acceptInverseOffers(inverseOfferIds: readonly IdLike[], filters?: Filters): Promise<void> {
-    return this.send({ type: "ACCEPT_INVERSE_OFFERS", accept_inverse_offers: { inverse_offer_ids: inverseOfferIds.map(toId), ...(filters ? { filters } : {}) } });
+    return this.send({
+      type: "ACCEPT_INVERSE_OFFERS",
+      accept_inverse_offers: { inverse_offer_ids: inverseOfferIds.map(toId), ...(filters ? { filters } : {}) },
+    });
   }
 
   /** DECLINE_INVERSE_OFFERS: says the resources cannot be given back (asked again after `filters.refuse_seconds`). */
   declineInverseOffers(inverseOfferIds: readonly IdLike[], filters?: Filters): Promise<void> {
-    return this.send({ type: "DECLINE_INVERSE_OFFERS", decline_inverse_offers: { inverse_offer_ids: inverseOfferIds.map(toId), ...(filters ? { filters } : {}) } });
+    return this.send({
+      type: "DECLINE_INVERSE_OFFERS",
+      decline_inverse_offers: { inverse_offer_ids: inverseOfferIds.map(toId), ...(filters ? { filters } : {}) },
+    });
   }
 }

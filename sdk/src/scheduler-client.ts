@@ -11,12 +11,12 @@
  */
 import type { FrameworkID } from "../../schemas/mesos.ts";
 import { parseMessage } from "../../schemas/parse.ts";
-import { SchedulerCall, type EventOf, type SchedulerEvent } from "../../schemas/scheduler.ts";
+import { type EventOf, SchedulerCall, type SchedulerEvent } from "../../schemas/scheduler.ts";
+import { AckBatcher } from "./ack-batcher.ts";
 import { authorizationHeader } from "./auth.ts";
 import { DEFAULT_BACKOFF } from "./backoff.ts";
 import { EventDispatcher } from "./event-dispatcher.ts";
-import { SchedulerCalls, type OutgoingCall } from "./scheduler-calls.ts";
-import { AckBatcher } from "./ack-batcher.ts";
+import { type OutgoingCall, SchedulerCalls } from "./scheduler-calls.ts";
 import { describeError, SchedulerError } from "./scheduler-errors.ts";
 import type { FetchLike, Logger, SchedulerClientEvent, SchedulerClientOptions, SchedulerEventHandlers, Subscribed } from "./scheduler-types.ts";
 import { SubscriptionGate } from "./subscription-gate.ts";
@@ -47,8 +47,7 @@ export class SchedulerClient extends SchedulerCalls {
   private acks = new Set<Promise<unknown>>();
   /** Whether the current stream's master takes ACKNOWLEDGE_BATCH. */
   private batchAcks = false;
-  private readonly ackBatcher = new AckBatcher((acknowledgements) =>
-    this.send({ type: "ACKNOWLEDGE_BATCH", acknowledge_batch: { acknowledgements } }));
+  private readonly ackBatcher = new AckBatcher((acknowledgements) => this.send({ type: "ACKNOWLEDGE_BATCH", acknowledge_batch: { acknowledgements } }));
   private loop: Promise<void> | undefined;
   private started: Promise<Subscribed> | undefined;
   private settleStart: { resolve: (s: Subscribed) => void; reject: (e: unknown) => void } | undefined;
@@ -150,9 +149,14 @@ export class SchedulerClient extends SchedulerCalls {
     await this.waitForSubscription(call.type);
     const framework_id = { value: this.fwId! };
     // UPDATE_FRAMEWORK names the framework in its info too: the id known once subscribed.
-    const body = call.type === "UPDATE_FRAMEWORK"
-      ? { ...call, framework_id, update_framework: { ...call.update_framework, framework_info: { ...call.update_framework.framework_info, id: framework_id } } }
-      : { ...call, framework_id };
+    const body =
+      call.type === "UPDATE_FRAMEWORK"
+        ? {
+            ...call,
+            framework_id,
+            update_framework: { ...call.update_framework, framework_info: { ...call.update_framework.framework_info, id: framework_id } },
+          }
+        : { ...call, framework_id };
     const headers = this.headers();
     if (this.stream) headers["Mesos-Stream-Id"] = this.stream;
     const controller = new AbortController();
@@ -189,14 +193,30 @@ export class SchedulerClient extends SchedulerCalls {
         this.batchAcks = extensions.has("ACKNOWLEDGE_BATCH") && this.options.batchAcknowledgements !== false;
         this.onSubscribed(event.subscribed, streamId);
         return;
-      case "OFFERS": void this.dispatcher.dispatch("offers", event.offers.offers); return;
-      case "RESCIND": void this.dispatcher.dispatch("rescind", event.rescind.offer_id); return;
-      case "INVERSE_OFFERS": void this.dispatcher.dispatch("inverseOffers", event.inverse_offers.inverse_offers); return;
-      case "RESCIND_INVERSE_OFFER": void this.dispatcher.dispatch("rescindInverseOffer", event.rescind_inverse_offer.inverse_offer_id); return;
-      case "UPDATE": this.onUpdate(event.update.status); return;
-      case "HEARTBEAT": void this.dispatcher.dispatch("heartbeat"); return;
-      case "FAILURE": void this.dispatcher.dispatch("failure", event.failure); return;
-      case "ERROR": this.fail(new SchedulerError(`master reported an error: ${event.error.message}`, "master")); return;
+      case "OFFERS":
+        void this.dispatcher.dispatch("offers", event.offers.offers);
+        return;
+      case "RESCIND":
+        void this.dispatcher.dispatch("rescind", event.rescind.offer_id);
+        return;
+      case "INVERSE_OFFERS":
+        void this.dispatcher.dispatch("inverseOffers", event.inverse_offers.inverse_offers);
+        return;
+      case "RESCIND_INVERSE_OFFER":
+        void this.dispatcher.dispatch("rescindInverseOffer", event.rescind_inverse_offer.inverse_offer_id);
+        return;
+      case "UPDATE":
+        this.onUpdate(event.update.status);
+        return;
+      case "HEARTBEAT":
+        void this.dispatcher.dispatch("heartbeat");
+        return;
+      case "FAILURE":
+        void this.dispatcher.dispatch("failure", event.failure);
+        return;
+      case "ERROR":
+        this.fail(new SchedulerError(`master reported an error: ${event.error.message}`, "master"));
+        return;
     }
   }
 
@@ -219,9 +239,10 @@ export class SchedulerClient extends SchedulerCalls {
         this.log.warn?.(`cannot acknowledge update of ${status.task_id.value}: no agent_id`);
         return;
       }
-      const ack = (this.batchAcks
-        ? this.ackBatcher.add({ agent_id: status.agent_id, task_id: status.task_id, uuid: status.uuid })
-        : this.acknowledge(status.agent_id, status.task_id, status.uuid)
+      const ack = (
+        this.batchAcks
+          ? this.ackBatcher.add({ agent_id: status.agent_id, task_id: status.task_id, uuid: status.uuid })
+          : this.acknowledge(status.agent_id, status.task_id, status.uuid)
       ).catch((error) => {
         // The master re-sends unacknowledged updates, so a lost ACKNOWLEDGE only costs a repeat.
         this.log.debug?.(`ACKNOWLEDGE of ${status.task_id.value} failed: ${describeError(error)}`);

@@ -2,9 +2,10 @@
  * Options and event signatures of `SchedulerClient`. Payload types come from the schemas
  * (`EventOf<…>`), never redeclared here.
  */
+
+import type { InverseOffer } from "../../schemas/maintenance.ts";
 import type { FrameworkInfo, Offer, OfferID, TaskStatus } from "../../schemas/mesos.ts";
 import type { EventOf } from "../../schemas/scheduler.ts";
-import type { InverseOffer } from "../../schemas/maintenance.ts";
 import type { Credentials } from "./auth.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import type { SchedulerError } from "./scheduler-errors.ts";

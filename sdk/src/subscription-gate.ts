@@ -19,7 +19,10 @@ export class SubscriptionGate {
   /** Subscribed: releases every waiting call. */
   openGate(): void {
     this.isOpen = true;
-    for (const w of this.waiters) { clearTimeout(w.timer); w.resolve(); }
+    for (const w of this.waiters) {
+      clearTimeout(w.timer);
+      w.resolve();
+    }
     this.waiters.clear();
   }
 
@@ -31,7 +34,10 @@ export class SubscriptionGate {
   /** Stopped or failed: rejects every waiting call with `error`. */
   fail(error: SchedulerError): void {
     this.isOpen = false;
-    for (const w of this.waiters) { clearTimeout(w.timer); w.reject(error); }
+    for (const w of this.waiters) {
+      clearTimeout(w.timer);
+      w.reject(error);
+    }
     this.waiters.clear();
   }
 
@@ -40,7 +46,8 @@ export class SubscriptionGate {
     if (this.isOpen) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
-        resolve, reject,
+        resolve,
+        reject,
         timer: setTimeout(() => {
           this.waiters.delete(waiter);
           reject(new SchedulerError(`${what}: not subscribed to the master after ${timeoutMs} ms`, "not-subscribed"));

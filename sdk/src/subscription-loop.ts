@@ -4,8 +4,8 @@
  * until the owner stops. What the events mean (framework id, gate, handlers) stays with the
  * client, which it reaches through a `SubscriptionHost`.
  */
-import { STRATA_EXTENSIONS_HEADER, type SchedulerEvent } from "../../schemas/scheduler.ts";
-import { backoffDelay, type BackoffOptions } from "./backoff.ts";
+import { type SchedulerEvent, STRATA_EXTENSIONS_HEADER } from "../../schemas/scheduler.ts";
+import { type BackoffOptions, backoffDelay } from "./backoff.ts";
 import { readRecords } from "./recordio.ts";
 import { describeError, FATAL_SUBSCRIBE_STATUSES, SchedulerError } from "./scheduler-errors.ts";
 import { parseSchedulerEvent } from "./scheduler-event-parse.ts";
@@ -117,7 +117,12 @@ export class SubscriptionLoop {
       if (!response.body) throw new SchedulerError("SUBSCRIBE answered without a body", "network");
       const streamId = response.headers.get("Mesos-Stream-Id") ?? undefined;
       if (!streamId) this.log.warn?.("SUBSCRIBE answered without a Mesos-Stream-Id header");
-      const extensions = new Set((response.headers.get(STRATA_EXTENSIONS_HEADER) ?? "").split(",").map((x) => x.trim()).filter(Boolean));
+      const extensions = new Set(
+        (response.headers.get(STRATA_EXTENSIONS_HEADER) ?? "")
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean),
+      );
       for await (const record of readRecords(response.body)) {
         this.receive(record, streamId, extensions); // may change the heartbeat interval (SUBSCRIBED)
         if (!this.host.running()) break;

@@ -4,7 +4,7 @@
  */
 import type { HealthCheck, Resource, TaskInfo, TaskStatus } from "../../schemas/mesos.ts";
 import { utf8FromBase64 } from "./base64.ts";
-import { toId, type IdLike } from "./ids.ts";
+import { type IdLike, toId } from "./ids.ts";
 
 /** What `commandTask` needs; give exactly one of `shell` and `command`. */
 export interface CommandTaskSpec {
@@ -33,9 +33,8 @@ export function commandTask(spec: CommandTaskSpec): TaskInfo {
   if (spec.command && spec.command.length === 0) throw new Error("commandTask: 'command' needs at least the executable");
   const taskId = toId(spec.taskId);
   const variables = Object.entries(spec.env ?? {}).map(([name, value]) => ({ name, type: "VALUE" as const, value }));
-  const command: TaskInfo["command"] = spec.shell !== undefined
-    ? { shell: true, value: spec.shell }
-    : { shell: false, value: spec.command![0]!, arguments: [...spec.command!] };
+  const command: TaskInfo["command"] =
+    spec.shell !== undefined ? { shell: true, value: spec.shell } : { shell: false, value: spec.command![0]!, arguments: [...spec.command!] };
   if (variables.length) command.environment = { variables };
   const task: TaskInfo = { name: spec.name ?? taskId.value, task_id: taskId, agent_id: toId(spec.agentId), resources: spec.resources, command };
   if (spec.killGracePeriodSeconds !== undefined) {

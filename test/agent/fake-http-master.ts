@@ -50,7 +50,9 @@ export class FakeHttpMaster {
     for (const w of this.wakers.splice(0)) w();
   }
 
-  get url(): string { return `http://127.0.0.1:${this.port}`; }
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
 
   /** Queues a command for agent `agentId` (seq assigned here, per agent). */
   send(cmd: WithoutSeq<AgentCommand>, agentId = FAKE_AGENT_ID): void {
@@ -74,8 +76,7 @@ export class FakeHttpMaster {
 
   /** Every update received (from agent `agentId` when given). */
   updates(agentId?: string) {
-    return this.statuses.filter((s) => agentId === undefined || s.body.agent_id.value === agentId)
-      .flatMap((s) => s.body.updates.map((u) => u.status));
+    return this.statuses.filter((s) => agentId === undefined || s.body.agent_id.value === agentId).flatMap((s) => s.body.updates.map((u) => u.status));
   }
 
   private queue<T>(map: Map<string, T[]>, agentId: string): T[] {
@@ -106,15 +107,24 @@ export class FakeHttpMaster {
       const id = poll.agent_id.value;
       const confirmed = new Set(poll.acked_uuids);
       const pending = () => {
-        this.commands.set(id, this.queue(this.commands, id).filter((c) => c.seq > poll.ack_seq));
-        this.acks.set(id, this.queue(this.acks, id).filter((a) => !confirmed.has(a.uuid)));
+        this.commands.set(
+          id,
+          this.queue(this.commands, id).filter((c) => c.seq > poll.ack_seq),
+        );
+        this.acks.set(
+          id,
+          this.queue(this.acks, id).filter((a) => !confirmed.has(a.uuid)),
+        );
         return { commands: this.commands.get(id)!, acks: this.acks.get(id)! };
       };
       const now = pending();
       if (now.commands.length === 0 && now.acks.length === 0) {
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, Math.min(poll.wait_seconds ?? 25, 25) * 1000);
-          this.wakers.push(() => { clearTimeout(t); resolve(); });
+          this.wakers.push(() => {
+            clearTimeout(t);
+            resolve();
+          });
         });
       }
       return [200, pending()];

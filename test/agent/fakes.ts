@@ -1,12 +1,11 @@
 /// <reference types="node" />
 /** Fakes for the agent's side-effect interfaces: clock, master client, containerizer, checkpoint store. */
-import type {
-  PollRequest, PollResponse, RegisterRequest, RegisterResponse, StatusRequest, StatusResponse,
-} from "../../schemas/agent.ts";
+
+import type { Container, ContainerExit, Containerizer, LaunchSpec } from "../../agent-bun/src/containerizers/containerizer.ts";
+import { type MasterClient, MasterError } from "../../agent-bun/src/core/master-client.ts";
 import type { AgentState, CheckpointStore, TaskRecord } from "../../agent-bun/src/state/checkpoint.ts";
 import type { Clock } from "../../agent-bun/src/system/clock.ts";
-import type { Container, ContainerExit, Containerizer, LaunchSpec } from "../../agent-bun/src/containerizers/containerizer.ts";
-import { MasterError, type MasterClient } from "../../agent-bun/src/core/master-client.ts";
+import type { PollRequest, PollResponse, RegisterRequest, RegisterResponse, StatusRequest, StatusResponse } from "../../schemas/agent.ts";
 
 /** Lets pending promise callbacks and timers run. */
 export const settle = async (rounds = 5) => {
@@ -20,7 +19,9 @@ export class FakeClock implements Clock {
   /** Every sleep requested, in ms (to check backoff schedules). */
   readonly sleeps: number[] = [];
 
-  now(): number { return this.t; }
+  now(): number {
+    return this.t;
+  }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     this.sleeps.push(ms);
@@ -28,7 +29,14 @@ export class FakeClock implements Clock {
       if (signal?.aborted) return resolve();
       const entry = { until: this.t + ms, resolve };
       this.sleepers.push(entry);
-      signal?.addEventListener("abort", () => { this.sleepers = this.sleepers.filter((s) => s !== entry); resolve(); }, { once: true });
+      signal?.addEventListener(
+        "abort",
+        () => {
+          this.sleepers = this.sleepers.filter((s) => s !== entry);
+          resolve();
+        },
+        { once: true },
+      );
     });
   }
 
@@ -49,7 +57,10 @@ export class FakeMaster implements MasterClient {
   readonly polls: PollRequest[] = [];
   readonly statuses: StatusRequest[] = [];
   onRegister: Handler<RegisterRequest, RegisterResponse> = (req) => ({
-    agent_id: req.agent_id ?? { value: "agent-1" }, agent_token: "token-1", master_info: { id: "m", ip: 0, port: 8787 }, poll_hold_seconds: 25,
+    agent_id: req.agent_id ?? { value: "agent-1" },
+    agent_token: "token-1",
+    master_info: { id: "m", ip: 0, port: 8787 },
+    poll_hold_seconds: 25,
   });
   onStatus: Handler<StatusRequest, StatusResponse> = () => ({ acknowledged: [] });
   /** Queued poll answers; when empty a poll waits until `stop` aborts it or one is queued. */
@@ -109,7 +120,9 @@ export class FakeContainerizer implements Containerizer {
     this.launched.push(spec);
     const taskId = spec.task.task_id.value;
     let resolveExit!: (exit: ContainerExit) => void;
-    const exited = new Promise<ContainerExit>((r) => { resolveExit = r; });
+    const exited = new Promise<ContainerExit>((r) => {
+      resolveExit = r;
+    });
     this.exits.set(taskId, resolveExit);
     return {
       identity: { pid: this.nextPid++ },
@@ -151,11 +164,14 @@ export class GatedCheckpointStore implements CheckpointStore {
     this.writes++;
     const snapshot = JSON.stringify(state);
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ snapshot, finish: (error) => {
-        if (error) return reject(error);
-        this.disk = snapshot;
-        resolve();
-      } });
+      this.pending.push({
+        snapshot,
+        finish: (error) => {
+          if (error) return reject(error);
+          this.disk = snapshot;
+          resolve();
+        },
+      });
     });
   }
 

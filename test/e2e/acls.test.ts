@@ -7,14 +7,15 @@
  * - bob may do nothing;
  * - ops may get and update quotas and view every framework (alice only frameworks of `root`).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TaskStatus } from "../../schemas/index.ts";
-import { AGENT_BINARY, type Proc, freePort, localSecrets, startAgent, startMaster } from "../../scripts/cluster-processes.ts";
+import { AGENT_BINARY, freePort, localSecrets, type Proc, startAgent, startMaster } from "../../scripts/cluster-processes.ts";
 import { authorizationHeader } from "../../sdk/src/auth.ts";
-import { SchedulerClient, commandTask } from "../../sdk/src/index.ts";
+import { commandTask, SchedulerClient } from "../../sdk/src/index.ts";
 import { scalar } from "../../sdk/src/resources.ts";
 import { FAST_MASTER_VARS } from "../support/e2e-cluster.ts";
 
@@ -51,20 +52,27 @@ describe.skipIf(!binary)("ACLs end to end", () => {
   /** A framework of `principal` (not started). */
   const framework = (principal: Principal, info: { role: string; user: string; name: string }) => {
     const client = new SchedulerClient({
-      master: url, frameworkInfo: { ...info, failover_timeout: 3600 },
-      credentials: { principal, secret: CREDENTIALS[principal] }, backoff: { initialMs: 200, maxMs: 1000 }, logger: {},
+      master: url,
+      frameworkInfo: { ...info, failover_timeout: 3600 },
+      credentials: { principal, secret: CREDENTIALS[principal] },
+      backoff: { initialMs: 200, maxMs: 1000 },
+      logger: {},
     });
     clients.push(client);
     return client;
   };
-  const subscribeRaw = (principal: Principal, role: string) => fetch(`${url}/api/v1/scheduler`, {
-    method: "POST", headers: { authorization: auth(principal), "content-type": "application/json", accept: "application/json" },
-    body: JSON.stringify({ type: "SUBSCRIBE", subscribe: { framework_info: { user: "root", name: `${principal}-${role}`, role } } }),
-  });
-  const operator = (principal: Principal, body: object) => fetch(`${url}/api/v1`, {
-    method: "POST", headers: { authorization: auth(principal), "content-type": "application/json", accept: "application/json" },
-    body: JSON.stringify(body),
-  });
+  const subscribeRaw = (principal: Principal, role: string) =>
+    fetch(`${url}/api/v1/scheduler`, {
+      method: "POST",
+      headers: { authorization: auth(principal), "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ type: "SUBSCRIBE", subscribe: { framework_info: { user: "root", name: `${principal}-${role}`, role } } }),
+    });
+  const operator = (principal: Principal, body: object) =>
+    fetch(`${url}/api/v1`, {
+      method: "POST",
+      headers: { authorization: auth(principal), "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify(body),
+    });
 
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), "strata-e2e-acls-"));
@@ -72,15 +80,21 @@ describe.skipIf(!binary)("ACLs end to end", () => {
     url = `http://127.0.0.1:${port}`;
     const secrets = localSecrets(stateDir);
     master = await startMaster({
-      port, stateDir,
+      port,
+      stateDir,
       vars: {
         ...FAST_MASTER_VARS,
-        STRATA_CREDENTIALS: Object.entries(CREDENTIALS).map(([p, s]) => `${p}:${s}`).join(","),
+        STRATA_CREDENTIALS: Object.entries(CREDENTIALS)
+          .map(([p, s]) => `${p}:${s}`)
+          .join(","),
         STRATA_ACLS: JSON.stringify(ACLS),
       },
     });
     agent = startAgent({
-      master: url, workDir: join(stateDir, "agent"), joinToken: secrets.joinToken, logFile: join(stateDir, "agent.log"),
+      master: url,
+      workDir: join(stateDir, "agent"),
+      joinToken: secrets.joinToken,
+      logFile: join(stateDir, "agent.log"),
       extraArgs: ["--cgroups", "off", "--poll-wait-seconds", "5", "--resources", "cpus:2;mem:1024;disk:1024"],
     });
   }, 90_000);
@@ -101,7 +115,8 @@ describe.skipIf(!binary)("ACLs end to end", () => {
     expect(await aliceWeb.text()).toContain("principal 'alice' is not authorized to register frameworks for 'web'");
     // A wrong secret is no principal at all.
     const impostor = await fetch(`${url}/api/v1/scheduler`, {
-      method: "POST", headers: { authorization: authorizationHeader({ principal: "alice", secret: "bob-secret" })!, "content-type": "application/json" },
+      method: "POST",
+      headers: { authorization: authorizationHeader({ principal: "alice", secret: "bob-secret" })!, "content-type": "application/json" },
       body: JSON.stringify({ type: "SUBSCRIBE", subscribe: { framework_info: { user: "root", name: "x", role: "eng" } } }),
     });
     expect(impostor.status).toBe(401);
@@ -120,7 +135,10 @@ describe.skipIf(!binary)("ACLs end to end", () => {
     let launched = false;
     client.on("offers", (offers) => {
       for (const offer of offers) {
-        if (launched) { void client.decline([offer.id], { refuse_seconds: 60 }).catch(() => undefined); continue; }
+        if (launched) {
+          void client.decline([offer.id], { refuse_seconds: 60 }).catch(() => undefined);
+          continue;
+        }
         launched = true;
         const resources = [scalar("cpus", 0.1), scalar("mem", 32)];
         const ok = commandTask({ taskId: "as-root", agentId: offer.agent_id.value, shell: "exit 0", resources });
@@ -130,7 +148,7 @@ describe.skipIf(!binary)("ACLs end to end", () => {
       }
     });
     await client.start();
-    for (const end = Date.now() + 20_000; Date.now() < end;) {
+    for (const end = Date.now() + 20_000; Date.now() < end; ) {
       if (updates.some((s) => s.task_id.value === "as-root" && s.state === "TASK_FINISHED") && updates.some((s) => s.task_id.value === "as-nobody")) break;
       await sleep(100);
     }
@@ -164,7 +182,7 @@ describe.skipIf(!binary)("ACLs end to end", () => {
     const names = async (p: Principal): Promise<string[]> => {
       const r = await operator(p, { type: "GET_FRAMEWORKS" });
       expect(r.status).toBe(200);
-      const body = await r.json() as { get_frameworks: { frameworks?: Array<{ framework_info: { name: string } }> } };
+      const body = (await r.json()) as { get_frameworks: { frameworks?: Array<{ framework_info: { name: string } }> } };
       return (body.get_frameworks.frameworks ?? []).map((f) => f.framework_info.name).sort();
     };
     const everything = await names("ops");

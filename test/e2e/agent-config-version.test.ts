@@ -4,12 +4,13 @@
  * master shows the version the binary reports for `--version` in GET_AGENTS and /master/slaves,
  * and the settings from the file (hostname, resources, attributes) in the agent's info.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AGENT_BINARY, type Proc, freePort, localSecrets, startMaster } from "../../scripts/cluster-processes.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AGENT_BINARY, freePort, localSecrets, type Proc, startMaster } from "../../scripts/cluster-processes.ts";
 import { authorizationHeader } from "../../sdk/src/auth.ts";
 import { scalarOf } from "../../sdk/src/resources.ts";
 import { STRATA_VERSION } from "../../sdk/src/version.ts";
@@ -35,27 +36,34 @@ describe.skipIf(!binary)("agent from a config file, and its version, end to end"
     master = await startMaster({ port, stateDir, vars: FAST_MASTER_VARS });
     writeFileSync(join(stateDir, "join-token"), `${secrets.joinToken}\n`, { mode: 0o600 });
     const config = join(stateDir, "agent.env");
-    writeFileSync(config, [
-      "# written by the test, as an operator writes /etc/strata/agent.env",
-      `STRATA_MASTER=${url}`,
-      `join-token-file=${join(stateDir, "join-token")}`,
-      `STRATA_WORK_DIR="${join(stateDir, "agent")}"`,
-      "hostname=config-e2e.test",
-      "STRATA_RESOURCES='cpus:1;mem:256;disk:256'",
-      "attributes=rack:r7",
-      "cgroups=off",
-      "poll-wait-seconds=1",
-      "",
-    ].join("\n"));
+    writeFileSync(
+      config,
+      [
+        "# written by the test, as an operator writes /etc/strata/agent.env",
+        `STRATA_MASTER=${url}`,
+        `join-token-file=${join(stateDir, "join-token")}`,
+        `STRATA_WORK_DIR="${join(stateDir, "agent")}"`,
+        "hostname=config-e2e.test",
+        "STRATA_RESOURCES='cpus:1;mem:256;disk:256'",
+        "attributes=rack:r7",
+        "cgroups=off",
+        "poll-wait-seconds=1",
+        "",
+      ].join("\n"),
+    );
     // No STRATA_* variable from this process' environment: the file alone configures the agent.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("STRATA_")));
     agent = spawn(AGENT_BINARY, ["--config", config], { env, stdio: ["ignore", "ignore", "pipe"], detached: true });
     let stderr = "";
-    agent.stderr!.on("data", (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
-    agentExited = new Promise((resolve) => agent.on("exit", (code) => {
-      if (code !== null && code !== 0) process.stderr.write(`agent exited with ${code}:\n${stderr}\n`);
-      resolve();
-    }));
+    agent.stderr!.on("data", (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    agentExited = new Promise((resolve) =>
+      agent.on("exit", (code) => {
+        if (code !== null && code !== 0) process.stderr.write(`agent exited with ${code}:\n${stderr}\n`);
+        resolve();
+      }),
+    );
   }, 90_000);
 
   afterAll(async () => {
@@ -70,7 +78,9 @@ describe.skipIf(!binary)("agent from a config file, and its version, end to end"
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const getAgents = async (): Promise<any[]> => {
     const res = await fetch(`${url}/api/v1`, {
-      method: "POST", headers: { authorization: auth, "content-type": "application/json" }, body: JSON.stringify({ type: "GET_AGENTS" }),
+      method: "POST",
+      headers: { authorization: auth, "content-type": "application/json" },
+      body: JSON.stringify({ type: "GET_AGENTS" }),
     });
     expect(res.status).toBe(200);
     return ((await res.json()) as { get_agents: { agents: unknown[] } }).get_agents.agents;
@@ -81,7 +91,7 @@ describe.skipIf(!binary)("agent from a config file, and its version, end to end"
     expect(printed).toBe(`strata-agent ${STRATA_VERSION}`);
 
     let agents = await getAgents();
-    for (const end = Date.now() + 30_000; agents.length === 0 && Date.now() < end;) {
+    for (const end = Date.now() + 30_000; agents.length === 0 && Date.now() < end; ) {
       await sleep(200);
       agents = await getAgents();
     }

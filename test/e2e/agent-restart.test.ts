@@ -4,14 +4,15 @@
  * keep running under their executors, the restarted agent re-attaches to them (same pids),
  * reports a task that ended while it was down, and can still kill a task.
  */
-import { describe, expect, it } from "vitest";
+
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";
+import { procStatFields } from "../../agent-bun/src/system/proc.ts";
 import { AGENT_BINARY, localSecrets, startAgent } from "../../scripts/cluster-processes.ts";
 import { commandTask, decodeTaskOutput, isTerminal } from "../../sdk/src/index.ts";
 import { scalar } from "../../sdk/src/resources.ts";
-import { sandboxPath } from "../../agent-bun/src/sandbox/paths.ts";
-import { procStatFields } from "../../agent-bun/src/system/proc.ts";
 import { type Cluster, type TestFramework, useClusterWithFramework } from "../support/e2e-cluster.ts";
 
 const small = [scalar("cpus", 0.1), scalar("mem", 32)];
@@ -20,26 +21,48 @@ if (!binary && process.env.CI) throw new Error(`${AGENT_BINARY} is missing: CI m
 if (!binary) console.log(`skipping the agent restart end-to-end test: ${AGENT_BINARY} is missing (npm test builds it first)`);
 
 /** Running (not gone, not a zombie). */
-const alive = (pid: number) => { const s = procStatFields(pid)?.[0]; return s !== undefined && s !== "Z" && s !== "X"; };
+const alive = (pid: number) => {
+  const s = procStatFields(pid)?.[0];
+  return s !== undefined && s !== "Z" && s !== "X";
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!binary)("agent killed and restarted mid-task", () => {
   let cluster: Cluster;
   let fw: TestFramework;
-  useClusterWithFramework(["--resources", "cpus:8;mem:4096;disk:4096"], {}, (c, f) => { cluster = c; fw = f; });
+  useClusterWithFramework(["--resources", "cpus:8;mem:4096;disk:4096"], {}, (c, f) => {
+    cluster = c;
+    fw = f;
+  });
 
   it("re-attaches to its tasks: same pids, TASK_FINISHED delivered, a task ended meanwhile reported, KILL works", async () => {
     const workDir = join(cluster.stateDir, "agent");
     const sandbox = (id: string) => sandboxPath(workDir, fw.frameworkId!, id);
-    const stdout = (id: string) => { const f = join(sandbox(id), "stdout"); return existsSync(f) ? readFileSync(f, "utf8") : ""; };
+    const stdout = (id: string) => {
+      const f = join(sandbox(id), "stdout");
+      return existsSync(f) ? readFileSync(f, "utf8") : "";
+    };
     const pidOf = (id: string) => Number(/^pid=(\d+)$/m.exec(stdout(id))?.[1] ?? 0);
 
     const longs = ["long-0", "long-1", "long-2"];
-    fw.submit(...longs.map((id) => ({ id, build: (agentId: string) => commandTask({ taskId: id, agentId, resources: small, shell: `echo pid=$$; sleep 15; echo done-$MESOS_TASK_ID` }) })));
+    fw.submit(
+      ...longs.map((id) => ({
+        id,
+        build: (agentId: string) => commandTask({ taskId: id, agentId, resources: small, shell: `echo pid=$$; sleep 15; echo done-$MESOS_TASK_ID` }),
+      })),
+    );
     fw.submit({ id: "short", build: (agentId) => commandTask({ taskId: "short", agentId, resources: small, shell: "echo pid=$$; sleep 2; echo short-done" }) });
-    fw.submit({ id: "victim", build: (agentId) => commandTask({
-      taskId: "victim", agentId, resources: small, killGracePeriodSeconds: 20, shell: "echo pid=$$; trap 'echo got-term; exit 0' TERM; while true; do sleep 0.2; done",
-    }) });
+    fw.submit({
+      id: "victim",
+      build: (agentId) =>
+        commandTask({
+          taskId: "victim",
+          agentId,
+          resources: small,
+          killGracePeriodSeconds: 20,
+          shell: "echo pid=$$; trap 'echo got-term; exit 0' TERM; while true; do sleep 0.2; done",
+        }),
+    });
     const all = [...longs, "short", "victim"];
     await fw.waitFor(() => all.every((id) => fw.stateOf(id)?.state === "TASK_RUNNING"), 60_000, "every task to run");
     const deadline = Date.now() + 10_000;
@@ -54,7 +77,7 @@ describe.skipIf(!binary)("agent killed and restarted mid-task", () => {
     for (const id of all) expect(alive(pids[id]!), `${id} survives the agent`).toBe(true);
 
     // While it is down, "short" ends; nobody can tell the framework yet.
-    for (const end = Date.now() + 10_000; !stdout("short").includes("short-done") && Date.now() < end;) await sleep(100);
+    for (const end = Date.now() + 10_000; !stdout("short").includes("short-done") && Date.now() < end; ) await sleep(100);
     expect(stdout("short")).toContain("short-done");
     await sleep(500);
     expect(fw.stateOf("short")?.state).toBe("TASK_RUNNING");
@@ -62,7 +85,10 @@ describe.skipIf(!binary)("agent killed and restarted mid-task", () => {
     // Started again with the same work dir (and the default --recover=reconnect).
     const secrets = localSecrets(cluster.stateDir);
     cluster.agent = startAgent({
-      master: cluster.url, workDir, joinToken: secrets.joinToken, logFile: join(cluster.stateDir, "agent.log"),
+      master: cluster.url,
+      workDir,
+      joinToken: secrets.joinToken,
+      logFile: join(cluster.stateDir, "agent.log"),
       extraArgs: ["--cgroups-root", `strata-e2e-${new URL(cluster.url).port}`, "--poll-wait-seconds", "5", "--resources", "cpus:8;mem:4096;disk:4096"],
     });
 

@@ -2,16 +2,20 @@
  * End to end: the real master (workerd via wrangler dev) and the real compiled agent binary
  * running real processes, driven by a framework built on the SDK.
  */
-import { describe, expect, it } from "vitest";
+
 import { existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
 import { AGENT_BINARY, masterMetrics } from "../../scripts/cluster-processes.ts";
 import { commandTask, decodeTaskOutput, exitStatusOf, isTerminal } from "../../sdk/src/index.ts";
 import { scalar } from "../../sdk/src/resources.ts";
-import { type Cluster, type TestFramework, cgroupsUnavailable, useClusterWithFramework } from "../support/e2e-cluster.ts";
+import { type Cluster, cgroupsUnavailable, type TestFramework, useClusterWithFramework } from "../support/e2e-cluster.ts";
 
 const small = [scalar("cpus", 0.1), scalar("mem", 32)];
 const seen = (fw: TestFramework, id: string) => (fw.updates.get(id) ?? []).map((s) => s.state);
-const terminal = (fw: TestFramework, id: string) => { const s = fw.stateOf(id); return s !== undefined && isTerminal(s.state); };
+const terminal = (fw: TestFramework, id: string) => {
+  const s = fw.stateOf(id);
+  return s !== undefined && isTerminal(s.state);
+};
 
 const binary = existsSync(AGENT_BINARY);
 if (!binary && process.env.CI) throw new Error(`${AGENT_BINARY} is missing: CI must run the end-to-end tests (npm test builds it)`);
@@ -20,11 +24,16 @@ if (!binary) console.log(`skipping end-to-end tests: ${AGENT_BINARY} is missing 
 describe.skipIf(!binary)("local cluster end to end", () => {
   let cluster: Cluster;
   let fw: TestFramework;
-  useClusterWithFramework(["--resources", "cpus:8;mem:4096;disk:4096"], {}, (c, f) => { cluster = c; fw = f; });
+  useClusterWithFramework(["--resources", "cpus:8;mem:4096;disk:4096"], {}, (c, f) => {
+    cluster = c;
+    fw = f;
+  });
 
   it("runs 10 tasks to TASK_FINISHED, with their output, and reports a failing exit status", async () => {
     const ids = Array.from({ length: 10 }, (_, i) => `echo-${i}`);
-    fw.submit(...ids.map((id) => ({ id, build: (agentId: string) => commandTask({ taskId: id, agentId, resources: small, shell: `echo out-$MESOS_TASK_ID` }) })));
+    fw.submit(
+      ...ids.map((id) => ({ id, build: (agentId: string) => commandTask({ taskId: id, agentId, resources: small, shell: `echo out-$MESOS_TASK_ID` }) })),
+    );
     fw.submit({ id: "argv", build: (agentId) => commandTask({ taskId: "argv", agentId, resources: small, command: ["/bin/echo", "argv", "works"] }) });
     fw.submit({ id: "fails", build: (agentId) => commandTask({ taskId: "fails", agentId, resources: small, shell: "echo bad >&2; exit 3" }) });
     const all = [...ids, "argv", "fails"];
@@ -48,9 +57,16 @@ describe.skipIf(!binary)("local cluster end to end", () => {
       console.log(`skipping the memory-limit test: ${why}`);
       ctx.skip();
     }
-    fw.submit({ id: "hog", build: (agentId) => commandTask({
-      taskId: "hog", agentId, resources: [scalar("cpus", 0.1), scalar("mem", 48)], shell: "head -c 400m /dev/zero | tail; sleep 5; echo survived",
-    }) });
+    fw.submit({
+      id: "hog",
+      build: (agentId) =>
+        commandTask({
+          taskId: "hog",
+          agentId,
+          resources: [scalar("cpus", 0.1), scalar("mem", 48)],
+          shell: "head -c 400m /dev/zero | tail; sleep 5; echo survived",
+        }),
+    });
     await fw.waitFor(() => terminal(fw, "hog"), 60_000, "the memory hog to end");
     const last = fw.stateOf("hog")!;
     expect(last.state).toBe("TASK_FAILED");
@@ -61,8 +77,22 @@ describe.skipIf(!binary)("local cluster end to end", () => {
   it("KILL sends SIGTERM, then SIGKILL after the grace period", async () => {
     const loop = "while true; do sleep 0.1; done";
     fw.submit(
-      { id: "polite", build: (agentId) => commandTask({ taskId: "polite", agentId, resources: small, killGracePeriodSeconds: 20, shell: `trap 'echo got-term; exit 0' TERM; echo ready; ${loop}` }) },
-      { id: "stubborn", build: (agentId) => commandTask({ taskId: "stubborn", agentId, resources: small, killGracePeriodSeconds: 2, shell: `trap '' TERM; echo ready; ${loop}` }) },
+      {
+        id: "polite",
+        build: (agentId) =>
+          commandTask({
+            taskId: "polite",
+            agentId,
+            resources: small,
+            killGracePeriodSeconds: 20,
+            shell: `trap 'echo got-term; exit 0' TERM; echo ready; ${loop}`,
+          }),
+      },
+      {
+        id: "stubborn",
+        build: (agentId) =>
+          commandTask({ taskId: "stubborn", agentId, resources: small, killGracePeriodSeconds: 2, shell: `trap '' TERM; echo ready; ${loop}` }),
+      },
     );
     await fw.waitFor(() => fw.stateOf("polite")?.state === "TASK_RUNNING" && fw.stateOf("stubborn")?.state === "TASK_RUNNING", 30_000, "both to run");
     await new Promise((r) => setTimeout(r, 300)); // let the shells install their traps
@@ -83,7 +113,12 @@ describe.skipIf(!binary)("local cluster end to end", () => {
 
   it("loses no task and no status update when the master is killed and restarted mid-run", async () => {
     const ids = Array.from({ length: 10 }, (_, i) => `restart-${i}`);
-    fw.submit(...ids.map((id) => ({ id, build: (agentId: string) => commandTask({ taskId: id, agentId, resources: small, shell: `sleep 3; echo done-$MESOS_TASK_ID` }) })));
+    fw.submit(
+      ...ids.map((id) => ({
+        id,
+        build: (agentId: string) => commandTask({ taskId: id, agentId, resources: small, shell: `sleep 3; echo done-$MESOS_TASK_ID` }),
+      })),
+    );
     await fw.waitFor(() => ids.filter((id) => fw.stateOf(id)?.state === "TASK_RUNNING").length >= 5, 30_000, "tasks to run");
     const before = fw.frameworkId;
     await cluster.restartMaster({ downMs: 1500 });

@@ -5,13 +5,13 @@
  */
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
+import { DEFAULT_DOCKER_SOCKET, DockerClient } from "../../agent-bun/src/docker/docker-client.ts";
 import type { TaskInfo } from "../../schemas/mesos.ts";
+import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
 import { commandTask, decodeTaskOutput, exitStatusOf, isTerminal } from "../../sdk/src/index.ts";
 import { ranges, scalar } from "../../sdk/src/resources.ts";
-import { DEFAULT_DOCKER_SOCKET, DockerClient } from "../../agent-bun/src/docker/docker-client.ts";
-import { TEST_IMAGE, dockerUnavailable, ensureTestImage } from "../agent/docker/docker-test-image.ts";
-import { type Cluster, type TestFramework, useClusterWithFramework } from "../support/e2e-cluster.ts";
+import { dockerUnavailable, ensureTestImage, TEST_IMAGE } from "../agent/docker/docker-test-image.ts";
+import { type TestFramework, useClusterWithFramework } from "../support/e2e-cluster.ts";
 import { readFromPort } from "../support/tcp-read.ts";
 
 const inCI = process.env.CI === "true" || process.env.CI === "1";
@@ -23,7 +23,10 @@ if (why) console.log(`skipping Docker end-to-end tests: ${why}`);
 
 const small = [scalar("cpus", 0.1), scalar("mem", 32)];
 const PORT = 31000 + (process.pid % 1000);
-const terminal = (fw: TestFramework, id: string) => { const s = fw.stateOf(id); return s !== undefined && isTerminal(s.state); };
+const terminal = (fw: TestFramework, id: string) => {
+  const s = fw.stateOf(id);
+  return s !== undefined && isTerminal(s.state);
+};
 
 /** A shell task in the test image. */
 function dockerTask(taskId: string, agentId: string, shell: string, docker: Record<string, unknown> = {}, resources = small): TaskInfo {
@@ -31,9 +34,14 @@ function dockerTask(taskId: string, agentId: string, shell: string, docker: Reco
 }
 
 describe.skipIf(!!why)("Docker tasks end to end", () => {
-  let cluster: Cluster;
   let fw: TestFramework;
-  useClusterWithFramework(["--resources", `cpus:4;mem:2048;disk:1024;ports:[${PORT}-${PORT + 9}]`, "--containerizers", "mesos,docker"], { name: "e2e-docker", before: () => ensureTestImage(client) }, (c, f) => { cluster = c; fw = f; });
+  useClusterWithFramework(
+    ["--resources", `cpus:4;mem:2048;disk:1024;ports:[${PORT}-${PORT + 9}]`, "--containerizers", "mesos,docker"],
+    { name: "e2e-docker", before: () => ensureTestImage(client) },
+    (_c, f) => {
+      fw = f;
+    },
+  );
 
   it("runs DOCKER tasks to TASK_FINISHED with their output, and reports a failing exit status", async () => {
     fw.submit(
@@ -54,9 +62,17 @@ describe.skipIf(!!why)("Docker tasks end to end", () => {
   }, 90_000);
 
   it("publishes a BRIDGE port mapping on an offered port, and KILL ends the task TASK_KILLED", async () => {
-    fw.submit({ id: "web", build: (a) => dockerTask("web", a, "while true; do echo served-by-container | nc -l -p 8080; done",
-      { network: "BRIDGE", port_mappings: [{ host_port: PORT + 3, container_port: 8080, protocol: "tcp" }] },
-      [...small, ranges("ports", [[PORT + 3, PORT + 3]])]) });
+    fw.submit({
+      id: "web",
+      build: (a) =>
+        dockerTask(
+          "web",
+          a,
+          "while true; do echo served-by-container | nc -l -p 8080; done",
+          { network: "BRIDGE", port_mappings: [{ host_port: PORT + 3, container_port: 8080, protocol: "tcp" }] },
+          [...small, ranges("ports", [[PORT + 3, PORT + 3]])],
+        ),
+    });
     await fw.waitFor(() => fw.stateOf("web")?.state === "TASK_RUNNING" || terminal(fw, "web"), 60_000, "the web task to run");
     expect(fw.stateOf("web")!.state).toBe("TASK_RUNNING");
     expect(await readFromPort(PORT + 3, 15_000)).toBe("served-by-container");

@@ -4,28 +4,31 @@
  * cached URI is downloaded once for two tasks; a URI that does not exist fails its task
  * before it runs, with a message naming the URI.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TaskInfo } from "../../schemas/index.ts";
 import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
 import { commandTask, decodeTaskOutput, isTerminal } from "../../sdk/src/index.ts";
 import { scalar } from "../../sdk/src/resources.ts";
-import { type Cluster, TestFramework, startCluster } from "../support/e2e-cluster.ts";
+import { type Cluster, startCluster, TestFramework } from "../support/e2e-cluster.ts";
 
 const binary = existsSync(AGENT_BINARY);
 if (!binary && process.env.CI) throw new Error(`${AGENT_BINARY} is missing: CI must run the end-to-end tests (npm test builds it)`);
 if (!binary) console.log(`skipping the fetcher end-to-end test: ${AGENT_BINARY} is missing (npm test builds it first)`);
 
 const small = [scalar("cpus", 0.1), scalar("mem", 32)];
-const terminal = (fw: TestFramework, id: string) => { const s = fw.stateOf(id); return s !== undefined && isTerminal(s.state); };
+const terminal = (fw: TestFramework, id: string) => {
+  const s = fw.stateOf(id);
+  return s !== undefined && isTerminal(s.state);
+};
 /** A shell task fetching `uris` first. */
-const withUris = (task: TaskInfo, uris: NonNullable<NonNullable<TaskInfo["command"]>["uris"]>): TaskInfo =>
-  ({ ...task, command: { ...task.command!, uris } });
+const withUris = (task: TaskInfo, uris: NonNullable<NonNullable<TaskInfo["command"]>["uris"]>): TaskInfo => ({ ...task, command: { ...task.command!, uris } });
 
 describe.skipIf(!binary)("fetcher end to end", () => {
   let cluster: Cluster;
@@ -38,7 +41,7 @@ describe.skipIf(!binary)("fetcher end to end", () => {
 
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), "strata-e2e-fetch-"));
-    files.set("/hello.sh", Buffer.from("#!/bin/sh\necho \"hello from a fetched script in $(basename \"$PWD\")\"\n"));
+    files.set("/hello.sh", Buffer.from('#!/bin/sh\necho "hello from a fetched script in $(basename "$PWD")"\n'));
     mkdirSync(join(tmp, "src/app"), { recursive: true });
     writeFileSync(join(tmp, "src/app/config"), "answer=42\n");
     execFileSync("tar", ["-C", join(tmp, "src"), "-czf", join(tmp, "app.tar.gz"), "app"]);
@@ -47,7 +50,10 @@ describe.skipIf(!binary)("fetcher end to end", () => {
       const path = new URL(req.url!, "http://x").pathname;
       requests.set(path, (requests.get(path) ?? 0) + 1);
       const body = files.get(path);
-      if (!body) { res.writeHead(404, "Not Found"); return res.end(); }
+      if (!body) {
+        res.writeHead(404, "Not Found");
+        return res.end();
+      }
       res.writeHead(200, { "content-length": body.length });
       res.end(body);
     });
@@ -66,15 +72,17 @@ describe.skipIf(!binary)("fetcher end to end", () => {
   }, 30_000);
 
   it("fetches a script over HTTP and runs it; a cached archive is downloaded once for two tasks", async () => {
-    fw.submit({ id: "script", build: (agentId) => withUris(
-      commandTask({ taskId: "script", agentId, resources: small, shell: "./hello.sh" }),
-      [{ value: `${base}/hello.sh`, executable: true }],
-    ) });
+    fw.submit({
+      id: "script",
+      build: (agentId) =>
+        withUris(commandTask({ taskId: "script", agentId, resources: small, shell: "./hello.sh" }), [{ value: `${base}/hello.sh`, executable: true }]),
+    });
     for (const id of ["cached-1", "cached-2"]) {
-      fw.submit({ id, build: (agentId) => withUris(
-        commandTask({ taskId: id, agentId, resources: small, shell: "cat app/config; ls" }),
-        [{ value: `${base}/app.tar.gz`, cache: true }],
-      ) });
+      fw.submit({
+        id,
+        build: (agentId) =>
+          withUris(commandTask({ taskId: id, agentId, resources: small, shell: "cat app/config; ls" }), [{ value: `${base}/app.tar.gz`, cache: true }]),
+      });
     }
     const ids = ["script", "cached-1", "cached-2"];
     await fw.waitFor(() => ids.every((id) => terminal(fw, id)), 60_000, "the fetching tasks to end");
@@ -92,10 +100,13 @@ describe.skipIf(!binary)("fetcher end to end", () => {
   }, 90_000);
 
   it("a URI that cannot be fetched fails the task before it runs, naming the URI", async () => {
-    fw.submit({ id: "bad-uri", build: (agentId) => withUris(
-      commandTask({ taskId: "bad-uri", agentId, resources: small, shell: "echo should-not-run" }),
-      [{ value: `${base}/missing.sh`, executable: true }],
-    ) });
+    fw.submit({
+      id: "bad-uri",
+      build: (agentId) =>
+        withUris(commandTask({ taskId: "bad-uri", agentId, resources: small, shell: "echo should-not-run" }), [
+          { value: `${base}/missing.sh`, executable: true },
+        ]),
+    });
     await fw.waitFor(() => terminal(fw, "bad-uri"), 60_000, "the bad-uri task to end");
     const last = fw.stateOf("bad-uri")!;
     expect(last.state).toBe("TASK_FAILED");

@@ -4,13 +4,14 @@
  * READ_FILE (and following a growing stdout with offsets), the classic /files/browse and
  * /files/read, and refusals for paths that leave the sandbox.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { existsSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
 import { authorizationHeader } from "../../sdk/src/auth.ts";
 import { commandTask } from "../../sdk/src/index.ts";
 import { scalar } from "../../sdk/src/resources.ts";
-import { type Cluster, TestFramework, startCluster } from "../support/e2e-cluster.ts";
+import { type Cluster, startCluster, TestFramework } from "../support/e2e-cluster.ts";
 
 const binary = existsSync(AGENT_BINARY);
 if (!binary && process.env.CI) throw new Error(`${AGENT_BINARY} is missing: CI must run the end-to-end tests (npm test builds it)`);
@@ -26,7 +27,11 @@ describe.skipIf(!binary)("sandbox files through the master, end to end", () => {
   let agentId: string;
 
   const post = async (body: object) => {
-    const res = await fetch(`${cluster.url}/api/v1`, { method: "POST", headers: { authorization: auth, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const res = await fetch(`${cluster.url}/api/v1`, {
+      method: "POST",
+      headers: { authorization: auth, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, text: await res.text() };
   };
   const get = async (path: string, query: Record<string, string>) => {
@@ -48,7 +53,10 @@ describe.skipIf(!binary)("sandbox files through the master, end to end", () => {
     await fw.start();
     // Writes a line, makes a link out of its sandbox, writes a second line later, keeps running.
     const shell = "echo first-line; mkdir -p logs; echo log > logs/app.log; ln -s /etc/passwd escape; sleep 2; echo second-line; sleep 120";
-    fw.submit({ id: "writer", build: (agent) => commandTask({ taskId: "writer", agentId: agent, resources: [scalar("cpus", 0.1), scalar("mem", 32)], shell }) });
+    fw.submit({
+      id: "writer",
+      build: (agent) => commandTask({ taskId: "writer", agentId: agent, resources: [scalar("cpus", 0.1), scalar("mem", 32)], shell }),
+    });
     await fw.waitFor(() => fw.stateOf("writer")?.state === "TASK_RUNNING", 60_000, "the writer task to run");
     agentId = fw.stateOf("writer")!.agent_id!.value;
     sandbox = `/agents/${agentId}/frameworks/${fw.frameworkId}/tasks/writer`;
@@ -107,9 +115,9 @@ describe.skipIf(!binary)("sandbox files through the master, end to end", () => {
   });
 
   it("refuses paths outside the sandbox, missing files and unknown agents", async () => {
-    const escape = await post({ type: "READ_FILE", read_file: { path: `${sandbox}/escape`, offset: 0 } });
-    expect(escape.status, escape.text).toBe(403);
-    expect(escape.text).toContain("outside the sandbox");
+    const escaped = await post({ type: "READ_FILE", read_file: { path: `${sandbox}/escape`, offset: 0 } });
+    expect(escaped.status, escaped.text).toBe(403);
+    expect(escaped.text).toContain("outside the sandbox");
     const dotdot = await get("/files/read", { path: `${sandbox}/../other/stdout`, offset: "0" });
     expect(dotdot.status, dotdot.text).toBe(400);
     const missing = await post({ type: "READ_FILE", read_file: { path: `${sandbox}/nope`, offset: 0 } });

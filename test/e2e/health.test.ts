@@ -4,16 +4,20 @@
  * `healthy: true` (also in reconciliation answers), a task whose check keeps failing is reported
  * `healthy: false` and then killed, and an invalid check is refused before the launch.
  */
-import { describe, expect, it } from "vitest";
+
 import { existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import type { HealthCheck, TaskInfo } from "../../schemas/mesos.ts";
 import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
 import { commandTask, isTerminal } from "../../sdk/src/index.ts";
 import { scalar } from "../../sdk/src/resources.ts";
-import type { HealthCheck, TaskInfo } from "../../schemas/mesos.ts";
-import { type Cluster, type TestFramework, useClusterWithFramework } from "../support/e2e-cluster.ts";
+import { type TestFramework, useClusterWithFramework } from "../support/e2e-cluster.ts";
 
 const small = [scalar("cpus", 0.1), scalar("mem", 32)];
-const terminal = (fw: TestFramework, id: string) => { const s = fw.stateOf(id); return s !== undefined && isTerminal(s.state); };
+const terminal = (fw: TestFramework, id: string) => {
+  const s = fw.stateOf(id);
+  return s !== undefined && isTerminal(s.state);
+};
 const fast: Partial<HealthCheck> = { delay_seconds: 0, interval_seconds: 0.5, timeout_seconds: 5, grace_period_seconds: 0 };
 
 const binary = existsSync(AGENT_BINARY);
@@ -21,17 +25,29 @@ if (!binary && process.env.CI) throw new Error(`${AGENT_BINARY} is missing: CI m
 if (!binary) console.log(`skipping end-to-end tests: ${AGENT_BINARY} is missing (npm test builds it first)`);
 
 describe.skipIf(!binary)("health checks end to end", () => {
-  let cluster: Cluster;
   let fw: TestFramework;
-  useClusterWithFramework(["--resources", "cpus:4;mem:2048;disk:1024"], { name: "health-e2e" }, (c, f) => { cluster = c; fw = f; });
+  useClusterWithFramework(["--resources", "cpus:4;mem:2048;disk:1024"], { name: "health-e2e" }, (_c, f) => {
+    fw = f;
+  });
 
   const withCheck = (id: string, shell: string, check: HealthCheck) => ({
-    id, build: (agentId: string): TaskInfo => ({ ...commandTask({ taskId: id, agentId, resources: small, shell, killGracePeriodSeconds: 1 }), health_check: check }),
+    id,
+    build: (agentId: string): TaskInfo => ({
+      ...commandTask({ taskId: id, agentId, resources: small, shell, killGracePeriodSeconds: 1 }),
+      health_check: check,
+    }),
   });
 
   it("reports a healthy task healthy: true, in its update and in reconciliation", async () => {
     // The first check may run before the shell has made `ready`: the grace period covers that.
-    fw.submit(withCheck("healthy", "touch ready; sleep 120", { type: "COMMAND", command: { value: 'test -f ready && [ -n "$MESOS_TASK_ID" ]' }, ...fast, grace_period_seconds: 20 }));
+    fw.submit(
+      withCheck("healthy", "touch ready; sleep 120", {
+        type: "COMMAND",
+        command: { value: 'test -f ready && [ -n "$MESOS_TASK_ID" ]' },
+        ...fast,
+        grace_period_seconds: 20,
+      }),
+    );
     await fw.waitFor(() => (fw.updates.get("healthy") ?? []).some((s) => s.healthy === true), 30_000, "a healthy: true update");
     const update = fw.updates.get("healthy")!.find((s) => s.healthy === true)!;
     expect(update.state).toBe("TASK_RUNNING");

@@ -4,12 +4,13 @@
  * offers from the agent carry the window's unavailability (a window for another IP leaves them
  * alone), and START_MAINTENANCE of that IP refuses the agent's polls, naming the machine.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Offer } from "../../schemas/index.ts";
-import { AGENT_BINARY, type Proc, freePort, localSecrets, startAgent, startMaster } from "../../scripts/cluster-processes.ts";
+import { AGENT_BINARY, freePort, localSecrets, type Proc, startAgent, startMaster } from "../../scripts/cluster-processes.ts";
 import { authorizationHeader } from "../../sdk/src/auth.ts";
 import { SchedulerClient } from "../../sdk/src/index.ts";
 import { FAST_MASTER_VARS } from "../support/e2e-cluster.ts";
@@ -28,16 +29,20 @@ describe.skipIf(!binary)("agent --ip and maintenance end to end", () => {
   let client: SchedulerClient;
   const offers: Array<{ at: number; offer: Offer }> = [];
 
-  const operator = async (body: object): Promise<Response> => fetch(`${url}/api/v1`, {
-    method: "POST", headers: { authorization: auth, "content-type": "application/json" }, body: JSON.stringify(body),
-  });
-  const schedule = (ip: string, start: number) => operator({
-    type: "UPDATE_MAINTENANCE_SCHEDULE",
-    update_maintenance_schedule: { schedule: { windows: [{ machine_ids: [{ ip }], unavailability: { start: { nanoseconds: start } } }] } },
-  });
+  const operator = async (body: object): Promise<Response> =>
+    fetch(`${url}/api/v1`, {
+      method: "POST",
+      headers: { authorization: auth, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  const schedule = (ip: string, start: number) =>
+    operator({
+      type: "UPDATE_MAINTENANCE_SCHEDULE",
+      update_maintenance_schedule: { schedule: { windows: [{ machine_ids: [{ ip }], unavailability: { start: { nanoseconds: start } } }] } },
+    });
   /** The first offer received after `since`. */
   const offerAfter = async (since: number, timeoutMs: number): Promise<Offer> => {
-    for (const end = Date.now() + timeoutMs; Date.now() < end;) {
+    for (const end = Date.now() + timeoutMs; Date.now() < end; ) {
       const o = offers.find((x) => x.at > since);
       if (o) return o.offer;
       await sleep(50);
@@ -53,12 +58,18 @@ describe.skipIf(!binary)("agent --ip and maintenance end to end", () => {
     auth = authorizationHeader({ principal: secrets.principal, secret: secrets.secret })!;
     master = await startMaster({ port, stateDir, vars: FAST_MASTER_VARS });
     agent = startAgent({
-      master: url, workDir: join(stateDir, "agent"), joinToken: secrets.joinToken, logFile: join(stateDir, "agent.log"),
+      master: url,
+      workDir: join(stateDir, "agent"),
+      joinToken: secrets.joinToken,
+      logFile: join(stateDir, "agent.log"),
       extraArgs: ["--cgroups", "off", "--poll-wait-seconds", "1", "--ip", AGENT_IP, "--resources", "cpus:1;mem:256;disk:256"],
     });
     client = new SchedulerClient({
-      master: url, frameworkInfo: { user: "root", name: "ip-e2e", failover_timeout: 3600 },
-      credentials: { principal: secrets.principal, secret: secrets.secret }, backoff: { initialMs: 200, maxMs: 1000 }, logger: {},
+      master: url,
+      frameworkInfo: { user: "root", name: "ip-e2e", failover_timeout: 3600 },
+      credentials: { principal: secrets.principal, secret: secrets.secret },
+      backoff: { initialMs: 200, maxMs: 1000 },
+      logger: {},
     });
     client.on("offers", (batch) => {
       for (const offer of batch) {
@@ -88,14 +99,14 @@ describe.skipIf(!binary)("agent --ip and maintenance end to end", () => {
 
     since = Date.now();
     expect((await schedule(AGENT_IP, start)).status).toBe(200);
-    for (const end = Date.now() + 5_000; !offers.some((o) => o.at > since && o.offer.unavailability) && Date.now() < end;) await sleep(50);
+    for (const end = Date.now() + 5_000; !offers.some((o) => o.at > since && o.offer.unavailability) && Date.now() < end; ) await sleep(50);
     const unavailable = offers.find((o) => o.at > since && o.offer.unavailability)?.offer;
     expect(unavailable?.unavailability?.start.nanoseconds).toBeCloseTo(start, -4);
 
     const started = await operator({ type: "START_MAINTENANCE", start_maintenance: { machines: [{ ip: AGENT_IP }] } });
     expect(started.status).toBe(200);
     const refused = `HTTP 403: machine '${AGENT_IP}' is DOWN for maintenance`;
-    for (const end = Date.now() + 8_000; !readFileSync(join(stateDir, "agent.log"), "utf8").includes(refused) && Date.now() < end;) await sleep(100);
+    for (const end = Date.now() + 8_000; !readFileSync(join(stateDir, "agent.log"), "utf8").includes(refused) && Date.now() < end; ) await sleep(100);
     expect(readFileSync(join(stateDir, "agent.log"), "utf8")).toContain(refused);
 
     expect((await operator({ type: "STOP_MAINTENANCE", stop_maintenance: { machines: [{ ip: AGENT_IP }] } })).status).toBe(200);

@@ -3,14 +3,15 @@
  * a framework built on the SDK: the read calls, the classic endpoints, Prometheus `/metrics`,
  * and an operator SUBSCRIBE stream that sees the agent, the framework and the task arrive.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AGENT_BINARY, type Proc, freePort, localSecrets, startAgent, startMaster } from "../../scripts/cluster-processes.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AGENT_BINARY, freePort, localSecrets, type Proc, startAgent, startMaster } from "../../scripts/cluster-processes.ts";
 import { authorizationHeader } from "../../sdk/src/auth.ts";
-import { readRecords } from "../../sdk/src/recordio.ts";
 import { commandTask } from "../../sdk/src/index.ts";
+import { readRecords } from "../../sdk/src/recordio.ts";
 import { scalar } from "../../sdk/src/resources.ts";
 import { type Cluster, FAST_MASTER_VARS, TestFramework } from "../support/e2e-cluster.ts";
 
@@ -30,7 +31,8 @@ describe.skipIf(!binary)("operator API end to end", () => {
   const events: Event[] = [];
   let stream: AbortController;
 
-  const post = (body: object) => fetch(`${url}/api/v1`, { method: "POST", headers: { authorization: auth, "content-type": "application/json" }, body: JSON.stringify(body) });
+  const post = (body: object) =>
+    fetch(`${url}/api/v1`, { method: "POST", headers: { authorization: auth, "content-type": "application/json" }, body: JSON.stringify(body) });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const call = async (type: string, extra: object = {}): Promise<any> => {
     const r = await post({ type, ...extra });
@@ -41,7 +43,7 @@ describe.skipIf(!binary)("operator API end to end", () => {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const getJson = async (path: string): Promise<any> => (await get(path)).json();
   const waitForEvent = async (what: string, match: (e: Event) => boolean, timeoutMs = 30_000) => {
-    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
       const e = events.find(match);
       if (e) return e;
       await new Promise((r) => setTimeout(r, 100));
@@ -59,11 +61,21 @@ describe.skipIf(!binary)("operator API end to end", () => {
     master = await startMaster({ port, stateDir, vars: FAST_MASTER_VARS });
     // The operator stream opens before anything joins, so it sees everything arrive.
     stream = new AbortController();
-    const res = await fetch(`${url}/api/v1`, { method: "POST", signal: stream.signal, headers: { authorization: auth, "content-type": "application/json" }, body: JSON.stringify({ type: "SUBSCRIBE" }) });
+    const res = await fetch(`${url}/api/v1`, {
+      method: "POST",
+      signal: stream.signal,
+      headers: { authorization: auth, "content-type": "application/json" },
+      body: JSON.stringify({ type: "SUBSCRIBE" }),
+    });
     expect(res.status).toBe(200);
-    void (async () => { for await (const r of readRecords(res.body!)) events.push(JSON.parse(r)); })().catch(() => undefined);
+    void (async () => {
+      for await (const r of readRecords(res.body!)) events.push(JSON.parse(r));
+    })().catch(() => undefined);
     agent = startAgent({
-      master: url, workDir: join(stateDir, "agent"), joinToken, logFile: join(stateDir, "agent.log"),
+      master: url,
+      workDir: join(stateDir, "agent"),
+      joinToken,
+      logFile: join(stateDir, "agent.log"),
       extraArgs: ["--cgroups", "off", "--poll-wait-seconds", "5", "--resources", "cpus:4;mem:2048;disk:1024"],
     });
     fw = new TestFramework({ url, principal: secrets.principal, secret: secrets.secret } as Cluster, "operator-e2e");
@@ -86,7 +98,10 @@ describe.skipIf(!binary)("operator API end to end", () => {
     const added = await waitForEvent("AGENT_ADDED", (e) => e.type === "AGENT_ADDED");
     expect(added.agent_added.agent.agent_info.hostname).toBeTruthy();
     await waitForEvent("FRAMEWORK_ADDED", (e) => e.type === "FRAMEWORK_ADDED" && e.framework_added.framework.framework_info.name === "operator-e2e");
-    fw!.submit({ id: "op-echo", build: (agentId) => commandTask({ taskId: "op-echo", agentId, resources: [scalar("cpus", 0.1), scalar("mem", 32)], shell: "echo operator" }) });
+    fw!.submit({
+      id: "op-echo",
+      build: (agentId) => commandTask({ taskId: "op-echo", agentId, resources: [scalar("cpus", 0.1), scalar("mem", 32)], shell: "echo operator" }),
+    });
     const taskAdded = await waitForEvent("TASK_ADDED", (e) => e.type === "TASK_ADDED" && e.task_added.task.task_id.value === "op-echo");
     expect(taskAdded.task_added.task.agent_id.value).toBe(added.agent_added.agent.agent_info.id.value);
     await waitForEvent("TASK_UPDATED to TASK_FINISHED", (e) => e.type === "TASK_UPDATED" && e.task_updated.state === "TASK_FINISHED", 60_000);
@@ -101,7 +116,9 @@ describe.skipIf(!binary)("operator API end to end", () => {
     const flagsText = await flagsRes.text();
     expect(flagsText).not.toContain(joinToken);
     expect(JSON.parse(flagsText).get_flags.flags).toEqual(expect.arrayContaining([{ name: "allocation_interval_ms", value: "100" }]));
-    const metrics = Object.fromEntries((await call("GET_METRICS", { get_metrics: {} })).get_metrics.metrics.map((m: { name: string; value: number }) => [m.name, m.value]));
+    const metrics = Object.fromEntries(
+      (await call("GET_METRICS", { get_metrics: {} })).get_metrics.metrics.map((m: { name: string; value: number }) => [m.name, m.value]),
+    );
     expect(metrics["master/slaves_active"]).toBe(1);
     expect(metrics["master/tasks_finished"]).toBe(1);
     expect(metrics["master/operator_event_stream_subscribers"]).toBe(1);
@@ -165,10 +182,14 @@ describe("operator API end to end, with view ACLs", () => {
     const flags = await fetch(`${url}/flags`, { headers });
     expect(flags.status).toBe(403);
     expect(await flags.text()).toMatch(/not authorized to view flags/);
-    const call = await fetch(`${url}/api/v1`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify({ type: "GET_FLAGS" }) });
+    const call = await fetch(`${url}/api/v1`, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/json" },
+      body: JSON.stringify({ type: "GET_FLAGS" }),
+    });
     expect(call.status).toBe(403);
     await call.body?.cancel();
-    const state = await (await fetch(`${url}/master/state`, { headers })).json() as { flags?: unknown; id: string };
+    const state = (await (await fetch(`${url}/master/state`, { headers })).json()) as { flags?: unknown; id: string };
     expect(state.id).toBeTruthy();
     expect(state.flags).toBeUndefined();
   }, 30_000);

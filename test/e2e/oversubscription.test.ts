@@ -5,13 +5,14 @@
  * spinning, the master evicts the best-effort task and the agent reports it TASK_LOST with
  * REASON_CONTAINER_PREEMPTED (docs/oversubscription.md).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { existsSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Offer, TaskStatus } from "../../schemas/index.ts";
 import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
-import { SchedulerClient, commandTask } from "../../sdk/src/index.ts";
+import { commandTask, SchedulerClient } from "../../sdk/src/index.ts";
 import { scalar } from "../../sdk/src/resources.ts";
-import { type Cluster, TestFramework, startCluster } from "../support/e2e-cluster.ts";
+import { type Cluster, startCluster, TestFramework } from "../support/e2e-cluster.ts";
 
 const binary = existsSync(AGENT_BINARY);
 
@@ -49,7 +50,10 @@ describe.skipIf(!binary)("oversubscription end to end", () => {
 
   it("offers an idle service's slack as revocable resources and evicts the task on them when the service gets busy", async () => {
     // Idle for 8 s, then spins a core.
-    regular.submit({ id: "svc", build: (agentId) => commandTask({ taskId: "svc", agentId, resources: [scalar("cpus", 1), scalar("mem", 256)], shell: "sleep 8; while :; do :; done" }) });
+    regular.submit({
+      id: "svc",
+      build: (agentId) => commandTask({ taskId: "svc", agentId, resources: [scalar("cpus", 1), scalar("mem", 256)], shell: "sleep 8; while :; do :; done" }),
+    });
     const launched = new Promise<void>((resolve) => {
       bestEffort.on("offers", (offers) => {
         for (const offer of offers) {
@@ -60,8 +64,13 @@ describe.skipIf(!binary)("oversubscription end to end", () => {
           }
           revocableOffers.push(offer);
           const task = commandTask({
-            taskId: "be", agentId: offer.agent_id.value, shell: "sleep 120",
-            resources: [{ ...scalar("cpus", 0.5), revocable: {} }, { ...scalar("mem", 64), revocable: {} }],
+            taskId: "be",
+            agentId: offer.agent_id.value,
+            shell: "sleep 120",
+            resources: [
+              { ...scalar("cpus", 0.5), revocable: {} },
+              { ...scalar("mem", 64), revocable: {} },
+            ],
           });
           void bestEffort.launch([offer.id], [task], { refuse_seconds: 0.2 }).then(resolve, () => undefined);
         }

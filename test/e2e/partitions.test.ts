@@ -7,14 +7,15 @@
  * refused from then on. A partition-aware framework and one that is not share the agent, so
  * each step shows both framework kinds' view.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FrameworkInfo, TaskStatus } from "../../schemas/index.ts";
-import { AGENT_BINARY, type Proc, freePort, localSecrets, startAgent, startMaster } from "../../scripts/cluster-processes.ts";
+import { AGENT_BINARY, freePort, localSecrets, type Proc, startAgent, startMaster } from "../../scripts/cluster-processes.ts";
 import { authorizationHeader } from "../../sdk/src/auth.ts";
-import { SchedulerClient, commandTask } from "../../sdk/src/index.ts";
+import { commandTask, SchedulerClient } from "../../sdk/src/index.ts";
 import { scalar } from "../../sdk/src/resources.ts";
 import { FAST_MASTER_VARS } from "../support/e2e-cluster.ts";
 
@@ -34,7 +35,13 @@ class OneTaskFramework {
   readonly updates: TaskStatus[] = [];
   private launched = false;
 
-  constructor(url: string, principal: string, secret: string, readonly taskId: string, extra: Partial<FrameworkInfo>) {
+  constructor(
+    url: string,
+    principal: string,
+    secret: string,
+    readonly taskId: string,
+    extra: Partial<FrameworkInfo>,
+  ) {
     this.client = new SchedulerClient({
       master: url,
       frameworkInfo: { user: "root", name: taskId, failover_timeout: 3600, ...extra },
@@ -42,13 +49,20 @@ class OneTaskFramework {
       backoff: { initialMs: 200, maxMs: 1000 },
       logger: {},
     });
-    this.client.on("update", (s) => { if (s.task_id.value === taskId) this.updates.push(s); });
+    this.client.on("update", (s) => {
+      if (s.task_id.value === taskId) this.updates.push(s);
+    });
     this.client.on("offers", (offers) => {
       for (const offer of offers) {
-        if (this.launched) { void this.client.decline([offer.id], { refuse_seconds: 60 }).catch(() => undefined); continue; }
+        if (this.launched) {
+          void this.client.decline([offer.id], { refuse_seconds: 60 }).catch(() => undefined);
+          continue;
+        }
         this.launched = true;
         const task = commandTask({ taskId, agentId: offer.agent_id.value, shell: "sleep 60", resources: [scalar("cpus", 0.1), scalar("mem", 32)] });
-        void this.client.launch([offer.id], [task], { refuse_seconds: 60 }).catch(() => { this.launched = false; });
+        void this.client.launch([offer.id], [task], { refuse_seconds: 60 }).catch(() => {
+          this.launched = false;
+        });
       }
     });
   }
@@ -74,12 +88,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Whether `pid` is still one of this test's `sleep 60` tasks (not a process that reused the pid). */
 function isOurTask(pid: number): boolean {
-  try { return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("sleep 60"); } catch { return false; }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("sleep 60");
+  } catch {
+    return false;
+  }
 }
 
 /** Whether a process exists (signal 0). */
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 describe.skipIf(!binary)("partitions end to end", () => {
@@ -117,7 +140,10 @@ describe.skipIf(!binary)("partitions end to end", () => {
     auth = authorizationHeader({ principal: secrets.principal, secret: secrets.secret })!;
     master = await startMaster({ port, stateDir, vars: PARTITION_VARS });
     agent = startAgent({
-      master: url, workDir: join(stateDir, "agent"), joinToken: secrets.joinToken, logFile: join(stateDir, "agent.log"),
+      master: url,
+      workDir: join(stateDir, "agent"),
+      joinToken: secrets.joinToken,
+      logFile: join(stateDir, "agent.log"),
       extraArgs: ["--cgroups", "off", "--poll-wait-seconds", "1", "--resources", "cpus:2;mem:1024;disk:1024"],
     });
     aware = new OneTaskFramework(url, secrets.principal, secrets.secret, "aware", { capabilities: [{ type: "PARTITION_AWARE" }] });
@@ -126,14 +152,32 @@ describe.skipIf(!binary)("partitions end to end", () => {
   }, 90_000);
 
   afterAll(async () => {
-    if (agent?.child.pid) { try { process.kill(agent.child.pid, "SIGCONT"); } catch { /* gone */ } }
+    if (agent?.child.pid) {
+      try {
+        process.kill(agent.child.pid, "SIGCONT");
+      } catch {
+        /* gone */
+      }
+    }
     await aware?.client.stop();
     await legacy?.client.stop();
     await agent?.stop();
     await master?.stop();
     // The agent leaves its tasks running when it stops: end any the test did not see end.
-    try { taskPids.push(...checkpointedPids()); } catch { /* no checkpoint */ }
-    for (const pid of new Set(taskPids)) { if (isOurTask(pid)) { try { process.kill(-pid, "SIGKILL"); } catch { /* gone */ } } }
+    try {
+      taskPids.push(...checkpointedPids());
+    } catch {
+      /* no checkpoint */
+    }
+    for (const pid of new Set(taskPids)) {
+      if (isOurTask(pid)) {
+        try {
+          process.kill(-pid, "SIGKILL");
+        } catch {
+          /* gone */
+        }
+      }
+    }
     if (!process.env.STRATA_KEEP_E2E_STATE) rmSync(stateDir, { recursive: true, force: true });
   }, 30_000);
 
@@ -195,19 +239,24 @@ describe.skipIf(!binary)("partitions end to end", () => {
   it("MARK_AGENT_GONE: TASK_GONE_BY_OPERATOR (partition-aware) / TASK_LOST, the agent stops the tasks and is refused", async () => {
     const [fromA, fromL] = [aware.updates.length, legacy.updates.length];
     const res = await fetch(`${url}/api/v1`, {
-      method: "POST", headers: { authorization: auth, "content-type": "application/json" },
+      method: "POST",
+      headers: { authorization: auth, "content-type": "application/json" },
       body: JSON.stringify({ type: "MARK_AGENT_GONE", mark_agent_gone: { agent_id: { value: agentId } } }),
     });
     expect(res.status).toBe(200);
     expect(await aware.waitFor("TASK_GONE_BY_OPERATOR", fromA, 5_000)).toMatchObject({ reason: "REASON_AGENT_REMOVED_BY_OPERATOR", source: "SOURCE_MASTER" });
     expect(await legacy.waitFor("TASK_LOST", fromL, 5_000)).toMatchObject({ reason: "REASON_AGENT_REMOVED_BY_OPERATOR" });
     // The agent learns to shut the frameworks down: the processes end.
-    for (const end = Date.now() + 10_000; taskPids.some(alive) && Date.now() < end;) await sleep(100);
+    for (const end = Date.now() + 10_000; taskPids.some(alive) && Date.now() < end; ) await sleep(100);
     expect(taskPids.filter(alive)).toEqual([]);
     await waitForLog(/shutting down framework[^\n]*\n[^\n]*shutting down framework/);
     // Then it is refused for good (410): it says why and exits with status 3.
-    await waitForLog(new RegExp(`agent marked gone by an operator; stopping[^\\n]*HTTP 410: agent_id: agent '${agentId}' was marked gone by an operator[^\\n"]*join as a new agent"`));
-    for (const end = Date.now() + 5_000; agent.child.exitCode === null && Date.now() < end;) await sleep(100);
+    await waitForLog(
+      new RegExp(
+        `agent marked gone by an operator; stopping[^\\n]*HTTP 410: agent_id: agent '${agentId}' was marked gone by an operator[^\\n"]*join as a new agent"`,
+      ),
+    );
+    for (const end = Date.now() + 5_000; agent.child.exitCode === null && Date.now() < end; ) await sleep(100);
     expect(agent.child.exitCode).toBe(3);
     const gone = await masterState();
     expect(gone.slaves.map((a: { id: string }) => a.id)).not.toContain(agentId);

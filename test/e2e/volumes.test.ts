@@ -5,12 +5,13 @@
  * task writing into it; once that task has finished the volume is offered back to the role, a
  * second task reads the file, and DESTROY removes the volume's directory on the agent.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Offer, Resource, TaskStatus } from "../../schemas/index.ts";
 import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
-import { SchedulerClient, commandTask, decodeTaskOutput } from "../../sdk/src/index.ts";
+import { commandTask, decodeTaskOutput, SchedulerClient } from "../../sdk/src/index.ts";
 import { scalar } from "../../sdk/src/resources.ts";
 import { type Cluster, startCluster } from "../support/e2e-cluster.ts";
 
@@ -62,12 +63,25 @@ describe.skipIf(!binary)("persistent volumes end to end", () => {
   it("creates a volume, keeps its files across tasks, offers it back to its role, destroys it", async () => {
     const first = await nextOffer(0, (o) => o.resources.some((r) => r.name === "disk" && r.role === "eng"), "reserved disk");
     const volume: Resource = {
-      ...scalar("disk", 64), role: "eng", // statically reserved: no `reservation`
+      ...scalar("disk", 64),
+      role: "eng", // statically reserved: no `reservation`
       disk: { persistence: { id: "v1", principal: cluster.principal }, volume: { container_path: "data", mode: "RW" } },
     };
-    const writer = commandTask({ taskId: "writer", agentId: first.agent_id, shell: "echo kept > data/file && ls data", resources: [scalar("cpus", 0.1), scalar("mem", 32), volume] });
+    const writer = commandTask({
+      taskId: "writer",
+      agentId: first.agent_id,
+      shell: "echo kept > data/file && ls data",
+      resources: [scalar("cpus", 0.1), scalar("mem", 32), volume],
+    });
     const seenBefore = offers.length;
-    await client.accept([first.id], [{ type: "CREATE", create: { volumes: [volume] } }, { type: "LAUNCH", launch: { task_infos: [writer] } }], { refuse_seconds: 0.2 });
+    await client.accept(
+      [first.id],
+      [
+        { type: "CREATE", create: { volumes: [volume] } },
+        { type: "LAUNCH", launch: { task_infos: [writer] } },
+      ],
+      { refuse_seconds: 0.2 },
+    );
     await waitUntil(() => finished("writer") !== undefined, 20_000, "writer finished");
     expect(finished("writer")!.state).toBe("TASK_FINISHED");
 
@@ -78,7 +92,12 @@ describe.skipIf(!binary)("persistent volumes end to end", () => {
     // Offered back to its role once the task is over: a second task reads what the first wrote.
     const again = await nextOffer(seenBefore, (o) => volumeOf(o) !== undefined, "the volume");
     expect(volumeOf(again)).toMatchObject({ role: "eng", disk: { persistence: { id: "v1" }, volume: { container_path: "data" } } });
-    const reader = commandTask({ taskId: "reader", agentId: again.agent_id, shell: "cat data/file", resources: [scalar("cpus", 0.1), scalar("mem", 32), volumeOf(again)!] });
+    const reader = commandTask({
+      taskId: "reader",
+      agentId: again.agent_id,
+      shell: "cat data/file",
+      resources: [scalar("cpus", 0.1), scalar("mem", 32), volumeOf(again)!],
+    });
     const seenBeforeReader = offers.length;
     await client.accept([again.id], [{ type: "LAUNCH", launch: { task_infos: [reader] } }], { refuse_seconds: 0.2 });
     await waitUntil(() => finished("reader") !== undefined, 20_000, "reader finished");

@@ -5,11 +5,22 @@
  * offending field's path. Also the master's settings (`readConfig`, `parseCredentials`).
  */
 import { describe, expect, it } from "vitest";
-import {
-  AgentCommand, Int64, Offer, PollRequest, RegisterRequest, SchedulerCall, SchedulerEvent, StatusRequest, TaskInfo,
-  ValidationError, isTerminal, parseMessage, stripNulls,
-} from "../../schemas/index.ts";
 import { parseCredentials, readConfig } from "../../master-worker/src/model/config.ts";
+import {
+  AgentCommand,
+  Int64,
+  isTerminal,
+  Offer,
+  PollRequest,
+  parseMessage,
+  RegisterRequest,
+  SchedulerCall,
+  SchedulerEvent,
+  StatusRequest,
+  stripNulls,
+  TaskInfo,
+  ValidationError,
+} from "../../schemas/index.ts";
 
 /** Parses, serialises, parses again: the second parse must equal the first. */
 function roundTrip<S extends Parameters<typeof parseMessage>[0]>(schema: S, json: unknown) {
@@ -50,25 +61,39 @@ const ACCEPT = {
   type: "ACCEPT",
   accept: {
     offer_ids: [{ value: "12220-3440-12532-O12" }, { value: "12220-3440-12532-O13" }],
-    operations: [{
-      type: "LAUNCH",
-      launch: {
-        task_infos: [{
-          name: "My Task",
-          task_id: { value: "12220-3440-12532-my-task" },
-          agent_id: { value: "12220-3440-12532-S1233" },
-          command: { shell: true, value: "sleep 1000", environment: { variables: [{ name: "FOO", value: "bar" }] } },
-          resources: [
-            { allocation_info: { role: "engineering" }, name: "cpus", role: "*", type: "SCALAR", scalar: { value: 1.0 } },
-            { allocation_info: { role: "engineering" }, name: "mem", role: "*", type: "SCALAR", scalar: { value: 128.0 } },
-            { allocation_info: { role: "engineering" }, name: "ports", role: "*", type: "RANGES",
-              ranges: { range: [{ begin: 31000, end: 31001 }, { begin: "31005", end: "31010" }] } },
+    operations: [
+      {
+        type: "LAUNCH",
+        launch: {
+          task_infos: [
+            {
+              name: "My Task",
+              task_id: { value: "12220-3440-12532-my-task" },
+              agent_id: { value: "12220-3440-12532-S1233" },
+              command: { shell: true, value: "sleep 1000", environment: { variables: [{ name: "FOO", value: "bar" }] } },
+              resources: [
+                { allocation_info: { role: "engineering" }, name: "cpus", role: "*", type: "SCALAR", scalar: { value: 1.0 } },
+                { allocation_info: { role: "engineering" }, name: "mem", role: "*", type: "SCALAR", scalar: { value: 128.0 } },
+                {
+                  allocation_info: { role: "engineering" },
+                  name: "ports",
+                  role: "*",
+                  type: "RANGES",
+                  ranges: {
+                    range: [
+                      { begin: 31000, end: 31001 },
+                      { begin: "31005", end: "31010" },
+                    ],
+                  },
+                },
+              ],
+              kill_policy: { grace_period: { nanoseconds: "3000000000" } },
+              labels: { labels: [{ key: "team", value: "infra" }] },
+            },
           ],
-          kill_policy: { grace_period: { nanoseconds: "3000000000" } },
-          labels: { labels: [{ key: "team", value: "infra" }] },
-        }],
+        },
       },
-    }],
+    ],
     filters: { refuse_seconds: 5.0 },
   },
 };
@@ -94,23 +119,25 @@ const RECONCILE = {
 const OFFERS = {
   type: "OFFERS",
   offers: {
-    offers: [{
-      allocation_info: { role: "engineering" },
-      id: { value: "12214-23523-O235235" },
-      framework_id: { value: "12124-235325-32425" },
-      agent_id: { value: "12325-23523-S23523" },
-      hostname: "agent.host",
-      url: { scheme: "http", address: { hostname: "agent.host", ip: "10.0.0.1", port: 5051 }, path: "/slave(1)" },
-      resources: [
-        { allocation_info: { role: "engineering" }, name: "cpus", role: "*", type: "SCALAR", scalar: { value: 2.5 } },
-        { allocation_info: { role: "engineering" }, name: "ports", role: "*", type: "RANGES", ranges: { range: [{ begin: 31000, end: 32000 }] } },
-      ],
-      attributes: [
-        { name: "rack", type: "TEXT", text: { value: "r1" } },
-        { name: "zone", type: "SET", set: { item: ["a", "b"] } },
-      ],
-      executor_ids: [{ value: "ef-1" }],
-    }],
+    offers: [
+      {
+        allocation_info: { role: "engineering" },
+        id: { value: "12214-23523-O235235" },
+        framework_id: { value: "12124-235325-32425" },
+        agent_id: { value: "12325-23523-S23523" },
+        hostname: "agent.host",
+        url: { scheme: "http", address: { hostname: "agent.host", ip: "10.0.0.1", port: 5051 }, path: "/slave(1)" },
+        resources: [
+          { allocation_info: { role: "engineering" }, name: "cpus", role: "*", type: "SCALAR", scalar: { value: 2.5 } },
+          { allocation_info: { role: "engineering" }, name: "ports", role: "*", type: "RANGES", ranges: { range: [{ begin: 31000, end: 32000 }] } },
+        ],
+        attributes: [
+          { name: "rack", type: "TEXT", text: { value: "r1" } },
+          { name: "zone", type: "SET", set: { item: ["a", "b"] } },
+        ],
+        executor_ids: [{ value: "ef-1" }],
+      },
+    ],
   },
 };
 
@@ -137,7 +164,10 @@ describe("Mesos JSON examples round-trip", () => {
     if (call.type !== "SUBSCRIBE") return;
     expect(call.framework_id).toBeUndefined();
     expect(call.subscribe.framework_info).toEqual({
-      user: "foo", name: "Example HTTP Framework", roles: ["test"], capabilities: [{ type: "MULTI_ROLE" }],
+      user: "foo",
+      name: "Example HTTP Framework",
+      roles: ["test"],
+      capabilities: [{ type: "MULTI_ROLE" }],
     });
   });
 
@@ -149,7 +179,10 @@ describe("Mesos JSON examples round-trip", () => {
     expect(call.accept.filters).toEqual({ refuse_seconds: 5 });
     const task = call.accept.operations[0]!.launch!.task_infos[0]!;
     expect(task.resources.map((r) => r.name)).toEqual(["cpus", "mem", "ports"]);
-    expect(task.resources[2]!.ranges!.range).toEqual([{ begin: 31000, end: 31001 }, { begin: 31005, end: 31010 }]);
+    expect(task.resources[2]!.ranges!.range).toEqual([
+      { begin: 31000, end: 31001 },
+      { begin: 31005, end: 31010 },
+    ]);
     expect(task.resources[0]!.allocation_info).toEqual({ role: "engineering" });
     expect(task.kill_policy).toEqual({ grace_period: { nanoseconds: 3_000_000_000 } });
     expect(task.command).toEqual({ shell: true, value: "sleep 1000", environment: { variables: [{ name: "FOO", value: "bar" }] } });
@@ -172,7 +205,11 @@ describe("Mesos JSON examples round-trip", () => {
   });
 
   it("KILL, SUPPRESS, REVIVE, TEARDOWN", () => {
-    const kill = { framework_id: FID, type: "KILL", kill: { task_id: { value: "t" }, agent_id: { value: "a" }, kill_policy: { grace_period: { nanoseconds: 1 } } } };
+    const kill = {
+      framework_id: FID,
+      type: "KILL",
+      kill: { task_id: { value: "t" }, agent_id: { value: "a" }, kill_policy: { grace_period: { nanoseconds: 1 } } },
+    };
     expect(roundTrip(SchedulerCall, kill)).toEqual(kill);
     expect(roundTrip(SchedulerCall, { framework_id: FID, type: "SUPPRESS", suppress: { roles: ["r"] } })).toMatchObject({ suppress: { roles: ["r"] } });
     expect(roundTrip(SchedulerCall, { framework_id: FID, type: "REVIVE" })).toEqual({ framework_id: FID, type: "REVIVE" });
@@ -202,14 +239,22 @@ describe("Mesos JSON examples round-trip", () => {
     const e = roundTrip(SchedulerEvent, UPDATE);
     if (e.type !== "UPDATE") throw new Error(e.type);
     expect(e.update.status).toEqual({
-      task_id: { value: "12344-my-task" }, state: "TASK_RUNNING", source: "SOURCE_EXECUTOR", uuid: "adfadfadbhgvjayd23r2uahj",
-      agent_id: { value: "12325-23523-S23523" }, timestamp: 1700000000.25, healthy: true,
+      task_id: { value: "12344-my-task" },
+      state: "TASK_RUNNING",
+      source: "SOURCE_EXECUTOR",
+      uuid: "adfadfadbhgvjayd23r2uahj",
+      agent_id: { value: "12325-23523-S23523" },
+      timestamp: 1700000000.25,
+      healthy: true,
     });
   });
 
   it("the other events: SUBSCRIBED, RESCIND, ERROR, HEARTBEAT, FAILURE", () => {
     const events = [
-      { type: "SUBSCRIBED", subscribed: { framework_id: FID, heartbeat_interval_seconds: 15, master_info: { id: "m", ip: 16777343, port: 5050, hostname: "localhost" } } },
+      {
+        type: "SUBSCRIBED",
+        subscribed: { framework_id: FID, heartbeat_interval_seconds: 15, master_info: { id: "m", ip: 16777343, port: 5050, hostname: "localhost" } },
+      },
       { type: "RESCIND", rescind: { offer_id: { value: "o1" } } },
       { type: "ERROR", error: { message: "Framework failed over" } },
       { type: "HEARTBEAT" },
@@ -222,7 +267,9 @@ describe("Mesos JSON examples round-trip", () => {
 describe("protobuf JSON conventions", () => {
   it("null is treated as absent, also inside arrays and nested objects", () => {
     const call = parseMessage(SchedulerCall, {
-      ...DECLINE, decline: { offer_ids: [null, { value: "o1" }, null], filters: null }, extra: null,
+      ...DECLINE,
+      decline: { offer_ids: [null, { value: "o1" }, null], filters: null },
+      extra: null,
     });
     expect(call).toEqual({ framework_id: FID, type: "DECLINE", decline: { offer_ids: [{ value: "o1" }] } });
     const sub = parseMessage(SchedulerCall, { ...SUBSCRIBE, framework_id: null });
@@ -231,13 +278,14 @@ describe("protobuf JSON conventions", () => {
   });
 
   it("a required field given as null is missing, and named", () => {
-    expect(rejection(SchedulerCall, { ...ACKNOWLEDGE, acknowledge: { ...ACKNOWLEDGE.acknowledge, uuid: null } }).message)
-      .toMatch(/^acknowledge\.uuid: /);
+    expect(rejection(SchedulerCall, { ...ACKNOWLEDGE, acknowledge: { ...ACKNOWLEDGE.acknowledge, uuid: null } }).message).toMatch(/^acknowledge\.uuid: /);
   });
 
   it("unknown fields are ignored (dropped)", () => {
     const call = parseMessage(SchedulerCall, {
-      ...ACKNOWLEDGE, future_field: 1, acknowledge: { ...ACKNOWLEDGE.acknowledge, also_new: { x: 1 } },
+      ...ACKNOWLEDGE,
+      future_field: 1,
+      acknowledge: { ...ACKNOWLEDGE.acknowledge, also_new: { x: 1 } },
     });
     expect(call).toEqual(ACKNOWLEDGE);
     const info = parseMessage(TaskInfo, { ...ACCEPT.accept.operations[0]!.launch.task_infos[0], executor: { executor_id: { value: "e" } } });
@@ -289,13 +337,35 @@ describe("protobuf JSON conventions", () => {
       [SchedulerCall, { framework_id: FID, type: "ACCEPT", accept: {} }, "accept.offer_ids"],
       [SchedulerCall, { framework_id: FID, type: "ACCEPT", accept: { offer_ids: [] } }, "accept.offer_ids"],
       [SchedulerCall, { framework_id: FID, type: "ACCEPT" }, "accept"],
-      [SchedulerCall, (() => { const c = structuredClone(ACCEPT) as any; delete c.accept.operations[0].launch.task_infos[0].task_id; return c; })(),
-        "accept.operations[0].launch.task_infos[0].task_id"],
-      [SchedulerCall, (() => { const c = structuredClone(ACCEPT) as any; c.accept.operations[0].launch.task_infos[0].agent_id = { value: "" }; return c; })(),
-        "accept.operations[0].launch.task_infos[0].agent_id.value"],
+      [
+        SchedulerCall,
+        (() => {
+          const c = structuredClone(ACCEPT) as any;
+          delete c.accept.operations[0].launch.task_infos[0].task_id;
+          return c;
+        })(),
+        "accept.operations[0].launch.task_infos[0].task_id",
+      ],
+      [
+        SchedulerCall,
+        (() => {
+          const c = structuredClone(ACCEPT) as any;
+          c.accept.operations[0].launch.task_infos[0].agent_id = { value: "" };
+          return c;
+        })(),
+        "accept.operations[0].launch.task_infos[0].agent_id.value",
+      ],
       [SchedulerCall, { type: "SUBSCRIBE", subscribe: { framework_info: { name: "x" } } }, "subscribe.framework_info.user"],
       [SchedulerCall, { framework_id: FID, type: "KILL", kill: {} }, "kill.task_id"],
-      [SchedulerEvent, (() => { const e = structuredClone(OFFERS) as any; delete e.offers.offers[0].hostname; return e; })(), "offers.offers[0].hostname"],
+      [
+        SchedulerEvent,
+        (() => {
+          const e = structuredClone(OFFERS) as any;
+          delete e.offers.offers[0].hostname;
+          return e;
+        })(),
+        "offers.offers[0].hostname",
+      ],
       [SchedulerEvent, { type: "UPDATE", update: { status: { state: "TASK_RUNNING" } } }, "update.status.task_id"],
     ];
     for (const [schema, json, path] of cases) {
@@ -311,8 +381,12 @@ describe("protobuf JSON conventions", () => {
   });
 
   it("terminal states are those after which a task holds nothing", () => {
-    expect(["TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_ERROR", "TASK_LOST", "TASK_DROPPED", "TASK_GONE"].every((s) => isTerminal(s as never))).toBe(true);
-    expect(["TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING", "TASK_UNREACHABLE", "TASK_UNKNOWN"].some((s) => isTerminal(s as never))).toBe(false);
+    expect(["TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_ERROR", "TASK_LOST", "TASK_DROPPED", "TASK_GONE"].every((s) => isTerminal(s as never))).toBe(
+      true,
+    );
+    expect(["TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING", "TASK_UNREACHABLE", "TASK_UNKNOWN"].some((s) => isTerminal(s as never))).toBe(
+      false,
+    );
   });
 });
 
@@ -345,7 +419,11 @@ describe("agent protocol", () => {
     const launch = { seq: 1, type: "LAUNCH", framework_id: FID, task: ACCEPT.accept.operations[0]!.launch.task_infos[0] };
     const parsed = roundTrip(AgentCommand, launch);
     expect(parsed.type === "LAUNCH" && parsed.task.resources[2]!.ranges!.range[1]).toEqual({ begin: 31005, end: 31010 });
-    expect(roundTrip(AgentCommand, { seq: 2, type: "SHUTDOWN_FRAMEWORK", framework_id: FID })).toEqual({ seq: 2, type: "SHUTDOWN_FRAMEWORK", framework_id: FID });
+    expect(roundTrip(AgentCommand, { seq: 2, type: "SHUTDOWN_FRAMEWORK", framework_id: FID })).toEqual({
+      seq: 2,
+      type: "SHUTDOWN_FRAMEWORK",
+      framework_id: FID,
+    });
     expect(rejection(AgentCommand, { type: "KILL", framework_id: FID, task_id: { value: "t" } }).field).toBe("seq");
   });
 });
@@ -354,9 +432,16 @@ describe("readConfig", () => {
   it("defaults", () => {
     const c = readConfig({});
     expect(c).toMatchObject({
-      authenticateFrameworks: true, authenticateAgents: true, authenticateReadonly: true,
-      heartbeatIntervalMs: 5_000, allocationIntervalMs: 1_000, agentPingTimeoutMs: 75_000, pollHoldMs: 25_000,
-      offerTimeoutMs: 0, defaultRefuseMs: 5_000, clusterName: "strata",
+      authenticateFrameworks: true,
+      authenticateAgents: true,
+      authenticateReadonly: true,
+      heartbeatIntervalMs: 5_000,
+      allocationIntervalMs: 1_000,
+      agentPingTimeoutMs: 75_000,
+      pollHoldMs: 25_000,
+      offerTimeoutMs: 0,
+      defaultRefuseMs: 5_000,
+      clusterName: "strata",
     });
     expect(c.joinToken).toBeUndefined();
     expect(c.credentials.size).toBe(0);
@@ -364,18 +449,36 @@ describe("readConfig", () => {
 
   it("reads the variables (as the strings an environment holds)", () => {
     const c = readConfig({
-      STRATA_JOIN_TOKEN: "tok", STRATA_CREDENTIALS: "alice:s1,bob:s2", STRATA_AUTHENTICATE_FRAMEWORKS: "false",
-      STRATA_AUTHENTICATE_AGENTS: "0", STRATA_AUTHENTICATE_HTTP_READONLY: "1", STRATA_HEARTBEAT_INTERVAL_SECONDS: "0.5",
-      STRATA_ALLOCATION_INTERVAL_MS: "250", STRATA_AGENT_PING_TIMEOUT_SECONDS: "30", STRATA_POLL_HOLD_SECONDS: "60",
-      STRATA_OFFER_TIMEOUT_SECONDS: "120", STRATA_DEFAULT_REFUSE_SECONDS: "2", STRATA_CLUSTER_NAME: "lab",
+      STRATA_JOIN_TOKEN: "tok",
+      STRATA_CREDENTIALS: "alice:s1,bob:s2",
+      STRATA_AUTHENTICATE_FRAMEWORKS: "false",
+      STRATA_AUTHENTICATE_AGENTS: "0",
+      STRATA_AUTHENTICATE_HTTP_READONLY: "1",
+      STRATA_HEARTBEAT_INTERVAL_SECONDS: "0.5",
+      STRATA_ALLOCATION_INTERVAL_MS: "250",
+      STRATA_AGENT_PING_TIMEOUT_SECONDS: "30",
+      STRATA_POLL_HOLD_SECONDS: "60",
+      STRATA_OFFER_TIMEOUT_SECONDS: "120",
+      STRATA_DEFAULT_REFUSE_SECONDS: "2",
+      STRATA_CLUSTER_NAME: "lab",
     });
     expect(c).toMatchObject({
-      joinToken: "tok", authenticateFrameworks: false, authenticateAgents: false, authenticateReadonly: true,
-      heartbeatIntervalMs: 500, allocationIntervalMs: 250, agentPingTimeoutMs: 30_000,
+      joinToken: "tok",
+      authenticateFrameworks: false,
+      authenticateAgents: false,
+      authenticateReadonly: true,
+      heartbeatIntervalMs: 500,
+      allocationIntervalMs: 250,
+      agentPingTimeoutMs: 30_000,
       pollHoldMs: 25_000, // capped: a held request must end before the platform cuts it
-      offerTimeoutMs: 120_000, defaultRefuseMs: 2_000, clusterName: "lab",
+      offerTimeoutMs: 120_000,
+      defaultRefuseMs: 2_000,
+      clusterName: "lab",
     });
-    expect([...c.credentials]).toEqual([["alice", "s1"], ["bob", "s2"]]);
+    expect([...c.credentials]).toEqual([
+      ["alice", "s1"],
+      ["bob", "s2"],
+    ]);
   });
 
   it("an empty join token counts as none", () => {
@@ -401,7 +504,11 @@ describe("readConfig", () => {
 
 describe("parseCredentials", () => {
   it("reads principal:secret pairs separated by commas or newlines, secrets may hold colons", () => {
-    expect([...parseCredentials("alice:s1, bob:s:2\ncarol:x ")]).toEqual([["alice", "s1"], ["bob", "s:2"], ["carol", "x"]]);
+    expect([...parseCredentials("alice:s1, bob:s:2\ncarol:x ")]).toEqual([
+      ["alice", "s1"],
+      ["bob", "s:2"],
+      ["carol", "x"],
+    ]);
     expect(parseCredentials(undefined).size).toBe(0);
     expect(parseCredentials(" , \n").size).toBe(0);
   });
@@ -413,7 +520,12 @@ describe("parseCredentials", () => {
   });
 
   it("error messages do not echo the secrets", () => {
-    try { parseCredentials("alice:topsecret,oops"); } catch (e) { expect((e as Error).message).not.toContain("topsecret"); return; }
+    try {
+      parseCredentials("alice:topsecret,oops");
+    } catch (e) {
+      expect((e as Error).message).not.toContain("topsecret");
+      return;
+    }
     throw new Error("expected an error");
   });
 });

@@ -7,7 +7,10 @@ import { DEFAULT_MASTER_URL } from "../../sdk/src/defaults.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "strata-cluster-env-"));
 const file = join(dir, "cluster.env");
-writeFileSync(file, "# written by the local cluster\nSTRATA_MASTER=http://127.0.0.1:9999\nexport STRATA_PRINCIPAL='local'\nSTRATA_SECRET=\"s=cret\"\n\nnot a pair\n");
+writeFileSync(
+  file,
+  "# written by the local cluster\nSTRATA_MASTER=http://127.0.0.1:9999\nexport STRATA_PRINCIPAL='local'\nSTRATA_SECRET=\"s=cret\"\n\nnot a pair\n",
+);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("examples cluster config", () => {
@@ -17,12 +20,20 @@ describe("examples cluster config", () => {
 
   it("prefers flags, then the environment, then cluster.env", () => {
     expect(resolveCluster({}, {}, file)).toEqual({
-      master: "http://127.0.0.1:9999", credentials: { principal: "local", secret: "s=cret" }, credentialsFrom: file,
+      master: "http://127.0.0.1:9999",
+      credentials: { principal: "local", secret: "s=cret" },
+      credentialsFrom: file,
     });
-    expect(resolveCluster({}, { STRATA_MASTER: "http://m:1", STRATA_TOKEN: "t" }, file))
-      .toEqual({ master: "http://m:1", credentials: { token: "t" }, credentialsFrom: "environment" });
-    expect(resolveCluster({ master: "http://f:2", principal: "p", secret: "s" }, { STRATA_TOKEN: "t" }, file))
-      .toEqual({ master: "http://f:2", credentials: { principal: "p", secret: "s" }, credentialsFrom: "flags" });
+    expect(resolveCluster({}, { STRATA_MASTER: "http://m:1", STRATA_TOKEN: "t" }, file)).toEqual({
+      master: "http://m:1",
+      credentials: { token: "t" },
+      credentialsFrom: "environment",
+    });
+    expect(resolveCluster({ master: "http://f:2", principal: "p", secret: "s" }, { STRATA_TOKEN: "t" }, file)).toEqual({
+      master: "http://f:2",
+      credentials: { principal: "p", secret: "s" },
+      credentialsFrom: "flags",
+    });
     expect(resolveCluster({}, {}, join(dir, "missing.env"))).toEqual({ master: DEFAULT_MASTER_URL, credentialsFrom: "none" });
   });
 

@@ -5,7 +5,10 @@ import { currentUserName } from "../../examples/lib/current-user.ts";
 
 const saved = { USER: process.env.USER, LOGNAME: process.env.LOGNAME };
 afterEach(() => {
-  for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+  for (const [k, v] of Object.entries(saved)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
 });
 
 describe("currentUserName", () => {

@@ -16,8 +16,11 @@ let master: FakeMaster;
 
 function agentOffer(n: number) {
   return {
-    id: { value: `offer-${n}` }, framework_id: { value: "fw-1" }, agent_id: { value: `agent-${n}` },
-    hostname: `host-${n}.example`, resources: [scalar("cpus", 1, "*"), scalar("mem", 256, "*")],
+    id: { value: `offer-${n}` },
+    framework_id: { value: "fw-1" },
+    agent_id: { value: `agent-${n}` },
+    hostname: `host-${n}.example`,
+    resources: [scalar("cpus", 1, "*"), scalar("mem", 256, "*")],
   };
 }
 
@@ -36,8 +39,11 @@ function runTasks(result: (taskId: string, agentId: string) => { exit: number; o
               type: "UPDATE",
               update: {
                 status: {
-                  ...base, state: exit === 0 ? "TASK_FINISHED" : "TASK_FAILED", uuid: base64Utf8(`u${++uuid}`),
-                  message: `Command exited with status ${exit}`, data: base64Utf8(output),
+                  ...base,
+                  state: exit === 0 ? "TASK_FINISHED" : "TASK_FAILED",
+                  uuid: base64Utf8(`u${++uuid}`),
+                  message: `Command exited with status ${exit}`,
+                  data: base64Utf8(output),
                 },
               },
             });
@@ -54,7 +60,8 @@ function runExample(args: string[]): Promise<{ code: number | null; stdout: stri
     const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1" };
     for (const k of ["STRATA_MASTER", "STRATA_PRINCIPAL", "STRATA_SECRET", "STRATA_TOKEN"]) delete env[k];
     const child = spawn(BUN, [EXAMPLE, "--master", master.url, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
+    let stdout = "",
+      stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     child.on("close", (code) => done({ code, stdout, stderr }));
@@ -94,7 +101,7 @@ describe.skipIf(!existsSync(BUN))("examples/distributed-shell.ts", () => {
     expect(master.calls.at(-1)!.body.type).toBe("TEARDOWN");
 
     for (const t of tasks) {
-      const host = t.agent_id.value.replace("agent-", "host-") + ".example";
+      const host = `${t.agent_id.value.replace("agent-", "host-")}.example`;
       expect(stdout).toMatch(new RegExp(`✔ ${t.task_id.value}\\s+on ${host.replace(/\./g, "\\.")}\\s+TASK_FINISHED\\s+exit 0`));
       expect(stdout).toContain(`│ Linux ${t.agent_id.value} (${t.task_id.value}) ✓`);
     }

@@ -11,9 +11,7 @@ export interface RecordedRequest {
   headers: IncomingMessage["headers"];
 }
 
-export type SubscribeReply =
-  | { status: number; body?: string }
-  | "stream"; // 200 + stream, SUBSCRIBED sent by the default handler
+export type SubscribeReply = { status: number; body?: string } | "stream"; // 200 + stream, SUBSCRIBED sent by the default handler
 
 export class FakeMaster {
   readonly subscribes: RecordedRequest[] = [];
@@ -101,7 +99,8 @@ export class FakeMaster {
       return;
     }
     res.writeHead(200, {
-      "Content-Type": "application/json", "Mesos-Stream-Id": `stream-${n + 1}`,
+      "Content-Type": "application/json",
+      "Mesos-Stream-Id": `stream-${n + 1}`,
       ...(this.extensions.length ? { "Strata-Extensions": this.extensions.join(", ") } : {}),
     });
     res.flushHeaders();

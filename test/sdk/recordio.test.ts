@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { encodeRecord, readRecords, RecordIODecoder, RecordIOError } from "../../sdk/src/recordio.ts";
+import { encodeRecord, RecordIODecoder, RecordIOError, readRecords } from "../../sdk/src/recordio.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 
@@ -82,7 +82,7 @@ describe("RecordIODecoder", () => {
 
 describe("readRecords", () => {
   it("yields the records of a ReadableStream of arbitrary chunks", async () => {
-    const text = ["a", "bé", "{\"k\":1}"].map((p) => encodeRecord(p)).join("");
+    const text = ["a", "bé", '{"k":1}'].map((p) => encodeRecord(p)).join("");
     const all = bytes(text);
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {
@@ -92,15 +92,22 @@ describe("readRecords", () => {
     });
     const out: string[] = [];
     for await (const r of readRecords(stream)) out.push(r);
-    expect(out).toEqual(["a", "bé", "{\"k\":1}"]);
+    expect(out).toEqual(["a", "bé", '{"k":1}']);
   });
 
   it("throws when the stream is truncated mid-record", async () => {
     const stream = new ReadableStream<Uint8Array>({
-      start(c) { c.enqueue(bytes("1\na5\nab")); c.close(); },
+      start(c) {
+        c.enqueue(bytes("1\na5\nab"));
+        c.close();
+      },
     });
     const out: string[] = [];
-    await expect((async () => { for await (const r of readRecords(stream)) out.push(r); })()).rejects.toThrow(RecordIOError);
+    await expect(
+      (async () => {
+        for await (const r of readRecords(stream)) out.push(r);
+      })(),
+    ).rejects.toThrow(RecordIOError);
     expect(out).toEqual(["a"]);
   });
 });

@@ -1,8 +1,20 @@
 import { describe, expect, it } from "vitest";
 import type { Resource } from "../../schemas/mesos.ts";
 import {
-  add, allocatedTo, contains, fits, formatResources, normalize, parseRangeList, parseResources, ranges, rangesOf, scalar,
-  scalarOf, subtract, unallocated,
+  add,
+  allocatedTo,
+  contains,
+  fits,
+  formatResources,
+  normalize,
+  parseRangeList,
+  parseResources,
+  ranges,
+  rangesOf,
+  scalar,
+  scalarOf,
+  subtract,
+  unallocated,
 } from "../../sdk/src/resources.ts";
 
 const R = parseResources;
@@ -39,13 +51,25 @@ describe("parseResources / formatResources", () => {
   it("rejects a bad range with the entry's own prefix", () => {
     expect(() => R("ports:[1-2,x]")).toThrow("resources: bad range 'x' in 'ports:[1-2,x]'");
     expect(() => parseRangeList("1-2, 9", "slots:[1-2, 9]")).toThrow("bad range '9' in 'slots:[1-2, 9]'");
-    expect(parseRangeList(" 5-6 ,1 - 2,", "c")).toEqual([{ begin: 5, end: 6 }, { begin: 1, end: 2 }]);
+    expect(parseRangeList(" 5-6 ,1 - 2,", "c")).toEqual([
+      { begin: 5, end: 6 },
+      { begin: 1, end: 2 },
+    ]);
   });
 
   it("parses into typed resources", () => {
     expect(R("cpus:2;ports:[80-80,443-443]")).toEqual([
       { name: "cpus", type: "SCALAR", scalar: { value: 2 } },
-      { name: "ports", type: "RANGES", ranges: { range: [{ begin: 80, end: 80 }, { begin: 443, end: 443 }] } },
+      {
+        name: "ports",
+        type: "RANGES",
+        ranges: {
+          range: [
+            { begin: 80, end: 80 },
+            { begin: 443, end: 443 },
+          ],
+        },
+      },
     ]);
   });
 });
@@ -110,7 +134,16 @@ describe("contains / fits", () => {
 });
 
 describe("accessors", () => {
-  const rs: Resource[] = [scalar("cpus", 1), scalar("cpus", 0.5, "web"), ranges("ports", [[10, 12], [13, 20], [40, 41]]), scalar("mem", 64)];
+  const rs: Resource[] = [
+    scalar("cpus", 1),
+    scalar("cpus", 0.5, "web"),
+    ranges("ports", [
+      [10, 12],
+      [13, 20],
+      [40, 41],
+    ]),
+    scalar("mem", 64),
+  ];
 
   it("scalarOf sums every role", () => {
     expect(scalarOf(rs, "cpus")).toBe(1.5);
@@ -118,7 +151,10 @@ describe("accessors", () => {
   });
 
   it("rangesOf merges adjacent ranges", () => {
-    expect(rangesOf(rs)).toEqual([[10, 20], [40, 41]]);
+    expect(rangesOf(rs)).toEqual([
+      [10, 20],
+      [40, 41],
+    ]);
   });
 
   it("allocatedTo / unallocated round trip", () => {

@@ -1,7 +1,7 @@
 /** Role names, hierarchy and reservation roles (sdk/src/roles.ts). */
 import { describe, expect, it } from "vitest";
-import { ancestorRoles, isWithinRole, reservationRole, roleProblem, usableByRole } from "../../sdk/src/roles.ts";
 import type { Resource } from "../../schemas/mesos.ts";
+import { ancestorRoles, isWithinRole, reservationRole, roleProblem, usableByRole } from "../../sdk/src/roles.ts";
 
 const cpus = (extra: Partial<Resource> = {}): Resource => ({ name: "cpus", type: "SCALAR", scalar: { value: 1 }, ...extra });
 
@@ -25,7 +25,16 @@ describe("roles", () => {
     expect(reservationRole(cpus())).toBeUndefined();
     expect(reservationRole(cpus({ role: "*" }))).toBeUndefined();
     expect(reservationRole(cpus({ role: "eng" }))).toBe("eng");
-    expect(reservationRole(cpus({ reservations: [{ type: "STATIC", role: "eng" }, { type: "DYNAMIC", role: "eng/backend" }] }))).toBe("eng/backend");
+    expect(
+      reservationRole(
+        cpus({
+          reservations: [
+            { type: "STATIC", role: "eng" },
+            { type: "DYNAMIC", role: "eng/backend" },
+          ],
+        }),
+      ),
+    ).toBe("eng/backend");
     const eng = cpus({ role: "eng" });
     expect(usableByRole(eng, "eng")).toBe(true);
     expect(usableByRole(eng, "eng/backend")).toBe(true);

@@ -12,8 +12,13 @@ let master: FakeMaster;
 let client: SchedulerClient | undefined;
 
 const offer = (id: string, agent = "agent-1"): Offer => ({
-  id: { value: id }, framework_id: { value: "fw-1" }, agent_id: { value: agent }, hostname: `${agent}.example`,
-  resources: [scalar("cpus", 1), scalar("mem", 128)], attributes: [], executor_ids: [],
+  id: { value: id },
+  framework_id: { value: "fw-1" },
+  agent_id: { value: agent },
+  hostname: `${agent}.example`,
+  resources: [scalar("cpus", 1), scalar("mem", 128)],
+  attributes: [],
+  executor_ids: [],
 });
 const update = (task: string, state: TaskStatus["state"], uuid?: string) => ({
   type: "UPDATE",
@@ -73,7 +78,14 @@ describe("SchedulerClient: subscription and events", () => {
     master.send({ type: "HEARTBEAT" });
     master.send({ type: "FAILURE", failure: { agent_id: { value: "agent-9" } } });
     master.send(update("t1", "TASK_RUNNING"));
-    master.send({ type: "INVERSE_OFFERS", inverse_offers: { inverse_offers: [{ id: { value: "io1" }, framework_id: { value: "fw-1" }, agent_id: { value: "agent-1" }, unavailability: { start: { nanoseconds: 1.7e18 } } }] } });
+    master.send({
+      type: "INVERSE_OFFERS",
+      inverse_offers: {
+        inverse_offers: [
+          { id: { value: "io1" }, framework_id: { value: "fw-1" }, agent_id: { value: "agent-1" }, unavailability: { start: { nanoseconds: 1.7e18 } } },
+        ],
+      },
+    });
     master.send({ type: "RESCIND_INVERSE_OFFER", rescind_inverse_offer: { inverse_offer_id: { value: "io1" } } });
     // one record split over two writes, with a multibyte character
     const rec = JSON.stringify({ type: "RESCIND", rescind: { offer_id: { value: "o-é" } } });
@@ -118,18 +130,31 @@ describe("SchedulerClient: subscription and events", () => {
       expect(call.body.framework_id).toEqual({ value: "fw-1" });
     }
     expect(master.calls.map((c) => c.body)).toEqual([
-      { type: "ACCEPT", framework_id: { value: "fw-1" }, accept: { offer_ids: [{ value: "o1" }], operations: [{ type: "LAUNCH", launch: { task_infos: [task] } }], filters: { refuse_seconds: 5 } } },
+      {
+        type: "ACCEPT",
+        framework_id: { value: "fw-1" },
+        accept: { offer_ids: [{ value: "o1" }], operations: [{ type: "LAUNCH", launch: { task_infos: [task] } }], filters: { refuse_seconds: 5 } },
+      },
       { type: "DECLINE", framework_id: { value: "fw-1" }, decline: { offer_ids: [{ value: "o2" }, { value: "o3" }], filters: { refuse_seconds: 1 } } },
       { type: "KILL", framework_id: { value: "fw-1" }, kill: { task_id: { value: "t1" }, agent_id: { value: "agent-1" } } },
       { type: "RECONCILE", framework_id: { value: "fw-1" }, reconcile: { tasks: [{ task_id: { value: "t1" }, agent_id: { value: "agent-1" } }] } },
       { type: "RECONCILE", framework_id: { value: "fw-1" }, reconcile: { tasks: [] } },
       { type: "REVIVE", framework_id: { value: "fw-1" } },
       { type: "SUPPRESS", framework_id: { value: "fw-1" }, suppress: { roles: ["*"] } },
-      { type: "UPDATE_FRAMEWORK", framework_id: { value: "fw-1" }, update_framework: {
-        framework_info: { user: "tester", name: "renamed", roles: ["a"], capabilities: [{ type: "MULTI_ROLE" }], id: { value: "fw-1" } }, suppressed_roles: ["a"],
-      } },
+      {
+        type: "UPDATE_FRAMEWORK",
+        framework_id: { value: "fw-1" },
+        update_framework: {
+          framework_info: { user: "tester", name: "renamed", roles: ["a"], capabilities: [{ type: "MULTI_ROLE" }], id: { value: "fw-1" } },
+          suppressed_roles: ["a"],
+        },
+      },
       { type: "ACCEPT_INVERSE_OFFERS", framework_id: { value: "fw-1" }, accept_inverse_offers: { inverse_offer_ids: [{ value: "io1" }] } },
-      { type: "DECLINE_INVERSE_OFFERS", framework_id: { value: "fw-1" }, decline_inverse_offers: { inverse_offer_ids: [{ value: "io2" }], filters: { refuse_seconds: 60 } } },
+      {
+        type: "DECLINE_INVERSE_OFFERS",
+        framework_id: { value: "fw-1" },
+        decline_inverse_offers: { inverse_offer_ids: [{ value: "io2" }], filters: { refuse_seconds: 60 } },
+      },
     ]);
   });
 
@@ -171,7 +196,8 @@ describe("SchedulerClient: acknowledgements", () => {
     expect(acksWhenHandlerEnded).toBe(0);
     expect(ack.headers["mesos-stream-id"]).toBe("stream-1");
     expect(ack.body).toEqual({
-      type: "ACKNOWLEDGE", framework_id: { value: "fw-1" },
+      type: "ACKNOWLEDGE",
+      framework_id: { value: "fw-1" },
       acknowledge: { agent_id: { value: "agent-1" }, task_id: { value: "t1" }, uuid: "dXVpZC0x" },
     });
   });
@@ -208,7 +234,9 @@ describe("SchedulerClient: batched acknowledgements (Strata extension)", () => {
   it("with a master naming ACKNOWLEDGE_BATCH, acknowledges the first update alone and those arriving meanwhile in one batch", async () => {
     master.extensions = ["ACKNOWLEDGE_BATCH"];
     let release!: () => void;
-    const held = new Promise<void>((r) => { release = r; });
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
     // The first acknowledgement's answer is held until the later updates have been handled.
     master.onCall = async (req) => {
       if (master.calls.length === 1) await held;

@@ -3,15 +3,20 @@ import { TaskInfo } from "../../schemas/mesos.ts";
 import { authorizationHeader } from "../../sdk/src/auth.ts";
 import { Backoff, backoffDelay } from "../../sdk/src/backoff.ts";
 import { base64Utf8, utf8FromBase64 } from "../../sdk/src/base64.ts";
+import { takeScalars } from "../../sdk/src/offer-fit.ts";
 import { scalar } from "../../sdk/src/resources.ts";
 import { commandTask, decodeTaskOutput, exitStatusOf } from "../../sdk/src/task-helpers.ts";
-import { takeScalars } from "../../sdk/src/offer-fit.ts";
 
 describe("commandTask", () => {
   it("builds a shell task that validates as a TaskInfo", () => {
     const task = commandTask({
-      taskId: "t-1", agentId: { value: "a-1" }, resources: [scalar("cpus", 0.1), scalar("mem", 32)],
-      shell: "echo $GREETING", env: { GREETING: "hi" }, killGracePeriodSeconds: 1.5, labels: { team: "infra" },
+      taskId: "t-1",
+      agentId: { value: "a-1" },
+      resources: [scalar("cpus", 0.1), scalar("mem", 32)],
+      shell: "echo $GREETING",
+      env: { GREETING: "hi" },
+      killGracePeriodSeconds: 1.5,
+      labels: { team: "infra" },
     });
     expect(task).toEqual({
       name: "t-1",
@@ -67,8 +72,7 @@ describe("task status helpers", () => {
 describe("auth and base64", () => {
   it("builds Basic and Bearer headers", () => {
     expect(authorizationHeader({ principal: "fw", secret: "s3cret" })).toBe(`Basic ${Buffer.from("fw:s3cret").toString("base64")}`);
-    expect(authorizationHeader({ principal: "jürgen", secret: "pässwörd🔑" }))
-      .toBe(`Basic ${Buffer.from("jürgen:pässwörd🔑", "utf8").toString("base64")}`);
+    expect(authorizationHeader({ principal: "jürgen", secret: "pässwörd🔑" })).toBe(`Basic ${Buffer.from("jürgen:pässwörd🔑", "utf8").toString("base64")}`);
     expect(authorizationHeader({ token: "abc.def" })).toBe("Bearer abc.def");
     expect(authorizationHeader(undefined)).toBeUndefined();
   });

@@ -4,11 +4,11 @@
  * call is refused with a given status and message.
  */
 import { expect } from "vitest";
-import type { TaskStatus } from "../../schemas/index.ts";
 import { HttpError } from "../../master-worker/src/edge/http-error.ts";
-import { caughtOrRefused } from "./refused.ts";
+import type { TaskStatus } from "../../schemas/index.ts";
 import { INTERVAL } from "./lifecycle.ts";
 import { MasterHarness, type TaskSpec } from "./master-harness.ts";
+import { caughtOrRefused } from "./refused.ts";
 
 /** One agent, one framework, and the first offer. */
 export function setup(resources = "cpus:4;mem:4096;ports:[31000-32000]", env: Record<string, string> = {}) {
@@ -49,4 +49,3 @@ export const lastUpdate = (h: MasterHarness, fid: string): TaskStatus => {
   expect(all.length).toBeGreaterThan(0);
   return all[all.length - 1]!;
 };
-

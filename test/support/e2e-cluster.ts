@@ -5,11 +5,11 @@
  * status update it receives.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { afterAll, beforeAll } from "vitest";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import type { Offer, TaskInfo, TaskStatus } from "../../schemas/index.ts";
-import { type Proc, freePort, localSecrets, startAgent, startMaster } from "../../scripts/cluster-processes.ts";
+import { freePort, localSecrets, type Proc, startAgent, startMaster } from "../../scripts/cluster-processes.ts";
 import { SchedulerClient } from "../../sdk/src/index.ts";
 import { contains, subtract } from "../../sdk/src/resources.ts";
 
@@ -39,10 +39,16 @@ export async function startCluster(agentArgs: string[] = []): Promise<Cluster> {
   const secrets = localSecrets(stateDir);
   const masterOpts = { port, stateDir, vars: FAST_MASTER_VARS };
   const cluster: Cluster = {
-    url, stateDir, principal: secrets.principal, secret: secrets.secret,
+    url,
+    stateDir,
+    principal: secrets.principal,
+    secret: secrets.secret,
     master: await startMaster(masterOpts),
     agent: startAgent({
-      master: url, workDir: join(stateDir, "agent"), joinToken: secrets.joinToken, logFile: join(stateDir, "agent.log"),
+      master: url,
+      workDir: join(stateDir, "agent"),
+      joinToken: secrets.joinToken,
+      logFile: join(stateDir, "agent.log"),
       extraArgs: ["--cgroups-root", `strata-e2e-${port}`, "--poll-wait-seconds", "5", ...agentArgs],
     }),
     async restartMaster({ downMs = 1000 } = {}) {
@@ -78,7 +84,10 @@ export class TestFramework {
       credentials: { principal: cluster.principal, secret: cluster.secret },
       backoff: { initialMs: 200, maxMs: 1000 },
     });
-    this.client.on("subscribed", (s) => { this.frameworkId = s.framework_id.value; if (s.master_info) this.masterIds.push(s.master_info.id); });
+    this.client.on("subscribed", (s) => {
+      this.frameworkId = s.framework_id.value;
+      if (s.master_info) this.masterIds.push(s.master_info.id);
+    });
     this.client.on("offers", (offers) => this.onOffers(offers));
     this.client.on("update", (status) => {
       const list = this.updates.get(status.task_id.value) ?? [];
@@ -88,8 +97,12 @@ export class TestFramework {
     });
   }
 
-  start() { return this.client.start(); }
-  stop() { return this.client.stop(); }
+  start() {
+    return this.client.start();
+  }
+  stop() {
+    return this.client.stop();
+  }
 
   /** Queues tasks; they launch as offers arrive. */
   submit(...specs: TaskSpec[]): void {
@@ -114,15 +127,28 @@ export class TestFramework {
   }
 
   /** The latest state seen for a task. */
-  stateOf(taskId: string): TaskStatus | undefined { return this.updates.get(taskId)?.at(-1); }
+  stateOf(taskId: string): TaskStatus | undefined {
+    return this.updates.get(taskId)?.at(-1);
+  }
 
   /** Resolves when `check()` holds, re-checked on every update; rejects after `timeoutMs`. */
   waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
     if (check()) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const done = () => { if (check()) { cleanup(); resolve(); } };
-      const timer = setTimeout(() => { cleanup(); reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; states: ${JSON.stringify(this.summary())}`)); }, timeoutMs);
-      const cleanup = () => { clearTimeout(timer); this.listeners.delete(done); };
+      const done = () => {
+        if (check()) {
+          cleanup();
+          resolve();
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; states: ${JSON.stringify(this.summary())}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.listeners.delete(done);
+      };
       this.listeners.add(done);
     });
   }
@@ -147,7 +173,9 @@ export function cgroupsUnavailable(): string | undefined {
  * both stopped. `opts.before` runs first (e.g. building a Docker image).
  */
 export function useClusterWithFramework(
-  agentArgs: string[], opts: { name?: string; before?: () => Promise<void> }, ready: (cluster: Cluster, fw: TestFramework) => void,
+  agentArgs: string[],
+  opts: { name?: string; before?: () => Promise<void> },
+  ready: (cluster: Cluster, fw: TestFramework) => void,
 ): void {
   let cluster: Cluster | undefined;
   let fw: TestFramework | undefined;

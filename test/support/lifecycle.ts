@@ -4,7 +4,7 @@
  * breaking a framework's stream, and launching a task to TASK_RUNNING.
  */
 import { expect } from "vitest";
-import { SchedulerCall, type TaskStatus, parseMessage } from "../../schemas/index.ts";
+import { parseMessage, SchedulerCall, type TaskStatus } from "../../schemas/index.ts";
 import { MasterHarness, type TaskSpec } from "./master-harness.ts";
 import { orThrow } from "./refused.ts";
 
@@ -13,7 +13,9 @@ export const INTERVAL = 1000;
 
 /** SUBSCRIBE with `info` merged into the harness' FrameworkInfo; opens the stream as the DO does. */
 export function subscribeWith(
-  h: MasterHarness, name: string, info: Record<string, unknown> = {},
+  h: MasterHarness,
+  name: string,
+  info: Record<string, unknown> = {},
   opts: { frameworkId?: string; principal?: string; suppressedRoles?: string[] } = {},
 ) {
   const json = h.subscribeJson(name, opts) as { subscribe: { framework_info: Record<string, unknown> } };
@@ -56,7 +58,10 @@ export function launchRunning(h: MasterHarness, fid: string, agent: string, task
 
 /** The last status `fid` got for `taskId`. */
 export function lastStatusOf(h: MasterHarness, fid: string, taskId: string): TaskStatus | undefined {
-  return h.updates(fid).filter((s) => s.task_id.value === taskId).at(-1);
+  return h
+    .updates(fid)
+    .filter((s) => s.task_id.value === taskId)
+    .at(-1);
 }
 
 /** The unreachable timeout `partitionCluster` sets (seconds). */

@@ -7,14 +7,26 @@
  */
 import { createHash } from "node:crypto";
 import { expect } from "vitest";
-import {
-  type AgentCommand, type MasterInfo, type Offer, type PollResponse, type RegisterResponse, type SchedulerCall,
-  type SchedulerEvent, type StatusResponse, type TaskState, type TaskStatus,
-  PollRequest, RegisterRequest, SchedulerCall as SchedulerCallSchema, StatusRequest, parseMessage,
-} from "../../schemas/index.ts";
-import { type MasterConfig, readConfig } from "../../master-worker/src/model/config.ts";
 import { type Entropy, MasterCore, type Outbox } from "../../master-worker/src/core/master-core.ts";
+import { type MasterConfig, readConfig } from "../../master-worker/src/model/config.ts";
 import { MemoryStore } from "../../master-worker/src/store/memory-store.ts";
+import {
+  type AgentCommand,
+  type MasterInfo,
+  type Offer,
+  PollRequest,
+  type PollResponse,
+  parseMessage,
+  RegisterRequest,
+  type RegisterResponse,
+  type SchedulerCall,
+  SchedulerCall as SchedulerCallSchema,
+  type SchedulerEvent,
+  StatusRequest,
+  type StatusResponse,
+  type TaskState,
+  type TaskStatus,
+} from "../../schemas/index.ts";
 import { parseResources } from "../../sdk/src/resources.ts";
 import { orThrow } from "./refused.ts";
 
@@ -24,7 +36,11 @@ const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 export const T0 = 1_700_000_000_000;
 
 /** One thing the master said to a framework, with the stream it went to (null: no stream open). */
-export interface SentEvent { fid: string; streamId: string | null; event: SchedulerEvent }
+export interface SentEvent {
+  fid: string;
+  streamId: string | null;
+  event: SchedulerEvent;
+}
 
 /**
  * Records what the master sends. Models the DO's streams: an event reaches a framework only
@@ -45,14 +61,18 @@ export class RecordingOutbox implements Outbox {
     this.closed.push({ fid, streamId, ...(last ? { last } : {}) });
     this.open.delete(fid);
   }
-  wakeAgent(agentId: string): void { this.wakes.push(agentId); }
+  wakeAgent(agentId: string): void {
+    this.wakes.push(agentId);
+  }
 }
 
 /** Counter-based entropy: `uuid-0001`, … and base64 of 16 bytes ending in a counter. */
 export class CountingEntropy implements Entropy {
   private uuids = 0;
   private bytes = 0;
-  uuid(): string { return `uuid-${String(++this.uuids).padStart(4, "0")}`; }
+  uuid(): string {
+    return `uuid-${String(++this.uuids).padStart(4, "0")}`;
+  }
   bytes16(): string {
     const b = new Uint8Array(16);
     new DataView(b.buffer).setUint32(12, ++this.bytes);
@@ -161,7 +181,9 @@ export class MasterHarness {
   }
 
   /** The hash of the token a fake agent presents (what the Durable Object hands the core). */
-  tokenHashOf(agentId: string): string { return sha256(this.agent(agentId).token); }
+  tokenHashOf(agentId: string): string {
+    return sha256(this.agent(agentId).token);
+  }
 
   private agent(agentId: string): FakeAgentState {
     const a = this.agents.get(agentId);
@@ -207,14 +229,22 @@ export class MasterHarness {
   }
 
   /** Commands a poll returns now (empty when none). */
-  pollCommands(agentId: string): AgentCommand[] { return this.fakeAgentPoll(agentId)?.commands ?? []; }
+  pollCommands(agentId: string): AgentCommand[] {
+    return this.fakeAgentPoll(agentId)?.commands ?? [];
+  }
 
   /** Everything the fake agent has received. */
-  received(agentId: string): AgentCommand[] { return this.agent(agentId).received; }
+  received(agentId: string): AgentCommand[] {
+    return this.agent(agentId).received;
+  }
   /** Updates the fake agent still retries. */
-  outstanding(agentId: string): string[] { return [...this.agent(agentId).outstanding.keys()]; }
+  outstanding(agentId: string): string[] {
+    return [...this.agent(agentId).outstanding.keys()];
+  }
   /** Acks the agent will confirm in its next poll. */
-  toConfirm(agentId: string): string[] { return [...this.agent(agentId).toConfirm]; }
+  toConfirm(agentId: string): string[] {
+    return [...this.agent(agentId).toConfirm];
+  }
 
   /** A fresh status-update uuid, as the agent makes them (base64 of 16 bytes). */
   newAgentUuid(): string {
@@ -227,7 +257,11 @@ export class MasterHarness {
   /** The agent reports a task's new state with a fresh uuid; it keeps retrying until acked. */
   agentReport(agentId: string, fid: string, taskId: string, state: TaskState, extra: Partial<TaskStatus> = {}): { uuid: string; response: StatusResponse } {
     const status = {
-      task_id: { value: taskId }, state, source: "SOURCE_EXECUTOR" as const, timestamp: this.now / 1000, ...extra,
+      task_id: { value: taskId },
+      state,
+      source: "SOURCE_EXECUTOR" as const,
+      timestamp: this.now / 1000,
+      ...extra,
       uuid: this.newAgentUuid(),
     };
     this.agent(agentId).outstanding.set(status.uuid, { fid, status });
@@ -252,14 +286,18 @@ export class MasterHarness {
   // ---- frameworks ----
 
   /** SUBSCRIBE JSON for a framework called `name`. */
-  subscribeJson(name: string, opts: { frameworkId?: string; principal?: string; role?: string; suppressedRoles?: string[]; capabilities?: string[] } = {}): Record<string, unknown> {
+  subscribeJson(
+    name: string,
+    opts: { frameworkId?: string; principal?: string; role?: string; suppressedRoles?: string[]; capabilities?: string[] } = {},
+  ): Record<string, unknown> {
     const capabilities = [...(opts.role ? ["MULTI_ROLE"] : []), ...(opts.capabilities ?? [])];
     return {
       type: "SUBSCRIBE",
       ...(opts.frameworkId ? { framework_id: { value: opts.frameworkId } } : {}),
       subscribe: {
         framework_info: {
-          user: "tester", name,
+          user: "tester",
+          name,
           ...(opts.frameworkId ? { id: { value: opts.frameworkId } } : {}),
           ...(opts.principal ? { principal: opts.principal } : {}),
           ...(opts.role ? { roles: [opts.role] } : {}),
@@ -286,7 +324,9 @@ export class MasterHarness {
   }
 
   /** The stream id the harness holds open for `fid`. */
-  streamOf(fid: string): string | null { return this.outbox.open.get(fid) ?? null; }
+  streamOf(fid: string): string | null {
+    return this.outbox.open.get(fid) ?? null;
+  }
 
   /** Sends a call (JSON without framework_id; it is added) on the framework's stream. */
   call(fid: string, json: Record<string, unknown>, opts: { principal?: string; streamId?: string | null } = {}): void {
@@ -341,13 +381,19 @@ export class MasterHarness {
   }
 
   /** Statuses of the UPDATE events delivered to `fid`. */
-  updates(fid: string): TaskStatus[] { return this.eventsOf(fid, "UPDATE").map((e) => e.update.status); }
+  updates(fid: string): TaskStatus[] {
+    return this.eventsOf(fid, "UPDATE").map((e) => e.update.status);
+  }
 
   /** Offers sent to `fid` that are still outstanding on the master. */
   offersFor(fid: string): Offer[] {
-    return this.eventsOf(fid, "OFFERS").flatMap((e) => e.offers.offers).filter((o) => this.core.offers.has(o.id.value));
+    return this.eventsOf(fid, "OFFERS")
+      .flatMap((e) => e.offers.offers)
+      .filter((o) => this.core.offers.has(o.id.value));
   }
 
   /** Every offer ever sent to `fid`. */
-  allOffersFor(fid: string): Offer[] { return this.eventsOf(fid, "OFFERS").flatMap((e) => e.offers.offers); }
+  allOffersFor(fid: string): Offer[] {
+    return this.eventsOf(fid, "OFFERS").flatMap((e) => e.offers.offers);
+  }
 }

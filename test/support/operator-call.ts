@@ -4,9 +4,9 @@
  * thrown as the `HttpError` the edge would answer with (refused.ts).
  */
 import { expect } from "vitest";
-import { parseOperatorCall } from "../../schemas/operator.ts";
 import { HttpError } from "../../master-worker/src/edge/http-error.ts";
 import { operatorCall } from "../../master-worker/src/operator/index.ts";
+import { parseOperatorCall } from "../../schemas/operator.ts";
 import type { MasterHarness } from "./master-harness.ts";
 import { caughtOrRefused, orThrow } from "./refused.ts";
 

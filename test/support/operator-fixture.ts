@@ -3,8 +3,8 @@
  * a running task, and helpers to call the operator API and read streamed documents.
  */
 import { expect } from "vitest";
-import { SchedulerCall, parseMessage } from "../../schemas/index.ts";
 import { operatorCall } from "../../master-worker/src/operator/index.ts";
+import { parseMessage, SchedulerCall } from "../../schemas/index.ts";
 import { MasterHarness } from "./master-harness.ts";
 import { orThrow } from "./refused.ts";
 
@@ -41,7 +41,8 @@ export function busyCluster(env: Record<string, string> = {}) {
   const alpha = subscribeAs(h, "alpha", "alice", "eng");
   const beta = subscribeAs(h, "beta", "bob");
   h.advance(INTERVAL);
-  const offerA = h.offersFor(alpha)[0]!, offerB = h.offersFor(beta)[0]!;
+  const offerA = h.offersFor(alpha)[0]!,
+    offerB = h.offersFor(beta)[0]!;
   h.accept(alpha, [offerA.id.value], [{ taskId: "ta", agentId: offerA.agent_id.value, resources: "cpus:1;mem:128" }]);
   h.accept(beta, [offerB.id.value], [{ taskId: "tb", agentId: offerB.agent_id.value, resources: "cpus:0.5;mem:64" }]);
   for (const a of [a1, a2]) h.pollCommands(a);

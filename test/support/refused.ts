@@ -4,7 +4,7 @@
  * client would get (edge/http-error.ts), so tests keep asserting the status and the message.
  */
 import { HttpError, rejectionHeaders, rejectionStatus } from "../../master-worker/src/edge/http-error.ts";
-import { type Rejection, isRejection, rejectionText } from "../../master-worker/src/model/rejection.ts";
+import { isRejection, type Rejection, rejectionText } from "../../master-worker/src/model/rejection.ts";
 
 /** The error a refusal is answered as: its kind's status and headers, and `field: message`. */
 export function refusedError(r: Rejection): HttpError {

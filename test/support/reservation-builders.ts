@@ -4,13 +4,17 @@
  * (the harness' own subscribe names none but MULTI_ROLE).
  */
 import type { Resource } from "../../schemas/index.ts";
-import { SchedulerCall, parseMessage } from "../../schemas/index.ts";
+import { parseMessage, SchedulerCall } from "../../schemas/index.ts";
 import type { MasterHarness } from "./master-harness.ts";
 import { orThrow } from "./refused.ts";
 
 /** A scalar reserved dynamically for `role` by `principal`, pre-refinement spelling. */
 export const reservedScalar = (name: string, value: number, role: string, principal?: string): Resource => ({
-  name, type: "SCALAR", scalar: { value }, role, reservation: principal !== undefined ? { principal } : {},
+  name,
+  type: "SCALAR",
+  scalar: { value },
+  role,
+  reservation: principal !== undefined ? { principal } : {},
 });
 
 /** A persistent volume on disk reserved for `role` (pre-refinement spelling). */
@@ -28,23 +32,36 @@ export const launchOp = (tasks: Array<Record<string, unknown>>) => ({ type: "LAU
 
 /** A TaskInfo using exactly `resources`, as a framework sends it. */
 export const taskUsing = (taskId: string, agentId: string, resources: Resource[], command = "true") => ({
-  name: taskId, task_id: { value: taskId }, agent_id: { value: agentId }, resources, command: { value: command },
+  name: taskId,
+  task_id: { value: taskId },
+  agent_id: { value: agentId },
+  resources,
+  command: { value: command },
 });
 
 /** ACCEPT of one offer with `operations` (refuse_seconds 0, so the rest is offered again at once). */
 export function acceptOps(h: MasterHarness, fid: string, offerId: string, operations: unknown[], principal?: string): void {
-  h.call(fid, { type: "ACCEPT", accept: { offer_ids: [{ value: offerId }], operations, filters: { refuse_seconds: 0 } } },
-    principal !== undefined ? { principal } : {});
+  h.call(
+    fid,
+    { type: "ACCEPT", accept: { offer_ids: [{ value: offerId }], operations, filters: { refuse_seconds: 0 } } },
+    principal !== undefined ? { principal } : {},
+  );
 }
 
 /** Subscribes a framework of `role` with `capabilities` (MULTI_ROLE is added), as the harness does. */
 export function subscribeWith(h: MasterHarness, name: string, role: string, principal: string | undefined, capabilities: string[]): string {
   const call = parseMessage(SchedulerCall, {
     type: "SUBSCRIBE",
-    subscribe: { framework_info: {
-      user: "tester", name, roles: [role], failover_timeout: 3600, ...(principal ? { principal } : {}),
-      capabilities: ["MULTI_ROLE", ...capabilities].map((type) => ({ type })),
-    } },
+    subscribe: {
+      framework_info: {
+        user: "tester",
+        name,
+        roles: [role],
+        failover_timeout: 3600,
+        ...(principal ? { principal } : {}),
+        capabilities: ["MULTI_ROLE", ...capabilities].map((type) => ({ type })),
+      },
+    },
   });
   if (call.type !== "SUBSCRIBE") throw new Error("unreachable");
   const result = orThrow(h.core.subscribe(call, principal, h.now));

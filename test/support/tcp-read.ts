@@ -8,7 +8,9 @@ export async function readFromPort(port: number, ms: number): Promise<string> {
     const got = await new Promise<string>((res) => {
       const sock = connect(port, "127.0.0.1");
       let data = "";
-      sock.on("data", (d) => { data += d.toString(); });
+      sock.on("data", (d) => {
+        data += d.toString();
+      });
       sock.on("close", () => res(data));
       sock.on("error", () => res(""));
       sock.setTimeout(2_000, () => sock.destroy());

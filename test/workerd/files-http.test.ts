@@ -17,18 +17,28 @@ const post = (path: string, body: unknown, headers: Record<string, string>) =>
   SELF.fetch(`${BASE}${path}`, { method: "POST", body: JSON.stringify(body), headers });
 
 async function registerAgent(): Promise<{ agentId: string; token: string }> {
-  const res = await post("/agent/v1/register", {
-    hostname: "files-agent.test", resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 } }],
-  }, agentAuth);
+  const res = await post(
+    "/agent/v1/register",
+    {
+      hostname: "files-agent.test",
+      resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 } }],
+    },
+    agentAuth,
+  );
   expect(res.status).toBe(200);
-  const reg = await res.json() as { agent_id: { value: string }; agent_token: string };
+  const reg = (await res.json()) as { agent_id: { value: string }; agent_token: string };
   return { agentId: reg.agent_id.value, token: reg.agent_token };
 }
 
 async function subscribeFramework(): Promise<string> {
-  const res = await post("/api/v1/scheduler", {
-    type: "SUBSCRIBE", subscribe: { framework_info: { user: "root", name: "files-test", principal: "alice" } },
-  }, { ...json, authorization: alice });
+  const res = await post(
+    "/api/v1/scheduler",
+    {
+      type: "SUBSCRIBE",
+      subscribe: { framework_info: { user: "root", name: "files-test", principal: "alice" } },
+    },
+    { ...json, authorization: alice },
+  );
   expect(res.status).toBe(200);
   const reader = res.body!.getReader();
   const decoder = new RecordIODecoder();
@@ -57,7 +67,7 @@ describe("sandbox files through the Worker and the Durable Object", () => {
     const started = Date.now();
     const list = post("/api/v1", { type: "LIST_FILES", list_files: { path: sandbox } }, { ...json, authorization: alice });
     // …is answered at once with the file request.
-    const answer = await (await held).json() as { file_requests?: Array<{ request_id: string; op: string; path: string; task_id: { value: string } }> };
+    const answer = (await (await held).json()) as { file_requests?: Array<{ request_id: string; op: string; path: string; task_id: { value: string } }> };
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(answer.file_requests).toHaveLength(1);
     const req = answer.file_requests![0]!;
@@ -67,7 +77,11 @@ describe("sandbox files through the Worker and the Durable Object", () => {
     expect(forged.status).toBe(401);
     await forged.body?.cancel();
     const entry = { path: "stdout", nlink: 1, size: 5, mtime: 1, mode: 0o100644, uid: "0", gid: "0" };
-    const posted = await post("/agent/v1/files", { agent_id: { value: agentId }, agent_token: token, request_id: req.request_id, file_infos: [entry] }, agentAuth);
+    const posted = await post(
+      "/agent/v1/files",
+      { agent_id: { value: agentId }, agent_token: token, request_id: req.request_id, file_infos: [entry] },
+      agentAuth,
+    );
     expect(await posted.json()).toEqual({ accepted: true });
     const res = await list;
     expect(res.status).toBe(200);

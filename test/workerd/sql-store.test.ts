@@ -14,25 +14,46 @@ function withStorage<R>(fn: (storage: DurableObjectStorage) => R): Promise<R> {
 }
 
 const tables = (storage: DurableObjectStorage) =>
-  storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite%' ORDER BY name")
-    .toArray().map((r) => r.name);
+  storage.sql
+    .exec<{ name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite%' ORDER BY name",
+    )
+    .toArray()
+    .map((r) => r.name);
 const schemaVersion = (storage: DurableObjectStorage) =>
-  storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").toArray().map((r) => r.value);
+  storage.sql
+    .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'")
+    .toArray()
+    .map((r) => r.value);
 
 const agent = (id: string): AgentRecord => ({
-  id, hostname: `${id}.example`, port: 5051, registeredAt: 1000,
-  resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 4 } }], attributes: [{ name: "rack", type: "TEXT", text: { value: "r1" } }],
+  id,
+  hostname: `${id}.example`,
+  port: 5051,
+  registeredAt: 1000,
+  resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 4 } }],
+  attributes: [{ name: "rack", type: "TEXT", text: { value: "r1" } }],
 });
 const framework = (id: string): FrameworkRecord => ({ id, info: { user: "u", name: `fw-${id}` }, principal: "alice", registeredAt: 2000, removed: false });
 const task = (frameworkId: string, taskId: string, agentId: string): TaskRecord => ({
-  frameworkId, taskId, agentId, state: "TASK_STAGING", updatedAt: 3000,
+  frameworkId,
+  taskId,
+  agentId,
+  state: "TASK_STAGING",
+  updatedAt: 3000,
   info: { name: taskId, task_id: { value: taskId }, agent_id: { value: agentId }, resources: [] },
 });
 const update = (uuid: string, seq: number): UpdateRecord => ({
-  uuid, seq, frameworkId: "f1", taskId: "t1", agentId: "a1", acked: false,
+  uuid,
+  seq,
+  frameworkId: "f1",
+  taskId: "t1",
+  agentId: "a1",
+  acked: false,
   status: { task_id: { value: "t1" }, state: "TASK_RUNNING", uuid },
 });
-const command = (seq: number): CommandRecord => ({ seq, agentId: "a1", command: { type: "KILL", seq, framework_id: { value: "f1" }, task_id: { value: "t1" } } } as CommandRecord);
+const command = (seq: number): CommandRecord =>
+  ({ seq, agentId: "a1", command: { type: "KILL", seq, framework_id: { value: "f1" }, task_id: { value: "t1" } } }) as CommandRecord;
 
 describe("SqlStore migrations", () => {
   it("create the schema and record schema_version", async () => {
@@ -69,11 +90,15 @@ describe("SqlStore commit and load", () => {
       // uuids sort the other way round from seqs, so key order cannot pass for seq order.
       const updates = [update("u-c", 1), update("u-a", 3), update("u-b", 2)];
       store.commit([
-        { table: "agents", put: agent("a1") }, { table: "agents", put: agent("a2") },
+        { table: "agents", put: agent("a1") },
+        { table: "agents", put: agent("a2") },
         { table: "frameworks", put: framework("f1") },
-        { table: "tasks", put: task("f1", "t1", "a1") }, { table: "tasks", put: task("f1", "t2", "a2") },
+        { table: "tasks", put: task("f1", "t1", "a1") },
+        { table: "tasks", put: task("f1", "t2", "a2") },
         ...updates.map((u): Change => ({ table: "updates", put: u })),
-        { table: "commands", put: command(12) }, { table: "commands", put: command(10) }, { table: "commands", put: command(11) },
+        { table: "commands", put: command(12) },
+        { table: "commands", put: command(10) },
+        { table: "commands", put: command(11) },
         { table: "meta", key: "next_command_seq", value: 13 },
         { table: "settings", key: "weights", value: { "eng/backend": 2.5 } },
         { table: "settings", key: "gone", value: { x: 1 } },
@@ -98,8 +123,10 @@ describe("SqlStore commit and load", () => {
       const store = new SqlStore(storage);
       store.commit([
         { table: "tasks", put: task("f1", "t1", "a1") },
-        { table: "updates", put: update("u1", 1) }, { table: "updates", put: update("u2", 2) },
-        { table: "commands", put: command(1) }, { table: "commands", put: command(2) },
+        { table: "updates", put: update("u1", 1) },
+        { table: "updates", put: update("u2", 2) },
+        { table: "commands", put: command(1) },
+        { table: "commands", put: command(2) },
         { table: "meta", key: "next_command_seq", value: 3 },
       ]);
       const running: TaskRecord = { ...task("f1", "t1", "a1"), state: "TASK_RUNNING", updatedAt: 4000 };
@@ -116,7 +143,10 @@ describe("SqlStore commit and load", () => {
       expect(loaded.commands).toEqual([command(2)]);
       expect(loaded.meta.next_command_seq).toBe(4);
       // Deleting what is not there is not an error.
-      store.commit([{ table: "updates", delete: "nope" }, { table: "commands", delete: 99 }]);
+      store.commit([
+        { table: "updates", delete: "nope" },
+        { table: "commands", delete: 99 },
+      ]);
       expect(store.load().commands).toEqual([command(2)]);
     });
   });
@@ -155,21 +185,31 @@ describe("SqlStore commit and load", () => {
   it("is atomic: a change that fails in the middle leaves nothing of the commit", async () => {
     await withStorage((storage) => {
       const store = new SqlStore(storage);
-      store.commit([{ table: "agents", put: agent("a1") }, { table: "meta", key: "next_command_seq", value: 5 }]);
+      store.commit([
+        { table: "agents", put: agent("a1") },
+        { table: "meta", key: "next_command_seq", value: 5 },
+      ]);
       const before = store.load();
       // A task without a framework id violates `framework_id NOT NULL` in SQLite itself.
       const broken = { ...task("f1", "t9", "a1"), frameworkId: null } as unknown as TaskRecord;
-      expect(() => store.commit([
-        { table: "agents", put: agent("a2") },
-        { table: "commands", put: command(5) },
-        { table: "meta", key: "next_command_seq", value: 6 },
-        { table: "tasks", put: broken },
-        { table: "frameworks", put: framework("f1") },
-      ])).toThrow(/NOT NULL/);
+      expect(() =>
+        store.commit([
+          { table: "agents", put: agent("a2") },
+          { table: "commands", put: command(5) },
+          { table: "meta", key: "next_command_seq", value: 6 },
+          { table: "tasks", put: broken },
+          { table: "frameworks", put: framework("f1") },
+        ]),
+      ).toThrow(/NOT NULL/);
       expect(store.load()).toEqual(before);
       // The store is still usable afterwards.
       store.commit([{ table: "agents", put: agent("a3") }]);
-      expect(store.load().agents.map((a) => a.id).sort()).toEqual(["a1", "a3"]);
+      expect(
+        store
+          .load()
+          .agents.map((a) => a.id)
+          .sort(),
+      ).toEqual(["a1", "a3"]);
     });
   });
 });

@@ -6,8 +6,8 @@
  */
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { parseMessage, SchedulerCall } from "../../schemas/index.ts";
 import { RecordIODecoder } from "../../sdk/src/recordio.ts";
-import { SchedulerCall, parseMessage } from "../../schemas/index.ts";
 
 const BASE = "http://master.test";
 const basic = (principal: string, secret: string) => `Basic ${btoa(`${principal}:${secret}`)}`;
@@ -20,11 +20,13 @@ const subscribe = {
 };
 const registration = {
   hostname: "agent-1.test",
-  resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 2 } }, { name: "mem", type: "SCALAR", scalar: { value: 1024 } }],
+  resources: [
+    { name: "cpus", type: "SCALAR", scalar: { value: 2 } },
+    { name: "mem", type: "SCALAR", scalar: { value: 1024 } },
+  ],
 };
 
-const scheduler = (body: string, headers: Record<string, string>) =>
-  SELF.fetch(`${BASE}/api/v1/scheduler`, { method: "POST", body, headers });
+const scheduler = (body: string, headers: Record<string, string>) => SELF.fetch(`${BASE}/api/v1/scheduler`, { method: "POST", body, headers });
 
 describe("Worker HTTP surface", () => {
   it("sets up the secrets the tests rely on", () => {
@@ -94,9 +96,12 @@ describe("Worker HTTP surface", () => {
   });
 
   it("registers an agent presenting the join token (200) and refuses a wrong token (401)", async () => {
-    const register = (token: string) => SELF.fetch(`${BASE}/agent/v1/register`, {
-      method: "POST", body: JSON.stringify(registration), headers: { ...json, authorization: `Bearer ${token}` },
-    });
+    const register = (token: string) =>
+      SELF.fetch(`${BASE}/agent/v1/register`, {
+        method: "POST",
+        body: JSON.stringify(registration),
+        headers: { ...json, authorization: `Bearer ${token}` },
+      });
     const ok = await register("test-join-token");
     expect(ok.status).toBe(200);
     const body = await ok.json<{ agent_id: { value: string }; poll_hold_seconds: number }>();
@@ -110,13 +115,18 @@ describe("Worker HTTP surface", () => {
 
   it("polls with the agent's own token (200), not with the join token alone (401)", async () => {
     const reg = await SELF.fetch(`${BASE}/agent/v1/register`, {
-      method: "POST", body: JSON.stringify(registration), headers: { ...json, authorization: "Bearer test-join-token" },
+      method: "POST",
+      body: JSON.stringify(registration),
+      headers: { ...json, authorization: "Bearer test-join-token" },
     });
     const { agent_id, agent_token } = await reg.json<{ agent_id: { value: string }; agent_token: string }>();
     expect(agent_token.length).toBeGreaterThanOrEqual(16);
-    const poll = (body: Record<string, unknown>) => SELF.fetch(`${BASE}/agent/v1/poll`, {
-      method: "POST", body: JSON.stringify({ agent_id, wait_seconds: 0, ...body }), headers: { ...json, authorization: "Bearer test-join-token" },
-    });
+    const poll = (body: Record<string, unknown>) =>
+      SELF.fetch(`${BASE}/agent/v1/poll`, {
+        method: "POST",
+        body: JSON.stringify({ agent_id, wait_seconds: 0, ...body }),
+        headers: { ...json, authorization: "Bearer test-join-token" },
+      });
     const without = await poll({});
     expect(without.status).toBe(401);
     expect(await without.text()).toContain("agent_token");
@@ -128,12 +138,16 @@ describe("Worker HTTP surface", () => {
   it("a malformed ACCEPT is answered the same 400 and releases the offers it names: they are offered again", async () => {
     const agentHeaders = { ...json, authorization: "Bearer test-join-token" };
     const reg = await SELF.fetch(`${BASE}/agent/v1/register`, {
-      method: "POST", body: JSON.stringify({ ...registration, hostname: "agent-release.test" }), headers: agentHeaders,
+      method: "POST",
+      body: JSON.stringify({ ...registration, hostname: "agent-release.test" }),
+      headers: agentHeaders,
     });
     const { agent_id, agent_token } = await reg.json<{ agent_id: { value: string }; agent_token: string }>();
     // Its first poll makes the agent alive, so its resources are offered.
     const polled = await SELF.fetch(`${BASE}/agent/v1/poll`, {
-      method: "POST", body: JSON.stringify({ agent_id, agent_token, ack_seq: 0, acked_uuids: [], wait_seconds: 0 }), headers: agentHeaders,
+      method: "POST",
+      body: JSON.stringify({ agent_id, agent_token, ack_seq: 0, acked_uuids: [], wait_seconds: 0 }),
+      headers: agentHeaders,
     });
     expect(polled.status).toBe(200);
     await polled.body?.cancel();
@@ -147,7 +161,10 @@ describe("Worker HTTP surface", () => {
     const next = async (pred: (e: Record<string, any>) => boolean) => {
       for (;;) {
         const e = pending.shift();
-        if (e) { if (pred(e)) return e; continue; }
+        if (e) {
+          if (pred(e)) return e;
+          continue;
+        }
         const { value, done } = await reader.read();
         if (done) throw new Error("the event stream ended");
         pending.push(...decoder.feed(value).map((r) => JSON.parse(r) as Record<string, any>));
@@ -159,11 +176,16 @@ describe("Worker HTTP surface", () => {
       const fid = (await next((e) => e.type === "SUBSCRIBED")).subscribed.framework_id.value as string;
       const offer = offerOn(await next((e) => offerOn(e) !== undefined))!;
       const bad = {
-        type: "ACCEPT", framework_id: { value: fid },
+        type: "ACCEPT",
+        framework_id: { value: fid },
         accept: { offer_ids: [offer.id], operations: [{ type: "LAUNCH", launch: { task_infos: [{ name: 5 }] } }] },
       };
       let expected = "";
-      try { parseMessage(SchedulerCall, bad); } catch (e) { expected = `Failed to validate call: ${(e as Error).message}\n`; }
+      try {
+        parseMessage(SchedulerCall, bad);
+      } catch (e) {
+        expected = `Failed to validate call: ${(e as Error).message}\n`;
+      }
       expect(expected).toMatch(/^Failed to validate call: accept\.operations\[0\]\.launch\.task_infos\[0\]/);
       const refused = await scheduler(JSON.stringify(bad), { ...json, authorization: alice, "mesos-stream-id": streamId });
       expect(refused.status).toBe(400);

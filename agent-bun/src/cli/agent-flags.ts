@@ -1,7 +1,7 @@
 /** The agent's configuration as flags.ts hands it to main.ts, and the error a bad flag raises. */
 import type { Attribute, Resource } from "../../../schemas/mesos.ts";
-import type { CgroupsMode } from "../isolation/cgroups.ts";
 import type { RecoverMode } from "../core/task-manager.ts";
+import type { CgroupsMode } from "../isolation/cgroups.ts";
 import type { LogLevel } from "../system/log.ts";
 
 /** The agent's configuration once flags and environment are parsed and validated. */
@@ -72,7 +72,10 @@ export type Containerizers = (typeof CONTAINERIZERS)[number];
 
 /** A flag with a bad or missing value. `flag` is the flag's name, e.g. `--port`. */
 export class FlagError extends Error {
-  constructor(readonly flag: string, message: string) {
+  constructor(
+    readonly flag: string,
+    message: string,
+  ) {
     super(`${flag}: ${message}`);
     this.name = "FlagError";
   }

@@ -27,18 +27,30 @@ export class ConfigFileError extends Error {
 }
 
 /** One value from the file, with the line it came from (to name it in later errors). */
-export interface ConfigEntry { value: string; line: number }
+export interface ConfigEntry {
+  value: string;
+  line: number;
+}
 
 /** A parsed config file: its path and its non-empty values by flag name. */
-export interface ConfigFile { path: string; entries: Map<string, ConfigEntry> }
+export interface ConfigFile {
+  path: string;
+  entries: Map<string, ConfigEntry>;
+}
 
 /** What the parser needs to know of each flag: its name and environment variable. */
-export interface ConfigKey { name: string; env: string }
+export interface ConfigKey {
+  name: string;
+  env: string;
+}
 
 /** Parses the text of config file `path`, accepting the flags in `keys`. */
 export function parseConfigText(text: string, path: string, keys: readonly ConfigKey[]): ConfigFile {
   const byKey = new Map<string, string>();
-  for (const k of keys) { byKey.set(k.name, k.name); byKey.set(k.env, k.name); }
+  for (const k of keys) {
+    byKey.set(k.name, k.name);
+    byKey.set(k.env, k.name);
+  }
   const entries = new Map<string, ConfigEntry>();
   const seen = new Map<string, number>();
   const lines = text.split(/\r?\n/);
@@ -66,7 +78,9 @@ export function parseConfigText(text: string, path: string, keys: readonly Confi
 /** Reads and parses config file `path` (see `parseConfigText`). */
 export function readConfigFile(path: string, keys: readonly ConfigKey[]): ConfigFile {
   let text: string;
-  try { text = readFileSync(path, "utf8"); } catch (e) {
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
     throw new ConfigFileError(`cannot read '${path}': ${(e as Error).message}`);
   }
   return parseConfigText(text, path, keys);

@@ -9,16 +9,16 @@ import { readFileSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
 import type { Attribute, Resource } from "../../../schemas/mesos.ts";
 import { parseResources } from "../../../sdk/src/resources.ts";
-import { LOG_LEVELS, type LogLevel } from "../system/log.ts";
-import { parseAttributes } from "../system/fingerprint.ts";
-import { CONFIG_FLAG, type ConfigFile, configEntryWhere, readConfigFile } from "./config-file.ts";
-import { CONTAINERIZERS, FlagError, type AgentFlags, type Containerizers } from "./agent-flags.ts";
-import { FLAG_SPECS, MAX_HOLLOW } from "./flag-specs.ts";
+import { RECOVER_MODES, type RecoverMode } from "../core/task-manager.ts";
 import { parseByteSize } from "../fetcher/fetcher-size.ts";
 import { parseGpuIndices } from "../gpu/gpus.ts";
-import { parseDurationMs } from "../sandbox/sandbox-gc.ts";
 import { CGROUPS_MODES, type CgroupsMode } from "../isolation/cgroups.ts";
-import { RECOVER_MODES, type RecoverMode } from "../core/task-manager.ts";
+import { parseDurationMs } from "../sandbox/sandbox-gc.ts";
+import { parseAttributes } from "../system/fingerprint.ts";
+import { LOG_LEVELS, type LogLevel } from "../system/log.ts";
+import { type AgentFlags, CONTAINERIZERS, type Containerizers, FlagError } from "./agent-flags.ts";
+import { CONFIG_FLAG, type ConfigFile, configEntryWhere, readConfigFile } from "./config-file.ts";
+import { FLAG_SPECS, MAX_HOLLOW } from "./flag-specs.ts";
 
 /**
  * True for an IPv4 dotted quad or an IPv6 address. Not `node:net`'s `isIP`: loading node:net
@@ -28,7 +28,11 @@ import { RECOVER_MODES, type RecoverMode } from "../core/task-manager.ts";
 export function isIpAddress(text: string): boolean {
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) return text.split(".").every((p) => Number(p) <= 255 && (p === "0" || !p.startsWith("0")));
   if (!text.includes(":") || /[^0-9a-fA-F:.%a-zA-Z0-9]/.test(text)) return false;
-  try { return new URL(`http://[${text}]/`).hostname.length > 2; } catch { return false; }
+  try {
+    return new URL(`http://[${text}]/`).hostname.length > 2;
+  } catch {
+    return false;
+  }
 }
 
 /** Result of reading argv: a request for help/version, or the validated flags to run with. */
@@ -68,7 +72,11 @@ export function parseFlags(argv: readonly string[], env: Record<string, string |
   const configPath = given.get(CONFIG_FLAG) ?? fromEnv(CONFIG_FLAG);
   let config: ConfigFile | undefined;
   if (configPath !== undefined) {
-    try { config = readConfigFile(configPath, FLAG_SPECS); } catch (e) { throw new FlagError(`--${CONFIG_FLAG}`, (e as Error).message); }
+    try {
+      config = readConfigFile(configPath, FLAG_SPECS);
+    } catch (e) {
+      throw new FlagError(`--${CONFIG_FLAG}`, (e as Error).message);
+    }
   }
   const explicit = (name: string): string | undefined => given.get(name) ?? fromEnv(name);
   const raw = (name: string): string | undefined => explicit(name) ?? config?.entries.get(name)?.value;
@@ -88,13 +96,19 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
   const withDefault = (name: string): string => raw(name) ?? FLAG_SPECS.find((f) => f.name === name)!.default;
   const master = withDefault("master");
   let url: URL;
-  try { url = new URL(master); } catch { throw new FlagError("--master", `not a URL: '${master}'`); }
+  try {
+    url = new URL(master);
+  } catch {
+    throw new FlagError("--master", `not a URL: '${master}'`);
+  }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new FlagError("--master", `must be http(s), got '${master}'`);
 
   let joinToken = raw("join-token");
   const tokenFile = raw("join-token-file");
   if (joinToken === undefined && tokenFile !== undefined) {
-    try { joinToken = readFileSync(tokenFile, "utf8").trim(); } catch (e) {
+    try {
+      joinToken = readFileSync(tokenFile, "utf8").trim();
+    } catch (e) {
       throw new FlagError("--join-token-file", `cannot read '${tokenFile}': ${(e as Error).message}`);
     }
     if (!joinToken) throw new FlagError("--join-token-file", `'${tokenFile}' is empty`);
@@ -117,12 +131,20 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
   let resources: Resource[] = [];
   const resourcesText = raw("resources");
   if (resourcesText !== undefined) {
-    try { resources = parseResources(resourcesText); } catch (e) { throw new FlagError("--resources", (e as Error).message); }
+    try {
+      resources = parseResources(resourcesText);
+    } catch (e) {
+      throw new FlagError("--resources", (e as Error).message);
+    }
   }
   let attributes: Attribute[] = [];
   const attributesText = raw("attributes");
   if (attributesText !== undefined) {
-    try { attributes = parseAttributes(attributesText); } catch (e) { throw new FlagError("--attributes", (e as Error).message); }
+    try {
+      attributes = parseAttributes(attributesText);
+    } catch (e) {
+      throw new FlagError("--attributes", (e as Error).message);
+    }
   }
 
   const cgroups = withDefault("cgroups") as CgroupsMode;
@@ -191,7 +213,11 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
   const gpuText = raw("nvidia-gpu-devices");
   let nvidiaGpuDevices: number[] | undefined;
   if (gpuText !== undefined) {
-    try { nvidiaGpuDevices = parseGpuIndices(gpuText); } catch (e) { throw new FlagError("--nvidia-gpu-devices", (e as Error).message); }
+    try {
+      nvidiaGpuDevices = parseGpuIndices(gpuText);
+    } catch (e) {
+      throw new FlagError("--nvidia-gpu-devices", (e as Error).message);
+    }
   }
 
   const bool = (name: string): boolean => {
@@ -205,17 +231,24 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
   const enforceDiskLimit = bool("enforce-disk-limit");
   const pidsText = withDefault("task-pids-limit");
   const taskPidsLimit = Number(pidsText);
-  if (!/^\d+$/.test(pidsText) || taskPidsLimit > 4_194_304) throw new FlagError("--task-pids-limit", `expected a number of processes 0-4194304, got '${pidsText}'`);
+  if (!/^\d+$/.test(pidsText) || taskPidsLimit > 4_194_304)
+    throw new FlagError("--task-pids-limit", `expected a number of processes 0-4194304, got '${pidsText}'`);
   const diskText = withDefault("container-disk-watch-interval-seconds");
   const containerDiskWatchIntervalSeconds = Number(diskText);
-  if (!diskText.trim() || !Number.isFinite(containerDiskWatchIntervalSeconds) || containerDiskWatchIntervalSeconds < 1 || containerDiskWatchIntervalSeconds > 3600) {
+  if (
+    !diskText.trim() ||
+    !Number.isFinite(containerDiskWatchIntervalSeconds) ||
+    containerDiskWatchIntervalSeconds < 1 ||
+    containerDiskWatchIntervalSeconds > 3600
+  ) {
     throw new FlagError("--container-disk-watch-interval-seconds", `expected a number of seconds 1-3600, got '${diskText}'`);
   }
 
   const duration = (name: string, min: number): number => {
     const text = withDefault(name);
     const ms = parseDurationMs(text);
-    if (ms === undefined || ms < min) throw new FlagError(`--${name}`, `expected a duration of at least ${min / 1000} s like 1weeks, 2days, 12hrs, 30mins or 90secs, got '${text}'`);
+    if (ms === undefined || ms < min)
+      throw new FlagError(`--${name}`, `expected a duration of at least ${min / 1000} s like 1weeks, 2days, 12hrs, 30mins or 90secs, got '${text}'`);
     return ms;
   };
   const gcDelayMs = duration("gc-delay", 0);
@@ -227,9 +260,38 @@ function validate(raw: (name: string) => string | undefined): AgentFlags {
   }
 
   return {
-    containerizers, dockerSocket, ...(nvidiaGpuDevices ? { nvidiaGpuDevices } : {}), switchUser, allowRootTasks, cgroupsEnableCfs, taskPidsLimit, containerDiskWatchIntervalSeconds, enforceDiskLimit, gcDelayMs, gcDiskHeadroom, diskWatchIntervalMs,
-    master: master.replace(/\/+$/, ""), joinToken, workDir, hostname, ...(ip !== undefined ? { ip } : {}), port, resources, attributes,
-    cgroups, cgroupsRoot, recover, pollWaitSeconds, logLevel, hollow, hollowTaskMs, usageIntervalSeconds, hollowUsageFraction,
-    ...(fetcherCacheDir !== undefined ? { fetcherCacheDir } : {}), fetcherCacheSize, fetcherMaxSize, fetcherStallTimeoutSeconds,
+    containerizers,
+    dockerSocket,
+    ...(nvidiaGpuDevices ? { nvidiaGpuDevices } : {}),
+    switchUser,
+    allowRootTasks,
+    cgroupsEnableCfs,
+    taskPidsLimit,
+    containerDiskWatchIntervalSeconds,
+    enforceDiskLimit,
+    gcDelayMs,
+    gcDiskHeadroom,
+    diskWatchIntervalMs,
+    master: master.replace(/\/+$/, ""),
+    joinToken,
+    workDir,
+    hostname,
+    ...(ip !== undefined ? { ip } : {}),
+    port,
+    resources,
+    attributes,
+    cgroups,
+    cgroupsRoot,
+    recover,
+    pollWaitSeconds,
+    logLevel,
+    hollow,
+    hollowTaskMs,
+    usageIntervalSeconds,
+    hollowUsageFraction,
+    ...(fetcherCacheDir !== undefined ? { fetcherCacheDir } : {}),
+    fetcherCacheSize,
+    fetcherMaxSize,
+    fetcherStallTimeoutSeconds,
   };
 }

@@ -4,10 +4,10 @@
  * gets its own (containerizers/gpu-containerizer.ts). Without GPUs it changes nothing.
  */
 import type { Containerizer } from "../containerizers/containerizer.ts";
-import type { AgentFlags } from "./agent-flags.ts";
 import { GpuAllocator, GpuContainerizer } from "../containerizers/gpu-containerizer.ts";
-import { describeGpus, detectNvidiaGpus, selectGpus, systemGpuHost, type GpuDevice, type GpuHost } from "../gpu/gpus.ts";
+import { describeGpus, detectNvidiaGpus, type GpuDevice, type GpuHost, selectGpus, systemGpuHost } from "../gpu/gpus.ts";
 import type { Logger } from "../system/log.ts";
+import type { AgentFlags } from "./agent-flags.ts";
 
 /** The GPUs the agent offers and how to wrap its containerizer for them. */
 export interface GpuSetup {

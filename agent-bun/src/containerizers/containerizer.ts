@@ -4,8 +4,8 @@
  * real processes; tests of the core use a fake.
  */
 import type { TaskInfo } from "../../../schemas/mesos.ts";
-import type { TaskRecord } from "../state/checkpoint.ts";
 import type { GpuAssignment } from "../gpu/gpu-assignment.ts";
+import type { TaskRecord } from "../state/checkpoint.ts";
 
 /** Everything needed to start one task. */
 export interface LaunchSpec {
@@ -51,7 +51,10 @@ export interface Container {
 
 /** A task could not be started; `message` goes into TASK_FAILED. */
 export class LaunchError extends Error {
-  constructor(message: string, readonly reason = "REASON_CONTAINER_LAUNCH_FAILED") {
+  constructor(
+    message: string,
+    readonly reason = "REASON_CONTAINER_LAUNCH_FAILED",
+  ) {
     super(message);
     this.name = "LaunchError";
   }

@@ -90,7 +90,9 @@ export function findExecutor(sandbox: string): number | undefined {
       // argv: strata-executor -c <script> strata-executor <exit file> <go|run> <command…>
       const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
       if (argv[0] === EXECUTOR_ARGV0 && argv[4] === exitFile) return pid;
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return undefined;
 }

@@ -6,19 +6,23 @@
  * the task's record (`TaskRecord.gpus`, through the container identity), so an agent that
  * re-attaches to its tasks after a restart knows which devices are still in use.
  */
-import type { TaskRecord } from "../state/checkpoint.ts";
-import { LaunchError, type Container, type Containerizer, type LaunchSpec } from "./containerizer.ts";
-import type { GpuAssignment } from "../gpu/gpu-assignment.ts";
-import type { GpuDevice } from "../gpu/gpus.ts";
+
 import { taskKey } from "../../../sdk/src/ids.ts";
 import { scalarOf } from "../../../sdk/src/resources.ts";
+import type { GpuAssignment } from "../gpu/gpu-assignment.ts";
+import type { GpuDevice } from "../gpu/gpus.ts";
+import type { TaskRecord } from "../state/checkpoint.ts";
+import { type Container, type Containerizer, LaunchError, type LaunchSpec } from "./containerizer.ts";
 
 /** Which of the agent's GPUs are in use, by whom (a task's key). */
 export class GpuAllocator {
   private readonly owners = new Map<number, string>();
 
   /** `managed`: the GPUs this agent offers; `machine`: every NVIDIA GPU present (a superset). */
-  constructor(readonly managed: readonly GpuDevice[], readonly machine: readonly GpuDevice[] = managed) {}
+  constructor(
+    readonly managed: readonly GpuDevice[],
+    readonly machine: readonly GpuDevice[] = managed,
+  ) {}
 
   /** The GPUs not in use, lowest index first. */
   free(): GpuDevice[] {
@@ -63,7 +67,10 @@ export class GpuContainerizer implements Containerizer {
   readonly description: string;
   readonly runsDocker?: boolean;
 
-  constructor(private readonly inner: Containerizer, readonly allocator: GpuAllocator) {
+  constructor(
+    private readonly inner: Containerizer,
+    readonly allocator: GpuAllocator,
+  ) {
     this.description = `${inner.description}; ${allocator.managed.length} NVIDIA GPUs`;
     if (inner.runsDocker) this.runsDocker = true;
   }
@@ -82,7 +89,11 @@ export class GpuContainerizer implements Containerizer {
       this.allocator.release(owner);
       throw e;
     }
-    return this.tracked(owner, container, devices.map((g) => g.minor));
+    return this.tracked(
+      owner,
+      container,
+      devices.map((g) => g.minor),
+    );
   }
 
   destroyOrphan(record: TaskRecord): Promise<void> {

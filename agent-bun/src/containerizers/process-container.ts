@@ -19,7 +19,10 @@ const OOM_CHECK_MS = 250;
 export const REATTACHED_POLL_MS = 500;
 
 /** How the executor process itself ended, when this agent is its parent. */
-export interface ExecutorEnd { code: number | null; signal: NodeJS.Signals | null }
+export interface ExecutorEnd {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
 
 /** Resolves once `pid` (started at `start`) has ended, checking every `REATTACHED_POLL_MS`. */
 export function whenEnded(pid: number, start: string | undefined): Promise<undefined> {
@@ -45,15 +48,23 @@ export class ProcessContainer implements Container {
   /** The executor's pid; undefined for a task that ended before its pid was checkpointed. */
   private readonly pid: number | undefined;
 
-  constructor(readonly identity: ContainerIdentity, ended: Promise<ExecutorEnd | undefined>, private readonly cgroup: TaskCgroup | undefined, sandbox: string, log: Logger) {
+  constructor(
+    readonly identity: ContainerIdentity,
+    ended: Promise<ExecutorEnd | undefined>,
+    private readonly cgroup: TaskCgroup | undefined,
+    sandbox: string,
+    log: Logger,
+  ) {
     this.pid = identity.pid;
     // As Mesos does on a memory limitation, an OOM kill anywhere in the task's cgroup destroys
     // the whole task: the shell around a killed process must not carry on.
-    const oomWatch = cgroup && setInterval(() => {
-      if (this.done || !cgroup.oomKilled(true)) return;
-      this.oomSeen = true;
-      this.killTaskProcesses("SIGKILL");
-    }, OOM_CHECK_MS);
+    const oomWatch =
+      cgroup &&
+      setInterval(() => {
+        if (this.done || !cgroup.oomKilled(true)) return;
+        this.oomSeen = true;
+        this.killTaskProcesses("SIGKILL");
+      }, OOM_CHECK_MS);
     this.exited = ended.then(async (own) => {
       this.done = true;
       clearTimeout(this.graceTimer);
@@ -73,7 +84,9 @@ export class ProcessContainer implements Container {
   kill(graceMs: number): void {
     if (this.done || this.graceTimer || this.pid === undefined || !processRunning(this.pid, this.identity.pid_start)) return;
     killGroup(this.pid, "SIGTERM"); // the executor ignores it; the task's processes get it
-    this.graceTimer = setTimeout(() => { if (!this.done) this.killTaskProcesses("SIGKILL"); }, graceMs);
+    this.graceTimer = setTimeout(() => {
+      if (!this.done) this.killTaskProcesses("SIGKILL");
+    }, graceMs);
   }
 
   /** Signals every process of the task's group and cgroup except the executor, which then records the status. */
@@ -81,7 +94,11 @@ export class ProcessContainer implements Container {
     const pids = new Set([...(this.pid !== undefined ? groupMembers(this.pid) : []), ...(this.cgroup?.pids() ?? [])]);
     if (this.pid !== undefined) pids.delete(this.pid);
     for (const pid of pids) {
-      try { process.kill(pid, signal); } catch { /* already gone */ }
+      try {
+        process.kill(pid, signal);
+      } catch {
+        /* already gone */
+      }
     }
   }
 }

@@ -7,21 +7,21 @@
  * After an agent restart `recover` re-attaches to the executors still running.
  */
 import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, openSync, closeSync, rmSync, lchownSync, readdirSync, lstatSync } from "node:fs";
+import { closeSync, existsSync, lchownSync, lstatSync, mkdirSync, openSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
-import type { TaskRecord } from "../state/checkpoint.ts";
-import type { Cgroups } from "../isolation/cgroups.ts";
-import type { TaskCgroup, TaskLimits } from "../isolation/cgroup-task.ts";
-import { LaunchError, type Container, type ContainerIdentity, type Containerizer, type LaunchSpec } from "./containerizer.ts";
-import { EXECUTOR_ARGV0, EXIT_FILE, executorArgs, findExecutor, isExecutor, readExitStatus } from "./executor.ts";
-import { ProcessContainer, whenEnded, type ExecutorEnd } from "./process-container.ts";
-import { errorText, type Logger } from "../system/log.ts";
-import { taskCgroupName } from "../sandbox/paths.ts";
-import { bootId, killGroup, processRunning, processStartTime } from "../system/proc.ts";
-import { taskEnvironment, taskLimits } from "./task-env.ts";
 import { gpuDeviceDenials } from "../gpu/gpu-assignment.ts";
-import { setprivPrefix, taskUser, TaskUserError, userEnvironment, type TaskUser, type TaskUserPolicy } from "../isolation/task-user.ts";
+import type { TaskCgroup, TaskLimits } from "../isolation/cgroup-task.ts";
+import type { Cgroups } from "../isolation/cgroups.ts";
+import { setprivPrefix, type TaskUser, TaskUserError, type TaskUserPolicy, taskUser, userEnvironment } from "../isolation/task-user.ts";
+import { taskCgroupName } from "../sandbox/paths.ts";
+import type { TaskRecord } from "../state/checkpoint.ts";
+import { errorText, type Logger } from "../system/log.ts";
+import { bootId, killGroup, processRunning, processStartTime } from "../system/proc.ts";
+import { type Container, type ContainerIdentity, type Containerizer, LaunchError, type LaunchSpec } from "./containerizer.ts";
+import { EXECUTOR_ARGV0, EXIT_FILE, executorArgs, findExecutor, isExecutor, readExitStatus } from "./executor.ts";
+import { type ExecutorEnd, ProcessContainer, whenEnded } from "./process-container.ts";
+import { taskEnvironment, taskLimits } from "./task-env.ts";
 
 /** How the process containerizer isolates tasks beyond cgroup cpu/memory (issue "Isolation"; README "Isolation"). */
 export interface ProcessIsolation {
@@ -70,10 +70,14 @@ export class ProcessContainerizer implements Containerizer {
   private readonly setpriv: string | undefined;
   private readonly users: TaskUserPolicy;
 
-  constructor(private readonly cgroups: Cgroups, private readonly log: Logger, private readonly isolation: ProcessIsolation = {}) {
+  constructor(
+    private readonly cgroups: Cgroups,
+    private readonly log: Logger,
+    private readonly isolation: ProcessIsolation = {},
+  ) {
     this.description = cgroups.enabled ? `processes in cgroups (${cgroups.description})` : `processes without resource limits: ${cgroups.description}`;
     this.users = isolation.users ?? { switchUser: true, allowRoot: true };
-    this.setpriv = isolation.setpriv === null ? undefined : isolation.setpriv ?? SETPRIV_PATHS.find((p) => existsSync(p));
+    this.setpriv = isolation.setpriv === null ? undefined : (isolation.setpriv ?? SETPRIV_PATHS.find((p) => existsSync(p)));
   }
 
   async prepare(spec: LaunchSpec): Promise<void> {
@@ -87,7 +91,7 @@ export class ProcessContainerizer implements Containerizer {
     if (!command.value) throw new LaunchError(shell ? "command.value is empty" : "command.value (the executable) is empty");
     const file = shell ? "/bin/sh" : command.value;
     const args = shell ? ["-c", command.value] : (command.arguments ?? []).slice(1);
-    const argv0 = shell ? "sh" : command.arguments?.[0] ?? command.value;
+    const argv0 = shell ? "sh" : (command.arguments?.[0] ?? command.value);
     // The executor runs `argv`; a custom argv0 needs bash's `exec -a` in between.
     const argv = argv0 !== file && !shell && this.bash ? ["/bin/bash", "-c", ARGV0_WRAPPER, argv0, file, ...args] : [file, ...args];
     // The executor's shell would only exit 127; a missing absolute path is worth a clear launch error.
@@ -123,7 +127,10 @@ export class ProcessContainerizer implements Containerizer {
       if (user) chownTree(spec.sandbox, user);
       // detached: a new session, so the executor and its task outlive the agent.
       child = spawn("/bin/sh", executorArgs(spec.sandbox, cgroup !== undefined, argv), {
-        cwd: spec.sandbox, env: { ...userEnvironment(user), ...taskEnvironment(spec) }, detached: true, argv0: EXECUTOR_ARGV0,
+        cwd: spec.sandbox,
+        env: { ...userEnvironment(user), ...taskEnvironment(spec) },
+        detached: true,
+        argv0: EXECUTOR_ARGV0,
         ...(user && !asUser ? { uid: user.uid, gid: user.gid } : {}),
         stdio: cgroup ? ["ignore", out, err, "pipe"] : ["ignore", out, err],
       });
@@ -158,16 +165,23 @@ export class ProcessContainerizer implements Containerizer {
     const pid = this.liveExecutor(record);
     if (pid === undefined && readExitStatus(record.sandbox) === undefined) return undefined;
     const cgroupName = this.cgroupOf(record);
-    const identity: ContainerIdentity = pid !== undefined
-      ? { pid, boot_id: bootId(), pid_start: processStartTime(pid), cgroup: cgroupName }
-      : { pid: record.pid, boot_id: record.boot_id, pid_start: record.pid_start, cgroup: cgroupName };
+    const identity: ContainerIdentity =
+      pid !== undefined
+        ? { pid, boot_id: bootId(), pid_start: processStartTime(pid), cgroup: cgroupName }
+        : { pid: record.pid, boot_id: record.boot_id, pid_start: record.pid_start, cgroup: cgroupName };
     const ended = pid !== undefined ? whenEnded(pid, identity.pid_start) : Promise.resolve(undefined);
     return new ProcessContainer(identity, ended, cgroupName ? this.cgroups.attach(cgroupName) : undefined, record.sandbox, this.log);
   }
 
   async destroyOrphan(record: TaskRecord): Promise<void> {
-    const pid = record.pid === undefined ? (record.sandbox ? findExecutor(record.sandbox) : undefined)
-      : record.boot_id === bootId() && processStartTime(record.pid) !== undefined && (!record.pid_start || record.pid_start === processStartTime(record.pid)) ? record.pid : undefined;
+    const pid =
+      record.pid === undefined
+        ? record.sandbox
+          ? findExecutor(record.sandbox)
+          : undefined
+        : record.boot_id === bootId() && processStartTime(record.pid) !== undefined && (!record.pid_start || record.pid_start === processStartTime(record.pid))
+          ? record.pid
+          : undefined;
     if (pid !== undefined && killGroup(pid, "SIGKILL")) this.log.info("killed task process left by the previous agent", { task_id: record.task_id, pid });
     const cgroup = this.cgroupOf(record);
     if (cgroup) await this.cgroups.destroy(cgroup);

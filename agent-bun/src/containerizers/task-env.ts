@@ -1,9 +1,9 @@
 /** A task's environment and resource limits, derived from its TaskInfo. */
 import type { Resource } from "../../../schemas/mesos.ts";
 import { scalarOf } from "../../../sdk/src/resources.ts";
+import { gpuEnvironment } from "../gpu/gpu-assignment.ts";
 import type { TaskLimits } from "../isolation/cgroup-task.ts";
 import type { LaunchSpec } from "./containerizer.ts";
-import { gpuEnvironment } from "../gpu/gpu-assignment.ts";
 
 /** PATH given to tasks that set none. */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

@@ -3,22 +3,23 @@
  * long-poll for commands forever, riding through master restarts and network failures with
  * backoff. Commands go to the TaskManager, acknowledgements to the StatusUpdateManager.
  */
-import type { DiskWatch } from "../isolation/disk-watch.ts";
+
 import type { RegisterRequest } from "../../../schemas/agent.ts";
 import { Backoff } from "../../../sdk/src/backoff.ts";
+import type { Containerizer } from "../containerizers/containerizer.ts";
+import type { TaskFetcher } from "../fetcher/fetcher.ts";
+import type { HealthProber } from "../health/health-probes.ts";
+import type { DiskWatch } from "../isolation/disk-watch.ts";
+import { sandboxPath } from "../sandbox/paths.ts";
+import { SandboxGc, type SandboxGcDeps } from "../sandbox/sandbox-gc.ts";
 import type { StateStore } from "../state/checkpoint.ts";
 import type { Clock } from "../system/clock.ts";
-import type { Containerizer } from "../containerizers/containerizer.ts";
-import { FileServer } from "./files.ts";
-import type { TaskFetcher } from "../fetcher/fetcher.ts";
 import { errorText, type Logger } from "../system/log.ts";
-import { MasterError, type MasterClient } from "./master-client.ts";
+import { FileServer } from "./files.ts";
+import { type MasterClient, MasterError } from "./master-client.ts";
 import { StatusUpdateManager } from "./status-updates.ts";
-import type { HealthProber } from "../health/health-probes.ts";
-import { TaskManager, type RecoverMode } from "./task-manager.ts";
+import { type RecoverMode, TaskManager } from "./task-manager.ts";
 import { UsageReporter, type UsageSampler } from "./usage.ts";
-import { SandboxGc, type SandboxGcDeps } from "../sandbox/sandbox-gc.ts";
-import { sandboxPath } from "../sandbox/paths.ts";
 
 /** What the agent tells the master about itself: the self-description part of a registration. */
 export type AgentInfo = Pick<RegisterRequest, "hostname" | "ip" | "port" | "resources" | "attributes" | "version">;
@@ -81,15 +82,35 @@ export class Agent {
   constructor(private readonly deps: AgentDeps) {
     this.pollBackoff = new Backoff(...POLL_BACKOFF, deps.backoffRandom);
     this.updates = new StatusUpdateManager({
-      store: deps.store, client: deps.client, clock: deps.clock, log: deps.log, newUuid: deps.newUuid,
-      backoffRandom: deps.backoffRandom, onAcknowledged: (u) => this.tasks.onAcknowledged(u),
+      store: deps.store,
+      client: deps.client,
+      clock: deps.clock,
+      log: deps.log,
+      newUuid: deps.newUuid,
+      backoffRandom: deps.backoffRandom,
+      onAcknowledged: (u) => this.tasks.onAcknowledged(u),
     });
-    this.tasks = new TaskManager({ store: deps.store, updates: this.updates, containerizer: deps.containerizer, log: deps.log, workDir: deps.workDir,
-      ...(deps.healthProber ? { health: { clock: deps.clock, prober: deps.healthProber } } : {}), fetcher: deps.fetcher, recover: deps.recover,
+    this.tasks = new TaskManager({
+      store: deps.store,
+      updates: this.updates,
+      containerizer: deps.containerizer,
+      log: deps.log,
+      workDir: deps.workDir,
+      ...(deps.healthProber ? { health: { clock: deps.clock, prober: deps.healthProber } } : {}),
+      fetcher: deps.fetcher,
+      recover: deps.recover,
       ...(deps.diskWatch ? { diskWatch: deps.diskWatch } : {}),
-      onForgotten: (sandbox) => this.gc?.schedule(sandbox) });
-    this.gc = deps.gc && new SandboxGc({ ...deps.gc, workDir: deps.workDir, clock: deps.clock, log: deps.log,
-      live: () => new Set(Object.values(deps.store.state.tasks).map((r) => r.sandbox ?? sandboxPath(deps.workDir, r.framework_id, r.task_id))) });
+      onForgotten: (sandbox) => this.gc?.schedule(sandbox),
+    });
+    this.gc =
+      deps.gc &&
+      new SandboxGc({
+        ...deps.gc,
+        workDir: deps.workDir,
+        clock: deps.clock,
+        log: deps.log,
+        live: () => new Set(Object.values(deps.store.state.tasks).map((r) => r.sandbox ?? sandboxPath(deps.workDir, r.framework_id, r.task_id))),
+      });
     this.files = new FileServer({ workDir: deps.workDir, client: deps.client, log: deps.log });
     this.usage = deps.usage && new UsageReporter({ ...deps.usage, clock: deps.clock, running: () => this.tasks.running() });
   }
@@ -120,8 +141,7 @@ export class Agent {
 
   /** The master refused this agent for good (410): stop, saying what to do. */
   private gone(e: MasterError): void {
-    this.fatal = `the master marked this agent gone (${e.message}); its tasks were shut down. `
-      + "To join again as a new agent, start it with an empty work directory.";
+    this.fatal = `the master marked this agent gone (${e.message}); its tasks were shut down. To join again as a new agent, start it with an empty work directory.`;
     this.deps.log.error("agent marked gone by an operator; stopping", { error: errorText(e) });
     this.stop();
   }
@@ -143,7 +163,11 @@ export class Agent {
       const known = store.state.agent_id;
       const req: RegisterRequest = {
         ...(known ? { agent_id: { value: known }, ...(store.state.agent_token ? { agent_token: store.state.agent_token } : {}) } : {}),
-        hostname: info.hostname, ...(info.ip ? { ip: info.ip } : {}), port: info.port, resources: info.resources, attributes: info.attributes,
+        hostname: info.hostname,
+        ...(info.ip ? { ip: info.ip } : {}),
+        port: info.port,
+        resources: info.resources,
+        attributes: info.attributes,
         ...(info.version ? { version: info.version } : {}),
         tasks: this.tasks.reports(),
       };
@@ -205,14 +229,20 @@ export class Agent {
       return;
     }
     const usage = this.usage?.due();
-    let res;
+    let res: Awaited<ReturnType<MasterClient["poll"]>>;
     try {
-      res = await client.poll({
-        agent_id: { value: agentId }, ...(store.state.agent_token ? { agent_token: store.state.agent_token } : {}),
-        ack_seq: ackSeq, acked_uuids: acked, wait_seconds: this.usage?.pollWait(pollWaitSeconds) ?? pollWaitSeconds,
-        ...(this.masterId ? { master_id: this.masterId } : {}),
-        ...(usage ? { usage } : {}),
-      }, this.stopping.signal);
+      res = await client.poll(
+        {
+          agent_id: { value: agentId },
+          ...(store.state.agent_token ? { agent_token: store.state.agent_token } : {}),
+          ack_seq: ackSeq,
+          acked_uuids: acked,
+          wait_seconds: this.usage?.pollWait(pollWaitSeconds) ?? pollWaitSeconds,
+          ...(this.masterId ? { master_id: this.masterId } : {}),
+          ...(usage ? { usage } : {}),
+        },
+        this.stopping.signal,
+      );
     } catch (e) {
       if (this.stopped) return;
       if (e instanceof MasterError && e.agentGone) return this.gone(e);
@@ -244,7 +274,10 @@ export class Agent {
     }
     if (res.master_id !== undefined && res.master_id !== this.masterId) {
       if (this.masterId !== undefined) {
-        log.info("a new master instance answers; sending unacknowledged status updates again", { master_id: res.master_id, pending: this.updates.pending().length });
+        log.info("a new master instance answers; sending unacknowledged status updates again", {
+          master_id: res.master_id,
+          pending: this.updates.pending().length,
+        });
         this.updates.setOnline(); // re-sends everything pending, now
         this.usage?.resend(); // and usage: the new instance has none
       }

@@ -14,9 +14,9 @@ import { type FileHandle, lstat, open, readdir, realpath, stat } from "node:fs/p
 import { join, sep } from "node:path";
 import type { FileAnswer, FileEntry, FileRequest } from "../../../schemas/agent.ts";
 import { MAX_FILE_READ_BYTES } from "../../../schemas/file-limits.ts";
+import { sandboxPath } from "../sandbox/paths.ts";
 import { errorText, type Logger } from "../system/log.ts";
 import type { MasterClient } from "./master-client.ts";
-import { sandboxPath } from "../sandbox/paths.ts";
 
 /** What the agent answers to one request, without its identity and request id. */
 export type FileResult = Omit<FileAnswer, "agent_id" | "agent_token" | "request_id">;
@@ -27,7 +27,13 @@ const code = (e: unknown) => (e as { code?: string }).code;
 
 /** `st` as a listing entry named `path` (relative to the sandbox). */
 const entryOf = (path: string, st: Awaited<ReturnType<typeof lstat>>): FileEntry => ({
-  path, nlink: Number(st.nlink), size: Number(st.size), mtime: Number(st.mtimeMs) / 1000, mode: Number(st.mode), uid: String(st.uid), gid: String(st.gid),
+  path,
+  nlink: Number(st.nlink),
+  size: Number(st.size),
+  mtime: Number(st.mtimeMs) / 1000,
+  mode: Number(st.mode),
+  uid: String(st.uid),
+  gid: String(st.gid),
 });
 
 /** True when `real` is `root` or below it. */
@@ -51,7 +57,9 @@ export async function answerFileRequest(workDir: string, req: FileRequest): Prom
   try {
     real = await realpath(join(root, ...segments));
   } catch (e) {
-    return code(e) === "ENOENT" || code(e) === "ENOTDIR" ? refuse(404, `'${req.path}' does not exist in the sandbox`) : refuse(500, `cannot resolve '${req.path}': ${errorText(e)}`);
+    return code(e) === "ENOENT" || code(e) === "ENOTDIR"
+      ? refuse(404, `'${req.path}' does not exist in the sandbox`)
+      : refuse(500, `cannot resolve '${req.path}': ${errorText(e)}`);
   }
   if (!inside(root, real)) return refuse(403, `'${req.path}' leads outside the sandbox`);
   try {
@@ -72,7 +80,9 @@ async function list(rel: string, real: string): Promise<FileResult> {
   for (const name of names) {
     try {
       file_infos.push(entryOf(rel === "" ? name : `${rel}/${name}`, await lstat(join(real, name))));
-    } catch { /* removed meanwhile */ }
+    } catch {
+      /* removed meanwhile */
+    }
   }
   return { file_infos };
 }
@@ -132,7 +142,9 @@ export class FileServer {
   serve(requests: readonly FileRequest[], agentId: string, agentToken: string | undefined): void {
     for (const req of requests) {
       this.busy++;
-      void this.answer(req, agentId, agentToken).finally(() => { this.busy--; });
+      void this.answer(req, agentId, agentToken).finally(() => {
+        this.busy--;
+      });
     }
   }
 

@@ -4,7 +4,14 @@
  * keeps classic zod out of the agent binary); every failure becomes a `MasterError`.
  */
 import type {
-  FileAnswer, FileAnswerResponse, PollRequest, PollResponse, RegisterRequest, RegisterResponse, StatusRequest, StatusResponse,
+  FileAnswer,
+  FileAnswerResponse,
+  PollRequest,
+  PollResponse,
+  RegisterRequest,
+  RegisterResponse,
+  StatusRequest,
+  StatusResponse,
 } from "../../../schemas/agent.ts";
 import { MAX_POLL_HOLD_SECONDS } from "../../../schemas/agent-limits.ts";
 import * as wire from "../../../schemas/agent-wire.ts";
@@ -22,7 +29,10 @@ export interface MasterClient {
 
 /** A failed call. `status` is the HTTP status, or undefined when no answer came (network). */
 export class MasterError extends Error {
-  constructor(message: string, readonly status?: number) {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
     super(message);
     this.name = "MasterError";
   }
@@ -45,7 +55,10 @@ const CALL_TIMEOUT_S = 30;
 
 /** The master over HTTP(S) with `fetch`. */
 export class HttpMasterClient implements MasterClient {
-  constructor(private readonly baseUrl: string, private readonly joinToken: string) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly joinToken: string,
+  ) {}
 
   register(req: RegisterRequest, signal?: AbortSignal): Promise<RegisterResponse> {
     return this.call("/agent/v1/register", req, wire.RegisterResponse, CALL_TIMEOUT_S, signal);
@@ -65,7 +78,11 @@ export class HttpMasterClient implements MasterClient {
   }
 
   private async call<S extends typeof wire.RegisterResponse | typeof wire.PollResponse | typeof wire.StatusResponse | typeof wire.FileAnswerResponse>(
-    path: string, body: unknown, schema: S, timeoutS: number, signal?: AbortSignal,
+    path: string,
+    body: unknown,
+    schema: S,
+    timeoutS: number,
+    signal?: AbortSignal,
   ): Promise<ReturnType<S["parse"]>> {
     const timeout = AbortSignal.timeout(timeoutS * 1000);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
@@ -86,7 +103,11 @@ export class HttpMasterClient implements MasterClient {
     if (!res.ok) {
       // The master's error bodies are plain text ending in a newline: keep log lines on one line.
       let detail = text.slice(0, 300).trim();
-      try { detail = (JSON.parse(text) as { message?: string }).message?.trim() ?? detail; } catch { /* not JSON */ }
+      try {
+        detail = (JSON.parse(text) as { message?: string }).message?.trim() ?? detail;
+      } catch {
+        /* not JSON */
+      }
       throw new MasterError(`POST ${path}: HTTP ${res.status}${detail ? `: ${detail}` : ""}`, res.status);
     }
     try {

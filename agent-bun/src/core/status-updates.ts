@@ -10,7 +10,7 @@ import type { TaskStatus } from "../../../schemas/mesos.ts";
 import { Backoff } from "../../../sdk/src/backoff.ts";
 import { randomUuidBase64 } from "../../../sdk/src/base64.ts";
 import type { PendingUpdate, StateStore } from "../state/checkpoint.ts";
-import { nextTurn, type Clock } from "../system/clock.ts";
+import { type Clock, nextTurn } from "../system/clock.ts";
 import { errorText, type Logger } from "../system/log.ts";
 import type { MasterClient } from "./master-client.ts";
 
@@ -90,7 +90,9 @@ export class StatusUpdateManager {
    */
   async flush(onlyNew = false): Promise<boolean> {
     while (this.inFlight) await this.inFlight;
-    this.inFlight = this.send(onlyNew).finally(() => { this.inFlight = undefined; });
+    this.inFlight = this.send(onlyNew).finally(() => {
+      this.inFlight = undefined;
+    });
     return this.inFlight;
   }
 
@@ -113,11 +115,14 @@ export class StatusUpdateManager {
     batch = batch.filter((u) => pending.has(u)); // some may have been acknowledged meanwhile
     if (!this.online || !agentId || batch.length === 0) return true;
     try {
-      const res = await client.status({
-        agent_id: { value: agentId },
-        ...(store.state.agent_token ? { agent_token: store.state.agent_token } : {}),
-        updates: batch.map((u) => ({ framework_id: { value: u.framework_id }, status: u.status })),
-      }, this.halt.signal);
+      const res = await client.status(
+        {
+          agent_id: { value: agentId },
+          ...(store.state.agent_token ? { agent_token: store.state.agent_token } : {}),
+          updates: batch.map((u) => ({ framework_id: { value: u.framework_id }, status: u.status })),
+        },
+        this.halt.signal,
+      );
       for (const u of batch) this.sent.add(u.status.uuid);
       log.debug("status updates sent", { count: batch.length, acknowledged: res.acknowledged.length });
       this.acknowledge(res.acknowledged);
@@ -137,7 +142,11 @@ export class StatusUpdateManager {
     store.state.updates = store.state.updates.filter((u) => !acked.has(u.status.uuid));
     for (const uuid of uuids) this.sent.delete(uuid);
     const known = new Set(store.state.acked_uuids);
-    for (const uuid of uuids) if (!known.has(uuid)) { store.state.acked_uuids.push(uuid); known.add(uuid); }
+    for (const uuid of uuids)
+      if (!known.has(uuid)) {
+        store.state.acked_uuids.push(uuid);
+        known.add(uuid);
+      }
     store.changed(); // on disk before the next poll reports them in acked_uuids
     if (done.length > 0) this.backoff.reset();
     for (const u of done) this.deps.onAcknowledged?.(u);

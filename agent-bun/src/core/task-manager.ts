@@ -13,7 +13,7 @@ import { sandboxPath } from "../sandbox/paths.ts";
 import { destroyVolumes, volumesOf } from "../sandbox/volumes.ts";
 import type { PendingUpdate, TaskRecord } from "../state/checkpoint.ts";
 import { errorText } from "../system/log.ts";
-import { TaskRunner, graceMs, type TaskRunnerDeps } from "./task-runner.ts";
+import { graceMs, TaskRunner, type TaskRunnerDeps } from "./task-runner.ts";
 
 /**
  * What a starting agent does with the tasks its previous run left (Mesos' `--recover`):
@@ -69,7 +69,13 @@ export class TaskManager {
       if (st.tasks[key]) {
         log.warn("ignoring LAUNCH of a task this agent already knows", { framework_id: fid, task_id: cmd.task.task_id.value });
       } else {
-        st.tasks[key] = { framework_id: fid, task_id: cmd.task.task_id.value, state: "TASK_STAGING", sandbox: sandboxPath(this.deps.workDir, fid, cmd.task.task_id.value), info: cmd.task };
+        st.tasks[key] = {
+          framework_id: fid,
+          task_id: cmd.task.task_id.value,
+          state: "TASK_STAGING",
+          sandbox: sandboxPath(this.deps.workDir, fid, cmd.task.task_id.value),
+          info: cmd.task,
+        };
         const killingState = cmd.framework_info?.capabilities?.some((c) => c.type === "TASK_KILLING_STATE") ?? false;
         this.runner.launch(key, cmd.task, cmd.framework_info?.user, killingState);
       }
@@ -120,7 +126,9 @@ export class TaskManager {
   /** Tasks to report when (re-)registering: every task not yet forgotten. */
   reports(): AgentTaskReport[] {
     return Object.values(this.deps.store.state.tasks).map((r) => ({
-      framework_id: { value: r.framework_id }, task_id: { value: r.task_id }, state: r.state,
+      framework_id: { value: r.framework_id },
+      task_id: { value: r.task_id },
+      state: r.state,
     }));
   }
 
@@ -141,15 +149,22 @@ export class TaskManager {
         }
         continue;
       }
-      if (!cleanup && await this.runner.reattach(key, record)) continue;
+      if (!cleanup && (await this.runner.reattach(key, record))) continue;
       try {
         await containerizer.destroyOrphan(record);
       } catch (e) {
         log.warn("cannot clean up a task of the previous agent run", { task_id: record.task_id, error: errorText(e) });
       }
-      log.warn(cleanup ? "task of the previous agent run killed (--recover=cleanup)" : "task of the previous agent run lost",
-        { framework_id: record.framework_id, task_id: record.task_id, state: record.state });
-      this.runner.transition(record, "TASK_FAILED", { source: "SOURCE_AGENT", reason: "REASON_EXECUTOR_TERMINATED", message: cleanup ? RESTART_CLEANUP_MESSAGE : RESTART_LOST_MESSAGE });
+      log.warn(cleanup ? "task of the previous agent run killed (--recover=cleanup)" : "task of the previous agent run lost", {
+        framework_id: record.framework_id,
+        task_id: record.task_id,
+        state: record.state,
+      });
+      this.runner.transition(record, "TASK_FAILED", {
+        source: "SOURCE_AGENT",
+        reason: "REASON_EXECUTOR_TERMINATED",
+        message: cleanup ? RESTART_CLEANUP_MESSAGE : RESTART_LOST_MESSAGE,
+      });
     }
   }
 

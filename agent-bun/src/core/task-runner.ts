@@ -7,16 +7,16 @@
 import type { TaskInfo, TaskState } from "../../../schemas/mesos.ts";
 import { isTerminal } from "../../../schemas/task-states.ts";
 import { taskKey } from "../../../sdk/src/ids.ts";
-import { LaunchError, type Container, type ContainerExit, type Containerizer } from "../containerizers/containerizer.ts";
+import { type Container, type ContainerExit, type Containerizer, LaunchError } from "../containerizers/containerizer.ts";
 import type { TaskFetcher } from "../fetcher/fetcher.ts";
 import type { HealthListener } from "../health/health-checker.ts";
-import { TaskHealthChecks, type HealthDeps } from "../health/health-checks.ts";
-import { sandboxDiskLimitMB, type DiskWatch } from "../isolation/disk-watch.ts";
+import { type HealthDeps, TaskHealthChecks } from "../health/health-checks.ts";
+import { type DiskWatch, sandboxDiskLimitMB } from "../isolation/disk-watch.ts";
 import { attachVolumes } from "../sandbox/volumes.ts";
 import type { StateStore, TaskRecord } from "../state/checkpoint.ts";
 import { errorText, type Logger } from "../system/log.ts";
 import type { StatusUpdateManager } from "./status-updates.ts";
-import { killedStatus, terminalStatus, type StatusChange, type StatusExtra } from "./task-status.ts";
+import { killedStatus, type StatusChange, type StatusExtra, terminalStatus } from "./task-status.ts";
 
 /** Grace period between SIGTERM and SIGKILL when no kill policy says otherwise (Mesos: 3 s). */
 export const DEFAULT_GRACE_MS = 3_000;
@@ -95,16 +95,19 @@ export class TaskRunner {
     if (record.state === "TASK_STAGING" || record.state === "TASK_STARTING") this.transition(record, "TASK_RUNNING", { source: "SOURCE_EXECUTOR" });
     const c = container;
     const stopDiskWatch = record.info && this.watchDisk(key, record, record.info, c);
-    this.track((async () => {
-      try {
-        this.terminal(record, record.info, await c.exited);
-      } finally {
-        stopDiskWatch?.();
-        this.containers.delete(key);
-        this.health.stop(key);
-      }
-    })());
-    if (record.kill_requested) this.kill(key, undefined); // a kill was under way: see it through
+    this.track(
+      (async () => {
+        try {
+          this.terminal(record, record.info, await c.exited);
+        } finally {
+          stopDiskWatch?.();
+          this.containers.delete(key);
+          this.health.stop(key);
+        }
+      })(),
+    );
+    if (record.kill_requested)
+      this.kill(key, undefined); // a kill was under way: see it through
     else if (record.info && record.sandbox) {
       // Health checks start afresh (their counts were the previous run's, in memory only).
       const spec = { frameworkId: record.framework_id, agentId: this.deps.store.state.agent_id ?? "", task: record.info, sandbox: record.sandbox };
@@ -159,7 +162,8 @@ export class TaskRunner {
       await this.launchAndWait(key, record, task, frameworkUser);
     } catch (e) {
       this.deps.log.error("task failed inside the agent", { task_id: record.task_id, error: errorText(e) });
-      if (!isTerminal(record.state)) this.transition(record, "TASK_FAILED", { source: "SOURCE_AGENT", reason: "REASON_CONTAINER_LAUNCH_FAILED", message: `agent error: ${errorText(e)}` });
+      if (!isTerminal(record.state))
+        this.transition(record, "TASK_FAILED", { source: "SOURCE_AGENT", reason: "REASON_CONTAINER_LAUNCH_FAILED", message: `agent error: ${errorText(e)}` });
     } finally {
       this.containers.delete(key);
       this.health.stop(key);
@@ -170,9 +174,16 @@ export class TaskRunner {
     const { containerizer, store } = this.deps;
     const fail = (message: string, reason = "REASON_CONTAINER_LAUNCH_FAILED") =>
       this.transition(record, "TASK_FAILED", { source: "SOURCE_AGENT", reason, message });
-    if (task.container?.type === "DOCKER" && !containerizer.runsDocker) return fail("Docker containers are not enabled on this agent (start it with --containerizers=mesos,docker)");
+    if (task.container?.type === "DOCKER" && !containerizer.runsDocker)
+      return fail("Docker containers are not enabled on this agent (start it with --containerizers=mesos,docker)");
     if (!task.command && task.container?.type !== "DOCKER") return fail("task has no command (custom executors are not supported; set command)");
-    const spec = { frameworkId: record.framework_id, agentId: store.state.agent_id ?? "", task, sandbox: record.sandbox!, ...(frameworkUser ? { frameworkUser } : {}) };
+    const spec = {
+      frameworkId: record.framework_id,
+      agentId: store.state.agent_id ?? "",
+      task,
+      sandbox: record.sandbox!,
+      ...(frameworkUser ? { frameworkUser } : {}),
+    };
     try {
       await containerizer.prepare(spec);
       attachVolumes(this.deps.workDir, spec.sandbox, task.resources);
@@ -248,7 +259,9 @@ export class TaskRunner {
       healthChanged: (healthy, result) => {
         if (record.state !== "TASK_RUNNING" || record.kill_requested) return;
         this.transition(record, "TASK_RUNNING", {
-          source: "SOURCE_EXECUTOR", reason: "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED", healthy,
+          source: "SOURCE_EXECUTOR",
+          reason: "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED",
+          healthy,
           message: `Health check ${healthy ? "passed" : "failed"}: ${result.message}`,
         });
       },

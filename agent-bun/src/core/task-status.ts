@@ -21,26 +21,43 @@ export interface StatusChange {
  * The end of a task whose container exited: `healthKill` is the message of the health check
  * that had it killed, `diskMessage` that of the disk watch, when one did.
  */
-export function terminalStatus(record: TaskRecord, task: TaskInfo | undefined, exit: ContainerExit, healthKill: string | undefined, diskMessage: string | undefined): StatusChange {
+export function terminalStatus(
+  record: TaskRecord,
+  task: TaskInfo | undefined,
+  exit: ContainerExit,
+  healthKill: string | undefined,
+  diskMessage: string | undefined,
+): StatusChange {
   const data = exit.stdoutTail ? { data: exit.stdoutTail } : {};
-  const message = exit.lost ? `Command status unknown: ${exit.lost}`
-    : exit.signal !== null ? `Command terminated with signal ${exit.signal}` : `Command exited with status ${exit.code}`;
+  const message = exit.lost
+    ? `Command status unknown: ${exit.lost}`
+    : exit.signal !== null
+      ? `Command terminated with signal ${exit.signal}`
+      : `Command exited with status ${exit.code}`;
   if (diskMessage && !record.kill_requested) {
-    return { state: "TASK_FAILED", extra: { source: "SOURCE_AGENT", reason: "REASON_CONTAINER_LIMITATION_DISK", ...data, message: `${diskMessage} (${message})` } };
+    return {
+      state: "TASK_FAILED",
+      extra: { source: "SOURCE_AGENT", reason: "REASON_CONTAINER_LIMITATION_DISK", ...data, message: `${diskMessage} (${message})` },
+    };
   }
   if (exit.oomKilled) {
     const mem = task && taskLimits(task.resources).memMB;
     return {
       state: "TASK_FAILED",
       extra: {
-        source: "SOURCE_AGENT", reason: "REASON_CONTAINER_LIMITATION_MEMORY", ...data,
+        source: "SOURCE_AGENT",
+        reason: "REASON_CONTAINER_LIMITATION_MEMORY",
+        ...data,
         message: `Memory limit exceeded: the task used more than its ${mem ?? "?"} MB and was killed by the OOM killer (${message})`,
       },
     };
   }
   if (healthKill) {
     // Mesos reports such a kill as TASK_KILLED with healthy: false; the reason tells it apart.
-    return { state: "TASK_KILLED", extra: { source: "SOURCE_EXECUTOR", reason: "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED", healthy: false, ...data, message: `${healthKill} (${message})` } };
+    return {
+      state: "TASK_KILLED",
+      extra: { source: "SOURCE_EXECUTOR", reason: "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED", healthy: false, ...data, message: `${healthKill} (${message})` },
+    };
   }
   if (record.kill_requested) return killedStatus(record, { source: "SOURCE_EXECUTOR", message, ...data });
   if (exit.lost) return { state: "TASK_FAILED", extra: { source: "SOURCE_AGENT", reason: "REASON_EXECUTOR_TERMINATED", message, ...data } };
@@ -57,7 +74,9 @@ export function killedStatus(record: TaskRecord, extra: StatusExtra): StatusChan
   return {
     state: record.preempted,
     extra: {
-      ...extra, source: "SOURCE_AGENT", reason: "REASON_CONTAINER_PREEMPTED",
+      ...extra,
+      source: "SOURCE_AGENT",
+      reason: "REASON_CONTAINER_PREEMPTED",
       message: `Preempted: its revocable resources are needed by regular tasks (${extra.message ?? "killed"})`,
     },
   };

@@ -27,10 +27,18 @@ import { allPids, procStatFields } from "../system/proc.ts";
  * One measurement of a task: cpu time used since it started (seconds), resident memory now
  * (bytes), and, when the source splits it, the cpu time in user and in system mode.
  */
-export interface UsageSample { cpuSeconds: number; memBytes: number; userSeconds?: number; systemSeconds?: number }
+export interface UsageSample {
+  cpuSeconds: number;
+  memBytes: number;
+  userSeconds?: number;
+  systemSeconds?: number;
+}
 
 /** A running task to measure: its checkpointed record and, when known, its TaskInfo. */
-export interface MeasuredTask { record: TaskRecord; info: TaskInfo | undefined }
+export interface MeasuredTask {
+  record: TaskRecord;
+  info: TaskInfo | undefined;
+}
 
 /** Measures tasks; an entry is undefined for a task it cannot measure (gone, unreadable). */
 export interface UsageSampler {
@@ -53,7 +61,10 @@ export const CLOCK_TICKS_PER_SECOND = 100;
  * they have waited for; VmRSS).
  */
 export class ProcUsageSampler implements UsageSampler {
-  constructor(private readonly placements: readonly Placement[] = [], private readonly read: (path: string) => string = (p) => readFileSync(p, "utf8")) {}
+  constructor(
+    private readonly placements: readonly Placement[] = [],
+    private readonly read: (path: string) => string = (p) => readFileSync(p, "utf8"),
+  ) {}
 
   sample(tasks: readonly MeasuredTask[], _now?: number): Array<UsageSample | undefined> {
     let groups: Map<number, UsageSample> | undefined;
@@ -81,11 +92,15 @@ export class ProcUsageSampler implements UsageSampler {
           try {
             const stat = this.read(join(dir, "cpuacct.stat"));
             split = splitTimes(statValue(stat, "user") / CLOCK_TICKS_PER_SECOND, statValue(stat, "system") / CLOCK_TICKS_PER_SECOND);
-          } catch { /* no split */ }
+          } catch {
+            /* no split */
+          }
         } else {
           memBytes = statValue(this.read(join(dir, "memory.stat")), p.version === 2 ? "anon" : "total_rss");
         }
-      } catch { /* not there (e.g. v1 cpu without cpuacct): fall back to /proc */ }
+      } catch {
+        /* not there (e.g. v1 cpu without cpuacct): fall back to /proc */
+      }
     }
     if (cpuSeconds === undefined || memBytes === undefined || !Number.isFinite(cpuSeconds) || !Number.isFinite(memBytes)) return undefined;
     return { cpuSeconds, memBytes, ...split };
@@ -107,7 +122,8 @@ export function processGroups(leaders: ReadonlySet<number>): Map<number, UsageSa
     const group = Number(f[2]); // field 5: pgrp
     if (!leaders.has(group)) continue;
     // fields 14-17: utime, stime, cutime, cstime
-    const user = (Number(f[11]) + Number(f[13])) / CLOCK_TICKS_PER_SECOND, system = (Number(f[12]) + Number(f[14])) / CLOCK_TICKS_PER_SECOND;
+    const user = (Number(f[11]) + Number(f[13])) / CLOCK_TICKS_PER_SECOND,
+      system = (Number(f[12]) + Number(f[14])) / CLOCK_TICKS_PER_SECOND;
     const s = out.get(group) ?? { cpuSeconds: 0, memBytes: 0, userSeconds: 0, systemSeconds: 0 };
     s.cpuSeconds += user + system;
     s.userSeconds! += user;
@@ -191,7 +207,10 @@ export class UsageReporter {
       // Not due: take a first measurement of tasks seen for the first time, so that their
       // first report has a rate.
       const fresh = tasks.filter((t) => !this.baselines.has(keyOf(t)));
-      if (fresh.length > 0) sampler.sample(fresh, now).forEach((s, i) => { if (s) this.baselines.set(keyOf(fresh[i]!), { at: now, cpuSeconds: s.cpuSeconds }); });
+      if (fresh.length > 0)
+        sampler.sample(fresh, now).forEach((s, i) => {
+          if (s) this.baselines.set(keyOf(fresh[i]!), { at: now, cpuSeconds: s.cpuSeconds });
+        });
       return undefined;
     }
     this.lastReportAt = now;
@@ -199,7 +218,8 @@ export class UsageReporter {
     const values = new Map<string, Entry>();
     const live = new Set<string>();
     tasks.forEach((t, i) => {
-      const key = keyOf(t), s = samples[i];
+      const key = keyOf(t),
+        s = samples[i];
       live.add(key);
       if (!s) return;
       const before = this.baselines.get(key);
@@ -207,10 +227,14 @@ export class UsageReporter {
       if (!before || now - before.at < USAGE_MIN_WINDOW_MS) return;
       const cpus = roundScalar(Math.max(0, s.cpuSeconds - before.cpuSeconds) / ((now - before.at) / 1000));
       values.set(key, {
-        framework_id: { value: t.record.framework_id }, task_id: { value: t.record.task_id },
-        cpus, mem_mb: Math.round(s.memBytes / MiB), mem_rss_bytes: Math.round(s.memBytes),
+        framework_id: { value: t.record.framework_id },
+        task_id: { value: t.record.task_id },
+        cpus,
+        mem_mb: Math.round(s.memBytes / MiB),
+        mem_rss_bytes: Math.round(s.memBytes),
         ...(s.userSeconds !== undefined && s.systemSeconds !== undefined
-          ? { cpus_user_time_secs: roundScalar(s.userSeconds), cpus_system_time_secs: roundScalar(s.systemSeconds) } : {}),
+          ? { cpus_user_time_secs: roundScalar(s.userSeconds), cpus_system_time_secs: roundScalar(s.systemSeconds) }
+          : {}),
       });
     });
     for (const key of this.baselines.keys()) if (!live.has(key)) this.baselines.delete(key);

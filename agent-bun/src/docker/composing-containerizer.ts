@@ -4,8 +4,9 @@
  * process containerizer; a task of an earlier agent run goes to the one that started it (its
  * record names a Docker container or not).
  */
-import type { TaskRecord } from "../state/checkpoint.ts";
+
 import type { Container, Containerizer, LaunchSpec } from "../containerizers/containerizer.ts";
+import type { TaskRecord } from "../state/checkpoint.ts";
 import type { DockerContainerizer } from "./docker-containerizer.ts";
 
 /** Process tasks and DOCKER tasks, each to its own containerizer. */
@@ -13,7 +14,10 @@ export class ComposingContainerizer implements Containerizer {
   readonly runsDocker = true;
   readonly description: string;
 
-  constructor(private readonly processes: Containerizer, private readonly docker: DockerContainerizer) {
+  constructor(
+    private readonly processes: Containerizer,
+    private readonly docker: DockerContainerizer,
+  ) {
     this.description = `${processes.description}; ${docker.description}`;
   }
 

@@ -14,7 +14,10 @@ export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
 
 /** An engine call answered with an error status (or the engine could not be reached: status 0). */
 export class DockerError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
     this.name = "DockerError";
   }
@@ -37,7 +40,10 @@ export interface LogFrame {
 }
 
 /** What `request` answers: status and the whole body. */
-interface Reply { status: number; body: Buffer }
+interface Reply {
+  status: number;
+  body: Buffer;
+}
 
 /** Talks to one engine. */
 export class DockerClient {
@@ -67,7 +73,11 @@ export class DockerClient {
     for (const line of r.body.toString("utf8").split("\n")) {
       if (!line.trim()) continue;
       let msg: { error?: string };
-      try { msg = JSON.parse(line) as { error?: string }; } catch { continue; }
+      try {
+        msg = JSON.parse(line) as { error?: string };
+      } catch {
+        continue;
+      }
       if (msg.error) throw new DockerError(500, `pull ${image}: ${msg.error}`);
     }
   }
@@ -117,7 +127,10 @@ export class DockerClient {
    * each entry with its time. Resolves when the stream ends.
    */
   async followLogs(id: string, since: string, onFrame: (f: LogFrame) => void): Promise<void> {
-    const res = await this.open("GET", `/containers/${encodeURIComponent(id)}/logs?follow=true&stdout=true&stderr=true&timestamps=true&since=${encodeURIComponent(since)}`);
+    const res = await this.open(
+      "GET",
+      `/containers/${encodeURIComponent(id)}/logs?follow=true&stdout=true&stderr=true&timestamps=true&since=${encodeURIComponent(since)}`,
+    );
     if ((res.statusCode ?? 0) >= 300) throw errorOf({ status: res.statusCode ?? 0, body: await readAll(res) }, `logs of ${id}`);
     // Without a TTY the engine multiplexes: 8-byte header (stream, 0, 0, 0, size big-endian), payload.
     let pending: Buffer = Buffer.alloc(0);
@@ -130,7 +143,11 @@ export class DockerClient {
           // With timestamps each entry starts with its RFC 3339 time (nanoseconds) and a space.
           const entry = pending.subarray(8, 8 + size);
           const space = entry.indexOf(0x20);
-          onFrame({ stream: pending[0] === 2 ? "stderr" : "stdout", data: entry.subarray(space + 1), time: unixTime(entry.subarray(0, Math.max(0, space)).toString("latin1")) });
+          onFrame({
+            stream: pending[0] === 2 ? "stderr" : "stdout",
+            data: entry.subarray(space + 1),
+            time: unixTime(entry.subarray(0, Math.max(0, space)).toString("latin1")),
+          });
           pending = pending.subarray(8 + size);
         }
       });
@@ -152,16 +169,27 @@ export class DockerClient {
     return r;
   }
 
-  private async open(method: string, path: string, body?: unknown, raw?: { data: Buffer | NodeJS.ReadableStream; contentType: string }): Promise<IncomingMessage> {
+  private async open(
+    method: string,
+    path: string,
+    body?: unknown,
+    raw?: { data: Buffer | NodeJS.ReadableStream; contentType: string },
+  ): Promise<IncomingMessage> {
     const { request } = await import("node:http");
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string> = { host: "docker" };
-    if (payload) { headers["content-type"] = "application/json"; headers["content-length"] = String(payload.length); }
+    if (payload) {
+      headers["content-type"] = "application/json";
+      headers["content-length"] = String(payload.length);
+    }
     if (raw) headers["content-type"] = raw.contentType;
     return new Promise<IncomingMessage>((resolve, reject) => {
       const req = request({ socketPath: this.socketPath, method, path: `/${DOCKER_API_VERSION}${path}`, headers }, resolve);
       req.on("error", (e) => reject(new DockerError(0, `cannot reach the Docker engine at ${this.socketPath}: ${e.message}`)));
-      if (raw && !Buffer.isBuffer(raw.data)) { raw.data.pipe(req); return; }
+      if (raw && !Buffer.isBuffer(raw.data)) {
+        raw.data.pipe(req);
+        return;
+      }
       req.end(raw ? raw.data : payload);
     });
   }
@@ -203,6 +231,10 @@ function readAll(res: IncomingMessage): Promise<Buffer> {
 /** The engine's `{"message": …}` error as a `DockerError`. */
 function errorOf(r: Reply, what: string): DockerError {
   let message = r.body.toString("utf8").trim();
-  try { message = (JSON.parse(message) as { message?: string }).message ?? message; } catch { /* plain text */ }
+  try {
+    message = (JSON.parse(message) as { message?: string }).message ?? message;
+  } catch {
+    /* plain text */
+  }
   return new DockerError(r.status, `${what}: ${message || `status ${r.status}`}`);
 }

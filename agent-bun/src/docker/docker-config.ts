@@ -8,9 +8,9 @@ import type { Resource } from "../../../schemas/mesos.ts";
 import { rangesOf } from "../../../sdk/src/resources.ts";
 import { MiB } from "../../../sdk/src/units.ts";
 import { LaunchError, type LaunchSpec } from "../containerizers/containerizer.ts";
-import { safeSegment } from "../sandbox/paths.ts";
 import { taskEnvironment, taskLimits } from "../containerizers/task-env.ts";
 import { gpuEnvironment } from "../gpu/gpu-assignment.ts";
+import { safeSegment } from "../sandbox/paths.ts";
 
 /** Where the task's sandbox appears inside its container (Mesos' path, so Mesos tasks run unchanged). */
 export const CONTAINER_SANDBOX = "/mnt/mesos/sandbox";
@@ -32,7 +32,11 @@ export function containerName(agentId: string, frameworkId: string, taskId: stri
 }
 
 /** A persistent volume of the task (volumes.ts `volumesOf`): its directory and its path in the sandbox. */
-export interface PersistentVolumeMount { dir: string; containerPath: string; resource: Resource }
+export interface PersistentVolumeMount {
+  dir: string;
+  containerPath: string;
+  resource: Resource;
+}
 
 /** The create-container body (`POST /containers/create`) for `spec`, mounting `volumes` in the sandbox. */
 export function dockerCreateConfig(spec: LaunchSpec, volumes: readonly PersistentVolumeMount[] = []): Record<string, unknown> {
@@ -63,7 +67,9 @@ export function dockerCreateConfig(spec: LaunchSpec, volumes: readonly Persisten
   env.MESOS_SANDBOX = CONTAINER_SANDBOX;
 
   const labels: Record<string, string> = {
-    [LABEL_AGENT]: spec.agentId, [LABEL_FRAMEWORK]: spec.frameworkId, [LABEL_TASK]: spec.task.task_id.value,
+    [LABEL_AGENT]: spec.agentId,
+    [LABEL_FRAMEWORK]: spec.frameworkId,
+    [LABEL_TASK]: spec.task.task_id.value,
   };
   for (const l of spec.task.labels?.labels ?? []) if (!l.key.startsWith("strata.")) labels[l.key] = l.value ?? "";
 
@@ -71,8 +77,13 @@ export function dockerCreateConfig(spec: LaunchSpec, volumes: readonly Persisten
   if (docker.privileged) host.Privileged = true;
   if (spec.gpus?.devices.length) host.DeviceRequests = gpuDeviceRequests(spec);
   const config: Record<string, unknown> = {
-    Image: docker.image, Env: [] as string[], Labels: labels, WorkingDir: CONTAINER_SANDBOX, HostConfig: host,
-    ...(entrypoint ? { Entrypoint: entrypoint } : {}), ...(cmd ? { Cmd: cmd } : {}),
+    Image: docker.image,
+    Env: [] as string[],
+    Labels: labels,
+    WorkingDir: CONTAINER_SANDBOX,
+    HostConfig: host,
+    ...(entrypoint ? { Entrypoint: entrypoint } : {}),
+    ...(cmd ? { Cmd: cmd } : {}),
     ...(container.hostname ? { Hostname: container.hostname } : {}),
     ...exposedPorts(spec),
   };
@@ -147,7 +158,10 @@ function gpuDeviceRequests(spec: LaunchSpec): unknown[] {
 function limits(spec: LaunchSpec): Record<string, unknown> {
   const { cpus, memMB } = taskLimits(spec.task.resources);
   const out: Record<string, unknown> = {};
-  if (cpus) { out.CpuShares = Math.max(2, Math.round(cpus * 1024)); out.NanoCpus = Math.round(cpus * 1e9); }
+  if (cpus) {
+    out.CpuShares = Math.max(2, Math.round(cpus * 1024));
+    out.NanoCpus = Math.round(cpus * 1e9);
+  }
   if (memMB) {
     // The engine refuses less than 6 MB.
     const bytes = Math.max(6 * MiB, Math.round(memMB * MiB));
@@ -165,12 +179,28 @@ function applyParameters(config: Record<string, unknown>, env: Record<string, st
       return eq < 0 ? [value, ""] : [value.slice(0, eq), value.slice(eq + 1)];
     };
     switch (key) {
-      case "env": { const [k, v] = kv(); if (!k.startsWith("MESOS_")) env[k] = v; break; }
-      case "label": { const [k, v] = kv(); if (!k.startsWith("strata.")) (config.Labels as Record<string, string>)[k] = v; break; }
-      case "user": config.User = value; break;
-      case "workdir": config.WorkingDir = value; break;
-      case "hostname": config.Hostname = value; break;
-      case "entrypoint": config.Entrypoint = [value]; break;
+      case "env": {
+        const [k, v] = kv();
+        if (!k.startsWith("MESOS_")) env[k] = v;
+        break;
+      }
+      case "label": {
+        const [k, v] = kv();
+        if (!k.startsWith("strata.")) (config.Labels as Record<string, string>)[k] = v;
+        break;
+      }
+      case "user":
+        config.User = value;
+        break;
+      case "workdir":
+        config.WorkingDir = value;
+        break;
+      case "hostname":
+        config.Hostname = value;
+        break;
+      case "entrypoint":
+        config.Entrypoint = [value];
+        break;
       default:
         throw new LaunchError(`container.docker.parameters: '${key}' is not supported (supported: ${SUPPORTED_PARAMETERS.join(", ")})`);
     }

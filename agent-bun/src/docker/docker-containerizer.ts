@@ -7,13 +7,13 @@
  */
 import { closeSync, mkdirSync, openSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import type { TaskRecord } from "../state/checkpoint.ts";
-import { LaunchError, type Container, type ContainerExit, type Containerizer, type LaunchSpec } from "../containerizers/containerizer.ts";
-import { DockerClient, DockerError, justAfter, type LogFrame } from "./docker-client.ts";
-import { containerName, dockerCreateConfig } from "./docker-config.ts";
-import { errorText, type Logger } from "../system/log.ts";
+import { type Container, type ContainerExit, type Containerizer, LaunchError, type LaunchSpec } from "../containerizers/containerizer.ts";
 import { tail } from "../sandbox/stdout-tail.ts";
 import { volumesOf } from "../sandbox/volumes.ts";
+import type { TaskRecord } from "../state/checkpoint.ts";
+import { errorText, type Logger } from "../system/log.ts";
+import { type DockerClient, DockerError, justAfter, type LogFrame } from "./docker-client.ts";
+import { containerName, dockerCreateConfig } from "./docker-config.ts";
 
 /** How long to wait before asking the engine again when a wait call or the output stream broke. */
 const WAIT_RETRY_MS = 1_000;
@@ -23,7 +23,11 @@ export class DockerContainerizer implements Containerizer {
   readonly description: string;
 
   /** `workDir`: the agent's, where persistent volumes live (volumes.ts); without it none are mounted. */
-  constructor(readonly client: DockerClient, private readonly log: Logger, private readonly workDir?: string) {
+  constructor(
+    readonly client: DockerClient,
+    private readonly log: Logger,
+    private readonly workDir?: string,
+  ) {
     this.description = `docker containers (engine at ${client.socketPath})`;
   }
 
@@ -105,7 +109,14 @@ class DockerContainer implements Container {
   private done = false;
   private stopping = false;
 
-  constructor(private readonly client: DockerClient, private readonly name: string, id: string, sandbox: string, since: string, private readonly log: Logger) {
+  constructor(
+    private readonly client: DockerClient,
+    private readonly name: string,
+    id: string,
+    sandbox: string,
+    since: string,
+    private readonly log: Logger,
+  ) {
     this.identity = { docker_container: name };
     const logs = this.copyLogs(id, sandbox, since);
     this.exited = (async () => {
@@ -114,7 +125,9 @@ class DockerContainer implements Container {
       await logs;
       const info = await client.inspect(id).catch(() => undefined);
       const exit: ContainerExit = {
-        code: info?.State.ExitCode ?? code, signal: null, oomKilled: info?.State.OOMKilled ?? false,
+        code: info?.State.ExitCode ?? code,
+        signal: null,
+        oomKilled: info?.State.OOMKilled ?? false,
         stdoutTail: tail(join(sandbox, "stdout")),
       };
       // The output is in the sandbox: the container has nothing more to give.
@@ -127,10 +140,13 @@ class DockerContainer implements Container {
   kill(graceMs: number): void {
     if (this.done || this.stopping) return;
     this.stopping = true;
-    this.client.stop(this.name, graceMs / 1000).catch((e) => {
-      this.log.warn("cannot stop container; killing it", { container: this.name, error: errorText(e) });
-      return this.client.kill(this.name);
-    }).catch(() => {});
+    this.client
+      .stop(this.name, graceMs / 1000)
+      .catch((e) => {
+        this.log.warn("cannot stop container; killing it", { container: this.name, error: errorText(e) });
+        return this.client.kill(this.name);
+      })
+      .catch(() => {});
   }
 
   /** The exit status; a broken wait call (engine restart) falls back to asking for the state. */
@@ -187,7 +203,9 @@ function lastWritten(sandbox: string): string {
     try {
       const t = statSync(join(sandbox, f), { bigint: true }).mtimeNs;
       if (t > latest) latest = t;
-    } catch { /* not written yet */ }
+    } catch {
+      /* not written yet */
+    }
   }
   if (latest === 0n) return "0";
   // Strictly after the last write: the engine's `since` includes entries logged at that instant.

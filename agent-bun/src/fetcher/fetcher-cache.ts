@@ -8,7 +8,7 @@
  * The cache lives as long as the agent process: its files are removed at start, as Mesos does
  * on agent recovery.
  */
-import { mkdirSync, promises as fsp, readdirSync, rmSync } from "node:fs";
+import { promises as fsp, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { errorText, type Logger } from "../system/log.ts";
 
@@ -42,7 +42,11 @@ export class FetcherCache {
   private seq = 0;
 
   /** `capacity` in bytes; files of an earlier agent run in `dir` are removed. */
-  constructor(readonly dir: string, readonly capacity: number, private readonly log: Logger) {
+  constructor(
+    readonly dir: string,
+    readonly capacity: number,
+    private readonly log: Logger,
+  ) {
     mkdirSync(dir, { recursive: true });
     for (const name of readdirSync(dir)) if (CACHE_FILE.test(name)) rmSync(join(dir, name), { force: true });
   }

@@ -43,7 +43,11 @@ export function uriBasename(source: UriSource): string {
   const path = source.kind === "file" ? source.path : source.url.pathname;
   let last = path.replace(/\/+$/, "").split("/").pop() ?? "";
   if (source.kind === "http") {
-    try { last = decodeURIComponent(last); } catch { /* keep it encoded */ }
+    try {
+      last = decodeURIComponent(last);
+    } catch {
+      /* keep it encoded */
+    }
   }
   return last;
 }
@@ -69,7 +73,10 @@ async function downloadHttp(url: URL, dest: string, { maxBytes, stallTimeoutMs }
   let timer: ReturnType<typeof setTimeout> | undefined;
   const arm = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => { stalled = true; abort.abort(); }, stallTimeoutMs);
+    timer = setTimeout(() => {
+      stalled = true;
+      abort.abort();
+    }, stallTimeoutMs);
   };
   const onCancel = () => abort.abort();
   if (signal?.aborted) throw new Error("cancelled");

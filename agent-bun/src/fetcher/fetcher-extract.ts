@@ -10,8 +10,15 @@ import { closeSync, openSync } from "node:fs";
 export type ArchiveKind = "tar" | "tar.gz" | "tar.bz2" | "tar.xz" | "zip" | "gz";
 
 const SUFFIXES: ReadonlyArray<[string, ArchiveKind]> = [
-  [".tar.gz", "tar.gz"], [".tgz", "tar.gz"], [".tar.bz2", "tar.bz2"], [".tbz2", "tar.bz2"],
-  [".tar.xz", "tar.xz"], [".txz", "tar.xz"], [".tar", "tar"], [".zip", "zip"], [".gz", "gz"],
+  [".tar.gz", "tar.gz"],
+  [".tgz", "tar.gz"],
+  [".tar.bz2", "tar.bz2"],
+  [".tbz2", "tar.bz2"],
+  [".tar.xz", "tar.xz"],
+  [".txz", "tar.xz"],
+  [".tar", "tar"],
+  [".zip", "zip"],
+  [".gz", "gz"],
 ];
 
 /** The archive kind `name` (a file name) announces by its extension, if any. */
@@ -20,7 +27,7 @@ export function archiveKind(name: string): ArchiveKind | undefined {
   return SUFFIXES.find(([suffix]) => lower.endsWith(suffix) && lower.length > suffix.length)?.[1];
 }
 
-const TAR_FLAGS: Record<string, string> = { "tar": "-xf", "tar.gz": "-xzf", "tar.bz2": "-xjf", "tar.xz": "-xJf" };
+const TAR_FLAGS: Record<string, string> = { tar: "-xf", "tar.gz": "-xzf", "tar.bz2": "-xjf", "tar.xz": "-xJf" };
 
 /**
  * Unpacks `archive` (of `kind`) into `dir`. A `gz` file becomes `gunzipTo` (its name without
@@ -45,7 +52,9 @@ async function run(cmd: string, args: string[], stdout?: number): Promise<void> 
   await new Promise<void>((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ["ignore", stdout ?? "ignore", "pipe"] });
     let stderr = "";
-    child.stderr!.on("data", (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2048); });
+    child.stderr!.on("data", (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-2048);
+    });
     child.once("error", (e: NodeJS.ErrnoException) => {
       reject(new Error(e.code === "ENOENT" ? `cannot extract: '${cmd}' is not installed on this agent` : `cannot run ${cmd}: ${e.message}`));
     });

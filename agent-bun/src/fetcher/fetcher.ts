@@ -18,10 +18,10 @@
 import { promises as fsp } from "node:fs";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import type { CommandInfo } from "../../../schemas/mesos.ts";
-import { download, uriBasename, uriSource, type DownloadLimits } from "./fetcher-download.ts";
-import { archiveKind, extract } from "./fetcher-extract.ts";
-import { FetcherCache, type CacheLease } from "./fetcher-cache.ts";
 import { errorText, type Logger } from "../system/log.ts";
+import { type CacheLease, FetcherCache } from "./fetcher-cache.ts";
+import { type DownloadLimits, download, uriBasename, uriSource } from "./fetcher-download.ts";
+import { archiveKind, extract } from "./fetcher-extract.ts";
 
 /** One `CommandInfo.URI`. */
 export type CommandUri = NonNullable<CommandInfo["uris"]>[number];
@@ -37,7 +37,10 @@ export interface FetcherOptions extends DownloadLimits {
 
 /** A URI could not be fetched; the message names it and says why (it goes into TASK_FAILED). */
 export class FetchError extends Error {
-  constructor(readonly uri: string, cause: string) {
+  constructor(
+    readonly uri: string,
+    cause: string,
+  ) {
     super(`Failed to fetch '${uri}': ${cause}`);
     this.name = "FetchError";
   }
@@ -80,7 +83,10 @@ export class Fetcher implements TaskFetcher {
     const unpack = (archive: string) => extract(archive, kind!, dirname(dest), dest.replace(/\.gz$/i, ""));
     let how: string;
     if (uri.cache && this.cache) {
-      const lease = await leased(this.cache.acquire(cacheKey(user, uri.value), (path) => download(source, path, this.limits)), signal);
+      const lease = await leased(
+        this.cache.acquire(cacheKey(user, uri.value), (path) => download(source, path, this.limits)),
+        signal,
+      );
       try {
         if (kind) await unpack(lease.path);
         else await fsp.copyFile(lease.path, dest);
@@ -114,7 +120,9 @@ function destination(sandbox: string, name: string, isOutputFile: boolean): stri
 export function cacheKey(user: string | undefined, uri: string): string {
   // Loaded when first needed: node:crypto is large in Bun (see paths.ts).
   const { createHash } = process.getBuiltinModule("node:crypto");
-  return createHash("sha256").update(`${user ?? ""}\0${uri}`).digest("hex");
+  return createHash("sha256")
+    .update(`${user ?? ""}\0${uri}`)
+    .digest("hex");
 }
 
 /**
@@ -126,13 +134,22 @@ function leased(acquire: Promise<CacheLease>, signal: AbortSignal | undefined): 
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       reject(new Error("cancelled"));
-      acquire.then((l) => l.release(), () => {});
+      acquire.then(
+        (l) => l.release(),
+        () => {},
+      );
     };
     if (signal.aborted) return onAbort();
     signal.addEventListener("abort", onAbort, { once: true });
     acquire.then(
-      (l) => { signal.removeEventListener("abort", onAbort); resolve(l); },
-      (e) => { signal.removeEventListener("abort", onAbort); reject(e); },
+      (l) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(l);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
     );
   });
 }

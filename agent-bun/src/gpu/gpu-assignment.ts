@@ -3,7 +3,7 @@
  * (containerizers/gpu-containerizer.ts chooses them) and the machine's others, turned into the
  * visible-devices variables and the devices cgroup denials.
  */
-import { NVIDIA_MAJOR, type GpuDevice } from "./gpus.ts";
+import { type GpuDevice, NVIDIA_MAJOR } from "./gpus.ts";
 
 /** The GPUs of one task: its own, and the machine's others it must not reach. */
 export interface GpuAssignment {

@@ -38,8 +38,20 @@ export interface GpuHost {
 
 /** The real /proc, /dev and nvidia-smi (run once, at agent start, found on PATH). */
 export const systemGpuHost: GpuHost = {
-  list: (dir) => { try { return readdirSync(dir); } catch { return []; } },
-  read: (path) => { try { return readFileSync(path, "utf8"); } catch { return undefined; } },
+  list: (dir) => {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  },
+  read: (path) => {
+    try {
+      return readFileSync(path, "utf8");
+    } catch {
+      return undefined;
+    }
+  },
   nvidiaSmi: async (args) => {
     // Loaded only on a machine with an NVIDIA driver: an idle agent need not hold node:child_process.
     const { execFile } = await import("node:child_process");
@@ -61,7 +73,12 @@ export const NVIDIA_SMI_QUERY = ["--query-gpu=index,minor_number,name,memory.tot
  */
 export async function detectNvidiaGpus(host: GpuHost = systemGpuHost): Promise<GpuDevice[]> {
   const busIds = host.list(PROC_GPUS).sort();
-  const devMinors = host.list("/dev").map((n) => /^nvidia(\d+)$/.exec(n)?.[1]).filter((m): m is string => m !== undefined).map(Number).sort((a, b) => a - b);
+  const devMinors = host
+    .list("/dev")
+    .map((n) => /^nvidia(\d+)$/.exec(n)?.[1])
+    .filter((m): m is string => m !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
   if (!busIds.length && !devMinors.length) return []; // no driver: nvidia-smi is not even tried
   const smi = await host.nvidiaSmi(NVIDIA_SMI_QUERY);
   const fromSmi = smi === undefined ? [] : parseNvidiaSmi(smi);
@@ -89,8 +106,11 @@ export function parseNvidiaSmi(text: string): GpuDevice[] {
     if (!/^\d+$/.test(index ?? "") || !/^\d+$/.test(minor ?? "")) continue;
     const memoryMB = Number(memory);
     out.push({
-      index: Number(index), minor: Number(minor), ...(name ? { model: name } : {}),
-      ...(memory && Number.isFinite(memoryMB) ? { memoryMB } : {}), ...(uuid && uuid.startsWith("GPU-") ? { uuid } : {}),
+      index: Number(index),
+      minor: Number(minor),
+      ...(name ? { model: name } : {}),
+      ...(memory && Number.isFinite(memoryMB) ? { memoryMB } : {}),
+      ...(uuid?.startsWith("GPU-") ? { uuid } : {}),
     });
   }
   return out.sort((a, b) => a.index - b.index);
@@ -109,7 +129,9 @@ export function selectGpus(detected: readonly GpuDevice[], only: readonly number
   if (only !== undefined) {
     const missing = only.filter((i) => !detected.some((g) => g.index === i));
     if (missing.length) {
-      throw new Error(`--nvidia-gpu-devices: no NVIDIA GPU with index ${missing.join(", ")} (found ${detected.length ? detected.map((g) => g.index).join(", ") : "none"})`);
+      throw new Error(
+        `--nvidia-gpu-devices: no NVIDIA GPU with index ${missing.join(", ")} (found ${detected.length ? detected.map((g) => g.index).join(", ") : "none"})`,
+      );
     }
     chosen = detected.filter((g) => only.includes(g.index));
     if (asked !== undefined && asked !== chosen.length) {
@@ -125,7 +147,10 @@ export function selectGpus(detected: readonly GpuDevice[], only: readonly number
 
 /** Parses `--nvidia-gpu-devices`: comma-separated GPU indices, e.g. `0,1`. Throws naming the bad entry. */
 export function parseGpuIndices(text: string): number[] {
-  const parts = text.split(",").map((s) => s.trim()).filter(Boolean);
+  const parts = text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!parts.length) throw new Error(`expected comma-separated GPU indices like 0,1, got '${text}'`);
   const out: number[] = [];
   for (const p of parts) {

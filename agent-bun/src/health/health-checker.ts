@@ -7,13 +7,16 @@
  * row it is to be killed. Time comes from the injected Clock and the check itself from a
  * `Probe`, so tests drive both.
  */
-import { HEALTH_CHECK_DEFAULTS, describeHealthCheck } from "../../../schemas/health-check.ts";
+import { describeHealthCheck, HEALTH_CHECK_DEFAULTS } from "../../../schemas/health-check.ts";
 import type { HealthCheck } from "../../../schemas/mesos.ts";
 import type { Clock } from "../system/clock.ts";
 import { errorText } from "../system/log.ts";
 
 /** One check's outcome; `message` says what was seen ("exit status 1", "HTTP 503"). */
-export interface ProbeResult { ok: boolean; message: string }
+export interface ProbeResult {
+  ok: boolean;
+  message: string;
+}
 
 /** Runs the check once; gives up (and cleans up) when `signal` aborts. May throw: a failure. */
 export type Probe = (signal: AbortSignal) => Promise<ProbeResult>;
@@ -56,7 +59,12 @@ export class HealthChecker {
   private succeededOnce = false;
   private failures = 0;
 
-  constructor(private readonly check: HealthCheck, private readonly probe: Probe, private readonly clock: Clock, private readonly listener: HealthListener) {
+  constructor(
+    private readonly check: HealthCheck,
+    private readonly probe: Probe,
+    private readonly clock: Clock,
+    private readonly listener: HealthListener,
+  ) {
     this.timing = healthTiming(check);
     this.startedAt = clock.now();
     this.done = this.loop();
@@ -87,8 +95,7 @@ export class HealthChecker {
     try {
       const checked = this.probe(attempt.signal).catch((e): ProbeResult => ({ ok: false, message: errorText(e) }));
       if (timeoutMs <= 0) return await checked;
-      const timedOut = this.clock.sleep(timeoutMs, attempt.signal)
-        .then((): ProbeResult => ({ ok: false, message: `timed out after ${timeoutMs / 1000} s` }));
+      const timedOut = this.clock.sleep(timeoutMs, attempt.signal).then((): ProbeResult => ({ ok: false, message: `timed out after ${timeoutMs / 1000} s` }));
       return await Promise.race([checked, timedOut]);
     } finally {
       attempt.abort(); // ends the timeout's sleep, or the probe that timed out

@@ -4,11 +4,11 @@
  * has ended. Tasks without a check cost nothing: no checker, no timer.
  */
 import { describeHealthCheck, healthCheckProblem } from "../../../schemas/health-check.ts";
-import type { Clock } from "../system/clock.ts";
 import type { LaunchSpec } from "../containerizers/containerizer.ts";
+import type { Clock } from "../system/clock.ts";
+import type { Logger } from "../system/log.ts";
 import { HealthChecker, type HealthListener } from "./health-checker.ts";
 import type { HealthProber } from "./health-probes.ts";
-import type { Logger } from "../system/log.ts";
 
 /** What health checking needs: the clock its timing follows and the prober that runs the checks. */
 export interface HealthDeps {
@@ -22,7 +22,10 @@ export class TaskHealthChecks {
   private readonly kills = new Map<string, string>();
 
   /** Without `deps` (tests of other parts, hollow agents) no task is health checked. */
-  constructor(private readonly deps: HealthDeps | undefined, private readonly log: Logger) {}
+  constructor(
+    private readonly deps: HealthDeps | undefined,
+    private readonly log: Logger,
+  ) {}
 
   /** Starts checking a task that has just become TASK_RUNNING, when it has a valid check. */
   start(key: string, spec: LaunchSpec, cgroup: string | undefined, listener: HealthListener): void {
@@ -35,18 +38,21 @@ export class TaskHealthChecks {
     }
     this.log.debug("health checking the task", { task_id: spec.task.task_id.value, check: describeHealthCheck(check) });
     const probe = this.deps.prober.probeFor({ check, spec, ...(cgroup ? { cgroup } : {}) });
-    this.checkers.set(key, new HealthChecker(check, probe, this.deps.clock, {
-      healthChanged: (healthy, result) => {
-        this.log.info(healthy ? "task is healthy" : "task is unhealthy", { task_id: spec.task.task_id.value, result: result.message });
-        listener.healthChanged(healthy, result);
-      },
-      kill: (message) => {
-        this.log.warn("killing the task: its health checks failed", { task_id: spec.task.task_id.value, message });
-        this.kills.set(key, message);
-        this.checkers.delete(key);
-        listener.kill(message);
-      },
-    }));
+    this.checkers.set(
+      key,
+      new HealthChecker(check, probe, this.deps.clock, {
+        healthChanged: (healthy, result) => {
+          this.log.info(healthy ? "task is healthy" : "task is unhealthy", { task_id: spec.task.task_id.value, result: result.message });
+          listener.healthChanged(healthy, result);
+        },
+        kill: (message) => {
+          this.log.warn("killing the task: its health checks failed", { task_id: spec.task.task_id.value, message });
+          this.kills.set(key, message);
+          this.checkers.delete(key);
+          listener.kill(message);
+        },
+      }),
+    );
   }
 
   /** Stops checking (the task is being killed or has ended); nothing more is reported for it. */

@@ -9,13 +9,13 @@
 import type { ChildProcess } from "node:child_process";
 import { checkHost, httpCheckUrl } from "../../../schemas/health-check.ts";
 import type { HealthCheck } from "../../../schemas/mesos.ts";
-import { CgroupTask, nodeCgroupHost, type Placement } from "../isolation/cgroup-task.ts";
 import type { LaunchSpec } from "../containerizers/containerizer.ts";
-import type { Probe, ProbeResult } from "./health-checker.ts";
-import { errorText } from "../system/log.ts";
 import { SH_WRAPPER } from "../containerizers/process-containerizer.ts";
-import { killGroup } from "../system/proc.ts";
 import { taskEnvironment } from "../containerizers/task-env.ts";
+import { CgroupTask, nodeCgroupHost, type Placement } from "../isolation/cgroup-task.ts";
+import { errorText } from "../system/log.ts";
+import { killGroup } from "../system/proc.ts";
+import type { Probe, ProbeResult } from "./health-checker.ts";
 
 /** What a check is run against: the task as launched and, when it has one, its cgroup's name. */
 export interface HealthTarget {
@@ -73,10 +73,17 @@ export async function commandProbe(target: HealthTarget, cgroup: CgroupTask | un
   }
   const exited = new Promise<ProbeResult>((resolve) => {
     child.once("error", (e) => resolve({ ok: false, message: `cannot start the health check command: ${errorText(e)}` }));
-    child.once("exit", (code, sig) => resolve(code === 0 ? { ok: true, message: "exit status 0" }
-      : { ok: false, message: sig ? `command terminated by ${sig}` : `command exited with status ${code}` }));
+    child.once("exit", (code, sig) =>
+      resolve(
+        code === 0
+          ? { ok: true, message: "exit status 0" }
+          : { ok: false, message: sig ? `command terminated by ${sig}` : `command exited with status ${code}` },
+      ),
+    );
   });
-  const kill = () => { if (child.pid && child.exitCode === null && child.signalCode === null) killGroup(child.pid, "SIGKILL"); };
+  const kill = () => {
+    if (child.pid && child.exitCode === null && child.signalCode === null) killGroup(child.pid, "SIGKILL");
+  };
   signal.addEventListener("abort", kill, { once: true });
   if (signal.aborted) kill();
   if (cgroup && child.pid) {

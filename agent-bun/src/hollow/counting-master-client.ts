@@ -3,7 +3,7 @@
  * registrations and status calls in flight and counts every call, for the fleet's summary.
  */
 import type { PollRequest, PollResponse, RegisterRequest, RegisterResponse, StatusRequest, StatusResponse } from "../../../schemas/agent.ts";
-import { MasterError, type MasterClient } from "../core/master-client.ts";
+import { type MasterClient, MasterError } from "../core/master-client.ts";
 import type { Clock } from "../system/clock.ts";
 
 /** Registrations in flight at once, so that a fleet starting up does not stampede the master. */
@@ -21,8 +21,12 @@ export class Limiter {
 
   constructor(readonly max: number) {}
 
-  get inUse(): number { return this.active; }
-  get queued(): number { return this.waiting.length; }
+  get inUse(): number {
+    return this.active;
+  }
+  get queued(): number {
+    return this.waiting.length;
+  }
 
   /** Resolves true once a slot is held (call `release` after), false when `signal` aborts first. */
   acquire(signal?: AbortSignal): Promise<boolean> {
@@ -32,7 +36,10 @@ export class Limiter {
       return Promise.resolve(true);
     }
     return new Promise((resolve) => {
-      const grant = () => { signal?.removeEventListener("abort", giveUp); resolve(true); };
+      const grant = () => {
+        signal?.removeEventListener("abort", giveUp);
+        resolve(true);
+      };
       const giveUp = () => {
         const i = this.waiting.indexOf(grant);
         if (i >= 0) this.waiting.splice(i, 1);
@@ -45,7 +52,8 @@ export class Limiter {
 
   release(): void {
     const next = this.waiting.shift();
-    if (next) next(); // the slot passes straight on
+    if (next)
+      next(); // the slot passes straight on
     else this.active--;
   }
 }
@@ -87,8 +95,10 @@ export class CountingMasterClient implements MasterClient {
   readonly statusSlots: Limiter;
 
   constructor(
-    private readonly inner: MasterClient, private readonly clock: Clock,
-    registerConcurrency = HOLLOW_REGISTER_CONCURRENCY, statusConcurrency = HOLLOW_STATUS_CONCURRENCY,
+    private readonly inner: MasterClient,
+    private readonly clock: Clock,
+    registerConcurrency = HOLLOW_REGISTER_CONCURRENCY,
+    statusConcurrency = HOLLOW_STATUS_CONCURRENCY,
   ) {
     this.registerSlots = new Limiter(registerConcurrency);
     this.statusSlots = new Limiter(statusConcurrency);

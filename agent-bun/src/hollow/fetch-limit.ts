@@ -32,6 +32,8 @@ export function ensureFetchLimit(count: number, log: Logger, env: NodeJS.Process
   if (need <= BUN_FETCH_LIMIT_DEFAULT) return;
   log.debug(`re-executing with ${BUN_FETCH_LIMIT_ENV}=${need}`);
   if (!reexecWith({ [BUN_FETCH_LIMIT_ENV]: String(need) }, env)) {
-    log.warn(`this Bun cannot re-execute itself: set ${BUN_FETCH_LIMIT_ENV}=${need}, or at most ${BUN_FETCH_LIMIT_DEFAULT} requests are sent at once and polls queue`);
+    log.warn(
+      `this Bun cannot re-execute itself: set ${BUN_FETCH_LIMIT_ENV}=${need}, or at most ${BUN_FETCH_LIMIT_DEFAULT} requests are sent at once and polls queue`,
+    );
   }
 }

@@ -4,9 +4,10 @@
  * task goes through the same STARTING → RUNNING → FINISHED / KILLED updates as a real task.
  * One instance can serve every hollow agent of a process; it counts what its tasks did.
  */
+
+import type { Container, ContainerExit, Containerizer, LaunchSpec } from "../containerizers/containerizer.ts";
 import type { TaskRecord } from "../state/checkpoint.ts";
 import type { Clock } from "../system/clock.ts";
-import type { Container, ContainerExit, Containerizer, LaunchSpec } from "../containerizers/containerizer.ts";
 
 /** What the hollow containerizer's tasks have done so far (for the fleet's summary). */
 export interface HollowTaskCounts {
@@ -21,7 +22,10 @@ export class HollowContainerizer implements Containerizer {
   readonly description: string;
   readonly counts: HollowTaskCounts = { launched: 0, running: 0, finished: 0, killed: 0 };
 
-  constructor(private readonly taskMs: number, private readonly clock: Clock) {
+  constructor(
+    private readonly taskMs: number,
+    private readonly clock: Clock,
+  ) {
     this.description = `hollow: no processes, each task exits 0 after ${taskMs} ms`;
   }
 

@@ -10,12 +10,12 @@
 import type { Attribute, Resource } from "../../../schemas/mesos.ts";
 import { normalize, parseResources } from "../../../sdk/src/resources.ts";
 import { Agent, type AgentDeps, type AgentInfo } from "../core/agent.ts";
+import type { MasterClient } from "../core/master-client.ts";
 import { StateStore, VolatileCheckpointStore } from "../state/checkpoint.ts";
 import type { Clock } from "../system/clock.ts";
-import { HollowContainerizer } from "./hollow-containerizer.ts";
 import type { Logger } from "../system/log.ts";
-import type { MasterClient } from "../core/master-client.ts";
-import { CountingMasterClient, type CallStats } from "./counting-master-client.ts";
+import { type CallStats, CountingMasterClient } from "./counting-master-client.ts";
+import { HollowContainerizer } from "./hollow-containerizer.ts";
 
 /** Each hollow agent's resources unless `--resources` says otherwise: Mesos' benchmark agent. */
 export const HOLLOW_RESOURCES = "cpus:2;mem:1024;disk:4096;ports:[31000-32000]";
@@ -76,18 +76,20 @@ export class HollowFleet {
     this.containerizer = new HollowContainerizer(taskMs, clock);
     this.client = new CountingMasterClient(opts.client, clock, opts.registerConcurrency, opts.statusConcurrency);
     for (let i = 0; i < count; i++) {
-      this.agents.push(new Agent({
-        client: this.client,
-        store: new StateStore(new VolatileCheckpointStore()),
-        containerizer: this.containerizer,
-        clock,
-        log: this.memberLogger(i),
-        info: { ...info, hostname: hollowHostname(info.hostname, i), attributes: hollowAttributes(info.attributes, i) },
-        workDir: opts.workDir,
-        pollWaitSeconds: opts.pollWaitSeconds,
-        backoffRandom: Math.random,
-        ...(opts.usage ? { usage: opts.usage } : {}),
-      }));
+      this.agents.push(
+        new Agent({
+          client: this.client,
+          store: new StateStore(new VolatileCheckpointStore()),
+          containerizer: this.containerizer,
+          clock,
+          log: this.memberLogger(i),
+          info: { ...info, hostname: hollowHostname(info.hostname, i), attributes: hollowAttributes(info.attributes, i) },
+          workDir: opts.workDir,
+          pollWaitSeconds: opts.pollWaitSeconds,
+          backoffRandom: Math.random,
+          ...(opts.usage ? { usage: opts.usage } : {}),
+        }),
+      );
     }
   }
 
@@ -129,11 +131,18 @@ export class HollowFleet {
       polls_in_flight: poll.inFlight,
       status_in_flight: status.inFlight,
       status_queued: this.client.statusSlots.queued,
-      tasks_launched: t.launched, tasks_running: t.running, tasks_finished: t.finished, tasks_killed: t.killed,
+      tasks_launched: t.launched,
+      tasks_running: t.running,
+      tasks_finished: t.finished,
+      tasks_killed: t.killed,
       // Since the previous summary:
       polls_answered: poll.ok,
-      registers: register.ok, register_ms_avg: avg(register), register_ms_max: register.ok ? register.maxMs : undefined,
-      status_calls: status.ok, status_ms_avg: avg(status), status_ms_max: status.ok ? status.maxMs : undefined,
+      registers: register.ok,
+      register_ms_avg: avg(register),
+      register_ms_max: register.ok ? register.maxMs : undefined,
+      status_calls: status.ok,
+      status_ms_avg: avg(status),
+      status_ms_max: status.ok ? status.maxMs : undefined,
       errors: this.client.errors.size ? Object.fromEntries(this.client.errors) : undefined,
       agent_warnings: this.agentWarnings.size ? Object.fromEntries(this.agentWarnings) : undefined,
     };

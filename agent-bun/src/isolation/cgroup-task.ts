@@ -59,7 +59,9 @@ export const nodeCgroupHost: CgroupHost = {
   exists: (p) => existsSync(p),
   read: (p) => readFileSync(p, "utf8"),
   write: (p, d) => writeFileSync(p, d),
-  mkdir: (p) => { mkdirSync(p, { recursive: true }); },
+  mkdir: (p) => {
+    mkdirSync(p, { recursive: true });
+  },
   rmdir: (p) => rmdirSync(p),
   kill: (pid, sig) => process.kill(pid, sig),
 };
@@ -74,7 +76,11 @@ export class CgroupTask implements TaskCgroup {
   /** Distinct task directories (v2 controllers share one). */
   readonly dirs: string[];
 
-  constructor(readonly name: string, private readonly placements: readonly Placement[], private readonly host: CgroupHost) {
+  constructor(
+    readonly name: string,
+    private readonly placements: readonly Placement[],
+    private readonly host: CgroupHost,
+  ) {
     this.dirs = [...new Set(placements.map((p) => join(p.base, name)))];
   }
 
@@ -150,7 +156,9 @@ export class CgroupTask implements TaskCgroup {
     for (const dir of this.dirs) {
       try {
         for (const line of this.host.read(join(dir, "cgroup.procs")).split("\n")) if (/^\d+$/.test(line.trim())) out.add(Number(line));
-      } catch { /* gone */ }
+      } catch {
+        /* gone */
+      }
     }
     return [...out];
   }
@@ -158,12 +166,20 @@ export class CgroupTask implements TaskCgroup {
   async destroy(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       for (const pid of this.pids()) {
-        try { this.host.kill(pid, "SIGKILL"); } catch { /* already gone */ }
+        try {
+          this.host.kill(pid, "SIGKILL");
+        } catch {
+          /* already gone */
+        }
       }
       let busy: unknown;
       for (const dir of this.dirs) {
         if (!this.host.exists(dir)) continue;
-        try { this.host.rmdir(dir); } catch (e) { busy = e; }
+        try {
+          this.host.rmdir(dir);
+        } catch (e) {
+          busy = e;
+        }
       }
       if (!busy) return;
       // Killed processes take a moment to leave the cgroup.

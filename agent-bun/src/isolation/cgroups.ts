@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { errorText, type Logger } from "../system/log.ts";
-import { CgroupTask, nodeCgroupHost, type CgroupHost, type Placement, type TaskCgroup, type TaskLimits } from "./cgroup-task.ts";
+import { type CgroupHost, CgroupTask, nodeCgroupHost, type Placement, type TaskCgroup, type TaskLimits } from "./cgroup-task.ts";
 
 /** How tasks are isolated: detect (`auto`), force a cgroup version, or run without limits. */
 export const CGROUPS_MODES = ["auto", "v1", "v2", "off"] as const;
@@ -30,9 +30,13 @@ export interface Cgroups {
 export class NoCgroups implements Cgroups {
   readonly enabled = false;
   constructor(readonly description: string) {}
-  async create(): Promise<undefined> { return undefined; }
+  async create(): Promise<undefined> {
+    return undefined;
+  }
   async destroy(): Promise<void> {}
-  attach(): undefined { return undefined; }
+  attach(): undefined {
+    return undefined;
+  }
   removeRootIfEmpty(): void {}
 }
 
@@ -41,7 +45,10 @@ export class LinuxCgroups implements Cgroups {
   readonly enabled = true;
   readonly description: string;
 
-  constructor(readonly placements: readonly Placement[], private readonly host: CgroupHost = nodeCgroupHost) {
+  constructor(
+    readonly placements: readonly Placement[],
+    private readonly host: CgroupHost = nodeCgroupHost,
+  ) {
     this.description = placements.map((p) => `${p.controller}: v${p.version} ${p.base}`).join(", ");
   }
 
@@ -62,7 +69,11 @@ export class LinuxCgroups implements Cgroups {
 
   removeRootIfEmpty(): void {
     for (const base of new Set(this.placements.map((p) => p.base))) {
-      try { this.host.rmdir(base); } catch { /* task cgroups still there (tasks keep running) */ }
+      try {
+        this.host.rmdir(base);
+      } catch {
+        /* task cgroups still there (tasks keep running) */
+      }
     }
   }
 }
@@ -122,7 +133,8 @@ export function detectCgroups(opts: DetectOptions): Cgroups {
   if (problems.length && opts.log) opts.log.debug("cgroup controllers not placed everywhere", { problems: reason });
   if (opts.devices) {
     const devices = tryV1Devices(fsRoot, opts.cgroupsRoot, host);
-    if (typeof devices === "string") opts.log?.warn(`GPUs are not isolated by the devices cgroup: ${devices}; tasks see only their NVIDIA_VISIBLE_DEVICES / CUDA_VISIBLE_DEVICES`);
+    if (typeof devices === "string")
+      opts.log?.warn(`GPUs are not isolated by the devices cgroup: ${devices}; tasks see only their NVIDIA_VISIBLE_DEVICES / CUDA_VISIBLE_DEVICES`);
     else placements.push(devices);
   }
   return new LinuxCgroups(placements, host);
@@ -154,7 +166,8 @@ function tryV2(controller: string, v2Root: string, cgroupsRoot: string, host: Cg
 /** The v1 devices hierarchy's placement, or why there is none. */
 function tryV1Devices(fsRoot: string, cgroupsRoot: string, host: CgroupHost): Placement | string {
   const hierarchy = join(fsRoot, "devices");
-  if (!host.exists(join(hierarchy, "devices.deny"))) return `no cgroup v1 devices hierarchy under ${fsRoot} (cgroup v2 needs eBPF device programs, not supported)`;
+  if (!host.exists(join(hierarchy, "devices.deny")))
+    return `no cgroup v1 devices hierarchy under ${fsRoot} (cgroup v2 needs eBPF device programs, not supported)`;
   try {
     const base = join(hierarchy, cgroupsRoot);
     host.mkdir(base);

@@ -19,7 +19,10 @@ import { errorText, type Logger } from "../system/log.ts";
 export const DISK_WATCH_MAX_ENTRIES = 100_000;
 
 /** What a measurement found: bytes allocated, and whether the entry cap cut it short. */
-export interface DiskUsage { bytes: number; truncated: boolean }
+export interface DiskUsage {
+  bytes: number;
+  truncated: boolean;
+}
 
 /** Allocated bytes under `dir` (like `du -s`), visiting at most `maxEntries` entries. */
 export async function sandboxUsage(dir: string, maxEntries = DISK_WATCH_MAX_ENTRIES): Promise<DiskUsage> {
@@ -38,7 +41,9 @@ export async function sandboxUsage(dir: string, maxEntries = DISK_WATCH_MAX_ENTR
         if (++visited > maxEntries) return { bytes, truncated: true };
         pending.push(join(current, name));
       }
-    } catch { /* removed while walking */ }
+    } catch {
+      /* removed while walking */
+    }
   }
   return { bytes, truncated: false };
 }
@@ -78,20 +83,24 @@ export class DiskWatch {
     const timer = setInterval(() => {
       if (busy) return; // a slow walk is not started twice
       busy = true;
-      void sandboxUsage(sandbox, maxEntries).then((usage) => {
-        if (stopped || usage.bytes <= limitMB * MiB) return;
-        const message = diskLimitMessage(usage.bytes, limitMB);
-        if (enforce) {
-          stopped = true;
-          clearInterval(timer);
-          log.warn("task exceeded its disk limit; killing it", { task_id: taskId, message, truncated: usage.truncated || undefined });
-          exceeded(message);
-        } else if (!warned) {
-          warned = true;
-          log.warn("task exceeds its disk limit (not enforced: --enforce-disk-limit=false)", { task_id: taskId, message });
-        }
-      }).catch((e) => log.debug("cannot measure a sandbox", { task_id: taskId, error: errorText(e) }))
-        .finally(() => { busy = false; });
+      void sandboxUsage(sandbox, maxEntries)
+        .then((usage) => {
+          if (stopped || usage.bytes <= limitMB * MiB) return;
+          const message = diskLimitMessage(usage.bytes, limitMB);
+          if (enforce) {
+            stopped = true;
+            clearInterval(timer);
+            log.warn("task exceeded its disk limit; killing it", { task_id: taskId, message, truncated: usage.truncated || undefined });
+            exceeded(message);
+          } else if (!warned) {
+            warned = true;
+            log.warn("task exceeds its disk limit (not enforced: --enforce-disk-limit=false)", { task_id: taskId, message });
+          }
+        })
+        .catch((e) => log.debug("cannot measure a sandbox", { task_id: taskId, error: errorText(e) }))
+        .finally(() => {
+          busy = false;
+        });
     }, intervalMs);
     timer.unref?.();
     return () => {

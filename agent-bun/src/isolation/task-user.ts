@@ -29,7 +29,10 @@ export interface TaskUserPolicy {
 }
 
 /** Where accounts are read from (tests may point these at their own files). */
-export interface AccountFiles { passwd: string; group: string }
+export interface AccountFiles {
+  passwd: string;
+  group: string;
+}
 
 /** The system's account files. */
 export const SYSTEM_ACCOUNT_FILES: AccountFiles = { passwd: "/etc/passwd", group: "/etc/group" };
@@ -39,7 +42,10 @@ export function lookupUser(name: string, files: AccountFiles = SYSTEM_ACCOUNT_FI
   let entry: string[] | undefined;
   for (const line of readLines(files.passwd)) {
     const fields = line.split(":");
-    if (fields[0] === name && fields.length >= 4) { entry = fields; break; }
+    if (fields[0] === name && fields.length >= 4) {
+      entry = fields;
+      break;
+    }
   }
   if (!entry) return undefined;
   const uid = Number(entry[2]);
@@ -56,7 +62,9 @@ export function lookupUser(name: string, files: AccountFiles = SYSTEM_ACCOUNT_FI
 
 function readLines(path: string): string[] {
   try {
-    return readFileSync(path, "utf8").split("\n").filter((l) => l && !l.startsWith("#"));
+    return readFileSync(path, "utf8")
+      .split("\n")
+      .filter((l) => l && !l.startsWith("#"));
   } catch {
     return [];
   }
@@ -72,16 +80,21 @@ export class TaskUserError extends Error {}
  */
 export function taskUser(wanted: string | undefined, policy: TaskUserPolicy, agentUid: number = currentUid(), files?: AccountFiles): TaskUser | undefined {
   if (agentUid !== 0 || !policy.switchUser) {
-    if (agentUid === 0 && !policy.allowRoot) throw new TaskUserError("the agent runs as root with --switch-user=false, and root tasks are not allowed (--allow-root-tasks=false)");
+    if (agentUid === 0 && !policy.allowRoot)
+      throw new TaskUserError("the agent runs as root with --switch-user=false, and root tasks are not allowed (--allow-root-tasks=false)");
     return undefined;
   }
   if (!wanted) {
-    if (!policy.allowRoot) throw new TaskUserError("the task names no user (set CommandInfo.user or FrameworkInfo.user), and running it as root is not allowed on this agent (--allow-root-tasks=false)");
+    if (!policy.allowRoot)
+      throw new TaskUserError(
+        "the task names no user (set CommandInfo.user or FrameworkInfo.user), and running it as root is not allowed on this agent (--allow-root-tasks=false)",
+      );
     return undefined; // as the agent (root): allowed
   }
   const user = lookupUser(wanted, files);
   if (!user) throw new TaskUserError(`user '${wanted}' does not exist on this agent`);
-  if (user.uid === 0 && !policy.allowRoot) throw new TaskUserError(`user '${wanted}' is root, and root tasks are not allowed on this agent (--allow-root-tasks=false)`);
+  if (user.uid === 0 && !policy.allowRoot)
+    throw new TaskUserError(`user '${wanted}' is root, and root tasks are not allowed on this agent (--allow-root-tasks=false)`);
   return user.uid === 0 ? undefined : user;
 }
 
@@ -93,7 +106,8 @@ export function currentUid(): number {
 /** One line for the start log: whom tasks run as. */
 export function taskUserDescription(policy: TaskUserPolicy, agentUid: number = currentUid()): string {
   if (agentUid !== 0) return `tasks run as the agent's own user (uid ${agentUid}): the agent is not root, so it cannot switch users`;
-  if (!policy.switchUser) return `tasks run as the agent's own user (root) (--switch-user=false)${policy.allowRoot ? "" : "; refused: --allow-root-tasks=false"}`;
+  if (!policy.switchUser)
+    return `tasks run as the agent's own user (root) (--switch-user=false)${policy.allowRoot ? "" : "; refused: --allow-root-tasks=false"}`;
   return `tasks run as CommandInfo.user or FrameworkInfo.user; root tasks ${policy.allowRoot ? "allowed" : "refused (--allow-root-tasks=false)"}`;
 }
 

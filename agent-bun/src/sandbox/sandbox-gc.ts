@@ -14,7 +14,7 @@
  * stamps the mtime with the time the task was forgotten). At most one timer runs, and none
  * while nothing is scheduled.
  */
-import { readdirSync, rmSync, rmdirSync, statSync, statfsSync, utimesSync } from "node:fs";
+import { readdirSync, rmdirSync, rmSync, statfsSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import type { Clock } from "../system/clock.ts";
 import { errorText, type Logger } from "../system/log.ts";
@@ -27,9 +27,22 @@ export const DEFAULT_GC_DISK_HEADROOM = 0.1;
 export const DEFAULT_DISK_WATCH_INTERVAL = "1mins";
 
 const UNIT_MS: Record<string, number> = {
-  ms: 1, s: 1_000, sec: 1_000, secs: 1_000, m: 60_000, min: 60_000, mins: 60_000,
-  h: 3_600_000, hr: 3_600_000, hrs: 3_600_000, d: 86_400_000, day: 86_400_000, days: 86_400_000,
-  w: 604_800_000, week: 604_800_000, weeks: 604_800_000,
+  ms: 1,
+  s: 1_000,
+  sec: 1_000,
+  secs: 1_000,
+  m: 60_000,
+  min: 60_000,
+  mins: 60_000,
+  h: 3_600_000,
+  hr: 3_600_000,
+  hrs: 3_600_000,
+  d: 86_400_000,
+  day: 86_400_000,
+  days: 86_400_000,
+  w: 604_800_000,
+  week: 604_800_000,
+  weeks: 604_800_000,
 };
 
 /**
@@ -99,11 +112,18 @@ export class SandboxGc {
     for (const fw of children(join(this.deps.workDir, "frameworks"))) {
       const tasks = join(this.deps.workDir, "frameworks", fw, "tasks");
       const sandboxes = children(tasks);
-      if (sandboxes.length === 0) { this.removeEmptyFramework(join(this.deps.workDir, "frameworks", fw)); continue; }
+      if (sandboxes.length === 0) {
+        this.removeEmptyFramework(join(this.deps.workDir, "frameworks", fw));
+        continue;
+      }
       for (const t of sandboxes) {
         const path = join(tasks, t);
         if (live.has(path)) continue;
-        try { this.scheduled.set(path, statSync(path).mtimeMs); } catch { /* gone meanwhile */ }
+        try {
+          this.scheduled.set(path, statSync(path).mtimeMs);
+        } catch {
+          /* gone meanwhile */
+        }
       }
     }
     if (this.scheduled.size > 0) this.deps.log.info("sandboxes scheduled for removal", { count: this.scheduled.size });
@@ -113,7 +133,11 @@ export class SandboxGc {
   /** A task was forgotten: its sandbox goes after the delay (counted from now, stamped as its mtime). */
   schedule(sandbox: string): void {
     const now = this.deps.clock.now();
-    try { utimesSync(sandbox, now / 1000, now / 1000); } catch { return; } // no sandbox (never prepared)
+    try {
+      utimesSync(sandbox, now / 1000, now / 1000);
+    } catch {
+      return;
+    } // no sandbox (never prepared)
     this.scheduled.set(sandbox, now);
     this.wake?.abort();
   }
@@ -180,11 +204,21 @@ export class SandboxGc {
     try {
       const tasks = join(fwDir, "tasks");
       if (children(tasks).length === 0) rmdirSync(tasks);
-    } catch { /* not empty, or gone */ }
-    try { rmdirSync(fwDir); } catch { /* not empty */ }
+    } catch {
+      /* not empty, or gone */
+    }
+    try {
+      rmdirSync(fwDir);
+    } catch {
+      /* not empty */
+    }
   }
 }
 
 function children(dir: string): string[] {
-  try { return readdirSync(dir); } catch { return []; }
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }

@@ -51,7 +51,11 @@ export function attachVolumes(workDir: string, sandbox: string, resources: reado
 }
 
 function isLink(path: string): boolean {
-  try { return lstatSync(path).isSymbolicLink(); } catch { return false; }
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -63,7 +67,10 @@ export function destroyVolumes(workDir: string, volumes: readonly Resource[], in
   for (const r of volumes) {
     const dir = volumeDir(workDir, r);
     if (!dir) continue;
-    if (inUse.has(dir)) { refused.push(r.disk!.persistence!.id); continue; }
+    if (inUse.has(dir)) {
+      refused.push(r.disk!.persistence!.id);
+      continue;
+    }
     rmSync(dir, { recursive: true, force: true });
   }
   return refused;

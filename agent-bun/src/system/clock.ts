@@ -17,7 +17,11 @@ export const systemClock: Clock = {
   sleep: (ms, signal) =>
     new Promise<void>((resolve) => {
       if (signal?.aborted) return resolve();
-      const done = () => { clearTimeout(timer); signal?.removeEventListener("abort", done); resolve(); };
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
       const timer = setTimeout(done, ms);
       signal?.addEventListener("abort", done, { once: true });
     }),

@@ -49,10 +49,7 @@ export const DEFAULT_PORTS: [number, number] = [31000, 32000];
  * `gpuCount`: the GPUs the agent offers (gpus.ts `selectGpus`), advertised as `gpus` when > 0.
  */
 export function fingerprint(workDir: string, overrides: readonly Resource[] = [], probe: HostProbe = systemHostProbe, gpuCount = 0): Resource[] {
-  const detected: Resource[] = [
-    scalar("cpus", probe.cpuCount()),
-    scalar("mem", memoryForTasksMB(probe.totalMemoryBytes())),
-  ];
+  const detected: Resource[] = [scalar("cpus", probe.cpuCount()), scalar("mem", memoryForTasksMB(probe.totalMemoryBytes()))];
   try {
     detected.push(scalar("disk", diskForTasksMB(probe.filesystemBytes(workDir))));
   } catch {
@@ -70,7 +67,10 @@ export function fingerprint(workDir: string, overrides: readonly Resource[] = []
  */
 export function parseAttributes(text: string): Attribute[] {
   const out: Attribute[] = [];
-  for (const part of text.split(";").map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(";")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const idx = part.indexOf(":");
     const name = idx > 0 ? part.slice(0, idx).trim() : "";
     const value = idx > 0 ? part.slice(idx + 1).trim() : "";

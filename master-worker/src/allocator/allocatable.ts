@@ -55,7 +55,11 @@ function compile(min: readonly (readonly Resource[])[]): (resources: readonly Re
     if (wants.length === 0) return true;
     for (const bundle of wants) {
       let ok = true;
-      for (const w of bundle) if (held(resources, w.name) + EPSILON < w.value) { ok = false; break; }
+      for (const w of bundle)
+        if (held(resources, w.name) + EPSILON < w.value) {
+          ok = false;
+          break;
+        }
       if (ok) return true;
     }
     return false;

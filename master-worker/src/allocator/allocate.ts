@@ -39,22 +39,27 @@ import { DrfSorter } from "./drf-sorter.ts";
 import { HierarchicalSorter } from "./hierarchical-sorter.ts";
 import { markedFor } from "./marked-resources.ts";
 import { normalizedResources } from "./normalized.ts";
-import { RandomSorter } from "./random-sorter.ts";
 import { capped, QuotaTracker, type RoleQuota } from "./quota-tracker.ts";
-import { refusedPairs, type RefuseFilter } from "./refuse-filters.ts";
+import { RandomSorter } from "./random-sorter.ts";
+import { type RefuseFilter, refusedPairs } from "./refuse-filters.ts";
 import { mulberry32 } from "./seeded-random.ts";
 import type { Sorter } from "./sorter.ts";
 import { visitOrder } from "./visit-order.ts";
 
-export type { RefuseFilter } from "./refuse-filters.ts";
 export type { RoleQuota } from "./quota-tracker.ts";
+export type { RefuseFilter } from "./refuse-filters.ts";
 
 /**
  * An agent as the allocator sees it. `available` = total − tasks − outstanding offers, without
  * allocation_info. Lists are values: never changed once handed over (as the master's records),
  * so agents sharing one list are checked once and offers of it share one marked copy.
  */
-export interface AllocationAgent { id: string; total: readonly Resource[]; available: readonly Resource[]; active: boolean }
+export interface AllocationAgent {
+  id: string;
+  total: readonly Resource[];
+  available: readonly Resource[];
+  active: boolean;
+}
 
 /**
  * A framework as the allocator sees it. It is a client of one framework sorter per role it
@@ -111,7 +116,11 @@ export interface AllocationInput<A extends AllocationAgent = AllocationAgent> {
  * input's agent object itself, so a caller gets back its own record of the agent without a lookup.
  */
 export interface OfferDecision<A extends AllocationAgent = AllocationAgent> {
-  frameworkId: string; role: string; agentId: string; agent: A; resources: Resource[];
+  frameworkId: string;
+  role: string;
+  agentId: string;
+  agent: A;
+  resources: Resource[];
   /** Set when a quota cut entries of the agent's resources down (the offer holds parts of entries). */
   cut?: true;
 }
@@ -128,7 +137,11 @@ const POOL = "\u0000pool";
  */
 function usableBy(resources: readonly Resource[], role: string): readonly Resource[] {
   let all = true;
-  for (const r of resources) if ((r.role !== undefined && r.role !== "*") || (r.reservations?.length ?? 0) > 0) { all = false; break; }
+  for (const r of resources)
+    if ((r.role !== undefined && r.role !== "*") || (r.reservations?.length ?? 0) > 0) {
+      all = false;
+      break;
+    }
   if (all) return resources;
   const usable = resources.filter((r) => usableByRole(r, role));
   return usable.length === resources.length ? resources : usable;
@@ -155,7 +168,10 @@ export function allocate<A extends AllocationAgent>(input: AllocationInput<A>): 
   const seed = input.seed ?? 0;
   const allocatable = allocatableCheck(input.minAllocatable ?? DEFAULT_MIN_ALLOCATABLE);
   const refused = refusedPairs(input.filters, input.now);
-  const agents = visitOrder(input.agents.filter((a) => a.active), seed);
+  const agents = visitOrder(
+    input.agents.filter((a) => a.active),
+    seed,
+  );
   const random = input.sorter === "random" ? mulberry32(seed) : undefined;
   const makeSorter = (): Sorter => (random ? new RandomSorter(random) : new DrfSorter());
   const weights = input.weights ?? {};
@@ -177,13 +193,17 @@ export function allocate<A extends AllocationAgent>(input: AllocationInput<A>): 
     }
     return s;
   };
-  for (const fw of input.frameworks) { // any order: every policy ranks with a total order (ids last)
+  for (const fw of input.frameworks) {
+    // any order: every policy ranks with a total order (ids last)
     frameworks.set(fw.id, fw);
     const eligible = fw.active && !fw.suppressed;
     for (const role of fw.roles ?? [fw.role]) {
       const s = sorterOf(role);
       if (!s.contains(fw.id)) s.add(fw.id);
-      if (eligible && !fw.suppressedRoles?.has(role)) { s.activate(fw.id); roleSorter.activate(role); }
+      if (eligible && !fw.suppressedRoles?.has(role)) {
+        s.activate(fw.id);
+        roleSorter.activate(role);
+      }
     }
     const held = fw.allocatedByRole ?? (fw.allocated.length > 0 ? new Map([[fw.role, fw.allocated]]) : undefined);
     if (held) {
@@ -200,8 +220,14 @@ export function allocate<A extends AllocationAgent>(input: AllocationInput<A>): 
 
   const decisions: OfferDecision<A>[] = [];
   // the agent being allocated and what it has left, read by `offerTo` (one closure for the run)
-  let agent: A | undefined, agentId = "", given: readonly Resource[] = NOTHING, remaining: readonly Resource[] = NOTHING;
-  let role = "", fwSorter: Sorter | undefined, stage: 1 | 2 = 2, agentGpus = false;
+  let agent: A | undefined,
+    agentId = "",
+    given: readonly Resource[] = NOTHING,
+    remaining: readonly Resource[] = NOTHING;
+  let role = "",
+    fwSorter: Sorter | undefined,
+    stage: 1 | 2 = 2,
+    agentGpus = false;
   /** Offers `remaining` to one framework (in `role`) if it may take any; false once nothing worth offering is left. */
   const offerTo = (frameworkId: string): boolean => {
     if (refused(frameworkId, role, agentId)) return true;
@@ -215,8 +241,16 @@ export function allocate<A extends AllocationAgent>(input: AllocationInput<A>): 
     quotas?.offered(role, offer);
     // the caller's (unchanged) list is marked once per role; a part of it is marked afresh
     const cut = offer !== usable;
-    decisions.push({ frameworkId, role, agentId, agent: agent!, resources: offer === given ? markedFor(offer, role) : allocatedTo(offer, role), ...(cut ? { cut } : {}) });
-    if (cut) remaining = normalize(subtract(remaining, offer)); // entries were split
+    decisions.push({
+      frameworkId,
+      role,
+      agentId,
+      agent: agent!,
+      resources: offer === given ? markedFor(offer, role) : allocatedTo(offer, role),
+      ...(cut ? { cut } : {}),
+    });
+    if (cut)
+      remaining = normalize(subtract(remaining, offer)); // entries were split
     else remaining = offer.length === remaining.length ? NOTHING : notIn(remaining, offer);
     return allocatable(remaining);
   };
@@ -238,7 +272,10 @@ export function allocate<A extends AllocationAgent>(input: AllocationInput<A>): 
     for (let i = 0; i < agents.length; i++) {
       const a = agents[i]!;
       if (!allocatableOnce(left[i]!, allocatable)) continue;
-      if (a.total !== lastTotal) { lastTotal = a.total; agentGpus = hasGpus(a.total); }
+      if (a.total !== lastTotal) {
+        lastTotal = a.total;
+        agentGpus = hasGpus(a.total);
+      }
       agent = a;
       agentId = a.id;
       given = remaining = left[i]!;
@@ -250,13 +287,23 @@ export function allocate<A extends AllocationAgent>(input: AllocationInput<A>): 
 }
 
 // agents often share one list (equal records are shared by the master): normalize and check it once
-let lastAvailable: readonly Resource[] | undefined, lastNormalized: readonly Resource[] = NOTHING;
+let lastAvailable: readonly Resource[] | undefined,
+  lastNormalized: readonly Resource[] = NOTHING;
 function normalizedOnce(available: readonly Resource[]): readonly Resource[] {
-  if (available !== lastAvailable) { lastAvailable = available; lastNormalized = normalizedResources(available); }
+  if (available !== lastAvailable) {
+    lastAvailable = available;
+    lastNormalized = normalizedResources(available);
+  }
   return lastNormalized;
 }
-let lastChecked: readonly Resource[] | undefined, lastCheck: ((rs: readonly Resource[]) => boolean) | undefined, lastAllocatable = false;
+let lastChecked: readonly Resource[] | undefined,
+  lastCheck: ((rs: readonly Resource[]) => boolean) | undefined,
+  lastAllocatable = false;
 function allocatableOnce(list: readonly Resource[], check: (rs: readonly Resource[]) => boolean): boolean {
-  if (list !== lastChecked || check !== lastCheck) { lastChecked = list; lastCheck = check; lastAllocatable = check(list); }
+  if (list !== lastChecked || check !== lastCheck) {
+    lastChecked = list;
+    lastCheck = check;
+    lastAllocatable = check(list);
+  }
   return lastAllocatable;
 }

@@ -12,8 +12,8 @@
  * instead of recomputing it.
  */
 import type { Resource } from "../../../schemas/mesos.ts";
-import { contains, normalize, subtract, unallocated as stripAllocationInfo } from "../../../sdk/src/resources.ts";
-import { addScalars, scalarVector, type ScalarVector } from "./scalar-quantities.ts";
+import { contains, normalize, unallocated as stripAllocationInfo, subtract } from "../../../sdk/src/resources.ts";
+import { addScalars, type ScalarVector, scalarVector } from "./scalar-quantities.ts";
 import type { Sorter } from "./sorter.ts";
 
 /** What a sorter knows about one client; read by subclasses to rank it. */
@@ -121,7 +121,11 @@ export abstract class BaseSorter implements Sorter {
     if (!contains(held, resources)) throw new Error(`sorter: client '${client}' does not hold those resources on agent '${agentId}'`);
     const left = subtract(held, resources);
     this.forget(st, agentId);
-    if (left.length > 0) { this.logClients.push(st); this.logAgents.push(agentId); this.logLists.push(left); }
+    if (left.length > 0) {
+      this.logClients.push(st);
+      this.logAgents.push(agentId);
+      this.logLists.push(left);
+    }
     addScalars(st.scalars, resources, -1);
     this.changed(st);
   }
@@ -145,7 +149,10 @@ export abstract class BaseSorter implements Sorter {
       l.push(this.logLists[i]!);
     }
     const out = new Map<string, Resource[]>();
-    for (const [agent, l] of lists) { const merged = normalize(l.flat()); if (merged.length > 0) out.set(agent, merged); }
+    for (const [agent, l] of lists) {
+      const merged = normalize(l.flat());
+      if (merged.length > 0) out.set(agent, merged);
+    }
     return out;
   }
 
@@ -174,11 +181,15 @@ export abstract class BaseSorter implements Sorter {
 
   /** Drops the log entries of `st` (on `agentId` only, when given), keeping the others in order. */
   private forget(st: ClientState, agentId?: string): void {
-    const clients = this.logClients, agents = this.logAgents, lists = this.logLists;
+    const clients = this.logClients,
+      agents = this.logAgents,
+      lists = this.logLists;
     let w = 0;
     for (let i = 0; i < clients.length; i++) {
       if (clients[i] === st && (agentId === undefined || agents[i] === agentId)) continue;
-      clients[w] = clients[i]!; agents[w] = agents[i]!; lists[w] = lists[i]!;
+      clients[w] = clients[i]!;
+      agents[w] = agents[i]!;
+      lists[w] = lists[i]!;
       w++;
     }
     clients.length = agents.length = lists.length = w;

@@ -14,8 +14,9 @@
  * pool changes every share and rebuilds the heap at the next read (O(n)). `ordered()` sorts a
  * copy of the heap, once per change: for callers that want the whole order.
  */
-import { byId } from "./by-id.ts";
+
 import { BaseSorter, type ClientState } from "./base-sorter.ts";
+import { byId } from "./by-id.ts";
 import { IndexedHeap } from "./indexed-heap.ts";
 
 /**
@@ -23,12 +24,15 @@ import { IndexedHeap } from "./indexed-heap.ts";
  * every client's id (−1 until ranked), so ties are broken without comparing strings;
  * `heapIndex` −1 when out of the heap, −2 while `visit` holds it.
  */
-interface Ranked extends ClientState { share: number; idRank: number; heapIndex: number }
+interface Ranked extends ClientState {
+  share: number;
+  idRank: number;
+  heapIndex: number;
+}
 
 const VISITED = -2;
 
 const compare = (a: Ranked, b: Ranked): number => a.share - b.share || a.allocations - b.allocations || a.idRank - b.idRank;
-
 
 /** The default, fair sorter. */
 export class DrfSorter extends BaseSorter {
@@ -60,7 +64,8 @@ export class DrfSorter extends BaseSorter {
 
   override visit(visit: (client: string) => boolean): void {
     this.ready();
-    const heap = this.heap, taken = this.taken;
+    const heap = this.heap,
+      taken = this.taken;
     this.visiting = true;
     try {
       for (let st = heap.pop(); st !== undefined; st = heap.pop()) {
@@ -83,7 +88,9 @@ export class DrfSorter extends BaseSorter {
 
   protected override createState(st: ClientState): ClientState {
     const ranked = st as Ranked;
-    ranked.share = 0; ranked.idRank = -1; ranked.heapIndex = -1;
+    ranked.share = 0;
+    ranked.idRank = -1;
+    ranked.heapIndex = -1;
     this.ranked = this.built = false;
     return ranked;
   }
@@ -93,7 +100,10 @@ export class DrfSorter extends BaseSorter {
     if (!this.built) return;
     const st = client as Ranked;
     if (st.heapIndex === VISITED) return; // put back, with its new rank, when the visit ends
-    if (!st.active || this.find(st.id) !== st) { this.heap.remove(st); return; }
+    if (!st.active || this.find(st.id) !== st) {
+      this.heap.remove(st);
+      return;
+    }
     st.share = this.share(st);
     if (this.heap.has(st)) this.heap.update(st);
     else this.heap.push(st);
@@ -132,10 +142,12 @@ export class DrfSorter extends BaseSorter {
   }
 
   private share(st: ClientState): number {
-    const totals = this.totalScalars(), held = st.scalars;
+    const totals = this.totalScalars(),
+      held = st.scalars;
     let dominant = 0;
     for (let k = 0; k < held.length; k++) {
-      const h = held[k] ?? 0, total = totals[k] ?? 0;
+      const h = held[k] ?? 0,
+        total = totals[k] ?? 0;
       if (h !== 0 && total > 0) dominant = Math.max(dominant, h / total);
     }
     return dominant / st.weight;

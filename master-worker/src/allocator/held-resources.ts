@@ -4,7 +4,7 @@
  * re-merged from every task and offer on every allocation run.
  */
 import type { Resource } from "../../../schemas/mesos.ts";
-import { addScalars, scalarResources, scalarVector, type ScalarVector } from "./scalar-quantities.ts";
+import { addScalars, type ScalarVector, scalarResources, scalarVector } from "./scalar-quantities.ts";
 
 /** What a framework holds, kept as contributions come and go: scalar sums (what DRF reads) and whether anything else is held. */
 export class HeldResources {
@@ -17,7 +17,10 @@ export class HeldResources {
   add(resources: readonly Resource[]): void {
     addScalars(this.scalars, resources);
     const other = nonScalar(resources);
-    if (other) { this.others += 1; this.otherSample = other; }
+    if (other) {
+      this.others += 1;
+      this.otherSample = other;
+    }
     this.cached = undefined;
   }
 

@@ -38,7 +38,10 @@ export class HierarchicalSorter implements Sorter {
   private readonly totals = new Map<string, readonly Resource[]>();
   private clients = 0;
 
-  constructor(private readonly makeSorter: () => Sorter, private readonly weightOf: (path: string) => number = () => 1) {
+  constructor(
+    private readonly makeSorter: () => Sorter,
+    private readonly weightOf: (path: string) => number = () => 1,
+  ) {
     this.root = { path: "", parent: undefined, sorter: makeSorter(), children: new Map(), client: false, activeBelow: 0 };
   }
 
@@ -67,7 +70,7 @@ export class HierarchicalSorter implements Sorter {
     const node = this.clientNode(client);
     if (node.sorter.isActive(selfKey(client))) return;
     node.sorter.activate(selfKey(client));
-    for (let n: Node | undefined = node; n && n.parent; n = n.parent) {
+    for (let n: Node | undefined = node; n?.parent; n = n.parent) {
       if (n.activeBelow++ === 0) n.parent.sorter.activate(n.path);
     }
   }
@@ -76,7 +79,7 @@ export class HierarchicalSorter implements Sorter {
     const node = this.clientNode(client);
     if (!node.sorter.isActive(selfKey(client))) return;
     node.sorter.deactivate(selfKey(client));
-    for (let n: Node | undefined = node; n && n.parent; n = n.parent) {
+    for (let n: Node | undefined = node; n?.parent; n = n.parent) {
       if (--n.activeBelow === 0) n.parent.sorter.deactivate(n.path);
     }
   }
@@ -87,7 +90,7 @@ export class HierarchicalSorter implements Sorter {
 
   isActive(client: string): boolean {
     const node = this.nodes.get(client);
-    return node !== undefined && node.client && node.sorter.isActive(selfKey(client));
+    return node?.client === true && node.sorter.isActive(selfKey(client));
   }
 
   updateWeight(client: string, weight: number): void {
@@ -138,7 +141,10 @@ export class HierarchicalSorter implements Sorter {
 
   sort(): string[] {
     const out: string[] = [];
-    this.visit((c) => { out.push(c); return true; });
+    this.visit((c) => {
+      out.push(c);
+      return true;
+    });
     return out;
   }
 
@@ -173,7 +179,7 @@ export class HierarchicalSorter implements Sorter {
 
   private clientNode(client: string): Node {
     const node = this.nodes.get(client);
-    if (!node || !node.client) throw new Error(`sorter: unknown client '${client}'`);
+    if (!node?.client) throw new Error(`sorter: unknown client '${client}'`);
     return node;
   }
 
@@ -193,7 +199,7 @@ export class HierarchicalSorter implements Sorter {
 
   /** Drops `node` and its ancestors while they are neither clients nor have children. */
   private prune(node: Node): void {
-    for (let n: Node | undefined = node; n && n.parent && !n.client && n.children.size === 0; n = n.parent) {
+    for (let n: Node | undefined = node; n?.parent && !n.client && n.children.size === 0; n = n.parent) {
       n.parent.sorter.remove(n.path);
       n.parent.children.delete(n.path);
       this.nodes.delete(n.path);

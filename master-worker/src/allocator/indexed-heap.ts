@@ -8,7 +8,9 @@
  */
 
 /** An item the heap can hold: `heapIndex` is its slot while held, and −1 (or any negative) when not. */
-export interface HeapItem { heapIndex: number }
+export interface HeapItem {
+  heapIndex: number;
+}
 
 /** A min-heap under `compare` (negative: `a` comes first); the order must be total for a deterministic pop order. */
 export class IndexedHeap<T extends HeapItem> {
@@ -57,7 +59,8 @@ export class IndexedHeap<T extends HeapItem> {
   /** Takes a held item out, wherever it is. */
   remove(item: T): void {
     if (!this.has(item)) return;
-    const items = this.items, at = item.heapIndex;
+    const items = this.items,
+      at = item.heapIndex;
     const last = items.pop()!;
     item.heapIndex = -1;
     if (last === item) return;
@@ -76,7 +79,10 @@ export class IndexedHeap<T extends HeapItem> {
   reset(items: readonly T[]): void {
     for (const item of this.items) item.heapIndex = -1;
     this.items.length = 0;
-    for (const item of items) { item.heapIndex = this.items.length; this.items.push(item); }
+    for (const item of items) {
+      item.heapIndex = this.items.length;
+      this.items.push(item);
+    }
     for (let i = (this.items.length >>> 1) - 1; i >= 0; i--) this.down(i);
   }
 
@@ -87,10 +93,12 @@ export class IndexedHeap<T extends HeapItem> {
 
   /** Moves the item at `i` towards the root while it comes before its parent; true if it moved. */
   private up(i: number): boolean {
-    const items = this.items, item = items[i]!;
+    const items = this.items,
+      item = items[i]!;
     const from = i;
     while (i > 0) {
-      const p = (i - 1) >>> 1, parent = items[p]!;
+      const p = (i - 1) >>> 1,
+        parent = items[p]!;
       if (this.compare(item, parent) >= 0) break;
       items[i] = parent;
       parent.heapIndex = i;
@@ -103,7 +111,9 @@ export class IndexedHeap<T extends HeapItem> {
 
   /** Moves the item at `i` towards the leaves while a child comes before it. */
   private down(i: number): void {
-    const items = this.items, n = items.length, item = items[i]!;
+    const items = this.items,
+      n = items.length,
+      item = items[i]!;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;

@@ -24,7 +24,10 @@ export class MadeOffers {
   /** True (once per offer) when `offer`, new in the view, is one made since the last `end()`. */
   take(offer: Offer): boolean {
     if (!this.left) {
-      if (this.made[this.seen] === offer) { this.seen += 1; return true; }
+      if (this.made[this.seen] === offer) {
+        this.seen += 1;
+        return true;
+      }
       if (this.seen === this.made.length) return false;
       this.left = new Set(this.made.slice(this.seen));
     }

@@ -25,22 +25,41 @@ export class MapMirror<K, V, S = void> {
 
   /** Reports every difference between `map` and the copy, then makes the copy equal to `map`. */
   sync(map: ReadonlyMap<K, V>, changes: MirrorChanges<K, V, S>): void {
-    const keys = this.keys, values = this.values, slots = this.slotsKept, n = keys.length;
-    let i = 0, w = 0;
+    const keys = this.keys,
+      values = this.values,
+      slots = this.slotsKept,
+      n = keys.length;
+    let i = 0,
+      w = 0;
     map.forEach((value, key) => {
-      while (i < n && keys[i] !== key) { changes.removed(keys[i]!, values[i]!, slots[i]!); i++; }
+      while (i < n && keys[i] !== key) {
+        changes.removed(keys[i]!, values[i]!, slots[i]!);
+        i++;
+      }
       if (i < n) {
         const slot = slots[i]!;
-        if (values[i] !== value) { changes.replaced(key, values[i]!, value, slot); values[i] = value; }
-        if (w !== i) { keys[w] = key; values[w] = value; slots[w] = slot; } // only once something before was removed
+        if (values[i] !== value) {
+          changes.replaced(key, values[i]!, value, slot);
+          values[i] = value;
+        }
+        if (w !== i) {
+          keys[w] = key;
+          values[w] = value;
+          slots[w] = slot;
+        } // only once something before was removed
         i++;
       } else {
         const slot = changes.added(key, value);
-        keys[w] = key; values[w] = value; slots[w] = slot;
+        keys[w] = key;
+        values[w] = value;
+        slots[w] = slot;
       }
       w++;
     });
-    while (i < n) { changes.removed(keys[i]!, values[i]!, slots[i]!); i++; }
+    while (i < n) {
+      changes.removed(keys[i]!, values[i]!, slots[i]!);
+      i++;
+    }
     keys.length = w;
     values.length = w;
     slots.length = w;

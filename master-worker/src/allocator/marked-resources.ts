@@ -11,7 +11,11 @@ import type { Resource } from "../../../schemas/mesos.ts";
 import { allocatedTo } from "../../../sdk/src/resources.ts";
 
 /** One list marked for one role; a list offered to frameworks of several roles keeps a short chain. */
-interface Marked { role: string; resources: Resource[]; next: Marked | undefined }
+interface Marked {
+  role: string;
+  resources: Resource[];
+  next: Marked | undefined;
+}
 
 const memo = new WeakMap<readonly Resource[], Marked>();
 

@@ -19,7 +19,10 @@ import { isWithinRole, reservationRole } from "../../../sdk/src/roles.ts";
 import { roundQuantity } from "./scalar-quantities.ts";
 
 /** One role's quota as the allocator reads it: scalar quantities by resource name. */
-export interface RoleQuota { guarantees?: Readonly<Record<string, number>>; limits?: Readonly<Record<string, number>> }
+export interface RoleQuota {
+  guarantees?: Readonly<Record<string, number>>;
+  limits?: Readonly<Record<string, number>>;
+}
 
 type Quantities = Map<string, number>;
 
@@ -33,7 +36,8 @@ const addTo = (q: Quantities, name: string, v: number) => q.set(name, roundQuant
  * guarantee nor count towards its limit.
  */
 export function eachQuotaScalar(resources: readonly Resource[], f: (name: string, value: number, reservedFor: string | undefined) => void): void {
-  for (const r of resources) if (r.type === "SCALAR" && r.scalar && r.scalar.value > 0 && r.revocable === undefined) f(r.name, r.scalar.value, reservationRole(r));
+  for (const r of resources)
+    if (r.type === "SCALAR" && r.scalar && r.scalar.value > 0 && r.revocable === undefined) f(r.name, r.scalar.value, reservationRole(r));
 }
 
 /** What each quota role consumes and what headroom is left, updated offer by offer. */
@@ -70,7 +74,9 @@ export class QuotaTracker {
   /** Counts an offer of `resources` to `role` (its unreserved part leaves the available headroom). */
   offered(role: string, resources: readonly Resource[]): void {
     this.charge(role, resources, true);
-    eachQuotaScalar(resources, (name, value, reservedFor) => { if (reservedFor === undefined) addTo(this.available, name, -value); });
+    eachQuotaScalar(resources, (name, value, reservedFor) => {
+      if (reservedFor === undefined) addTo(this.available, name, -value);
+    });
   }
 
   /** True when `role` or an ancestor has a guarantee it does not yet consume in full (stage 1 serves it). */

@@ -16,7 +16,12 @@ import type { FrameworkInfo, Offer } from "../../../schemas/index.ts";
 import { frameworkRole } from "./framework-roles.ts";
 
 /** "Do not offer `agentId` to `frameworkId` for `role` before `until`" (ms since epoch). */
-export interface RefuseFilter { frameworkId: string; role: string; agentId: string; until: number }
+export interface RefuseFilter {
+  frameworkId: string;
+  role: string;
+  agentId: string;
+  until: number;
+}
 
 /**
  * The role a DECLINE or ACCEPT of `offer` filters: the offer's `allocation_info.role`, or (an
@@ -29,8 +34,7 @@ export const filterRole = (offer: Pick<Offer, "allocation_info">, framework: { i
 export const isUnexpired = (filter: RefuseFilter, now: number): boolean => filter.until > now;
 
 /** True when `a` and `b` filter the same (framework, role, agent) (a new filter replaces the old one). */
-export const sameFilterTarget = (a: RefuseFilter, b: RefuseFilter): boolean =>
-  a.frameworkId === b.frameworkId && a.agentId === b.agentId && a.role === b.role;
+export const sameFilterTarget = (a: RefuseFilter, b: RefuseFilter): boolean => a.frameworkId === b.frameworkId && a.agentId === b.agentId && a.role === b.role;
 
 /**
  * The filters left once a framework's filters are cleared (REVIVE): those of `roles`, or all of

@@ -7,8 +7,9 @@
  * sdk's arithmetic (Mesos' fixed point), which makes every sum exact and independent of the
  * order things were added in: a running total equals a total recomputed from scratch.
  */
-import { roundScalar } from "../../../sdk/src/resources.ts";
+
 import type { Resource } from "../../../schemas/mesos.ts";
+import { roundScalar } from "../../../sdk/src/resources.ts";
 
 /** Quantity by slot (`slotOf(name)`); a missing slot is 0. */
 export type ScalarVector = number[];
@@ -19,10 +20,14 @@ const slots = new Map<string, number>(names.map((n, i) => [n, i]));
 /** The vector slot of a resource name (stable for the life of the process). */
 export function slotOf(name: string): number {
   switch (name) {
-    case "cpus": return 0;
-    case "mem": return 1;
-    case "disk": return 2;
-    case "gpus": return 3;
+    case "cpus":
+      return 0;
+    case "mem":
+      return 1;
+    case "disk":
+      return 2;
+    case "gpus":
+      return 3;
   }
   let slot = slots.get(name);
   if (slot === undefined) {

@@ -16,7 +16,11 @@ export interface SuppressionState {
 }
 
 /** One change of suppression: `roles` absent means every role of the framework. */
-export interface SuppressionChange { frameworkId: string; suppressed: boolean; roles?: readonly string[] }
+export interface SuppressionChange {
+  frameworkId: string;
+  suppressed: boolean;
+  roles?: readonly string[];
+}
 
 /** Applies `change`; `frameworkRoles` are the framework's current roles (to split an all-roles suppression). */
 export function applySuppression(state: SuppressionState, change: SuppressionChange, frameworkRoles: readonly string[]): void {

@@ -21,7 +21,11 @@ function rank(seed: number, id: string): number {
 /** `items` in the seeded visit order (a new array; equal ranks, rare, go to the smaller id). */
 export function visitOrder<T extends { id: string }>(items: readonly T[], seed: number): T[] {
   const n = items.length;
-  if (n >= 2 ** 21) return [...items].map((item) => ({ item, rank: rank(seed, item.id) })).sort((a, b) => a.rank - b.rank || byId(a.item, b.item)).map((k) => k.item);
+  if (n >= 2 ** 21)
+    return [...items]
+      .map((item) => ({ item, rank: rank(seed, item.id) }))
+      .sort((a, b) => a.rank - b.rank || byId(a.item, b.item))
+      .map((k) => k.item);
   // rank · 2^21 + index is exact in a double, so a plain numeric sort orders by rank
   const keys = new Float64Array(n);
   const ranks = new Uint32Array(n);

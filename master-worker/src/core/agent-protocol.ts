@@ -12,7 +12,10 @@ import { type Rejection, reject } from "../model/rejection.ts";
 import type { MasterState } from "./master-state.ts";
 
 /** The token an agent is issued at registration, and the hash of the one it presented. */
-export interface RegisterAuth { presented?: string; issued: { token: string; hash: string } }
+export interface RegisterAuth {
+  presented?: string;
+  issued: { token: string; hash: string };
+}
 
 /**
  * (Re-)registration. `auth.presented` is the hash of the token the agent presented (needed to
@@ -24,8 +27,9 @@ export function register(state: MasterState, req: RegisterRequest, now: number, 
     // agent that remembers a higher seq: tell it to register afresh instead.
     return reject("not_found", "agent_id", `unknown agent '${req.agent_id.value}'; register without an id`);
   }
-  const refused = (req.agent_id ? checkAgentToken(state, req.agent_id.value, auth.presented) : undefined)
-    ?? refuseIfDown(state, { hostname: req.hostname, ...(req.ip ? { ip: req.ip } : {}) });
+  const refused =
+    (req.agent_id ? checkAgentToken(state, req.agent_id.value, auth.presented) : undefined) ??
+    refuseIfDown(state, { hostname: req.hostname, ...(req.ip ? { ip: req.ip } : {}) });
   if (refused) return refused;
   if (req.agent_id && state.agents.get(req.agent_id.value)?.goneAt !== undefined) return goneRejection(req.agent_id.value);
   const agentId = req.agent_id?.value ?? `${state.entropy.uuid()}-S0`;

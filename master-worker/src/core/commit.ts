@@ -5,21 +5,17 @@
  */
 import type { Offer, SchedulerEvent } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
-import type { Effect } from "../decide/effects.ts";
-import type { MasterView } from "../decide/view.ts";
-import { commitInverseOfferChange } from "../decide/inverse-offer-book.ts";
-import type { AgentRecord, Change, CommandRecord, FrameworkRecord, Store, TaskRecord, UpdateRecord } from "../store/records.ts";
-import type { UpdateIndex } from "../store/update-index.ts";
-import type { RefuseFilter } from "../decide/effects.ts";
+import { applySuppression, frameworkRoles, sameFilterTarget, withoutFrameworkFilters } from "../allocator/index.ts";
+import type { Effect, RefuseFilter } from "../decide/effects.ts";
 import type { InverseOfferBook } from "../decide/inverse-offer-book.ts";
-import type { OfferRecord } from "../decide/view.ts";
+import { commitInverseOfferChange } from "../decide/inverse-offer-book.ts";
+import type { MasterView, OfferRecord } from "../decide/view.ts";
+import { offerFor } from "../model/reservation-format.ts";
+import type { AgentRecord, Change, CommandRecord, FrameworkRecord, Store, TaskRecord, UpdateRecord } from "../store/records.ts";
+import { taskKey } from "../store/records.ts";
+import type { UpdateIndex } from "../store/update-index.ts";
 import type { Interner } from "./interner.ts";
 import type { Outbox } from "./outbox.ts";
-import { taskKey } from "../store/records.ts";
-import { offerFor } from "../model/reservation-format.ts";
-import { frameworkRoles } from "../allocator/index.ts";
-import { applySuppression } from "../allocator/index.ts";
-import { sameFilterTarget, withoutFrameworkFilters } from "../allocator/index.ts";
 
 /** Told of each committed batch, with memory as it was before the batch (the operator event stream); must not throw. */
 export type CommitObserver = (view: MasterView, effects: readonly Effect[], now: number) => void;
@@ -66,8 +62,14 @@ export function commitEffects(core: CommitTarget, effects: readonly Effect[], no
 
   for (const e of effects) {
     switch (e.kind) {
-      case "agent": changes.push({ table: "agents", put: e.agent }); after.push(() => core.agents.set(e.agent.id, core.interner.agent(e.agent))); break;
-      case "framework": changes.push({ table: "frameworks", put: e.framework }); after.push(() => core.frameworks.set(e.framework.id, e.framework)); break;
+      case "agent":
+        changes.push({ table: "agents", put: e.agent });
+        after.push(() => core.agents.set(e.agent.id, core.interner.agent(e.agent)));
+        break;
+      case "framework":
+        changes.push({ table: "frameworks", put: e.framework });
+        after.push(() => core.frameworks.set(e.framework.id, e.framework));
+        break;
       case "task": {
         const key = taskKey(e.task.frameworkId, e.task.taskId);
         tasks.set(key, e.task);
@@ -77,8 +79,14 @@ export function commitEffects(core: CommitTarget, effects: readonly Effect[], no
       }
       case "update": {
         const u: UpdateRecord = {
-          uuid: e.status.uuid, seq: updateSeq++, frameworkId: e.frameworkId, taskId: e.status.task_id.value,
-          ...(e.agentId ? { agentId: e.agentId } : {}), status: e.status, acked: false, ...(e.fromAgent ? { fromAgent: true } : {}),
+          uuid: e.status.uuid,
+          seq: updateSeq++,
+          frameworkId: e.frameworkId,
+          taskId: e.status.task_id.value,
+          ...(e.agentId ? { agentId: e.agentId } : {}),
+          status: e.status,
+          acked: false,
+          ...(e.fromAgent ? { fromAgent: true } : {}),
         };
         updates.set(u.uuid, u);
         if (!u.fromAgent) changes.push({ table: "updates", put: u });
@@ -93,7 +101,10 @@ export function commitEffects(core: CommitTarget, effects: readonly Effect[], no
           changes.push({ table: "tasks", put: next });
           after.push(() => core.tasks.set(key, core.interner.task(next)));
         }
-        after.push(() => { core.updates.set(u.uuid, u); core.updates.markForwarded(u.uuid, now); });
+        after.push(() => {
+          core.updates.set(u.uuid, u);
+          core.updates.markForwarded(u.uuid, now);
+        });
         events.push([e.frameworkId, { type: "UPDATE", update: { status: e.status } }]);
         break;
       }
@@ -128,11 +139,18 @@ export function commitEffects(core: CommitTarget, effects: readonly Effect[], no
       case "commandsTaken": {
         const q = core.commands.get(e.agentId) ?? [];
         for (const c of q) if (c.seq <= e.upToSeq) changes.push({ table: "commands", delete: c.seq });
-        after.push(() => core.commands.set(e.agentId, (core.commands.get(e.agentId) ?? []).filter((c) => c.seq > e.upToSeq)));
+        after.push(() =>
+          core.commands.set(
+            e.agentId,
+            (core.commands.get(e.agentId) ?? []).filter((c) => c.seq > e.upToSeq),
+          ),
+        );
         break;
       }
       case "offers": {
-        after.push(() => { for (const o of e.offers) core.offers.set(o.id.value, { offer: o, createdAt: now }); });
+        after.push(() => {
+          for (const o of e.offers) core.offers.set(o.id.value, { offer: o, createdAt: now });
+        });
         const byFramework = new Map<string, Offer[]>();
         for (const o of e.offers) byFramework.set(o.framework_id.value, [...(byFramework.get(o.framework_id.value) ?? []), o]);
         for (const [fid, offers] of byFramework) {
@@ -150,25 +168,45 @@ export function commitEffects(core: CommitTarget, effects: readonly Effect[], no
       }
       case "releaseOffers": {
         const owned = e.offerIds.filter((id) => core.offers.get(id)?.offer.framework_id.value === e.frameworkId);
-        after.push(() => { for (const id of owned) core.offers.delete(id); core.requestAllocation(now); });
+        after.push(() => {
+          for (const id of owned) core.offers.delete(id);
+          core.requestAllocation(now);
+        });
         break;
       }
-      case "filter": after.push(() => { core.filters = [...core.filters.filter((f) => !sameFilterTarget(f, e.filter)), e.filter]; }); break;
-      case "clearFilters": after.push(() => { core.filters = withoutFrameworkFilters(core.filters, e.frameworkId, e.roles); }); break;
-      case "suppress": after.push(() => applySuppression(core, e, frameworkRoles(core.frameworks.get(e.frameworkId)?.info ?? {}))); break;
+      case "filter":
+        after.push(() => {
+          core.filters = [...core.filters.filter((f) => !sameFilterTarget(f, e.filter)), e.filter];
+        });
+        break;
+      case "clearFilters":
+        after.push(() => {
+          core.filters = withoutFrameworkFilters(core.filters, e.frameworkId, e.roles);
+        });
+        break;
+      case "suppress":
+        after.push(() => applySuppression(core, e, frameworkRoles(core.frameworks.get(e.frameworkId)?.info ?? {})));
+        break;
       case "event": {
         events.push([e.frameworkId, e.event]);
         const uuid = e.event.type === "UPDATE" ? e.event.update.status.uuid : undefined;
         if (uuid) after.push(() => core.updates.markForwarded(uuid, now));
         break;
       }
-      case "allocate": after.push(() => core.requestAllocation(now)); break;
+      case "allocate":
+        after.push(() => core.requestAllocation(now));
+        break;
       case "setting": {
         changes.push({ table: "settings", key: e.key, value: e.value ?? null });
-        after.push(() => { if (e.value === null || e.value === undefined) core.settings.delete(e.key); else core.settings.set(e.key, e.value); });
+        after.push(() => {
+          if (e.value === null || e.value === undefined) core.settings.delete(e.key);
+          else core.settings.set(e.key, e.value);
+        });
         break;
       }
-      case "inverseOffer": commitInverseOfferChange(core.inverseOffers, e.change, now, after, events); break;
+      case "inverseOffer":
+        commitInverseOfferChange(core.inverseOffers, e.change, now, after, events);
+        break;
     }
   }
   if (seq !== core.nextCommandSeq) changes.push({ table: "meta", key: "next_command_seq", value: seq });

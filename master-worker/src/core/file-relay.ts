@@ -65,7 +65,13 @@ export class FileRelay {
       const timer = setTimeout(() => {
         this.inFlight.delete(requestId);
         const seconds = this.timeoutMs / 1000;
-        resolve(reject("timeout", undefined, `agent '${agentId}' did not answer the file request within ${seconds} s (it may be disconnected, busy, or the master restarted)`));
+        resolve(
+          reject(
+            "timeout",
+            undefined,
+            `agent '${agentId}' did not answer the file request within ${seconds} s (it may be disconnected, busy, or the master restarted)`,
+          ),
+        );
       }, this.timeoutMs);
       this.inFlight.set(requestId, { agentId, request: { ...request, request_id: requestId }, delivered: false, resolve, timer });
     });

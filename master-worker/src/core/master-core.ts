@@ -13,8 +13,8 @@ import { type MasterCoreOptions, MasterState } from "./master-state.ts";
 import * as schedulers from "./scheduler-protocol.ts";
 import { Ticker } from "./tick.ts";
 
-export type { Entropy, Outbox } from "./outbox.ts";
 export type { MasterCoreOptions } from "./master-state.ts";
+export type { Entropy, Outbox } from "./outbox.ts";
 export type { Subscribed } from "./scheduler-protocol.ts";
 
 /** The master's state and its operations; see the file comment. */
@@ -66,7 +66,14 @@ export class MasterCore extends MasterState {
     return schedulers.call(this, call, principal, streamId, now);
   }
   /** An ACCEPT the Worker refused as malformed: its offers are released (when the caller owns the stream); answers `rejection`. */
-  rejectedAccept(fid: string, offerIds: readonly string[], principal: string | undefined, streamId: string | null, rejection: Rejection, now: number): Rejection {
+  rejectedAccept(
+    fid: string,
+    offerIds: readonly string[],
+    principal: string | undefined,
+    streamId: string | null,
+    rejection: Rejection,
+    now: number,
+  ): Rejection {
     return schedulers.rejectedAccept(this, fid, offerIds, principal, streamId, rejection, now);
   }
   /** The framework's stream broke: withdraw its offers (it keeps its tasks). */

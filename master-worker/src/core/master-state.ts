@@ -6,9 +6,9 @@
  * needs: a decision context, `apply` (commit), `requestAllocation`, fresh offer ids.
  */
 import type { MasterInfo } from "../../../schemas/index.ts";
+import { agentOfferable } from "../decide/agent-drain.ts";
 import type { DecideContext, Effect, RefuseFilter } from "../decide/effects.ts";
 import { InverseOfferBook } from "../decide/inverse-offer-book.ts";
-import { agentOfferable } from "../decide/agent-drain.ts";
 import { isReachable } from "../decide/partitions.ts";
 import type { MasterView, OfferRecord } from "../decide/view.ts";
 import type { Authorizer } from "../model/authorizer.ts";
@@ -88,9 +88,15 @@ export class MasterState implements MasterView {
     for (const a of s.agents) this.agents.set(a.id, this.interner.agent(a));
     for (const f of s.frameworks) this.frameworks.set(f.id, f);
     for (const t of s.tasks) this.tasks.set(taskKey(t.frameworkId, t.taskId), this.interner.task(t));
-    for (const u of s.updates) { this.updates.set(u.uuid, u); this.nextUpdateSeq = Math.max(this.nextUpdateSeq, u.seq + 1); }
+    for (const u of s.updates) {
+      this.updates.set(u.uuid, u);
+      this.nextUpdateSeq = Math.max(this.nextUpdateSeq, u.seq + 1);
+    }
     for (const [k, v] of Object.entries(s.settings ?? {})) this.settings.set(k, v);
-    for (const c of s.commands) { this.queueOf(c.agentId).push(c); this.nextCommandSeq = Math.max(this.nextCommandSeq, c.seq + 1); }
+    for (const c of s.commands) {
+      this.queueOf(c.agentId).push(c);
+      this.nextCommandSeq = Math.max(this.nextCommandSeq, c.seq + 1);
+    }
     // Commands taken by agents are deleted; the counter is kept so seq never goes backwards.
     this.nextCommandSeq = Math.max(this.nextCommandSeq, s.meta.next_command_seq ?? 1);
     for (const a of this.agents.values()) if (isReachable(a)) this.liveness.registered(a.id, opts.now);
@@ -102,8 +108,12 @@ export class MasterState implements MasterView {
     const a = this.agents.get(id);
     return a === undefined || isReachable(a);
   }
-  agentActive(id: string): boolean { return this.agentConnected(id) && agentOfferable(this, id); }
-  frameworkConnected(id: string): boolean { return this.streams.has(id); }
+  agentActive(id: string): boolean {
+    return this.agentConnected(id) && agentOfferable(this, id);
+  }
+  frameworkConnected(id: string): boolean {
+    return this.streams.has(id);
+  }
 
   /** The agent's command queue (created empty on first use). */
   queueOf(agentId: string): CommandRecord[] {
@@ -129,7 +139,9 @@ export class MasterState implements MasterView {
   }
 
   /** A fresh offer id (this instance's id, then a counter). */
-  newOfferId(): string { return `${this.masterInfo.id}-O${++this.offerCount}`; }
+  newOfferId(): string {
+    return `${this.masterInfo.id}-O${++this.offerCount}`;
+  }
 
   /** The agent is unreachable or gone: it is no longer tracked as alive. */
   dropLiveness(agentId: string): void {

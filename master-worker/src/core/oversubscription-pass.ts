@@ -15,11 +15,11 @@ import type { UsageReport } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
 import { refusedPairs } from "../allocator/index.ts";
 import type { Effect } from "../decide/effects.ts";
-import { decideOversubscription, revocableCapacity, revocableClients, wantsRevocable, type SlackAgent } from "../decide/oversubscription.ts";
-import { type TaskRecord, taskKey } from "../store/records.ts";
+import { decideOversubscription, revocableCapacity, revocableClients, type SlackAgent, wantsRevocable } from "../decide/oversubscription.ts";
 import { RevocableIndex } from "../decide/revocable-index.ts";
 import { UsageReports } from "../decide/usage-reports.ts";
 import type { MasterView } from "../decide/view.ts";
+import { type TaskRecord, taskKey } from "../store/records.ts";
 
 /** The master's oversubscription state and pass; see the file comment. */
 export class OversubscriptionPass {
@@ -68,18 +68,26 @@ export class OversubscriptionPass {
     for (const id of ids) {
       const record = view.agents.get(id);
       const usage = this.reports.of(id);
-      if (!record) { this.reports.forget(id); continue; }
+      if (!record) {
+        this.reports.forget(id);
+        continue;
+      }
       // Without a report nothing is known of the slack there: no offers, no evictions.
       if (!usage) continue;
       agents.push({
-        record, connected: view.agentActive(id), // deactivated, draining or DOWN: no offers
+        record,
+        connected: view.agentActive(id), // deactivated, draining or DOWN: no offers
         capacity: revocableCapacity(view, id, usage, factor),
         tasks: this.heldTasksOn(id),
         offers: [...this.index.offersOn(id).values()],
       });
     }
     const holding = [...this.index.agents()];
-    const clients = revocableClients(view, holding.flatMap((id) => this.heldTasksOn(id)), holding.flatMap((id) => [...this.index.offersOn(id).values()]));
+    const clients = revocableClients(
+      view,
+      holding.flatMap((id) => this.heldTasksOn(id)),
+      holding.flatMap((id) => [...this.index.offersOn(id).values()]),
+    );
     const decision = decideOversubscription(view, agents, clients, refusedPairs(view.filters, now), nextOfferId);
     for (const t of decision.evicted) this.evicting.add(taskKey(t.frameworkId, t.taskId));
     this.offersUnseen = decision.effects.some((e) => e.kind === "offers");

@@ -10,14 +10,23 @@ import { decideDisconnected } from "../decide/failover.ts";
 import { decideCall } from "../decide/scheduler-dispatch.ts";
 import { decideSubscribe } from "../decide/subscribe.ts";
 import { ofFramework, offersGone } from "../decide/view.ts";
-import { type Rejection, isRejection, reject } from "../model/rejection.ts";
+import { isRejection, type Rejection, reject } from "../model/rejection.ts";
 import type { MasterState } from "./master-state.ts";
 
 /** What SUBSCRIBE answers: the framework, its new stream, and the events that open it. */
-export interface Subscribed { frameworkId: string; streamId: string; events: SchedulerEvent[] }
+export interface Subscribed {
+  frameworkId: string;
+  streamId: string;
+  events: SchedulerEvent[];
+}
 
 /** SUBSCRIBE: returns the new stream id and the events that open the stream, or the refusal. */
-export function subscribe(state: MasterState, call: Extract<SchedulerCall, { type: "SUBSCRIBE" }>, principal: string | undefined, now: number): Subscribed | Rejection {
+export function subscribe(
+  state: MasterState,
+  call: Extract<SchedulerCall, { type: "SUBSCRIBE" }>,
+  principal: string | undefined,
+  now: number,
+): Subscribed | Rejection {
   const decided = decideSubscribe(state, call, principal, state.ctx(now, principal), () => state.entropy.uuid());
   if (isRejection(decided)) return decided;
   const previous = state.streams.get(decided.frameworkId);
@@ -26,10 +35,16 @@ export function subscribe(state: MasterState, call: Extract<SchedulerCall, { typ
   const streamId = state.entropy.uuid();
   state.streams.set(decided.frameworkId, streamId);
   state.requestAllocation(now);
-  const events: SchedulerEvent[] = [{
-    type: "SUBSCRIBED",
-    subscribed: { framework_id: { value: decided.frameworkId }, heartbeat_interval_seconds: state.config.heartbeatIntervalMs / 1000, master_info: state.masterInfo },
-  }];
+  const events: SchedulerEvent[] = [
+    {
+      type: "SUBSCRIBED",
+      subscribed: {
+        framework_id: { value: decided.frameworkId },
+        heartbeat_interval_seconds: state.config.heartbeatIntervalMs / 1000,
+        master_info: state.masterInfo,
+      },
+    },
+  ];
   for (const u of [...state.updates.values()].sort((a, b) => a.seq - b.seq)) {
     if (u.frameworkId !== decided.frameworkId || u.acked) continue;
     events.push({ type: "UPDATE", update: { status: u.status } });
@@ -39,12 +54,27 @@ export function subscribe(state: MasterState, call: Extract<SchedulerCall, { typ
 }
 
 /** Any call but SUBSCRIBE, on behalf of the framework owning `streamId`; undefined when done, else the refusal. */
-export function call(state: MasterState, call: Exclude<SchedulerCall, { type: "SUBSCRIBE" }>, principal: string | undefined, streamId: string | null, now: number): Rejection | undefined {
+export function call(
+  state: MasterState,
+  call: Exclude<SchedulerCall, { type: "SUBSCRIBE" }>,
+  principal: string | undefined,
+  streamId: string | null,
+  now: number,
+): Rejection | undefined {
   const fid = call.framework_id.value;
   const refused = checkCaller(state, fid, principal, streamId);
   if (refused) return refused;
   const effects = decideCall(state, fid, call, state.ctx(now, principal));
-  if (isRejection(effects)) return call.type === "ACCEPT" ? acceptRefused(state, fid, call.accept.offer_ids.map((o) => o.value), effects, now) : effects;
+  if (isRejection(effects))
+    return call.type === "ACCEPT"
+      ? acceptRefused(
+          state,
+          fid,
+          call.accept.offer_ids.map((o) => o.value),
+          effects,
+          now,
+        )
+      : effects;
   state.apply(effects, now);
   if (call.type === "TEARDOWN") {
     state.streams.delete(fid);
@@ -59,7 +89,13 @@ export function call(state: MasterState, call: Exclude<SchedulerCall, { type: "S
  * happens). Answers `rejection` either way.
  */
 export function rejectedAccept(
-  state: MasterState, fid: string, offerIds: readonly string[], principal: string | undefined, streamId: string | null, rejection: Rejection, now: number,
+  state: MasterState,
+  fid: string,
+  offerIds: readonly string[],
+  principal: string | undefined,
+  streamId: string | null,
+  rejection: Rejection,
+  now: number,
 ): Rejection {
   return checkCaller(state, fid, principal, streamId) ? rejection : acceptRefused(state, fid, offerIds, rejection, now);
 }

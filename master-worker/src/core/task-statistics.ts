@@ -10,7 +10,10 @@ import type { TaskUsage, UsageReport } from "../../../schemas/index.ts";
 import { taskKey } from "../store/records.ts";
 
 /** One task's last reported usage and when the master received it (ms). */
-export interface TaskStatistic { usage: TaskUsage; at: number }
+export interface TaskStatistic {
+  usage: TaskUsage;
+  at: number;
+}
 
 /** agentId → its latest report, by task key (`taskKey`). */
 export class TaskStatistics {

@@ -19,7 +19,10 @@ export class TimerStats {
     this.total++;
     this.last = ms;
     if (this.ring.length < TIMER_WINDOW) this.ring.push(ms);
-    else { this.ring[this.next] = ms; this.next = (this.next + 1) % TIMER_WINDOW; }
+    else {
+      this.ring[this.next] = ms;
+      this.next = (this.next + 1) % TIMER_WINDOW;
+    }
   }
 
   /** `name` (last), `name/count`, `/min`, `/max`, `/p50`, `/p90`, `/p95`, `/p99`, `/p999`, `/p9999`; empty before the first sample. */
@@ -28,9 +31,16 @@ export class TimerStats {
     const sorted = [...this.ring].sort((a, b) => a - b);
     const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
     return {
-      [name]: this.last, [`${name}/count`]: this.total, [`${name}/min`]: sorted[0]!, [`${name}/max`]: sorted[sorted.length - 1]!,
-      [`${name}/p50`]: at(0.5), [`${name}/p90`]: at(0.9), [`${name}/p95`]: at(0.95), [`${name}/p99`]: at(0.99),
-      [`${name}/p999`]: at(0.999), [`${name}/p9999`]: at(0.9999),
+      [name]: this.last,
+      [`${name}/count`]: this.total,
+      [`${name}/min`]: sorted[0]!,
+      [`${name}/max`]: sorted[sorted.length - 1]!,
+      [`${name}/p50`]: at(0.5),
+      [`${name}/p90`]: at(0.9),
+      [`${name}/p95`]: at(0.95),
+      [`${name}/p99`]: at(0.99),
+      [`${name}/p999`]: at(0.999),
+      [`${name}/p9999`]: at(0.9999),
     };
   }
 }

@@ -6,15 +6,15 @@
  * total (`AgentRecord.resources`, the declaration kept in `declared`) and a DESTROY_VOLUMES
  * command for the volumes destroyed.
  */
-import type { FrameworkInfo, OfferOperation, Resource, TaskInfo } from "../../../schemas/index.ts";
+import type { OfferOperation, Resource, TaskInfo } from "../../../schemas/index.ts";
 import { frameworkRoles } from "../allocator/index.ts";
 import { hasCapability } from "../model/capabilities.ts";
-import type { Effect } from "./effects.ts";
-import type { AgentRecord, FrameworkRecord } from "../store/records.ts";
+import { isRejection, type Rejection } from "../model/rejection.ts";
 import { canonicalResources } from "../model/reservation-format.ts";
-import { type AgentResources, type ReservationActor, applyReservationOp, reservationOpOf } from "./reservations.ts";
+import type { AgentRecord, FrameworkRecord } from "../store/records.ts";
+import type { Effect } from "./effects.ts";
+import { type AgentResources, applyReservationOp, type ReservationActor, reservationOpOf } from "./reservations.ts";
 import type { MasterView } from "./view.ts";
-import { type Rejection, isRejection } from "../model/rejection.ts";
 
 /** One step of an ACCEPT. */
 export type AcceptStep =
@@ -24,7 +24,10 @@ export type AcceptStep =
   | { kind: "launch"; task: TaskInfo; index: number };
 
 /** The steps, and the effects of the conversions once every step ran. */
-export interface AcceptPlan { steps: AcceptStep[]; effects(): Effect[] }
+export interface AcceptPlan {
+  steps: AcceptStep[];
+  effects(): Effect[];
+}
 
 /** A task with its resources in canonical form (the same object when they already are). */
 export function canonicalTask(task: TaskInfo): TaskInfo {
@@ -38,8 +41,10 @@ export function acceptSteps(view: MasterView, framework: FrameworkRecord, agentI
   const actor: ReservationActor = {
     // Only the authenticated principal is authorized (as register_frameworks and run_tasks):
     // a self-declared framework_info.principal is information, not a right.
-    authorizer: view.authorizer, principal: framework.principal,
-    roles: frameworkRoles(framework.info), refinement: hasCapability(framework.info, "RESERVATION_REFINEMENT"),
+    authorizer: view.authorizer,
+    principal: framework.principal,
+    roles: frameworkRoles(framework.info),
+    refinement: hasCapability(framework.info, "RESERVATION_REFINEMENT"),
   };
   let state: AgentResources | undefined;
   const steps: AcceptStep[] = [];
@@ -53,23 +58,27 @@ export function acceptSteps(view: MasterView, framework: FrameworkRecord, agentI
       continue;
     }
     const body = rop.type === "CREATE" || rop.type === "DESTROY" ? "volumes" : "resources";
-    steps.push({ kind: "convert", apply: (remaining) => {
-      const next = applyReservationOp({ total: state?.total ?? agent.resources, available: remaining, destroyed: state?.destroyed ?? [] },
-        rop, actor, `${field}.${rop.type.toLowerCase()}.${body}`);
-      if (isRejection(next)) return next;
-      state = next;
-      return state.available;
-    } });
+    steps.push({
+      kind: "convert",
+      apply: (remaining) => {
+        const next = applyReservationOp(
+          { total: state?.total ?? agent.resources, available: remaining, destroyed: state?.destroyed ?? [] },
+          rop,
+          actor,
+          `${field}.${rop.type.toLowerCase()}.${body}`,
+        );
+        if (isRejection(next)) return next;
+        state = next;
+        return state.available;
+      },
+    });
   }
   return { steps, effects: () => (state ? conversionEffects(agent, state) : []) };
 }
 
 /** What applied conversions change on `agent` (shared with the operator calls). */
 export function conversionEffects(agent: AgentRecord, state: AgentResources): Effect[] {
-  const effects: Effect[] = [
-    { kind: "agent", agent: { ...agent, resources: state.total, declared: agent.declared ?? agent.resources } },
-    { kind: "allocate" },
-  ];
+  const effects: Effect[] = [{ kind: "agent", agent: { ...agent, resources: state.total, declared: agent.declared ?? agent.resources } }, { kind: "allocate" }];
   if (state.destroyed.length > 0) effects.push({ kind: "command", agentId: agent.id, command: { type: "DESTROY_VOLUMES", volumes: state.destroyed } });
   return effects;
 }

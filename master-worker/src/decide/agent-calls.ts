@@ -3,13 +3,13 @@
  */
 import type { PollRequest, RegisterRequest, StatusRequest } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
-import type { DecideContext, Effect } from "./effects.ts";
-import { keptAcrossRegistration } from "./agent-drain.ts";
 import type { AgentRecord } from "../store/records.ts";
 import { taskKey } from "../store/records.ts";
+import { keptAcrossRegistration } from "./agent-drain.ts";
+import type { DecideContext, Effect } from "./effects.ts";
+import { decideAgentBack, missingTaskState } from "./partitions.ts";
 import { reregisteredTotal } from "./reservations.ts";
 import { type MasterView, masterStatus, offersGone, onAgent } from "./view.ts";
-import { decideAgentBack, missingTaskState } from "./partitions.ts";
 
 /**
  * Registration. On re-registration, a task the master placed on this agent that the agent
@@ -20,10 +20,17 @@ export function decideRegister(view: MasterView, req: RegisterRequest, agentId: 
   // Dynamic reservations and volumes outlive re-registration (reservations.ts).
   const resources = reregisteredTotal(req.resources, before?.resources);
   const agent: AgentRecord = {
-    id: agentId, hostname: req.hostname, port: req.port, resources, attributes: req.attributes,
+    id: agentId,
+    hostname: req.hostname,
+    port: req.port,
+    resources,
+    attributes: req.attributes,
     ...(resources !== req.resources ? { declared: req.resources } : {}),
-    ...(req.version ? { version: req.version } : {}), registeredAt: before?.registeredAt ?? ctx.now, tokenHash,
-    ...(req.ip ? { ip: req.ip } : {}), ...keptAcrossRegistration(before),
+    ...(req.version ? { version: req.version } : {}),
+    registeredAt: before?.registeredAt ?? ctx.now,
+    tokenHash,
+    ...(req.ip ? { ip: req.ip } : {}),
+    ...keptAcrossRegistration(before),
   };
   const effects: Effect[] = [{ kind: "agent", agent }, { kind: "allocate" }];
   // Tasks the agent runs that the master did not place there (e.g. it comes back under a new
@@ -41,13 +48,20 @@ export function decideRegister(view: MasterView, req: RegisterRequest, agentId: 
   if (before.unreachableAt !== undefined) {
     effects.push(...decideAgentBack(view, agentId, new Map(req.tasks.map((t) => [taskKey(t.framework_id.value, t.task_id.value), t.state])), ctx));
   }
-  const queued = new Set((view.commands.get(agentId) ?? []).flatMap((c) =>
-    c.command.type === "LAUNCH" ? [taskKey(c.command.framework_id.value, c.command.task.task_id.value)] : []));
+  const queued = new Set(
+    (view.commands.get(agentId) ?? []).flatMap((c) =>
+      c.command.type === "LAUNCH" ? [taskKey(c.command.framework_id.value, c.command.task.task_id.value)] : [],
+    ),
+  );
   for (const t of view.tasks.values()) {
     const key = taskKey(t.frameworkId, t.taskId);
     if (t.agentId !== agentId || isTerminal(t.state) || reported.has(key) || queued.has(key)) continue;
-    effects.push({ kind: "update", frameworkId: t.frameworkId, agentId,
-      status: masterStatus(ctx, t, missingTaskState(view, t.frameworkId), "REASON_AGENT_RESTARTED", "The agent re-registered without this task") });
+    effects.push({
+      kind: "update",
+      frameworkId: t.frameworkId,
+      agentId,
+      status: masterStatus(ctx, t, missingTaskState(view, t.frameworkId), "REASON_AGENT_RESTARTED", "The agent re-registered without this task"),
+    });
   }
   return effects;
 }
@@ -85,7 +99,8 @@ export function decideStatus(view: MasterView, req: StatusRequest, now: number):
     if (known) {
       // A retry: the framework has not acknowledged yet. Forward again (at-least-once), unless
       // the copy sent moments ago is surely still on its way.
-      if (view.updates.dueForResend(status.uuid, now)) effects.push({ kind: "event", frameworkId: fid, event: { type: "UPDATE", update: { status: known.status } } });
+      if (view.updates.dueForResend(status.uuid, now))
+        effects.push({ kind: "event", frameworkId: fid, event: { type: "UPDATE", update: { status: known.status } } });
       continue;
     }
     effects.push({ kind: "update", frameworkId: fid, agentId, fromAgent: true, status: { ...status, agent_id: { value: agentId } } });
@@ -102,7 +117,7 @@ export function decidePollReceipts(view: MasterView, req: PollRequest): Effect[]
   if (queued.some((c) => c.seq <= req.ack_seq)) effects.push({ kind: "commandsTaken", agentId, upToSeq: req.ack_seq });
   for (const uuid of req.acked_uuids) {
     const u = view.updates.get(uuid);
-    if (u && u.acked && u.agentId === agentId) effects.push({ kind: "forget", uuid });
+    if (u?.acked && u.agentId === agentId) effects.push({ kind: "forget", uuid });
   }
   return effects;
 }

@@ -9,13 +9,14 @@
  * With `mark_gone` the agent is marked gone (as MARK_AGENT_GONE, partitions.ts) once DRAINED:
  * nothing runs there any more, so that only stops it from ever coming back.
  */
-import type { KillPolicy } from "../../../schemas/mesos.ts";
-import type { DrainAgentCall } from "../../../schemas/maintenance.ts";
+
 import { isTerminal } from "../../../schemas/index.ts";
-import type { Effect } from "./effects.ts";
-import { type Rejection, isRejection, reject } from "../model/rejection.ts";
-import { agentMachineMode } from "./maintenance.ts";
+import type { DrainAgentCall } from "../../../schemas/maintenance.ts";
+import type { KillPolicy } from "../../../schemas/mesos.ts";
+import { isRejection, type Rejection, reject } from "../model/rejection.ts";
 import type { AgentDrainInfo, AgentRecord } from "../store/records.ts";
+import type { Effect } from "./effects.ts";
+import { agentMachineMode } from "./maintenance.ts";
 import { type MasterView, offersGone, onAgent } from "./view.ts";
 
 /** Mesos' default kill grace period (the agent's `--executor_shutdown_grace_period` default). */
@@ -88,9 +89,16 @@ export function decideDrain(view: MasterView, call: DrainAgentCall["drain_agent"
   for (const t of view.tasks.values()) {
     if (t.agentId !== agentId || isTerminal(t.state)) continue;
     const kill_policy = drainKillPolicy(t.info.kill_policy, maxNs);
-    effects.push({ kind: "command", agentId, command: {
-      type: "KILL", framework_id: { value: t.frameworkId }, task_id: { value: t.taskId }, ...(kill_policy ? { kill_policy } : {}),
-    } });
+    effects.push({
+      kind: "command",
+      agentId,
+      command: {
+        type: "KILL",
+        framework_id: { value: t.frameworkId },
+        task_id: { value: t.taskId },
+        ...(kill_policy ? { kill_policy } : {}),
+      },
+    });
   }
   const state = drained(view, agentId) ? "DRAINED" : "DRAINING";
   // DRAINED at once: mark_gone applies now (drainProgress only sees DRAINING agents).
@@ -122,7 +130,14 @@ export function drainProgress(view: MasterView, now: number): Effect[] {
     if (!draining.has(t.agentId)) continue;
     if (!isTerminal(t.state) || view.updates.countForTask(t.frameworkId, t.taskId) > 0) draining.delete(t.agentId);
   }
-  return [...draining.values()].map((agent): Effect => ({ kind: "agent", agent: {
-    ...agent, drain: { ...agent.drain!, state: "DRAINED" }, ...(agent.drain!.config.mark_gone ? { goneAt: agent.goneAt ?? now } : {}),
-  } }));
+  return [...draining.values()].map(
+    (agent): Effect => ({
+      kind: "agent",
+      agent: {
+        ...agent,
+        drain: { ...agent.drain!, state: "DRAINED" },
+        ...(agent.drain!.config.mark_gone ? { goneAt: agent.goneAt ?? now } : {}),
+      },
+    }),
+  );
 }

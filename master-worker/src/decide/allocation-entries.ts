@@ -3,12 +3,11 @@
  * allocator reads (`AllocationAgent`, `AllocationFramework`), so a run hands the entries over
  * as they are instead of making an object per agent and per framework every cycle.
  */
-import type { FrameworkInfo, Offer, Resource } from "../../../schemas/index.ts";
+import type { Offer, Resource } from "../../../schemas/index.ts";
+import type { AllocationAgent, AllocationFramework, HeldResources } from "../allocator/index.ts";
+import { frameworkRoles } from "../allocator/index.ts";
 import { hasCapability } from "../model/capabilities.ts";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../store/records.ts";
-import { frameworkRoles } from "../allocator/index.ts";
-import type { AllocationAgent, AllocationFramework } from "../allocator/index.ts";
-import type { HeldResources } from "../allocator/index.ts";
 
 /**
  * Something using resources on an agent: a task's record or an outstanding offer, kept as it
@@ -45,8 +44,7 @@ export function withoutUse(uses: Uses, use: Use): Uses {
 }
 
 /** Every resource the uses hold, in one list. */
-export const usedResources = (uses: Uses): readonly Resource[] =>
-  uses === undefined ? [] : Array.isArray(uses) ? uses.flatMap(usedBy) : usedBy(uses);
+export const usedResources = (uses: Uses): readonly Resource[] => (uses === undefined ? [] : Array.isArray(uses) ? uses.flatMap(usedBy) : usedBy(uses));
 
 /** A list with nothing in it, shared (never written to). */
 export const NOTHING: readonly Resource[] = Object.freeze([]);
@@ -58,7 +56,11 @@ export class AgentEntry implements AllocationAgent {
   available: readonly Resource[] = NOTHING;
   stale = true;
 
-  constructor(readonly id: string, public record: AgentRecord, public uses: Uses) {}
+  constructor(
+    readonly id: string,
+    public record: AgentRecord,
+    public uses: Uses,
+  ) {}
 
   get total(): readonly Resource[] {
     return this.record.resources;
@@ -79,7 +81,10 @@ export const UNMARKED = "";
 
 /** The role a use's resources are allocated to (the first marked entry), or `UNMARKED`. */
 export function useRole(resources: readonly Resource[]): string {
-  for (const r of resources) { const role = r.allocation_info?.role; if (role !== undefined) return role; }
+  for (const r of resources) {
+    const role = r.allocation_info?.role;
+    if (role !== undefined) return role;
+  }
   return UNMARKED;
 }
 
@@ -90,7 +95,13 @@ export class FrameworkEntry implements AllocationFramework {
   gpuResources: boolean;
   suppressedRoles: ReadonlySet<string> | undefined = undefined;
 
-  constructor(readonly id: string, public record: FrameworkRecord, public active: boolean, public suppressed: boolean, private readonly held: HeldByRole) {
+  constructor(
+    readonly id: string,
+    public record: FrameworkRecord,
+    public active: boolean,
+    public suppressed: boolean,
+    private readonly held: HeldByRole,
+  ) {
     this.roles = frameworkRoles(record.info);
     this.role = this.roles[0]!;
     this.gpuResources = hasCapability(record.info, "GPU_RESOURCES");

@@ -23,15 +23,34 @@
 import type { Offer, Resource } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
 import { normalize, subtract, unallocated } from "../../../sdk/src/resources.ts";
+import {
+  addScalars,
+  byId,
+  HeldResources,
+  MadeOffers,
+  MapMirror,
+  type MirrorChanges,
+  normalizedResources,
+  type ScalarVector,
+  scalarResources,
+  scalarVector,
+} from "../allocator/index.ts";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../store/records.ts";
+import {
+  AgentEntry,
+  ALL,
+  FrameworkEntry,
+  type HeldByRole,
+  NOTHING,
+  type Use,
+  type Uses,
+  usedBy,
+  usedResources,
+  useRole,
+  withoutUse,
+  withUse,
+} from "./allocation-entries.ts";
 import type { MasterView, OfferRecord } from "./view.ts";
-import { AgentEntry, ALL, FrameworkEntry, NOTHING, usedBy, usedResources, useRole, withoutUse, withUse, type HeldByRole, type Use, type Uses } from "./allocation-entries.ts";
-import { byId, HeldResources } from "../allocator/index.ts";
-import { MadeOffers } from "../allocator/index.ts";
-import { MapMirror, type MirrorChanges } from "../allocator/index.ts";
-import { normalizedResources } from "../allocator/index.ts";
-import { addScalars, scalarResources, scalarVector, type ScalarVector } from "../allocator/index.ts";
-
 
 /**
  * Whether a task's resources count as allocated: not over, and not on an unreachable agent (as
@@ -41,7 +60,10 @@ import { addScalars, scalarResources, scalarVector, type ScalarVector } from "..
 const holdsResources = (t: TaskRecord): boolean => !isTerminal(t.state) && t.state !== "TASK_UNREACHABLE";
 
 /** The part of the master's view allocation reads (so fakes in tests and benchmarks need no more). */
-export type AllocationView = Pick<MasterView, "agents" | "frameworks" | "tasks" | "offers" | "filters" | "suppressed" | "suppressedRoles" | "agentConnected" | "agentActive" | "frameworkConnected">;
+export type AllocationView = Pick<
+  MasterView,
+  "agents" | "frameworks" | "tasks" | "offers" | "filters" | "suppressed" | "suppressedRoles" | "agentConnected" | "agentActive" | "frameworkConnected"
+>;
 
 /** What one allocation run needs from the master, as `allocate` takes it; valid until the cache's next call. */
 export interface CachedAllocationInput {
@@ -57,7 +79,6 @@ export interface CachedAllocationInput {
 
 /** One (framework, role) pair as a key (ids and role names never hold NUL). */
 const refusedKey = (frameworkId: string, role: string): string => `${frameworkId}\u0000${role}`;
-
 
 /** The allocator's input for one master, kept between runs; see the file comment. */
 export class AllocationInputCache {
@@ -113,7 +134,11 @@ export class AllocationInputCache {
     const full = this.fullNeeded;
     const agents: AgentEntry[] = [];
     if (full) for (const e of this.agentRecords.slots()) this.collect(e, agents);
-    else for (const id of this.dirty) { const e = this.agent(id); if (e) this.collect(e, agents); }
+    else
+      for (const id of this.dirty) {
+        const e = this.agent(id);
+        if (e) this.collect(e, agents);
+      }
     this.dirty.clear();
     this.fullNeeded = false;
     return { agents, frameworks: this.frameworkEntries(), pool: scalarResources(this.pool), full };
@@ -135,21 +160,30 @@ export class AllocationInputCache {
 
   private collect(e: AgentEntry, into: AgentEntry[]): void {
     if (!e.active) return;
-    if (e.stale) { e.available = this.available(e); e.stale = false; }
+    if (e.stale) {
+      e.available = this.available(e);
+      e.stale = false;
+    }
     into.push(e);
   }
 
   private readonly agentChanges: MirrorChanges<string, AgentRecord, AgentEntry> = {
     added: (id, record) => {
       let uses: Uses;
-      if (this.orphanUses.size > 0) { uses = this.orphanUses.get(id); this.orphanUses.delete(id); }
+      if (this.orphanUses.size > 0) {
+        uses = this.orphanUses.get(id);
+        this.orphanUses.delete(id);
+      }
       const e = new AgentEntry(id, record, uses);
       this.agentIndex?.set(id, e);
       if (!this.fullNeeded) this.dirty.add(id);
       return e;
     },
     replaced: (id, before, after, e) => {
-      if (e.active) { addScalars(this.pool, before.resources, -1); addScalars(this.pool, after.resources); }
+      if (e.active) {
+        addScalars(this.pool, before.resources, -1);
+        addScalars(this.pool, after.resources);
+      }
       e.record = after;
       e.stale = true;
       if (!this.fullNeeded) this.dirty.add(id);
@@ -174,12 +208,16 @@ export class AllocationInputCache {
 
   private readonly taskRecords = new MapMirror<string, TaskRecord>();
   private readonly taskChanges: MirrorChanges<string, TaskRecord> = {
-    added: (_key, task) => { if (holdsResources(task)) this.charge(task, task.agentId, task.frameworkId); },
+    added: (_key, task) => {
+      if (holdsResources(task)) this.charge(task, task.agentId, task.frameworkId);
+    },
     replaced: (key, before, after) => {
       this.taskChanges.removed(key, before);
       this.taskChanges.added(key, after);
     },
-    removed: (_key, before) => { if (holdsResources(before)) this.uncharge(before, before.agentId, before.frameworkId); },
+    removed: (_key, before) => {
+      if (holdsResources(before)) this.uncharge(before, before.agentId, before.frameworkId);
+    },
   };
 
   private syncTasks(view: AllocationView): void {
@@ -255,7 +293,11 @@ export class AllocationInputCache {
     }
     for (const [agentId, pairs] of this.refused) {
       const still = refused.get(agentId);
-      for (const pair of pairs) if (!still?.has(pair)) { this.dirty.add(agentId); break; }
+      for (const pair of pairs)
+        if (!still?.has(pair)) {
+          this.dirty.add(agentId);
+          break;
+        }
     }
     this.refused = refused;
     this.nextExpiry = nextExpiry;
@@ -280,8 +322,13 @@ export class AllocationInputCache {
     const role = useRole(resources);
     let byRole = held.get(role);
     if (!byRole) held.set(role, (byRole = new HeldResources()));
-    if (sign === 1) { held.get(ALL)!.add(resources); byRole.add(resources); }
-    else { held.get(ALL)!.remove(resources); byRole.remove(resources); }
+    if (sign === 1) {
+      held.get(ALL)!.add(resources);
+      byRole.add(resources);
+    } else {
+      held.get(ALL)!.remove(resources);
+      byRole.remove(resources);
+    }
   }
 
   /** Records `use` on its agent and its framework. */
@@ -323,7 +370,10 @@ export class AllocationInputCache {
   private available(e: AgentEntry): readonly Resource[] {
     const total = e.record.resources;
     if (e.uses !== undefined) return subtract(total, normalize(unallocated(usedResources(e.uses))));
-    if (total !== this.lastTotal) { this.lastTotal = total; this.lastTotalNormalized = normalizedResources(total); }
+    if (total !== this.lastTotal) {
+      this.lastTotal = total;
+      this.lastTotalNormalized = normalizedResources(total);
+    }
     return this.lastTotalNormalized;
   }
 }

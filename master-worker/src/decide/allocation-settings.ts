@@ -4,8 +4,9 @@
  * chosen by `STRATA_ALLOCATOR_SORTER`. One place that names the setting keys and their shapes,
  * for the operator calls that write them and the allocation step that reads them.
  */
-import type { MasterView } from "./view.ts";
+
 import type { AllocatorSorterName, RoleQuota } from "../allocator/index.ts";
+import type { MasterView } from "./view.ts";
 
 /** Setting key of the role weights: `{ [role]: weight }` (roles without an entry weigh 1). */
 export const WEIGHTS_SETTING = "weights";
@@ -28,7 +29,8 @@ export const storedQuotas = (view: AllocationSettingsView): QuotaSetting => (vie
 
 /** The settings of one allocation run; `weights`/`quotas` undefined when none are set. */
 export function allocationSettings(view: AllocationSettingsView): { weights?: WeightsSetting; quotas?: QuotaSetting; sorter: AllocatorSorterName } {
-  const weights = storedWeights(view), quotas = storedQuotas(view);
+  const weights = storedWeights(view),
+    quotas = storedQuotas(view);
   return {
     ...(Object.keys(weights).length > 0 ? { weights } : {}),
     ...(Object.keys(quotas).length > 0 ? { quotas } : {}),

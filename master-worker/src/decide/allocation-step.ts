@@ -18,11 +18,10 @@
  */
 import type { FrameworkID, Offer } from "../../../schemas/index.ts";
 import { allocate } from "../allocator/index.ts";
-import { AllocationInputCache, type AllocationView } from "./allocation-input-cache.ts";
-import { allocationSettings, type AllocationSettingsView } from "./allocation-settings.ts";
-import type { FrameworkRecord } from "../store/records.ts";
 import { agentUrl } from "../model/agent-address.ts";
-
+import type { FrameworkRecord } from "../store/records.ts";
+import { AllocationInputCache, type AllocationView } from "./allocation-input-cache.ts";
+import { type AllocationSettingsView, allocationSettings } from "./allocation-settings.ts";
 
 /** One cache per master view, made on its first run (the view's records are replaced, never edited, so identity tells what changed). */
 const caches = new WeakMap<AllocationView, AllocationInputCache>();
@@ -58,16 +57,33 @@ function partsOfFramework(framework: FrameworkRecord, role: string): FrameworkPa
  * from now on (and copes with any other order, or with offers not committed). Offers share
  * their unchanging parts with each other: read-only, like the records they come from.
  */
-export function allocationOffers(view: AllocationView & AllocationSettingsView, now: number, seed: number, nextOfferId: () => string, cache = allocationCacheFor(view)): Offer[] {
+export function allocationOffers(
+  view: AllocationView & AllocationSettingsView,
+  now: number,
+  seed: number,
+  nextOfferId: () => string,
+  cache = allocationCacheFor(view),
+): Offer[] {
   const { weights, quotas, sorter } = allocationSettings(view);
   cache.settingsChanged([weights, quotas]);
   if (quotas) cache.requireFull(); // headroom is cluster-wide: every agent counts
   const { agents, frameworks, pool } = cache.input(view, now);
   if (agents.length === 0) return [];
-  const decisions = allocate({ agents, frameworks, pool, filters: view.filters, now, seed, sorter, ...(weights ? { weights } : {}), ...(quotas ? { quotas } : {}) });
+  const decisions = allocate({
+    agents,
+    frameworks,
+    pool,
+    filters: view.filters,
+    now,
+    seed,
+    sorter,
+    ...(weights ? { weights } : {}),
+    ...(quotas ? { quotas } : {}),
+  });
   const offers: Offer[] = [];
   for (const d of decisions) {
-    const agent = d.agent.record, framework = partsOfFramework(view.frameworks.get(d.frameworkId)!, d.role);
+    const agent = d.agent.record,
+      framework = partsOfFramework(view.frameworks.get(d.frameworkId)!, d.role);
     const offer: Offer = {
       id: { value: nextOfferId() },
       framework_id: framework.framework_id,

@@ -5,11 +5,11 @@
  */
 import type { AgentCommand, Offer, SchedulerEvent, TaskStatus } from "../../../schemas/index.ts";
 import type { RefuseFilter } from "../allocator/index.ts";
-import type { InverseOfferChange } from "./inverse-offer-book.ts";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../store/records.ts";
+import type { InverseOfferChange } from "./inverse-offer-book.ts";
 
 /** A command before the master numbers it. */
-export type AgentCommandBody = AgentCommand extends infer C ? C extends AgentCommand ? Omit<C, "seq"> : never : never;
+export type AgentCommandBody = AgentCommand extends infer C ? (C extends AgentCommand ? Omit<C, "seq"> : never) : never;
 
 export type { RefuseFilter };
 

@@ -13,8 +13,8 @@
  * repeated restarts do not push it back.
  */
 import type { FrameworkInfo } from "../../../schemas/index.ts";
-import type { Effect } from "./effects.ts";
 import type { FrameworkRecord } from "../store/records.ts";
+import type { Effect } from "./effects.ts";
 import type { MasterView } from "./view.ts";
 
 /** The framework's failover timeout in milliseconds (absent: 0, as Mesos). */
@@ -39,14 +39,19 @@ export function failoverDeadlineOf(view: MasterView, f: FrameworkRecord, started
 
 /** Persists the start-derived deadline of frameworks that have none yet (see the file comment). */
 export function decideRestartDeadlines(view: MasterView, startedAt: number): Effect[] {
-  return waiting(view).filter((f) => f.failoverDeadline === undefined).map((f) => ({
-    kind: "framework", framework: { ...f, disconnectedAt: f.disconnectedAt ?? startedAt, failoverDeadline: failoverDeadlineOf(view, f, startedAt) },
-  }));
+  return waiting(view)
+    .filter((f) => f.failoverDeadline === undefined)
+    .map((f) => ({
+      kind: "framework",
+      framework: { ...f, disconnectedAt: f.disconnectedAt ?? startedAt, failoverDeadline: failoverDeadlineOf(view, f, startedAt) },
+    }));
 }
 
 /** Frameworks whose failover deadline has passed at `now`. */
 export function expiredFrameworks(view: MasterView, startedAt: number, now: number): string[] {
-  return waiting(view).filter((f) => failoverDeadlineOf(view, f, startedAt) <= now).map((f) => f.id);
+  return waiting(view)
+    .filter((f) => failoverDeadlineOf(view, f, startedAt) <= now)
+    .map((f) => f.id);
 }
 
 /** The earliest failover deadline, if any framework is waiting. */

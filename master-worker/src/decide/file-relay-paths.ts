@@ -8,7 +8,7 @@
  * Mesos names sandboxes by executor and run instead; Strata runs one task per sandbox, so the
  * task is the natural name, and it is the one operators find in the state endpoints.
  */
-import { type Rejection, isRejection, reject } from "../model/rejection.ts";
+import { isRejection, type Rejection, reject } from "../model/rejection.ts";
 
 /** A virtual path split into what routes it (agent), authorizes it (framework) and the file. */
 export interface SandboxPath {
@@ -23,7 +23,11 @@ export interface SandboxPath {
 function decodeAll(segments: readonly string[], field: string): string[] | Rejection {
   const out: string[] = [];
   for (const segment of segments) {
-    try { out.push(decodeURIComponent(segment)); } catch { return reject("invalid", field, `'${segment}' is not valid percent-encoding`); }
+    try {
+      out.push(decodeURIComponent(segment));
+    } catch {
+      return reject("invalid", field, `'${segment}' is not valid percent-encoding`);
+    }
   }
   return out;
 }

@@ -5,13 +5,17 @@
  * deciding is in inverse-offers.ts; this file imports no decider, so effects and the view can
  * name its types.
  */
-import type { MachineID } from "../../../schemas/mesos.ts";
+
 import type { SchedulerEvent } from "../../../schemas/index.ts";
 import type { InverseOffer, InverseOfferStatus } from "../../../schemas/maintenance.ts";
+import type { MachineID } from "../../../schemas/mesos.ts";
 import { timeInfo } from "../model/time-info.ts";
 
 /** An outstanding inverse offer and the machine it is about. */
-export interface InverseOfferRecord { inverse: InverseOffer; machine: string }
+export interface InverseOfferRecord {
+  inverse: InverseOffer;
+  machine: string;
+}
 
 /** One change to the inverse-offer memory (the payload of the `inverseOffer` effect). */
 export type InverseOfferChange =
@@ -52,8 +56,11 @@ export const pairKey = (frameworkId: string, agentId: string) => `${frameworkId}
 
 /** Applies one change to `book` after the commit, and queues the events it sends (commit.ts calls it). */
 export function commitInverseOfferChange(
-  book: InverseOfferBook, change: InverseOfferChange, now: number,
-  after: Array<() => void>, events: Array<[string, SchedulerEvent]>,
+  book: InverseOfferBook,
+  change: InverseOfferChange,
+  now: number,
+  after: Array<() => void>,
+  events: Array<[string, SchedulerEvent]>,
 ): void {
   switch (change.op) {
     case "send": {
@@ -76,7 +83,8 @@ export function commitInverseOfferChange(
     }
     case "gone": {
       const o = book.offers.get(change.id);
-      if (o && change.rescind) events.push([o.inverse.framework_id.value, { type: "RESCIND_INVERSE_OFFER", rescind_inverse_offer: { inverse_offer_id: { value: change.id } } }]);
+      if (o && change.rescind)
+        events.push([o.inverse.framework_id.value, { type: "RESCIND_INVERSE_OFFER", rescind_inverse_offer: { inverse_offer_id: { value: change.id } } }]);
       after.push(() => book.offers.delete(change.id));
       break;
     }
@@ -91,6 +99,8 @@ export function commitInverseOfferChange(
       });
       break;
     }
-    case "forgetMachine": after.push(() => book.statuses.delete(change.machine)); break;
+    case "forgetMachine":
+      after.push(() => book.statuses.delete(change.machine));
+      break;
   }
 }

@@ -17,12 +17,12 @@
 import type { CallOf } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
 import type { MachineID, Unavailability } from "../../../schemas/mesos.ts";
+import { agentUrl } from "../model/agent-address.ts";
 import type { DecideContext, Effect } from "./effects.ts";
 import { type InverseOfferChange, type InverseOfferView, pairKey } from "./inverse-offer-book.ts";
 import { machineKey, maintenanceOf, sameUnavailability, scheduledMachineOf } from "./maintenance.ts";
-import type { MasterView } from "./view.ts";
-import { agentUrl } from "../model/agent-address.ts";
 import { isReachable } from "./partitions.ts";
+import type { MasterView } from "./view.ts";
 
 const change = (c: InverseOfferChange): Effect => ({ kind: "inverseOffer", change: c });
 
@@ -43,7 +43,8 @@ export function inverseOfferChanges(view: MasterView, now: number, nextId: () =>
     const agent = view.agents.get(o.inverse.agent_id!.value);
     const machine = agent ? scheduledMachineOf(state, agent) : undefined;
     // An unreachable or gone agent is out of the cluster (as Mesos removes it): its inverse offers go.
-    const stillDraining = machine && !machine.down && agent !== undefined && isReachable(agent) && sameUnavailability(machine.window.unavailability, o.inverse.unavailability);
+    const stillDraining =
+      machine && !machine.down && agent !== undefined && isReachable(agent) && sameUnavailability(machine.window.unavailability, o.inverse.unavailability);
     if (!stillDraining) effects.push(change({ op: "gone", id, rescind: true }));
     else if (!view.frameworkConnected(o.inverse.framework_id.value)) effects.push(change({ op: "gone", id, rescind: false }));
     else held.add(pairKey(o.inverse.framework_id.value, o.inverse.agent_id!.value));
@@ -74,11 +75,15 @@ export function inverseOfferChanges(view: MasterView, now: number, nextId: () =>
     held.add(key);
     const agent = view.agents.get(t.agentId)!;
     send.push({
-      machine: d.machine, machineId: d.machineId,
+      machine: d.machine,
+      machineId: d.machineId,
       inverse: {
-        id: { value: nextId() }, framework_id: { value: t.frameworkId }, agent_id: { value: t.agentId },
+        id: { value: nextId() },
+        framework_id: { value: t.frameworkId },
+        agent_id: { value: t.agentId },
         url: agentUrl(agent),
-        unavailability: d.unavailability, resources: [],
+        unavailability: d.unavailability,
+        resources: [],
       },
     });
   }
@@ -97,7 +102,10 @@ export function expiredInverseFilters(book: InverseOfferView, now: number): stri
  * framework's are ignored, as Mesos ignores them (a rescind may cross the answer).
  */
 export function decideInverseOfferAnswers(
-  view: MasterView, fid: string, call: CallOf<"ACCEPT_INVERSE_OFFERS"> | CallOf<"DECLINE_INVERSE_OFFERS">, ctx: DecideContext,
+  view: MasterView,
+  fid: string,
+  call: CallOf<"ACCEPT_INVERSE_OFFERS"> | CallOf<"DECLINE_INVERSE_OFFERS">,
+  ctx: DecideContext,
 ): Effect[] {
   const body = call.type === "ACCEPT_INVERSE_OFFERS" ? call.accept_inverse_offers : call.decline_inverse_offers;
   const status = call.type === "ACCEPT_INVERSE_OFFERS" ? "ACCEPT" : "DECLINE";

@@ -6,19 +6,35 @@
  * a read leaves out the machines the principal may not see.
  */
 import { isTerminal } from "../../../schemas/index.ts";
-import type { MachineID } from "../../../schemas/mesos.ts";
 import type { MaintenanceSchedule, MaintenanceStatus, MaintenanceWindow } from "../../../schemas/maintenance.ts";
+import type { MachineID } from "../../../schemas/mesos.ts";
 import { type AclAction, checkAuthorized } from "../model/authorizer.ts";
 import { hasCapability } from "../model/capabilities.ts";
-import type { DecideContext, Effect } from "./effects.ts";
 import { type Rejection, reject } from "../model/rejection.ts";
+import type { DecideContext, Effect } from "./effects.ts";
 import {
-  type MaintenanceState, machineAclObject, machineKey, machineName, maintenanceOf, maintenanceSetting, normalMachine,
-  sameUnavailability, scheduledMachine, scheduledMachineOf, validateMachines, validateSchedule,
+  type MaintenanceState,
+  machineAclObject,
+  machineKey,
+  machineName,
+  maintenanceOf,
+  maintenanceSetting,
+  normalMachine,
+  sameUnavailability,
+  scheduledMachine,
+  scheduledMachineOf,
+  validateMachines,
+  validateSchedule,
 } from "./maintenance.ts";
 import { type MasterView, masterStatus, offersGone, onAgent } from "./view.ts";
 
-function authorizeEach(view: MasterView, action: AclAction, principal: string | undefined, machines: Iterable<MachineID>, field: string): Rejection | undefined {
+function authorizeEach(
+  view: MasterView,
+  action: AclAction,
+  principal: string | undefined,
+  machines: Iterable<MachineID>,
+  field: string,
+): Rejection | undefined {
   for (const m of machines) {
     const refused = checkAuthorized(view.authorizer, action, principal, machineAclObject(m), field);
     if (refused) return refused;
@@ -60,7 +76,12 @@ export function decideUpdateSchedule(view: MasterView, schedule: MaintenanceSche
  * frameworks) with REASON_AGENT_REMOVED, and they may not register or poll until
  * STOP_MAINTENANCE. A KILL is queued for each task, for the agent to carry out if it comes back.
  */
-export function decideStartMaintenance(view: MasterView, machines: readonly MachineID[], principal: string | undefined, ctx: DecideContext): Effect[] | Rejection {
+export function decideStartMaintenance(
+  view: MasterView,
+  machines: readonly MachineID[],
+  principal: string | undefined,
+  ctx: DecideContext,
+): Effect[] | Rejection {
   const field = "start_maintenance.machines";
   const invalid = validateMachines(machines, field);
   if (invalid) return invalid;
@@ -120,8 +141,8 @@ export function decideStopMaintenance(view: MasterView, machines: readonly Machi
 /** GET_MAINTENANCE_SCHEDULE: the schedule, without the machines the principal may not see. */
 export function maintenanceScheduleFor(view: MasterView, principal: string | undefined): MaintenanceSchedule {
   const allowed = (m: MachineID) => view.authorizer.allows("get_maintenance_schedules", principal, machineAclObject(m));
-  const windows = maintenanceOf(view).windows
-    .map((w) => ({ ...w, machine_ids: w.machine_ids.filter(allowed) }))
+  const windows = maintenanceOf(view)
+    .windows.map((w) => ({ ...w, machine_ids: w.machine_ids.filter(allowed) }))
     .filter((w) => w.machine_ids.length > 0);
   return { windows };
 }
@@ -131,7 +152,8 @@ export function maintenanceStatusFor(view: MasterView, principal: string | undef
   const allowed = (m: MachineID) => view.authorizer.allows("get_maintenance_statuses", principal, machineAclObject(m));
   const state = maintenanceOf(view);
   const down = new Set(state.down.map(machineKey));
-  const draining_machines = state.windows.flatMap((w) => w.machine_ids)
+  const draining_machines = state.windows
+    .flatMap((w) => w.machine_ids)
     .filter((m) => !down.has(machineKey(m)) && allowed(m))
     .map((id) => ({ id, statuses: [...(view.inverseOffers.statuses.get(machineKey(id))?.byFramework.values() ?? [])] }));
   return { draining_machines, down_machines: state.down.filter(allowed) };

@@ -11,18 +11,22 @@
  * matches: `{hostname}` matches every agent of that hostname (not case-sensitive), `{ip}` every
  * agent announcing that IP, `{hostname, ip}` only agents announcing both.
  */
-import type { MachineID, Offer, Unavailability } from "../../../schemas/mesos.ts";
+
 import type { MaintenanceSchedule, MaintenanceWindow } from "../../../schemas/maintenance.ts";
-import type { Effect } from "./effects.ts";
+import type { MachineID, Offer, Unavailability } from "../../../schemas/mesos.ts";
 import { type Rejection, reject } from "../model/rejection.ts";
 import type { AgentRecord } from "../store/records.ts";
+import type { Effect } from "./effects.ts";
 import type { MasterView } from "./view.ts";
 
 /** The setting key the schedule and the DOWN machines are kept under. */
 export const MAINTENANCE_SETTING = "maintenance";
 
 /** The persisted maintenance state: the schedule's windows and the machines that are DOWN. */
-export interface MaintenanceState { windows: MaintenanceWindow[]; down: MachineID[] }
+export interface MaintenanceState {
+  windows: MaintenanceWindow[];
+  down: MachineID[];
+}
 
 /** A machine's mode (Mesos `MachineInfo.Mode`). */
 export type MachineMode = "UP" | "DRAINING" | "DOWN";
@@ -43,7 +47,7 @@ export function normalMachine(m: MachineID): MachineID {
 export const machineKey = (m: MachineID) => `${m.hostname?.toLowerCase() ?? ""}/${m.ip ?? ""}`;
 
 /** A readable name for messages: `host (10.0.0.1)`. */
-export const machineName = (m: MachineID) => (m.hostname && m.ip ? `${m.hostname} (${m.ip})` : m.hostname ?? m.ip ?? "");
+export const machineName = (m: MachineID) => (m.hostname && m.ip ? `${m.hostname} (${m.ip})` : (m.hostname ?? m.ip ?? ""));
 
 /** The ACL object of a machine (Mesos' `machines` entity): its hostname, or its IP without one. */
 export const machineAclObject = (m: MachineID) => m.hostname?.toLowerCase() ?? m.ip;
@@ -88,10 +92,18 @@ export function validateSchedule(schedule: MaintenanceSchedule, state: Maintenan
 }
 
 /** Where a machine of the schedule is: its id, its window, and whether it is DOWN. */
-export interface ScheduledMachine { id: MachineID; window: MaintenanceWindow; down: boolean }
+export interface ScheduledMachine {
+  id: MachineID;
+  window: MaintenanceWindow;
+  down: boolean;
+}
 
 /** Lookups of the scheduled machines by what an agent announces. */
-interface MachineIndex { both: Map<string, ScheduledMachine>; host: Map<string, ScheduledMachine>; ip: Map<string, ScheduledMachine> }
+interface MachineIndex {
+  both: Map<string, ScheduledMachine>;
+  host: Map<string, ScheduledMachine>;
+  ip: Map<string, ScheduledMachine>;
+}
 const indexes = new WeakMap<MaintenanceState, MachineIndex>();
 
 function indexOf(state: MaintenanceState): MachineIndex {
@@ -116,8 +128,11 @@ export function scheduledMachineOf(state: MaintenanceState, agent: Pick<AgentRec
   if (state.windows.length === 0) return undefined;
   const index = indexOf(state);
   const host = agent.hostname.toLowerCase();
-  return (agent.ip !== undefined ? index.both.get(`${host}/${agent.ip}`) : undefined)
-    ?? index.host.get(host) ?? (agent.ip !== undefined ? index.ip.get(agent.ip) : undefined);
+  return (
+    (agent.ip !== undefined ? index.both.get(`${host}/${agent.ip}`) : undefined) ??
+    index.host.get(host) ??
+    (agent.ip !== undefined ? index.ip.get(agent.ip) : undefined)
+  );
 }
 
 /** The mode of the machine an agent is on. */

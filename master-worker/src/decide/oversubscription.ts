@@ -27,16 +27,19 @@ import type { Offer, Resource, TaskState } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
 import { allocatedTo, scalar, scalarOf } from "../../../sdk/src/resources.ts";
 import { frameworkRole, isAllocatable, type RefusedCheck } from "../allocator/index.ts";
+import { agentUrl } from "../model/agent-address.ts";
 import { hasCapability } from "../model/capabilities.ts";
-import type { Effect } from "./effects.ts";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../store/records.ts";
+import type { Effect } from "./effects.ts";
 import { holdsRevocable } from "./revocable-index.ts";
 import type { MeasuredUsage } from "./usage-reports.ts";
 import type { MasterView } from "./view.ts";
-import { agentUrl } from "../model/agent-address.ts";
 
 /** Amounts of the two resources oversubscription deals in: cores and MB. */
-export interface Quantities { cpus: number; mem: number }
+export interface Quantities {
+  cpus: number;
+  mem: number;
+}
 
 /** Tolerance of comparisons (sums of 3-decimal scalars carry float noise). */
 const EPSILON = 1e-9;
@@ -46,7 +49,8 @@ const floor3 = (v: number): number => Math.floor(v * 1000 + EPSILON) / 1000;
 
 /** The revocable cpus and mem in `resources`. */
 export function revocableQuantities(resources: readonly Resource[]): Quantities {
-  let cpus = 0, mem = 0;
+  let cpus = 0,
+    mem = 0;
   for (const r of resources) {
     if (r.revocable === undefined || r.type !== "SCALAR") continue;
     if (r.name === "cpus") cpus += r.scalar?.value ?? 0;
@@ -60,7 +64,8 @@ export function revocableQuantities(resources: readonly Resource[]): Quantities 
  * running regular tasks times `factor`; see the file comment.
  */
 export function revocableCapacity(view: Pick<MasterView, "tasks">, agentId: string, usage: ReadonlyMap<string, MeasuredUsage>, factor: number): Quantities {
-  let cpus = 0, mem = 0;
+  let cpus = 0,
+    mem = 0;
   for (const [key, used] of usage) {
     const t = view.tasks.get(key);
     if (!t || t.agentId !== agentId || isTerminal(t.state) || holdsRevocable(t.info.resources)) continue;
@@ -83,16 +88,27 @@ export interface SlackAgent {
 }
 
 /** A framework that may be offered revocable resources, and what revocable resources it holds. */
-export interface RevocableClient { record: FrameworkRecord; role: string; held: Quantities }
+export interface RevocableClient {
+  record: FrameworkRecord;
+  role: string;
+  held: Quantities;
+}
 
 /** What one pass decided: effects to commit, and the tasks it evicts (to be marked as such). */
-export interface OversubscriptionDecision { effects: Effect[]; evicted: TaskRecord[] }
+export interface OversubscriptionDecision {
+  effects: Effect[];
+  evicted: TaskRecord[];
+}
 
 /** True when a framework may get revocable offers now. */
 export function wantsRevocable(view: MasterView, framework: FrameworkRecord): boolean {
-  return !framework.removed && hasCapability(framework.info, "REVOCABLE_RESOURCES")
-    && view.frameworkConnected(framework.id) && !view.suppressed.has(framework.id)
-    && !view.suppressedRoles.get(framework.id)?.has(frameworkRole(framework.info)); // the role revocable offers go to
+  return (
+    !framework.removed &&
+    hasCapability(framework.info, "REVOCABLE_RESOURCES") &&
+    view.frameworkConnected(framework.id) &&
+    !view.suppressed.has(framework.id) &&
+    !view.suppressedRoles.get(framework.id)?.has(frameworkRole(framework.info))
+  ); // the role revocable offers go to
 }
 
 /** The state a preempted task ends in, as Mesos reports a QoS kill to this framework. */
@@ -107,14 +123,20 @@ export function preemptedState(framework: FrameworkRecord | undefined): Extract<
  * for the client's `role`, and a DECLINE of one filters that role).
  */
 export function decideOversubscription(
-  view: MasterView, agents: readonly SlackAgent[], clients: readonly RevocableClient[],
-  refused: RefusedCheck, nextOfferId: () => string,
+  view: MasterView,
+  agents: readonly SlackAgent[],
+  clients: readonly RevocableClient[],
+  refused: RefusedCheck,
+  nextOfferId: () => string,
 ): OversubscriptionDecision {
   const effects: Effect[] = [];
   const evicted: TaskRecord[] = [];
   const made: Offer[] = [];
   const total: Quantities = { cpus: 0, mem: 0 };
-  for (const a of agents) { total.cpus += a.capacity.cpus; total.mem += a.capacity.mem; }
+  for (const a of agents) {
+    total.cpus += a.capacity.cpus;
+    total.mem += a.capacity.mem;
+  }
   for (const a of agents) {
     const cap = a.capacity;
     const held = sum(a.tasks.map((t) => t.info.resources));
@@ -132,11 +154,17 @@ export function decideOversubscription(
         evicted.push(t);
         held.cpus -= q.cpus;
         held.mem -= q.mem;
-        effects.push({ kind: "command", agentId: a.record.id, command: {
-          type: "KILL", framework_id: { value: t.frameworkId }, task_id: { value: t.taskId },
-          kill_policy: { grace_period: { nanoseconds: 0 } },
-          preemption: { state: preemptedState(view.frameworks.get(t.frameworkId)) },
-        } });
+        effects.push({
+          kind: "command",
+          agentId: a.record.id,
+          command: {
+            type: "KILL",
+            framework_id: { value: t.frameworkId },
+            task_id: { value: t.taskId },
+            kill_policy: { grace_period: { nanoseconds: 0 } },
+            preemption: { state: preemptedState(view.frameworks.get(t.frameworkId)) },
+          },
+        });
       }
     } else {
       for (let i = offers.length - 1; i >= 0 && exceeds(plus(held, offered), cap); i--) {
@@ -152,7 +180,14 @@ export function decideOversubscription(
     if (!isAllocatable(amounts)) continue;
     const client = lowestShare(clients, total, (c) => !refused(c.record.id, c.role, a.record.id));
     if (!client) continue;
-    made.push(revocableOffer(nextOfferId(), a.record, client, amounts.map((r) => ({ ...r, revocable: {} }))));
+    made.push(
+      revocableOffer(
+        nextOfferId(),
+        a.record,
+        client,
+        amounts.map((r) => ({ ...r, revocable: {} })),
+      ),
+    );
     client.held = plus(client.held, free);
   }
   if (made.length > 0) effects.push({ kind: "offers", offers: made });
@@ -176,11 +211,15 @@ function revocableOffer(id: string, agent: AgentRecord, client: RevocableClient,
 /** The eligible client with the lowest dominant share of `total`, ties to the lower id. */
 function lowestShare(clients: readonly RevocableClient[], total: Quantities, eligible: (c: RevocableClient) => boolean): RevocableClient | undefined {
   const share = (q: Quantities) => Math.max(total.cpus > 0 ? q.cpus / total.cpus : 0, total.mem > 0 ? q.mem / total.mem : 0);
-  let best: RevocableClient | undefined, bestShare = Infinity;
+  let best: RevocableClient | undefined,
+    bestShare = Infinity;
   for (const c of clients) {
     if (!eligible(c)) continue;
     const s = share(c.held);
-    if (s < bestShare - EPSILON || (Math.abs(s - bestShare) <= EPSILON && best && c.record.id < best.record.id)) { best = c; bestShare = s; }
+    if (s < bestShare - EPSILON || (Math.abs(s - bestShare) <= EPSILON && best && c.record.id < best.record.id)) {
+      best = c;
+      bestShare = s;
+    }
   }
   return best;
 }

@@ -21,10 +21,10 @@
 import type { TaskState, TaskStatus } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
 import { hasCapability } from "../model/capabilities.ts";
-import type { DecideContext, Effect } from "./effects.ts";
 import { type Rejection, reject } from "../model/rejection.ts";
 import type { AgentRecord, TaskRecord } from "../store/records.ts";
 import { taskKey } from "../store/records.ts";
+import type { DecideContext, Effect } from "./effects.ts";
 import { type MasterView, masterStatus, offersGone, onAgent } from "./view.ts";
 
 /** Reason of the updates sent when an agent is marked unreachable. */
@@ -51,8 +51,11 @@ export const isReachable = (a: AgentRecord): boolean => a.unreachableAt === unde
 /** Why a gone agent is refused (poll, registration). */
 export function goneRejection(agentId: string): Rejection {
   // `gone`, not `forbidden`: the agent must tell this (final) from a DOWN machine's refusal (it retries that).
-  return reject("gone", "agent_id", `agent '${agentId}' was marked gone by an operator and may not rejoin; `
-    + "start it with an empty work directory to join as a new agent");
+  return reject(
+    "gone",
+    "agent_id",
+    `agent '${agentId}' was marked gone by an operator and may not rejoin; start it with an empty work directory to join as a new agent`,
+  );
 }
 
 /**
@@ -77,7 +80,13 @@ function activeTasksOn(view: MasterView, agentId: string): TaskRecord[] {
  * framework's acknowledgement forgets it (no agent waits for it).
  */
 function tellAndRecord(
-  view: MasterView, ctx: DecideContext, t: TaskRecord, told: TaskState, kept: TaskState, reason: string, message: string,
+  view: MasterView,
+  ctx: DecideContext,
+  t: TaskRecord,
+  told: TaskState,
+  kept: TaskState,
+  reason: string,
+  message: string,
   extra: Partial<TaskStatus> = {},
 ): Effect[] {
   const status = { ...masterStatus(ctx, t, told, reason, message), ...extra };
@@ -95,9 +104,18 @@ export function decideUnreachable(view: MasterView, agentId: string, ctx: Decide
   const effects: Effect[] = [{ kind: "agent", agent: { ...agent, unreachableAt: ctx.now } }, { kind: "allocate" }];
   effects.push(...offersGone(view, onAgent(agentId), true));
   for (const t of activeTasksOn(view, agentId)) {
-    effects.push(...tellAndRecord(view, ctx, t, stateFor(view, t.frameworkId, "TASK_UNREACHABLE"), "TASK_UNREACHABLE",
-      UNREACHABLE_REASON, `Agent ${agentId} is unreachable: not heard from for ${seconds} s`,
-      { unreachable_time: { nanoseconds: Math.round(ctx.now * 1e6) } }));
+    effects.push(
+      ...tellAndRecord(
+        view,
+        ctx,
+        t,
+        stateFor(view, t.frameworkId, "TASK_UNREACHABLE"),
+        "TASK_UNREACHABLE",
+        UNREACHABLE_REASON,
+        `Agent ${agentId} is unreachable: not heard from for ${seconds} s`,
+        { unreachable_time: { nanoseconds: Math.round(ctx.now * 1e6) } },
+      ),
+    );
   }
   return effects;
 }

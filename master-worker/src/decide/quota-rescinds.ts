@@ -25,12 +25,10 @@
 import type { Offer, Resource } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
 import { isWithinRole } from "../../../sdk/src/roles.ts";
+import { eachQuotaScalar, frameworkRole, type RoleQuota, roundQuantity } from "../allocator/index.ts";
+import { UNMARKED, useRole } from "./allocation-entries.ts";
 import type { Effect } from "./effects.ts";
 import type { MasterView } from "./view.ts";
-import { UNMARKED, useRole } from "./allocation-entries.ts";
-import { frameworkRole } from "../allocator/index.ts";
-import { eachQuotaScalar, type RoleQuota } from "../allocator/index.ts";
-import { roundQuantity } from "../allocator/index.ts";
 
 type Quantities = Map<string, number>;
 
@@ -39,12 +37,20 @@ const add = (q: Quantities, name: string, v: number) => q.set(name, roundQuantit
 /** Unreserved quota quantities of `resources`. */
 function unreserved(resources: readonly Resource[]): Quantities {
   const q: Quantities = new Map();
-  eachQuotaScalar(resources, (name, v, reservedFor) => { if (reservedFor === undefined) add(q, name, v); });
+  eachQuotaScalar(resources, (name, v, reservedFor) => {
+    if (reservedFor === undefined) add(q, name, v);
+  });
   return q;
 }
 
 /** One use of resources on an active agent (a live task or an outstanding offer), with the role it is allocated to. */
-interface Held { role: string; agentId: string; unreserved: Quantities; offer?: Offer; createdAt: number }
+interface Held {
+  role: string;
+  agentId: string;
+  unreserved: Quantities;
+  offer?: Offer;
+  createdAt: number;
+}
 
 /** What the cluster holds, as quota reads it. */
 interface Ledger {
@@ -64,7 +70,11 @@ function ledger(view: MasterView): Ledger {
     if (!active(a.id)) continue;
     eachQuotaScalar(a.resources, (name, v, reservedFor) => {
       if (reservedFor === undefined) add(free, name, v);
-      else { let r = reservations.get(reservedFor); if (!r) reservations.set(reservedFor, (r = new Map())); add(r, name, v); }
+      else {
+        let r = reservations.get(reservedFor);
+        if (!r) reservations.set(reservedFor, (r = new Map()));
+        add(r, name, v);
+      }
     });
   }
   const roleOf = (resources: readonly Resource[], frameworkId: string) => {
@@ -73,7 +83,10 @@ function ledger(view: MasterView): Ledger {
     const fw = view.frameworks.get(frameworkId);
     return fw ? frameworkRole(fw.info) : "*";
   };
-  const use = (h: Held) => { uses.push(h); for (const [name, v] of h.unreserved) add(free, name, -v); };
+  const use = (h: Held) => {
+    uses.push(h);
+    for (const [name, v] of h.unreserved) add(free, name, -v);
+  };
   for (const t of view.tasks.values()) {
     if (isTerminal(t.state) || !active(t.agentId)) continue;
     use({ role: roleOf(t.info.resources, t.frameworkId), agentId: t.agentId, unreserved: unreserved(t.info.resources), createdAt: -Infinity });
@@ -99,14 +112,21 @@ export function quotaRescinds(view: MasterView, quotas: Readonly<Record<string, 
   if (changed.length === 0 || view.offers.size === 0) return [];
   const l = ledger(view);
   const gone = new Set<Held>();
-  const rescind = (h: Held) => { gone.add(h); for (const [name, v] of h.unreserved) add(l.free, name, v); };
+  const rescind = (h: Held) => {
+    gone.add(h);
+    for (const [name, v] of h.unreserved) add(l.free, name, v);
+  };
 
   // Limits: the roles set, and those above or below them with a limit.
-  const limited = Object.keys(quotas).filter((r) => Object.keys(quotas[r]!.limits ?? {}).length > 0 && changed.some((c) => isWithinRole(r, c) || isWithinRole(c, r)));
+  const limited = Object.keys(quotas).filter(
+    (r) => Object.keys(quotas[r]!.limits ?? {}).length > 0 && changed.some((c) => isWithinRole(r, c) || isWithinRole(c, r)),
+  );
   for (const role of limited.sort()) {
     const limits = quotas[role]!.limits!;
     const c = consumption(l, role, gone);
-    const newestFirst = l.uses.filter((h) => h.offer && !gone.has(h) && isWithinRole(h.role, role)).sort((a, b) => b.createdAt - a.createdAt || (a.offer!.id.value < b.offer!.id.value ? 1 : -1));
+    const newestFirst = l.uses
+      .filter((h) => h.offer && !gone.has(h) && isWithinRole(h.role, role))
+      .sort((a, b) => b.createdAt - a.createdAt || (a.offer!.id.value < b.offer!.id.value ? 1 : -1));
     for (const h of newestFirst) {
       const over = Object.entries(limits).filter(([name, limit]) => (c.get(name) ?? 0) > limit);
       if (over.length === 0) break;
@@ -126,7 +146,10 @@ export function quotaRescinds(view: MasterView, quotas: Readonly<Record<string, 
     let lacks = false;
     for (const [name, g] of Object.entries(quotas[role]!.guarantees!)) {
       const lack = g - (c.get(name) ?? 0);
-      if (lack > 0) { add(shortfall, name, lack); lacks = true; }
+      if (lack > 0) {
+        add(shortfall, name, lack);
+        lacks = true;
+      }
     }
     if (lacks) lacking.push(role);
   }
@@ -145,7 +168,10 @@ export function quotaRescinds(view: MasterView, quotas: Readonly<Record<string, 
       if (!needs()) break;
       const offers = byAgent.get(agentId)!;
       if (!offers.some((h) => [...h.unreserved].some(([name, v]) => v > 0 && (shortfall.get(name) ?? 0) > 0))) continue;
-      for (const h of offers) { rescind(h); for (const [name, v] of h.unreserved) if (shortfall.has(name)) add(shortfall, name, -v); }
+      for (const h of offers) {
+        rescind(h);
+        for (const [name, v] of h.unreserved) if (shortfall.has(name)) add(shortfall, name, -v);
+      }
     }
   }
   return [...gone].map((h) => ({ kind: "offerGone", offerId: h.offer!.id.value, rescind: true }));

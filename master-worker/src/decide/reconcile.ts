@@ -16,10 +16,10 @@
  */
 import type { CallOf, TaskState } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
-import type { DecideContext, Effect } from "./effects.ts";
-import { stateFor, unreachableTimeOf } from "./partitions.ts";
 import type { TaskRecord } from "../store/records.ts";
 import { taskKey } from "../store/records.ts";
+import type { DecideContext, Effect } from "./effects.ts";
+import { stateFor, unreachableTimeOf } from "./partitions.ts";
 import { type MasterView, masterStatus, transientUpdate } from "./view.ts";
 
 const REASON = "REASON_RECONCILIATION";

@@ -25,7 +25,7 @@ import type { OfferOperation, Resource } from "../../../schemas/index.ts";
 import { add, contains, subtract, unallocated } from "../../../sdk/src/resources.ts";
 import { isWithinRole, roleProblem } from "../../../sdk/src/roles.ts";
 import { type Authorizer, checkAuthorized } from "../model/authorizer.ts";
-import { type Rejection, isRejection, reject } from "../model/rejection.ts";
+import { isRejection, type Rejection, reject } from "../model/rejection.ts";
 import { canonicalResources, reservationStack, withStack } from "../model/reservation-format.ts";
 
 /** The operations this module applies. */
@@ -33,7 +33,10 @@ export const RESERVATION_OPS = ["RESERVE", "UNRESERVE", "CREATE", "DESTROY"] as 
 export type ReservationOpType = (typeof RESERVATION_OPS)[number];
 
 /** One operation with its resources, whoever asked (framework or operator). */
-export interface ReservationOp { type: ReservationOpType; resources: readonly Resource[] }
+export interface ReservationOp {
+  type: ReservationOpType;
+  resources: readonly Resource[];
+}
 
 /** Who asks: the authorizer's subject, and for a framework its role and capabilities. */
 export interface ReservationActor {
@@ -55,8 +58,16 @@ export interface AgentResources {
 
 /** The operation carried by an ACCEPT's OfferOperation, undefined for LAUNCH and others, or a refusal when its body is missing. */
 export function reservationOpOf(op: OfferOperation, field: string): ReservationOp | undefined | Rejection {
-  const body = op.type === "RESERVE" ? op.reserve?.resources : op.type === "UNRESERVE" ? op.unreserve?.resources
-    : op.type === "CREATE" ? op.create?.volumes : op.type === "DESTROY" ? op.destroy?.volumes : undefined;
+  const body =
+    op.type === "RESERVE"
+      ? op.reserve?.resources
+      : op.type === "UNRESERVE"
+        ? op.unreserve?.resources
+        : op.type === "CREATE"
+          ? op.create?.volumes
+          : op.type === "DESTROY"
+            ? op.destroy?.volumes
+            : undefined;
   if (!(RESERVATION_OPS as readonly string[]).includes(op.type)) return undefined;
   if (!body) return reject("invalid", `${field}.${op.type.toLowerCase()}`, `required for a ${op.type} operation`);
   return { type: op.type as ReservationOpType, resources: body };
@@ -77,8 +88,7 @@ export function volumeSource(r: Resource): Resource {
 export const isVolume = (r: Resource): boolean => r.disk?.persistence !== undefined;
 
 /** Every persistence id among `rs`. */
-export const persistenceIds = (rs: readonly Resource[]): Set<string> =>
-  new Set(rs.flatMap((r) => (r.disk?.persistence ? [r.disk.persistence.id] : [])));
+export const persistenceIds = (rs: readonly Resource[]): Set<string> => new Set(rs.flatMap((r) => (r.disk?.persistence ? [r.disk.persistence.id] : [])));
 
 /** Takes `from` out of both lists and puts `to` in (the total keeps no allocation_info). */
 function convert(state: AgentResources, from: readonly Resource[], to: readonly Resource[]): AgentResources {
@@ -92,8 +102,10 @@ function convert(state: AgentResources, from: readonly Resource[], to: readonly 
 export function applyReservationOp(state: AgentResources, op: ReservationOp, actor: ReservationActor, field: string): AgentResources | Rejection {
   const resources = canonicalResources(op.resources);
   const where = (i: number) => `${field}[${i}]`;
-  const need = (from: readonly Resource[], what: string) => (contains(state.available, from) ? undefined
-    : reject("invalid", field, `${what} not in the ${actor.roles !== undefined ? "offered resources left" : "agent's resources that no task uses"}`));
+  const need = (from: readonly Resource[], what: string) =>
+    contains(state.available, from)
+      ? undefined
+      : reject("invalid", field, `${what} not in the ${actor.roles !== undefined ? "offered resources left" : "agent's resources that no task uses"}`);
   switch (op.type) {
     case "RESERVE": {
       const from = eachResource(resources, (r, i) => checkReserve(r, actor, where(i)));
@@ -145,7 +157,7 @@ function eachResource(resources: readonly Resource[], check: (r: Resource, i: nu
 function checkReserve(r: Resource, actor: ReservationActor, field: string): Resource | Rejection {
   const stack = reservationStack(r);
   const top = stack[stack.length - 1];
-  if (!top || top.type !== "DYNAMIC") return reject("invalid", field, "a resource to reserve needs a DYNAMIC reservation (role and reservation, or reservations)");
+  if (top?.type !== "DYNAMIC") return reject("invalid", field, "a resource to reserve needs a DYNAMIC reservation (role and reservation, or reservations)");
   if (isVolume(r)) return reject("invalid", `${field}.disk.persistence`, "reserve the disk first, then CREATE the volume");
   const role = top.role;
   if (role === undefined || role === "*") return reject("invalid", field, "the reservation needs a role other than '*'");
@@ -163,15 +175,18 @@ function checkReserve(r: Resource, actor: ReservationActor, field: string): Reso
   if (under !== undefined && (role === under || !isWithinRole(role, under))) {
     return reject("invalid", `${field}.role`, `'${role}' must be below the role '${under}' it refines`);
   }
-  return checkPrincipal(top.principal, actor, `${field}.reservation.principal`)
-    ?? checkAuthorized(actor.authorizer, "reserve_resources", actor.principal, role, field) ?? from;
+  return (
+    checkPrincipal(top.principal, actor, `${field}.reservation.principal`) ??
+    checkAuthorized(actor.authorizer, "reserve_resources", actor.principal, role, field) ??
+    from
+  );
 }
 
 /** UNRESERVE of one resource: returns what it becomes, or why it is refused. */
 function checkUnreserve(r: Resource, actor: ReservationActor, field: string): Resource | Rejection {
   const stack = reservationStack(r);
   const top = stack[stack.length - 1];
-  if (!top || top.type !== "DYNAMIC") return reject("invalid", field, "only dynamically reserved resources can be unreserved");
+  if (top?.type !== "DYNAMIC") return reject("invalid", field, "only dynamically reserved resources can be unreserved");
   if (isVolume(r)) return reject("invalid", `${field}.disk.persistence`, "a persistent volume cannot be unreserved; DESTROY it first");
   return checkAuthorized(actor.authorizer, "unreserve_resources", actor.principal, top.principal, field) ?? popReservation(r);
 }
@@ -186,7 +201,8 @@ function checkCreate(r: Resource, actor: ReservationActor, field: string): Resou
   if (path.startsWith("/") || path.split("/").some((p) => p === ".." || p === ".")) {
     return reject("invalid", `${field}.disk.volume.container_path`, `'${path}' must be a relative path inside the sandbox`);
   }
-  if (/[/\\]|^\.\.?$/.test(persistence.id)) return reject("invalid", `${field}.disk.persistence.id`, `'${persistence.id}' cannot contain '/' or be '.' or '..'`);
+  if (/[/\\]|^\.\.?$/.test(persistence.id))
+    return reject("invalid", `${field}.disk.persistence.id`, `'${persistence.id}' cannot contain '/' or be '.' or '..'`);
   if (r.shared) return reject("invalid", `${field}.shared`, "shared volumes are not supported");
   const stack = reservationStack(r);
   const role = stack[stack.length - 1]?.role;
@@ -194,8 +210,11 @@ function checkCreate(r: Resource, actor: ReservationActor, field: string): Resou
   if (actor.roles !== undefined && !actor.roles.some((own) => isWithinRole(own, role))) {
     return reject("invalid", field, `the disk is reserved for '${role}', not for the framework's role ${rolesText(actor.roles)}`);
   }
-  return checkPrincipal(persistence.principal, actor, `${field}.disk.persistence.principal`)
-    ?? checkAuthorized(actor.authorizer, "create_volumes", actor.principal, role, field) ?? volumeSource(r);
+  return (
+    checkPrincipal(persistence.principal, actor, `${field}.disk.persistence.principal`) ??
+    checkAuthorized(actor.authorizer, "create_volumes", actor.principal, role, field) ??
+    volumeSource(r)
+  );
 }
 
 const rolesText = (roles: readonly string[]) => roles.map((r) => `'${r}'`).join(" or ");
@@ -227,5 +246,8 @@ export function reregisteredTotal(declared: readonly Resource[], before: readonl
 /** What the agent declared that `r` was made from: no volume, no dynamic reservation. */
 function unconverted(r: Resource): Resource {
   const base = isVolume(r) ? volumeSource(r) : r;
-  return withStack(base, reservationStack(base).filter((s) => s.type === "STATIC"));
+  return withStack(
+    base,
+    reservationStack(base).filter((s) => s.type === "STATIC"),
+  );
 }

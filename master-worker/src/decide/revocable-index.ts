@@ -28,7 +28,9 @@ export class RevocableIndex {
   private readonly offerMirror = new MapMirror<string, OfferRecord>();
 
   private readonly taskChanges: MirrorChanges<string, TaskRecord> = {
-    added: (key, t) => { if (isLiveRevocable(t)) inner(this.tasksByAgent, t.agentId).set(key, t); },
+    added: (key, t) => {
+      if (isLiveRevocable(t)) inner(this.tasksByAgent, t.agentId).set(key, t);
+    },
     replaced: (key, before, after) => {
       if (isLiveRevocable(after) && isLiveRevocable(before) && before.agentId === after.agentId) {
         inner(this.tasksByAgent, after.agentId).set(key, after); // keeps its place (its age) among the agent's tasks
@@ -41,7 +43,9 @@ export class RevocableIndex {
   };
 
   private readonly offerChanges: MirrorChanges<string, OfferRecord> = {
-    added: (id, { offer }) => { if (holdsRevocable(offer.resources)) inner(this.offersByAgent, offer.agent_id.value).set(id, offer); },
+    added: (id, { offer }) => {
+      if (holdsRevocable(offer.resources)) inner(this.offersByAgent, offer.agent_id.value).set(id, offer);
+    },
     replaced: (id, before, after) => {
       this.offerChanges.removed(id, before);
       this.offerChanges.added(id, after);

@@ -8,10 +8,10 @@
  * (`teardown_frameworks` guards the operator's TEARDOWN: operator/agent-calls.ts.)
  */
 import type { FrameworkInfo, TaskInfo } from "../../../schemas/index.ts";
-import { checkAuthorized } from "../model/authorizer.ts";
-import type { Rejection } from "../model/rejection.ts";
 import { frameworkRoles } from "../allocator/index.ts";
+import { checkAuthorized } from "../model/authorizer.ts";
 import { hasCapability } from "../model/capabilities.ts";
+import type { Rejection } from "../model/rejection.ts";
 import type { FrameworkRecord } from "../store/records.ts";
 import type { MasterView } from "./view.ts";
 

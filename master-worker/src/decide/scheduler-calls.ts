@@ -2,20 +2,20 @@
  * Pure decisions for the scheduler calls after SUBSCRIBE: each takes the cluster view and a
  * validated call and returns the effects to commit, or a `Rejection` for a client's mistake.
  */
+
+import { healthCheckProblem } from "../../../schemas/health-check.ts";
 import type { Acknowledgement, CallOf, KillPolicy, Resource, TaskInfo } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
 import { contains, subtract } from "../../../sdk/src/resources.ts";
-import { withAllocationRole } from "../allocator/index.ts";
-import { filterRole } from "../allocator/index.ts";
-import type { DecideContext, Effect } from "./effects.ts";
-import { type Rejection, isRejection, reject } from "../model/rejection.ts";
+import { filterRole, withAllocationRole } from "../allocator/index.ts";
+import { isRejection, type Rejection, reject } from "../model/rejection.ts";
 import { taskKey } from "../store/records.ts";
 import { acceptSteps } from "./accept-steps.ts";
-import { reservationOpOf } from "./reservations.ts";
-import { type MasterView, masterStatus, ofFramework, offersGone, transientUpdate } from "./view.ts";
+import type { DecideContext, Effect } from "./effects.ts";
 import { stateFor } from "./partitions.ts";
+import { reservationOpOf } from "./reservations.ts";
 import { runTaskDenied } from "./scheduler-acls.ts";
-import { healthCheckProblem } from "../../../schemas/health-check.ts";
+import { type MasterView, masterStatus, ofFramework, offersGone, transientUpdate } from "./view.ts";
 
 const refuseUntil = (view: MasterView, ctx: DecideContext, seconds: number | undefined) =>
   ctx.now + (seconds === undefined ? view.config.defaultRefuseMs : seconds * 1000);
@@ -35,7 +35,7 @@ export function decideAccept(view: MasterView, fid: string, call: CallOf<"ACCEPT
   const effects: Effect[] = [{ kind: "allocate" }];
 
   const offers = offer_ids.map((id) => view.offers.get(id.value));
-  const invalid = offer_ids.find((id, i) => {
+  const invalid = offer_ids.find((_id, i) => {
     const o = offers[i];
     return !o || o.offer.framework_id.value !== fid;
   });
@@ -47,12 +47,19 @@ export function decideAccept(view: MasterView, fid: string, call: CallOf<"ACCEPT
   // Only this framework's offers are used up: another framework's offer id must not withdraw it.
   for (const o of offers) if (o && o.offer.framework_id.value === fid) effects.push({ kind: "offerGone", offerId: o.offer.id.value, rescind: false });
   if (invalid || duplicate || agentIds.size !== 1 || !agentId || !view.agents.has(agentId) || roles.size > 1) {
-    const why = invalid ? `Offer ${invalid.value} is no longer valid`
-      : duplicate ? `Offer ${duplicate.value} appears more than once`
-      : roles.size > 1 ? "Offers must all be allocated to one role" : "Offers must all be on one agent";
+    const why = invalid
+      ? `Offer ${invalid.value} is no longer valid`
+      : duplicate
+        ? `Offer ${duplicate.value} appears more than once`
+        : roles.size > 1
+          ? "Offers must all be allocated to one role"
+          : "Offers must all be on one agent";
     for (const t of tasks) {
-      effects.push({ kind: "update", frameworkId: fid,
-        status: masterStatus(ctx, { taskId: t.task_id.value, agentId: t.agent_id.value }, stateFor(view, fid, "TASK_DROPPED"), "REASON_INVALID_OFFERS", why) });
+      effects.push({
+        kind: "update",
+        frameworkId: fid,
+        status: masterStatus(ctx, { taskId: t.task_id.value, agentId: t.agent_id.value }, stateFor(view, fid, "TASK_DROPPED"), "REASON_INVALID_OFFERS", why),
+      });
     }
     return effects;
   }
@@ -74,28 +81,50 @@ export function decideAccept(view: MasterView, fid: string, call: CallOf<"ACCEPT
     const problem = validateTask(view, fid, agentId, task, remaining, seen);
     seen.add(task.task_id.value);
     if (problem) {
-      effects.push({ kind: "update", frameworkId: fid,
-        status: masterStatus(ctx, { taskId: task.task_id.value, agentId }, "TASK_ERROR", "REASON_TASK_INVALID", `task_infos[${i}]: ${problem}`) });
+      effects.push({
+        kind: "update",
+        frameworkId: fid,
+        status: masterStatus(ctx, { taskId: task.task_id.value, agentId }, "TASK_ERROR", "REASON_TASK_INVALID", `task_infos[${i}]: ${problem}`),
+      });
       continue;
     }
     const denied = runTaskDenied(view, framework, task);
     if (denied) {
-      effects.push({ kind: "update", frameworkId: fid,
-        status: masterStatus(ctx, { taskId: task.task_id.value, agentId }, "TASK_ERROR", "REASON_TASK_UNAUTHORIZED", `task_infos[${i}]: ${denied}`) });
+      effects.push({
+        kind: "update",
+        frameworkId: fid,
+        status: masterStatus(ctx, { taskId: task.task_id.value, agentId }, "TASK_ERROR", "REASON_TASK_UNAUTHORIZED", `task_infos[${i}]: ${denied}`),
+      });
       continue;
     }
     remaining = subtract(remaining, task.resources);
-    effects.push({ kind: "task", task: {
-      frameworkId: fid, taskId: task.task_id.value, agentId, info: withAllocationRole(task, offers[0]!.offer.allocation_info), state: "TASK_STAGING", updatedAt: ctx.now,
-    } });
-    effects.push({ kind: "command", agentId, command: {
-      type: "LAUNCH", framework_id: { value: fid }, framework_info: { ...framework.info, id: { value: fid } }, task,
-    } });
+    effects.push({
+      kind: "task",
+      task: {
+        frameworkId: fid,
+        taskId: task.task_id.value,
+        agentId,
+        info: withAllocationRole(task, offers[0]!.offer.allocation_info),
+        state: "TASK_STAGING",
+        updatedAt: ctx.now,
+      },
+    });
+    effects.push({
+      kind: "command",
+      agentId,
+      command: {
+        type: "LAUNCH",
+        framework_id: { value: fid },
+        framework_info: { ...framework.info, id: { value: fid } },
+        task,
+      },
+    });
   }
   effects.push(...plan.effects());
   const until = refuseUntil(view, ctx, filters?.refuse_seconds);
   // As Mesos: no filter for a zero timeout (an already-expired one would force an early allocation).
-  if (remaining.length > 0 && until > ctx.now) effects.push({ kind: "filter", filter: { frameworkId: fid, role: filterRole(offers[0]!.offer, framework), agentId, until } });
+  if (remaining.length > 0 && until > ctx.now)
+    effects.push({ kind: "filter", filter: { frameworkId: fid, role: filterRole(offers[0]!.offer, framework), agentId, until } });
   return effects;
 }
 
@@ -130,7 +159,11 @@ export function decideDecline(view: MasterView, fid: string, call: CallOf<"DECLI
     if (!o || o.offer.framework_id.value !== fid) continue; // Mesos ignores unknown offers here
     effects.push({ kind: "offerGone", offerId: id.value, rescind: false });
     const until = refuseUntil(view, ctx, call.decline.filters?.refuse_seconds);
-    if (until > ctx.now) effects.push({ kind: "filter", filter: { frameworkId: fid, role: filterRole(o.offer, view.frameworks.get(fid)), agentId: o.offer.agent_id.value, until } });
+    if (until > ctx.now)
+      effects.push({
+        kind: "filter",
+        filter: { frameworkId: fid, role: filterRole(o.offer, view.frameworks.get(fid)), agentId: o.offer.agent_id.value, until },
+      });
   }
   return effects;
 }
@@ -139,17 +172,36 @@ export function decideDecline(view: MasterView, fid: string, call: CallOf<"DECLI
 export function decideKill(view: MasterView, fid: string, call: CallOf<"KILL">, ctx: DecideContext): Effect[] {
   const task = view.tasks.get(taskKey(fid, call.kill.task_id.value));
   if (!task) {
-    return [transientUpdate(fid, masterStatus(ctx, { taskId: call.kill.task_id.value, agentId: call.kill.agent_id?.value },
-      "TASK_LOST", "REASON_RECONCILIATION", "Attempted to kill an unknown task"))];
+    return [
+      transientUpdate(
+        fid,
+        masterStatus(
+          ctx,
+          { taskId: call.kill.task_id.value, agentId: call.kill.agent_id?.value },
+          "TASK_LOST",
+          "REASON_RECONCILIATION",
+          "Attempted to kill an unknown task",
+        ),
+      ),
+    ];
   }
   if (isTerminal(task.state)) {
     // Already over: say so, as Mesos answers a kill of a completed task.
     return [transientUpdate(fid, masterStatus(ctx, task, task.state, "REASON_RECONCILIATION", "Task has already terminated"))];
   }
   const kill_policy: KillPolicy | undefined = call.kill.kill_policy ?? task.info.kill_policy;
-  return [{ kind: "command", agentId: task.agentId, command: {
-    type: "KILL", framework_id: { value: fid }, task_id: { value: task.taskId }, ...(kill_policy ? { kill_policy } : {}),
-  } }];
+  return [
+    {
+      kind: "command",
+      agentId: task.agentId,
+      command: {
+        type: "KILL",
+        framework_id: { value: fid },
+        task_id: { value: task.taskId },
+        ...(kill_policy ? { kill_policy } : {}),
+      },
+    },
+  ];
 }
 
 /**

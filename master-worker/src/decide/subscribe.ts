@@ -3,15 +3,19 @@
  * FrameworkInfo checked against the caller, its roles and the register ACL).
  */
 import type { CallOf } from "../../../schemas/index.ts";
-import { checkSubscriptionRoles, subscribeSuppression } from "./subscription-roles.ts";
-import type { DecideContext, Effect } from "./effects.ts";
 import { type Rejection, reject } from "../model/rejection.ts";
+import type { DecideContext, Effect } from "./effects.ts";
 import { checkRegisterAuthorized } from "./scheduler-acls.ts";
+import { checkSubscriptionRoles, subscribeSuppression } from "./subscription-roles.ts";
 import { type MasterView, ofFramework, offersGone } from "./view.ts";
 
 /** SUBSCRIBE: a new framework, or the same one resuming with its id. */
 export function decideSubscribe(
-  view: MasterView, call: CallOf<"SUBSCRIBE">, principal: string | undefined, ctx: DecideContext, newId: () => string,
+  view: MasterView,
+  call: CallOf<"SUBSCRIBE">,
+  principal: string | undefined,
+  ctx: DecideContext,
+  newId: () => string,
 ): { frameworkId: string; effects: Effect[] } | Rejection {
   const info = call.subscribe.framework_info;
   const given = call.framework_id?.value;
@@ -21,8 +25,7 @@ export function decideSubscribe(
   if (view.config.authenticateFrameworks && info.principal !== undefined && principal !== undefined && info.principal !== principal) {
     return reject("forbidden", "subscribe.framework_info.principal", `'${info.principal}' is not the authenticated principal`);
   }
-  const refused = checkSubscriptionRoles(info, call.subscribe.suppressed_roles)
-    ?? checkRegisterAuthorized(view, info, principal, "subscribe.framework_info");
+  const refused = checkSubscriptionRoles(info, call.subscribe.suppressed_roles) ?? checkRegisterAuthorized(view, info, principal, "subscribe.framework_info");
   if (refused) return refused;
   const fid = given ?? info.id?.value;
   const existing = fid ? view.frameworks.get(fid) : undefined;
@@ -33,10 +36,16 @@ export function decideSubscribe(
   const frameworkId = fid ?? `${newId()}-0000`;
   // Only an authenticated principal owns a framework; a self-declared one is just information.
   const effects: Effect[] = [
-    { kind: "framework", framework: {
-      id: frameworkId, info: { ...info, id: { value: frameworkId }, ...(principal ? { principal: principal } : {}) },
-      ...(principal ? { principal: principal } : {}), registeredAt: existing?.registeredAt ?? ctx.now, removed: false,
-    } },
+    {
+      kind: "framework",
+      framework: {
+        id: frameworkId,
+        info: { ...info, id: { value: frameworkId }, ...(principal ? { principal: principal } : {}) },
+        ...(principal ? { principal: principal } : {}),
+        registeredAt: existing?.registeredAt ?? ctx.now,
+        removed: false,
+      },
+    },
     ...subscribeSuppression(frameworkId, call.subscribe.suppressed_roles),
     { kind: "allocate" },
   ];

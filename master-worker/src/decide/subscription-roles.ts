@@ -5,17 +5,21 @@
  */
 import type { CallOf, FrameworkInfo } from "../../../schemas/index.ts";
 import { roleProblem } from "../../../sdk/src/roles.ts";
-import { hasCapability } from "../model/capabilities.ts";
-import type { Effect } from "./effects.ts";
-import { type Rejection, reject } from "../model/rejection.ts";
 import { frameworkRoles } from "../allocator/index.ts";
+import { hasCapability } from "../model/capabilities.ts";
+import { type Rejection, reject } from "../model/rejection.ts";
+import type { Effect } from "./effects.ts";
 
 /**
  * A refusal naming the field when a subscription's roles are not acceptable: `roles` needs the
  * MULTI_ROLE capability (and then `role` must not be set), roles must be valid names and not
  * repeated, and `suppressed_roles` must be roles of the framework.
  */
-export function checkSubscriptionRoles(info: FrameworkInfo, suppressedRoles: readonly string[] | undefined, call: "subscribe" | "update_framework" = "subscribe"): Rejection | undefined {
+export function checkSubscriptionRoles(
+  info: FrameworkInfo,
+  suppressedRoles: readonly string[] | undefined,
+  call: "subscribe" | "update_framework" = "subscribe",
+): Rejection | undefined {
   const field = `${call}.framework_info`;
   const multi = hasCapability(info, "MULTI_ROLE");
   if (info.roles !== undefined && info.roles.length > 0) {
@@ -55,7 +59,11 @@ export function subscribeSuppression(frameworkId: string, suppressedRoles: reado
  * (filters are kept per framework, role and agent, as in Mesos; all of them without roles) and
  * asks for an allocation.
  */
-export function suppressionEffects(info: Pick<FrameworkInfo, "role" | "roles">, frameworkId: string, call: CallOf<"SUPPRESS"> | CallOf<"REVIVE">): Effect[] | Rejection {
+export function suppressionEffects(
+  info: Pick<FrameworkInfo, "role" | "roles">,
+  frameworkId: string,
+  call: CallOf<"SUPPRESS"> | CallOf<"REVIVE">,
+): Effect[] | Rejection {
   if (call.type === "SUPPRESS") {
     const roles = call.suppress?.roles;
     const refused = roles && roles.length > 0 ? checkOwnRoles(info, roles, "suppress.roles") : undefined;

@@ -8,13 +8,14 @@
  * resources / GPUs) are rescinded; `suppressed_roles` replaces the suppressed roles, as at
  * SUBSCRIBE.
  */
-import { hasCapability } from "../model/capabilities.ts";
+
 import type { CallOf, Offer } from "../../../schemas/index.ts";
-import type { DecideContext, Effect } from "./effects.ts";
-import { type Rejection, reject } from "../model/rejection.ts";
 import { frameworkRoles } from "../allocator/index.ts";
-import { checkSubscriptionRoles, subscribeSuppression } from "./subscription-roles.ts";
+import { hasCapability } from "../model/capabilities.ts";
+import { type Rejection, reject } from "../model/rejection.ts";
+import type { DecideContext, Effect } from "./effects.ts";
 import { checkRegisterAuthorized } from "./scheduler-acls.ts";
+import { checkSubscriptionRoles, subscribeSuppression } from "./subscription-roles.ts";
 import { type MasterView, offersGone } from "./view.ts";
 
 const FIELD = "update_framework.framework_info";
@@ -40,9 +41,14 @@ export function decideUpdateFramework(view: MasterView, fid: string, call: CallO
   const kept = new Set(roles);
   // Offers it may no longer hold: of a role it left, revocable ones without REVOCABLE_RESOURCES,
   // ones with GPUs without GPU_RESOURCES.
-  const revocable = hasCapability(next, "REVOCABLE_RESOURCES"), gpus = hasCapability(next, "GPU_RESOURCES");
-  const leftRole = (o: Offer) => o.framework_id.value === fid && o.resources.some((r) =>
-    !kept.has(r.allocation_info?.role ?? "*") || (!revocable && r.revocable !== undefined) || (!gpus && r.name === "gpus" && (r.scalar?.value ?? 0) > 0));
+  const revocable = hasCapability(next, "REVOCABLE_RESOURCES"),
+    gpus = hasCapability(next, "GPU_RESOURCES");
+  const leftRole = (o: Offer) =>
+    o.framework_id.value === fid &&
+    o.resources.some(
+      (r) =>
+        !kept.has(r.allocation_info?.role ?? "*") || (!revocable && r.revocable !== undefined) || (!gpus && r.name === "gpus" && (r.scalar?.value ?? 0) > 0),
+    );
   return [
     { kind: "framework", framework: { ...existing, info: next } },
     ...subscribeSuppression(fid, suppressed),

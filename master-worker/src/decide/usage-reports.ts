@@ -8,7 +8,10 @@ import type { UsageReport } from "../../../schemas/index.ts";
 import { taskKey } from "../store/records.ts";
 
 /** What a task was measured to use: cores (average over the agent's interval) and MB. */
-export interface MeasuredUsage { cpus: number; mem: number }
+export interface MeasuredUsage {
+  cpus: number;
+  mem: number;
+}
 
 /** agentId → its latest report, by task key (`taskKey`). */
 export class UsageReports {

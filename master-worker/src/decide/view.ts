@@ -2,15 +2,18 @@
  * The read-only picture of the cluster that pure deciders look at. `MasterCore` implements it.
  */
 import type { Offer, TaskState, TaskStatus } from "../../../schemas/index.ts";
+import type { Authorizer } from "../model/authorizer.ts";
 import type { MasterConfig } from "../model/config.ts";
-import type { DecideContext, Effect, RefuseFilter } from "./effects.ts";
 import type { AgentRecord, CommandRecord, FrameworkRecord, TaskRecord, UpdateRecord } from "../store/records.ts";
 import type { UpdateIndex } from "../store/update-index.ts";
-import type { Authorizer } from "../model/authorizer.ts";
+import type { DecideContext, Effect, RefuseFilter } from "./effects.ts";
 import type { InverseOfferView } from "./inverse-offer-book.ts";
 
 /** An outstanding offer and when it was made. */
-export interface OfferRecord { offer: Offer; createdAt: number }
+export interface OfferRecord {
+  offer: Offer;
+  createdAt: number;
+}
 
 /** What deciders may read: records, offers, filters and liveness, never storage or the clock. */
 export interface MasterView {
@@ -50,13 +53,21 @@ export const onAgent = (agentId: string) => (o: Offer) => o.agent_id.value === a
 
 /** A status the master itself decides (invalid launch, lost task, reconciliation answer). */
 export function masterStatus(
-  ctx: DecideContext, task: { taskId: string; agentId?: string },
-  state: TaskState, reason: string, message: string,
+  ctx: DecideContext,
+  task: { taskId: string; agentId?: string },
+  state: TaskState,
+  reason: string,
+  message: string,
 ): TaskStatus & { uuid: string } {
   return {
-    task_id: { value: task.taskId }, state, reason, message, source: "SOURCE_MASTER",
+    task_id: { value: task.taskId },
+    state,
+    reason,
+    message,
+    source: "SOURCE_MASTER",
     ...(task.agentId ? { agent_id: { value: task.agentId } } : {}),
-    timestamp: ctx.now / 1000, uuid: ctx.uuid(),
+    timestamp: ctx.now / 1000,
+    uuid: ctx.uuid(),
   };
 }
 

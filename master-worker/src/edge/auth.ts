@@ -5,11 +5,10 @@
  */
 import { utf8FromBase64 } from "../../../sdk/src/base64.ts";
 import type { MasterConfig } from "../model/config.ts";
-import { HttpError } from "./http-error.ts";
 import { secretsEqual } from "../model/digests.ts";
+import { HttpError } from "./http-error.ts";
 
-const unauthorized = (why: string) =>
-  new HttpError(401, why, { "WWW-Authenticate": 'Basic realm="strata", Bearer realm="strata"' });
+const unauthorized = (why: string) => new HttpError(401, why, { "WWW-Authenticate": 'Basic realm="strata", Bearer realm="strata"' });
 
 /** The agent must present the join token as a bearer token. */
 export async function authenticateAgent(request: Request, config: MasterConfig): Promise<void> {
@@ -32,7 +31,11 @@ export async function authenticatePrincipal(request: Request, config: MasterConf
   const basic = /^Basic\s+(.+)$/i.exec(header);
   if (basic) {
     let decoded: string;
-    try { decoded = utf8FromBase64(basic[1]!.trim()); } catch { throw unauthorized("Authorization: malformed Basic credentials"); }
+    try {
+      decoded = utf8FromBase64(basic[1]!.trim());
+    } catch {
+      throw unauthorized("Authorization: malformed Basic credentials");
+    }
     const at = decoded.indexOf(":");
     const principal = at < 0 ? decoded : decoded.slice(0, at);
     const secret = at < 0 ? "" : decoded.slice(at + 1);

@@ -9,7 +9,11 @@ import { type Rejection, type RejectionKind, reject, rejectionText } from "../mo
 
 /** A fault to report to the client with this HTTP status (and headers). */
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
     this.name = "HttpError";
   }
@@ -29,17 +33,24 @@ export function validationRejection(err: ValidationError): Rejection {
 export function errorResponse(err: unknown): Response {
   if (err instanceof HttpError) return text(err.status, err.message, err.headers);
   if (err instanceof ValidationError) return rejectionResponse(validationRejection(err));
-  console.error("internal error:", err instanceof Error ? err.stack ?? err.message : String(err));
+  console.error("internal error:", err instanceof Error ? (err.stack ?? err.message) : String(err));
   return text(500, "Internal error in the master; it has been logged");
 }
 
 function text(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(message + "\n", { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
+  return new Response(`${message}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
 }
 
 /** The HTTP status of each kind of refusal: the one place a rejection's kind becomes a status. */
 const REJECTION_STATUS: Record<RejectionKind, number> = {
-  invalid: 400, unauthenticated: 401, forbidden: 403, not_found: 404, gone: 410, busy: 503, unavailable: 503, timeout: 504,
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  gone: 410,
+  busy: 503,
+  unavailable: 503,
+  timeout: 504,
 };
 
 /** The HTTP status a kind of refusal is answered with. */

@@ -18,7 +18,11 @@ export function learnOrigin(holder: { masterInfo: MasterInfo }, origin: string):
   const url = new URL(origin);
   const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
   holder.masterInfo = {
-    ...holder.masterInfo, hostname: url.hostname, ip: ipv4ToInt(url.hostname), port,
-    pid: `master@${url.hostname}:${port}`, address: { hostname: url.hostname, ip: url.hostname, port },
+    ...holder.masterInfo,
+    hostname: url.hostname,
+    ip: ipv4ToInt(url.hostname),
+    port,
+    pid: `master@${url.hostname}:${port}`,
+    address: { hostname: url.hostname, ip: url.hostname, port },
   };
 }

@@ -7,10 +7,10 @@
  */
 import type { FileAnswer, PollRequest, PollResponse, RegisterRequest, SchedulerCall, SchedulerEvent, StatusRequest } from "../../../schemas/index.ts";
 import { STRATA_EXTENSIONS_HEADER } from "../../../schemas/scheduler.ts";
-import type { MasterCore } from "../core/master-core.ts";
 import type { FileRelay } from "../core/file-relay.ts";
+import type { MasterCore } from "../core/master-core.ts";
 import { sha256Hex, tokenHash } from "../model/digests.ts";
-import { type Rejection, isRejection } from "../model/rejection.ts";
+import { isRejection, type Rejection } from "../model/rejection.ts";
 import { operatorCall } from "../operator/dispatch.ts";
 import { FILE_CALL_TYPES, fileCall, serveFilesGet } from "../operator/files-calls.ts";
 import { serviceCounters } from "../read/metrics-snapshot.ts";
@@ -45,11 +45,11 @@ export async function serveObjectRequest(services: ObjectServices, request: Requ
   const path = url.pathname;
   const { requests } = serviceCounters(core);
   requests.set(path, (requests.get(path) ?? 0) + 1);
-  const msg = request.method === "POST" ? (await request.json()) as InternalRequest : undefined;
+  const msg = request.method === "POST" ? ((await request.json()) as InternalRequest) : undefined;
   if (msg) learnOrigin(core, msg.origin);
   const read = msg ? undefined : serveRead(core, path, url.searchParams, request.headers.get(READ_PRINCIPAL_HEADER) ?? undefined, Date.now());
   const filesGet = msg || read ? undefined : serveFilesGet(core, files, path, url.searchParams, request.headers.get(READ_PRINCIPAL_HEADER) ?? undefined);
-  return read ?? (filesGet && respond(await filesGet, (r) => r)) ?? await route(services, path, msg);
+  return read ?? (filesGet && respond(await filesGet, (r) => r)) ?? (await route(services, path, msg));
 }
 
 async function route(services: ObjectServices, path: string, msg: InternalRequest | undefined): Promise<Response> {
@@ -62,7 +62,8 @@ async function route(services: ObjectServices, path: string, msg: InternalReques
       const issued = { token, hash: await sha256Hex(token) };
       return respond(core.register(req, now, { presented: await tokenHash(req.agent_token), issued }), Response.json);
     }
-    case "/poll": return respond(await services.poll(msg!.body as PollRequest), Response.json);
+    case "/poll":
+      return respond(await services.poll(msg!.body as PollRequest), Response.json);
     case "/status": {
       const req = msg!.body as StatusRequest;
       return respond(core.status(req, now, await tokenHash(req.agent_token)), Response.json);
@@ -72,7 +73,8 @@ async function route(services: ObjectServices, path: string, msg: InternalReques
       const refused = core.checkAgentToken(req.agent_id.value, await tokenHash(req.agent_token));
       return refused ? rejectionResponse(refused) : Response.json({ accepted: files.answer(req) });
     }
-    case "/scheduler": return scheduler(services, msg!);
+    case "/scheduler":
+      return scheduler(services, msg!);
     case "/scheduler/rejected-accept": {
       const { frameworkId, offerIds, rejection } = msg!.body as RejectedAccept;
       const { schedulerCalls } = serviceCounters(core);
@@ -91,7 +93,8 @@ async function route(services: ObjectServices, path: string, msg: InternalReques
       const answer = operatorCall(core, msg!.body, { now, ...(msg!.principal !== undefined ? { principal: msg!.principal } : {}) });
       return respond(answer, (a) => (a === undefined ? new Response(null, { status: 200 }) : Response.json(a)));
     }
-    default: return new Response("not found\n", { status: 404 });
+    default:
+      return new Response("not found\n", { status: 404 });
   }
 }
 
@@ -111,6 +114,12 @@ function scheduler(services: ObjectServices, msg: InternalRequest): Response {
   const { frameworkId, streamId, events } = subscribed;
   return new Response(services.openEventStream(frameworkId, streamId, events, now), {
     status: 200,
-    headers: { "Content-Type": "application/json", "Mesos-Stream-Id": streamId, [STRATA_EXTENSIONS_HEADER]: "ACKNOWLEDGE_BATCH", "Cache-Control": "no-cache, no-transform", "Content-Encoding": "identity" },
+    headers: {
+      "Content-Type": "application/json",
+      "Mesos-Stream-Id": streamId,
+      [STRATA_EXTENSIONS_HEADER]: "ACKNOWLEDGE_BATCH",
+      "Cache-Control": "no-cache, no-transform",
+      "Content-Encoding": "identity",
+    },
   });
 }

@@ -4,23 +4,34 @@
  * documents streamed from a snapshot filtered for the caller (see state-stream.ts).
  */
 import type { MasterCore } from "../core/master-core.ts";
-import { metricsSnapshot } from "../read/metrics-snapshot.ts";
-import { flagsJson } from "../read/flags.ts";
-import { monitorStatistics } from "../operator/containers-calls.ts";
-import { checkViewFlags, mayViewFlags, readFilter } from "../read/read-filter.ts";
 import { isRejection } from "../model/rejection.ts";
-import { rejectionResponse } from "./http-error.ts";
-import { type ReadSnapshot, finishGradually, snapshotSteps } from "../read/read-snapshot.ts";
-import { v1Parts } from "../read/v1-json.ts";
+import { monitorStatistics } from "../operator/containers-calls.ts";
+import { flagsJson } from "../read/flags.ts";
+import { metricsSnapshot } from "../read/metrics-snapshot.ts";
 import { PROMETHEUS_CONTENT_TYPE, prometheusText } from "../read/prometheus.ts";
-import { type MasterMeta, frameworksParts, parseTasksQuery, rolesParts, slavesParts, stateParts, stateSummaryParts, tasksParts } from "../read/state-json.ts";
+import { checkViewFlags, mayViewFlags, readFilter } from "../read/read-filter.ts";
+import { finishGradually, type ReadSnapshot, snapshotSteps } from "../read/read-snapshot.ts";
+import { frameworksParts, type MasterMeta, parseTasksQuery, rolesParts, slavesParts, stateParts, stateSummaryParts, tasksParts } from "../read/state-json.ts";
 import { jsonPartsResponse, objectOfParts, yieldToEventLoop } from "../read/state-stream.ts";
+import { v1Parts } from "../read/v1-json.ts";
+import { rejectionResponse } from "./http-error.ts";
 
 /** The header an internal GET (a read endpoint) carries the authenticated principal in (set by the Worker only). */
 export const READ_PRINCIPAL_HEADER = "x-strata-principal";
 
 /** Internal read paths, as the Worker forwards them. */
-export const READ_PATHS = ["/state", "/state-summary", "/frameworks", "/slaves", "/tasks", "/roles", "/flags", "/metrics", "/metrics/prometheus", "/monitor/statistics"] as const;
+export const READ_PATHS = [
+  "/state",
+  "/state-summary",
+  "/frameworks",
+  "/slaves",
+  "/tasks",
+  "/roles",
+  "/flags",
+  "/metrics",
+  "/metrics/prometheus",
+  "/monitor/statistics",
+] as const;
 
 /** Answers one read; undefined when `path` is not a read path. */
 export function serveRead(core: MasterCore, path: string, params: URLSearchParams, principal: string | undefined, now: number): Response | undefined {
@@ -37,21 +48,31 @@ export function serveRead(core: MasterCore, path: string, params: URLSearchParam
   const query = path === "/tasks" ? parseTasksQuery(params) : undefined;
   if (isRejection(query)) return rejectionResponse(query);
   const meta: MasterMeta = {
-    masterInfo: core.masterInfo, startedAt: core.startedAt, cluster: core.config.clusterName,
+    masterInfo: core.masterInfo,
+    startedAt: core.startedAt,
+    cluster: core.config.clusterName,
     ...(mayViewFlags(core.authorizer, principal) ? { flags: flagsObject() } : {}),
   };
   // The snapshot is of this moment; grouping it and writing the document happen in steps.
   const settings = new Map(core.settings);
-  return jsonPartsResponse(finishGradually(snapshotSteps(core, filter), yieldToEventLoop).then((snapshot) => {
-    switch (path) {
-      case "/state": return stateParts(snapshot, meta);
-      case "/state-summary": return stateSummaryParts(snapshot, meta);
-      case "/frameworks": return frameworksParts(snapshot, params.get("framework_id") ?? undefined);
-      case "/slaves": return slavesParts(snapshot, params.get("slave_id") ?? undefined);
-      case "/tasks": return tasksParts(snapshot, query!);
-      default: return rolesParts(snapshot, settings, filter);
-    }
-  }));
+  return jsonPartsResponse(
+    finishGradually(snapshotSteps(core, filter), yieldToEventLoop).then((snapshot) => {
+      switch (path) {
+        case "/state":
+          return stateParts(snapshot, meta);
+        case "/state-summary":
+          return stateSummaryParts(snapshot, meta);
+        case "/frameworks":
+          return frameworksParts(snapshot, params.get("framework_id") ?? undefined);
+        case "/slaves":
+          return slavesParts(snapshot, params.get("slave_id") ?? undefined);
+        case "/tasks":
+          return tasksParts(snapshot, query!);
+        default:
+          return rolesParts(snapshot, settings, filter);
+      }
+    }),
+  );
 }
 
 /** Operator read calls answered as streamed documents (the ones that grow with the cluster). */

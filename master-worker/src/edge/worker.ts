@@ -4,19 +4,18 @@
  * `errorResponse`.
  */
 import { Router } from "itty-router";
-import { z } from "zod";
-import { FileAnswer, PollRequest, RegisterRequest, SchedulerCall, StatusRequest, parseMessage } from "../../../schemas/index.ts";
-import { ValidationError } from "../../../schemas/parse.ts";
+import type { z } from "zod";
+import { FileAnswer, PollRequest, parseMessage, RegisterRequest, SchedulerCall, StatusRequest } from "../../../schemas/index.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
+import { ValidationError } from "../../../schemas/parse.ts";
+import { STRATA_VERSION as VERSION } from "../../../sdk/src/version.ts";
+import { type MasterConfig, readConfig } from "../model/config.ts";
 import { authenticateAgent, authenticatePrincipal } from "./auth.ts";
+import { errorResponse, HttpError, validationRejection } from "./http-error.ts";
 import type { InternalRequest, RejectedAccept } from "./internal-request.ts";
 import { READ_PRINCIPAL_HEADER } from "./read-routes.ts";
-import { type MasterConfig, readConfig } from "../model/config.ts";
-import { HttpError, errorResponse, validationRejection } from "./http-error.ts";
-import { STRATA_VERSION as VERSION } from "../../../sdk/src/version.ts";
 
 type Env = Record<string, unknown> & { MASTER: DurableObjectNamespace };
-
 
 /** The one master in the world: a single named object. */
 const masterStub = (env: Env) => env.MASTER.get(env.MASTER.idFromName("master"));
@@ -26,14 +25,19 @@ async function readJson(request: Request): Promise<unknown> {
   if (type !== "application/json") {
     throw new HttpError(415, `Content-Type: expected 'application/json'${type ? `, got '${type}'` : ""} (protobuf is not supported)`);
   }
-  try { return await request.json(); } catch { throw new HttpError(400, "body: not valid JSON"); }
+  try {
+    return await request.json();
+  } catch {
+    throw new HttpError(400, "body: not valid JSON");
+  }
 }
 
 function forward(env: Env, request: Request, path: string, msg?: Omit<InternalRequest, "origin">): Promise<Response> {
   const origin = new URL(request.url).origin;
-  return masterStub(env).fetch(`https://master${path}`, msg
-    ? { method: "POST", body: JSON.stringify({ ...msg, origin }), headers: { "content-type": "application/json" } }
-    : { method: "GET" });
+  return masterStub(env).fetch(
+    `https://master${path}`,
+    msg ? { method: "POST", body: JSON.stringify({ ...msg, origin }), headers: { "content-type": "application/json" } } : { method: "GET" },
+  );
 }
 
 let cached: { env: unknown; config: MasterConfig } | undefined;
@@ -56,7 +60,9 @@ router.post("/api/v1/scheduler", async (request, env) => {
     if (!rejected) throw err;
     // The object answers the refusal once it has released the offers (as for any refused ACCEPT);
     // should it not answer, the refusal is still the client's answer.
-    return forward(env, request, "/scheduler/rejected-accept", { principal, streamId, body: rejected }).catch(() => { throw err; });
+    return forward(env, request, "/scheduler/rejected-accept", { principal, streamId, body: rejected }).catch(() => {
+      throw err;
+    });
   }
   return forward(env, request, "/scheduler", { principal, streamId, body: call });
 });
@@ -75,7 +81,12 @@ function malformedAccept(raw: unknown, err: ValidationError): RejectedAccept | u
   return { frameworkId: call.framework_id.value, offerIds, rejection: validationRejection(err) };
 }
 
-for (const [path, schema] of [["register", RegisterRequest], ["poll", PollRequest], ["status", StatusRequest], ["files", FileAnswer]] as const) {
+for (const [path, schema] of [
+  ["register", RegisterRequest],
+  ["poll", PollRequest],
+  ["status", StatusRequest],
+  ["files", FileAnswer],
+] as const) {
   router.post(`/agent/v1/${path}`, async (request, env) => {
     await authenticateAgent(request, configOf(env));
     return forward(env, request, `/${path}`, { body: parseMessage(schema as z.ZodType, await readJson(request)) });
@@ -93,7 +104,10 @@ const readOnly = (path: string) => async (request: Request, env: Env) => {
   const config = configOf(env);
   const principal = await authenticatePrincipal(request, config, config.authenticateReadonly);
   const query = new URL(request.url).search;
-  return masterStub(env).fetch(`https://master${path}${query}`, { method: "GET", headers: principal !== undefined ? { [READ_PRINCIPAL_HEADER]: principal } : {} });
+  return masterStub(env).fetch(`https://master${path}${query}`, {
+    method: "GET",
+    headers: principal !== undefined ? { [READ_PRINCIPAL_HEADER]: principal } : {},
+  });
 };
 /** Mesos' read endpoints (with their `.json` spellings) → the object's internal read paths. */
 const READ_ROUTES: Array<[string[], string]> = [

@@ -45,19 +45,18 @@ export const ACL_ACTIONS = {
 
 export type AclAction = keyof typeof ACL_ACTIONS;
 
-const Entity = z.union([
-  z.object({ values: z.array(z.string()).min(1) }).strict(),
-  z.object({ type: z.enum(["ANY", "NONE"]) }).strict(),
-]);
+const Entity = z.union([z.object({ values: z.array(z.string()).min(1) }).strict(), z.object({ type: z.enum(["ANY", "NONE"]) }).strict()]);
 type Entity = z.infer<typeof Entity>;
 
 const Rule = z.object({ principals: Entity }).catchall(Entity);
 
 /** The ACL document (`STRATA_ACLS`), Mesos' JSON layout. */
-export const AclsSchema = z.object({
-  permissive: z.boolean().default(true),
-  ...Object.fromEntries(Object.keys(ACL_ACTIONS).map((a) => [a, z.array(Rule).optional()])) as Record<AclAction, z.ZodOptional<z.ZodArray<typeof Rule>>>,
-}).strict();
+export const AclsSchema = z
+  .object({
+    permissive: z.boolean().default(true),
+    ...(Object.fromEntries(Object.keys(ACL_ACTIONS).map((a) => [a, z.array(Rule).optional()])) as Record<AclAction, z.ZodOptional<z.ZodArray<typeof Rule>>>),
+  })
+  .strict();
 export type Acls = z.infer<typeof AclsSchema>;
 
 /** Who may do what. `object` is the action's object (a role, a user, a principal, …). */
@@ -98,15 +97,29 @@ export function aclAuthorizer(acls: Acls): Authorizer {
 
 /** Parses `STRATA_ACLS` (JSON); absent or empty → `PERMISSIVE`. Errors name the field. */
 export function parseAcls(text: string | undefined): Authorizer {
-  if (!text || !text.trim()) return PERMISSIVE;
+  if (!text?.trim()) return PERMISSIVE;
   let json: unknown;
-  try { json = JSON.parse(text); } catch { throw new Error("STRATA_ACLS: not valid JSON"); }
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error("STRATA_ACLS: not valid JSON");
+  }
   // wrapped so that error paths start with the variable's name
   return aclAuthorizer(parseMessage(z.object({ STRATA_ACLS: AclsSchema }), { STRATA_ACLS: json }).STRATA_ACLS);
 }
 
 /** A `forbidden` refusal unless `principal` may do `action` on `object`; `what` is the field refused. */
-export function checkAuthorized(authorizer: Authorizer, action: AclAction, principal: string | undefined, object: string | undefined, what: string): Rejection | undefined {
+export function checkAuthorized(
+  authorizer: Authorizer,
+  action: AclAction,
+  principal: string | undefined,
+  object: string | undefined,
+  what: string,
+): Rejection | undefined {
   if (authorizer.allows(action, principal, object)) return undefined;
-  return reject("forbidden", what, `principal '${principal ?? "(anonymous)"}' is not authorized to ${action.replace(/_/g, " ")}${object !== undefined ? ` for '${object}'` : ""}`);
+  return reject(
+    "forbidden",
+    what,
+    `principal '${principal ?? "(anonymous)"}' is not authorized to ${action.replace(/_/g, " ")}${object !== undefined ? ` for '${object}'` : ""}`,
+  );
 }

@@ -7,8 +7,14 @@ import type { FrameworkInfo } from "../../../schemas/index.ts";
 
 /** The capabilities Strata acts on. */
 export type Capability =
-  | "MULTI_ROLE" | "PARTITION_AWARE" | "TASK_KILLING_STATE" | "GPU_RESOURCES" | "REVOCABLE_RESOURCES"
-  | "RESERVATION_REFINEMENT" | "SHARED_RESOURCES" | "REGION_AWARE";
+  | "MULTI_ROLE"
+  | "PARTITION_AWARE"
+  | "TASK_KILLING_STATE"
+  | "GPU_RESOURCES"
+  | "REVOCABLE_RESOURCES"
+  | "RESERVATION_REFINEMENT"
+  | "SHARED_RESOURCES"
+  | "REGION_AWARE";
 
 /** True when the framework declared `capability`. */
 export function hasCapability(info: FrameworkInfo, capability: Capability): boolean {

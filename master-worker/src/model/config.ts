@@ -5,11 +5,20 @@
 import { z } from "zod";
 import { MAX_POLL_HOLD_SECONDS } from "../../../schemas/agent.ts";
 import { parseMessage } from "../../../schemas/parse.ts";
-import { type Authorizer, parseAcls } from "./authorizer.ts";
 import { ALLOCATOR_SORTERS, type AllocatorSorterName } from "../allocator/index.ts";
+import { type Authorizer, parseAcls } from "./authorizer.ts";
 
-const bool = (def: boolean) => z.enum(["true", "false", "1", "0"]).optional().transform((v) => (v === undefined ? def : v === "true" || v === "1"));
-const num = (def: number, min: number) => z.coerce.number().min(min).optional().transform((v) => v ?? def);
+const bool = (def: boolean) =>
+  z
+    .enum(["true", "false", "1", "0"])
+    .optional()
+    .transform((v) => (v === undefined ? def : v === "true" || v === "1"));
+const num = (def: number, min: number) =>
+  z.coerce
+    .number()
+    .min(min)
+    .optional()
+    .transform((v) => v ?? def);
 
 /** Mesos' default time to mark an agent unreachable: agent_ping_timeout (15 s) × max_agent_ping_timeouts (5). */
 const MESOS_UNREACHABLE_SECONDS = 15 * 5;
@@ -29,7 +38,12 @@ const EnvSchema = z.object({
   STRATA_DEFAULT_REFUSE_SECONDS: num(5, 0),
   STRATA_CLUSTER_NAME: z.string().optional(),
   STRATA_ACLS: z.string().optional(),
-  STRATA_OVERSUBSCRIPTION_FACTOR: z.coerce.number().min(0).max(1).optional().transform((v) => v ?? 0.8),
+  STRATA_OVERSUBSCRIPTION_FACTOR: z.coerce
+    .number()
+    .min(0)
+    .max(1)
+    .optional()
+    .transform((v) => v ?? 0.8),
   STRATA_ALLOCATOR_SORTER: z.enum(ALLOCATOR_SORTERS).optional(),
 });
 
@@ -68,7 +82,11 @@ export interface MasterConfig {
 /** Parses `principal:secret[,principal:secret…]`; a bad entry names its position. */
 export function parseCredentials(text: string | undefined): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [i, entry] of (text ?? "").split(/[,\n]/).map((s) => s.trim()).filter(Boolean).entries()) {
+  for (const [i, entry] of (text ?? "")
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .entries()) {
     const at = entry.indexOf(":");
     if (at <= 0 || at === entry.length - 1) throw new Error(`STRATA_CREDENTIALS[${i}]: expected principal:secret`);
     out.set(entry.slice(0, at), entry.slice(at + 1));

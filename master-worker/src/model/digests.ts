@@ -23,6 +23,5 @@ export async function secretsEqual(a: string, b: string): Promise<boolean> {
   return digestsEqual(x, y);
 }
 
-
 /** The digest of a token an agent presented (`agent_token`), or undefined when it presented none. */
 export const tokenHash = (token: string | undefined): Promise<string | undefined> => (token === undefined ? Promise.resolve(undefined) : sha256Hex(token));

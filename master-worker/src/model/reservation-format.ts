@@ -26,8 +26,10 @@ import { hasCapability } from "./capabilities.ts";
 /** One reservation level in the key order the schema gives, `type` defaulting to DYNAMIC. */
 function level(r: ReservationInfo): ReservationInfo {
   return {
-    type: r.type ?? "DYNAMIC", ...(r.role !== undefined ? { role: r.role } : {}),
-    ...(r.principal !== undefined ? { principal: r.principal } : {}), ...(r.labels !== undefined ? { labels: r.labels } : {}),
+    type: r.type ?? "DYNAMIC",
+    ...(r.role !== undefined ? { role: r.role } : {}),
+    ...(r.principal !== undefined ? { principal: r.principal } : {}),
+    ...(r.labels !== undefined ? { labels: r.labels } : {}),
   };
 }
 
@@ -71,7 +73,11 @@ export function canonicalResource(r: Resource): Resource {
 /** `canonicalResource` of each (the same array when nothing changes). */
 export function canonicalResources(rs: readonly Resource[]): Resource[] {
   let changed = false;
-  const out = rs.map((r) => { const c = canonicalResource(r); if (c !== r) changed = true; return c; });
+  const out = rs.map((r) => {
+    const c = canonicalResource(r);
+    if (c !== r) changed = true;
+    return c;
+  });
   return changed ? out : (rs as Resource[]);
 }
 

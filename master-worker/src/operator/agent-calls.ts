@@ -6,10 +6,10 @@
  *   the framework is removed as by its own TEARDOWN; its stream, if open, ends with an ERROR.
  */
 import type { MarkAgentGoneCall, OperatorTeardownCall } from "../../../schemas/lifecycle.ts";
-import { checkAuthorized } from "../model/authorizer.ts";
-import { type Rejection, reject } from "../model/rejection.ts";
 import type { MasterCore } from "../core/master-core.ts";
 import { decideTeardown } from "../decide/scheduler-calls.ts";
+import { checkAuthorized } from "../model/authorizer.ts";
+import { type Rejection, reject } from "../model/rejection.ts";
 import type { OperatorContext, OperatorHandlers } from "./types.ts";
 
 function markAgentGone(core: MasterCore, call: MarkAgentGoneCall, ctx: OperatorContext): Rejection | undefined {
@@ -25,7 +25,13 @@ function teardown(core: MasterCore, call: OperatorTeardownCall, ctx: OperatorCon
   const fid = call.teardown.framework_id.value;
   const framework = core.frameworks.get(fid);
   if (!framework || framework.removed) return reject("invalid", "teardown.framework_id", `no framework '${fid}' to tear down`);
-  const refused = checkAuthorized(core.authorizer, "teardown_frameworks", ctx.principal, framework.principal ?? framework.info.principal, "teardown.framework_id");
+  const refused = checkAuthorized(
+    core.authorizer,
+    "teardown_frameworks",
+    ctx.principal,
+    framework.principal ?? framework.info.principal,
+    "teardown.framework_id",
+  );
   if (refused) return refused;
   core.apply(decideTeardown(core, fid, core.ctx(ctx.now, ctx.principal)), ctx.now);
   if (core.streams.delete(fid)) core.outbox.close(fid, { type: "ERROR", error: { message: "Framework was torn down by an operator" } });

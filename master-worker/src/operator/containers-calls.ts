@@ -10,14 +10,14 @@
  * report may be a while off. `timestamp` is when the master received the measurement (seconds);
  * `cpus_limit` and `mem_limit_bytes` are the task's allocation.
  */
-import { MiB } from "../../../sdk/src/units.ts";
+
 import { isTerminal } from "../../../schemas/index.ts";
 import { scalarOf } from "../../../sdk/src/resources.ts";
+import { MiB } from "../../../sdk/src/units.ts";
 import type { MasterCore } from "../core/master-core.ts";
+import { type ReadFilter, readFilter } from "../read/read-filter.ts";
 import type { TaskRecord } from "../store/records.ts";
-import { readFilter, type ReadFilter } from "../read/read-filter.ts";
 import type { OperatorHandlers } from "./types.ts";
-
 
 /** Mesos' `ResourceStatistics`, the fields Strata measures. */
 export interface ResourceStatistics {
@@ -30,13 +30,20 @@ export interface ResourceStatistics {
 }
 
 /** One running task's statistics, with the records it belongs to. */
-export interface TaskStatisticsEntry { agentId: string; task: TaskRecord; statistics: ResourceStatistics }
+export interface TaskStatisticsEntry {
+  agentId: string;
+  task: TaskRecord;
+  statistics: ResourceStatistics;
+}
 
 /** The statistics of every running task `filter` lets the caller view. */
 export function visibleStatistics(core: MasterCore, filter: ReadFilter): TaskStatisticsEntry[] {
   const out: TaskStatisticsEntry[] = [];
   for (const [agentId, tasks] of core.statistics.entries()) {
-    if (!core.agents.has(agentId)) { core.statistics.forget(agentId); continue; }
+    if (!core.agents.has(agentId)) {
+      core.statistics.forget(agentId);
+      continue;
+    }
     for (const [key, { usage, at }] of tasks) {
       const task = core.tasks.get(key);
       if (!task || isTerminal(task.state) || task.agentId !== agentId) continue;
@@ -44,7 +51,9 @@ export function visibleStatistics(core: MasterCore, filter: ReadFilter): TaskSta
       if (!filter.all && (!framework || !filter.framework(framework) || !filter.task(task, framework))) continue;
       const resources = task.info.resources;
       out.push({
-        agentId, task, statistics: {
+        agentId,
+        task,
+        statistics: {
           timestamp: at / 1000,
           ...(usage.cpus_user_time_secs !== undefined ? { cpus_user_time_secs: usage.cpus_user_time_secs } : {}),
           ...(usage.cpus_system_time_secs !== undefined ? { cpus_system_time_secs: usage.cpus_system_time_secs } : {}),
@@ -61,7 +70,11 @@ export function visibleStatistics(core: MasterCore, filter: ReadFilter): TaskSta
 /** `GET /monitor/statistics`: Mesos' classic shape (ids as plain strings). */
 export function monitorStatistics(core: MasterCore, filter: ReadFilter): object[] {
   return visibleStatistics(core, filter).map(({ task, statistics }) => ({
-    framework_id: task.frameworkId, executor_id: task.taskId, executor_name: task.info.name, source: task.taskId, statistics,
+    framework_id: task.frameworkId,
+    executor_id: task.taskId,
+    executor_name: task.info.name,
+    source: task.taskId,
+    statistics,
   }));
 }
 
@@ -71,8 +84,11 @@ export const containersCalls: OperatorHandlers = {
     type: "GET_CONTAINERS",
     get_containers: {
       containers: visibleStatistics(core, readFilter(core.authorizer, ctx.principal)).map(({ agentId, task, statistics }) => ({
-        framework_id: { value: task.frameworkId }, executor_id: { value: task.taskId }, executor_name: task.info.name,
-        container_id: { value: task.taskId }, agent_id: { value: agentId },
+        framework_id: { value: task.frameworkId },
+        executor_id: { value: task.taskId },
+        executor_name: task.info.name,
+        container_id: { value: task.taskId },
+        agent_id: { value: agentId },
         container_status: { container_id: { value: task.taskId } },
         resource_statistics: statistics,
       })),

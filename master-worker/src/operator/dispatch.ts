@@ -3,6 +3,7 @@
  * A call type no table handles is refused by name. `operator/index.ts` re-exports it.
  */
 import type { MasterCore } from "../core/master-core.ts";
+import { type Rejection, reject } from "../model/rejection.ts";
 import { agentCalls } from "./agent-calls.ts";
 import { containersCalls } from "./containers-calls.ts";
 import { drainCalls } from "./drain-calls.ts";
@@ -10,9 +11,8 @@ import { maintenanceCalls } from "./maintenance-calls.ts";
 import { quotaCalls } from "./quota-calls.ts";
 import { readCalls } from "./read-calls.ts";
 import { reservationCalls } from "./reservation-calls.ts";
-import { weightsCalls } from "./weights-calls.ts";
 import type { OperatorContext, OperatorHandlers } from "./types.ts";
-import { type Rejection, reject } from "../model/rejection.ts";
+import { weightsCalls } from "./weights-calls.ts";
 
 /** Every operator call the master handles (an area adds its table here). */
 export const OPERATOR_HANDLERS: OperatorHandlers = {

@@ -7,11 +7,11 @@
 import type { FileAnswer, FileEntry } from "../../../schemas/agent.ts";
 import { MAX_FILE_READ_BYTES } from "../../../schemas/file-limits.ts";
 import { utf8FromBase64 } from "../../../sdk/src/base64.ts";
-import { checkAuthorized } from "../model/authorizer.ts";
-import { type Rejection, type RejectionKind, isRejection, reject } from "../model/rejection.ts";
-import { type SandboxPath, parseSandboxPath, virtualPathOf } from "../decide/file-relay-paths.ts";
 import type { FileRelay } from "../core/file-relay.ts";
 import type { MasterCore } from "../core/master-core.ts";
+import { parseSandboxPath, type SandboxPath, virtualPathOf } from "../decide/file-relay-paths.ts";
+import { checkAuthorized } from "../model/authorizer.ts";
+import { isRejection, type Rejection, type RejectionKind, reject } from "../model/rejection.ts";
 
 /** The operator call types answered here (not in the handler table). */
 export const FILE_CALL_TYPES: ReadonlySet<string> = new Set(["LIST_FILES", "READ_FILE"]);
@@ -33,7 +33,14 @@ export function fileErrorKind(status: number): RejectionKind {
  * Checks that the sandbox may be read by `principal` and that its agent can be asked, relays
  * the request and returns the agent's answer; the agent's refusals become refusals of their kind.
  */
-async function relay(core: MasterCore, files: FileRelay, p: SandboxPath, op: Op, principal: string | undefined, field: string): Promise<FileAnswer | Rejection> {
+async function relay(
+  core: MasterCore,
+  files: FileRelay,
+  p: SandboxPath,
+  op: Op,
+  principal: string | undefined,
+  field: string,
+): Promise<FileAnswer | Rejection> {
   const agent = core.agents.get(p.agentId);
   if (!agent || agent.goneAt !== undefined) return reject("not_found", field, `agent '${p.agentId}' is not known to the master`);
   const framework = core.frameworks.get(p.frameworkId);
@@ -45,7 +52,10 @@ async function relay(core: MasterCore, files: FileRelay, p: SandboxPath, op: Op,
     return reject("unavailable", field, `agent '${p.agentId}' is not connected to the master; its files cannot be read now`);
   }
   const answer = await files.request(p.agentId, {
-    op: op.op, framework_id: { value: p.frameworkId }, task_id: { value: p.taskId }, path: p.relative,
+    op: op.op,
+    framework_id: { value: p.frameworkId },
+    task_id: { value: p.taskId },
+    path: p.relative,
     ...(op.op === "READ" ? { offset: op.offset, ...(op.length !== undefined ? { length: op.length } : {}) } : {}),
   });
   if (isRejection(answer)) return answer;
@@ -55,7 +65,7 @@ async function relay(core: MasterCore, files: FileRelay, p: SandboxPath, op: Op,
 
 /** Unix `ls -l` permission text of st_mode (classic `/files/browse`'s `mode`). */
 export function modeString(mode: number): string {
-  const kind = ({ 0o040000: "d", 0o120000: "l", 0o010000: "p", 0o140000: "s", 0o020000: "c", 0o060000: "b" } as Record<number, string>)[mode & 0o170000] ?? "-";
+  const kind = ({ 9604: "d", 21609: "l", 2401: "p", 26411: "s", 4802: "c", 14406: "b" } as Record<number, string>)[mode & 0o170000] ?? "-";
   let out = kind;
   for (const shift of [6, 3, 0]) {
     const bits = (mode >> shift) & 7;
@@ -66,13 +76,24 @@ export function modeString(mode: number): string {
 
 /** A v1 `FileInfo` (mesos.proto): `mtime` a TimeInfo, `mode` the st_mode number. */
 const v1Info = (p: SandboxPath, e: FileEntry) => ({
-  path: virtualPathOf(p, e.path), nlink: e.nlink, size: e.size, mtime: { nanoseconds: Math.round(e.mtime * 1e9) },
-  mode: e.mode, uid: e.uid, gid: e.gid,
+  path: virtualPathOf(p, e.path),
+  nlink: e.nlink,
+  size: e.size,
+  mtime: { nanoseconds: Math.round(e.mtime * 1e9) },
+  mode: e.mode,
+  uid: e.uid,
+  gid: e.gid,
 });
 
 /** A classic `/files/browse` entry: `mtime` in seconds, `mode` as `ls -l` shows it. */
 const classicInfo = (p: SandboxPath, e: FileEntry) => ({
-  path: virtualPathOf(p, e.path), nlink: e.nlink, size: e.size, mtime: e.mtime, mode: modeString(e.mode), uid: e.uid, gid: e.gid,
+  path: virtualPathOf(p, e.path),
+  nlink: e.nlink,
+  size: e.size,
+  mtime: e.mtime,
+  mode: modeString(e.mode),
+  uid: e.uid,
+  gid: e.gid,
 });
 
 /** LIST_FILES / READ_FILE (Mesos' answers: `list_files.file_infos`, `read_file.{size,data}` with data base64). */
@@ -88,7 +109,14 @@ export async function fileCall(core: MasterCore, files: FileRelay, call: Record<
   const { path, offset, length } = call.read_file as { path: string; offset: number; length?: number };
   const p = parseSandboxPath(path, "read_file.path");
   if (isRejection(p)) return p;
-  const answer = await relay(core, files, p, { op: "READ", offset, ...(length !== undefined ? { length: Math.min(length, MAX_FILE_READ_BYTES) } : {}) }, principal, "read_file.path");
+  const answer = await relay(
+    core,
+    files,
+    p,
+    { op: "READ", offset, ...(length !== undefined ? { length: Math.min(length, MAX_FILE_READ_BYTES) } : {}) },
+    principal,
+    "read_file.path",
+  );
   if (isRejection(answer)) return answer;
   return { type: "READ_FILE", read_file: { size: answer.size ?? 0, data: answer.data ?? "" } };
 }
@@ -107,7 +135,13 @@ function intParam(params: URLSearchParams, name: string, min: number): number | 
  * (`{ data: "", offset: <size> }`), which is where a follower starts; an absent offset reads
  * from 0. Undefined when `path` is not one of these endpoints; a `Rejection` when refused.
  */
-export function serveFilesGet(core: MasterCore, files: FileRelay, path: string, params: URLSearchParams, principal: string | undefined): Promise<Response | Rejection> | undefined {
+export function serveFilesGet(
+  core: MasterCore,
+  files: FileRelay,
+  path: string,
+  params: URLSearchParams,
+  principal: string | undefined,
+): Promise<Response | Rejection> | undefined {
   if (!FILE_READ_PATHS.has(path)) return undefined;
   return (async () => {
     const virtual = params.get("path");
@@ -126,7 +160,14 @@ export function serveFilesGet(core: MasterCore, files: FileRelay, path: string, 
       const answer = await relay(core, files, p, { op: "READ", offset: 0, length: 0 }, principal, "path");
       return isRejection(answer) ? answer : Response.json({ data: "", offset: answer.size ?? 0 });
     }
-    const answer = await relay(core, files, p, { op: "READ", offset, ...(length !== undefined ? { length: Math.min(length, MAX_FILE_READ_BYTES) } : {}) }, principal, "path");
+    const answer = await relay(
+      core,
+      files,
+      p,
+      { op: "READ", offset, ...(length !== undefined ? { length: Math.min(length, MAX_FILE_READ_BYTES) } : {}) },
+      principal,
+      "path",
+    );
     return isRejection(answer) ? answer : Response.json({ data: utf8FromBase64(answer.data ?? ""), offset });
   })();
 }

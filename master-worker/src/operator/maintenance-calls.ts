@@ -5,17 +5,23 @@
  */
 import type { StartMaintenanceCall, StopMaintenanceCall, UpdateMaintenanceScheduleCall } from "../../../schemas/maintenance.ts";
 import {
-  decideStartMaintenance, decideStopMaintenance, decideUpdateSchedule, maintenanceScheduleFor, maintenanceStatusFor,
+  decideStartMaintenance,
+  decideStopMaintenance,
+  decideUpdateSchedule,
+  maintenanceScheduleFor,
+  maintenanceStatusFor,
 } from "../decide/maintenance-decisions.ts";
-import { type OperatorHandlers, applied } from "./types.ts";
+import { applied, type OperatorHandlers } from "./types.ts";
 
 /** The maintenance calls; the mutating ones answer an empty 200. */
 export const maintenanceCalls: OperatorHandlers = {
   GET_MAINTENANCE_SCHEDULE: (core, _call, ctx) => ({
-    type: "GET_MAINTENANCE_SCHEDULE", get_maintenance_schedule: { schedule: maintenanceScheduleFor(core, ctx.principal) },
+    type: "GET_MAINTENANCE_SCHEDULE",
+    get_maintenance_schedule: { schedule: maintenanceScheduleFor(core, ctx.principal) },
   }),
   GET_MAINTENANCE_STATUS: (core, _call, ctx) => ({
-    type: "GET_MAINTENANCE_STATUS", get_maintenance_status: { status: maintenanceStatusFor(core, ctx.principal) },
+    type: "GET_MAINTENANCE_STATUS",
+    get_maintenance_status: { status: maintenanceStatusFor(core, ctx.principal) },
   }),
   UPDATE_MAINTENANCE_SCHEDULE: (core, call: UpdateMaintenanceScheduleCall, ctx) =>
     applied(core, decideUpdateSchedule(core, call.update_maintenance_schedule.schedule, ctx.principal), ctx.now),

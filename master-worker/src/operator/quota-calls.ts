@@ -14,15 +14,15 @@
  */
 import type { QuotaConfig, UpdateQuotaCall } from "../../../schemas/quota.ts";
 import { ancestorRoles, DEFAULT_ROLE, isWithinRole, roleProblem } from "../../../sdk/src/roles.ts";
-import { QUOTA_SETTING, storedQuotas } from "../decide/allocation-settings.ts";
-import { quotaRescinds } from "../decide/quota-rescinds.ts";
 import type { RoleQuota } from "../allocator/index.ts";
 import { addScalars, roundQuantity, scalarResources, scalarVector } from "../allocator/index.ts";
-import { checkAuthorized } from "../model/authorizer.ts";
+import { QUOTA_SETTING, storedQuotas } from "../decide/allocation-settings.ts";
 import type { Effect } from "../decide/effects.ts";
-import { type Rejection, isRejection, reject } from "../model/rejection.ts";
+import { quotaRescinds } from "../decide/quota-rescinds.ts";
 import type { MasterView } from "../decide/view.ts";
-import { type OperatorHandlers, applied } from "./types.ts";
+import { checkAuthorized } from "../model/authorizer.ts";
+import { isRejection, type Rejection, reject } from "../model/rejection.ts";
+import { applied, type OperatorHandlers } from "./types.ts";
 
 type Quantities = Record<string, number>;
 
@@ -86,7 +86,8 @@ function checkHierarchy(quotas: Readonly<Record<string, RoleQuota>>, configs: re
     const p = quotas[parent]!;
     for (const [name, limit] of Object.entries(quota.limits ?? {})) {
       const pl = p.limits?.[name];
-      if (pl !== undefined && limit > pl) return reject("invalid", `${fieldOf(role)}.limits.${name}`, `${limit} is above the limit ${pl} of its parent role '${parent}'`);
+      if (pl !== undefined && limit > pl)
+        return reject("invalid", `${fieldOf(role)}.limits.${name}`, `${limit} is above the limit ${pl} of its parent role '${parent}'`);
     }
     for (const name of Object.keys(quota.guarantees ?? {})) {
       const pg = p.guarantees?.[name];
@@ -94,10 +95,15 @@ function checkHierarchy(quotas: Readonly<Record<string, RoleQuota>>, configs: re
       // the children of `parent` (nearest quota ancestor) together
       let sum = 0;
       for (const [other, q] of Object.entries(quotas)) {
-        if (other !== parent && isWithinRole(other, parent) && ancestorRoles(other).find((a) => quotas[a] !== undefined) === parent) sum += q.guarantees?.[name] ?? 0;
+        if (other !== parent && isWithinRole(other, parent) && ancestorRoles(other).find((a) => quotas[a] !== undefined) === parent)
+          sum += q.guarantees?.[name] ?? 0;
       }
       if (roundQuantity(sum) > pg) {
-        return reject("invalid", `${fieldOf(role)}.guarantees.${name}`, `the guarantees of the roles below '${parent}' add up to ${roundQuantity(sum)}, above its guarantee ${pg}`);
+        return reject(
+          "invalid",
+          `${fieldOf(role)}.guarantees.${name}`,
+          `the guarantees of the roles below '${parent}' add up to ${roundQuantity(sum)}, above its guarantee ${pg}`,
+        );
       }
     }
   }
@@ -115,19 +121,24 @@ function checkCapacity(view: MasterView, quotas: Readonly<Record<string, RoleQuo
   for (const [name, n] of Object.entries(need)) {
     const have = total[name] ?? 0;
     if (n > have) {
-      return reject("invalid", "update_quota.quota_configs", `the guarantees add up to ${name} ${n}, more than the cluster's ${have}; set 'force' to set them anyway`);
+      return reject(
+        "invalid",
+        "update_quota.quota_configs",
+        `the guarantees add up to ${name} ${n}, more than the cluster's ${have}; set 'force' to set them anyway`,
+      );
     }
   }
   return undefined;
 }
 
-const scalarMap = (q: Readonly<Record<string, number>> | undefined) =>
-  Object.fromEntries(Object.entries(q ?? {}).map(([name, value]) => [name, { value }]));
+const scalarMap = (q: Readonly<Record<string, number>> | undefined) => Object.fromEntries(Object.entries(q ?? {}).map(([name, value]) => [name, { value }]));
 
 /** GET_QUOTA: `QuotaStatus` for the roles the principal may see, by role name. */
 export function getQuota(view: MasterView, principal: string | undefined): object {
   const quotas = storedQuotas(view);
-  const roles = Object.keys(quotas).sort().filter((role) => view.authorizer.allows("get_quotas", principal, role));
+  const roles = Object.keys(quotas)
+    .sort()
+    .filter((role) => view.authorizer.allows("get_quotas", principal, role));
   const configs = roles.map((role) => ({
     role,
     ...(Object.keys(quotas[role]!.guarantees ?? {}).length > 0 ? { guarantees: scalarMap(quotas[role]!.guarantees) } : {}),

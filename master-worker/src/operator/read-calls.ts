@@ -5,14 +5,14 @@
  * ACLs (read-filter.ts); GET_FLAGS is refused without `view_flags`.
  */
 import type { MasterCore } from "../core/master-core.ts";
-import { metricsSnapshot } from "../read/metrics-snapshot.ts";
 import { flagsJson } from "../read/flags.ts";
-import { versionInfo } from "../read/version-info.ts";
+import { metricsSnapshot } from "../read/metrics-snapshot.ts";
 import { checkViewFlags, readFilter } from "../read/read-filter.ts";
 import { takeSnapshot } from "../read/read-snapshot.ts";
 import { rolesJson } from "../read/roles.ts";
-import type { OperatorContext, OperatorHandlers } from "./types.ts";
 import { getAgents, getFrameworks, getMaster, getState, getTasks } from "../read/v1-json.ts";
+import { versionInfo } from "../read/version-info.ts";
+import type { OperatorContext, OperatorHandlers } from "./types.ts";
 
 /** The picture of the cluster the caller may view. */
 const snapshotFor = (core: MasterCore, ctx: OperatorContext) => takeSnapshot(core, readFilter(core.authorizer, ctx.principal));
@@ -21,8 +21,7 @@ const snapshotFor = (core: MasterCore, ctx: OperatorContext) => takeSnapshot(cor
 export const readCalls: OperatorHandlers = {
   GET_HEALTH: () => ({ type: "GET_HEALTH", get_health: { healthy: true } }),
   GET_VERSION: () => ({ type: "GET_VERSION", get_version: { version_info: versionInfo() } }),
-  GET_FLAGS: (core, _call, ctx) =>
-    checkViewFlags(core.authorizer, ctx.principal) ?? { type: "GET_FLAGS", get_flags: { flags: flagsJson(core.config) } },
+  GET_FLAGS: (core, _call, ctx) => checkViewFlags(core.authorizer, ctx.principal) ?? { type: "GET_FLAGS", get_flags: { flags: flagsJson(core.config) } },
   // Every figure is current when read, so a `timeout` has nothing to wait for.
   GET_METRICS: (core, _call, ctx) => ({
     type: "GET_METRICS",

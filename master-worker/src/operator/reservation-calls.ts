@@ -6,20 +6,19 @@
  * suffice). The operator's principal must be the one named in reservations and volumes (when
  * it has one); ACLs as for frameworks. The answer is an empty 200.
  */
-import { agentMachineMode } from "../decide/maintenance.ts";
+
 import type { Resource } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
-import type {
-  CreateVolumesCall, DestroyVolumesCall, ReserveResourcesCall, UnreserveResourcesCall,
-} from "../../../schemas/reservations.ts";
+import type { CreateVolumesCall, DestroyVolumesCall, ReserveResourcesCall, UnreserveResourcesCall } from "../../../schemas/reservations.ts";
 import { add, contains, subtract } from "../../../sdk/src/resources.ts";
+import type { MasterCore } from "../core/master-core.ts";
 import { conversionEffects } from "../decide/accept-steps.ts";
 import type { Effect } from "../decide/effects.ts";
-import { type Rejection, isRejection, reject } from "../model/rejection.ts";
-import type { MasterCore } from "../core/master-core.ts";
-import { type ReservationOp, applyReservationOp } from "../decide/reservations.ts";
+import { agentMachineMode } from "../decide/maintenance.ts";
+import { applyReservationOp, type ReservationOp } from "../decide/reservations.ts";
 import type { MasterView } from "../decide/view.ts";
-import { type OperatorContext, type OperatorHandlers, applied } from "./types.ts";
+import { isRejection, type Rejection, reject } from "../model/rejection.ts";
+import { applied, type OperatorContext, type OperatorHandlers } from "./types.ts";
 
 /** What the active tasks on `agentId` use. */
 function usedOn(view: MasterView, agentId: string): Resource[] {
@@ -32,18 +31,29 @@ function usedOn(view: MasterView, agentId: string): Resource[] {
  * Decides an operator's conversion on one agent: the agent's new total, the DESTROY_VOLUMES
  * command when volumes go, and RESCINDs for the offers in the way. Pure.
  */
-export function decideOperatorConversion(view: MasterView, agentId: string, op: ReservationOp, principal: string | undefined, field: string): Effect[] | Rejection {
+export function decideOperatorConversion(
+  view: MasterView,
+  agentId: string,
+  op: ReservationOp,
+  principal: string | undefined,
+  field: string,
+): Effect[] | Rejection {
   const agent = view.agents.get(agentId);
   if (!agent) return reject("invalid", `${field}.agent_id`, `unknown agent '${agentId}'`);
   // As Mesos, which knows only registered agents here: a gone, unreachable or DOWN agent does
   // not carry a change out now (Mesos refuses them; try again once it is back).
   if (agent.goneAt !== undefined) return reject("invalid", `${field}.agent_id`, `agent '${agentId}' is gone (MARK_AGENT_GONE)`);
-  if (agent.unreachableAt !== undefined) return reject("invalid", `${field}.agent_id`, `agent '${agentId}' is unreachable; try again once it has registered again`);
+  if (agent.unreachableAt !== undefined)
+    return reject("invalid", `${field}.agent_id`, `agent '${agentId}' is unreachable; try again once it has registered again`);
   if (agentMachineMode(view, agent) === "DOWN") return reject("invalid", `${field}.agent_id`, `agent '${agentId}' is on a machine DOWN for maintenance`);
   const available = subtract(agent.resources, usedOn(view, agentId));
   const body = op.type === "CREATE" || op.type === "DESTROY" ? "volumes" : "resources";
-  const state = applyReservationOp({ total: agent.resources, available, destroyed: [] }, op,
-    { authorizer: view.authorizer, principal, refinement: true }, `${field}.${body}`);
+  const state = applyReservationOp(
+    { total: agent.resources, available, destroyed: [] },
+    op,
+    { authorizer: view.authorizer, principal, refinement: true },
+    `${field}.${body}`,
+  );
   if (isRejection(state)) return state;
   const effects = conversionEffects(agent, state);
   const taken = subtract(agent.resources, state.total);

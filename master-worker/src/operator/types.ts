@@ -7,13 +7,16 @@
  */
 import type { MasterCore } from "../core/master-core.ts";
 import type { Effect } from "../decide/effects.ts";
-import { type Rejection, isRejection } from "../model/rejection.ts";
+import { isRejection, type Rejection } from "../model/rejection.ts";
 
 /** Who called, and when. */
-export interface OperatorContext { principal?: string; now: number }
+export interface OperatorContext {
+  principal?: string;
+  now: number;
+}
 
 /** One operator call type's handler; `call` was validated by the Worker against its schema. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: each handler narrows `call` to its own call type; one table holds them all.
 export type OperatorHandler = (core: MasterCore, call: any, ctx: OperatorContext) => object | undefined | Rejection;
 
 /** Handlers by call type (`GET_STATE`, `UPDATE_QUOTA`, …). */

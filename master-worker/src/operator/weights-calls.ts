@@ -8,11 +8,11 @@
 import type { UpdateWeightsCall } from "../../../schemas/weights.ts";
 import { roleProblem } from "../../../sdk/src/roles.ts";
 import { storedWeights, WEIGHTS_SETTING } from "../decide/allocation-settings.ts";
-import { checkAuthorized } from "../model/authorizer.ts";
 import type { Effect } from "../decide/effects.ts";
-import { type Rejection, reject } from "../model/rejection.ts";
 import type { MasterView } from "../decide/view.ts";
-import { type OperatorHandlers, applied } from "./types.ts";
+import { checkAuthorized } from "../model/authorizer.ts";
+import { type Rejection, reject } from "../model/rejection.ts";
+import { applied, type OperatorHandlers } from "./types.ts";
 
 /** UPDATE_WEIGHTS: validates every entry, then replaces the weights setting with the listed roles changed. */
 export function decideUpdateWeights(view: MasterView, call: UpdateWeightsCall, principal: string | undefined): Effect[] | Rejection {
@@ -38,7 +38,8 @@ export function decideUpdateWeights(view: MasterView, call: UpdateWeightsCall, p
 /** GET_WEIGHTS: the weights set, for the roles the principal may view, by role name. */
 export function getWeights(view: MasterView, principal: string | undefined): object {
   const weights = storedWeights(view);
-  const weight_infos = Object.keys(weights).sort()
+  const weight_infos = Object.keys(weights)
+    .sort()
     .filter((role) => view.authorizer.allows("view_roles", principal, role))
     .map((role) => ({ role, weight: weights[role]! }));
   return { type: "GET_WEIGHTS", get_weights: { weight_infos } };

@@ -4,16 +4,17 @@
  * resources in the "model" form `{ cpus, mem, disk, gpus, ports: "[31000-31005]" }` that UIs
  * and tools read. Built from `ReadSnapshot` entries.
  */
-import { reservationRole } from "../../../sdk/src/roles.ts";
-import { agentDrainInfo } from "../decide/agent-drain.ts";
+
 import type { Resource } from "../../../schemas/index.ts";
 import { rangesOf, roundScalar } from "../../../sdk/src/resources.ts";
+import { reservationRole } from "../../../sdk/src/roles.ts";
 import { frameworkRole } from "../allocator/index.ts";
+import { agentDrainInfo } from "../decide/agent-drain.ts";
+import { sandboxVirtualPath } from "../decide/file-relay-paths.ts";
+import { agentPid } from "../model/agent-address.ts";
 import type { FrameworkRecord, TaskRecord } from "../store/records.ts";
 import type { AgentEntry, FrameworkEntry } from "./read-snapshot.ts";
 import { mapLazily } from "./state-stream.ts";
-import { agentPid } from "../model/agent-address.ts";
-import { sandboxVirtualPath } from "../decide/file-relay-paths.ts";
 
 /** Models already made, by resource list (records share their lists: see interner.ts). */
 const models = new WeakMap<readonly Resource[], Record<string, number | string>>();
@@ -31,7 +32,10 @@ export function resourcesModel(rs: readonly Resource[]): Record<string, number |
     if (r.type === "SCALAR") out[r.name] = roundScalar(((out[r.name] as number | undefined) ?? 0) + (r.scalar?.value ?? 0));
     else if (r.type === "RANGES") (rangeNames ??= new Set()).add(r.name);
   }
-  for (const name of rangeNames ?? []) out[name] = `[${rangesOf(rs, name).map(([b, e]) => `${b}-${e}`).join(", ")}]`;
+  for (const name of rangeNames ?? [])
+    out[name] = `[${rangesOf(rs, name)
+      .map(([b, e]) => `${b}-${e}`)
+      .join(", ")}]`;
   models.set(rs, out);
   return out;
 }
@@ -43,8 +47,14 @@ export const modelOfLists = (lists: readonly (readonly Resource[])[]) => (lists.
 export function classicTask(t: TaskRecord, framework?: FrameworkRecord) {
   const user = t.info.command?.user ?? framework?.info.user;
   return {
-    id: t.taskId, name: t.info.name, framework_id: t.frameworkId, executor_id: "", slave_id: t.agentId, agent_id: t.agentId,
-    state: t.state, resources: resourcesModel(t.info.resources),
+    id: t.taskId,
+    name: t.info.name,
+    framework_id: t.frameworkId,
+    executor_id: "",
+    slave_id: t.agentId,
+    agent_id: t.agentId,
+    state: t.state,
+    resources: resourcesModel(t.info.resources),
     role: t.info.resources.find((r) => r.allocation_info)?.allocation_info?.role ?? (framework ? frameworkRole(framework.info) : "*"),
     statuses: t.status ? [{ state: t.status.state, timestamp: t.status.timestamp ?? t.updatedAt / 1000 }] : [],
     ...(user !== undefined ? { user } : {}),
@@ -63,7 +73,10 @@ export function reservedAndUnreserved(rs: readonly Resource[]) {
   const unreserved: Resource[] = [];
   for (const r of rs) {
     const role = reservationRole(r);
-    if (role === undefined) { unreserved.push(r); continue; }
+    if (role === undefined) {
+      unreserved.push(r);
+      continue;
+    }
     let list = byRole.get(role);
     if (!list) byRole.set(role, (list = []));
     list.push(r);
@@ -78,11 +91,24 @@ export function reservedAndUnreserved(rs: readonly Resource[]) {
 export function classicSlave(e: AgentEntry) {
   const a = e.record;
   return {
-    id: a.id, pid: agentPid(a), hostname: a.hostname, port: a.port,
-    registered_time: a.registeredAt / 1000, active: e.active, ...agentDrainInfo(a), version: a.version ?? "",
-    resources: resourcesModel(a.resources), used_resources: modelOfLists(e.taskResources), offered_resources: modelOfLists(e.offerResources),
+    id: a.id,
+    pid: agentPid(a),
+    hostname: a.hostname,
+    port: a.port,
+    registered_time: a.registeredAt / 1000,
+    active: e.active,
+    ...agentDrainInfo(a),
+    version: a.version ?? "",
+    resources: resourcesModel(a.resources),
+    used_resources: modelOfLists(e.taskResources),
+    offered_resources: modelOfLists(e.offerResources),
     ...reservedAndUnreserved(a.resources),
-    attributes: Object.fromEntries(a.attributes.map((x) => [x.name, x.text?.value ?? x.scalar?.value ?? (x.ranges ? resourcesModel([{ name: x.name, type: "RANGES", ranges: x.ranges }])[x.name] : x.set?.item ?? null)])),
+    attributes: Object.fromEntries(
+      a.attributes.map((x) => [
+        x.name,
+        x.text?.value ?? x.scalar?.value ?? (x.ranges ? resourcesModel([{ name: x.name, type: "RANGES", ranges: x.ranges }])[x.name] : (x.set?.item ?? null)),
+      ]),
+    ),
     capabilities: [],
   };
 }
@@ -92,11 +118,26 @@ export function classicFrameworkHead(e: FrameworkEntry) {
   const f = e.record;
   const allocated = modelOfLists(e.tasks.map((t) => t.info.resources));
   return {
-    id: f.id, name: f.info.name, pid: "", used_resources: allocated, offered_resources: modelOfLists(e.offers.map((o) => o.resources)),
-    capabilities: (f.info.capabilities ?? []).map((c) => c.type), hostname: f.info.hostname ?? "", webui_url: f.info.webui_url ?? "",
-    active: e.connected && !f.removed, connected: e.connected, recovered: false, user: f.info.user, ...(f.principal !== undefined ? { principal: f.principal } : {}),
-    role: frameworkRole(f.info), roles: f.info.roles ?? [frameworkRole(f.info)], failover_timeout: f.info.failover_timeout ?? 0,
-    checkpoint: f.info.checkpoint ?? false, registered_time: f.registeredAt / 1000, unregistered_time: 0, resources: allocated,
+    id: f.id,
+    name: f.info.name,
+    pid: "",
+    used_resources: allocated,
+    offered_resources: modelOfLists(e.offers.map((o) => o.resources)),
+    capabilities: (f.info.capabilities ?? []).map((c) => c.type),
+    hostname: f.info.hostname ?? "",
+    webui_url: f.info.webui_url ?? "",
+    active: e.connected && !f.removed,
+    connected: e.connected,
+    recovered: false,
+    user: f.info.user,
+    ...(f.principal !== undefined ? { principal: f.principal } : {}),
+    role: frameworkRole(f.info),
+    roles: f.info.roles ?? [frameworkRole(f.info)],
+    failover_timeout: f.info.failover_timeout ?? 0,
+    checkpoint: f.info.checkpoint ?? false,
+    registered_time: f.registeredAt / 1000,
+    unregistered_time: 0,
+    resources: allocated,
   };
 }
 
@@ -105,8 +146,11 @@ export function classicFrameworkLists(e: FrameworkEntry): Record<string, Iterabl
   const f = e.record;
   const tasks = (ts: readonly TaskRecord[]) => mapLazily(ts, (t) => classicTask(t, f));
   return {
-    tasks: tasks(e.tasks), unreachable_tasks: tasks(e.unreachable), completed_tasks: tasks(e.completed),
+    tasks: tasks(e.tasks),
+    unreachable_tasks: tasks(e.unreachable),
+    completed_tasks: tasks(e.completed),
     offers: e.offers.map((o) => ({ id: o.id.value, framework_id: o.framework_id.value, slave_id: o.agent_id.value, resources: resourcesModel(o.resources) })),
-    executors: [], completed_executors: [],
+    executors: [],
+    completed_executors: [],
   };
 }

@@ -28,9 +28,15 @@ export function serviceCounters(core: object): ServiceCounters {
 
 /** Mesos' `master/messages_*` names for the scheduler calls that have one. */
 const MESSAGE_NAMES: Record<string, string> = {
-  SUBSCRIBE: "register_framework", ACCEPT: "accept", DECLINE: "decline_offers", KILL: "kill_task",
-  ACKNOWLEDGE: "status_update_acknowledgement", RECONCILE: "reconcile_tasks", REVIVE: "revive_offers",
-  SUPPRESS: "suppress_offers", TEARDOWN: "unregister_framework",
+  SUBSCRIBE: "register_framework",
+  ACCEPT: "accept",
+  DECLINE: "decline_offers",
+  KILL: "kill_task",
+  ACKNOWLEDGE: "status_update_acknowledgement",
+  RECONCILE: "reconcile_tasks",
+  REVIVE: "revive_offers",
+  SUPPRESS: "suppress_offers",
+  TEARDOWN: "unregister_framework",
 };
 
 /**
@@ -69,10 +75,13 @@ export function metricsSnapshot(core: MasterCore, now: number): Record<string, n
   }
   const usedTotals = new Map<string, number>();
   const offeredTotals = new Map<string, number>();
-  const addTo = (into: Map<string, number>, rs: readonly Resource[]) => { for (const [k, v] of scalarTotals(rs)) into.set(k, (into.get(k) ?? 0) + v); };
+  const addTo = (into: Map<string, number>, rs: readonly Resource[]) => {
+    for (const [k, v] of scalarTotals(rs)) into.set(k, (into.get(k) ?? 0) + v);
+  };
   for (const rs of used) addTo(usedTotals, rs);
   for (const o of core.offers.values()) addTo(offeredTotals, o.offer.resources);
-  let frameworksActive = 0, frameworksRegistered = 0;
+  let frameworksActive = 0,
+    frameworksRegistered = 0;
   for (const f of core.frameworks.values()) {
     if (f.removed) continue;
     frameworksRegistered++;
@@ -85,10 +94,14 @@ export function metricsSnapshot(core: MasterCore, now: number): Record<string, n
   const out: Record<string, number> = {
     "master/elected": 1,
     "master/uptime_secs": Math.max(0, (now - core.startedAt) / 1000),
-    "master/slaves_active": agentsConnected, "master/slaves_inactive": core.agents.size - agentsConnected,
-    "master/slaves_connected": agentsConnected, "master/slaves_disconnected": core.agents.size - agentsConnected,
-    "master/frameworks_active": frameworksActive, "master/frameworks_inactive": frameworksRegistered - frameworksActive,
-    "master/frameworks_connected": frameworksActive, "master/frameworks_disconnected": frameworksRegistered - frameworksActive,
+    "master/slaves_active": agentsConnected,
+    "master/slaves_inactive": core.agents.size - agentsConnected,
+    "master/slaves_connected": agentsConnected,
+    "master/slaves_disconnected": core.agents.size - agentsConnected,
+    "master/frameworks_active": frameworksActive,
+    "master/frameworks_inactive": frameworksRegistered - frameworksActive,
+    "master/frameworks_connected": frameworksActive,
+    "master/frameworks_disconnected": frameworksRegistered - frameworksActive,
     "master/outstanding_offers": core.offers.size,
     "master/unacknowledged_updates": unacked,
     "master/queued_agent_commands": queued,
@@ -98,7 +111,9 @@ export function metricsSnapshot(core: MasterCore, now: number): Record<string, n
   };
   for (const s of TaskStates.options) out[`master/tasks_${s.slice("TASK_".length).toLowerCase()}`] = byState.get(s) ?? 0;
   for (const name of RESOURCE_NAMES) {
-    const t = total.get(name) ?? 0, u = usedTotals.get(name) ?? 0, o = offeredTotals.get(name) ?? 0;
+    const t = total.get(name) ?? 0,
+      u = usedTotals.get(name) ?? 0,
+      o = offeredTotals.get(name) ?? 0;
     out[`master/${name}_total`] = t;
     out[`master/${name}_used`] = u;
     out[`master/${name}_percent`] = t > 0 ? u / t : 0;

@@ -15,15 +15,16 @@
  * for a new task and TASK_UPDATED when it changes the task's state, as is a status update that
  * changes the state of the task it is about (a repeated state is not an event).
  */
-import { MAINTENANCE_SETTING, agentMachineMode } from "../decide/maintenance.ts";
-import { isReachable } from "../decide/partitions.ts";
+
 import { isTerminal } from "../../../schemas/index.ts";
 import type { Effect } from "../decide/effects.ts";
+import { agentMachineMode, MAINTENANCE_SETTING } from "../decide/maintenance.ts";
+import { isReachable } from "../decide/partitions.ts";
+import type { MasterView } from "../decide/view.ts";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../store/records.ts";
 import { taskKey } from "../store/records.ts";
 import type { ReadFilter } from "./read-filter.ts";
 import { v1Agent, v1Framework, v1Task } from "./v1-json.ts";
-import type { MasterView } from "../decide/view.ts";
 
 /** One operator event and the records it is about (to filter it for each subscriber). */
 export interface OperatorEvent {
@@ -47,7 +48,10 @@ export function operatorEvents(view: MasterView, effects: readonly Effect[]): Op
     switch (e.kind) {
       case "agent": {
         const prior = view.agents.get(e.agent.id);
-        if (isGone(e.agent)) { if (prior && !isGone(prior)) out.push({ event: { type: "AGENT_REMOVED", agent_removed: { agent_id: { value: e.agent.id } } }, agent: e.agent }); break; }
+        if (isGone(e.agent)) {
+          if (prior && !isGone(prior)) out.push({ event: { type: "AGENT_REMOVED", agent_removed: { agent_id: { value: e.agent.id } } }, agent: e.agent });
+          break;
+        }
         if (!prior || isGone(prior)) {
           const agent = v1Agent({ record: e.agent, active: view.agentActive(e.agent.id), taskResources: [], offerResources: [] });
           out.push({ event: { type: "AGENT_ADDED", agent_added: { agent } }, agent: e.agent });
@@ -61,7 +65,8 @@ export function operatorEvents(view: MasterView, effects: readonly Effect[]): Op
         const after = { settings: new Map([[MAINTENANCE_SETTING, e.value]]) };
         for (const a of view.agents.values()) {
           if (isGone(a)) continue;
-          const wasDown = agentMachineMode(view, a) === "DOWN", isDown = agentMachineMode(after, a) === "DOWN";
+          const wasDown = agentMachineMode(view, a) === "DOWN",
+            isDown = agentMachineMode(after, a) === "DOWN";
           if (!wasDown && isDown) out.push({ event: { type: "AGENT_REMOVED", agent_removed: { agent_id: { value: a.id } } }, agent: a });
           if (wasDown && !isDown) {
             const agent = v1Agent({ record: a, active: view.agentConnected(a.id), taskResources: [], offerResources: [] });
@@ -76,26 +81,37 @@ export function operatorEvents(view: MasterView, effects: readonly Effect[]): Op
         break;
       }
       case "framework": {
-        const f = e.framework, prior = frameworkOf(f.id);
+        const f = e.framework,
+          prior = frameworkOf(f.id);
         frameworks.set(f.id, f);
         if (f.removed) {
-          if (prior && !prior.removed) out.push({ event: { type: "FRAMEWORK_REMOVED", framework_removed: { framework_info: { ...f.info, id: { value: f.id } } } }, framework: f });
+          if (prior && !prior.removed)
+            out.push({ event: { type: "FRAMEWORK_REMOVED", framework_removed: { framework_info: { ...f.info, id: { value: f.id } } } }, framework: f });
           break;
         }
         // A framework effect that is not a removal comes from a (re-)subscription: connected.
         const framework = v1Framework({ record: f, connected: true, tasks: [], completed: [], unreachable: [], offers: [] });
-        out.push({ event: prior && !prior.removed ? { type: "FRAMEWORK_UPDATED", framework_updated: { framework } } : { type: "FRAMEWORK_ADDED", framework_added: { framework } }, framework: f });
+        out.push({
+          event:
+            prior && !prior.removed
+              ? { type: "FRAMEWORK_UPDATED", framework_updated: { framework } }
+              : { type: "FRAMEWORK_ADDED", framework_added: { framework } },
+          framework: f,
+        });
         break;
       }
       case "task": {
-        const key = taskKey(e.task.frameworkId, e.task.taskId), prior = taskOf(key), fw = frameworkOf(e.task.frameworkId);
+        const key = taskKey(e.task.frameworkId, e.task.taskId),
+          prior = taskOf(key),
+          fw = frameworkOf(e.task.frameworkId);
         tasks.set(key, e.task);
         if (!prior) out.push({ event: { type: "TASK_ADDED", task_added: { task: v1Task(e.task, fw) } }, task: e.task, ...(fw ? { framework: fw } : {}) });
         else if (prior.state !== e.task.state) out.push(taskUpdated(e.task, fw));
         break;
       }
       case "update": {
-        const key = taskKey(e.frameworkId, e.status.task_id.value), task = taskOf(key);
+        const key = taskKey(e.frameworkId, e.status.task_id.value),
+          task = taskOf(key);
         // The same rule as commit.ts: only an update from the task's own agent changes it, and
         // a terminal state is never overwritten.
         if (!task || task.agentId !== e.agentId || (isTerminal(task.state) && !isTerminal(e.status.state))) break;
@@ -104,7 +120,8 @@ export function operatorEvents(view: MasterView, effects: readonly Effect[]): Op
         if (task.state !== next.state) out.push(taskUpdated(next, frameworkOf(e.frameworkId)));
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
   return out;
@@ -114,7 +131,8 @@ function taskUpdated(t: TaskRecord, fw: FrameworkRecord | undefined): OperatorEv
   const status = t.status ?? { task_id: { value: t.taskId }, state: t.state };
   return {
     event: { type: "TASK_UPDATED", task_updated: { framework_id: { value: t.frameworkId }, status, state: t.state } },
-    task: t, ...(fw ? { framework: fw } : {}),
+    task: t,
+    ...(fw ? { framework: fw } : {}),
   };
 }
 

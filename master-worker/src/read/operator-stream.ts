@@ -7,15 +7,15 @@
  * observer while it has subscribers.
  */
 import { encodeRecord } from "../../../sdk/src/recordio.ts";
-import type { Effect } from "../decide/effects.ts";
 import type { MasterCore } from "../core/master-core.ts";
-import { serviceCounters } from "./metrics-snapshot.ts";
-import { type OperatorEvent, mayView, operatorEvents } from "./operator-events.ts";
-import { type ReadFilter, readFilter } from "./read-filter.ts";
-import { type ReadSnapshot, finishGradually, snapshotSteps } from "./read-snapshot.ts";
-import { v1Parts } from "./v1-json.ts";
-import { yieldToEventLoop } from "./state-stream.ts";
+import type { Effect } from "../decide/effects.ts";
 import type { MasterView } from "../decide/view.ts";
+import { serviceCounters } from "./metrics-snapshot.ts";
+import { mayView, type OperatorEvent, operatorEvents } from "./operator-events.ts";
+import { type ReadFilter, readFilter } from "./read-filter.ts";
+import { finishGradually, type ReadSnapshot, snapshotSteps } from "./read-snapshot.ts";
+import { yieldToEventLoop } from "./state-stream.ts";
+import { v1Parts } from "./v1-json.ts";
 
 /** A subscriber that has left this many writes untaken is dropped (it stopped reading). */
 export const MAX_UNREAD_EVENTS = 10_000;
@@ -41,7 +41,9 @@ export class OperatorStreams {
   constructor(private readonly core: MasterCore) {}
 
   /** Subscribers connected now (`master/operator_event_stream_subscribers`). */
-  get size(): number { return this.subscribers.size; }
+  get size(): number {
+    return this.subscribers.size;
+  }
 
   /** Opens a stream for `principal`; the response body is the stream. */
   open(principal: string | undefined): Response {
@@ -55,11 +57,13 @@ export class OperatorStreams {
     // The state is of this moment (the snapshot's first step runs now); writing it out may take
     // a while for a large cluster, in steps, with what happens meanwhile queued behind it.
     const snapshot = finishGradually(snapshotSteps(this.core, filter), yieldToEventLoop);
-    void snapshot.then((snap) => this.writeSubscribed(sub, snap)).catch((err) => {
-      console.error("operator event stream:", err instanceof Error ? err.message : String(err));
-      this.drop(sub);
-      sub.writer.abort("could not write the state").catch(() => undefined);
-    });
+    void snapshot
+      .then((snap) => this.writeSubscribed(sub, snap))
+      .catch((err) => {
+        console.error("operator event stream:", err instanceof Error ? err.message : String(err));
+        this.drop(sub);
+        sub.writer.abort("could not write the state").catch(() => undefined);
+      });
     this.heartbeat ??= setInterval(() => this.broadcast([{ event: { type: "HEARTBEAT" } }]), this.core.config.heartbeatIntervalMs);
     return new Response(readable, {
       status: 200,
@@ -101,14 +105,22 @@ export class OperatorStreams {
   /** Writes one event (an object, or its JSON text) as a RecordIO record. */
   private write(sub: Subscriber, event: object | string): void {
     if (!this.subscribers.has(sub)) return;
-    if (sub.backlog && typeof event === "object") { sub.backlog.push(event); return; }
+    if (sub.backlog && typeof event === "object") {
+      sub.backlog.push(event);
+      return;
+    }
     if (sub.pending >= MAX_UNREAD_EVENTS) {
       this.drop(sub);
       sub.writer.abort("reader stopped reading").catch(() => undefined);
       return;
     }
     sub.pending++;
-    sub.writer.write(encoder.encode(encodeRecord(event))).then(() => { sub.pending--; }, () => this.drop(sub));
+    sub.writer.write(encoder.encode(encodeRecord(event))).then(
+      () => {
+        sub.pending--;
+      },
+      () => this.drop(sub),
+    );
   }
 
   private drop(sub: Subscriber): void {
@@ -122,6 +134,9 @@ export class OperatorStreams {
 
   /** Ends every stream (tests, shutdown). */
   closeAll(): void {
-    for (const sub of [...this.subscribers]) { this.drop(sub); sub.writer.close().catch(() => undefined); }
+    for (const sub of [...this.subscribers]) {
+      this.drop(sub);
+      sub.writer.close().catch(() => undefined);
+    }
   }
 }

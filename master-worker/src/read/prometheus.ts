@@ -19,7 +19,7 @@ export function prometheusText(metrics: Record<string, number>): string {
     const p = prometheusName(name);
     lines.push(`# HELP ${p} Mesos metric ${name}`, `# TYPE ${p} ${isCounter(name) ? "counter" : "gauge"}`, `${p} ${format(metrics[name]!)}`);
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 /** The content type Prometheus expects for the text format. */

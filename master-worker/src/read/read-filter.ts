@@ -27,8 +27,7 @@ export interface ReadFilter {
 export const VIEW_ALL: ReadFilter = { all: true, framework: () => true, task: () => true, role: () => true, agent: () => true };
 
 /** The user a task runs as: its command's user, else its framework's. */
-export const taskUser = (t: TaskRecord, framework: FrameworkRecord | undefined): string | undefined =>
-  t.info.command?.user ?? framework?.info.user;
+export const taskUser = (t: TaskRecord, framework: FrameworkRecord | undefined): string | undefined => t.info.command?.user ?? framework?.info.user;
 
 /** The filter for `principal` (undefined: anonymous) under `authorizer`. */
 export function readFilter(authorizer: Authorizer, principal: string | undefined): ReadFilter {
@@ -45,7 +44,10 @@ export function readFilter(authorizer: Authorizer, principal: string | undefined
   return {
     all: false,
     framework: (f) => memo(users, f.info.user, () => authorizer.allows("view_frameworks", principal, f.info.user)),
-    task: (t, f) => { const u = taskUser(t, f); return memo(taskUsers, u, () => authorizer.allows("view_tasks", principal, u)); },
+    task: (t, f) => {
+      const u = taskUser(t, f);
+      return memo(taskUsers, u, () => authorizer.allows("view_tasks", principal, u));
+    },
     role: (r) => memo(roles, r, () => authorizer.allows("view_roles", principal, r)),
     agent: (a) => authorizer.allows("view_agents", principal, a.hostname),
   };

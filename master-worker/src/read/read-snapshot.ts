@@ -5,12 +5,13 @@
  * happen bit by bit (state-stream.ts) while the master goes on working: later changes replace
  * records in the master's maps and never touch the ones held here.
  */
-import { isReachable } from "../decide/partitions.ts";
+
 import type { Offer, Resource } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
 import { normalize } from "../../../sdk/src/resources.ts";
-import type { AgentRecord, FrameworkRecord, TaskRecord } from "../store/records.ts";
+import { isReachable } from "../decide/partitions.ts";
 import type { MasterView } from "../decide/view.ts";
+import type { AgentRecord, FrameworkRecord, TaskRecord } from "../store/records.ts";
 import { type ReadFilter, VIEW_ALL } from "./read-filter.ts";
 
 /** Which list of GET_TASKS a task belongs to. */
@@ -76,14 +77,18 @@ export function* snapshotSteps(view: SnapshotView, filter: ReadFilter = VIEW_ALL
   const agents = new Map<string, AgentEntry>();
   let unreachableAgents = 0;
   for (const a of view.agents.values()) {
-    if (!isReachable(a)) { if (a.goneAt === undefined && (filter.all || filter.agent(a))) unreachableAgents++; continue; }
+    if (!isReachable(a)) {
+      if (a.goneAt === undefined && (filter.all || filter.agent(a))) unreachableAgents++;
+      continue;
+    }
     if (filter.all || filter.agent(a)) agents.set(a.id, { record: a, active: view.agentActive(a.id), taskResources: [], offerResources: [] });
   }
   const records = new Map<string, FrameworkRecord>();
   const frameworks = new Map<string, FrameworkEntry>();
   for (const f of view.frameworks.values()) {
     records.set(f.id, f);
-    if (filter.all || filter.framework(f)) frameworks.set(f.id, { record: f, connected: view.frameworkConnected(f.id), tasks: [], completed: [], unreachable: [], offers: [] });
+    if (filter.all || filter.framework(f))
+      frameworks.set(f.id, { record: f, connected: view.frameworkConnected(f.id), tasks: [], completed: [], unreachable: [], offers: [] });
   }
   const allTasks = [...view.tasks.values()];
   const allOffers = [...view.offers.values()];
@@ -99,7 +104,10 @@ export function* snapshotSteps(view: SnapshotView, filter: ReadFilter = VIEW_ALL
     const entry = fw ? frameworks.get(fw.id) : undefined;
     if (!filter.all && ((fw && !entry) || !filter.task(t, fw))) continue;
     tasks[list].push(t);
-    if (!fw) { orphans.push(t); continue; }
+    if (!fw) {
+      orphans.push(t);
+      continue;
+    }
     if (entry) (list === "tasks" ? entry.tasks : list === "completed_tasks" ? entry.completed : entry.unreachable).push(t);
   }
   const offers: Offer[] = [];
@@ -115,7 +123,10 @@ export function* snapshotSteps(view: SnapshotView, filter: ReadFilter = VIEW_ALL
     agents: [...agents.values()],
     frameworks: all.filter((f) => !f.record.removed),
     completedFrameworks: all.filter((f) => f.record.removed),
-    tasks, orphans, offers, unreachableAgents,
+    tasks,
+    orphans,
+    offers,
+    unreachableAgents,
   };
 }
 

@@ -29,7 +29,12 @@ export function roleWeights(settings: ReadonlyMap<string, unknown>): Map<string,
 /** The roles a framework is subscribed to. */
 const rolesOfFramework = (info: { roles?: string[]; role?: string }) => (info.roles?.length ? info.roles : [frameworkRole(info)]);
 
-interface RoleAcc { frameworks: string[]; allocated: Resource[][]; offered: Resource[][]; reserved: Resource[][] }
+interface RoleAcc {
+  frameworks: string[];
+  allocated: Resource[][];
+  offered: Resource[][];
+  reserved: Resource[][];
+}
 
 /** `Response.GetRoles.roles`, sorted by name, without the roles `filter` hides. */
 export function rolesJson(snapshot: ReadSnapshot, settings: ReadonlyMap<string, unknown>, filter: ReadFilter) {
@@ -67,8 +72,13 @@ export function rolesJson(snapshot: ReadSnapshot, settings: ReadonlyMap<string, 
     .map(([name, r]) => {
       const allocated = sumResources(r.allocated);
       return {
-        name, weight: weights.get(name) ?? 1, frameworks: r.frameworks.map((value) => ({ value })),
-        resources: allocated, allocated, offered: sumResources(r.offered), reserved: sumResources(r.reserved),
+        name,
+        weight: weights.get(name) ?? 1,
+        frameworks: r.frameworks.map((value) => ({ value })),
+        resources: allocated,
+        allocated,
+        offered: sumResources(r.offered),
+        reserved: sumResources(r.reserved),
       };
     });
 }

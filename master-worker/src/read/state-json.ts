@@ -5,13 +5,13 @@
  */
 import type { MasterInfo } from "../../../schemas/index.ts";
 import { type Rejection, reject } from "../model/rejection.ts";
-import { classicFrameworkHead, classicFrameworkLists, classicSlave, classicTask } from "./classic-json.ts";
 import type { FrameworkRecord, TaskRecord } from "../store/records.ts";
+import { classicFrameworkHead, classicFrameworkLists, classicSlave, classicTask } from "./classic-json.ts";
 import type { ReadFilter } from "./read-filter.ts";
 import { type ReadSnapshot, taskListOf } from "./read-snapshot.ts";
-import { versionInfo } from "./version-info.ts";
 import { rolesJson } from "./roles.ts";
 import { jsonParts, mapLazily } from "./state-stream.ts";
+import { versionInfo } from "./version-info.ts";
 
 /** What the documents say about the master itself. */
 export interface MasterMeta {
@@ -26,10 +26,18 @@ function masterHead(s: ReadSnapshot, m: MasterMeta) {
   const active = s.agents.filter((a) => a.active).length;
   const hostport = `${m.masterInfo.hostname ?? ""}:${m.masterInfo.port}`;
   return {
-    ...versionInfo(), id: m.masterInfo.id, pid: m.masterInfo.pid ?? `master@${hostport}`, hostname: m.masterInfo.hostname ?? "",
-    start_time: m.startedAt / 1000, elected_time: m.startedAt / 1000, cluster: m.cluster,
-    leader: m.masterInfo.pid ?? `master@${hostport}`, leader_info: m.masterInfo,
-    activated_slaves: active, deactivated_slaves: s.agents.length - active, unreachable_slaves: s.unreachableAgents,
+    ...versionInfo(),
+    id: m.masterInfo.id,
+    pid: m.masterInfo.pid ?? `master@${hostport}`,
+    hostname: m.masterInfo.hostname ?? "",
+    start_time: m.startedAt / 1000,
+    elected_time: m.startedAt / 1000,
+    cluster: m.cluster,
+    leader: m.masterInfo.pid ?? `master@${hostport}`,
+    leader_info: m.masterInfo,
+    activated_slaves: active,
+    deactivated_slaves: s.agents.length - active,
+    unreachable_slaves: s.unreachableAgents,
     ...(m.flags ? { flags: m.flags } : {}),
   };
 }
@@ -42,37 +50,67 @@ export function stateParts(s: ReadSnapshot, m: MasterMeta): Generator<string> {
     slaves: mapLazily(s.agents, classicSlave),
     frameworks: frameworkParts(s.frameworks),
     completed_frameworks: frameworkParts(s.completedFrameworks),
-    orphan_tasks: mapLazily(s.orphans.filter((t) => taskListOf(t) === "tasks"), (t) => classicTask(t)),
+    orphan_tasks: mapLazily(
+      s.orphans.filter((t) => taskListOf(t) === "tasks"),
+      (t) => classicTask(t),
+    ),
     unregistered_frameworks: [],
   });
 }
 
 /** `/master/state-summary`: agents and frameworks with task counts instead of tasks. */
 export function stateSummaryParts(s: ReadSnapshot, m: MasterMeta): Generator<string> {
-  return jsonParts({ hostname: m.masterInfo.hostname ?? "", cluster: m.cluster }, {
-    slaves: mapLazily(s.agents, classicSlave),
-    frameworks: mapLazily(s.frameworks, (f) => ({
-      ...classicFrameworkHead(f),
-      ...Object.fromEntries(["TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING", "TASK_FINISHED", "TASK_KILLED", "TASK_FAILED", "TASK_LOST", "TASK_ERROR", "TASK_UNREACHABLE"]
-        .map((st) => [st, [...f.tasks, ...f.completed, ...f.unreachable].filter((t) => t.state === st).length])),
-      slave_ids: [...new Set(f.tasks.map((t) => t.agentId))],
-    })),
-  });
+  return jsonParts(
+    { hostname: m.masterInfo.hostname ?? "", cluster: m.cluster },
+    {
+      slaves: mapLazily(s.agents, classicSlave),
+      frameworks: mapLazily(s.frameworks, (f) => ({
+        ...classicFrameworkHead(f),
+        ...Object.fromEntries(
+          [
+            "TASK_STAGING",
+            "TASK_STARTING",
+            "TASK_RUNNING",
+            "TASK_KILLING",
+            "TASK_FINISHED",
+            "TASK_KILLED",
+            "TASK_FAILED",
+            "TASK_LOST",
+            "TASK_ERROR",
+            "TASK_UNREACHABLE",
+          ].map((st) => [st, [...f.tasks, ...f.completed, ...f.unreachable].filter((t) => t.state === st).length]),
+        ),
+        slave_ids: [...new Set(f.tasks.map((t) => t.agentId))],
+      })),
+    },
+  );
 }
 
 /** `/master/frameworks` (`framework_id` narrows it to one). */
 export function frameworksParts(s: ReadSnapshot, frameworkId?: string): Generator<string> {
   const pick = (fs: ReadSnapshot["frameworks"]) => (frameworkId === undefined ? fs : fs.filter((f) => f.record.id === frameworkId));
-  return jsonParts({}, { frameworks: frameworkParts(pick(s.frameworks)), completed_frameworks: frameworkParts(pick(s.completedFrameworks)), unregistered_frameworks: [] });
+  return jsonParts(
+    {},
+    { frameworks: frameworkParts(pick(s.frameworks)), completed_frameworks: frameworkParts(pick(s.completedFrameworks)), unregistered_frameworks: [] },
+  );
 }
 
 /** `/master/slaves` (`slave_id` narrows it to one). */
 export function slavesParts(s: ReadSnapshot, agentId?: string): Generator<string> {
-  return jsonParts({}, { slaves: mapLazily(agentId === undefined ? s.agents : s.agents.filter((a) => a.record.id === agentId), classicSlave), recovered_slaves: [] });
+  return jsonParts(
+    {},
+    { slaves: mapLazily(agentId === undefined ? s.agents : s.agents.filter((a) => a.record.id === agentId), classicSlave), recovered_slaves: [] },
+  );
 }
 
 /** The query of `/master/tasks`, as Mesos takes it. */
-export interface TasksQuery { limit: number; offset: number; order: "asc" | "des"; frameworkId?: string; taskId?: string }
+export interface TasksQuery {
+  limit: number;
+  offset: number;
+  order: "asc" | "des";
+  frameworkId?: string;
+  taskId?: string;
+}
 
 /** Reads `/master/tasks`' query (`limit` default 100, `offset` 0, `order` des); a bad value is refused naming the parameter. */
 export function parseTasksQuery(params: URLSearchParams): TasksQuery | Rejection {
@@ -89,7 +127,9 @@ export function parseTasksQuery(params: URLSearchParams): TasksQuery | Rejection
   const offset = int("offset", 0);
   if (typeof offset !== "number") return offset;
   return {
-    limit, offset, order,
+    limit,
+    offset,
+    order,
     ...(params.get("framework_id") ? { frameworkId: params.get("framework_id")! } : {}),
     ...(params.get("task_id") ? { taskId: params.get("task_id")! } : {}),
   };

@@ -20,7 +20,10 @@ export function* jsonParts(head: object, lists: Record<string, Iterable<unknown>
     let i = 0;
     for (const item of items) {
       const sep = i++ ? "," : "";
-      if (isParts(item)) { yield sep; yield* item; } else yield sep + JSON.stringify(item);
+      if (isParts(item)) {
+        yield sep;
+        yield* item;
+      } else yield sep + JSON.stringify(item);
     }
     yield "]";
   }
@@ -44,7 +47,8 @@ export function* objectOfParts(fields: Record<string, Iterable<string>>): Genera
 }
 
 /** A generator of parts made by `jsonParts`, as a list item. */
-const isParts = (x: unknown): x is Generator<string> => typeof x === "object" && x !== null && typeof (x as Generator).next === "function" && typeof (x as Generator).throw === "function";
+const isParts = (x: unknown): x is Generator<string> =>
+  typeof x === "object" && x !== null && typeof (x as Generator).next === "function" && typeof (x as Generator).throw === "function";
 
 /** How much text one read takes before yielding. */
 export const CHUNK_CHARS = 64 * 1024;
@@ -58,27 +62,36 @@ const encoder = new TextEncoder();
  * A body of `parts`, ~`chunkChars` per read, yielding to the event loop between reads. `parts`
  * may be a promise (a snapshot still being taken in steps): the first read waits for it.
  */
-export function partsStream(parts: Iterable<string> | Promise<Iterable<string>>, chunkChars = CHUNK_CHARS, pause: () => Promise<void> = yieldToEventLoop): ReadableStream<Uint8Array> {
+export function partsStream(
+  parts: Iterable<string> | Promise<Iterable<string>>,
+  chunkChars = CHUNK_CHARS,
+  pause: () => Promise<void> = yieldToEventLoop,
+): ReadableStream<Uint8Array> {
   let it: Iterator<string> | undefined;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (it) await pause();
-      else it = (await parts)[Symbol.iterator]();
-      let text = "";
-      for (;;) {
-        const next = it.next();
-        if (next.done) {
-          if (text) controller.enqueue(encoder.encode(text));
-          controller.close();
-          return;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (it) await pause();
+        else it = (await parts)[Symbol.iterator]();
+        let text = "";
+        for (;;) {
+          const next = it.next();
+          if (next.done) {
+            if (text) controller.enqueue(encoder.encode(text));
+            controller.close();
+            return;
+          }
+          text += next.value;
+          if (text.length >= chunkChars) break;
         }
-        text += next.value;
-        if (text.length >= chunkChars) break;
-      }
-      controller.enqueue(encoder.encode(text));
+        controller.enqueue(encoder.encode(text));
+      },
+      cancel() {
+        it?.return?.(undefined);
+      },
     },
-    cancel() { it?.return?.(undefined); },
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
 }
 
 /** A streamed JSON response of `parts`. */

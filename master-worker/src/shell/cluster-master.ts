@@ -6,20 +6,20 @@
  * response here (`errorResponse`); a refusal, in the routes.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { MasterInfo, PollResponse, PollRequest } from "../../../schemas/index.ts";
-import { PollHolds } from "./poll-holds.ts";
-import { EventStreams } from "./event-streams.ts";
+import type { MasterInfo, PollRequest, PollResponse } from "../../../schemas/index.ts";
 import { randomUuidBase64 } from "../../../sdk/src/base64.ts";
-import { tokenHash } from "../model/digests.ts";
-import { type MasterConfig, readConfig } from "../model/config.ts";
+import { STRATA_VERSION as VERSION } from "../../../sdk/src/version.ts";
+import { FileRelay } from "../core/file-relay.ts";
+import { type Entropy, MasterCore, type Outbox } from "../core/master-core.ts";
 import { errorResponse } from "../edge/http-error.ts";
 import { type ObjectServices, serveObjectRequest } from "../edge/object-routes.ts";
-import { type Rejection, isRejection } from "../model/rejection.ts";
-import { type Entropy, MasterCore, type Outbox } from "../core/master-core.ts";
-import { SqlStore } from "../store/sql-store.ts";
-import { STRATA_VERSION as VERSION } from "../../../sdk/src/version.ts";
+import { type MasterConfig, readConfig } from "../model/config.ts";
+import { tokenHash } from "../model/digests.ts";
+import { isRejection, type Rejection } from "../model/rejection.ts";
 import { OperatorStreams } from "../read/operator-stream.ts";
-import { FileRelay } from "../core/file-relay.ts";
+import { SqlStore } from "../store/sql-store.ts";
+import { EventStreams } from "./event-streams.ts";
+import { PollHolds } from "./poll-holds.ts";
 
 const entropy: Entropy = {
   uuid: () => crypto.randomUUID(),
@@ -53,11 +53,15 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
     this.core = new MasterCore({ store: new SqlStore(ctx.storage), config: this.config, outbox, entropy, masterInfo, now: Date.now() });
     this.operatorStreams = new OperatorStreams(this.core);
     this.services = {
-      core: this.core, files: this.files, operatorStreams: this.operatorStreams,
+      core: this.core,
+      files: this.files,
+      operatorStreams: this.operatorStreams,
       poll: (req) => this.poll(req),
       openEventStream: (fid, sid, events, now) => this.streams.open(fid, sid, events, now),
     };
-    ctx.blockConcurrencyWhile(async () => { this.alarmAt = (await ctx.storage.getAlarm()) ?? undefined; });
+    ctx.blockConcurrencyWhile(async () => {
+      this.alarmAt = (await ctx.storage.getAlarm()) ?? undefined;
+    });
   }
 
   async fetch(request: Request): Promise<Response> {

@@ -61,7 +61,10 @@ export class EventStreams {
     if (s.pending === 0) s.progressAt = now;
     s.pending++;
     s.writer.write(encoder.encode(encodeRecord(event))).then(
-      () => { s.pending--; s.progressAt = Date.now(); },
+      () => {
+        s.pending--;
+        s.progressAt = Date.now();
+      },
       () => this.broken(frameworkId, s.streamId),
     );
   }

@@ -9,14 +9,21 @@
 /** How often held polls are checked for their deadline. */
 export const POLL_SWEEP_MS = 250;
 
-interface Hold { agentId: string; deadline: number; release: () => void }
+interface Hold {
+  agentId: string;
+  deadline: number;
+  release: () => void;
+}
 
 export class PollHolds {
   private readonly byAgent = new Map<string, Set<Hold>>();
   private readonly all = new Set<Hold>();
   private timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(private readonly now: () => number = Date.now, private readonly sweepMs = POLL_SWEEP_MS) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly sweepMs = POLL_SWEEP_MS,
+  ) {}
 
   /** Polls held right now. */
   get size(): number {
@@ -26,7 +33,14 @@ export class PollHolds {
   /** Resolves after `ms`, or earlier when `wake(agentId)` is called. */
   hold(agentId: string, ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const hold: Hold = { agentId, deadline: this.now() + ms, release: () => { this.remove(hold); resolve(); } };
+      const hold: Hold = {
+        agentId,
+        deadline: this.now() + ms,
+        release: () => {
+          this.remove(hold);
+          resolve();
+        },
+      };
       this.all.add(hold);
       let set = this.byAgent.get(agentId);
       if (!set) this.byAgent.set(agentId, (set = new Set()));

@@ -2,8 +2,9 @@
  * The master's durable records: what is written to SQLite and mirrored in memory.
  * One shape for both the Durable Object's store and the in-memory store used by tests.
  */
-import { taskKey } from "../../../sdk/src/ids.ts";
+
 import type { AgentCommand, Attribute, FrameworkInfo, Resource, TaskInfo, TaskState, TaskStatus } from "../../../schemas/index.ts";
+import { taskKey } from "../../../sdk/src/ids.ts";
 
 /**
  * A registered agent: what it declared at (re-)registration, `resources` with its dynamic
@@ -130,9 +131,14 @@ export function changeKey(c: Change): string | number {
   if (c.table === "meta" || c.table === "settings") return c.key;
   if ("delete" in c) return c.delete;
   switch (c.table) {
-    case "agents": case "frameworks": return c.put.id;
-    case "tasks": return taskKey(c.put.frameworkId, c.put.taskId);
-    case "updates": return c.put.uuid;
-    case "commands": return c.put.seq;
+    case "agents":
+    case "frameworks":
+      return c.put.id;
+    case "tasks":
+      return taskKey(c.put.frameworkId, c.put.taskId);
+    case "updates":
+      return c.put.uuid;
+    case "commands":
+      return c.put.seq;
   }
 }

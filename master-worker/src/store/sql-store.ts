@@ -2,7 +2,7 @@
  * The Durable Object's `Store`: SQLite tables with append-only migrations and a
  * schema-version row. Each commit runs in one synchronous transaction.
  */
-import { type Change, type PersistedState, type Store, changeKey, taskKey } from "./records.ts";
+import { type Change, changeKey, type PersistedState, type Store, taskKey } from "./records.ts";
 
 /** Append-only: never edit a shipped step, add a new one. */
 const MIGRATIONS: string[] = [
@@ -35,14 +35,28 @@ export class SqlStore implements Store {
 
   load(): PersistedState {
     const rows = <T>(table: string, order = "") =>
-      this.storage.sql.exec<{ json: string }>(`SELECT json FROM ${table} ${order}`).toArray().map((r) => JSON.parse(r.json) as T);
+      this.storage.sql
+        .exec<{ json: string }>(`SELECT json FROM ${table} ${order}`)
+        .toArray()
+        .map((r) => JSON.parse(r.json) as T);
     return {
-      agents: rows("agents"), frameworks: rows("frameworks"), tasks: rows("tasks"),
-      updates: rows("updates", "ORDER BY seq"), commands: rows("commands", "ORDER BY seq"),
-      meta: Object.fromEntries(this.storage.sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta")
-        .toArray().map((r) => [r.key, Number(r.value)])),
-      settings: Object.fromEntries(this.storage.sql.exec<{ key: string; json: string }>("SELECT key, json FROM settings")
-        .toArray().map((r) => [r.key, JSON.parse(r.json) as unknown])),
+      agents: rows("agents"),
+      frameworks: rows("frameworks"),
+      tasks: rows("tasks"),
+      updates: rows("updates", "ORDER BY seq"),
+      commands: rows("commands", "ORDER BY seq"),
+      meta: Object.fromEntries(
+        this.storage.sql
+          .exec<{ key: string; value: string }>("SELECT key, value FROM meta")
+          .toArray()
+          .map((r) => [r.key, Number(r.value)]),
+      ),
+      settings: Object.fromEntries(
+        this.storage.sql
+          .exec<{ key: string; json: string }>("SELECT key, json FROM settings")
+          .toArray()
+          .map((r) => [r.key, JSON.parse(r.json) as unknown]),
+      ),
     };
   }
 
@@ -95,10 +109,15 @@ function valuesOf(c: Change): SqlValue[] | undefined {
   if (c.table === "settings") return c.value === null || c.value === undefined ? undefined : [c.key, JSON.stringify(c.value)];
   if ("delete" in c) return undefined;
   switch (c.table) {
-    case "agents": case "frameworks": return [c.put.id, JSON.stringify(c.put)];
-    case "tasks": return [taskKey(c.put.frameworkId, c.put.taskId), c.put.frameworkId, c.put.agentId, JSON.stringify(c.put)];
-    case "updates": return [c.put.uuid, c.put.seq, c.put.frameworkId, JSON.stringify(c.put)];
-    case "commands": return [c.put.seq, c.put.agentId, JSON.stringify(c.put)];
+    case "agents":
+    case "frameworks":
+      return [c.put.id, JSON.stringify(c.put)];
+    case "tasks":
+      return [taskKey(c.put.frameworkId, c.put.taskId), c.put.frameworkId, c.put.agentId, JSON.stringify(c.put)];
+    case "updates":
+      return [c.put.uuid, c.put.seq, c.put.frameworkId, JSON.stringify(c.put)];
+    case "commands":
+      return [c.put.seq, c.put.agentId, JSON.stringify(c.put)];
   }
 }
 
@@ -110,11 +129,15 @@ export function coalesce(changes: readonly Change[]): Record<TableName, { puts: 
     if (!m) last.set(c.table, (m = new Map()));
     m.set(changeKey(c), c);
   }
-  const out = Object.fromEntries(TABLES.map((t) => [t.name, { puts: [] as SqlValue[][], deletes: [] as SqlValue[] }])) as Record<TableName, { puts: SqlValue[][]; deletes: SqlValue[] }>;
+  const out = Object.fromEntries(TABLES.map((t) => [t.name, { puts: [] as SqlValue[][], deletes: [] as SqlValue[] }])) as Record<
+    TableName,
+    { puts: SqlValue[][]; deletes: SqlValue[] }
+  >;
   for (const [table, m] of last) {
     for (const [key, c] of m) {
       const values = valuesOf(c);
-      if (values) out[table].puts.push(values); else out[table].deletes.push(key);
+      if (values) out[table].puts.push(values);
+      else out[table].deletes.push(key);
     }
   }
   return out;

@@ -74,7 +74,8 @@ export class UpdateIndex extends Map<string, UpdateRecord> {
   private unindex(u: UpdateRecord): void {
     const key = taskKey(u.frameworkId, u.taskId);
     const n = (this.perTask.get(key) ?? 1) - 1;
-    if (n > 0) this.perTask.set(key, n); else this.perTask.delete(key);
+    if (n > 0) this.perTask.set(key, n);
+    else this.perTask.delete(key);
     if (u.acked && u.agentId) {
       const m = this.ackedByAgent.get(u.agentId);
       m?.delete(u.uuid);

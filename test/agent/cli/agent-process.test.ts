@@ -3,7 +3,7 @@
  * End to end: the real agent (agent-bun/src/main.ts run by Bun, as the compiled binary is)
  * against a fake HTTP master that restarts, with real task processes and checkpoints on disk.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -18,11 +18,34 @@ const children: ChildProcess[] = [];
 let stderr = "";
 
 function startAgent(master: FakeHttpMaster, extraArgs: string[] = []): ChildProcess {
-  const child = spawn(bun, [join(repo, "agent-bun/src/main.ts"), ...extraArgs,
-    "--master", master.url, "--work-dir", work, "--cgroups", "off", "--allow-root-tasks=true", "--poll-wait-seconds", "1",
-    "--resources", "cpus:2;mem:512", "--attributes", "rack:r1", "--hostname", "e2e-host", "--log-level", "debug"],
-  { env: { PATH: process.env.PATH, STRATA_JOIN_TOKEN: "e2e-secret-token" }, stdio: ["ignore", "inherit", "pipe"] });
-  child.stderr!.on("data", (d: Buffer) => { stderr += d.toString(); });
+  const child = spawn(
+    bun,
+    [
+      join(repo, "agent-bun/src/main.ts"),
+      ...extraArgs,
+      "--master",
+      master.url,
+      "--work-dir",
+      work,
+      "--cgroups",
+      "off",
+      "--allow-root-tasks=true",
+      "--poll-wait-seconds",
+      "1",
+      "--resources",
+      "cpus:2;mem:512",
+      "--attributes",
+      "rack:r1",
+      "--hostname",
+      "e2e-host",
+      "--log-level",
+      "debug",
+    ],
+    { env: { PATH: process.env.PATH, STRATA_JOIN_TOKEN: "e2e-secret-token" }, stdio: ["ignore", "inherit", "pipe"] },
+  );
+  child.stderr!.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
   children.push(child);
   return child;
 }
@@ -39,7 +62,9 @@ const alive = (pid: number) => {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3));
-  } catch { return false; }
+  } catch {
+    return false;
+  }
 };
 
 afterAll(() => {
@@ -65,10 +90,17 @@ describe("agent process end to end", () => {
     expect(reg.attributes).toEqual([{ name: "rack", type: "TEXT", text: { value: "r1" } }]);
 
     // A task runs; its terminal update carries its stdout; acknowledgements flow back.
-    master.send({ type: "LAUNCH", framework_id: { value: "fw" }, task: {
-      name: "hello", task_id: { value: "hello" }, agent_id: { value: "e2e-agent" }, resources: [],
-      command: { value: "echo hi-from-task" },
-    } });
+    master.send({
+      type: "LAUNCH",
+      framework_id: { value: "fw" },
+      task: {
+        name: "hello",
+        task_id: { value: "hello" },
+        agent_id: { value: "e2e-agent" },
+        resources: [],
+        command: { value: "echo hi-from-task" },
+      },
+    });
     await until(() => master.updates().some((u) => u.state === "TASK_FINISHED"), "TASK_FINISHED");
     const states = [...new Set(master.updates().map((u) => u.state))];
     expect(states).toEqual(["TASK_STARTING", "TASK_RUNNING", "TASK_FINISHED"]);
@@ -89,10 +121,17 @@ describe("agent process end to end", () => {
     expect(master.registers).toHaveLength(1);
 
     // A long task, then the agent is stopped (tasks keep running) and started again.
-    master.send({ type: "LAUNCH", framework_id: { value: "fw" }, task: {
-      name: "long", task_id: { value: "long" }, agent_id: { value: "e2e-agent" }, resources: [],
-      command: { value: "echo $$ > pid; exec sleep 1000" },
-    } });
+    master.send({
+      type: "LAUNCH",
+      framework_id: { value: "fw" },
+      task: {
+        name: "long",
+        task_id: { value: "long" },
+        agent_id: { value: "e2e-agent" },
+        resources: [],
+        command: { value: "echo $$ > pid; exec sleep 1000" },
+      },
+    });
     await until(() => master.updates().some((u) => u.task_id.value === "long" && u.state === "TASK_RUNNING"), "long running");
     const pidFile = join(work, "frameworks/fw/tasks/long/pid");
     await until(() => existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() !== "", "pid file");
@@ -115,10 +154,17 @@ describe("agent process end to end", () => {
     expect(alive(pid)).toBe(false);
 
     // --recover=cleanup: what the previous run left is killed and reported failed.
-    master.send({ type: "LAUNCH", framework_id: { value: "fw" }, task: {
-      name: "long2", task_id: { value: "long2" }, agent_id: { value: "e2e-agent" }, resources: [],
-      command: { value: "echo $$ > pid; exec sleep 1000" },
-    } });
+    master.send({
+      type: "LAUNCH",
+      framework_id: { value: "fw" },
+      task: {
+        name: "long2",
+        task_id: { value: "long2" },
+        agent_id: { value: "e2e-agent" },
+        resources: [],
+        command: { value: "echo $$ > pid; exec sleep 1000" },
+      },
+    });
     const pidFile2 = join(work, "frameworks/fw/tasks/long2/pid");
     await until(() => existsSync(pidFile2) && readFileSync(pidFile2, "utf8").trim() !== "", "pid file 2");
     const pid2 = Number(readFileSync(pidFile2, "utf8"));

@@ -8,9 +8,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parseConfigText } from "../../../agent-bun/src/cli/config-file.ts";
 import { FLAG_SPECS, helpText } from "../../../agent-bun/src/cli/flag-specs.ts";
 import { flagErrorOf, runFlags } from "./flag-helpers.ts";
-import { parseConfigText } from "../../../agent-bun/src/cli/config-file.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "strata-config-"));
 let files = 0;
@@ -26,16 +26,18 @@ const errorOf = flagErrorOf;
 
 describe("agent config file", () => {
   it("sets flags by their env names or flag names, with comments, blank lines and quotes", () => {
-    const path = configFile([
-      "# Strata agent",
-      "STRATA_MASTER=https://strata.example.com",
-      "",
-      "  join-token = s3cret  ",
-      'STRATA_RESOURCES="cpus:2;mem:1024"',
-      "attributes='rack:r1'",
-      "port=6000",
-      "STRATA_CGROUPS=off",
-    ].join("\n"));
+    const path = configFile(
+      [
+        "# Strata agent",
+        "STRATA_MASTER=https://strata.example.com",
+        "",
+        "  join-token = s3cret  ",
+        'STRATA_RESOURCES="cpus:2;mem:1024"',
+        "attributes='rack:r1'",
+        "port=6000",
+        "STRATA_CGROUPS=off",
+      ].join("\n"),
+    );
     const f = run(["--config", path]);
     expect(f.master).toBe("https://strata.example.com");
     expect(f.joinToken).toBe("s3cret");
@@ -74,7 +76,7 @@ describe("agent config file", () => {
   });
 
   it("treats an empty value as not set, as an empty environment variable", () => {
-    const path = configFile("join-token=t\nSTRATA_PORT=\nlog-level=\"\"\n");
+    const path = configFile('join-token=t\nSTRATA_PORT=\nlog-level=""\n');
     const f = run(["--config", path]);
     expect(f.port).toBe(5051);
     expect(f.logLevel).toBe("info");
@@ -82,7 +84,9 @@ describe("agent config file", () => {
 
   it("keeps '#' and inner quotes inside a value and strips only one matching outer pair", () => {
     const entries = parseConfigText("hostname=a#b\nattributes=\"x:'y'\"\nip='10.0.0.1\n", "f", [
-      { name: "hostname", env: "STRATA_HOSTNAME" }, { name: "attributes", env: "STRATA_ATTRIBUTES" }, { name: "ip", env: "STRATA_IP" },
+      { name: "hostname", env: "STRATA_HOSTNAME" },
+      { name: "attributes", env: "STRATA_ATTRIBUTES" },
+      { name: "ip", env: "STRATA_IP" },
     ]).entries;
     expect(entries.get("hostname")).toEqual({ value: "a#b", line: 1 });
     expect(entries.get("attributes")).toEqual({ value: "x:'y'", line: 2 });
@@ -92,7 +96,8 @@ describe("agent config file", () => {
   it("names the file and line of an unknown key, a line without '=', a repeated key and 'config' itself", () => {
     const unknown = configFile("join-token=t\n\nSTRATA_MASTR=http://x\n");
     expect(errorOf(["--config", unknown]).message).toBe(
-      `--config: ${unknown}:3: unknown key 'STRATA_MASTR' (expected a flag name like 'master' or its variable like 'STRATA_MASTER'; see --help)`);
+      `--config: ${unknown}:3: unknown key 'STRATA_MASTR' (expected a flag name like 'master' or its variable like 'STRATA_MASTER'; see --help)`,
+    );
     const noEq = configFile("# comment\njoin-token t\n");
     expect(errorOf(["--config", noEq]).message).toBe(`--config: ${noEq}:2: expected KEY=value, got 'join-token t'`);
     const twice = configFile("master=http://a\njoin-token=t\nSTRATA_MASTER=http://b\n");

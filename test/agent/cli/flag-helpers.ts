@@ -1,5 +1,5 @@
 /** Parsing agent flags in tests: the flags of a run, or the FlagError a bad command line gives. */
-import { FlagError, type AgentFlags } from "../../../agent-bun/src/cli/agent-flags.ts";
+import { type AgentFlags, FlagError } from "../../../agent-bun/src/cli/agent-flags.ts";
 import { parseFlags } from "../../../agent-bun/src/cli/flags.ts";
 
 /** The flags `argv` and `env` give; throws when they ask for help or the version instead. */

@@ -25,7 +25,10 @@ describe("agent flags", () => {
 
   it("accepts --flag=value and --flag value, and flags win over the environment", () => {
     const f = run(["--master=https://m.example:9000/", "--port", "6000", "--cgroups=v1"], {
-      STRATA_JOIN_TOKEN: "tok", STRATA_PORT: "7000", STRATA_CGROUPS_ROOT: "strata/a1", STRATA_LOG_LEVEL: "debug",
+      STRATA_JOIN_TOKEN: "tok",
+      STRATA_PORT: "7000",
+      STRATA_CGROUPS_ROOT: "strata/a1",
+      STRATA_LOG_LEVEL: "debug",
     });
     expect(f.master).toBe("https://m.example:9000");
     expect(f.port).toBe(6000);
@@ -111,7 +114,9 @@ describe("--ip", () => {
 
 describe("isIpAddress (the --ip check, without node:net)", () => {
   it("takes IPv4 dotted quads and IPv6 addresses, refuses the rest", () => {
-    for (const ok of ["10.0.0.5", "255.255.255.255", "0.0.0.0", "fd00::5", "::1", "::", "2001:db8::1", "::ffff:1.2.3.4", "1:2:3:4:5:6:7:8"]) expect(isIpAddress(ok), ok).toBe(true);
-    for (const bad of ["256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "1:2:3:4:5:6:7:8:9", "gggg::1", ":::", "host.example", "", "fe80::1%eth0"]) expect(isIpAddress(bad), bad).toBe(false);
+    for (const ok of ["10.0.0.5", "255.255.255.255", "0.0.0.0", "fd00::5", "::1", "::", "2001:db8::1", "::ffff:1.2.3.4", "1:2:3:4:5:6:7:8"])
+      expect(isIpAddress(ok), ok).toBe(true);
+    for (const bad of ["256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "1:2:3:4:5:6:7:8:9", "gggg::1", ":::", "host.example", "", "fe80::1%eth0"])
+      expect(isIpAddress(bad), bad).toBe(false);
   });
 });

@@ -3,14 +3,14 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { CommandInfo, TaskInfo } from "../../../schemas/mesos.ts";
-import { NoCgroups } from "../../../agent-bun/src/isolation/cgroups.ts";
 import type { LaunchSpec } from "../../../agent-bun/src/containerizers/containerizer.ts";
-import { silentLogger } from "../../../agent-bun/src/system/log.ts";
-import { sandboxPath } from "../../../agent-bun/src/sandbox/paths.ts";
 import { ProcessContainerizer } from "../../../agent-bun/src/containerizers/process-containerizer.ts";
+import { NoCgroups } from "../../../agent-bun/src/isolation/cgroups.ts";
+import { sandboxPath } from "../../../agent-bun/src/sandbox/paths.ts";
 import { STDOUT_TAIL_BYTES } from "../../../agent-bun/src/sandbox/stdout-tail.ts";
+import { silentLogger } from "../../../agent-bun/src/system/log.ts";
 import { killGroup } from "../../../agent-bun/src/system/proc.ts";
+import type { CommandInfo, TaskInfo } from "../../../schemas/mesos.ts";
 
 const work = mkdtempSync(join(tmpdir(), "strata-pc-"));
 const containerizer = new ProcessContainerizer(new NoCgroups("tests"), silentLogger);
@@ -19,7 +19,9 @@ let n = 0;
 function spec(command: CommandInfo, extra: Partial<TaskInfo> = {}): LaunchSpec {
   const id = `task ${++n}/x`; // unsafe characters on purpose
   return {
-    frameworkId: "fw-1", agentId: "agent-1", sandbox: sandboxPath(work, "fw-1", id),
+    frameworkId: "fw-1",
+    agentId: "agent-1",
+    sandbox: sandboxPath(work, "fw-1", id),
     task: { name: id, task_id: { value: id }, agent_id: { value: "agent-1" }, resources: [], command, ...extra },
   };
 }

@@ -8,19 +8,19 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import type { CommandInfo, TaskInfo } from "../../../schemas/mesos.ts";
-import { Agent } from "../../../agent-bun/src/core/agent.ts";
-import { detectCgroups, NoCgroups, type Cgroups } from "../../../agent-bun/src/isolation/cgroups.ts";
-import { taskKey } from "../../../sdk/src/ids.ts";
-import { MemoryCheckpointStore, StateStore, type TaskRecord } from "../../../agent-bun/src/state/checkpoint.ts";
+import { parseFlags } from "../../../agent-bun/src/cli/flags.ts";
 import type { Container, LaunchSpec } from "../../../agent-bun/src/containerizers/containerizer.ts";
 import { EXIT_FILE, exitFromStatus } from "../../../agent-bun/src/containerizers/executor.ts";
-import { parseFlags } from "../../../agent-bun/src/cli/flags.ts";
-import { silentLogger } from "../../../agent-bun/src/system/log.ts";
-import { sandboxPath } from "../../../agent-bun/src/sandbox/paths.ts";
 import { ProcessContainerizer } from "../../../agent-bun/src/containerizers/process-containerizer.ts";
-import { killGroup, procStatFields } from "../../../agent-bun/src/system/proc.ts";
+import { Agent } from "../../../agent-bun/src/core/agent.ts";
 import { RESTART_CLEANUP_MESSAGE, RESTART_LOST_MESSAGE, type RecoverMode } from "../../../agent-bun/src/core/task-manager.ts";
+import { type Cgroups, detectCgroups, NoCgroups } from "../../../agent-bun/src/isolation/cgroups.ts";
+import { sandboxPath } from "../../../agent-bun/src/sandbox/paths.ts";
+import { MemoryCheckpointStore, StateStore, type TaskRecord } from "../../../agent-bun/src/state/checkpoint.ts";
+import { silentLogger } from "../../../agent-bun/src/system/log.ts";
+import { killGroup, procStatFields } from "../../../agent-bun/src/system/proc.ts";
+import type { CommandInfo, TaskInfo } from "../../../schemas/mesos.ts";
+import { taskKey } from "../../../sdk/src/ids.ts";
 import { FakeClock, FakeMaster } from "../fakes.ts";
 
 const work = mkdtempSync(join(tmpdir(), "strata-recovery-"));
@@ -46,7 +46,12 @@ async function launchOld(containerizer: ProcessContainerizer, s: LaunchSpec): Pr
   const container = await containerizer.launch(s);
   started.push(container.identity.pid!);
   const record: TaskRecord = {
-    framework_id: s.frameworkId, task_id: s.task.task_id.value, state: "TASK_RUNNING", sandbox: s.sandbox, info: s.task, ...container.identity,
+    framework_id: s.frameworkId,
+    task_id: s.task.task_id.value,
+    state: "TASK_RUNNING",
+    sandbox: s.sandbox,
+    info: s.task,
+    ...container.identity,
   };
   return { record, container };
 }
@@ -74,7 +79,11 @@ const decode = (b64: string | undefined) => Buffer.from(b64 ?? "", "base64").toS
  */
 function inert(cg: Cgroups): Cgroups {
   return {
-    enabled: cg.enabled, description: cg.description, destroy: async () => {}, attach: () => undefined, removeRootIfEmpty: () => {},
+    enabled: cg.enabled,
+    description: cg.description,
+    destroy: async () => {},
+    attach: () => undefined,
+    removeRootIfEmpty: () => {},
     create: async (name, limits) => {
       const t = await cg.create(name, limits);
       return t && { name: t.name, addProcess: (pid) => t.addProcess(pid), pids: () => t.pids(), oomKilled: () => false, destroy: async () => {} };
@@ -89,7 +98,9 @@ function suite(name: string, cgroups: Cgroups) {
 
     it("the executor records exit codes and signals; it is the task's parent and group leader, in a session of its own", async () => {
       const cases: Array<[string, { code: number | null; signal: string | null }]> = [
-        ["exit 0", { code: 0, signal: null }], ["exit 7", { code: 7, signal: null }], ["kill -USR1 $$", { code: null, signal: "SIGUSR1" }],
+        ["exit 0", { code: 0, signal: null }],
+        ["exit 7", { code: 7, signal: null }],
+        ["kill -USR1 $$", { code: null, signal: "SIGUSR1" }],
         ["kill -9 $$", { code: null, signal: "SIGKILL" }],
       ];
       for (const [value, expected] of cases) {
@@ -136,7 +147,10 @@ function suite(name: string, cgroups: Cgroups) {
     });
 
     it("reports a task that ended while the agent was down from the status its executor left", async () => {
-      for (const [value, expected] of [["echo bye; exit 3", { code: 3, signal: null }], ["kill -TERM $$", { code: null, signal: "SIGTERM" }]] as const) {
+      for (const [value, expected] of [
+        ["echo bye; exit 3", { code: 3, signal: null }],
+        ["kill -TERM $$", { code: null, signal: "SIGTERM" }],
+      ] as const) {
         const s = spec({ value });
         const { record, container } = await launchOld(previous, s);
         await container.exited;
@@ -152,7 +166,10 @@ function suite(name: string, cgroups: Cgroups) {
       const stubborn = spec({ value: "sleep 1000 & echo $! > child.pid; trap '' TERM; echo ready; while true; do sleep 0.1; done" });
       const a = await launchOld(previous, polite);
       const b = await launchOld(previous, stubborn);
-      await until(() => file(polite, "stdout").includes("ready") && file(stubborn, "stdout").includes("ready") && file(stubborn, "child.pid") !== "", "both ready");
+      await until(
+        () => file(polite, "stdout").includes("ready") && file(stubborn, "stdout").includes("ready") && file(stubborn, "child.pid") !== "",
+        "both ready",
+      );
       const child = Number(file(stubborn, "child.pid"));
       const ca = (await restarted.recover(a.record))!;
       const cb = (await restarted.recover(b.record))!;
@@ -169,16 +186,20 @@ function suite(name: string, cgroups: Cgroups) {
       await until(() => !alive(child), "the task's background child to be gone");
     });
 
-    if (cgroups.enabled) it("keeps the cgroup: an OOM kill after re-attaching is reported, the cgroup removed", async () => {
-      const s = spec({ value: "echo before; sleep 1; head -c 200M /dev/zero | tail; sleep 5; echo after" }, { resources: [{ name: "mem", type: "SCALAR", scalar: { value: 32 } }] });
-      const { record } = await launchOld(previous, s);
-      expect(record.cgroup).toBeDefined();
-      const c = (await restarted.recover(record))!;
-      const exit = await c.exited;
-      expect(exit.oomKilled).toBe(true);
-      expect(decode(exit.stdoutTail)).toBe("before\n");
-      for (const p of (cgroups as { placements?: Array<{ base: string }> }).placements ?? []) expect(existsSync(join(p.base, record.cgroup!))).toBe(false);
-    });
+    if (cgroups.enabled)
+      it("keeps the cgroup: an OOM kill after re-attaching is reported, the cgroup removed", async () => {
+        const s = spec(
+          { value: "echo before; sleep 1; head -c 200M /dev/zero | tail; sleep 5; echo after" },
+          { resources: [{ name: "mem", type: "SCALAR", scalar: { value: 32 } }] },
+        );
+        const { record } = await launchOld(previous, s);
+        expect(record.cgroup).toBeDefined();
+        const c = (await restarted.recover(record))!;
+        const exit = await c.exited;
+        expect(exit.oomKilled).toBe(true);
+        expect(decode(exit.stdoutTail)).toBe("before\n");
+        for (const p of (cgroups as { placements?: Array<{ base: string }> }).placements ?? []) expect(existsSync(join(p.base, record.cgroup!))).toBe(false);
+      });
 
     it("finds an executor whose pid was never checkpointed by its sandbox, and its cgroup by name", async () => {
       const s = spec({ value: "echo $$ > pid; exec sleep 30" });
@@ -198,7 +219,8 @@ function suite(name: string, cgroups: Cgroups) {
       await restarted.destroyOrphan({ framework_id: "fw", task_id: old2.record.task_id, state: "TASK_STARTING", sandbox: s2.sandbox });
       await until(() => !alive(task) && !alive(old2.record.pid!), "the task and its executor killed");
       if (old2.record.cgroup) {
-        for (const p of (cgroups as { placements?: Array<{ base: string }> }).placements ?? []) expect(existsSync(join(p.base, old2.record.cgroup))).toBe(false);
+        for (const p of (cgroups as { placements?: Array<{ base: string }> }).placements ?? [])
+          expect(existsSync(join(p.base, old2.record.cgroup))).toBe(false);
       }
     });
 
@@ -228,7 +250,9 @@ afterAll(() => real.removeRootIfEmpty());
 
 describe("agent restart with the real process containerizer", () => {
   const agents: Agent[] = [];
-  afterEach(() => { for (const a of agents.splice(0)) a.stop(); });
+  afterEach(() => {
+    for (const a of agents.splice(0)) a.stop();
+  });
 
   /** A checkpoint as the previous agent run left it: three tasks launched by `previous`. */
   async function previousRun() {
@@ -256,13 +280,23 @@ describe("agent restart with the real process containerizer", () => {
   function restart(disk: MemoryCheckpointStore, recover: RecoverMode) {
     const master = new FakeMaster();
     const agent = new Agent({
-      client: master, store: new StateStore(disk), clock: new FakeClock(), log: silentLogger, recover,
-      containerizer: new ProcessContainerizer(new NoCgroups("tests"), silentLogger), workDir: work, pollWaitSeconds: 25,
+      client: master,
+      store: new StateStore(disk),
+      clock: new FakeClock(),
+      log: silentLogger,
+      recover,
+      containerizer: new ProcessContainerizer(new NoCgroups("tests"), silentLogger),
+      workDir: work,
+      pollWaitSeconds: 25,
       info: { hostname: "h", port: 5051, resources: [], attributes: [] },
     });
     agents.push(agent);
     void agent.run();
-    const updates = (id: string) => master.sentUpdates().filter((u) => u.status.task_id.value === id).map((u) => u.status);
+    const updates = (id: string) =>
+      master
+        .sentUpdates()
+        .filter((u) => u.status.task_id.value === id)
+        .map((u) => u.status);
     return { master, agent, updates };
   }
 
@@ -272,7 +306,11 @@ describe("agent restart with the real process containerizer", () => {
     await until(() => master.registers.length === 1, "registration");
     const reported = Object.fromEntries(master.registers[0]!.tasks.map((t) => [t.task_id.value, t.state]));
     // Recovery comes before registering: the task that ended meanwhile is already reported over.
-    expect(reported).toEqual({ [ids.running!.task.task_id.value]: "TASK_RUNNING", [ids.ended!.task.task_id.value]: "TASK_FINISHED", [ids.late!.task.task_id.value]: "TASK_RUNNING" });
+    expect(reported).toEqual({
+      [ids.running!.task.task_id.value]: "TASK_RUNNING",
+      [ids.ended!.task.task_id.value]: "TASK_FINISHED",
+      [ids.late!.task.task_id.value]: "TASK_RUNNING",
+    });
     const id = (k: string) => ids[k]!.task.task_id.value;
 
     // Ended while the agent was down: its terminal update comes now, with its stdout.
@@ -287,7 +325,10 @@ describe("agent restart with the real process containerizer", () => {
     expect(updates(id("running"))).toEqual([]);
     master.answerPoll({ commands: [{ seq: 4, type: "KILL", framework_id: { value: "fw" }, task_id: { value: id("running") } }] });
     await until(() => updates(id("running")).some((u) => u.state === "TASK_KILLED"), "running → KILLED");
-    expect(updates(id("running")).at(-1)).toMatchObject({ message: "Command terminated with signal SIGTERM", data: Buffer.from("running\n").toString("base64") });
+    expect(updates(id("running")).at(-1)).toMatchObject({
+      message: "Command terminated with signal SIGTERM",
+      data: Buffer.from("running\n").toString("base64"),
+    });
     expect(alive(pid)).toBe(false);
   });
 
@@ -298,7 +339,13 @@ describe("agent restart with the real process containerizer", () => {
     Object.assign(store.state, { agent_id: "agent-1", agent_token: "token-1", last_seq: 1 });
     const s = spec({ value: "sleep 1; echo made-it" });
     const { record } = await launchOld(previous, s);
-    store.state.tasks[taskKey("fw", record.task_id)] = { framework_id: "fw", task_id: record.task_id, state: "TASK_STARTING", sandbox: s.sandbox, info: s.task };
+    store.state.tasks[taskKey("fw", record.task_id)] = {
+      framework_id: "fw",
+      task_id: record.task_id,
+      state: "TASK_STARTING",
+      sandbox: s.sandbox,
+      info: s.task,
+    };
     store.changed();
     await store.flush();
     const { master, updates } = restart(disk, "reconnect");

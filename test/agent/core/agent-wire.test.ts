@@ -9,10 +9,10 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { HttpMasterClient, MasterError } from "../../../agent-bun/src/core/master-client.ts";
+import { mulberry32 } from "../../../master-worker/src/allocator/index.ts";
 import * as ref from "../../../schemas/agent.ts";
 import * as wire from "../../../schemas/agent-wire.ts";
 import { parseMessage } from "../../../schemas/parse.ts";
-import { mulberry32 } from "../../../master-worker/src/allocator/index.ts";
 
 /** What parsing gave: the value, or the error's message. */
 function outcome(parse: () => unknown): { ok: unknown } | { error: string } {
@@ -41,7 +41,9 @@ const changeText = (path: Array<string | number>, replacement: unknown) =>
   ` with ${path.join(".") || "(all)"} = ${replacement === undefined ? "(removed)" : JSON.stringify(replacement)}`;
 
 const task = {
-  name: "web", task_id: { value: "t1" }, agent_id: { value: "a1" },
+  name: "web",
+  task_id: { value: "t1" },
+  agent_id: { value: "a1" },
   resources: [
     { name: "cpus", type: "SCALAR", scalar: { value: 0.5 }, role: "*", allocation_info: { role: "web" } },
     { name: "ports", type: "RANGES", ranges: { range: [{ begin: 31000, end: "31005" }] } },
@@ -49,14 +51,28 @@ const task = {
     { name: "gpus", type: "RANGES", ranges: {} },
   ],
   command: {
-    shell: false, value: "/bin/echo", arguments: ["echo", "hi"], user: "nobody",
-    environment: { variables: [{ name: "A", value: "1" }, { name: "B", type: "SECRET" }] },
+    shell: false,
+    value: "/bin/echo",
+    arguments: ["echo", "hi"],
+    user: "nobody",
+    environment: {
+      variables: [
+        { name: "A", value: "1" },
+        { name: "B", type: "SECRET" },
+      ],
+    },
     uris: [{ value: "http://x/y.tgz", extract: true, executable: false, cache: true, output_file: "y" }],
   },
   container: { type: "DOCKER", docker: { image: "busybox", network: "HOST", privileged: true }, volumes: [] },
   health_check: {
-    type: "HTTP", delay_seconds: 1.5, interval_seconds: 2, timeout_seconds: 3, consecutive_failures: 4, grace_period_seconds: 0,
-    command: { value: "true", shell: true }, http: { protocol: "IPv4", scheme: "http", port: 80, path: "/health", statuses: [200] },
+    type: "HTTP",
+    delay_seconds: 1.5,
+    interval_seconds: 2,
+    timeout_seconds: 3,
+    consecutive_failures: 4,
+    grace_period_seconds: 0,
+    command: { value: "true", shell: true },
+    http: { protocol: "IPv4", scheme: "http", port: 80, path: "/health", statuses: [200] },
     tcp: { protocol: "IPv6", port: 81 },
   },
   kill_policy: { grace_period: { nanoseconds: "2000000000" } },
@@ -66,32 +82,63 @@ const task = {
 
 /** Answers that exercise every field of the agent's schemas. */
 const fixtures: Array<[Name, unknown]> = [
-  ["RegisterResponse", {
-    agent_id: { value: "a1" }, agent_token: "tok", poll_hold_seconds: 25,
-    master_info: { id: "m", ip: 0, port: 8787, pid: "master@x", hostname: "h", version: "1", address: { hostname: "h", ip: "127.0.0.1", port: 8787 } },
-  }],
+  [
+    "RegisterResponse",
+    {
+      agent_id: { value: "a1" },
+      agent_token: "tok",
+      poll_hold_seconds: 25,
+      master_info: { id: "m", ip: 0, port: 8787, pid: "master@x", hostname: "h", version: "1", address: { hostname: "h", ip: "127.0.0.1", port: 8787 } },
+    },
+  ],
   ["RegisterResponse", { agent_id: { value: "a1" }, agent_token: "tok", poll_hold_seconds: 25, master_info: { id: "m", ip: 0, port: 1 }, extra: 1 }],
-  ["PollResponse", {
-    commands: [
-      {
-        seq: 1, type: "LAUNCH", framework_id: { value: "f" }, task,
-        framework_info: {
-          user: "u", name: "n", id: { value: "f" }, failover_timeout: 60, checkpoint: true, role: "r", roles: ["r"],
-          hostname: "h", principal: "p", webui_url: "http://ui", capabilities: [{ type: "MULTI_ROLE" }], labels: { labels: [] },
+  [
+    "PollResponse",
+    {
+      commands: [
+        {
+          seq: 1,
+          type: "LAUNCH",
+          framework_id: { value: "f" },
+          task,
+          framework_info: {
+            user: "u",
+            name: "n",
+            id: { value: "f" },
+            failover_timeout: 60,
+            checkpoint: true,
+            role: "r",
+            roles: ["r"],
+            hostname: "h",
+            principal: "p",
+            webui_url: "http://ui",
+            capabilities: [{ type: "MULTI_ROLE" }],
+            labels: { labels: [] },
+          },
         },
-      },
-      { seq: 2, type: "KILL", framework_id: { value: "f" }, task_id: { value: "t1" }, kill_policy: { grace_period: { nanoseconds: 5 } } },
-      { seq: 3, type: "SHUTDOWN_FRAMEWORK", framework_id: { value: "f" } },
-      { seq: 4, type: "LAUNCH", framework_id: { value: "f" }, task: { name: "min", task_id: { value: "t2" }, agent_id: { value: "a1" } } },
-      { seq: 5, type: "DESTROY_VOLUMES", volumes: [{
-        name: "disk", type: "SCALAR", scalar: { value: 10 }, role: "eng", reservations: [{ type: "DYNAMIC", role: "eng", principal: "p" }],
-        disk: { persistence: { id: "v1", principal: "p" }, volume: { container_path: "data", mode: "RW" } },
-      }] },
-    ],
-    acks: [{ task_id: { value: "t1" }, uuid: "u1" }],
-    reregister: false,
-    master_id: "m2",
-  }],
+        { seq: 2, type: "KILL", framework_id: { value: "f" }, task_id: { value: "t1" }, kill_policy: { grace_period: { nanoseconds: 5 } } },
+        { seq: 3, type: "SHUTDOWN_FRAMEWORK", framework_id: { value: "f" } },
+        { seq: 4, type: "LAUNCH", framework_id: { value: "f" }, task: { name: "min", task_id: { value: "t2" }, agent_id: { value: "a1" } } },
+        {
+          seq: 5,
+          type: "DESTROY_VOLUMES",
+          volumes: [
+            {
+              name: "disk",
+              type: "SCALAR",
+              scalar: { value: 10 },
+              role: "eng",
+              reservations: [{ type: "DYNAMIC", role: "eng", principal: "p" }],
+              disk: { persistence: { id: "v1", principal: "p" }, volume: { container_path: "data", mode: "RW" } },
+            },
+          ],
+        },
+      ],
+      acks: [{ task_id: { value: "t1" }, uuid: "u1" }],
+      reregister: false,
+      master_id: "m2",
+    },
+  ],
   ["PollResponse", { commands: [], acks: [], reregister: null }],
   ["StatusResponse", { acknowledged: ["u1", "u2"] }],
 ];
@@ -99,14 +146,36 @@ const fixtures: Array<[Name, unknown]> = [
 /** Every path to a value inside `value` (objects and arrays included). */
 function paths(value: unknown, at: Array<string | number> = []): Array<Array<string | number>> {
   const out = [at];
-  if (Array.isArray(value)) value.forEach((v, i) => out.push(...paths(v, [...at, i])));
+  if (Array.isArray(value)) for (const [i, v] of value.entries()) out.push(...paths(v, [...at, i]));
   else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) out.push(...paths(v, [...at, k]));
   return out;
 }
 
 const REPLACEMENTS: unknown[] = [
-  null, undefined, "", "x", "12", "-3", "1.5", 0, -1, 1.5, 70000, true, [], [null], {}, { value: "" }, { value: 3 },
-  "LAUNCH", "KILL", "SCALAR", "RANGES", "DOCKER", "TASK_RUNNING", Number.NaN,
+  null,
+  undefined,
+  "",
+  "x",
+  "12",
+  "-3",
+  "1.5",
+  0,
+  -1,
+  1.5,
+  70000,
+  true,
+  [],
+  [null],
+  {},
+  { value: "" },
+  { value: 3 },
+  "LAUNCH",
+  "KILL",
+  "SCALAR",
+  "RANGES",
+  "DOCKER",
+  "TASK_RUNNING",
+  Number.NaN,
 ];
 
 /** `value` with the thing at `path` replaced (or, for `undefined`, removed). */
@@ -161,8 +230,7 @@ describe("agent-wire (zod/mini) matches the reference schemas", () => {
   it("names the field at fault", () => {
     const bad = structuredClone(fixtures[2]![1]) as { commands: Array<{ task?: { resources: Array<{ scalar?: unknown }> } }> };
     bad.commands[0]!.task!.resources[0]!.scalar = { value: -1 };
-    expect(() => parseMessage(wire.PollResponse, bad, "response"))
-      .toThrow("commands[0].task.resources[0].scalar.value: Too small: expected number to be >=0");
+    expect(() => parseMessage(wire.PollResponse, bad, "response")).toThrow("commands[0].task.resources[0].scalar.value: Too small: expected number to be >=0");
     expect(() => parseMessage(wire.StatusResponse, "nope", "response")).toThrow(/^response: Invalid input: expected object/);
   });
 });
@@ -194,6 +262,11 @@ describe("HttpMasterClient validates the master's answers", () => {
       acks: [],
     });
     const res = await client.poll({ agent_id: { value: "a" }, ack_seq: 0, acked_uuids: [], wait_seconds: 0 });
-    expect(res.commands[0]).toEqual({ seq: 1, type: "LAUNCH", framework_id: { value: "f" }, task: { name: "t", task_id: { value: "t" }, agent_id: { value: "a" }, resources: [] } });
+    expect(res.commands[0]).toEqual({
+      seq: 1,
+      type: "LAUNCH",
+      framework_id: { value: "f" },
+      task: { name: "t", task_id: { value: "t" }, agent_id: { value: "a" }, resources: [] },
+    });
   });
 });

@@ -1,23 +1,29 @@
 /// <reference types="node" />
 import { afterEach, describe, expect, it } from "vitest";
-import type { AgentCommand } from "../../../schemas/agent.ts";
-import type { TaskInfo } from "../../../schemas/mesos.ts";
 import { Agent, type AgentInfo } from "../../../agent-bun/src/core/agent.ts";
-import { taskKey } from "../../../sdk/src/ids.ts";
-import { MemoryCheckpointStore, StateStore, type CheckpointStore } from "../../../agent-bun/src/state/checkpoint.ts";
-import { silentLogger } from "../../../agent-bun/src/system/log.ts";
 import { MasterError } from "../../../agent-bun/src/core/master-client.ts";
 import { RESTART_LOST_MESSAGE } from "../../../agent-bun/src/core/task-manager.ts";
+import { type CheckpointStore, MemoryCheckpointStore, StateStore } from "../../../agent-bun/src/state/checkpoint.ts";
+import { silentLogger } from "../../../agent-bun/src/system/log.ts";
+import type { AgentCommand } from "../../../schemas/agent.ts";
+import type { TaskInfo } from "../../../schemas/mesos.ts";
+import { taskKey } from "../../../sdk/src/ids.ts";
 import { FakeClock, FakeContainerizer, FakeMaster, GatedCheckpointStore, settle } from "../fakes.ts";
 
 const task = (id: string, extra: Partial<TaskInfo> = {}): TaskInfo => ({
-  name: id, task_id: { value: id }, agent_id: { value: "agent-1" },
+  name: id,
+  task_id: { value: id },
+  agent_id: { value: "agent-1" },
   resources: [{ name: "mem", type: "SCALAR", scalar: { value: 64 } }],
-  command: { value: "true" }, ...extra,
+  command: { value: "true" },
+  ...extra,
 });
 const launch = (seq: number, t: TaskInfo, fw = "fw1"): AgentCommand => ({ seq, type: "LAUNCH", framework_id: { value: fw }, task: t });
 const kill = (seq: number, id: string, graceNs?: number, fw = "fw1"): AgentCommand => ({
-  seq, type: "KILL", framework_id: { value: fw }, task_id: { value: id },
+  seq,
+  type: "KILL",
+  framework_id: { value: fw },
+  task_id: { value: id },
   ...(graceNs !== undefined ? { kill_policy: { grace_period: { nanoseconds: graceNs } } } : {}),
 });
 
@@ -33,7 +39,13 @@ function setup(disk: CheckpointStore = new MemoryCheckpointStore(), extraInfo: P
   const containerizer = new FakeContainerizer();
   const clock = new FakeClock();
   const agent = new Agent({
-    client: master, store, containerizer, clock, log: silentLogger, workDir: "/srv/agent", pollWaitSeconds: 25,
+    client: master,
+    store,
+    containerizer,
+    clock,
+    log: silentLogger,
+    workDir: "/srv/agent",
+    pollWaitSeconds: 25,
     info: { hostname: "h1", port: 5051, resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 4 } }], attributes: [], ...extraInfo },
   });
   running.push(agent);
@@ -50,7 +62,10 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 }
 
 const statesOf = (master: FakeMaster, id: string) =>
-  master.sentUpdates().filter((u) => u.status.task_id.value === id).map((u) => u.status.state)
+  master
+    .sentUpdates()
+    .filter((u) => u.status.task_id.value === id)
+    .map((u) => u.status.state)
     .filter((s, i, all) => all.indexOf(s) === i);
 
 describe("agent core (fakes)", () => {
@@ -73,7 +88,7 @@ describe("agent core (fakes)", () => {
     await until(() => containerizer.launched.length === 2, "launches");
     await settle();
     expect(containerizer.launched.map((s) => s.task.task_id.value).sort()).toEqual(["t1", "t2"]);
-    expect(containerizer.launched[0]!.sandbox).toBe("/srv/agent/frameworks/fw1/tasks/" + containerizer.launched[0]!.task.task_id.value);
+    expect(containerizer.launched[0]!.sandbox).toBe(`/srv/agent/frameworks/fw1/tasks/${containerizer.launched[0]!.task.task_id.value}`);
     expect(containerizer.launched[0]!.agentId).toBe("agent-1");
 
     containerizer.exit("t1", { code: 0, stdoutTail: Buffer.from("hello\n").toString("base64") });
@@ -92,10 +107,9 @@ describe("agent core (fakes)", () => {
   it("kills with the command's grace period, ignores unknown kills, shuts frameworks down", async () => {
     const { master, containerizer, agent, store } = setup();
     await until(() => master.polls.length === 1, "first poll");
-    master.answerPoll({ commands: [
-      launch(1, task("a")), launch(2, task("b", { kill_policy: { grace_period: { nanoseconds: 7e9 } } })),
-      launch(3, task("c"), "fw2"),
-    ] });
+    master.answerPoll({
+      commands: [launch(1, task("a")), launch(2, task("b", { kill_policy: { grace_period: { nanoseconds: 7e9 } } })), launch(3, task("c"), "fw2")],
+    });
     await until(() => containerizer.launched.length === 3, "launches");
     master.answerPoll({ commands: [kill(4, "a", 1.5e9), kill(5, "nope")] });
     await until(() => statesOf(master, "a").includes("TASK_KILLED"), "a killed");
@@ -105,7 +119,10 @@ describe("agent core (fakes)", () => {
 
     master.answerPoll({ commands: [{ seq: 6, type: "SHUTDOWN_FRAMEWORK", framework_id: { value: "fw1" } }] });
     await until(() => statesOf(master, "b").includes("TASK_KILLED"), "b killed");
-    expect(containerizer.kills).toEqual([{ taskId: "a", graceMs: 1500 }, { taskId: "b", graceMs: 7000 }]);
+    expect(containerizer.kills).toEqual([
+      { taskId: "a", graceMs: 1500 },
+      { taskId: "b", graceMs: 7000 },
+    ]);
     expect(statesOf(master, "c")).toEqual(["TASK_STARTING", "TASK_RUNNING"]);
     expect(store.state.tasks[taskKey("fw2", "c")]!.state).toBe("TASK_RUNNING");
     void agent;
@@ -115,10 +132,12 @@ describe("agent core (fakes)", () => {
     const { master, containerizer } = setup();
     await until(() => master.polls.length === 1, "first poll");
     const info = (caps: string[]) => ({ user: "u", name: "fw", capabilities: caps.map((type) => ({ type })) });
-    master.answerPoll({ commands: [
-      { seq: 1, type: "LAUNCH", framework_id: { value: "fw1" }, task: task("k"), framework_info: info(["TASK_KILLING_STATE"]) },
-      { seq: 2, type: "LAUNCH", framework_id: { value: "fw2" }, task: task("p"), framework_info: info(["PARTITION_AWARE"]) },
-    ] });
+    master.answerPoll({
+      commands: [
+        { seq: 1, type: "LAUNCH", framework_id: { value: "fw1" }, task: task("k"), framework_info: info(["TASK_KILLING_STATE"]) },
+        { seq: 2, type: "LAUNCH", framework_id: { value: "fw2" }, task: task("p"), framework_info: info(["PARTITION_AWARE"]) },
+      ],
+    });
     await until(() => statesOf(master, "k").includes("TASK_RUNNING") && statesOf(master, "p").includes("TASK_RUNNING"), "both running");
     master.answerPoll({ commands: [kill(3, "k"), kill(4, "p", undefined, "fw2")] });
     await until(() => statesOf(master, "k").includes("TASK_KILLED") && statesOf(master, "p").includes("TASK_KILLED"), "both killed");
@@ -130,10 +149,9 @@ describe("agent core (fakes)", () => {
   it("fails Docker and command-less tasks with a clear message from the agent", async () => {
     const { master, containerizer } = setup();
     await until(() => master.polls.length === 1, "first poll");
-    master.answerPoll({ commands: [
-      launch(1, task("d", { container: { type: "DOCKER", docker: { image: "nginx" } } })),
-      launch(2, task("x", { command: undefined })),
-    ] });
+    master.answerPoll({
+      commands: [launch(1, task("d", { container: { type: "DOCKER", docker: { image: "nginx" } } })), launch(2, task("x", { command: undefined }))],
+    });
     await until(() => master.sentUpdates().length === 2, "two updates");
     const [d, x] = master.sentUpdates();
     expect(d!.status).toMatchObject({ state: "TASK_FAILED", source: "SOURCE_AGENT" });
@@ -192,7 +210,12 @@ describe("agent core (fakes)", () => {
     // A restarted master (new id): STARTING and RUNNING go again, at once, in order.
     master.answerPoll({ master_id: "m2" });
     await until(() => master.sentUpdates().length === sentBefore * 2, "updates re-sent");
-    expect(master.sentUpdates().slice(sentBefore).map((u) => u.status.state)).toEqual(["TASK_STARTING", "TASK_RUNNING"]);
+    expect(
+      master
+        .sentUpdates()
+        .slice(sentBefore)
+        .map((u) => u.status.state),
+    ).toEqual(["TASK_STARTING", "TASK_RUNNING"]);
     await until(() => master.polls.length === 4, "fourth poll");
     expect(master.polls[3]!.master_id).toBe("m2");
   });
@@ -249,7 +272,12 @@ describe("agent core (fakes)", () => {
     await until(() => containerizer.launched.length === 1 && master.statuses.length > 0, "launch and a status update");
     expect(master.statuses.every((s) => s.agent_token === "token-1")).toBe(true);
 
-    master.onRegister = (req) => ({ agent_id: req.agent_id ?? { value: "agent-1" }, agent_token: "token-2", master_info: { id: "m", ip: 0, port: 1 }, poll_hold_seconds: 25 });
+    master.onRegister = (req) => ({
+      agent_id: req.agent_id ?? { value: "agent-1" },
+      agent_token: "token-2",
+      master_info: { id: "m", ip: 0, port: 1 },
+      poll_hold_seconds: 25,
+    });
     const sleepsBefore = clock.sleeps.length;
     master.answerPoll(new MasterError("HTTP 401: agent_token", 401));
     await until(() => clock.sleeps.slice(sleepsBefore).includes(500), "backoff after the 401");
@@ -281,7 +309,12 @@ describe("agent core (fakes)", () => {
       return { acknowledged: req.updates.filter((u) => u.status.state === "TASK_FINISHED").map((u) => u.status.uuid) };
     };
     // Completes one pending write at a time, letting the agent run in between.
-    const pump = async (rounds = 20) => { for (let i = 0; i < rounds; i++) { disk.release(); await settle(1); } };
+    const pump = async (rounds = 20) => {
+      for (let i = 0; i < rounds; i++) {
+        disk.release();
+        await settle(1);
+      }
+    };
 
     await pump();
     await until(() => master.polls.length === 1, "first poll");
@@ -300,7 +333,12 @@ describe("agent core (fakes)", () => {
     await pump();
     await until(() => ["t1", "t2", "t3"].every((id) => statesOf(master, id).includes("TASK_FINISHED")), "finished");
     await pump();
-    master.answerPoll({ acks: master.sentUpdates().filter((u) => u.status.state !== "TASK_FINISHED").map((u) => ({ task_id: u.status.task_id, uuid: u.status.uuid })) });
+    master.answerPoll({
+      acks: master
+        .sentUpdates()
+        .filter((u) => u.status.state !== "TASK_FINISHED")
+        .map((u) => ({ task_id: u.status.task_id, uuid: u.status.uuid })),
+    });
     await settle();
     await pump();
     await until(() => master.polls.length === 3, "third poll");
@@ -314,11 +352,20 @@ describe("agent core (fakes)", () => {
     const master0 = new FakeMaster();
     let fails = 4;
     const realRegister = master0.onRegister;
-    master0.onRegister = (req) => { if (fails-- > 0) throw new MasterError("HTTP 503", 503); return realRegister(req); };
+    master0.onRegister = (req) => {
+      if (fails-- > 0) throw new MasterError("HTTP 503", 503);
+      return realRegister(req);
+    };
     const store = new StateStore(new MemoryCheckpointStore());
     const clock = new FakeClock();
     const agent = new Agent({
-      client: master0, store, containerizer: new FakeContainerizer(), clock, log: silentLogger, workDir: "/w", pollWaitSeconds: 5,
+      client: master0,
+      store,
+      containerizer: new FakeContainerizer(),
+      clock,
+      log: silentLogger,
+      workDir: "/w",
+      pollWaitSeconds: 5,
       info: { hostname: "h", port: 1, resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 } }], attributes: [] },
     });
     running.push(agent);
@@ -357,7 +404,9 @@ describe("agent core (fakes)", () => {
   it("upgraded in place over a checkpoint with the old NUL-joined task keys, still finds its tasks (ack forgets, KILL reaches, LAUNCH is a duplicate)", async () => {
     const disk = new MemoryCheckpointStore();
     await disk.write({
-      agent_id: "agent-7", last_seq: 12, acked_uuids: [],
+      agent_id: "agent-7",
+      last_seq: 12,
+      acked_uuids: [],
       tasks: { "fw1\u0000done": { framework_id: "fw1", task_id: "done", state: "TASK_FINISHED" } },
       updates: [{ framework_id: "fw1", status: { task_id: { value: "done" }, state: "TASK_FINISHED", uuid: "ZG9uZQ==" } }],
     });

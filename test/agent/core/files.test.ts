@@ -2,26 +2,32 @@
  * The agent's side of sandbox file access (agent-bun/src/core/files.ts): listing, reading with
  * offset and length, and refusing paths that leave the sandbox (`..`, symbolic links).
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as ref from "../../../schemas/agent.ts";
-import type { FileAnswer, FileRequest } from "../../../schemas/agent.ts";
-import * as wire from "../../../schemas/agent-wire.ts";
-import { parseMessage } from "../../../schemas/parse.ts";
-import { MAX_FILE_READ_BYTES } from "../../../schemas/file-limits.ts";
-import { FileServer, answerFileRequest } from "../../../agent-bun/src/core/files.ts";
-import { sandboxPath } from "../../../agent-bun/src/sandbox/paths.ts";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { answerFileRequest, FileServer } from "../../../agent-bun/src/core/files.ts";
 import type { MasterClient } from "../../../agent-bun/src/core/master-client.ts";
+import { sandboxPath } from "../../../agent-bun/src/sandbox/paths.ts";
 import type { Logger } from "../../../agent-bun/src/system/log.ts";
+import type { FileAnswer, FileRequest } from "../../../schemas/agent.ts";
+import * as ref from "../../../schemas/agent.ts";
+import * as wire from "../../../schemas/agent-wire.ts";
+import { MAX_FILE_READ_BYTES } from "../../../schemas/file-limits.ts";
+import { parseMessage } from "../../../schemas/parse.ts";
 
 let workDir: string;
 let sandbox: string;
 let outside: string;
 
 const req = (path: string, extra: Partial<FileRequest> = {}): FileRequest => ({
-  request_id: "r1", op: "READ", framework_id: { value: "fw-1" }, task_id: { value: "task/1" }, path, ...extra,
+  request_id: "r1",
+  op: "READ",
+  framework_id: { value: "fw-1" },
+  task_id: { value: "task/1" },
+  path,
+  ...extra,
 });
 const text = (data: string | undefined) => Buffer.from(data ?? "", "base64").toString("utf8");
 
@@ -100,9 +106,9 @@ describe("answerFileRequest", () => {
     symlinkSync(outside, join(sandbox, "escape-dir"));
     symlinkSync("/", join(sandbox, "root"));
     symlinkSync(join(sandbox, "logs", "app.log"), join(sandbox, "inside"));
-    const escape = await answerFileRequest(workDir, req("escape"));
-    expect(escape.error?.status).toBe(403);
-    expect(escape.data).toBeUndefined();
+    const escaped = await answerFileRequest(workDir, req("escape"));
+    expect(escaped.error?.status).toBe(403);
+    expect(escaped.data).toBeUndefined();
     expect((await answerFileRequest(workDir, req("escape-dir/secret"))).error?.status).toBe(403);
     expect((await answerFileRequest(workDir, req("escape-dir", { op: "LIST" }))).error?.status).toBe(403);
     expect((await answerFileRequest(workDir, req("root/etc/passwd"))).error?.status).toBe(403);
@@ -124,7 +130,12 @@ describe("answerFileRequest", () => {
 describe("FileServer", () => {
   it("answers each request to the master with the agent's identity and the request id", async () => {
     const sent: FileAnswer[] = [];
-    const client = { files: async (a: FileAnswer) => { sent.push(a); return { accepted: true }; } } as unknown as MasterClient;
+    const client = {
+      files: async (a: FileAnswer) => {
+        sent.push(a);
+        return { accepted: true };
+      },
+    } as unknown as MasterClient;
     const log: Logger = { debug() {}, info() {}, warn() {}, error() {} };
     const server = new FileServer({ workDir, client, log });
     server.serve([req("stdout", { request_id: "a", offset: 2, length: 3 }), req("nope", { request_id: "b" })], "agent-1", "tok");
@@ -139,7 +150,11 @@ describe("FileServer", () => {
 
 describe("file_requests in poll answers: the agent's zod/mini schema agrees with the reference", () => {
   const outcome = (schema: typeof ref.PollResponse | typeof wire.PollResponse, input: unknown) => {
-    try { return { ok: parseMessage(schema, input, "response") }; } catch (e) { return { error: (e as Error).message }; }
+    try {
+      return { ok: parseMessage(schema, input, "response") };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
   };
   const good = { request_id: "r", op: "READ", framework_id: { value: "f" }, task_id: { value: "t" }, path: "stdout", offset: 3, length: 10 };
   const cases: unknown[] = [

@@ -3,10 +3,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { MasterError } from "../../../agent-bun/src/core/master-client.ts";
+import { newUpdateUuid, StatusUpdateManager } from "../../../agent-bun/src/core/status-updates.ts";
 import { FileCheckpointStore, MemoryCheckpointStore, StateStore } from "../../../agent-bun/src/state/checkpoint.ts";
 import { silentLogger } from "../../../agent-bun/src/system/log.ts";
-import { MasterError } from "../../../agent-bun/src/core/master-client.ts";
-import { StatusUpdateManager, newUpdateUuid } from "../../../agent-bun/src/core/status-updates.ts";
 import { FakeClock, FakeMaster, GatedCheckpointStore, settle } from "../fakes.ts";
 
 function setup(store = new StateStore(new MemoryCheckpointStore())) {
@@ -187,7 +187,9 @@ describe("status update manager", () => {
   it("survives an agent restart: pending and acknowledged-but-unreported uuids come back from disk", async () => {
     const dir = mkdtempSync(join(tmpdir(), "strata-su-"));
     const first = setup(new StateStore(new FileCheckpointStore(dir)));
-    first.master.onStatus = () => { throw new MasterError("connection refused"); };
+    first.master.onStatus = () => {
+      throw new MasterError("connection refused");
+    };
     const lost = first.mgr.enqueue("fw", running("t1"));
     const done = first.mgr.enqueue("fw", running("t2"));
     expect(await first.mgr.flush()).toBe(false);

@@ -4,27 +4,39 @@
  * files, when reports are made and sent, how they ride on polls, and the preempting KILL's
  * terminal state (TASK_LOST / TASK_GONE with REASON_CONTAINER_PREEMPTED).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { AgentCommand } from "../../../schemas/agent.ts";
-import type { TaskInfo } from "../../../schemas/mesos.ts";
 import { Agent } from "../../../agent-bun/src/core/agent.ts";
+import {
+  HollowUsageSampler,
+  type MeasuredTask,
+  ProcUsageSampler,
+  USAGE_CPU_CHANGE,
+  UsageReporter,
+  type UsageSample,
+  type UsageSampler,
+} from "../../../agent-bun/src/core/usage.ts";
 import { HollowFleet } from "../../../agent-bun/src/hollow/hollow-fleet.ts";
 import { MemoryCheckpointStore, StateStore, type TaskRecord } from "../../../agent-bun/src/state/checkpoint.ts";
 import { silentLogger } from "../../../agent-bun/src/system/log.ts";
-import {
-  HollowUsageSampler, ProcUsageSampler, USAGE_CPU_CHANGE, UsageReporter, type MeasuredTask, type UsageSample, type UsageSampler,
-} from "../../../agent-bun/src/core/usage.ts";
+import type { AgentCommand } from "../../../schemas/agent.ts";
+import type { TaskInfo } from "../../../schemas/mesos.ts";
 import { FakeClock, FakeContainerizer, FakeMaster, settle } from "../fakes.ts";
 
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
 const agents: Agent[] = [];
 afterEach(async () => {
-  for (const c of children.splice(0)) { try { process.kill(-c.pid!, "SIGKILL"); } catch { /* gone */ } }
+  for (const c of children.splice(0)) {
+    try {
+      process.kill(-c.pid!, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+  }
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   for (const a of agents.splice(0)) a.stop();
   await settle();
@@ -32,8 +44,14 @@ afterEach(async () => {
 
 const record = (taskId: string, extra: Partial<TaskRecord> = {}): TaskRecord => ({ framework_id: "fw1", task_id: taskId, state: "TASK_RUNNING", ...extra });
 const info = (taskId: string, cpus: number, mem: number): TaskInfo => ({
-  name: taskId, task_id: { value: taskId }, agent_id: { value: "agent-1" }, command: { value: "true" },
-  resources: [{ name: "cpus", type: "SCALAR", scalar: { value: cpus } }, { name: "mem", type: "SCALAR", scalar: { value: mem } }],
+  name: taskId,
+  task_id: { value: taskId },
+  agent_id: { value: "agent-1" },
+  command: { value: "true" },
+  resources: [
+    { name: "cpus", type: "SCALAR", scalar: { value: cpus } },
+    { name: "mem", type: "SCALAR", scalar: { value: mem } },
+  ],
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -46,7 +64,10 @@ describe("ProcUsageSampler", () => {
     children.push(idle);
     await sleep(100);
     const sampler = new ProcUsageSampler();
-    const tasks: MeasuredTask[] = [{ record: record("busy", { pid: child.pid! }), info: undefined }, { record: record("idle", { pid: idle.pid! }), info: undefined }];
+    const tasks: MeasuredTask[] = [
+      { record: record("busy", { pid: child.pid! }), info: undefined },
+      { record: record("idle", { pid: idle.pid! }), info: undefined },
+    ];
     const [a, i0] = sampler.sample(tasks, Date.now());
     await sleep(1_200);
     const [b, i1] = sampler.sample(tasks, Date.now());
@@ -54,7 +75,7 @@ describe("ProcUsageSampler", () => {
     const busyCores = (b!.cpuSeconds - a!.cpuSeconds) / 1.2;
     // (loosely: the test machine may be busy) the spinning group used cpu, the sleeping one none
     expect(busyCores).toBeGreaterThan(0.05);
-    expect(i1!.cpuSeconds - i0!.cpuSeconds).toBeLessThan(busyCores * 1.2 / 2);
+    expect(i1!.cpuSeconds - i0!.cpuSeconds).toBeLessThan((busyCores * 1.2) / 2);
     expect(b!.memBytes).toBeGreaterThan(100 * 1024);
     // a task whose process is gone cannot be measured
     expect(sampler.sample([{ record: record("gone", { pid: 2 ** 22 + 7 }), info: undefined }], Date.now())).toEqual([undefined]);
@@ -63,16 +84,24 @@ describe("ProcUsageSampler", () => {
   it("reads a task's cgroup when it has one (v2 cpu.stat/memory.stat, v1 cpuacct.usage/memory.stat)", () => {
     const root = mkdtempSync(join(tmpdir(), "strata-usage-"));
     dirs.push(root);
-    const v2 = join(root, "v2"), v1cpu = join(root, "v1cpu"), v1mem = join(root, "v1mem");
+    const v2 = join(root, "v2"),
+      v1cpu = join(root, "v1cpu"),
+      v1mem = join(root, "v1mem");
     for (const d of [v2, v1cpu, v1mem]) mkdirSync(join(d, "task"), { recursive: true });
     writeFileSync(join(v2, "task", "cpu.stat"), "usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\n");
     writeFileSync(join(v2, "task", "memory.stat"), "anon 52428800\nfile 999\n");
     writeFileSync(join(v1cpu, "task", "cpuacct.usage"), "1500000000\n");
     writeFileSync(join(v1mem, "task", "memory.stat"), "cache 1\nrss 3\ntotal_cache 5\ntotal_rss 10485760\n");
     const t: MeasuredTask[] = [{ record: record("t", { cgroup: "task" }), info: undefined }];
-    const two = new ProcUsageSampler([{ controller: "memory", version: 2, base: v2 }, { controller: "cpu", version: 2, base: v2 }]);
+    const two = new ProcUsageSampler([
+      { controller: "memory", version: 2, base: v2 },
+      { controller: "cpu", version: 2, base: v2 },
+    ]);
     expect(two.sample(t, 0)).toEqual([{ cpuSeconds: 2.5, memBytes: 50 * 1024 * 1024, userSeconds: 2, systemSeconds: 0.5 }]);
-    const one = new ProcUsageSampler([{ controller: "memory", version: 1, base: v1mem }, { controller: "cpu", version: 1, base: v1cpu }]);
+    const one = new ProcUsageSampler([
+      { controller: "memory", version: 1, base: v1mem },
+      { controller: "cpu", version: 1, base: v1cpu },
+    ]);
     expect(one.sample(t, 0)).toEqual([{ cpuSeconds: 1.5, memBytes: 10 * 1024 * 1024 }]); // no cpuacct.stat: no user/system split
     writeFileSync(join(v1cpu, "task", "cpuacct.stat"), "user 120\nsystem 30\n"); // USER_HZ ticks
     expect(one.sample(t, 0)).toEqual([{ cpuSeconds: 1.5, memBytes: 10 * 1024 * 1024, userSeconds: 1.2, systemSeconds: 0.3 }]);
@@ -105,7 +134,14 @@ describe("UsageReporter", () => {
     const sampler = new ScriptedSampler();
     let tasks: MeasuredTask[] = [];
     const reporter = new UsageReporter({ sampler, clock, intervalMs: 10_000, running: () => tasks });
-    return { clock, sampler, reporter, setTasks: (t: MeasuredTask[]) => { tasks = t; } };
+    return {
+      clock,
+      sampler,
+      reporter,
+      setTasks: (t: MeasuredTask[]) => {
+        tasks = t;
+      },
+    };
   }
 
   it("measures nothing while nothing runs; reports a task one interval after first seeing it, then only changes", async () => {
@@ -120,10 +156,19 @@ describe("UsageReporter", () => {
     expect(reporter.pollWait(25)).toBe(10); // polls are not held past the interval while tasks run
     await clock.advance(10_000);
     const first = reporter.due();
-    expect(first).toEqual({ tasks: [{
-      framework_id: { value: "fw1" }, task_id: { value: "t1" }, cpus: 0.5, mem_mb: 100,
-      mem_rss_bytes: 100 * 1024 * 1024, cpus_user_time_secs: 3.75, cpus_system_time_secs: 1.25, // 5 cpu seconds over 10 s
-    }] });
+    expect(first).toEqual({
+      tasks: [
+        {
+          framework_id: { value: "fw1" },
+          task_id: { value: "t1" },
+          cpus: 0.5,
+          mem_mb: 100,
+          mem_rss_bytes: 100 * 1024 * 1024,
+          cpus_user_time_secs: 3.75,
+          cpus_system_time_secs: 1.25, // 5 cpu seconds over 10 s
+        },
+      ],
+    });
     reporter.delivered();
 
     await clock.advance(5_000);
@@ -184,7 +229,13 @@ describe("agent: usage on polls, preempting kills", () => {
     const clock = new FakeClock();
     const sampler = new ScriptedSampler();
     const agent = new Agent({
-      client: master, store, containerizer, clock, log: silentLogger, workDir: "/srv/agent", pollWaitSeconds: 25,
+      client: master,
+      store,
+      containerizer,
+      clock,
+      log: silentLogger,
+      workDir: "/srv/agent",
+      pollWaitSeconds: 25,
       info: { hostname: "h1", port: 5051, resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 4 } }], attributes: [] },
       usage: { sampler, intervalMs: 10_000 },
     });
@@ -214,10 +265,19 @@ describe("agent: usage on polls, preempting kills", () => {
     master.answerPoll({});
     await until(() => master.polls.length === 3, "third poll");
     expect(master.polls[2]!.wait_seconds).toBe(10);
-    expect(master.polls[2]!.usage).toEqual({ tasks: [{
-      framework_id: { value: "fw1" }, task_id: { value: "t1" }, cpus: 0.25, mem_mb: 40,
-      mem_rss_bytes: 40 * 1024 * 1024, cpus_user_time_secs: 1.875, cpus_system_time_secs: 0.625,
-    }] });
+    expect(master.polls[2]!.usage).toEqual({
+      tasks: [
+        {
+          framework_id: { value: "fw1" },
+          task_id: { value: "t1" },
+          cpus: 0.25,
+          mem_mb: 40,
+          mem_rss_bytes: 40 * 1024 * 1024,
+          cpus_user_time_secs: 1.875,
+          cpus_system_time_secs: 0.625,
+        },
+      ],
+    });
     master.answerPoll({});
     await until(() => master.polls.length === 4, "fourth poll");
     expect(master.polls[3]!.usage).toBeUndefined(); // delivered, not due again yet
@@ -227,9 +287,17 @@ describe("agent: usage on polls, preempting kills", () => {
     const master = new FakeMaster();
     const clock = new FakeClock();
     const fleet = new HollowFleet({
-      count: 1, taskMs: 1_000_000, client: master, clock, log: silentLogger, debug: false, workDir: "/nonexistent/hollow", pollWaitSeconds: 25,
+      count: 1,
+      taskMs: 1_000_000,
+      client: master,
+      clock,
+      log: silentLogger,
+      debug: false,
+      workDir: "/nonexistent/hollow",
+      pollWaitSeconds: 25,
       info: { hostname: "h", port: 5051, resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 2 } }], attributes: [] },
-      summaryIntervalMs: 0, usage: { sampler: new HollowUsageSampler(0.5), intervalMs: 10_000 },
+      summaryIntervalMs: 0,
+      usage: { sampler: new HollowUsageSampler(0.5), intervalMs: 10_000 },
     });
     const done = fleet.run();
     try {
@@ -246,10 +314,19 @@ describe("agent: usage on polls, preempting kills", () => {
         master.answerPoll({});
         await until(() => master.polls.length === 4, "fourth poll");
       }
-      expect(master.polls.at(-1)!.usage).toEqual({ tasks: [{
-        framework_id: { value: "fw1" }, task_id: { value: "h1" }, cpus: 0.5, mem_mb: 128,
-        mem_rss_bytes: 128 * 1024 * 1024, cpus_user_time_secs: expect.any(Number), cpus_system_time_secs: 0,
-      }] });
+      expect(master.polls.at(-1)!.usage).toEqual({
+        tasks: [
+          {
+            framework_id: { value: "fw1" },
+            task_id: { value: "h1" },
+            cpus: 0.5,
+            mem_mb: 128,
+            mem_rss_bytes: 128 * 1024 * 1024,
+            cpus_user_time_secs: expect.any(Number),
+            cpus_system_time_secs: 0,
+          },
+        ],
+      });
     } finally {
       fleet.stop();
       await done;
@@ -261,12 +338,25 @@ describe("agent: usage on polls, preempting kills", () => {
     await until(() => master.polls.length === 1, "first poll");
     master.answerPoll({ commands: [launch(1, info("rv1", 1, 128)), launch(2, info("rv2", 1, 128)), launch(3, info("plain", 1, 128))] });
     await until(() => containerizer.launched.length === 3, "launches");
-    master.answerPoll({ commands: [
-      { seq: 4, type: "KILL", framework_id: { value: "fw1" }, task_id: { value: "rv1" }, kill_policy: { grace_period: { nanoseconds: 0 } }, preemption: { state: "TASK_LOST" } },
-      { seq: 5, type: "KILL", framework_id: { value: "fw1" }, task_id: { value: "rv2" }, preemption: { state: "TASK_GONE" } },
-      { seq: 6, type: "KILL", framework_id: { value: "fw1" }, task_id: { value: "plain" } },
-    ] });
-    const final = (id: string) => master.sentUpdates().map((u) => u.status).find((s) => s.task_id.value === id && !["TASK_STARTING", "TASK_RUNNING"].includes(s.state));
+    master.answerPoll({
+      commands: [
+        {
+          seq: 4,
+          type: "KILL",
+          framework_id: { value: "fw1" },
+          task_id: { value: "rv1" },
+          kill_policy: { grace_period: { nanoseconds: 0 } },
+          preemption: { state: "TASK_LOST" },
+        },
+        { seq: 5, type: "KILL", framework_id: { value: "fw1" }, task_id: { value: "rv2" }, preemption: { state: "TASK_GONE" } },
+        { seq: 6, type: "KILL", framework_id: { value: "fw1" }, task_id: { value: "plain" } },
+      ],
+    });
+    const final = (id: string) =>
+      master
+        .sentUpdates()
+        .map((u) => u.status)
+        .find((s) => s.task_id.value === id && !["TASK_STARTING", "TASK_RUNNING"].includes(s.state));
     await until(() => ["rv1", "rv2", "plain"].every((id) => final(id)), "terminal updates");
     expect(containerizer.kills.find((k) => k.taskId === "rv1")!.graceMs).toBe(0);
     expect(final("rv1")).toMatchObject({ state: "TASK_LOST", reason: "REASON_CONTAINER_PREEMPTED", source: "SOURCE_AGENT" });

@@ -10,18 +10,18 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CommandInfo, ContainerInfo, Resource, TaskInfo } from "../../../schemas/mesos.ts";
-import type { TaskRecord } from "../../../agent-bun/src/state/checkpoint.ts";
 import { LaunchError, type LaunchSpec } from "../../../agent-bun/src/containerizers/containerizer.ts";
 import { DEFAULT_DOCKER_SOCKET, DockerClient, type LogFrame } from "../../../agent-bun/src/docker/docker-client.ts";
 import { CONTAINER_SANDBOX, LABEL_TASK } from "../../../agent-bun/src/docker/docker-config.ts";
 import { DockerContainerizer } from "../../../agent-bun/src/docker/docker-containerizer.ts";
-import { silentLogger } from "../../../agent-bun/src/system/log.ts";
 import { sandboxPath } from "../../../agent-bun/src/sandbox/paths.ts";
 import { attachVolumes, volumesOf } from "../../../agent-bun/src/sandbox/volumes.ts";
+import type { TaskRecord } from "../../../agent-bun/src/state/checkpoint.ts";
+import { silentLogger } from "../../../agent-bun/src/system/log.ts";
+import type { CommandInfo, ContainerInfo, Resource, TaskInfo } from "../../../schemas/mesos.ts";
 import { ranges, scalar } from "../../../sdk/src/resources.ts";
-import { TEST_IMAGE, dockerUnavailable, ensureTestImage } from "./docker-test-image.ts";
 import { readFromPort } from "../../support/tcp-read.ts";
+import { dockerUnavailable, ensureTestImage, TEST_IMAGE } from "./docker-test-image.ts";
 
 const inCI = process.env.CI === "true" || process.env.CI === "1";
 const client = new DockerClient(DEFAULT_DOCKER_SOCKET);
@@ -33,10 +33,20 @@ const containerizer = new DockerContainerizer(client, silentLogger);
 const run = `${process.pid}-${Date.now().toString(36)}`;
 let n = 0;
 
-function spec(command: CommandInfo | undefined, opts: { container?: Partial<ContainerInfo>; docker?: Record<string, unknown>; resources?: Resource[] } = {}): LaunchSpec {
+function spec(
+  command: CommandInfo | undefined,
+  opts: { container?: Partial<ContainerInfo>; docker?: Record<string, unknown>; resources?: Resource[] } = {},
+): LaunchSpec {
   const id = `task ${++n}/${run}`; // unsafe characters on purpose
   const container = { type: "DOCKER", docker: { image: TEST_IMAGE, ...opts.docker }, ...opts.container } as ContainerInfo;
-  const task: TaskInfo = { name: id, task_id: { value: id }, agent_id: { value: "agent-1" }, resources: opts.resources ?? [], container, ...(command ? { command } : {}) };
+  const task: TaskInfo = {
+    name: id,
+    task_id: { value: id },
+    agent_id: { value: "agent-1" },
+    resources: opts.resources ?? [],
+    container,
+    ...(command ? { command } : {}),
+  };
   return { frameworkId: "fw-1", agentId: "agent-1", sandbox: sandboxPath(work, "fw-1", id), task };
 }
 
@@ -68,7 +78,8 @@ describe.skipIf(!!why && !inCI)("docker containerizer (real engine)", () => {
 
   it("runs a shell command with the sandbox at /mnt/mesos/sandbox, the MESOS_* environment and the output in the sandbox files", async () => {
     const s = spec({
-      value: 'echo "out $FOO"; echo err >&2; pwd; echo "$MESOS_SANDBOX|$MESOS_TASK_ID|$MESOS_FRAMEWORK_ID|$MESOS_AGENT_ID|$MESOS_DIRECTORY"; echo written > file.txt',
+      value:
+        'echo "out $FOO"; echo err >&2; pwd; echo "$MESOS_SANDBOX|$MESOS_TASK_ID|$MESOS_FRAMEWORK_ID|$MESOS_AGENT_ID|$MESOS_DIRECTORY"; echo written > file.txt',
       environment: { variables: [{ name: "FOO", value: "bar" }] },
     });
     const { container, exit } = await runToEnd(s);
@@ -94,9 +105,17 @@ describe.skipIf(!!why && !inCI)("docker containerizer (real engine)", () => {
   it("mounts host_path volumes (relative ones inside the sandbox), read-only when asked", async () => {
     const host = mkdtempSync(join(tmpdir(), "strata-dv-"));
     writeFileSync(join(host, "in.txt"), "from host\n");
-    const s = spec({ value: "cat /data/in.txt; echo x > /data/new.txt || echo read-only; echo rel > /mnt/mesos/sandbox/sub/r.txt" }, {
-      container: { volumes: [{ container_path: "/data", host_path: host, mode: "RO" }, { container_path: "sub", host_path: "subdir" }] },
-    });
+    const s = spec(
+      { value: "cat /data/in.txt; echo x > /data/new.txt || echo read-only; echo rel > /mnt/mesos/sandbox/sub/r.txt" },
+      {
+        container: {
+          volumes: [
+            { container_path: "/data", host_path: host, mode: "RO" },
+            { container_path: "sub", host_path: "subdir" },
+          ],
+        },
+      },
+    );
     const { exit } = await runToEnd(s);
     expect(exit.code).toBe(0);
     expect(file(s, "stdout")).toBe("from host\nread-only\n");
@@ -118,10 +137,13 @@ describe.skipIf(!!why && !inCI)("docker containerizer (real engine)", () => {
 
   it("publishes a BRIDGE port mapping on a host port from the task's ports, and refuses others", async () => {
     const port = 31000 + (process.pid % 2000);
-    const s = spec({ value: "while true; do echo hello-from-container | nc -l -p 8080; done" }, {
-      docker: { network: "BRIDGE", port_mappings: [{ host_port: port, container_port: 8080, protocol: "tcp" }] },
-      resources: [ranges("ports", [[port, port]])],
-    });
+    const s = spec(
+      { value: "while true; do echo hello-from-container | nc -l -p 8080; done" },
+      {
+        docker: { network: "BRIDGE", port_mappings: [{ host_port: port, container_port: 8080, protocol: "tcp" }] },
+        resources: [ranges("ports", [[port, port]])],
+      },
+    );
     const c = await start(s);
     try {
       expect(await readFromPort(port, 10_000)).toBe("hello-from-container");
@@ -129,12 +151,28 @@ describe.skipIf(!!why && !inCI)("docker containerizer (real engine)", () => {
       c.kill(0);
       await c.exited;
     }
-    await expect(containerizer.launch(spec({ value: "true" }, {
-      docker: { network: "BRIDGE", port_mappings: [{ host_port: port + 1, container_port: 80 }] }, resources: [ranges("ports", [[port, port]])],
-    }))).rejects.toThrow(/host_port .* not among the task's ports/);
-    await expect(containerizer.launch(spec({ value: "true" }, {
-      docker: { port_mappings: [{ host_port: port, container_port: 80 }] }, resources: [ranges("ports", [[port, port]])],
-    }))).rejects.toThrow(/need network BRIDGE/);
+    await expect(
+      containerizer.launch(
+        spec(
+          { value: "true" },
+          {
+            docker: { network: "BRIDGE", port_mappings: [{ host_port: port + 1, container_port: 80 }] },
+            resources: [ranges("ports", [[port, port]])],
+          },
+        ),
+      ),
+    ).rejects.toThrow(/host_port .* not among the task's ports/);
+    await expect(
+      containerizer.launch(
+        spec(
+          { value: "true" },
+          {
+            docker: { port_mappings: [{ host_port: port, container_port: 80 }] },
+            resources: [ranges("ports", [[port, port]])],
+          },
+        ),
+      ),
+    ).rejects.toThrow(/need network BRIDGE/);
   }, 30_000);
 
   it("reports an OOM kill inside the memory limit", async () => {
@@ -149,7 +187,9 @@ describe.skipIf(!!why && !inCI)("docker containerizer (real engine)", () => {
     const polite = spec({ value: `trap 'echo got-term; exit 0' TERM; echo ready; ${loop}` });
     const stubborn = spec({ value: `trap '' TERM; echo ready; ${loop}` });
     const [p, st] = [await start(polite), await start(stubborn)];
-    const ready = async (s: LaunchSpec) => { for (let i = 0; i < 100 && !file(s, "stdout").includes("ready"); i++) await new Promise((r) => setTimeout(r, 100)); };
+    const ready = async (s: LaunchSpec) => {
+      for (let i = 0; i < 100 && !file(s, "stdout").includes("ready"); i++) await new Promise((r) => setTimeout(r, 100));
+    };
     await ready(polite);
     await ready(stubborn);
     let t0 = Date.now();
@@ -179,7 +219,13 @@ describe.skipIf(!!why && !inCI)("docker containerizer (real engine)", () => {
     // The first agent: another process that launches the task and exits.
     const running = spec({ value: "echo before; sleep 3; echo after; exit 7" });
     const ended = spec({ value: "echo quick; exit 5" });
-    const record = (s: LaunchSpec, identity: object): TaskRecord => ({ framework_id: "fw-1", task_id: s.task.task_id.value, state: "TASK_RUNNING", sandbox: s.sandbox, ...identity });
+    const record = (s: LaunchSpec, identity: object): TaskRecord => ({
+      framework_id: "fw-1",
+      task_id: s.task.task_id.value,
+      state: "TASK_RUNNING",
+      sandbox: s.sandbox,
+      ...identity,
+    });
     const launched = launchInOtherProcess([running, ended]);
     await new Promise((r) => setTimeout(r, 1_000)); // "quick" has ended while no agent watched
     const fresh = new DockerContainerizer(client, silentLogger);
@@ -204,7 +250,14 @@ describe.skipIf(!!why && !inCI)("docker containerizer (real engine)", () => {
         if (++this.streams > 1) return super.followLogs(id, since, onFrame);
         await new Promise<void>((res, rej) => {
           let cut = false;
-          super.followLogs(id, since, (f) => { if (cut) return; cut = true; onFrame(f); res(); }).catch(rej);
+          super
+            .followLogs(id, since, (f) => {
+              if (cut) return;
+              cut = true;
+              onFrame(f);
+              res();
+            })
+            .catch(rej);
         });
       }
     }
@@ -223,7 +276,13 @@ describe.skipIf(!!why && !inCI)("docker containerizer (real engine)", () => {
     const [identity] = launchInOtherProcess([s]);
     const name = (identity as { docker_container: string }).docker_container;
     expect((await client.inspect(name))?.State.Running).toBe(true);
-    await containerizer.destroyOrphan({ framework_id: "fw-1", task_id: s.task.task_id.value, state: "TASK_RUNNING", sandbox: s.sandbox, docker_container: name });
+    await containerizer.destroyOrphan({
+      framework_id: "fw-1",
+      task_id: s.task.task_id.value,
+      state: "TASK_RUNNING",
+      sandbox: s.sandbox,
+      docker_container: name,
+    });
     expect(await client.inspect(name)).toBeUndefined();
   }, 60_000);
 });
@@ -235,7 +294,9 @@ describe.skipIf(!!why && !inCI)("docker containerizer (real engine)", () => {
 function launchInOtherProcess(specs: LaunchSpec[]): Array<Record<string, unknown>> {
   const src = (f: string) => JSON.stringify(resolve(import.meta.dirname, "../../../agent-bun/src", f));
   const script = join(work, `launch-${++n}.ts`);
-  writeFileSync(script, `
+  writeFileSync(
+    script,
+    `
     import { DockerClient } from ${src("docker/docker-client.ts")};
     import { DockerContainerizer } from ${src("docker/docker-containerizer.ts")};
     import { silentLogger } from ${src("system/log.ts")};
@@ -244,7 +305,8 @@ function launchInOtherProcess(specs: LaunchSpec[]): Array<Record<string, unknown
     for (const s of ${JSON.stringify(specs)}) { await c.prepare(s); out.push((await c.launch(s)).identity); }
     process.stdout.write(JSON.stringify(out));
     process.exit(0);
-  `);
+  `,
+  );
   const bun = resolve(import.meta.dirname, "../../../node_modules/.bin/bun");
   return JSON.parse(execFileSync(bun, [script], { encoding: "utf8", timeout: 30_000 })) as Array<Record<string, unknown>>;
 }

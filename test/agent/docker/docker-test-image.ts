@@ -4,7 +4,7 @@
  * (Debian's busybox-static) with a link per applet, so no registry is needed.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, copyFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_DOCKER_SOCKET, DockerClient } from "../../../agent-bun/src/docker/docker-client.ts";
@@ -23,7 +23,8 @@ export async function dockerUnavailable(client = new DockerClient(DEFAULT_DOCKER
   } catch (e) {
     return (e as Error).message;
   }
-  if (!BUSYBOX_PATHS.some(existsSync) && !(await client.hasImage(TEST_IMAGE))) return "no static busybox to build the test image from (apt-get install busybox-static)";
+  if (!BUSYBOX_PATHS.some(existsSync) && !(await client.hasImage(TEST_IMAGE)))
+    return "no static busybox to build the test image from (apt-get install busybox-static)";
   return undefined;
 }
 
@@ -36,11 +37,16 @@ export async function ensureTestImage(client: DockerClient): Promise<void> {
     mkdirSync(join(root, "bin"));
     mkdirSync(join(root, "tmp"));
     copyFileSync(busybox, join(root, "bin", "busybox"));
-    const applets = execFileSync(busybox, ["--list"], { encoding: "utf8" }).split("\n").filter((a) => /^[a-z0-9_.[-]+$/.test(a) && a !== "busybox");
+    const applets = execFileSync(busybox, ["--list"], { encoding: "utf8" })
+      .split("\n")
+      .filter((a) => /^[a-z0-9_.[-]+$/.test(a) && a !== "busybox");
     for (const a of applets) symlinkSync("busybox", join(root, "bin", a));
     const tar = execFileSync("tar", ["-C", root, "-c", "."], { maxBuffer: 64 * 1024 * 1024 });
     const [repo, tag] = TEST_IMAGE.split(":");
-    const r = await client.request("POST", `/images/create?fromSrc=-&repo=${encodeURIComponent(repo!)}&tag=${tag}`, undefined, { data: tar, contentType: "application/x-tar" });
+    const r = await client.request("POST", `/images/create?fromSrc=-&repo=${encodeURIComponent(repo!)}&tag=${tag}`, undefined, {
+      data: tar,
+      contentType: "application/x-tar",
+    });
     if (r.status >= 300 || r.body.toString().includes('"error"')) throw new Error(`cannot import the test image: ${r.body.toString()}`);
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -5,25 +5,26 @@
  * and the task manager's use of it (STARTING while fetching, TASK_FAILED naming the URI,
  * a kill during the fetch).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
-import type { AgentCommand } from "../../../schemas/agent.ts";
-import type { TaskInfo } from "../../../schemas/mesos.ts";
-import { Agent } from "../../../agent-bun/src/core/agent.ts";
-import { MemoryCheckpointStore, StateStore } from "../../../agent-bun/src/state/checkpoint.ts";
-import { FetchError, Fetcher, type CommandUri, type FetcherOptions, type TaskFetcher } from "../../../agent-bun/src/fetcher/fetcher.ts";
-import { archiveKind } from "../../../agent-bun/src/fetcher/fetcher-extract.ts";
-import { parseByteSize } from "../../../agent-bun/src/fetcher/fetcher-size.ts";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FlagError } from "../../../agent-bun/src/cli/agent-flags.ts";
 import { parseFlags } from "../../../agent-bun/src/cli/flags.ts";
+import { Agent } from "../../../agent-bun/src/core/agent.ts";
+import { type CommandUri, FetchError, Fetcher, type FetcherOptions, type TaskFetcher } from "../../../agent-bun/src/fetcher/fetcher.ts";
+import { archiveKind } from "../../../agent-bun/src/fetcher/fetcher-extract.ts";
+import { parseByteSize } from "../../../agent-bun/src/fetcher/fetcher-size.ts";
+import { MemoryCheckpointStore, StateStore } from "../../../agent-bun/src/state/checkpoint.ts";
 import { silentLogger } from "../../../agent-bun/src/system/log.ts";
+import type { AgentCommand } from "../../../schemas/agent.ts";
+import type { TaskInfo } from "../../../schemas/mesos.ts";
 import { FakeClock, FakeContainerizer, FakeMaster, settle } from "../fakes.ts";
 
 /** Files the server serves, by path; `requests` counts requests per path. */
@@ -38,16 +39,30 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     const path = new URL(req.url!, "http://x").pathname;
     requests.set(path, (requests.get(path) ?? 0) + 1);
-    if (path === "/stall") { res.writeHead(200, { "content-type": "text/plain" }); res.write("a"); return; } // then nothing
-    if (path === "/chunked-big") { // no content-length: the limit must stop it while streaming
+    if (path === "/stall") {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.write("a");
+      return;
+    } // then nothing
+    if (path === "/chunked-big") {
+      // no content-length: the limit must stop it while streaming
       res.writeHead(200);
       let n = 0;
-      const more = () => { if (n++ < 50) res.write(Buffer.alloc(1024, 1), () => setImmediate(more)); else res.end(); };
+      const more = () => {
+        if (n++ < 50) res.write(Buffer.alloc(1024, 1), () => setImmediate(more));
+        else res.end();
+      };
       return more();
     }
-    if (path === "/redirect") { res.writeHead(302, { location: "/hello.txt" }); return res.end(); }
+    if (path === "/redirect") {
+      res.writeHead(302, { location: "/hello.txt" });
+      return res.end();
+    }
     const body = files.get(path);
-    if (!body) { res.writeHead(404, "Not Found"); return res.end("no"); }
+    if (!body) {
+      res.writeHead(404, "Not Found");
+      return res.end("no");
+    }
     res.writeHead(200, { "content-length": body.length });
     res.end(body);
   });
@@ -77,23 +92,44 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); });
+  await new Promise<void>((r) => {
+    server.closeAllConnections();
+    server.close(() => r());
+  });
   rmSync(tmp, { recursive: true, force: true });
 });
 
 const hasZip = (() => {
-  try { execFileSync("sh", ["-c", "command -v zip && command -v unzip"], { stdio: "ignore" }); return true; } catch { return false; }
+  try {
+    execFileSync("sh", ["-c", "command -v zip && command -v unzip"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
 })();
 if (!hasZip) console.log("skipping the .zip fetcher test: zip/unzip are not installed");
 
 let n = 0;
 /** A fresh, empty sandbox. */
-const sandbox = () => { const d = join(tmp, `sandbox-${++n}`); mkdirSync(d); return d; };
-const fetcher = (opts: Partial<FetcherOptions> = {}) => new Fetcher({
-  cacheDir: join(tmp, `cache-${++n}`), cacheBytes: 1_000_000, maxBytes: 1_000_000, stallTimeoutMs: 5_000, log: silentLogger, ...opts,
-});
+const sandbox = () => {
+  const d = join(tmp, `sandbox-${++n}`);
+  mkdirSync(d);
+  return d;
+};
+const fetcher = (opts: Partial<FetcherOptions> = {}) =>
+  new Fetcher({
+    cacheDir: join(tmp, `cache-${++n}`),
+    cacheBytes: 1_000_000,
+    maxBytes: 1_000_000,
+    stallTimeoutMs: 5_000,
+    log: silentLogger,
+    ...opts,
+  });
 const failure = async (p: Promise<unknown>): Promise<FetchError> => {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(FetchError);
   return e as FetchError;
 };
@@ -121,7 +157,14 @@ describe("fetcher", () => {
 
   it("executable: true makes the file executable and never unpacks it", async () => {
     const dir = sandbox();
-    await fetcher().fetchAll(dir, [{ value: `${base}/run.sh`, executable: true }, { value: `${base}/pkg.tar.gz`, executable: true }], undefined);
+    await fetcher().fetchAll(
+      dir,
+      [
+        { value: `${base}/run.sh`, executable: true },
+        { value: `${base}/pkg.tar.gz`, executable: true },
+      ],
+      undefined,
+    );
     expect(mode(join(dir, "run.sh"))).toBe(0o755);
     expect(execFileSync(join(dir, "run.sh")).toString()).toBe("ran\n");
     expect(mode(join(dir, "pkg.tar.gz"))).toBe(0o755);
@@ -138,10 +181,14 @@ describe("fetcher", () => {
 
   it("extract: false leaves an archive packed; output_file decides the kind and where it unpacks", async () => {
     const dir = sandbox();
-    await fetcher().fetchAll(dir, [
-      { value: `${base}/pkg.tar.gz`, extract: false },
-      { value: `${base}/pkg.tar.gz`, output_file: "opt/bundle.tgz" },
-    ], undefined);
+    await fetcher().fetchAll(
+      dir,
+      [
+        { value: `${base}/pkg.tar.gz`, extract: false },
+        { value: `${base}/pkg.tar.gz`, output_file: "opt/bundle.tgz" },
+      ],
+      undefined,
+    );
     expect(existsSync(join(dir, "pkg.tar.gz"))).toBe(true);
     expect(existsSync(join(dir, "pkg"))).toBe(false);
     expect(readFileSync(join(dir, "opt/pkg/bin/tool"), "utf8")).toBe("tool v1\n");
@@ -170,11 +217,15 @@ describe("fetcher", () => {
     mkdirSync(local, { recursive: true });
     writeFileSync(join(local, "data.txt"), "local data\n");
     const dir = sandbox();
-    await fetcher().fetchAll(dir, [
-      { value: join(local, "data.txt") },
-      { value: pathToFileURL(join(local, "data.txt")).href, output_file: "via-url.txt" },
-      { value: join(tmp, "pkg.tar.gz") },
-    ], undefined);
+    await fetcher().fetchAll(
+      dir,
+      [
+        { value: join(local, "data.txt") },
+        { value: pathToFileURL(join(local, "data.txt")).href, output_file: "via-url.txt" },
+        { value: join(tmp, "pkg.tar.gz") },
+      ],
+      undefined,
+    );
     expect(readFileSync(join(dir, "data.txt"), "utf8")).toBe("local data\n");
     expect(readFileSync(join(dir, "via-url.txt"), "utf8")).toBe("local data\n");
     expect(readFileSync(join(dir, "pkg/bin/tool"), "utf8")).toBe("tool v1\n");
@@ -263,8 +314,8 @@ describe("fetcher cache", () => {
   it("evicts the least recently used file when a new one does not fit; a file too large for the cache is not kept", async () => {
     const f = fetcher({ cacheBytes: 1500 });
     const get = (p: string) => f.fetchAll(sandbox(), [{ value: `${base}${p}`, cache: true }], undefined);
-    const before = (p: string) => requests.get(p) ?? 0;
-    const [a0, b0, big0] = [before("/a.bin"), before("/b.bin"), before("/big.bin")];
+    const requested = (p: string) => requests.get(p) ?? 0;
+    const [a0, b0, big0] = [requested("/a.bin"), requested("/b.bin"), requested("/big.bin")];
     await get("/a.bin"); // 600
     await get("/b.bin"); // 600: 1200 cached
     await get("/a.bin"); // hit: a is now the most recently used
@@ -316,13 +367,33 @@ describe("fetcher cache", () => {
 
 describe("fetcher helpers", () => {
   it("archiveKind by extension", () => {
-    expect(["x.tar", "x.TAR.GZ", "x.tgz", "x.tar.bz2", "x.tbz2", "x.tar.xz", "x.txz", "x.zip", "x.gz", "x.txt", "x", ".tar"].map(archiveKind))
-      .toEqual(["tar", "tar.gz", "tar.gz", "tar.bz2", "tar.bz2", "tar.xz", "tar.xz", "zip", "gz", undefined, undefined, undefined]);
+    expect(["x.tar", "x.TAR.GZ", "x.tgz", "x.tar.bz2", "x.tbz2", "x.tar.xz", "x.txz", "x.zip", "x.gz", "x.txt", "x", ".tar"].map(archiveKind)).toEqual([
+      "tar",
+      "tar.gz",
+      "tar.gz",
+      "tar.bz2",
+      "tar.bz2",
+      "tar.xz",
+      "tar.xz",
+      "zip",
+      "gz",
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 
   it("parseByteSize reads Mesos-style sizes", () => {
-    expect(["0", "1024", "512MB", "2GB", "2gb", "1KB", "3B", "1TB"].map(parseByteSize))
-      .toEqual([0, 1024, 512 * 1024 ** 2, 2 * 1024 ** 3, 2 * 1024 ** 3, 1024, 3, 1024 ** 4]);
+    expect(["0", "1024", "512MB", "2GB", "2gb", "1KB", "3B", "1TB"].map(parseByteSize)).toEqual([
+      0,
+      1024,
+      512 * 1024 ** 2,
+      2 * 1024 ** 3,
+      2 * 1024 ** 3,
+      1024,
+      3,
+      1024 ** 4,
+    ]);
     expect(["", "-1", "1.5GB", "2PB", "GB", "1 G"].map(parseByteSize)).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
   });
 });
@@ -341,7 +412,10 @@ describe("fetcher flags", () => {
   });
 
   it("reads flags and their environment variables", () => {
-    const f = run(["--fetcher-cache-dir", "/var/cache/strata", "--fetcher-cache-size=0"], { STRATA_FETCHER_MAX_SIZE: "100MB", STRATA_FETCHER_STALL_TIMEOUT_SECONDS: "5" });
+    const f = run(["--fetcher-cache-dir", "/var/cache/strata", "--fetcher-cache-size=0"], {
+      STRATA_FETCHER_MAX_SIZE: "100MB",
+      STRATA_FETCHER_STALL_TIMEOUT_SECONDS: "5",
+    });
     expect(f).toMatchObject({ fetcherCacheDir: "/var/cache/strata", fetcherCacheSize: 0, fetcherMaxSize: 100 * 1024 ** 2, fetcherStallTimeoutSeconds: 5 });
   });
 
@@ -350,7 +424,13 @@ describe("fetcher flags", () => {
     [["--fetcher-max-size", "0"], "--fetcher-max-size"],
     [["--fetcher-stall-timeout-seconds", "0"], "--fetcher-stall-timeout-seconds"],
   ])("refuses %j naming the flag", (argv, flag) => {
-    const e = (() => { try { run(argv); } catch (err) { return err; } })();
+    const e = (() => {
+      try {
+        run(argv);
+      } catch (err) {
+        return err;
+      }
+    })();
     expect(e).toBeInstanceOf(FlagError);
     expect((e as FlagError).flag).toBe(flag);
   });
@@ -379,8 +459,14 @@ describe("task manager with a fetcher", () => {
     const containerizer = new FakeContainerizer();
     const fetch = new ManualFetcher();
     const agent = new Agent({
-      client: master, store: new StateStore(new MemoryCheckpointStore()), containerizer, clock: new FakeClock(), log: silentLogger,
-      workDir: "/srv/agent", pollWaitSeconds: 25, fetcher: fetch,
+      client: master,
+      store: new StateStore(new MemoryCheckpointStore()),
+      containerizer,
+      clock: new FakeClock(),
+      log: silentLogger,
+      workDir: "/srv/agent",
+      pollWaitSeconds: 25,
+      fetcher: fetch,
       info: { hostname: "h1", port: 5051, resources: [], attributes: [] },
     });
     running.push(agent);
@@ -388,15 +474,25 @@ describe("task manager with a fetcher", () => {
     return { master, containerizer, fetch, agent };
   }
   const task = (id: string, uris?: CommandUri[]): TaskInfo => ({
-    name: id, task_id: { value: id }, agent_id: { value: "agent-1" }, resources: [],
+    name: id,
+    task_id: { value: id },
+    agent_id: { value: "agent-1" },
+    resources: [],
     command: { value: "true", user: "bob", ...(uris ? { uris } : {}) },
   });
   const launch = (seq: number, t: TaskInfo): AgentCommand => ({ seq, type: "LAUNCH", framework_id: { value: "fw1" }, task: t });
   const until = async (cond: () => boolean, what: string) => {
-    for (let i = 0; i < 200; i++) { if (cond()) return; await settle(2); }
+    for (let i = 0; i < 200; i++) {
+      if (cond()) return;
+      await settle(2);
+    }
     throw new Error(`timed out waiting for ${what}`);
   };
-  const updatesOf = (master: FakeMaster, id: string) => master.sentUpdates().filter((u) => u.status.task_id.value === id).map((u) => u.status);
+  const updatesOf = (master: FakeMaster, id: string) =>
+    master
+      .sentUpdates()
+      .filter((u) => u.status.task_id.value === id)
+      .map((u) => u.status);
 
   it("fetches while the task is STARTING, then launches it; tasks without URIs skip the fetcher", async () => {
     const { master, containerizer, fetch } = setup();
@@ -420,7 +516,11 @@ describe("task manager with a fetcher", () => {
     fetch.calls[0]!.finish(new FetchError("http://h/missing", "HTTP 404 Not Found"));
     await until(() => updatesOf(master, "t1").some((s) => s.state === "TASK_FAILED"), "TASK_FAILED");
     const failed = updatesOf(master, "t1").find((s) => s.state === "TASK_FAILED")!;
-    expect(failed).toMatchObject({ reason: "REASON_CONTAINER_LAUNCH_FAILED", source: "SOURCE_AGENT", message: "Failed to fetch 'http://h/missing': HTTP 404 Not Found" });
+    expect(failed).toMatchObject({
+      reason: "REASON_CONTAINER_LAUNCH_FAILED",
+      source: "SOURCE_AGENT",
+      message: "Failed to fetch 'http://h/missing': HTTP 404 Not Found",
+    });
     expect(updatesOf(master, "t1").map((s) => s.state)).toEqual(["TASK_STARTING", "TASK_FAILED"]);
     expect(containerizer.launched).toEqual([]);
   });

@@ -9,24 +9,24 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { ContainerInfo, Resource, TaskInfo } from "../../../schemas/mesos.ts";
-import { Agent } from "../../../agent-bun/src/core/agent.ts";
-import { detectCgroups, LinuxCgroups, NoCgroups } from "../../../agent-bun/src/isolation/cgroups.ts";
-import { nodeCgroupHost, type CgroupHost } from "../../../agent-bun/src/isolation/cgroup-task.ts";
-import { taskKey } from "../../../sdk/src/ids.ts";
-import { MemoryCheckpointStore, StateStore, type TaskRecord } from "../../../agent-bun/src/state/checkpoint.ts";
-import { LaunchError, type Container, type LaunchSpec } from "../../../agent-bun/src/containerizers/containerizer.ts";
-import { dockerCreateConfig } from "../../../agent-bun/src/docker/docker-config.ts";
-import { fingerprint, type HostProbe } from "../../../agent-bun/src/system/fingerprint.ts";
 import { parseFlags } from "../../../agent-bun/src/cli/flags.ts";
-import { GpuAllocator, GpuContainerizer } from "../../../agent-bun/src/containerizers/gpu-containerizer.ts";
-import { gpuDeviceDenials } from "../../../agent-bun/src/gpu/gpu-assignment.ts";
 import { withGpus } from "../../../agent-bun/src/cli/gpu-setup.ts";
-import { detectNvidiaGpus, NVIDIA_SMI_QUERY, selectGpus, type GpuDevice, type GpuHost } from "../../../agent-bun/src/gpu/gpus.ts";
-import { silentLogger } from "../../../agent-bun/src/system/log.ts";
-import { sandboxPath } from "../../../agent-bun/src/sandbox/paths.ts";
+import { type Container, LaunchError, type LaunchSpec } from "../../../agent-bun/src/containerizers/containerizer.ts";
+import { GpuAllocator, GpuContainerizer } from "../../../agent-bun/src/containerizers/gpu-containerizer.ts";
 import { ProcessContainerizer } from "../../../agent-bun/src/containerizers/process-containerizer.ts";
+import { Agent } from "../../../agent-bun/src/core/agent.ts";
+import { dockerCreateConfig } from "../../../agent-bun/src/docker/docker-config.ts";
+import { gpuDeviceDenials } from "../../../agent-bun/src/gpu/gpu-assignment.ts";
+import { detectNvidiaGpus, type GpuDevice, type GpuHost, NVIDIA_SMI_QUERY, selectGpus } from "../../../agent-bun/src/gpu/gpus.ts";
+import { type CgroupHost, nodeCgroupHost } from "../../../agent-bun/src/isolation/cgroup-task.ts";
+import { detectCgroups, type LinuxCgroups, NoCgroups } from "../../../agent-bun/src/isolation/cgroups.ts";
+import { sandboxPath } from "../../../agent-bun/src/sandbox/paths.ts";
+import { MemoryCheckpointStore, StateStore, type TaskRecord } from "../../../agent-bun/src/state/checkpoint.ts";
+import { fingerprint, type HostProbe } from "../../../agent-bun/src/system/fingerprint.ts";
+import { silentLogger } from "../../../agent-bun/src/system/log.ts";
 import { killGroup } from "../../../agent-bun/src/system/proc.ts";
+import type { ContainerInfo, Resource, TaskInfo } from "../../../schemas/mesos.ts";
+import { taskKey } from "../../../sdk/src/ids.ts";
 import { parseResources, scalar, scalarOf } from "../../../sdk/src/resources.ts";
 import { FakeClock, FakeContainerizer, FakeMaster } from "../fakes.ts";
 
@@ -63,19 +63,30 @@ function fakeMachine(opts: { gpus?: Record<string, [string, number]>; dev?: stri
   const host: GpuHost = {
     list: (dir) => (existsSync(join(root, dir)) ? readdirSync(join(root, dir)) : []),
     read: (path) => (existsSync(join(root, path)) ? readFileSync(join(root, path), "utf8") : undefined),
-    nvidiaSmi: async (args) => { smiCalls.push(args); return opts.smi; },
+    nvidiaSmi: async (args) => {
+      smiCalls.push(args);
+      return opts.smi;
+    },
   };
   return { host, smiCalls };
 }
 
-const twoGpus = () => fakeMachine({
-  gpus: { "0000:3b:00.0": ["Tesla T4", 0], "0000:86:00.0": ["Tesla T4", 1] }, dev: ["nvidia0", "nvidia1", "nvidiactl", "nvidia-uvm"],
-});
+const twoGpus = () =>
+  fakeMachine({
+    gpus: { "0000:3b:00.0": ["Tesla T4", 0], "0000:86:00.0": ["Tesla T4", 1] },
+    dev: ["nvidia0", "nvidia1", "nvidiactl", "nvidia-uvm"],
+  });
 /** Four GPUs whose minors are not in bus order (as on real multi-socket machines). */
-const fourGpus = () => fakeMachine({
-  gpus: { "0000:1a:00.0": ["A100-SXM4-40GB", 2], "0000:1b:00.0": ["A100-SXM4-40GB", 3], "0000:88:00.0": ["A100-SXM4-40GB", 0], "0000:89:00.0": ["A100-SXM4-40GB", 1] },
-  dev: ["nvidia0", "nvidia1", "nvidia2", "nvidia3", "nvidiactl"],
-});
+const fourGpus = () =>
+  fakeMachine({
+    gpus: {
+      "0000:1a:00.0": ["A100-SXM4-40GB", 2],
+      "0000:1b:00.0": ["A100-SXM4-40GB", 3],
+      "0000:88:00.0": ["A100-SXM4-40GB", 0],
+      "0000:89:00.0": ["A100-SXM4-40GB", 1],
+    },
+    dev: ["nvidia0", "nvidia1", "nvidia2", "nvidia3", "nvidiactl"],
+  });
 
 const probe: HostProbe = { cpuCount: () => 8, totalMemoryBytes: () => 16 * 1024 ** 3, filesystemBytes: () => 100 * 1024 ** 3 };
 const gpu = (index: number, minor = index): GpuDevice => ({ index, minor });
@@ -92,12 +103,18 @@ describe("GPU detection (fake /proc and /dev)", () => {
 
   it("four GPUs whose minors differ from their indices", async () => {
     const gpus = await detectNvidiaGpus(fourGpus().host);
-    expect(gpus.map((g) => [g.index, g.minor])).toEqual([[0, 2], [1, 3], [2, 0], [3, 1]]);
+    expect(gpus.map((g) => [g.index, g.minor])).toEqual([
+      [0, 2],
+      [1, 3],
+      [2, 0],
+      [3, 1],
+    ]);
   });
 
   it("nvidia-smi's answer wins when it gives one (index, minor, name, memory, uuid)", async () => {
     const m = fakeMachine({
-      gpus: { "0000:3b:00.0": ["Tesla T4", 0] }, dev: ["nvidia0", "nvidia1"],
+      gpus: { "0000:3b:00.0": ["Tesla T4", 0] },
+      dev: ["nvidia0", "nvidia1"],
       smi: "0, 1, NVIDIA H100 80GB HBM3, 81559, GPU-aaaa\n1, 0, NVIDIA H100 80GB HBM3, 81559, GPU-bbbb\n",
     });
     expect(await detectNvidiaGpus(m.host)).toEqual([
@@ -108,7 +125,10 @@ describe("GPU detection (fake /proc and /dev)", () => {
 
   it("without /proc information, /dev/nvidia<N> device files (control devices are not GPUs)", async () => {
     const gpus = await detectNvidiaGpus(fakeMachine({ dev: ["nvidia3", "nvidia1", "nvidiactl", "nvidia-uvm", "nvidia-modeset"] }).host);
-    expect(gpus).toEqual([{ index: 0, minor: 1 }, { index: 1, minor: 3 }]);
+    expect(gpus).toEqual([
+      { index: 0, minor: 1 },
+      { index: 1, minor: 3 },
+    ]);
   });
 
   it("no driver: no GPUs, and nvidia-smi is not even run", async () => {
@@ -191,10 +211,12 @@ describe("GPU allocation", () => {
 
 const work = tempDir("strata-gpu-work-");
 let n = 0;
-function spec(resources: Resource[], command = "echo \"nvidia=$NVIDIA_VISIBLE_DEVICES cuda=$CUDA_VISIBLE_DEVICES order=$CUDA_DEVICE_ORDER\""): LaunchSpec {
+function spec(resources: Resource[], command = 'echo "nvidia=$NVIDIA_VISIBLE_DEVICES cuda=$CUDA_VISIBLE_DEVICES order=$CUDA_DEVICE_ORDER"'): LaunchSpec {
   const id = `gpu-task-${++n}`;
   return {
-    frameworkId: "fw", agentId: "agent-1", sandbox: sandboxPath(work, "fw", id),
+    frameworkId: "fw",
+    agentId: "agent-1",
+    sandbox: sandboxPath(work, "fw", id),
     task: { name: id, task_id: { value: id }, agent_id: { value: "agent-1" }, resources, command: { value: command } },
   };
 }
@@ -246,7 +268,12 @@ describe("GPU tasks as real processes", () => {
     const s = spec([scalar("gpus", 2)], "sleep 30");
     const running = await run(old, s);
     const record: TaskRecord = {
-      framework_id: s.frameworkId, task_id: s.task.task_id.value, state: "TASK_RUNNING", sandbox: s.sandbox, info: s.task, ...running.identity,
+      framework_id: s.frameworkId,
+      task_id: s.task.task_id.value,
+      state: "TASK_RUNNING",
+      sandbox: s.sandbox,
+      info: s.task,
+      ...running.identity,
     };
     expect(record.gpus).toEqual([0, 1]);
     const record2: TaskRecord = JSON.parse(JSON.stringify(record)); // as read back from the checkpoint
@@ -273,7 +300,10 @@ function fakeV1Cgroups() {
   const writes: Array<[string, string]> = [];
   const host: CgroupHost = {
     ...nodeCgroupHost,
-    write: (p, d) => { writes.push([p.slice(root.length + 1), d]); writeFileSync(p, d); },
+    write: (p, d) => {
+      writes.push([p.slice(root.length + 1), d]);
+      writeFileSync(p, d);
+    },
     rmdir: (p) => rmSync(p, { recursive: true }),
     kill: () => {},
   };
@@ -292,7 +322,12 @@ describe("devices cgroup (v1, fake cgroup fs)", () => {
     writeFileSync(join(v2, "cgroup.controllers"), "cpu memory\n");
     writeFileSync(join(v2, "cgroup.subtree_control"), "");
     const warnings: string[] = [];
-    const log = { ...silentLogger, warn: (m: string) => { warnings.push(m); } };
+    const log = {
+      ...silentLogger,
+      warn: (m: string) => {
+        warnings.push(m);
+      },
+    };
     const onV2 = detectCgroups({ mode: "auto", cgroupsRoot: "strata", fsRoot: v2, host: nodeCgroupHost, devices: true, log }) as LinuxCgroups;
     expect(onV2.placements.map((p) => p.controller)).toEqual(["memory", "cpu"]);
     expect(warnings.join()).toMatch(/GPUs are not isolated by the devices cgroup.*eBPF/);
@@ -319,8 +354,12 @@ describe("DOCKER tasks with GPUs", () => {
   const dockerSpec = (gpus: number): LaunchSpec => ({
     ...spec(gpus ? [scalar("gpus", gpus)] : []),
     task: {
-      ...spec([]).task, resources: gpus ? [scalar("gpus", gpus)] : [],
-      container: { type: "DOCKER", docker: { image: "nvidia/cuda:12.4.0-base-ubuntu22.04", parameters: [{ key: "env", value: "NVIDIA_VISIBLE_DEVICES=all" }] } } as ContainerInfo,
+      ...spec([]).task,
+      resources: gpus ? [scalar("gpus", gpus)] : [],
+      container: {
+        type: "DOCKER",
+        docker: { image: "nvidia/cuda:12.4.0-base-ubuntu22.04", parameters: [{ key: "env", value: "NVIDIA_VISIBLE_DEVICES=all" }] },
+      } as ContainerInfo,
     } as TaskInfo,
   });
 
@@ -347,17 +386,34 @@ describe("agent with GPUs (fake master)", () => {
     const store = new StateStore(new MemoryCheckpointStore());
     const fake = new FakeContainerizer();
     const agent = new Agent({
-      client: master, store, clock: new FakeClock(), log: silentLogger, workDir: tempDir("strata-gpu-agent-"), pollWaitSeconds: 25,
+      client: master,
+      store,
+      clock: new FakeClock(),
+      log: silentLogger,
+      workDir: tempDir("strata-gpu-agent-"),
+      pollWaitSeconds: 25,
       containerizer: new GpuContainerizer(fake, new GpuAllocator([gpu(0), gpu(1)])),
       info: { hostname: "h", port: 5051, resources: [scalar("gpus", 2)], attributes: [] },
     });
     void agent.run();
-    const task = (id: string, gpus: number): TaskInfo => ({ name: id, task_id: { value: id }, agent_id: { value: "agent-1" }, resources: [scalar("gpus", gpus)], command: { value: "true" } });
-    master.answerPoll({ commands: [
-      { seq: 1, type: "LAUNCH", framework_id: { value: "fw" }, task: task("a", 1) },
-      { seq: 2, type: "LAUNCH", framework_id: { value: "fw" }, task: task("b", 2) },
-    ] });
-    const state = (id: string) => master.sentUpdates().filter((u) => u.status.task_id.value === id).map((u) => u.status.state);
+    const task = (id: string, gpus: number): TaskInfo => ({
+      name: id,
+      task_id: { value: id },
+      agent_id: { value: "agent-1" },
+      resources: [scalar("gpus", gpus)],
+      command: { value: "true" },
+    });
+    master.answerPoll({
+      commands: [
+        { seq: 1, type: "LAUNCH", framework_id: { value: "fw" }, task: task("a", 1) },
+        { seq: 2, type: "LAUNCH", framework_id: { value: "fw" }, task: task("b", 2) },
+      ],
+    });
+    const state = (id: string) =>
+      master
+        .sentUpdates()
+        .filter((u) => u.status.task_id.value === id)
+        .map((u) => u.status.state);
     for (let i = 0; i < 500 && !(state("a").includes("TASK_RUNNING") && state("b").includes("TASK_FAILED")); i++) await new Promise((r) => setTimeout(r, 10));
     await store.flush();
     agent.stop();

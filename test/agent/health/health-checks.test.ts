@@ -4,25 +4,26 @@
  * a scripted probe; the agent's reports and kills with fakes; the real COMMAND, HTTP and TCP
  * probes against real processes and servers on this machine; the master-side validation.
  */
-import { createServer as createHttpServer, type Server } from "node:http";
-import { createServer as createTcpServer, type AddressInfo } from "node:net";
+
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer, type Server } from "node:http";
+import { type AddressInfo, createServer as createTcpServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import type { AgentCommand } from "../../../schemas/agent.ts";
-import { HEALTH_CHECK_DEFAULTS, describeHealthCheck, healthCheckProblem } from "../../../schemas/health-check.ts";
-import { HealthCheck, type TaskInfo } from "../../../schemas/mesos.ts";
-import * as wire from "../../../schemas/agent-wire.ts";
-import { parseMessage } from "../../../schemas/parse.ts";
-import { Agent } from "../../../agent-bun/src/core/agent.ts";
-import { MemoryCheckpointStore, StateStore } from "../../../agent-bun/src/state/checkpoint.ts";
-import { HealthChecker, healthTiming, type ProbeResult } from "../../../agent-bun/src/health/health-checker.ts";
-import { LocalHealthProber, commandProbe, httpProbe, tcpProbe, type HealthProber, type HealthTarget } from "../../../agent-bun/src/health/health-probes.ts";
-import { detectCgroups, LinuxCgroups } from "../../../agent-bun/src/isolation/cgroups.ts";
 import { ProcessContainerizer } from "../../../agent-bun/src/containerizers/process-containerizer.ts";
+import { Agent } from "../../../agent-bun/src/core/agent.ts";
+import { HealthChecker, healthTiming, type ProbeResult } from "../../../agent-bun/src/health/health-checker.ts";
+import { commandProbe, type HealthProber, type HealthTarget, httpProbe, LocalHealthProber, tcpProbe } from "../../../agent-bun/src/health/health-probes.ts";
+import { detectCgroups, type LinuxCgroups } from "../../../agent-bun/src/isolation/cgroups.ts";
 import { sandboxPath } from "../../../agent-bun/src/sandbox/paths.ts";
+import { MemoryCheckpointStore, StateStore } from "../../../agent-bun/src/state/checkpoint.ts";
 import { silentLogger } from "../../../agent-bun/src/system/log.ts";
+import type { AgentCommand } from "../../../schemas/agent.ts";
+import * as wire from "../../../schemas/agent-wire.ts";
+import { describeHealthCheck, HEALTH_CHECK_DEFAULTS, healthCheckProblem } from "../../../schemas/health-check.ts";
+import { HealthCheck, type TaskInfo } from "../../../schemas/mesos.ts";
+import { parseMessage } from "../../../schemas/parse.ts";
 import { FakeClock, FakeContainerizer, FakeMaster, settle } from "../fakes.ts";
 
 const S = 1000;
@@ -75,8 +76,10 @@ describe("HealthChecker (fake clock, scripted probe)", () => {
   });
 
   it("reports the first result and then only changes of health", async () => {
-    const { clock, probe, changes, kills, hc } = checker(cmdCheck({ delay_seconds: 0, interval_seconds: 1, grace_period_seconds: 0, consecutive_failures: 5 }),
-      [ok, ok, ok, bad, bad, ok, ok]);
+    const { clock, probe, changes, kills, hc } = checker(
+      cmdCheck({ delay_seconds: 0, interval_seconds: 1, grace_period_seconds: 0, consecutive_failures: 5 }),
+      [ok, ok, ok, bad, bad, ok, ok],
+    );
     await settle();
     for (let i = 0; i < 6; i++) await clock.advance(S);
     expect(probe.calls).toHaveLength(7);
@@ -87,7 +90,11 @@ describe("HealthChecker (fake clock, scripted probe)", () => {
   });
 
   it("ignores failures in the grace period until a check first succeeds, then kills after consecutive_failures", async () => {
-    const { clock, probe, changes, kills, hc } = checker(cmdCheck({ delay_seconds: 1, interval_seconds: 2, grace_period_seconds: 6, consecutive_failures: 3 }), [], bad);
+    const { clock, probe, changes, kills, hc } = checker(
+      cmdCheck({ delay_seconds: 1, interval_seconds: 2, grace_period_seconds: 6, consecutive_failures: 3 }),
+      [],
+      bad,
+    );
     // Checks at 1, 3, 5 s fall inside the grace period: not counted, not reported.
     for (let t = 0; t < 5; t++) await clock.advance(S);
     expect(probe.calls).toHaveLength(3);
@@ -106,7 +113,11 @@ describe("HealthChecker (fake clock, scripted probe)", () => {
   });
 
   it("counts failures inside the grace period once a check has succeeded", async () => {
-    const { clock, changes, kills } = checker(cmdCheck({ delay_seconds: 0, interval_seconds: 1, grace_period_seconds: 100, consecutive_failures: 2 }), [ok, bad, bad]);
+    const { clock, changes, kills } = checker(cmdCheck({ delay_seconds: 0, interval_seconds: 1, grace_period_seconds: 100, consecutive_failures: 2 }), [
+      ok,
+      bad,
+      bad,
+    ]);
     await settle();
     await clock.advance(S);
     await clock.advance(S);
@@ -115,7 +126,13 @@ describe("HealthChecker (fake clock, scripted probe)", () => {
   });
 
   it("a success resets the count of consecutive failures", async () => {
-    const { clock, probe, kills, hc } = checker(cmdCheck({ delay_seconds: 0, interval_seconds: 1, grace_period_seconds: 0, consecutive_failures: 2 }), [bad, ok, bad, ok, bad]);
+    const { clock, probe, kills, hc } = checker(cmdCheck({ delay_seconds: 0, interval_seconds: 1, grace_period_seconds: 0, consecutive_failures: 2 }), [
+      bad,
+      ok,
+      bad,
+      ok,
+      bad,
+    ]);
     await settle();
     for (let i = 0; i < 4; i++) await clock.advance(S);
     expect(probe.calls).toHaveLength(5);
@@ -125,7 +142,11 @@ describe("HealthChecker (fake clock, scripted probe)", () => {
   });
 
   it("a check that takes longer than timeout_seconds fails and is aborted", async () => {
-    const { clock, probe, changes, kills } = checker(cmdCheck({ delay_seconds: 0, interval_seconds: 1, timeout_seconds: 2, grace_period_seconds: 0, consecutive_failures: 1 }), [], "hang");
+    const { clock, probe, changes, kills } = checker(
+      cmdCheck({ delay_seconds: 0, interval_seconds: 1, timeout_seconds: 2, grace_period_seconds: 0, consecutive_failures: 1 }),
+      [],
+      "hang",
+    );
     await settle();
     expect(probe.calls).toHaveLength(1);
     await clock.advance(1999);
@@ -140,8 +161,12 @@ describe("HealthChecker (fake clock, scripted probe)", () => {
   it("a probe that throws counts as a failure with its error", async () => {
     const clock = new FakeClock();
     const kills: string[] = [];
-    new HealthChecker({ type: "TCP", tcp: { port: 9 }, delay_seconds: 0, grace_period_seconds: 0, consecutive_failures: 1 },
-      () => Promise.reject(new Error("boom")), clock, { healthChanged: () => {}, kill: (m) => kills.push(m) });
+    new HealthChecker(
+      { type: "TCP", tcp: { port: 9 }, delay_seconds: 0, grace_period_seconds: 0, consecutive_failures: 1 },
+      () => Promise.reject(new Error("boom")),
+      clock,
+      { healthChanged: () => {}, kill: (m) => kills.push(m) },
+    );
     await settle();
     expect(kills).toEqual(["Task killed after 1 consecutive failed health checks (TCP 127.0.0.1:9): boom"]);
   });
@@ -161,9 +186,12 @@ describe("HealthChecker (fake clock, scripted probe)", () => {
 // ---- The agent with fakes ----
 
 const task = (id: string, extra: Partial<TaskInfo> = {}): TaskInfo => ({
-  name: id, task_id: { value: id }, agent_id: { value: "agent-1" },
+  name: id,
+  task_id: { value: id },
+  agent_id: { value: "agent-1" },
   resources: [{ name: "mem", type: "SCALAR", scalar: { value: 64 } }],
-  command: { value: "sleep 1000" }, ...extra,
+  command: { value: "sleep 1000" },
+  ...extra,
 });
 const launch = (seq: number, t: TaskInfo): AgentCommand => ({ seq, type: "LAUNCH", framework_id: { value: "fw1" }, task: t });
 
@@ -194,8 +222,14 @@ function setupAgent() {
   const clock = new FakeClock();
   const prober = new FakeProber();
   const agent = new Agent({
-    client: master, store: new StateStore(new MemoryCheckpointStore()), containerizer, clock, log: silentLogger,
-    workDir: "/srv/agent", pollWaitSeconds: 25, healthProber: prober,
+    client: master,
+    store: new StateStore(new MemoryCheckpointStore()),
+    containerizer,
+    clock,
+    log: silentLogger,
+    workDir: "/srv/agent",
+    pollWaitSeconds: 25,
+    healthProber: prober,
     info: { hostname: "h1", port: 5051, resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 4 } }], attributes: [] },
   });
   agents.push(agent);
@@ -211,15 +245,23 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-const updatesOf = (master: FakeMaster, id: string) => master.sentUpdates().filter((u) => u.status.task_id.value === id).map((u) => u.status)
-  .filter((s, i, all) => all.findIndex((x) => x.uuid === s.uuid) === i);
+const updatesOf = (master: FakeMaster, id: string) =>
+  master
+    .sentUpdates()
+    .filter((u) => u.status.task_id.value === id)
+    .map((u) => u.status)
+    .filter((s, i, all) => all.findIndex((x) => x.uuid === s.uuid) === i);
 
 describe("the agent's health checks (fakes)", () => {
   it("a task re-attached after an agent restart is health checked again", async () => {
     const disk = new MemoryCheckpointStore();
     const info = task("web", { health_check: { type: "TCP", tcp: { port: 9 }, delay_seconds: 0, interval_seconds: 1 } });
     await disk.write({
-      agent_id: "agent-1", agent_token: "token-1", last_seq: 1, updates: [], acked_uuids: [],
+      agent_id: "agent-1",
+      agent_token: "token-1",
+      last_seq: 1,
+      updates: [],
+      acked_uuids: [],
       tasks: { "fw1/web": { framework_id: "fw1", task_id: "web", state: "TASK_RUNNING", sandbox: "/srv/agent/frameworks/fw1/tasks/web", pid: 4242, info } },
     } as never);
     const containerizer = new FakeContainerizer();
@@ -231,8 +273,14 @@ describe("the agent's health checks (fakes)", () => {
     const master = new FakeMaster();
     const prober = new FakeProber();
     const agent = new Agent({
-      client: master, store: new StateStore(disk), containerizer, clock: new FakeClock(), log: silentLogger,
-      workDir: "/srv/agent", pollWaitSeconds: 25, healthProber: prober,
+      client: master,
+      store: new StateStore(disk),
+      containerizer,
+      clock: new FakeClock(),
+      log: silentLogger,
+      workDir: "/srv/agent",
+      pollWaitSeconds: 25,
+      healthProber: prober,
       info: { hostname: "h1", port: 5051, resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 4 } }], attributes: [] },
     });
     agents.push(agent);
@@ -252,7 +300,9 @@ describe("the agent's health checks (fakes)", () => {
     expect(prober.targets).toHaveLength(0);
     const sleepsBefore = clock.sleeps.length;
 
-    master.answerPoll({ commands: [launch(2, task("web", { health_check: { type: "HTTP", http: { port: 8080, path: "/health" }, delay_seconds: 5, interval_seconds: 1 } }))] });
+    master.answerPoll({
+      commands: [launch(2, task("web", { health_check: { type: "HTTP", http: { port: 8080, path: "/health" }, delay_seconds: 5, interval_seconds: 1 } }))],
+    });
     await until(() => containerizer.launched.length === 2, "launch");
     await until(() => agent.tasks.health.active === 1, "checker");
     expect(prober.targets[0]!.spec.sandbox).toBe("/srv/agent/frameworks/fw1/tasks/web");
@@ -277,7 +327,14 @@ describe("the agent's health checks (fakes)", () => {
   it("reports healthy: false, then kills the task after consecutive_failures and reports TASK_KILLED naming the check", async () => {
     const { master, containerizer, clock, prober, agent } = setupAgent();
     await until(() => master.polls.length === 1, "first poll");
-    const check: HealthCheck = { type: "COMMAND", command: { value: "test -f ready" }, delay_seconds: 0, interval_seconds: 1, grace_period_seconds: 0, consecutive_failures: 2 };
+    const check: HealthCheck = {
+      type: "COMMAND",
+      command: { value: "test -f ready" },
+      delay_seconds: 0,
+      interval_seconds: 1,
+      grace_period_seconds: 0,
+      consecutive_failures: 2,
+    };
     prober.fallback = bad;
     master.answerPoll({ commands: [launch(1, task("sick", { health_check: check, kill_policy: { grace_period: { nanoseconds: 7e9 } } }))] });
     await until(() => prober.probes.get("sick")?.calls.length === 1, "first check");
@@ -288,7 +345,10 @@ describe("the agent's health checks (fakes)", () => {
     await until(() => updatesOf(master, "sick").some((s) => s.state === "TASK_KILLED"), "TASK_KILLED sent");
     const sent = updatesOf(master, "sick");
     expect(sent.map((s) => [s.state, s.healthy])).toEqual([
-      ["TASK_STARTING", undefined], ["TASK_RUNNING", undefined], ["TASK_RUNNING", false], ["TASK_KILLED", false],
+      ["TASK_STARTING", undefined],
+      ["TASK_RUNNING", undefined],
+      ["TASK_RUNNING", false],
+      ["TASK_KILLED", false],
     ]);
     const killed = sent[3]!;
     expect(killed.reason).toBe("REASON_TASK_HEALTH_CHECK_STATUS_UPDATED");
@@ -300,10 +360,14 @@ describe("the agent's health checks (fakes)", () => {
     const { master, containerizer, prober } = setupAgent();
     await until(() => master.polls.length === 1, "first poll");
     prober.fallback = { ok: false, message: "cannot connect to 127.0.0.1:5432: connect ECONNREFUSED" };
-    master.answerPoll({ commands: [{
-      ...launch(1, task("db", { health_check: { type: "TCP", tcp: { port: 5432 }, delay_seconds: 0, grace_period_seconds: 0, consecutive_failures: 1 } })),
-      framework_info: { user: "u", name: "fw", capabilities: [{ type: "TASK_KILLING_STATE" }] },
-    } as AgentCommand] });
+    master.answerPoll({
+      commands: [
+        {
+          ...launch(1, task("db", { health_check: { type: "TCP", tcp: { port: 5432 }, delay_seconds: 0, grace_period_seconds: 0, consecutive_failures: 1 } })),
+          framework_info: { user: "u", name: "fw", capabilities: [{ type: "TASK_KILLING_STATE" }] },
+        } as AgentCommand,
+      ],
+    });
     await until(() => containerizer.kills.length === 1, "kill");
     await until(() => updatesOf(master, "db").some((s) => s.state === "TASK_KILLED"), "TASK_KILLED sent");
     expect(updatesOf(master, "db").map((s) => s.state)).toEqual(["TASK_STARTING", "TASK_RUNNING", "TASK_RUNNING", "TASK_KILLING", "TASK_KILLED"]);
@@ -331,8 +395,14 @@ describe("the agent's health checks (fakes)", () => {
     const master = new FakeMaster();
     const containerizer = new FakeContainerizer();
     const agent = new Agent({
-      client: master, store: new StateStore(new MemoryCheckpointStore()), containerizer, clock: new FakeClock(), log: silentLogger,
-      workDir: "/srv/agent", pollWaitSeconds: 25, info: { hostname: "h1", port: 5051, resources: [], attributes: [] },
+      client: master,
+      store: new StateStore(new MemoryCheckpointStore()),
+      containerizer,
+      clock: new FakeClock(),
+      log: silentLogger,
+      workDir: "/srv/agent",
+      pollWaitSeconds: 25,
+      info: { hostname: "h1", port: 5051, resources: [], attributes: [] },
     });
     agents.push(agent);
     void agent.run();
@@ -356,7 +426,12 @@ describe("real probes", () => {
 
   const target = (command: HealthCheck["command"], sandbox: string): HealthTarget => ({
     check: { type: "COMMAND", command },
-    spec: { frameworkId: "fw1", agentId: "agent-1", sandbox, task: task("t1", { command: { value: "sleep 1", environment: { variables: [{ name: "TASK_VAR", value: "from-task" }] } } }) },
+    spec: {
+      frameworkId: "fw1",
+      agentId: "agent-1",
+      sandbox,
+      task: task("t1", { command: { value: "sleep 1", environment: { variables: [{ name: "TASK_VAR", value: "from-task" }] } } }),
+    },
   });
   const signal = () => new AbortController().signal;
 
@@ -366,7 +441,9 @@ describe("real probes", () => {
     expect(await commandProbe(target({ value: "test -f ready" }, dir), undefined, signal())).toEqual({ ok: true, message: "exit status 0" });
     expect(await commandProbe(target({ value: "exit 3" }, dir), undefined, signal())).toEqual({ ok: false, message: "command exited with status 3" });
     const env = '[ "$TASK_VAR" = from-task ] && [ "$MESOS_TASK_ID" = t1 ] && [ "$MESOS_SANDBOX" = "$PWD" ] && [ "$CHECK_VAR" = mine ]';
-    expect((await commandProbe(target({ value: env, environment: { variables: [{ name: "CHECK_VAR", value: "mine" }] } }, dir), undefined, signal())).ok).toBe(true);
+    expect((await commandProbe(target({ value: env, environment: { variables: [{ name: "CHECK_VAR", value: "mine" }] } }, dir), undefined, signal())).ok).toBe(
+      true,
+    );
     expect((await commandProbe(target({ shell: false, value: "/bin/sh", arguments: ["sh", "-c", "exit 0"] }, dir), undefined, signal())).ok).toBe(true);
     const missing = await commandProbe(target({ shell: false, value: "/no/such/binary" }, dir), undefined, signal());
     expect(missing.ok).toBe(false);
@@ -393,7 +470,7 @@ describe("real probes", () => {
   }
 
   it("HTTP: 200-399 are healthy (redirects not followed), others not; statuses overrides", async () => {
-    const port = await httpServer((path) => path === "/health" ? [200] : path === "/moved" ? [302, { location: "/gone" }] : path === "/gone" ? [500] : [503]);
+    const port = await httpServer((path) => (path === "/health" ? [200] : path === "/moved" ? [302, { location: "/gone" }] : path === "/gone" ? [500] : [503]));
     expect(await httpProbe({ port, path: "/health" }, signal())).toEqual({ ok: true, message: `GET http://127.0.0.1:${port}/health answered 200` });
     expect((await httpProbe({ port, path: "/moved" }, signal())).ok).toBe(true);
     expect(await httpProbe({ port, path: "/down" }, signal())).toEqual({ ok: false, message: `GET http://127.0.0.1:${port}/down answered 503` });
@@ -469,20 +546,32 @@ describe.skipIf(!real.enabled && !inCI)("COMMAND checks in the task's cgroup", (
 
 describe("HealthCheck schema and validation", () => {
   const full = {
-    type: "HTTP", delay_seconds: 1.5, interval_seconds: 2, timeout_seconds: 3, consecutive_failures: 4, grace_period_seconds: 5,
+    type: "HTTP",
+    delay_seconds: 1.5,
+    interval_seconds: 2,
+    timeout_seconds: 3,
+    consecutive_failures: 4,
+    grace_period_seconds: 5,
     http: { protocol: "IPv4", scheme: "http", port: 8080, path: "/health", statuses: [200, 204] },
   };
 
   it("parses every field in both spellings (mesos.ts and agent-wire.ts)", () => {
     expect(HealthCheck.parse(full)).toEqual(full);
     const poll = {
-      commands: [{ seq: 1, type: "LAUNCH", framework_id: { value: "f" }, task: { name: "t", task_id: { value: "t" }, agent_id: { value: "a" }, health_check: full } }],
+      commands: [
+        { seq: 1, type: "LAUNCH", framework_id: { value: "f" }, task: { name: "t", task_id: { value: "t" }, agent_id: { value: "a" }, health_check: full } },
+      ],
       acks: [],
     };
     const parsed = parseMessage(wire.PollResponse, poll);
     expect(parsed.commands[0]!.type === "LAUNCH" && parsed.commands[0]!.task.health_check).toEqual(full);
-    expect(() => parseMessage(wire.PollResponse, { ...poll, commands: [{ ...poll.commands[0], task: { ...poll.commands[0]!.task, health_check: { ...full, interval_seconds: -1 } } }] }, "response"))
-      .toThrow("commands[0].task.health_check.interval_seconds: Too small");
+    expect(() =>
+      parseMessage(
+        wire.PollResponse,
+        { ...poll, commands: [{ ...poll.commands[0], task: { ...poll.commands[0]!.task, health_check: { ...full, interval_seconds: -1 } } }] },
+        "response",
+      ),
+    ).toThrow("commands[0].task.health_check.interval_seconds: Too small");
   });
 
   it("refuses checks Mesos refuses, naming the field", () => {

@@ -4,21 +4,25 @@
  * made of, and a fleet of three real agent cores in this process against the fake HTTP master.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { TaskInfo } from "../../../schemas/mesos.ts";
-import { systemClock } from "../../../agent-bun/src/system/clock.ts";
 import { parseFlags } from "../../../agent-bun/src/cli/flags.ts";
-import { HollowContainerizer } from "../../../agent-bun/src/hollow/hollow-containerizer.ts";
-import { CountingMasterClient, Limiter, errorKind } from "../../../agent-bun/src/hollow/counting-master-client.ts";
-import { fetchLimitFor } from "../../../agent-bun/src/hollow/fetch-limit.ts";
-import { HOLLOW_RESOURCES, HollowFleet, hollowAttributes, hollowResources } from "../../../agent-bun/src/hollow/hollow-fleet.ts";
 import { HttpMasterClient, MasterError } from "../../../agent-bun/src/core/master-client.ts";
+import { CountingMasterClient, errorKind, Limiter } from "../../../agent-bun/src/hollow/counting-master-client.ts";
+import { fetchLimitFor } from "../../../agent-bun/src/hollow/fetch-limit.ts";
+import { HollowContainerizer } from "../../../agent-bun/src/hollow/hollow-containerizer.ts";
+import { HOLLOW_RESOURCES, HollowFleet, hollowAttributes, hollowResources } from "../../../agent-bun/src/hollow/hollow-fleet.ts";
+import { systemClock } from "../../../agent-bun/src/system/clock.ts";
 import { createLogger } from "../../../agent-bun/src/system/log.ts";
+import type { TaskInfo } from "../../../schemas/mesos.ts";
 import { formatResources } from "../../../sdk/src/resources.ts";
 import { FakeHttpMaster } from "../fake-http-master.ts";
 import { FakeClock, FakeMaster, settle } from "../fakes.ts";
 
 const task = (id: string, agentId: string): TaskInfo => ({
-  name: id, task_id: { value: id }, agent_id: { value: agentId }, resources: [], command: { value: "true" },
+  name: id,
+  task_id: { value: id },
+  agent_id: { value: agentId },
+  resources: [],
+  command: { value: "true" },
 });
 const spec = (id: string) => ({ frameworkId: "fw", agentId: "a", task: task(id, "a"), sandbox: "/nowhere" });
 
@@ -37,7 +41,9 @@ describe("HollowContainerizer", () => {
     await c.prepare(spec("t"));
     const container = await c.launch(spec("t"));
     let exit: unknown;
-    void container.exited.then((e) => { exit = e; });
+    void container.exited.then((e) => {
+      exit = e;
+    });
     expect(c.counts).toEqual({ launched: 1, running: 1, finished: 0, killed: 0 });
     await clock.advance(999);
     expect(exit).toBeUndefined();
@@ -120,7 +126,9 @@ describe("hollow agent pieces", () => {
   it("counts calls and errors by kind", async () => {
     const master = new FakeMaster();
     const client = new CountingMasterClient(master, new FakeClock(), 1);
-    master.onStatus = () => { throw new MasterError("POST /agent/v1/status: HTTP 503: busy", 503); };
+    master.onStatus = () => {
+      throw new MasterError("POST /agent/v1/status: HTTP 503: busy", 503);
+    };
     await client.register({ hostname: "h", port: 1, resources: [], attributes: [], tasks: [] });
     await expect(client.status({ agent_id: { value: "a" }, updates: [] })).rejects.toThrow(/503/);
     expect(client.calls.register).toMatchObject({ inFlight: 0, ok: 1, failed: 0 });
@@ -148,10 +156,17 @@ describe("a fleet of hollow agents", () => {
     await master.start();
     const lines: string[] = [];
     fleet = new HollowFleet({
-      count: 3, taskMs: 1_000, client: new HttpMasterClient(master.url, "e2e-secret-token"), clock: systemClock,
-      log: createLogger("info", (l) => lines.push(l)), debug: false, workDir: "/nonexistent/hollow", pollWaitSeconds: 1,
+      count: 3,
+      taskMs: 1_000,
+      client: new HttpMasterClient(master.url, "e2e-secret-token"),
+      clock: systemClock,
+      log: createLogger("info", (l) => lines.push(l)),
+      debug: false,
+      workDir: "/nonexistent/hollow",
+      pollWaitSeconds: 1,
       info: { hostname: "h", port: 5051, resources: hollowResources(), attributes: [{ name: "rack", type: "TEXT", text: { value: "r1" } }] },
-      registerConcurrency: 2, summaryIntervalMs: 0,
+      registerConcurrency: 2,
+      summaryIntervalMs: 0,
     });
     const done = fleet.run();
     await until(() => fleet!.registered === 3 && master!.polls.length >= 3, "3 agents registered and polling");
@@ -196,10 +211,19 @@ describe("a fleet of hollow agents", () => {
 describe("hollow agents: logging", () => {
   const make = (debug: boolean, lines: string[]) => {
     const master = new FakeMaster();
-    master.onRegister = () => { throw new MasterError("POST /agent/v1/register: HTTP 503: busy", 503); };
+    master.onRegister = () => {
+      throw new MasterError("POST /agent/v1/register: HTTP 503: busy", 503);
+    };
     return new HollowFleet({
-      count: 2, taskMs: 1, client: master, clock: new FakeClock(), log: createLogger(debug ? "debug" : "info", (l) => lines.push(l)),
-      debug, workDir: "/w", pollWaitSeconds: 1, summaryIntervalMs: 0,
+      count: 2,
+      taskMs: 1,
+      client: master,
+      clock: new FakeClock(),
+      log: createLogger(debug ? "debug" : "info", (l) => lines.push(l)),
+      debug,
+      workDir: "/w",
+      pollWaitSeconds: 1,
+      summaryIntervalMs: 0,
       info: { hostname: "h", port: 1, resources: [], attributes: [] },
     });
   };
@@ -211,7 +235,9 @@ describe("hollow agents: logging", () => {
     await settle();
     expect(lines).toEqual([]);
     expect(fleet.summary()).toMatchObject({
-      registered: "0/2", errors: { "register HTTP 503: busy": 2 }, agent_warnings: { "warn: registration failed; retrying": 2 },
+      registered: "0/2",
+      errors: { "register HTTP 503: busy": 2 },
+      agent_warnings: { "warn: registration failed; retrying": 2 },
     });
     expect(fleet.summary().errors).toBeUndefined(); // reset by each summary
     fleet.stop();

@@ -3,13 +3,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { ProcessContainerizer } from "../../../agent-bun/src/containerizers/process-containerizer.ts";
 import { Agent } from "../../../agent-bun/src/core/agent.ts";
+import { type CgroupHost, CgroupTask, nodeCgroupHost } from "../../../agent-bun/src/isolation/cgroup-task.ts";
 import { detectCgroups, LinuxCgroups } from "../../../agent-bun/src/isolation/cgroups.ts";
-import { CgroupTask, nodeCgroupHost, type CgroupHost } from "../../../agent-bun/src/isolation/cgroup-task.ts";
+import { sandboxPath } from "../../../agent-bun/src/sandbox/paths.ts";
 import { MemoryCheckpointStore, StateStore } from "../../../agent-bun/src/state/checkpoint.ts";
 import { silentLogger } from "../../../agent-bun/src/system/log.ts";
-import { sandboxPath } from "../../../agent-bun/src/sandbox/paths.ts";
-import { ProcessContainerizer } from "../../../agent-bun/src/containerizers/process-containerizer.ts";
 import { FakeClock, FakeMaster } from "../fakes.ts";
 
 /** A cgroup filesystem made of plain files in a temp dir, recording writes and signals. */
@@ -23,9 +23,14 @@ function fakeCgroupFs(layout: Record<string, string>) {
   const kills: Array<[number, string]> = [];
   const host: CgroupHost = {
     ...nodeCgroupHost,
-    write: (p, d) => { writes.push([p.slice(root.length + 1), d]); writeFileSync(p, d); },
+    write: (p, d) => {
+      writes.push([p.slice(root.length + 1), d]);
+      writeFileSync(p, d);
+    },
     rmdir: (p) => rmSync(p, { recursive: true }), // real cgroupfs removes a dir full of control files
-    kill: (pid, sig) => { kills.push([pid, sig]); },
+    kill: (pid, sig) => {
+      kills.push([pid, sig]);
+    },
   };
   return { root, host, writes, kills, read: (p: string) => readFileSync(join(root, p), "utf8") };
 }
@@ -33,7 +38,8 @@ function fakeCgroupFs(layout: Record<string, string>) {
 describe("cgroups detection and file writes (fake cgroup fs)", () => {
   it("v2 (unified at the root): delegates controllers and writes memory.max, swap, cpu.max", async () => {
     const fs = fakeCgroupFs({
-      "cgroup.controllers": "cpuset cpu io memory pids\n", "cgroup.subtree_control": "",
+      "cgroup.controllers": "cpuset cpu io memory pids\n",
+      "cgroup.subtree_control": "",
       "strata/memory.swap.max": "max\n",
     });
     const cg = detectCgroups({ mode: "auto", cgroupsRoot: "strata", fsRoot: fs.root, host: fs.host });
@@ -67,8 +73,10 @@ describe("cgroups detection and file writes (fake cgroup fs)", () => {
 
   it("v1 (unified mounted without controllers): memory + memsw, cpu shares and CFS quota", async () => {
     const fs = fakeCgroupFs({
-      "unified/cgroup.controllers": "", "unified/cgroup.subtree_control": "",
-      "memory/memory.limit_in_bytes": "9223372036854771712\n", "memory/memory.memsw.limit_in_bytes": "9223372036854771712\n",
+      "unified/cgroup.controllers": "",
+      "unified/cgroup.subtree_control": "",
+      "memory/memory.limit_in_bytes": "9223372036854771712\n",
+      "memory/memory.memsw.limit_in_bytes": "9223372036854771712\n",
       "cpu,cpuacct/cpu.shares": "1024\n",
     });
     const cg = detectCgroups({ mode: "auto", cgroupsRoot: "agents/a1", fsRoot: fs.root, host: fs.host }) as LinuxCgroups;
@@ -106,11 +114,16 @@ describe("cgroups detection and file writes (fake cgroup fs)", () => {
 
   it("places each controller where it is usable (memory v2, cpu v1)", () => {
     const fs = fakeCgroupFs({
-      "unified/cgroup.controllers": "memory pids", "unified/cgroup.subtree_control": "",
+      "unified/cgroup.controllers": "memory pids",
+      "unified/cgroup.subtree_control": "",
       "cpu/cpu.shares": "1024",
     });
     const cg = detectCgroups({ mode: "auto", cgroupsRoot: "strata", fsRoot: fs.root, host: fs.host }) as LinuxCgroups;
-    expect(cg.placements.map((p) => [p.controller, p.version])).toEqual([["memory", 2], ["cpu", 1], ["pids", 2]]);
+    expect(cg.placements.map((p) => [p.controller, p.version])).toEqual([
+      ["memory", 2],
+      ["cpu", 1],
+      ["pids", 2],
+    ]);
     expect(new CgroupTask("x", cg.placements, fs.host).dirs).toEqual([join(fs.root, "unified/strata/x"), join(fs.root, "cpu/strata/x")]);
   });
 
@@ -146,10 +159,17 @@ describe.skipIf(!real.enabled && !inCI)("real cgroups", () => {
     const work = mkdtempSync(join(tmpdir(), "strata-cg-"));
     const containerizer = new ProcessContainerizer(real, silentLogger);
     const spec = {
-      frameworkId: "fw", agentId: "a", sandbox: sandboxPath(work, "fw", "limits"),
+      frameworkId: "fw",
+      agentId: "a",
+      sandbox: sandboxPath(work, "fw", "limits"),
       task: {
-        name: "limits", task_id: { value: "limits" }, agent_id: { value: "a" },
-        resources: [{ name: "cpus", type: "SCALAR" as const, scalar: { value: 0.25 } }, { name: "mem", type: "SCALAR" as const, scalar: { value: 64 } }],
+        name: "limits",
+        task_id: { value: "limits" },
+        agent_id: { value: "a" },
+        resources: [
+          { name: "cpus", type: "SCALAR" as const, scalar: { value: 0.25 } },
+          { name: "mem", type: "SCALAR" as const, scalar: { value: 64 } },
+        ],
         command: { value: "cat /proc/self/cgroup; echo ready; sleep 30" },
       },
     };
@@ -182,19 +202,32 @@ describe.skipIf(!real.enabled && !inCI)("real cgroups", () => {
     const work = mkdtempSync(join(tmpdir(), "strata-oom-"));
     const master = new FakeMaster();
     const agent = new Agent({
-      client: master, store: new StateStore(new MemoryCheckpointStore()), clock: new FakeClock(), log: silentLogger,
-      containerizer: new ProcessContainerizer(real, silentLogger), workDir: work, pollWaitSeconds: 25,
+      client: master,
+      store: new StateStore(new MemoryCheckpointStore()),
+      clock: new FakeClock(),
+      log: silentLogger,
+      containerizer: new ProcessContainerizer(real, silentLogger),
+      workDir: work,
+      pollWaitSeconds: 25,
       info: { hostname: "h", port: 5051, resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 } }], attributes: [] },
     });
     void agent.run();
-    master.answerPoll({ commands: [{
-      seq: 1, type: "LAUNCH", framework_id: { value: "fw" },
-      task: {
-        name: "hog", task_id: { value: "hog" }, agent_id: { value: "agent-1" },
-        resources: [{ name: "mem", type: "SCALAR", scalar: { value: 32 } }],
-        command: { value: "echo before; head -c 200M /dev/zero | tail; echo after" },
-      },
-    }] });
+    master.answerPoll({
+      commands: [
+        {
+          seq: 1,
+          type: "LAUNCH",
+          framework_id: { value: "fw" },
+          task: {
+            name: "hog",
+            task_id: { value: "hog" },
+            agent_id: { value: "agent-1" },
+            resources: [{ name: "mem", type: "SCALAR", scalar: { value: 32 } }],
+            command: { value: "echo before; head -c 200M /dev/zero | tail; echo after" },
+          },
+        },
+      ],
+    });
     for (let i = 0; i < 500 && !master.sentUpdates().some((u) => u.status.state === "TASK_FAILED"); i++) {
       await new Promise((r) => setTimeout(r, 20));
     }

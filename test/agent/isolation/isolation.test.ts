@@ -9,21 +9,21 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { parseFlags } from "../../../agent-bun/src/cli/flags.ts";
+import { LaunchError, type LaunchSpec } from "../../../agent-bun/src/containerizers/containerizer.ts";
+import { EXIT_FILE, readExitStatus } from "../../../agent-bun/src/containerizers/executor.ts";
+import { ProcessContainerizer, type ProcessIsolation } from "../../../agent-bun/src/containerizers/process-containerizer.ts";
+import { Agent } from "../../../agent-bun/src/core/agent.ts";
+import { type Cgroups, detectCgroups, LinuxCgroups, NoCgroups } from "../../../agent-bun/src/isolation/cgroups.ts";
+import { DiskWatch, sandboxDiskLimitMB, sandboxUsage } from "../../../agent-bun/src/isolation/disk-watch.ts";
+import { lookupUser, setprivPrefix, TaskUserError, taskUser } from "../../../agent-bun/src/isolation/task-user.ts";
+import { sandboxPath } from "../../../agent-bun/src/sandbox/paths.ts";
+import { MemoryCheckpointStore, StateStore } from "../../../agent-bun/src/state/checkpoint.ts";
+import { silentLogger } from "../../../agent-bun/src/system/log.ts";
+import { killGroup } from "../../../agent-bun/src/system/proc.ts";
 import type { AgentCommand } from "../../../schemas/agent.ts";
 import type { CommandInfo, Resource, TaskInfo } from "../../../schemas/mesos.ts";
-import { Agent } from "../../../agent-bun/src/core/agent.ts";
-import { detectCgroups, LinuxCgroups, NoCgroups, type Cgroups } from "../../../agent-bun/src/isolation/cgroups.ts";
 import { taskKey } from "../../../sdk/src/ids.ts";
-import { MemoryCheckpointStore, StateStore } from "../../../agent-bun/src/state/checkpoint.ts";
-import { LaunchError, type LaunchSpec } from "../../../agent-bun/src/containerizers/containerizer.ts";
-import { DiskWatch, sandboxDiskLimitMB, sandboxUsage } from "../../../agent-bun/src/isolation/disk-watch.ts";
-import { EXIT_FILE, readExitStatus } from "../../../agent-bun/src/containerizers/executor.ts";
-import { parseFlags } from "../../../agent-bun/src/cli/flags.ts";
-import { silentLogger } from "../../../agent-bun/src/system/log.ts";
-import { sandboxPath } from "../../../agent-bun/src/sandbox/paths.ts";
-import { ProcessContainerizer, type ProcessIsolation } from "../../../agent-bun/src/containerizers/process-containerizer.ts";
-import { killGroup } from "../../../agent-bun/src/system/proc.ts";
-import { lookupUser, setprivPrefix, taskUser, TaskUserError } from "../../../agent-bun/src/isolation/task-user.ts";
 import { FakeClock, FakeMaster } from "../fakes.ts";
 
 const inCI = process.env.CI === "true" || process.env.CI === "1";
@@ -67,8 +67,14 @@ async function until(cond: () => boolean, what: string, ms = 10_000): Promise<vo
 function agentWith(containerizer: ProcessContainerizer, diskWatch?: DiskWatch) {
   const master = new FakeMaster();
   const agent = new Agent({
-    client: master, store: new StateStore(new MemoryCheckpointStore()), clock: new FakeClock(), log: silentLogger,
-    containerizer, workDir: work, pollWaitSeconds: 25, info: { hostname: "h", port: 5051, resources: [], attributes: [] },
+    client: master,
+    store: new StateStore(new MemoryCheckpointStore()),
+    clock: new FakeClock(),
+    log: silentLogger,
+    containerizer,
+    workDir: work,
+    pollWaitSeconds: 25,
+    info: { hostname: "h", port: 5051, resources: [], attributes: [] },
     ...(diskWatch ? { diskWatch } : {}),
   });
   void agent.run();
@@ -77,7 +83,11 @@ function agentWith(containerizer: ProcessContainerizer, diskWatch?: DiskWatch) {
     const cmd: AgentCommand = { seq: ++seq, type: "LAUNCH", framework_id: { value: "fw" }, framework_info: { user, name: "iso" }, task };
     master.answerPoll({ commands: [cmd] });
   };
-  const updates = (id: string) => master.sentUpdates().filter((u) => u.status.task_id.value === id).map((u) => u.status);
+  const updates = (id: string) =>
+    master
+      .sentUpdates()
+      .filter((u) => u.status.task_id.value === id)
+      .map((u) => u.status);
   return { agent, launch, updates };
 }
 
@@ -124,9 +134,35 @@ describe("task users (account files and policy)", () => {
   it("flags: defaults as Mesos (switch user, root allowed), a pids limit, a 15 s disk watch, enforced", () => {
     const parsed = parseFlags(["--join-token", "t"], {});
     if (parsed.kind !== "run") throw new Error("expected flags");
-    expect(parsed.flags).toMatchObject({ switchUser: true, allowRootTasks: false, taskPidsLimit: 4096, containerDiskWatchIntervalSeconds: 15, enforceDiskLimit: true });
-    const other = parseFlags(["--join-token", "t", "--switch-user=false", "--allow-root-tasks", "false", "--task-pids-limit", "0", "--enforce-disk-limit=false", "--container-disk-watch-interval-seconds", "2"], {});
-    expect(other.kind === "run" && other.flags).toMatchObject({ switchUser: false, allowRootTasks: false, taskPidsLimit: 0, enforceDiskLimit: false, containerDiskWatchIntervalSeconds: 2 });
+    expect(parsed.flags).toMatchObject({
+      switchUser: true,
+      allowRootTasks: false,
+      taskPidsLimit: 4096,
+      containerDiskWatchIntervalSeconds: 15,
+      enforceDiskLimit: true,
+    });
+    const other = parseFlags(
+      [
+        "--join-token",
+        "t",
+        "--switch-user=false",
+        "--allow-root-tasks",
+        "false",
+        "--task-pids-limit",
+        "0",
+        "--enforce-disk-limit=false",
+        "--container-disk-watch-interval-seconds",
+        "2",
+      ],
+      {},
+    );
+    expect(other.kind === "run" && other.flags).toMatchObject({
+      switchUser: false,
+      allowRootTasks: false,
+      taskPidsLimit: 0,
+      enforceDiskLimit: false,
+      containerDiskWatchIntervalSeconds: 2,
+    });
     expect(() => parseFlags(["--join-token", "t", "--switch-user=yes"], {})).toThrow("--switch-user: expected true or false, got 'yes'");
     expect(() => parseFlags(["--join-token", "t", "--task-pids-limit=-1"], {})).toThrow(/--task-pids-limit/);
     expect(() => parseFlags(["--join-token", "t", "--container-disk-watch-interval-seconds=0"], {})).toThrow(/--container-disk-watch-interval-seconds/);
@@ -179,18 +215,33 @@ describe("sandbox disk usage", () => {
     const store = new StateStore(disk);
     Object.assign(store.state, { agent_id: "agent-1", agent_token: "token-1", last_seq: 1 });
     store.state.tasks[taskKey("fw", s.task.task_id.value)] = {
-      framework_id: "fw", task_id: s.task.task_id.value, state: "TASK_RUNNING", sandbox: s.sandbox, info: s.task, ...old.identity,
+      framework_id: "fw",
+      task_id: s.task.task_id.value,
+      state: "TASK_RUNNING",
+      sandbox: s.sandbox,
+      info: s.task,
+      ...old.identity,
     };
     store.changed();
     await store.flush();
     const master = new FakeMaster();
     const agent = new Agent({
-      client: master, store: new StateStore(disk), clock: new FakeClock(), log: silentLogger, workDir: work, pollWaitSeconds: 25,
-      containerizer: new ProcessContainerizer(new NoCgroups("tests"), silentLogger), info: { hostname: "h", port: 5051, resources: [], attributes: [] },
+      client: master,
+      store: new StateStore(disk),
+      clock: new FakeClock(),
+      log: silentLogger,
+      workDir: work,
+      pollWaitSeconds: 25,
+      containerizer: new ProcessContainerizer(new NoCgroups("tests"), silentLogger),
+      info: { hostname: "h", port: 5051, resources: [], attributes: [] },
       diskWatch: new DiskWatch({ intervalMs: 100, enforce: true, log: silentLogger }),
     });
     void agent.run();
-    const updates = () => master.sentUpdates().filter((u) => u.status.task_id.value === s.task.task_id.value).map((u) => u.status);
+    const updates = () =>
+      master
+        .sentUpdates()
+        .filter((u) => u.status.task_id.value === s.task.task_id.value)
+        .map((u) => u.status);
     await until(() => updates().some((u) => u.state === "TASK_FAILED"), "re-attached task → TASK_FAILED");
     expect(updates().at(-1)).toMatchObject({ reason: "REASON_CONTAINER_LIMITATION_DISK" });
     agent.stop();
@@ -247,11 +298,16 @@ describe.skipIf(!isRoot && !inCI)("tasks as their user (root agent)", () => {
 
   it("a user the agent does not know fails the launch: TASK_FAILED, REASON_CONTAINER_LAUNCH_FAILED", async () => {
     const containerizer = new ProcessContainerizer(new NoCgroups("tests"), silentLogger);
-    await expect(run(containerizer, spec({ value: "true", user: "no-such-user-strata" }))).rejects.toThrow(new LaunchError("user 'no-such-user-strata' does not exist on this agent"));
+    await expect(run(containerizer, spec({ value: "true", user: "no-such-user-strata" }))).rejects.toThrow(
+      new LaunchError("user 'no-such-user-strata' does not exist on this agent"),
+    );
     const { agent, launch, updates } = agentWith(containerizer);
     launch(taskInfo("ghost", { value: "true" }), "no-such-user-strata");
     await until(() => updates("ghost").some((u) => u.state === "TASK_FAILED"), "ghost → TASK_FAILED");
-    expect(updates("ghost").at(-1)).toMatchObject({ reason: "REASON_CONTAINER_LAUNCH_FAILED", message: "user 'no-such-user-strata' does not exist on this agent" });
+    expect(updates("ghost").at(-1)).toMatchObject({
+      reason: "REASON_CONTAINER_LAUNCH_FAILED",
+      message: "user 'no-such-user-strata' does not exist on this agent",
+    });
     agent.stop();
   });
 

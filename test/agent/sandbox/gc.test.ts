@@ -9,14 +9,14 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, wr
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { TaskInfo } from "../../../schemas/mesos.ts";
+import { parseFlags } from "../../../agent-bun/src/cli/flags.ts";
 import { Agent } from "../../../agent-bun/src/core/agent.ts";
+import { diskUsage, parseDurationMs, SandboxGc, type SandboxGcDeps } from "../../../agent-bun/src/sandbox/sandbox-gc.ts";
 import { MemoryCheckpointStore, StateStore } from "../../../agent-bun/src/state/checkpoint.ts";
 import { silentLogger } from "../../../agent-bun/src/system/log.ts";
-import { parseFlags } from "../../../agent-bun/src/cli/flags.ts";
-import { SandboxGc, diskUsage, parseDurationMs, type SandboxGcDeps } from "../../../agent-bun/src/sandbox/sandbox-gc.ts";
-import { FakeClock, FakeContainerizer, FakeMaster, settle } from "../fakes.ts";
+import type { TaskInfo } from "../../../schemas/mesos.ts";
 import { FakeHttpMaster } from "../fake-http-master.ts";
+import { FakeClock, FakeContainerizer, FakeMaster, settle } from "../fakes.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -44,8 +44,15 @@ function sandbox(work: string, fw: string, task: string, mtime?: number): string
 
 function gc(work: string, clock: FakeClock, extra: Partial<SandboxGcDeps> = {}): SandboxGc {
   const g = new SandboxGc({
-    workDir: work, clock, log: silentLogger, delayMs: 7 * DAY, diskHeadroom: 0, diskWatchIntervalMs: 60_000,
-    live: () => new Set(), diskUsage: () => 0, ...extra,
+    workDir: work,
+    clock,
+    log: silentLogger,
+    delayMs: 7 * DAY,
+    diskHeadroom: 0,
+    diskWatchIntervalMs: 60_000,
+    live: () => new Set(),
+    diskUsage: () => 0,
+    ...extra,
   });
   stops.push(() => g.stop());
   return g;
@@ -178,13 +185,26 @@ describe("the agent and sandbox gc", () => {
     const clock = new FakeClock();
     const store = new StateStore(new MemoryCheckpointStore());
     const agent = new Agent({
-      client: master, store, containerizer, clock, log: silentLogger, workDir: work, pollWaitSeconds: 25,
+      client: master,
+      store,
+      containerizer,
+      clock,
+      log: silentLogger,
+      workDir: work,
+      pollWaitSeconds: 25,
       info: { hostname: "h1", port: 5051, resources: [], attributes: [] },
       gc: { delayMs: HOUR, diskHeadroom: 0, diskWatchIntervalMs: 60_000, diskUsage: () => 0 },
     });
     const done = agent.run();
-    stops.push(async () => { agent.stop(); master.answerPoll({}); await done; });
-    const until = async (cond: () => boolean) => { for (let i = 0; i < 200 && !cond(); i++) await settle(2); expect(cond()).toBe(true); };
+    stops.push(async () => {
+      agent.stop();
+      master.answerPoll({});
+      await done;
+    });
+    const until = async (cond: () => boolean) => {
+      for (let i = 0; i < 200 && !cond(); i++) await settle(2);
+      expect(cond()).toBe(true);
+    };
     await until(() => master.polls.length === 1);
     const task: TaskInfo = { name: "t1", task_id: { value: "t1" }, agent_id: { value: "agent-1" }, resources: [], command: { value: "true" } };
     master.answerPoll({ commands: [{ seq: 1, type: "LAUNCH", framework_id: { value: "fw1" }, task }] });
@@ -215,12 +235,38 @@ describe("the agent process and sandbox gc", () => {
     await master.start();
     stops.push(() => master.stop());
     let stderr = "";
-    const child = spawn(join(repo, "node_modules/.bin/bun"), [join(repo, "agent-bun/src/main.ts"),
-      "--master", master.url, "--work-dir", work, "--cgroups", "off", "--allow-root-tasks=true", "--poll-wait-seconds", "1", "--resources", "cpus:2;mem:512",
-      "--gc-delay", "2secs", "--disk-watch-interval", "1secs", "--gc-disk-headroom", "0", "--log-level", "debug"],
-    { env: { PATH: process.env.PATH, STRATA_JOIN_TOKEN: "e2e-secret-token" }, stdio: ["ignore", "ignore", "pipe"] });
-    child.stderr!.on("data", (d: Buffer) => { stderr += d.toString(); });
-    stops.push(() => { if (child.exitCode === null) child.kill("SIGKILL"); });
+    const child = spawn(
+      join(repo, "node_modules/.bin/bun"),
+      [
+        join(repo, "agent-bun/src/main.ts"),
+        "--master",
+        master.url,
+        "--work-dir",
+        work,
+        "--cgroups",
+        "off",
+        "--allow-root-tasks=true",
+        "--poll-wait-seconds",
+        "1",
+        "--resources",
+        "cpus:2;mem:512",
+        "--gc-delay",
+        "2secs",
+        "--disk-watch-interval",
+        "1secs",
+        "--gc-disk-headroom",
+        "0",
+        "--log-level",
+        "debug",
+      ],
+      { env: { PATH: process.env.PATH, STRATA_JOIN_TOKEN: "e2e-secret-token" }, stdio: ["ignore", "ignore", "pipe"] },
+    );
+    child.stderr!.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    stops.push(() => {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    });
     const until = async (cond: () => boolean, what: string) => {
       const end = Date.now() + 15_000;
       while (!cond()) {
@@ -229,9 +275,17 @@ describe("the agent process and sandbox gc", () => {
       }
     };
     await until(() => master.polls.length > 0, "first poll");
-    master.send({ type: "LAUNCH", framework_id: { value: "fw" }, task: {
-      name: "t", task_id: { value: "t" }, agent_id: { value: "e2e-agent" }, resources: [], command: { value: "echo hi" },
-    } });
+    master.send({
+      type: "LAUNCH",
+      framework_id: { value: "fw" },
+      task: {
+        name: "t",
+        task_id: { value: "t" },
+        agent_id: { value: "e2e-agent" },
+        resources: [],
+        command: { value: "echo hi" },
+      },
+    });
     const sandboxDir = join(work, "frameworks", "fw", "tasks", "t");
     await until(() => master.updates().some((u) => u.state === "TASK_FINISHED"), "TASK_FINISHED");
     expect(existsSync(join(sandboxDir, "stdout"))).toBe(true);

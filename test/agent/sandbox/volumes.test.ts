@@ -8,21 +8,24 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { AgentCommand } from "../../../schemas/agent.ts";
-import type { Resource, TaskInfo } from "../../../schemas/mesos.ts";
-import { NoCgroups } from "../../../agent-bun/src/isolation/cgroups.ts";
-import { taskKey } from "../../../sdk/src/ids.ts";
-import { MemoryCheckpointStore, StateStore } from "../../../agent-bun/src/state/checkpoint.ts";
-import { silentLogger } from "../../../agent-bun/src/system/log.ts";
 import { ProcessContainerizer } from "../../../agent-bun/src/containerizers/process-containerizer.ts";
 import { StatusUpdateManager } from "../../../agent-bun/src/core/status-updates.ts";
 import { TaskManager } from "../../../agent-bun/src/core/task-manager.ts";
+import { NoCgroups } from "../../../agent-bun/src/isolation/cgroups.ts";
 import { volumePath } from "../../../agent-bun/src/sandbox/volumes.ts";
+import { MemoryCheckpointStore, StateStore } from "../../../agent-bun/src/state/checkpoint.ts";
+import { silentLogger } from "../../../agent-bun/src/system/log.ts";
+import type { AgentCommand } from "../../../schemas/agent.ts";
+import type { Resource, TaskInfo } from "../../../schemas/mesos.ts";
+import { taskKey } from "../../../sdk/src/ids.ts";
 import { FakeClock, FakeMaster } from "../fakes.ts";
 
 /** A volume as the master sends it in a LAUNCH (canonical form: role + reservations). */
 const volume = (id: string, containerPath: string, role = "eng"): Resource => ({
-  name: "disk", type: "SCALAR", scalar: { value: 10 }, role,
+  name: "disk",
+  type: "SCALAR",
+  scalar: { value: 10 },
+  role,
   reservations: [{ type: "DYNAMIC", role, principal: "alice" }],
   disk: { persistence: { id, principal: "alice" }, volume: { container_path: containerPath, mode: "RW" } },
 });
@@ -89,7 +92,13 @@ describe("persistent volumes (real processes)", () => {
     s.command({ type: "DESTROY_VOLUMES", volumes: [v] });
     expect(existsSync(dir)).toBe(true);
     expect(s.store.state.last_seq).toBe(s.seqNow()); // taken over all the same
-    s.tasks.handle({ seq: s.seqNow() + 1, type: "KILL", framework_id: { value: "fw" }, task_id: { value: "long" }, kill_policy: { grace_period: { nanoseconds: 0 } } });
+    s.tasks.handle({
+      seq: s.seqNow() + 1,
+      type: "KILL",
+      framework_id: { value: "fw" },
+      task_id: { value: "long" },
+      kill_policy: { grace_period: { nanoseconds: 0 } },
+    });
     await s.tasks.idle();
     expect(s.stateOf("long")).toBe("TASK_KILLED");
     s.tasks.handle({ seq: s.seqNow() + 2, type: "DESTROY_VOLUMES", volumes: [v] });

@@ -3,14 +3,22 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { taskKey } from "../../../sdk/src/ids.ts";
 import { FileCheckpointStore, StateStore, VolatileCheckpointStore } from "../../../agent-bun/src/state/checkpoint.ts";
+import { taskKey } from "../../../sdk/src/ids.ts";
 import { GatedCheckpointStore, settle } from "../fakes.ts";
 
 /** Tracks whether a promise has settled. */
 function track(p: Promise<unknown>) {
   const t = { done: false, error: undefined as unknown };
-  p.then(() => { t.done = true; }, (e) => { t.done = true; t.error = e; });
+  p.then(
+    () => {
+      t.done = true;
+    },
+    (e) => {
+      t.done = true;
+      t.error = e;
+    },
+  );
   return t;
 }
 
@@ -38,7 +46,10 @@ describe("state store (group commit)", () => {
   it("covers every change of a turn with one write, and changes made during a write with the next", async () => {
     const disk = new GatedCheckpointStore();
     const store = new StateStore(disk);
-    for (let i = 1; i <= 100; i++) { store.state.last_seq = i; store.changed(); }
+    for (let i = 1; i <= 100; i++) {
+      store.state.last_seq = i;
+      store.changed();
+    }
     const first = track(store.flush());
     const again = track(store.flush());
     await settle();
@@ -103,9 +114,16 @@ describe("checkpoint of an earlier agent version", () => {
     mkdirSync(join(dir, "meta"));
     const running = { framework_id: "fw1", task_id: "web/1", state: "TASK_RUNNING", pid: 4242, sandbox: "/s/web" };
     const done = { framework_id: "fw2", task_id: "job", state: "TASK_FINISHED" };
-    writeFileSync(join(dir, "meta", "agent-state.json"), JSON.stringify({
-      agent_id: "agent-7", last_seq: 12, tasks: { "fw1\u0000web/1": running, "fw2\u0000job": done }, updates: [], acked_uuids: [],
-    }));
+    writeFileSync(
+      join(dir, "meta", "agent-state.json"),
+      JSON.stringify({
+        agent_id: "agent-7",
+        last_seq: 12,
+        tasks: { "fw1\u0000web/1": running, "fw2\u0000job": done },
+        updates: [],
+        acked_uuids: [],
+      }),
+    );
     const loaded = new StateStore(new FileCheckpointStore(dir)).state;
     expect(Object.keys(loaded.tasks)).toEqual([taskKey("fw1", "web/1"), taskKey("fw2", "job")]);
     expect(loaded.tasks[taskKey("fw1", "web/1")]).toEqual(running);

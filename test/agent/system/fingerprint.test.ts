@@ -3,12 +3,14 @@ import { mkdtempSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { diskForTasksMB, fingerprint, memoryForTasksMB, parseAttributes, type HostProbe } from "../../../agent-bun/src/system/fingerprint.ts";
+import { diskForTasksMB, fingerprint, type HostProbe, memoryForTasksMB, parseAttributes } from "../../../agent-bun/src/system/fingerprint.ts";
 import { parseResources, rangesOf, scalarOf } from "../../../sdk/src/resources.ts";
 
 const GiB = 1024 ** 3;
 const probe = (cpuCount: number, mem: number, disk: number): HostProbe => ({
-  cpuCount: () => cpuCount, totalMemoryBytes: () => mem, filesystemBytes: () => disk,
+  cpuCount: () => cpuCount,
+  totalMemoryBytes: () => mem,
+  filesystemBytes: () => disk,
 });
 
 describe("fingerprint", () => {

@@ -20,7 +20,11 @@ function declared() {
   return fingerprint("/ignored", parsed.flags.resources, probe);
 }
 
-const of = (rs: ReturnType<typeof declared>, name: string, role?: string) => scalarOf(rs.filter((r) => reservationRole(r) === role), name);
+const of = (rs: ReturnType<typeof declared>, name: string, role?: string) =>
+  scalarOf(
+    rs.filter((r) => reservationRole(r) === role),
+    name,
+  );
 
 describe("static reservations from --resources", () => {
   it("declares the reserved entries with their role, replacing what is detected of the same name", () => {
@@ -41,8 +45,12 @@ describe("static reservations from --resources", () => {
     h.advance(1000);
     const [offer] = h.offersFor(eng);
     expect(offer).toBeDefined();
-    expect(offer!.resources.filter((r) => r.role === "eng").map((r) => [r.name, r.scalar?.value, r.allocation_info?.role]))
-      .toEqual(expect.arrayContaining([["cpus", 2, "eng"], ["mem", 1024, "eng"]]));
+    expect(offer!.resources.filter((r) => r.role === "eng").map((r) => [r.name, r.scalar?.value, r.allocation_info?.role])).toEqual(
+      expect.arrayContaining([
+        ["cpus", 2, "eng"],
+        ["mem", 1024, "eng"],
+      ]),
+    );
     h.decline(eng, [offer!.id.value], 3600);
     const { frameworkId: other } = h.subscribe("other-fw", undefined, { role: "web" });
     h.advance(1000);

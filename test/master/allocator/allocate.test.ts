@@ -1,16 +1,34 @@
 import { describe, expect, it } from "vitest";
+import {
+  type AllocationAgent,
+  type AllocationFramework,
+  type AllocationInput,
+  allocate,
+  expiredFilters,
+  nextFilterExpiry,
+  type OfferDecision,
+  refusedPairs,
+  withoutFrameworkFilters,
+} from "../../../master-worker/src/allocator/index.ts";
 import type { Resource } from "../../../schemas/mesos.ts";
 import { parseResources, ranges, scalar, scalarOf } from "../../../sdk/src/resources.ts";
-import {
-  allocate, expiredFilters, nextFilterExpiry, refusedPairs, withoutFrameworkFilters,
-  type AllocationAgent, type AllocationFramework, type AllocationInput, type OfferDecision,
-} from "../../../master-worker/src/allocator/index.ts";
 
 const R = parseResources;
-const agent = (id: string, res = "cpus:4;mem:4096", over: Partial<AllocationAgent> = {}): AllocationAgent =>
-  ({ id, total: R(res), available: R(res), active: true, ...over });
-const fw = (id: string, over: Partial<AllocationFramework> = {}): AllocationFramework =>
-  ({ id, role: "*", active: true, suppressed: false, allocated: [], ...over });
+const agent = (id: string, res = "cpus:4;mem:4096", over: Partial<AllocationAgent> = {}): AllocationAgent => ({
+  id,
+  total: R(res),
+  available: R(res),
+  active: true,
+  ...over,
+});
+const fw = (id: string, over: Partial<AllocationFramework> = {}): AllocationFramework => ({
+  id,
+  role: "*",
+  active: true,
+  suppressed: false,
+  allocated: [],
+  ...over,
+});
 const input = (over: Partial<AllocationInput>): AllocationInput => ({ agents: [], frameworks: [], filters: [], now: 1_000, ...over });
 const pairs = (ds: OfferDecision[]) => ds.map((d) => `${d.frameworkId}@${d.agentId}`);
 const firstTaker = (inp: AllocationInput) => allocate(inp)[0]?.frameworkId;
@@ -195,7 +213,13 @@ describe("allocate: determinism and sorters", () => {
   });
 
   it("the seed shuffles the order agents are visited in", () => {
-    const orders = new Set([1, 2, 3, 4, 5].map((seed) => allocate(input({ agents, frameworks, seed })).map((d) => d.agentId).join()));
+    const orders = new Set(
+      [1, 2, 3, 4, 5].map((seed) =>
+        allocate(input({ agents, frameworks, seed }))
+          .map((d) => d.agentId)
+          .join(),
+      ),
+    );
     expect(orders.size).toBeGreaterThan(1);
   });
 
@@ -212,7 +236,8 @@ describe("allocate: determinism and sorters", () => {
 
   it("the random sorter honours refuse filters", () => {
     const filters = [{ frameworkId: "f1", role: "*", agentId: "a1", until: 2_000 }];
-    for (let seed = 0; seed < 20; seed++) expect(firstTaker(input({ agents: [agent("a1")], frameworks: [fw("f1"), fw("f2")], filters, sorter: "random", seed }))).toBe("f2");
+    for (let seed = 0; seed < 20; seed++)
+      expect(firstTaker(input({ agents: [agent("a1")], frameworks: [fw("f1"), fw("f2")], filters, sorter: "random", seed }))).toBe("f2");
   });
 });
 

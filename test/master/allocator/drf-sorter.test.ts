@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ranges, scalar } from "../../../sdk/src/resources.ts";
 import { DrfSorter, HierarchicalSorter } from "../../../master-worker/src/allocator/index.ts";
+import { ranges, scalar } from "../../../sdk/src/resources.ts";
 import { runSorterConformance } from "./sorter-conformance.ts";
 
 runSorterConformance("DrfSorter", () => new DrfSorter());
@@ -10,7 +10,10 @@ const res = (cpus: number, mem: number) => [scalar("cpus", cpus), scalar("mem", 
 function drfWithClients(clients: Array<[string, number?]>, cpus: number, mem: number): DrfSorter {
   const s = new DrfSorter();
   s.addTotal("ag1", res(cpus, mem));
-  for (const [c, w] of clients) { s.add(c, w); s.activate(c); }
+  for (const [c, w] of clients) {
+    s.add(c, w);
+    s.activate(c);
+  }
   return s;
 }
 
@@ -79,8 +82,16 @@ describe("DrfSorter", () => {
   });
 
   it("is deterministic whatever the insertion order", () => {
-    const orders = [["x", "y", "z"], ["z", "y", "x"], ["y", "x", "z"]].map((ids) => {
-      const s = drfWithClients(ids.map((id) => [id] as [string]), 10, 100);
+    const orders = [
+      ["x", "y", "z"],
+      ["z", "y", "x"],
+      ["y", "x", "z"],
+    ].map((ids) => {
+      const s = drfWithClients(
+        ids.map((id) => [id] as [string]),
+        10,
+        100,
+      );
       return s.sort();
     });
     expect(orders[1]).toEqual(orders[0]);
@@ -94,7 +105,10 @@ describe("DrfSorter.visit", () => {
     s.allocated("a", "ag1", res(5, 0));
     s.allocated("c", "ag1", res(1, 0));
     const seen: string[] = [];
-    s.visit((c) => { seen.push(c); return true; });
+    s.visit((c) => {
+      seen.push(c);
+      return true;
+    });
     expect(seen).toEqual(s.sort());
     expect(seen).toEqual(["b", "d", "c", "a"]);
   });
@@ -102,14 +116,23 @@ describe("DrfSorter.visit", () => {
   it("an allocation made during a visit re-ranks the client after the visit, not during it", () => {
     const s = drfWithClients([["a"], ["b"], ["c"]], 10, 1000);
     const seen: string[] = [];
-    s.visit((c) => { seen.push(c); if (c === "a") s.allocated("a", "ag1", res(1, 0)); return true; });
+    s.visit((c) => {
+      seen.push(c);
+      if (c === "a") s.allocated("a", "ag1", res(1, 0));
+      return true;
+    });
     expect(seen).toEqual(["a", "b", "c"]);
     expect(s.sort()).toEqual(["b", "c", "a"]);
   });
 
   it("refuses to read the order from inside a visit", () => {
     const s = drfWithClients([["a"], ["b"]], 10, 1000);
-    expect(() => s.visit(() => { s.sort(); return true; })).toThrow(/inside visit/);
+    expect(() =>
+      s.visit(() => {
+        s.sort();
+        return true;
+      }),
+    ).toThrow(/inside visit/);
     expect(s.sort()).toEqual(["a", "b"]); // the failed visit put everything back
   });
 
@@ -117,7 +140,10 @@ describe("DrfSorter.visit", () => {
     const s = drfWithClients([["a"], ["b"]], 10, 100);
     s.allocated("a", "ag1", res(5, 0)); // 0.5
     s.allocated("b", "ag1", res(0, 40)); // 0.4
-    s.visit(() => { s.addTotal("ag2", res(10, 0)); return false; }); // a: 5/20 = 0.25
+    s.visit(() => {
+      s.addTotal("ag2", res(10, 0));
+      return false;
+    }); // a: 5/20 = 0.25
     expect(s.sort()).toEqual(["a", "b"]);
   });
 });
@@ -126,27 +152,52 @@ describe("DrfSorter keeps its order incrementally", () => {
   it("matches a full re-sort after any sequence of changes", () => {
     for (let seed = 1; seed <= 50; seed++) {
       let x = seed;
-      const random = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
-      const kept = new DrfSorter(), fresh = new DrfSorter();
-      const both = (f: (s: DrfSorter) => void) => { f(kept); f(fresh); };
+      const random = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
+      const kept = new DrfSorter(),
+        fresh = new DrfSorter();
+      const both = (f: (s: DrfSorter) => void) => {
+        f(kept);
+        f(fresh);
+      };
       both((s) => s.addTotal("ag1", res(64, 65536)));
       const clients = ["a", "b", "c", "d", "e", "f", "g"];
-      for (const c of clients) both((s) => { s.add(c); s.activate(c); });
+      for (const c of clients)
+        both((s) => {
+          s.add(c);
+          s.activate(c);
+        });
       for (let i = 0; i < 200; i++) {
         const c = clients[Math.floor(random() * clients.length)]!;
         const r = random();
-        if (!kept.contains(c)) both((s) => { s.add(c); s.activate(c); });
-        else if (r < 0.5) { const cpus = Math.floor(random() * 4), mem = Math.floor(random() * 4096); both((s) => s.allocated(c, "ag1", res(cpus, mem))); }
-        else if (r < 0.6) { const held = kept.allocation(c, "ag1"); if (held.length) both((s) => s.unallocated(c, "ag1", held)); }
-        else if (r < 0.7) { const w = 1 + Math.floor(random() * 3); both((s) => s.updateWeight(c, w)); }
-        else if (r < 0.8) both((s) => s.deactivate(c));
+        if (!kept.contains(c))
+          both((s) => {
+            s.add(c);
+            s.activate(c);
+          });
+        else if (r < 0.5) {
+          const cpus = Math.floor(random() * 4),
+            mem = Math.floor(random() * 4096);
+          both((s) => s.allocated(c, "ag1", res(cpus, mem)));
+        } else if (r < 0.6) {
+          const held = kept.allocation(c, "ag1");
+          if (held.length) both((s) => s.unallocated(c, "ag1", held));
+        } else if (r < 0.7) {
+          const w = 1 + Math.floor(random() * 3);
+          both((s) => s.updateWeight(c, w));
+        } else if (r < 0.8) both((s) => s.deactivate(c));
         else if (r < 0.9) both((s) => s.activate(c));
         else if (r < 0.95) both((s) => s.remove(c));
         if (random() < 0.3) kept.ordered(); // reads in between keep the order incrementally
-        if (random() < 0.3) { // so do visits, with allocations recorded during them
+        if (random() < 0.3) {
+          // so do visits, with allocations recorded during them
           const visits = Math.floor(random() * 3);
-          const order = kept.sort(), seen: string[] = [];
-          kept.visit((v) => { seen.push(v); if (random() < 0.5) both((x) => x.allocated(v, "ag1", res(1, 16))); return seen.length <= visits; });
+          const order = kept.sort(),
+            seen: string[] = [];
+          kept.visit((v) => {
+            seen.push(v);
+            if (random() < 0.5) both((x) => x.allocated(v, "ag1", res(1, 16)));
+            return seen.length <= visits;
+          });
           expect(seen, `seed ${seed}, step ${i}`).toEqual(order.slice(0, seen.length));
         }
         fresh.addTotal("nudge", []); // a pool change: the next read re-sorts from scratch

@@ -4,9 +4,16 @@
  * inactive frameworks, hierarchical and multiple roles, per-role suppression, GPU filtering, custom minimums, and incremental runs over a subset of agents.
  */
 import { describe, expect, it } from "vitest";
+import {
+  type AllocationAgent,
+  type AllocationFramework,
+  type AllocationInput,
+  allocate,
+  mulberry32,
+  type Random,
+} from "../../../master-worker/src/allocator/index.ts";
 import type { Resource } from "../../../schemas/mesos.ts";
 import { normalize, ranges, scalar } from "../../../sdk/src/resources.ts";
-import { allocate, mulberry32, type AllocationAgent, type AllocationFramework, type AllocationInput, type Random } from "../../../master-worker/src/allocator/index.ts";
 import { referenceAllocate } from "./reference-allocate.ts";
 
 const pick = <T>(random: Random, xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
@@ -22,7 +29,10 @@ function resources(random: Random): Resource[] {
     if (random() < 0.9) out.push(scalar("mem", qty(random, 4096), r));
     if (random() < 0.5) out.push(scalar("disk", qty(random, 10000), r));
     if (random() < 0.2) out.push(scalar("gpus", Math.floor(random() * 3), r));
-    if (random() < 0.5) { const b = 31000 + Math.floor(random() * 500); out.push(ranges("ports", [[b, b + Math.floor(random() * 500)]], r)); }
+    if (random() < 0.5) {
+      const b = 31000 + Math.floor(random() * 500);
+      out.push(ranges("ports", [[b, b + Math.floor(random() * 500)]], r));
+    }
   }
   return random() < 0.3 ? [...out].reverse() : out; // not always in normalized order
 }
@@ -40,9 +50,15 @@ function cluster(seed: number): AllocationInput {
     const allocated = random() < 0.5 ? resources(random) : [];
     const byRole = multi && random() < 0.5 ? new Map(multi.map((r) => [r, resources(random)] as const)) : undefined;
     return {
-      id: `f${String(i).padStart(2, "0")}`, role, active: random() < 0.85, suppressed: random() < 0.1, allocated,
-      ...(multi ? { roles: multi } : {}), ...(byRole ? { allocatedByRole: byRole } : {}),
-      ...(multi && random() < 0.3 ? { suppressedRoles: new Set([multi[0]!]) } : {}), gpuResources: random() < 0.5,
+      id: `f${String(i).padStart(2, "0")}`,
+      role,
+      active: random() < 0.85,
+      suppressed: random() < 0.1,
+      allocated,
+      ...(multi ? { roles: multi } : {}),
+      ...(byRole ? { allocatedByRole: byRole } : {}),
+      ...(multi && random() < 0.3 ? { suppressedRoles: new Set([multi[0]!]) } : {}),
+      gpuResources: random() < 0.5,
     };
   });
   const filters = Array.from({ length: Math.floor(random() * 20) }, () => {

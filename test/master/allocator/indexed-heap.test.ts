@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { IndexedHeap, mulberry32 } from "../../../master-worker/src/allocator/index.ts";
 
-interface Item { id: number; key: number; heapIndex: number }
+interface Item {
+  id: number;
+  key: number;
+  heapIndex: number;
+}
 
 const compare = (a: Item, b: Item) => a.key - b.key || a.id - b.id;
 const item = (id: number, key: number): Item => ({ id, key, heapIndex: -1 });
@@ -46,10 +50,22 @@ describe("IndexedHeap", () => {
       for (let step = 0; step < 400; step++) {
         const x = all[Math.floor(random() * all.length)]!;
         const r = random();
-        if (r < 0.3) { if (!held.has(x)) { heap.push(x); held.add(x); } }
-        else if (r < 0.45) { const top = heap.pop(); if (top) held.delete(top); }
-        else if (r < 0.75) { x.key = Math.floor(random() * 10); if (held.has(x)) heap.update(x); else if (heap.has(x)) throw new Error("held out of step"); }
-        else { heap.remove(x); held.delete(x); }
+        if (r < 0.3) {
+          if (!held.has(x)) {
+            heap.push(x);
+            held.add(x);
+          }
+        } else if (r < 0.45) {
+          const top = heap.pop();
+          if (top) held.delete(top);
+        } else if (r < 0.75) {
+          x.key = Math.floor(random() * 10);
+          if (held.has(x)) heap.update(x);
+          else if (heap.has(x)) throw new Error("held out of step");
+        } else {
+          heap.remove(x);
+          held.delete(x);
+        }
         const wrong = all.filter((y) => heap.has(y) !== held.has(y)).length;
         const first = [...held].sort(compare)[0];
         if (heap.size !== held.size || wrong > 0 || heap.peek() !== first) expect.fail(`seed ${seed}, step ${step}: heap out of step`);
@@ -63,7 +79,12 @@ describe("IndexedHeap", () => {
     const items = [3, 1, 2].map((key, id) => item(id, key));
     for (const x of items) heap.push(x);
     heap.remove(items[0]!);
-    expect(heap.contents().map((x) => x.id).sort()).toEqual([1, 2]);
+    expect(
+      heap
+        .contents()
+        .map((x) => x.id)
+        .sort(),
+    ).toEqual([1, 2]);
     heap.remove(items[0]!); // not held: nothing happens
     expect(heap.size).toBe(2);
   });

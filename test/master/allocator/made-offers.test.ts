@@ -1,9 +1,16 @@
 import { describe, expect, it } from "vitest";
+import { MadeOffers, mulberry32, shuffle } from "../../../master-worker/src/allocator/index.ts";
 import type { Offer } from "../../../schemas/index.ts";
-import { MadeOffers } from "../../../master-worker/src/allocator/index.ts";
-import { mulberry32, shuffle } from "../../../master-worker/src/allocator/index.ts";
 
-const offer = (n: number): Offer => ({ id: { value: `o${n}` }, framework_id: { value: "f" }, agent_id: { value: "a" }, hostname: "h", resources: [], attributes: [], executor_ids: [] });
+const offer = (n: number): Offer => ({
+  id: { value: `o${n}` },
+  framework_id: { value: "f" },
+  agent_id: { value: "a" },
+  hostname: "h",
+  resources: [],
+  attributes: [],
+  executor_ids: [],
+});
 
 describe("MadeOffers", () => {
   it("takes the offers made, shown in order, once each; nothing is left", () => {

@@ -14,9 +14,22 @@ describe("MapMirror", () => {
         else map.set(key, {});
       }
       mirror.sync(map, {
-        added: (key, value) => { expect(copy.has(key)).toBe(false); copy.set(key, value); return { key }; },
-        replaced: (key, before, after, slot) => { expect(copy.get(key)).toBe(before); expect(after).not.toBe(before); expect(slot.key).toBe(key); copy.set(key, after); },
-        removed: (key, before, slot) => { expect(copy.get(key)).toBe(before); expect(slot.key).toBe(key); copy.delete(key); },
+        added: (key, value) => {
+          expect(copy.has(key)).toBe(false);
+          copy.set(key, value);
+          return { key };
+        },
+        replaced: (key, before, after, slot) => {
+          expect(copy.get(key)).toBe(before);
+          expect(after).not.toBe(before);
+          expect(slot.key).toBe(key);
+          copy.set(key, after);
+        },
+        removed: (key, before, slot) => {
+          expect(copy.get(key)).toBe(before);
+          expect(slot.key).toBe(key);
+          copy.delete(key);
+        },
       });
       expect(copy).toEqual(map);
       for (const [key, value] of map) expect(copy.get(key)).toBe(value);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { allocatedTo, parseResources } from "../../../sdk/src/resources.ts";
 import { markedFor } from "../../../master-worker/src/allocator/index.ts";
+import { allocatedTo, parseResources } from "../../../sdk/src/resources.ts";
 
 describe("markedFor", () => {
   it("marks like allocatedTo, once per list and role", () => {
@@ -16,7 +16,8 @@ describe("markedFor", () => {
   });
 
   it("an equal but distinct list gets its own marked copy", () => {
-    const a = parseResources("cpus:1"), b = parseResources("cpus:1");
+    const a = parseResources("cpus:1"),
+      b = parseResources("cpus:1");
     expect(markedFor(a, "*")).not.toBe(markedFor(b, "*"));
     expect(markedFor(a, "*")).toEqual(markedFor(b, "*"));
   });

@@ -5,8 +5,8 @@
  * count toward their role's consumption.
  */
 import { describe, expect, it } from "vitest";
+import { type AllocationAgent, type AllocationFramework, allocate, capped, type OfferDecision } from "../../../master-worker/src/allocator/index.ts";
 import { parseResources, scalarOf } from "../../../sdk/src/resources.ts";
-import { allocate, capped, type AllocationAgent, type AllocationFramework, type OfferDecision } from "../../../master-worker/src/allocator/index.ts";
 
 const R = parseResources;
 const agents = (n: number, res = "cpus:4;mem:4096"): AllocationAgent[] =>
@@ -99,7 +99,13 @@ describe("quota limits", () => {
   });
 
   it("a guarantee is served only up to the limit", () => {
-    const ds = allocate({ agents: agents(2), frameworks: [fw("fq", "q")], filters: [], now: 0, quotas: { q: { guarantees: { cpus: 2 }, limits: { cpus: 3 } } } });
+    const ds = allocate({
+      agents: agents(2),
+      frameworks: [fw("fq", "q")],
+      filters: [],
+      now: 0,
+      quotas: { q: { guarantees: { cpus: 2 }, limits: { cpus: 3 } } },
+    });
     expect(sum(ds, "cpus")).toBe(3);
   });
 });
@@ -108,8 +114,18 @@ describe("capped", () => {
   it("cuts unreserved scalars to the caps and keeps everything else", () => {
     const rs = R("cpus:4;mem:100;cpus(eng):2;ports:[1-2]");
     const out = capped(rs, new Map([["cpus", 1.5]]));
-    expect(scalarOf(out.filter((r) => (r.role ?? "*") === "*"), "cpus")).toBe(1.5);
-    expect(scalarOf(out.filter((r) => r.role === "eng"), "cpus")).toBe(2);
+    expect(
+      scalarOf(
+        out.filter((r) => (r.role ?? "*") === "*"),
+        "cpus",
+      ),
+    ).toBe(1.5);
+    expect(
+      scalarOf(
+        out.filter((r) => r.role === "eng"),
+        "cpus",
+      ),
+    ).toBe(2);
     expect(out.some((r) => r.name === "ports")).toBe(true);
     expect(capped(rs, new Map([["gpus", 1]]))).toBe(rs);
   });

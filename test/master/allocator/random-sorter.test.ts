@@ -6,7 +6,10 @@ runSorterConformance("RandomSorter", () => new RandomSorter(mulberry32(42)));
 
 function sorterWith(seed: number, clients: Array<[string, number?]>): RandomSorter {
   const s = new RandomSorter(mulberry32(seed));
-  for (const [c, w] of clients) { s.add(c, w); s.activate(c); }
+  for (const [c, w] of clients) {
+    s.add(c, w);
+    s.activate(c);
+  }
   return s;
 }
 
@@ -20,7 +23,10 @@ describe("RandomSorter", () => {
   });
 
   it("gives different orders for different seeds", () => {
-    const run = (seed: number) => { const s = sorterWith(seed, ids); return Array.from({ length: 10 }, () => s.sort().join("")); };
+    const run = (seed: number) => {
+      const s = sorterWith(seed, ids);
+      return Array.from({ length: 10 }, () => s.sort().join(""));
+    };
     expect(run(1)).not.toEqual(run(2));
   });
 
@@ -32,7 +38,10 @@ describe("RandomSorter", () => {
   });
 
   it("puts heavier clients first more often", () => {
-    const s = sorterWith(11, [["light", 1], ["heavy", 4]]);
+    const s = sorterWith(11, [
+      ["light", 1],
+      ["heavy", 4],
+    ]);
     let heavy = 0;
     for (let i = 0; i < 2000; i++) if (s.sort()[0] === "heavy") heavy++;
     expect(heavy / 2000).toBeGreaterThan(0.7);
@@ -42,7 +51,8 @@ describe("RandomSorter", () => {
 
 describe("seeded random", () => {
   it("mulberry32 is deterministic and in [0, 1)", () => {
-    const a = mulberry32(123), b = mulberry32(123);
+    const a = mulberry32(123),
+      b = mulberry32(123);
     for (let i = 0; i < 1000; i++) {
       const x = a();
       expect(x).toBe(b());
@@ -60,4 +70,11 @@ describe("seeded random", () => {
   });
 });
 
-runSorterConformance("HierarchicalSorter(random)", () => { const random = mulberry32(7); return new HierarchicalSorter(() => new RandomSorter(random)); }, { hierarchical: true });
+runSorterConformance(
+  "HierarchicalSorter(random)",
+  () => {
+    const random = mulberry32(7);
+    return new HierarchicalSorter(() => new RandomSorter(random));
+  },
+  { hierarchical: true },
+);

@@ -10,20 +10,34 @@
  * allocations recorded in the subtree, key); within a role, frameworks by (dominant share of
  * what they hold in that role, allocations, id).
  */
+
+import {
+  type AllocationInput,
+  DEFAULT_MIN_ALLOCATABLE,
+  isAllocatable,
+  type OfferDecision,
+  refusedPairs,
+  visitOrder,
+} from "../../../master-worker/src/allocator/index.ts";
 import type { Resource } from "../../../schemas/mesos.ts";
 import { allocatedTo, contains, normalize, scalarTotals, subtract, unallocated } from "../../../sdk/src/resources.ts";
 import { isWithinRole, usableByRole } from "../../../sdk/src/roles.ts";
-import { DEFAULT_MIN_ALLOCATABLE, isAllocatable, refusedPairs, visitOrder, type AllocationInput, type OfferDecision } from "../../../master-worker/src/allocator/index.ts";
 
 const scalarsOnly = (rs: readonly Resource[]) => scalarTotals(rs.filter((r) => r.type === "SCALAR"));
 
-interface Client { held: Resource[]; allocations: number }
+interface Client {
+  held: Resource[];
+  allocations: number;
+}
 
 /** DRF only (the random sorter has no second implementation to compare with); no quotas. */
 export function referenceAllocate(input: AllocationInput): OfferDecision[] {
   const min = input.minAllocatable ?? DEFAULT_MIN_ALLOCATABLE;
   const refused = refusedPairs(input.filters, input.now);
-  const agents = visitOrder(input.agents.filter((a) => a.active), input.seed ?? 0);
+  const agents = visitOrder(
+    input.agents.filter((a) => a.active),
+    input.seed ?? 0,
+  );
   const pool = scalarsOnly(normalize(unallocated(input.pool ? [...input.pool] : agents.flatMap((a) => a.total))));
   const share = (held: readonly Resource[]) => {
     let dominant = 0;
@@ -59,16 +73,23 @@ export function referenceAllocate(input: AllocationInput): OfferDecision[] {
     let allocations = 0;
     for (const [k, c] of clients) {
       const role = k.slice(k.indexOf("\u0000") + 1);
-      if (self ? role === node : inSubtree(role, node) || (node !== "*" && role.startsWith(`${node}/`))) { held = [...held, ...c.held]; allocations += c.allocations; }
+      if (self ? role === node : inSubtree(role, node) || (node !== "*" && role.startsWith(`${node}/`))) {
+        held = [...held, ...c.held];
+        allocations += c.allocations;
+      }
     }
     return { share: share(held), allocations };
   };
   const allNodes = new Set<string>();
-  for (const r of roles) { allNodes.add(r); for (let i = r.indexOf("/"); i > 0; i = r.indexOf("/", i + 1)) allNodes.add(r.slice(0, i)); }
+  for (const r of roles) {
+    allNodes.add(r);
+    for (let i = r.indexOf("/"); i > 0; i = r.indexOf("/", i + 1)) allNodes.add(r.slice(0, i));
+  }
   const hasEligible = (node: string, self: boolean) => [...eligible.keys()].some((r) => (self ? r === node : r === node || r.startsWith(`${node}/`)));
   const roleOrder = (parent: string | undefined): string[] => {
     const entries: Array<{ key: string; node: string; self: boolean; share: number; allocations: number }> = [];
-    if (parent !== undefined && roles.has(parent) && hasEligible(parent, true)) entries.push({ key: `${parent}/.`, node: parent, self: true, ...subtree(parent, true) });
+    if (parent !== undefined && roles.has(parent) && hasEligible(parent, true))
+      entries.push({ key: `${parent}/.`, node: parent, self: true, ...subtree(parent, true) });
     for (const n of allNodes) {
       const isChild = parent === undefined ? !n.includes("/") : n.startsWith(`${parent}/`) && !n.slice(parent.length + 1).includes("/");
       if (!isChild || !hasEligible(n, false)) continue;
@@ -85,7 +106,8 @@ export function referenceAllocate(input: AllocationInput): OfferDecision[] {
     const gpus = agent.total.some((r) => r.name === "gpus" && (r.scalar?.value ?? 0) > 0);
     let more = true;
     for (const role of roleOrder(undefined)) {
-      const order = (eligible.get(role) ?? []).map((id) => ({ id, c: clients.get(key(id, role))! }))
+      const order = (eligible.get(role) ?? [])
+        .map((id) => ({ id, c: clients.get(key(id, role))! }))
         .map(({ id, c }) => ({ id, c, share: share(c.held) }))
         .sort((a, b) => a.share - b.share || a.c.allocations - b.c.allocations || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       for (const { id, c } of order) {
@@ -98,7 +120,10 @@ export function referenceAllocate(input: AllocationInput): OfferDecision[] {
         c.allocations += 1;
         decisions.push({ frameworkId: id, role, agentId: agent.id, agent, resources: allocatedTo(offer, role) });
         remaining = subtract(remaining, offer);
-        if (!isAllocatable(remaining, min)) { more = false; break; }
+        if (!isAllocatable(remaining, min)) {
+          more = false;
+          break;
+        }
       }
       if (!more) break;
     }

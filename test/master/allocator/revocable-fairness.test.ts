@@ -5,10 +5,16 @@
  * use up its role's guarantee or limit.
  */
 import { describe, expect, it } from "vitest";
+import {
+  type AllocationAgent,
+  type AllocationFramework,
+  allocate,
+  HeldResources,
+  type OfferDecision,
+  QuotaTracker,
+} from "../../../master-worker/src/allocator/index.ts";
 import type { Resource } from "../../../schemas/mesos.ts";
 import { parseResources, scalarOf } from "../../../sdk/src/resources.ts";
-import { allocate, QuotaTracker, type AllocationAgent, type AllocationFramework, type OfferDecision } from "../../../master-worker/src/allocator/index.ts";
-import { HeldResources } from "../../../master-worker/src/allocator/index.ts";
 
 const R = parseResources;
 const revocable = (s: string): Resource[] => R(s).map((r) => ({ ...r, revocable: {} }));
@@ -39,13 +45,25 @@ describe("revocable resources in DRF shares", () => {
 
 describe("revocable resources in quota", () => {
   it("revocable resources held do not count towards a limit", () => {
-    const ds = allocate({ agents: [agent("a1")], frameworks: [fw("f", "q", revocable("cpus:4"))], filters: [], now: 0, quotas: { q: { limits: { cpus: 2 } } } });
+    const ds = allocate({
+      agents: [agent("a1")],
+      frameworks: [fw("f", "q", revocable("cpus:4"))],
+      filters: [],
+      now: 0,
+      quotas: { q: { limits: { cpus: 2 } } },
+    });
     expect(cpus(ds, "f")).toBe(2);
   });
 
   it("revocable resources held do not meet a guarantee: the role is still served first", () => {
     const frameworks = [fw("fq", "q", revocable("cpus:8")), fw("fb", "b")];
-    const ds = allocate({ agents: [agent("a1", "cpus:4;mem:4096"), agent("a2", "cpus:4;mem:4096")], frameworks, filters: [], now: 0, quotas: { q: { guarantees: { cpus: 4 } } } });
+    const ds = allocate({
+      agents: [agent("a1", "cpus:4;mem:4096"), agent("a2", "cpus:4;mem:4096")],
+      frameworks,
+      filters: [],
+      now: 0,
+      quotas: { q: { guarantees: { cpus: 4 } } },
+    });
     expect(ds[0]!.frameworkId).toBe("fq");
     expect(cpus(ds, "fq")).toBe(4);
   });

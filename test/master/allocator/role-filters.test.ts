@@ -5,7 +5,7 @@
  * oversubscription pass reads them the same way (a revocable offer is declined with its role).
  */
 import { describe, expect, it } from "vitest";
-import { type CallOf, type Offer, SchedulerCall as SchedulerCallSchema, parseMessage } from "../../../schemas/index.ts";
+import { type CallOf, type Offer, parseMessage, SchedulerCall as SchedulerCallSchema } from "../../../schemas/index.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
 import { orThrow } from "../../support/refused.ts";
 
@@ -23,7 +23,11 @@ function subscribeWith(h: MasterHarness, name: string, info: Record<string, unkn
 }
 
 const roleOf = (o: Offer) => o.allocation_info?.role;
-const filtersOf = (h: MasterHarness, fid: string) => h.core.filters.filter((f) => f.frameworkId === fid).map((f) => `${f.role}@${f.agentId}`).sort();
+const filtersOf = (h: MasterHarness, fid: string) =>
+  h.core.filters
+    .filter((f) => f.frameworkId === fid)
+    .map((f) => `${f.role}@${f.agentId}`)
+    .sort();
 
 /** A MULTI_ROLE framework with roles a and b and one agent; returns the first offer (for one of the roles). */
 function multiRole() {
@@ -39,7 +43,8 @@ function multiRole() {
 describe("refuse filters per (framework, role, agent)", () => {
   it("a DECLINE filters the offer's role only: the agent is offered to the framework's other role", () => {
     const { h, fid, agent, offer } = multiRole();
-    const first = roleOf(offer)!, other = first === "a" ? "b" : "a";
+    const first = roleOf(offer)!,
+      other = first === "a" ? "b" : "a";
     h.decline(fid, [offer.id.value], 60);
     expect(filtersOf(h, fid)).toEqual([`${first}@${agent}`]);
     h.advance(INTERVAL);
@@ -53,7 +58,8 @@ describe("refuse filters per (framework, role, agent)", () => {
 
   it("REVIVE with roles clears only those roles' filters; REVIVE without roles clears all", () => {
     const { h, fid, agent, offer } = multiRole();
-    const first = roleOf(offer)!, other = first === "a" ? "b" : "a";
+    const first = roleOf(offer)!,
+      other = first === "a" ? "b" : "a";
     h.decline(fid, [offer.id.value], 60);
     h.advance(INTERVAL);
     h.decline(fid, [h.offersFor(fid)[0]!.id.value], 60);

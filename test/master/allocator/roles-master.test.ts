@@ -5,9 +5,9 @@
  * agents with GPUs offered only to GPU_RESOURCES frameworks.
  */
 import { describe, expect, it } from "vitest";
-import { type CallOf, type Offer, SchedulerCall as SchedulerCallSchema, parseMessage } from "../../../schemas/index.ts";
-import { reservationRole } from "../../../sdk/src/roles.ts";
+import { type CallOf, type Offer, parseMessage, SchedulerCall as SchedulerCallSchema } from "../../../schemas/index.ts";
 import { scalarOf } from "../../../sdk/src/resources.ts";
+import { reservationRole } from "../../../sdk/src/roles.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
 import { orThrow } from "../../support/refused.ts";
 
@@ -34,7 +34,9 @@ describe("SUBSCRIBE with roles", () => {
     expect(() => subscribeWith(h, "f", { roles: ["a"] })).toThrow(/subscribe\.framework_info\.roles\[0\]: 'roles' needs the MULTI_ROLE capability/);
     expect(() => subscribeWith(h, "f", { ...MULTI, roles: ["a", "b//c"] })).toThrow(/subscribe\.framework_info\.roles\[1\]: /);
     expect(() => subscribeWith(h, "f", { ...MULTI, roles: ["a", "a"] })).toThrow(/roles\[1\]: 'a' is listed twice/);
-    expect(() => subscribeWith(h, "f", { ...MULTI, role: "a", roles: ["b"] })).toThrow(/subscribe\.framework_info\.role: must not be set together with 'roles'/);
+    expect(() => subscribeWith(h, "f", { ...MULTI, role: "a", roles: ["b"] })).toThrow(
+      /subscribe\.framework_info\.role: must not be set together with 'roles'/,
+    );
     expect(() => subscribeWith(h, "f", { role: "-x" })).toThrow(/subscribe\.framework_info\.role: /);
     expect(() => subscribeWith(h, "f", { ...MULTI, roles: ["a"] }, ["b"])).toThrow(/subscribe\.suppressed_roles\[0\]: 'b' is not one of the framework's roles/);
     expect(h.core.frameworks.size).toBe(0);
@@ -60,7 +62,11 @@ describe("SUBSCRIBE with roles", () => {
     const offers = h.offersFor(fid);
     expect(offers.map(roleOf).sort()).toEqual(["a", "b"]);
     expect(new Set(offers.map((o) => o.agent_id.value)).size).toBe(1);
-    h.accept(fid, offers.map((o) => o.id.value), [{ taskId: "t", agentId: offers[0]!.agent_id.value, resources: "cpus(a):1;mem(a):64" }]);
+    h.accept(
+      fid,
+      offers.map((o) => o.id.value),
+      [{ taskId: "t", agentId: offers[0]!.agent_id.value, resources: "cpus(a):1;mem(a):64" }],
+    );
     const status = h.updates(fid).find((s) => s.task_id.value === "t")!;
     expect([status.state, status.reason, status.message]).toEqual(["TASK_DROPPED", "REASON_INVALID_OFFERS", "Offers must all be allocated to one role"]);
     expect(offers.some((o) => h.core.offers.has(o.id.value))).toBe(false);
@@ -140,7 +146,12 @@ describe("reservations and GPUs in allocation", () => {
     h.advance(INTERVAL);
     const [o2] = h.offersFor(web);
     expect(roleOf(o2!)).toBe("eng/web");
-    expect(o2!.resources.filter((r) => reservationRole(r) === "eng").map((r) => r.name).sort()).toEqual(["cpus", "mem"]);
+    expect(
+      o2!.resources
+        .filter((r) => reservationRole(r) === "eng")
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["cpus", "mem"]);
   });
 
   it("offers an agent with GPUs only to frameworks with GPU_RESOURCES", () => {
@@ -163,7 +174,8 @@ describe("STRATA_ALLOCATOR_SORTER", () => {
   it("selects the random sorter (every framework still gets offers) and refuses unknown names", () => {
     const h = new MasterHarness({ STRATA_ALLOCATOR_SORTER: "random" });
     expect(h.config.allocatorSorter).toBe("random");
-    const f1 = subscribeWith(h, "f1", { role: "a" }), f2 = subscribeWith(h, "f2", { role: "b" });
+    const f1 = subscribeWith(h, "f1", { role: "a" }),
+      f2 = subscribeWith(h, "f2", { role: "b" });
     for (let i = 0; i < 6; i++) h.addAgent();
     h.advance(INTERVAL);
     expect(h.offersFor(f1).length + h.offersFor(f2).length).toBe(6);

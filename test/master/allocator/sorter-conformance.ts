@@ -4,8 +4,8 @@
  * implementation; this file only fixes what the allocator relies on from any of them.
  */
 import { describe, expect, it } from "vitest";
-import { scalar, scalarOf } from "../../../sdk/src/resources.ts";
 import type { Sorter } from "../../../master-worker/src/allocator/index.ts";
+import { scalar, scalarOf } from "../../../sdk/src/resources.ts";
 
 const res = (cpus: number, mem: number) => [scalar("cpus", cpus), scalar("mem", mem)];
 const sorted = (xs: string[]) => [...xs].sort();
@@ -27,21 +27,28 @@ export function runSorterConformance(name: string, makeSorter: () => Sorter, opt
 
     it("adds clients inactive; sort returns only activated ones", () => {
       const s = makeSorter();
-      s.add("a"); s.add("b"); s.add("c");
+      s.add("a");
+      s.add("b");
+      s.add("c");
       expect(s.count()).toBe(3);
       expect(s.contains("a")).toBe(true);
       expect(s.isActive("a")).toBe(false);
       expect(s.sort()).toEqual([]);
-      s.activate("a"); s.activate("c");
+      s.activate("a");
+      s.activate("c");
       expect(sorted(s.sort())).toEqual(["a", "c"]);
     });
 
     it("activate and deactivate are idempotent and reversible", () => {
       const s = makeSorter();
-      s.add("a"); s.add("b");
-      s.activate("a"); s.activate("a"); s.activate("b");
+      s.add("a");
+      s.add("b");
+      s.activate("a");
+      s.activate("a");
+      s.activate("b");
       expect(sorted(s.sort())).toEqual(["a", "b"]);
-      s.deactivate("a"); s.deactivate("a");
+      s.deactivate("a");
+      s.deactivate("a");
       expect(s.sort()).toEqual(["b"]);
       expect(s.isActive("a")).toBe(false);
       s.activate("a");
@@ -51,7 +58,8 @@ export function runSorterConformance(name: string, makeSorter: () => Sorter, opt
     it("remove forgets the client and its allocation; re-adding starts fresh", () => {
       const s = makeSorter();
       s.addTotal("ag1", res(10, 1000));
-      s.add("a"); s.activate("a");
+      s.add("a");
+      s.activate("a");
       s.allocated("a", "ag1", res(2, 100));
       s.remove("a");
       expect(s.contains("a")).toBe(false);
@@ -78,7 +86,8 @@ export function runSorterConformance(name: string, makeSorter: () => Sorter, opt
 
     it("keeps weights", () => {
       const s = makeSorter();
-      s.add("a"); s.add("b", 2.5);
+      s.add("a");
+      s.add("b", 2.5);
       expect(s.weight("a")).toBe(1);
       expect(s.weight("b")).toBe(2.5);
       s.updateWeight("a", 3);
@@ -132,7 +141,8 @@ export function runSorterConformance(name: string, makeSorter: () => Sorter, opt
 
     it("keeps the allocation of a deactivated client", () => {
       const s = makeSorter();
-      s.add("a"); s.activate("a");
+      s.add("a");
+      s.activate("a");
       s.allocated("a", "ag1", res(1, 100));
       s.deactivate("a");
       expect(scalarOf(s.allocation("a"), "cpus")).toBe(1);
@@ -152,7 +162,10 @@ export function runSorterConformance(name: string, makeSorter: () => Sorter, opt
     it("sort returns each active client exactly once, allocations or not", () => {
       const s = makeSorter();
       s.addTotal("ag1", res(100, 10000));
-      for (const c of ["e", "d", "c", "b", "a"]) { s.add(c); s.activate(c); }
+      for (const c of ["e", "d", "c", "b", "a"]) {
+        s.add(c);
+        s.activate(c);
+      }
       s.allocated("c", "ag1", res(10, 10));
       s.allocated("e", "ag1", res(1, 5000));
       for (let i = 0; i < 5; i++) expect(sorted(s.sort())).toEqual(["a", "b", "c", "d", "e"]);
@@ -161,7 +174,10 @@ export function runSorterConformance(name: string, makeSorter: () => Sorter, opt
     it("ordered returns each active client exactly once, and recording allocations does not disturb it", () => {
       const s = makeSorter();
       s.addTotal("ag1", res(100, 10000));
-      for (const c of ["e", "d", "c", "b", "a"]) { s.add(c); s.activate(c); }
+      for (const c of ["e", "d", "c", "b", "a"]) {
+        s.add(c);
+        s.activate(c);
+      }
       s.deactivate("d");
       const order = s.ordered();
       const copy = [...order];
@@ -175,13 +191,22 @@ export function runSorterConformance(name: string, makeSorter: () => Sorter, opt
     it("visit goes through the active clients once each and stops when told to", () => {
       const s = makeSorter();
       s.addTotal("ag1", res(100, 10000));
-      for (const c of ["e", "d", "c", "b", "a"]) { s.add(c); s.activate(c); }
+      for (const c of ["e", "d", "c", "b", "a"]) {
+        s.add(c);
+        s.activate(c);
+      }
       s.deactivate("d");
       const seen: string[] = [];
-      s.visit((c) => { seen.push(c); return true; });
+      s.visit((c) => {
+        seen.push(c);
+        return true;
+      });
       expect(sorted(seen)).toEqual(["a", "b", "c", "e"]);
       let calls = 0;
-      s.visit(() => { calls += 1; return false; });
+      s.visit(() => {
+        calls += 1;
+        return false;
+      });
       expect(calls).toBe(1);
       expect(sorted(s.sort())).toEqual(["a", "b", "c", "e"]); // a visit leaves every client in place
     });
@@ -189,9 +214,16 @@ export function runSorterConformance(name: string, makeSorter: () => Sorter, opt
     it("allocations recorded during a visit are kept and do not disturb it", () => {
       const s = makeSorter();
       s.addTotal("ag1", res(100, 10000));
-      for (const c of ["a", "b", "c"]) { s.add(c); s.activate(c); }
+      for (const c of ["a", "b", "c"]) {
+        s.add(c);
+        s.activate(c);
+      }
       const seen: string[] = [];
-      s.visit((c) => { seen.push(c); s.allocated(c, "ag2", res(1, 1)); return true; });
+      s.visit((c) => {
+        seen.push(c);
+        s.allocated(c, "ag2", res(1, 1));
+        return true;
+      });
       expect(sorted(seen)).toEqual(["a", "b", "c"]);
       for (const c of ["a", "b", "c"]) expect(scalarOf(s.allocation(c, "ag2"), "cpus")).toBe(1);
       expect(sorted(s.sort())).toEqual(["a", "b", "c"]);
@@ -199,10 +231,19 @@ export function runSorterConformance(name: string, makeSorter: () => Sorter, opt
 
     it("a client removed or deactivated during a visit stays out", () => {
       const s = makeSorter();
-      for (const c of ["a", "b", "c"]) { s.add(c); s.activate(c); }
-      s.visit((c) => { s.remove(c); return false; });
+      for (const c of ["a", "b", "c"]) {
+        s.add(c);
+        s.activate(c);
+      }
+      s.visit((c) => {
+        s.remove(c);
+        return false;
+      });
       expect(s.count()).toBe(2);
-      s.visit((c) => { s.deactivate(c); return true; });
+      s.visit((c) => {
+        s.deactivate(c);
+        return true;
+      });
       expect(s.sort()).toEqual([]);
     });
   });
@@ -213,7 +254,10 @@ function runHierarchyConformance(name: string, makeSorter: () => Sorter): void {
     it("sorts only clients (leaves and inner roles that are clients), each once", () => {
       const s = makeSorter();
       s.addTotal("ag1", res(10, 1000));
-      for (const c of ["a/b", "a/c/d", "a", "e"]) { s.add(c); s.activate(c); }
+      for (const c of ["a/b", "a/c/d", "a", "e"]) {
+        s.add(c);
+        s.activate(c);
+      }
       expect(s.count()).toBe(4);
       expect(s.contains("a/c")).toBe(false); // an inner node made for a/c/d is no client
       expect(sorted(s.sort())).toEqual(["a", "a/b", "a/c/d", "e"]);
@@ -222,7 +266,10 @@ function runHierarchyConformance(name: string, makeSorter: () => Sorter): void {
     it("keeps a subtree's clients together in the order (depth first)", () => {
       const s = makeSorter();
       s.addTotal("ag1", res(10, 1000));
-      for (const c of ["x/1", "y/1", "x/2", "y/2", "x/3"]) { s.add(c); s.activate(c); }
+      for (const c of ["x/1", "y/1", "x/2", "y/2", "x/3"]) {
+        s.add(c);
+        s.activate(c);
+      }
       for (let i = 0; i < 5; i++) {
         const order = s.sort().map((c) => c[0]);
         expect(order.join("")).toMatch(/^(xxxyy|yyxxx)$/);
@@ -231,7 +278,9 @@ function runHierarchyConformance(name: string, makeSorter: () => Sorter): void {
 
     it("a parent with every descendant inactive is left out; one active descendant brings it back", () => {
       const s = makeSorter();
-      s.add("a/b"); s.add("a/c"); s.add("d");
+      s.add("a/b");
+      s.add("a/c");
+      s.add("d");
       s.activate("d");
       expect(s.sort()).toEqual(["d"]);
       s.activate("a/c");
@@ -242,8 +291,10 @@ function runHierarchyConformance(name: string, makeSorter: () => Sorter): void {
 
     it("tracks allocations of a child apart from its parent's, and removes a client without its children", () => {
       const s = makeSorter();
-      s.add("a"); s.add("a/b");
-      s.activate("a"); s.activate("a/b");
+      s.add("a");
+      s.add("a/b");
+      s.activate("a");
+      s.activate("a/b");
       s.allocated("a", "ag1", res(1, 10));
       s.allocated("a/b", "ag1", res(2, 20));
       expect(scalarOf(s.allocation("a"), "cpus")).toBe(1);
@@ -261,7 +312,8 @@ function runHierarchyConformance(name: string, makeSorter: () => Sorter): void {
 
     it("a name that only shares a prefix is no child ('ab' is not below 'a')", () => {
       const s = makeSorter();
-      s.add("a"); s.add("ab");
+      s.add("a");
+      s.add("ab");
       s.activate("ab");
       expect(s.sort()).toEqual(["ab"]);
     });

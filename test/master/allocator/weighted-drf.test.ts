@@ -5,15 +5,18 @@
  * (weight 1). Checked on the role sorter itself and on `allocate`'s offer order.
  */
 import { describe, expect, it } from "vitest";
+import { type AllocationFramework, allocate, DrfSorter, HierarchicalSorter } from "../../../master-worker/src/allocator/index.ts";
 import { parseResources } from "../../../sdk/src/resources.ts";
-import { allocate, DrfSorter, HierarchicalSorter, type AllocationFramework } from "../../../master-worker/src/allocator/index.ts";
 
 const R = parseResources;
 const POOL = R("cpus:10;mem:100");
 
 /** A DRF role sorter over POOL with `held` recorded per role, every role active. */
 function roleOrder(held: Record<string, string>, weights: Record<string, number> = {}): string[] {
-  const s = new HierarchicalSorter(() => new DrfSorter(), (path) => weights[path] ?? 1);
+  const s = new HierarchicalSorter(
+    () => new DrfSorter(),
+    (path) => weights[path] ?? 1,
+  );
   s.addTotal("pool", POOL);
   for (const [role, res] of Object.entries(held)) {
     s.add(role);
@@ -27,38 +30,51 @@ describe("weighted DRF among roles (pool cpus:10, mem:100)", () => {
   const cases: Array<{ name: string; held: Record<string, string>; weights?: Record<string, number>; want: string[] }> = [
     {
       // a: max(4/10, 10/100) = 0.4, ÷ weight 2 = 0.2;  b: max(1/10, 30/100) = 0.3, ÷ 1 = 0.3  → a first
-      name: "a weight halves a share", held: { a: "cpus:4;mem:10", b: "cpus:1;mem:30" }, weights: { a: 2 }, want: ["a", "b"],
+      name: "a weight halves a share",
+      held: { a: "cpus:4;mem:10", b: "cpus:1;mem:30" },
+      weights: { a: 2 },
+      want: ["a", "b"],
     },
     {
       // without weights: a 0.4 > b 0.3 → b first
-      name: "the same without weights", held: { a: "cpus:4;mem:10", b: "cpus:1;mem:30" }, want: ["b", "a"],
+      name: "the same without weights",
+      held: { a: "cpus:4;mem:10", b: "cpus:1;mem:30" },
+      want: ["b", "a"],
     },
     {
       // eng = eng/x + eng/y = cpus 3 → 0.3;  ops: cpus 4 → 0.4  → eng's subtree first;
       // inside eng: eng/y 1/10 = 0.1 < eng/x 2/10 = 0.2
       name: "a subtree is ranked by its total, then its children among themselves",
-      held: { "eng/x": "cpus:2", "eng/y": "cpus:1", ops: "cpus:4" }, want: ["eng/y", "eng/x", "ops"],
+      held: { "eng/x": "cpus:2", "eng/y": "cpus:1", ops: "cpus:4" },
+      want: ["eng/y", "eng/x", "ops"],
     },
     {
       // ops: 0.4 ÷ 3 = 0.133… < eng 0.3 → ops first; eng's children as before
       name: "a weight on a top-level role moves it ahead of a whole subtree",
-      held: { "eng/x": "cpus:2", "eng/y": "cpus:1", ops: "cpus:4" }, weights: { ops: 3 }, want: ["ops", "eng/y", "eng/x"],
+      held: { "eng/x": "cpus:2", "eng/y": "cpus:1", ops: "cpus:4" },
+      weights: { ops: 3 },
+      want: ["ops", "eng/y", "eng/x"],
     },
     {
       // eng/x: 0.2 ÷ 4 = 0.05 < eng/y 0.1;  eng's total is unchanged by its children's weights: 0.3 < ops 0.4
       name: "a weight on a child only counts among its siblings",
-      held: { "eng/x": "cpus:2", "eng/y": "cpus:1", ops: "cpus:4" }, weights: { "eng/x": 4 }, want: ["eng/x", "eng/y", "ops"],
+      held: { "eng/x": "cpus:2", "eng/y": "cpus:1", ops: "cpus:4" },
+      weights: { "eng/x": 4 },
+      want: ["eng/x", "eng/y", "ops"],
     },
     {
       // eng's own frameworks (virtual eng/.): 1/10 = 0.1; eng/x: 2/10 = 0.2 → eng before eng/x;
       // eng's subtree 3/10 = 0.3 > ops 0.25 (mem 25/100) → ops first
       name: "a role's own frameworks compete with its children",
-      held: { eng: "cpus:1", "eng/x": "cpus:2", ops: "mem:25" }, want: ["ops", "eng", "eng/x"],
+      held: { eng: "cpus:1", "eng/x": "cpus:2", ops: "mem:25" },
+      want: ["ops", "eng", "eng/x"],
     },
     {
       // eng/x: 0.2 ÷ 4 = 0.05 < eng/. 0.1 (the virtual child always weighs 1)
       name: "a weighted child can pass its parent's own frameworks",
-      held: { eng: "cpus:1", "eng/x": "cpus:2", ops: "mem:25" }, weights: { "eng/x": 4 }, want: ["ops", "eng/x", "eng"],
+      held: { eng: "cpus:1", "eng/x": "cpus:2", ops: "mem:25" },
+      weights: { "eng/x": 4 },
+      want: ["ops", "eng/x", "eng"],
     },
   ];
   for (const c of cases) it(c.name, () => expect(roleOrder(c.held, c.weights)).toEqual(c.want));

@@ -2,7 +2,6 @@
  * The master's behaviour, driven through `MasterCore` with the deterministic harness: agent liveness, status update retries, and "chatter writes nothing".
  */
 import { describe, expect, it } from "vitest";
-import { HttpError } from "../../../master-worker/src/edge/http-error.ts";
 import { UPDATE_RESEND_INTERVAL_MS } from "../../../master-worker/src/store/update-index.ts";
 import { scalarOf } from "../../../sdk/src/resources.ts";
 import { expectHttpError, lastUpdate, launched, setup } from "../../support/core-fixture.ts";
@@ -50,7 +49,16 @@ describe("agent liveness", () => {
   it("status from an unregistered agent is refused (400); a poll from one is told to re-register", () => {
     const h = new MasterHarness();
     expect(h.core.poll({ agent_id: { value: "ghost" }, ack_seq: 0, acked_uuids: [] }, h.now, undefined)).toEqual({ commands: [], acks: [], reregister: true });
-    expectHttpError(() => h.core.status({ agent_id: { value: "ghost" }, updates: [{ framework_id: { value: "f" }, status: { task_id: { value: "t" }, state: "TASK_RUNNING", uuid: "u" } }] }, h.now, undefined), 400, /^agent_id:/);
+    expectHttpError(
+      () =>
+        h.core.status(
+          { agent_id: { value: "ghost" }, updates: [{ framework_id: { value: "f" }, status: { task_id: { value: "t" }, state: "TASK_RUNNING", uuid: "u" } }] },
+          h.now,
+          undefined,
+        ),
+      400,
+      /^agent_id:/,
+    );
   });
 });
 
@@ -91,23 +99,38 @@ describe("status update retries", () => {
     const finished = h.agentReport(agent, fid, "t1", "TASK_FINISHED");
     const ack = (uuid: string, task = "t1") => ({ agent_id: { value: agent }, task_id: { value: task }, uuid });
     const commits = h.store.commits;
-    expectHttpError(() => h.call(fid, { type: "ACKNOWLEDGE_BATCH", acknowledge_batch: { acknowledgements: [ack(running.uuid), ack(finished.uuid, "t9")] } }),
-      400, /^acknowledge_batch\.acknowledgements\[1\]\.task_id: /);
+    expectHttpError(
+      () => h.call(fid, { type: "ACKNOWLEDGE_BATCH", acknowledge_batch: { acknowledgements: [ack(running.uuid), ack(finished.uuid, "t9")] } }),
+      400,
+      /^acknowledge_batch\.acknowledgements\[1\]\.task_id: /,
+    );
     expect([...h.core.updates.values()].filter((u) => u.acked)).toEqual([]);
     expect(h.store.commits).toBe(commits);
 
     h.call(fid, { type: "ACKNOWLEDGE_BATCH", acknowledge_batch: { acknowledgements: [ack(running.uuid), ack(finished.uuid), ack("unknown-uuid")] } });
     expect(h.store.commits).toBe(commits); // acknowledging an agent's updates writes no row
-    expect([...h.core.updates.values()].filter((u) => u.acked).map((u) => u.uuid).sort()).toEqual([running.uuid, finished.uuid].sort());
+    expect(
+      [...h.core.updates.values()]
+        .filter((u) => u.acked)
+        .map((u) => u.uuid)
+        .sort(),
+    ).toEqual([running.uuid, finished.uuid].sort());
     expect(h.agentRetry(agent).acknowledged.sort()).toEqual([running.uuid, finished.uuid].sort());
   });
 
   it("a batch carrying a late non-terminal update does not resurrect a finished task", () => {
     const { h, agent, fid } = launched({ resources: "cpus:4;mem:4096;ports:[31000-32000]" });
-    h.core.status({ agent_id: { value: agent }, updates: [
-      { framework_id: { value: fid }, status: { task_id: { value: "t1" }, state: "TASK_FINISHED", uuid: h.newAgentUuid() } },
-      { framework_id: { value: fid }, status: { task_id: { value: "t1" }, state: "TASK_RUNNING", uuid: h.newAgentUuid() } },
-    ] }, h.now, h.tokenHashOf(agent));
+    h.core.status(
+      {
+        agent_id: { value: agent },
+        updates: [
+          { framework_id: { value: fid }, status: { task_id: { value: "t1" }, state: "TASK_FINISHED", uuid: h.newAgentUuid() } },
+          { framework_id: { value: fid }, status: { task_id: { value: "t1" }, state: "TASK_RUNNING", uuid: h.newAgentUuid() } },
+        ],
+      },
+      h.now,
+      h.tokenHashOf(agent),
+    );
     expect(h.core.tasks.get(`${fid}/t1`)?.state).toBe("TASK_FINISHED");
     expect(h.store.load().tasks.find((t) => t.taskId === "t1")?.state).toBe("TASK_FINISHED");
     h.advance(INTERVAL);

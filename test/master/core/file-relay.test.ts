@@ -4,13 +4,13 @@
  * answer, refused by the access_sandboxes ACL, for unknown agents and bad paths, and times out.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { FileAnswer } from "../../../schemas/agent.ts";
-import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { FileRelay } from "../../../master-worker/src/core/file-relay.ts";
 import { parseSandboxPath, sandboxVirtualPath } from "../../../master-worker/src/decide/file-relay-paths.ts";
 import { fileCall as fileCallOf, fileErrorKind, modeString, serveFilesGet as serveFilesGetOf } from "../../../master-worker/src/operator/files-calls.ts";
-import { MasterHarness } from "../../support/master-harness.ts";
+import type { FileAnswer } from "../../../schemas/agent.ts";
+import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { launchRunning } from "../../support/lifecycle.ts";
+import { MasterHarness } from "../../support/master-harness.ts";
 import { orReject, orThrow } from "../../support/refused.ts";
 
 /** The file calls with a refusal as the edge answers it: a promise rejected with its status and message. */
@@ -37,12 +37,20 @@ function cluster(env: Record<string, string> = {}) {
 /** Settles a promise's state without awaiting it forever. */
 async function state<T>(p: Promise<T>): Promise<"pending" | "settled"> {
   const marker = Symbol("pending");
-  const r = await Promise.race([p.then(() => "settled" as const, () => "settled" as const), Promise.resolve(marker)]);
+  const r = await Promise.race([
+    p.then(
+      () => "settled" as const,
+      () => "settled" as const,
+    ),
+    Promise.resolve(marker),
+  ]);
   return r === marker ? "pending" : "settled";
 }
 
 describe("sandbox files through the master", () => {
-  afterEach(() => { vi.useRealTimers(); });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 
   it("READ_FILE: queues a request for the agent, wakes its poll, answers with the agent's bytes", async () => {
     const { h, agent, fid, relay, wakes, sandbox } = cluster();
@@ -68,12 +76,15 @@ describe("sandbox files through the master", () => {
     const [req] = relay.take(agent);
     expect(req).toMatchObject({ op: "LIST", path: "" });
     relay.answer({
-      agent_id: { value: agent }, request_id: req!.request_id,
+      agent_id: { value: agent },
+      request_id: req!.request_id,
       file_infos: [{ path: "stdout", nlink: 1, size: 3, mtime: 1700000000.5, mode: 0o100644, uid: "1000", gid: "1000" }],
     });
     expect(await pending).toEqual({
       type: "LIST_FILES",
-      list_files: { file_infos: [{ path: `${sandbox}/stdout`, nlink: 1, size: 3, mtime: { nanoseconds: 1700000000500000000 }, mode: 0o100644, uid: "1000", gid: "1000" }] },
+      list_files: {
+        file_infos: [{ path: `${sandbox}/stdout`, nlink: 1, size: 3, mtime: { nanoseconds: 1700000000500000000 }, mode: 0o100644, uid: "1000", gid: "1000" }],
+      },
     });
   });
 
@@ -147,17 +158,26 @@ describe("sandbox files through the master", () => {
     void fileCall(h.core, relay, call, undefined).catch(() => undefined);
     await expect(fileCall(h.core, relay, call, undefined)).rejects.toMatchObject({ status: 503, headers: { "retry-after": "1" } });
     // The relay settles with the refusal as a value; only the edge makes it a status.
-    expect(await relay.request(agent, { op: "LIST", framework_id: { value: "f" }, task_id: { value: "t" }, path: "" }))
-      .toEqual({ rejected: "busy", message: `agent '${agent}' has 2 file requests in flight already; try again later` });
+    expect(await relay.request(agent, { op: "LIST", framework_id: { value: "f" }, task_id: { value: "t" }, path: "" })).toEqual({
+      rejected: "busy",
+      message: `agent '${agent}' has 2 file requests in flight already; try again later`,
+    });
     expect(relay.take(agent)).toHaveLength(2);
   });
 
   it("access_sandboxes: the ACL object is the framework's user", async () => {
-    const acls = { permissive: true, access_sandboxes: [{ principals: { values: ["alice"] }, users: { values: ["tester"] } }, { principals: { type: "ANY" }, users: { type: "NONE" } }] };
+    const acls = {
+      permissive: true,
+      access_sandboxes: [
+        { principals: { values: ["alice"] }, users: { values: ["tester"] } },
+        { principals: { type: "ANY" }, users: { type: "NONE" } },
+      ],
+    };
     const { h, agent, relay, sandbox } = cluster({ STRATA_ACLS: JSON.stringify(acls) });
     const call = parseOperatorCall({ type: "LIST_FILES", list_files: { path: sandbox } });
     await expect(fileCall(h.core, relay, call, "bob")).rejects.toMatchObject({
-      status: 403, message: "list_files.path: principal 'bob' is not authorized to access sandboxes for 'tester'",
+      status: 403,
+      message: "list_files.path: principal 'bob' is not authorized to access sandboxes for 'tester'",
     });
     const browse = serveFilesGet(h.core, relay, "/files/browse", new URLSearchParams({ path: sandbox }), undefined)!;
     await expect(browse).rejects.toMatchObject({ status: 403 });
@@ -170,8 +190,14 @@ describe("sandbox files through the master", () => {
   it("unknown agents and frameworks are 404, a disconnected agent 503, nothing queued", async () => {
     const { h, agent, fid, relay } = cluster();
     const list = (path: string) => fileCall(h.core, relay, parseOperatorCall({ type: "LIST_FILES", list_files: { path } }), undefined);
-    await expect(list(sandboxVirtualPath("no-such-agent", fid, "t1"))).rejects.toMatchObject({ status: 404, message: "list_files.path: agent 'no-such-agent' is not known to the master" });
-    await expect(list(sandboxVirtualPath(agent, "no-such-fw", "t1"))).rejects.toMatchObject({ status: 404, message: expect.stringContaining("framework 'no-such-fw'") });
+    await expect(list(sandboxVirtualPath("no-such-agent", fid, "t1"))).rejects.toMatchObject({
+      status: 404,
+      message: "list_files.path: agent 'no-such-agent' is not known to the master",
+    });
+    await expect(list(sandboxVirtualPath(agent, "no-such-fw", "t1"))).rejects.toMatchObject({
+      status: 404,
+      message: expect.stringContaining("framework 'no-such-fw'"),
+    });
     // The agent stops polling: after the agent ping timeout it is no longer connected.
     h.advance(h.config.agentPingTimeoutMs + 1_000);
     expect(h.core.agentConnected(agent)).toBe(false);
@@ -184,16 +210,28 @@ describe("sandbox files through the master", () => {
     const read = (path: string) => fileCall(h.core, relay, parseOperatorCall({ type: "READ_FILE", read_file: { path, offset: 0 } }), undefined);
     await expect(read("stdout")).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/^read_file\.path: 'stdout' is not absolute/) });
     await expect(read(`/agents/${agent}/stdout`)).rejects.toMatchObject({ status: 400, message: expect.stringContaining("names no task sandbox") });
-    await expect(read(`${sandboxVirtualPath(agent, fid, "t1")}/../../t2/stdout`)).rejects.toMatchObject({ status: 400, message: expect.stringContaining("'.' or '..'") });
+    await expect(read(`${sandboxVirtualPath(agent, fid, "t1")}/../../t2/stdout`)).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining("'.' or '..'"),
+    });
     await expect(read(`${sandboxVirtualPath(agent, fid, "t1")}/%2e%2e/x`)).rejects.toMatchObject({ status: 400 });
     await expect(read(`${sandboxVirtualPath(agent, fid, "t1")}/a%2fb`)).rejects.toMatchObject({ status: 400 });
-    await expect(read(`${sandboxVirtualPath(agent, fid, "t1")}/%zz`)).rejects.toMatchObject({ status: 400, message: expect.stringContaining("percent-encoding") });
+    await expect(read(`${sandboxVirtualPath(agent, fid, "t1")}/%zz`)).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining("percent-encoding"),
+    });
     expect(() => parseOperatorCall({ type: "READ_FILE", read_file: { path: "/x", offset: -1 } })).toThrow(/read_file\.offset/);
     expect(() => parseOperatorCall({ type: "LIST_FILES", list_files: {} })).toThrow(/list_files\.path/);
     const get = (q: Record<string, string>) => serveFilesGet(h.core, relay, "/files/read", new URLSearchParams(q), undefined)!;
     await expect(get({})).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/^path: missing/) });
-    await expect(get({ path: `${sandboxVirtualPath(agent, fid, "t1")}/stdout`, offset: "-2" })).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/^offset:/) });
-    await expect(get({ path: `${sandboxVirtualPath(agent, fid, "t1")}/stdout`, length: "x" })).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/^length:/) });
+    await expect(get({ path: `${sandboxVirtualPath(agent, fid, "t1")}/stdout`, offset: "-2" })).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/^offset:/),
+    });
+    await expect(get({ path: `${sandboxVirtualPath(agent, fid, "t1")}/stdout`, length: "x" })).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/^length:/),
+    });
     expect(relay.size).toBe(0);
   });
 

@@ -48,7 +48,8 @@ describe("agent registration", () => {
   it("kills tasks an agent reports that the master did not place on it", () => {
     const h = new MasterHarness();
     const res = h.register({
-      hostname: "back.test", resources: parseResources("cpus:2;mem:512"),
+      hostname: "back.test",
+      resources: parseResources("cpus:2;mem:512"),
       tasks: [{ framework_id: { value: "gone-fw" }, task_id: { value: "orphan" }, state: "TASK_RUNNING" }],
     });
     const commands = h.pollCommands(res.agent_id.value);
@@ -143,7 +144,10 @@ describe("agent tokens", () => {
     expect(statusOf(() => h.core.poll(poll, h.now, undefined))).toBe(401);
     expect(statusOf(() => h.core.poll(poll, h.now, hash("guessed")))).toBe(401);
     expect(statusOf(() => h.core.poll(poll, h.now, h.tokenHashOf(agent)))).toBeUndefined();
-    const report = { agent_id: { value: agent }, updates: [{ framework_id: { value: fid }, status: { task_id: { value: "t" }, state: "TASK_RUNNING" as const, uuid: "u1" } }] };
+    const report = {
+      agent_id: { value: agent },
+      updates: [{ framework_id: { value: fid }, status: { task_id: { value: "t" }, state: "TASK_RUNNING" as const, uuid: "u1" } }],
+    };
     expect(statusOf(() => h.core.status(report, h.now, hash("guessed")))).toBe(401);
     expect(h.core.updates.size).toBe(0);
   });

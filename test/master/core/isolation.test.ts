@@ -3,9 +3,9 @@
  * agent can only report on tasks the master gave it.
  */
 import { describe, expect, it } from "vitest";
-import { HttpError } from "../../../master-worker/src/edge/http-error.ts";
+import type { HttpError } from "../../../master-worker/src/edge/http-error.ts";
+import { INTERVAL, lastStatusOf, launchRunning } from "../../support/lifecycle.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
-import { INTERVAL, launchRunning, lastStatusOf } from "../../support/lifecycle.ts";
 
 /** Frameworks `a` (with running task "shared-id" on `agent`) and `b`. */
 function twoFrameworks() {
@@ -70,7 +70,11 @@ describe("frameworks are isolated", () => {
   it("calls naming another principal's framework are refused (403)", () => {
     const { h, a } = twoFrameworks();
     let caught: unknown;
-    try { h.call(a, { type: "RECONCILE", reconcile: { tasks: [] } }, { principal: "bob" }); } catch (e) { caught = e; }
+    try {
+      h.call(a, { type: "RECONCILE", reconcile: { tasks: [] } }, { principal: "bob" });
+    } catch (e) {
+      caught = e;
+    }
     expect((caught as HttpError).status).toBe(403);
   });
 });
@@ -89,7 +93,9 @@ describe("agents report only on their own tasks", () => {
   it("a task another agent claims at registration is killed there, and the real one is untouched", () => {
     const { h, agent, other, a } = twoFrameworks();
     h.register({
-      agent_id: { value: other }, hostname: "host-2.test", resources: h.core.agents.get(other)!.resources,
+      agent_id: { value: other },
+      hostname: "host-2.test",
+      resources: h.core.agents.get(other)!.resources,
       tasks: [{ framework_id: { value: a }, task_id: { value: "shared-id" }, state: "TASK_RUNNING" }],
     });
     expect(h.pollCommands(other)).toEqual([expect.objectContaining({ type: "KILL", task_id: { value: "shared-id" } })]);

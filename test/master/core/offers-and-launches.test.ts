@@ -2,8 +2,7 @@
  * The master's behaviour, driven through `MasterCore` with the deterministic harness: offers, launches, the status-update acknowledgement chain, DECLINE and its refuse filters, and invalid launches.
  */
 import { describe, expect, it } from "vitest";
-import { type AgentCommand } from "../../../schemas/index.ts";
-import { HttpError } from "../../../master-worker/src/edge/http-error.ts";
+import type { AgentCommand } from "../../../schemas/index.ts";
 import { rangesOf, scalarOf } from "../../../sdk/src/resources.ts";
 import { expectHttpError, lastUpdate, launched, setup } from "../../support/core-fixture.ts";
 import { INTERVAL } from "../../support/lifecycle.ts";
@@ -174,15 +173,19 @@ describe("DECLINE", () => {
 describe("invalid launches", () => {
   it("answers TASK_ERROR naming the problem for each invalid task and launches only the valid one", () => {
     const { h, agent, fid, offer } = setup("cpus:4;mem:4096");
-    h.accept(fid, [offer.id.value], [
-      { taskId: "ok", agentId: agent, resources: "cpus:1;mem:128" },
-      { taskId: "too-big", agentId: agent, resources: "cpus:100;mem:128" },
-      { taskId: "ok", agentId: agent, resources: "cpus:1;mem:128" },
-      { taskId: "elsewhere", agentId: "other-agent", resources: "cpus:1;mem:128" },
-      { taskId: "no-command", agentId: agent, resources: "cpus:1;mem:128", command: null },
-      { taskId: "no-resources", agentId: agent, resources: "" },
-      { taskId: "empty-shell", agentId: agent, command: { shell: true } },
-    ]);
+    h.accept(
+      fid,
+      [offer.id.value],
+      [
+        { taskId: "ok", agentId: agent, resources: "cpus:1;mem:128" },
+        { taskId: "too-big", agentId: agent, resources: "cpus:100;mem:128" },
+        { taskId: "ok", agentId: agent, resources: "cpus:1;mem:128" },
+        { taskId: "elsewhere", agentId: "other-agent", resources: "cpus:1;mem:128" },
+        { taskId: "no-command", agentId: agent, resources: "cpus:1;mem:128", command: null },
+        { taskId: "no-resources", agentId: agent, resources: "" },
+        { taskId: "empty-shell", agentId: agent, command: { shell: true } },
+      ],
+    );
     const byTask = new Map(h.updates(fid).map((s) => [s.task_id.value, s]));
     expect(byTask.has("ok")).toBe(true); // the duplicate's error, see below
     for (const s of byTask.values()) {
@@ -270,9 +273,15 @@ describe("invalid launches", () => {
 
   it("rejects operations it does not carry out with 400 naming the operation's path", () => {
     const { h, fid, offer } = setup();
-    expectHttpError(() => h.call(fid, {
-      type: "ACCEPT", accept: { offer_ids: [{ value: offer.id.value }], operations: [{ type: "GROW_VOLUME" }] },
-    }), 400, /^accept\.operations\[0\]\.type: GROW_VOLUME/);
+    expectHttpError(
+      () =>
+        h.call(fid, {
+          type: "ACCEPT",
+          accept: { offer_ids: [{ value: offer.id.value }], operations: [{ type: "GROW_VOLUME" }] },
+        }),
+      400,
+      /^accept\.operations\[0\]\.type: GROW_VOLUME/,
+    );
     // The rejected ACCEPT still used the offer up: its resources are offered again, not held.
     expect(h.core.offers.has(offer.id.value)).toBe(false);
     h.advance(1000);

@@ -2,7 +2,6 @@
  * The master's behaviour, driven through `MasterCore` with the deterministic harness: DRF order between frameworks and framework failover (re-SUBSCRIBE with the framework id).
  */
 import { describe, expect, it } from "vitest";
-import { HttpError } from "../../../master-worker/src/edge/http-error.ts";
 import { scalarOf } from "../../../sdk/src/resources.ts";
 import { expectHttpError, lastUpdate, launched, setup } from "../../support/core-fixture.ts";
 import { INTERVAL } from "../../support/lifecycle.ts";

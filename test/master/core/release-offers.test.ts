@@ -15,7 +15,9 @@ import type { MasterHarness } from "../../support/master-harness.ts";
 /** Records every batch of effects the core commits from now on. */
 function committed(h: MasterHarness): Effect[][] {
   const batches: Effect[][] = [];
-  h.core.observer = (_view, effects) => { batches.push([...effects]); };
+  h.core.observer = (_view, effects) => {
+    batches.push([...effects]);
+  };
   return batches;
 }
 
@@ -42,9 +44,15 @@ describe("a refused ACCEPT releases its offers", () => {
     const { h, agent, fid, offer } = s;
     const { otherOffer } = withOther(s);
     const batches = committed(h);
-    expectHttpError(() => h.call(fid, {
-      type: "ACCEPT", accept: { offer_ids: [offer.id, otherOffer.id], operations: [{ type: "GROW_VOLUME" }] },
-    }), 400, /^accept\.operations\[0\]\.type: GROW_VOLUME is not supported yet/);
+    expectHttpError(
+      () =>
+        h.call(fid, {
+          type: "ACCEPT",
+          accept: { offer_ids: [offer.id, otherOffer.id], operations: [{ type: "GROW_VOLUME" }] },
+        }),
+      400,
+      /^accept\.operations\[0\]\.type: GROW_VOLUME is not supported yet/,
+    );
     expect(batches).toEqual([[{ kind: "releaseOffers", frameworkId: fid, offerIds: [offer.id.value, otherOffer.id.value] }]]);
     expect(h.core.offers.has(offer.id.value)).toBe(false);
     // Another framework's offer named in it is not this framework's to release.

@@ -11,8 +11,7 @@ import { MasterHarness } from "../../support/master-harness.ts";
 
 const INTERVAL = 1000;
 
-const launchedIds = (cs: AgentCommand[]) =>
-  cs.flatMap((c) => (c.type === "LAUNCH" ? [c.task.task_id.value] : []));
+const launchedIds = (cs: AgentCommand[]) => cs.flatMap((c) => (c.type === "LAUNCH" ? [c.task.task_id.value] : []));
 
 /** One agent, one framework holding its first offer. */
 function cluster(resources = "cpus:4;mem:4096") {
@@ -72,10 +71,14 @@ describe("master restart", () => {
 
   it("a re-registering agent does not lose a task whose LAUNCH is still queued, but one it no longer has is TASK_LOST", () => {
     const { h, agent, fid, offer } = cluster();
-    h.accept(fid, [offer.id.value], [
-      { taskId: "running", agentId: agent, resources: "cpus:1;mem:128" },
-      { taskId: "vanished", agentId: agent, resources: "cpus:1;mem:128" },
-    ]);
+    h.accept(
+      fid,
+      [offer.id.value],
+      [
+        { taskId: "running", agentId: agent, resources: "cpus:1;mem:128" },
+        { taskId: "vanished", agentId: agent, resources: "cpus:1;mem:128" },
+      ],
+    );
     h.pollCommands(agent);
     h.fakeAgentPoll(agent); // both LAUNCHes taken over
     h.call(fid, { type: "REVIVE" });
@@ -85,7 +88,12 @@ describe("master restart", () => {
 
     h.restart();
     h.register({
-      agent_id: { value: agent }, hostname: "host-1.test", resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 4 } }, { name: "mem", type: "SCALAR", scalar: { value: 4096 } }],
+      agent_id: { value: agent },
+      hostname: "host-1.test",
+      resources: [
+        { name: "cpus", type: "SCALAR", scalar: { value: 4 } },
+        { name: "mem", type: "SCALAR", scalar: { value: 4096 } },
+      ],
       tasks: [{ framework_id: { value: fid }, task_id: { value: "running" }, state: "TASK_RUNNING" }],
     });
     const again = h.subscribe("fw", undefined, { frameworkId: fid });
@@ -116,7 +124,10 @@ describe("master restart", () => {
     const before = h.updates(fid).length;
     expect(h.agentRetry(agent).acknowledged).toEqual([]);
     const resent = h.updates(fid).slice(before);
-    expect(resent.map((s) => [s.uuid, s.state])).toEqual([[starting.uuid, "TASK_STARTING"], [running.uuid, "TASK_RUNNING"]]);
+    expect(resent.map((s) => [s.uuid, s.state])).toEqual([
+      [starting.uuid, "TASK_STARTING"],
+      [running.uuid, "TASK_RUNNING"],
+    ]);
     expect(resent.every((s) => s.agent_id?.value === agent)).toBe(true);
     expect(h.core.tasks.get(`${fid}/t1`)?.state).toBe("TASK_RUNNING"); // an older state does not win
 
@@ -129,8 +140,7 @@ describe("master restart", () => {
 
   it("a poll naming another master instance is answered at once with this one's id; one naming this instance is held", () => {
     const { h, agent } = cluster();
-    const poll = (masterId: string) =>
-      h.core.poll({ ...h.pollRequest(agent), master_id: masterId }, h.now, h.tokenHashOf(agent));
+    const poll = (masterId: string) => h.core.poll({ ...h.pollRequest(agent), master_id: masterId }, h.now, h.tokenHashOf(agent));
     const before = h.core.masterInfo.id;
     expect(poll(before)).toBeNull(); // nothing to say: held
     h.restart();
@@ -180,10 +190,14 @@ describe("master restart", () => {
 
   it("command seq never goes backwards, even when every command was taken before the restart", () => {
     const { h, agent, fid, offer } = cluster();
-    h.accept(fid, [offer.id.value], [
-      { taskId: "a", agentId: agent, resources: "cpus:1;mem:128" },
-      { taskId: "b", agentId: agent, resources: "cpus:1;mem:128" },
-    ]);
+    h.accept(
+      fid,
+      [offer.id.value],
+      [
+        { taskId: "a", agentId: agent, resources: "cpus:1;mem:128" },
+        { taskId: "b", agentId: agent, resources: "cpus:1;mem:128" },
+      ],
+    );
     expect(h.pollCommands(agent).map((c) => c.seq)).toEqual([1, 2]);
     expect(h.fakeAgentPoll(agent)).toBeNull(); // ack_seq 2: both rows deleted
     expect(h.store.load().commands).toEqual([]);
@@ -239,7 +253,11 @@ describe("master restart", () => {
     const { h, fid } = cluster();
     h.restart();
     let status: number | undefined;
-    try { h.call(fid, { type: "REVIVE" }, { streamId: "old-stream" }); } catch (e) { status = (e as { status?: number }).status; }
+    try {
+      h.call(fid, { type: "REVIVE" }, { streamId: "old-stream" });
+    } catch (e) {
+      status = (e as { status?: number }).status;
+    }
     expect(status).toBe(403); // known framework, but not subscribed to this instance
   });
 

@@ -5,9 +5,9 @@
  * same parsing the Worker does.
  */
 import { describe, expect, it } from "vitest";
-import { SchedulerCall as SchedulerCallSchema, parseMessage } from "../../../schemas/index.ts";
-import { ValidationError } from "../../../schemas/parse.ts";
 import { HttpError } from "../../../master-worker/src/edge/http-error.ts";
+import { parseMessage, SchedulerCall as SchedulerCallSchema } from "../../../schemas/index.ts";
+import { ValidationError } from "../../../schemas/parse.ts";
 import { MasterHarness, T0 } from "../../support/master-harness.ts";
 import { operator } from "../../support/operator-call.ts";
 import { orThrow } from "../../support/refused.ts";
@@ -27,8 +27,10 @@ function* mutations(json: Json, path: string[] = []): Generator<{ where: string;
     for (const [k, v] of entries) {
       for (const m of mutations(v, [...path, k])) {
         const copy: any = Array.isArray(json) ? [...json] : { ...json };
-        if (m.body === undefined) { if (Array.isArray(copy)) copy.splice(Number(k), 1); else delete copy[k]; }
-        else copy[k] = m.body;
+        if (m.body === undefined) {
+          if (Array.isArray(copy)) copy.splice(Number(k), 1);
+          else delete copy[k];
+        } else copy[k] = m.body;
         yield { where: m.where, body: copy };
       }
     }
@@ -37,10 +39,12 @@ function* mutations(json: Json, path: string[] = []): Generator<{ where: string;
 
 /** Runs `fn`; a thrown error (a refusal as the edge answers it, refused.ts) must be an HttpError with a 4xx status. */
 function refusedCleanly(fn: () => unknown, where: string): void {
-  try { fn(); } catch (e) {
+  try {
+    fn();
+  } catch (e) {
     if (e instanceof ValidationError) return; // answered 400 by errorResponse (http-error.ts)
     if (!(e instanceof HttpError) || e.status >= 500) {
-      throw new Error(`${where}: ${e instanceof HttpError ? `${e.status} ${e.message}` : (e as Error)?.stack ?? String(e)}`);
+      throw new Error(`${where}: ${e instanceof HttpError ? `${e.status} ${e.message}` : ((e as Error)?.stack ?? String(e))}`);
     }
   }
 }
@@ -69,9 +73,24 @@ function operatorBodies(agent: string, fid: string): Record<string, unknown>[] {
     { type: "TEARDOWN", teardown: { framework_id: { value: fid } } },
     { type: "RESERVE_RESOURCES", reserve_resources: { agent_id: { value: agent }, resources: [reserved("cpus", 1)] } },
     { type: "UNRESERVE_RESOURCES", unreserve_resources: { agent_id: { value: agent }, resources: [reserved("cpus", 1)] } },
-    { type: "CREATE_VOLUMES", create_volumes: { agent_id: { value: agent }, volumes: [{ ...reserved("disk", 10), disk: { persistence: { id: "v1" }, volume: { mode: "RW", container_path: "data" } } }] } },
-    { type: "DESTROY_VOLUMES", destroy_volumes: { agent_id: { value: agent }, volumes: [{ ...reserved("disk", 10), disk: { persistence: { id: "v1" }, volume: { mode: "RW", container_path: "data" } } }] } },
-    { type: "UPDATE_QUOTA", update_quota: { force: true, quota_configs: [{ role: "web", guarantees: { cpus: { value: 1 } }, limits: { cpus: { value: 2 } } }] } },
+    {
+      type: "CREATE_VOLUMES",
+      create_volumes: {
+        agent_id: { value: agent },
+        volumes: [{ ...reserved("disk", 10), disk: { persistence: { id: "v1" }, volume: { mode: "RW", container_path: "data" } } }],
+      },
+    },
+    {
+      type: "DESTROY_VOLUMES",
+      destroy_volumes: {
+        agent_id: { value: agent },
+        volumes: [{ ...reserved("disk", 10), disk: { persistence: { id: "v1" }, volume: { mode: "RW", container_path: "data" } } }],
+      },
+    },
+    {
+      type: "UPDATE_QUOTA",
+      update_quota: { force: true, quota_configs: [{ role: "web", guarantees: { cpus: { value: 1 } }, limits: { cpus: { value: 2 } } }] },
+    },
     { type: "UPDATE_WEIGHTS", update_weights: { weight_infos: [{ role: "web", weight: 2 }] } },
   ];
 }
@@ -85,7 +104,10 @@ describe("operator calls: invalid bodies are 4xx, never a crash", () => {
         const { h } = cluster(); // fresh master each time: ids are the same (counting entropy)
         refusedCleanly(() => operator(h, m.body as Record<string, unknown>), `${valid.type} ${m.where}`);
         // the master still works after it
-        refusedCleanly(() => { h.advance(1000); operator(h, { type: "GET_STATE" }); }, `${valid.type} ${m.where} (after)`);
+        refusedCleanly(() => {
+          h.advance(1000);
+          operator(h, { type: "GET_STATE" });
+        }, `${valid.type} ${m.where} (after)`);
         n++;
       }
       expect(n).toBeGreaterThan(0);
@@ -96,9 +118,25 @@ describe("operator calls: invalid bodies are 4xx, never a crash", () => {
 describe("scheduler calls: invalid bodies are 4xx, never a crash", () => {
   function bodies(h: MasterHarness, agent: string, fid: string): Record<string, unknown>[] {
     const offer = h.offersFor(fid)[0]!.id.value;
-    const task = { name: "t", task_id: { value: "t1" }, agent_id: { value: agent }, resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 } }], command: { value: "true" } };
+    const task = {
+      name: "t",
+      task_id: { value: "t1" },
+      agent_id: { value: agent },
+      resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 } }],
+      command: { value: "true" },
+    };
     return [
-      { type: "ACCEPT", accept: { offer_ids: [{ value: offer }], operations: [{ type: "LAUNCH", launch: { task_infos: [task] } }, { type: "RESERVE", reserve: { resources: [reserved("cpus", 1)] } }], filters: { refuse_seconds: 5 } } },
+      {
+        type: "ACCEPT",
+        accept: {
+          offer_ids: [{ value: offer }],
+          operations: [
+            { type: "LAUNCH", launch: { task_infos: [task] } },
+            { type: "RESERVE", reserve: { resources: [reserved("cpus", 1)] } },
+          ],
+          filters: { refuse_seconds: 5 },
+        },
+      },
       { type: "DECLINE", decline: { offer_ids: [{ value: offer }], filters: { refuse_seconds: 5 } } },
       { type: "KILL", kill: { task_id: { value: "t1" }, agent_id: { value: agent } } },
       { type: "RECONCILE", reconcile: { tasks: [{ task_id: { value: "t1" }, agent_id: { value: agent } }] } },
@@ -107,7 +145,13 @@ describe("scheduler calls: invalid bodies are 4xx, never a crash", () => {
       { type: "ACKNOWLEDGE", acknowledge: { agent_id: { value: agent }, task_id: { value: "t1" }, uuid: "QQAAAAAAAAAAAAAAAAAAAQ==" } },
       { type: "ACCEPT_INVERSE_OFFERS", accept_inverse_offers: { inverse_offer_ids: [{ value: "x" }], filters: { refuse_seconds: 5 } } },
       { type: "DECLINE_INVERSE_OFFERS", decline_inverse_offers: { inverse_offer_ids: [{ value: "x" }], filters: { refuse_seconds: 5 } } },
-      { type: "UPDATE_FRAMEWORK", update_framework: { framework_info: { user: "tester", name: "fw", id: { value: fid }, roles: ["web"], capabilities: [{ type: "MULTI_ROLE" }], failover_timeout: 3600 }, suppressed_roles: [] } },
+      {
+        type: "UPDATE_FRAMEWORK",
+        update_framework: {
+          framework_info: { user: "tester", name: "fw", id: { value: fid }, roles: ["web"], capabilities: [{ type: "MULTI_ROLE" }], failover_timeout: 3600 },
+          suppressed_roles: [],
+        },
+      },
     ];
   }
   const probe = cluster();
@@ -120,24 +164,41 @@ describe("scheduler calls: invalid bodies are 4xx, never a crash", () => {
           if (call.type === "SUBSCRIBE") return;
           orThrow(h.core.call(call as any, undefined, h.streamOf(fid), h.now));
         }, `${valid.type} ${m.where}`);
-        refusedCleanly(() => { h.advance(1000); operator(h, { type: "GET_STATE" }); }, `${valid.type} ${m.where} (after)`);
+        refusedCleanly(() => {
+          h.advance(1000);
+          operator(h, { type: "GET_STATE" });
+        }, `${valid.type} ${m.where} (after)`);
       }
     });
   }
 });
 
 describe("Int64 fields outside the int64 range", () => {
-  const huge = "1" + "0".repeat(400); // Number(huge) is Infinity, which JSON stores as null
+  const huge = `1${"0".repeat(400)}`; // Number(huge) is Infinity, which JSON stores as null
   it.each([
     ["a string past 2^63", huge],
     ["a number past 2^63", 1e308],
   ])("are refused: %s", (_what, nanoseconds) => {
     const { h } = cluster();
-    const body = { type: "UPDATE_MAINTENANCE_SCHEDULE", update_maintenance_schedule: { schedule: { windows: [{
-      machine_ids: [{ hostname: "host-1.test" }], unavailability: { start: { nanoseconds } },
-    }] } } };
+    const body = {
+      type: "UPDATE_MAINTENANCE_SCHEDULE",
+      update_maintenance_schedule: {
+        schedule: {
+          windows: [
+            {
+              machine_ids: [{ hostname: "host-1.test" }],
+              unavailability: { start: { nanoseconds } },
+            },
+          ],
+        },
+      },
+    };
     let caught: unknown;
-    try { operator(h, body); } catch (e) { caught = e; }
+    try {
+      operator(h, body);
+    } catch (e) {
+      caught = e;
+    }
     expect(caught).toBeInstanceOf(ValidationError);
     expect((caught as Error).message).toMatch(/unavailability\.start\.nanoseconds/);
   });

@@ -3,9 +3,9 @@
  * oversubscription × deactivation/drain/maintenance, …), against Mesos semantics.
  */
 import { describe, expect, it } from "vitest";
-import type { Resource } from "../../../schemas/index.ts";
-import { SchedulerCall as SchedulerCallSchema, parseMessage } from "../../../schemas/index.ts";
 import { taskKey } from "../../../master-worker/src/store/records.ts";
+import type { Resource } from "../../../schemas/index.ts";
+import { parseMessage, SchedulerCall as SchedulerCallSchema } from "../../../schemas/index.ts";
 import { MasterHarness, T0 } from "../../support/master-harness.ts";
 import { expectHttpError, operator } from "../../support/operator-call.ts";
 import { orThrow } from "../../support/refused.ts";
@@ -30,7 +30,10 @@ function running(env: Record<string, string> = {}) {
 describe("START_MAINTENANCE and the agent's own reports", () => {
   it("a task reported TASK_LOST by START_MAINTENANCE is not reported terminal a second time by the agent's KILLED", () => {
     const { h, agent, fid } = running();
-    operator(h, { type: "UPDATE_MAINTENANCE_SCHEDULE", update_maintenance_schedule: { schedule: { windows: [{ machine_ids: [{ hostname: "host-1.test" }], unavailability }] } } });
+    operator(h, {
+      type: "UPDATE_MAINTENANCE_SCHEDULE",
+      update_maintenance_schedule: { schedule: { windows: [{ machine_ids: [{ hostname: "host-1.test" }], unavailability }] } },
+    });
     operator(h, { type: "START_MAINTENANCE", start_maintenance: { machines: [{ hostname: "host-1.test" }] } });
     const lost = h.updates(fid).filter((s) => s.task_id.value === "t1" && s.state === "TASK_LOST");
     expect(lost).toHaveLength(1);
@@ -55,7 +58,10 @@ describe("revocable offers only from agents allocation may offer", () => {
     return { ...s, rev };
   }
   const revocableOffersMadeAfter = (h: MasterHarness, rev: string, before: number) =>
-    h.allOffersFor(rev).slice(before).filter((o) => isRevocable(o.resources));
+    h
+      .allOffersFor(rev)
+      .slice(before)
+      .filter((o) => isRevocable(o.resources));
 
   it("DEACTIVATE_AGENT: no new revocable offer from the agent", () => {
     const { h, agent, fid, rev } = slack();
@@ -80,7 +86,10 @@ describe("revocable offers only from agents allocation may offer", () => {
   it("a DRAINING machine's revocable offers carry its unavailability", () => {
     const { h, agent, fid, rev } = slack();
     const before = h.allOffersFor(rev).length;
-    operator(h, { type: "UPDATE_MAINTENANCE_SCHEDULE", update_maintenance_schedule: { schedule: { windows: [{ machine_ids: [{ hostname: "host-1.test" }], unavailability }] } } });
+    operator(h, {
+      type: "UPDATE_MAINTENANCE_SCHEDULE",
+      update_maintenance_schedule: { schedule: { windows: [{ machine_ids: [{ hostname: "host-1.test" }], unavailability }] } },
+    });
     h.reportUsage(agent, [{ fid, taskId: "t1", cpus: 1, mem: 1024 }]);
     h.advance(INTERVAL);
     const made = revocableOffersMadeAfter(h, rev, before);
@@ -92,10 +101,13 @@ describe("revocable offers only from agents allocation may offer", () => {
 describe("scheduler ACLs use the authenticated principal only", () => {
   it("an unauthenticated framework declaring another's principal does not get that principal's right to reserve", () => {
     // admin may reserve for any role; every other named principal or anonymous may not.
-    const acls = { permissive: true, reserve_resources: [
-      { principals: { values: ["admin"] }, roles: { type: "ANY" } },
-      { principals: { type: "ANY" }, roles: { type: "NONE" } },
-    ] };
+    const acls = {
+      permissive: true,
+      reserve_resources: [
+        { principals: { values: ["admin"] }, roles: { type: "ANY" } },
+        { principals: { type: "ANY" }, roles: { type: "NONE" } },
+      ],
+    };
     const h = new MasterHarness({ STRATA_ACLS: JSON.stringify(acls) });
     const agent = h.addAgent("cpus:4;mem:4096");
     // No credentials (framework authentication is optional), but framework_info names "admin".
@@ -104,11 +116,31 @@ describe("scheduler ACLs use the authenticated principal only", () => {
     const { frameworkId: fid, streamId } = orThrow(h.core.subscribe(call, undefined, h.now));
     h.outbox.open.set(fid, streamId);
     h.advance(INTERVAL);
-    const [offer] = h.outbox.sent.filter((s) => s.fid === fid && s.event.type === "OFFERS").flatMap((s) => s.event.type === "OFFERS" ? s.event.offers.offers : []);
+    const [offer] = h.outbox.sent
+      .filter((s) => s.fid === fid && s.event.type === "OFFERS")
+      .flatMap((s) => (s.event.type === "OFFERS" ? s.event.offers.offers : []));
     const before = h.core.agents.get(agent)!.resources;
-    expectHttpError(() => h.call(fid, { type: "ACCEPT", accept: { offer_ids: [offer!.id], operations: [
-      { type: "RESERVE", reserve: { resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 }, role: "web", reservation: { principal: "admin" } }] } },
-    ] } }, { principal: undefined }), 403, /not authorized to reserve resources/);
+    expectHttpError(
+      () =>
+        h.call(
+          fid,
+          {
+            type: "ACCEPT",
+            accept: {
+              offer_ids: [offer!.id],
+              operations: [
+                {
+                  type: "RESERVE",
+                  reserve: { resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 }, role: "web", reservation: { principal: "admin" } }] },
+                },
+              ],
+            },
+          },
+          { principal: undefined },
+        ),
+      403,
+      /not authorized to reserve resources/,
+    );
     expect(h.core.agents.get(agent)!.resources).toEqual(before);
   });
 });
@@ -132,8 +164,9 @@ describe("a drain across a master restart", () => {
   it("is not DRAINED (nor marked gone) before the agent has re-sent the updates the restart forgot", () => {
     const { h, agent, fid } = running();
     for (const s of h.updates(fid)) h.acknowledge(fid, s); // TASK_RUNNING acknowledged
-    h.fakeAgentPoll(agent); h.fakeAgentPoll(agent);
-    operator(h, { type: "DRAIN_AGENT", drain_agent: { agent_id: { value: agent } , mark_gone: true } });
+    h.fakeAgentPoll(agent);
+    h.fakeAgentPoll(agent);
+    operator(h, { type: "DRAIN_AGENT", drain_agent: { agent_id: { value: agent }, mark_gone: true } });
     expect(h.pollCommands(agent).map((c) => c.type)).toEqual(["KILL"]);
     h.agentReport(agent, fid, "t1", "TASK_KILLED"); // forwarded, not acknowledged yet
     h.advance(INTERVAL);
@@ -157,7 +190,8 @@ describe("a drain across a master restart", () => {
     const killed = h.updates(fid).filter((s) => s.state === "TASK_KILLED");
     expect(killed.length).toBeGreaterThanOrEqual(2); // before and after the restart
     h.acknowledge(fid, killed[killed.length - 1]!);
-    h.fakeAgentPoll(agent, { master_id: "master-2" }); h.fakeAgentPoll(agent, { master_id: "master-2" });
+    h.fakeAgentPoll(agent, { master_id: "master-2" });
+    h.fakeAgentPoll(agent, { master_id: "master-2" });
     h.advance(INTERVAL);
     expect(h.core.agents.get(agent)?.drain?.state).toBe("DRAINED");
     expect(h.core.agents.get(agent)?.goneAt).toBe(h.now);
@@ -170,16 +204,25 @@ describe("operator reservation calls on a gone agent", () => {
     const agent = h.addAgent("cpus:4;mem:4096;disk:1000");
     operator(h, { type: "MARK_AGENT_GONE", mark_agent_gone: { agent_id: { value: agent } } });
     const before = h.core.agents.get(agent)!.resources;
-    expectHttpError(() => operator(h, { type: "RESERVE_RESOURCES", reserve_resources: { agent_id: { value: agent },
-      resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 }, role: "web", reservation: {} }] } }), 400, /^reserve_resources\.agent_id: agent '.*' is gone/);
+    expectHttpError(
+      () =>
+        operator(h, {
+          type: "RESERVE_RESOURCES",
+          reserve_resources: { agent_id: { value: agent }, resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 }, role: "web", reservation: {} }] },
+        }),
+      400,
+      /^reserve_resources\.agent_id: agent '.*' is gone/,
+    );
     expect(h.core.agents.get(agent)!.resources).toEqual(before);
   });
 
   it("are refused for an unreachable agent and for one on a DOWN machine, and taken once it is back", () => {
     const h = new MasterHarness({ STRATA_AGENT_PING_TIMEOUT_SECONDS: "15", STRATA_AGENT_UNREACHABLE_TIMEOUT_SECONDS: "60" });
     const agent = h.addAgent("cpus:4;mem:4096;disk:1000");
-    const reserve = { type: "RESERVE_RESOURCES", reserve_resources: { agent_id: { value: agent },
-      resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 }, role: "web", reservation: {} }] } };
+    const reserve = {
+      type: "RESERVE_RESOURCES",
+      reserve_resources: { agent_id: { value: agent }, resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 }, role: "web", reservation: {} }] },
+    };
     h.advance(61_000);
     expect(h.core.agents.get(agent)!.unreachableAt).toBeDefined();
     expectHttpError(() => operator(h, reserve), 400, /^reserve_resources\.agent_id: agent '.*' is unreachable/);
@@ -195,7 +238,10 @@ describe("operator reservation calls on a gone agent", () => {
 
 describe("inverse offers and unreachable or gone agents", () => {
   const inverseOffers = (h: MasterHarness, fid: string) => h.eventsOf(fid, "INVERSE_OFFERS").flatMap((e) => e.inverse_offers.inverse_offers);
-  const schedule = { type: "UPDATE_MAINTENANCE_SCHEDULE", update_maintenance_schedule: { schedule: { windows: [{ machine_ids: [{ hostname: "host-1.test" }], unavailability }] } } };
+  const schedule = {
+    type: "UPDATE_MAINTENANCE_SCHEDULE",
+    update_maintenance_schedule: { schedule: { windows: [{ machine_ids: [{ hostname: "host-1.test" }], unavailability }] } },
+  };
 
   it("an outstanding inverse offer is rescinded when its agent becomes unreachable, and none is sent while it is", () => {
     const { h, agent, fid } = running({ STRATA_AGENT_PING_TIMEOUT_SECONDS: "15", STRATA_AGENT_UNREACHABLE_TIMEOUT_SECONDS: "60" });
@@ -265,7 +311,12 @@ describe("allocation and unreachable agents", () => {
     const a2 = h.addAgent("cpus:2;mem:1024");
     h.advance(INTERVAL);
     const onA2 = h.offersFor(fid).filter((o) => o.agent_id.value === a2);
-    expect(onA2.flatMap((o) => o.resources).filter((r) => r.name === "cpus").reduce((s, r) => s + (r.scalar?.value ?? 0), 0)).toBe(2);
+    expect(
+      onA2
+        .flatMap((o) => o.resources)
+        .filter((r) => r.name === "cpus")
+        .reduce((s, r) => s + (r.scalar?.value ?? 0), 0),
+    ).toBe(2);
   });
 });
 
@@ -311,16 +362,26 @@ describe("quota and revocable resources", () => {
     const [offer] = s.h.offersFor(rev).filter((o) => isRevocable(o.resources));
     expect(offer).toBeDefined();
     const task = {
-      name: "be", task_id: { value: "be" }, agent_id: { value: s.agent }, command: { value: "true" },
-      resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 2 }, revocable: {} }, { name: "mem", type: "SCALAR", scalar: { value: 512 }, revocable: {} }],
+      name: "be",
+      task_id: { value: "be" },
+      agent_id: { value: s.agent },
+      command: { value: "true" },
+      resources: [
+        { name: "cpus", type: "SCALAR", scalar: { value: 2 }, revocable: {} },
+        { name: "mem", type: "SCALAR", scalar: { value: 512 }, revocable: {} },
+      ],
     };
     s.h.call(rev, { type: "ACCEPT", accept: { offer_ids: [offer!.id], operations: [{ type: "LAUNCH", launch: { task_infos: [task] } }] } });
     expect(s.h.pollCommands(s.agent).map((c) => c.type)).toEqual(["LAUNCH"]);
     s.h.agentReport(s.agent, rev, "be", "TASK_RUNNING");
     const a2 = s.h.addAgent("cpus:2;mem:1024");
     s.h.advance(INTERVAL);
-    const cpus = s.h.offersFor(rev).filter((o) => o.agent_id.value === a2).flatMap((o) => o.resources)
-      .filter((r) => r.name === "cpus" && r.revocable === undefined).reduce((n, r) => n + (r.scalar?.value ?? 0), 0);
+    const cpus = s.h
+      .offersFor(rev)
+      .filter((o) => o.agent_id.value === a2)
+      .flatMap((o) => o.resources)
+      .filter((r) => r.name === "cpus" && r.revocable === undefined)
+      .reduce((n, r) => n + (r.scalar?.value ?? 0), 0);
     expect(cpus).toBe(2);
   });
 });

@@ -2,8 +2,7 @@
  * The master's behaviour, driven through `MasterCore` with the deterministic harness: KILL, RECONCILE, SUPPRESS / REVIVE, TEARDOWN, and the stream and principal checks every call passes.
  */
 import { describe, expect, it } from "vitest";
-import { SubscribeCall, parseMessage } from "../../../schemas/index.ts";
-import { HttpError } from "../../../master-worker/src/edge/http-error.ts";
+import { parseMessage, SubscribeCall } from "../../../schemas/index.ts";
 import { scalarOf } from "../../../sdk/src/resources.ts";
 import { expectHttpError, lastUpdate, launched, setup } from "../../support/core-fixture.ts";
 import { INTERVAL } from "../../support/lifecycle.ts";
@@ -13,10 +12,15 @@ describe("KILL", () => {
   it("queues a KILL command with the task's kill_policy", () => {
     const { h, agent, fid } = launched({ kill_policy: { grace_period: { nanoseconds: 5_000_000_000 } } });
     h.call(fid, { type: "KILL", kill: { task_id: { value: "t1" }, agent_id: { value: agent } } });
-    expect(h.pollCommands(agent)).toEqual([{
-      seq: 2, type: "KILL", framework_id: { value: fid }, task_id: { value: "t1" },
-      kill_policy: { grace_period: { nanoseconds: 5_000_000_000 } },
-    }]);
+    expect(h.pollCommands(agent)).toEqual([
+      {
+        seq: 2,
+        type: "KILL",
+        framework_id: { value: fid },
+        task_id: { value: "t1" },
+        kill_policy: { grace_period: { nanoseconds: 5_000_000_000 } },
+      },
+    ]);
   });
 
   it("the call's kill_policy overrides the task's (int64 given as a string)", () => {
@@ -49,11 +53,15 @@ describe("KILL", () => {
 describe("RECONCILE", () => {
   function twoTasks() {
     const s = setup();
-    s.h.accept(s.fid, [s.offer.id.value], [
-      { taskId: "a", agentId: s.agent, resources: "cpus:1;mem:128" },
-      { taskId: "b", agentId: s.agent, resources: "cpus:1;mem:128" },
-      { taskId: "c", agentId: s.agent, resources: "cpus:1;mem:128" },
-    ]);
+    s.h.accept(
+      s.fid,
+      [s.offer.id.value],
+      [
+        { taskId: "a", agentId: s.agent, resources: "cpus:1;mem:128" },
+        { taskId: "b", agentId: s.agent, resources: "cpus:1;mem:128" },
+        { taskId: "c", agentId: s.agent, resources: "cpus:1;mem:128" },
+      ],
+    );
     s.h.pollCommands(s.agent);
     s.h.agentReport(s.agent, s.fid, "a", "TASK_RUNNING", { healthy: true });
     s.h.agentReport(s.agent, s.fid, "c", "TASK_FINISHED");
@@ -63,10 +71,17 @@ describe("RECONCILE", () => {
 
   it("explicit: the latest known state of each named task, TASK_LOST for unknown ones, without uuids", () => {
     const { h, agent, fid } = twoTasks();
-    h.call(fid, { type: "RECONCILE", reconcile: { tasks: [
-      { task_id: { value: "a" }, agent_id: { value: agent } }, { task_id: { value: "b" } },
-      { task_id: { value: "c" } }, { task_id: { value: "zzz" } },
-    ] } });
+    h.call(fid, {
+      type: "RECONCILE",
+      reconcile: {
+        tasks: [
+          { task_id: { value: "a" }, agent_id: { value: agent } },
+          { task_id: { value: "b" } },
+          { task_id: { value: "c" } },
+          { task_id: { value: "zzz" } },
+        ],
+      },
+    });
     const got = h.newEvents(fid).map((e) => (e.type === "UPDATE" ? e.update.status : undefined));
     expect(got.map((s) => [s?.task_id.value, s?.state, s?.reason])).toEqual([
       ["a", "TASK_RUNNING", "REASON_RECONCILIATION"],
@@ -83,7 +98,10 @@ describe("RECONCILE", () => {
     const commits = h.store.commits;
     h.call(fid, { type: "RECONCILE" });
     const got = h.newEvents(fid).map((e) => (e.type === "UPDATE" ? e.update.status : undefined));
-    expect(got.map((s) => [s?.task_id.value, s?.state]).sort()).toEqual([["a", "TASK_RUNNING"], ["b", "TASK_STAGING"]]);
+    expect(got.map((s) => [s?.task_id.value, s?.state]).sort()).toEqual([
+      ["a", "TASK_RUNNING"],
+      ["b", "TASK_STAGING"],
+    ]);
     expect(got.find((s) => s?.task_id.value === "a")?.healthy).toBe(true);
     expect(h.store.commits).toBe(commits);
   });

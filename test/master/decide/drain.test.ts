@@ -23,7 +23,12 @@ function cluster() {
   const a2 = h.addAgent("cpus:4;mem:1024");
   const { frameworkId: fid } = h.subscribe("fw");
   h.advance(INTERVAL);
-  expect(h.offersFor(fid).map((o) => o.agent_id.value).sort()).toEqual([a1, a2].sort());
+  expect(
+    h
+      .offersFor(fid)
+      .map((o) => o.agent_id.value)
+      .sort(),
+  ).toEqual([a1, a2].sort());
   return { h, a1, a2, fid };
 }
 
@@ -38,7 +43,12 @@ function nextRun(h: MasterHarness, fid: string): string[] {
 /** Launches tasks on a1 from its offer (the rest declined) and lets the agent start them. */
 function launch(h: MasterHarness, fid: string, agentId: string, tasks: Array<{ taskId: string; kill_policy?: Record<string, unknown> }>) {
   const offer = h.offersFor(fid).find((o) => o.agent_id.value === agentId)!;
-  h.accept(fid, [offer.id.value], tasks.map((t) => ({ ...t, agentId, resources: "cpus:1;mem:64" })), { refuse_seconds: 0 });
+  h.accept(
+    fid,
+    [offer.id.value],
+    tasks.map((t) => ({ ...t, agentId, resources: "cpus:1;mem:64" })),
+    { refuse_seconds: 0 },
+  );
   expect(h.pollCommands(agentId).map((c) => c.type)).toEqual(tasks.map(() => "LAUNCH"));
   for (const t of tasks) h.agentReport(agentId, fid, t.taskId, "TASK_RUNNING");
 }
@@ -63,8 +73,12 @@ describe("DEACTIVATE_AGENT / REACTIVATE_AGENT", () => {
     expect(h.core.tasks.get(`${fid}/t1`)?.state).toBe("TASK_RUNNING");
 
     // a re-registration does not undo the operator's deactivation
-    h.register({ agent_id: { value: a1 }, hostname: "host-1.test", resources: parseResources("cpus:4;mem:1024"),
-      tasks: [{ framework_id: { value: fid }, task_id: { value: "t1" }, state: "TASK_RUNNING" }] });
+    h.register({
+      agent_id: { value: a1 },
+      hostname: "host-1.test",
+      resources: parseResources("cpus:4;mem:1024"),
+      tasks: [{ framework_id: { value: fid }, task_id: { value: "t1" }, state: "TASK_RUNNING" }],
+    });
     h.fakeAgentPoll(a1);
     expect(h.core.agents.get(a1)?.deactivated).toBe(true);
     expect(nextRun(h, fid)).toEqual([a2]);
@@ -107,11 +121,14 @@ describe("DRAIN_AGENT", () => {
 
     operator(h, drain(a1, { max_grace_period: { nanoseconds: 10e9 } }));
     expect(agentDrainInfo(h.core.agents.get(a1)!)).toEqual({
-      deactivated: true, drain_info: { state: "DRAINING", config: { max_grace_period: { nanoseconds: 10e9 } } },
+      deactivated: true,
+      drain_info: { state: "DRAINING", config: { max_grace_period: { nanoseconds: 10e9 } } },
     });
     const kills = h.pollCommands(a1);
-    expect(kills.map((c) => c.type === "KILL" ? [c.task_id.value, c.kill_policy?.grace_period?.nanoseconds] : [])).toEqual([
-      ["long", 10e9], ["short", 1e9], ["plain", 3e9],
+    expect(kills.map((c) => (c.type === "KILL" ? [c.task_id.value, c.kill_policy?.grace_period?.nanoseconds] : []))).toEqual([
+      ["long", 10e9],
+      ["short", 1e9],
+      ["plain", 3e9],
     ]);
     expect(nextRun(h, fid)).toEqual([a2]);
 
@@ -147,7 +164,7 @@ describe("DRAIN_AGENT", () => {
     launch(h, fid, a1, [{ taskId: "t", kill_policy: { grace_period: { nanoseconds: 30e9 } } }, { taskId: "u" }]);
     operator(h, drain(a1));
     const kills = h.pollCommands(a1);
-    expect(kills.map((c) => c.type === "KILL" ? c.kill_policy : "?")).toEqual([{ grace_period: { nanoseconds: 30e9 } }, undefined]);
+    expect(kills.map((c) => (c.type === "KILL" ? c.kill_policy : "?"))).toEqual([{ grace_period: { nanoseconds: 30e9 } }, undefined]);
     // kept across a restart
     h.restart();
     expect(h.core.agents.get(a1)?.drain?.state).toBe("DRAINING");

@@ -5,11 +5,11 @@
  * operator's TEARDOWN.
  */
 import { describe, expect, it } from "vitest";
-import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { HttpError } from "../../../master-worker/src/edge/http-error.ts";
 import { operatorCall } from "../../../master-worker/src/operator/index.ts";
-import { MasterHarness } from "../../support/master-harness.ts";
+import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { breakStream, launchRunning, subscribeWith } from "../../support/lifecycle.ts";
+import { MasterHarness } from "../../support/master-harness.ts";
 import { caughtOrRefused, orThrow } from "../../support/refused.ts";
 
 /** Agents stay reachable here (partitions.test.ts covers them) unless a test sets the timeout. */
@@ -31,7 +31,11 @@ function expectRemoved(h: MasterHarness, fid: string, agent: string) {
   expect(h.pollCommands(agent)).toEqual([expect.objectContaining({ type: "SHUTDOWN_FRAMEWORK", framework_id: { value: fid } })]);
   // A removed framework cannot come back with its id.
   let caught: unknown;
-  try { subscribeWith(h, "fw", {}, { frameworkId: fid }); } catch (e) { caught = e; }
+  try {
+    subscribeWith(h, "fw", {}, { frameworkId: fid });
+  } catch (e) {
+    caught = e;
+  }
   expect(caught).toBeInstanceOf(HttpError);
   expect((caught as HttpError).status).toBe(403);
 }
@@ -120,7 +124,9 @@ describe("operator TEARDOWN", () => {
     expect(h.outbox.closed.at(-1)).toMatchObject({ fid, streamId: stream, last: { type: "ERROR" } });
     expect(h.core.frameworkConnected(fid)).toBe(false);
     expectRemoved(h, fid, agent);
-    const caught = caughtOrRefused(() => operatorCall(h.core, parseOperatorCall({ type: "TEARDOWN", teardown: { framework_id: { value: fid } } }), { now: h.now }));
+    const caught = caughtOrRefused(() =>
+      operatorCall(h.core, parseOperatorCall({ type: "TEARDOWN", teardown: { framework_id: { value: fid } } }), { now: h.now }),
+    );
     expect((caught as HttpError).status).toBe(400);
     expect((caught as HttpError).message).toBe(`teardown.framework_id: no framework '${fid}' to tear down`);
   });

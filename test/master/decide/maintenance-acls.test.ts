@@ -31,7 +31,8 @@ function harness() {
 
 const unavailability = { start: { nanoseconds: T0 * 1e6 } };
 const schedule = (...hosts: Array<{ hostname?: string; ip?: string }>) => ({
-  type: "UPDATE_MAINTENANCE_SCHEDULE", update_maintenance_schedule: { schedule: { windows: [{ machine_ids: hosts, unavailability }] } },
+  type: "UPDATE_MAINTENANCE_SCHEDULE",
+  update_maintenance_schedule: { schedule: { windows: [{ machine_ids: hosts, unavailability }] } },
 });
 const machines = (type: string, ...ms: Array<{ hostname?: string; ip?: string }>) => ({ type, [type.toLowerCase()]: { machines: ms } });
 const agentCall = (type: string, agentId: string) => ({ type, [type.toLowerCase()]: { agent_id: { value: agentId } } });
@@ -39,8 +40,11 @@ const agentCall = (type: string, agentId: string) => ({ type, [type.toLowerCase(
 describe("maintenance ACLs", () => {
   it("update_maintenance_schedules: every machine of the new schedule, and every one it drops", () => {
     const { h } = harness();
-    expectHttpError(() => operator(h, schedule({ hostname: "secret" }), "eve"), 403,
-      /^update_maintenance_schedule\.schedule: principal 'eve' is not authorized to update maintenance schedules for 'secret'/);
+    expectHttpError(
+      () => operator(h, schedule({ hostname: "secret" }), "eve"),
+      403,
+      /^update_maintenance_schedule\.schedule: principal 'eve' is not authorized to update maintenance schedules for 'secret'/,
+    );
     expectHttpError(() => operator(h, schedule({ hostname: "secret" })), 403, /principal '\(anonymous\)'/);
     operator(h, schedule({ hostname: "public" }), "eve");
     operator(h, schedule({ hostname: "public" }, { hostname: "secret" }), "ops");
@@ -52,11 +56,14 @@ describe("maintenance ACLs", () => {
     const { h } = harness();
     operator(h, schedule({ hostname: "public" }, { hostname: "secret" }, { ip: "10.0.0.7" }), "ops");
     operator(h, machines("START_MAINTENANCE", { ip: "10.0.0.7" }), "ops");
-    expect(operator(h, { type: "GET_MAINTENANCE_SCHEDULE" }, "eve").get_maintenance_schedule.schedule.windows[0].machine_ids)
-      .toEqual([{ hostname: "public" }, { ip: "10.0.0.7" }]);
+    expect(operator(h, { type: "GET_MAINTENANCE_SCHEDULE" }, "eve").get_maintenance_schedule.schedule.windows[0].machine_ids).toEqual([
+      { hostname: "public" },
+      { ip: "10.0.0.7" },
+    ]);
     expect(operator(h, { type: "GET_MAINTENANCE_SCHEDULE" }, "mallory").get_maintenance_schedule.schedule).toEqual({ windows: [] });
     expect(operator(h, { type: "GET_MAINTENANCE_STATUS" }, "eve").get_maintenance_status.status).toEqual({
-      draining_machines: [{ id: { hostname: "public" }, statuses: [] }], down_machines: [{ ip: "10.0.0.7" }],
+      draining_machines: [{ id: { hostname: "public" }, statuses: [] }],
+      down_machines: [{ ip: "10.0.0.7" }],
     });
     expect(operator(h, { type: "GET_MAINTENANCE_STATUS" }, "mallory").get_maintenance_status.status).toEqual({ draining_machines: [], down_machines: [] });
     expect(operator(h, { type: "GET_MAINTENANCE_STATUS" }, "ops").get_maintenance_status.status.draining_machines).toHaveLength(2);
@@ -65,14 +72,20 @@ describe("maintenance ACLs", () => {
   it("start_maintenances and stop_maintenances", () => {
     const { h } = harness();
     operator(h, schedule({ hostname: "public" }, { hostname: "secret" }), "ops");
-    expectHttpError(() => operator(h, machines("START_MAINTENANCE", { hostname: "secret" }), "eve"), 403,
-      /^start_maintenance\.machines: principal 'eve' is not authorized to start maintenances for 'secret'/);
+    expectHttpError(
+      () => operator(h, machines("START_MAINTENANCE", { hostname: "secret" }), "eve"),
+      403,
+      /^start_maintenance\.machines: principal 'eve' is not authorized to start maintenances for 'secret'/,
+    );
     expectHttpError(() => operator(h, machines("START_MAINTENANCE", { hostname: "public" }, { hostname: "secret" }), "eve"), 403, /for 'secret'/);
     expect(operator(h, { type: "GET_MAINTENANCE_STATUS" }, "ops").get_maintenance_status.status.down_machines).toEqual([]);
     operator(h, machines("START_MAINTENANCE", { hostname: "public" }), "eve");
     operator(h, machines("START_MAINTENANCE", { hostname: "secret" }), "ops");
-    expectHttpError(() => operator(h, machines("STOP_MAINTENANCE", { hostname: "secret" }), "eve"), 403,
-      /^stop_maintenance\.machines: principal 'eve' is not authorized to stop maintenances for 'secret'/);
+    expectHttpError(
+      () => operator(h, machines("STOP_MAINTENANCE", { hostname: "secret" }), "eve"),
+      403,
+      /^stop_maintenance\.machines: principal 'eve' is not authorized to stop maintenances for 'secret'/,
+    );
     operator(h, machines("STOP_MAINTENANCE", { hostname: "public" }), "eve");
     expect(operator(h, { type: "GET_MAINTENANCE_STATUS" }, "ops").get_maintenance_status.status.down_machines).toEqual([{ hostname: "secret" }]);
   });
@@ -80,11 +93,15 @@ describe("maintenance ACLs", () => {
   it("drain_agents, deactivate_agents and reactivate_agents name the agent", () => {
     const { h, agent } = harness();
     for (const [type, action, field] of [
-      ["DRAIN_AGENT", "drain agents", "drain_agent"], ["DEACTIVATE_AGENT", "deactivate agents", "deactivate_agent"],
+      ["DRAIN_AGENT", "drain agents", "drain_agent"],
+      ["DEACTIVATE_AGENT", "deactivate agents", "deactivate_agent"],
       ["REACTIVATE_AGENT", "reactivate agents", "reactivate_agent"],
     ] as const) {
-      expectHttpError(() => operator(h, agentCall(type, agent), "eve"), 403,
-        new RegExp(`^${field}\\.agent_id: principal 'eve' is not authorized to ${action} for '${agent}'`));
+      expectHttpError(
+        () => operator(h, agentCall(type, agent), "eve"),
+        403,
+        new RegExp(`^${field}\\.agent_id: principal 'eve' is not authorized to ${action} for '${agent}'`),
+      );
     }
     expect(h.core.agents.get(agent)?.deactivated).toBeUndefined();
     operator(h, agentCall("DEACTIVATE_AGENT", agent), "ops");

@@ -5,9 +5,9 @@
  * validation, machine matching, and what a master restart keeps.
  */
 import { describe, expect, it } from "vitest";
-import { SchedulerEvent, parseMessage } from "../../../schemas/index.ts";
-import type { InverseOffer } from "../../../schemas/maintenance.ts";
 import { type MaintenanceState, scheduledMachineOf } from "../../../master-worker/src/decide/maintenance.ts";
+import { parseMessage, SchedulerEvent } from "../../../schemas/index.ts";
+import type { InverseOffer } from "../../../schemas/maintenance.ts";
 import { parseResources } from "../../../sdk/src/resources.ts";
 import { MasterHarness, T0 } from "../../support/master-harness.ts";
 import { expectHttpError, operator } from "../../support/operator-call.ts";
@@ -18,15 +18,21 @@ const unavailability = { start: { nanoseconds: (T0 + 3600_000) * 1e6 }, duration
 
 const schedule = (windows: Array<{ machines: Array<{ hostname?: string; ip?: string }>; start?: number }>) => ({
   type: "UPDATE_MAINTENANCE_SCHEDULE",
-  update_maintenance_schedule: { schedule: { windows: windows.map((w) => ({
-    machine_ids: w.machines, unavailability: w.start === undefined ? unavailability : { start: { nanoseconds: w.start } },
-  })) } },
+  update_maintenance_schedule: {
+    schedule: {
+      windows: windows.map((w) => ({
+        machine_ids: w.machines,
+        unavailability: w.start === undefined ? unavailability : { start: { nanoseconds: w.start } },
+      })),
+    },
+  },
 });
-const machines = (type: "START_MAINTENANCE" | "STOP_MAINTENANCE", ms: Array<{ hostname?: string; ip?: string }>) =>
-  ({ type, [type.toLowerCase()]: { machines: ms } });
+const machines = (type: "START_MAINTENANCE" | "STOP_MAINTENANCE", ms: Array<{ hostname?: string; ip?: string }>) => ({
+  type,
+  [type.toLowerCase()]: { machines: ms },
+});
 const status = (h: MasterHarness) => operator(h, { type: "GET_MAINTENANCE_STATUS" }).get_maintenance_status.status;
-const inverseOffersOf = (h: MasterHarness, fid: string): InverseOffer[] =>
-  h.eventsOf(fid, "INVERSE_OFFERS").flatMap((e) => e.inverse_offers.inverse_offers);
+const inverseOffersOf = (h: MasterHarness, fid: string): InverseOffer[] => h.eventsOf(fid, "INVERSE_OFFERS").flatMap((e) => e.inverse_offers.inverse_offers);
 
 /** Declines every outstanding offer of the frameworks without a filter, so the next run offers everything again. */
 function declineAll(h: MasterHarness, ...fids: string[]): void {
@@ -55,15 +61,17 @@ function cluster() {
 describe("maintenance schedule", () => {
   it("drains, inverse-offers, takes answers, goes DOWN and comes back UP", () => {
     const { h, a1, a2, fid, idle } = cluster();
-    const before = h.offersFor(fid).concat(h.offersFor(idle)).filter((o) => o.agent_id.value === a1);
+    const before = h
+      .offersFor(fid)
+      .concat(h.offersFor(idle))
+      .filter((o) => o.agent_id.value === a1);
     expect(before.length).toBeGreaterThan(0);
 
     // DRAINING: outstanding offers from the machine are rescinded and made again with the unavailability
     operator(h, schedule([{ machines: [{ hostname: "HOST-1.test" }] }]));
     const rescinded = [...h.eventsOf(fid, "RESCIND"), ...h.eventsOf(idle, "RESCIND")].map((e) => e.rescind.offer_id.value);
     for (const o of before) expect(rescinded).toContain(o.id.value);
-    expect(operator(h, { type: "GET_MAINTENANCE_SCHEDULE" }).get_maintenance_schedule.schedule.windows[0].machine_ids)
-      .toEqual([{ hostname: "host-1.test" }]);
+    expect(operator(h, { type: "GET_MAINTENANCE_SCHEDULE" }).get_maintenance_schedule.schedule.windows[0].machine_ids).toEqual([{ hostname: "host-1.test" }]);
     h.advance(INTERVAL);
     const now = [...h.offersFor(fid), ...h.offersFor(idle)];
     expect(now.find((o) => o.agent_id.value === a1)?.unavailability).toEqual(unavailability);
@@ -75,7 +83,9 @@ describe("maintenance schedule", () => {
     expect(inverse).toMatchObject({ framework_id: { value: fid }, agent_id: { value: a1 }, unavailability, resources: [] });
     expect(inverseOffersOf(h, idle)).toEqual([]);
     expect(status(h)).toEqual({
-      draining_machines: [{ id: { hostname: "host-1.test" }, statuses: [{ status: "UNKNOWN", framework_id: { value: fid }, timestamp: { nanoseconds: h.now * 1e6 } }] }],
+      draining_machines: [
+        { id: { hostname: "host-1.test" }, statuses: [{ status: "UNKNOWN", framework_id: { value: fid }, timestamp: { nanoseconds: h.now * 1e6 } }] },
+      ],
       down_machines: [],
     });
 
@@ -153,20 +163,48 @@ describe("maintenance schedule", () => {
 
   it("validates the schedule as Mesos does", () => {
     const h = new MasterHarness();
-    expectHttpError(() => operator(h, schedule([{ machines: [{ hostname: "a" }] }, { machines: [{ hostname: "A" }] }])), 400,
-      /^update_maintenance_schedule\.schedule\.windows\[1\]\.machine_ids: machine 'A' is in more than one window/);
+    expectHttpError(
+      () => operator(h, schedule([{ machines: [{ hostname: "a" }] }, { machines: [{ hostname: "A" }] }])),
+      400,
+      /^update_maintenance_schedule\.schedule\.windows\[1\]\.machine_ids: machine 'A' is in more than one window/,
+    );
     expectHttpError(() => operator(h, schedule([{ machines: [{}] }])), 400, /windows\[0\]\.machine_ids\[0\]: a machine needs a hostname or an ip/);
     expectHttpError(() => operator(h, schedule([{ machines: [{ ip: "10.0.0.300" }] }])), 400, /machine_ids\[0\]\.ip: '10\.0\.0\.300' is not a valid IP/);
-    expect(() => operator(h, { type: "UPDATE_MAINTENANCE_SCHEDULE", update_maintenance_schedule: { schedule: { windows: [{ machine_ids: [], unavailability }] } } }))
-      .toThrow(/machine_ids: a window needs at least one machine/);
-    expectHttpError(() => operator(h, { type: "UPDATE_MAINTENANCE_SCHEDULE", update_maintenance_schedule: { schedule: { windows: [{
-      machine_ids: [{ hostname: "a" }], unavailability: { start: { nanoseconds: 0 }, duration: { nanoseconds: -1 } } }] } } }), 400, /duration: must not be negative/);
+    expect(() =>
+      operator(h, { type: "UPDATE_MAINTENANCE_SCHEDULE", update_maintenance_schedule: { schedule: { windows: [{ machine_ids: [], unavailability }] } } }),
+    ).toThrow(/machine_ids: a window needs at least one machine/);
+    expectHttpError(
+      () =>
+        operator(h, {
+          type: "UPDATE_MAINTENANCE_SCHEDULE",
+          update_maintenance_schedule: {
+            schedule: {
+              windows: [
+                {
+                  machine_ids: [{ hostname: "a" }],
+                  unavailability: { start: { nanoseconds: 0 }, duration: { nanoseconds: -1 } },
+                },
+              ],
+            },
+          },
+        }),
+      400,
+      /duration: must not be negative/,
+    );
     // machine modes: START only from DRAINING, STOP only from DOWN, DOWN machines stay in the schedule
     operator(h, schedule([{ machines: [{ hostname: "a" }, { hostname: "b", ip: "10.0.0.2" }] }]));
-    expectHttpError(() => operator(h, machines("START_MAINTENANCE", [{ hostname: "c" }])), 400, /machines\[0\]: machine 'c' is not in the maintenance schedule/);
+    expectHttpError(
+      () => operator(h, machines("START_MAINTENANCE", [{ hostname: "c" }])),
+      400,
+      /machines\[0\]: machine 'c' is not in the maintenance schedule/,
+    );
     expectHttpError(() => operator(h, machines("START_MAINTENANCE", [{ hostname: "b" }])), 400, /machine 'b' is not in the maintenance schedule/);
     expectHttpError(() => operator(h, machines("STOP_MAINTENANCE", [{ hostname: "a" }])), 400, /is not in DOWN mode/);
-    expectHttpError(() => operator(h, machines("START_MAINTENANCE", [{ hostname: "a" }, { hostname: "A" }])), 400, /machines\[1\]: machine 'A' appears more than once/);
+    expectHttpError(
+      () => operator(h, machines("START_MAINTENANCE", [{ hostname: "a" }, { hostname: "A" }])),
+      400,
+      /machines\[1\]: machine 'A' appears more than once/,
+    );
     operator(h, machines("START_MAINTENANCE", [{ hostname: "b", ip: "10.0.0.2" }]));
     expectHttpError(() => operator(h, machines("START_MAINTENANCE", [{ hostname: "b", ip: "10.0.0.2" }])), 400, /is not in DRAINING mode/);
     expectHttpError(() => operator(h, schedule([{ machines: [{ hostname: "a" }] }])), 400, /machine 'b \(10\.0\.0\.2\)' is DOWN and must stay in the schedule/);
@@ -175,8 +213,9 @@ describe("maintenance schedule", () => {
 
   it("inverse-offer calls and events are Mesos JSON", () => {
     const { h, fid, idle } = cluster();
-    expect(() => h.call(fid, { type: "ACCEPT_INVERSE_OFFERS", accept_inverse_offers: { inverse_offer_ids: [] } }))
-      .toThrow(/^accept_inverse_offers\.inverse_offer_ids: /);
+    expect(() => h.call(fid, { type: "ACCEPT_INVERSE_OFFERS", accept_inverse_offers: { inverse_offer_ids: [] } })).toThrow(
+      /^accept_inverse_offers\.inverse_offer_ids: /,
+    );
     expect(() => h.call(fid, { type: "DECLINE_INVERSE_OFFERS", decline_inverse_offers: {} })).toThrow(/^decline_inverse_offers\.inverse_offer_ids: /);
     operator(h, schedule([{ machines: [{ hostname: "host-1.test" }] }]));
     h.advance(INTERVAL);
@@ -184,7 +223,10 @@ describe("maintenance schedule", () => {
     expect(parseMessage(SchedulerEvent, JSON.parse(JSON.stringify(event)))).toEqual(event);
     const offer = [...h.offersFor(fid), ...h.offersFor(idle)].find((o) => o.unavailability);
     expect(offer).toBeDefined();
-    expect(parseMessage(SchedulerEvent, { type: "OFFERS", offers: { offers: [JSON.parse(JSON.stringify(offer))] } })).toEqual({ type: "OFFERS", offers: { offers: [offer] } });
+    expect(parseMessage(SchedulerEvent, { type: "OFFERS", offers: { offers: [JSON.parse(JSON.stringify(offer))] } })).toEqual({
+      type: "OFFERS",
+      offers: { offers: [offer] },
+    });
   });
 
   it("matches agents to machines by every part the machine gives", () => {

@@ -54,7 +54,14 @@ function launchRevocable(s: ReturnType<typeof setup>, offerIds: string[], taskId
       { name: "mem", type: "SCALAR", scalar: { value: mem }, revocable: {} },
     ],
   };
-  s.h.call(s.rev, { type: "ACCEPT", accept: { offer_ids: offerIds.map((value) => ({ value })), operations: [{ type: "LAUNCH", launch: { task_infos: [task] } }], filters: { refuse_seconds: 0 } } });
+  s.h.call(s.rev, {
+    type: "ACCEPT",
+    accept: {
+      offer_ids: offerIds.map((value) => ({ value })),
+      operations: [{ type: "LAUNCH", launch: { task_infos: [task] } }],
+      filters: { refuse_seconds: 0 },
+    },
+  });
   const launches = s.h.pollCommands(s.agent).filter((c) => c.type === "LAUNCH");
   expect(launches.map((c) => c.type === "LAUNCH" && c.task.task_id.value)).toEqual([taskId]);
   s.h.agentReport(s.agent, s.rev, taskId, "TASK_RUNNING");
@@ -151,7 +158,10 @@ describe("revocable offers", () => {
     h.advance(INTERVAL);
     // the regular leftover (whoever holds it) is still cpus:2;mem:2048; give it back and look again
     for (const fid of [reg, rev]) {
-      const ids = h.offersFor(fid).filter((o) => !isRevocableOffer(o)).map((o) => o.id.value);
+      const ids = h
+        .offersFor(fid)
+        .filter((o) => !isRevocableOffer(o))
+        .map((o) => o.id.value);
       if (ids.length) h.decline(fid, ids, 0);
     }
     h.advance(INTERVAL);
@@ -170,13 +180,19 @@ describe("QoS corrections", () => {
     h.advance(INTERVAL);
     expect(kills(h.received(agent))).toEqual([]);
     // t1 now uses 3.5 cpus: slack 0.5 × 0.8 = 0.4 cpus < the 2 rv1 holds
-    h.reportUsage(agent, [{ fid: reg, taskId: "t1", cpus: 3.5, mem: 1024 }, { fid: rev, taskId: "rv1", cpus: 2, mem: 1000 }]);
+    h.reportUsage(agent, [
+      { fid: reg, taskId: "t1", cpus: 3.5, mem: 1024 },
+      { fid: rev, taskId: "rv1", cpus: 2, mem: 1000 },
+    ]);
     h.advance(INTERVAL);
     const [kill, ...more] = kills(h.pollCommands(agent));
     expect(more).toEqual([]);
     expect(kill).toMatchObject({
-      type: "KILL", framework_id: { value: rev }, task_id: { value: "rv1" },
-      kill_policy: { grace_period: { nanoseconds: 0 } }, preemption: { state: "TASK_LOST" },
+      type: "KILL",
+      framework_id: { value: rev },
+      task_id: { value: "rv1" },
+      kill_policy: { grace_period: { nanoseconds: 0 } },
+      preemption: { state: "TASK_LOST" },
     });
     // not killed twice while the kill is under way
     h.advance(INTERVAL * 3);

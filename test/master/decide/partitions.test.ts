@@ -4,18 +4,22 @@
  * MARK_AGENT_GONE.
  */
 import { describe, expect, it } from "vitest";
+import { HttpError } from "../../../master-worker/src/edge/http-error.ts";
+import { readConfig } from "../../../master-worker/src/model/config.ts";
+import { operatorCall } from "../../../master-worker/src/operator/index.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { ValidationError } from "../../../schemas/parse.ts";
-import { readConfig } from "../../../master-worker/src/model/config.ts";
-import { HttpError } from "../../../master-worker/src/edge/http-error.ts";
-import { operatorCall } from "../../../master-worker/src/operator/index.ts";
+import { partitionCluster as cluster, INTERVAL, lastStatusOf, PARTITION_AWARE, subscribeWith, UNREACHABLE_S } from "../../support/lifecycle.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
-import { INTERVAL, PARTITION_AWARE, UNREACHABLE_S, lastStatusOf, launchRunning, partitionCluster as cluster, subscribeWith } from "../../support/lifecycle.ts";
 import { orThrow } from "../../support/refused.ts";
 
-
 function httpError(fn: () => unknown): HttpError {
-  try { fn(); } catch (e) { expect(e).toBeInstanceOf(HttpError); return e as HttpError; }
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(HttpError);
+    return e as HttpError;
+  }
   throw new Error("expected an HttpError");
 }
 
@@ -49,7 +53,10 @@ describe("an agent not heard from in time", () => {
     expect(h.core.tasks.get(`${plain}/plain-1`)!.state).toBe("TASK_UNREACHABLE"); // it may still run
     expect(h.core.agentConnected(agent)).toBe(false);
     // Kept until acknowledged: a framework that re-subscribes gets it again.
-    const stored = h.store.load().updates.map((u) => u.status.state).sort();
+    const stored = h.store
+      .load()
+      .updates.map((u) => u.status.state)
+      .sort();
     expect(stored).toEqual(["TASK_LOST", "TASK_UNREACHABLE"]);
     h.outbox.open.delete(pa);
     h.restart();
@@ -103,13 +110,18 @@ describe("an unreachable agent that comes back", () => {
     expect(h.fakeAgentPoll(agent)).toMatchObject({ reregister: true, commands: [], acks: [] });
 
     h.register({
-      agent_id: { value: agent }, hostname: "host-1.test", resources: h.core.agents.get(agent)!.resources,
+      agent_id: { value: agent },
+      hostname: "host-1.test",
+      resources: h.core.agents.get(agent)!.resources,
       tasks: [
         { framework_id: { value: pa }, task_id: { value: "pa-1" }, state: "TASK_RUNNING" },
         { framework_id: { value: plain }, task_id: { value: "plain-1" }, state: "TASK_RUNNING" },
       ],
     });
-    for (const [fid, id] of [[pa, "pa-1"], [plain, "plain-1"]] as const) {
+    for (const [fid, id] of [
+      [pa, "pa-1"],
+      [plain, "plain-1"],
+    ] as const) {
       expect(lastStatusOf(h, fid, id)).toMatchObject({ state: "TASK_RUNNING", reason: "REASON_AGENT_REREGISTERED", source: "SOURCE_MASTER" });
       expect(h.core.tasks.get(`${fid}/${id}`)!.state).toBe("TASK_RUNNING");
     }
@@ -181,7 +193,12 @@ describe("MARK_AGENT_GONE", () => {
 
   it("answers 404 for an unknown agent, a validation error (400) for a malformed call, 403 without the mark_agents_gone ACL", () => {
     const h = new MasterHarness({
-      STRATA_ACLS: JSON.stringify({ mark_agents_gone: [{ principals: { values: ["ops"] }, agents: { type: "ANY" } }, { principals: { type: "ANY" }, agents: { type: "NONE" } }] }),
+      STRATA_ACLS: JSON.stringify({
+        mark_agents_gone: [
+          { principals: { values: ["ops"] }, agents: { type: "ANY" } },
+          { principals: { type: "ANY" }, agents: { type: "NONE" } },
+        ],
+      }),
     });
     const agent = h.addAgent();
     expect(httpError(() => op(h, gone("nope"), "ops")).status).toBe(404);

@@ -6,9 +6,9 @@
  * never taken back.
  */
 import { describe, expect, it } from "vitest";
+import { operatorCall } from "../../../master-worker/src/operator/index.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { scalarOf } from "../../../sdk/src/resources.ts";
-import { operatorCall } from "../../../master-worker/src/operator/index.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
 import { orThrow } from "../../support/refused.ts";
 

@@ -3,11 +3,11 @@
  * (partition-aware, not) → the state answered, and implicit reconciliation.
  */
 import { describe, expect, it } from "vitest";
+import { operatorCall } from "../../../master-worker/src/operator/index.ts";
 import type { TaskState, TaskStatus } from "../../../schemas/index.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
-import { operatorCall } from "../../../master-worker/src/operator/index.ts";
+import { launchRunning, PARTITION_AWARE, subscribeWith } from "../../support/lifecycle.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
-import { PARTITION_AWARE, launchRunning, subscribeWith } from "../../support/lifecycle.ts";
 import { orThrow } from "../../support/refused.ts";
 
 /**
@@ -40,11 +40,19 @@ function cluster() {
 
 function reconcile(h: MasterHarness, fid: string, tasks: Array<{ taskId: string; agentId?: string }>): TaskStatus[] {
   h.newEvents(fid);
-  h.call(fid, { type: "RECONCILE", reconcile: { tasks: tasks.map((t) => ({ task_id: { value: t.taskId }, ...(t.agentId ? { agent_id: { value: t.agentId } } : {}) })) } });
+  h.call(fid, {
+    type: "RECONCILE",
+    reconcile: { tasks: tasks.map((t) => ({ task_id: { value: t.taskId }, ...(t.agentId ? { agent_id: { value: t.agentId } } : {}) })) },
+  });
   return h.newEvents(fid).flatMap((e) => (e.type === "UPDATE" ? [e.update.status] : []));
 }
 
-type Row = [what: string, task: (c: ReturnType<typeof cluster>, fw: "pa" | "plain") => { taskId: string; agentId?: string }, aware: TaskState, plain: TaskState];
+type Row = [
+  what: string,
+  task: (c: ReturnType<typeof cluster>, fw: "pa" | "plain") => { taskId: string; agentId?: string },
+  aware: TaskState,
+  plain: TaskState,
+];
 
 const own = (fw: "pa" | "plain", p: string, q: string) => (fw === "pa" ? p : q);
 
@@ -80,16 +88,30 @@ describe("explicit reconciliation", () => {
   it("answers each of several tasks, in order", () => {
     const c = cluster();
     const answers = reconcile(c.h, c.pa, [{ taskId: "p-run" }, { taskId: "ghost", agentId: c.gone }, { taskId: "p-done" }]);
-    expect(answers.map((s) => [s.task_id.value, s.state])).toEqual([["p-run", "TASK_RUNNING"], ["ghost", "TASK_GONE_BY_OPERATOR"], ["p-done", "TASK_FINISHED"]]);
+    expect(answers.map((s) => [s.task_id.value, s.state])).toEqual([
+      ["p-run", "TASK_RUNNING"],
+      ["ghost", "TASK_GONE_BY_OPERATOR"],
+      ["p-done", "TASK_FINISHED"],
+    ]);
   });
 });
 
 describe("implicit reconciliation", () => {
   it("answers the latest state of every non-terminal task of the framework only", () => {
     const c = cluster();
-    const pa = reconcile(c.h, c.pa, []).map((s) => [s.task_id.value, s.state, s.reason]).sort();
-    expect(pa).toEqual([["p-run", "TASK_RUNNING", "REASON_RECONCILIATION"], ["p-unr", "TASK_UNREACHABLE", "REASON_RECONCILIATION"]]);
-    const plain = reconcile(c.h, c.plain, []).map((s) => [s.task_id.value, s.state]).sort();
-    expect(plain).toEqual([["q-run", "TASK_RUNNING"], ["q-unr", "TASK_LOST"]]);
+    const pa = reconcile(c.h, c.pa, [])
+      .map((s) => [s.task_id.value, s.state, s.reason])
+      .sort();
+    expect(pa).toEqual([
+      ["p-run", "TASK_RUNNING", "REASON_RECONCILIATION"],
+      ["p-unr", "TASK_UNREACHABLE", "REASON_RECONCILIATION"],
+    ]);
+    const plain = reconcile(c.h, c.plain, [])
+      .map((s) => [s.task_id.value, s.state])
+      .sort();
+    expect(plain).toEqual([
+      ["q-run", "TASK_RUNNING"],
+      ["q-unr", "TASK_LOST"],
+    ]);
   });
 });

@@ -5,27 +5,43 @@
  * A denied call answers 403 and changes nothing.
  */
 import { describe, expect, it } from "vitest";
-import type { Resource } from "../../../schemas/index.ts";
-import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { HttpError } from "../../../master-worker/src/edge/http-error.ts";
 import { operatorCall } from "../../../master-worker/src/operator/index.ts";
+import type { Resource } from "../../../schemas/index.ts";
+import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
-import { acceptOps, createOp, destroyOp, reserveOp, reservedScalar, unreserveOp, volume } from "../../support/reservation-builders.ts";
 import { orThrow } from "../../support/refused.ts";
+import { acceptOps, createOp, destroyOp, reservedScalar, reserveOp, unreserveOp, volume } from "../../support/reservation-builders.ts";
 
 /** bob may reserve for `dev` only, unreserve only his own reservations, create volumes for `dev`
  * only and destroy only his own volumes; everybody else may do anything. */
 const ACLS = JSON.stringify({
   permissive: true,
-  reserve_resources: [{ principals: { values: ["bob"] }, roles: { values: ["dev"] } }, { principals: { values: ["bob"] }, roles: { type: "NONE" } }],
-  unreserve_resources: [{ principals: { values: ["bob"] }, reserver_principals: { values: ["bob"] } }, { principals: { values: ["bob"] }, reserver_principals: { type: "NONE" } }],
-  create_volumes: [{ principals: { values: ["bob"] }, roles: { values: ["dev"] } }, { principals: { values: ["bob"] }, roles: { type: "NONE" } }],
-  destroy_volumes: [{ principals: { values: ["bob"] }, creator_principals: { values: ["bob"] } }, { principals: { values: ["bob"] }, creator_principals: { type: "NONE" } }],
+  reserve_resources: [
+    { principals: { values: ["bob"] }, roles: { values: ["dev"] } },
+    { principals: { values: ["bob"] }, roles: { type: "NONE" } },
+  ],
+  unreserve_resources: [
+    { principals: { values: ["bob"] }, reserver_principals: { values: ["bob"] } },
+    { principals: { values: ["bob"] }, reserver_principals: { type: "NONE" } },
+  ],
+  create_volumes: [
+    { principals: { values: ["bob"] }, roles: { values: ["dev"] } },
+    { principals: { values: ["bob"] }, roles: { type: "NONE" } },
+  ],
+  destroy_volumes: [
+    { principals: { values: ["bob"] }, creator_principals: { values: ["bob"] } },
+    { principals: { values: ["bob"] }, creator_principals: { type: "NONE" } },
+  ],
 });
 
 function denied(fn: () => void, action: string, object: string): void {
   let caught: unknown;
-  try { fn(); } catch (e) { caught = e; }
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
   expect(caught).toBeInstanceOf(HttpError);
   expect((caught as HttpError).status).toBe(403);
   expect((caught as HttpError).message).toContain(`principal 'bob' is not authorized to ${action} for '${object}'`);
@@ -36,12 +52,20 @@ function setup() {
   const agent = h.addAgent("cpus:4;mem:4096;disk:1000");
   const { frameworkId: bob } = h.subscribe("bob-fw", "bob", { role: "eng" });
   const op = (json: Record<string, unknown>, principal: string) => orThrow(operatorCall(h.core, parseOperatorCall(json), { now: h.now, principal }));
-  const offer = () => { h.advance(1000); const [o] = h.offersFor(bob); expect(o).toBeDefined(); return o!.id.value; };
+  const offer = () => {
+    h.advance(1000);
+    const [o] = h.offersFor(bob);
+    expect(o).toBeDefined();
+    return o!.id.value;
+  };
   const total = () => h.core.agents.get(agent)!.resources;
   return { h, agent, bob, op, offer, total };
 }
 
-const onAgent = (agent: string, field: string, key: string, rs: Resource[]) => ({ type: field.toUpperCase(), [field]: { agent_id: { value: agent }, [key]: rs } });
+const onAgent = (agent: string, field: string, key: string, rs: Resource[]) => ({
+  type: field.toUpperCase(),
+  [field]: { agent_id: { value: agent }, [key]: rs },
+});
 
 describe("reservation ACLs", () => {
   it("reserve_resources: the role is the object", () => {

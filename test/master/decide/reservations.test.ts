@@ -4,29 +4,45 @@
  * calls, the two resource spellings, re-registration, and volumes offered back to their role.
  */
 import { describe, expect, it } from "vitest";
+import { HttpError } from "../../../master-worker/src/edge/http-error.ts";
+import { canonicalResource, spelledFor } from "../../../master-worker/src/model/reservation-format.ts";
+import { operatorCall } from "../../../master-worker/src/operator/index.ts";
 import type { AgentCommand, Offer, Resource } from "../../../schemas/index.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
-import { HttpError } from "../../../master-worker/src/edge/http-error.ts";
-import { operatorCall } from "../../../master-worker/src/operator/index.ts";
-import { canonicalResource, spelledFor } from "../../../master-worker/src/model/reservation-format.ts";
 import { scalarOf } from "../../../sdk/src/resources.ts";
 import { reservationRole } from "../../../sdk/src/roles.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
-import {
-  acceptOps, createOp, destroyOp, launchOp, reserveOp, reservedScalar, subscribeWith, taskUsing, unreserveOp, volume,
-} from "../../support/reservation-builders.ts";
 import { orThrow } from "../../support/refused.ts";
+import {
+  acceptOps,
+  createOp,
+  destroyOp,
+  launchOp,
+  reservedScalar,
+  reserveOp,
+  subscribeWith,
+  taskUsing,
+  unreserveOp,
+  volume,
+} from "../../support/reservation-builders.ts";
 
 const INTERVAL = 1000;
 
 /** The scalar total of `name` reserved for `role` (undefined role: unreserved) among `rs`. */
 const amount = (rs: readonly Resource[], name: string, role?: string) =>
-  scalarOf(rs.filter((r) => reservationRole(r) === role && !r.disk?.persistence), name);
+  scalarOf(
+    rs.filter((r) => reservationRole(r) === role && !r.disk?.persistence),
+    name,
+  );
 const volumesIn = (rs: readonly Resource[]) => rs.filter((r) => r.disk?.persistence).map((r) => r.disk!.persistence!.id);
 
 function expectHttpError(fn: () => void, status: number, messagePart: string | RegExp): void {
   let caught: unknown;
-  try { fn(); } catch (e) { caught = e; }
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
   expect(caught).toBeInstanceOf(HttpError);
   expect((caught as HttpError).status).toBe(status);
   expect((caught as HttpError).message).toMatch(messagePart);
@@ -61,7 +77,12 @@ describe("resource spellings", () => {
     expect(canonicalResource(pre)).toEqual(canonicalResource(post));
     expect(canonicalResource(pre)).toEqual({ ...post, role: "eng" });
     // static only: `role` alone, whichever spelling
-    expect(canonicalResource({ ...post, reservations: [{ type: "STATIC", role: "eng" }] })).toEqual({ name: "cpus", type: "SCALAR", scalar: { value: 1 }, role: "eng" });
+    expect(canonicalResource({ ...post, reservations: [{ type: "STATIC", role: "eng" }] })).toEqual({
+      name: "cpus",
+      type: "SCALAR",
+      scalar: { value: 1 },
+      role: "eng",
+    });
     const unreserved = { name: "cpus", type: "SCALAR" as const, scalar: { value: 1 }, role: "*" };
     expect(canonicalResource(unreserved)).toBe(unreserved);
   });
@@ -70,8 +91,12 @@ describe("resource spellings", () => {
     const c = canonicalResource(pre);
     expect(spelledFor(c, false)).toEqual(pre);
     expect(spelledFor(c, true)).toEqual(post);
-    expect(spelledFor({ name: "cpus", type: "SCALAR", scalar: { value: 1 }, role: "eng" }, true))
-      .toEqual({ name: "cpus", type: "SCALAR", scalar: { value: 1 }, reservations: [{ type: "STATIC", role: "eng" }] });
+    expect(spelledFor({ name: "cpus", type: "SCALAR", scalar: { value: 1 }, role: "eng" }, true)).toEqual({
+      name: "cpus",
+      type: "SCALAR",
+      scalar: { value: 1 },
+      reservations: [{ type: "STATIC", role: "eng" }],
+    });
   });
 });
 
@@ -102,7 +127,11 @@ describe("static reservations", () => {
     expect(eng).toMatchObject({ reservations: [{ type: "STATIC", role: "eng" }], scalar: { value: 2 } });
     expect(eng).not.toHaveProperty("role");
     // and takes the same spelling back: a task using the statically reserved cpus launches
-    acceptOps(h, fid, offer.id.value, [launchOp([taskUsing("t1", offer.agent_id.value, [{ name: "cpus", type: "SCALAR", scalar: { value: 2 }, reservations: [{ type: "STATIC", role: "eng" }] }])])]);
+    acceptOps(h, fid, offer.id.value, [
+      launchOp([
+        taskUsing("t1", offer.agent_id.value, [{ name: "cpus", type: "SCALAR", scalar: { value: 2 }, reservations: [{ type: "STATIC", role: "eng" }] }]),
+      ]),
+    ]);
     expect(h.updates(fid)).toEqual([]);
     expect(launches(h.pollCommands(offer.agent_id.value))).toHaveLength(1);
   });
@@ -184,13 +213,25 @@ describe("dynamic reservations in ACCEPT", () => {
     const { h, eng } = setup();
     const offer = onlyOffer(h, eng);
     const id = offer.id.value;
-    expectHttpError(() => acceptOps(h, eng, id, [reserveOp([reservedScalar("cpus", 1, "ops", "alice")])]), 400, /accept\.operations\[0\]\.reserve\.resources\[0\]\.role: 'ops' is not the framework's role 'eng'/);
+    expectHttpError(
+      () => acceptOps(h, eng, id, [reserveOp([reservedScalar("cpus", 1, "ops", "alice")])]),
+      400,
+      /accept\.operations\[0\]\.reserve\.resources\[0\]\.role: 'ops' is not the framework's role 'eng'/,
+    );
     const o2 = onlyOffer(h, eng);
-    expectHttpError(() => acceptOps(h, eng, o2.id.value, [reserveOp([reservedScalar("cpus", 1, "eng", "bob")])]), 400, /principal: must be the caller's principal 'alice', not 'bob'/);
+    expectHttpError(
+      () => acceptOps(h, eng, o2.id.value, [reserveOp([reservedScalar("cpus", 1, "eng", "bob")])]),
+      400,
+      /principal: must be the caller's principal 'alice', not 'bob'/,
+    );
     const o3 = onlyOffer(h, eng);
     expectHttpError(() => acceptOps(h, eng, o3.id.value, [reserveOp([reservedScalar("cpus", 9, "eng", "alice")])]), 400, /not in the offered resources left/);
     const o4 = onlyOffer(h, eng);
-    expectHttpError(() => acceptOps(h, eng, o4.id.value, [reserveOp([{ name: "cpus", type: "SCALAR", scalar: { value: 1 }, role: "eng" }])]), 400, /needs a DYNAMIC reservation/);
+    expectHttpError(
+      () => acceptOps(h, eng, o4.id.value, [reserveOp([{ name: "cpus", type: "SCALAR", scalar: { value: 1 }, role: "eng" }])]),
+      400,
+      /needs a DYNAMIC reservation/,
+    );
     const o5 = onlyOffer(h, eng);
     expectHttpError(() => acceptOps(h, eng, o5.id.value, [unreserveOp([reservedScalar("cpus", 1, "eng", "alice")])]), 400, /not in the offered resources left/);
     const o6 = onlyOffer(h, eng);
@@ -202,8 +243,15 @@ describe("dynamic reservations in ACCEPT", () => {
   it("refines a reservation to a sub-role only with RESERVATION_REFINEMENT", () => {
     const h = new MasterHarness();
     const agent = h.addAgent("cpus(eng):2;mem:512");
-    const refinedCpus: Resource = { name: "cpus", type: "SCALAR", scalar: { value: 1 },
-      reservations: [{ type: "STATIC", role: "eng" }, { type: "DYNAMIC", role: "eng/web" }] };
+    const refinedCpus: Resource = {
+      name: "cpus",
+      type: "SCALAR",
+      scalar: { value: 1 },
+      reservations: [
+        { type: "STATIC", role: "eng" },
+        { type: "DYNAMIC", role: "eng/web" },
+      ],
+    };
     const plain = subscribeWith(h, "plain", "eng", undefined, []);
     const offer = onlyOffer(h, plain);
     expectHttpError(() => acceptOps(h, plain, offer.id.value, [reserveOp([refinedCpus])]), 400, /RESERVATION_REFINEMENT/);
@@ -211,7 +259,13 @@ describe("dynamic reservations in ACCEPT", () => {
     const refined = subscribeWith(h, "refined", "eng", undefined, ["RESERVATION_REFINEMENT"]);
     const mine = onlyOffer(h, refined);
     // refining to the role it is reserved for already is refused: it must go below
-    const same: Resource = { ...refinedCpus, reservations: [{ type: "STATIC", role: "eng" }, { type: "DYNAMIC", role: "eng" }] };
+    const same: Resource = {
+      ...refinedCpus,
+      reservations: [
+        { type: "STATIC", role: "eng" },
+        { type: "DYNAMIC", role: "eng" },
+      ],
+    };
     expectHttpError(() => acceptOps(h, refined, mine.id.value, [reserveOp([same])]), 400, /must be below the role 'eng'/);
     const again = onlyOffer(h, refined);
     acceptOps(h, refined, again.id.value, [reserveOp([refinedCpus])]);
@@ -235,13 +289,20 @@ describe("persistent volumes", () => {
 
     const offer = onlyOffer(h, eng);
     const offered = offer.resources.find((r) => r.disk?.persistence);
-    expect(offered).toMatchObject({ role: "eng", reservation: { principal: "alice" }, disk: { persistence: { id: "db-1" }, volume: { container_path: "data", mode: "RW" } } });
+    expect(offered).toMatchObject({
+      role: "eng",
+      reservation: { principal: "alice" },
+      disk: { persistence: { id: "db-1" }, volume: { container_path: "data", mode: "RW" } },
+    });
 
     const task = taskUsing("t1", agent, [{ name: "cpus", type: "SCALAR", scalar: { value: 1 } }, offered!]);
     acceptOps(h, eng, offer.id.value, [launchOp([task])]);
     expect(h.updates(eng)).toEqual([]);
     const [launch] = launches(h.pollCommands(agent));
-    expect(launch!.task.resources.find((r) => r.disk)?.disk).toEqual({ persistence: { id: "db-1", principal: "alice" }, volume: { container_path: "data", mode: "RW" } });
+    expect(launch!.task.resources.find((r) => r.disk)?.disk).toEqual({
+      persistence: { id: "db-1", principal: "alice" },
+      volume: { container_path: "data", mode: "RW" },
+    });
 
     // in use: neither offered nor destroyable
     const busy = onlyOffer(h, eng);
@@ -274,16 +335,33 @@ describe("persistent volumes", () => {
     const o1 = onlyOffer(h, eng);
     acceptOps(h, eng, o1.id.value, [reserveOp([reservedScalar("disk", 300, "eng", "alice")]), createOp([volume("v", 100, "eng", "alice")])]);
     const o2 = onlyOffer(h, eng);
-    expectHttpError(() => acceptOps(h, eng, o2.id.value, [createOp([volume("v", 100, "eng", "alice", "other")])]), 400, /'v' is already used by a volume on this agent/);
+    expectHttpError(
+      () => acceptOps(h, eng, o2.id.value, [createOp([volume("v", 100, "eng", "alice", "other")])]),
+      400,
+      /'v' is already used by a volume on this agent/,
+    );
     const o3 = onlyOffer(h, eng);
-    const unreservedVolume: Resource = { name: "disk", type: "SCALAR", scalar: { value: 10 }, disk: { persistence: { id: "w", principal: "alice" }, volume: { container_path: "w" } } };
+    const unreservedVolume: Resource = {
+      name: "disk",
+      type: "SCALAR",
+      scalar: { value: 10 },
+      disk: { persistence: { id: "w", principal: "alice" }, volume: { container_path: "w" } },
+    };
     expectHttpError(() => acceptOps(h, eng, o3.id.value, [createOp([unreservedVolume])]), 400, /needs disk reserved for a role/);
     const o4 = onlyOffer(h, eng);
     expectHttpError(() => acceptOps(h, eng, o4.id.value, [unreserveOp([volume("v", 100, "eng", "alice")])]), 400, /DESTROY it first/);
     const o5 = onlyOffer(h, eng);
-    expectHttpError(() => acceptOps(h, eng, o5.id.value, [createOp([volume("x", 10, "eng", "alice", "../escape")])]), 400, /must be a relative path inside the sandbox/);
+    expectHttpError(
+      () => acceptOps(h, eng, o5.id.value, [createOp([volume("x", 10, "eng", "alice", "../escape")])]),
+      400,
+      /must be a relative path inside the sandbox/,
+    );
     const o6 = onlyOffer(h, eng);
-    expectHttpError(() => acceptOps(h, eng, o6.id.value, [createOp([volume("y", 10, "eng", undefined)])]), 400, /persistence\.principal: must be the caller's principal 'alice'/);
+    expectHttpError(
+      () => acceptOps(h, eng, o6.id.value, [createOp([volume("y", 10, "eng", undefined)])]),
+      400,
+      /persistence\.principal: must be the caller's principal 'alice'/,
+    );
   });
 });
 
@@ -291,13 +369,22 @@ describe("durability", () => {
   it("keeps reservations and volumes across a master restart and the agent's re-registration", () => {
     const { h, agent, eng } = setup();
     const o = onlyOffer(h, eng);
-    acceptOps(h, eng, o.id.value, [reserveOp([reservedScalar("cpus", 1, "eng", "alice"), reservedScalar("disk", 100, "eng", "alice")]), createOp([volume("keep", 100, "eng", "alice")])]);
+    acceptOps(h, eng, o.id.value, [
+      reserveOp([reservedScalar("cpus", 1, "eng", "alice"), reservedScalar("disk", 100, "eng", "alice")]),
+      createOp([volume("keep", 100, "eng", "alice")]),
+    ]);
     const before = h.core.agents.get(agent)!.resources;
     h.restart();
     expect(h.core.agents.get(agent)!.resources).toEqual(before);
-    h.register({ agent_id: { value: agent }, hostname: "host-1.test", resources: [
-      { name: "cpus", type: "SCALAR", scalar: { value: 4 } }, { name: "mem", type: "SCALAR", scalar: { value: 4096 } },
-      { name: "disk", type: "SCALAR", scalar: { value: 1000 } }] });
+    h.register({
+      agent_id: { value: agent },
+      hostname: "host-1.test",
+      resources: [
+        { name: "cpus", type: "SCALAR", scalar: { value: 4 } },
+        { name: "mem", type: "SCALAR", scalar: { value: 4096 } },
+        { name: "disk", type: "SCALAR", scalar: { value: 1000 } },
+      ],
+    });
     const after = h.core.agents.get(agent)!;
     expect(amount(after.resources, "cpus", "eng")).toBe(1);
     expect(amount(after.resources, "cpus")).toBe(3);
@@ -310,8 +397,14 @@ describe("durability", () => {
     const { h, agent, eng } = setup();
     const o = onlyOffer(h, eng);
     acceptOps(h, eng, o.id.value, [reserveOp([reservedScalar("cpus", 3, "eng", "alice")])]);
-    h.register({ agent_id: { value: agent }, hostname: "host-1.test", resources: [
-      { name: "cpus", type: "SCALAR", scalar: { value: 2 } }, { name: "mem", type: "SCALAR", scalar: { value: 4096 } }] });
+    h.register({
+      agent_id: { value: agent },
+      hostname: "host-1.test",
+      resources: [
+        { name: "cpus", type: "SCALAR", scalar: { value: 2 } },
+        { name: "mem", type: "SCALAR", scalar: { value: 4096 } },
+      ],
+    });
     const after = h.core.agents.get(agent)!.resources;
     expect(amount(after, "cpus", "eng")).toBe(0);
     expect(amount(after, "cpus")).toBe(2);
@@ -322,14 +415,20 @@ describe("operator calls", () => {
   it("RESERVE_RESOURCES rescinds the offer in the way and reserves; UNRESERVE_RESOURCES gives it back", () => {
     const { h, agent, eng } = setup("cpus:2;mem:1024");
     const offer = onlyOffer(h, eng);
-    expect(op(h, { type: "RESERVE_RESOURCES", reserve_resources: { agent_id: { value: agent }, resources: [reservedScalar("cpus", 2, "eng", "admin")] } }, "admin")).toBeUndefined();
+    expect(
+      op(h, { type: "RESERVE_RESOURCES", reserve_resources: { agent_id: { value: agent }, resources: [reservedScalar("cpus", 2, "eng", "admin")] } }, "admin"),
+    ).toBeUndefined();
     expect(h.events(eng).some((e) => e.type === "RESCIND" && e.rescind.offer_id.value === offer.id.value)).toBe(true);
     expect(amount(h.core.agents.get(agent)!.resources, "cpus", "eng")).toBe(2);
     const next = onlyOffer(h, eng);
     expect(next.resources.find((r) => r.name === "cpus")).toMatchObject({ role: "eng", reservation: { principal: "admin" } });
     h.decline(eng, [next.id.value], 0);
 
-    op(h, { type: "UNRESERVE_RESOURCES", unreserve_resources: { agent_id: { value: agent }, resources: [reservedScalar("cpus", 2, "eng", "admin")] } }, "admin");
+    op(
+      h,
+      { type: "UNRESERVE_RESOURCES", unreserve_resources: { agent_id: { value: agent }, resources: [reservedScalar("cpus", 2, "eng", "admin")] } },
+      "admin",
+    );
     expect(amount(h.core.agents.get(agent)!.resources, "cpus")).toBe(2);
   });
 
@@ -341,7 +440,11 @@ describe("operator calls", () => {
     acceptOps(h, fw, offer.id.value, [launchOp([taskUsing("t", agent, [{ name: "cpus", type: "SCALAR", scalar: { value: 2 } }], "sleep 100")])]);
     const part = onlyOffer(h, fw);
     expect(amount(part.resources, "cpus")).toBe(2);
-    expectHttpError(() => op(h, { type: "RESERVE_RESOURCES", reserve_resources: { agent_id: { value: agent }, resources: [reservedScalar("cpus", 3, "eng")] } }), 400, /reserve_resources\.resources: .*no task uses/);
+    expectHttpError(
+      () => op(h, { type: "RESERVE_RESOURCES", reserve_resources: { agent_id: { value: agent }, resources: [reservedScalar("cpus", 3, "eng")] } }),
+      400,
+      /reserve_resources\.resources: .*no task uses/,
+    );
     op(h, { type: "RESERVE_RESOURCES", reserve_resources: { agent_id: { value: agent }, resources: [reservedScalar("mem", 1, "eng")] } });
     expect(h.core.offers.has(part.id.value)).toBe(false); // mem was all offered: rescinded
   });
@@ -350,15 +453,28 @@ describe("operator calls", () => {
     const { h, agent, eng } = setup("cpus:2;mem:1024;disk(eng):500");
     const vol = volume("ops-vol", 100, "eng", "admin", "state");
     // static disk: the volume keeps the static reservation (no `reservation` in the volume)
-    const staticVol: Resource = { name: "disk", type: "SCALAR", scalar: { value: 100 }, role: "eng",
-      disk: { persistence: { id: "ops-vol", principal: "admin" }, volume: { container_path: "state", mode: "RW" } } };
-    expectHttpError(() => op(h, { type: "CREATE_VOLUMES", create_volumes: { agent_id: { value: agent }, volumes: [vol] } }, "admin"), 400, /create_volumes\.volumes: the disk for the volumes is not/);
+    const staticVol: Resource = {
+      name: "disk",
+      type: "SCALAR",
+      scalar: { value: 100 },
+      role: "eng",
+      disk: { persistence: { id: "ops-vol", principal: "admin" }, volume: { container_path: "state", mode: "RW" } },
+    };
+    expectHttpError(
+      () => op(h, { type: "CREATE_VOLUMES", create_volumes: { agent_id: { value: agent }, volumes: [vol] } }, "admin"),
+      400,
+      /create_volumes\.volumes: the disk for the volumes is not/,
+    );
     op(h, { type: "CREATE_VOLUMES", create_volumes: { agent_id: { value: agent }, volumes: [staticVol] } }, "admin");
     expect(volumesIn(h.core.agents.get(agent)!.resources)).toEqual(["ops-vol"]);
     const offer = onlyOffer(h, eng);
     const offered = offer.resources.find((r) => r.disk?.persistence)!;
     acceptOps(h, eng, offer.id.value, [launchOp([taskUsing("t1", agent, [{ name: "cpus", type: "SCALAR", scalar: { value: 1 } }, offered], "sleep 100")])]);
-    expectHttpError(() => op(h, { type: "DESTROY_VOLUMES", destroy_volumes: { agent_id: { value: agent }, volumes: [staticVol] } }, "admin"), 400, /volumes are in use/);
+    expectHttpError(
+      () => op(h, { type: "DESTROY_VOLUMES", destroy_volumes: { agent_id: { value: agent }, volumes: [staticVol] } }, "admin"),
+      400,
+      /volumes are in use/,
+    );
     h.agentReport(agent, eng, "t1", "TASK_FINISHED");
     op(h, { type: "DESTROY_VOLUMES", destroy_volumes: { agent_id: { value: agent }, volumes: [staticVol] } }, "admin");
     expect(volumesIn(h.core.agents.get(agent)!.resources)).toEqual([]);
@@ -368,7 +484,13 @@ describe("operator calls", () => {
 
   it("validates the call body and the agent", () => {
     const h = new MasterHarness();
-    expect(() => parseOperatorCall({ type: "RESERVE_RESOURCES", reserve_resources: { agent_id: { value: "a" }, resources: [] } })).toThrow(/reserve_resources\.resources/);
-    expectHttpError(() => op(h, { type: "DESTROY_VOLUMES", destroy_volumes: { agent_id: { value: "nope" }, volumes: [volume("v", 1, "eng")] } }), 400, /destroy_volumes\.agent_id: unknown agent 'nope'/);
+    expect(() => parseOperatorCall({ type: "RESERVE_RESOURCES", reserve_resources: { agent_id: { value: "a" }, resources: [] } })).toThrow(
+      /reserve_resources\.resources/,
+    );
+    expectHttpError(
+      () => op(h, { type: "DESTROY_VOLUMES", destroy_volumes: { agent_id: { value: "nope" }, volumes: [volume("v", 1, "eng")] } }),
+      400,
+      /destroy_volumes\.agent_id: unknown agent 'nope'/,
+    );
   });
 });

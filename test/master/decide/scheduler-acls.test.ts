@@ -4,11 +4,11 @@
  * teardown_frameworks at the operator's TEARDOWN. Each denial, and that the allowed case passes.
  */
 import { describe, expect, it } from "vitest";
-import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { HttpError } from "../../../master-worker/src/edge/http-error.ts";
 import { operatorCall } from "../../../master-worker/src/operator/index.ts";
-import { MasterHarness } from "../../support/master-harness.ts";
+import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { INTERVAL, lastStatusOf } from "../../support/lifecycle.ts";
+import { MasterHarness } from "../../support/master-harness.ts";
 import { caughtOrRefused, orThrow } from "../../support/refused.ts";
 
 /** What `fn` is refused with (thrown, or a refusal returned, as the edge answers it). */
@@ -21,10 +21,12 @@ function httpError(fn: () => unknown): HttpError {
 const acls = (doc: Record<string, unknown>) => ({ STRATA_ACLS: JSON.stringify(doc) });
 
 describe("register_frameworks", () => {
-  const env = acls({ register_frameworks: [
-    { principals: { values: ["alice"] }, roles: { values: ["eng"] } },
-    { principals: { type: "NONE" }, roles: { values: ["eng"] } },
-  ] });
+  const env = acls({
+    register_frameworks: [
+      { principals: { values: ["alice"] }, roles: { values: ["eng"] } },
+      { principals: { type: "NONE" }, roles: { values: ["eng"] } },
+    ],
+  });
 
   it("SUBSCRIBE with a role the principal may not use is refused (403) naming the role; nothing is registered", () => {
     const h = new MasterHarness(env);
@@ -49,18 +51,26 @@ describe("register_frameworks", () => {
 
 describe("run_tasks", () => {
   it("a task to run as a user the principal may not use is answered TASK_ERROR / REASON_TASK_UNAUTHORIZED; the others launch", () => {
-    const h = new MasterHarness(acls({ run_tasks: [
-      { principals: { values: ["alice"] }, users: { values: ["tester"] } },
-      { principals: { type: "ANY" }, users: { type: "NONE" } },
-    ] }));
+    const h = new MasterHarness(
+      acls({
+        run_tasks: [
+          { principals: { values: ["alice"] }, users: { values: ["tester"] } },
+          { principals: { type: "ANY" }, users: { type: "NONE" } },
+        ],
+      }),
+    );
     const agent = h.addAgent("cpus:4;mem:4096");
     const { frameworkId: fid } = h.subscribe("alices", "alice");
     h.advance(INTERVAL);
     const [offer] = h.offersFor(fid);
-    h.accept(fid, [offer!.id.value], [
-      { taskId: "as-framework-user", agentId: agent }, // framework_info.user: tester
-      { taskId: "as-root", agentId: agent, command: { value: "id", user: "root" } },
-    ]);
+    h.accept(
+      fid,
+      [offer!.id.value],
+      [
+        { taskId: "as-framework-user", agentId: agent }, // framework_info.user: tester
+        { taskId: "as-root", agentId: agent, command: { value: "id", user: "root" } },
+      ],
+    );
     expect(lastStatusOf(h, fid, "as-root")).toMatchObject({ state: "TASK_ERROR", reason: "REASON_TASK_UNAUTHORIZED", source: "SOURCE_MASTER" });
     expect(lastStatusOf(h, fid, "as-root")!.message).toMatch(/task_infos\[1\]: principal 'alice' is not authorized to run tasks as user 'root'/);
     expect(h.core.tasks.has(`${fid}/as-root`)).toBe(false);
@@ -71,10 +81,14 @@ describe("run_tasks", () => {
 
 describe("teardown_frameworks", () => {
   it("the operator's TEARDOWN needs the ACL on the framework's principal", () => {
-    const h = new MasterHarness(acls({ teardown_frameworks: [
-      { principals: { values: ["ops"] }, framework_principals: { type: "ANY" } },
-      { principals: { type: "ANY" }, framework_principals: { type: "NONE" } },
-    ] }));
+    const h = new MasterHarness(
+      acls({
+        teardown_frameworks: [
+          { principals: { values: ["ops"] }, framework_principals: { type: "ANY" } },
+          { principals: { type: "ANY" }, framework_principals: { type: "NONE" } },
+        ],
+      }),
+    );
     const { frameworkId: fid } = h.subscribe("alices", "alice");
     const call = parseOperatorCall({ type: "TEARDOWN", teardown: { framework_id: { value: fid } } });
     const err = httpError(() => operatorCall(h.core, call, { now: h.now, principal: "intern" }));

@@ -4,18 +4,20 @@
  * while the agent stays away, and nowhere once it is back or gone.
  */
 import { describe, expect, it } from "vitest";
-import { parseOperatorCall } from "../../../schemas/operator.ts";
-import type { TaskStatus } from "../../../schemas/index.ts";
 import { operatorCall } from "../../../master-worker/src/operator/index.ts";
+import type { TaskStatus } from "../../../schemas/index.ts";
+import { parseOperatorCall } from "../../../schemas/operator.ts";
+import { partitionCluster as cluster, lastStatusOf, PARTITION_AWARE, subscribeWith, UNREACHABLE_S } from "../../support/lifecycle.ts";
 import type { MasterHarness } from "../../support/master-harness.ts";
-import { PARTITION_AWARE, UNREACHABLE_S, lastStatusOf, partitionCluster as cluster, subscribeWith } from "../../support/lifecycle.ts";
 import { orThrow } from "../../support/refused.ts";
-
 
 /** RECONCILE of `tasks` (all when empty); returns the answers. */
 function reconcile(h: MasterHarness, fid: string, tasks: Array<{ taskId: string; agentId?: string }>): TaskStatus[] {
   const before = h.updates(fid).length;
-  h.call(fid, { type: "RECONCILE", reconcile: { tasks: tasks.map((t) => ({ task_id: { value: t.taskId }, ...(t.agentId ? { agent_id: { value: t.agentId } } : {}) })) } });
+  h.call(fid, {
+    type: "RECONCILE",
+    reconcile: { tasks: tasks.map((t) => ({ task_id: { value: t.taskId }, ...(t.agentId ? { agent_id: { value: t.agentId } } : {}) })) },
+  });
   return h.updates(fid).slice(before);
 }
 
@@ -49,7 +51,9 @@ describe("unreachable_time", () => {
     expect(reconcile(h, pa, [{ taskId: "pa-1" }])[0]!.unreachable_time).toBeUndefined();
     h.advance(UNREACHABLE_S * 1000);
     h.register({
-      agent_id: { value: agent }, hostname: "host-1.test", resources: h.core.agents.get(agent)!.resources,
+      agent_id: { value: agent },
+      hostname: "host-1.test",
+      resources: h.core.agents.get(agent)!.resources,
       tasks: [
         { framework_id: { value: pa }, task_id: { value: "pa-1" }, state: "TASK_RUNNING" },
         { framework_id: { value: plain }, task_id: { value: "plain-1" }, state: "TASK_RUNNING" },

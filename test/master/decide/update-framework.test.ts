@@ -4,11 +4,16 @@
  */
 import { describe, expect, it } from "vitest";
 import { HttpError } from "../../../master-worker/src/edge/http-error.ts";
+import { breakStream, INTERVAL } from "../../support/lifecycle.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
-import { INTERVAL, breakStream } from "../../support/lifecycle.ts";
 
 function httpError(fn: () => unknown): HttpError {
-  try { fn(); } catch (e) { expect(e).toBeInstanceOf(HttpError); return e as HttpError; }
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(HttpError);
+    return e as HttpError;
+  }
   throw new Error("expected an HttpError");
 }
 
@@ -26,8 +31,11 @@ describe("UPDATE_FRAMEWORK", () => {
   it("changes name, roles, capabilities, failover_timeout and labels, persisted", () => {
     const { h, fid, info, update } = subscribed();
     update({
-      name: "renamed", roles: ["a", "b"], failover_timeout: 42,
-      capabilities: [{ type: "MULTI_ROLE" }, { type: "PARTITION_AWARE" }], labels: { labels: [{ key: "team", value: "x" }] },
+      name: "renamed",
+      roles: ["a", "b"],
+      failover_timeout: 42,
+      capabilities: [{ type: "MULTI_ROLE" }, { type: "PARTITION_AWARE" }],
+      labels: { labels: [{ key: "team", value: "x" }] },
     });
     expect(info()).toMatchObject({ name: "renamed", roles: ["a", "b"], failover_timeout: 42, principal: "alice", id: { value: fid } });
     expect(info().capabilities!.map((c) => c.type)).toEqual(["MULTI_ROLE", "PARTITION_AWARE"]);
@@ -69,7 +77,7 @@ describe("UPDATE_FRAMEWORK", () => {
   it("suppressed_roles suppresses those roles; an update without them revives them", () => {
     const { h, fid, update } = subscribed();
     update({}, { suppressed_roles: ["a"] });
-    expect([...h.core.suppressedRoles.get(fid) ?? []]).toEqual(["a"]);
+    expect([...(h.core.suppressedRoles.get(fid) ?? [])]).toEqual(["a"]);
     h.advance(INTERVAL * 3);
     expect(h.allOffersFor(fid)).toEqual([]);
     update({});
@@ -88,7 +96,10 @@ describe("UPDATE_FRAMEWORK", () => {
     const info = h.core.frameworks.get(fid)!.info;
     h.call(fid, { type: "UPDATE_FRAMEWORK", update_framework: { framework_info: { ...info, name: "renamed" } } });
     expect(h.eventsOf(fid, "RESCIND")).toEqual([]); // still GPU_RESOURCES
-    h.call(fid, { type: "UPDATE_FRAMEWORK", update_framework: { framework_info: { ...info, capabilities: info.capabilities!.filter((c) => c.type !== "GPU_RESOURCES") } } });
+    h.call(fid, {
+      type: "UPDATE_FRAMEWORK",
+      update_framework: { framework_info: { ...info, capabilities: info.capabilities!.filter((c) => c.type !== "GPU_RESOURCES") } },
+    });
     expect(h.eventsOf(fid, "RESCIND").map((e) => e.rescind.offer_id.value)).toEqual([offer!.id.value]);
     h.advance(INTERVAL * 10);
     expect(h.offersFor(fid)).toEqual([]); // the GPU agent is not offered to it any more

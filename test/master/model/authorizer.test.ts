@@ -3,20 +3,22 @@
  * ANY/NONE entities, anonymous requests, `permissive`, and config errors naming the field.
  */
 import { describe, expect, it } from "vitest";
-import { PERMISSIVE, checkAuthorized, parseAcls } from "../../../master-worker/src/model/authorizer.ts";
-import { rejectionText } from "../../../master-worker/src/model/rejection.ts";
 import { rejectionStatus } from "../../../master-worker/src/edge/http-error.ts";
+import { checkAuthorized, PERMISSIVE, parseAcls } from "../../../master-worker/src/model/authorizer.ts";
+import { rejectionText } from "../../../master-worker/src/model/rejection.ts";
 
 describe("ACL authorizer", () => {
-  const acls = parseAcls(JSON.stringify({
-    permissive: false,
-    register_frameworks: [
-      { principals: { values: ["ops"] }, roles: { type: "NONE" } },
-      { principals: { values: ["alice", "bob"] }, roles: { values: ["eng", "eng/backend"] } },
-      { principals: { type: "ANY" }, roles: { values: ["public"] } },
-    ],
-    update_quotas: [{ principals: { type: "ANY" }, roles: { type: "ANY" } }],
-  }));
+  const acls = parseAcls(
+    JSON.stringify({
+      permissive: false,
+      register_frameworks: [
+        { principals: { values: ["ops"] }, roles: { type: "NONE" } },
+        { principals: { values: ["alice", "bob"] }, roles: { values: ["eng", "eng/backend"] } },
+        { principals: { type: "ANY" }, roles: { values: ["public"] } },
+      ],
+      update_quotas: [{ principals: { type: "ANY" }, roles: { type: "ANY" } }],
+    }),
+  );
 
   it("takes the first rule whose subject and object match", () => {
     expect(acls.allows("register_frameworks", "alice", "eng")).toBe(true);
@@ -54,7 +56,9 @@ describe("ACL authorizer", () => {
   it("checkAuthorized returns a forbidden refusal (403) naming principal, action and object", () => {
     const refused = checkAuthorized(acls, "register_frameworks", "alice", "ops", "subscribe.framework_info.roles");
     expect(refused).toEqual({
-      rejected: "forbidden", field: "subscribe.framework_info.roles", message: "principal 'alice' is not authorized to register frameworks for 'ops'",
+      rejected: "forbidden",
+      field: "subscribe.framework_info.roles",
+      message: "principal 'alice' is not authorized to register frameworks for 'ops'",
     });
     expect(rejectionText(refused!)).toBe("subscribe.framework_info.roles: principal 'alice' is not authorized to register frameworks for 'ops'");
     const anonymous = checkAuthorized(acls, "get_quotas", undefined, "eng", "get_quota");

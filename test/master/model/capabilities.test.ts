@@ -4,11 +4,14 @@
  * LAUNCH command's framework_info (the agent side is tested in test/agent/core/agent.test.ts).
  */
 import { describe, expect, it } from "vitest";
+import { INTERVAL, lastStatusOf, PARTITION_AWARE, subscribeWith } from "../../support/lifecycle.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
-import { INTERVAL, PARTITION_AWARE, lastStatusOf, subscribeWith } from "../../support/lifecycle.ts";
 
 describe("ACCEPT of a stale or unknown offer", () => {
-  for (const [what, info, state] of [["partition-aware", PARTITION_AWARE, "TASK_DROPPED"], ["not partition-aware", {}, "TASK_LOST"]] as const) {
+  for (const [what, info, state] of [
+    ["partition-aware", PARTITION_AWARE, "TASK_DROPPED"],
+    ["not partition-aware", {}, "TASK_LOST"],
+  ] as const) {
     it(`answers ${state} with REASON_INVALID_OFFERS for a framework ${what}`, () => {
       const h = new MasterHarness();
       const agent = h.addAgent();

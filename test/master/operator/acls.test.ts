@@ -6,17 +6,18 @@
 import { describe, expect, it } from "vitest";
 import { HttpError } from "../../../master-worker/src/edge/http-error.ts";
 import { serveRead } from "../../../master-worker/src/edge/read-routes.ts";
-import { INTERVAL, busyCluster, op, readJson } from "../../support/operator-fixture.ts";
 import type { MasterHarness } from "../../support/master-harness.ts";
+import { busyCluster, INTERVAL, op, readJson } from "../../support/operator-fixture.ts";
 
 /** ACLs where `ann` may view only what `rules` allow for `action` (everyone else: everything). */
-const onlyFor = (action: string, field: string, values: string[]) => JSON.stringify({
-  permissive: true,
-  [action]: [
-    { principals: { values: ["ann"] }, [field]: { values } },
-    { principals: { values: ["ann"] }, [field]: { type: "NONE" } },
-  ],
-});
+const onlyFor = (action: string, field: string, values: string[]) =>
+  JSON.stringify({
+    permissive: true,
+    [action]: [
+      { principals: { values: ["ann"] }, [field]: { values } },
+      { principals: { values: ["ann"] }, [field]: { type: "NONE" } },
+    ],
+  });
 
 const read = async (h: MasterHarness, path: string, principal?: string, query = "") =>
   readJson(serveRead(h.core, path, new URLSearchParams(query), principal, h.now)!);
@@ -25,7 +26,11 @@ const ids = (xs: Array<{ id: string }>) => xs.map((x) => x.id).sort();
 
 function expectForbidden(fn: () => unknown, what: RegExp) {
   let caught: unknown;
-  try { fn(); } catch (e) { caught = e; }
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
   expect(caught).toBeInstanceOf(HttpError);
   expect((caught as HttpError).status).toBe(403);
   expect((caught as HttpError).message).toMatch(what);
@@ -34,7 +39,10 @@ function expectForbidden(fn: () => unknown, what: RegExp) {
 describe("view ACLs", () => {
   it("view_frameworks: ann sees only frameworks run by alice, with their tasks; others see all", async () => {
     const { h, alpha, beta } = busyCluster({ STRATA_ACLS: onlyFor("view_frameworks", "users", ["alice"]) });
-    const names = (p?: string) => op(h, { type: "GET_FRAMEWORKS" }, p).get_frameworks.frameworks.map((f: { framework_info: { name: string } }) => f.framework_info.name).sort();
+    const names = (p?: string) =>
+      op(h, { type: "GET_FRAMEWORKS" }, p)
+        .get_frameworks.frameworks.map((f: { framework_info: { name: string } }) => f.framework_info.name)
+        .sort();
     expect(names("ann")).toEqual(["alpha"]);
     expect(names("ops")).toEqual(["alpha", "beta"]);
     expect(op(h, { type: "GET_TASKS" }, "ann").get_tasks.tasks.map((t: { task_id: { value: string } }) => t.task_id.value)).toEqual(["ta"]);
@@ -48,9 +56,16 @@ describe("view ACLs", () => {
     const { h, alpha, a1, a2 } = busyCluster({ STRATA_ACLS: onlyFor("view_tasks", "users", ["alice"]) });
     h.advance(INTERVAL);
     const offer = h.offersFor(alpha)[0]!;
-    h.accept(alpha, [offer.id.value], [{ taskId: "as-bob", agentId: offer.agent_id.value, resources: "cpus:0.1;mem:16", command: { value: "true", user: "bob" } }]);
+    h.accept(
+      alpha,
+      [offer.id.value],
+      [{ taskId: "as-bob", agentId: offer.agent_id.value, resources: "cpus:0.1;mem:16", command: { value: "true", user: "bob" } }],
+    );
     for (const a of [a1, a2]) h.pollCommands(a);
-    const tasks = (p?: string) => op(h, { type: "GET_TASKS" }, p).get_tasks.tasks.map((t: { task_id: { value: string } }) => t.task_id.value).sort();
+    const tasks = (p?: string) =>
+      op(h, { type: "GET_TASKS" }, p)
+        .get_tasks.tasks.map((t: { task_id: { value: string } }) => t.task_id.value)
+        .sort();
     expect(tasks("ann")).toEqual(["ta"]);
     expect(tasks("ops")).toEqual(["as-bob", "ta", "tb"]);
     // The frameworks stay visible (view_frameworks allows), without the hidden tasks.
@@ -65,7 +80,10 @@ describe("view ACLs", () => {
 
   it("view_roles: ann sees only role eng", async () => {
     const { h } = busyCluster({ STRATA_ACLS: onlyFor("view_roles", "roles", ["eng"]) });
-    const roles = (p?: string) => op(h, { type: "GET_ROLES" }, p).get_roles.roles.map((r: { name: string }) => r.name).sort();
+    const roles = (p?: string) =>
+      op(h, { type: "GET_ROLES" }, p)
+        .get_roles.roles.map((r: { name: string }) => r.name)
+        .sort();
     expect(roles("ann")).toEqual(["eng"]);
     expect(roles("ops")).toEqual(["*", "eng"]);
     expect((await read(h, "/roles", "ann")).roles.map((r: { name: string }) => r.name)).toEqual(["eng"]);
@@ -80,7 +98,13 @@ describe("view ACLs", () => {
   });
 
   it("view_flags: GET_FLAGS and /flags are refused, /master/state leaves the flags out", async () => {
-    const acls = JSON.stringify({ permissive: true, view_flags: [{ principals: { values: ["ann"] }, flags: { type: "NONE" } }, { principals: { type: "ANY" }, flags: { type: "ANY" } }] });
+    const acls = JSON.stringify({
+      permissive: true,
+      view_flags: [
+        { principals: { values: ["ann"] }, flags: { type: "NONE" } },
+        { principals: { type: "ANY" }, flags: { type: "ANY" } },
+      ],
+    });
     const { h } = busyCluster({ STRATA_ACLS: acls });
     expectForbidden(() => op(h, { type: "GET_FLAGS" }, "ann"), /flags: principal 'ann' is not authorized to view flags/);
     const refused = serveRead(h.core, "/flags", new URLSearchParams(), "ann", h.now)!;
@@ -93,7 +117,13 @@ describe("view ACLs", () => {
   });
 
   it("an anonymous caller matches only ANY subjects", async () => {
-    const acls = JSON.stringify({ permissive: false, register_frameworks: [{ principals: { type: "ANY" }, roles: { type: "ANY" } }], run_tasks: [{ principals: { type: "ANY" }, users: { type: "ANY" } }], view_frameworks: [{ principals: { type: "ANY" }, users: { values: ["bob"] } }], view_tasks: [{ principals: { type: "ANY" }, users: { type: "ANY" } }] });
+    const acls = JSON.stringify({
+      permissive: false,
+      register_frameworks: [{ principals: { type: "ANY" }, roles: { type: "ANY" } }],
+      run_tasks: [{ principals: { type: "ANY" }, users: { type: "ANY" } }],
+      view_frameworks: [{ principals: { type: "ANY" }, users: { values: ["bob"] } }],
+      view_tasks: [{ principals: { type: "ANY" }, users: { type: "ANY" } }],
+    });
     const { h, beta } = busyCluster({ STRATA_ACLS: acls });
     expect(ids((await read(h, "/frameworks")).frameworks)).toEqual([beta]);
     expect(ids((await read(h, "/slaves")).slaves)).toEqual([]); // view_agents: no rule, not permissive

@@ -4,10 +4,10 @@
  * filtered by the view ACLs; a finished task's statistics disappear at once.
  */
 import { describe, expect, it } from "vitest";
-import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { serveRead } from "../../../master-worker/src/edge/read-routes.ts";
-import { busyCluster, op, readJson } from "../../support/operator-fixture.ts";
+import { parseOperatorCall } from "../../../schemas/operator.ts";
 import type { MasterHarness } from "../../support/master-harness.ts";
+import { busyCluster, op, readJson } from "../../support/operator-fixture.ts";
 
 const MiB = 1024 * 1024;
 
@@ -16,8 +16,13 @@ function report(h: MasterHarness, agentId: string, tasks: Array<{ fid: string; t
   h.fakeAgentPoll(agentId, {
     usage: {
       tasks: tasks.map((t) => ({
-        framework_id: { value: t.fid }, task_id: { value: t.taskId }, cpus: 0.2, mem_mb: t.rssMb,
-        cpus_user_time_secs: t.user, cpus_system_time_secs: t.system, mem_rss_bytes: t.rssMb * MiB,
+        framework_id: { value: t.fid },
+        task_id: { value: t.taskId },
+        cpus: 0.2,
+        mem_mb: t.rssMb,
+        cpus_user_time_secs: t.user,
+        cpus_system_time_secs: t.system,
+        mem_rss_bytes: t.rssMb * MiB,
       })),
     },
   });
@@ -37,11 +42,19 @@ describe("GET_CONTAINERS and /monitor/statistics", () => {
     expect(answer.type).toBe("GET_CONTAINERS");
     const byTask = Object.fromEntries(answer.get_containers.containers.map((c: { executor_id: { value: string } }) => [c.executor_id.value, c]));
     expect(byTask.ta).toEqual({
-      framework_id: { value: alpha }, executor_id: { value: "ta" }, executor_name: "ta", container_id: { value: "ta" }, agent_id: { value: agentOfA },
+      framework_id: { value: alpha },
+      executor_id: { value: "ta" },
+      executor_name: "ta",
+      container_id: { value: "ta" },
+      agent_id: { value: agentOfA },
       container_status: { container_id: { value: "ta" } },
       resource_statistics: {
-        timestamp: reportedAt / 1000, cpus_user_time_secs: 12.5, cpus_system_time_secs: 1.5,
-        cpus_limit: 1, mem_rss_bytes: 100 * MiB, mem_limit_bytes: 128 * MiB,
+        timestamp: reportedAt / 1000,
+        cpus_user_time_secs: 12.5,
+        cpus_system_time_secs: 1.5,
+        cpus_limit: 1,
+        mem_rss_bytes: 100 * MiB,
+        mem_limit_bytes: 128 * MiB,
       },
     });
     expect(byTask.tb.resource_statistics).toMatchObject({ cpus_limit: 0.5, mem_limit_bytes: 64 * MiB, mem_rss_bytes: 20 * MiB });
@@ -49,7 +62,11 @@ describe("GET_CONTAINERS and /monitor/statistics", () => {
     const classic = await monitor(h);
     expect(classic).toHaveLength(2);
     expect(classic.find((e: { executor_id: string }) => e.executor_id === "ta")).toEqual({
-      framework_id: alpha, executor_id: "ta", executor_name: "ta", source: "ta", statistics: byTask.ta.resource_statistics,
+      framework_id: alpha,
+      executor_id: "ta",
+      executor_name: "ta",
+      source: "ta",
+      statistics: byTask.ta.resource_statistics,
     });
   });
 
@@ -74,13 +91,22 @@ describe("GET_CONTAINERS and /monitor/statistics", () => {
   it("is filtered by view_frameworks and view_tasks", async () => {
     const acls = JSON.stringify({
       permissive: true,
-      view_frameworks: [{ principals: { values: ["ann"] }, users: { values: ["alice"] } }, { principals: { values: ["ann"] }, users: { type: "NONE" } }],
-      view_tasks: [{ principals: { values: ["ben"] }, users: { values: ["bob"] } }, { principals: { values: ["ben"] }, users: { type: "NONE" } }],
+      view_frameworks: [
+        { principals: { values: ["ann"] }, users: { values: ["alice"] } },
+        { principals: { values: ["ann"] }, users: { type: "NONE" } },
+      ],
+      view_tasks: [
+        { principals: { values: ["ben"] }, users: { values: ["bob"] } },
+        { principals: { values: ["ben"] }, users: { type: "NONE" } },
+      ],
     });
     const { h, alpha, beta, agentOfA, agentOfB } = busyCluster({ STRATA_ACLS: acls });
     report(h, agentOfA, [{ fid: alpha, taskId: "ta", user: 1, system: 1, rssMb: 10 }]);
     report(h, agentOfB, [{ fid: beta, taskId: "tb", user: 1, system: 1, rssMb: 10 }]);
-    const tasks = (p?: string) => op(h, { type: "GET_CONTAINERS" }, p).get_containers.containers.map((c: { executor_id: { value: string } }) => c.executor_id.value).sort();
+    const tasks = (p?: string) =>
+      op(h, { type: "GET_CONTAINERS" }, p)
+        .get_containers.containers.map((c: { executor_id: { value: string } }) => c.executor_id.value)
+        .sort();
     expect(tasks("ann")).toEqual(["ta"]); // alice's framework only
     expect(tasks("ben")).toEqual(["tb"]); // bob's tasks only
     expect(tasks("ops")).toEqual(["ta", "tb"]);

@@ -4,9 +4,9 @@
  * allocator honouring them in the offers frameworks receive.
  */
 import { describe, expect, it } from "vitest";
+import { operatorCall } from "../../../master-worker/src/operator/index.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { scalarOf } from "../../../sdk/src/resources.ts";
-import { operatorCall } from "../../../master-worker/src/operator/index.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
 import { orThrow } from "../../support/refused.ts";
 
@@ -36,19 +36,41 @@ const scalars = (q: Record<string, number>) => Object.fromEntries(Object.entries
 
 const ACLS = JSON.stringify({
   permissive: true,
-  update_weights: [{ principals: { values: ["ops"] }, roles: { type: "ANY" } }, { principals: { type: "ANY" }, roles: { type: "NONE" } }],
-  view_roles: [{ principals: { values: ["dev"] }, roles: { values: ["dev"] } }, { principals: { values: ["dev"] }, roles: { type: "NONE" } }],
+  update_weights: [
+    { principals: { values: ["ops"] }, roles: { type: "ANY" } },
+    { principals: { type: "ANY" }, roles: { type: "NONE" } },
+  ],
+  view_roles: [
+    { principals: { values: ["dev"] }, roles: { values: ["dev"] } },
+    { principals: { values: ["dev"] }, roles: { type: "NONE" } },
+  ],
   update_quotas: [{ principals: { values: ["dev"] }, roles: { type: "NONE" } }],
-  get_quotas: [{ principals: { values: ["dev"] }, roles: { values: ["dev"] } }, { principals: { values: ["dev"] }, roles: { type: "NONE" } }],
+  get_quotas: [
+    { principals: { values: ["dev"] }, roles: { values: ["dev"] } },
+    { principals: { values: ["dev"] }, roles: { type: "NONE" } },
+  ],
 });
 
 describe("UPDATE_WEIGHTS / GET_WEIGHTS", () => {
   it("stores weights (a setting that survives a restart) and lists them by role", () => {
     const h = new MasterHarness();
     expect(op(h, { type: "GET_WEIGHTS" })).toEqual({ type: "GET_WEIGHTS", get_weights: { weight_infos: [] } });
-    expect(updateWeights(h, [{ role: "web", weight: 2 }, { role: "eng/batch", weight: 0.5 }])).toBeUndefined();
+    expect(
+      updateWeights(h, [
+        { role: "web", weight: 2 },
+        { role: "eng/batch", weight: 0.5 },
+      ]),
+    ).toBeUndefined();
     updateWeights(h, [{ role: "web", weight: 3 }]);
-    const want = { type: "GET_WEIGHTS", get_weights: { weight_infos: [{ role: "eng/batch", weight: 0.5 }, { role: "web", weight: 3 }] } };
+    const want = {
+      type: "GET_WEIGHTS",
+      get_weights: {
+        weight_infos: [
+          { role: "eng/batch", weight: 0.5 },
+          { role: "web", weight: 3 },
+        ],
+      },
+    };
     expect(op(h, { type: "GET_WEIGHTS" })).toEqual(want);
     h.restart();
     expect(op(h, { type: "GET_WEIGHTS" })).toEqual(want);
@@ -56,9 +78,19 @@ describe("UPDATE_WEIGHTS / GET_WEIGHTS", () => {
 
   it("rejects bad entries, naming the field, and changes nothing", () => {
     const h = new MasterHarness();
-    expect(() => updateWeights(h, [{ role: "ok", weight: 1 }, { role: "web", weight: 0 }])).toThrow(/update_weights\.weight_infos\[1\]\.weight: must be a positive number/);
+    expect(() =>
+      updateWeights(h, [
+        { role: "ok", weight: 1 },
+        { role: "web", weight: 0 },
+      ]),
+    ).toThrow(/update_weights\.weight_infos\[1\]\.weight: must be a positive number/);
     expect(() => updateWeights(h, [{ role: "a//b", weight: 1 }])).toThrow(/update_weights\.weight_infos\[0\]\.role: /);
-    expect(() => updateWeights(h, [{ role: "x", weight: 1 }, { role: "x", weight: 2 }])).toThrow(/weight_infos\[1\]\.role: 'x' is listed twice/);
+    expect(() =>
+      updateWeights(h, [
+        { role: "x", weight: 1 },
+        { role: "x", weight: 2 },
+      ]),
+    ).toThrow(/weight_infos\[1\]\.role: 'x' is listed twice/);
     expect(() => op(h, { type: "UPDATE_WEIGHTS", update_weights: { weight_infos: [{ role: "x" }] } })).toThrow(/weight/);
     expect(op(h, { type: "GET_WEIGHTS" })).toEqual({ type: "GET_WEIGHTS", get_weights: { weight_infos: [] } });
   });
@@ -66,7 +98,14 @@ describe("UPDATE_WEIGHTS / GET_WEIGHTS", () => {
   it("ACLs: update_weights per role; GET_WEIGHTS shows only roles the principal may view", () => {
     const h = new MasterHarness({ STRATA_ACLS: ACLS });
     expect(() => updateWeights(h, [{ role: "web", weight: 2 }], "dev")).toThrow(/not authorized to update weights for 'web'/);
-    updateWeights(h, [{ role: "web", weight: 2 }, { role: "dev", weight: 4 }], "ops");
+    updateWeights(
+      h,
+      [
+        { role: "web", weight: 2 },
+        { role: "dev", weight: 4 },
+      ],
+      "ops",
+    );
     expect(op(h, { type: "GET_WEIGHTS" }, "dev")).toEqual({ type: "GET_WEIGHTS", get_weights: { weight_infos: [{ role: "dev", weight: 4 }] } });
     expect((op(h, { type: "GET_WEIGHTS" }, "ops") as { get_weights: { weight_infos: unknown[] } }).get_weights.weight_infos).toHaveLength(2);
   });
@@ -103,10 +142,12 @@ describe("UPDATE_QUOTA / GET_QUOTA", () => {
     expect(updateQuota(h, [{ role: "eng", guarantees: scalars({ cpus: 2 }), limits: scalars({ cpus: 4, mem: 4096 }) }])).toBeUndefined();
     const want = {
       type: "GET_QUOTA",
-      get_quota: { status: {
-        infos: [{ role: "eng", guarantee: [{ name: "cpus", type: "SCALAR", scalar: { value: 2 } }] }],
-        configs: [{ role: "eng", guarantees: { cpus: { value: 2 } }, limits: { cpus: { value: 4 }, mem: { value: 4096 } } }],
-      } },
+      get_quota: {
+        status: {
+          infos: [{ role: "eng", guarantee: [{ name: "cpus", type: "SCALAR", scalar: { value: 2 } }] }],
+          configs: [{ role: "eng", guarantees: { cpus: { value: 2 } }, limits: { cpus: { value: 4 }, mem: { value: 4096 } } }],
+        },
+      },
     };
     expect(op(h, { type: "GET_QUOTA" })).toEqual(want);
     h.restart();
@@ -118,23 +159,44 @@ describe("UPDATE_QUOTA / GET_QUOTA", () => {
   it("rejects a guarantee above its limit, '*', bad quantities and a child above its parent", () => {
     const h = new MasterHarness();
     h.addAgent("cpus:8;mem:8192");
-    expect(() => updateQuota(h, [{ role: "eng", guarantees: scalars({ cpus: 4 }), limits: scalars({ cpus: 2 }) }]))
-      .toThrow(/update_quota\.quota_configs\[0\]\.guarantees\.cpus: the guarantee 4 is above the limit 2/);
+    expect(() => updateQuota(h, [{ role: "eng", guarantees: scalars({ cpus: 4 }), limits: scalars({ cpus: 2 }) }])).toThrow(
+      /update_quota\.quota_configs\[0\]\.guarantees\.cpus: the guarantee 4 is above the limit 2/,
+    );
     expect(() => updateQuota(h, [{ role: "*", limits: scalars({ cpus: 1 }) }])).toThrow(/quota_configs\[0\]\.role: quota cannot be set for the default role/);
     expect(() => updateQuota(h, [{ role: "eng", limits: scalars({ cpus: -1 }) }])).toThrow(/limits\.cpus/);
-    expect(() => updateQuota(h, [{ role: "eng", limits: scalars({ cpus: 2 }) }, { role: "eng/web", limits: scalars({ cpus: 3 }) }]))
-      .toThrow(/quota_configs\[1\]\.limits\.cpus: 3 is above the limit 2 of its parent role 'eng'/);
-    expect(() => updateQuota(h, [{ role: "eng", guarantees: scalars({ cpus: 2 }) }, { role: "eng/a", guarantees: scalars({ cpus: 1.5 }) }, { role: "eng/b", guarantees: scalars({ cpus: 1 }) }]))
-      .toThrow(/guarantees of the roles below 'eng' add up to 2.5, above its guarantee 2/);
+    expect(() =>
+      updateQuota(h, [
+        { role: "eng", limits: scalars({ cpus: 2 }) },
+        { role: "eng/web", limits: scalars({ cpus: 3 }) },
+      ]),
+    ).toThrow(/quota_configs\[1\]\.limits\.cpus: 3 is above the limit 2 of its parent role 'eng'/);
+    expect(() =>
+      updateQuota(h, [
+        { role: "eng", guarantees: scalars({ cpus: 2 }) },
+        { role: "eng/a", guarantees: scalars({ cpus: 1.5 }) },
+        { role: "eng/b", guarantees: scalars({ cpus: 1 }) },
+      ]),
+    ).toThrow(/guarantees of the roles below 'eng' add up to 2.5, above its guarantee 2/);
     expect(op(h, { type: "GET_QUOTA" })).toEqual({ type: "GET_QUOTA", get_quota: { status: { infos: [], configs: [] } } });
   });
 
   it("rejects guarantees the cluster cannot satisfy unless forced", () => {
     const h = new MasterHarness();
     h.addAgent("cpus:4;mem:4096");
-    expect(() => updateQuota(h, [{ role: "a", guarantees: scalars({ cpus: 3 }) }, { role: "b", guarantees: scalars({ cpus: 2 }) }]))
-      .toThrow(/guarantees add up to cpus 5, more than the cluster's 4; set 'force'/);
-    updateQuota(h, [{ role: "a", guarantees: scalars({ cpus: 3 }) }, { role: "b", guarantees: scalars({ cpus: 2 }) }], true);
+    expect(() =>
+      updateQuota(h, [
+        { role: "a", guarantees: scalars({ cpus: 3 }) },
+        { role: "b", guarantees: scalars({ cpus: 2 }) },
+      ]),
+    ).toThrow(/guarantees add up to cpus 5, more than the cluster's 4; set 'force'/);
+    updateQuota(
+      h,
+      [
+        { role: "a", guarantees: scalars({ cpus: 3 }) },
+        { role: "b", guarantees: scalars({ cpus: 2 }) },
+      ],
+      true,
+    );
     expect((op(h, { type: "GET_QUOTA" }) as { get_quota: { status: { configs: unknown[] } } }).get_quota.status.configs).toHaveLength(2);
   });
 
@@ -142,7 +204,15 @@ describe("UPDATE_QUOTA / GET_QUOTA", () => {
     const h = new MasterHarness({ STRATA_ACLS: ACLS });
     h.addAgent("cpus:8;mem:8192");
     expect(() => updateQuota(h, [{ role: "dev", limits: scalars({ cpus: 1 }) }], false, "dev")).toThrow(/not authorized to update quotas for 'dev'/);
-    updateQuota(h, [{ role: "dev", limits: scalars({ cpus: 1 }) }, { role: "web", limits: scalars({ cpus: 2 }) }], false, "ops");
+    updateQuota(
+      h,
+      [
+        { role: "dev", limits: scalars({ cpus: 1 }) },
+        { role: "web", limits: scalars({ cpus: 2 }) },
+      ],
+      false,
+      "ops",
+    );
     const seen = op(h, { type: "GET_QUOTA" }, "dev") as { get_quota: { status: { configs: Array<{ role: string }> } } };
     expect(seen.get_quota.status.configs.map((c) => c.role)).toEqual(["dev"]);
   });

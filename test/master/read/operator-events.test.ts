@@ -3,16 +3,17 @@
  * real master activity, and the RecordIO stream a SUBSCRIBE opens (SUBSCRIBED first, then the
  * events, filtered per subscriber); plus the chunked document stream yielding to other work.
  */
-import { operatorCall } from "../../../master-worker/src/operator/index.ts";
+
 import { describe, expect, it } from "vitest";
 import type { Effect } from "../../../master-worker/src/decide/effects.ts";
+import type { MasterView } from "../../../master-worker/src/decide/view.ts";
+import { operatorCall } from "../../../master-worker/src/operator/index.ts";
 import { type OperatorEvent, operatorEvents } from "../../../master-worker/src/read/operator-events.ts";
 import { OperatorStreams } from "../../../master-worker/src/read/operator-stream.ts";
 import { jsonParts, partsStream } from "../../../master-worker/src/read/state-stream.ts";
-import type { MasterView } from "../../../master-worker/src/decide/view.ts";
 import { RecordIODecoder } from "../../../sdk/src/recordio.ts";
-import { INTERVAL, busyCluster, subscribeAs } from "../../support/operator-fixture.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
+import { busyCluster, INTERVAL, subscribeAs } from "../../support/operator-fixture.ts";
 import { orThrow } from "../../support/refused.ts";
 
 /** Records every event the observer derives. */
@@ -63,8 +64,10 @@ describe("operator events from committed effects", () => {
     h.agentReport(agent, fid, "t1", "TASK_RUNNING", { message: "healthy again" });
     h.agentReport(agent, fid, "t1", "TASK_FINISHED");
     expect(types(seen)).toEqual(["TASK_ADDED", "TASK_UPDATED", "TASK_UPDATED"]);
-    expect(seen.slice(1).map((e) => (e.event as unknown as { task_updated: { state: string; status: { state: string } } }).task_updated))
-      .toEqual([expect.objectContaining({ state: "TASK_RUNNING", framework_id: { value: fid } }), expect.objectContaining({ state: "TASK_FINISHED" })]);
+    expect(seen.slice(1).map((e) => (e.event as unknown as { task_updated: { state: string; status: { state: string } } }).task_updated)).toEqual([
+      expect.objectContaining({ state: "TASK_RUNNING", framework_id: { value: fid } }),
+      expect.objectContaining({ state: "TASK_FINISHED" }),
+    ]);
   });
 
   it("teardown: FRAMEWORK_REMOVED and TASK_UPDATED (killed) for its task, nothing about other frameworks", () => {
@@ -80,11 +83,30 @@ describe("operator events from committed effects", () => {
     const agent = h.addAgent();
     h.addAgent(); // another machine: no event
     const machine = [{ hostname: h.core.agents.get(agent)!.hostname }];
-    orThrow(operatorCall(h.core, { type: "UPDATE_MAINTENANCE_SCHEDULE", update_maintenance_schedule: { schedule: { windows: [{
-      machine_ids: machine, unavailability: { start: { nanoseconds: (h.now + 3600_000) * 1e6 } } }] } } }, { now: h.now }));
+    orThrow(
+      operatorCall(
+        h.core,
+        {
+          type: "UPDATE_MAINTENANCE_SCHEDULE",
+          update_maintenance_schedule: {
+            schedule: {
+              windows: [
+                {
+                  machine_ids: machine,
+                  unavailability: { start: { nanoseconds: (h.now + 3600_000) * 1e6 } },
+                },
+              ],
+            },
+          },
+        },
+        { now: h.now },
+      ),
+    );
     const seen = recording(h);
     orThrow(operatorCall(h.core, { type: "START_MAINTENANCE", start_maintenance: { machines: machine } }, { now: h.now }));
-    expect(seen.map((e) => e.event).filter((e) => e.type.startsWith("AGENT"))).toEqual([{ type: "AGENT_REMOVED", agent_removed: { agent_id: { value: agent } } }]);
+    expect(seen.map((e) => e.event).filter((e) => e.type.startsWith("AGENT"))).toEqual([
+      { type: "AGENT_REMOVED", agent_removed: { agent_id: { value: agent } } },
+    ]);
     orThrow(operatorCall(h.core, { type: "STOP_MAINTENANCE", stop_maintenance: { machines: machine } }, { now: h.now }));
     expect(seen.map((e) => e.event.type).filter((t) => t.startsWith("AGENT"))).toEqual(["AGENT_REMOVED", "AGENT_ADDED"]);
   });
@@ -151,7 +173,10 @@ describe("operator SUBSCRIBE stream", () => {
     const streams = new OperatorStreams(h.core);
     const r = recordReader(streams.open(undefined).body!);
     const agent = h.addAgent("cpus:1;mem:256"); // committed before SUBSCRIBED is written out
-    const first = await r.next() as unknown as { type: string; subscribed: { get_state: { get_agents: { agents: Array<{ agent_info: { id: { value: string } } }> } } } };
+    const first = (await r.next()) as unknown as {
+      type: string;
+      subscribed: { get_state: { get_agents: { agents: Array<{ agent_info: { id: { value: string } } }> } } };
+    };
     expect(first.type).toBe("SUBSCRIBED");
     expect(first.subscribed.get_state.get_agents.agents.map((a) => a.agent_info.id.value)).not.toContain(agent);
     expect(await r.next()).toMatchObject({ type: "AGENT_ADDED", agent_added: { agent: { agent_info: { id: { value: agent } } } } });
@@ -159,11 +184,20 @@ describe("operator SUBSCRIBE stream", () => {
   });
 
   it("filters events and the opening state by the subscriber's view ACLs", async () => {
-    const acls = { permissive: false, register_frameworks: [{ principals: { type: "ANY" }, roles: { type: "ANY" } }], run_tasks: [{ principals: { type: "ANY" }, users: { type: "ANY" } }], view_frameworks: [{ principals: { values: ["ann"] }, users: { values: ["alice"] } }], view_tasks: [{ principals: { values: ["ann"] }, users: { values: ["alice"] } }], view_agents: [{ principals: { type: "ANY" }, agents: { type: "ANY" } }] };
+    const acls = {
+      permissive: false,
+      register_frameworks: [{ principals: { type: "ANY" }, roles: { type: "ANY" } }],
+      run_tasks: [{ principals: { type: "ANY" }, users: { type: "ANY" } }],
+      view_frameworks: [{ principals: { values: ["ann"] }, users: { values: ["alice"] } }],
+      view_tasks: [{ principals: { values: ["ann"] }, users: { values: ["alice"] } }],
+      view_agents: [{ principals: { type: "ANY" }, agents: { type: "ANY" } }],
+    };
     const { h, alpha, beta, agentOfA, agentOfB } = busyCluster({ STRATA_ACLS: JSON.stringify(acls) });
     const streams = new OperatorStreams(h.core);
     const r = recordReader(streams.open("ann").body!);
-    const first = await r.next() as unknown as { subscribed: { get_state: { get_tasks: { tasks: Array<{ task_id: { value: string } }> }; get_frameworks: { frameworks: unknown[] } } } };
+    const first = (await r.next()) as unknown as {
+      subscribed: { get_state: { get_tasks: { tasks: Array<{ task_id: { value: string } }> }; get_frameworks: { frameworks: unknown[] } } };
+    };
     expect(first.subscribed.get_state.get_tasks.tasks.map((t) => t.task_id.value)).toEqual(["ta"]);
     expect(first.subscribed.get_state.get_frameworks.frameworks).toHaveLength(1);
     h.agentReport(agentOfB, beta, "tb", "TASK_FINISHED"); // bob's: not shown

@@ -6,11 +6,10 @@ import { describe, expect, it } from "vitest";
 import { serveOperatorRead, serveRead } from "../../../master-worker/src/edge/read-routes.ts";
 import { prometheusName, prometheusText } from "../../../master-worker/src/read/prometheus.ts";
 import { scalarOf } from "../../../sdk/src/resources.ts";
-import { INTERVAL, busyCluster, op, readJson } from "../../support/operator-fixture.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
+import { busyCluster, INTERVAL, op, readJson } from "../../support/operator-fixture.ts";
 
-const read = (h: MasterHarness, path: string, query = "", principal?: string) =>
-  serveRead(h.core, path, new URLSearchParams(query), principal, h.now)!;
+const read = (h: MasterHarness, path: string, query = "", principal?: string) => serveRead(h.core, path, new URLSearchParams(query), principal, h.now)!;
 
 describe("operator read calls", () => {
   it("GET_HEALTH, GET_VERSION and GET_MASTER", () => {
@@ -56,7 +55,12 @@ describe("operator read calls", () => {
     const { h, alpha, agentOfA } = busyCluster();
     let t = op(h, { type: "GET_TASKS" }).get_tasks;
     expect(t.tasks.map((x: { task_id: { value: string } }) => x.task_id.value).sort()).toEqual(["ta", "tb"]);
-    expect(t.tasks.find((x: { task_id: { value: string } }) => x.task_id.value === "ta")).toMatchObject({ state: "TASK_RUNNING", framework_id: { value: alpha }, agent_id: { value: agentOfA }, user: "alice" });
+    expect(t.tasks.find((x: { task_id: { value: string } }) => x.task_id.value === "ta")).toMatchObject({
+      state: "TASK_RUNNING",
+      framework_id: { value: alpha },
+      agent_id: { value: agentOfA },
+      user: "alice",
+    });
     expect(t.completed_tasks).toEqual([]);
     h.agentReport(agentOfA, alpha, "ta", "TASK_FINISHED");
     t = op(h, { type: "GET_TASKS" }).get_tasks;
@@ -99,7 +103,10 @@ describe("operator read calls", () => {
 
   it("GET_METRICS lists Mesos' metric names with current values", () => {
     const { h } = busyCluster();
-    const metrics = op(h, { type: "GET_METRICS", get_metrics: { timeout: { nanoseconds: 1e9 } } }).get_metrics.metrics as Array<{ name: string; value: number }>;
+    const metrics = op(h, { type: "GET_METRICS", get_metrics: { timeout: { nanoseconds: 1e9 } } }).get_metrics.metrics as Array<{
+      name: string;
+      value: number;
+    }>;
     const m = Object.fromEntries(metrics.map((x) => [x.name, x.value]));
     expect(m["master/elected"]).toBe(1);
     expect(m["master/slaves_active"]).toBe(2);
@@ -114,7 +121,15 @@ describe("operator read calls", () => {
   });
 
   it("GET_STATE, GET_TASKS, GET_AGENTS and GET_FRAMEWORKS stream the same JSON their handlers answer", async () => {
-    const { h, beta } = busyCluster({ STRATA_ACLS: JSON.stringify({ permissive: true, view_frameworks: [{ principals: { values: ["ann"] }, users: { values: ["bob"] } }, { principals: { values: ["ann"] }, users: { type: "NONE" } }] }) });
+    const { h, beta } = busyCluster({
+      STRATA_ACLS: JSON.stringify({
+        permissive: true,
+        view_frameworks: [
+          { principals: { values: ["ann"] }, users: { values: ["bob"] } },
+          { principals: { values: ["ann"] }, users: { type: "NONE" } },
+        ],
+      }),
+    });
     h.advance(INTERVAL);
     h.call(beta, { type: "TEARDOWN" });
     for (const type of ["GET_STATE", "GET_TASKS", "GET_AGENTS", "GET_FRAMEWORKS"]) {
@@ -142,7 +157,9 @@ describe("classic read endpoints", () => {
     expect(s.slaves).toHaveLength(2);
     expect(s.slaves[0].resources).toMatchObject({ cpus: expect.any(Number), mem: expect.any(Number), disk: 0, gpus: 0 });
     const a = s.frameworks.find((f: { id: string }) => f.id === alpha);
-    expect(a.tasks.map((t: { id: string; state: string; resources: { cpus: number } }) => [t.id, t.state, t.resources.cpus])).toEqual([["ta", "TASK_RUNNING", 1]]);
+    expect(a.tasks.map((t: { id: string; state: string; resources: { cpus: number } }) => [t.id, t.state, t.resources.cpus])).toEqual([
+      ["ta", "TASK_RUNNING", 1],
+    ]);
     const outstanding = [...h.core.offers.values()].filter((o) => o.offer.framework_id.value === alpha).length;
     expect(a.offers).toHaveLength(outstanding);
     expect(s.flags.cluster_name).toBe("strata");
@@ -194,7 +211,8 @@ describe("classic read endpoints", () => {
   it("/metrics/snapshot keeps the counters scripts read, /metrics speaks Prometheus", async () => {
     const { h } = busyCluster();
     const m = await readJson(read(h, "/metrics"));
-    for (const k of ["master/slaves_active", "master/slaves_inactive", "master/http_requests", "master/tasks_running", "master/uptime_secs"]) expect(m, k).toHaveProperty([k]);
+    for (const k of ["master/slaves_active", "master/slaves_inactive", "master/http_requests", "master/tasks_running", "master/uptime_secs"])
+      expect(m, k).toHaveProperty([k]);
     const res = read(h, "/metrics/prometheus");
     expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await res.text();
@@ -213,7 +231,9 @@ describe("read call schemas", () => {
   it("GET_METRICS takes an optional timeout and refuses a malformed one naming the field", async () => {
     const { parseOperatorCall } = await import("../../../schemas/operator.ts");
     expect(parseOperatorCall({ type: "GET_METRICS" })).toEqual({ type: "GET_METRICS" });
-    expect(parseOperatorCall({ type: "GET_METRICS", get_metrics: { timeout: { nanoseconds: 5e9 } } })).toMatchObject({ get_metrics: { timeout: { nanoseconds: 5e9 } } });
+    expect(parseOperatorCall({ type: "GET_METRICS", get_metrics: { timeout: { nanoseconds: 5e9 } } })).toMatchObject({
+      get_metrics: { timeout: { nanoseconds: 5e9 } },
+    });
     expect(() => parseOperatorCall({ type: "GET_METRICS", get_metrics: { timeout: { nanoseconds: "soon" } } })).toThrow(/get_metrics\.timeout\.nanoseconds/);
   });
 });
