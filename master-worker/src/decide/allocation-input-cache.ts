@@ -17,7 +17,7 @@
  * recompute the agents it has just offered.
  *
  * A full cycle over 10,000 agents must not make garbage per agent beyond the offers themselves:
- * the entries are the allocator's input (`cache-entries.ts`), a use is the task record or the
+ * the entries are the allocator's input (`allocation-entries.ts`), a use is the task record or the
  * offer itself, and an agent offered whole is left with the one shared empty list.
  */
 import type { Offer, Resource } from "../../../schemas/index.ts";
@@ -26,7 +26,6 @@ import { normalize, subtract, unallocated } from "../../../sdk/src/resources.ts"
 import {
   addScalars,
   byId,
-  HeldResources,
   MadeOffers,
   MapMirror,
   type MirrorChanges,
@@ -36,20 +35,9 @@ import {
   scalarVector,
 } from "../allocator/index.ts";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../store/records.ts";
-import {
-  AgentEntry,
-  ALL,
-  FrameworkEntry,
-  type HeldByRole,
-  NOTHING,
-  type Use,
-  type Uses,
-  usedBy,
-  usedResources,
-  useRole,
-  withoutUse,
-  withUse,
-} from "./allocation-entries.ts";
+import { AgentEntry, FrameworkEntry, NOTHING, type Use, type Uses, usedBy, usedResources, withoutUse, withUse } from "./allocation-entries.ts";
+import { HeldLedger } from "./held-ledger.ts";
+import { RefusalTracker } from "./refusal-tracker.ts";
 import type { MasterView, OfferRecord } from "./view.ts";
 
 /**
@@ -77,9 +65,6 @@ export interface CachedAllocationInput {
   full: boolean;
 }
 
-/** One (framework, role) pair as a key (ids and role names never hold NUL). */
-const refusedKey = (frameworkId: string, role: string): string => `${frameworkId}\u0000${role}`;
-
 /** The allocator's input for one master, kept between runs; see the file comment. */
 export class AllocationInputCache {
   /** The view's agents, each with its entry beside it (`slots()`, in the view's order). */
@@ -94,14 +79,13 @@ export class AllocationInputCache {
   private readonly made = new MadeOffers();
   /** What tasks and offers use on agents the view does not (or no longer) know. */
   private readonly orphanUses = new Map<string, Uses>();
-  private readonly held = new Map<string, HeldByRole>();
+  /** What each framework holds, in all and by role. */
+  private readonly held = new HeldLedger();
   private readonly pool: ScalarVector = scalarVector();
   private readonly dirty = new Set<string>();
   private fullNeeded = true;
-  private filtersSeen: readonly unknown[] | undefined;
-  /** agentId → the (framework, role) pairs refused there at the last run (`refusedKey`), and the earliest of those filters' expiries. */
-  private refused = new Map<string, Set<string>>();
-  private nextExpiry = Infinity;
+  /** Which agents a refuse filter stopped covering since the last run. */
+  private readonly refusals = new RefusalTracker();
   /** The last agent total normalized, and the result (agents mostly share one list). */
   private lastTotal: readonly Resource[] | undefined;
   private lastTotalNormalized: readonly Resource[] = NOTHING;
@@ -130,7 +114,7 @@ export class AllocationInputCache {
     this.syncAgents(view);
     this.syncTasks(view);
     this.syncOffers(view);
-    this.syncFilters(view, now);
+    for (const agentId of this.refusals.uncovered(view.filters, now)) this.dirty.add(agentId);
     const full = this.fullNeeded;
     const agents: AgentEntry[] = [];
     if (full) for (const e of this.agentRecords.slots()) this.collect(e, agents);
@@ -152,7 +136,7 @@ export class AllocationInputCache {
   offered(offer: Offer, agent: AgentEntry, cut = false): void {
     this.made.add(offer);
     agent.uses = withUse(agent.uses, offer);
-    this.hold(offer.framework_id.value, offer.resources, 1);
+    this.held.hold(offer.framework_id.value, offer.resources, 1);
     // an offer of every available entry leaves nothing; anything else is recomputed when needed
     if (!cut && !agent.stale && agent.available.length === offer.resources.length) agent.available = NOTHING;
     else agent.stale = true;
@@ -246,7 +230,7 @@ export class AllocationInputCache {
   private readonly frameworkChanges: MirrorChanges<string, FrameworkRecord, FrameworkEntry> = {
     added: (id, record) => {
       this.frameworksChanged();
-      return new FrameworkEntry(id, record, false, false, this.heldBy(id));
+      return new FrameworkEntry(id, record, false, false, this.held.of(id));
     },
     replaced: (_id, _before, after, e) => {
       e.replace(after);
@@ -275,68 +259,12 @@ export class AllocationInputCache {
     return (this.frameworkList = list.sort(byId));
   }
 
-  /**
-   * Agents a filter stopped covering (removed, replaced or expired) since the last run need
-   * allocating. Filters are per (framework, role, agent): an agent is dirty when any (framework,
-   * role) pair refused there is no longer refused (REVIVE of one role clears only its filters).
-   */
-  private syncFilters(view: AllocationView, now: number): void {
-    if (view.filters === this.filtersSeen && now < this.nextExpiry) return;
-    const refused = new Map<string, Set<string>>();
-    let nextExpiry = Infinity;
-    for (const f of view.filters) {
-      if (f.until <= now) continue;
-      let pairs = refused.get(f.agentId);
-      if (!pairs) refused.set(f.agentId, (pairs = new Set()));
-      pairs.add(refusedKey(f.frameworkId, f.role));
-      nextExpiry = Math.min(nextExpiry, f.until);
-    }
-    for (const [agentId, pairs] of this.refused) {
-      const still = refused.get(agentId);
-      for (const pair of pairs)
-        if (!still?.has(pair)) {
-          this.dirty.add(agentId);
-          break;
-        }
-    }
-    this.refused = refused;
-    this.nextExpiry = nextExpiry;
-    this.filtersSeen = view.filters;
-  }
-
-  private heldBy(frameworkId: string): HeldByRole {
-    let held = this.held.get(frameworkId);
-    if (!held) this.held.set(frameworkId, (held = new Map([[ALL, new HeldResources()]])));
-    return held;
-  }
-
-  /** Adds (1) or takes away (−1) what a use holds, under its framework's total and under the role it is allocated to. */
-  private hold(frameworkId: string, all: readonly Resource[], sign: 1 | -1): void {
-    const held = sign === 1 ? this.heldBy(frameworkId) : this.held.get(frameworkId);
-    if (!held) return;
-    // Revocable resources (oversubscription.ts) count against no quota (Mesos' quota is of
-    // non-revocable resources) nor in DRF shares (the pool they would be shares of holds none);
-    // oversubscription shares them out itself.
-    const resources = all.some((r) => r.revocable !== undefined) ? all.filter((r) => r.revocable === undefined) : all;
-    if (resources.length === 0) return;
-    const role = useRole(resources);
-    let byRole = held.get(role);
-    if (!byRole) held.set(role, (byRole = new HeldResources()));
-    if (sign === 1) {
-      held.get(ALL)!.add(resources);
-      byRole.add(resources);
-    } else {
-      held.get(ALL)!.remove(resources);
-      byRole.remove(resources);
-    }
-  }
-
   /** Records `use` on its agent and its framework. */
   private charge(use: Use, agentId: string, frameworkId: string): void {
     const e = this.agent(agentId);
     if (e) e.uses = withUse(e.uses, use);
     else this.orphanUses.set(agentId, withUse(this.orphanUses.get(agentId), use));
-    this.hold(frameworkId, usedBy(use), 1);
+    this.held.hold(frameworkId, usedBy(use), 1);
     this.agentChanged(agentId, e);
   }
 
@@ -348,7 +276,7 @@ export class AllocationInputCache {
       if (left === undefined) this.orphanUses.delete(agentId);
       else this.orphanUses.set(agentId, left);
     }
-    this.hold(frameworkId, usedBy(use), -1);
+    this.held.hold(frameworkId, usedBy(use), -1);
     this.agentChanged(agentId, e);
   }
 
