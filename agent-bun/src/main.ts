@@ -6,6 +6,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
+import type { Resource } from "../../schemas/mesos.ts";
 import { formatResources } from "../../sdk/src/resources.ts";
 import { type AgentFlags, FlagError, redactFlags } from "./cli/agent-flags.ts";
 import { withDocker } from "./cli/docker-setup.ts";
@@ -101,14 +102,7 @@ async function main(): Promise<void> {
     diskWatch: new DiskWatch({ intervalMs: flags.containerDiskWatchIntervalSeconds * 1000, enforce: flags.enforceDiskLimit, log }),
     gc: { delayMs: flags.gcDelayMs, diskHeadroom: flags.gcDiskHeadroom, diskWatchIntervalMs: flags.diskWatchIntervalMs },
     healthProber: new LocalHealthProber(cgroups instanceof LinuxCgroups ? cgroups.placements : []),
-    info: {
-      hostname: flags.hostname,
-      ...(flags.ip ? { ip: flags.ip } : {}),
-      port: flags.port,
-      resources,
-      attributes: flags.attributes,
-      version: AGENT_VERSION,
-    },
+    info: agentInfo(flags, resources),
     ...(flags.usageIntervalSeconds > 0
       ? {
           usage: { sampler: new ProcUsageSampler(cgroups instanceof LinuxCgroups ? cgroups.placements : []), intervalMs: flags.usageIntervalSeconds * 1000 },
@@ -126,6 +120,18 @@ async function main(): Promise<void> {
 }
 
 /** On SIGINT/SIGTERM: log `message`, call `stop`, and exit at the latest 2 s later. */
+/** What the agent tells the master about itself when it registers. */
+function agentInfo(flags: AgentFlags, resources: Resource[]) {
+  return {
+    hostname: flags.hostname,
+    ...(flags.ip ? { ip: flags.ip } : {}),
+    port: flags.port,
+    resources,
+    attributes: flags.attributes,
+    version: AGENT_VERSION,
+  };
+}
+
 function stopOnSignals(log: Logger, message: string, stop: () => void): void {
   const shutdown = (signal: string) => {
     log.info(message, { signal });
@@ -149,14 +155,7 @@ async function mainHollow(flags: AgentFlags, workDir: string, log: Logger): Prom
     debug: flags.logLevel === "debug",
     workDir,
     pollWaitSeconds: flags.pollWaitSeconds,
-    info: {
-      hostname: flags.hostname,
-      ...(flags.ip ? { ip: flags.ip } : {}),
-      port: flags.port,
-      resources,
-      attributes: flags.attributes,
-      version: AGENT_VERSION,
-    },
+    info: agentInfo(flags, resources),
     ...(flags.hollowUsageFraction > 0 && flags.usageIntervalSeconds > 0
       ? {
           usage: { sampler: new HollowUsageSampler(flags.hollowUsageFraction), intervalMs: flags.usageIntervalSeconds * 1000 },

@@ -63,9 +63,19 @@ async function relay(
   return answer;
 }
 
+/** The `ls -l` letter of each file type in st_mode (S_IFDIR, S_IFLNK, S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK); a regular file is `-`. */
+const FILE_TYPE_LETTERS = new Map([
+  [0o040000, "d"],
+  [0o120000, "l"],
+  [0o010000, "p"],
+  [0o140000, "s"],
+  [0o020000, "c"],
+  [0o060000, "b"],
+]);
+
 /** Unix `ls -l` permission text of st_mode (classic `/files/browse`'s `mode`). */
 export function modeString(mode: number): string {
-  const kind = ({ 9604: "d", 21609: "l", 2401: "p", 26411: "s", 4802: "c", 14406: "b" } as Record<number, string>)[mode & 0o170000] ?? "-";
+  const kind = FILE_TYPE_LETTERS.get(mode & 0o170000) ?? "-";
   let out = kind;
   for (const shift of [6, 3, 0]) {
     const bits = (mode >> shift) & 7;
