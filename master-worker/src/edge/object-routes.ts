@@ -29,8 +29,11 @@ export interface ObjectServices {
   operatorStreams: OperatorStreams;
   /** Answers an agent's poll, holding it while there is nothing to tell the agent. */
   poll(req: PollRequest): Promise<PollResponse | Rejection>;
-  /** Opens a framework's event stream with `events` written first; the body of SUBSCRIBE's answer. */
-  openEventStream(frameworkId: string, streamId: string, events: readonly SchedulerEvent[], now: number): ReadableStream<Uint8Array>;
+  /**
+   * Opens a framework's event stream with `events` written first; the body of SUBSCRIBE's answer.
+   * `signal` (the request's) aborts when the client goes away.
+   */
+  openEventStream(frameworkId: string, streamId: string, events: readonly SchedulerEvent[], now: number, signal: AbortSignal): ReadableStream<Uint8Array>;
 }
 
 /** The response to a result of the core or a handler: a refusal's (http-error.ts), else `ok(result)`. */
@@ -49,10 +52,11 @@ export async function serveObjectRequest(services: ObjectServices, request: Requ
   if (msg) learnOrigin(core, msg.origin);
   const read = msg ? undefined : serveRead(core, path, url.searchParams, request.headers.get(READ_PRINCIPAL_HEADER) ?? undefined, Date.now());
   const filesGet = msg || read ? undefined : serveFilesGet(core, files, path, url.searchParams, request.headers.get(READ_PRINCIPAL_HEADER) ?? undefined);
-  return read ?? (filesGet && respond(await filesGet, (r) => r)) ?? (await route(services, path, msg));
+  return read ?? (filesGet && respond(await filesGet, (r) => r)) ?? (await route(services, path, msg, request.signal));
 }
 
-async function route(services: ObjectServices, path: string, msg: InternalRequest | undefined): Promise<Response> {
+/** `signal` is the request's: it aborts when the client goes away (event streams listen to it). */
+async function route(services: ObjectServices, path: string, msg: InternalRequest | undefined, signal: AbortSignal): Promise<Response> {
   const { core, files } = services;
   const now = Date.now();
   switch (path) {
@@ -74,7 +78,7 @@ async function route(services: ObjectServices, path: string, msg: InternalReques
       return refused ? rejectionResponse(refused) : Response.json({ accepted: files.answer(req) });
     }
     case "/scheduler":
-      return scheduler(services, msg!);
+      return scheduler(services, msg!, signal);
     case "/scheduler/rejected-accept": {
       const { frameworkId, offerIds, rejection } = msg!.body as RejectedAccept;
       const { schedulerCalls } = serviceCounters(core);
@@ -83,7 +87,7 @@ async function route(services: ObjectServices, path: string, msg: InternalReques
     }
     case "/operator": {
       if ((msg!.body as { type: string }).type === "SUBSCRIBE") {
-        return services.operatorStreams.open(msg!.principal);
+        return services.operatorStreams.open(msg!.principal, signal);
       }
       if (FILE_CALL_TYPES.has((msg!.body as { type: string }).type)) {
         return respond(await fileCall(core, files, msg!.body as Record<string, unknown>, msg!.principal), Response.json);
@@ -99,7 +103,7 @@ async function route(services: ObjectServices, path: string, msg: InternalReques
 }
 
 /** A scheduler call: 202 once taken, or SUBSCRIBE's event stream (Mesos v1 Scheduler HTTP API). */
-function scheduler(services: ObjectServices, msg: InternalRequest): Response {
+function scheduler(services: ObjectServices, msg: InternalRequest, signal: AbortSignal): Response {
   const { core } = services;
   const call = msg.body as SchedulerCall;
   const now = Date.now();
@@ -112,7 +116,7 @@ function scheduler(services: ObjectServices, msg: InternalRequest): Response {
   const subscribed = core.subscribe(call, msg.principal, now);
   if (isRejection(subscribed)) return rejectionResponse(subscribed);
   const { frameworkId, streamId, events } = subscribed;
-  return new Response(services.openEventStream(frameworkId, streamId, events, now), {
+  return new Response(services.openEventStream(frameworkId, streamId, events, now, signal), {
     status: 200,
     headers: {
       "Content-Type": "application/json",

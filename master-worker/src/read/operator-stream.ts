@@ -45,14 +45,24 @@ export class OperatorStreams {
     return this.subscribers.size;
   }
 
-  /** Opens a stream for `principal`; the response body is the stream. */
-  open(principal: string | undefined): Response {
+  /**
+   * Opens a stream for `principal`; the response body is the stream. `signal` (the request's)
+   * aborts when the client goes away: the subscriber is dropped at that moment.
+   */
+  open(principal: string | undefined, signal?: AbortSignal): Response {
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const filter = readFilter(this.core.authorizer, principal);
     const sub: Subscriber = { writer: writable.getWriter(), filter, pending: 0, backlog: [] };
     this.subscribers.add(sub);
     serviceCounters(this.core).operatorSubscribers = this.subscribers.size;
     sub.writer.closed.catch(() => this.drop(sub));
+    const left = () => {
+      if (!this.subscribers.has(sub)) return;
+      this.drop(sub);
+      sub.writer.abort("the client went away").catch(() => undefined);
+    };
+    if (signal?.aborted) queueMicrotask(left);
+    else signal?.addEventListener("abort", left, { once: true });
     this.core.observer = this.observe;
     // The state is of this moment (the snapshot's first step runs now); writing it out may take
     // a while for a large cluster, in steps, with what happens meanwhile queued behind it.

@@ -57,7 +57,7 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
       files: this.files,
       operatorStreams: this.operatorStreams,
       poll: (req) => this.poll(req),
-      openEventStream: (fid, sid, events, now) => this.streams.open(fid, sid, events, now),
+      openEventStream: (fid, sid, events, now, signal) => this.streams.open(fid, sid, events, now, signal),
     };
     ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = (await ctx.storage.getAlarm()) ?? undefined;

@@ -35,13 +35,21 @@ export class EventStreams {
 
   /**
    * Opens `frameworkId`'s stream `streamId` (replacing an older one) with `events` written first;
-   * the readable side is the body of SUBSCRIBE's answer.
+   * the readable side is the body of SUBSCRIBE's answer. `signal` (the request's) aborts when the
+   * client goes away: the stream is broken at that moment, not at the next write that fails.
    */
-  open(frameworkId: string, streamId: string, events: readonly SchedulerEvent[], now: number): ReadableStream<Uint8Array> {
+  open(frameworkId: string, streamId: string, events: readonly SchedulerEvent[], now: number, signal?: AbortSignal): ReadableStream<Uint8Array> {
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const writer = writable.getWriter();
     this.writers.set(frameworkId, { streamId, writer, pending: 0, progressAt: now });
     writer.closed.catch(() => this.broken(frameworkId, streamId));
+    const left = () => {
+      if (this.writers.get(frameworkId)?.writer !== writer) return;
+      this.broken(frameworkId, streamId);
+      writer.abort("the client went away").catch(() => undefined);
+    };
+    if (signal?.aborted) queueMicrotask(left);
+    else signal?.addEventListener("abort", left, { once: true });
     for (const e of events) this.write(frameworkId, e);
     return readable;
   }
@@ -78,9 +86,13 @@ export class EventStreams {
     s.writer.close().catch(() => undefined);
   }
 
+  /**
+   * Reports the framework's stream `streamId` broken, once: a stream already closed, replaced or
+   * reported broken is no longer the framework's, so the core has nothing to hear of it.
+   */
   private broken(frameworkId: string, streamId: string): void {
-    const s = this.writers.get(frameworkId);
-    if (s?.streamId === streamId) this.writers.delete(frameworkId);
+    if (this.writers.get(frameworkId)?.streamId !== streamId) return;
+    this.writers.delete(frameworkId);
     this.options.broken(frameworkId, streamId);
   }
 }

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { Effect } from "../../../master-worker/src/decide/effects.ts";
 import type { MasterView } from "../../../master-worker/src/decide/view.ts";
 import { operatorCall } from "../../../master-worker/src/operator/index.ts";
+import { metricsSnapshot } from "../../../master-worker/src/read/metrics-snapshot.ts";
 import { type OperatorEvent, operatorEvents } from "../../../master-worker/src/read/operator-events.ts";
 import { OperatorStreams } from "../../../master-worker/src/read/operator-stream.ts";
 import { jsonParts, partsStream } from "../../../master-worker/src/read/state-stream.ts";
@@ -164,6 +165,35 @@ describe("operator SUBSCRIBE stream", () => {
     expect(await r.next()).toMatchObject({ type: "TASK_UPDATED", task_updated: { state: "TASK_RUNNING" } });
     expect(streams.size).toBe(1);
     streams.closeAll();
+    expect(streams.size).toBe(0);
+    expect(h.core.observer).toBeUndefined();
+  });
+
+  it("a subscriber whose request's signal aborts (the client went away) is dropped at once and its stream ended", async () => {
+    const { h } = busyCluster();
+    const streams = new OperatorStreams(h.core);
+    const client = new AbortController();
+    const r = recordReader(streams.open(undefined, client.signal).body!);
+    expect((await r.next()).type).toBe("SUBSCRIBED");
+    const other = streams.open(undefined, new AbortController().signal);
+    expect(streams.size).toBe(2);
+    client.abort();
+    expect(streams.size).toBe(1);
+    expect(metricsSnapshot(h.core, h.now)["master/operator_event_stream_subscribers"]).toBe(1);
+    await expect(r.next()).rejects.toBeDefined();
+    await other.body!.cancel();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(streams.size).toBe(0);
+    expect(h.core.observer).toBeUndefined();
+  });
+
+  it("a subscriber whose signal aborted before it opened is dropped right after", async () => {
+    const { h } = busyCluster();
+    const streams = new OperatorStreams(h.core);
+    const client = new AbortController();
+    client.abort();
+    streams.open(undefined, client.signal);
+    await Promise.resolve();
     expect(streams.size).toBe(0);
     expect(h.core.observer).toBeUndefined();
   });
