@@ -3,7 +3,9 @@
  * event stream (the connection reset), not at the next heartbeat written to it: a framework's
  * SUBSCRIBE stream (it is disconnected then, and torn down `failover_timeout` after that
  * moment) and an operator SUBSCRIBE stream (it stops being counted). The heartbeat interval is
- * set long (30 s), so that noticing at a write would come far too late.
+ * set long (30 s), so that noticing at a write would come far too late. The client resets its
+ * connection: that is what workerd's HTTP server notices without writing (an orderly close, a
+ * FIN alone, it learns of at its next write to the connection; docs/lifecycle.md).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
