@@ -3,11 +3,12 @@
  * offset and length, and refusing paths that leave the sandbox (`..`, symbolic links).
  */
 
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { answerFileRequest, FileServer } from "../../../agent-bun/src/core/files.ts";
+import { answerFileRequest, FileServer, fileSystemRefusal } from "../../../agent-bun/src/core/files.ts";
 import type { MasterClient } from "../../../agent-bun/src/core/master-client.ts";
 import { sandboxPath } from "../../../agent-bun/src/sandbox/paths.ts";
 import type { Logger } from "../../../agent-bun/src/system/log.ts";
@@ -124,6 +125,88 @@ describe("answerFileRequest", () => {
     symlinkSync(outside, linked);
     const answer = await answerFileRequest(workDir, req("secret", { task_id: { value: "linked" } }));
     expect(text(answer.data)).toBe("top secret");
+  });
+});
+
+describe("answerFileRequest: every filesystem error is the caller's 4xx, naming the path as given, never the host's", () => {
+  /** The answer's error, checked to be a 4xx whose message names `path` and no host path. */
+  const refusal = (answer: Awaited<ReturnType<typeof answerFileRequest>>, path: string) => {
+    expect(answer.error, path).toBeDefined();
+    const { status, message } = answer.error!;
+    expect(status, message).toBeGreaterThanOrEqual(400);
+    expect(status, message).toBeLessThan(500);
+    expect(message).toContain(`'${path}'`);
+    expect(message).not.toContain(workDir);
+    expect(message).not.toContain(tmpdir());
+    return answer.error!;
+  };
+
+  it("a symbolic link loop (ELOOP): 400, to read, to list and on the way to a file", async () => {
+    symlinkSync("loop-b", join(sandbox, "loop-a"));
+    symlinkSync("loop-a", join(sandbox, "loop-b"));
+    symlinkSync("self", join(sandbox, "self"));
+    for (const [path, op] of [
+      ["loop-a", "READ"],
+      ["loop-a", "LIST"],
+      ["self", "READ"],
+      ["loop-b/stdout", "READ"],
+    ] as const) {
+      const error = refusal(await answerFileRequest(workDir, req(path, { op })), path);
+      expect(error.status, path).toBe(400);
+      expect(error.message, path).toMatch(/symbolic links/);
+    }
+  });
+
+  it("a name longer than the filesystem allows (ENAMETOOLONG): 400, without the host's path", async () => {
+    const long = "x".repeat(300);
+    for (const path of [long, `logs/${long}`, `${long}/stdout`]) {
+      for (const op of ["READ", "LIST"] as const) {
+        const error = refusal(await answerFileRequest(workDir, req(path, { op })), path);
+        expect(error.status, `${op} ${path}`).toBe(400);
+        expect(error.message).toMatch(/too long/);
+      }
+    }
+    // A whole path past PATH_MAX, each name short enough: a 4xx too (which one is the OS's say).
+    const deep = Array.from({ length: 30 }, () => "y".repeat(200)).join("/");
+    refusal(await answerFileRequest(workDir, req(deep)), deep);
+  });
+
+  it("a FIFO is refused as not a regular file, at once (opening it does not wait for a writer)", async () => {
+    execFileSync("mkfifo", [join(sandbox, "pipe")]);
+    const answer = await Promise.race([answerFileRequest(workDir, req("pipe")), new Promise<"hung">((resolve) => setTimeout(() => resolve("hung"), 2_000))]);
+    expect(answer).not.toBe("hung");
+    const error = refusal(answer as Awaited<ReturnType<typeof answerFileRequest>>, "pipe");
+    expect(error).toEqual({ status: 400, message: "'pipe' is not a regular file" });
+  });
+
+  it("maps each errno by a table, the unknown and the code-less to a 4xx too; the error's own text (host paths) never shows", () => {
+    const hostPath = join(workDir, "a", "b");
+    const fault = (code: string | undefined) => Object.assign(new Error(`${code}: something, open '${hostPath}'`), code ? { code } : {});
+    const cases: Array<[string | undefined, number]> = [
+      ["ENOENT", 404],
+      ["ENOTDIR", 404],
+      ["EACCES", 403],
+      ["EPERM", 403],
+      ["ELOOP", 400],
+      ["ENAMETOOLONG", 400],
+      ["EISDIR", 400],
+      ["EINVAL", 400],
+      ["ENXIO", 400],
+      ["EMFILE", 429],
+      ["ENFILE", 429],
+      ["EAGAIN", 429],
+      ["ENOMEM", 429],
+      ["EIO", 422],
+      ["ESTALE", 422],
+      ["EWHATEVER", 422],
+      [undefined, 422],
+    ];
+    for (const [code, status] of cases) {
+      const error = fileSystemRefusal(fault(code), "logs/x", "read").error!;
+      expect(error.status, code).toBe(status);
+      expect(error.message, code).toContain("'logs/x'");
+      expect(error.message, code).not.toContain(hostPath);
+    }
   });
 });
 
