@@ -21,6 +21,7 @@
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 import type * as Agent from "./agent.ts";
+import { FILE_OFFSET_EXPECTED, isFileOffset } from "./file-limits.ts";
 
 // Classic zod installs its English messages on import; without them mini says "Invalid input".
 z.config(en());
@@ -243,8 +244,8 @@ export const FileRequest = z.object({
   framework_id: FrameworkID,
   task_id: TaskID,
   path: z.string(),
-  offset: z.optional(z.number().check(z.int(), z.nonnegative())),
-  length: z.optional(z.number().check(z.int(), z.nonnegative())),
+  offset: z.optional(z.number().check(z.refine(isFileOffset, FILE_OFFSET_EXPECTED))),
+  length: z.optional(z.number().check(z.refine(isFileOffset, FILE_OFFSET_EXPECTED))),
 });
 
 /** = agent.ts `PollResponse`. */

@@ -15,7 +15,7 @@ import type { Logger } from "../../../agent-bun/src/system/log.ts";
 import type { FileAnswer, FileRequest } from "../../../schemas/agent.ts";
 import * as ref from "../../../schemas/agent.ts";
 import * as wire from "../../../schemas/agent-wire.ts";
-import { MAX_FILE_READ_BYTES } from "../../../schemas/file-limits.ts";
+import { MAX_FILE_OFFSET, MAX_FILE_READ_BYTES } from "../../../schemas/file-limits.ts";
 import { parseMessage } from "../../../schemas/parse.ts";
 
 let workDir: string;
@@ -249,12 +249,17 @@ describe("file_requests in poll answers: the agent's zod/mini schema agrees with
     { commands: [], acks: [], file_requests: [{ ...good, length: 1.5 }] },
     { commands: [], acks: [], file_requests: [{ ...good, request_id: "" }] },
     { commands: [], acks: [], file_requests: [{ ...good, task_id: undefined }] },
+    { commands: [], acks: [], file_requests: [{ ...good, offset: MAX_FILE_OFFSET, length: MAX_FILE_OFFSET }] },
+    { commands: [], acks: [], file_requests: [{ ...good, offset: MAX_FILE_OFFSET + 1 }] },
+    { commands: [], acks: [], file_requests: [{ ...good, length: 2 ** 63 }] },
   ];
   it.each(cases.map((c, i) => [i, c]))("case %i", (_i, input) => {
     const expected = outcome(ref.PollResponse, input);
     expect(outcome(wire.PollResponse, input)).toEqual(expected);
   });
   it("accepts the valid requests and refuses the others", () => {
-    expect(cases.map((c) => "ok" in outcome(ref.PollResponse, c))).toEqual([true, true, true, false, false, false, false, false]);
+    expect(cases.map((c) => "ok" in outcome(ref.PollResponse, c))).toEqual([true, true, true, false, false, false, false, false, true, false, false]);
+    // The bound both sides share, named in the refusal.
+    expect(outcome(wire.PollResponse, cases[9])).toEqual({ error: `file_requests[0].offset: expected an integer from 0 to ${MAX_FILE_OFFSET}` });
   });
 });
