@@ -17,6 +17,7 @@ import { constants, existsSync } from "node:fs";
 import { type FileHandle, lstat, open, readdir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 import type { FileAnswer, FileEntry, FileRequest } from "../../../schemas/agent.ts";
+import type { RefusedFileRequest } from "../../../schemas/agent-wire.ts";
 import { MAX_FILE_READ_BYTES } from "../../../schemas/file-limits.ts";
 import { sandboxPath } from "../sandbox/paths.ts";
 import { errorText, type Logger } from "../system/log.ts";
@@ -182,15 +183,37 @@ export class FileServer {
     }
   }
 
+  /**
+   * Answers the file requests a poll answer carried malformed (agent-wire.ts `parsePollAnswer`)
+   * with a 400 naming the field, so that their operators hear at once; one without a usable
+   * `request_id` cannot be answered and is logged.
+   */
+  refuse(refused: readonly RefusedFileRequest[], agentId: string, agentToken: string | undefined): void {
+    for (const r of refused) {
+      if (r.request_id === undefined) {
+        this.deps.log.warn("the master sent a file request the agent cannot take, without a request id to answer", { problem: r.message });
+        continue;
+      }
+      const result = refuse(400, `the agent cannot take this file request: ${r.message}`);
+      this.busy++;
+      void this.send(r.request_id, result, agentId, agentToken).finally(() => {
+        this.busy--;
+      });
+    }
+  }
+
   private async answer(req: FileRequest, agentId: string, agentToken: string | undefined): Promise<void> {
-    const { client, log, workDir } = this.deps;
-    const result = await answerFileRequest(workDir, req);
+    await this.send(req.request_id, await answerFileRequest(this.deps.workDir, req), agentId, agentToken);
+  }
+
+  private async send(requestId: string, result: FileResult, agentId: string, agentToken: string | undefined): Promise<void> {
+    const { client, log } = this.deps;
     if (!client.files) return;
     try {
-      await client.files({ agent_id: { value: agentId }, ...(agentToken ? { agent_token: agentToken } : {}), request_id: req.request_id, ...result });
+      await client.files({ agent_id: { value: agentId }, ...(agentToken ? { agent_token: agentToken } : {}), request_id: requestId, ...result });
     } catch (e) {
       // The operator's request times out on the master; nothing to retry here.
-      log.warn("cannot send a file answer to the master", { request_id: req.request_id, error: errorText(e) });
+      log.warn("cannot send a file answer to the master", { request_id: requestId, error: errorText(e) });
     }
   }
 }

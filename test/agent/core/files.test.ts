@@ -231,6 +231,75 @@ describe("FileServer", () => {
   });
 });
 
+describe("one malformed file request does not poison a poll answer", () => {
+  const good = (id: string) => ({ request_id: id, op: "READ", framework_id: { value: "f" }, task_id: { value: "t" }, path: "stdout", offset: 3 });
+  const launch = { seq: 1, type: "SHUTDOWN_FRAMEWORK", framework_id: { value: "f" } };
+
+  it("parsePollAnswer keeps the other requests and the rest of the answer, and names what it refused", () => {
+    const answer = wire.parsePollAnswer({
+      commands: [launch],
+      acks: [{ task_id: { value: "t" }, uuid: "u" }],
+      master_id: "m",
+      file_requests: [
+        good("a"),
+        { ...good("big"), offset: 2 ** 53 },
+        "garbage",
+        { ...good("len"), length: 2 ** 63 },
+        { ...good("x"), request_id: "" },
+        good("b"),
+      ],
+    });
+    expect(answer.commands).toEqual([launch]);
+    expect(answer.acks).toEqual([{ task_id: { value: "t" }, uuid: "u" }]);
+    expect(answer.master_id).toBe("m");
+    expect(answer.file_requests!.map((r) => r.request_id)).toEqual(["a", "b"]);
+    expect(answer.file_requests![0]).toEqual(parseMessage(wire.FileRequest, good("a")));
+    expect(answer.refused_file_requests).toEqual([
+      { request_id: "big", message: `file_requests[1].offset: ${"expected an integer from 0 to 9007199254740991"}` },
+      { message: "file_requests[2]: Invalid input: expected object, received string" },
+      { request_id: "len", message: "file_requests[3].length: expected an integer from 0 to 9007199254740991" },
+      { message: "file_requests[4].request_id: Too small: expected string to have >=1 characters" },
+    ]);
+  });
+
+  it("parsePollAnswer is the schema's parse when every request is good; a bad answer itself is still refused", () => {
+    const input = { commands: [], acks: [], file_requests: [good("a"), null, good("b")] };
+    expect(wire.parsePollAnswer(input)).toEqual(parseMessage(wire.PollResponse, input, "response"));
+    expect(wire.parsePollAnswer({ commands: [], acks: [] })).toEqual({ commands: [], acks: [] });
+    expect(() => wire.parsePollAnswer({ commands: [], acks: [], file_requests: "x" })).toThrow(/^file_requests: /);
+    expect(() => wire.parsePollAnswer({ commands: [{ seq: 1, type: "NOPE" }], acks: [], file_requests: [good("a")] })).toThrow(/^commands\[0\]/);
+  });
+
+  it("the agent answers a refused request with a 400 naming the field, serves the others, and logs one it cannot answer", async () => {
+    const sent: FileAnswer[] = [];
+    const warnings: unknown[] = [];
+    const client = {
+      files: async (a: FileAnswer) => {
+        sent.push(a);
+        return { accepted: true };
+      },
+    } as unknown as MasterClient;
+    const log: Logger = { debug() {}, info() {}, warn: (...args: unknown[]) => warnings.push(args), error() {} };
+    const server = new FileServer({ workDir, client, log });
+    server.serve([req("stdout", { request_id: "ok", offset: 0, length: 2 })], "agent-1", "tok");
+    server.refuse(
+      [{ request_id: "big", message: "file_requests[1].offset: expected an integer from 0 to 9007199254740991" }, { message: "file_requests[2]: bad" }],
+      "agent-1",
+      "tok",
+    );
+    await expect.poll(() => sent.length).toBe(2);
+    expect(server.inFlight).toBe(0);
+    expect(sent.find((s) => s.request_id === "big")).toEqual({
+      agent_id: { value: "agent-1" },
+      agent_token: "tok",
+      request_id: "big",
+      error: { status: 400, message: "the agent cannot take this file request: file_requests[1].offset: expected an integer from 0 to 9007199254740991" },
+    });
+    expect(text(sent.find((s) => s.request_id === "ok")!.data)).toBe("01");
+    expect(JSON.stringify(warnings)).toContain("file_requests[2]: bad");
+  });
+});
+
 describe("file_requests in poll answers: the agent's zod/mini schema agrees with the reference", () => {
   const outcome = (schema: typeof ref.PollResponse | typeof wire.PollResponse, input: unknown) => {
     try {
