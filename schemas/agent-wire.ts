@@ -14,6 +14,9 @@
  * types drift from theirs, and test/agent/core/agent-wire.test.ts checks that both accept and
  * reject the same inputs with the same field paths and messages. Change both or neither.
  *
+ * The agent parses poll answers with `parsePollAnswer`: the same schema, but each file request
+ * on its own, so one malformed request cannot cost the whole answer.
+ *
  * Import no value from mesos.ts, agent.ts or index.ts here, nor from parse.ts into anything
  * that imports those: that would bring classic zod back into the agent binary (type imports
  * are erased and cost nothing).
@@ -21,6 +24,8 @@
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 import type * as Agent from "./agent.ts";
+import { FILE_OFFSET_EXPECTED, isFileOffset } from "./file-limits.ts";
+import { parseMessage, stripNulls } from "./parse.ts";
 
 // Classic zod installs its English messages on import; without them mini says "Invalid input".
 z.config(en());
@@ -243,8 +248,8 @@ export const FileRequest = z.object({
   framework_id: FrameworkID,
   task_id: TaskID,
   path: z.string(),
-  offset: z.optional(z.number().check(z.int(), z.nonnegative())),
-  length: z.optional(z.number().check(z.int(), z.nonnegative())),
+  offset: z.optional(z.number().check(z.refine(isFileOffset, FILE_OFFSET_EXPECTED))),
+  length: z.optional(z.number().check(z.refine(isFileOffset, FILE_OFFSET_EXPECTED))),
 });
 
 /** = agent.ts `PollResponse`. */
@@ -255,6 +260,49 @@ export const PollResponse = z.object({
   master_id: z.optional(z.string()),
   file_requests: z.optional(z.array(FileRequest)),
 });
+
+/** A file request of a poll answer that `FileRequest` refused: its id when it has one, and why. */
+export interface RefusedFileRequest {
+  request_id?: string;
+  /** The refusal, naming the field (`file_requests[1].offset: …`). */
+  message: string;
+}
+
+/** A poll answer as the agent takes it: `PollResponse`, plus the file requests it refused. */
+export type PollAnswer = z.output<typeof PollResponse> & { refused_file_requests?: RefusedFileRequest[] };
+
+/**
+ * Parses a poll answer as `PollResponse` does, except that each file request is parsed on its
+ * own: one malformed request is left out (in `refused_file_requests`, for the agent to answer
+ * with an error) instead of refusing the whole answer and every command and request in it.
+ * Throws `ValidationError` when the rest of the answer is bad, as `parseMessage` does.
+ */
+export function parsePollAnswer(input: unknown): PollAnswer {
+  const raw = input !== null && typeof input === "object" && !Array.isArray(input) ? (input as Record<string, unknown>) : undefined;
+  if (!raw || !Array.isArray(raw.file_requests)) return parseMessage(PollResponse, input, "response");
+  const { file_requests: requests, ...rest } = raw;
+  const answer: PollAnswer = parseMessage(PollResponse, rest, "response");
+  const taken: z.output<typeof FileRequest>[] = [];
+  const refused: RefusedFileRequest[] = [];
+  requests.forEach((request, i) => {
+    if (request === null) return; // protobuf JSON: null is "not set" (parseMessage drops it too)
+    const result = FileRequest.safeParse(stripNulls(request));
+    if (result.success) {
+      taken.push(result.data);
+      return;
+    }
+    const issue = result.error.issues[0]!;
+    const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+    const id = (request as { request_id?: unknown } | undefined)?.request_id;
+    refused.push({
+      ...(typeof id === "string" && id !== "" ? { request_id: id } : {}),
+      message: `file_requests[${i}]${path}: ${issue.message}`,
+    });
+  });
+  answer.file_requests = taken;
+  if (refused.length) answer.refused_file_requests = refused;
+  return answer;
+}
 
 /** = agent.ts `FileAnswerResponse`. */
 export const FileAnswerResponse = z.object({ accepted: z.boolean() });

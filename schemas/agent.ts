@@ -16,6 +16,7 @@
  * confirms with `acked_uuids` in its next poll so the master can forget them.
  */
 import { z } from "zod";
+import { FILE_OFFSET_EXPECTED, isFileOffset } from "./file-limits.ts";
 import { AgentID, Attribute, FrameworkID, FrameworkInfo, KillPolicy, MasterInfo, Resource, TaskID, TaskInfo, TaskState, TaskStatus } from "./mesos.ts";
 
 /** A task the agent reports as present when it (re-)registers. */
@@ -152,10 +153,10 @@ export const FileRequest = z.object({
   framework_id: FrameworkID,
   task_id: TaskID,
   path: z.string(),
-  /** READ: first byte to read. */
-  offset: z.number().int().min(0).optional(),
+  /** READ: first byte to read (at most `MAX_FILE_OFFSET`, as the master's own calls). */
+  offset: z.number().refine(isFileOffset, FILE_OFFSET_EXPECTED).optional(),
   /** READ: bytes to read at most (the agent cuts it to `MAX_FILE_READ_BYTES`); absent: to the end. */
-  length: z.number().int().min(0).optional(),
+  length: z.number().refine(isFileOffset, FILE_OFFSET_EXPECTED).optional(),
 });
 export type FileRequest = z.infer<typeof FileRequest>;
 

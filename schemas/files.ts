@@ -4,9 +4,11 @@
  * needs an inbound port.
  */
 import { z } from "zod";
+import { FILE_OFFSET_EXPECTED, isFileOffset } from "./file-limits.ts";
 import { Int64 } from "./mesos.ts";
 
-const nonNegative = Int64.refine((n) => n >= 0, "expected a non-negative integer");
+/** A protobuf int64 (number or decimal string) within the one bound of file offsets and lengths. */
+const fileOffset = Int64.refine(isFileOffset, FILE_OFFSET_EXPECTED);
 
 /** LIST_FILES: `{ type, list_files: { path } }`, `path` a virtual sandbox path. */
 export const ListFilesCall = z.object({
@@ -17,7 +19,7 @@ export const ListFilesCall = z.object({
 /** READ_FILE: `{ type, read_file: { path, offset, length? } }`. */
 export const ReadFileCall = z.object({
   type: z.literal("READ_FILE"),
-  read_file: z.object({ path: z.string().min(1), offset: nonNegative, length: nonNegative.optional() }),
+  read_file: z.object({ path: z.string().min(1), offset: fileOffset, length: fileOffset.optional() }),
 });
 
 /** The file calls' schemas, for `OPERATOR_CALL_SCHEMAS`. */

@@ -5,7 +5,8 @@ import type { Container, ContainerExit, Containerizer, LaunchSpec } from "../../
 import { type MasterClient, MasterError } from "../../agent-bun/src/core/master-client.ts";
 import type { AgentState, CheckpointStore, TaskRecord } from "../../agent-bun/src/state/checkpoint.ts";
 import type { Clock } from "../../agent-bun/src/system/clock.ts";
-import type { PollRequest, PollResponse, RegisterRequest, RegisterResponse, StatusRequest, StatusResponse } from "../../schemas/agent.ts";
+import type { PollRequest, RegisterRequest, RegisterResponse, StatusRequest, StatusResponse } from "../../schemas/agent.ts";
+import type { PollAnswer } from "../../schemas/agent-wire.ts";
 
 /** Lets pending promise callbacks and timers run. */
 export const settle = async (rounds = 5) => {
@@ -64,7 +65,7 @@ export class FakeMaster implements MasterClient {
   });
   onStatus: Handler<StatusRequest, StatusResponse> = () => ({ acknowledged: [] });
   /** Queued poll answers; when empty a poll waits until `stop` aborts it or one is queued. */
-  readonly pollAnswers: Array<PollResponse | MasterError> = [];
+  readonly pollAnswers: Array<PollAnswer | MasterError> = [];
   private pollWaiters: Array<() => void> = [];
 
   async register(req: RegisterRequest): Promise<RegisterResponse> {
@@ -77,7 +78,7 @@ export class FakeMaster implements MasterClient {
     return this.onStatus(req);
   }
 
-  async poll(req: PollRequest, signal?: AbortSignal): Promise<PollResponse> {
+  async poll(req: PollRequest, signal?: AbortSignal): Promise<PollAnswer> {
     this.polls.push(structuredClone(req));
     while (this.pollAnswers.length === 0) {
       if (signal?.aborted) throw new MasterError("aborted");
@@ -92,7 +93,7 @@ export class FakeMaster implements MasterClient {
   }
 
   /** Queues a poll answer and wakes a waiting poll. */
-  answerPoll(answer: Partial<PollResponse> | MasterError): void {
+  answerPoll(answer: Partial<PollAnswer> | MasterError): void {
     this.pollAnswers.push(answer instanceof MasterError ? answer : { commands: [], acks: [], ...answer });
     for (const w of this.pollWaiters.splice(0)) w();
   }

@@ -104,6 +104,21 @@ describe("sandbox files through the Worker and the Durable Object", () => {
     const call = await post("/api/v1", { type: "READ_FILE", read_file: { path: "/agents/a/frameworks/f/tasks/t/x" } }, { ...json, authorization: alice });
     expect(call.status).toBe(400);
     expect(await call.text()).toContain("read_file.offset");
+    // Offsets and lengths past 2^53 − 1 (the agent's bound too): 400 at once, nothing relayed.
+    for (const offset of [2 ** 53, 2 ** 63, "9223372036854775808"]) {
+      const big = await post(
+        "/api/v1",
+        { type: "READ_FILE", read_file: { path: "/agents/a/frameworks/f/tasks/t/x", offset } },
+        { ...json, authorization: alice },
+      );
+      expect(big.status, String(offset)).toBe(400);
+      expect(await big.text()).toContain("read_file.offset: expected an integer from 0 to 9007199254740991");
+    }
+    for (const offset of ["9007199254740992", "9223372036854775808"]) {
+      const big = await SELF.fetch(`${BASE}/files/read?path=/agents/a/frameworks/f/tasks/t/x&offset=${offset}`, { headers: { authorization: alice } });
+      expect(big.status, offset).toBe(400);
+      expect(await big.text()).toMatch(/^offset: /);
+    }
     const answer = await post("/agent/v1/files", { agent_id: { value: "a" }, request_id: "" }, agentAuth);
     expect(answer.status).toBe(400);
     expect(await answer.text()).toContain("request_id");

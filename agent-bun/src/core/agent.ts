@@ -295,6 +295,7 @@ export class Agent {
       }
     }
     if (res.file_requests?.length) this.files.serve(res.file_requests, agentId, store.state.agent_token);
+    if (res.refused_file_requests?.length) this.files.refuse(res.refused_file_requests, agentId, store.state.agent_token);
   }
 
   /** The master forgot this agent: register afresh, keeping tasks and pending updates. */

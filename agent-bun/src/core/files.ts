@@ -8,11 +8,16 @@
  * stay under the sandbox's own resolved path, so a link a task made to `/etc` is refused.
  * A file is checked again after it is opened (through `/proc/self/fd`), so that a task cannot
  * swap a checked path for a link in between. Reads are cut to `MAX_FILE_READ_BYTES`.
+ *
+ * Every filesystem error is answered with a 4xx (`FS_ERRORS`, by errno; never a 500) whose
+ * message names the path as the caller gave it: never the error's own text, which carries the
+ * agent's absolute paths.
  */
-import { existsSync } from "node:fs";
+import { constants, existsSync } from "node:fs";
 import { type FileHandle, lstat, open, readdir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 import type { FileAnswer, FileEntry, FileRequest } from "../../../schemas/agent.ts";
+import type { RefusedFileRequest } from "../../../schemas/agent-wire.ts";
 import { MAX_FILE_READ_BYTES } from "../../../schemas/file-limits.ts";
 import { sandboxPath } from "../sandbox/paths.ts";
 import { errorText, type Logger } from "../system/log.ts";
@@ -36,6 +41,45 @@ const entryOf = (path: string, st: Awaited<ReturnType<typeof lstat>>): FileEntry
   gid: String(st.gid),
 });
 
+/**
+ * A filesystem error (errno code) → the status and the reason the caller gets. 400: the request
+ * names something that cannot be served; 404/403: absent, not allowed; 429: the agent is short of
+ * descriptors or memory now (try again). Any other code is `FS_ERROR_DEFAULT`.
+ */
+const FS_ERRORS: Readonly<Record<string, readonly [status: number, reason: string]>> = {
+  ENOENT: [404, "does not exist in the sandbox"],
+  ENOTDIR: [404, "does not exist in the sandbox (a part of it is not a directory)"],
+  EACCES: [403, "permission denied"],
+  EPERM: [403, "permission denied"],
+  ELOOP: [400, "too many levels of symbolic links (a link loop?)"],
+  ENAMETOOLONG: [400, "name too long for the agent's filesystem"],
+  EISDIR: [400, "is a directory; list it instead"],
+  EINVAL: [400, "cannot be read this way (invalid argument)"],
+  ENXIO: [400, "is not a regular file"],
+  ENODEV: [400, "is not a regular file"],
+  EOVERFLOW: [400, "too large for the agent to read"],
+  EFBIG: [400, "too large for the agent to read"],
+  EMFILE: [429, "the agent has too many open files now; try again later"],
+  ENFILE: [429, "the agent's system has too many open files now; try again later"],
+  EAGAIN: [429, "the agent cannot do it now; try again later"],
+  EBUSY: [429, "busy on the agent; try again later"],
+  ENOMEM: [429, "the agent is short of memory now; try again later"],
+};
+
+/** The status of a filesystem error `FS_ERRORS` does not list (EIO, ESTALE, … or no code). */
+const FS_ERROR_DEFAULT = 422;
+
+/**
+ * The answer to filesystem error `e` met when doing `verb` on `path` (as the caller gave it):
+ * a 4xx from `FS_ERRORS`, or `FS_ERROR_DEFAULT` with the errno code; never `e`'s message.
+ */
+export function fileSystemRefusal(e: unknown, path: string, verb: "resolve" | "list" | "read"): FileResult {
+  const errno = code(e);
+  const known = errno !== undefined && Object.hasOwn(FS_ERRORS, errno) ? FS_ERRORS[errno] : undefined;
+  if (known) return refuse(known[0], `'${path}': ${known[1]}`);
+  return refuse(FS_ERROR_DEFAULT, `cannot ${verb} '${path}' on the agent (${errno ?? "unexpected error"})`);
+}
+
 /** True when `real` is `root` or below it. */
 const inside = (root: string, real: string) => real === root || real.startsWith(root + sep);
 
@@ -57,17 +101,13 @@ export async function answerFileRequest(workDir: string, req: FileRequest): Prom
   try {
     real = await realpath(join(root, ...segments));
   } catch (e) {
-    return code(e) === "ENOENT" || code(e) === "ENOTDIR"
-      ? refuse(404, `'${req.path}' does not exist in the sandbox`)
-      : refuse(500, `cannot resolve '${req.path}': ${errorText(e)}`);
+    return fileSystemRefusal(e, req.path, "resolve");
   }
   if (!inside(root, real)) return refuse(403, `'${req.path}' leads outside the sandbox`);
   try {
     return req.op === "LIST" ? await list(req.path, real) : await read(req, root, real);
   } catch (e) {
-    if (code(e) === "ENOENT") return refuse(404, `'${req.path}' does not exist in the sandbox`);
-    if (code(e) === "EACCES" || code(e) === "EPERM") return refuse(403, `'${req.path}': permission denied`);
-    return refuse(500, `cannot ${req.op === "LIST" ? "list" : "read"} '${req.path}': ${errorText(e)}`);
+    return fileSystemRefusal(e, req.path, req.op === "LIST" ? "list" : "read");
   }
 }
 
@@ -89,13 +129,8 @@ async function list(rel: string, real: string): Promise<FileResult> {
 
 /** Up to `length` bytes (cut to `MAX_FILE_READ_BYTES`) from `offset`, with the file's size. */
 async function read(req: FileRequest, root: string, real: string): Promise<FileResult> {
-  let handle: FileHandle;
-  try {
-    handle = await open(real, "r");
-  } catch (e) {
-    if (code(e) === "EISDIR") return refuse(400, `'${req.path}' is a directory; list it instead`);
-    throw e;
-  }
+  // Non-blocking: opening a FIFO for reading would otherwise wait for a writer, for ever.
+  const handle: FileHandle = await open(real, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     // The path may have been swapped for a link after it was checked: check what was opened.
     const fdPath = `/proc/self/fd/${handle.fd}`;
@@ -148,15 +183,37 @@ export class FileServer {
     }
   }
 
+  /**
+   * Answers the file requests a poll answer carried malformed (agent-wire.ts `parsePollAnswer`)
+   * with a 400 naming the field, so that their operators hear at once; one without a usable
+   * `request_id` cannot be answered and is logged.
+   */
+  refuse(refused: readonly RefusedFileRequest[], agentId: string, agentToken: string | undefined): void {
+    for (const r of refused) {
+      if (r.request_id === undefined) {
+        this.deps.log.warn("the master sent a file request the agent cannot take, without a request id to answer", { problem: r.message });
+        continue;
+      }
+      const result = refuse(400, `the agent cannot take this file request: ${r.message}`);
+      this.busy++;
+      void this.send(r.request_id, result, agentId, agentToken).finally(() => {
+        this.busy--;
+      });
+    }
+  }
+
   private async answer(req: FileRequest, agentId: string, agentToken: string | undefined): Promise<void> {
-    const { client, log, workDir } = this.deps;
-    const result = await answerFileRequest(workDir, req);
+    await this.send(req.request_id, await answerFileRequest(this.deps.workDir, req), agentId, agentToken);
+  }
+
+  private async send(requestId: string, result: FileResult, agentId: string, agentToken: string | undefined): Promise<void> {
+    const { client, log } = this.deps;
     if (!client.files) return;
     try {
-      await client.files({ agent_id: { value: agentId }, ...(agentToken ? { agent_token: agentToken } : {}), request_id: req.request_id, ...result });
+      await client.files({ agent_id: { value: agentId }, ...(agentToken ? { agent_token: agentToken } : {}), request_id: requestId, ...result });
     } catch (e) {
       // The operator's request times out on the master; nothing to retry here.
-      log.warn("cannot send a file answer to the master", { request_id: req.request_id, error: errorText(e) });
+      log.warn("cannot send a file answer to the master", { request_id: requestId, error: errorText(e) });
     }
   }
 }

@@ -3,25 +3,22 @@
  * Responses are validated with schemas/agent-wire.ts (the same schemas in `zod/mini`, which
  * keeps classic zod out of the agent binary); every failure becomes a `MasterError`.
  */
-import type {
-  FileAnswer,
-  FileAnswerResponse,
-  PollRequest,
-  PollResponse,
-  RegisterRequest,
-  RegisterResponse,
-  StatusRequest,
-  StatusResponse,
-} from "../../../schemas/agent.ts";
+
+import type { z } from "zod/mini";
+import type { FileAnswer, FileAnswerResponse, PollRequest, RegisterRequest, RegisterResponse, StatusRequest, StatusResponse } from "../../../schemas/agent.ts";
 import { MAX_POLL_HOLD_SECONDS } from "../../../schemas/agent-limits.ts";
+import type { PollAnswer } from "../../../schemas/agent-wire.ts";
 import * as wire from "../../../schemas/agent-wire.ts";
 import { parseMessage } from "../../../schemas/parse.ts";
 
 /** Talking to the master; `HttpMasterClient` is the real one, tests use fakes. */
 export interface MasterClient {
   register(req: RegisterRequest, signal?: AbortSignal): Promise<RegisterResponse>;
-  /** Long-poll: may be held by the master up to `req.wait_seconds`. */
-  poll(req: PollRequest, signal?: AbortSignal): Promise<PollResponse>;
+  /**
+   * Long-poll: may be held by the master up to `req.wait_seconds`. A malformed file request in
+   * the answer is left out, in `refused_file_requests` (agent-wire.ts `parsePollAnswer`).
+   */
+  poll(req: PollRequest, signal?: AbortSignal): Promise<PollAnswer>;
   status(req: StatusRequest, signal?: AbortSignal): Promise<StatusResponse>;
   /** Answers a sandbox file request (files.ts); optional so that fakes without it still fit. */
   files?(answer: FileAnswer, signal?: AbortSignal): Promise<FileAnswerResponse>;
@@ -61,29 +58,24 @@ export class HttpMasterClient implements MasterClient {
   ) {}
 
   register(req: RegisterRequest, signal?: AbortSignal): Promise<RegisterResponse> {
-    return this.call("/agent/v1/register", req, wire.RegisterResponse, CALL_TIMEOUT_S, signal);
+    return this.call("/agent/v1/register", req, schemaOf(wire.RegisterResponse), CALL_TIMEOUT_S, signal);
   }
 
-  poll(req: PollRequest, signal?: AbortSignal): Promise<PollResponse> {
+  poll(req: PollRequest, signal?: AbortSignal): Promise<PollAnswer> {
     const hold = Math.min(req.wait_seconds ?? MAX_POLL_HOLD_SECONDS, MAX_POLL_HOLD_SECONDS);
-    return this.call("/agent/v1/poll", req, wire.PollResponse, hold + POLL_MARGIN_S, signal);
+    return this.call("/agent/v1/poll", req, wire.parsePollAnswer, hold + POLL_MARGIN_S, signal);
   }
 
   status(req: StatusRequest, signal?: AbortSignal): Promise<StatusResponse> {
-    return this.call("/agent/v1/status", req, wire.StatusResponse, CALL_TIMEOUT_S, signal);
+    return this.call("/agent/v1/status", req, schemaOf(wire.StatusResponse), CALL_TIMEOUT_S, signal);
   }
 
   files(answer: FileAnswer, signal?: AbortSignal): Promise<FileAnswerResponse> {
-    return this.call("/agent/v1/files", answer, wire.FileAnswerResponse, CALL_TIMEOUT_S, signal);
+    return this.call("/agent/v1/files", answer, schemaOf(wire.FileAnswerResponse), CALL_TIMEOUT_S, signal);
   }
 
-  private async call<S extends typeof wire.RegisterResponse | typeof wire.PollResponse | typeof wire.StatusResponse | typeof wire.FileAnswerResponse>(
-    path: string,
-    body: unknown,
-    schema: S,
-    timeoutS: number,
-    signal?: AbortSignal,
-  ): Promise<ReturnType<S["parse"]>> {
+  /** POSTs `body` to `path` and returns the answer through `parse` (which throws `ValidationError`). */
+  private async call<T>(path: string, body: unknown, parse: (raw: unknown) => T, timeoutS: number, signal?: AbortSignal): Promise<T> {
     const timeout = AbortSignal.timeout(timeoutS * 1000);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     let res: Response;
@@ -111,12 +103,18 @@ export class HttpMasterClient implements MasterClient {
       throw new MasterError(`POST ${path}: HTTP ${res.status}${detail ? `: ${detail}` : ""}`, res.status);
     }
     try {
-      return parseMessage(schema, JSON.parse(text), "response") as ReturnType<S["parse"]>;
+      return parse(JSON.parse(text));
     } catch (e) {
       throw new MasterError(`POST ${path}: bad response: ${(e as Error).message}`, res.status);
     }
   }
 }
+
+/** An answer's parser from its wire schema. */
+const schemaOf =
+  <S extends typeof wire.RegisterResponse | typeof wire.StatusResponse | typeof wire.FileAnswerResponse>(schema: S) =>
+  (raw: unknown): z.output<S> =>
+    parseMessage(schema, raw, "response");
 
 function networkText(e: unknown): string {
   if (!(e instanceof Error)) return String(e);

@@ -5,7 +5,7 @@
  * so the Durable Object calls them before the synchronous handler table.
  */
 import type { FileAnswer, FileEntry } from "../../../schemas/agent.ts";
-import { MAX_FILE_READ_BYTES } from "../../../schemas/file-limits.ts";
+import { MAX_FILE_OFFSET, MAX_FILE_READ_BYTES } from "../../../schemas/file-limits.ts";
 import { utf8FromBase64 } from "../../../sdk/src/base64.ts";
 import type { FileRelay } from "../core/file-relay.ts";
 import type { MasterCore } from "../core/master-core.ts";
@@ -23,7 +23,8 @@ type Op = { op: "LIST" } | { op: "READ"; offset: number; length?: number };
 
 /**
  * The kind of refusal an agent's file error status stands for (agent-bun/src/core/files.ts sends 400,
- * 403 and 404 for the operator's mistakes, 5xx when it could not read): the agent could not do it.
+ * 403 and 404 for the operator's mistakes; any other status, e.g. its 429 when short of
+ * descriptors or 422 for an unexpected filesystem error, means the agent could not do it).
  */
 export function fileErrorKind(status: number): RejectionKind {
   return status === 400 ? "invalid" : status === 403 ? "forbidden" : status === 404 ? "not_found" : "unavailable";
@@ -131,12 +132,16 @@ export async function fileCall(core: MasterCore, files: FileRelay, call: Record<
   return { type: "READ_FILE", read_file: { size: answer.size ?? 0, data: answer.data ?? "" } };
 }
 
-/** A query parameter as an integer ≥ `min`, undefined when absent, or a refusal naming it. */
+/**
+ * A query parameter as an integer from `min` to `MAX_FILE_OFFSET` (the bound the agent's wire
+ * schema shares), undefined when absent, or a refusal naming it.
+ */
 function intParam(params: URLSearchParams, name: string, min: number): number | undefined | Rejection {
   const raw = params.get(name);
   if (raw === null || raw === "") return undefined;
-  if (!/^-?\d+$/.test(raw) || Number(raw) < min || !Number.isSafeInteger(Number(raw))) return reject("invalid", name, `'${raw}' is not an integer ≥ ${min}`);
-  return Number(raw);
+  const n = Number(raw);
+  if (!/^-?\d+$/.test(raw) || n < min || n > MAX_FILE_OFFSET) return reject("invalid", name, `'${raw}' is not an integer from ${min} to ${MAX_FILE_OFFSET}`);
+  return n;
 }
 
 /**

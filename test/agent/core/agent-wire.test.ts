@@ -256,6 +256,19 @@ describe("HttpMasterClient validates the master's answers", () => {
     await expect(poll).rejects.toThrow("POST /agent/v1/poll: bad response: commands[0].task_id: Invalid input: expected object, received undefined");
   });
 
+  it("takes a poll answer with one malformed file request: the others and the commands arrive, the bad one is named", async () => {
+    const request = (id: string, offset: number) => ({ request_id: id, op: "READ", framework_id: { value: "f" }, task_id: { value: "t" }, path: "p", offset });
+    const client = await masterAnswering({
+      commands: [{ seq: 1, type: "SHUTDOWN_FRAMEWORK", framework_id: { value: "f" } }],
+      acks: [],
+      file_requests: [request("a", 0), request("big", 2 ** 53), request("b", 5)],
+    });
+    const res = await client.poll({ agent_id: { value: "a" }, ack_seq: 0, acked_uuids: [], wait_seconds: 0 });
+    expect(res.commands).toHaveLength(1);
+    expect(res.file_requests!.map((r) => r.request_id)).toEqual(["a", "b"]);
+    expect(res.refused_file_requests).toEqual([{ request_id: "big", message: "file_requests[1].offset: expected an integer from 0 to 9007199254740991" }]);
+  });
+
   it("returns a good answer parsed (nulls dropped, defaults filled)", async () => {
     const client = await masterAnswering({
       commands: [{ seq: 1, type: "LAUNCH", framework_id: { value: "f" }, task: { name: "t", task_id: { value: "t" }, agent_id: { value: "a" }, data: null } }],

@@ -5,7 +5,7 @@ import { MasterError } from "../../../agent-bun/src/core/master-client.ts";
 import { RESTART_LOST_MESSAGE } from "../../../agent-bun/src/core/task-manager.ts";
 import { type CheckpointStore, MemoryCheckpointStore, StateStore } from "../../../agent-bun/src/state/checkpoint.ts";
 import { silentLogger } from "../../../agent-bun/src/system/log.ts";
-import type { AgentCommand } from "../../../schemas/agent.ts";
+import type { AgentCommand, FileAnswer } from "../../../schemas/agent.ts";
 import type { TaskInfo } from "../../../schemas/mesos.ts";
 import { taskKey } from "../../../sdk/src/ids.ts";
 import { FakeClock, FakeContainerizer, FakeMaster, GatedCheckpointStore, settle } from "../fakes.ts";
@@ -346,6 +346,29 @@ describe("agent core (fakes)", () => {
     expect(violations).toEqual([]);
     // Each task's updates went out in order.
     for (const id of ["t1", "t2", "t3"]) expect(statesOf(master, id)).toEqual(["TASK_STARTING", "TASK_RUNNING", "TASK_FINISHED"]);
+  });
+
+  it("answers a file request its poll answer carried malformed with a 400 to the master, and still applies the rest of the answer", async () => {
+    const { master, containerizer } = setup();
+    const files: FileAnswer[] = [];
+    Object.assign(master, {
+      files: async (a: FileAnswer) => {
+        files.push(a);
+        return { accepted: true };
+      },
+    });
+    await until(() => master.polls.length === 1, "first poll");
+    master.answerPoll({
+      commands: [launch(1, task("t1"))],
+      refused_file_requests: [{ request_id: "big", message: "file_requests[0].offset: expected an integer from 0 to 9007199254740991" }],
+    });
+    await until(() => files.length === 1 && containerizer.launched.length === 1, "the refusal sent and the task launched");
+    expect(files[0]).toEqual({
+      agent_id: { value: "agent-1" },
+      agent_token: "token-1",
+      request_id: "big",
+      error: { status: 400, message: "the agent cannot take this file request: file_requests[0].offset: expected an integer from 0 to 9007199254740991" },
+    });
   });
 
   it("retries registration with backoff 0.5 s doubling", async () => {

@@ -8,6 +8,7 @@ import { FileRelay } from "../../../master-worker/src/core/file-relay.ts";
 import { parseSandboxPath, sandboxVirtualPath } from "../../../master-worker/src/decide/file-relay-paths.ts";
 import { fileCall as fileCallOf, fileErrorKind, modeString, serveFilesGet as serveFilesGetOf } from "../../../master-worker/src/operator/files-calls.ts";
 import type { FileAnswer } from "../../../schemas/agent.ts";
+import { MAX_FILE_OFFSET } from "../../../schemas/file-limits.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { launchRunning } from "../../support/lifecycle.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
@@ -233,6 +234,36 @@ describe("sandbox files through the master", () => {
       message: expect.stringMatching(/^length:/),
     });
     expect(relay.size).toBe(0);
+  });
+
+  it("refuses an offset or length past MAX_FILE_OFFSET (2^53 − 1) with 400 naming the field, before anything reaches an agent", async () => {
+    const { h, agent, fid, relay, wakes } = cluster();
+    const path = `${sandboxVirtualPath(agent, fid, "t1")}/stdout`;
+    expect(MAX_FILE_OFFSET).toBe(2 ** 53 - 1);
+    const tooBig: unknown[] = [2 ** 53, 2 ** 63, "9007199254740992", "9223372036854775808"];
+    for (const n of tooBig) {
+      expect(() => parseOperatorCall({ type: "READ_FILE", read_file: { path, offset: n } }), String(n)).toThrow(
+        /^read_file\.offset: expected an integer from 0 to 9007199254740991/,
+      );
+      expect(() => parseOperatorCall({ type: "READ_FILE", read_file: { path, offset: 0, length: n } }), String(n)).toThrow(/^read_file\.length: /);
+    }
+    // Past int64 itself: refused as that, the field named.
+    expect(() => parseOperatorCall({ type: "READ_FILE", read_file: { path, offset: "99999999999999999999" } })).toThrow(
+      /^read_file\.offset: outside the int64 range/,
+    );
+    // The bound itself is taken, as a number or as a decimal string.
+    for (const n of [MAX_FILE_OFFSET, String(MAX_FILE_OFFSET)]) {
+      const call = parseOperatorCall({ type: "READ_FILE", read_file: { path, offset: n, length: n } });
+      expect(call.read_file).toMatchObject({ offset: MAX_FILE_OFFSET, length: MAX_FILE_OFFSET });
+    }
+    // The classic endpoint: the same bound, the query parameter named.
+    const get = (q: Record<string, string>) => serveFilesGet(h.core, relay, "/files/read", new URLSearchParams({ path, ...q }), undefined)!;
+    for (const raw of ["9007199254740992", "9223372036854775808"]) {
+      await expect(get({ offset: raw })).rejects.toMatchObject({ status: 400, message: `offset: '${raw}' is not an integer from -1 to 9007199254740991` });
+      await expect(get({ length: raw })).rejects.toMatchObject({ status: 400, message: `length: '${raw}' is not an integer from 0 to 9007199254740991` });
+    }
+    expect(relay.size).toBe(0);
+    expect(wakes).toEqual([]);
   });
 
   it("virtual paths: ids with '/' round-trip percent-encoded", () => {
