@@ -7,15 +7,29 @@
 import type { z } from "zod";
 import type { ZodMiniType } from "zod/mini";
 
-/** Protobuf JSON treats `null` as "field not set": remove nulls before validating. */
+/**
+ * Protobuf JSON treats `null` as "field not set": remove nulls before validating. Iterative (a
+ * stack of containers still to copy), so no nesting depth of untrusted JSON overflows the call
+ * stack; the input is not changed.
+ */
 export function stripNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.filter((v) => v !== null).map(stripNulls);
-  if (value && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) out[k] = stripNulls(v);
-    return out;
+  const pending: Array<[source: object, copy: unknown[] | Record<string, unknown>]> = [];
+  const copyOf = (v: unknown): unknown => {
+    if (v === null || typeof v !== "object") return v;
+    const copy = Array.isArray(v) ? [] : {};
+    pending.push([v, copy]);
+    return copy;
+  };
+  const root = copyOf(value);
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [source, copy] = next;
+    if (Array.isArray(copy)) {
+      for (const v of source as unknown[]) if (v !== null) copy.push(copyOf(v));
+    } else {
+      for (const [k, v] of Object.entries(source)) if (v !== null && v !== undefined) copy[k] = copyOf(v);
+    }
   }
-  return value;
+  return root;
 }
 
 /** Bad input from a client: becomes a 400 response naming `field`. */

@@ -13,24 +13,13 @@ import { type MasterConfig, readConfig } from "../model/config.ts";
 import { authenticateAgent, authenticatePrincipal } from "./auth.ts";
 import { errorResponse, HttpError, validationRejection } from "./http-error.ts";
 import type { InternalRequest, RejectedAccept } from "./internal-request.ts";
+import { readJsonBody } from "./read-body.ts";
 import { READ_PRINCIPAL_HEADER } from "./read-routes.ts";
 
 type Env = Record<string, unknown> & { MASTER: DurableObjectNamespace };
 
 /** The one master in the world: a single named object. */
 const masterStub = (env: Env) => env.MASTER.get(env.MASTER.idFromName("master"));
-
-async function readJson(request: Request): Promise<unknown> {
-  const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (type !== "application/json") {
-    throw new HttpError(415, `Content-Type: expected 'application/json'${type ? `, got '${type}'` : ""} (protobuf is not supported)`);
-  }
-  try {
-    return await request.json();
-  } catch {
-    throw new HttpError(400, "body: not valid JSON");
-  }
-}
 
 function forward(env: Env, request: Request, path: string, msg?: Omit<InternalRequest, "origin">): Promise<Response> {
   const origin = new URL(request.url).origin;
@@ -43,6 +32,9 @@ function forward(env: Env, request: Request, path: string, msg?: Omit<InternalRe
 let cached: { env: unknown; config: MasterConfig } | undefined;
 const configOf = (env: Env) => (cached?.env === env ? cached.config : (cached = { env, config: readConfig(env) }).config);
 
+/** The request's body as JSON, within the size (`STRATA_MAX_BODY_BYTES`) and depth limits. */
+const readJson = (request: Request, env: Env) => readJsonBody(request, configOf(env).maxBodyBytes);
+
 const router = Router<Request, [Env]>();
 
 router.post("/api/v1/scheduler", async (request, env) => {
@@ -50,7 +42,7 @@ router.post("/api/v1/scheduler", async (request, env) => {
   const principal = await authenticatePrincipal(request, config, config.authenticateFrameworks);
   const accept = request.headers.get("accept");
   if (accept && !/application\/json|\*\/\*/.test(accept)) throw new HttpError(406, "Accept: only application/json is supported");
-  const raw = await readJson(request);
+  const raw = await readJson(request, env);
   const streamId = request.headers.get("mesos-stream-id");
   let call: SchedulerCall;
   try {
@@ -89,14 +81,14 @@ for (const [path, schema] of [
 ] as const) {
   router.post(`/agent/v1/${path}`, async (request, env) => {
     await authenticateAgent(request, configOf(env));
-    return forward(env, request, `/${path}`, { body: parseMessage(schema as z.ZodType, await readJson(request)) });
+    return forward(env, request, `/${path}`, { body: parseMessage(schema as z.ZodType, await readJson(request, env)) });
   });
 }
 
 router.post("/api/v1", async (request, env) => {
   const config = configOf(env);
   const principal = await authenticatePrincipal(request, config, config.authenticateReadonly);
-  return forward(env, request, "/operator", { principal, body: parseOperatorCall(await readJson(request)) });
+  return forward(env, request, "/operator", { principal, body: parseOperatorCall(await readJson(request, env)) });
 });
 
 /** Forwards a read endpoint (GET, with its query) to the object, naming the authenticated principal. */

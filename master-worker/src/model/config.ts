@@ -23,6 +23,14 @@ const num = (def: number, min: number) =>
 /** Mesos' default time to mark an agent unreachable: agent_ping_timeout (15 s) × max_agent_ping_timeouts (5). */
 const MESOS_UNREACHABLE_SECONDS = 15 * 5;
 
+/**
+ * The default of `STRATA_MAX_BODY_BYTES`, the largest POST body the Worker reads: ample for the
+ * largest real calls (an agent re-registering thousands of tasks, a 1 MiB file chunk in base64)
+ * and small enough that parsing it stays well inside a Worker's 128 MB of memory. Mesos sets no
+ * byte limit of its own on HTTP bodies below protobuf's 64 MiB message limit.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+
 const EnvSchema = z.object({
   STRATA_JOIN_TOKEN: z.string().optional(),
   STRATA_CREDENTIALS: z.string().optional(),
@@ -45,6 +53,12 @@ const EnvSchema = z.object({
     .optional()
     .transform((v) => v ?? 0.8),
   STRATA_ALLOCATOR_SORTER: z.enum(ALLOCATOR_SORTERS).optional(),
+  STRATA_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .optional()
+    .transform((v) => v ?? DEFAULT_MAX_BODY_BYTES),
 });
 
 /** The parsed settings the master runs with. */
@@ -77,6 +91,8 @@ export interface MasterConfig {
   oversubscriptionFactor: number;
   /** How the allocator orders roles and frameworks (`STRATA_ALLOCATOR_SORTER`, default drf). */
   allocatorSorter: AllocatorSorterName;
+  /** The largest POST body the Worker reads (`STRATA_MAX_BODY_BYTES`); a larger one is answered 413. */
+  maxBodyBytes: number;
 }
 
 /** Parses `principal:secret[,principal:secret…]`; a bad entry names its position. */
@@ -114,5 +130,6 @@ export function readConfig(env: Record<string, unknown>): MasterConfig {
     authorizer: parseAcls(e.STRATA_ACLS),
     oversubscriptionFactor: e.STRATA_OVERSUBSCRIPTION_FACTOR,
     allocatorSorter: e.STRATA_ALLOCATOR_SORTER ?? "drf",
+    maxBodyBytes: e.STRATA_MAX_BODY_BYTES,
   };
 }
