@@ -18,6 +18,11 @@
  * reservations the first eligible framework takes the whole agent, so the sorters are asked
  * (`visit`) for clients one at a time: a run costs O(A · log F) with few roles.
  *
+ * Equal shares go to fewer allocations so far. Mesos' sorters live across runs and keep that
+ * count; these are built afresh each run, so the count of earlier runs is an input (`counts`,
+ * per framework and role, kept by the caller in an `AllocationCounts`): equal-share frameworks
+ * take turns from run to run instead of the smallest id taking every offer.
+ *
  * Quotas (`quota-tracker.ts`) add Mesos' two stages: first every agent is offered only to roles
  * below a guarantee (up to what they lack, plus what no unmet guarantee needs), then to every
  * role; unreserved resources that unmet guarantees still need (headroom) are kept from other
@@ -35,6 +40,7 @@ import type { Resource } from "../../../schemas/mesos.ts";
 import { allocatedTo, normalize, subtract } from "../../../sdk/src/resources.ts";
 import { usableByRole } from "../../../sdk/src/roles.ts";
 import { allocatableCheck, DEFAULT_MIN_ALLOCATABLE } from "./allocatable.ts";
+import type { AllocationCountsView } from "./allocation-counts.ts";
 import { DrfSorter } from "./drf-sorter.ts";
 import { HierarchicalSorter } from "./hierarchical-sorter.ts";
 import { markedFor } from "./marked-resources.ts";
@@ -109,6 +115,12 @@ export interface AllocationInput<A extends AllocationAgent = AllocationAgent> {
   weights?: Readonly<Record<string, number>>;
   /** Role quotas (guarantees and limits); a run with quotas must be given every active agent (a full run). */
   quotas?: Readonly<Record<string, RoleQuota>>;
+  /**
+   * Offers made in earlier runs, per (framework, role): the tie-break between equal shares, so
+   * that frameworks of equal share take turns from run to run (`AllocationCounts`, which the
+   * caller keeps and records each run's decisions in). Default: none (every count 0).
+   */
+  counts?: AllocationCountsView;
 }
 
 /**
@@ -178,6 +190,7 @@ export function allocate<A extends AllocationAgent>(input: AllocationInput<A>): 
   const roleSorter = new HierarchicalSorter(makeSorter, (path) => weights[path] ?? 1);
   const frameworkSorters = new Map<string, Sorter>();
   const frameworks = new Map<string, AllocationFramework>();
+  const counts = input.counts;
   const quotas = input.quotas && Object.keys(input.quotas).length > 0 ? new QuotaTracker(input.quotas) : undefined;
 
   const totals: Array<readonly [string, readonly Resource[]]> = input.pool ? [[POOL, input.pool]] : agents.map((a) => [a.id, a.total] as const);
@@ -192,6 +205,13 @@ export function allocate<A extends AllocationAgent>(input: AllocationInput<A>): 
       roleSorter.add(role);
     }
     return s;
+  };
+  /** Tells both sorters how many offers `frameworkId` had in `role` in earlier runs (the tie-break). */
+  const countEarlier = (frameworkId: string, role: string): void => {
+    const n = counts!.of(frameworkId, role);
+    if (n === 0) return;
+    frameworkSorters.get(role)!.counted(frameworkId, n);
+    roleSorter.counted(role, n);
   };
   for (const fw of input.frameworks) {
     // any order: every policy ranks with a total order (ids last)
@@ -215,6 +235,11 @@ export function allocate<A extends AllocationAgent>(input: AllocationInput<A>): 
         roleSorter.allocated(role, HELD, resources);
         quotas?.held(role, resources);
       }
+    }
+    if (counts) {
+      // what earlier runs offered it, in each role it is a client of (subscribed, or still holding)
+      for (const role of fw.roles ?? [fw.role]) countEarlier(fw.id, role);
+      if (held) for (const [role, resources] of held) if (resources.length > 0 && !(fw.roles ?? [fw.role]).includes(role)) countEarlier(fw.id, role);
     }
   }
 
