@@ -32,6 +32,13 @@ export class AllocationCounts implements AllocationCountsView {
     }
   }
 
+  /** A copy to run on without changing these (a dry run, or a full run to compare an incremental one with). */
+  copy(): AllocationCounts {
+    const out = new AllocationCounts();
+    for (const [id, byRole] of this.counts) out.counts.set(id, new Map(byRole));
+    return out;
+  }
+
   /** Forgets every framework not in `frameworkIds` (removed ones: Mesos drops a removed client's count). */
   retain(frameworkIds: Iterable<string>): void {
     const keep = new Set(frameworkIds);

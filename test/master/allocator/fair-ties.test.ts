@@ -116,6 +116,9 @@ describe("AllocationCounts", () => {
       { frameworkId: "f2", role: "*" },
     ]);
     expect([counts.of("f1", "*"), counts.of("f1", "web"), counts.of("f2", "*"), counts.of("f3", "*")]).toEqual([2, 1, 1, 0]);
+    const copy = counts.copy();
+    copy.record([{ frameworkId: "f1", role: "*" }]);
+    expect([copy.of("f1", "*"), counts.of("f1", "*")]).toEqual([3, 2]); // a copy goes its own way
     counts.retain(["f2", "f3"]);
     expect([counts.of("f1", "*"), counts.of("f2", "*")]).toEqual([0, 1]);
   });
