@@ -206,12 +206,14 @@ export function allocate<A extends AllocationAgent>(input: AllocationInput<A>): 
     }
     return s;
   };
-  /** Tells both sorters how many offers `frameworkId` had in `role` in earlier runs (the tie-break). */
+  /** Offers of earlier runs per role (the sum of its frameworks'), told the role sorter once per role. */
+  const roleCounts = new Map<string, number>();
+  /** Tells the role's framework sorter how many offers `frameworkId` had in `role` in earlier runs (the tie-break). */
   const countEarlier = (frameworkId: string, role: string): void => {
     const n = counts!.of(frameworkId, role);
     if (n === 0) return;
     frameworkSorters.get(role)!.counted(frameworkId, n);
-    roleSorter.counted(role, n);
+    roleCounts.set(role, (roleCounts.get(role) ?? 0) + n);
   };
   for (const fw of input.frameworks) {
     // any order: every policy ranks with a total order (ids last)
@@ -242,6 +244,7 @@ export function allocate<A extends AllocationAgent>(input: AllocationInput<A>): 
       if (held) for (const [role, resources] of held) if (resources.length > 0 && !(fw.roles ?? [fw.role]).includes(role)) countEarlier(fw.id, role);
     }
   }
+  for (const [role, n] of roleCounts) roleSorter.counted(role, n);
 
   const decisions: OfferDecision<A>[] = [];
   // the agent being allocated and what it has left, read by `offerTo` (one closure for the run)
