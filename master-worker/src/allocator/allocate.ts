@@ -208,11 +208,12 @@ export function allocate<A extends AllocationAgent>(input: AllocationInput<A>): 
   };
   /** Offers of earlier runs per role (the sum of its frameworks'), told the role sorter once per role. */
   const roleCounts = new Map<string, number>();
-  /** Tells the role's framework sorter how many offers `frameworkId` had in `role` in earlier runs (the tie-break). */
-  const countEarlier = (frameworkId: string, role: string): void => {
-    const n = counts!.of(frameworkId, role);
+  /** Adds a framework to the sorter `s` of `role`, with the offers it had there in earlier runs (the tie-break). */
+  const addClient = (s: Sorter, frameworkId: string, role: string): void => {
+    s.add(frameworkId);
+    const n = counts === undefined ? 0 : counts.of(frameworkId, role);
     if (n === 0) return;
-    frameworkSorters.get(role)!.counted(frameworkId, n);
+    s.counted(frameworkId, n);
     roleCounts.set(role, (roleCounts.get(role) ?? 0) + n);
   };
   for (const fw of input.frameworks) {
@@ -221,7 +222,7 @@ export function allocate<A extends AllocationAgent>(input: AllocationInput<A>): 
     const eligible = fw.active && !fw.suppressed;
     for (const role of fw.roles ?? [fw.role]) {
       const s = sorterOf(role);
-      if (!s.contains(fw.id)) s.add(fw.id);
+      if (!s.contains(fw.id)) addClient(s, fw.id, role);
       if (eligible && !fw.suppressedRoles?.has(role)) {
         s.activate(fw.id);
         roleSorter.activate(role);
@@ -232,16 +233,11 @@ export function allocate<A extends AllocationAgent>(input: AllocationInput<A>): 
       for (const [role, resources] of held) {
         if (resources.length === 0) continue;
         const s = sorterOf(role);
-        if (!s.contains(fw.id)) s.add(fw.id); // a role it left but still holds resources in: counted, never offered
+        if (!s.contains(fw.id)) addClient(s, fw.id, role); // a role it left but still holds resources in: counted, never offered
         s.allocated(fw.id, HELD, resources);
         roleSorter.allocated(role, HELD, resources);
         quotas?.held(role, resources);
       }
-    }
-    if (counts) {
-      // what earlier runs offered it, in each role it is a client of (subscribed, or still holding)
-      for (const role of fw.roles ?? [fw.role]) countEarlier(fw.id, role);
-      if (held) for (const [role, resources] of held) if (resources.length > 0 && !(fw.roles ?? [fw.role]).includes(role)) countEarlier(fw.id, role);
     }
   }
   for (const [role, n] of roleCounts) roleSorter.counted(role, n);
