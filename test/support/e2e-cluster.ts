@@ -31,13 +31,13 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-/** Starts master + one agent with `agentArgs` (e.g. fixed resources). */
-export async function startCluster(agentArgs: string[] = []): Promise<Cluster> {
+/** Starts master + one agent with `agentArgs` (e.g. fixed resources); `opts.vars` override master settings of `FAST_MASTER_VARS`. */
+export async function startCluster(agentArgs: string[] = [], opts: { vars?: Record<string, string> } = {}): Promise<Cluster> {
   const stateDir = mkdtempSync(join(tmpdir(), "strata-e2e-"));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const secrets = localSecrets(stateDir);
-  const masterOpts = { port, stateDir, vars: FAST_MASTER_VARS };
+  const masterOpts = { port, stateDir, vars: { ...FAST_MASTER_VARS, ...opts.vars } };
   const cluster: Cluster = {
     url,
     stateDir,

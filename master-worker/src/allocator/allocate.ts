@@ -18,6 +18,11 @@
  * reservations the first eligible framework takes the whole agent, so the sorters are asked
  * (`visit`) for clients one at a time: a run costs O(A · log F) with few roles.
  *
+ * Equal shares go to fewer allocations so far. Mesos' sorters live across runs and keep that
+ * count; these are built afresh each run, so the count of earlier runs is an input (`counts`,
+ * per framework and role, kept by the caller in an `AllocationCounts`): equal-share frameworks
+ * take turns from run to run instead of the smallest id taking every offer.
+ *
  * Quotas (`quota-tracker.ts`) add Mesos' two stages: first every agent is offered only to roles
  * below a guarantee (up to what they lack, plus what no unmet guarantee needs), then to every
  * role; unreserved resources that unmet guarantees still need (headroom) are kept from other
@@ -35,6 +40,7 @@ import type { Resource } from "../../../schemas/mesos.ts";
 import { allocatedTo, normalize, subtract } from "../../../sdk/src/resources.ts";
 import { usableByRole } from "../../../sdk/src/roles.ts";
 import { allocatableCheck, DEFAULT_MIN_ALLOCATABLE } from "./allocatable.ts";
+import type { AllocationCountsView } from "./allocation-counts.ts";
 import { DrfSorter } from "./drf-sorter.ts";
 import { HierarchicalSorter } from "./hierarchical-sorter.ts";
 import { markedFor } from "./marked-resources.ts";
@@ -109,6 +115,12 @@ export interface AllocationInput<A extends AllocationAgent = AllocationAgent> {
   weights?: Readonly<Record<string, number>>;
   /** Role quotas (guarantees and limits); a run with quotas must be given every active agent (a full run). */
   quotas?: Readonly<Record<string, RoleQuota>>;
+  /**
+   * Offers made in earlier runs, per (framework, role): the tie-break between equal shares, so
+   * that frameworks of equal share take turns from run to run (`AllocationCounts`, which the
+   * caller keeps and records each run's decisions in). Default: none (every count 0).
+   */
+  counts?: AllocationCountsView;
 }
 
 /**
@@ -178,6 +190,7 @@ export function allocate<A extends AllocationAgent>(input: AllocationInput<A>): 
   const roleSorter = new HierarchicalSorter(makeSorter, (path) => weights[path] ?? 1);
   const frameworkSorters = new Map<string, Sorter>();
   const frameworks = new Map<string, AllocationFramework>();
+  const counts = input.counts;
   const quotas = input.quotas && Object.keys(input.quotas).length > 0 ? new QuotaTracker(input.quotas) : undefined;
 
   const totals: Array<readonly [string, readonly Resource[]]> = input.pool ? [[POOL, input.pool]] : agents.map((a) => [a.id, a.total] as const);
@@ -193,13 +206,23 @@ export function allocate<A extends AllocationAgent>(input: AllocationInput<A>): 
     }
     return s;
   };
+  /** Offers of earlier runs per role (the sum of its frameworks'), told the role sorter once per role. */
+  const roleCounts = new Map<string, number>();
+  /** Adds a framework to the sorter `s` of `role`, with the offers it had there in earlier runs (the tie-break). */
+  const addClient = (s: Sorter, frameworkId: string, role: string): void => {
+    s.add(frameworkId);
+    const n = counts === undefined ? 0 : counts.of(frameworkId, role);
+    if (n === 0) return;
+    s.counted(frameworkId, n);
+    roleCounts.set(role, (roleCounts.get(role) ?? 0) + n);
+  };
   for (const fw of input.frameworks) {
     // any order: every policy ranks with a total order (ids last)
     frameworks.set(fw.id, fw);
     const eligible = fw.active && !fw.suppressed;
     for (const role of fw.roles ?? [fw.role]) {
       const s = sorterOf(role);
-      if (!s.contains(fw.id)) s.add(fw.id);
+      if (!s.contains(fw.id)) addClient(s, fw.id, role);
       if (eligible && !fw.suppressedRoles?.has(role)) {
         s.activate(fw.id);
         roleSorter.activate(role);
@@ -210,13 +233,14 @@ export function allocate<A extends AllocationAgent>(input: AllocationInput<A>): 
       for (const [role, resources] of held) {
         if (resources.length === 0) continue;
         const s = sorterOf(role);
-        if (!s.contains(fw.id)) s.add(fw.id); // a role it left but still holds resources in: counted, never offered
+        if (!s.contains(fw.id)) addClient(s, fw.id, role); // a role it left but still holds resources in: counted, never offered
         s.allocated(fw.id, HELD, resources);
         roleSorter.allocated(role, HELD, resources);
         quotas?.held(role, resources);
       }
     }
   }
+  for (const [role, n] of roleCounts) roleSorter.counted(role, n);
 
   const decisions: OfferDecision<A>[] = [];
   // the agent being allocated and what it has left, read by `offerTo` (one closure for the run)

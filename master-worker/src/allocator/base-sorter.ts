@@ -115,6 +115,14 @@ export abstract class BaseSorter implements Sorter {
     this.changed(st);
   }
 
+  counted(client: string, allocations: number): void {
+    const st = this.state(client);
+    if (!Number.isSafeInteger(allocations) || allocations < 0) throw new Error(`sorter: allocations must be a whole number ≥ 0, got ${allocations}`);
+    if (allocations === 0) return;
+    st.allocations += allocations;
+    this.changed(st);
+  }
+
   unallocated(client: string, agentId: string, resources: readonly Resource[]): void {
     const st = this.state(client);
     const held = this.held(st, agentId);

@@ -125,6 +125,11 @@ export class HierarchicalSorter implements Sorter {
     this.chain(this.clientNode(client), (sorter, key) => sorter.allocated(key, agentId, resources), true);
   }
 
+  /** Counts them for the client's own entry and for each ancestor's entry of the subtree holding it, as `allocated` does. */
+  counted(client: string, allocations: number): void {
+    this.chain(this.clientNode(client), (sorter, key) => sorter.counted(key, allocations), true);
+  }
+
   unallocated(client: string, agentId: string, resources: readonly Resource[]): void {
     const node = this.clientNode(client);
     node.sorter.unallocated(selfKey(client), agentId, resources); // checks first: throws before anything changed

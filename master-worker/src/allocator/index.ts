@@ -7,6 +7,8 @@
 export { allocatableCheck, DEFAULT_MIN_ALLOCATABLE, isAllocatable } from "./allocatable.ts";
 export type { AllocationAgent, AllocationFramework, AllocationInput, OfferDecision, RoleQuota } from "./allocate.ts";
 export { allocate } from "./allocate.ts";
+export type { AllocationCountsView } from "./allocation-counts.ts";
+export { AllocationCounts } from "./allocation-counts.ts";
 export { withAllocationRole } from "./allocation-role.ts";
 export type { ClientState } from "./base-sorter.ts";
 export { BaseSorter } from "./base-sorter.ts";

@@ -39,6 +39,12 @@ export interface Sorter {
   total(): Resource[];
   /** Records that `resources` on `agentId` were handed to `client` (counts one allocation). */
   allocated(client: string, agentId: string, resources: readonly Resource[]): void;
+  /**
+   * Adds `allocations` (a whole number ≥ 0) to the count of allocations of `client` without
+   * recording resources: what earlier runs allocated, for a sorter rebuilt each run to break ties
+   * as one that lived across the runs would (Mesos' `allocations` counter). Throws if unknown.
+   */
+  counted(client: string, allocations: number): void;
   /** Records that `client` gave `resources` on `agentId` back. Throws if it does not hold them. */
   unallocated(client: string, agentId: string, resources: readonly Resource[]): void;
   /** What `client` holds, on one agent or (without `agentId`) summed over all agents. */

@@ -24,6 +24,7 @@ import type { Offer, Resource } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
 import { normalize, subtract, unallocated } from "../../../sdk/src/resources.ts";
 import {
+  AllocationCounts,
   addScalars,
   byId,
   MadeOffers,
@@ -89,6 +90,17 @@ export class AllocationInputCache {
   /** The last agent total normalized, and the result (agents mostly share one list). */
   private lastTotal: readonly Resource[] | undefined;
   private lastTotalNormalized: readonly Resource[] = NOTHING;
+  /**
+   * Offers made so far per (framework, role), the tie-break `allocate` reads (`counts`), so
+   * equal-share frameworks take turns from run to run; the caller of `allocate` records each
+   * run's decisions. Memory only, as Mesos' sorters; a removed framework's count is dropped.
+   */
+  readonly counts: AllocationCounts;
+
+  /** `counts`: the tie-break counts to start from (default none: a new master's). */
+  constructor(counts = new AllocationCounts()) {
+    this.counts = counts;
+  }
 
   /** Makes the next run a full one (quotas need every agent: headroom is cluster-wide). */
   requireFull(): void {
@@ -256,6 +268,7 @@ export class AllocationInputCache {
     if (this.frameworkList) return this.frameworkList;
     const list: FrameworkEntry[] = [];
     for (const e of this.frameworkRecords.slots()) if (!e.record.removed) list.push(e);
+    this.counts.retain(list.map((e) => e.id));
     return (this.frameworkList = list.sort(byId));
   }
 

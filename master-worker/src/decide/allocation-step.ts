@@ -9,6 +9,8 @@
  * what a full run over the whole view would (see `allocate`).
  *
  * Each offer is for one (framework, role): its `allocation_info.role` and its resources' say which.
+ * Ties between equal shares go to the framework offered least so far: the cache keeps the counts
+ * between runs (`AllocationCounts`), so equal-share frameworks take turns.
  * Role weights, quotas and the sorter come from the master's settings and config
  * (`allocation-settings.ts`).
  *
@@ -77,6 +79,7 @@ export function allocationOffers(
     now,
     seed,
     sorter,
+    counts: cache.counts,
     ...(weights ? { weights } : {}),
     ...(quotas ? { quotas } : {}),
   });
@@ -98,5 +101,6 @@ export function allocationOffers(
     offers.push(offer);
     cache.offered(offer, d.agent, d.cut);
   }
+  cache.counts.record(decisions);
   return offers;
 }

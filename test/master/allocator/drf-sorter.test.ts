@@ -62,6 +62,29 @@ describe("DrfSorter", () => {
     expect(s.sort()).toEqual(["b", "c", "a"]);
   });
 
+  it("counts allocations of earlier runs (counted) in the tie-break, never before a share", () => {
+    const s = drfWithClients([["a"], ["b"], ["c"]], 10, 1000);
+    s.counted("a", 2);
+    s.counted("b", 1);
+    expect(s.sort()).toEqual(["c", "b", "a"]);
+    s.allocated("c", "ag1", res(0, 0)); // one more allocation, no share: c ties with b on count (1 each), b sorts first by id
+    expect(s.sort()).toEqual(["b", "c", "a"]);
+    s.allocated("b", "ag1", res(1, 0)); // a share outranks any count
+    expect(s.sort()).toEqual(["c", "a", "b"]);
+  });
+
+  it("counted in a role tree counts for the role and for each ancestor's subtree", () => {
+    const s = new HierarchicalSorter(() => new DrfSorter());
+    s.addTotal("ag1", res(10, 1000));
+    for (const c of ["eng/a", "eng/b", "ops"]) {
+      s.add(c);
+      s.activate(c);
+    }
+    expect(s.sort()).toEqual(["eng/a", "eng/b", "ops"]);
+    s.counted("eng/a", 1); // eng (1) now after ops (0); within eng, b (0) before a (1)
+    expect(s.sort()).toEqual(["ops", "eng/b", "eng/a"]);
+  });
+
   it("ignores resource names with no pool total, and ports", () => {
     const s = drfWithClients([["a"], ["b"]], 10, 1000);
     s.allocated("a", "ag1", [scalar("gpus", 4), ranges("ports", [[31000, 31999]]), scalar("cpus", 1)]);
@@ -187,6 +210,10 @@ describe("DrfSorter keeps its order incrementally", () => {
         } else if (r < 0.8) both((s) => s.deactivate(c));
         else if (r < 0.9) both((s) => s.activate(c));
         else if (r < 0.95) both((s) => s.remove(c));
+        else if (r < 0.98) {
+          const n = Math.floor(random() * 3);
+          both((s) => s.counted(c, n));
+        }
         if (random() < 0.3) kept.ordered(); // reads in between keep the order incrementally
         if (random() < 0.3) {
           // so do visits, with allocations recorded during them

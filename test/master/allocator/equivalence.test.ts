@@ -1,11 +1,13 @@
 /**
  * The fast allocator against the reference one (`reference-allocate.ts`) on many random
  * clusters: reservations, fractional quantities, ports, weights, refuse filters, suppressed and
- * inactive frameworks, hierarchical and multiple roles, per-role suppression, GPU filtering, custom minimums, and incremental runs over a subset of agents.
+ * inactive frameworks, hierarchical and multiple roles, per-role suppression, GPU filtering, custom minimums, offers of earlier runs (the
+ * tie-break counts), and incremental runs over a subset of agents.
  */
 import { describe, expect, it } from "vitest";
 import {
   type AllocationAgent,
+  AllocationCounts,
   type AllocationFramework,
   type AllocationInput,
   allocate,
@@ -67,7 +69,21 @@ function cluster(seed: number): AllocationInput {
   });
   const weights = random() < 0.3 ? { web: 2, batch: 0.5, "web/a": 3 } : undefined;
   const minAllocatable = random() < 0.2 ? [[scalar("cpus", 1), scalar("mem", 256)]] : random() < 0.1 ? [] : undefined;
-  return { agents, frameworks, filters, now: 1_000, seed, ...(weights ? { weights } : {}), ...(minAllocatable ? { minAllocatable } : {}) };
+  // offers of earlier runs (the tie-break), for some of the frameworks' roles
+  const counts = random() < 0.5 ? new AllocationCounts() : undefined;
+  for (const f of counts ? frameworks : [])
+    for (const role of [...(f.roles ?? [f.role]), ...ROLES])
+      if (random() < 0.4) counts!.record(Array.from({ length: Math.floor(random() * 4) }, () => ({ frameworkId: f.id, role })));
+  return {
+    agents,
+    frameworks,
+    filters,
+    now: 1_000,
+    seed,
+    ...(weights ? { weights } : {}),
+    ...(minAllocatable ? { minAllocatable } : {}),
+    ...(counts ? { counts } : {}),
+  };
 }
 
 describe("allocate decides what the reference allocator decides", () => {

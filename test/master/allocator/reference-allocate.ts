@@ -9,6 +9,11 @@
  * virtual child `<role>/.` of weight 1) are ranked by (dominant share of the subtree ÷ weight,
  * allocations recorded in the subtree, key); within a role, frameworks by (dominant share of
  * what they hold in that role, allocations, id).
+ *
+ * Allocations (the tie-break) are the offers of earlier runs (`input.counts`, per framework and
+ * role; issue 11, so that equal shares take turns from run to run) plus one for what a
+ * framework already holds in the role, plus the offers of this run; a role's are the sum of its
+ * subtree's frameworks'.
  */
 
 import {
@@ -52,19 +57,20 @@ export function referenceAllocate(input: AllocationInput): OfferDecision[] {
   const key = (fw: string, role: string) => `${fw}\u0000${role}`;
   const eligible = new Map<string, string[]>(); // role → frameworks that may be offered in it
   const roles = new Set<string>();
+  const earlier = (fw: string, role: string) => input.counts?.of(fw, role) ?? 0;
   const fws = new Map(input.frameworks.map((fw) => [fw.id, fw]));
   for (const fw of input.frameworks) {
     const subscribed = fw.roles ?? [fw.role];
     for (const role of subscribed) {
       roles.add(role);
-      if (!clients.has(key(fw.id, role))) clients.set(key(fw.id, role), { held: [], allocations: 0 });
+      if (!clients.has(key(fw.id, role))) clients.set(key(fw.id, role), { held: [], allocations: earlier(fw.id, role) });
       if (fw.active && !fw.suppressed && !fw.suppressedRoles?.has(role)) eligible.set(role, [...(eligible.get(role) ?? []), fw.id]);
     }
     const held = fw.allocatedByRole ?? new Map([[fw.role, fw.allocated]]);
     for (const [role, rs] of held) {
       if (rs.length === 0) continue;
       roles.add(role);
-      clients.set(key(fw.id, role), { held: normalize(rs), allocations: 1 });
+      clients.set(key(fw.id, role), { held: normalize(rs), allocations: earlier(fw.id, role) + 1 });
     }
   }
   const inSubtree = (role: string, node: string) => isWithinRole(role, node);

@@ -84,6 +84,21 @@ export function runSorterConformance(name: string, makeSorter: () => Sorter, opt
       expect(() => s.updateWeight("a", Number.NaN)).toThrow(/weight/);
     });
 
+    it("counted adds to the count without resources; refuses an unknown client and a count that is no whole number ≥ 0", () => {
+      const s = makeSorter();
+      s.add("a");
+      s.activate("a");
+      s.counted("a", 3);
+      s.counted("a", 0);
+      expect(s.allocation("a")).toEqual([]);
+      expect(s.allocationsByAgent("a").size).toBe(0);
+      expect(s.sort()).toEqual(["a"]);
+      expect(() => s.counted("x", 1)).toThrow(/unknown/);
+      expect(() => s.counted("a", -1)).toThrow(/allocations/);
+      expect(() => s.counted("a", 1.5)).toThrow(/allocations/);
+      expect(() => s.counted("a", Number.NaN)).toThrow(/allocations/);
+    });
+
     it("keeps weights", () => {
       const s = makeSorter();
       s.add("a");

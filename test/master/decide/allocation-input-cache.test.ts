@@ -172,7 +172,8 @@ describe("allocationOffers with a kept cache", () => {
       const nextId = () => `O${++ids}`;
       let now = 1_000;
       for (let n = 0; n < 60; n++) {
-        const expected = allocationOffers(view, now, n, () => "fresh", new AllocationInputCache());
+        // a fresh full run with the same history of offers (the tie-break counts) as the kept cache
+        const expected = allocationOffers(view, now, n, () => "fresh", new AllocationInputCache(cache.counts.copy()));
         const got = allocationOffers(view, now, n, nextId, cache);
         expect(strip(got), `seed ${seed}, run ${n}`).toEqual(strip(expected));
         commit(view, got, random, now);
@@ -183,6 +184,28 @@ describe("allocationOffers with a kept cache", () => {
       }
     }
     expect(offered).toBeGreaterThan(runs / 2); // the sequences do offer things
+  });
+
+  it("keeps the tie-break counts between runs and drops those of a removed framework", () => {
+    const view = new FakeView();
+    view.agents.set("a0", agent("a0", SHAPES[0]!));
+    view.connectedAgents.add("a0");
+    for (const id of ["f0", "f1"]) {
+      view.frameworks.set(id, framework(id, "*"));
+      view.connectedFrameworks.add(id);
+    }
+    const cache = new AllocationInputCache();
+    let ids = 0;
+    const first = allocationOffers(view, 1, 1, () => `O${++ids}`, cache);
+    expect(first.map((o) => o.framework_id.value)).toEqual(["f0"]);
+    expect([cache.counts.of("f0", "*"), cache.counts.of("f1", "*")]).toEqual([1, 0]);
+    view.offers.clear(); // declined, no filter: the agent is free again, and goes to the framework offered less
+    const second = allocationOffers(view, 2, 2, () => `O${++ids}`, cache);
+    expect(second.map((o) => o.framework_id.value)).toEqual(["f1"]);
+    for (const offer of second) view.offers.set(offer.id.value, { offer, createdAt: 2 }); // outstanding: nothing left to offer
+    view.frameworks.set("f0", { ...view.frameworks.get("f0")!, removed: true });
+    allocationOffers(view, 3, 3, () => `O${++ids}`, cache);
+    expect([cache.counts.of("f0", "*"), cache.counts.of("f1", "*")]).toEqual([0, 1]);
   });
 
   it("allocates only the agents that changed once nothing else did", () => {
