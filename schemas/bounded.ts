@@ -11,6 +11,7 @@ import {
   MAX_HOSTNAME_LENGTH,
   MAX_ID_LENGTH,
   MAX_LIST_LENGTH,
+  MAX_MESSAGE_BYTES,
   MAX_NAME_LENGTH,
   MAX_TEXT_LENGTH,
   tooManyBytes,
@@ -42,3 +43,9 @@ export const boundedRecord = <V extends z.ZodType>(key: z.ZodString, value: V) =
 
 /** `schema`, refused when its value weighs more than `max` bytes as JSON (names the message's path). */
 export const withinBytes = <T extends z.ZodType>(schema: T, what: string, max: number) => schema.refine((v) => jsonBytes(v) <= max, tooManyBytes(what, max));
+
+/**
+ * Resources an operation adds to an agent's row (RESERVE, CREATE and their operator calls): at
+ * most `MAX_MESSAGE_BYTES` as JSON, as the agent's own resources.
+ */
+export const resourceList = <T extends z.ZodType>(resource: T) => withinBytes(list(resource).min(1), "the resources", MAX_MESSAGE_BYTES);

@@ -3,7 +3,7 @@
  * events the master streams back (RecordIO). See `include/mesos/v1/scheduler/scheduler.proto`.
  */
 import { z } from "zod";
-import { agentList, freeText, list, nameText, tokenText } from "./bounded.ts";
+import { agentList, freeText, list, nameText, resourceList, tokenText } from "./bounded.ts";
 import { InverseOffer } from "./maintenance.ts";
 import { AgentID, Filters, FrameworkID, FrameworkInfo, KillPolicy, MasterInfo, Offer, OfferID, Resource, TaskID, TaskInfo, TaskStatus } from "./mesos.ts";
 
@@ -28,11 +28,11 @@ export const OfferOperation = z.object({
   id: z.object({ value: tokenText() }).optional(),
   launch: z.object({ task_infos: list(TaskInfo).default([]) }).optional(),
   /** RESERVE / UNRESERVE: the resources as they are to be (reserve) or are now (unreserve). */
-  reserve: z.object({ resources: list(Resource).min(1) }).optional(),
-  unreserve: z.object({ resources: list(Resource).min(1) }).optional(),
+  reserve: z.object({ resources: resourceList(Resource) }).optional(),
+  unreserve: z.object({ resources: resourceList(Resource) }).optional(),
   /** CREATE / DESTROY: persistent volumes (disk resources with `disk.persistence` and `disk.volume`). */
-  create: z.object({ volumes: list(Resource).min(1) }).optional(),
-  destroy: z.object({ volumes: list(Resource).min(1) }).optional(),
+  create: z.object({ volumes: resourceList(Resource) }).optional(),
+  destroy: z.object({ volumes: resourceList(Resource) }).optional(),
 });
 export type OfferOperation = z.infer<typeof OfferOperation>;
 

@@ -54,6 +54,9 @@ const launchWith = (s: Fixture, task: Record<string, unknown>) =>
   });
 const TASK = "accept.operations[0].launch.task_infos[0]";
 const chars = (n: number) => "x".repeat(n);
+/** Labels each within its bounds, together over `bytes`. */
+const bigLabels = (bytes: number) =>
+  Array.from({ length: Math.ceil(bytes / MAX_TEXT_LENGTH) + 1 }, (_, i) => ({ key: `k${i}`, value: chars(MAX_TEXT_LENGTH) }));
 const window = (machine: Record<string, unknown>) => ({
   type: "UPDATE_MAINTENANCE_SCHEDULE",
   update_maintenance_schedule: { schedule: { windows: [{ machine_ids: [machine], unavailability: { start: { nanoseconds: 0 } } }] } },
@@ -140,6 +143,44 @@ const CASES: Case[] = [
     family: "message",
     path: "subscribe.framework_info",
     call: (s) => subscribeWith(s.h, { labels: { labels: [1, 2].map((i) => ({ key: `k${i}`, value: chars(MAX_FRAMEWORK_INFO_BYTES / 2) })) } }),
+  },
+  {
+    family: "message",
+    path: "reserve_resources.resources",
+    call: (s) =>
+      operator(s.h, {
+        type: "RESERVE_RESOURCES",
+        reserve_resources: {
+          agent_id: { value: s.agent },
+          resources: [
+            {
+              name: "cpus",
+              type: "SCALAR",
+              scalar: { value: 1 },
+              reservations: [{ type: "DYNAMIC", role: "dev", labels: { labels: bigLabels(MAX_MESSAGE_BYTES) } }],
+            },
+          ],
+        },
+      }),
+  },
+  {
+    family: "message",
+    path: "resources",
+    call: (s) =>
+      s.h.register({
+        hostname: "big.test",
+        resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 } }],
+        attributes: bigLabels(MAX_MESSAGE_BYTES).map(({ key, value }) => ({ name: key, type: "TEXT", text: { value } })),
+      }),
+  },
+  {
+    family: "message",
+    path: "update_maintenance_schedule.schedule",
+    call: (s) => {
+      const machines = (w: number) => Array.from({ length: MAX_LIST_LENGTH }, (_, i) => ({ hostname: `${chars(200)}-${w}-${i}` }));
+      const windows = [0, 1, 2].map((w) => ({ machine_ids: machines(w), unavailability: { start: { nanoseconds: 0 } } }));
+      return operator(s.h, { type: "UPDATE_MAINTENANCE_SCHEDULE", update_maintenance_schedule: { schedule: { windows } } });
+    },
   },
 ];
 
