@@ -206,7 +206,7 @@ const TaskInfo = withinBytes(
 );
 
 const MasterInfo = z.object({
-  id: idText(),
+  id: tokenText(),
   ip: int(),
   port: int(),
   pid: z.optional(freeText()),

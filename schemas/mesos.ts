@@ -270,7 +270,7 @@ export const TaskStatus = z.object({
 export type TaskStatus = z.infer<typeof TaskStatus>;
 
 export const MasterInfo = z.object({
-  id: idText(),
+  id: tokenText(),
   ip: z.number().int(),
   port: z.number().int(),
   pid: freeText().optional(),
