@@ -208,6 +208,44 @@ describe("field bounds", () => {
   });
 });
 
+describe("settings that add up over calls in one row", () => {
+  /** Roles of long names, `count` from `from`, each call within its bounds. */
+  const roles = (from: number, count: number) => Array.from({ length: count }, (_, i) => `${chars(MAX_NAME_LENGTH - 10)}${from + i}`);
+  const calls: Array<[string, string, (names: string[]) => Record<string, unknown>]> = [
+    [
+      "weights",
+      "update_weights.weight_infos",
+      (names) => ({ type: "UPDATE_WEIGHTS", update_weights: { weight_infos: names.map((role) => ({ role, weight: 2 })) } }),
+    ],
+    [
+      "quota",
+      "update_quota.quota_configs",
+      (names) => ({ type: "UPDATE_QUOTA", update_quota: { force: true, quota_configs: names.map((role) => ({ role, limits: { cpus: { value: 1 } } })) } }),
+    ],
+  ];
+  it.each(calls)("%s: refused (400 naming %s) once all roles together would pass the row's bound, nothing changed", async (_what, path, call) => {
+    const s = setup();
+    const perCall = 200; // ~200 KB a call
+    let refusedAt: number | undefined;
+    let before = stateOf(s.h);
+    for (let n = 0; n < 10 && refusedAt === undefined; n++) {
+      before = stateOf(s.h);
+      const got = await answer(() => operator(s.h, call(roles(n * perCall, perCall))));
+      if (got) {
+        expect(got).toEqual({
+          status: 400,
+          text: expect.stringMatching(
+            new RegExp(`^${path.replace(/[[\].]/g, "\\$&")}: the .* of all roles .* must be at most ${MAX_MESSAGE_BYTES} bytes as JSON$`),
+          ),
+        });
+        refusedAt = n;
+      }
+    }
+    expect(refusedAt).toBe(Math.floor(MAX_MESSAGE_BYTES / (perCall * MAX_NAME_LENGTH)));
+    expect(stateOf(s.h)).toBe(before);
+  });
+});
+
 describe("inputs that used to fail in the store (SQLITE_TOOBIG, 500)", () => {
   it("SUBSCRIBE with a 2.2 MB framework name is a 400 naming it", async () => {
     const h = new MasterHarness();
