@@ -223,6 +223,33 @@ describe("settings that add up over calls in one row", () => {
       (names) => ({ type: "UPDATE_QUOTA", update_quota: { force: true, quota_configs: names.map((role) => ({ role, limits: { cpus: { value: 1 } } })) } }),
     ],
   ];
+  it("reservations: refused (400 naming reserve_resources.resources) once the agent's resources would pass the row's bound, nothing changed", async () => {
+    const s = setup();
+    const reserve = (n: number) =>
+      operator(s.h, {
+        type: "RESERVE_RESOURCES",
+        reserve_resources: {
+          agent_id: { value: s.agent },
+          resources: [
+            {
+              name: "cpus",
+              type: "SCALAR",
+              scalar: { value: 0.5 },
+              reservations: [{ type: "DYNAMIC", role: `dev${n}`, labels: { labels: bigLabels(MAX_MESSAGE_BYTES / 2).slice(1) } }],
+            },
+          ],
+        },
+      });
+    expect(await answer(() => reserve(0))).toBeNull();
+    const before = stateOf(s.h);
+    const got = await answer(() => reserve(1));
+    expect(got).toEqual({
+      status: 400,
+      text: expect.stringMatching(new RegExp(`^reserve_resources\\.resources: the agent's resources .* must be at most ${MAX_MESSAGE_BYTES} bytes as JSON$`)),
+    });
+    expect(stateOf(s.h)).toBe(before);
+  });
+
   it.each(calls)("%s: refused (400 naming %s) once all roles together would pass the row's bound, nothing changed", async (_what, path, call) => {
     const s = setup();
     const perCall = 200; // ~200 KB a call
