@@ -17,7 +17,7 @@
  */
 import { z } from "zod";
 import { agentList, freeText, hostText, idText, list, nameText, tokenText, withinBytes } from "./bounded.ts";
-import { MAX_FILE_DATA_LENGTH, MAX_MESSAGE_BYTES } from "./field-limits.ts";
+import { jsonBytes, MAX_FILE_DATA_LENGTH, MAX_MESSAGE_BYTES, tooManyBytes } from "./field-limits.ts";
 import { AgentID, Attribute, FrameworkID, KillPolicy, LaunchFrameworkInfo, MasterInfo, Resource, TaskID, TaskInfo, TaskState, TaskStatus } from "./mesos.ts";
 
 /** A task the agent reports as present when it (re-)registers. */
@@ -27,13 +27,6 @@ export const AgentTaskReport = z.object({
   state: TaskState,
 });
 export type AgentTaskReport = z.infer<typeof AgentTaskReport>;
-
-/** What an agent's row keeps of its registration: at most `MAX_MESSAGE_BYTES` as JSON. */
-const AgentDescription = withinBytes(
-  z.object({ resources: list(Resource).min(1), attributes: list(Attribute).default([]) }),
-  "an agent's resources and attributes",
-  MAX_MESSAGE_BYTES,
-);
 
 export const RegisterRequest = z
   .object({
@@ -52,9 +45,9 @@ export const RegisterRequest = z
     tasks: agentList(AgentTaskReport).default([]),
   })
   .superRefine((r, ctx) => {
-    // The resources and attributes together, as the agent's row holds them.
-    const checked = AgentDescription.safeParse({ resources: r.resources, attributes: r.attributes });
-    if (!checked.success) ctx.addIssue({ code: "custom", message: checked.error.issues[0]!.message, path: ["resources"] });
+    // What the agent's row keeps of it, the resources and attributes together: at most `MAX_MESSAGE_BYTES` as JSON.
+    if (jsonBytes({ resources: r.resources, attributes: r.attributes }) > MAX_MESSAGE_BYTES)
+      ctx.addIssue({ code: "custom", message: tooManyBytes("an agent's resources and attributes", MAX_MESSAGE_BYTES), path: ["resources"] });
   });
 export type RegisterRequest = z.infer<typeof RegisterRequest>;
 
