@@ -24,6 +24,19 @@
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 import type * as Agent from "./agent.ts";
+import {
+  jsonBytes,
+  MAX_AGENT_LIST_LENGTH,
+  MAX_DATA_LENGTH,
+  MAX_FRAMEWORK_INFO_BYTES,
+  MAX_HOSTNAME_LENGTH,
+  MAX_ID_LENGTH,
+  MAX_LIST_LENGTH,
+  MAX_MESSAGE_BYTES,
+  MAX_NAME_LENGTH,
+  MAX_TEXT_LENGTH,
+  tooManyBytes,
+} from "./field-limits.ts";
 import { FILE_OFFSET_EXPECTED, isFileOffset } from "./file-limits.ts";
 import { parseMessage, stripNulls } from "./parse.ts";
 
@@ -32,66 +45,82 @@ z.config(en());
 
 // ---- Mesos messages (mesos.ts): only those inside the answers below ----
 
-const nonEmpty = () => z.string().check(z.minLength(1));
+// The bounds of bounded.ts, from the same numbers (field-limits.ts).
+const idText = () => z.string().check(z.minLength(1), z.maxLength(MAX_ID_LENGTH));
+const tokenText = () => z.string().check(z.maxLength(MAX_ID_LENGTH));
+const hostText = () => z.string().check(z.maxLength(MAX_HOSTNAME_LENGTH));
+const nameText = () => z.string().check(z.maxLength(MAX_NAME_LENGTH));
+const nonEmptyName = () => z.string().check(z.maxLength(MAX_NAME_LENGTH), z.minLength(1));
+const freeText = () => z.string().check(z.maxLength(MAX_TEXT_LENGTH));
+const dataText = () => z.string().check(z.maxLength(MAX_DATA_LENGTH));
+const list = <T extends z.ZodMiniType>(item: T) => z.array(item).check(z.maxLength(MAX_LIST_LENGTH));
+const agentList = <T extends z.ZodMiniType>(item: T) => z.array(item).check(z.maxLength(MAX_AGENT_LIST_LENGTH));
+const withinBytes = <T extends z.ZodMiniType>(schema: T, what: string, max: number) =>
+  schema.check(z.refine((v) => jsonBytes(v) <= max, tooManyBytes(what, max)));
 const int = () => z.number().check(z.int());
 const nonNegative = () => z.number().check(z.nonnegative());
-const id = () => z.object({ value: nonEmpty() });
+const id = () => z.object({ value: idText() });
 const FrameworkID = id();
 const AgentID = id();
 const TaskID = id();
 
-const Int64 = z.union([z.number().check(z.refine(Number.isInteger, "expected an integer")), z.pipe(z.string().check(z.regex(/^-?\d+$/)), z.transform(Number))]);
+const Int64 = z.union([
+  z.number().check(z.refine(Number.isInteger, "expected an integer")),
+  z.pipe(z.string().check(z.maxLength(32), z.regex(/^-?\d+$/)), z.transform(Number)),
+]);
 const DurationInfo = z.object({ nanoseconds: Int64 });
 
 const ValueType = z.enum(["SCALAR", "RANGES", "SET", "TEXT"]);
 const Labels = z.object({
-  labels: z._default(z.array(z.object({ key: z.string(), value: z.optional(z.string()) })), []),
+  labels: z._default(list(z.object({ key: nameText(), value: z.optional(freeText()) })), []),
 });
 const ReservationInfo = z.object({
   type: z.optional(z.enum(["STATIC", "DYNAMIC"])),
-  role: z.optional(z.string()),
-  principal: z.optional(z.string()),
+  role: z.optional(nameText()),
+  principal: z.optional(nameText()),
   labels: z.optional(Labels),
 });
 const Resource = z.object({
-  name: nonEmpty(),
+  name: nonEmptyName(),
   type: ValueType,
   scalar: z.optional(z.object({ value: nonNegative() })),
-  ranges: z.optional(z.object({ range: z._default(z.array(z.object({ begin: Int64, end: Int64 })), []) })),
-  set: z.optional(z.object({ item: z._default(z.array(z.string()), []) })),
-  role: z.optional(z.string()),
+  ranges: z.optional(z.object({ range: z._default(list(z.object({ begin: Int64, end: Int64 })), []) })),
+  set: z.optional(z.object({ item: z._default(list(nameText()), []) })),
+  role: z.optional(nameText()),
   reservation: z.optional(ReservationInfo),
-  reservations: z.optional(z.array(ReservationInfo)),
+  reservations: z.optional(list(ReservationInfo)),
   disk: z.optional(
     z.object({
-      persistence: z.optional(z.object({ id: nonEmpty(), principal: z.optional(z.string()) })),
-      volume: z.optional(z.looseObject({ container_path: nonEmpty(), mode: z.optional(z.enum(["RW", "RO"])) })),
-      source: z.optional(z.looseObject({ type: z.string() })),
+      persistence: z.optional(z.object({ id: idText(), principal: z.optional(nameText()) })),
+      volume: z.optional(
+        z.looseObject({ container_path: z.string().check(z.maxLength(MAX_TEXT_LENGTH), z.minLength(1)), mode: z.optional(z.enum(["RW", "RO"])) }),
+      ),
+      source: z.optional(z.looseObject({ type: nameText() })),
     }),
   ),
   revocable: z.optional(z.looseObject({})),
   shared: z.optional(z.looseObject({})),
-  allocation_info: z.optional(z.object({ role: z.optional(z.string()) })),
+  allocation_info: z.optional(z.object({ role: z.optional(nameText()) })),
 });
 
 const Address = z.object({
-  hostname: z.optional(z.string()),
-  ip: z.optional(z.string()),
+  hostname: z.optional(hostText()),
+  ip: z.optional(hostText()),
   port: int(),
 });
 
 const CommandInfo = z.object({
   shell: z.optional(z.boolean()),
-  value: z.optional(z.string()),
-  arguments: z.optional(z.array(z.string())),
+  value: z.optional(freeText()),
+  arguments: z.optional(list(freeText())),
   environment: z.optional(
     z.object({
       variables: z._default(
-        z.array(
+        list(
           z.object({
-            name: nonEmpty(),
+            name: nonEmptyName(),
             type: z.optional(z.enum(["UNKNOWN", "VALUE", "SECRET"])),
-            value: z.optional(z.string()),
+            value: z.optional(freeText()),
           }),
         ),
         [],
@@ -99,17 +128,17 @@ const CommandInfo = z.object({
     }),
   ),
   uris: z.optional(
-    z.array(
+    list(
       z.object({
-        value: z.string(),
+        value: freeText(),
         executable: z.optional(z.boolean()),
         extract: z.optional(z.boolean()),
         cache: z.optional(z.boolean()),
-        output_file: z.optional(z.string()),
+        output_file: z.optional(freeText()),
       }),
     ),
   ),
-  user: z.optional(z.string()),
+  user: z.optional(nameText()),
 });
 
 const KillPolicy = z.object({ grace_period: z.optional(DurationInfo) });
@@ -118,24 +147,24 @@ const ContainerInfo = z.looseObject({
   type: z.enum(["DOCKER", "MESOS"]),
   docker: z.optional(
     z.looseObject({
-      image: z.string(),
-      network: z.optional(z.string()),
-      port_mappings: z.optional(z.array(z.object({ host_port: int(), container_port: int(), protocol: z.optional(z.string()) }))),
+      image: freeText(),
+      network: z.optional(nameText()),
+      port_mappings: z.optional(list(z.object({ host_port: int(), container_port: int(), protocol: z.optional(nameText()) }))),
       privileged: z.optional(z.boolean()),
-      parameters: z.optional(z.array(z.object({ key: z.string(), value: z.string() }))),
+      parameters: z.optional(list(z.object({ key: nameText(), value: freeText() }))),
       force_pull_image: z.optional(z.boolean()),
     }),
   ),
   volumes: z.optional(
-    z.array(
+    list(
       z.looseObject({
-        container_path: z.string(),
-        host_path: z.optional(z.string()),
+        container_path: freeText(),
+        host_path: z.optional(freeText()),
         mode: z.optional(z.enum(["RW", "RO"])),
       }),
     ),
   ),
-  hostname: z.optional(z.string()),
+  hostname: z.optional(hostText()),
 });
 
 /** = mesos.ts `HealthCheck`. */
@@ -150,10 +179,10 @@ const HealthCheck = z.object({
   http: z.optional(
     z.object({
       protocol: z.optional(z.enum(["IPv4", "IPv6"])),
-      scheme: z.optional(z.string()),
+      scheme: z.optional(nameText()),
       port: int(),
-      path: z.optional(z.string()),
-      statuses: z.optional(z.array(int())),
+      path: z.optional(freeText()),
+      statuses: z.optional(list(int())),
     }),
   ),
   tcp: z.optional(
@@ -164,50 +193,51 @@ const HealthCheck = z.object({
   ),
 });
 
-const TaskInfo = z.object({
-  name: z.string(),
-  task_id: TaskID,
-  agent_id: AgentID,
-  resources: z._default(z.array(Resource), []),
-  command: z.optional(CommandInfo),
-  container: z.optional(ContainerInfo),
-  health_check: z.optional(HealthCheck),
-  kill_policy: z.optional(KillPolicy),
-  labels: z.optional(Labels),
-  data: z.optional(z.string()),
-});
+const TaskInfo = withinBytes(
+  z.object({
+    name: nameText(),
+    task_id: TaskID,
+    agent_id: AgentID,
+    resources: z._default(list(Resource), []),
+    command: z.optional(CommandInfo),
+    container: z.optional(ContainerInfo),
+    health_check: z.optional(HealthCheck),
+    kill_policy: z.optional(KillPolicy),
+    labels: z.optional(Labels),
+    data: z.optional(dataText()),
+  }),
+  "a task",
+  MAX_MESSAGE_BYTES,
+);
 
 const MasterInfo = z.object({
-  id: z.string(),
+  id: tokenText(),
   ip: int(),
   port: int(),
-  pid: z.optional(z.string()),
-  hostname: z.optional(z.string()),
-  version: z.optional(z.string()),
+  pid: z.optional(freeText()),
+  hostname: z.optional(hostText()),
+  version: z.optional(nameText()),
   address: z.optional(Address),
 });
 
-const FrameworkInfo = z.object({
-  user: z.string(),
-  name: z.string(),
-  id: z.optional(FrameworkID),
-  failover_timeout: z.optional(nonNegative()),
-  checkpoint: z.optional(z.boolean()),
-  role: z.optional(z.string()),
-  roles: z.optional(z.array(z.string())),
-  hostname: z.optional(z.string()),
-  principal: z.optional(z.string()),
-  webui_url: z.optional(z.string()),
-  capabilities: z.optional(z.array(z.object({ type: z.string() }))),
-  labels: z.optional(Labels),
-});
+/** = mesos.ts `LaunchFrameworkInfo`. */
+const LaunchFrameworkInfo = withinBytes(
+  z.object({
+    user: nameText(),
+    name: nameText(),
+    id: z.optional(FrameworkID),
+    capabilities: z.optional(list(z.object({ type: nameText() }))),
+  }),
+  "framework_info",
+  MAX_FRAMEWORK_INFO_BYTES,
+);
 
 // ---- The answers of the agent protocol (agent.ts) ----
 
 /** = agent.ts `RegisterResponse`. */
 export const RegisterResponse = z.object({
   agent_id: AgentID,
-  agent_token: z.string(),
+  agent_token: tokenText(),
   master_info: MasterInfo,
   poll_hold_seconds: z.number(),
 });
@@ -218,7 +248,7 @@ export const AgentCommand = z.discriminatedUnion("type", [
     seq: int(),
     type: z.literal("LAUNCH"),
     framework_id: FrameworkID,
-    framework_info: z.optional(FrameworkInfo),
+    framework_info: z.optional(LaunchFrameworkInfo),
     task: TaskInfo,
   }),
   z.object({
@@ -237,28 +267,28 @@ export const AgentCommand = z.discriminatedUnion("type", [
   z.object({
     seq: int(),
     type: z.literal("DESTROY_VOLUMES"),
-    volumes: z.array(Resource).check(z.minLength(1)),
+    volumes: list(Resource).check(z.minLength(1)),
   }),
 ]);
 
 /** = agent.ts `FileRequest`. */
 export const FileRequest = z.object({
-  request_id: nonEmpty(),
+  request_id: idText(),
   op: z.enum(["LIST", "READ"]),
   framework_id: FrameworkID,
   task_id: TaskID,
-  path: z.string(),
+  path: freeText(),
   offset: z.optional(z.number().check(z.refine(isFileOffset, FILE_OFFSET_EXPECTED))),
   length: z.optional(z.number().check(z.refine(isFileOffset, FILE_OFFSET_EXPECTED))),
 });
 
 /** = agent.ts `PollResponse`. */
 export const PollResponse = z.object({
-  commands: z.array(AgentCommand),
-  acks: z.array(z.object({ task_id: TaskID, uuid: z.string() })),
+  commands: agentList(AgentCommand),
+  acks: agentList(z.object({ task_id: TaskID, uuid: tokenText() })),
   reregister: z.optional(z.boolean()),
-  master_id: z.optional(z.string()),
-  file_requests: z.optional(z.array(FileRequest)),
+  master_id: z.optional(tokenText()),
+  file_requests: z.optional(agentList(FileRequest)),
 });
 
 /** A file request of a poll answer that `FileRequest` refused: its id when it has one, and why. */
@@ -309,7 +339,7 @@ export const FileAnswerResponse = z.object({ accepted: z.boolean() });
 
 /** = agent.ts `StatusResponse`. */
 export const StatusResponse = z.object({
-  acknowledged: z.array(z.string()),
+  acknowledged: agentList(tokenText()),
 });
 
 // ---- Compile-time check: the same types as the reference schemas ----

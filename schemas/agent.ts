@@ -16,8 +16,10 @@
  * confirms with `acked_uuids` in its next poll so the master can forget them.
  */
 import { z } from "zod";
+import { agentList, freeText, hostText, idText, list, nameText, tokenText, withinBytes } from "./bounded.ts";
+import { jsonBytes, MAX_FILE_DATA_LENGTH, MAX_MESSAGE_BYTES, tooManyBytes } from "./field-limits.ts";
 import { FILE_OFFSET_EXPECTED, isFileOffset } from "./file-limits.ts";
-import { AgentID, Attribute, FrameworkID, FrameworkInfo, KillPolicy, MasterInfo, Resource, TaskID, TaskInfo, TaskState, TaskStatus } from "./mesos.ts";
+import { AgentID, Attribute, FrameworkID, KillPolicy, LaunchFrameworkInfo, MasterInfo, Resource, TaskID, TaskInfo, TaskState, TaskStatus } from "./mesos.ts";
 
 /** A task the agent reports as present when it (re-)registers. */
 export const AgentTaskReport = z.object({
@@ -27,27 +29,33 @@ export const AgentTaskReport = z.object({
 });
 export type AgentTaskReport = z.infer<typeof AgentTaskReport>;
 
-export const RegisterRequest = z.object({
-  /** Set when the agent re-registers with the id it checkpointed. */
-  agent_id: AgentID.optional(),
-  /** With `agent_id`: the token the master issued at the last registration. */
-  agent_token: z.string().optional(),
-  hostname: z.string().min(1),
-  /** The machine's IP as the agent announces it (Mesos `--ip`): with the hostname, the machine maintenance is scheduled for. */
-  ip: z.string().min(1).optional(),
-  /** The address the agent advertises in offers' `url` (it need not listen). */
-  port: z.number().int().min(0).max(65535).default(5051),
-  resources: z.array(Resource).min(1),
-  attributes: z.array(Attribute).default([]),
-  version: z.string().optional(),
-  tasks: z.array(AgentTaskReport).default([]),
-});
+export const RegisterRequest = z
+  .object({
+    /** Set when the agent re-registers with the id it checkpointed. */
+    agent_id: AgentID.optional(),
+    /** With `agent_id`: the token the master issued at the last registration. */
+    agent_token: tokenText().optional(),
+    hostname: hostText().min(1),
+    /** The machine's IP as the agent announces it (Mesos `--ip`): with the hostname, the machine maintenance is scheduled for. */
+    ip: hostText().min(1).optional(),
+    /** The address the agent advertises in offers' `url` (it need not listen). */
+    port: z.number().int().min(0).max(65535).default(5051),
+    resources: list(Resource).min(1),
+    attributes: list(Attribute).default([]),
+    version: nameText().optional(),
+    tasks: agentList(AgentTaskReport).default([]),
+  })
+  .superRefine((r, ctx) => {
+    // What the agent's row keeps of it, the resources and attributes together: at most `MAX_MESSAGE_BYTES` as JSON.
+    if (jsonBytes({ resources: r.resources, attributes: r.attributes }) > MAX_MESSAGE_BYTES)
+      ctx.addIssue({ code: "custom", message: tooManyBytes("an agent's resources and attributes", MAX_MESSAGE_BYTES), path: ["resources"] });
+  });
 export type RegisterRequest = z.infer<typeof RegisterRequest>;
 
 export const RegisterResponse = z.object({
   agent_id: AgentID,
   /** This agent's secret for its later calls; a new one at every registration. */
-  agent_token: z.string(),
+  agent_token: tokenText(),
   master_info: MasterInfo,
   poll_hold_seconds: z.number(),
 });
@@ -59,7 +67,7 @@ export const AgentCommand = z.discriminatedUnion("type", [
     seq: z.number().int(),
     type: z.literal("LAUNCH"),
     framework_id: FrameworkID,
-    framework_info: FrameworkInfo.optional(),
+    framework_info: LaunchFrameworkInfo.optional(),
     task: TaskInfo,
   }),
   z.object({
@@ -85,7 +93,7 @@ export const AgentCommand = z.discriminatedUnion("type", [
   z.object({
     seq: z.number().int(),
     type: z.literal("DESTROY_VOLUMES"),
-    volumes: z.array(Resource).min(1),
+    volumes: list(Resource).min(1),
   }),
 ]);
 export type AgentCommand = z.infer<typeof AgentCommand>;
@@ -114,16 +122,16 @@ export type TaskUsage = z.infer<typeof TaskUsage>;
  * runs). Sent at most every `--usage-interval-seconds` and only when it changed; the master
  * keeps the latest in memory only (see docs/oversubscription.md).
  */
-export const UsageReport = z.object({ tasks: z.array(TaskUsage) });
+export const UsageReport = z.object({ tasks: agentList(TaskUsage) });
 export type UsageReport = z.infer<typeof UsageReport>;
 
 export const PollRequest = z.object({
   agent_id: AgentID,
-  agent_token: z.string().optional(),
+  agent_token: tokenText().optional(),
   /** Highest command `seq` the agent has durably taken over (0 when none). */
   ack_seq: z.number().int().min(0).default(0),
   /** Update uuids whose framework acknowledgement the agent has received and forgotten. */
-  acked_uuids: z.array(z.string()).default([]),
+  acked_uuids: agentList(tokenText()).default([]),
   /** Seconds the master may hold the poll when it has nothing to say (capped by the master). */
   wait_seconds: z.number().min(0).optional(),
   /**
@@ -131,13 +139,13 @@ export const PollRequest = z.object({
    * `master_id` of a poll answer). When it is not the one answering, the poll is answered at
    * once with the new `master_id`.
    */
-  master_id: z.string().optional(),
+  master_id: tokenText().optional(),
   /** The running tasks' usage, when a report is due (see `UsageReport`). */
   usage: UsageReport.optional(),
 });
 export type PollRequest = z.infer<typeof PollRequest>;
 
-export const UpdateAck = z.object({ task_id: TaskID, uuid: z.string() });
+export const UpdateAck = z.object({ task_id: TaskID, uuid: tokenText() });
 export type UpdateAck = z.infer<typeof UpdateAck>;
 
 /**
@@ -147,12 +155,12 @@ export type UpdateAck = z.infer<typeof UpdateAck>;
  * the sandbox itself), already split and checked by the master (no `.`/`..` segments).
  */
 export const FileRequest = z.object({
-  request_id: z.string().min(1),
+  request_id: idText(),
   /** LIST: the entries of a directory (or a file's own entry); READ: bytes of a file. */
   op: z.enum(["LIST", "READ"]),
   framework_id: FrameworkID,
   task_id: TaskID,
-  path: z.string(),
+  path: freeText(),
   /** READ: first byte to read (at most `MAX_FILE_OFFSET`, as the master's own calls). */
   offset: z.number().refine(isFileOffset, FILE_OFFSET_EXPECTED).optional(),
   /** READ: bytes to read at most (the agent cuts it to `MAX_FILE_READ_BYTES`); absent: to the end. */
@@ -161,9 +169,9 @@ export const FileRequest = z.object({
 export type FileRequest = z.infer<typeof FileRequest>;
 
 export const PollResponse = z.object({
-  commands: z.array(AgentCommand),
+  commands: agentList(AgentCommand),
   /** Updates the framework has acknowledged: the agent may stop retrying them. */
-  acks: z.array(UpdateAck),
+  acks: agentList(UpdateAck),
   /** The master no longer knows this agent id: register again without it. */
   reregister: z.boolean().optional(),
   /**
@@ -171,29 +179,27 @@ export const PollResponse = z.object({
    * unacknowledged status updates in memory only, so an agent seeing a new id sends all of
    * its unacknowledged updates again at once.
    */
-  master_id: z.string().optional(),
+  master_id: tokenText().optional(),
   /** Sandbox file requests waiting for this agent (memory only; see `FileRequest`). */
-  file_requests: z.array(FileRequest).optional(),
+  file_requests: agentList(FileRequest).optional(),
 });
 export type PollResponse = z.infer<typeof PollResponse>;
 
 export const StatusRequest = z.object({
   agent_id: AgentID,
-  agent_token: z.string().optional(),
-  updates: z
-    .array(
-      z.object({
-        framework_id: FrameworkID,
-        status: TaskStatus.extend({ uuid: z.string().min(1) }),
-      }),
-    )
-    .min(1),
+  agent_token: tokenText().optional(),
+  updates: agentList(
+    z.object({
+      framework_id: FrameworkID,
+      status: withinBytes(TaskStatus.extend({ uuid: tokenText().min(1) }), "a status update", MAX_MESSAGE_BYTES),
+    }),
+  ).min(1),
 });
 export type StatusRequest = z.infer<typeof StatusRequest>;
 
 export const StatusResponse = z.object({
   /** Of the updates sent, those the framework has already acknowledged. */
-  acknowledged: z.array(z.string()),
+  acknowledged: agentList(tokenText()),
 });
 export type StatusResponse = z.infer<typeof StatusResponse>;
 
@@ -203,13 +209,13 @@ export type StatusResponse = z.infer<typeof StatusResponse>;
  * `mtime` is in seconds; `mode` is st_mode; `uid`/`gid` the numeric owner, as text.
  */
 export const FileEntry = z.object({
-  path: z.string(),
+  path: freeText(),
   nlink: z.number().int().min(0),
   size: z.number().int().min(0),
   mtime: z.number(),
   mode: z.number().int().min(0),
-  uid: z.string(),
-  gid: z.string(),
+  uid: nameText(),
+  gid: nameText(),
 });
 export type FileEntry = z.infer<typeof FileEntry>;
 
@@ -219,12 +225,12 @@ export type FileEntry = z.infer<typeof FileEntry>;
  */
 export const FileAnswer = z.object({
   agent_id: AgentID,
-  agent_token: z.string().optional(),
-  request_id: z.string().min(1),
-  error: z.object({ status: z.number().int().min(400).max(599), message: z.string() }).optional(),
-  file_infos: z.array(FileEntry).optional(),
+  agent_token: tokenText().optional(),
+  request_id: idText(),
+  error: z.object({ status: z.number().int().min(400).max(599), message: freeText() }).optional(),
+  file_infos: agentList(FileEntry).optional(),
   size: z.number().int().min(0).optional(),
-  data: z.string().optional(),
+  data: z.string().max(MAX_FILE_DATA_LENGTH).optional(),
 });
 export type FileAnswer = z.infer<typeof FileAnswer>;
 

@@ -4,6 +4,7 @@
  * needs an inbound port.
  */
 import { z } from "zod";
+import { freeText } from "./bounded.ts";
 import { FILE_OFFSET_EXPECTED, isFileOffset } from "./file-limits.ts";
 import { Int64 } from "./mesos.ts";
 
@@ -13,13 +14,13 @@ const fileOffset = Int64.refine(isFileOffset, FILE_OFFSET_EXPECTED);
 /** LIST_FILES: `{ type, list_files: { path } }`, `path` a virtual sandbox path. */
 export const ListFilesCall = z.object({
   type: z.literal("LIST_FILES"),
-  list_files: z.object({ path: z.string().min(1) }),
+  list_files: z.object({ path: freeText().min(1) }),
 });
 
 /** READ_FILE: `{ type, read_file: { path, offset, length? } }`. */
 export const ReadFileCall = z.object({
   type: z.literal("READ_FILE"),
-  read_file: z.object({ path: z.string().min(1), offset: fileOffset, length: fileOffset.optional() }),
+  read_file: z.object({ path: freeText().min(1), offset: fileOffset, length: fileOffset.optional() }),
 });
 
 /** The file calls' schemas, for `OPERATOR_CALL_SCHEMAS`. */

@@ -7,17 +7,19 @@
  * master's (master-worker/src/decide/maintenance.ts); these check shapes only.
  */
 import { z } from "zod";
+import { agentList, list, withinBytes } from "./bounded.ts";
+import { MAX_MESSAGE_BYTES } from "./field-limits.ts";
 import { AgentID, DurationInfo, FrameworkID, MachineID, OfferID, Resource, TimeInfo, Unavailability, URL_ } from "./mesos.ts";
 
 /** Machines down together for one unavailability (Mesos `maintenance.Window`). */
 export const MaintenanceWindow = z.object({
-  machine_ids: z.array(MachineID).min(1, "a window needs at least one machine"),
+  machine_ids: list(MachineID).min(1, "a window needs at least one machine"),
   unavailability: Unavailability,
 });
 export type MaintenanceWindow = z.infer<typeof MaintenanceWindow>;
 
 /** The cluster's one maintenance schedule (Mesos `maintenance.Schedule`). */
-export const MaintenanceSchedule = z.object({ windows: z.array(MaintenanceWindow).default([]) });
+export const MaintenanceSchedule = withinBytes(z.object({ windows: list(MaintenanceWindow).default([]) }), "a maintenance schedule", MAX_MESSAGE_BYTES);
 export type MaintenanceSchedule = z.infer<typeof MaintenanceSchedule>;
 
 /** A framework's latest answer to the inverse offers for one machine (Mesos `InverseOfferStatus`). */
@@ -36,18 +38,18 @@ export const InverseOffer = z.object({
   agent_id: AgentID.optional(),
   unavailability: Unavailability,
   /** Empty: every resource the framework holds on the agent. */
-  resources: z.array(Resource).default([]),
+  resources: list(Resource).default([]),
 });
 export type InverseOffer = z.infer<typeof InverseOffer>;
 
 /** GET_MAINTENANCE_STATUS's answer (Mesos `maintenance.ClusterStatus`). */
 export const MaintenanceStatus = z.object({
-  draining_machines: z.array(z.object({ id: MachineID, statuses: z.array(InverseOfferStatus).default([]) })).default([]),
-  down_machines: z.array(MachineID).default([]),
+  draining_machines: agentList(z.object({ id: MachineID, statuses: list(InverseOfferStatus).default([]) })).default([]),
+  down_machines: agentList(MachineID).default([]),
 });
 export type MaintenanceStatus = z.infer<typeof MaintenanceStatus>;
 
-const machineList = z.object({ machines: z.array(MachineID).min(1, "the list of machines must not be empty") });
+const machineList = z.object({ machines: list(MachineID).min(1, "the list of machines must not be empty") });
 const agentOnly = z.object({ agent_id: AgentID });
 
 /** The operator calls of maintenance and draining, by type (joined into `OPERATOR_CALL_SCHEMAS`). */

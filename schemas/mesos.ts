@@ -5,9 +5,11 @@
  * are dropped (zod's default), `null` is treated as absent (see `stripNulls` in parse.ts).
  */
 import { z } from "zod";
+import { dataText, freeText, hostText, idText, list, nameText, tokenText, withinBytes } from "./bounded.ts";
+import { MAX_FRAMEWORK_INFO_BYTES, MAX_MESSAGE_BYTES } from "./field-limits.ts";
 import { TASK_STATES } from "./task-states.ts";
 
-const id = () => z.object({ value: z.string().min(1) });
+const id = () => z.object({ value: idText() });
 /** `{ "value": "…" }` identifiers (FrameworkID, AgentID, OfferID, TaskID, ExecutorID). */
 export const FrameworkID = id();
 export const AgentID = id();
@@ -29,6 +31,7 @@ export const Int64 = z.union([
   z.number().refine(Number.isInteger, "expected an integer").refine(inInt64, "outside the int64 range"),
   z
     .string()
+    .max(32)
     .regex(/^-?\d+$/)
     .transform(Number)
     .refine(inInt64, "outside the int64 range"),
@@ -40,32 +43,32 @@ export const TimeInfo = z.object({ nanoseconds: Int64 });
 export const Value = {
   Scalar: z.object({ value: z.number().nonnegative() }),
   Range: z.object({ begin: Int64, end: Int64 }),
-  Text: z.object({ value: z.string() }),
+  Text: z.object({ value: freeText() }),
 };
-export const Ranges = z.object({ range: z.array(Value.Range).default([]) });
-export const ValueSet = z.object({ item: z.array(z.string()).default([]) });
+export const Ranges = z.object({ range: list(Value.Range).default([]) });
+export const ValueSet = z.object({ item: list(nameText()).default([]) });
 export const ValueType = z.enum(["SCALAR", "RANGES", "SET", "TEXT"]);
 
-export const AllocationInfo = z.object({ role: z.string().optional() });
+export const AllocationInfo = z.object({ role: nameText().optional() });
 export type AllocationInfo = z.infer<typeof AllocationInfo>;
 
 /** One level of a reservation (Mesos `Resource.ReservationInfo`, post-refinement format). */
 export const ReservationInfo = z.object({
   type: z.enum(["STATIC", "DYNAMIC"]).optional(),
-  role: z.string().optional(),
-  principal: z.string().optional(),
+  role: nameText().optional(),
+  principal: nameText().optional(),
   labels: z.lazy(() => Labels).optional(),
 });
 export type ReservationInfo = z.infer<typeof ReservationInfo>;
 
 /** A disk resource's persistence and mount (Mesos `Resource.DiskInfo`): a persistent volume. */
 export const DiskInfo = z.object({
-  persistence: z.object({ id: z.string().min(1), principal: z.string().optional() }).optional(),
+  persistence: z.object({ id: idText(), principal: nameText().optional() }).optional(),
   volume: z
-    .object({ container_path: z.string().min(1), mode: z.enum(["RW", "RO"]).optional() })
+    .object({ container_path: freeText().min(1), mode: z.enum(["RW", "RO"]).optional() })
     .passthrough()
     .optional(),
-  source: z.object({ type: z.string() }).passthrough().optional(),
+  source: z.object({ type: nameText() }).passthrough().optional(),
 });
 export type DiskInfo = z.infer<typeof DiskInfo>;
 
@@ -76,14 +79,14 @@ export type DiskInfo = z.infer<typeof DiskInfo>;
  * oversubscribed resources; `disk` makes a persistent volume.
  */
 export const Resource = z.object({
-  name: z.string().min(1),
+  name: nameText().min(1),
   type: ValueType,
   scalar: Value.Scalar.optional(),
   ranges: Ranges.optional(),
   set: ValueSet.optional(),
-  role: z.string().optional(),
+  role: nameText().optional(),
   reservation: ReservationInfo.optional(),
-  reservations: z.array(ReservationInfo).optional(),
+  reservations: list(ReservationInfo).optional(),
   disk: DiskInfo.optional(),
   revocable: z.object({}).passthrough().optional(),
   shared: z.object({}).passthrough().optional(),
@@ -93,7 +96,7 @@ export type Resource = z.infer<typeof Resource>;
 
 /** Agent attributes: free-form labels used for placement (`rack:r1`). */
 export const Attribute = z.object({
-  name: z.string().min(1),
+  name: nameText().min(1),
   type: ValueType,
   scalar: Value.Scalar.optional(),
   ranges: Ranges.optional(),
@@ -102,35 +105,35 @@ export const Attribute = z.object({
 });
 export type Attribute = z.infer<typeof Attribute>;
 
-export const Label = z.object({ key: z.string(), value: z.string().optional() });
-export const Labels = z.object({ labels: z.array(Label).default([]) });
+export const Label = z.object({ key: nameText(), value: freeText().optional() });
+export const Labels = z.object({ labels: list(Label).default([]) });
 
 export const Address = z.object({
-  hostname: z.string().optional(),
-  ip: z.string().optional(),
+  hostname: hostText().optional(),
+  ip: hostText().optional(),
   port: z.number().int(),
 });
 export const URL_ = z.object({
-  scheme: z.string(),
+  scheme: nameText(),
   address: Address,
-  path: z.string().optional(),
-  query: z.array(z.object({ key: z.string(), value: z.string().optional() })).optional(),
-  fragment: z.string().optional(),
+  path: freeText().optional(),
+  query: list(z.object({ key: nameText(), value: freeText().optional() })).optional(),
+  fragment: freeText().optional(),
 });
 
 export const EnvironmentVariable = z.object({
-  name: z.string().min(1),
+  name: nameText().min(1),
   type: z.enum(["UNKNOWN", "VALUE", "SECRET"]).optional(),
-  value: z.string().optional(),
+  value: freeText().optional(),
 });
-export const Environment = z.object({ variables: z.array(EnvironmentVariable).default([]) });
+export const Environment = z.object({ variables: list(EnvironmentVariable).default([]) });
 
 export const CommandURI = z.object({
-  value: z.string(),
+  value: freeText(),
   executable: z.boolean().optional(),
   extract: z.boolean().optional(),
   cache: z.boolean().optional(),
-  output_file: z.string().optional(),
+  output_file: freeText().optional(),
 });
 
 /**
@@ -139,11 +142,11 @@ export const CommandURI = z.object({
  */
 export const CommandInfo = z.object({
   shell: z.boolean().optional(),
-  value: z.string().optional(),
-  arguments: z.array(z.string()).optional(),
+  value: freeText().optional(),
+  arguments: list(freeText()).optional(),
   environment: Environment.optional(),
-  uris: z.array(CommandURI).optional(),
-  user: z.string().optional(),
+  uris: list(CommandURI).optional(),
+  user: nameText().optional(),
 });
 export type CommandInfo = z.infer<typeof CommandInfo>;
 
@@ -154,8 +157,8 @@ export type KillPolicy = z.infer<typeof KillPolicy>;
 /** A path made visible inside a container (Mesos `Volume`): `host_path` bind-mounted at `container_path`. */
 export const ContainerVolume = z
   .object({
-    container_path: z.string(),
-    host_path: z.string().optional(),
+    container_path: freeText(),
+    host_path: freeText().optional(),
     mode: z.enum(["RW", "RO"]).optional(),
   })
   .passthrough();
@@ -170,17 +173,17 @@ export const ContainerInfo = z
     type: z.enum(["DOCKER", "MESOS"]),
     docker: z
       .object({
-        image: z.string(),
-        network: z.string().optional(),
-        port_mappings: z.array(z.object({ host_port: z.number().int(), container_port: z.number().int(), protocol: z.string().optional() })).optional(),
+        image: freeText(),
+        network: nameText().optional(),
+        port_mappings: list(z.object({ host_port: z.number().int(), container_port: z.number().int(), protocol: nameText().optional() })).optional(),
         privileged: z.boolean().optional(),
-        parameters: z.array(z.object({ key: z.string(), value: z.string() })).optional(),
+        parameters: list(z.object({ key: nameText(), value: freeText() })).optional(),
         force_pull_image: z.boolean().optional(),
       })
       .passthrough()
       .optional(),
-    volumes: z.array(ContainerVolume).optional(),
-    hostname: z.string().optional(),
+    volumes: list(ContainerVolume).optional(),
+    hostname: hostText().optional(),
   })
   .passthrough();
 export type ContainerInfo = z.infer<typeof ContainerInfo>;
@@ -202,10 +205,10 @@ export const HealthCheck = z.object({
   http: z
     .object({
       protocol: z.enum(["IPv4", "IPv6"]).optional(),
-      scheme: z.string().optional(),
+      scheme: nameText().optional(),
       port: z.number().int(),
-      path: z.string().optional(),
-      statuses: z.array(z.number().int()).optional(),
+      path: freeText().optional(),
+      statuses: list(z.number().int()).optional(),
     })
     .optional(),
   tcp: z
@@ -217,19 +220,23 @@ export const HealthCheck = z.object({
 });
 export type HealthCheck = z.infer<typeof HealthCheck>;
 
-/** A task as a framework describes it in ACCEPT/LAUNCH. */
-export const TaskInfo = z.object({
-  name: z.string(),
-  task_id: TaskID,
-  agent_id: AgentID,
-  resources: z.array(Resource).default([]),
-  command: CommandInfo.optional(),
-  container: ContainerInfo.optional(),
-  health_check: HealthCheck.optional(),
-  kill_policy: KillPolicy.optional(),
-  labels: Labels.optional(),
-  data: z.string().optional(),
-});
+/** A task as a framework describes it in ACCEPT/LAUNCH: at most `MAX_MESSAGE_BYTES` as JSON (it is a row). */
+export const TaskInfo = withinBytes(
+  z.object({
+    name: nameText(),
+    task_id: TaskID,
+    agent_id: AgentID,
+    resources: list(Resource).default([]),
+    command: CommandInfo.optional(),
+    container: ContainerInfo.optional(),
+    health_check: HealthCheck.optional(),
+    kill_policy: KillPolicy.optional(),
+    labels: Labels.optional(),
+    data: dataText().optional(),
+  }),
+  "a task",
+  MAX_MESSAGE_BYTES,
+);
 export type TaskInfo = z.infer<typeof TaskInfo>;
 
 export const TaskState = z.enum(TASK_STATES);
@@ -238,20 +245,23 @@ export type TaskState = z.infer<typeof TaskState>;
 export { isTerminal, TERMINAL_STATES } from "./task-states.ts";
 
 export const TaskStatusSource = z.enum(["SOURCE_MASTER", "SOURCE_AGENT", "SOURCE_EXECUTOR"]);
-export const TaskStatusReason = z.string(); // REASON_* names; open set, we never reject one.
+export const TaskStatusReason = nameText(); // REASON_* names; open set, we never reject one.
 
-/** A task's state report. `uuid` (base64 bytes) is set when the update must be acknowledged. */
+/**
+ * A task's state report. `uuid` (base64 bytes) is set when the update must be acknowledged.
+ * Where one comes in (agent.ts `StatusRequest`) it is at most `MAX_MESSAGE_BYTES` as JSON.
+ */
 export const TaskStatus = z.object({
   task_id: TaskID,
   state: TaskState,
-  message: z.string().optional(),
+  message: freeText().optional(),
   source: TaskStatusSource.optional(),
   reason: TaskStatusReason.optional(),
-  data: z.string().optional(),
+  data: dataText().optional(),
   agent_id: AgentID.optional(),
   executor_id: ExecutorID.optional(),
   timestamp: z.number().optional(),
-  uuid: z.string().optional(),
+  uuid: tokenText().optional(),
   healthy: z.boolean().optional(),
   labels: Labels.optional(),
   /** When (the master's clock) the task's agent was marked unreachable: set only while it is (Mesos 1.1+). */
@@ -260,34 +270,48 @@ export const TaskStatus = z.object({
 export type TaskStatus = z.infer<typeof TaskStatus>;
 
 export const MasterInfo = z.object({
-  id: z.string(),
+  id: tokenText(),
   ip: z.number().int(),
   port: z.number().int(),
-  pid: z.string().optional(),
-  hostname: z.string().optional(),
-  version: z.string().optional(),
+  pid: freeText().optional(),
+  hostname: hostText().optional(),
+  version: nameText().optional(),
   address: Address.optional(),
 });
 export type MasterInfo = z.infer<typeof MasterInfo>;
 
-export const FrameworkCapability = z.object({ type: z.string() });
+export const FrameworkCapability = z.object({ type: nameText() });
 
-/** A framework's self-description in SUBSCRIBE. */
-export const FrameworkInfo = z.object({
-  user: z.string(),
-  name: z.string(),
+const FrameworkInfoFields = z.object({
+  user: nameText(),
+  name: nameText(),
   id: FrameworkID.optional(),
   failover_timeout: z.number().nonnegative().optional(),
   checkpoint: z.boolean().optional(),
-  role: z.string().optional(),
-  roles: z.array(z.string()).optional(),
-  hostname: z.string().optional(),
-  principal: z.string().optional(),
-  webui_url: z.string().optional(),
-  capabilities: z.array(FrameworkCapability).optional(),
+  role: nameText().optional(),
+  roles: list(nameText()).optional(),
+  hostname: hostText().optional(),
+  principal: nameText().optional(),
+  webui_url: freeText().optional(),
+  capabilities: list(FrameworkCapability).optional(),
   labels: Labels.optional(),
 });
+/** A framework's self-description in SUBSCRIBE: at most `MAX_FRAMEWORK_INFO_BYTES` as JSON (it is a row). */
+export const FrameworkInfo = withinBytes(FrameworkInfoFields, "framework_info", MAX_FRAMEWORK_INFO_BYTES);
 export type FrameworkInfo = z.infer<typeof FrameworkInfo>;
+
+/**
+ * What a LAUNCH command (agent.ts `AgentCommand`) carries of its framework's info: the user a
+ * task runs as by default and the capabilities (TASK_KILLING_STATE), which the agent needs, and
+ * the name and id, which it logs. Not the rest: labels, roles and URLs would weigh on every
+ * command row. A `FrameworkInfo` too, so that agents parse it as they always did.
+ */
+export const LaunchFrameworkInfo = withinBytes(
+  FrameworkInfoFields.pick({ user: true, name: true, id: true, capabilities: true }),
+  "framework_info",
+  MAX_FRAMEWORK_INFO_BYTES,
+);
+export type LaunchFrameworkInfo = z.infer<typeof LaunchFrameworkInfo>;
 
 export const Filters = z.object({ refuse_seconds: z.number().nonnegative().optional() });
 export type Filters = z.infer<typeof Filters>;
@@ -296,7 +320,7 @@ export type Filters = z.infer<typeof Filters>;
  * A machine (Mesos `MachineID`): what maintenance is scheduled for. At least one of the two is
  * given; the hostname is not case-sensitive.
  */
-export const MachineID = z.object({ hostname: z.string().optional(), ip: z.string().optional() });
+export const MachineID = z.object({ hostname: hostText().optional(), ip: hostText().optional() });
 export type MachineID = z.infer<typeof MachineID>;
 
 /** When a machine may be unavailable (Mesos `Unavailability`): from `start`, for `duration` (or for good). */
@@ -311,11 +335,11 @@ export const Offer = z.object({
   id: OfferID,
   framework_id: FrameworkID,
   agent_id: AgentID,
-  hostname: z.string(),
+  hostname: hostText(),
   url: URL_.optional(),
-  resources: z.array(Resource),
-  attributes: z.array(Attribute).default([]),
-  executor_ids: z.array(ExecutorID).default([]),
+  resources: list(Resource),
+  attributes: list(Attribute).default([]),
+  executor_ids: list(ExecutorID).default([]),
   allocation_info: AllocationInfo.optional(),
   /** Set when the agent's machine is scheduled for maintenance (see master-worker/src/decide/maintenance.ts). */
   unavailability: Unavailability.optional(),

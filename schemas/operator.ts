@@ -5,6 +5,7 @@
  * a `type` only (the master refuses a type it does not handle).
  */
 import { z } from "zod";
+import { nameText } from "./bounded.ts";
 import { GetContainersCall } from "./containers.ts";
 import { FILES_CALL_SCHEMAS } from "./files.ts";
 import { LIFECYCLE_CALL_SCHEMAS } from "./lifecycle.ts";
@@ -27,7 +28,7 @@ export const OPERATOR_CALL_SCHEMAS: Record<string, z.ZodType> = {
   GET_CONTAINERS: GetContainersCall,
 };
 
-const AnyCall = z.object({ type: z.string().min(1) });
+const AnyCall = z.object({ type: nameText().min(1) });
 
 /** Validates an operator call: its `type`, then its body when the type has a schema. */
 export function parseOperatorCall(raw: unknown): { type: string } & Record<string, unknown> {

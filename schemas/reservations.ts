@@ -4,9 +4,10 @@
  * CREATE_VOLUMES, DESTROY_VOLUMES, each naming one agent. Listed in `OPERATOR_CALL_SCHEMAS`.
  */
 import { z } from "zod";
+import { resourceList } from "./bounded.ts";
 import { AgentID, Resource } from "./mesos.ts";
 
-const resources = z.array(Resource).min(1);
+const resources = resourceList(Resource);
 
 export const ReserveResourcesCall = z.object({
   type: z.literal("RESERVE_RESOURCES"),

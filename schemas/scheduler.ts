@@ -3,6 +3,7 @@
  * events the master streams back (RecordIO). See `include/mesos/v1/scheduler/scheduler.proto`.
  */
 import { z } from "zod";
+import { agentList, freeText, list, nameText, resourceList, tokenText } from "./bounded.ts";
 import { InverseOffer } from "./maintenance.ts";
 import { AgentID, Filters, FrameworkID, FrameworkInfo, KillPolicy, MasterInfo, Offer, OfferID, Resource, TaskID, TaskInfo, TaskStatus } from "./mesos.ts";
 
@@ -24,14 +25,14 @@ export const OfferOperation = z.object({
     "CREATE_DISK",
     "DESTROY_DISK",
   ]),
-  id: z.object({ value: z.string() }).optional(),
-  launch: z.object({ task_infos: z.array(TaskInfo).default([]) }).optional(),
+  id: z.object({ value: tokenText() }).optional(),
+  launch: z.object({ task_infos: list(TaskInfo).default([]) }).optional(),
   /** RESERVE / UNRESERVE: the resources as they are to be (reserve) or are now (unreserve). */
-  reserve: z.object({ resources: z.array(Resource).min(1) }).optional(),
-  unreserve: z.object({ resources: z.array(Resource).min(1) }).optional(),
+  reserve: z.object({ resources: resourceList(Resource) }).optional(),
+  unreserve: z.object({ resources: resourceList(Resource) }).optional(),
   /** CREATE / DESTROY: persistent volumes (disk resources with `disk.persistence` and `disk.volume`). */
-  create: z.object({ volumes: z.array(Resource).min(1) }).optional(),
-  destroy: z.object({ volumes: z.array(Resource).min(1) }).optional(),
+  create: z.object({ volumes: resourceList(Resource) }).optional(),
+  destroy: z.object({ volumes: resourceList(Resource) }).optional(),
 });
 export type OfferOperation = z.infer<typeof OfferOperation>;
 
@@ -43,7 +44,7 @@ export const SubscribeCall = z.object({
   type: z.literal("SUBSCRIBE"),
   subscribe: z.object({
     framework_info: FrameworkInfo,
-    suppressed_roles: z.array(z.string()).optional(),
+    suppressed_roles: list(nameText()).optional(),
   }),
 });
 export const TeardownCall = z.object({ ...withFramework, type: z.literal("TEARDOWN") });
@@ -51,25 +52,25 @@ export const AcceptCall = z.object({
   ...withFramework,
   type: z.literal("ACCEPT"),
   accept: z.object({
-    offer_ids: z.array(OfferID).min(1),
-    operations: z.array(OfferOperation).default([]),
+    offer_ids: list(OfferID).min(1),
+    operations: list(OfferOperation).default([]),
     filters: Filters.optional(),
   }),
 });
 export const DeclineCall = z.object({
   ...withFramework,
   type: z.literal("DECLINE"),
-  decline: z.object({ offer_ids: z.array(OfferID).min(1), filters: Filters.optional() }),
+  decline: z.object({ offer_ids: list(OfferID).min(1), filters: Filters.optional() }),
 });
 export const ReviveCall = z.object({
   ...withFramework,
   type: z.literal("REVIVE"),
-  revive: z.object({ role: z.string().optional(), roles: z.array(z.string()).optional() }).optional(),
+  revive: z.object({ role: nameText().optional(), roles: list(nameText()).optional() }).optional(),
 });
 export const SuppressCall = z.object({
   ...withFramework,
   type: z.literal("SUPPRESS"),
-  suppress: z.object({ roles: z.array(z.string()).optional() }).optional(),
+  suppress: z.object({ roles: list(nameText()).optional() }).optional(),
 });
 export const KillCall = z.object({
   ...withFramework,
@@ -77,7 +78,7 @@ export const KillCall = z.object({
   kill: z.object({ task_id: TaskID, agent_id: AgentID.optional(), kill_policy: KillPolicy.optional() }),
 });
 /** One status update's acknowledgement (the body of Mesos' ACKNOWLEDGE). */
-export const Acknowledgement = z.object({ agent_id: AgentID, task_id: TaskID, uuid: z.string().min(1) });
+export const Acknowledgement = z.object({ agent_id: AgentID, task_id: TaskID, uuid: tokenText().min(1) });
 export type Acknowledgement = z.infer<typeof Acknowledgement>;
 export const AcknowledgeCall = z.object({
   ...withFramework,
@@ -104,13 +105,13 @@ export const ReconcileCall = z.object({
   type: z.literal("RECONCILE"),
   reconcile: z
     .object({
-      tasks: z.array(z.object({ task_id: TaskID, agent_id: AgentID.optional() })).default([]),
+      tasks: agentList(z.object({ task_id: TaskID, agent_id: AgentID.optional() })).default([]),
     })
     .default({ tasks: [] }),
 });
 
 /** Answers to inverse offers (maintenance.ts); `filters.refuse_seconds` delays the next inverse offer for that agent. */
-const inverseOfferAnswer = z.object({ inverse_offer_ids: z.array(OfferID).min(1), filters: Filters.optional() });
+const inverseOfferAnswer = z.object({ inverse_offer_ids: list(OfferID).min(1), filters: Filters.optional() });
 export const AcceptInverseOffersCall = z.object({ ...withFramework, type: z.literal("ACCEPT_INVERSE_OFFERS"), accept_inverse_offers: inverseOfferAnswer });
 export const DeclineInverseOffersCall = z.object({ ...withFramework, type: z.literal("DECLINE_INVERSE_OFFERS"), decline_inverse_offers: inverseOfferAnswer });
 
@@ -123,7 +124,7 @@ export const UpdateFrameworkCall = z.object({
   type: z.literal("UPDATE_FRAMEWORK"),
   update_framework: z.object({
     framework_info: FrameworkInfo,
-    suppressed_roles: z.array(z.string()).optional(),
+    suppressed_roles: list(nameText()).optional(),
   }),
 });
 
@@ -157,12 +158,12 @@ export const SchedulerEvent = z.discriminatedUnion("type", [
       master_info: MasterInfo.optional(),
     }),
   }),
-  z.object({ type: z.literal("OFFERS"), offers: z.object({ offers: z.array(Offer).default([]) }) }),
+  z.object({ type: z.literal("OFFERS"), offers: z.object({ offers: agentList(Offer).default([]) }) }),
   z.object({ type: z.literal("RESCIND"), rescind: z.object({ offer_id: OfferID }) }),
-  z.object({ type: z.literal("INVERSE_OFFERS"), inverse_offers: z.object({ inverse_offers: z.array(InverseOffer).default([]) }) }),
+  z.object({ type: z.literal("INVERSE_OFFERS"), inverse_offers: z.object({ inverse_offers: agentList(InverseOffer).default([]) }) }),
   z.object({ type: z.literal("RESCIND_INVERSE_OFFER"), rescind_inverse_offer: z.object({ inverse_offer_id: OfferID }) }),
   z.object({ type: z.literal("UPDATE"), update: z.object({ status: TaskStatus }) }),
-  z.object({ type: z.literal("ERROR"), error: z.object({ message: z.string() }) }),
+  z.object({ type: z.literal("ERROR"), error: z.object({ message: freeText() }) }),
   z.object({ type: z.literal("HEARTBEAT") }),
   z.object({
     type: z.literal("FAILURE"),

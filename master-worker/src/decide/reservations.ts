@@ -21,6 +21,7 @@
  * - a volume's directory is made on the agent when a task first uses it, and removed when the
  *   volume is destroyed (a DESTROY_VOLUMES command).
  */
+import { jsonBytes, MAX_MESSAGE_BYTES, tooManyBytes } from "../../../schemas/field-limits.ts";
 import type { OfferOperation, Resource } from "../../../schemas/index.ts";
 import { add, contains, subtract, unallocated } from "../../../sdk/src/resources.ts";
 import { isWithinRole, roleProblem } from "../../../sdk/src/roles.ts";
@@ -100,6 +101,16 @@ function convert(state: AgentResources, from: readonly Resource[], to: readonly 
  * (invalid, or forbidden from the ACLs) naming `field`.
  */
 export function applyReservationOp(state: AgentResources, op: ReservationOp, actor: ReservationActor, field: string): AgentResources | Rejection {
+  const next = applyOp(state, op, actor, field);
+  if (isRejection(next)) return next;
+  // The agent's resources are one row: conversions (labels on each reservation) must not grow it past its bound.
+  const bytes = jsonBytes(next.total);
+  if (bytes > MAX_MESSAGE_BYTES && bytes > jsonBytes(state.total))
+    return reject("invalid", field, tooManyBytes(`the agent's resources (${bytes} bytes with these)`, MAX_MESSAGE_BYTES));
+  return next;
+}
+
+function applyOp(state: AgentResources, op: ReservationOp, actor: ReservationActor, field: string): AgentResources | Rejection {
   const resources = canonicalResources(op.resources);
   const where = (i: number) => `${field}[${i}]`;
   const need = (from: readonly Resource[], what: string) =>

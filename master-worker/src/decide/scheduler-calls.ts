@@ -115,7 +115,13 @@ export function decideAccept(view: MasterView, fid: string, call: CallOf<"ACCEPT
       command: {
         type: "LAUNCH",
         framework_id: { value: fid },
-        framework_info: { ...framework.info, id: { value: fid } },
+        // Only what the agent uses (LaunchFrameworkInfo), not labels and roles in every row.
+        framework_info: {
+          user: framework.info.user,
+          name: framework.info.name,
+          id: { value: fid },
+          ...(framework.info.capabilities ? { capabilities: framework.info.capabilities } : {}),
+        },
         task,
       },
     });

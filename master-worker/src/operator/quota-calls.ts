@@ -12,6 +12,7 @@
  * are rescinded (`quota-rescinds.ts`), so the next allocation honours the new quotas at once.
  * ACLs: `update_quotas` (object: the role) and `get_quotas` (GET_QUOTA shows only those roles).
  */
+import { jsonBytes, MAX_MESSAGE_BYTES, tooManyBytes } from "../../../schemas/field-limits.ts";
 import type { QuotaConfig, UpdateQuotaCall } from "../../../schemas/quota.ts";
 import { ancestorRoles, DEFAULT_ROLE, isWithinRole, roleProblem } from "../../../sdk/src/roles.ts";
 import type { RoleQuota } from "../allocator/index.ts";
@@ -69,6 +70,10 @@ export function decideUpdateQuota(view: MasterView, call: UpdateQuotaCall, princ
     if (Object.keys(guarantees).length === 0 && Object.keys(limits).length === 0) delete next[config.role];
     else next[config.role] = { guarantees, limits };
   }
+  // Quotas add up over calls in one row: bound the row, not only the call.
+  const bytes = jsonBytes(next);
+  if (bytes > MAX_MESSAGE_BYTES)
+    return reject("invalid", "update_quota.quota_configs", tooManyBytes(`the quotas of all roles (${bytes} bytes with these)`, MAX_MESSAGE_BYTES));
   const refused = checkHierarchy(next, configs) ?? (force ? undefined : checkCapacity(view, next));
   if (refused) return refused;
   return [{ kind: "setting", key: QUOTA_SETTING, value: next }, ...quotaRescinds(view, next, [...seen]), { kind: "allocate" }];

@@ -5,6 +5,7 @@
  * ACLs: `update_weights` (object: the role) and `view_roles` (GET_WEIGHTS shows only roles the
  * principal may view).
  */
+import { jsonBytes, MAX_MESSAGE_BYTES, tooManyBytes } from "../../../schemas/field-limits.ts";
 import type { UpdateWeightsCall } from "../../../schemas/weights.ts";
 import { roleProblem } from "../../../sdk/src/roles.ts";
 import { storedWeights, WEIGHTS_SETTING } from "../decide/allocation-settings.ts";
@@ -32,6 +33,10 @@ export function decideUpdateWeights(view: MasterView, call: UpdateWeightsCall, p
   }
   const next: Record<string, number> = { ...storedWeights(view) };
   for (const { role, weight } of infos) next[role] = weight;
+  // Weights add up over calls in one row: bound the row, not only the call.
+  const bytes = jsonBytes(next);
+  if (bytes > MAX_MESSAGE_BYTES)
+    return reject("invalid", "update_weights.weight_infos", tooManyBytes(`the weights of all roles (${bytes} bytes with these)`, MAX_MESSAGE_BYTES));
   return [{ kind: "setting", key: WEIGHTS_SETTING, value: next }, { kind: "allocate" }];
 }
 

@@ -12,6 +12,15 @@ import { HttpMasterClient, MasterError } from "../../../agent-bun/src/core/maste
 import { mulberry32 } from "../../../master-worker/src/allocator/index.ts";
 import * as ref from "../../../schemas/agent.ts";
 import * as wire from "../../../schemas/agent-wire.ts";
+import {
+  MAX_DATA_LENGTH,
+  MAX_HOSTNAME_LENGTH,
+  MAX_ID_LENGTH,
+  MAX_LIST_LENGTH,
+  MAX_MESSAGE_BYTES,
+  MAX_NAME_LENGTH,
+  MAX_TEXT_LENGTH,
+} from "../../../schemas/field-limits.ts";
 import { parseMessage } from "../../../schemas/parse.ts";
 
 /** What parsing gave: the value, or the error's message. */
@@ -232,6 +241,54 @@ describe("agent-wire (zod/mini) matches the reference schemas", () => {
     bad.commands[0]!.task!.resources[0]!.scalar = { value: -1 };
     expect(() => parseMessage(wire.PollResponse, bad, "response")).toThrow("commands[0].task.resources[0].scalar.value: Too small: expected number to be >=0");
     expect(() => parseMessage(wire.StatusResponse, "nope", "response")).toThrow(/^response: Invalid input: expected object/);
+  });
+
+  it("refuses a field one past its bound (schemas/field-limits.ts) as the reference does, naming it", () => {
+    const chars = (n: number) => "x".repeat(n);
+    const launch = (change: Record<string, unknown>, info?: Record<string, unknown>) => ({
+      commands: [
+        {
+          seq: 1,
+          type: "LAUNCH",
+          framework_id: { value: "f" },
+          task: { ...task, ...change },
+          ...(info ? { framework_info: { user: "u", name: "n", ...info } } : {}),
+        },
+      ],
+      acks: [],
+    });
+    const cases: Array<[Name, unknown, string]> = [
+      ["PollResponse", launch({ task_id: { value: chars(MAX_ID_LENGTH + 1) } }), "commands[0].task.task_id.value"],
+      ["PollResponse", launch({ name: chars(MAX_NAME_LENGTH + 1) }), "commands[0].task.name"],
+      ["PollResponse", launch({ command: { value: chars(MAX_TEXT_LENGTH + 1) } }), "commands[0].task.command.value"],
+      ["PollResponse", launch({ data: chars(MAX_DATA_LENGTH + 1) }), "commands[0].task.data"],
+      ["PollResponse", launch({ container: { type: "DOCKER", hostname: chars(MAX_HOSTNAME_LENGTH + 1) } }), "commands[0].task.container.hostname"],
+      ["PollResponse", launch({ labels: { labels: Array(MAX_LIST_LENGTH + 1).fill({ key: "k" }) } }), "commands[0].task.labels.labels"],
+      [
+        "PollResponse",
+        launch({
+          labels: { labels: Array.from({ length: Math.ceil(MAX_MESSAGE_BYTES / MAX_TEXT_LENGTH) + 1 }, () => ({ key: "k", value: chars(MAX_TEXT_LENGTH) })) },
+        }),
+        "commands[0].task",
+      ],
+      ["PollResponse", launch({}, { capabilities: Array.from({ length: 100 }, () => ({ type: chars(MAX_NAME_LENGTH) })) }), "commands[0].framework_info"],
+      ["PollResponse", { commands: [], acks: [{ task_id: { value: "t" }, uuid: chars(MAX_ID_LENGTH + 1) }] }, "acks[0].uuid"],
+      ["StatusResponse", { acknowledged: [chars(MAX_ID_LENGTH + 1)] }, "acknowledged[0]"],
+      [
+        "RegisterResponse",
+        {
+          agent_id: { value: "a" },
+          agent_token: "t",
+          poll_hold_seconds: 1,
+          master_info: { id: "m", ip: 0, port: 1, hostname: chars(MAX_HOSTNAME_LENGTH + 1) },
+        },
+        "master_info.hostname",
+      ],
+    ];
+    for (const [name, input, path] of cases) {
+      expectSame(name, input, ` (${path})`);
+      expect(() => parseMessage(pairs[name][1], input, "response"), path).toThrow(`${path}: `);
+    }
   });
 });
 
