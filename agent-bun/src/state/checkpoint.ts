@@ -4,9 +4,9 @@
  * (write a temp file, fsync, rename), before anything that depends on it is told to the master:
  * changes are grouped, one write covering all made since the last (`StateStore`).
  */
-import { readFileSync } from "node:fs";
-import { mkdir, open, rename } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { readdirSync, readFileSync, unlinkSync } from "node:fs";
+import { mkdir, open, rename, unlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import type { TaskInfo, TaskState, TaskStatus } from "../../../schemas/mesos.ts";
 import { taskKey } from "../../../sdk/src/ids.ts";
 import { nextTurn } from "../system/clock.ts";
@@ -91,18 +91,85 @@ export interface CheckpointStore {
   write(state: AgentState): Promise<void>;
 }
 
-/** Writes `data` to `path` atomically: temp file in the same directory, fsync, rename. */
+/** The temp file `writeFileAtomic` writes `path` through: never read as `path` itself. */
+const tempPrefix = (path: string) => `${basename(path)}.tmp-`;
+
+/**
+ * Writes `data` to `path` atomically: temp file in the same directory, fsync, rename, fsync of
+ * the directory (so the rename survives a crash). When any step fails (ENOSPC, EIO) the temp
+ * file is removed, `path` keeps its previous content, and the error is thrown.
+ */
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  const file = await open(tmp, "w", 0o600);
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `${tempPrefix(path)}${process.pid}`);
   try {
-    await file.writeFile(data);
-    await file.sync();
-  } finally {
-    await file.close();
+    const file = await open(tmp, "w", 0o600);
+    try {
+      await file.writeFile(data);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => {});
+    throw e;
   }
-  await rename(tmp, path);
+  const d = await open(dir, "r");
+  try {
+    await d.sync();
+  } catch (e) {
+    // Some filesystems cannot fsync a directory; the rename is then as durable as they make it.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "EINVAL" && code !== "EISDIR" && code !== "ENOTSUP") throw e;
+  } finally {
+    await d.close();
+  }
+}
+
+/** A checkpoint that is there but cannot be used: torn, not JSON, or not an agent state. */
+export class CorruptCheckpointError extends Error {
+  constructor(
+    readonly path: string,
+    why: string,
+  ) {
+    super(
+      `checkpoint ${path} is corrupt (${why}); the agent refuses to start on it, since it would forget its tasks. ` +
+        "To start as a new agent (whose tasks of the previous run are no longer known to it), move it aside (keep it for inspection) and start again",
+    );
+    this.name = "CorruptCheckpointError";
+  }
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+const isOptionalString = (x: unknown) => x === undefined || typeof x === "string";
+
+/** Why `x` is not an `AgentState` (the fields the agent relies on), or undefined when it is one. */
+function stateProblem(x: unknown): string | undefined {
+  if (!isObject(x)) return "not a JSON object";
+  if (!isOptionalString(x.agent_id) || !isOptionalString(x.agent_token)) return "agent_id or agent_token is not a string";
+  if (x.last_seq !== undefined && !(Number.isSafeInteger(x.last_seq) && (x.last_seq as number) >= 0)) return "last_seq is not a count";
+  if (x.tasks !== undefined) {
+    if (!isObject(x.tasks)) return "tasks is not an object";
+    for (const [key, t] of Object.entries(x.tasks)) {
+      if (!isObject(t) || typeof t.framework_id !== "string" || typeof t.task_id !== "string" || typeof t.state !== "string") {
+        return `task ${JSON.stringify(key)} lacks its framework_id, task_id or state`;
+      }
+    }
+  }
+  if (x.updates !== undefined) {
+    if (!Array.isArray(x.updates)) return "updates is not a list";
+    for (const u of x.updates) {
+      if (!isObject(u) || typeof u.framework_id !== "string" || !isObject(u.status) || typeof u.status.uuid !== "string") {
+        return "an update lacks its framework_id or status uuid";
+      }
+    }
+  }
+  if (x.acked_uuids !== undefined && !(Array.isArray(x.acked_uuids) && x.acked_uuids.every((u) => typeof u === "string"))) {
+    return "acked_uuids is not a list of strings";
+  }
+  return undefined;
 }
 
 /** The checkpoint in `<work-dir>/meta/agent-state.json`. */
@@ -114,7 +181,13 @@ export class FileCheckpointStore implements CheckpointStore {
     this.path = join(workDir, "meta", "agent-state.json");
   }
 
+  /**
+   * The checkpoint, verified; undefined when there is none (a fresh agent). Removes temp files
+   * left by a write that a crash interrupted (never read: the rename is what commits a write).
+   * Throws `CorruptCheckpointError` for a checkpoint that is torn or not an agent state.
+   */
   load(): AgentState | undefined {
+    this.removeTempFiles();
     let text: string;
     try {
       text = readFileSync(this.path, "utf8");
@@ -122,8 +195,28 @@ export class FileCheckpointStore implements CheckpointStore {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw e;
     }
-    const parsed = JSON.parse(text) as Partial<AgentState>;
-    return { ...emptyState(), ...parsed };
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new CorruptCheckpointError(this.path, `not valid JSON: ${(e as Error).message}`);
+    }
+    const problem = stateProblem(parsed);
+    if (problem) throw new CorruptCheckpointError(this.path, problem);
+    return { ...emptyState(), ...(parsed as Partial<AgentState>) };
+  }
+
+  private removeTempFiles(): void {
+    const dir = dirname(this.path);
+    const prefix = tempPrefix(this.path);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw e;
+    }
+    for (const name of names) if (name.startsWith(prefix)) unlinkSync(join(dir, name));
   }
 
   write(state: AgentState): Promise<void> {

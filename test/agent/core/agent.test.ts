@@ -348,6 +348,41 @@ describe("agent core (fakes)", () => {
     for (const id of ["t1", "t2", "t3"]) expect(statesOf(master, id)).toEqual(["TASK_STARTING", "TASK_RUNNING", "TASK_FINISHED"]);
   });
 
+  it("on a full disk (every write fails ENOSPC) reports no seq and sends no update; once writes succeed again, all go out", async () => {
+    const disk = new GatedCheckpointStore();
+    const { master, clock } = setup(disk);
+    const enospc = () => Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+    const pump = async (error?: Error, rounds = 20) => {
+      for (let i = 0; i < rounds; i++) {
+        disk.release(error);
+        await settle(1);
+      }
+    };
+    await pump();
+    await until(() => master.polls.length === 1, "first poll");
+    master.answerPoll({ commands: [launch(1, task("t1")), launch(2, task("t2"))] });
+    await settle();
+    for (let round = 0; round < 5; round++) {
+      await pump(enospc());
+      await clock.advance(10_000);
+    }
+    // The agent kept trying; nothing that is not on disk was told to the master.
+    expect(disk.writes).toBeGreaterThan(3);
+    expect(disk.load()?.last_seq ?? 0).toBe(0);
+    expect(master.polls).toHaveLength(1);
+    expect(master.statuses).toHaveLength(0);
+    // Space returns: the pending changes are written, then reported.
+    for (let round = 0; round < 5 && master.polls.length < 2; round++) {
+      await pump();
+      await clock.advance(10_000);
+    }
+    await until(() => master.polls.length === 2, "second poll");
+    expect(master.polls[1]!.ack_seq).toBe(2);
+    expect(disk.load()!.last_seq).toBe(2);
+    await pump();
+    await until(() => ["t1", "t2"].every((id) => statesOf(master, id).includes("TASK_RUNNING")), "updates sent");
+  });
+
   it("answers a file request its poll answer carried malformed with a 400 to the master, and still applies the rest of the answer", async () => {
     const { master, containerizer } = setup();
     const files: FileAnswer[] = [];
