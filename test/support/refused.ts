@@ -3,12 +3,12 @@
  * return a `Rejection`; here it becomes an `HttpError` with the status, headers and text the
  * client would get (edge/http-error.ts), so tests keep asserting the status and the message.
  */
-import { HttpError, rejectionHeaders, rejectionStatus } from "../../master-worker/src/edge/http-error.ts";
+import { HttpError, refusalStatus, rejectionHeaders } from "../../master-worker/src/edge/http-error.ts";
 import { isRejection, type Rejection, rejectionText } from "../../master-worker/src/model/rejection.ts";
 
-/** The error a refusal is answered as: its kind's status and headers, and `field: message`. */
+/** The error a refusal is answered as: its status and headers, and `field: message`. */
 export function refusedError(r: Rejection): HttpError {
-  return new HttpError(rejectionStatus(r.rejected), rejectionText(r), rejectionHeaders(r.rejected));
+  return new HttpError(refusalStatus(r), rejectionText(r), rejectionHeaders(r.rejected));
 }
 
 /** `result`, unless it is a refusal: that is thrown as the error the edge would answer with. */

@@ -123,4 +123,41 @@ describe("sandbox files through the Worker and the Durable Object", () => {
     expect(answer.status).toBe(400);
     expect(await answer.text()).toContain("request_id");
   });
+
+  it("passes the agent's own 4xx refusals (429, 422, any other) through with its message; 5xx stays 503", async () => {
+    const { agentId, token } = await registerAgent();
+    const fid = await subscribeFramework();
+    const polled = await post("/agent/v1/poll", { agent_id: { value: agentId }, agent_token: token, wait_seconds: 0 }, agentAuth);
+    await polled.body?.cancel();
+    const sandbox = `/agents/${agentId}/frameworks/${fid}/tasks/t1`;
+    const cases: Array<[agentStatus: number, message: string, operatorStatus: number]> = [
+      [429, "'stdout': the agent has too many open files now; try again later", 429],
+      [422, "cannot read 'stdout' (EIO)", 422],
+      [409, "'stdout': some other refusal", 409],
+      [404, "'stdout' does not exist in the sandbox", 404],
+      [500, "'stdout': the agent failed", 503],
+    ];
+    for (const [agentStatus, message, operatorStatus] of cases) {
+      const read = post("/api/v1", { type: "READ_FILE", read_file: { path: `${sandbox}/stdout`, offset: 0 } }, { ...json, authorization: alice });
+      const browse = SELF.fetch(`${BASE}/files/read?path=${encodeURIComponent(`${sandbox}/stdout`)}&offset=0`, { headers: { authorization: alice } });
+      // The agent's next poll carries both requests; it refuses each with `agentStatus`.
+      let requests: Array<{ request_id: string }> = [];
+      for (let i = 0; i < 20 && requests.length < 2; i++) {
+        const poll = await post("/agent/v1/poll", { agent_id: { value: agentId }, agent_token: token, wait_seconds: 1 }, agentAuth);
+        requests = [...requests, ...(((await poll.json()) as { file_requests?: Array<{ request_id: string }> }).file_requests ?? [])];
+      }
+      expect(requests).toHaveLength(2);
+      for (const { request_id } of requests) {
+        const posted = await post(
+          "/agent/v1/files",
+          { agent_id: { value: agentId }, agent_token: token, request_id, error: { status: agentStatus, message } },
+          agentAuth,
+        );
+        expect(await posted.json()).toEqual({ accepted: true });
+      }
+      const [v1, classic] = await Promise.all([read, browse]);
+      expect([v1.status, await v1.text()], `agent ${agentStatus}, READ_FILE`).toEqual([operatorStatus, `read_file.path: ${message}\n`]);
+      expect([classic.status, await classic.text()], `agent ${agentStatus}, /files/read`).toEqual([operatorStatus, `path: ${message}\n`]);
+    }
+  });
 });

@@ -14,6 +14,7 @@
 import type { UsageReport } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
 import { refusedPairs } from "../allocator/index.ts";
+import { allocationCacheFor } from "../decide/allocation-step.ts";
 import type { Effect } from "../decide/effects.ts";
 import { decideOversubscription, revocableCapacity, revocableClients, type SlackAgent, wantsRevocable } from "../decide/oversubscription.ts";
 import { RevocableIndex } from "../decide/revocable-index.ts";
@@ -83,12 +84,18 @@ export class OversubscriptionPass {
       });
     }
     const holding = [...this.index.agents()];
+    // The tie-break counts regular allocation keeps: one count per framework and role, as Mesos'.
+    const counts = allocationCacheFor(view).counts;
     const clients = revocableClients(
       view,
       holding.flatMap((id) => this.heldTasksOn(id)),
       holding.flatMap((id) => [...this.index.offersOn(id).values()]),
+      counts,
     );
     const decision = decideOversubscription(view, agents, clients, refusedPairs(view.filters, now), nextOfferId);
+    for (const e of decision.effects) {
+      if (e.kind === "offers") counts.record(e.offers.map((o) => ({ frameworkId: o.framework_id.value, role: o.allocation_info?.role ?? "*" })));
+    }
     for (const t of decision.evicted) this.evicting.add(taskKey(t.frameworkId, t.taskId));
     this.offersUnseen = decision.effects.some((e) => e.kind === "offers");
     return decision.effects;

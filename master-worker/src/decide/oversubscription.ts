@@ -21,12 +21,15 @@
  *   with REVOCABLE_RESOURCES that is connected, not suppressed and not refusing that agent: the
  *   one with the lowest dominant share of the revocable resources (its revocable tasks and
  *   offers over the capacity of every reporting agent; DRF over revocable resources alone),
- *   ties going to the lower framework id.
+ *   ties going to the framework offered least so far in its role, then to the lower id. "So
+ *   far" is the count regular allocation keeps across runs (`AllocationCounts`, the same one:
+ *   one count per framework and role, as a Mesos sorter keeps for every allocation, revocable
+ *   or not), so equal-share frameworks take turns from pass to pass.
  */
 import type { Offer, Resource, TaskState } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
 import { allocatedTo, scalar, scalarOf } from "../../../sdk/src/resources.ts";
-import { frameworkRole, isAllocatable, type RefusedCheck } from "../allocator/index.ts";
+import { type AllocationCountsView, frameworkRole, isAllocatable, type RefusedCheck } from "../allocator/index.ts";
 import { agentUrl } from "../model/agent-address.ts";
 import { hasCapability } from "../model/capabilities.ts";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../store/records.ts";
@@ -92,6 +95,8 @@ export interface RevocableClient {
   record: FrameworkRecord;
   role: string;
   held: Quantities;
+  /** Offers it was made in `role` so far (the tie-break; see the file comment). */
+  offered: number;
 }
 
 /** What one pass decided: effects to commit, and the tasks it evicts (to be marked as such). */
@@ -118,7 +123,8 @@ export function preemptedState(framework: FrameworkRecord | undefined): Extract<
 
 /**
  * Decides corrections and revocable offers for `agents` (see the file comment). `clients` are
- * the frameworks `wantsRevocable` accepts; their `held` is updated as offers are made.
+ * the frameworks `wantsRevocable` accepts; their `held` and `offered` are updated as offers are
+ * made (the caller counts the offers returned in its `AllocationCounts`).
  * `refused(frameworkId, role, agentId)` tells an unexpired refuse filter (revocable offers are made
  * for the client's `role`, and a DECLINE of one filters that role).
  */
@@ -189,6 +195,7 @@ export function decideOversubscription(
       ),
     );
     client.held = plus(client.held, free);
+    client.offered++;
   }
   if (made.length > 0) effects.push({ kind: "offers", offers: made });
   return { effects, evicted };
@@ -208,7 +215,7 @@ function revocableOffer(id: string, agent: AgentRecord, client: RevocableClient,
   };
 }
 
-/** The eligible client with the lowest dominant share of `total`, ties to the lower id. */
+/** The eligible client with the lowest dominant share of `total`; ties to the one offered least so far, then to the lower id. */
 function lowestShare(clients: readonly RevocableClient[], total: Quantities, eligible: (c: RevocableClient) => boolean): RevocableClient | undefined {
   const share = (q: Quantities) => Math.max(total.cpus > 0 ? q.cpus / total.cpus : 0, total.mem > 0 ? q.mem / total.mem : 0);
   let best: RevocableClient | undefined,
@@ -216,7 +223,8 @@ function lowestShare(clients: readonly RevocableClient[], total: Quantities, eli
   for (const c of clients) {
     if (!eligible(c)) continue;
     const s = share(c.held);
-    if (s < bestShare - EPSILON || (Math.abs(s - bestShare) <= EPSILON && best && c.record.id < best.record.id)) {
+    const tie = Math.abs(s - bestShare) <= EPSILON;
+    if (s < bestShare - EPSILON || (tie && best && (c.offered < best.offered || (c.offered === best.offered && c.record.id < best.record.id)))) {
       best = c;
       bestShare = s;
     }
@@ -224,15 +232,20 @@ function lowestShare(clients: readonly RevocableClient[], total: Quantities, eli
   return best;
 }
 
-/** The clients `wantsRevocable` accepts, with what revocable resources each holds in `tasks` and `offers`. */
-export function revocableClients(view: MasterView, tasks: Iterable<TaskRecord>, offers: Iterable<Offer>): RevocableClient[] {
+/**
+ * The clients `wantsRevocable` accepts, with what revocable resources each holds in `tasks` and
+ * `offers`, and the offers each was made so far in its role (`counts`).
+ */
+export function revocableClients(view: MasterView, tasks: Iterable<TaskRecord>, offers: Iterable<Offer>, counts: AllocationCountsView): RevocableClient[] {
   const held = new Map<string, Quantities>();
   const add = (fid: string, rs: readonly Resource[]) => held.set(fid, plus(held.get(fid) ?? { cpus: 0, mem: 0 }, revocableQuantities(rs)));
   for (const t of tasks) add(t.frameworkId, t.info.resources);
   for (const o of offers) add(o.framework_id.value, o.resources);
   const out: RevocableClient[] = [];
   for (const f of view.frameworks.values()) {
-    if (wantsRevocable(view, f)) out.push({ record: f, role: frameworkRole(f.info), held: held.get(f.id) ?? { cpus: 0, mem: 0 } });
+    if (!wantsRevocable(view, f)) continue;
+    const role = frameworkRole(f.info);
+    out.push({ record: f, role, held: held.get(f.id) ?? { cpus: 0, mem: 0 }, offered: counts.of(f.id, role) });
   }
   return out;
 }

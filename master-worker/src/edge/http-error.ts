@@ -51,10 +51,17 @@ const REJECTION_STATUS: Record<RejectionKind, number> = {
   busy: 503,
   unavailable: 503,
   timeout: 504,
+  // An agent's own 4xx goes through as it is (`refusalStatus`); 400 only if none came with it.
+  relayed: 400,
 };
 
 /** The HTTP status a kind of refusal is answered with. */
 export const rejectionStatus = (kind: RejectionKind): number => REJECTION_STATUS[kind];
+
+/** The HTTP status of refusal `r`: its kind's, or for a `relayed` one the agent's own 4xx. */
+export function refusalStatus(r: Rejection): number {
+  return r.rejected === "relayed" && r.status !== undefined && r.status >= 400 && r.status <= 499 ? r.status : rejectionStatus(r.rejected);
+}
 
 /** Extra headers a kind of refusal carries (`busy`: when to try again). */
 const REJECTION_HEADERS: Partial<Record<RejectionKind, Record<string, string>>> = { busy: { "retry-after": "1" } };
@@ -64,5 +71,5 @@ export const rejectionHeaders = (kind: RejectionKind): Record<string, string> =>
 
 /** The response to a refusal: its kind's status, `field: message` as plain text. */
 export function rejectionResponse(r: Rejection): Response {
-  return text(rejectionStatus(r.rejected), rejectionText(r), rejectionHeaders(r.rejected));
+  return text(refusalStatus(r), rejectionText(r), rejectionHeaders(r.rejected));
 }

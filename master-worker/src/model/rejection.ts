@@ -22,18 +22,27 @@ export type RejectionKind =
   /** What the call needs (an agent's connection) is not there now. */
   | "unavailable"
   /** What the call waited for did not answer in time. */
-  | "timeout";
+  | "timeout"
+  /** An agent refused a request the master relayed to it (a sandbox file read): its own 4xx goes along (`status`). */
+  | "relayed";
 
 /** A refusal: `field` is the path of the offending field (`accept.operations[0].launch…`), when there is one. */
 export interface Rejection {
   readonly rejected: RejectionKind;
   readonly field?: string;
   readonly message: string;
+  /** `relayed` only: the HTTP status (a 4xx) the agent refused with, passed through to the caller. */
+  readonly status?: number;
 }
 
 /** A refusal of `kind` about `field` (undefined: the call as a whole). */
 export function reject(kind: RejectionKind, field: string | undefined, message: string): Rejection {
   return field === undefined ? { rejected: kind, message } : { rejected: kind, field, message };
+}
+
+/** An agent's refusal (`status`, a 4xx, and its `message`) of a request relayed to it, about `field`. */
+export function relayedRefusal(status: number, field: string | undefined, message: string): Rejection {
+  return { ...reject("relayed", field, message), status };
 }
 
 /** Whether a decider's or handler's result is a refusal rather than its answer. */

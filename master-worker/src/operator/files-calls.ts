@@ -11,7 +11,7 @@ import type { FileRelay } from "../core/file-relay.ts";
 import type { MasterCore } from "../core/master-core.ts";
 import { parseSandboxPath, type SandboxPath, virtualPathOf } from "../decide/file-relay-paths.ts";
 import { checkAuthorized } from "../model/authorizer.ts";
-import { isRejection, type Rejection, type RejectionKind, reject } from "../model/rejection.ts";
+import { isRejection, type Rejection, reject, relayedRefusal } from "../model/rejection.ts";
 
 /** The operator call types answered here (not in the handler table). */
 export const FILE_CALL_TYPES: ReadonlySet<string> = new Set(["LIST_FILES", "READ_FILE"]);
@@ -22,12 +22,13 @@ export const FILE_READ_PATHS: ReadonlySet<string> = new Set(["/files/browse", "/
 type Op = { op: "LIST" } | { op: "READ"; offset: number; length?: number };
 
 /**
- * The kind of refusal an agent's file error status stands for (agent-bun/src/core/files.ts sends 400,
- * 403 and 404 for the operator's mistakes; any other status, e.g. its 429 when short of
- * descriptors or 422 for an unexpected filesystem error, means the agent could not do it).
+ * The refusal an agent's file error (`status`, `message`) becomes, about `field`: every 4xx goes
+ * through as the agent sent it (agent-bun/src/core/files.ts: 400, 403 and 404 for the operator's
+ * mistakes, 429 when short of descriptors or memory, 422 for an unexpected filesystem error);
+ * a 5xx, the agent failing, is `unavailable` (503), as an agent that cannot be asked is.
  */
-export function fileErrorKind(status: number): RejectionKind {
-  return status === 400 ? "invalid" : status === 403 ? "forbidden" : status === 404 ? "not_found" : "unavailable";
+export function fileErrorRefusal(status: number, field: string, message: string): Rejection {
+  return status >= 400 && status <= 499 ? relayedRefusal(status, field, message) : reject("unavailable", field, message);
 }
 
 /**
@@ -60,7 +61,7 @@ async function relay(
     ...(op.op === "READ" ? { offset: op.offset, ...(op.length !== undefined ? { length: op.length } : {}) } : {}),
   });
   if (isRejection(answer)) return answer;
-  if (answer.error) return reject(fileErrorKind(answer.error.status), field, answer.error.message);
+  if (answer.error) return fileErrorRefusal(answer.error.status, field, answer.error.message);
   return answer;
 }
 

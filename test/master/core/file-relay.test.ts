@@ -6,13 +6,13 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { FileRelay } from "../../../master-worker/src/core/file-relay.ts";
 import { parseSandboxPath, sandboxVirtualPath } from "../../../master-worker/src/decide/file-relay-paths.ts";
-import { fileCall as fileCallOf, fileErrorKind, modeString, serveFilesGet as serveFilesGetOf } from "../../../master-worker/src/operator/files-calls.ts";
+import { fileCall as fileCallOf, fileErrorRefusal, modeString, serveFilesGet as serveFilesGetOf } from "../../../master-worker/src/operator/files-calls.ts";
 import type { FileAnswer } from "../../../schemas/agent.ts";
 import { MAX_FILE_OFFSET } from "../../../schemas/file-limits.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { launchRunning } from "../../support/lifecycle.ts";
 import { MasterHarness } from "../../support/master-harness.ts";
-import { orReject, orThrow } from "../../support/refused.ts";
+import { orReject, orThrow, refusedError } from "../../support/refused.ts";
 
 /** The file calls with a refusal as the edge answers it: a promise rejected with its status and message. */
 const fileCall = (...args: Parameters<typeof fileCallOf>) => orReject(fileCallOf(...args));
@@ -116,12 +116,13 @@ describe("sandbox files through the master", () => {
     const [req] = relay.take(agent);
     relay.answer({ agent_id: { value: agent }, request_id: req!.request_id, error: { status: 404, message: "'nope' does not exist in the sandbox" } });
     await expect(pending).rejects.toMatchObject({ status: 404, message: "read_file.path: 'nope' does not exist in the sandbox" });
-    // 400, 403 and 404 keep their status; the agent failing to read (5xx) is `unavailable`, 503.
+    // Every 4xx keeps its status; the agent failing to read (5xx) is `unavailable`, 503.
     const failing = fileCall(h.core, relay, parseOperatorCall({ type: "READ_FILE", read_file: { path: `${sandbox}/bad`, offset: 0 } }), undefined);
     const [again] = relay.take(agent);
     relay.answer({ agent_id: { value: agent }, request_id: again!.request_id, error: { status: 500, message: "cannot read 'bad': EIO" } });
     await expect(failing).rejects.toMatchObject({ status: 503, message: "read_file.path: cannot read 'bad': EIO" });
-    expect([400, 403, 404, 500, 502].map(fileErrorKind)).toEqual(["invalid", "forbidden", "not_found", "unavailable", "unavailable"]);
+    const statuses = [400, 403, 404, 409, 422, 429, 500, 502].map((s) => refusedError(fileErrorRefusal(s, "f", "m")).status);
+    expect(statuses).toEqual([400, 403, 404, 409, 422, 429, 503, 503]);
   });
 
   it("an answer from another agent, or for an unknown request, is not accepted", async () => {
