@@ -51,6 +51,8 @@ const REJECTION_STATUS: Record<RejectionKind, number> = {
   busy: 503,
   unavailable: 503,
   timeout: 504,
+  conflict: 409,
+  not_implemented: 501,
 };
 
 /** The HTTP status a kind of refusal is answered with. */

@@ -22,7 +22,11 @@ export type RejectionKind =
   /** What the call needs (an agent's connection) is not there now. */
   | "unavailable"
   /** What the call waited for did not answer in time. */
-  | "timeout";
+  | "timeout"
+  /** The call cannot apply to the state it finds (a backup restored into a master that has state). */
+  | "conflict"
+  /** This runtime lacks what the call needs (Durable Object bookmarks on a local workerd). */
+  | "not_implemented";
 
 /** A refusal: `field` is the path of the offending field (`accept.operations[0].launch…`), when there is one. */
 export interface Rejection {
