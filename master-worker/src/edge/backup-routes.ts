@@ -38,13 +38,13 @@ export async function serveBackup(services: BackupServices, request: Request, no
     case "GET /backup/export":
       return exportResponse(services, now);
     case "POST /backup/restore":
-      return restore(services, await readJsonBody(request, MAX_RESTORE_BYTES));
+      return restore(services, await readJsonBody(request, MAX_RESTORE_BYTES, "the restore limit, MAX_RESTORE_BYTES"));
     case "GET /backup/bookmark": {
       const answer = await readBookmark(services.storage, url.searchParams.get("time"), now);
       return isRejection(answer) ? rejectionResponse(answer) : Response.json(answer);
     }
     case "POST /backup/bookmark/restore": {
-      const answer = await restoreBookmark(services.storage, await readJsonBody(request, 4096), services.restart);
+      const answer = await restoreBookmark(services.storage, await readJsonBody(request, 4096, "the bookmark call's limit"), services.restart);
       return isRejection(answer) ? rejectionResponse(answer) : Response.json(answer, { status: 202 });
     }
     default:
