@@ -55,7 +55,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 /** Checks a parsed backup document; the refusal names the first field that is wrong. */
 export function parseBackup(doc: unknown): ParsedBackup | Rejection {
   const invalid = (field: string | undefined, message: string) => reject("invalid", field, message);
-  if (!isObject(doc)) return invalid(undefined, "a backup is a JSON object (see docs/backup.md)");
+  if (!isObject(doc)) return invalid("body", "a backup is a JSON object (see docs/backup.md)");
   if (doc.format !== BACKUP_FORMAT) return invalid("format", `expected ${JSON.stringify(BACKUP_FORMAT)}, got ${JSON.stringify(doc.format)}`);
   const fv = doc.format_version;
   if (typeof fv !== "number" || !Number.isInteger(fv) || fv < 1) return invalid("format_version", "expected a positive integer");

@@ -1,7 +1,8 @@
 /**
  * The `ClusterMaster` object's internal paths: what the Worker forwards (a POST to `/register`,
- * `/poll`, `/status`, `/files`, `/scheduler`, `/scheduler/rejected-accept`, `/operator`, or a GET
- * to a read path) → the call to the core or a handler → the response. It is HTTP in and out, so
+ * `/poll`, `/status`, `/files`, `/scheduler`, `/scheduler/rejected-accept`, `/operator`, a GET
+ * to a read path, or a `/backup/…` call: backup-routes.ts) → the call to the core or a handler
+ * → the response. It is HTTP in and out, so
  * it lives in edge/; what only the Durable Object owns (held polls, framework event streams) it
  * reaches through `ObjectServices`, which the shell implements.
  */
