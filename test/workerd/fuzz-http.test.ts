@@ -1,7 +1,8 @@
 /**
  * Property-based fuzzing of the Worker's HTTP surface inside workerd (issue 11, "no 5xx from any
  * input"): every POST route — the scheduler API (every call type, before and after SUBSCRIBE),
- * the operator API (every call type), the agent protocol (register, poll, status, files) — and
+ * the operator API (every call type), the agent protocol (register, poll, status, files), the
+ * backup calls (restore, restore to a bookmark) — and
  * the classic GET endpoints with fuzzed query strings. Bodies are valid calls mutated (fields
  * removed, retyped, nulled, huge, deeply nested, unicode, extra) and arbitrary JSON or text.
  * Every answer must come within a timeout, below 500, and a 400 or 413 must name a field or
@@ -396,6 +397,8 @@ describe("fuzzing the Worker's HTTP surface: no 5xx, no hang, 4xx names a field 
     const routes: Array<[string, string]> = [
       ["/api/v1/scheduler", alice],
       ["/api/v1", alice],
+      ["/master/restore", alice],
+      ["/master/bookmark/restore", alice],
       ...Object.keys(AGENT_CALLS).map((n): [string, string] => [`/agent/v1/${n}`, joinToken]),
     ];
     await fc.assert(

@@ -51,6 +51,8 @@ const REJECTION_STATUS: Record<RejectionKind, number> = {
   busy: 503,
   unavailable: 503,
   timeout: 504,
+  conflict: 409,
+  not_implemented: 501,
   // An agent's own 4xx goes through as it is (`refusalStatus`); 400 only if none came with it.
   relayed: 400,
 };

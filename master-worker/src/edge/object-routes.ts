@@ -1,7 +1,8 @@
 /**
  * The `ClusterMaster` object's internal paths: what the Worker forwards (a POST to `/register`,
- * `/poll`, `/status`, `/files`, `/scheduler`, `/scheduler/rejected-accept`, `/operator`, or a GET
- * to a read path) → the call to the core or a handler → the response. It is HTTP in and out, so
+ * `/poll`, `/status`, `/files`, `/scheduler`, `/scheduler/rejected-accept`, `/operator`, a GET
+ * to a read path, or a `/backup/…` call: backup-routes.ts) → the call to the core or a handler
+ * → the response. It is HTTP in and out, so
  * it lives in edge/; what only the Durable Object owns (held polls, framework event streams) it
  * reaches through `ObjectServices`, which the shell implements.
  */
@@ -15,6 +16,7 @@ import { operatorCall } from "../operator/dispatch.ts";
 import { FILE_CALL_TYPES, fileCall, serveFilesGet } from "../operator/files-calls.ts";
 import { serviceCounters } from "../read/metrics-snapshot.ts";
 import type { OperatorStreams } from "../read/operator-stream.ts";
+import { type BackupServices, serveBackup } from "./backup-routes.ts";
 import { rejectionResponse } from "./http-error.ts";
 import type { InternalRequest, RejectedAccept } from "./internal-request.ts";
 import { learnOrigin } from "./master-origin.ts";
@@ -27,6 +29,8 @@ export interface ObjectServices {
   files: FileRelay;
   /** Operator API event streams (SUBSCRIBE). */
   operatorStreams: OperatorStreams;
+  /** Backups, restores and bookmarks (backup-routes.ts). */
+  backup: BackupServices;
   /** Answers an agent's poll, holding it while there is nothing to tell the agent. */
   poll(req: PollRequest): Promise<PollResponse | Rejection>;
   /**
@@ -46,6 +50,10 @@ export async function serveObjectRequest(services: ObjectServices, request: Requ
   const { core, files } = services;
   const url = new URL(request.url);
   const path = url.pathname;
+  if (path.startsWith("/backup/")) {
+    const answer = await serveBackup(services.backup, request, Date.now());
+    if (answer) return answer;
+  }
   const { requests } = serviceCounters(core);
   requests.set(path, (requests.get(path) ?? 0) + 1);
   const msg = request.method === "POST" ? ((await request.json()) as InternalRequest) : undefined;

@@ -13,15 +13,15 @@ import { HttpError } from "./http-error.ts";
  */
 export const MAX_JSON_DEPTH = 100;
 
-const tooLarge = (maxBytes: number) => new HttpError(413, `body: larger than the limit of ${maxBytes} bytes (STRATA_MAX_BODY_BYTES)`);
+const tooLarge = (maxBytes: number, limit: string) => new HttpError(413, `body: larger than the limit of ${maxBytes} bytes (${limit})`);
 
-/** Reads `request`'s body as JSON, refusing (with the limit named) one too large or nested too deep. */
-export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+/** Reads `request`'s body as JSON, refusing one too large (naming `limit`, the setting or rule behind `maxBytes`) or nested too deep. */
+export async function readJsonBody(request: Request, maxBytes: number, limit = "STRATA_MAX_BODY_BYTES"): Promise<unknown> {
   const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "application/json") {
     throw new HttpError(415, `Content-Type: expected 'application/json'${type ? `, got '${type}'` : ""} (protobuf is not supported)`);
   }
-  const text = await readText(request, maxBytes);
+  const text = await readText(request, maxBytes, limit);
   if (nestedDeeperThan(text, MAX_JSON_DEPTH)) throw new HttpError(400, `body: nested deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return JSON.parse(text);
@@ -34,11 +34,11 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
  * The body as text (UTF-8, as `Request.json()` decodes it), read chunk by chunk: refused before
  * reading when its Content-Length is past `maxBytes`, and as soon as the bytes read pass it.
  */
-async function readText(request: Request, maxBytes: number): Promise<string> {
+async function readText(request: Request, maxBytes: number, limit: string): Promise<string> {
   const declared = request.headers.get("content-length");
   if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > maxBytes) {
     await request.body?.cancel().catch(() => {});
-    throw tooLarge(maxBytes);
+    throw tooLarge(maxBytes, limit);
   }
   const reader = request.body?.getReader();
   if (!reader) return "";
@@ -51,7 +51,7 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
     size += value.byteLength;
     if (size > maxBytes) {
       await reader.cancel().catch(() => {});
-      throw tooLarge(maxBytes);
+      throw tooLarge(maxBytes, limit);
     }
     parts.push(decoder.decode(value, { stream: true }));
   }

@@ -85,11 +85,43 @@ for (const [path, schema] of [
   });
 }
 
-router.post("/api/v1", async (request, env) => {
+/**
+ * The operator behind a call: the one authentication path of operator calls (`POST /api/v1`) and
+ * of the backup calls. `required` makes credentials mandatory even where operator calls may be
+ * anonymous (STRATA_AUTHENTICATE_HTTP_READONLY off): a backup carries the whole state.
+ */
+const operatorPrincipal = (request: Request, env: Env, required = false) => {
   const config = configOf(env);
-  const principal = await authenticatePrincipal(request, config, config.authenticateReadonly);
+  return authenticatePrincipal(request, config, required || config.authenticateReadonly);
+};
+
+router.post("/api/v1", async (request, env) => {
+  const principal = await operatorPrincipal(request, env);
   return forward(env, request, "/operator", { principal, body: parseOperatorCall(await readJson(request, env)) });
 });
+
+/**
+ * Backups and point-in-time recovery (docs/backup.md), for authenticated operators only: the
+ * request goes to the object as it came (a restore's body is read there, once).
+ */
+const backupCall = (internal: string) => async (request: Request, env: Env) => {
+  await operatorPrincipal(request, env, true);
+  const query = new URL(request.url).search;
+  const headers: Record<string, string> = {};
+  for (const h of ["content-type", "content-length"]) {
+    const v = request.headers.get(h);
+    if (v !== null) headers[h] = v;
+  }
+  return masterStub(env).fetch(`https://master${internal}${query}`, {
+    method: request.method,
+    headers,
+    ...(request.method === "POST" ? { body: request.body } : {}),
+  });
+};
+router.get("/master/backup", backupCall("/backup/export"));
+router.post("/master/restore", backupCall("/backup/restore"));
+router.get("/master/bookmark", backupCall("/backup/bookmark"));
+router.post("/master/bookmark/restore", backupCall("/backup/bookmark/restore"));
 
 /** Forwards a read endpoint (GET, with its query) to the object, naming the authenticated principal. */
 const readOnly = (path: string) => async (request: Request, env: Env) => {

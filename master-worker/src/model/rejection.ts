@@ -23,6 +23,10 @@ export type RejectionKind =
   | "unavailable"
   /** What the call waited for did not answer in time. */
   | "timeout"
+  /** The call cannot apply to the state it finds (a backup restored into a master that has state). */
+  | "conflict"
+  /** This runtime lacks what the call needs (Durable Object bookmarks on a local workerd). */
+  | "not_implemented"
   /** An agent refused a request the master relayed to it (a sandbox file read): its own 4xx goes along (`status`). */
   | "relayed";
 

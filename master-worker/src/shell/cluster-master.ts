@@ -29,12 +29,15 @@ const entropy: Entropy = {
 /** The Durable Object class wrangler.toml binds as MASTER; one instance is the master. */
 export class ClusterMaster extends DurableObject<Record<string, unknown>> {
   private readonly config: MasterConfig;
-  private readonly core: MasterCore;
+  /** Replaced (with `operatorStreams`) when a backup is restored: a master loaded from the new rows. */
+  private core: MasterCore;
   private readonly streams: EventStreams;
   private readonly holds = new PollHolds();
   private alarmAt: number | undefined;
   /** Operator API event streams (SUBSCRIBE). */
-  private readonly operatorStreams: OperatorStreams;
+  private operatorStreams: OperatorStreams;
+  private readonly masterInfo: MasterInfo;
+  private readonly outbox: Outbox;
   /** Sandbox file requests relayed to agents (memory only; docs/files.md). */
   private readonly files = new FileRelay({ wake: (agentId) => this.wake(agentId) });
   /** What the object's routes call besides the core. */
@@ -43,14 +46,14 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env);
     this.config = readConfig(env);
-    const masterInfo: MasterInfo = { id: crypto.randomUUID(), ip: 0, port: 0, version: VERSION };
+    this.masterInfo = { id: crypto.randomUUID(), ip: 0, port: 0, version: VERSION };
     this.streams = new EventStreams({ heartbeatIntervalMs: this.config.heartbeatIntervalMs, broken: (fid, sid) => this.broken(fid, sid) });
-    const outbox: Outbox = {
+    this.outbox = {
       send: (fid, event) => this.streams.write(fid, event),
       close: (fid, last) => this.streams.close(fid, last),
       wakeAgent: (agentId) => this.wake(agentId),
     };
-    this.core = new MasterCore({ store: new SqlStore(ctx.storage), config: this.config, outbox, entropy, masterInfo, now: Date.now() });
+    this.core = this.loadCore();
     this.operatorStreams = new OperatorStreams(this.core);
     this.services = {
       core: this.core,
@@ -58,10 +61,44 @@ export class ClusterMaster extends DurableObject<Record<string, unknown>> {
       operatorStreams: this.operatorStreams,
       poll: (req) => this.poll(req),
       openEventStream: (fid, sid, events, now, signal) => this.streams.open(fid, sid, events, now, signal),
+      backup: {
+        storage: ctx.storage,
+        objectId: ctx.id.toString(),
+        loadMaster: () => {
+          const core = this.loadCore();
+          return () => this.install(core);
+        },
+        // After the answer is on its way: abort() ends every request of this session.
+        restart: () => setTimeout(() => ctx.abort("restoring a point-in-time bookmark"), 50),
+      },
     };
     ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = (await ctx.storage.getAlarm()) ?? undefined;
     });
+  }
+
+  /** A master loaded from the storage's rows as they are now. */
+  private loadCore(): MasterCore {
+    return new MasterCore({
+      store: new SqlStore(this.ctx.storage),
+      config: this.config,
+      outbox: this.outbox,
+      entropy,
+      masterInfo: this.masterInfo,
+      now: Date.now(),
+    });
+  }
+
+  /**
+   * Puts `core` (loaded from a restored backup) in service. The master it replaces was empty (a
+   * restore is refused otherwise), so no framework stream or agent poll belongs to it.
+   */
+  private install(core: MasterCore): void {
+    this.core = core;
+    this.operatorStreams = new OperatorStreams(core);
+    this.services.core = core;
+    this.services.operatorStreams = this.operatorStreams;
+    this.alarmAt = undefined;
   }
 
   async fetch(request: Request): Promise<Response> {

@@ -4,8 +4,8 @@
  */
 import { type Change, changeKey, type PersistedState, type Store, taskKey } from "./records.ts";
 
-/** Append-only: never edit a shipped step, add a new one. */
-const MIGRATIONS: string[] = [
+/** Append-only: never edit a shipped step, add a new one. Step i takes the schema from version i to i + 1. */
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
    CREATE TABLE agents (id TEXT PRIMARY KEY, json TEXT NOT NULL);
    CREATE TABLE frameworks (id TEXT PRIMARY KEY, json TEXT NOT NULL);
@@ -92,8 +92,11 @@ export const MAX_BOUND_PARAMETERS = 100;
 type TableName = Change["table"];
 type SqlValue = string | number;
 
-/** Each table's key column and the columns a put writes, in order. */
-const TABLES: ReadonlyArray<{ name: TableName; key: string; columns: readonly string[] }> = [
+/** The schema version this code writes (and the newest a backup may carry): the number of migrations. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Each table's key column and the columns a put writes, in order (`meta` first). */
+export const TABLES: ReadonlyArray<{ name: TableName; key: string; columns: readonly string[] }> = [
   { name: "meta", key: "key", columns: ["key", "value"] },
   { name: "agents", key: "id", columns: ["id", "json"] },
   { name: "frameworks", key: "id", columns: ["id", "json"] },
