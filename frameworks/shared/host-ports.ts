@@ -35,7 +35,6 @@ export function choosePorts(available: readonly Resource[], wanted: readonly num
   const taken = new Map<number, Resource>(); // port → the offer entry it comes from
   const holder = (port: number) => entries.find((r) => (r.ranges?.range ?? []).some((x) => x.begin <= port && port <= x.end));
   const hostPorts: number[] = [];
-  const fixed = new Set(wanted.filter((p) => p !== 0));
   for (const port of wanted) {
     if (port === 0) {
       hostPorts.push(0);
@@ -48,7 +47,7 @@ export function choosePorts(available: readonly Resource[], wanted: readonly num
   }
   for (let i = 0; i < hostPorts.length; i++) {
     if (hostPorts[i] !== 0) continue;
-    const pick = freePort(entries, (p) => taken.has(p) || fixed.has(p));
+    const pick = freePort(entries, (p) => taken.has(p)); // the fixed ports are taken already
     if (!pick) return undefined;
     taken.set(pick.port, pick.from);
     hostPorts[i] = pick.port;

@@ -174,6 +174,8 @@ describe("matchOffer: each reject reason", () => {
   it("funnelReason picks Marathon's one reason per offer", () => {
     expect(funnelReason(["InsufficientPorts", "UnfulfilledConstraint", "InsufficientCpus"])).toBe("UnfulfilledConstraint");
     expect(funnelReason(["DeclinedScarceResources", "InsufficientMemory"])).toBe("InsufficientMemory");
+    expect(funnelReason(["UnfulfilledConstraint", "UnfulfilledRole"])).toBe("UnfulfilledRole");
+    expect(funnelReason(["InsufficientPorts", "InsufficientGpus", "InsufficientDisk"])).toBe("InsufficientDisk");
     expect(funnelReason([])).toBeUndefined();
   });
 

@@ -136,6 +136,16 @@ describe("planRestartStep details", () => {
     expect(planRestartStep(2, strategy, current, false)).toEqual({ kill: [], start: 1, done: false });
   });
 
+  it("an old instance being killed holds its capacity until it is terminal", () => {
+    const current: RestartInstance[] = [
+      { id: "o0", isNew: false, killing: true, healthy: true },
+      { id: "o1", isNew: false, killing: false, healthy: true },
+      { id: "n0", isNew: true, killing: false, healthy: true },
+    ];
+    expect(planRestartStep(2, strategy, current, false)).toEqual({ kill: [], start: 0, done: false });
+    expect(planRestartStep(2, strategy, current.slice(1), false)).toEqual({ kill: [], start: 1, done: false });
+  });
+
   it("done only when no old instance is left, not even one being killed", () => {
     const newOnes: RestartInstance[] = [
       { id: "n0", isNew: true, killing: false, healthy: true },
