@@ -4,13 +4,18 @@
  * src/main/scala/mesosphere/marathon/core/deployment/ScalingProposition.scala (`propose`,
  * `sortByConditionAndDate`) and state/KillSelection.scala.
  *
- * Instances asked to be killed go first; then the rest ordered by condition (unreachable, staging,
+ * Instances asked to be killed go first; then those whose loss keeps the app's GROUP_BY
+ * constraints even (`groupByKills`); then the rest ordered by condition (unreachable, staging,
  * starting, running, anything else) and, within one condition, by `killSelection` on the time
  * that condition started (staged, starting, active since): YOUNGEST_FIRST (Marathon's default)
  * kills the most recent first, OLDEST_FIRST the earliest. An instance without that time goes
  * before one with it. Instances whose goal is no longer running, and unreachable ones already
  * given up on (UnreachableInactive, being replaced), are not counted.
  */
+
+import type { Constraint } from "../shared/constraints.ts";
+import { groupByKills } from "../shared/group-by-kills.ts";
+import type { Placement } from "../shared/placement.ts";
 
 /** Marathon's `killSelection`. */
 export type KillSelection = "YOUNGEST_FIRST" | "OLDEST_FIRST";
@@ -26,6 +31,8 @@ export interface ScalingInstance {
   goalRunning: boolean;
   /** When its condition started (ms): staged at, starting since, active since. */
   sinceMs?: number;
+  /** The agent it runs on: what GROUP_BY constraints weigh (instances without one are not weighed). */
+  placement?: Placement;
 }
 
 /** The outcome: which instances to kill, in order, and how many to start. */
@@ -50,17 +57,23 @@ export function killOrder(select: KillSelection): (a: ScalingInstance, b: Scalin
 /**
  * Scales to `scaleTo` instances: at least the instances in `toKill` (ids) go, and as many more as
  * the app has over `scaleTo`; the instances killed are replaced where `scaleTo` needs them.
+ * `constraints` are the app's (only GROUP_BY ones weigh here).
  */
 export function proposeScaling(
   instances: readonly ScalingInstance[],
   toKill: readonly string[],
   scaleTo: number,
   killSelection: KillSelection,
+  constraints: readonly Constraint[] = [],
 ): ScalingProposition {
   const counted = instances.filter((i) => i.goalRunning && i.condition !== "UnreachableInactive");
   const sentencedIds = new Set(toKill);
   const sentenced = counted.filter((i) => sentencedIds.has(i.id));
-  const rest = counted.filter((i) => !sentencedIds.has(i.id)).sort(killOrder(killSelection));
+  const notSentenced = counted.filter((i) => !sentencedIds.has(i.id));
   const killCount = Math.max(counted.length - scaleTo, sentenced.length);
-  return { toKill: [...sentenced, ...rest].slice(0, killCount).map((i) => i.id), toStart: scaleTo - counted.length + killCount };
+  const placed = notSentenced.flatMap((i) => (i.placement ? [{ id: i.id, placement: i.placement }] : []));
+  const forConstraints = new Set(killCount > sentenced.length ? groupByKills(constraints, placed, killCount - sentenced.length) : []);
+  const byConstraints = notSentenced.filter((i) => forConstraints.has(i.id));
+  const rest = notSentenced.filter((i) => !forConstraints.has(i.id)).sort(killOrder(killSelection));
+  return { toKill: [...sentenced, ...byConstraints, ...rest].slice(0, killCount).map((i) => i.id), toStart: scaleTo - counted.length + killCount };
 }

@@ -1,7 +1,12 @@
 /**
  * Why an offer was not used for an instance: Marathon's `NoOfferMatchReason` names, exactly as
  * `/v2/queue` reports them (`processedOffersSummary.rejectSummaryLastOffers[].reason`).
- * Source: mesosphere/marathon src/main/scala/mesosphere/mesos/NoOfferMatchReason.scala.
+ * Source: mesosphere/marathon src/main/scala/mesosphere/mesos/NoOfferMatchReason.scala (the
+ * funnel: UnfulfilledRole, UnfulfilledConstraint, NoCorrespondingReservationFound, then the
+ * Insufficient* in this order). AgentMaintenance and DeclinedScarceResources came in later
+ * releases; their places in the funnel here (an agent's state before its resources, a declined
+ * scarce resource last) are this module's choice. InsufficientNetworkBandwidth (DC/OS network
+ * bandwidth) has no resource in Strata and is left out.
  */
 
 /** Every reason, in Marathon's funnel order (the first that applies is the one an offer is counted under). */
