@@ -74,6 +74,28 @@ module.exports = {
       to: { pathNot: ["^sdk/", "^schemas/", "(^|/)node_modules/"], dependencyTypesNot: ["core"] },
     },
     {
+      name: "frameworks-on-sdk",
+      comment: "The built-in frameworks (frameworks/) stand on the SDK and schemas/ alone: never the master's or the agent's internals.",
+      severity: "error",
+      from: { path: "^frameworks/" },
+      to: { path: "^(master-worker|agent-bun|scripts|examples|bench)/" },
+    },
+    {
+      name: "frameworks-shared-below",
+      comment:
+        "frameworks/shared/ is the building blocks every built-in framework uses: it imports no framework (frameworks/services/ … import it, not the reverse).",
+      severity: "error",
+      from: { path: "^frameworks/shared/" },
+      to: { path: "^frameworks/", pathNot: "^frameworks/shared/" },
+    },
+    {
+      name: "frameworks-apart",
+      comment: "One built-in framework does not import another (services, jobs, …): what they share goes to frameworks/shared/.",
+      severity: "error",
+      from: { path: "^frameworks/([^/]+)/" },
+      to: { path: "^frameworks/", pathNot: ["^frameworks/$1/", "^frameworks/shared/"] },
+    },
+    {
       name: "master-not-agent",
       comment: "The master and the agent share only schemas/ and sdk/.",
       severity: "error",

@@ -16,7 +16,7 @@ import ts from "typescript";
 
 const numbersOnly = process.argv.includes("--numbers");
 const result = JSON.parse(readFileSync(0, "utf8")) as ICruiseResult;
-const project = (path: string) => /^(master-worker|agent-bun|sdk|schemas|scripts|examples|bench)\//.test(path);
+const project = (path: string) => /^(master-worker|agent-bun|sdk|schemas|frameworks|scripts|examples|bench)\//.test(path);
 const modules = result.modules.filter((m) => project(m.source));
 
 /** The statements of an index.ts that are not `export … from "…"`, as `line: text`. */
