@@ -62,6 +62,11 @@ export function shapeErrors(issues: ReadonlyArray<z.core.$ZodIssue>, input: unkn
         visit(fits, path);
         continue;
       }
+      if ((issue.code === "invalid_key" || issue.code === "invalid_element") && issue.issues.length > 0) {
+        // A map's key out of bounds: the key's own issue, at the entry's path.
+        visit(issue.issues, path);
+        continue;
+      }
       pairs.push([path.length === 0 ? "" : jsPath(path), playKey({ ...issue, path } as z.core.$ZodIssue, input)]);
     }
   };

@@ -4,16 +4,13 @@
  * bad field is refused with Marathon's status, message, path and error key; every field is bounded.
  */
 import { describe, expect, it } from "vitest";
-import { MAX_LIST_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from "../../../schemas/field-limits.ts";
 import {
-  CMD_ARGS_OR_CONTAINER,
   ID_PATTERN_ERROR,
   ID_RESERVED_ERROR,
   isMarathonRefusal,
   type MarathonApp,
   type MarathonRefusal,
   parseAppDefinition,
-  SECRETS_DISABLED,
 } from "../../../schemas/marathon/index.ts";
 
 /** The app a definition parses to (fails the test on a refusal). */
