@@ -105,7 +105,7 @@ export interface MarathonApp {
   role?: string;
 }
 
-/** Marathon's app defaults (app.raml; `AppDefinition` in state/AppDefinition.scala). */
+/** Marathon's app defaults as of its last releases (1.8 to 1.11): app.raml, state/AppDefinition.scala, state/UnreachableStrategy.scala. */
 export const APP_DEFAULTS = {
   instances: 1,
   cpus: 1,
@@ -115,12 +115,14 @@ export const APP_DEFAULTS = {
   executor: "",
   backoffSeconds: 1,
   backoffFactor: 1.15,
-  maxLaunchDelaySeconds: 3600,
+  /** 300 since Marathon 1.8 (d2iq-archive/marathon#6686; 3600 before). */
+  maxLaunchDelaySeconds: 300,
   requirePorts: false,
   killSelection: "YOUNGEST_FIRST",
   upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 1 },
   /** `UpgradeStrategy.forResidentTasks`: an app with persistent volumes never runs above its count. */
   residentUpgradeStrategy: { minimumHealthCapacity: 0.5, maximumOverCapacity: 0 },
-  unreachableStrategy: { inactiveAfterSeconds: 300, expungeAfterSeconds: 600 },
+  /** 0/0 (replace at once) since Marathon 1.5 (d2iq-archive/marathon#5523; 300/600 before). */
+  unreachableStrategy: { inactiveAfterSeconds: 0, expungeAfterSeconds: 0 },
   residency: { relaunchEscalationTimeoutSeconds: 3600, taskLostBehavior: "WAIT_FOREVER" },
 } as const;

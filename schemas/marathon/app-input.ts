@@ -31,7 +31,7 @@ export const EnvValue = z.union([freeText(), z.object({ secret: nameText() })]);
 /** `UnreachableStrategy`: `"disabled"`, or when to replace (inactive) and forget (expunge) an unreachable instance. */
 export const UnreachableStrategyInput = z.union([
   z.literal("disabled"),
-  z.object({ inactiveAfterSeconds: int64(1).optional(), expungeAfterSeconds: int64(1).optional() }),
+  z.object({ inactiveAfterSeconds: int64(0).optional(), expungeAfterSeconds: int64(0).optional() }),
 ]);
 
 /** `UpgradeStrategy`: the share of instances kept healthy and the share launched above the count during a deployment. */

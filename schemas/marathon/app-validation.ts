@@ -17,6 +17,10 @@ export const EXTERNAL_VOLUMES_DISABLED = "Feature external_volumes is not enable
 /** Marathon's rule that an app says what to run. */
 export const CMD_ARGS_OR_CONTAINER = "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'.";
 
+/** Marathon's refusal of an instance replaced after it is expunged (state/UnreachableStrategy.scala). */
+export const inactiveAfterExpunge = (inactive: number, expunge: number): string =>
+  `inactiveAfterSeconds (${inactive}) must be less or equal to expungeAfterSeconds, which is ${expunge}`;
+
 /** A number as Java prints a double (`1.0`, `0.5`): the way accord's messages show one. */
 export const javaDouble = (v: number): string => (Number.isInteger(v) ? v.toFixed(1) : String(v));
 
@@ -151,9 +155,9 @@ export function appRuleBreaches(input: AppInput, app: MarathonApp): Array<[strin
     if (app.upgradeStrategy.maximumOverCapacity !== 0)
       add("/upgradeStrategy/maximumOverCapacity", `got ${javaDouble(app.upgradeStrategy.maximumOverCapacity)}, expected 0.0`);
   }
-  if (app.unreachableStrategy !== "disabled" && app.unreachableStrategy.inactiveAfterSeconds >= app.unreachableStrategy.expungeAfterSeconds) {
+  if (app.unreachableStrategy !== "disabled" && app.unreachableStrategy.inactiveAfterSeconds > app.unreachableStrategy.expungeAfterSeconds) {
     const u = app.unreachableStrategy;
-    add("/unreachableStrategy/inactiveAfterSeconds", `got ${u.inactiveAfterSeconds}, expected less than ${u.expungeAfterSeconds}`);
+    add("/unreachableStrategy/inactiveAfterSeconds", inactiveAfterExpunge(u.inactiveAfterSeconds, u.expungeAfterSeconds));
   }
   if (app.gpus > 0 && c?.type !== "MESOS" && c !== undefined) add("/", "GPU resources only work with the Mesos containerizer");
   if (input.acceptedResourceRoles !== undefined && input.acceptedResourceRoles.length === 0) add("/acceptedResourceRoles", "must not be empty");

@@ -44,7 +44,7 @@ describe("defaults", () => {
       storeUrls: [],
       backoffSeconds: 1,
       backoffFactor: 1.15,
-      maxLaunchDelaySeconds: 3600,
+      maxLaunchDelaySeconds: 300,
       healthChecks: [],
       readinessChecks: [],
       dependencies: [],
@@ -55,7 +55,7 @@ describe("defaults", () => {
       requirePorts: false,
       secrets: {},
       killSelection: "YOUNGEST_FIRST",
-      unreachableStrategy: { inactiveAfterSeconds: 300, expungeAfterSeconds: 600 },
+      unreachableStrategy: { inactiveAfterSeconds: 0, expungeAfterSeconds: 0 },
     });
   });
 
@@ -197,7 +197,7 @@ const DOCS_EXAMPLE = {
   ],
   backoffSeconds: 1,
   backoffFactor: 1.15,
-  maxLaunchDelaySeconds: 3600,
+  maxLaunchDelaySeconds: 300,
   taskKillGracePeriodSeconds: 2,
   upgradeStrategy: { minimumHealthCapacity: 0.5, maximumOverCapacity: 0.2 },
   readinessChecks: [

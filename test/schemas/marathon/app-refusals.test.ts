@@ -82,12 +82,7 @@ describe("fields of the wrong shape: 422 Invalid JSON, play-json's key at the pa
       "/upgradeStrategy/maximumOverCapacity",
       "error.path.missing",
     ],
-    [
-      "inactiveAfterSeconds 0 (minimum 1)",
-      { ...base, unreachableStrategy: { inactiveAfterSeconds: 0 } },
-      "/unreachableStrategy/inactiveAfterSeconds",
-      "error.min",
-    ],
+    ["inactiveAfterSeconds negative", { ...base, unreachableStrategy: { inactiveAfterSeconds: -1 } }, "/unreachableStrategy/inactiveAfterSeconds", "error.min"],
     ["unreachableStrategy an unknown word", { ...base, unreachableStrategy: "never" }, "/unreachableStrategy", "error.unknown.enum.literal"],
     ["killSelection unknown", { ...base, killSelection: "RANDOM" }, "/killSelection", "error.unknown.enum.literal"],
     [
@@ -238,7 +233,13 @@ describe("rules across fields: 422 Object is not valid", () => {
       "inactive after expunge",
       { ...base, unreachableStrategy: { inactiveAfterSeconds: 600, expungeAfterSeconds: 300 } },
       "/unreachableStrategy/inactiveAfterSeconds",
-      "got 600, expected less than 300",
+      "inactiveAfterSeconds (600) must be less or equal to expungeAfterSeconds, which is 300",
+    ],
+    [
+      "inactive alone past the default expunge of 0",
+      { ...base, unreachableStrategy: { inactiveAfterSeconds: 60 } },
+      "/unreachableStrategy/inactiveAfterSeconds",
+      "inactiveAfterSeconds (60) must be less or equal to expungeAfterSeconds, which is 0",
     ],
     [
       "a single-instance app of two",
