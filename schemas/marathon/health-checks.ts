@@ -25,42 +25,65 @@ export const HealthCheckInput = z.object({
   port: anyPort().optional(),
   portIndex: anyPort().optional(),
   protocol: HealthCheckProtocol.optional(),
-  ipProtocol: marathonEnum(["IPv4", "IPv6"] as const).optional(),
   timeoutSeconds: int32().optional(),
   delaySeconds: int32(0).optional(),
 });
 export type HealthCheckInput = z.output<typeof HealthCheckInput>;
 
-/** A health check with Marathon's defaults filled. */
-export type HealthCheck = HealthCheckInput & {
+/** A health check as Marathon keeps and shows it: its defaults filled, only the fields of its protocol. */
+export interface HealthCheck {
+  command?: { value: string };
   gracePeriodSeconds: number;
+  /** HTTP and HTTPS checks (run by Marathon) only. */
+  ignoreHttp1xx?: boolean;
   intervalSeconds: number;
   maxConsecutiveFailures: number;
+  path?: string;
+  port?: number;
+  portIndex?: number;
   protocol: HealthCheckProtocol;
   timeoutSeconds: number;
   delaySeconds: number;
-};
+}
 
 /** Marathon's health check defaults (healthCheck.raml): protocol HTTP, 300 s grace, a check every 60 s, … */
-export const HEALTH_CHECK_DEFAULTS = {
+export const MARATHON_HEALTH_CHECK_DEFAULTS = {
   gracePeriodSeconds: 300,
   intervalSeconds: 60,
   maxConsecutiveFailures: 3,
   protocol: "HTTP",
   timeoutSeconds: 20,
   delaySeconds: 15,
+  ignoreHttp1xx: false,
 } as const;
 
-/** `check` with Marathon's defaults. */
+/**
+ * `check` with Marathon's defaults, in the shape Marathon writes it back
+ * (raml/HealthCheckConversion.scala `appHealthCheckWrites`): a COMMAND check has no port, path
+ * nor `ignoreHttp1xx`; TCP checks no path; HTTP and HTTPS checks (run by Marathon) always
+ * `ignoreHttp1xx` and the default `delaySeconds` (Marathon's own checks have no delay of their own).
+ */
 export function withHealthCheckDefaults(check: HealthCheckInput): HealthCheck {
+  const d = MARATHON_HEALTH_CHECK_DEFAULTS;
+  const protocol = check.protocol ?? d.protocol;
+  const marathonRun = protocol === "HTTP" || protocol === "HTTPS" || protocol === "TCP";
+  const common = {
+    gracePeriodSeconds: check.gracePeriodSeconds ?? d.gracePeriodSeconds,
+    intervalSeconds: check.intervalSeconds ?? d.intervalSeconds,
+    maxConsecutiveFailures: check.maxConsecutiveFailures ?? d.maxConsecutiveFailures,
+    protocol,
+    timeoutSeconds: check.timeoutSeconds ?? d.timeoutSeconds,
+    delaySeconds: marathonRun ? d.delaySeconds : (check.delaySeconds ?? d.delaySeconds),
+  };
+  if (protocol === "COMMAND") return { ...(check.command && { command: check.command }), ...common };
+  const http = protocol !== "TCP" && protocol !== "MESOS_TCP";
   return {
-    ...check,
-    gracePeriodSeconds: check.gracePeriodSeconds ?? HEALTH_CHECK_DEFAULTS.gracePeriodSeconds,
-    intervalSeconds: check.intervalSeconds ?? HEALTH_CHECK_DEFAULTS.intervalSeconds,
-    maxConsecutiveFailures: check.maxConsecutiveFailures ?? HEALTH_CHECK_DEFAULTS.maxConsecutiveFailures,
-    protocol: check.protocol ?? HEALTH_CHECK_DEFAULTS.protocol,
-    timeoutSeconds: check.timeoutSeconds ?? HEALTH_CHECK_DEFAULTS.timeoutSeconds,
-    delaySeconds: check.delaySeconds ?? HEALTH_CHECK_DEFAULTS.delaySeconds,
+    ...common,
+    ...((protocol === "HTTP" || protocol === "HTTPS") && { ignoreHttp1xx: check.ignoreHttp1xx ?? d.ignoreHttp1xx }),
+    ...(http && check.path !== undefined && { path: check.path }),
+    ...(check.port !== undefined && { port: check.port }),
+    ...(check.portIndex !== undefined && { portIndex: check.portIndex }),
+    ...(check.command && { command: check.command }),
   };
 }
 

@@ -63,20 +63,32 @@ describe("defaults", () => {
     const app = parsed({
       id: "/h",
       cmd: "serve",
-      healthChecks: [{}, { protocol: "command", command: { value: "true" } }, { protocol: "MESOS_TCP", port: 8080 }],
+      healthChecks: [
+        {},
+        { protocol: "command", command: { value: "true" }, portIndex: 0, delaySeconds: 5 },
+        { protocol: "MESOS_TCP", port: 8080, path: "/x", delaySeconds: 5 },
+      ],
     });
+    const timing = { gracePeriodSeconds: 300, intervalSeconds: 60, timeoutSeconds: 20, maxConsecutiveFailures: 3 };
     expect(app.healthChecks).toEqual([
-      { protocol: "HTTP", portIndex: 0, gracePeriodSeconds: 300, intervalSeconds: 60, timeoutSeconds: 20, maxConsecutiveFailures: 3, delaySeconds: 15 },
-      {
-        protocol: "COMMAND",
-        command: { value: "true" },
-        gracePeriodSeconds: 300,
-        intervalSeconds: 60,
-        timeoutSeconds: 20,
-        maxConsecutiveFailures: 3,
-        delaySeconds: 15,
-      },
-      { protocol: "MESOS_TCP", port: 8080, gracePeriodSeconds: 300, intervalSeconds: 60, timeoutSeconds: 20, maxConsecutiveFailures: 3, delaySeconds: 15 },
+      { protocol: "HTTP", portIndex: 0, ignoreHttp1xx: false, ...timing, delaySeconds: 15 },
+      { protocol: "COMMAND", command: { value: "true" }, ...timing, delaySeconds: 5 },
+      { protocol: "MESOS_TCP", port: 8080, ...timing, delaySeconds: 5 },
+    ]);
+  });
+
+  it("a check Marathon runs itself (HTTP, HTTPS, TCP) keeps the default delay, as Marathon writes it back", () => {
+    const app = parsed({
+      id: "/h",
+      cmd: "serve",
+      healthChecks: [
+        { protocol: "TCP", delaySeconds: 5, ignoreHttp1xx: true },
+        { protocol: "HTTPS", delaySeconds: 5, path: "/ok" },
+      ],
+    });
+    expect(app.healthChecks.map((h) => [h.delaySeconds, h.ignoreHttp1xx, h.path])).toEqual([
+      [15, undefined, undefined],
+      [15, false, "/ok"],
     ]);
   });
 
