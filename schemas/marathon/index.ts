@@ -11,4 +11,5 @@ export * from "./health-checks.ts";
 export * from "./marathon-error.ts";
 export * from "./marathon-types.ts";
 export * from "./parse-app.ts";
+export * from "./query-boolean.ts";
 export * from "./shape-errors.ts";

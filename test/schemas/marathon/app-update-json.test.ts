@@ -12,6 +12,7 @@ import {
   type MarathonApp,
   mergeAppUpdate,
   parseAppDefinition,
+  queryBoolean,
   VERSION_ONLY_WITH_ID,
 } from "../../../schemas/marathon/index.ts";
 
@@ -185,5 +186,22 @@ describe("appJson", () => {
   it("a GET answer sent back as a definition parses to the same app (clients PUT what they GET)", () => {
     const body = JSON.parse(JSON.stringify(appJson(existing, runtime)));
     expect(parsed(body)).toEqual(existing);
+  });
+});
+
+describe("queryBoolean (Java's Boolean.valueOf, as Jersey reads Marathon's query parameters)", () => {
+  it.each<[string | null, boolean, boolean]>([
+    ["true", false, true],
+    ["True", false, true],
+    ["TRUE", false, true],
+    ["False", true, false],
+    ["false", true, false],
+    ["yes", true, false],
+    ["1", true, false],
+    ["", true, false],
+    [null, true, true],
+    [null, false, false],
+  ])("%s (default %s) is %s", (raw, fallback, value) => {
+    expect(queryBoolean(raw, fallback)).toBe(value);
   });
 });
