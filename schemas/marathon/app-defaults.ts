@@ -144,7 +144,7 @@ export function withAppDefaults(input: AppInput, base = "/"): MarathonApp {
     disk: input.disk ?? APP_DEFAULTS.disk,
     gpus: input.gpus ?? APP_DEFAULTS.gpus,
     executor: input.executor ?? APP_DEFAULTS.executor,
-    constraints: input.constraints ?? [],
+    constraints: (input.constraints ?? []).map(([field, op, ...value]) => [field!, op!.toUpperCase(), ...value]),
     fetch: artifacts(input),
     storeUrls: input.storeUrls ?? [],
     backoffSeconds: input.backoffSeconds ?? APP_DEFAULTS.backoffSeconds,

@@ -24,33 +24,46 @@ export const inactiveAfterExpunge = (inactive: number, expunge: number): string 
 /** A number as Java prints a double (`1.0`, `0.5`): the way accord's messages show one. */
 export const javaDouble = (v: number): string => (Number.isInteger(v) ? v.toFixed(1) : String(v));
 
-/** What is wrong with one constraint `[field, operator, value?]` (SchedulingValidation), or undefined. */
+/** Marathon's refusal of an unknown constraint operator (SchedulingValidationMessages; IS is accepted too). */
+export const CONSTRAINT_OPERATOR_INVALID = "operator must be one of the following UNIQUE, CLUSTER, GROUP_BY, LIKE, MAX_PER or UNLIKE";
+/** Marathon's refusal of an IS value that is not a Mesos text or scalar. */
+export const IS_ONLY_SUPPORTS_TEXT = "IS only supports Mesos text and float values (see http://mesos.apache.org/documentation/latest/attributes-resources/)";
+
+/** Whether Java's `Integer.parseInt` (Scala's `toInt`) reads `v`. */
+const isJavaInt = (v: string) => /^[+-]?\d+$/.test(v) && Math.abs(Number(v)) <= 2_147_483_647;
+
+/**
+ * What is wrong with one constraint `[field, operator, value?]`, or undefined: Marathon's
+ * `complyWithAppConstraintRules` (api/v2/validation/SchedulingValidation.scala, 1.6+). The
+ * operator is read case-insensitively; CLUSTER's value is optional; an expression is checked
+ * with JavaScript's RegExp (Marathon: java.util.regex).
+ */
 export function constraintProblem(c: readonly string[]): string | undefined {
-  const [field, op, value] = c;
   if (c.length < 2 || c.length > 3) return "Each constraint must have either 2 or 3 fields";
-  if (!field || !op) return "Missing field and operator";
-  const isInt = (v: string) => /^[+-]?\d+$/.test(v) && Math.abs(Number(v)) <= 2_147_483_647;
-  switch (op) {
+  const [field, op, value] = c;
+  if (!field) return "illegal constraint specification";
+  switch (op!.toUpperCase()) {
     case "UNIQUE":
-      return value === undefined ? undefined : "Value specified but not used";
+      return value === undefined ? undefined : "UNIQUE does not accept a value";
     case "CLUSTER":
-    case "IS":
-      return value === undefined ? "Missing value" : undefined;
+      return undefined;
     case "GROUP_BY":
-      return value === undefined || isInt(value) ? undefined : "Value was specified but is not a number";
+      return value === undefined || isJavaInt(value) ? undefined : "GROUP BY must define an integer value or else no value at all";
     case "MAX_PER":
-      return value === undefined || isInt(value) ? undefined : "Value was not specified or is not a number";
+      return value !== undefined && isJavaInt(value) ? undefined : "MAX_PER requires an integer value";
     case "LIKE":
     case "UNLIKE":
-      if (value === undefined) return "A regular expression value must be provided";
+      if (value === undefined) return "LIKE and UNLIKE require a non-empty, regular expression value";
       try {
         new RegExp(value);
         return undefined;
       } catch {
-        return `'${value}' is not a valid regular expression`;
+        return "is not a valid regular expression";
       }
+    case "IS":
+      return /^[a-zA-Z0-9_/.-]*$/.test(value ?? "") ? undefined : IS_ONLY_SUPPORTS_TEXT;
     default:
-      return "Constraint operator must be one of the following UNIQUE, CLUSTER, GROUP_BY, LIKE, MAX_PER, UNLIKE or IS";
+      return CONSTRAINT_OPERATOR_INVALID;
   }
 }
 

@@ -167,6 +167,27 @@ describe("defaults", () => {
     expect(app.healthChecks[0]!.protocol).toBe("MESOS_HTTP");
   });
 
+  it("constraints: operators read case-insensitively and kept in capitals; CLUSTER's value, GROUP_BY's and IS's are optional", () => {
+    const constraints = [
+      ["hostname", "unique"],
+      ["rack", "cluster"],
+      ["zone", "group_by"],
+      ["zone", "Group_By", "3"],
+      ["rack", "MAX_PER", "-2"],
+      ["os", "is", "linux"],
+      ["@region", "LIKE", ""],
+    ];
+    expect(parsed({ id: "/c", cmd: "run", constraints }).constraints).toEqual([
+      ["hostname", "UNIQUE"],
+      ["rack", "CLUSTER"],
+      ["zone", "GROUP_BY"],
+      ["zone", "GROUP_BY", "3"],
+      ["rack", "MAX_PER", "-2"],
+      ["os", "IS", "linux"],
+      ["@region", "LIKE", ""],
+    ]);
+  });
+
   it("null is an absent field (the default applies), unknown fields are dropped", () => {
     const app = parsed({ id: "/n", cmd: "run", cpus: null, tasksRunning: 3, someFutureField: { a: 1 } });
     expect(app.cpus).toBe(1);
