@@ -5,7 +5,7 @@
  * 422 "Object is not valid". Strata's own refusals (features it does not have yet) use Marathon's
  * words for a disabled feature where Marathon has them.
  */
-import type { MarathonApp } from "./app-definition.ts";
+import type { MarathonApp, MarathonNetwork } from "./app-definition.ts";
 import { appIdProblem } from "./app-id.ts";
 import type { AppInput } from "./app-input.ts";
 import { MESOS_CHECK_PROTOCOLS } from "./health-checks.ts";
@@ -67,6 +67,24 @@ export function constraintProblem(c: readonly string[]): string | undefined {
   }
 }
 
+/** Marathon's refusal of a container network without a name (Strata has no default network name). */
+export const NETWORK_NAME_REQUIRED = "Network name must be specified when container network is selected.";
+
+/** What is wrong with an app's networks (Marathon's `ramlNetworksValidator`, api/v2/validation/NetworkValidation.scala). */
+export function networkProblems(nets: readonly MarathonNetwork[]): string[] {
+  const out: string[] = [];
+  const named = (n: MarathonNetwork) => (n.name ?? "") !== "";
+  if (nets.some((n) => n.mode === "host" && (named(n) || Object.keys(n.labels ?? {}).length > 0))) out.push("Host networks may not have names or labels");
+  if (nets.some((n) => n.mode === "container/bridge" && named(n))) out.push("Bridge networks may not have names");
+  const names = nets.flatMap((n) => (n.name === undefined ? [] : [n.name]));
+  if (nets.filter((n) => n.name === undefined && n.mode === "container").length > 1 || duplicates(names)) out.push("Duplicate networks are not allowed");
+  const count = (mode: MarathonNetwork["mode"]) => nets.filter((n) => n.mode === mode).length;
+  const [host, bridge, container] = [count("host"), count("container/bridge"), count("container")];
+  const ok = (host <= 1 && bridge === 0 && container === 0) || (host === 0 && bridge <= 1 && container === 0) || (host === 0 && bridge === 0 && container > 0);
+  if (!ok) out.push("May specify a single host network, single bridge network, or else 1-to-n container networks");
+  return out;
+}
+
 const duplicates = <T>(xs: readonly T[]): boolean => new Set(xs).size !== xs.length;
 
 /** Every rule `input` (as sent) and `app` (its defaults filled) break, as (path, error) pairs. */
@@ -98,6 +116,8 @@ export function appRuleBreaches(input: AppInput, app: MarathonApp): Array<[strin
   if (duplicates(fixedPorts)) add("/", "ports must be unique");
   if (input.ipAddress !== undefined) add("/ipAddress", "ipAddress is not supported by Strata: use networks");
 
+  for (const problem of networkProblems(app.networks)) add("/networks", problem);
+  if (app.networks.some((n) => n.mode === "container" && n.name === undefined)) add("/", NETWORK_NAME_REQUIRED);
   const explicitNetworks = input.networks ?? [];
   if (c?.docker?.network !== undefined && explicitNetworks.length > 0) add("/", "must not specify both container.docker.network and networks");
   if (c?.docker?.network === "NONE") add("/container/docker/network", "is not one of (BRIDGE,HOST,USER)");

@@ -219,6 +219,21 @@ describe("rules across fields: 422 Object is not valid", () => {
     ],
     ["a DOCKER container without docker", { ...base, container: { type: "DOCKER" } }, "/container/docker", "not defined"],
     [
+      "a container network without a name",
+      { ...base, networks: [{ mode: "container" }] },
+      "/",
+      "Network name must be specified when container network is selected.",
+    ],
+    ["a host network with a name", { ...base, networks: [{ mode: "host", name: "x" }] }, "/networks", "Host networks may not have names or labels"],
+    ["a bridge network with a name", { ...base, networks: [{ mode: "container/bridge", name: "x" }] }, "/networks", "Bridge networks may not have names"],
+    ["one container network twice", { ...base, networks: [{ name: "a" }, { name: "a" }] }, "/networks", "Duplicate networks are not allowed"],
+    [
+      "host and bridge together",
+      { ...base, networks: [{ mode: "host" }, { mode: "container/bridge" }] },
+      "/networks",
+      "May specify a single host network, single bridge network, or else 1-to-n container networks",
+    ],
+    [
       "port definitions on a bridge",
       { ...base, networks: [{ mode: "container/bridge" }], portDefinitions: [{ port: 0 }] },
       "/",
