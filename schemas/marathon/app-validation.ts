@@ -178,15 +178,16 @@ export function appRuleBreaches(input: AppInput, app: MarathonApp): Array<[strin
   if (input.residency !== undefined && !resident) add("/", "App must contain persistent volumes and define residency");
   if (resident && input.unreachableStrategy !== undefined && input.unreachableStrategy !== "disabled")
     add("/", "unreachableStrategy must be disabled for resident tasks");
-  if (resident && app.upgradeStrategy.maximumOverCapacity !== 0) {
-    add("/upgradeStrategy/maximumOverCapacity", `got ${javaDouble(app.upgradeStrategy.maximumOverCapacity)}, expected 0.0`);
-  }
+  // Marathon checks an upgrade strategy against residency and single instance only when one is sent.
+  const sentStrategy = input.upgradeStrategy;
+  const mustBeZero = (field: "minimumHealthCapacity" | "maximumOverCapacity") => {
+    if (sentStrategy && sentStrategy[field] !== 0) add(`/upgradeStrategy/${field}`, `got ${javaDouble(sentStrategy[field])}, expected 0.0`);
+  };
+  if (resident) mustBeZero("maximumOverCapacity");
   if (app.labels.MARATHON_SINGLE_INSTANCE_APP === "true") {
     if (app.instances > 1) add("/", "Single instance app may only have one instance");
-    if (app.upgradeStrategy.minimumHealthCapacity !== 0)
-      add("/upgradeStrategy/minimumHealthCapacity", `got ${javaDouble(app.upgradeStrategy.minimumHealthCapacity)}, expected 0.0`);
-    if (app.upgradeStrategy.maximumOverCapacity !== 0)
-      add("/upgradeStrategy/maximumOverCapacity", `got ${javaDouble(app.upgradeStrategy.maximumOverCapacity)}, expected 0.0`);
+    mustBeZero("minimumHealthCapacity");
+    if (!resident) mustBeZero("maximumOverCapacity");
   }
   if (app.unreachableStrategy !== "disabled" && app.unreachableStrategy.inactiveAfterSeconds > app.unreachableStrategy.expungeAfterSeconds) {
     const u = app.unreachableStrategy;

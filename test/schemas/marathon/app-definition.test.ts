@@ -123,6 +123,11 @@ describe("defaults", () => {
     });
   });
 
+  it("a single-instance app without an upgrade strategy keeps the default one (Marathon checks only one sent)", () => {
+    const app = parsed({ id: "/one", cmd: "run", labels: { MARATHON_SINGLE_INSTANCE_APP: "true" } });
+    expect(app.upgradeStrategy).toEqual({ minimumHealthCapacity: 1, maximumOverCapacity: 1 });
+  });
+
   it("a bridged Docker app gets one default port mapping (host port 0) and no port definitions", () => {
     const app = parsed({
       id: "/nginx",

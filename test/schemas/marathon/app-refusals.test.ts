@@ -268,6 +268,12 @@ describe("rules across fields: 422 Object is not valid", () => {
       "inactiveAfterSeconds (60) must be less or equal to expungeAfterSeconds, which is 0",
     ],
     [
+      "a single-instance app sending a strategy above 0",
+      { ...base, labels: { MARATHON_SINGLE_INSTANCE_APP: "true" }, upgradeStrategy: { minimumHealthCapacity: 0.5, maximumOverCapacity: 0 } },
+      "/upgradeStrategy/minimumHealthCapacity",
+      "got 0.5, expected 0.0",
+    ],
+    [
       "a single-instance app of two",
       { ...base, instances: 2, labels: { MARATHON_SINGLE_INSTANCE_APP: "true" }, upgradeStrategy: { minimumHealthCapacity: 0, maximumOverCapacity: 0 } },
       "/",
