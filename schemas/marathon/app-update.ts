@@ -50,5 +50,5 @@ export function mergeAppUpdate(existing: MarathonApp, body: unknown, partial = t
   const networks = appNetworks({ networks: patch.networks ?? existing.networks, container: patch.container ?? existing.container });
   if (!networks.some((n) => n.mode === "host") && patch.portDefinitions === undefined && patch.ports === undefined) delete base.portDefinitions;
   const merged = readAppInput({ ...base, ...sent });
-  return "input" in merged ? appFromInput(merged.input) : merged;
+  return "input" in merged ? appFromInput(merged.input, "/", patch) : merged;
 }

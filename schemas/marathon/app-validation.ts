@@ -87,8 +87,12 @@ export function networkProblems(nets: readonly MarathonNetwork[]): string[] {
 
 const duplicates = <T>(xs: readonly T[]): boolean => new Set(xs).size !== xs.length;
 
-/** Every rule `input` (as sent) and `app` (its defaults filled) break, as (path, error) pairs. */
-export function appRuleBreaches(input: AppInput, app: MarathonApp): Array<[string, string]> {
+/**
+ * Every rule `input` and `app` (its defaults filled) break, as (path, error) pairs. `sent` is what
+ * the client sent when `input` merges it into a stored definition (a partial update): the rules
+ * Marathon applies only to fields sent look at it.
+ */
+export function appRuleBreaches(input: AppInput, app: MarathonApp, sent: Pick<AppInput, "upgradeStrategy"> = input): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   const add = (path: string, error: string) => out.push([path, error]);
 
@@ -179,7 +183,7 @@ export function appRuleBreaches(input: AppInput, app: MarathonApp): Array<[strin
   if (resident && input.unreachableStrategy !== undefined && input.unreachableStrategy !== "disabled")
     add("/", "unreachableStrategy must be disabled for resident tasks");
   // Marathon checks an upgrade strategy against residency and single instance only when one is sent.
-  const sentStrategy = input.upgradeStrategy;
+  const sentStrategy = sent.upgradeStrategy;
   const mustBeZero = (field: "minimumHealthCapacity" | "maximumOverCapacity") => {
     if (sentStrategy && sentStrategy[field] !== 0) add(`/upgradeStrategy/${field}`, `got ${javaDouble(sentStrategy[field])}, expected 0.0`);
   };

@@ -35,10 +35,13 @@ export function readAppInput(json: unknown): { input: AppInput } | MarathonRefus
   return { input: result.data };
 }
 
-/** A read `App` with its defaults, or the rules it breaks. `base`: the group relative ids resolve against. */
-export function appFromInput(input: AppInput, base = "/"): { app: MarathonApp } | MarathonRefusal {
+/**
+ * A read `App` with its defaults, or the rules it breaks. `base`: the group relative ids resolve
+ * against; `sent`: what a partial update sent (appRuleBreaches).
+ */
+export function appFromInput(input: AppInput, base = "/", sent: Pick<AppInput, "upgradeStrategy"> = input): { app: MarathonApp } | MarathonRefusal {
   const app = withAppDefaults(input, base);
-  const breaches = appRuleBreaches(input, app);
+  const breaches = appRuleBreaches(input, app, sent);
   return breaches.length > 0 ? objectNotValid(breaches) : { app };
 }
 

@@ -75,6 +75,15 @@ describe("mergeAppUpdate", () => {
     expect(app.container?.portMappings).toEqual([{ containerPort: 0, hostPort: 0, labels: {}, name: "default", protocol: "tcp", servicePort: 0 }]);
   });
 
+  it("a single-instance app with the default strategy can be updated (the strategy rules look at what is sent)", () => {
+    const single = parsed({ id: "/one", cmd: "run", labels: { MARATHON_SINGLE_INSTANCE_APP: "true" } });
+    expect(updated(single, { cmd: "run again" }).cmd).toBe("run again");
+    expect(mergeAppUpdate(single, { upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 0 } })).toMatchObject({
+      status: 422,
+      body: { details: [{ path: "/upgradeStrategy/minimumHealthCapacity", errors: ["got 1.0, expected 0.0"] }] },
+    });
+  });
+
   it("the deprecated ports replace the port definitions", () => {
     expect(updated(existing, { ports: [8080] }).portDefinitions).toEqual([{ port: 8080, protocol: "tcp", labels: {} }]);
   });
