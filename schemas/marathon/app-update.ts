@@ -48,7 +48,13 @@ export function mergeAppUpdate(existing: MarathonApp, body: unknown, partial = t
   if (patch.container?.docker?.network !== undefined && patch.networks === undefined) delete base.networks;
   // Moving to a container network drops the host ports the app had (they become port mappings).
   const networks = appNetworks({ networks: patch.networks ?? existing.networks, container: patch.container ?? existing.container });
-  if (!networks.some((n) => n.mode === "host") && patch.portDefinitions === undefined && patch.ports === undefined) delete base.portDefinitions;
+  const hostNetworked = networks.some((n) => n.mode === "host");
+  if (!hostNetworked && patch.portDefinitions === undefined && patch.ports === undefined) delete base.portDefinitions;
+  // Moving to host networking drops the port mappings the app had (Marathon's normalisation does).
+  if (hostNetworked && existing.container?.portMappings && patch.container === undefined) {
+    const { portMappings: _, ...container } = existing.container;
+    base.container = container;
+  }
   const merged = readAppInput({ ...base, ...sent });
   return "input" in merged ? appFromInput(merged.input, "/", patch) : merged;
 }

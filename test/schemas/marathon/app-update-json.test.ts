@@ -84,6 +84,13 @@ describe("mergeAppUpdate", () => {
     });
   });
 
+  it("moving back to host networking drops the port mappings for a default port definition", () => {
+    const bridged = updated(existing, { networks: [{ mode: "container/bridge" }], container: { type: "DOCKER", docker: { image: "python:3" } } });
+    const host = updated(bridged, { networks: [{ mode: "host" }] });
+    expect(host.container?.portMappings).toBeUndefined();
+    expect(host.portDefinitions).toEqual([{ port: 0, protocol: "tcp", name: "default", labels: {} }]);
+  });
+
   it("the deprecated ports replace the port definitions", () => {
     expect(updated(existing, { ports: [8080] }).portDefinitions).toEqual([{ port: 8080, protocol: "tcp", labels: {} }]);
   });
