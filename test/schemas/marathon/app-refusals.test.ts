@@ -56,6 +56,12 @@ describe("fields of the wrong shape: 422 Invalid JSON, play-json's key at the pa
     ["requirePorts a string", { ...base, requirePorts: "True" }, "/requirePorts", "error.expected.jsboolean"],
     ["env value a number", { ...base, env: { A: 1 } }, "/env/A", "error.expected.jsstring"],
     ["labels a list", { ...base, labels: ["a"] }, "/labels", "error.expected.jsobject"],
+    [
+      "a constraint in the pods' object form (apps take arrays only)",
+      { ...base, constraints: [{ fieldName: "hostname", operator: "UNIQUE" }] },
+      "/constraints(0)",
+      "error.expected.jsarray",
+    ],
     ["a constraint of one field", { ...base, constraints: [["hostname"]] }, "/constraints(0)", "error.minLength"],
     ["a constraint of four fields", { ...base, constraints: [["a", "b", "c", "d"]] }, "/constraints(0)", "error.maxLength"],
     ["an unknown health check protocol", { ...base, healthChecks: [{ protocol: "FOO" }] }, "/healthChecks(0)/protocol", "error.unknown.enum.literal"],
