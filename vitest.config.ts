@@ -16,6 +16,13 @@ const quietSourcemapWarnings: Plugin = {
   },
 };
 
+/** The secrets and settings of the Worker the workerd tests run. */
+const WORKERD_BINDINGS = {
+  STRATA_JOIN_TOKEN: "test-join-token",
+  STRATA_CREDENTIALS: "alice:alice-secret,ops:ops-secret",
+  STRATA_OPERATORS: "ops",
+};
+
 export default defineConfig({
   test: {
     projects: [
@@ -34,22 +41,28 @@ export default defineConfig({
       {
         // A few tests run inside workerd: the Durable Object's real SQLite storage and the
         // Worker's HTTP surface. The Worker comes from wrangler.toml; the secrets it needs
-        // (kept out of it) are set here and override any local .dev.vars.
+        // (kept out of it) are set here and override any local .dev.vars. `alice` is a
+        // framework's principal, `ops` the operator (STRATA_OPERATORS; README "Secure defaults").
+        plugins: [quietSourcemapWarnings, cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: WORKERD_BINDINGS } })],
+        test: {
+          name: "workerd",
+          include: ["test/workerd/**/*.test.ts"],
+          exclude: ["test/workerd/permissive/**", "**/node_modules/**"],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        // The same Worker in Mesos' permissive mode (STRATA_AUTHORIZATION=permissive).
         plugins: [
           quietSourcemapWarnings,
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                STRATA_JOIN_TOKEN: "test-join-token",
-                STRATA_CREDENTIALS: "alice:alice-secret",
-              },
-            },
+            miniflare: { bindings: { ...WORKERD_BINDINGS, STRATA_AUTHORIZATION: "permissive" } },
           }),
         ],
         test: {
-          name: "workerd",
-          include: ["test/workerd/**/*.test.ts"],
+          name: "workerd-permissive",
+          include: ["test/workerd/permissive/**/*.test.ts"],
           testTimeout: 20_000,
         },
       },

@@ -23,19 +23,24 @@ export interface LocalSecrets {
   joinToken: string;
   principal: string;
   secret: string;
+  /** `STRATA_OPERATORS` of the file, when it sets one (files written before it was added do not). */
+  operators: string | undefined;
 }
 
-/** Reads `<stateDir>/secrets.env`, creating it with fresh random secrets the first time. */
+/**
+ * Reads `<stateDir>/secrets.env`, creating it with fresh random secrets the first time. Its one
+ * principal (`strata`) is the local cluster's operator (`STRATA_OPERATORS`, README "Secure defaults").
+ */
 export function localSecrets(stateDir: string): LocalSecrets {
   mkdirSync(stateDir, { recursive: true });
   const file = join(stateDir, "secrets.env");
   if (!existsSync(file)) {
     const token = () => randomBytes(24).toString("base64url");
-    writeFileSync(file, `STRATA_JOIN_TOKEN=${token()}\nSTRATA_CREDENTIALS=strata:${token()}\n`, { mode: 0o600 });
+    writeFileSync(file, `STRATA_JOIN_TOKEN=${token()}\nSTRATA_CREDENTIALS=strata:${token()}\nSTRATA_OPERATORS=strata\n`, { mode: 0o600 });
   }
   const env = parseEnvFile(readFileSync(file, "utf8"));
   const [principal, secret] = splitOnce(env.STRATA_CREDENTIALS ?? "", ":");
-  return { joinToken: env.STRATA_JOIN_TOKEN ?? "", principal, secret };
+  return { joinToken: env.STRATA_JOIN_TOKEN ?? "", principal, secret, operators: env.STRATA_OPERATORS };
 }
 
 const splitOnce = (s: string, sep: string): [string, string] => {
@@ -117,10 +122,12 @@ export const BUN = join(ROOT, "node_modules", ".bin", "bun");
 
 /**
  * Starts the master (scripts/master-server.ts: the Worker on workerd through Miniflare) and
- * waits until it answers /health.
+ * waits until it answers /health. The local principal is its operator: a secrets file from
+ * before `STRATA_OPERATORS` existed gets it as a setting (unless `vars` names the operators).
  */
 export async function startMaster(opts: MasterOptions): Promise<Proc> {
-  localSecrets(opts.stateDir);
+  const secrets = localSecrets(opts.stateDir);
+  const vars = { ...(secrets.operators === undefined ? { STRATA_OPERATORS: secrets.principal } : {}), ...opts.vars };
   const args = [
     join(ROOT, "scripts", "master-server.ts"),
     "--port",
@@ -131,7 +138,7 @@ export async function startMaster(opts: MasterOptions): Promise<Proc> {
     join(opts.stateDir, "master"),
     "--env-file",
     join(opts.stateDir, "secrets.env"),
-    ...Object.entries(opts.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+    ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
   const proc = launch(BUN, args, process.env, join(opts.stateDir, "master.log"));
   await waitForHealth(`http://127.0.0.1:${opts.port}`, 60_000, proc);

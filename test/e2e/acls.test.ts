@@ -5,7 +5,8 @@
  *
  * - alice may register frameworks for role `eng` only and run tasks as `root` only;
  * - bob may do nothing;
- * - ops may get and update quotas and view every framework (alice only frameworks of `root`).
+ * - ops may get and update quotas and view every framework (alice only frameworks of `root`):
+ *   ops is no operator (`STRATA_OPERATORS` names none of them), the rules naming it grant it that.
  */
 
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -163,7 +164,10 @@ describe.skipIf(!binary)("ACLs end to end", () => {
     const update = { type: "UPDATE_QUOTA", update_quota: { quota_configs: [{ role: "eng", limits: { cpus: { value: 1 } } }] } };
     const denied = await operator("alice", update);
     expect(denied.status).toBe(403);
-    expect((await denied.text()).trim()).toBe("update_quota.quota_configs[0].role: principal 'alice' is not authorized to update quotas for 'eng'");
+    // alice is no operator and no rule of update_quotas names her (README "Secure defaults").
+    expect((await denied.text()).trim()).toBe(
+      "type: principal 'alice' is not an operator: operator call 'UPDATE_QUOTA' needs a principal in STRATA_OPERATORS or an ACL rule of update_quotas naming it",
+    );
     const before = await quotaOf(await operator("ops", { type: "GET_QUOTA" }));
     expect(before.get_quota.status.configs ?? []).toEqual([]);
 

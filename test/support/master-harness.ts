@@ -117,6 +117,12 @@ export function taskJson(t: TaskSpec): Record<string, unknown> {
   };
 }
 
+/**
+ * The principal the harness' master names an operator (`STRATA_OPERATORS`), and the one the
+ * operator helpers (operator-call.ts, operator-fixture.ts) call as unless told otherwise.
+ */
+export const TEST_OPERATOR = "ops";
+
 export class MasterHarness {
   now = T0;
   readonly store = new MemoryStore();
@@ -134,7 +140,7 @@ export class MasterHarness {
   private tokens = 0;
 
   constructor(env: Record<string, string> = {}) {
-    this.config = readConfig({ STRATA_ALLOCATION_INTERVAL_MS: "1000", ...env });
+    this.config = readConfig({ STRATA_ALLOCATION_INTERVAL_MS: "1000", STRATA_OPERATORS: TEST_OPERATOR, ...env });
     this.core = this.newCore();
   }
 

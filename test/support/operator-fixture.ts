@@ -3,9 +3,10 @@
  * a running task, and helpers to call the operator API and read streamed documents.
  */
 import { expect } from "vitest";
+import { checkOperatorCall } from "../../master-worker/src/model/operator-access.ts";
 import { operatorCall } from "../../master-worker/src/operator/index.ts";
 import { parseMessage, SchedulerCall } from "../../schemas/index.ts";
-import { MasterHarness } from "./master-harness.ts";
+import { MasterHarness, TEST_OPERATOR } from "./master-harness.ts";
 import { orThrow } from "./refused.ts";
 
 /** The harness' STRATA_ALLOCATION_INTERVAL_MS. */
@@ -51,10 +52,12 @@ export function busyCluster(env: Record<string, string> = {}) {
   return { h, a1, a2, alpha, beta, agentOfA: offerA.agent_id.value, agentOfB: offerB.agent_id.value };
 }
 
-/** Calls the operator API as `principal`. */
+/** Calls the operator API as `principal` (the harness' operator unless given; `null`: anonymous), as the Worker does. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function op(h: MasterHarness, body: Record<string, unknown>, principal?: string): any {
-  return orThrow(operatorCall(h.core, body, { now: h.now, ...(principal !== undefined ? { principal } : {}) }));
+export function op(h: MasterHarness, body: Record<string, unknown>, principal: string | null = TEST_OPERATOR): any {
+  const who = principal ?? undefined;
+  orThrow(checkOperatorCall(h.core.acls, h.core.access, who, (body as { type: string }).type));
+  return orThrow(operatorCall(h.core, body, { now: h.now, ...(who !== undefined ? { principal: who } : {}) }));
 }
 
 /** Reads a streamed response body whole and parses it. */

@@ -10,6 +10,8 @@ import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 
 const BASE = "http://master.test";
+/** The operator (STRATA_OPERATORS in vitest.config.ts); `alice` is a framework's principal. */
+const ops = { authorization: `Basic ${btoa("ops:ops-secret")}` };
 const alice = { authorization: `Basic ${btoa("alice:alice-secret")}` };
 const json = { "content-type": "application/json" };
 
@@ -22,11 +24,11 @@ type Backup = {
 };
 
 const exportBackup = async (): Promise<Backup> => {
-  const res = await SELF.fetch(`${BASE}/master/backup`, { headers: alice });
+  const res = await SELF.fetch(`${BASE}/master/backup`, { headers: ops });
   expect(res.status).toBe(200);
   return res.json<Backup>();
 };
-const restore = (doc: unknown) => SELF.fetch(`${BASE}/master/restore`, { method: "POST", body: JSON.stringify(doc), headers: { ...alice, ...json } });
+const restore = (doc: unknown) => SELF.fetch(`${BASE}/master/restore`, { method: "POST", body: JSON.stringify(doc), headers: { ...ops, ...json } });
 const tablesNow = async () => (await exportBackup()).sections[0]!.tables;
 
 const sha256Hex = async (s: string) =>
@@ -82,8 +84,21 @@ describe("backup and restore through the Worker", () => {
     }
   });
 
+  it("refuses the backup calls to a principal that is not an operator (403 naming it)", async () => {
+    for (const [method, path] of [
+      ["GET", "/master/backup"],
+      ["POST", "/master/restore"],
+      ["GET", "/master/bookmark"],
+      ["POST", "/master/bookmark/restore"],
+    ] as const) {
+      const res = await SELF.fetch(`${BASE}${path}`, { method, headers: { ...alice, ...json }, ...(method === "POST" ? { body: "{}" } : {}) });
+      expect(res.status, path).toBe(403);
+      expect(await res.text()).toContain(`principal 'alice' is not an operator: ${method} ${path} needs a principal in STRATA_OPERATORS`);
+    }
+  });
+
   it("exports every table of the empty master: format, version, object id, the master's section first", async () => {
-    const res = await SELF.fetch(`${BASE}/master/backup`, { headers: alice });
+    const res = await SELF.fetch(`${BASE}/master/backup`, { headers: ops });
     expect(res.headers.get("content-type")).toBe("application/json");
     expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="strata-backup-.*\.json"$/);
     const doc = await res.json<Backup>();
@@ -146,7 +161,7 @@ describe("backup and restore through the Worker", () => {
     ]);
     expect(tables.settings).toEqual([]);
     // The master in memory was reloaded: it knows the agent, which polls with its old token.
-    const slaves = await (await SELF.fetch(`${BASE}/master/slaves`, { headers: alice })).json<{ slaves: Array<{ id: string; hostname: string }> }>();
+    const slaves = await (await SELF.fetch(`${BASE}/master/slaves`, { headers: ops })).json<{ slaves: Array<{ id: string; hostname: string }> }>();
     expect(slaves.slaves.map((s) => [s.id, s.hostname])).toEqual([["restored-agent-S0", "old.test"]]);
     const poll = (token: string) =>
       SELF.fetch(`${BASE}/agent/v1/poll`, {
@@ -172,9 +187,9 @@ describe("backup and restore through the Worker", () => {
 });
 
 describe("point-in-time bookmarks on a local workerd", () => {
-  const get = (query = "") => SELF.fetch(`${BASE}/master/bookmark${query}`, { headers: alice });
+  const get = (query = "") => SELF.fetch(`${BASE}/master/bookmark${query}`, { headers: ops });
   const restoreTo = (body: unknown) =>
-    SELF.fetch(`${BASE}/master/bookmark/restore`, { method: "POST", body: JSON.stringify(body), headers: { ...alice, ...json } });
+    SELF.fetch(`${BASE}/master/bookmark/restore`, { method: "POST", body: JSON.stringify(body), headers: { ...ops, ...json } });
 
   it("answers 501 naming the feature, not a 500", async () => {
     for (const res of [

@@ -10,5 +10,6 @@ declare namespace Cloudflare {
     MASTER: DurableObjectNamespace<import("../../master-worker/src/shell/cluster-master.ts").ClusterMaster>;
     STRATA_JOIN_TOKEN: string;
     STRATA_CREDENTIALS: string;
+    STRATA_OPERATORS: string;
   }
 }

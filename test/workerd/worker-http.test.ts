@@ -31,7 +31,8 @@ const scheduler = (body: string, headers: Record<string, string>) => SELF.fetch(
 describe("Worker HTTP surface", () => {
   it("sets up the secrets the tests rely on", () => {
     expect(env.STRATA_JOIN_TOKEN).toBe("test-join-token");
-    expect(env.STRATA_CREDENTIALS).toBe("alice:alice-secret");
+    expect(env.STRATA_CREDENTIALS).toBe("alice:alice-secret,ops:ops-secret");
+    expect(env.STRATA_OPERATORS).toBe("ops");
   });
 
   it("GET /health answers 200", async () => {

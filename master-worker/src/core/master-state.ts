@@ -13,6 +13,7 @@ import { isReachable } from "../decide/partitions.ts";
 import type { MasterView, OfferRecord } from "../decide/view.ts";
 import type { Authorizer } from "../model/authorizer.ts";
 import type { MasterConfig } from "../model/config.ts";
+import { type OperatorAccess, operatorAuthorizer } from "../model/operator-access.ts";
 import type { AgentRecord, CommandRecord, FrameworkRecord, Store, TaskRecord } from "../store/records.ts";
 import { taskKey } from "../store/records.ts";
 import { UpdateIndex } from "../store/update-index.ts";
@@ -49,7 +50,12 @@ export class MasterState implements MasterView {
   readonly settings = new Map<string, unknown>();
   /** Inverse offers for agents on DRAINING machines (memory only; inverse-offer-book.ts). */
   readonly inverseOffers = new InverseOfferBook();
+  /** Who may do what through the operator API, the reads and the sandboxes (the ACLs and the operators; operator-access.ts). */
   readonly authorizer: Authorizer;
+  /** The ACLs alone (`STRATA_ACLS`): what the scheduler API is authorized by. */
+  readonly acls: Authorizer;
+  /** Who is an operator (`STRATA_AUTHORIZATION`, `STRATA_OPERATORS`). */
+  readonly access: OperatorAccess;
   /** Which agents are alive (memory only; liveness.ts). */
   readonly liveness = new Liveness();
   /** When this instance started (failover deadlines of frameworks the restart disconnected; GET_MASTER, `master/uptime_secs`). */
@@ -83,7 +89,9 @@ export class MasterState implements MasterView {
     this.entropy = opts.entropy;
     this.masterInfo = opts.masterInfo;
     this.startedAt = opts.now;
-    this.authorizer = this.config.authorizer;
+    this.acls = this.config.authorizer;
+    this.access = { mode: this.config.authorization, operators: this.config.operators, readsOpen: !this.config.authenticateReadonly };
+    this.authorizer = operatorAuthorizer(this.acls, this.access);
     const s = this.store.load();
     for (const a of s.agents) this.agents.set(a.id, this.interner.agent(a));
     for (const f of s.frameworks) this.frameworks.set(f.id, f);

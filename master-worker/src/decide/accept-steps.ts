@@ -41,7 +41,7 @@ export function acceptSteps(view: MasterView, framework: FrameworkRecord, agentI
   const actor: ReservationActor = {
     // Only the authenticated principal is authorized (as register_frameworks and run_tasks):
     // a self-declared framework_info.principal is information, not a right.
-    authorizer: view.authorizer,
+    authorizer: view.acls,
     principal: framework.principal,
     roles: frameworkRoles(framework.info),
     refinement: hasCapability(framework.info, "RESERVATION_REFINEMENT"),

@@ -17,10 +17,10 @@ import type { MasterView } from "./view.ts";
 
 /** A `forbidden` refusal unless `principal` may register with every role of `info`; `field` names the call's framework_info. */
 export function checkRegisterAuthorized(view: MasterView, info: FrameworkInfo, principal: string | undefined, field: string): Rejection | undefined {
-  if (view.authorizer.permissive) return undefined;
+  if (view.acls.permissive) return undefined;
   const multi = hasCapability(info, "MULTI_ROLE");
   for (const [i, role] of frameworkRoles(info).entries()) {
-    const refused = checkAuthorized(view.authorizer, "register_frameworks", principal, role, multi ? `${field}.roles[${i}]` : `${field}.role`);
+    const refused = checkAuthorized(view.acls, "register_frameworks", principal, role, multi ? `${field}.roles[${i}]` : `${field}.role`);
     if (refused) return refused;
   }
   return undefined;
@@ -28,9 +28,9 @@ export function checkRegisterAuthorized(view: MasterView, info: FrameworkInfo, p
 
 /** Why `task` may not run for `framework` (run_tasks ACL), or undefined when it may. */
 export function runTaskDenied(view: MasterView, framework: FrameworkRecord, task: TaskInfo): string | undefined {
-  if (view.authorizer.permissive) return undefined;
+  if (view.acls.permissive) return undefined;
   const user = task.command?.user ?? framework.info.user;
   const principal = framework.principal;
-  if (view.authorizer.allows("run_tasks", principal, user)) return undefined;
+  if (view.acls.allows("run_tasks", principal, user)) return undefined;
   return `principal '${principal ?? "(anonymous)"}' is not authorized to run tasks as user '${user}'`;
 }

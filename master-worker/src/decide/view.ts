@@ -30,8 +30,10 @@ export interface MasterView {
   readonly suppressedRoles: ReadonlyMap<string, ReadonlySet<string>>;
   /** Cluster-wide settings by key (weights, quotas, maintenance, …); values are replaced, never edited. */
   readonly settings: ReadonlyMap<string, unknown>;
-  /** Who may do what (ACLs); see authorizer.ts. */
+  /** Who may do what through the operator API (the ACLs and the operators); see operator-access.ts. */
   readonly authorizer: Authorizer;
+  /** The ACLs alone: what the scheduler API (a framework's own work) is authorized by; see authorizer.ts. */
+  readonly acls: Authorizer;
   /** Outstanding inverse offers, their answers and refuse filters (memory only; inverse-offers.ts). */
   readonly inverseOffers: InverseOfferView;
   agentConnected(agentId: string): boolean;

@@ -11,6 +11,7 @@ import { STRATA_EXTENSIONS_HEADER } from "../../../schemas/scheduler.ts";
 import type { FileRelay } from "../core/file-relay.ts";
 import type { MasterCore } from "../core/master-core.ts";
 import { sha256Hex, tokenHash } from "../model/digests.ts";
+import { checkOperatorCall } from "../model/operator-access.ts";
 import { isRejection, type Rejection } from "../model/rejection.ts";
 import { operatorCall } from "../operator/dispatch.ts";
 import { FILE_CALL_TYPES, fileCall, serveFilesGet } from "../operator/files-calls.ts";
@@ -94,6 +95,8 @@ async function route(services: ObjectServices, path: string, msg: InternalReques
       return rejectionResponse(core.rejectedAccept(frameworkId, offerIds, msg!.principal, msg!.streamId ?? null, rejection, now));
     }
     case "/operator": {
+      const denied = checkOperatorCall(core.acls, core.access, msg!.principal, (msg!.body as { type: string }).type);
+      if (denied) return rejectionResponse(denied);
       if ((msg!.body as { type: string }).type === "SUBSCRIBE") {
         return services.operatorStreams.open(msg!.principal, signal);
       }

@@ -10,8 +10,9 @@ import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { ValidationError } from "../../../schemas/parse.ts";
 import { STRATA_VERSION as VERSION } from "../../../sdk/src/version.ts";
 import { type MasterConfig, readConfig } from "../model/config.ts";
+import { checkOperatorOnly } from "../model/operator-access.ts";
 import { authenticateAgent, authenticatePrincipal } from "./auth.ts";
-import { errorResponse, HttpError, validationRejection } from "./http-error.ts";
+import { errorResponse, HttpError, rejectionResponse, validationRejection } from "./http-error.ts";
 import type { InternalRequest, RejectedAccept } from "./internal-request.ts";
 import { readJsonBody } from "./read-body.ts";
 import { READ_PRINCIPAL_HEADER } from "./read-routes.ts";
@@ -101,11 +102,15 @@ router.post("/api/v1", async (request, env) => {
 });
 
 /**
- * Backups and point-in-time recovery (docs/backup.md), for authenticated operators only: the
+ * Backups and point-in-time recovery (docs/backup.md), for operators only (in `permissive` mode
+ * any authenticated principal, as for every operator call there): the
  * request goes to the object as it came (a restore's body is read there, once).
  */
 const backupCall = (internal: string) => async (request: Request, env: Env) => {
-  await operatorPrincipal(request, env, true);
+  const principal = await operatorPrincipal(request, env, true);
+  const { authorization: mode, operators } = configOf(env);
+  const denied = checkOperatorOnly({ mode, operators, readsOpen: false }, principal, `${request.method} ${new URL(request.url).pathname}`);
+  if (denied) return rejectionResponse(denied);
   const query = new URL(request.url).search;
   const headers: Record<string, string> = {};
   for (const h of ["content-type", "content-length"]) {

@@ -9,6 +9,7 @@
  *
  * The ACLs are given as JSON in `STRATA_ACLS`; without them everything is allowed (as a Mesos
  * master without `--acls`). Deciders call `checkAuthorized`, which returns a `forbidden` refusal naming the action.
+ * Who may use the operator API at all is decided on top of this (operator-access.ts).
  */
 import { z } from "zod";
 import { parseMessage } from "../../../schemas/parse.ts";
@@ -62,12 +63,21 @@ export type Acls = z.infer<typeof AclsSchema>;
 /** Who may do what. `object` is the action's object (a role, a user, a principal, …). */
 export interface Authorizer {
   allows(action: AclAction, principal: string | undefined, object: string | undefined): boolean;
+  /** As `allows`, but only a matching rule can allow: where none matches, the answer is no (the `permissive` fallback is not used). */
+  explicitlyAllows(action: AclAction, principal: string | undefined, object: string | undefined): boolean;
+  /** True when some rule of `action` can allow `principal` something (its subject matches it and nothing in it denies). */
+  grants(action: AclAction, principal: string | undefined): boolean;
+  /**
+   * As `allows`, for an object of the principal's own framework (its tasks, its sandboxes): the
+   * ACLs decide as they do for the scheduler API. The same as `allows` except in operator-access.ts.
+   */
+  allowsOwn(action: AclAction, principal: string | undefined, object: string | undefined): boolean;
   /** True when every request is allowed (no ACLs): callers may skip filtering. */
   readonly permissive: boolean;
 }
 
 /** No ACLs: everything is allowed. */
-export const PERMISSIVE: Authorizer = { allows: () => true, permissive: true };
+export const PERMISSIVE: Authorizer = { allows: () => true, explicitlyAllows: () => false, grants: () => false, allowsOwn: () => true, permissive: true };
 
 /** A request entity: a named value, or ANY (no principal / no object given). */
 const ANY_REQUEST = undefined;
@@ -82,16 +92,23 @@ const denies = (rule: Entity) => "type" in rule && rule.type === "NONE";
 
 /** An authorizer over parsed ACLs. */
 export function aclAuthorizer(acls: Acls): Authorizer {
+  const target = (action: AclAction, rule: z.infer<typeof Rule>) => (rule[ACL_ACTIONS[action]] ?? { type: "ANY" as const }) as Entity;
+  /** The first matching rule's answer; undefined when no rule matches. */
+  const decide = (action: AclAction, principal: string | undefined, object: string | undefined): boolean | undefined => {
+    for (const rule of acls[action] ?? []) {
+      const t = target(action, rule);
+      if (matches(rule.principals, principal) && matches(t, object)) return !denies(rule.principals) && !denies(t);
+    }
+    return undefined;
+  };
+  const allows = (action: AclAction, principal: string | undefined, object: string | undefined) => decide(action, principal, object) ?? acls.permissive;
   return {
     permissive: false,
-    allows(action, principal, object) {
-      const field = ACL_ACTIONS[action];
-      for (const rule of acls[action] ?? []) {
-        const target = rule[field] ?? { type: "ANY" as const };
-        if (matches(rule.principals, principal) && matches(target as Entity, object)) return !denies(rule.principals) && !denies(target as Entity);
-      }
-      return acls.permissive;
-    },
+    allows,
+    allowsOwn: allows,
+    explicitlyAllows: (action, principal, object) => decide(action, principal, object) ?? false,
+    grants: (action, principal) =>
+      (acls[action] ?? []).some((rule) => matches(rule.principals, principal) && !denies(rule.principals) && !denies(target(action, rule))),
   };
 }
 

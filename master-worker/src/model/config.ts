@@ -7,6 +7,7 @@ import { MAX_POLL_HOLD_SECONDS } from "../../../schemas/agent.ts";
 import { parseMessage } from "../../../schemas/parse.ts";
 import { ALLOCATOR_SORTERS, type AllocatorSorterName } from "../allocator/index.ts";
 import { type Authorizer, parseAcls } from "./authorizer.ts";
+import { AUTHORIZATION_MODES, type AuthorizationMode } from "./operator-access.ts";
 
 const bool = (def: boolean) =>
   z
@@ -46,6 +47,8 @@ const EnvSchema = z.object({
   STRATA_DEFAULT_REFUSE_SECONDS: num(5, 0),
   STRATA_CLUSTER_NAME: z.string().optional(),
   STRATA_ACLS: z.string().optional(),
+  STRATA_AUTHORIZATION: z.enum(AUTHORIZATION_MODES).optional(),
+  STRATA_OPERATORS: z.string().optional(),
   STRATA_OVERSUBSCRIPTION_FACTOR: z.coerce
     .number()
     .min(0)
@@ -84,6 +87,10 @@ export interface MasterConfig {
   clusterName: string;
   /** ACLs from `STRATA_ACLS` (permissive when unset). */
   authorizer: Authorizer;
+  /** `STRATA_AUTHORIZATION`: `operators` (default) or `permissive` (Mesos); see operator-access.ts. */
+  authorization: AuthorizationMode;
+  /** Principals that are operators (`STRATA_OPERATORS`). */
+  operators: readonly string[];
   /**
    * Share (0-1) of the allocated-but-unused cpus and mem of regular tasks offered again as
    * revocable resources; 0 turns oversubscription off (docs/oversubscription.md).
@@ -110,6 +117,19 @@ export function parseCredentials(text: string | undefined): Map<string, string> 
   return out;
 }
 
+/** A principal name as in `STRATA_CREDENTIALS`: no separator, blank or colon. */
+const PRINCIPAL_NAME = /^[^\s,:]+$/;
+
+/** Parses `STRATA_OPERATORS` (`principal[,principal…]`); a bad entry names its position. */
+export function parseOperators(text: string | undefined): string[] {
+  const names = (text ?? "").split(",").map((s) => s.trim());
+  if (names.length === 1 && names[0] === "") return [];
+  for (const [i, name] of names.entries()) {
+    if (!PRINCIPAL_NAME.test(name)) throw new Error(`STRATA_OPERATORS[${i}]: expected a principal name (no blank, comma or colon), got '${name}'`);
+  }
+  return [...new Set(names)];
+}
+
 /** Reads the settings, throwing (with the variable's name) on a bad value. */
 export function readConfig(env: Record<string, unknown>): MasterConfig {
   const e = parseMessage(EnvSchema, env, "env");
@@ -128,6 +148,8 @@ export function readConfig(env: Record<string, unknown>): MasterConfig {
     defaultRefuseMs: e.STRATA_DEFAULT_REFUSE_SECONDS * 1000,
     clusterName: e.STRATA_CLUSTER_NAME ?? "strata",
     authorizer: parseAcls(e.STRATA_ACLS),
+    authorization: e.STRATA_AUTHORIZATION ?? "operators",
+    operators: parseOperators(e.STRATA_OPERATORS),
     oversubscriptionFactor: e.STRATA_OVERSUBSCRIPTION_FACTOR,
     allocatorSorter: e.STRATA_ALLOCATOR_SORTER ?? "drf",
     maxBodyBytes: e.STRATA_MAX_BODY_BYTES,

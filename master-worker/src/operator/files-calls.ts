@@ -10,7 +10,7 @@ import { utf8FromBase64 } from "../../../sdk/src/base64.ts";
 import type { FileRelay } from "../core/file-relay.ts";
 import type { MasterCore } from "../core/master-core.ts";
 import { parseSandboxPath, type SandboxPath, virtualPathOf } from "../decide/file-relay-paths.ts";
-import { checkAuthorized } from "../model/authorizer.ts";
+import { checkAuthorizedFor } from "../model/operator-access.ts";
 import { isRejection, type Rejection, reject, relayedRefusal } from "../model/rejection.ts";
 
 /** The operator call types answered here (not in the handler table). */
@@ -48,7 +48,8 @@ async function relay(
   const framework = core.frameworks.get(p.frameworkId);
   if (!framework) return reject("not_found", field, `framework '${p.frameworkId}' is not known to the master`);
   // Mesos' access_sandboxes: the object is the user the framework's tasks run as.
-  const refused = checkAuthorized(core.authorizer, "access_sandboxes", principal, framework.info.user, field);
+  // A framework's own principal reads its sandboxes as the ACLs allow it (operator-access.ts).
+  const refused = checkAuthorizedFor(core.authorizer, "access_sandboxes", principal, framework.principal, framework.info.user, field);
   if (refused) return refused;
   if (!core.agentConnected(p.agentId)) {
     return reject("unavailable", field, `agent '${p.agentId}' is not connected to the master; its files cannot be read now`);

@@ -1,5 +1,7 @@
 /**
- * Read-side authorization (Mesos' `view_*` ACLs): what a principal may see of the cluster.
+ * Read-side authorization (Mesos' `view_*` ACLs): what a principal may see of the cluster. The
+ * authorizer is the master's (model/operator-access.ts): a principal that is no operator sees its
+ * own frameworks and their tasks, and what a rule grants it by name.
  * As Mesos does, reads are filtered, never refused — a framework, task or role the principal may
  * not view is left out of the answer — except the flags, which are refused as a whole.
  *
@@ -41,12 +43,22 @@ export function readFilter(authorizer: Authorizer, principal: string | undefined
     if (v === undefined) cache.set(k, (v = check()));
     return v;
   };
+  // A principal's own frameworks and their tasks are decided as the ACLs decide for it (allowsOwn);
+  // the rest as `authorizer` does (operator-access.ts: by name only, for a principal that is no operator).
+  const ownUsers = new Map<string, boolean>();
+  const ownTaskUsers = new Map<string, boolean>();
+  const own = (f: FrameworkRecord | undefined) => principal !== undefined && f?.principal === principal;
   return {
     all: false,
-    framework: (f) => memo(users, f.info.user, () => authorizer.allows("view_frameworks", principal, f.info.user)),
+    framework: (f) =>
+      own(f)
+        ? memo(ownUsers, f.info.user, () => authorizer.allowsOwn("view_frameworks", principal, f.info.user))
+        : memo(users, f.info.user, () => authorizer.allows("view_frameworks", principal, f.info.user)),
     task: (t, f) => {
       const u = taskUser(t, f);
-      return memo(taskUsers, u, () => authorizer.allows("view_tasks", principal, u));
+      return own(f)
+        ? memo(ownTaskUsers, u, () => authorizer.allowsOwn("view_tasks", principal, u))
+        : memo(taskUsers, u, () => authorizer.allows("view_tasks", principal, u));
     },
     role: (r) => memo(roles, r, () => authorizer.allows("view_roles", principal, r)),
     agent: (a) => authorizer.allows("view_agents", principal, a.hostname),

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { serveRead } from "../../../master-worker/src/edge/read-routes.ts";
 import { parseResources } from "../../../sdk/src/resources.ts";
-import { MasterHarness } from "../../support/master-harness.ts";
+import { MasterHarness, TEST_OPERATOR } from "../../support/master-harness.ts";
 import { op, readJson } from "../../support/operator-fixture.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -15,7 +15,7 @@ const agentsById = (h: MasterHarness): Map<string, any> =>
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const slavesById = async (h: MasterHarness): Promise<Map<string, any>> =>
-  new Map((await readJson(serveRead(h.core, "/slaves", new URLSearchParams(), undefined, h.now)!)).slaves.map((s: { id: string }) => [s.id, s]));
+  new Map((await readJson(serveRead(h.core, "/slaves", new URLSearchParams(), TEST_OPERATOR, h.now)!)).slaves.map((s: { id: string }) => [s.id, s]));
 
 describe("agent version", () => {
   it("is shown by GET_AGENTS and /master/slaves as the agent reported it", async () => {

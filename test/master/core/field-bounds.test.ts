@@ -19,7 +19,7 @@ import {
 import { type AgentCommand, parseMessage, SchedulerCall } from "../../../schemas/index.ts";
 import { setup } from "../../support/core-fixture.ts";
 import { INTERVAL } from "../../support/lifecycle.ts";
-import { MasterHarness, taskJson } from "../../support/master-harness.ts";
+import { MasterHarness, TEST_OPERATOR, taskJson } from "../../support/master-harness.ts";
 import { operator } from "../../support/operator-call.ts";
 import { orThrow } from "../../support/refused.ts";
 
@@ -235,7 +235,7 @@ describe("settings that add up over calls in one row", () => {
               name: "cpus",
               type: "SCALAR",
               scalar: { value: 0.5 },
-              reservations: [{ type: "DYNAMIC", role: `dev${n}`, labels: { labels: bigLabels(MAX_MESSAGE_BYTES / 2).slice(1) } }],
+              reservations: [{ type: "DYNAMIC", role: `dev${n}`, principal: TEST_OPERATOR, labels: { labels: bigLabels(MAX_MESSAGE_BYTES / 2).slice(1) } }],
             },
           ],
         },

@@ -11,7 +11,7 @@ import type { FileAnswer } from "../../../schemas/agent.ts";
 import { MAX_FILE_OFFSET } from "../../../schemas/file-limits.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { launchRunning } from "../../support/lifecycle.ts";
-import { MasterHarness } from "../../support/master-harness.ts";
+import { MasterHarness, TEST_OPERATOR } from "../../support/master-harness.ts";
 import { orReject, orThrow, refusedError } from "../../support/refused.ts";
 
 /** The file calls with a refusal as the edge answers it: a promise rejected with its status and message. */
@@ -23,10 +23,11 @@ const serveFilesGet = (...args: Parameters<typeof serveFilesGetOf>) => {
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
-function cluster(env: Record<string, string> = {}) {
+/** An agent running task t1 of framework "fw", subscribed as `principal`. */
+function cluster(env: Record<string, string> = {}, principal = "ops") {
   const h = new MasterHarness(env);
   const agent = h.addAgent();
-  const { frameworkId: fid } = h.subscribe("fw", "ops");
+  const { frameworkId: fid } = h.subscribe("fw", principal);
   launchRunning(h, fid, agent, "t1");
   const wakes: string[] = [];
   let n = 0;
@@ -56,7 +57,7 @@ describe("sandbox files through the master", () => {
   it("READ_FILE: queues a request for the agent, wakes its poll, answers with the agent's bytes", async () => {
     const { h, agent, fid, relay, wakes, sandbox } = cluster();
     const call = parseOperatorCall({ type: "READ_FILE", read_file: { path: `${sandbox}/stdout`, offset: 2, length: 5 } });
-    const pending = fileCall(h.core, relay, call, undefined);
+    const pending = fileCall(h.core, relay, call, TEST_OPERATOR);
     expect(wakes).toEqual([agent]);
     expect(relay.hasWaiting(agent)).toBe(true);
     const [req, ...more] = relay.take(agent);
@@ -73,7 +74,7 @@ describe("sandbox files through the master", () => {
 
   it("LIST_FILES: answers Mesos FileInfos with virtual paths", async () => {
     const { h, agent, relay, sandbox } = cluster();
-    const pending = fileCall(h.core, relay, parseOperatorCall({ type: "LIST_FILES", list_files: { path: sandbox } }), undefined);
+    const pending = fileCall(h.core, relay, parseOperatorCall({ type: "LIST_FILES", list_files: { path: sandbox } }), TEST_OPERATOR);
     const [req] = relay.take(agent);
     expect(req).toMatchObject({ op: "LIST", path: "" });
     relay.answer({
@@ -96,28 +97,28 @@ describe("sandbox files through the master", () => {
       relay.answer({ agent_id: { value: agent }, request_id: req!.request_id, ...a });
       return req!;
     };
-    const read = serveFilesGet(h.core, relay, "/files/read", new URLSearchParams({ path: `${sandbox}/stdout`, offset: "4", length: "3" }), undefined)!;
+    const read = serveFilesGet(h.core, relay, "/files/read", new URLSearchParams({ path: `${sandbox}/stdout`, offset: "4", length: "3" }), TEST_OPERATOR)!;
     expect(answerNext({ size: 10, data: b64("héx") })).toMatchObject({ op: "READ", offset: 4, length: 3 });
     expect(await (await read).json()).toEqual({ data: "héx", offset: 4 });
 
-    const size = serveFilesGet(h.core, relay, "/files/read", new URLSearchParams({ path: `${sandbox}/stdout`, offset: "-1" }), undefined)!;
+    const size = serveFilesGet(h.core, relay, "/files/read", new URLSearchParams({ path: `${sandbox}/stdout`, offset: "-1" }), TEST_OPERATOR)!;
     expect(answerNext({ size: 10, data: "" })).toMatchObject({ op: "READ", offset: 0, length: 0 });
     expect(await (await size).json()).toEqual({ data: "", offset: 10 });
 
-    const browse = serveFilesGet(h.core, relay, "/files/browse", new URLSearchParams({ path: sandbox }), undefined)!;
+    const browse = serveFilesGet(h.core, relay, "/files/browse", new URLSearchParams({ path: sandbox }), TEST_OPERATOR)!;
     answerNext({ file_infos: [{ path: "logs", nlink: 2, size: 4096, mtime: 5, mode: 0o040755, uid: "0", gid: "0" }] });
     expect(await (await browse).json()).toEqual([{ path: `${sandbox}/logs`, nlink: 2, size: 4096, mtime: 5, mode: "drwxr-xr-x", uid: "0", gid: "0" }]);
-    expect(serveFilesGet(h.core, relay, "/state", new URLSearchParams(), undefined)).toBeUndefined();
+    expect(serveFilesGet(h.core, relay, "/state", new URLSearchParams(), TEST_OPERATOR)).toBeUndefined();
   });
 
   it("an agent's refusal becomes the operator's HTTP status and message", async () => {
     const { h, agent, relay, sandbox } = cluster();
-    const pending = fileCall(h.core, relay, parseOperatorCall({ type: "READ_FILE", read_file: { path: `${sandbox}/nope`, offset: 0 } }), undefined);
+    const pending = fileCall(h.core, relay, parseOperatorCall({ type: "READ_FILE", read_file: { path: `${sandbox}/nope`, offset: 0 } }), TEST_OPERATOR);
     const [req] = relay.take(agent);
     relay.answer({ agent_id: { value: agent }, request_id: req!.request_id, error: { status: 404, message: "'nope' does not exist in the sandbox" } });
     await expect(pending).rejects.toMatchObject({ status: 404, message: "read_file.path: 'nope' does not exist in the sandbox" });
     // Every 4xx keeps its status; the agent failing to read (5xx) is `unavailable`, 503.
-    const failing = fileCall(h.core, relay, parseOperatorCall({ type: "READ_FILE", read_file: { path: `${sandbox}/bad`, offset: 0 } }), undefined);
+    const failing = fileCall(h.core, relay, parseOperatorCall({ type: "READ_FILE", read_file: { path: `${sandbox}/bad`, offset: 0 } }), TEST_OPERATOR);
     const [again] = relay.take(agent);
     relay.answer({ agent_id: { value: agent }, request_id: again!.request_id, error: { status: 500, message: "cannot read 'bad': EIO" } });
     await expect(failing).rejects.toMatchObject({ status: 503, message: "read_file.path: cannot read 'bad': EIO" });
@@ -128,7 +129,7 @@ describe("sandbox files through the master", () => {
   it("an answer from another agent, or for an unknown request, is not accepted", async () => {
     const { h, agent, relay, sandbox } = cluster();
     const other = h.addAgent();
-    const pending = fileCall(h.core, relay, parseOperatorCall({ type: "LIST_FILES", list_files: { path: sandbox } }), undefined);
+    const pending = fileCall(h.core, relay, parseOperatorCall({ type: "LIST_FILES", list_files: { path: sandbox } }), TEST_OPERATOR);
     const [req] = relay.take(agent);
     expect(relay.take(other)).toEqual([]);
     expect(relay.answer({ agent_id: { value: other }, request_id: req!.request_id, file_infos: [] })).toBe(false);
@@ -141,7 +142,7 @@ describe("sandbox files through the master", () => {
   it("times out with 504 when the agent does not answer; a late answer is not accepted", async () => {
     vi.useFakeTimers();
     const { h, agent, relay, sandbox } = cluster();
-    const pending = fileCall(h.core, relay, parseOperatorCall({ type: "LIST_FILES", list_files: { path: sandbox } }), undefined);
+    const pending = fileCall(h.core, relay, parseOperatorCall({ type: "LIST_FILES", list_files: { path: sandbox } }), TEST_OPERATOR);
     const settled = pending.catch((e: unknown) => e);
     const [req] = relay.take(agent);
     await vi.advanceTimersByTimeAsync(9_999);
@@ -156,9 +157,9 @@ describe("sandbox files through the master", () => {
     const { h, agent, sandbox } = cluster();
     const relay = new FileRelay({ wake: () => undefined, maxPerAgent: 2 });
     const call = parseOperatorCall({ type: "LIST_FILES", list_files: { path: sandbox } });
-    void fileCall(h.core, relay, call, undefined).catch(() => undefined);
-    void fileCall(h.core, relay, call, undefined).catch(() => undefined);
-    await expect(fileCall(h.core, relay, call, undefined)).rejects.toMatchObject({ status: 503, headers: { "retry-after": "1" } });
+    void fileCall(h.core, relay, call, TEST_OPERATOR).catch(() => undefined);
+    void fileCall(h.core, relay, call, TEST_OPERATOR).catch(() => undefined);
+    await expect(fileCall(h.core, relay, call, TEST_OPERATOR)).rejects.toMatchObject({ status: 503, headers: { "retry-after": "1" } });
     // The relay settles with the refusal as a value; only the edge makes it a status.
     expect(await relay.request(agent, { op: "LIST", framework_id: { value: "f" }, task_id: { value: "t" }, path: "" })).toEqual({
       rejected: "busy",
@@ -181,7 +182,7 @@ describe("sandbox files through the master", () => {
       status: 403,
       message: "list_files.path: principal 'bob' is not authorized to access sandboxes for 'tester'",
     });
-    const browse = serveFilesGet(h.core, relay, "/files/browse", new URLSearchParams({ path: sandbox }), undefined)!;
+    const browse = serveFilesGet(h.core, relay, "/files/browse", new URLSearchParams({ path: sandbox }), TEST_OPERATOR)!;
     await expect(browse).rejects.toMatchObject({ status: 403 });
     expect(relay.size).toBe(0);
     const allowed = fileCall(h.core, relay, call, "alice");
@@ -189,9 +190,29 @@ describe("sandbox files through the master", () => {
     void allowed.catch(() => undefined);
   });
 
+  it("secure defaults: a framework's principal reads its own sandboxes, not another framework's; the operator reads any", async () => {
+    const { h, agent, relay, sandbox } = cluster({}, "alice");
+    const call = parseOperatorCall({ type: "LIST_FILES", list_files: { path: sandbox } });
+    await expect(fileCall(h.core, relay, call, "bob")).rejects.toMatchObject({
+      status: 403,
+      message: "list_files.path: principal 'bob' is not authorized to access sandboxes for 'tester'",
+    });
+    const classic = serveFilesGet(h.core, relay, "/files/read", new URLSearchParams({ path: `${sandbox}/stdout`, offset: "0" }), "bob")!;
+    await expect(classic).rejects.toMatchObject({ status: 403 });
+    expect(relay.size).toBe(0);
+    for (const principal of ["alice", TEST_OPERATOR]) void fileCall(h.core, relay, call, principal).catch(() => undefined);
+    expect(relay.take(agent)).toHaveLength(2);
+  });
+
+  it("permissive mode: any principal reads any sandbox (Mesos without ACLs)", async () => {
+    const { h, agent, relay, sandbox } = cluster({ STRATA_AUTHORIZATION: "permissive" }, "alice");
+    void fileCall(h.core, relay, parseOperatorCall({ type: "LIST_FILES", list_files: { path: sandbox } }), "bob").catch(() => undefined);
+    expect(relay.take(agent)).toHaveLength(1);
+  });
+
   it("unknown agents and frameworks are 404, a disconnected agent 503, nothing queued", async () => {
     const { h, agent, fid, relay } = cluster();
-    const list = (path: string) => fileCall(h.core, relay, parseOperatorCall({ type: "LIST_FILES", list_files: { path } }), undefined);
+    const list = (path: string) => fileCall(h.core, relay, parseOperatorCall({ type: "LIST_FILES", list_files: { path } }), TEST_OPERATOR);
     await expect(list(sandboxVirtualPath("no-such-agent", fid, "t1"))).rejects.toMatchObject({
       status: 404,
       message: "list_files.path: agent 'no-such-agent' is not known to the master",
@@ -209,7 +230,7 @@ describe("sandbox files through the master", () => {
 
   it("validates paths with 400 naming the field", async () => {
     const { h, agent, fid, relay } = cluster();
-    const read = (path: string) => fileCall(h.core, relay, parseOperatorCall({ type: "READ_FILE", read_file: { path, offset: 0 } }), undefined);
+    const read = (path: string) => fileCall(h.core, relay, parseOperatorCall({ type: "READ_FILE", read_file: { path, offset: 0 } }), TEST_OPERATOR);
     await expect(read("stdout")).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/^read_file\.path: 'stdout' is not absolute/) });
     await expect(read(`/agents/${agent}/stdout`)).rejects.toMatchObject({ status: 400, message: expect.stringContaining("names no task sandbox") });
     await expect(read(`${sandboxVirtualPath(agent, fid, "t1")}/../../t2/stdout`)).rejects.toMatchObject({
@@ -224,7 +245,7 @@ describe("sandbox files through the master", () => {
     });
     expect(() => parseOperatorCall({ type: "READ_FILE", read_file: { path: "/x", offset: -1 } })).toThrow(/read_file\.offset/);
     expect(() => parseOperatorCall({ type: "LIST_FILES", list_files: {} })).toThrow(/list_files\.path/);
-    const get = (q: Record<string, string>) => serveFilesGet(h.core, relay, "/files/read", new URLSearchParams(q), undefined)!;
+    const get = (q: Record<string, string>) => serveFilesGet(h.core, relay, "/files/read", new URLSearchParams(q), TEST_OPERATOR)!;
     await expect(get({})).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/^path: missing/) });
     await expect(get({ path: `${sandboxVirtualPath(agent, fid, "t1")}/stdout`, offset: "-2" })).rejects.toMatchObject({
       status: 400,
@@ -258,7 +279,7 @@ describe("sandbox files through the master", () => {
       expect(call.read_file).toMatchObject({ offset: MAX_FILE_OFFSET, length: MAX_FILE_OFFSET });
     }
     // The classic endpoint: the same bound, the query parameter named.
-    const get = (q: Record<string, string>) => serveFilesGet(h.core, relay, "/files/read", new URLSearchParams({ path, ...q }), undefined)!;
+    const get = (q: Record<string, string>) => serveFilesGet(h.core, relay, "/files/read", new URLSearchParams({ path, ...q }), TEST_OPERATOR)!;
     for (const raw of ["9007199254740992", "9223372036854775808"]) {
       await expect(get({ offset: raw })).rejects.toMatchObject({ status: 400, message: `offset: '${raw}' is not an integer from -1 to 9007199254740991` });
       await expect(get({ length: raw })).rejects.toMatchObject({ status: 400, message: `length: '${raw}' is not an integer from 0 to 9007199254740991` });

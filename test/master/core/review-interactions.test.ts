@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { taskKey } from "../../../master-worker/src/store/records.ts";
 import type { Resource } from "../../../schemas/index.ts";
 import { parseMessage, SchedulerCall as SchedulerCallSchema } from "../../../schemas/index.ts";
-import { MasterHarness, T0 } from "../../support/master-harness.ts";
+import { MasterHarness, T0, TEST_OPERATOR } from "../../support/master-harness.ts";
 import { expectHttpError, operator } from "../../support/operator-call.ts";
 import { orThrow } from "../../support/refused.ts";
 
@@ -208,7 +208,10 @@ describe("operator reservation calls on a gone agent", () => {
       () =>
         operator(h, {
           type: "RESERVE_RESOURCES",
-          reserve_resources: { agent_id: { value: agent }, resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 }, role: "web", reservation: {} }] },
+          reserve_resources: {
+            agent_id: { value: agent },
+            resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 }, role: "web", reservation: { principal: TEST_OPERATOR } }],
+          },
         }),
       400,
       /^reserve_resources\.agent_id: agent '.*' is gone/,
@@ -221,7 +224,10 @@ describe("operator reservation calls on a gone agent", () => {
     const agent = h.addAgent("cpus:4;mem:4096;disk:1000");
     const reserve = {
       type: "RESERVE_RESOURCES",
-      reserve_resources: { agent_id: { value: agent }, resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 }, role: "web", reservation: {} }] },
+      reserve_resources: {
+        agent_id: { value: agent },
+        resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 1 }, role: "web", reservation: { principal: TEST_OPERATOR } }],
+      },
     };
     h.advance(61_000);
     expect(h.core.agents.get(agent)!.unreachableAt).toBeDefined();

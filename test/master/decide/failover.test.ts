@@ -9,7 +9,7 @@ import { HttpError } from "../../../master-worker/src/edge/http-error.ts";
 import { operatorCall } from "../../../master-worker/src/operator/index.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { breakStream, launchRunning, subscribeWith } from "../../support/lifecycle.ts";
-import { MasterHarness } from "../../support/master-harness.ts";
+import { MasterHarness, TEST_OPERATOR } from "../../support/master-harness.ts";
 import { caughtOrRefused, orThrow } from "../../support/refused.ts";
 
 /** Agents stay reachable here (partitions.test.ts covers them) unless a test sets the timeout. */
@@ -120,12 +120,16 @@ describe("operator TEARDOWN", () => {
   it("removes the framework as its own TEARDOWN does and ends its stream with an ERROR", () => {
     const { h, agent, fid } = running(3600);
     const stream = h.streamOf(fid);
-    expect(orThrow(operatorCall(h.core, parseOperatorCall({ type: "TEARDOWN", teardown: { framework_id: { value: fid } } }), { now: h.now }))).toBeUndefined();
+    expect(
+      orThrow(
+        operatorCall(h.core, parseOperatorCall({ type: "TEARDOWN", teardown: { framework_id: { value: fid } } }), { now: h.now, principal: TEST_OPERATOR }),
+      ),
+    ).toBeUndefined();
     expect(h.outbox.closed.at(-1)).toMatchObject({ fid, streamId: stream, last: { type: "ERROR" } });
     expect(h.core.frameworkConnected(fid)).toBe(false);
     expectRemoved(h, fid, agent);
     const caught = caughtOrRefused(() =>
-      operatorCall(h.core, parseOperatorCall({ type: "TEARDOWN", teardown: { framework_id: { value: fid } } }), { now: h.now }),
+      operatorCall(h.core, parseOperatorCall({ type: "TEARDOWN", teardown: { framework_id: { value: fid } } }), { now: h.now, principal: TEST_OPERATOR }),
     );
     expect((caught as HttpError).status).toBe(400);
     expect((caught as HttpError).message).toBe(`teardown.framework_id: no framework '${fid}' to tear down`);

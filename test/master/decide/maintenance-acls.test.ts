@@ -45,7 +45,11 @@ describe("maintenance ACLs", () => {
       403,
       /^update_maintenance_schedule\.schedule: principal 'eve' is not authorized to update maintenance schedules for 'secret'/,
     );
-    expectHttpError(() => operator(h, schedule({ hostname: "secret" })), 403, /principal '\(anonymous\)'/);
+    expectHttpError(
+      () => operator(h, schedule({ hostname: "secret" }), null),
+      401,
+      /^type: operator call 'UPDATE_MAINTENANCE_SCHEDULE' needs the credentials of an operator/,
+    );
     operator(h, schedule({ hostname: "public" }), "eve");
     operator(h, schedule({ hostname: "public" }, { hostname: "secret" }), "ops");
     expectHttpError(() => operator(h, schedule({ hostname: "public" }), "eve"), 403, /for 'secret'/); // would drop 'secret'

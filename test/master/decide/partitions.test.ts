@@ -10,7 +10,7 @@ import { operatorCall } from "../../../master-worker/src/operator/index.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { ValidationError } from "../../../schemas/parse.ts";
 import { partitionCluster as cluster, INTERVAL, lastStatusOf, PARTITION_AWARE, subscribeWith, UNREACHABLE_S } from "../../support/lifecycle.ts";
-import { MasterHarness } from "../../support/master-harness.ts";
+import { MasterHarness, TEST_OPERATOR } from "../../support/master-harness.ts";
 import { orThrow } from "../../support/refused.ts";
 
 function httpError(fn: () => unknown): HttpError {
@@ -24,7 +24,7 @@ function httpError(fn: () => unknown): HttpError {
 }
 
 const op = (h: MasterHarness, body: unknown, principal?: string) =>
-  orThrow(operatorCall(h.core, parseOperatorCall(body), { now: h.now, ...(principal !== undefined ? { principal } : {}) }));
+  orThrow(operatorCall(h.core, parseOperatorCall(body), { now: h.now, principal: principal ?? TEST_OPERATOR }));
 
 describe("unreachable timeout setting", () => {
   it("defaults to Mesos' 15 s × 5 and is never shorter than the ping timeout", () => {

@@ -9,13 +9,15 @@ import { describe, expect, it } from "vitest";
 import { operatorCall } from "../../../master-worker/src/operator/index.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { scalarOf } from "../../../sdk/src/resources.ts";
-import { MasterHarness } from "../../support/master-harness.ts";
+import { MasterHarness, TEST_OPERATOR } from "../../support/master-harness.ts";
 import { orThrow } from "../../support/refused.ts";
 
 const INTERVAL = 1000; // the harness' STRATA_ALLOCATION_INTERVAL_MS
 
 const updateQuota = (h: MasterHarness, configs: unknown[]) =>
-  orThrow(operatorCall(h.core, parseOperatorCall({ type: "UPDATE_QUOTA", update_quota: { quota_configs: configs } }), { now: h.now }));
+  orThrow(
+    operatorCall(h.core, parseOperatorCall({ type: "UPDATE_QUOTA", update_quota: { quota_configs: configs } }), { now: h.now, principal: TEST_OPERATOR }),
+  );
 const scalars = (q: Record<string, number>) => Object.fromEntries(Object.entries(q).map(([k, value]) => [k, { value }]));
 const offeredCpus = (h: MasterHarness, fid: string) => h.offersFor(fid).reduce((s, o) => s + scalarOf(o.resources, "cpus"), 0);
 const rescinded = (h: MasterHarness, fid: string) => h.eventsOf(fid, "RESCIND").map((e) => e.rescind.offer_id.value);

@@ -7,7 +7,7 @@ import { operatorCall } from "../../../master-worker/src/operator/index.ts";
 import type { TaskState, TaskStatus } from "../../../schemas/index.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { launchRunning, PARTITION_AWARE, subscribeWith } from "../../support/lifecycle.ts";
-import { MasterHarness } from "../../support/master-harness.ts";
+import { MasterHarness, TEST_OPERATOR } from "../../support/master-harness.ts";
 import { orThrow } from "../../support/refused.ts";
 
 /**
@@ -34,7 +34,12 @@ function cluster() {
     h.fakeAgentPoll(gone);
   }
   expect(h.core.agents.get(unreachable)!.unreachableAt).toBeDefined();
-  orThrow(operatorCall(h.core, parseOperatorCall({ type: "MARK_AGENT_GONE", mark_agent_gone: { agent_id: { value: gone } } }), { now: h.now }));
+  orThrow(
+    operatorCall(h.core, parseOperatorCall({ type: "MARK_AGENT_GONE", mark_agent_gone: { agent_id: { value: gone } } }), {
+      now: h.now,
+      principal: TEST_OPERATOR,
+    }),
+  );
   return { h, live, unreachable, gone, pa, plain };
 }
 

@@ -14,7 +14,7 @@ import { orThrow } from "../../support/refused.ts";
 import { acceptOps, createOp, destroyOp, reservedScalar, reserveOp, unreserveOp, volume } from "../../support/reservation-builders.ts";
 
 /** bob may reserve for `dev` only, unreserve only his own reservations, create volumes for `dev`
- * only and destroy only his own volumes; everybody else may do anything. */
+ * only and destroy only his own volumes; everybody else may do anything the operators' rules allow. */
 const ACLS = JSON.stringify({
   permissive: true,
   reserve_resources: [
@@ -48,7 +48,8 @@ function denied(fn: () => void, action: string, object: string): void {
 }
 
 function setup() {
-  const h = new MasterHarness({ STRATA_ACLS: ACLS });
+  // alice is the operator; bob is not, and makes operator calls as the rules naming him grant.
+  const h = new MasterHarness({ STRATA_ACLS: ACLS, STRATA_OPERATORS: "alice" });
   const agent = h.addAgent("cpus:4;mem:4096;disk:1000");
   const { frameworkId: bob } = h.subscribe("bob-fw", "bob", { role: "eng" });
   const op = (json: Record<string, unknown>, principal: string) => orThrow(operatorCall(h.core, parseOperatorCall(json), { now: h.now, principal }));

@@ -11,7 +11,7 @@ import type { AgentCommand, Offer, Resource } from "../../../schemas/index.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { scalarOf } from "../../../sdk/src/resources.ts";
 import { reservationRole } from "../../../sdk/src/roles.ts";
-import { MasterHarness } from "../../support/master-harness.ts";
+import { MasterHarness, TEST_OPERATOR } from "../../support/master-harness.ts";
 import { orThrow } from "../../support/refused.ts";
 import {
   acceptOps,
@@ -65,7 +65,7 @@ function setup(resources = "cpus:4;mem:4096;disk:1000", env: Record<string, stri
 
 /** An operator call, as the Worker validates and hands it to the core. */
 const op = (h: MasterHarness, json: Record<string, unknown>, principal?: string) =>
-  orThrow(operatorCall(h.core, parseOperatorCall(json), { now: h.now, ...(principal ? { principal } : {}) }));
+  orThrow(operatorCall(h.core, parseOperatorCall(json), { now: h.now, principal: principal ?? TEST_OPERATOR }));
 
 const launches = (cmds: AgentCommand[]) => cmds.filter((c): c is Extract<AgentCommand, { type: "LAUNCH" }> => c.type === "LAUNCH");
 
@@ -413,7 +413,7 @@ describe("durability", () => {
 
 describe("operator calls", () => {
   it("RESERVE_RESOURCES rescinds the offer in the way and reserves; UNRESERVE_RESOURCES gives it back", () => {
-    const { h, agent, eng } = setup("cpus:2;mem:1024");
+    const { h, agent, eng } = setup("cpus:2;mem:1024", { STRATA_OPERATORS: "admin" });
     const offer = onlyOffer(h, eng);
     expect(
       op(h, { type: "RESERVE_RESOURCES", reserve_resources: { agent_id: { value: agent }, resources: [reservedScalar("cpus", 2, "eng", "admin")] } }, "admin"),
@@ -441,16 +441,17 @@ describe("operator calls", () => {
     const part = onlyOffer(h, fw);
     expect(amount(part.resources, "cpus")).toBe(2);
     expectHttpError(
-      () => op(h, { type: "RESERVE_RESOURCES", reserve_resources: { agent_id: { value: agent }, resources: [reservedScalar("cpus", 3, "eng")] } }),
+      () =>
+        op(h, { type: "RESERVE_RESOURCES", reserve_resources: { agent_id: { value: agent }, resources: [reservedScalar("cpus", 3, "eng", TEST_OPERATOR)] } }),
       400,
       /reserve_resources\.resources: .*no task uses/,
     );
-    op(h, { type: "RESERVE_RESOURCES", reserve_resources: { agent_id: { value: agent }, resources: [reservedScalar("mem", 1, "eng")] } });
+    op(h, { type: "RESERVE_RESOURCES", reserve_resources: { agent_id: { value: agent }, resources: [reservedScalar("mem", 1, "eng", TEST_OPERATOR)] } });
     expect(h.core.offers.has(part.id.value)).toBe(false); // mem was all offered: rescinded
   });
 
   it("CREATE_VOLUMES and DESTROY_VOLUMES; refuses destroying a volume a task uses", () => {
-    const { h, agent, eng } = setup("cpus:2;mem:1024;disk(eng):500");
+    const { h, agent, eng } = setup("cpus:2;mem:1024;disk(eng):500", { STRATA_OPERATORS: "admin" });
     const vol = volume("ops-vol", 100, "eng", "admin", "state");
     // static disk: the volume keeps the static reservation (no `reservation` in the volume)
     const staticVol: Resource = {

@@ -8,7 +8,7 @@ import { operatorCall } from "../../../master-worker/src/operator/index.ts";
 import type { TaskStatus } from "../../../schemas/index.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { partitionCluster as cluster, lastStatusOf, PARTITION_AWARE, subscribeWith, UNREACHABLE_S } from "../../support/lifecycle.ts";
-import type { MasterHarness } from "../../support/master-harness.ts";
+import { type MasterHarness, TEST_OPERATOR } from "../../support/master-harness.ts";
 import { orThrow } from "../../support/refused.ts";
 
 /** RECONCILE of `tasks` (all when empty); returns the answers. */
@@ -67,7 +67,12 @@ describe("unreachable_time", () => {
     // Unreachable again, then marked gone: the gone statuses carry none.
     h.advance(UNREACHABLE_S * 1000);
     expect(lastStatusOf(h, pa, "pa-1")!.unreachable_time).toEqual({ nanoseconds: h.now * 1e6 });
-    orThrow(operatorCall(h.core, parseOperatorCall({ type: "MARK_AGENT_GONE", mark_agent_gone: { agent_id: { value: agent } } }), { now: h.now }));
+    orThrow(
+      operatorCall(h.core, parseOperatorCall({ type: "MARK_AGENT_GONE", mark_agent_gone: { agent_id: { value: agent } } }), {
+        now: h.now,
+        principal: TEST_OPERATOR,
+      }),
+    );
     expect(lastStatusOf(h, pa, "pa-1")).toMatchObject({ state: "TASK_GONE_BY_OPERATOR" });
     expect(lastStatusOf(h, pa, "pa-1")!.unreachable_time).toBeUndefined();
     expect(reconcile(h, pa, [{ taskId: "never-launched", agentId: agent }])[0]).toMatchObject({ state: "TASK_GONE_BY_OPERATOR" });

@@ -10,6 +10,8 @@ import type { MasterHarness } from "../../support/master-harness.ts";
 import { busyCluster, INTERVAL, op, readJson } from "../../support/operator-fixture.ts";
 
 /** ACLs where `ann` may view only what `rules` allow for `action` (everyone else: everything). */
+// ann and ops are both operators (busyCluster names them): the view ACLs filter what an operator sees.
+const OPERATORS = { STRATA_OPERATORS: "ops,ann" };
 const onlyFor = (action: string, field: string, values: string[]) =>
   JSON.stringify({
     permissive: true,
@@ -38,7 +40,7 @@ function expectForbidden(fn: () => unknown, what: RegExp) {
 
 describe("view ACLs", () => {
   it("view_frameworks: ann sees only frameworks run by alice, with their tasks; others see all", async () => {
-    const { h, alpha, beta } = busyCluster({ STRATA_ACLS: onlyFor("view_frameworks", "users", ["alice"]) });
+    const { h, alpha, beta } = busyCluster({ ...OPERATORS, STRATA_ACLS: onlyFor("view_frameworks", "users", ["alice"]) });
     const names = (p?: string) =>
       op(h, { type: "GET_FRAMEWORKS" }, p)
         .get_frameworks.frameworks.map((f: { framework_info: { name: string } }) => f.framework_info.name)
@@ -53,7 +55,7 @@ describe("view ACLs", () => {
   });
 
   it("view_tasks: ann sees alice's tasks only, whatever framework they belong to (a command's user wins)", async () => {
-    const { h, alpha, a1, a2 } = busyCluster({ STRATA_ACLS: onlyFor("view_tasks", "users", ["alice"]) });
+    const { h, alpha, a1, a2 } = busyCluster({ ...OPERATORS, STRATA_ACLS: onlyFor("view_tasks", "users", ["alice"]) });
     h.advance(INTERVAL);
     const offer = h.offersFor(alpha)[0]!;
     h.accept(
@@ -79,7 +81,7 @@ describe("view ACLs", () => {
   });
 
   it("view_roles: ann sees only role eng", async () => {
-    const { h } = busyCluster({ STRATA_ACLS: onlyFor("view_roles", "roles", ["eng"]) });
+    const { h } = busyCluster({ ...OPERATORS, STRATA_ACLS: onlyFor("view_roles", "roles", ["eng"]) });
     const roles = (p?: string) =>
       op(h, { type: "GET_ROLES" }, p)
         .get_roles.roles.map((r: { name: string }) => r.name)
@@ -90,7 +92,7 @@ describe("view ACLs", () => {
   });
 
   it("view_agents (Strata's): ann sees only the agent on host-1.test", async () => {
-    const { h, a1 } = busyCluster({ STRATA_ACLS: onlyFor("view_agents", "agents", ["host-1.test"]) });
+    const { h, a1 } = busyCluster({ ...OPERATORS, STRATA_ACLS: onlyFor("view_agents", "agents", ["host-1.test"]) });
     expect(op(h, { type: "GET_AGENTS" }, "ann").get_agents.agents.map((a: { agent_info: { id: { value: string } } }) => a.agent_info.id.value)).toEqual([a1]);
     expect(op(h, { type: "GET_AGENTS" }, "ops").get_agents.agents).toHaveLength(2);
     expect(ids((await read(h, "/slaves", "ann")).slaves)).toEqual([a1]);
@@ -105,7 +107,7 @@ describe("view ACLs", () => {
         { principals: { type: "ANY" }, flags: { type: "ANY" } },
       ],
     });
-    const { h } = busyCluster({ STRATA_ACLS: acls });
+    const { h } = busyCluster({ ...OPERATORS, STRATA_ACLS: acls });
     expectForbidden(() => op(h, { type: "GET_FLAGS" }, "ann"), /flags: principal 'ann' is not authorized to view flags/);
     const refused = serveRead(h.core, "/flags", new URLSearchParams(), "ann", h.now)!;
     expect(refused.status).toBe(403);
@@ -124,9 +126,10 @@ describe("view ACLs", () => {
       view_frameworks: [{ principals: { type: "ANY" }, users: { values: ["bob"] } }],
       view_tasks: [{ principals: { type: "ANY" }, users: { type: "ANY" } }],
     });
-    const { h, beta } = busyCluster({ STRATA_ACLS: acls });
+    // Only open reads (STRATA_AUTHENTICATE_HTTP_READONLY=false) let an anonymous caller read.
+    const { h, beta } = busyCluster({ STRATA_ACLS: acls, STRATA_AUTHENTICATE_HTTP_READONLY: "false" });
     expect(ids((await read(h, "/frameworks")).frameworks)).toEqual([beta]);
     expect(ids((await read(h, "/slaves")).slaves)).toEqual([]); // view_agents: no rule, not permissive
-    expectForbidden(() => op(h, { type: "GET_FLAGS" }), /'\(anonymous\)'/);
+    expectForbidden(() => op(h, { type: "GET_FLAGS" }, null), /'\(anonymous\)'/);
   });
 });

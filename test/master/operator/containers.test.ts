@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { serveRead } from "../../../master-worker/src/edge/read-routes.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
-import type { MasterHarness } from "../../support/master-harness.ts";
+import { type MasterHarness, TEST_OPERATOR } from "../../support/master-harness.ts";
 import { busyCluster, op, readJson } from "../../support/operator-fixture.ts";
 
 const MiB = 1024 * 1024;
@@ -28,7 +28,8 @@ function report(h: MasterHarness, agentId: string, tasks: Array<{ fid: string; t
   });
 }
 
-const monitor = async (h: MasterHarness, principal?: string) => readJson(serveRead(h.core, "/monitor/statistics", new URLSearchParams(), principal, h.now)!);
+const monitor = async (h: MasterHarness, principal: string = TEST_OPERATOR) =>
+  readJson(serveRead(h.core, "/monitor/statistics", new URLSearchParams(), principal, h.now)!);
 
 describe("GET_CONTAINERS and /monitor/statistics", () => {
   it("shows each running task's reported usage with its limits, in Mesos' shapes", async () => {
@@ -100,7 +101,8 @@ describe("GET_CONTAINERS and /monitor/statistics", () => {
         { principals: { values: ["ben"] }, users: { type: "NONE" } },
       ],
     });
-    const { h, alpha, beta, agentOfA, agentOfB } = busyCluster({ STRATA_ACLS: acls });
+    // ann and ben are operators whose view the ACLs narrow (a principal that is no operator sees only what rules name it for).
+    const { h, alpha, beta, agentOfA, agentOfB } = busyCluster({ STRATA_ACLS: acls, STRATA_OPERATORS: "ops,ann,ben" });
     report(h, agentOfA, [{ fid: alpha, taskId: "ta", user: 1, system: 1, rssMb: 10 }]);
     report(h, agentOfB, [{ fid: beta, taskId: "tb", user: 1, system: 1, rssMb: 10 }]);
     const tasks = (p?: string) =>

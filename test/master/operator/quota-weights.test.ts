@@ -7,13 +7,13 @@ import { describe, expect, it } from "vitest";
 import { operatorCall } from "../../../master-worker/src/operator/index.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { scalarOf } from "../../../sdk/src/resources.ts";
-import { MasterHarness } from "../../support/master-harness.ts";
+import { MasterHarness, TEST_OPERATOR } from "../../support/master-harness.ts";
 import { orThrow } from "../../support/refused.ts";
 
 const INTERVAL = 1000; // the harness' STRATA_ALLOCATION_INTERVAL_MS
 
 const op = (h: MasterHarness, json: Record<string, unknown>, principal?: string) =>
-  orThrow(operatorCall(h.core, parseOperatorCall(json), { now: h.now, ...(principal ? { principal } : {}) }));
+  orThrow(operatorCall(h.core, parseOperatorCall(json), { now: h.now, principal: principal ?? TEST_OPERATOR }));
 const updateWeights = (h: MasterHarness, infos: Array<{ role: string; weight: number }>, principal?: string) =>
   op(h, { type: "UPDATE_WEIGHTS", update_weights: { weight_infos: infos } }, principal);
 const updateQuota = (h: MasterHarness, configs: unknown[], force?: boolean, principal?: string) =>

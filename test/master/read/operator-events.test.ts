@@ -13,7 +13,7 @@ import { type OperatorEvent, operatorEvents } from "../../../master-worker/src/r
 import { OperatorStreams } from "../../../master-worker/src/read/operator-stream.ts";
 import { jsonParts, partsStream } from "../../../master-worker/src/read/state-stream.ts";
 import { RecordIODecoder } from "../../../sdk/src/recordio.ts";
-import { MasterHarness } from "../../support/master-harness.ts";
+import { MasterHarness, TEST_OPERATOR } from "../../support/master-harness.ts";
 import { busyCluster, INTERVAL, subscribeAs } from "../../support/operator-fixture.ts";
 import { orThrow } from "../../support/refused.ts";
 
@@ -100,15 +100,15 @@ describe("operator events from committed effects", () => {
             },
           },
         },
-        { now: h.now },
+        { now: h.now, principal: TEST_OPERATOR },
       ),
     );
     const seen = recording(h);
-    orThrow(operatorCall(h.core, { type: "START_MAINTENANCE", start_maintenance: { machines: machine } }, { now: h.now }));
+    orThrow(operatorCall(h.core, { type: "START_MAINTENANCE", start_maintenance: { machines: machine } }, { now: h.now, principal: TEST_OPERATOR }));
     expect(seen.map((e) => e.event).filter((e) => e.type.startsWith("AGENT"))).toEqual([
       { type: "AGENT_REMOVED", agent_removed: { agent_id: { value: agent } } },
     ]);
-    orThrow(operatorCall(h.core, { type: "STOP_MAINTENANCE", stop_maintenance: { machines: machine } }, { now: h.now }));
+    orThrow(operatorCall(h.core, { type: "STOP_MAINTENANCE", stop_maintenance: { machines: machine } }, { now: h.now, principal: TEST_OPERATOR }));
     expect(seen.map((e) => e.event.type).filter((t) => t.startsWith("AGENT"))).toEqual(["AGENT_REMOVED", "AGENT_ADDED"]);
   });
 
@@ -143,7 +143,7 @@ describe("operator SUBSCRIBE stream", () => {
   it("opens with SUBSCRIBED (state and heartbeat interval), then carries events as they happen", async () => {
     const { h, alpha, beta } = busyCluster();
     const streams = new OperatorStreams(h.core);
-    const res = streams.open(undefined);
+    const res = streams.open(TEST_OPERATOR);
     expect(res.status).toBe(200);
     const r = recordReader(res.body!);
     const first = await r.next();
@@ -173,9 +173,9 @@ describe("operator SUBSCRIBE stream", () => {
     const { h } = busyCluster();
     const streams = new OperatorStreams(h.core);
     const client = new AbortController();
-    const r = recordReader(streams.open(undefined, client.signal).body!);
+    const r = recordReader(streams.open(TEST_OPERATOR, client.signal).body!);
     expect((await r.next()).type).toBe("SUBSCRIBED");
-    const other = streams.open(undefined, new AbortController().signal);
+    const other = streams.open(TEST_OPERATOR, new AbortController().signal);
     expect(streams.size).toBe(2);
     client.abort();
     expect(streams.size).toBe(1);
@@ -192,7 +192,7 @@ describe("operator SUBSCRIBE stream", () => {
     const streams = new OperatorStreams(h.core);
     const client = new AbortController();
     client.abort();
-    streams.open(undefined, client.signal);
+    streams.open(TEST_OPERATOR, client.signal);
     await Promise.resolve();
     expect(streams.size).toBe(0);
     expect(h.core.observer).toBeUndefined();
@@ -201,7 +201,7 @@ describe("operator SUBSCRIBE stream", () => {
   it("SUBSCRIBED holds the state of the moment of subscribing; what happens while it is written follows it", async () => {
     const { h } = busyCluster();
     const streams = new OperatorStreams(h.core);
-    const r = recordReader(streams.open(undefined).body!);
+    const r = recordReader(streams.open(TEST_OPERATOR).body!);
     const agent = h.addAgent("cpus:1;mem:256"); // committed before SUBSCRIBED is written out
     const first = (await r.next()) as unknown as {
       type: string;

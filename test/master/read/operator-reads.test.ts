@@ -6,10 +6,11 @@ import { describe, expect, it } from "vitest";
 import { serveOperatorRead, serveRead } from "../../../master-worker/src/edge/read-routes.ts";
 import { prometheusName, prometheusText } from "../../../master-worker/src/read/prometheus.ts";
 import { scalarOf } from "../../../sdk/src/resources.ts";
-import { MasterHarness } from "../../support/master-harness.ts";
+import { MasterHarness, TEST_OPERATOR } from "../../support/master-harness.ts";
 import { busyCluster, INTERVAL, op, readJson } from "../../support/operator-fixture.ts";
 
-const read = (h: MasterHarness, path: string, query = "", principal?: string) => serveRead(h.core, path, new URLSearchParams(query), principal, h.now)!;
+const read = (h: MasterHarness, path: string, query = "", principal: string = TEST_OPERATOR) =>
+  serveRead(h.core, path, new URLSearchParams(query), principal, h.now)!;
 
 describe("operator read calls", () => {
   it("GET_HEALTH, GET_VERSION and GET_MASTER", () => {
@@ -133,7 +134,7 @@ describe("operator read calls", () => {
     h.advance(INTERVAL);
     h.call(beta, { type: "TEARDOWN" });
     for (const type of ["GET_STATE", "GET_TASKS", "GET_AGENTS", "GET_FRAMEWORKS"]) {
-      for (const principal of [undefined, "ann"]) {
+      for (const principal of [TEST_OPERATOR, "ann"]) {
         const streamed = await readJson(serveOperatorRead(h.core, type, principal)!);
         expect(streamed, `${type} as ${principal}`).toEqual(JSON.parse(JSON.stringify(op(h, { type }, principal))));
       }
