@@ -117,12 +117,24 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     client.on("subscribed", (s) => this.onSubscribed(client, s.framework_id.value));
     client.on("offers", (offers) => this.onOffers(client, offers));
     client.on("update", (status) => this.onUpdate(client, status));
+    client.on("error", (error) => this.onRefused(error));
     this.client = client;
     this.suppressed = false;
     void client.closed.then(() => {
       if (this.client === client) this.client = undefined;
     });
     client.start().catch(() => undefined); // a refused SUBSCRIBE ends the client; the next tick tries again
+  }
+
+  /**
+   * The client ended for good (SUBSCRIBE refused, or the master's ERROR). A framework the master tore down (TEARDOWN by an operator) cannot
+   * come back under its id, and its tasks were killed: the framework forgets the id and those
+   * instances, so the next tick subscribes afresh and relaunches every app's instances. Any other
+   * refusal (credentials, ACLs, role) is retried at each tick as it is.
+   */
+  private onRefused(error: SchedulerError): void {
+    if (!/torn down/.test(error.message) || !this.state.frameworkId) return;
+    this.commit({ meta: { framework_id: "" }, removedInstances: [...this.state.instances.keys()] });
   }
 
   private async onSubscribed(client: SchedulerClient, frameworkId: string): Promise<void> {

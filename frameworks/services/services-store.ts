@@ -27,6 +27,7 @@ export interface ServicesChanges {
   removedApps?: readonly string[];
   instances?: readonly InstanceRecord[];
   removedInstances?: readonly string[];
+  /** Meta rows to set; `framework_id` set to "" forgets the framework id. */
   meta?: Readonly<Record<string, string>>;
 }
 
@@ -94,6 +95,9 @@ export function applyChanges(state: ServicesState, changes: ServicesChanges): vo
   for (const id of changes.removedApps ?? []) state.apps.delete(id);
   for (const i of changes.instances ?? []) state.instances.set(i.taskId, i);
   for (const id of changes.removedInstances ?? []) state.instances.delete(id);
-  if (changes.meta?.framework_id) state.frameworkId = changes.meta.framework_id;
+  if (changes.meta?.framework_id !== undefined) {
+    if (changes.meta.framework_id) state.frameworkId = changes.meta.framework_id;
+    else delete state.frameworkId;
+  }
   if (changes.meta?.master_origin) state.masterOrigin = changes.meta.master_origin;
 }

@@ -111,4 +111,21 @@ describe("Marathon's REST API on the Worker", () => {
     };
     expect(frameworks.frameworks.find((f) => f.id === frameworkId)).toMatchObject({ name: "marathon", principal: "alice", active: true });
   });
+
+  it("after an operator tears the framework down, subscribes afresh under a new framework id", async () => {
+    const info = async () => ((await (await send("GET", "/v2/info")).json()) as { frameworkId?: string }).frameworkId;
+    const first = await eventually(info, 10_000, "the framework id");
+    const teardown = await send("POST", "/api/v1", { type: "TEARDOWN", teardown: { framework_id: { value: first } } });
+    expect(teardown.status).toBe(200);
+    const second = await eventually(
+      async () => {
+        const id = await info();
+        return id && id !== first ? id : undefined;
+      },
+      15_000,
+      "a new framework id",
+    );
+    const frameworks = (await (await send("GET", "/master/frameworks")).json()) as { frameworks: Array<{ id: string; name: string; active: boolean }> };
+    expect(frameworks.frameworks.find((f) => f.id === second)).toMatchObject({ name: "marathon", active: true });
+  }, 30_000);
 });
