@@ -23,7 +23,7 @@ import { type ApiAnswer, serveApi } from "./services-api.ts";
 import { SERVICES_ORIGIN_HEADER } from "./services-origin.ts";
 import { readServicesSettings, type ServicesSettings } from "./services-settings.ts";
 import { applyChanges, type ServicesChanges, ServicesStore } from "./services-store.ts";
-import { applyStatus } from "./status-planner.ts";
+import { applyStatus, quietLaunches } from "./status-planner.ts";
 
 /** How often the alarm checks the subscription and the kills. */
 export const SERVICES_TICK_MS = 5_000;
@@ -151,7 +151,11 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     return false;
   }
 
-  /** Kills what is being stopped (all of it when `again`, else what was not asked yet) and keeps offers coming while needed. */
+  /**
+   * Kills what is being stopped (all of it when `again`, at a tick, else what was not asked yet),
+   * asks the master about launches that stayed quiet (at a tick), and keeps offers coming while
+   * needed.
+   */
   private act(again: boolean): void {
     const client = this.client;
     if (!client?.subscribed) return;
@@ -159,6 +163,10 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
       if (i.goal !== "stopped" || (!again && this.killSent.has(i.taskId))) continue;
       this.killSent.add(i.taskId);
       client.kill(i.taskId, i.agentId).catch(() => undefined);
+    }
+    if (again) {
+      const quiet = quietLaunches(this.state, Date.now()).map((i) => ({ taskId: i.taskId, agentId: i.agentId }));
+      if (quiet.length > 0) client.reconcile(quiet).catch(() => undefined);
     }
     const wants = this.wantsOffers();
     if (wants && (this.suppressed || again)) {

@@ -56,3 +56,16 @@ export function applyStatus(state: ServicesState, status: TaskStatus, nowMs: num
   };
   return { removed: taskId, app };
 }
+
+/** How long a launched task may go without any update before the framework asks the master about it. */
+export const LAUNCH_QUIET_MS = 30_000;
+
+/**
+ * The instances launched more than `LAUNCH_QUIET_MS` ago that have heard nothing since (still
+ * TASK_STAGING as the framework recorded them): their ACCEPT may never have reached the master.
+ * An explicit RECONCILE settles it: the master answers the task's state, or TASK_LOST for a task
+ * it does not know, which ends the instance and gets it replaced.
+ */
+export function quietLaunches(state: Pick<ServicesState, "instances">, nowMs: number): InstanceRecord[] {
+  return [...state.instances.values()].filter((i) => i.state === "TASK_STAGING" && i.goal === "running" && nowMs - i.stagedAt > LAUNCH_QUIET_MS);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyStatus } from "../../frameworks/services/status-planner.ts";
+import { applyStatus, quietLaunches } from "../../frameworks/services/status-planner.ts";
 import type { TaskStatus } from "../../schemas/mesos.ts";
 import { instance, record, stateOf } from "../support/services-fixtures.ts";
 
@@ -51,5 +51,20 @@ describe("applyStatus", () => {
   it("an unknown task still alive is to be killed; an unknown task that ended is nothing", () => {
     expect(applyStatus(stateOf([]), status("x", "TASK_RUNNING"), 1)).toEqual({ killUnknown: { taskId: "x", agentId: "a1" } });
     expect(applyStatus(stateOf([]), status("x", "TASK_FINISHED"), 1)).toEqual({});
+  });
+});
+
+describe("quietLaunches", () => {
+  it("names the running instances still TASK_STAGING more than 30 s after their launch", () => {
+    const state = stateOf(
+      [record(sleepy)],
+      [
+        instance("quiet", "/sleepy", { state: "TASK_STAGING", stagedAt: 1_000 }),
+        instance("recent", "/sleepy", { state: "TASK_STAGING", stagedAt: 20_000 }),
+        instance("heard", "/sleepy", { state: "TASK_STARTING", stagedAt: 1_000 }),
+        instance("stopping", "/sleepy", { state: "TASK_STAGING", stagedAt: 1_000, goal: "stopped" }),
+      ],
+    );
+    expect(quietLaunches(state, 40_000).map((i) => i.taskId)).toEqual(["quiet"]);
   });
 });

@@ -128,4 +128,36 @@ describe("Marathon's REST API on the Worker", () => {
     const frameworks = (await (await send("GET", "/master/frameworks")).json()) as { frameworks: Array<{ id: string; name: string; active: boolean }> };
     expect(frameworks.frameworks.find((f) => f.id === second)).toMatchObject({ name: "marathon", active: true });
   }, 30_000);
+
+  it("after a restart, reconciles the instances it recorded: one the master never heard of is lost, and recorded as the app's failure", async () => {
+    expect((await send("POST", "/v2/apps", { id: "/ghost", cmd: "sleep 600", instances: 1, cpus: 0.1, mem: 16 })).status).toBe(201);
+    const taskId = "ghost.instance-00000000-0000-0000-0000-000000000000._app.1";
+    const row = {
+      taskId,
+      appId: "/ghost",
+      agentId: "no-such-agent",
+      host: "nowhere",
+      ports: [],
+      state: "TASK_STAGING",
+      version: 1,
+      stagedAt: 1,
+      goal: "running",
+    };
+    // As if the object had recorded a launch and died before its ACCEPT reached the master.
+    await runInDurableObject(services(), (_instance, state) => {
+      state.storage.sql.exec("INSERT INTO instances (task_id, app_id, json) VALUES (?, ?, ?)", taskId, "/ghost", JSON.stringify(row));
+    });
+    await runInDurableObject(services(), (_instance, state) => state.abort("restart under test")).catch(() => undefined);
+    const failure = await eventually(
+      async () => {
+        const app = (
+          (await (await send("GET", "/v2/apps/ghost")).json()) as { app: { tasks: Array<{ id: string }>; lastTaskFailure?: { taskId: string; state: string } } }
+        ).app;
+        return app.lastTaskFailure && app.tasks.every((t) => t.id !== taskId) ? app.lastTaskFailure : undefined;
+      },
+      15_000,
+      "the unknown task to be lost",
+    );
+    expect(failure).toMatchObject({ taskId, state: "TASK_LOST", host: "nowhere" });
+  }, 30_000);
 });
