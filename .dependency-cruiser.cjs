@@ -96,6 +96,14 @@ module.exports = {
       to: { path: "^frameworks/", pathNot: ["^frameworks/$1/", "^frameworks/shared/"] },
     },
     {
+      name: "master-deploys-frameworks",
+      comment:
+        "The master's Worker deploys the built-in frameworks' objects (shell/) and forwards their routes (edge/); nothing below decides with a framework's code.",
+      severity: "error",
+      from: { path: "^master-worker/", pathNot: "^master-worker/src/(shell|edge)/" },
+      to: { path: "^frameworks/" },
+    },
+    {
       name: "master-not-agent",
       comment: "The master and the agent share only schemas/ and sdk/.",
       severity: "error",

@@ -8,6 +8,7 @@
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
+import { authorizationHeader } from "../sdk/src/auth.ts";
 import { localSecrets, type Proc, ROOT, startAgent, startMaster, waitForAgents } from "./cluster-processes.ts";
 
 function flag(name: string, def: string): string {
@@ -66,6 +67,14 @@ writeFileSync(join(stateDir, "cluster.env"), `STRATA_MASTER=${master}\nSTRATA_PR
 });
 
 await waitForAgents(master, secrets, agents, 30_000);
+// Wakes the services framework (Strata's built-in Marathon, docs/services.md): it subscribes as
+// `marathon` and keeps its subscription from then on.
+const servicesInfo = await fetch(`${master}/v2/info`, { headers: { authorization: authorizationHeader(secrets)! } });
+console.log(
+  servicesInfo.ok
+    ? `The services framework (Marathon API) answers at ${master}/v2/apps`
+    : `The services framework did not answer /v2/info (${servicesInfo.status}); see ${shown(stateDir)}/master.log`,
+);
 console.log(`\nThe cluster is up: master ${master}, ${agents} agent(s). Credentials are in ${shown(stateDir)}/cluster.env.`);
 
 const example = ["run", "-s", "example", "--", "--instances", "3", "--command", 'echo "hello from task $MESOS_TASK_ID on $(hostname)"; uname -sr'];
@@ -85,5 +94,7 @@ console.log(`
 Run it again (or your own command) in another terminal:
   ${envPrefix}npm run example -- --instances 3 --command "hostname; date"
 State:    curl -u ${secrets.principal}:<secret from ${shown(stateDir)}/cluster.env> ${master}/master/state
+Services: curl -u ${secrets.principal}:<secret> ${master}/v2/apps -H 'Content-Type: application/json' \\
+            -d '{"id":"/sleepy","cmd":"sleep 600","instances":2,"cpus":0.1,"mem":32}'   (docs/services.md)
 Ctrl-C stops the cluster; its state stays in ${shown(stateDir)} for the next start.`);
 await new Promise(() => undefined);

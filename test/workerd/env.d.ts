@@ -8,6 +8,7 @@
 declare namespace Cloudflare {
   interface Env {
     MASTER: DurableObjectNamespace<import("../../master-worker/src/shell/cluster-master.ts").ClusterMaster>;
+    SERVICES: DurableObjectNamespace<import("../../master-worker/src/shell/services-framework.ts").ServicesFramework>;
     STRATA_JOIN_TOKEN: string;
     STRATA_CREDENTIALS: string;
     STRATA_OPERATORS: string;

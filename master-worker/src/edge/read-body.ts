@@ -33,8 +33,9 @@ export async function readJsonBody(request: Request, maxBytes: number, limit = "
 /**
  * The body as text (UTF-8, as `Request.json()` decodes it), read chunk by chunk: refused before
  * reading when its Content-Length is past `maxBytes`, and as soon as the bytes read pass it.
+ * (Marathon's API takes bodies as text: its own parser answers JSON that does not parse.)
  */
-async function readText(request: Request, maxBytes: number, limit: string): Promise<string> {
+export async function readText(request: Request, maxBytes: number, limit: string): Promise<string> {
   const declared = request.headers.get("content-length");
   if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > maxBytes) {
     await request.body?.cancel().catch(() => {});

@@ -5,6 +5,7 @@
  */
 import { Router } from "itty-router";
 import type { z } from "zod";
+import { SERVICES_ORIGIN_HEADER } from "../../../frameworks/services/services-origin.ts";
 import { FileAnswer, PollRequest, parseMessage, RegisterRequest, SchedulerCall, StatusRequest } from "../../../schemas/index.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { ValidationError } from "../../../schemas/parse.ts";
@@ -14,10 +15,10 @@ import { checkOperatorOnly } from "../model/operator-access.ts";
 import { authenticateAgent, authenticatePrincipal } from "./auth.ts";
 import { errorResponse, HttpError, rejectionResponse, validationRejection } from "./http-error.ts";
 import type { InternalRequest, RejectedAccept } from "./internal-request.ts";
-import { readJsonBody } from "./read-body.ts";
+import { MAX_JSON_DEPTH, nestedDeeperThan, readJsonBody, readText } from "./read-body.ts";
 import { READ_PRINCIPAL_HEADER } from "./read-routes.ts";
 
-type Env = Record<string, unknown> & { MASTER: DurableObjectNamespace };
+type Env = Record<string, unknown> & { MASTER: DurableObjectNamespace; SERVICES?: DurableObjectNamespace };
 
 /** The one master in the world: a single named object. */
 const masterStub = (env: Env) => env.MASTER.get(env.MASTER.idFromName("master"));
@@ -154,6 +155,30 @@ const READ_ROUTES: Array<[string[], string]> = [
   [["/files/read", "/files/read.json"], "/files/read"],
 ];
 for (const [paths, internal] of READ_ROUTES) for (const p of paths) router.get(p, readOnly(internal));
+/**
+ * Marathon's REST API (the services framework, docs/services.md) at `/v2/…` and `/ping`, and as
+ * DC/OS serves it at `/service/marathon/…`: authenticated as operator calls are, then the request
+ * goes to the services object as it came (its body as text, within the body limits), naming the
+ * origin the client reached.
+ */
+const servicesCall = (prefix: string) => async (request: Request, env: Env) => {
+  await operatorPrincipal(request, env);
+  if (!env.SERVICES) throw new HttpError(404, "the services framework is not deployed with this Worker (no SERVICES binding)");
+  const url = new URL(request.url);
+  const hasBody = request.method !== "GET" && request.method !== "HEAD";
+  const body = hasBody ? await readText(request, configOf(env).maxBodyBytes, "STRATA_MAX_BODY_BYTES") : undefined;
+  if (body !== undefined && nestedDeeperThan(body, MAX_JSON_DEPTH)) throw new HttpError(400, `body: nested deeper than ${MAX_JSON_DEPTH} levels`);
+  const stub = env.SERVICES.get(env.SERVICES.idFromName("marathon"));
+  return stub.fetch(`https://services${url.pathname.slice(prefix.length)}${url.search}`, {
+    method: request.method,
+    headers: { [SERVICES_ORIGIN_HEADER]: url.origin, "content-type": request.headers.get("content-type") ?? "application/json" },
+    ...(body !== undefined ? { body } : {}),
+  });
+};
+for (const prefix of ["", "/service/marathon"]) {
+  router.all(`${prefix}/v2/*`, servicesCall(prefix));
+  router.get(`${prefix}/ping`, servicesCall(prefix));
+}
 router.get("/master/health", () => new Response(null, { status: 200 }));
 router.get("/health", () => new Response(null, { status: 200 }));
 router.get("/version", () => Response.json({ version: VERSION, build: "strata" }));

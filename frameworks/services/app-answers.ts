@@ -1,0 +1,95 @@
+/**
+ * How the services framework's state reads in Marathon's JSON: a task (enrichedTask.raml
+ * `EnrichedTask`), an app's run time (counts, tasks, last failure, for `appJson`), and `/v2/info`
+ * (info.raml `MarathonInfo`).
+ */
+import { type AppEmbeds, type AppRuntime, appJson, marathonTime } from "../../schemas/marathon/app-json.ts";
+import { STRATA_VERSION } from "../../sdk/src/version.ts";
+import { type AppRecord, type InstanceRecord, instancesOf, type ServicesState } from "./service-records.ts";
+
+/** The Marathon release whose REST API this follows, as `/v2/info` names it. */
+export const MARATHON_API_VERSION = "1.11.0";
+
+/** Marathon's failover timeout default (`--failover_timeout`, one week), which the framework subscribes with. */
+export const FAILOVER_TIMEOUT_SECONDS = 604_800;
+
+/** One task as `/v2/apps/{id}/tasks` and the `tasks` embed show it. */
+export function taskJson(i: InstanceRecord, servicePorts: readonly number[]): Record<string, unknown> {
+  return {
+    appId: i.appId,
+    healthCheckResults: [],
+    host: i.host,
+    id: i.taskId,
+    ipAddresses: [],
+    ports: i.ports,
+    servicePorts,
+    slaveId: i.agentId,
+    state: i.state,
+    stagedAt: marathonTime(i.stagedAt),
+    ...(i.startedAt !== undefined ? { startedAt: marathonTime(i.startedAt) } : {}),
+    version: marathonTime(i.version),
+    localVolumes: [],
+  };
+}
+
+/** The tasks of an app that Marathon lists: every instance still alive (being stopped included, until it ends). */
+export function appTasks(state: ServicesState, record: AppRecord): Record<string, unknown>[] {
+  const servicePorts = (record.app.portDefinitions ?? []).map((p) => p.port);
+  return instancesOf(state, record.app.id).map((i) => taskJson(i, servicePorts));
+}
+
+/** The run time `appJson` shows: counts of staged and running tasks, the tasks, the last failure. */
+export function appRuntime(state: ServicesState, record: AppRecord): AppRuntime {
+  const instances = instancesOf(state, record.app.id);
+  const staged = instances.filter((i) => i.state === "TASK_STAGING" || i.state === "TASK_STARTING").length;
+  const running = instances.filter((i) => i.state === "TASK_RUNNING").length;
+  return {
+    version: record.version,
+    lastScalingAt: record.lastScalingAt,
+    lastConfigChangeAt: record.lastConfigChangeAt,
+    staged,
+    running,
+    healthy: 0,
+    unhealthy: 0,
+    deployments: [],
+    tasks: appTasks(state, record),
+    ...(record.lastTaskFailure ? { lastTaskFailure: record.lastTaskFailure } : {}),
+  };
+}
+
+/** An app's JSON with the embeds asked for. */
+export const appAnswer = (state: ServicesState, record: AppRecord, embed?: AppEmbeds) => appJson(record.app, appRuntime(state, record), embed);
+
+/** What `/v2/info` reports of the framework's settings. */
+export interface InfoSettings {
+  role: string;
+  user: string;
+}
+
+/** `/v2/info`: Marathon's `MarathonInfo`, with what Strata has of it (no ZooKeeper: `zk` is empty). */
+export function infoJson(state: ServicesState, settings: InfoSettings, origin: string): Record<string, unknown> {
+  const url = new URL(origin);
+  const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+  return {
+    name: "marathon",
+    version: MARATHON_API_VERSION,
+    buildref: `strata-${STRATA_VERSION}`,
+    elected: true,
+    leader: `${url.hostname}:${port}`,
+    ...(state.frameworkId ? { frameworkId: state.frameworkId } : {}),
+    marathon_config: {
+      master: origin,
+      failover_timeout: FAILOVER_TIMEOUT_SECONDS,
+      framework_name: "marathon",
+      ha: false,
+      checkpoint: true,
+      executor: "//cmd",
+      hostname: url.hostname,
+      mesos_role: settings.role,
+      mesos_user: settings.user,
+      features: [],
+    },
+    zookeeper_config: { zk: "", zk_timeout: 10_000, zk_connection_timeout: 10_000, zk_session_timeout: 10_000, zk_max_versions: 50 },
+    http_config: { http_port: url.protocol === "http:" ? port : 0, https_port: url.protocol === "https:" ? port : 0 },
+  };
+}

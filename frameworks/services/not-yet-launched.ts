@@ -1,0 +1,23 @@
+/**
+ * The parts of an app definition the services framework reads but cannot carry out yet: rather
+ * than keep an app whose containers, health checks or volumes would silently not happen, it is
+ * refused (422, Marathon's "Object is not valid" shape) naming each such field. docs/services.md
+ * lists what is not built yet.
+ */
+import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
+import { type MarathonRefusal, objectNotValid } from "../../schemas/marathon/marathon-error.ts";
+
+/** The words of each refusal. */
+export const NOT_YET_BUILT = "not supported by Strata's services framework yet (see docs/services.md, 'Not yet built')";
+
+/** The refusal of the fields of `app` that cannot be run yet, or undefined when it can run as it is. */
+export function notYetLaunched(app: MarathonApp): MarathonRefusal | undefined {
+  const paths: string[] = [];
+  const c = app.container;
+  if (c && (c.type !== "MESOS" || c.docker !== undefined || c.volumes.length > 0 || (c.portMappings?.length ?? 0) > 0)) paths.push("/container");
+  if (app.networks.some((n) => n.mode !== "host")) paths.push("/networks");
+  if (app.healthChecks.length > 0) paths.push("/healthChecks");
+  if (app.readinessChecks.length > 0) paths.push("/readinessChecks");
+  if (app.residency) paths.push("/residency");
+  return paths.length > 0 ? objectNotValid(paths.map((p) => [p, NOT_YET_BUILT] as const)) : undefined;
+}

@@ -1,0 +1,69 @@
+/**
+ * What the services framework keeps: its apps (the current definition and its version times, the
+ * launch delay in force, the last task failure) and its instances (one Mesos task each: where it
+ * runs, its state and whether it is meant to keep running). The object's SQLite rows hold these
+ * as JSON (services-store.ts); the planners read and return them.
+ */
+import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
+import type { TaskState } from "../../schemas/mesos.ts";
+import type { LaunchDelay } from "../shared/launch-backoff.ts";
+
+/** Marathon's `lastTaskFailure` (appInfo.raml `TaskFailure`), as GET `/v2/apps/{id}` shows it. */
+export interface TaskFailure {
+  appId: string;
+  host: string;
+  message: string;
+  state: string;
+  taskId: string;
+  timestamp: string;
+  version: string;
+  slaveId?: string;
+}
+
+/** One app: its definition and what its versions and failures left behind. Times are ms since the epoch. */
+export interface AppRecord {
+  app: MarathonApp;
+  /** When this definition was stored (Marathon's `version`). */
+  version: number;
+  /** When the instance count last changed. */
+  lastScalingAt: number;
+  /** When anything but the instance count last changed. */
+  lastConfigChangeAt: number;
+  /** The launch delay after failed tasks (launch-backoff.ts); reset by a configuration change. */
+  delay?: LaunchDelay;
+  lastTaskFailure?: TaskFailure;
+}
+
+/** One instance: a Mesos task of an app. */
+export interface InstanceRecord {
+  taskId: string;
+  appId: string;
+  agentId: string;
+  host: string;
+  /** The host ports it was given, in the app's port order. */
+  ports: number[];
+  /** The latest state the master reported (TASK_STAGING until the first update). */
+  state: TaskState;
+  /** The app version (ms) it was launched with. */
+  version: number;
+  stagedAt: number;
+  startedAt?: number;
+  /** `running`: kept running (replaced when it ends); `stopped`: being killed (scale down, delete). */
+  goal: "running" | "stopped";
+  /** When the kill was last asked, for instances being stopped. */
+  killAskedAt?: number;
+}
+
+/** Everything the framework knows: apps by id, instances by task id, and its framework id once subscribed. */
+export interface ServicesState {
+  apps: Map<string, AppRecord>;
+  instances: Map<string, InstanceRecord>;
+  frameworkId?: string;
+  /** The master's origin as clients reach it (learned from the first forwarded request). */
+  masterOrigin?: string;
+}
+
+/** The instances of `appId`, in task id order. */
+export function instancesOf(state: Pick<ServicesState, "instances">, appId: string): InstanceRecord[] {
+  return [...state.instances.values()].filter((i) => i.appId === appId).sort((a, b) => a.taskId.localeCompare(b.taskId));
+}

@@ -1,0 +1,210 @@
+/**
+ * The services framework's Durable Object (Strata's built-in Marathon): a thin shell that loads
+ * its state (services-store.ts), serves Marathon's REST API (services-api.ts), and runs as an
+ * ordinary framework through the SDK's `SchedulerClient`, answering offers (offer-planner.ts)
+ * and status updates (status-planner.ts). Every change is committed before it is answered or
+ * acted on. The one alarm keeps the subscription: each tick (re)subscribes when no client runs
+ * (after a restart, with the stored framework id: a failover), asks again for the kills not yet
+ * confirmed, and revives offers while an app is short of instances.
+ *
+ * The transport is left to the Worker that deploys it (`schedulerFetch`): it must take the
+ * request through the Worker's own scheduler path (authentication and validation included),
+ * never into the master's internals.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { Offer, TaskStatus } from "../../schemas/mesos.ts";
+import type { Credentials } from "../../sdk/src/auth.ts";
+import { SchedulerClient } from "../../sdk/src/scheduler-client.ts";
+import { SchedulerError } from "../../sdk/src/scheduler-errors.ts";
+import { FAILOVER_TIMEOUT_SECONDS } from "./app-answers.ts";
+import { missingInstances, planOffers } from "./offer-planner.ts";
+import type { ServicesState } from "./service-records.ts";
+import { type ApiAnswer, serveApi } from "./services-api.ts";
+import { SERVICES_ORIGIN_HEADER } from "./services-origin.ts";
+import { readServicesSettings, type ServicesSettings } from "./services-settings.ts";
+import { applyChanges, type ServicesChanges, ServicesStore } from "./services-store.ts";
+import { applyStatus, quietLaunches } from "./status-planner.ts";
+
+/** How often the alarm checks the subscription and the kills. */
+export const SERVICES_TICK_MS = 5_000;
+/** How long offers nothing wants are declined for. */
+const IDLE_REFUSE_SECONDS = 30;
+
+const answerResponse = (a: ApiAnswer): Response =>
+  a.text !== undefined
+    ? new Response(a.text, { status: a.status, headers: { "content-type": "text/plain; charset=utf-8", ...a.headers } })
+    : Response.json(a.json, { status: a.status, ...(a.headers ? { headers: a.headers } : {}) });
+
+/** The services framework; a Worker subclasses it with its scheduler transport and credentials. */
+export abstract class ServicesFrameworkObject extends DurableObject<Record<string, unknown>> {
+  private readonly settings: ServicesSettings;
+  private readonly store: ServicesStore;
+  private readonly state: ServicesState;
+  private client: SchedulerClient | undefined;
+  private suppressed = false;
+  /** Stopped instances whose KILL went out since the last tick. */
+  private readonly killSent = new Set<string>();
+
+  constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
+    super(ctx, env);
+    this.settings = readServicesSettings(env);
+    this.store = new ServicesStore(ctx.storage);
+    this.state = this.store.load();
+  }
+
+  /** Sends one scheduler API request through the Worker's own scheduler path. */
+  protected abstract schedulerFetch(request: Request): Promise<Response>;
+  /** The credentials of `principal` (or of the default principal when none is named). */
+  protected abstract credentialsFor(principal: string | undefined): Credentials | undefined;
+
+  async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const origin = request.headers.get(SERVICES_ORIGIN_HEADER) ?? url.origin;
+    if (origin !== this.state.masterOrigin) this.commit({ meta: { master_origin: origin } });
+    this.ensureSubscribed();
+    const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
+    const nowMs = Date.now();
+    const { answer, changes } = serveApi(
+      this.state,
+      { method: request.method, path: url.pathname, query: url.searchParams, body, origin },
+      { nowMs, uuid: () => crypto.randomUUID(), role: this.settings.role, user: this.settings.user },
+    );
+    if (changes) {
+      this.commit({ apps: changes.apps, newVersions: changes.apps, removedApps: changes.removedApps, instances: changes.instances });
+      this.act(false);
+    }
+    await this.keepAlarm();
+    return answerResponse(answer);
+  }
+
+  async alarm(): Promise<void> {
+    this.ensureSubscribed();
+    this.killSent.clear();
+    this.act(true);
+    await this.ctx.storage.setAlarm(Date.now() + SERVICES_TICK_MS);
+  }
+
+  private async keepAlarm(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + SERVICES_TICK_MS);
+  }
+
+  private commit(changes: ServicesChanges): void {
+    this.store.commit(changes);
+    applyChanges(this.state, changes);
+  }
+
+  /** Subscribes when no client runs; after a restart with the stored framework id (failover). */
+  private ensureSubscribed(): void {
+    const origin = this.state.masterOrigin;
+    if (this.client || !origin) return;
+    const credentials = this.credentialsFor(this.settings.principal);
+    const client = new SchedulerClient({
+      master: origin,
+      frameworkInfo: {
+        user: this.settings.user,
+        name: "marathon",
+        roles: [this.settings.role],
+        capabilities: [{ type: "MULTI_ROLE" }],
+        failover_timeout: FAILOVER_TIMEOUT_SECONDS,
+        checkpoint: true,
+        ...(credentials && "principal" in credentials ? { principal: credentials.principal } : {}),
+        ...(this.state.frameworkId ? { id: { value: this.state.frameworkId } } : {}),
+      },
+      ...(credentials ? { credentials } : {}),
+      fetch: (input, init) => this.schedulerFetch(new Request(input, init)),
+      backoff: { initialMs: 500, maxMs: 5_000 },
+    });
+    client.on("subscribed", (s) => this.onSubscribed(client, s.framework_id.value));
+    client.on("offers", (offers) => this.onOffers(client, offers));
+    client.on("update", (status) => this.onUpdate(client, status));
+    client.on("error", (error) => this.onRefused(error));
+    this.client = client;
+    this.suppressed = false;
+    void client.closed.then(() => {
+      if (this.client === client) this.client = undefined;
+    });
+    client.start().catch(() => undefined); // a refused SUBSCRIBE ends the client; the next tick tries again
+  }
+
+  /**
+   * The client ended for good (SUBSCRIBE refused, or the master's ERROR). A framework the master tore down (TEARDOWN by an operator) cannot
+   * come back under its id, and its tasks were killed: the framework forgets the id and those
+   * instances, so the next tick subscribes afresh and relaunches every app's instances. Any other
+   * refusal (credentials, ACLs, role) is retried at each tick as it is.
+   */
+  private onRefused(error: SchedulerError): void {
+    if (!/torn down/.test(error.message) || !this.state.frameworkId) return;
+    this.commit({ meta: { framework_id: "" }, removedInstances: [...this.state.instances.keys()] });
+  }
+
+  private async onSubscribed(client: SchedulerClient, frameworkId: string): Promise<void> {
+    if (frameworkId !== this.state.frameworkId) this.commit({ meta: { framework_id: frameworkId } });
+    this.suppressed = false;
+    const known = [...this.state.instances.values()].map((i) => ({ taskId: i.taskId, agentId: i.agentId }));
+    if (known.length > 0) await client.reconcile(known).catch(() => undefined);
+    this.killSent.clear();
+    this.act(true);
+  }
+
+  private wantsOffers(): boolean {
+    for (const record of this.state.apps.values()) if (missingInstances(this.state, record) > 0) return true;
+    return false;
+  }
+
+  /**
+   * Kills what is being stopped (all of it when `again`, at a tick, else what was not asked yet),
+   * asks the master about launches that stayed quiet (at a tick), and keeps offers coming while
+   * needed.
+   */
+  private act(again: boolean): void {
+    const client = this.client;
+    if (!client?.subscribed) return;
+    for (const i of this.state.instances.values()) {
+      if (i.goal !== "stopped" || (!again && this.killSent.has(i.taskId))) continue;
+      this.killSent.add(i.taskId);
+      client.kill(i.taskId, i.agentId).catch(() => undefined);
+    }
+    if (again) {
+      const quiet = quietLaunches(this.state, Date.now()).map((i) => ({ taskId: i.taskId, agentId: i.agentId }));
+      if (quiet.length > 0) client.reconcile(quiet).catch(() => undefined);
+    }
+    const wants = this.wantsOffers();
+    if (wants && (this.suppressed || again)) {
+      this.suppressed = false;
+      client.revive().catch(() => undefined);
+    } else if (!wants && !this.suppressed) {
+      this.suppressed = true;
+      client.suppress().catch(() => undefined);
+    }
+  }
+
+  private async onOffers(client: SchedulerClient, offers: Offer[]): Promise<void> {
+    const plan = planOffers(this.state, offers, { nowMs: Date.now(), uuid: () => crypto.randomUUID(), role: this.settings.role });
+    const launched = plan.launches.flatMap((l) => l.instances);
+    if (launched.length > 0) this.commit({ instances: launched });
+    const calls: Promise<unknown>[] = plan.launches.map((l) =>
+      client.launch([l.offerId], l.tasks, { refuse_seconds: 1 }).catch((err: unknown) => {
+        // Refused by the master (4xx): nothing was launched, so the instances go and are planned again.
+        if (err instanceof SchedulerError && err.status !== undefined && err.status < 500) {
+          this.commit({ removedInstances: l.instances.map((i) => i.taskId) });
+        }
+      }),
+    );
+    const wants = this.wantsOffers();
+    if (plan.declines.length > 0) calls.push(client.decline(plan.declines, { refuse_seconds: wants ? 1 : IDLE_REFUSE_SECONDS }).catch(() => undefined));
+    await Promise.all(calls);
+    this.act(false);
+  }
+
+  private onUpdate(client: SchedulerClient, status: TaskStatus): void {
+    const outcome = applyStatus(this.state, status, Date.now());
+    this.commit({
+      ...(outcome.instance ? { instances: [outcome.instance] } : {}),
+      ...(outcome.removed ? { removedInstances: [outcome.removed] } : {}),
+      ...(outcome.app ? { apps: [outcome.app] } : {}),
+    });
+    if (outcome.removed) this.killSent.delete(outcome.removed);
+    if (outcome.killUnknown) client.kill(outcome.killUnknown.taskId, outcome.killUnknown.agentId).catch(() => undefined);
+    if (outcome.removed) this.act(false);
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The services framework's SQLite state (its own Durable Object's storage): append-only
+ * migrations with a schema-version row, as the master's store (master-worker/src/store/): `meta`
+ * (schema version, framework id, the master's origin), `apps` (the current definition and its
+ * version times, as JSON), `app_versions` (every definition stored, by app and version) and
+ * `instances` (one row per task). A commit is one synchronous transaction.
+ */
+import type { AppRecord, InstanceRecord, ServicesState } from "./service-records.ts";
+
+/** Append-only: never edit a shipped step, add a new one. Step i takes the schema from version i to i + 1. */
+export const SERVICES_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   CREATE TABLE apps (id TEXT PRIMARY KEY, json TEXT NOT NULL);
+   CREATE TABLE app_versions (app_id TEXT NOT NULL, version INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (app_id, version));
+   CREATE TABLE instances (task_id TEXT PRIMARY KEY, app_id TEXT NOT NULL, json TEXT NOT NULL);
+   CREATE INDEX instances_app ON instances(app_id);`,
+];
+
+/** The schema version this code writes: the number of migrations. */
+export const SERVICES_SCHEMA_VERSION = SERVICES_MIGRATIONS.length;
+
+/** One batch of changes, written in one transaction. */
+export interface ServicesChanges {
+  apps?: readonly AppRecord[];
+  /** Also written to `app_versions` (a new definition or scale, not a delay or failure). */
+  newVersions?: readonly AppRecord[];
+  removedApps?: readonly string[];
+  instances?: readonly InstanceRecord[];
+  removedInstances?: readonly string[];
+  /** Meta rows to set; `framework_id` set to "" forgets the framework id. */
+  meta?: Readonly<Record<string, string>>;
+}
+
+/** The services framework's rows in a Durable Object's SQLite storage. */
+export class ServicesStore {
+  constructor(private readonly storage: DurableObjectStorage) {
+    const sql = storage.sql;
+    sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").toArray()[0];
+    let version = row ? Number(row.value) : 0;
+    storage.transactionSync(() => {
+      for (; version < SERVICES_MIGRATIONS.length; version++) sql.exec(SERVICES_MIGRATIONS[version]!);
+      sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", String(version));
+    });
+  }
+
+  /** Everything stored, as the framework's state. */
+  load(): ServicesState {
+    const sql = this.storage.sql;
+    const meta = new Map(
+      sql
+        .exec<{ key: string; value: string }>("SELECT key, value FROM meta")
+        .toArray()
+        .map((r) => [r.key, r.value]),
+    );
+    const apps = sql
+      .exec<{ json: string }>("SELECT json FROM apps")
+      .toArray()
+      .map((r) => JSON.parse(r.json) as AppRecord);
+    const instances = sql
+      .exec<{ json: string }>("SELECT json FROM instances")
+      .toArray()
+      .map((r) => JSON.parse(r.json) as InstanceRecord);
+    const frameworkId = meta.get("framework_id");
+    const masterOrigin = meta.get("master_origin");
+    return {
+      apps: new Map(apps.map((a) => [a.app.id, a])),
+      instances: new Map(instances.map((i) => [i.taskId, i])),
+      ...(frameworkId ? { frameworkId } : {}),
+      ...(masterOrigin ? { masterOrigin } : {}),
+    };
+  }
+
+  /** Writes `changes` in one transaction. */
+  commit(changes: ServicesChanges): void {
+    const sql = this.storage.sql;
+    this.storage.transactionSync(() => {
+      for (const a of changes.apps ?? []) sql.exec("INSERT OR REPLACE INTO apps (id, json) VALUES (?, ?)", a.app.id, JSON.stringify(a));
+      for (const a of changes.newVersions ?? []) {
+        sql.exec("INSERT OR REPLACE INTO app_versions (app_id, version, json) VALUES (?, ?, ?)", a.app.id, a.version, JSON.stringify(a.app));
+      }
+      for (const id of changes.removedApps ?? []) sql.exec("DELETE FROM apps WHERE id = ?", id);
+      for (const i of changes.instances ?? []) {
+        sql.exec("INSERT OR REPLACE INTO instances (task_id, app_id, json) VALUES (?, ?, ?)", i.taskId, i.appId, JSON.stringify(i));
+      }
+      for (const id of changes.removedInstances ?? []) sql.exec("DELETE FROM instances WHERE task_id = ?", id);
+      for (const [k, v] of Object.entries(changes.meta ?? {})) sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", k, v);
+    });
+  }
+}
+
+/** `state` with `changes` applied (the in-memory mirror follows each commit). */
+export function applyChanges(state: ServicesState, changes: ServicesChanges): void {
+  for (const a of changes.apps ?? []) state.apps.set(a.app.id, a);
+  for (const id of changes.removedApps ?? []) state.apps.delete(id);
+  for (const i of changes.instances ?? []) state.instances.set(i.taskId, i);
+  for (const id of changes.removedInstances ?? []) state.instances.delete(id);
+  if (changes.meta?.framework_id !== undefined) {
+    if (changes.meta.framework_id) state.frameworkId = changes.meta.framework_id;
+    else delete state.frameworkId;
+  }
+  if (changes.meta?.master_origin) state.masterOrigin = changes.meta.master_origin;
+}

@@ -1,0 +1,143 @@
+/**
+ * The services framework (Strata's built-in Marathon) end to end: the real local master with its
+ * services object, the real compiled agent running real processes, driven only through Marathon's
+ * REST API. An app is created and runs its instances, scales down (one task killed), has a
+ * crashed task replaced, and is deleted (its tasks killed).
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
+import { authorizationHeader } from "../../sdk/src/auth.ts";
+import { type Cluster, startCluster } from "../support/e2e-cluster.ts";
+
+const binary = existsSync(AGENT_BINARY);
+if (!binary && process.env.CI) throw new Error(`${AGENT_BINARY} is missing: CI must run the end-to-end tests (npm test builds it)`);
+
+interface MarathonTask {
+  id: string;
+  host: string;
+  slaveId: string;
+  state: string;
+}
+interface MarathonApp {
+  id: string;
+  instances: number;
+  tasksRunning: number;
+  tasks: MarathonTask[];
+  lastTaskFailure?: { taskId: string; state: string };
+}
+
+/** The pids of the processes whose environment names `taskId` as MESOS_TASK_ID. */
+function pidsOfTask(taskId: string): number[] {
+  const needle = `MESOS_TASK_ID=${taskId}\0`;
+  const pids: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, "latin1").includes(needle)) pids.push(Number(name));
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return pids;
+}
+
+describe.skipIf(!binary)("the services framework end to end", () => {
+  let cluster: Cluster;
+  let headers: Record<string, string>;
+  const api = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(`${cluster.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    return { status: r.status, headers: r.headers, json: (await r.json().catch(() => undefined)) as Record<string, unknown> | undefined };
+  };
+  const app = async () => (await api("GET", "/v2/apps/sleepy")).json?.app as MarathonApp | undefined;
+  /** Polls the app until `check` holds; fails naming `what` and the last answer. */
+  const until = async (check: (a: MarathonApp) => boolean, ms: number, what: string): Promise<MarathonApp> => {
+    let last: MarathonApp | undefined;
+    for (const deadline = Date.now() + ms; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+      last = await app();
+      if (last && check(last)) return last;
+    }
+    throw new Error(`timed out after ${ms} ms waiting for ${what}; last: ${JSON.stringify(last)}`);
+  };
+  const masterTaskState = async (taskId: string) => {
+    const r = await fetch(`${cluster.url}/master/tasks`, { headers });
+    const { tasks } = (await r.json()) as { tasks: Array<{ id: string; state: string }> };
+    return tasks.find((t) => t.id === taskId)?.state;
+  };
+
+  beforeAll(async () => {
+    cluster = await startCluster(["--resources", "cpus:4;mem:2048;disk:1024;ports:[31000-31099]"]);
+    headers = { authorization: authorizationHeader({ principal: cluster.principal, secret: cluster.secret })!, "content-type": "application/json" };
+  }, 90_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  }, 30_000);
+
+  it("runs an app's instances, scales it down, replaces a crashed task and kills its tasks on delete", async () => {
+    const created = await api("POST", "/v2/apps", { id: "/sleepy", cmd: "sleep 600", instances: 2, cpus: 0.1, mem: 32 });
+    expect(created.status).toBe(201);
+    expect(created.headers.get("marathon-deployment-id")).toBeTruthy();
+
+    const running = await until((a) => a.tasksRunning === 2, 30_000, "2 running tasks");
+    expect(running.tasks).toHaveLength(2);
+    for (const t of running.tasks) {
+      expect(t.id).toMatch(/^sleepy\.instance-[0-9a-f-]{36}\._app\.1$/);
+      expect(t.host).toBeTruthy();
+      expect(t.slaveId).toBeTruthy();
+      expect(t.state).toBe("TASK_RUNNING");
+      expect(pidsOfTask(t.id).length).toBeGreaterThan(0);
+    }
+
+    // Scale down: one task is killed, youngest first; one keeps running.
+    const scaled = await api("PUT", "/v2/apps/sleepy", { instances: 1 });
+    expect(scaled.status).toBe(200);
+    const one = await until((a) => a.tasksRunning === 1 && a.tasks.length === 1, 30_000, "1 running task after the scale down");
+    const [kept] = one.tasks;
+    const killed = running.tasks.find((t) => t.id !== kept!.id)!;
+    expect(await masterTaskState(killed.id)).toBe("TASK_KILLED");
+    expect(pidsOfTask(killed.id)).toEqual([]);
+
+    // The kept task's process dies: the agent reports it failed, the framework launches a replacement.
+    for (const pid of pidsOfTask(kept!.id)) process.kill(pid, "SIGKILL");
+    const replaced = await until((a) => a.tasksRunning === 1 && a.tasks.length === 1 && a.tasks[0]!.id !== kept!.id, 30_000, "a replacement task");
+    expect(replaced.lastTaskFailure).toMatchObject({ taskId: kept!.id });
+    expect(await masterTaskState(kept!.id)).toMatch(/^TASK_(FAILED|KILLED)$/);
+
+    // Delete: the app is gone at once, its task is killed.
+    const deleted = await api("DELETE", "/v2/apps/sleepy");
+    expect(deleted.status).toBe(200);
+    expect((await api("GET", "/v2/apps/sleepy")).status).toBe(404);
+    const last = replaced.tasks[0]!.id;
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline && (await masterTaskState(last)) !== "TASK_KILLED"; ) {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(await masterTaskState(last)).toBe("TASK_KILLED");
+    expect(pidsOfTask(last)).toEqual([]);
+  }, 150_000);
+
+  it("after a restart of the master's process, fails over with its framework id and keeps its running task", async () => {
+    expect((await api("POST", "/v2/apps", { id: "/kept", cmd: "sleep 600", instances: 1, cpus: 0.1, mem: 32 })).status).toBe(201);
+    const appKept = async () => (await api("GET", "/v2/apps/kept")).json?.app as MarathonApp | undefined;
+    let before: MarathonApp | undefined;
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline && before?.tasksRunning !== 1; await new Promise((r) => setTimeout(r, 250))) {
+      before = await appKept();
+    }
+    expect(before?.tasksRunning).toBe(1);
+    const frameworkId = (await api("GET", "/v2/info")).json?.frameworkId;
+    expect(frameworkId).toBeTruthy();
+
+    await cluster.restartMaster();
+    // No request reaches the services object: its alarm alone brings it back and resubscribes it.
+    let active = false;
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline && !active; await new Promise((r) => setTimeout(r, 500))) {
+      const r = await fetch(`${cluster.url}/master/frameworks`, { headers });
+      const { frameworks } = (await r.json()) as { frameworks: Array<{ id: string; active: boolean }> };
+      active = frameworks.some((f) => f.id === frameworkId && f.active);
+    }
+    expect(active).toBe(true);
+    const after = await appKept();
+    expect(after?.tasks.map((t) => [t.id, t.state])).toEqual(before!.tasks.map((t) => [t.id, "TASK_RUNNING"]));
+    expect((await api("GET", "/v2/info")).json?.frameworkId).toBe(frameworkId);
+    expect((await api("DELETE", "/v2/apps/kept")).status).toBe(200);
+  }, 150_000);
+});
