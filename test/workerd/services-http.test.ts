@@ -8,11 +8,13 @@ import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 
 const BASE = "http://master.test";
+/** `alice` is the services framework's principal (the first of STRATA_CREDENTIALS); `ops` the operator (STRATA_OPERATORS). */
 const auth = { authorization: `Basic ${btoa("alice:alice-secret")}` };
-const send = (method: string, path: string, body?: unknown) =>
+const operator = { authorization: `Basic ${btoa("ops:ops-secret")}` };
+const send = (method: string, path: string, body?: unknown, as = auth) =>
   SELF.fetch(`${BASE}${path}`, {
     method,
-    headers: { ...auth, "content-type": "application/json" },
+    headers: { ...as, "content-type": "application/json" },
     ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
   });
 const services = () => env.SERVICES.get(env.SERVICES.idFromName("marathon"));
@@ -115,7 +117,7 @@ describe("Marathon's REST API on the Worker", () => {
   it("after an operator tears the framework down, subscribes afresh under a new framework id", async () => {
     const info = async () => ((await (await send("GET", "/v2/info")).json()) as { frameworkId?: string }).frameworkId;
     const first = await eventually(info, 10_000, "the framework id");
-    const teardown = await send("POST", "/api/v1", { type: "TEARDOWN", teardown: { framework_id: { value: first } } });
+    const teardown = await send("POST", "/api/v1", { type: "TEARDOWN", teardown: { framework_id: { value: first } } }, operator);
     expect(teardown.status).toBe(200);
     const second = await eventually(
       async () => {
