@@ -5,7 +5,7 @@
  * task's end. Containers carry the agent's, framework's and task's ids in their name and labels,
  * and `recover` re-attaches to one that outlived an agent restart.
  */
-import { closeSync, mkdirSync, openSync, statSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { type Container, type ContainerExit, type Containerizer, LaunchError, type LaunchSpec } from "../containerizers/containerizer.ts";
 import { tail } from "../sandbox/stdout-tail.ts";
@@ -74,7 +74,7 @@ export class DockerContainerizer implements Containerizer {
     const info = await this.client.inspect(record.docker_container);
     if (!info) return undefined;
     this.log.info("re-attached to container", { task_id: record.task_id, container: record.docker_container, running: info.State.Running });
-    return new DockerContainer(this.client, record.docker_container, info.Id, record.sandbox, lastWritten(record.sandbox), this.log);
+    return new DockerContainer(this.client, record.docker_container, info.Id, record.sandbox, resumeFrom(record.sandbox), this.log);
   }
 
   /** Removes (killing first) the container of a task of an earlier agent process. */
@@ -171,6 +171,7 @@ class DockerContainer implements Container {
   private async copyLogs(id: string, sandbox: string, since: string): Promise<void> {
     const out = openSync(join(sandbox, "stdout"), "a");
     const err = openSync(join(sandbox, "stderr"), "a");
+    const cursor = openSync(join(sandbox, LOG_CURSOR), "w");
     let last: string | undefined;
     try {
       for (let from = since; ; from = last ? justAfter(last) : since) {
@@ -178,6 +179,7 @@ class DockerContainer implements Container {
           await this.client.followLogs(id, from, (f: LogFrame) => {
             writeSync(f.stream === "stderr" ? err : out, f.data);
             last = f.time;
+            writeSync(cursor, last.padEnd(CURSOR_WIDTH), 0);
           });
         } catch (e) {
           this.log.warn("the container's output stream broke", { container: this.name, error: errorText(e) });
@@ -189,8 +191,34 @@ class DockerContainer implements Container {
     } finally {
       closeSync(out);
       closeSync(err);
+      closeSync(cursor);
     }
   }
+}
+
+/**
+ * The sandbox file holding the engine's timestamp of the last output entry copied into the
+ * sandbox (rewritten in place after each entry): where a re-attaching agent resumes the copy.
+ */
+const LOG_CURSOR = ".docker-log-cursor";
+/** Its fixed width: Unix seconds (up to 11 digits), a dot, nine decimals, padded with spaces. */
+const CURSOR_WIDTH = 24;
+
+/**
+ * From when a re-attached container's output is still to be copied: just after the last entry
+ * the previous agent copied (its cursor), else (a cursor never written) just after the output
+ * files were last changed. The cursor is exact; a file's mtime comes from the kernel's coarse
+ * clock (a tick behind) and may fall before an entry the engine logged just before it was
+ * copied — that entry would be copied twice.
+ */
+function resumeFrom(sandbox: string): string {
+  try {
+    const time = readFileSync(join(sandbox, LOG_CURSOR), "utf8").trim();
+    if (/^\d{1,11}\.\d{9}$/.test(time)) return justAfter(time);
+  } catch {
+    /* no cursor: a container whose output was never copied, or copied by an older agent */
+  }
+  return lastWritten(sandbox);
 }
 
 /**

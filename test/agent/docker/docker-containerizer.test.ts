@@ -6,7 +6,7 @@
  * kill with a grace period, and re-attaching after an agent restart.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -228,6 +228,12 @@ describe.skipIf(!!why && !inCI)("docker containerizer (real engine)", () => {
     });
     const launched = launchInOtherProcess([running, ended]);
     await new Promise((r) => setTimeout(r, 1_000)); // "quick" has ended while no agent watched
+    // The kernel stamps a file's mtime from a coarse clock, up to a tick behind: an mtime before
+    // the engine's time of "before" (the entry just copied) must not make the next agent copy it again.
+    const stdoutFile = join(running.sandbox, "stdout");
+    expect(readFileSync(stdoutFile, "utf8")).toBe("before\n");
+    const earlier = new Date(Date.now() - 5_000);
+    utimesSync(stdoutFile, earlier, earlier);
     const fresh = new DockerContainerizer(client, silentLogger);
     const a = await fresh.recover(record(running, launched[0]!));
     const b = await fresh.recover(record(ended, launched[1]!));
@@ -302,7 +308,12 @@ function launchInOtherProcess(specs: LaunchSpec[]): Array<Record<string, unknown
     import { silentLogger } from ${src("system/log.ts")};
     const c = new DockerContainerizer(new DockerClient(${JSON.stringify(client.socketPath)}), silentLogger);
     const out = [];
-    for (const s of ${JSON.stringify(specs)}) { await c.prepare(s); out.push((await c.launch(s)).identity); }
+    const specs = ${JSON.stringify(specs)};
+    for (const s of specs) { await c.prepare(s); out.push((await c.launch(s)).identity); }
+    // Leave once the first task's first output is copied (the others may end unwatched): the next agent must not copy it again.
+    const { existsSync, readFileSync } = await import("node:fs");
+    const copied = (s) => existsSync(s.sandbox + "/stdout") && readFileSync(s.sandbox + "/stdout", "utf8").length > 0;
+    for (const end = Date.now() + 5000; !copied(specs[0]) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
     process.stdout.write(JSON.stringify(out));
     process.exit(0);
   `,
