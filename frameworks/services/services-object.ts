@@ -17,6 +17,7 @@ import type { Credentials } from "../../sdk/src/auth.ts";
 import { SchedulerClient } from "../../sdk/src/scheduler-client.ts";
 import { SchedulerError } from "../../sdk/src/scheduler-errors.ts";
 import { FAILOVER_TIMEOUT_SECONDS } from "./app-answers.ts";
+import { deploymentSteps } from "./deployments.ts";
 import { missingInstances, planOffers } from "./offer-planner.ts";
 import type { ServicesState } from "./service-records.ts";
 import { type ApiAnswer, serveApi } from "./services-api.ts";
@@ -70,7 +71,14 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
       { nowMs, uuid: () => crypto.randomUUID(), role: this.settings.role, user: this.settings.user },
     );
     if (changes) {
-      this.commit({ apps: changes.apps, newVersions: changes.apps, removedApps: changes.removedApps, instances: changes.instances });
+      this.commit({
+        apps: changes.apps,
+        newVersions: changes.apps,
+        removedApps: changes.removedApps,
+        instances: changes.instances,
+        ...(changes.deployments ? { deployments: changes.deployments } : {}),
+        ...(changes.removedDeployments ? { removedDeployments: changes.removedDeployments } : {}),
+      });
       this.act(false);
     }
     await this.keepAlarm();
@@ -152,11 +160,13 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
   }
 
   /**
-   * Kills what is being stopped (all of it when `again`, at a tick, else what was not asked yet),
+   * Takes the deployments' next steps (old instances to stop, deployments over), kills what is being stopped (all of it when `again`, at a tick, else what was not asked yet),
    * asks the master about launches that stayed quiet (at a tick), and keeps offers coming while
    * needed.
    */
   private act(again: boolean): void {
+    const steps = deploymentSteps(this.state, Date.now());
+    if (steps.stops.length > 0 || steps.finished.length > 0) this.commit({ instances: steps.stops, removedDeployments: steps.finished });
     const client = this.client;
     if (!client?.subscribed) return;
     for (const i of this.state.instances.values()) {
@@ -205,6 +215,6 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     });
     if (outcome.removed) this.killSent.delete(outcome.removed);
     if (outcome.killUnknown) client.kill(outcome.killUnknown.taskId, outcome.killUnknown.agentId).catch(() => undefined);
-    if (outcome.removed) this.act(false);
+    this.act(false);
   }
 }
