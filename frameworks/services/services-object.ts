@@ -2,7 +2,8 @@
  * The services framework's Durable Object (Strata's built-in Marathon): a thin shell that loads
  * its state (services-store.ts), serves Marathon's REST API (services-api.ts), and runs as an
  * ordinary framework through the SDK's `SchedulerClient`, answering offers (offer-planner.ts)
- * and status updates (status-planner.ts). Every change is committed before it is answered or
+ * and status updates (status-planner.ts), and takes the steps of the rolling deployments in
+ * progress (deployments.ts) after each change. Every change is committed before it is answered or
  * acted on. The one alarm keeps the subscription: each tick (re)subscribes when no client runs
  * (after a restart, with the stored framework id: a failover), asks again for the kills not yet
  * confirmed, and revives offers while an app is short of instances.
