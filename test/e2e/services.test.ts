@@ -74,8 +74,17 @@ describe.skipIf(!binary)("the services framework end to end", () => {
     headers = { authorization: authorizationHeader({ principal: cluster.principal, secret: cluster.secret })!, "content-type": "application/json" };
   }, 90_000);
   afterAll(async () => {
+    // Whatever a failed test left running (a web server holds its port) is killed before the agent stops.
+    if (cluster) {
+      const apps = ((await api("GET", "/v2/apps")).json?.apps ?? []) as Array<{ id: string }>;
+      for (const a of apps) await api("DELETE", `/v2/apps${a.id}?force=true`);
+      for (const deadline = Date.now() + 15_000; apps.length > 0 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+        const { tasks } = (await (await fetch(`${cluster.url}/master/tasks`, { headers })).json()) as { tasks: Array<{ state: string }> };
+        if (tasks.every((t) => /^TASK_(KILLED|FAILED|FINISHED|LOST|ERROR|DROPPED|GONE)/.test(t.state))) break;
+      }
+    }
     await cluster?.stop();
-  }, 30_000);
+  }, 45_000);
 
   it("runs an app's instances, scales it down, replaces a crashed task and kills its tasks on delete", async () => {
     const created = await api("POST", "/v2/apps", { id: "/sleepy", cmd: "sleep 600", instances: 2, cpus: 0.1, mem: 32 });
