@@ -5,6 +5,7 @@
  */
 import { type AppEmbeds, type AppRuntime, appJson, marathonTime } from "../../schemas/marathon/app-json.ts";
 import { STRATA_VERSION } from "../../sdk/src/version.ts";
+import { deploymentsOf } from "./deployments.ts";
 import { type AppRecord, type InstanceRecord, instancesOf, type ServicesState } from "./service-records.ts";
 
 /** The Marathon release whose REST API this follows, as `/v2/info` names it. */
@@ -13,11 +14,30 @@ export const MARATHON_API_VERSION = "1.11.0";
 /** Marathon's failover timeout default (`--failover_timeout`, one week), which the framework subscribes with. */
 export const FAILOVER_TIMEOUT_SECONDS = 604_800;
 
+const timeOrNull = (ms: number | undefined): string | null => (ms === undefined ? null : marathonTime(ms));
+
+/** Marathon's `healthCheckResults` of a task (health.raml `Health`): one entry once the agent has reported its health. */
+export function healthCheckResults(i: InstanceRecord): Record<string, unknown>[] {
+  const h = i.health;
+  if (!h) return [];
+  return [
+    {
+      alive: h.alive,
+      consecutiveFailures: h.consecutiveFailures,
+      firstSuccess: timeOrNull(h.firstSuccess),
+      lastFailure: timeOrNull(h.lastFailure),
+      lastFailureCause: h.lastFailureCause ?? null,
+      lastSuccess: timeOrNull(h.lastSuccess),
+      instanceId: i.taskId.replace(/\._app\.\d+$/, ""),
+    },
+  ];
+}
+
 /** One task as `/v2/apps/{id}/tasks` and the `tasks` embed show it. */
 export function taskJson(i: InstanceRecord, servicePorts: readonly number[]): Record<string, unknown> {
   return {
     appId: i.appId,
-    healthCheckResults: [],
+    healthCheckResults: healthCheckResults(i),
     host: i.host,
     id: i.taskId,
     ipAddresses: [],
@@ -49,9 +69,9 @@ export function appRuntime(state: ServicesState, record: AppRecord): AppRuntime 
     lastConfigChangeAt: record.lastConfigChangeAt,
     staged,
     running,
-    healthy: 0,
-    unhealthy: 0,
-    deployments: [],
+    healthy: instances.filter((i) => i.state === "TASK_RUNNING" && i.health?.alive === true).length,
+    unhealthy: instances.filter((i) => i.state === "TASK_RUNNING" && i.health?.alive === false).length,
+    deployments: deploymentsOf(state, record.app.id),
     tasks: appTasks(state, record),
     ...(record.lastTaskFailure ? { lastTaskFailure: record.lastTaskFailure } : {}),
   };

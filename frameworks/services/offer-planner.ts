@@ -16,8 +16,10 @@ import { hostPortsOf } from "../shared/host-ports.ts";
 import { type InstanceRequest, matchOffer } from "../shared/offer-match.ts";
 import type { Placement } from "../shared/placement.ts";
 import { placementOfOffer } from "../shared/placement.ts";
+import { deploymentStarts } from "./deployments.ts";
 import type { AppRecord, InstanceRecord, ServicesState } from "./service-records.ts";
 import { taskEnv } from "./task-env.ts";
+import { mesosHealthCheck } from "./task-health.ts";
 import { newTaskId, taskName } from "./task-ids.ts";
 
 /** What planning needs besides the state: the time, a source of uuids, the framework's role. */
@@ -66,8 +68,10 @@ export function instanceRequest(app: MarathonApp, role: string): InstanceRequest
   };
 }
 
-/** How many more instances `record`'s app needs now. */
-export function missingInstances(state: Pick<ServicesState, "instances">, record: AppRecord): number {
+/** How many more instances `record`'s app needs now (during a deployment, as many new ones as its next step starts). */
+export function missingInstances(state: Pick<ServicesState, "instances" | "deployments">, record: AppRecord): number {
+  const starts = deploymentStarts(state, record);
+  if (starts !== undefined) return starts;
   let active = 0;
   for (const i of state.instances.values()) if (i.appId === record.app.id && i.goal === "running") active++;
   return Math.max(0, record.app.instances - active);
@@ -92,6 +96,8 @@ function buildTask(record: AppRecord, offer: Offer, taskId: string, resources: T
     ...(app.taskKillGracePeriodSeconds !== undefined ? { killGracePeriodSeconds: app.taskKillGracePeriodSeconds } : {}),
     ...(Object.keys(app.labels).length > 0 ? { labels: app.labels } : {}),
   });
+  const healthCheck = mesosHealthCheck(app.healthChecks, hostPorts);
+  if (healthCheck) task.health_check = healthCheck;
   if (app.user !== undefined) task.command = { ...task.command, user: app.user };
   if (app.fetch.length > 0) {
     task.command = {

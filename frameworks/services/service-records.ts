@@ -7,6 +7,8 @@
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
 import type { TaskState } from "../../schemas/mesos.ts";
 import type { LaunchDelay } from "../shared/launch-backoff.ts";
+import type { RestartStrategy } from "./rolling-restart.ts";
+import type { InstanceHealth } from "./task-health.ts";
 
 /** Marathon's `lastTaskFailure` (appInfo.raml `TaskFailure`), as GET `/v2/apps/{id}` shows it. */
 export interface TaskFailure {
@@ -52,12 +54,28 @@ export interface InstanceRecord {
   goal: "running" | "stopped";
   /** When the kill was last asked, for instances being stopped. */
   killAskedAt?: number;
+  /** Its health as the agent's checks last reported it (absent until the first report). */
+  health?: InstanceHealth;
 }
 
-/** Everything the framework knows: apps by id, instances by task id, and its framework id once subscribed. */
+/** One rolling restart of one app (Marathon's single `RestartApplication` step). */
+export interface DeploymentRecord {
+  id: string;
+  appId: string;
+  /** The app version (ms) it rolls out. */
+  version: number;
+  /** The app as it was before: what a rollback (DELETE without `force`) goes back to. */
+  previous: MarathonApp;
+  /** The numbers fixed at the start (rolling-restart.ts). */
+  strategy: RestartStrategy;
+}
+
+/** Everything the framework knows: apps by id, instances by task id, deployments by id, and its framework id once subscribed. */
 export interface ServicesState {
   apps: Map<string, AppRecord>;
   instances: Map<string, InstanceRecord>;
+  /** The deployments in progress, by id. */
+  deployments: Map<string, DeploymentRecord>;
   frameworkId?: string;
   /** The master's origin as clients reach it (learned from the first forwarded request). */
   masterOrigin?: string;

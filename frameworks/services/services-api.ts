@@ -3,56 +3,31 @@
  * path under `/v2` or `/ping`, query, body text) → the answer and the changes to commit. The
  * object commits the changes in one transaction before it answers, then acts on them (kills,
  * revives). Served here: `/ping`, `/v2/info`, `/v2/apps` (GET, POST), `/v2/apps/{id}` (GET, PUT,
- * DELETE) and `/v2/apps/{id}/tasks` (GET); anything else is 404 until it is built.
+ * DELETE), `/v2/apps/{id}/tasks` (GET), `/v2/apps/{id}/restart` (POST) and `/v2/deployments`
+ * (GET, DELETE: deployment-api.ts); anything else is 404 until it is built.
  */
 
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
 import { canonicalAppId } from "../../schemas/marathon/app-id.ts";
 import type { AppEmbeds } from "../../schemas/marathon/app-json.ts";
-import { APP_SHOW_EMBEDS, marathonTime } from "../../schemas/marathon/app-json.ts";
+import { APP_SHOW_EMBEDS } from "../../schemas/marathon/app-json.ts";
 import { mergeAppUpdate } from "../../schemas/marathon/app-update.ts";
 import { isMarathonRefusal, type MarathonRefusal } from "../../schemas/marathon/marathon-error.ts";
 import { parseAppDefinition } from "../../schemas/marathon/parse-app.ts";
 import { queryBoolean } from "../../schemas/marathon/query-boolean.ts";
-import { appAnswer, appTasks, type InfoSettings, infoJson } from "./app-answers.ts";
+import type { ApiAnswer, ApiChanges, ApiContext, ApiRequest, Served } from "./api-types.ts";
+import { appAnswer, appTasks, infoJson } from "./app-answers.ts";
+import { deploymentAnswer, deploymentsApi, lockedBy, rollingChange } from "./deployment-api.ts";
+import { deploymentsOf } from "./deployments.ts";
 import { notYetLaunched } from "./not-yet-launched.ts";
 import { instancesToStop } from "./scale-planner.ts";
 import { type AppRecord, type InstanceRecord, instancesOf, type ServicesState } from "./service-records.ts";
 
-/** A request as the object hands it over. */
-export interface ApiRequest {
-  method: string;
-  /** The path, `/service/marathon` already taken off: `/v2/apps/x`, `/ping`. */
-  path: string;
-  query: URLSearchParams;
-  body: string;
-  /** The master's origin as the client reached it (for `Location` and `/v2/info`). */
-  origin: string;
-}
-
-/** The answer: a status, headers and a JSON body (or text for `/ping`). */
-export interface ApiAnswer {
-  status: number;
-  headers?: Record<string, string>;
-  json?: unknown;
-  text?: string;
-}
-
-/** What to commit: apps stored (with a new version row), apps removed, instances changed. */
-export interface ApiChanges {
-  apps: AppRecord[];
-  removedApps: string[];
-  instances: InstanceRecord[];
-}
-
-/** What serving a request needs besides the state. */
-export interface ApiContext extends InfoSettings {
-  nowMs: number;
-  uuid: () => string;
-}
-
 const json = (status: number, body: unknown, headers?: Record<string, string>): ApiAnswer => ({ status, json: body, ...(headers ? { headers } : {}) });
 const refused = (r: MarathonRefusal): ApiAnswer => json(r.status, r.body);
+
+export type { ApiAnswer, ApiChanges, ApiContext, ApiRequest, Served };
+
 /** Marathon's 404 for an app it does not have (AppNotFoundException). */
 export const unknownApp = (id: string, version?: string): ApiAnswer =>
   json(404, { message: `App '${id}' does not exist${version !== undefined ? ` in version ${version}` : ""}` });
@@ -70,12 +45,6 @@ export function embedsOf(query: URLSearchParams, always: AppEmbeds): AppEmbeds {
     else if (name === "failures") Object.assign(out, { tasks: true, lastTaskFailure: true });
   }
   return out;
-}
-
-/** A deployment's answer (Marathon's `deploymentResult`): its id and the version, also as a header. */
-function deploymentAnswer(status: number, ctx: ApiContext, version: number, headers: Record<string, string> = {}): ApiAnswer {
-  const deploymentId = ctx.uuid();
-  return json(status, { version: marathonTime(version), deploymentId }, { "Marathon-Deployment-Id": deploymentId, ...headers });
 }
 
 /** A new app record at `nowMs`. */
@@ -97,7 +66,7 @@ function stops(state: ServicesState, record: AppRecord | undefined, appId: strin
   return running.filter((i) => ids.has(i.taskId)).map((i) => ({ ...i, goal: "stopped" as const, killAskedAt: nowMs }));
 }
 
-function createApp(state: ServicesState, req: ApiRequest, ctx: ApiContext): { answer: ApiAnswer; changes?: ApiChanges } {
+function createApp(state: ServicesState, req: ApiRequest, ctx: ApiContext): Served {
   const parsed = parseAppDefinition(req.body);
   if (isMarathonRefusal(parsed)) return { answer: refused(parsed) };
   const app = parsed.app;
@@ -113,7 +82,7 @@ function createApp(state: ServicesState, req: ApiRequest, ctx: ApiContext): { an
   return { answer, changes: { apps: [record], removedApps: [], instances: [] } };
 }
 
-function updateApp(state: ServicesState, req: ApiRequest, id: string, ctx: ApiContext): { answer: ApiAnswer; changes?: ApiChanges } {
+function updateApp(state: ServicesState, req: ApiRequest, id: string, ctx: ApiContext): Served {
   const existing = state.apps.get(id);
   if (!existing) {
     const parsed = parseAppDefinition(bodyWithId(req.body, id));
@@ -126,22 +95,19 @@ function updateApp(state: ServicesState, req: ApiRequest, id: string, ctx: ApiCo
   }
   const merged = mergeAppUpdate(existing.app, req.body, queryBoolean(req.query.get("partialUpdate"), true));
   if (isMarathonRefusal(merged)) return { answer: refused(merged) };
+  const locked = lockedBy(state, id, req.query);
+  if (locked) return locked;
   if ("rollbackTo" in merged) return { answer: notBuilt({ ...req, path: `${req.path} (rollback to a version)` }) };
   const later = notYetLaunched(merged.app);
   if (later) return { answer: refused(later) };
-  const scaled = onlyScaled(existing.app, merged.app);
-  const record: AppRecord = scaled
-    ? { ...existing, app: merged.app, version: ctx.nowMs, lastScalingAt: ctx.nowMs }
-    : {
-        app: merged.app,
-        version: ctx.nowMs,
-        lastScalingAt: ctx.nowMs,
-        lastConfigChangeAt: ctx.nowMs,
-        ...(existing.lastTaskFailure ? { lastTaskFailure: existing.lastTaskFailure } : {}),
-      };
-  // A new configuration replaces every instance; a scale change stops only the surplus.
-  const instances = scaled ? stops(state, record, id, ctx.nowMs) : stops(state, undefined, id, ctx.nowMs);
-  return { answer: deploymentAnswer(200, ctx, record.version), changes: { apps: [record], removedApps: [], instances } };
+  if (!onlyScaled(existing.app, merged.app)) return rollingChange(state, existing, merged.app, ctx, 200);
+  // A scale change stops only the surplus (or starts more); a forced one ends the deployment it overrides.
+  const record: AppRecord = { ...existing, app: merged.app, version: ctx.nowMs, lastScalingAt: ctx.nowMs };
+  const removedDeployments = deploymentsOf(state, id);
+  return {
+    answer: deploymentAnswer(200, ctx, record.version),
+    changes: { apps: [record], removedApps: [], instances: stops(state, record, id, ctx.nowMs), removedDeployments },
+  };
 }
 
 /** The body with the path's id put in (a PUT that creates names its app by the path). */
@@ -155,10 +121,11 @@ function bodyWithId(body: string, id: string): unknown {
 }
 
 /** Serves one request. */
-export function serveApi(state: ServicesState, req: ApiRequest, ctx: ApiContext): { answer: ApiAnswer; changes?: ApiChanges } {
+export function serveApi(state: ServicesState, req: ApiRequest, ctx: ApiContext): Served {
   const { method, path } = req;
   if (path === "/ping" && method === "GET") return { answer: { status: 200, text: "pong" } };
   if (path === "/v2/info" && method === "GET") return { answer: json(200, infoJson(state, ctx, req.origin)) };
+  if (path.startsWith("/v2/deployments")) return deploymentsApi(state, req, ctx) ?? { answer: notBuilt(req) };
   if (path === "/v2/apps" || path === "/v2/apps/") {
     if (method === "POST") return createApp(state, req, ctx);
     if (method !== "GET") return { answer: notBuilt(req) };
@@ -180,15 +147,29 @@ export function serveApi(state: ServicesState, req: ApiRequest, ctx: ApiContext)
     if (method !== "GET") return { answer: notBuilt(req) };
     return { answer: record ? json(200, { tasks: appTasks(state, record) }) : unknownApp(id) };
   }
+  const restart = /^(.*)\/restart\/?$/.exec(m[1]!);
+  if (restart && method === "POST") {
+    const rid = canonicalAppId(restart[1]!);
+    const existing = state.apps.get(rid);
+    if (!existing) return { answer: unknownApp(rid) };
+    return lockedBy(state, rid, req.query) ?? rollingChange(state, existing, existing.app, ctx, 200);
+  }
   if (/\/(versions|restart)(\/|$)/.test(m[1]!)) return { answer: notBuilt(req) };
   switch (method) {
     case "GET":
       return { answer: record ? json(200, { app: appAnswer(state, record, embedsOf(req.query, APP_SHOW_EMBEDS)) }) : unknownApp(id) };
     case "PUT":
       return updateApp(state, req, id, ctx);
-    case "DELETE":
+    case "DELETE": {
       if (!record) return { answer: unknownApp(id) };
-      return { answer: deploymentAnswer(200, ctx, ctx.nowMs), changes: { apps: [], removedApps: [id], instances: stops(state, undefined, id, ctx.nowMs) } };
+      const locked = lockedBy(state, id, req.query);
+      if (locked) return locked;
+      const instances = stops(state, undefined, id, ctx.nowMs);
+      return {
+        answer: deploymentAnswer(200, ctx, ctx.nowMs),
+        changes: { apps: [], removedApps: [id], instances, removedDeployments: deploymentsOf(state, id) },
+      };
+    }
     default:
       return { answer: notBuilt(req) };
   }

@@ -2,7 +2,8 @@
  * The services framework's Durable Object (Strata's built-in Marathon): a thin shell that loads
  * its state (services-store.ts), serves Marathon's REST API (services-api.ts), and runs as an
  * ordinary framework through the SDK's `SchedulerClient`, answering offers (offer-planner.ts)
- * and status updates (status-planner.ts). Every change is committed before it is answered or
+ * and status updates (status-planner.ts), and takes the steps of the rolling deployments in
+ * progress (deployments.ts) after each change. Every change is committed before it is answered or
  * acted on. The one alarm keeps the subscription: each tick (re)subscribes when no client runs
  * (after a restart, with the stored framework id: a failover), asks again for the kills not yet
  * confirmed, and revives offers while an app is short of instances.
@@ -17,6 +18,7 @@ import type { Credentials } from "../../sdk/src/auth.ts";
 import { SchedulerClient } from "../../sdk/src/scheduler-client.ts";
 import { SchedulerError } from "../../sdk/src/scheduler-errors.ts";
 import { FAILOVER_TIMEOUT_SECONDS } from "./app-answers.ts";
+import { deploymentSteps } from "./deployments.ts";
 import { missingInstances, planOffers } from "./offer-planner.ts";
 import type { ServicesState } from "./service-records.ts";
 import { type ApiAnswer, serveApi } from "./services-api.ts";
@@ -70,7 +72,14 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
       { nowMs, uuid: () => crypto.randomUUID(), role: this.settings.role, user: this.settings.user },
     );
     if (changes) {
-      this.commit({ apps: changes.apps, newVersions: changes.apps, removedApps: changes.removedApps, instances: changes.instances });
+      this.commit({
+        apps: changes.apps,
+        newVersions: changes.apps,
+        removedApps: changes.removedApps,
+        instances: changes.instances,
+        ...(changes.deployments ? { deployments: changes.deployments } : {}),
+        ...(changes.removedDeployments ? { removedDeployments: changes.removedDeployments } : {}),
+      });
       this.act(false);
     }
     await this.keepAlarm();
@@ -152,11 +161,13 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
   }
 
   /**
-   * Kills what is being stopped (all of it when `again`, at a tick, else what was not asked yet),
+   * Takes the deployments' next steps (old instances to stop, deployments over), kills what is being stopped (all of it when `again`, at a tick, else what was not asked yet),
    * asks the master about launches that stayed quiet (at a tick), and keeps offers coming while
    * needed.
    */
   private act(again: boolean): void {
+    const steps = deploymentSteps(this.state, Date.now());
+    if (steps.stops.length > 0 || steps.finished.length > 0) this.commit({ instances: steps.stops, removedDeployments: steps.finished });
     const client = this.client;
     if (!client?.subscribed) return;
     for (const i of this.state.instances.values()) {
@@ -205,6 +216,6 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     });
     if (outcome.removed) this.killSent.delete(outcome.removed);
     if (outcome.killUnknown) client.kill(outcome.killUnknown.taskId, outcome.killUnknown.agentId).catch(() => undefined);
-    if (outcome.removed) this.act(false);
+    this.act(false);
   }
 }

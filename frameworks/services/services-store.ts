@@ -2,10 +2,10 @@
  * The services framework's SQLite state (its own Durable Object's storage): append-only
  * migrations with a schema-version row, as the master's store (master-worker/src/store/): `meta`
  * (schema version, framework id, the master's origin), `apps` (the current definition and its
- * version times, as JSON), `app_versions` (every definition stored, by app and version) and
- * `instances` (one row per task). A commit is one synchronous transaction.
+ * version times, as JSON), `app_versions` (every definition stored, by app and version),
+ * `instances` (one row per task) and `deployments` (one row per deployment in progress). A commit is one synchronous transaction.
  */
-import type { AppRecord, InstanceRecord, ServicesState } from "./service-records.ts";
+import type { AppRecord, DeploymentRecord, InstanceRecord, ServicesState } from "./service-records.ts";
 
 /** Append-only: never edit a shipped step, add a new one. Step i takes the schema from version i to i + 1. */
 export const SERVICES_MIGRATIONS: readonly string[] = [
@@ -14,6 +14,7 @@ export const SERVICES_MIGRATIONS: readonly string[] = [
    CREATE TABLE app_versions (app_id TEXT NOT NULL, version INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (app_id, version));
    CREATE TABLE instances (task_id TEXT PRIMARY KEY, app_id TEXT NOT NULL, json TEXT NOT NULL);
    CREATE INDEX instances_app ON instances(app_id);`,
+  `CREATE TABLE deployments (id TEXT PRIMARY KEY, app_id TEXT NOT NULL, json TEXT NOT NULL);`,
 ];
 
 /** The schema version this code writes: the number of migrations. */
@@ -27,6 +28,8 @@ export interface ServicesChanges {
   removedApps?: readonly string[];
   instances?: readonly InstanceRecord[];
   removedInstances?: readonly string[];
+  deployments?: readonly DeploymentRecord[];
+  removedDeployments?: readonly string[];
   /** Meta rows to set; `framework_id` set to "" forgets the framework id. */
   meta?: Readonly<Record<string, string>>;
 }
@@ -61,11 +64,16 @@ export class ServicesStore {
       .exec<{ json: string }>("SELECT json FROM instances")
       .toArray()
       .map((r) => JSON.parse(r.json) as InstanceRecord);
+    const deployments = sql
+      .exec<{ json: string }>("SELECT json FROM deployments")
+      .toArray()
+      .map((r) => JSON.parse(r.json) as DeploymentRecord);
     const frameworkId = meta.get("framework_id");
     const masterOrigin = meta.get("master_origin");
     return {
       apps: new Map(apps.map((a) => [a.app.id, a])),
       instances: new Map(instances.map((i) => [i.taskId, i])),
+      deployments: new Map(deployments.map((d) => [d.id, d])),
       ...(frameworkId ? { frameworkId } : {}),
       ...(masterOrigin ? { masterOrigin } : {}),
     };
@@ -84,6 +92,9 @@ export class ServicesStore {
         sql.exec("INSERT OR REPLACE INTO instances (task_id, app_id, json) VALUES (?, ?, ?)", i.taskId, i.appId, JSON.stringify(i));
       }
       for (const id of changes.removedInstances ?? []) sql.exec("DELETE FROM instances WHERE task_id = ?", id);
+      for (const d of changes.deployments ?? [])
+        sql.exec("INSERT OR REPLACE INTO deployments (id, app_id, json) VALUES (?, ?, ?)", d.id, d.appId, JSON.stringify(d));
+      for (const id of changes.removedDeployments ?? []) sql.exec("DELETE FROM deployments WHERE id = ?", id);
       for (const [k, v] of Object.entries(changes.meta ?? {})) sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", k, v);
     });
   }
@@ -95,6 +106,8 @@ export function applyChanges(state: ServicesState, changes: ServicesChanges): vo
   for (const id of changes.removedApps ?? []) state.apps.delete(id);
   for (const i of changes.instances ?? []) state.instances.set(i.taskId, i);
   for (const id of changes.removedInstances ?? []) state.instances.delete(id);
+  for (const d of changes.deployments ?? []) state.deployments.set(d.id, d);
+  for (const id of changes.removedDeployments ?? []) state.deployments.delete(id);
   if (changes.meta?.framework_id !== undefined) {
     if (changes.meta.framework_id) state.frameworkId = changes.meta.framework_id;
     else delete state.frameworkId;

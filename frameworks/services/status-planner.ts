@@ -1,16 +1,18 @@
 /**
  * What a task status update does to the services framework's state, decided purely: the
  * instance's new state (its start time on the first TASK_RUNNING), and when the task ended, the
- * instance gone and, unless it was being stopped or was killed, a failure: the app's launch delay
+ * instance gone and, unless it was being stopped or was killed (other than by its failed health
+ * checks), a failure: the app's launch delay
  * grows (launch-backoff.ts, Marathon's RateLimiter) and `lastTaskFailure` is set. An update for a
  * task the framework does not know (a launch it never recorded, an app deleted long ago) that is
- * still alive is to be killed.
+ * still alive is to be killed. An update's `healthy` is the instance's health (task-health.ts).
  */
 import { marathonTime } from "../../schemas/marathon/app-json.ts";
 import type { TaskStatus } from "../../schemas/mesos.ts";
 import { isTerminal } from "../../schemas/task-states.ts";
 import { delayAfterFailure, delayInForce } from "../shared/launch-backoff.ts";
 import type { AppRecord, InstanceRecord, ServicesState } from "./service-records.ts";
+import { healthAfter } from "./task-health.ts";
 
 /** The changes one update asks for; the object commits them in one transaction. */
 export interface StatusOutcome {
@@ -34,10 +36,13 @@ export function applyStatus(state: ServicesState, status: TaskStatus, nowMs: num
   }
   if (!ended) {
     const startedAt = instance.startedAt ?? (status.state === "TASK_RUNNING" ? nowMs : undefined);
-    return { instance: { ...instance, state: status.state, ...(startedAt !== undefined ? { startedAt } : {}) } };
+    const health = status.healthy === undefined ? instance.health : healthAfter(instance.health, status.healthy, nowMs, status.message);
+    return { instance: { ...instance, state: status.state, ...(startedAt !== undefined ? { startedAt } : {}), ...(health ? { health } : {}) } };
   }
   const record = state.apps.get(instance.appId);
-  const failed = instance.goal === "running" && status.state !== "TASK_KILLED";
+  // The agent kills a task whose health checks failed `maxConsecutiveFailures` times: a failure, as in Marathon.
+  const healthKilled = status.reason === "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED";
+  const failed = instance.goal === "running" && (status.state !== "TASK_KILLED" || healthKilled);
   if (!record || !failed) return { removed: taskId };
   const strategy = record.app;
   const app: AppRecord = {

@@ -2,7 +2,9 @@
  * The services framework (Strata's built-in Marathon) end to end: the real local master with its
  * services object, the real compiled agent running real processes, driven only through Marathon's
  * REST API. An app is created and runs its instances, scales down (one task killed), has a
- * crashed task replaced, and is deleted (its tasks killed).
+ * crashed task replaced, and is deleted (its tasks killed). An app with a MESOS_HTTP health check
+ * (python3's http.server) becomes healthy, restarts as a rolling deployment whose old tasks are
+ * killed only once new ones are healthy, and a task failing its check is killed and replaced.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,8 +25,10 @@ interface MarathonApp {
   id: string;
   instances: number;
   tasksRunning: number;
-  tasks: MarathonTask[];
-  lastTaskFailure?: { taskId: string; state: string };
+  tasksHealthy: number;
+  tasks: Array<MarathonTask & { healthCheckResults: Array<{ alive: boolean }> }>;
+  deployments: Array<{ id: string }>;
+  lastTaskFailure?: { taskId: string; state: string; message: string };
 }
 
 /** The pids of the processes whose environment names `taskId` as MESOS_TASK_ID. */
@@ -49,12 +53,12 @@ describe.skipIf(!binary)("the services framework end to end", () => {
     const r = await fetch(`${cluster.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     return { status: r.status, headers: r.headers, json: (await r.json().catch(() => undefined)) as Record<string, unknown> | undefined };
   };
-  const app = async () => (await api("GET", "/v2/apps/sleepy")).json?.app as MarathonApp | undefined;
+  const app = async (id = "sleepy") => (await api("GET", `/v2/apps/${id}`)).json?.app as MarathonApp | undefined;
   /** Polls the app until `check` holds; fails naming `what` and the last answer. */
-  const until = async (check: (a: MarathonApp) => boolean, ms: number, what: string): Promise<MarathonApp> => {
+  const until = async (check: (a: MarathonApp) => boolean, ms: number, what: string, id = "sleepy"): Promise<MarathonApp> => {
     let last: MarathonApp | undefined;
     for (const deadline = Date.now() + ms; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
-      last = await app();
+      last = await app(id);
       if (last && check(last)) return last;
     }
     throw new Error(`timed out after ${ms} ms waiting for ${what}; last: ${JSON.stringify(last)}`);
@@ -70,8 +74,17 @@ describe.skipIf(!binary)("the services framework end to end", () => {
     headers = { authorization: authorizationHeader({ principal: cluster.principal, secret: cluster.secret })!, "content-type": "application/json" };
   }, 90_000);
   afterAll(async () => {
+    // Whatever a failed test left running (a web server holds its port) is killed before the agent stops.
+    if (cluster) {
+      const apps = ((await api("GET", "/v2/apps")).json?.apps ?? []) as Array<{ id: string }>;
+      for (const a of apps) await api("DELETE", `/v2/apps${a.id}?force=true`);
+      for (const deadline = Date.now() + 15_000; apps.length > 0 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+        const { tasks } = (await (await fetch(`${cluster.url}/master/tasks`, { headers })).json()) as { tasks: Array<{ state: string }> };
+        if (tasks.every((t) => /^TASK_(KILLED|FAILED|FINISHED|LOST|ERROR|DROPPED|GONE)/.test(t.state))) break;
+      }
+    }
     await cluster?.stop();
-  }, 30_000);
+  }, 45_000);
 
   it("runs an app's instances, scales it down, replaces a crashed task and kills its tasks on delete", async () => {
     const created = await api("POST", "/v2/apps", { id: "/sleepy", cmd: "sleep 600", instances: 2, cpus: 0.1, mem: 32 });
@@ -140,4 +153,67 @@ describe.skipIf(!binary)("the services framework end to end", () => {
     expect((await api("GET", "/v2/info")).json?.frameworkId).toBe(frameworkId);
     expect((await api("DELETE", "/v2/apps/kept")).status).toBe(200);
   }, 150_000);
+
+  /** A web server on its first port, checked by the agent over HTTP every second. */
+  const webApp = (id: string, instances: number, path: string) => ({
+    id,
+    cmd: "exec python3 -m http.server $PORT0",
+    instances,
+    cpus: 0.1,
+    mem: 64,
+    healthChecks: [
+      { protocol: "MESOS_HTTP", path, portIndex: 0, gracePeriodSeconds: 3, intervalSeconds: 1, timeoutSeconds: 2, delaySeconds: 0, maxConsecutiveFailures: 2 },
+    ],
+    upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 0.5 },
+  });
+
+  it("a MESOS_HTTP-checked app becomes healthy and restarts as a rolling deployment: an old task is killed only after a new one is healthy", async () => {
+    expect((await api("POST", "/v2/apps", webApp("/web", 2, "/"))).status).toBe(201);
+    const healthy = await until((a) => a.tasksHealthy === 2, 30_000, "2 healthy tasks", "web");
+    expect(healthy.tasks.map((t) => t.healthCheckResults[0]?.alive)).toEqual([true, true]);
+    const old = new Set(healthy.tasks.map((t) => t.id));
+
+    const restart = await api("POST", "/v2/apps/web/restart");
+    expect(restart.status).toBe(200);
+    const deploymentId = restart.json?.deploymentId as string;
+    const listed = (await api("GET", "/v2/deployments")).json as unknown as Array<{ id: string; affectedApps: string[] }>;
+    expect(listed.find((d) => d.id === deploymentId)?.affectedApps).toEqual(["/web"]);
+    expect((await api("PUT", "/v2/apps/web", { cmd: "sleep 1" })).status).toBe(409); // locked while it runs
+
+    // Watch the deployment: when each old task leaves (killed), how many new tasks had been seen healthy.
+    const newHealthy = new Set<string>();
+    const gone: Array<{ task: string; newHealthySeen: number }> = [];
+    let most = 0;
+    let last: MarathonApp | undefined;
+    for (const deadline = Date.now() + 40_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+      last = await app("web");
+      if (!last) continue;
+      most = Math.max(most, last.tasks.length);
+      for (const t of last.tasks) if (!old.has(t.id) && t.healthCheckResults[0]?.alive) newHealthy.add(t.id);
+      for (const id of old) {
+        const t = last.tasks.find((x) => x.id === id);
+        if ((!t || t.state === "TASK_KILLING") && !gone.some((g) => g.task === id)) gone.push({ task: id, newHealthySeen: newHealthy.size });
+      }
+      if (last.deployments.length === 0 && last.tasksHealthy === 2 && gone.length === 2) break;
+    }
+    expect(last?.deployments).toEqual([]);
+    expect(gone.map((g) => g.newHealthySeen)).toEqual([1, 2]); // minimumHealthCapacity 1: one old task per healthy new one
+    expect(most).toBeLessThanOrEqual(3); // maximumOverCapacity 0.5 of 2: at most one task over
+    expect(last?.tasks.every((t) => !old.has(t.id))).toBe(true);
+    for (const id of old) expect(await masterTaskState(id)).toBe("TASK_KILLED");
+    expect((await api("GET", "/v2/deployments")).json).toEqual([]);
+    expect((await api("DELETE", "/v2/apps/web")).status).toBe(200);
+  }, 60_000);
+
+  it("a task failing its health check (404) is killed by the agent and replaced, the kill recorded as the app's lastTaskFailure", async () => {
+    expect((await api("POST", "/v2/apps", webApp("/sick", 1, "/no-such-page"))).status).toBe(201);
+    const first = await until((a) => a.tasks.length === 1 && a.tasks[0]!.state === "TASK_RUNNING", 30_000, "a running task", "sick");
+    const taskId = first.tasks[0]!.id;
+    const replaced = await until((a) => a.lastTaskFailure?.taskId === taskId && a.tasks.some((t) => t.id !== taskId), 30_000, "a replacement", "sick");
+    expect(replaced.lastTaskFailure).toMatchObject({ taskId, state: "TASK_KILLED" });
+    expect(replaced.lastTaskFailure?.message).toMatch(/404/);
+    expect(replaced.tasksHealthy).toBe(0);
+    expect(await masterTaskState(taskId)).toBe("TASK_KILLED");
+    expect((await api("DELETE", "/v2/apps/sick")).status).toBe(200);
+  }, 60_000);
 });

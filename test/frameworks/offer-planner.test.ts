@@ -34,6 +34,22 @@ describe("planOffers", () => {
     ]);
   });
 
+  it("gives each task the app's Mesos health check on its own host port", () => {
+    const checked = { ...sleepy, healthChecks: [{ protocol: "MESOS_HTTP", path: "/ok", intervalSeconds: 1, maxConsecutiveFailures: 2 }] };
+    const [launch] = planOffers(stateOf([record(checked)]), [offer("o1", "a1", "host1")], ctx()).launches;
+    expect(launch!.tasks.map((t) => t.health_check)).toEqual(
+      [31000, 31001].map((port) => ({
+        type: "HTTP",
+        delay_seconds: 15,
+        interval_seconds: 1,
+        timeout_seconds: 20,
+        consecutive_failures: 2,
+        grace_period_seconds: 300,
+        http: { scheme: "http", port, path: "/ok" },
+      })),
+    );
+  });
+
   it.each([
     ["the app runs all its instances", stateOf([record(sleepy)], [instance("t1", "/sleepy"), instance("t2", "/sleepy")])],
     ["the offer is too small", stateOf([record({ ...sleepy, cpus: 8 })])],

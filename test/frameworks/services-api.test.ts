@@ -28,11 +28,21 @@ describe("serveApi: changes", () => {
     expect(changes?.apps[0]).toMatchObject({ version: 50_000, lastScalingAt: 50_000, lastConfigChangeAt: 1_000 });
   });
 
-  it("a new configuration replaces every instance and forgets the launch delay", () => {
+  it("a new configuration starts a rolling deployment (nothing stopped at once under 1/1) and forgets the launch delay", () => {
     const state = three();
     state.apps.set("/web", { ...state.apps.get("/web")!, delay: { sinceMs: 1, delayMs: 1_000 } });
-    const { changes } = serveApi(state, req("PUT", "/v2/apps/web", '{"cmd":"sleep 700"}'), ctx);
-    expect(changes?.instances.map((i) => i.taskId).sort()).toEqual(["mid", "new", "old"]);
+    const { answer, changes } = serveApi(state, req("PUT", "/v2/apps/web", '{"cmd":"sleep 700"}'), ctx);
+    expect(changes?.instances).toEqual([]);
+    expect(changes?.deployments).toEqual([
+      {
+        id: (answer.json as { deploymentId: string }).deploymentId,
+        appId: "/web",
+        version: 50_000,
+        previous: state.apps.get("/web")!.app,
+        strategy: { minHealthy: 3, maxCapacity: 6, killImmediately: 0, healthyFloor: 3 },
+      },
+    ]);
+    expect(answer.headers?.["Marathon-Deployment-Id"]).toBe(changes?.deployments?.[0]?.id);
     expect(changes?.apps[0]).toMatchObject({ app: { cmd: "sleep 700", instances: 3 }, lastConfigChangeAt: 50_000 });
     expect(changes?.apps[0]?.delay).toBeUndefined();
   });
@@ -78,5 +88,100 @@ describe("labelsEnv", () => {
       MARATHON_APP_LABEL_COM_EXAMPLE_TIER: "web",
       MARATHON_APP_LABEL_OWNER: "ops",
     });
+  });
+});
+
+describe("serveApi: deployments and health checks", () => {
+  /** `three()` after a config change, the change's deployment recorded. */
+  function deploying() {
+    const state = three();
+    const served = serveApi(state, req("PUT", "/v2/apps/web", '{"cmd":"sleep 700"}'), { ...ctx, uuid: uuids() });
+    for (const a of served.changes!.apps) state.apps.set(a.app.id, a);
+    for (const d of served.changes!.deployments!) state.deployments.set(d.id, d);
+    return state;
+  }
+
+  it("GET /v2/deployments lists the deployment; the app names it", () => {
+    const state = deploying();
+    const list = serveApi(state, req("GET", "/v2/deployments"), ctx).answer;
+    expect(list.status).toBe(200);
+    expect(list.json).toMatchObject([{ id: "u1", affectedApps: ["/web"], currentStep: 1, totalSteps: 1 }]);
+    expect((serveApi(state, req("GET", "/v2/apps/web"), ctx).answer.json as { app: { deployments: unknown } }).app.deployments).toEqual([{ id: "u1" }]);
+  });
+
+  it("a change to a locked app is 409 with Marathon's body; force=true overrides and ends the old deployment", () => {
+    const state = deploying();
+    for (const [method, path, body] of [
+      ["PUT", "/v2/apps/web", '{"cmd":"sleep 800"}'],
+      ["PUT", "/v2/apps/web", '{"instances":5}'],
+      ["DELETE", "/v2/apps/web", ""],
+      ["POST", "/v2/apps/web/restart", ""],
+    ] as const) {
+      const { answer, changes } = serveApi(state, req(method, path, body), ctx);
+      expect(answer.status, `${method} ${path} ${body}`).toBe(409);
+      expect(answer.json).toEqual({
+        message: "App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/<DEPLOYMENT_ID>'.",
+        deployments: [{ id: "u1" }],
+      });
+      expect(changes).toBeUndefined();
+    }
+    const forced = serveApi(state, req("PUT", "/v2/apps/web", '{"cmd":"sleep 800"}', "force=true"), { ...ctx, uuid: () => "u9" });
+    expect(forced.answer.status).toBe(200);
+    expect(forced.changes?.removedDeployments).toEqual(["u1"]);
+    expect(forced.changes?.deployments?.map((d) => d.id)).toEqual(["u9"]);
+  });
+
+  it("DELETE /v2/deployments/{id} rolls back as a new deployment; force=true only stops it; an unknown id is 404", () => {
+    const state = deploying();
+    const rollback = serveApi(state, req("DELETE", "/v2/deployments/u1"), { ...ctx, uuid: () => "r1" });
+    expect(rollback.answer).toMatchObject({ status: 200, json: { deploymentId: "r1" } });
+    expect(rollback.changes?.apps[0]?.app.cmd).toBe("sleep 600");
+    expect(rollback.changes?.removedDeployments).toEqual(["u1"]);
+    const stop = serveApi(state, req("DELETE", "/v2/deployments/u1", "", "force=true"), ctx);
+    expect(stop.answer.status).toBe(202);
+    expect(stop.changes).toMatchObject({ apps: [], instances: [], removedDeployments: ["u1"] });
+    expect(serveApi(state, req("DELETE", "/v2/deployments/nope"), ctx).answer.status).toBe(404);
+  });
+
+  it("POST /v2/apps/{id}/restart is a rolling deployment of the same definition at a new version", () => {
+    const { answer, changes } = serveApi(three(), req("POST", "/v2/apps/web/restart"), { ...ctx, uuid: () => "rs" });
+    expect(answer).toMatchObject({ status: 200, json: { deploymentId: "rs", version: "1970-01-01T00:00:50.000Z" } });
+    expect(changes?.apps[0]).toMatchObject({ app: { cmd: "sleep 600" }, version: 50_000, lastConfigChangeAt: 50_000 });
+    expect(changes?.deployments?.[0]).toMatchObject({ id: "rs", appId: "/web" });
+    expect(serveApi(three(), req("POST", "/v2/apps/nope/restart"), ctx).answer.status).toBe(404);
+  });
+
+  it("Mesos health checks are accepted; the HTTP, HTTPS and TCP checks Marathon ran itself are refused naming the field", () => {
+    const ok = serveApi(stateOf([]), req("POST", "/v2/apps", JSON.stringify({ id: "/hc", cmd: "sleep 1", healthChecks: [{ protocol: "MESOS_HTTP" }] })), ctx);
+    expect(ok.answer.status).toBe(201);
+    expect((ok.answer.json as { healthChecks: unknown[] }).healthChecks).toMatchObject([
+      { protocol: "MESOS_HTTP", intervalSeconds: 60, maxConsecutiveFailures: 3 },
+    ]);
+    const bad = serveApi(stateOf([]), req("POST", "/v2/apps", JSON.stringify({ id: "/hc", cmd: "sleep 1", healthChecks: [{ protocol: "TCP" }] })), ctx);
+    expect(bad.answer.status).toBe(422);
+    expect(bad.answer.json).toMatchObject({ details: [{ path: "/healthChecks(0)/protocol", errors: [expect.stringContaining("MESOS_TCP")] }] });
+  });
+
+  it("counts healthy and unhealthy tasks and shows each task's healthCheckResults", () => {
+    const state = stateOf(
+      [record({ id: "/web", cmd: "sleep 600", instances: 2, healthChecks: [{ protocol: "MESOS_TCP" }] })],
+      [
+        instance("web.instance-a._app.1", "/web", { health: { alive: true, consecutiveFailures: 0, firstSuccess: 2_000, lastSuccess: 3_000 } }),
+        instance("web.instance-b._app.1", "/web", { health: { alive: false, consecutiveFailures: 1, lastFailure: 4_000, lastFailureCause: "refused" } }),
+      ],
+    );
+    const app = (serveApi(state, req("GET", "/v2/apps/web"), ctx).answer.json as { app: Record<string, unknown> }).app;
+    expect(app).toMatchObject({ tasksRunning: 2, tasksHealthy: 1, tasksUnhealthy: 1 });
+    expect((app.tasks as Array<{ healthCheckResults: unknown }>)[1]!.healthCheckResults).toEqual([
+      {
+        alive: false,
+        consecutiveFailures: 1,
+        firstSuccess: null,
+        lastFailure: "1970-01-01T00:00:04.000Z",
+        lastFailureCause: "refused",
+        lastSuccess: null,
+        instanceId: "web.instance-b",
+      },
+    ]);
   });
 });

@@ -68,3 +68,28 @@ describe("quietLaunches", () => {
     expect(quietLaunches(state, 40_000).map((i) => i.taskId)).toEqual(["quiet"]);
   });
 });
+
+describe("applyStatus: health", () => {
+  const checked = { id: "/sleepy", cmd: "sleep 600", instances: 1, healthChecks: [{ protocol: "MESOS_TCP" }] };
+
+  it("an update's `healthy` becomes the instance's health", () => {
+    const state = stateOf([record(checked)], [instance("t1", "/sleepy")]);
+    const out = applyStatus(state, { ...status("t1", "TASK_RUNNING"), healthy: true }, 7_000);
+    expect(out.instance?.health).toEqual({ alive: true, consecutiveFailures: 0, firstSuccess: 7_000, lastSuccess: 7_000 });
+    const sick = applyStatus(stateOf([record(checked)], [out.instance!]), { ...status("t1", "TASK_RUNNING", "HTTP 404"), healthy: false }, 8_000);
+    expect(sick.instance?.health).toMatchObject({ alive: false, consecutiveFailures: 1, lastFailure: 8_000, lastFailureCause: "HTTP 404" });
+  });
+
+  it("a task the agent killed for failing its health checks is a failure: the instance goes and lastTaskFailure is set", () => {
+    const state = stateOf([record(checked)], [instance("t1", "/sleepy")]);
+    const killed = {
+      ...status("t1", "TASK_KILLED", "3 consecutive health checks failed"),
+      reason: "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED" as const,
+      healthy: false,
+    };
+    const out = applyStatus(state, killed, 9_000);
+    expect(out.removed).toBe("t1");
+    expect(out.app?.lastTaskFailure).toMatchObject({ state: "TASK_KILLED", message: "3 consecutive health checks failed", taskId: "t1" });
+    expect(applyStatus(state, status("t1", "TASK_KILLED"), 9_000)).toEqual({ removed: "t1" }); // killed otherwise: no failure
+  });
+});

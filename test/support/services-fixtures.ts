@@ -40,6 +40,7 @@ export const instance = (taskId: string, appId: string, extra: Partial<InstanceR
 export const stateOf = (apps: AppRecord[], instances: InstanceRecord[] = []): ServicesState => ({
   apps: new Map(apps.map((a) => [a.app.id, a])),
   instances: new Map(instances.map((i) => [i.taskId, i])),
+  deployments: new Map(),
 });
 
 const scalar = (name: string, value: number): Resource => ({ name, type: "SCALAR", scalar: { value }, role: "*" });

@@ -67,15 +67,15 @@ describe("Marathon's REST API on the Worker", () => {
     const invalid = await send("POST", "/v2/apps", { id: "/x", cmd: "sleep 1", cpus: -1 });
     expect(invalid.status).toBe(422);
     expect(await invalid.json()).toEqual({ message: "Invalid JSON", details: [{ path: "/cpus", errors: ["error.min"] }] });
-    const unbuilt = await send("POST", "/v2/apps", { id: "/hc", cmd: "sleep 1", healthChecks: [{ protocol: "MESOS_TCP" }] });
+    const unbuilt = await send("POST", "/v2/apps", { id: "/hc", cmd: "sleep 1", healthChecks: [{ protocol: "TCP" }] });
     expect(unbuilt.status).toBe(422);
-    expect(((await unbuilt.json()) as { details: Array<{ path: string }> }).details.map((d) => d.path)).toEqual(["/healthChecks"]);
+    expect(((await unbuilt.json()) as { details: Array<{ path: string }> }).details.map((d) => d.path)).toEqual(["/healthChecks(0)/protocol"]);
     const missing = await send("GET", "/v2/apps/nope");
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ message: "App '/nope' does not exist" });
     expect((await send("GET", "/v2/apps/nope/tasks")).status).toBe(404);
     expect((await send("DELETE", "/v2/apps/nope")).status).toBe(404);
-    expect((await send("GET", "/v2/deployments")).status).toBe(404);
+    expect((await send("DELETE", "/v2/deployments/nope")).status).toBe(404);
     expect((await SELF.fetch(`${BASE}/v2/apps`)).status).toBe(401);
     const ping = await send("GET", "/ping");
     expect(ping.status).toBe(200);
@@ -162,4 +162,31 @@ describe("Marathon's REST API on the Worker", () => {
     );
     expect(failure).toMatchObject({ taskId, state: "TASK_LOST", host: "nowhere" });
   }, 30_000);
+
+  it("a config change is a deployment kept in SQLite across a restart of the object: listed, locking its app (409) until stopped with force", async () => {
+    const app = { id: "/rolled", cmd: "sleep 600", instances: 1, cpus: 0.1, mem: 16, healthChecks: [{ protocol: "MESOS_TCP", gracePeriodSeconds: 5 }] };
+    expect((await send("POST", "/v2/apps", app)).status).toBe(201);
+    const put = await send("PUT", "/v2/apps/rolled", { cmd: "sleep 700" });
+    expect(put.status).toBe(200);
+    const { deploymentId } = (await put.json()) as { deploymentId: string };
+    await runInDurableObject(services(), (_instance, state) => state.abort("restart under test")).catch(() => undefined);
+    const listed = (await (await send("GET", "/v2/deployments")).json()) as Array<{
+      id: string;
+      affectedApps: string[];
+      currentActions: Array<{ action: string }>;
+    }>;
+    expect(listed.find((d) => d.id === deploymentId)).toMatchObject({
+      affectedApps: ["/rolled"],
+      currentActions: [{ action: "RestartApplication", app: "/rolled" }],
+    });
+    const locked = await send("PUT", "/v2/apps/rolled", { cmd: "sleep 800" });
+    expect(locked.status).toBe(409);
+    expect(await locked.json()).toMatchObject({ deployments: [{ id: deploymentId }] });
+    const shown = (await (await send("GET", "/v2/apps/rolled")).json()) as { app: { deployments: unknown; healthChecks: unknown } };
+    expect(shown.app).toMatchObject({ deployments: [{ id: deploymentId }], healthChecks: [{ protocol: "MESOS_TCP", gracePeriodSeconds: 5 }] });
+    expect((await send("DELETE", `/v2/deployments/${deploymentId}?force=true`)).status).toBe(202);
+    const after = (await (await send("GET", "/v2/deployments")).json()) as Array<{ id: string }>;
+    expect(after.map((d) => d.id)).not.toContain(deploymentId);
+    expect((await send("PUT", "/v2/apps/rolled", { cmd: "sleep 800" })).status).toBe(200);
+  });
 });

@@ -1,0 +1,43 @@
+/**
+ * The shapes of the services framework's API (services-api.ts, deployment-api.ts): a request as
+ * the object hands it over, the answer, and the changes to commit before the answer goes out.
+ */
+import type { InfoSettings } from "./app-answers.ts";
+import type { AppRecord, DeploymentRecord, InstanceRecord } from "./service-records.ts";
+
+/** A request as the object hands it over. */
+export interface ApiRequest {
+  method: string;
+  /** The path, `/service/marathon` already taken off: `/v2/apps/x`, `/ping`. */
+  path: string;
+  query: URLSearchParams;
+  body: string;
+  /** The master's origin as the client reached it (for `Location` and `/v2/info`). */
+  origin: string;
+}
+
+/** The answer: a status, headers and a JSON body (or text for `/ping`). */
+export interface ApiAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  json?: unknown;
+  text?: string;
+}
+
+/** What to commit: apps stored (with a new version row), apps removed, instances changed, deployments started or ended. */
+export interface ApiChanges {
+  apps: AppRecord[];
+  removedApps: string[];
+  instances: InstanceRecord[];
+  deployments?: DeploymentRecord[];
+  removedDeployments?: string[];
+}
+
+/** An answer and what to commit before it goes out. */
+export type Served = { answer: ApiAnswer; changes?: ApiChanges };
+
+/** What serving a request needs besides the state. */
+export interface ApiContext extends InfoSettings {
+  nowMs: number;
+  uuid: () => string;
+}
