@@ -4,7 +4,10 @@
  * subscriber may view, and the heartbeat interval) and then carries every event
  * `operatorEvents` derives from committed changes, filtered by the subscriber's view ACLs,
  * with a HEARTBEAT every interval. One instance per master; it becomes the master's commit
- * observer while it has subscribers.
+ * observer while it has subscribers. A subscriber whose reader has taken nothing for three
+ * heartbeat intervals is dropped, as a framework's stream is (shell/event-streams.ts): a client
+ * that went away is not always reported by the request's signal (the memory soak, bench/soak.ts,
+ * found such streams kept, each queueing every event up to MAX_UNREAD_EVENTS, ~20 MB/min).
  */
 import { encodeRecord } from "../../../sdk/src/recordio.ts";
 import type { MasterCore } from "../core/master-core.ts";
@@ -23,7 +26,10 @@ export const MAX_UNREAD_EVENTS = 10_000;
 interface Subscriber {
   writer: WritableStreamDefaultWriter<Uint8Array>;
   filter: ReadFilter;
+  /** Writes not yet taken by the reader. */
   pending: number;
+  /** Last time the reader took a write (or had nothing to take). */
+  progressAt: number;
   /** Events committed while SUBSCRIBED is still being written out; sent right after it. */
   backlog: object[] | undefined;
 }
@@ -38,7 +44,11 @@ export class OperatorStreams {
   private readonly subscribers = new Set<Subscriber>();
   private heartbeat: ReturnType<typeof setInterval> | undefined;
 
-  constructor(private readonly core: MasterCore) {}
+  /** `clock`: the time now (ms), for telling a reader that stopped reading. */
+  constructor(
+    private readonly core: MasterCore,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   /** Subscribers connected now (`master/operator_event_stream_subscribers`). */
   get size(): number {
@@ -52,7 +62,7 @@ export class OperatorStreams {
   open(principal: string | undefined, signal?: AbortSignal): Response {
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const filter = readFilter(this.core.authorizer, principal);
-    const sub: Subscriber = { writer: writable.getWriter(), filter, pending: 0, backlog: [] };
+    const sub: Subscriber = { writer: writable.getWriter(), filter, pending: 0, progressAt: this.clock(), backlog: [] };
     this.subscribers.add(sub);
     serviceCounters(this.core).operatorSubscribers = this.subscribers.size;
     sub.writer.closed.catch(() => this.drop(sub));
@@ -119,15 +129,19 @@ export class OperatorStreams {
       sub.backlog.push(event);
       return;
     }
-    if (sub.pending >= MAX_UNREAD_EVENTS) {
+    const now = this.clock();
+    const stalled = sub.pending > 0 && now - sub.progressAt > 3 * this.core.config.heartbeatIntervalMs;
+    if (stalled || sub.pending >= MAX_UNREAD_EVENTS) {
       this.drop(sub);
       sub.writer.abort("reader stopped reading").catch(() => undefined);
       return;
     }
+    if (sub.pending === 0) sub.progressAt = now;
     sub.pending++;
     sub.writer.write(encoder.encode(encodeRecord(event))).then(
       () => {
         sub.pending--;
+        sub.progressAt = this.clock();
       },
       () => this.drop(sub),
     );
