@@ -85,7 +85,7 @@ export const soakBenchmark: Benchmark = async ({ quick, minutes }) => {
     const inspector = await connectHeapInspector(inspectorPort, "strata-master");
     const poke = () => fetch(`${url}/health`).then((r) => r.arrayBuffer());
     const t0 = performance.now();
-    const deadline = t0 + durationMs;
+    let deadline = t0 + durationMs;
     const running = () => performance.now() < deadline;
     const count: SoakCounts = { tasks: 0, failed: 0, reads: 0, readFailures: 0, streams: 0, streamFailures: 0, rounds: 0 };
 
@@ -173,10 +173,16 @@ export const soakBenchmark: Benchmark = async ({ quick, minutes }) => {
         `soak: ${s.minute.toFixed(1)} min  heap ${s.heapMb.toFixed(1)} MB  workerd RSS ${s.rssMb.toFixed(0)} MB  tasks ${s.tasks}  reads ${s.reads}  streams ${s.streams}`,
       );
     };
-    await sample();
-    while (running()) {
-      await sleep(Math.min(sampleMs, deadline - performance.now()));
+    try {
       await sample();
+      while (running()) {
+        await sleep(Math.min(sampleMs, deadline - performance.now()));
+        await sample();
+      }
+    } catch (err) {
+      deadline = 0; // the load stops too, before the cluster does
+      await Promise.allSettled([launching, reading, streaming]);
+      throw err;
     }
     await Promise.all([launching, reading, streaming]);
     await sample(); // after the load: what stays
