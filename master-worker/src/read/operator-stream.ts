@@ -25,6 +25,8 @@ export const MAX_UNREAD_EVENTS = 10_000;
 
 interface Subscriber {
   writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** Errors both sides at once (see `end`). */
+  control: TransformStreamDefaultController<Uint8Array>;
   filter: ReadFilter;
   /** Writes not yet taken by the reader. */
   pending: number;
@@ -38,6 +40,20 @@ interface Subscriber {
 const PARTS_PER_STEP = 2_000;
 
 const encoder = new TextEncoder();
+
+/**
+ * Ends a subscriber's stream with an error, at once. Not `writer.abort`: with a write in flight
+ * that the reader never takes (a client gone unnoticed), an abort waits for that write for
+ * ever, and the stream keeps every queued event alive while its connection lingers; erroring
+ * through the controller drops the queues of both sides now.
+ */
+function end(sub: Subscriber, reason: string): void {
+  try {
+    sub.control.error(new Error(reason));
+  } catch {
+    /* already ended */
+  }
+}
 
 /** See the file comment. */
 export class OperatorStreams {
@@ -60,16 +76,21 @@ export class OperatorStreams {
    * aborts when the client goes away: the subscriber is dropped at that moment.
    */
   open(principal: string | undefined, signal?: AbortSignal): Response {
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    let control!: TransformStreamDefaultController<Uint8Array>;
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>({
+      start: (c) => {
+        control = c;
+      },
+    });
     const filter = readFilter(this.core.authorizer, principal);
-    const sub: Subscriber = { writer: writable.getWriter(), filter, pending: 0, progressAt: this.clock(), backlog: [] };
+    const sub: Subscriber = { writer: writable.getWriter(), control, filter, pending: 0, progressAt: this.clock(), backlog: [] };
     this.subscribers.add(sub);
     serviceCounters(this.core).operatorSubscribers = this.subscribers.size;
     sub.writer.closed.catch(() => this.drop(sub));
     const left = () => {
       if (!this.subscribers.has(sub)) return;
       this.drop(sub);
-      sub.writer.abort("the client went away").catch(() => undefined);
+      end(sub, "the client went away");
     };
     if (signal?.aborted) queueMicrotask(left);
     else signal?.addEventListener("abort", left, { once: true });
@@ -82,7 +103,7 @@ export class OperatorStreams {
       .catch((err) => {
         console.error("operator event stream:", err instanceof Error ? err.message : String(err));
         this.drop(sub);
-        sub.writer.abort("could not write the state").catch(() => undefined);
+        end(sub, "could not write the state");
       });
     this.heartbeat ??= setInterval(() => this.broadcast([{ event: { type: "HEARTBEAT" } }]), this.core.config.heartbeatIntervalMs);
     return new Response(readable, {
@@ -133,7 +154,7 @@ export class OperatorStreams {
     const stalled = sub.pending > 0 && now - sub.progressAt > 3 * this.core.config.heartbeatIntervalMs;
     if (stalled || sub.pending >= MAX_UNREAD_EVENTS) {
       this.drop(sub);
-      sub.writer.abort("reader stopped reading").catch(() => undefined);
+      end(sub, "reader stopped reading");
       return;
     }
     if (sub.pending === 0) sub.progressAt = now;

@@ -136,6 +136,15 @@ function recordReader(body: ReadableStream<Uint8Array>) {
       return queue.shift()!;
     },
     cancel: () => reader.cancel(),
+    /** "errored", "closed", or "open" when still neither after a turn of the event loop. */
+    ended: () =>
+      Promise.race([
+        reader.closed.then(
+          () => "closed",
+          () => "errored",
+        ),
+        new Promise((resolve) => setTimeout(() => resolve("open"), 20)),
+      ]),
   };
 }
 
@@ -198,9 +207,12 @@ describe("operator SUBSCRIBE stream", () => {
     h.addAgent("cpus:1;mem:256");
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(streams.size).toBe(1);
+    expect(await stuck.ended()).toBe("open");
     now += 3 * h.config.heartbeatIntervalMs + 1;
     h.addAgent("cpus:1;mem:256");
     expect(streams.size).toBe(0);
+    // Ended at once, its queued events let go, though the reader never reads again.
+    expect(await stuck.ended()).toBe("errored");
     expect(metricsSnapshot(h.core, h.now)["master/operator_event_stream_subscribers"]).toBe(0);
     expect(h.core.observer).toBeUndefined();
   });
