@@ -186,9 +186,13 @@ export const soakBenchmark: Benchmark = async ({ quick, minutes }) => {
     }
     await Promise.all([launching, reading, streaming]);
     await sample(); // after the load: what stays
+    const kinds = await inspector.largestKinds(poke, 12).catch((err: Error) => err);
     inspector.close();
 
     console.error(soakTable(samples));
+    console.error("largest kinds in the heap at the end (self size):");
+    if (kinds instanceof Error) console.error(`  (no snapshot: ${kinds.message})`);
+    else for (const k of kinds) console.error(`  ${(k.bytes / MB).toFixed(2).padStart(7)} MB ${String(k.count).padStart(8)}  ${k.kind}`);
     return soakFigures(samples, warmUpMs / 60_000, count);
   });
 };
