@@ -8,6 +8,7 @@
 import type { Offer, Resource, TaskInfo } from "../schemas/index.ts";
 import { commandTask, isTerminal, SchedulerClient } from "../sdk/src/index.ts";
 import { contains, subtract } from "../sdk/src/resources.ts";
+import type { FetchLike } from "../sdk/src/scheduler-types.ts";
 import { percentile } from "./result.ts";
 
 export interface LaunchRun {
@@ -42,6 +43,8 @@ export interface LaunchOptions {
   pace?: { minIntervalMs: number };
   /** `refuse_seconds` when declining an offer once every task is launched (default 0). */
   idleRefuseSeconds?: number;
+  /** The framework's fetch (default: the global one), e.g. one that retries a reset connection. */
+  fetch?: FetchLike;
 }
 
 interface Timing {
@@ -70,6 +73,7 @@ export async function launchTasks(opts: LaunchOptions): Promise<LaunchRun> {
     master: opts.master,
     credentials: { principal: opts.principal, secret: opts.secret },
     frameworkInfo: { user: "root", name: "strata-bench", failover_timeout: 60 },
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
   });
   const lost = (why: unknown) => console.error(`bench framework: ${why instanceof Error ? why.message : String(why)}`);
   const refuse = () => ({ refuse_seconds: next >= opts.count ? (opts.idleRefuseSeconds ?? 0) : 0 });

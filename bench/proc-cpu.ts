@@ -18,14 +18,24 @@ export function cpuSeconds(pid: number): number {
   return secondsOf(f);
 }
 
-/** CPU seconds used so far by `pid` and every process below it (those gone meanwhile count 0). */
-export function treeCpuSeconds(pid: number): number {
+/** `pid` and every process below it, parents first (read from /proc now). */
+export function processTree(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     const parent = Number(procStatFields(Number(name))?.[1]); // field 4: ppid
     children.set(parent, [...(children.get(parent) ?? []), Number(name)]);
   }
-  const walk = (p: number): number => secondsOf(procStatFields(p)) + (children.get(p) ?? []).reduce((sum, c) => sum + walk(c), 0);
-  return walk(pid);
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    out.push(p);
+    for (const c of children.get(p) ?? []) walk(c);
+  };
+  walk(pid);
+  return out;
+}
+
+/** CPU seconds used so far by `pid` and every process below it (those gone meanwhile count 0). */
+export function treeCpuSeconds(pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + secondsOf(procStatFields(p)), 0);
 }

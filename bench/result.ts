@@ -22,8 +22,11 @@ export interface Figure {
   note?: string;
 }
 
-/** A benchmark module: runs and returns its figures. `quick` asks for a shorter run. */
-export type Benchmark = (opts: { quick: boolean }) => Promise<Figure[]>;
+/**
+ * A benchmark module: runs and returns its figures. `quick` asks for a shorter run; `minutes`
+ * (`--minutes N`), where given, how long a timed benchmark (the soak) runs.
+ */
+export type Benchmark = (opts: { quick: boolean; minutes?: number }) => Promise<Figure[]>;
 
 /** True when the figure meets its target (undefined when it has none). */
 export function meets(f: Figure): boolean | undefined {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only allocator,launch]`: runs the benchmarks, prints one
+ * `npm run bench [-- --quick] [-- --only allocator,launch] [-- --minutes N]`: runs the benchmarks, prints one
  * table (each figure beside its target), and writes the figures as JSON with the machine,
  * the commit and the date to bench/results/ (latest.json and a dated copy).
  */
@@ -19,6 +19,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   scale: async () => (await import("./scale.ts")).scaleBenchmark,
   cost: async () => (await import("./cost.ts")).costBenchmark,
   state: async () => (await import("./state-read.ts")).stateReadBenchmark,
+  soak: async () => (await import("./soak.ts")).soakBenchmark,
 };
 
 // Interrupted: masters and agents run in their own process groups, so stop them before leaving.
@@ -35,12 +36,19 @@ if (unknown.length) {
   process.exit(2);
 }
 
+const minutesAt = process.argv.indexOf("--minutes");
+const minutes = minutesAt > 0 ? Number(process.argv[minutesAt + 1]) : undefined;
+if (minutes !== undefined && !(minutes > 0 && minutes <= 24 * 60)) {
+  console.error(`--minutes: expected a number of minutes above 0 and at most 1440, got '${process.argv[minutesAt + 1] ?? ""}'`);
+  process.exit(2);
+}
+
 const figures: Figure[] = [];
 for (const [name, load] of Object.entries(BENCHMARKS)) {
   if (only && !only.has(name)) continue;
   console.error(`running ${name}…`);
   try {
-    figures.push(...(await (await load())({ quick })));
+    figures.push(...(await (await load())({ quick, ...(minutes !== undefined ? { minutes } : {}) })));
   } catch (err) {
     // One benchmark failing must not hide the others' figures: record why, carry on.
     const why = err instanceof Error ? err.message : String(err);

@@ -115,6 +115,8 @@ export interface MasterOptions {
   stateDir: string;
   /** Extra master settings (wrangler vars), e.g. { STRATA_HEARTBEAT_INTERVAL_SECONDS: "1" }. */
   vars?: Record<string, string>;
+  /** Opens workerd's V8 inspector on this loopback port (the soak benchmark reads the heap there). */
+  inspectorPort?: number;
 }
 
 /** Bun from the project's dependencies (the master server and the agent build run on it). */
@@ -139,6 +141,7 @@ export async function startMaster(opts: MasterOptions): Promise<Proc> {
     "--env-file",
     join(opts.stateDir, "secrets.env"),
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+    ...(opts.inspectorPort !== undefined ? ["--inspector-port", String(opts.inspectorPort)] : []),
   ];
   const proc = launch(BUN, args, process.env, join(opts.stateDir, "master.log"));
   await waitForHealth(`http://127.0.0.1:${opts.port}`, 60_000, proc);
@@ -227,13 +230,18 @@ export interface TempCluster {
  * when STRATA_KEEP_BENCH_STATE is set).
  */
 export async function withTempCluster<T>(
-  opts: { name: string; vars?: Record<string, string>; agentArgs?: string[] },
+  opts: { name: string; vars?: Record<string, string>; agentArgs?: string[]; inspectorPort?: number },
   fn: (c: TempCluster) => Promise<T>,
 ): Promise<T> {
   const stateDir = mkdtempSync(join(tmpdir(), `strata-${opts.name}-`));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const master = await startMaster({ port, stateDir, ...(opts.vars ? { vars: opts.vars } : {}) });
+  const master = await startMaster({
+    port,
+    stateDir,
+    ...(opts.vars ? { vars: opts.vars } : {}),
+    ...(opts.inspectorPort !== undefined ? { inspectorPort: opts.inspectorPort } : {}),
+  });
   const secrets = localSecrets(stateDir);
   const agent = startAgent({
     master: url,

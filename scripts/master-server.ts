@@ -6,7 +6,11 @@
  * edits) stays the tool for working on the master itself.
  *
  *   bun scripts/master-server.ts [--port 8787] [--ip 127.0.0.1] [--persist-to DIR]
- *                                [--env-file FILE] [--var NAME:VALUE]...
+ *                                [--env-file FILE] [--var NAME:VALUE]... [--inspector-port PORT]
+ *
+ * `--inspector-port` (off by default; or STRATA_INSPECTOR_PORT) opens workerd's V8 inspector
+ * (Chrome DevTools protocol) on loopback: for profiling, and for the soak benchmark, which reads
+ * the master isolate's heap through it.
  *
  * Why not `wrangler dev`: measured in the launch benchmark, wrangler's Node process spent 70–100 %
  * of a core on every request (request logging and its proxy in front of workerd) and added a hop,
@@ -42,6 +46,7 @@ function parseArgs(argv: string[]) {
     ip: "127.0.0.1",
     persistTo: join(ROOT, ".strata", "master"),
     envFile: undefined as string | undefined,
+    inspectorPort: process.env.STRATA_INSPECTOR_PORT ? Number(process.env.STRATA_INSPECTOR_PORT) : undefined,
     vars: {} as Record<string, string>,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -53,6 +58,9 @@ function parseArgs(argv: string[]) {
       case "--port":
         out.port = Number(value);
         if (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535) usage(`--port: '${value}' is not a port`);
+        break;
+      case "--inspector-port":
+        out.inspectorPort = Number(value);
         break;
       case "--ip":
         out.ip = value;
@@ -73,6 +81,8 @@ function parseArgs(argv: string[]) {
         usage(`unknown flag '${name}'`);
     }
   }
+  if (out.inspectorPort !== undefined && (!Number.isInteger(out.inspectorPort) || out.inspectorPort < 1 || out.inspectorPort > 65535))
+    usage(`--inspector-port (or STRATA_INSPECTOR_PORT): '${out.inspectorPort}' is not a port`);
   return out;
 }
 
@@ -111,8 +121,8 @@ const mf = new Miniflare({
   cf: false,
   logRequests: false,
   log: new Log(LogLevel.WARN),
-  // For profiling the master (Chrome DevTools protocol), e.g. STRATA_INSPECTOR_PORT=9229.
-  ...(process.env.STRATA_INSPECTOR_PORT ? { inspectorPort: Number(process.env.STRATA_INSPECTOR_PORT) } : {}),
+  // For profiling the master and reading its heap (Chrome DevTools protocol); loopback only.
+  ...(args.inspectorPort !== undefined ? { inspectorPort: args.inspectorPort } : {}),
 });
 await mf.ready;
 const url = await mf.unsafeGetDirectURL();

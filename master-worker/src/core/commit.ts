@@ -42,6 +42,8 @@ export interface CommitTarget extends MasterView {
   readonly observer: CommitObserver | undefined;
   nextCommandSeq: number;
   nextUpdateSeq: number;
+  /** Set when tasks, frameworks or updates change (the retention pass, tick.ts, may have work). */
+  retentionDue: boolean;
   queueOf(agentId: string): CommandRecord[];
   requestAllocation(now: number): void;
 }
@@ -77,6 +79,20 @@ export function commitEffects(core: CommitTarget, effects: readonly Effect[], no
         after.push(() => core.tasks.set(key, core.interner.task(e.task)));
         break;
       }
+      case "forgetTask": {
+        const key = taskKey(e.frameworkId, e.taskId);
+        changes.push({ table: "tasks", delete: key });
+        after.push(() => core.tasks.delete(key));
+        break;
+      }
+      case "forgetFramework":
+        changes.push({ table: "frameworks", delete: e.frameworkId });
+        after.push(() => {
+          core.frameworks.delete(e.frameworkId);
+          core.suppressed.delete(e.frameworkId);
+          core.suppressedRoles.delete(e.frameworkId);
+        });
+        break;
       case "update": {
         const u: UpdateRecord = {
           uuid: e.status.uuid,
@@ -215,6 +231,8 @@ export function commitEffects(core: CommitTarget, effects: readonly Effect[], no
   core.nextCommandSeq = seq;
   core.nextUpdateSeq = updateSeq;
   for (const f of after) f();
+  // A task, framework or update changed: the retention pass (tick.ts) may find something to forget.
+  if (effects.some((e) => e.kind === "task" || e.kind === "update" || e.kind === "framework" || e.kind === "forget")) core.retentionDue = true;
   for (const [fid, event] of events) core.outbox.send(fid, event);
   for (const agentId of wake) core.outbox.wakeAgent(agentId);
 }

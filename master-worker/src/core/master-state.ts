@@ -66,6 +66,11 @@ export class MasterState implements MasterView {
   nextCommandSeq = 1;
   nextUpdateSeq = 1;
   private offerCount = 0;
+  /**
+   * Tasks or frameworks changed since the last retention pass (decide/retention.ts), so it may
+   * have something to forget; true at start, for a state loaded past the bounds.
+   */
+  retentionDue = true;
   /** When the next allocation run is due (undefined: none asked for). */
   allocateAt: number | undefined;
   readonly store: Store;

@@ -12,12 +12,15 @@ import { decideRestartDeadlines, expiredFrameworks, nextFailoverDeadline } from 
 import { expiredInverseFilters, inverseOfferChanges } from "../decide/inverse-offers.ts";
 import { addUnavailability } from "../decide/maintenance.ts";
 import { decideUnreachable, isReachable } from "../decide/partitions.ts";
+import { decideRetention } from "../decide/retention.ts";
 import { decideTeardown } from "../decide/scheduler-calls.ts";
 import { offersGone, onAgent } from "../decide/view.ts";
 import type { MasterState } from "./master-state.ts";
 
 /** How far ahead `nextDeadline` looks at most. */
 const MAX_DEADLINE_AHEAD_MS = 24 * 3600_000;
+/** A retention pass (decide/retention.ts) runs at most this often: it walks every task. */
+export const RETENTION_INTERVAL_MS = 10_000;
 
 /** The tick's own memory (heartbeats, allocation runs, deadlines derived at start); see the file comment. */
 export class Ticker {
@@ -25,9 +28,11 @@ export class Ticker {
   private restartDeadlinesPending = true;
   private allocationRuns = 0;
   private nextHeartbeatAt: number;
+  private nextRetentionAt: number;
 
   constructor(now: number, heartbeatIntervalMs: number) {
     this.nextHeartbeatAt = now + heartbeatIntervalMs;
+    this.nextRetentionAt = now + RETENTION_INTERVAL_MS;
   }
 
   /** Runs everything due at `now`; returns when it wants to be called next. */
@@ -78,6 +83,12 @@ export class Ticker {
     const revocable = state.oversubscription.run(state, now, allocating, () => state.newOfferId());
     for (const e of revocable) if (e.kind === "offers") addUnavailability(state, e.offers);
     if (revocable.length) state.apply(revocable, now);
+    if (state.retentionDue && now >= this.nextRetentionAt) {
+      state.retentionDue = false;
+      this.nextRetentionAt = now + RETENTION_INTERVAL_MS;
+      const forget = decideRetention(state);
+      if (forget.length) state.apply(forget, now);
+    }
     return this.nextDeadline(state, now);
   }
 
@@ -87,6 +98,7 @@ export class Ticker {
     const times = [state.allocateAt, nextFilterExpiry(state.filters, now), state.inverseOffers.nextFilterExpiry(now)];
     if (state.streams.size > 0) times.push(this.nextHeartbeatAt);
     times.push(state.oversubscription.dueAt);
+    if (state.retentionDue) times.push(this.nextRetentionAt);
     times.push(...state.liveness.deadlines(config.agentPingTimeoutMs, config.agentUnreachableTimeoutMs));
     times.push(nextFailoverDeadline(state, state.startedAt));
     if (config.offerTimeoutMs > 0) for (const o of state.offers.values()) times.push(o.createdAt + config.offerTimeoutMs);

@@ -18,6 +18,10 @@ export type Effect =
   | { kind: "agent"; agent: AgentRecord }
   | { kind: "framework"; framework: FrameworkRecord }
   | { kind: "task"; task: TaskRecord }
+  /** Forget a terminal task (beyond the retention bound; retention.ts), in memory and storage. */
+  | { kind: "forgetTask"; frameworkId: string; taskId: string }
+  /** Forget a torn-down framework (beyond the retention bound; retention.ts); its tasks are forgotten with it. */
+  | { kind: "forgetFramework"; frameworkId: string }
   /**
    * A new status update, forwarded to the framework and kept until acknowledged: in SQLite when
    * the master made it, in memory only when an agent sent it (`fromAgent`), because the agent

@@ -56,6 +56,8 @@ const EnvSchema = z.object({
     .optional()
     .transform((v) => v ?? 0.8),
   STRATA_ALLOCATOR_SORTER: z.enum(ALLOCATOR_SORTERS).optional(),
+  STRATA_MAX_COMPLETED_TASKS_PER_FRAMEWORK: z.coerce.number().int().min(0).optional(),
+  STRATA_MAX_COMPLETED_FRAMEWORKS: z.coerce.number().int().min(0).optional(),
   STRATA_MAX_BODY_BYTES: z.coerce
     .number()
     .int()
@@ -100,7 +102,21 @@ export interface MasterConfig {
   allocatorSorter: AllocatorSorterName;
   /** The largest POST body the Worker reads (`STRATA_MAX_BODY_BYTES`); a larger one is answered 413. */
   maxBodyBytes: number;
+  /**
+   * Terminal tasks kept per framework (`STRATA_MAX_COMPLETED_TASKS_PER_FRAMEWORK`, as Mesos'
+   * `--max_completed_tasks_per_framework`); older ones are forgotten (decide/retention.ts).
+   */
+  maxCompletedTasksPerFramework: number;
+  /** Torn-down frameworks kept (`STRATA_MAX_COMPLETED_FRAMEWORKS`, as Mesos' `--max_completed_frameworks`). */
+  maxCompletedFrameworks: number;
 }
+
+/**
+ * Defaults of the retention bounds: Mesos' 1,000 completed tasks per framework, and 10 completed
+ * frameworks (Mesos keeps 50, in a master with gigabytes; a Durable Object has 128 MB).
+ */
+export const DEFAULT_MAX_COMPLETED_TASKS_PER_FRAMEWORK = 1000;
+export const DEFAULT_MAX_COMPLETED_FRAMEWORKS = 10;
 
 /** Parses `principal:secret[,principal:secret…]`; a bad entry names its position. */
 export function parseCredentials(text: string | undefined): Map<string, string> {
@@ -153,5 +169,7 @@ export function readConfig(env: Record<string, unknown>): MasterConfig {
     oversubscriptionFactor: e.STRATA_OVERSUBSCRIPTION_FACTOR,
     allocatorSorter: e.STRATA_ALLOCATOR_SORTER ?? "drf",
     maxBodyBytes: e.STRATA_MAX_BODY_BYTES,
+    maxCompletedTasksPerFramework: e.STRATA_MAX_COMPLETED_TASKS_PER_FRAMEWORK ?? DEFAULT_MAX_COMPLETED_TASKS_PER_FRAMEWORK,
+    maxCompletedFrameworks: e.STRATA_MAX_COMPLETED_FRAMEWORKS ?? DEFAULT_MAX_COMPLETED_FRAMEWORKS,
   };
 }

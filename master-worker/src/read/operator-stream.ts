@@ -4,7 +4,10 @@
  * subscriber may view, and the heartbeat interval) and then carries every event
  * `operatorEvents` derives from committed changes, filtered by the subscriber's view ACLs,
  * with a HEARTBEAT every interval. One instance per master; it becomes the master's commit
- * observer while it has subscribers.
+ * observer while it has subscribers. A subscriber whose reader has taken nothing for three
+ * heartbeat intervals is dropped, as a framework's stream is (shell/event-streams.ts): a client
+ * that went away is not always reported by the request's signal (the memory soak, bench/soak.ts,
+ * found such streams kept, each queueing every event up to MAX_UNREAD_EVENTS, ~20 MB/min).
  */
 import { encodeRecord } from "../../../sdk/src/recordio.ts";
 import type { MasterCore } from "../core/master-core.ts";
@@ -22,8 +25,13 @@ export const MAX_UNREAD_EVENTS = 10_000;
 
 interface Subscriber {
   writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** Errors both sides at once (see `end`). */
+  control: TransformStreamDefaultController<Uint8Array>;
   filter: ReadFilter;
+  /** Writes not yet taken by the reader. */
   pending: number;
+  /** Last time the reader took a write (or had nothing to take). */
+  progressAt: number;
   /** Events committed while SUBSCRIBED is still being written out; sent right after it. */
   backlog: object[] | undefined;
 }
@@ -33,12 +41,30 @@ const PARTS_PER_STEP = 2_000;
 
 const encoder = new TextEncoder();
 
+/**
+ * Ends a subscriber's stream with an error, at once. Not `writer.abort`: with a write in flight
+ * that the reader never takes (a client gone unnoticed), an abort waits for that write for
+ * ever, and the stream keeps every queued event alive while its connection lingers; erroring
+ * through the controller drops the queues of both sides now.
+ */
+function end(sub: Subscriber, reason: string): void {
+  try {
+    sub.control.error(new Error(reason));
+  } catch {
+    /* already ended */
+  }
+}
+
 /** See the file comment. */
 export class OperatorStreams {
   private readonly subscribers = new Set<Subscriber>();
   private heartbeat: ReturnType<typeof setInterval> | undefined;
 
-  constructor(private readonly core: MasterCore) {}
+  /** `clock`: the time now (ms), for telling a reader that stopped reading. */
+  constructor(
+    private readonly core: MasterCore,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   /** Subscribers connected now (`master/operator_event_stream_subscribers`). */
   get size(): number {
@@ -50,16 +76,21 @@ export class OperatorStreams {
    * aborts when the client goes away: the subscriber is dropped at that moment.
    */
   open(principal: string | undefined, signal?: AbortSignal): Response {
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    let control!: TransformStreamDefaultController<Uint8Array>;
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>({
+      start: (c) => {
+        control = c;
+      },
+    });
     const filter = readFilter(this.core.authorizer, principal);
-    const sub: Subscriber = { writer: writable.getWriter(), filter, pending: 0, backlog: [] };
+    const sub: Subscriber = { writer: writable.getWriter(), control, filter, pending: 0, progressAt: this.clock(), backlog: [] };
     this.subscribers.add(sub);
     serviceCounters(this.core).operatorSubscribers = this.subscribers.size;
     sub.writer.closed.catch(() => this.drop(sub));
     const left = () => {
       if (!this.subscribers.has(sub)) return;
       this.drop(sub);
-      sub.writer.abort("the client went away").catch(() => undefined);
+      end(sub, "the client went away");
     };
     if (signal?.aborted) queueMicrotask(left);
     else signal?.addEventListener("abort", left, { once: true });
@@ -72,7 +103,7 @@ export class OperatorStreams {
       .catch((err) => {
         console.error("operator event stream:", err instanceof Error ? err.message : String(err));
         this.drop(sub);
-        sub.writer.abort("could not write the state").catch(() => undefined);
+        end(sub, "could not write the state");
       });
     this.heartbeat ??= setInterval(() => this.broadcast([{ event: { type: "HEARTBEAT" } }]), this.core.config.heartbeatIntervalMs);
     return new Response(readable, {
@@ -119,15 +150,19 @@ export class OperatorStreams {
       sub.backlog.push(event);
       return;
     }
-    if (sub.pending >= MAX_UNREAD_EVENTS) {
+    const now = this.clock();
+    const stalled = sub.pending > 0 && now - sub.progressAt > 3 * this.core.config.heartbeatIntervalMs;
+    if (stalled || sub.pending >= MAX_UNREAD_EVENTS) {
       this.drop(sub);
-      sub.writer.abort("reader stopped reading").catch(() => undefined);
+      end(sub, "reader stopped reading");
       return;
     }
+    if (sub.pending === 0) sub.progressAt = now;
     sub.pending++;
     sub.writer.write(encoder.encode(encodeRecord(event))).then(
       () => {
         sub.pending--;
+        sub.progressAt = this.clock();
       },
       () => this.drop(sub),
     );

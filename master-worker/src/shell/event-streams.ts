@@ -19,6 +19,11 @@ export interface EventStreamsOptions {
 interface EventStream {
   streamId: string;
   writer: WritableStreamDefaultWriter<Uint8Array>;
+  /**
+   * Errors both sides at once: `writer.abort` waits for ever for a write the reader never takes
+   * (a client gone unnoticed), keeping every queued event alive while the connection lingers.
+   */
+  control: TransformStreamDefaultController<Uint8Array>;
   /** Writes not yet taken by the reader. */
   pending: number;
   /** Last time the reader took a write (or had nothing to take). */
@@ -26,6 +31,15 @@ interface EventStream {
 }
 
 const encoder = new TextEncoder();
+
+/** Ends a stream with an error at once, both sides' queues let go (see `EventStream.control`). */
+function end(control: TransformStreamDefaultController<Uint8Array>, reason: string): void {
+  try {
+    control.error(new Error(reason));
+  } catch {
+    /* already ended */
+  }
+}
 
 /** See the file comment. */
 export class EventStreams {
@@ -39,14 +53,19 @@ export class EventStreams {
    * client goes away: the stream is broken at that moment, not at the next write that fails.
    */
   open(frameworkId: string, streamId: string, events: readonly SchedulerEvent[], now: number, signal?: AbortSignal): ReadableStream<Uint8Array> {
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    let control!: TransformStreamDefaultController<Uint8Array>;
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>({
+      start: (c) => {
+        control = c;
+      },
+    });
     const writer = writable.getWriter();
-    this.writers.set(frameworkId, { streamId, writer, pending: 0, progressAt: now });
+    this.writers.set(frameworkId, { streamId, writer, control, pending: 0, progressAt: now });
     writer.closed.catch(() => this.broken(frameworkId, streamId));
     const left = () => {
       if (this.writers.get(frameworkId)?.writer !== writer) return;
       this.broken(frameworkId, streamId);
-      writer.abort("the client went away").catch(() => undefined);
+      end(control, "the client went away");
     };
     if (signal?.aborted) queueMicrotask(left);
     else signal?.addEventListener("abort", left, { once: true });
@@ -63,7 +82,7 @@ export class EventStreams {
     // a reader that has taken nothing for three heartbeat intervals is gone.
     if (s.pending > 0 && now - s.progressAt > 3 * this.options.heartbeatIntervalMs) {
       this.broken(frameworkId, s.streamId);
-      s.writer.abort("reader stopped reading").catch(() => undefined);
+      end(s.control, "reader stopped reading");
       return;
     }
     if (s.pending === 0) s.progressAt = now;

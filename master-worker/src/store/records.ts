@@ -108,7 +108,9 @@ export interface PersistedState {
 export type Change =
   | { table: "agents"; put: AgentRecord }
   | { table: "frameworks"; put: FrameworkRecord }
+  | { table: "frameworks"; delete: string }
   | { table: "tasks"; put: TaskRecord }
+  | { table: "tasks"; delete: string }
   | { table: "updates"; put: UpdateRecord }
   | { table: "updates"; delete: string }
   | { table: "commands"; put: CommandRecord }

@@ -136,6 +136,15 @@ function recordReader(body: ReadableStream<Uint8Array>) {
       return queue.shift()!;
     },
     cancel: () => reader.cancel(),
+    /** "errored", "closed", or "open" when still neither after a turn of the event loop. */
+    ended: () =>
+      Promise.race([
+        reader.closed.then(
+          () => "closed",
+          () => "errored",
+        ),
+        new Promise((resolve) => setTimeout(() => resolve("open"), 20)),
+      ]),
   };
 }
 
@@ -185,6 +194,47 @@ describe("operator SUBSCRIBE stream", () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(streams.size).toBe(0);
     expect(h.core.observer).toBeUndefined();
+  });
+
+  it("a subscriber whose reader stopped reading (gone without its signal aborting) is dropped after three heartbeat intervals", async () => {
+    const { h } = busyCluster();
+    let now = 0;
+    const streams = new OperatorStreams(h.core, () => now);
+    const stuck = recordReader(streams.open(undefined, new AbortController().signal).body!);
+    expect((await stuck.next()).type).toBe("SUBSCRIBED");
+    // The reader takes nothing more; events keep coming.
+    h.addAgent("cpus:1;mem:256");
+    h.addAgent("cpus:1;mem:256");
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(streams.size).toBe(1);
+    expect(await stuck.ended()).toBe("open");
+    now += 3 * h.config.heartbeatIntervalMs + 1;
+    h.addAgent("cpus:1;mem:256");
+    expect(streams.size).toBe(0);
+    // Ended at once, its queued events let go, though the reader never reads again.
+    expect(await stuck.ended()).toBe("errored");
+    expect(metricsSnapshot(h.core, h.now)["master/operator_event_stream_subscribers"]).toBe(0);
+    expect(h.core.observer).toBeUndefined();
+  });
+
+  it("a subscriber that keeps reading is kept however long it stays", async () => {
+    const { h } = busyCluster();
+    let now = 0;
+    const streams = new OperatorStreams(h.core, () => now);
+    const r = recordReader(streams.open(undefined, new AbortController().signal).body!);
+    const seen: string[] = [];
+    void (async () => {
+      for (;;) seen.push((await r.next()).type);
+    })().catch(() => undefined);
+    for (let i = 0; i < 5; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 0)); // the reader takes what was written
+      now += 3 * h.config.heartbeatIntervalMs + 1;
+      h.addAgent("cpus:1;mem:256");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(seen.filter((t) => t === "AGENT_ADDED")).toHaveLength(5);
+    expect(streams.size).toBe(1);
+    streams.closeAll();
   });
 
   it("a subscriber whose signal aborted before it opened is dropped right after", async () => {

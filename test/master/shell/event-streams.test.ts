@@ -89,4 +89,26 @@ describe("EventStreams", () => {
     s.write("fw", HEARTBEAT);
     expect(broken).toEqual([["fw", "s1"]]);
   });
+
+  it("a stream broken because its reader stopped reading is ended at once, its queued events let go", async () => {
+    const { s } = streams();
+    let now = Date.now();
+    vi.spyOn(Date, "now").mockImplementation(() => now);
+    const r = s.open("fw", "s1", [HEARTBEAT], now, new AbortController().signal).getReader();
+    await r.read(); // the first event is taken, then the reader stops reading
+    s.write("fw", HEARTBEAT);
+    s.write("fw", HEARTBEAT);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    now += 3_001;
+    s.write("fw", HEARTBEAT);
+    const ended = await Promise.race([
+      r.closed.then(
+        () => "closed",
+        () => "errored",
+      ),
+      new Promise((resolve) => setTimeout(() => resolve("open"), 20)),
+    ]);
+    vi.restoreAllMocks();
+    expect(ended).toBe("errored");
+  });
 });
