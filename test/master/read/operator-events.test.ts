@@ -200,7 +200,7 @@ describe("operator SUBSCRIBE stream", () => {
     const { h } = busyCluster();
     let now = 0;
     const streams = new OperatorStreams(h.core, () => now);
-    const stuck = recordReader(streams.open(undefined, new AbortController().signal).body!);
+    const stuck = recordReader(streams.open(TEST_OPERATOR, new AbortController().signal).body!);
     expect((await stuck.next()).type).toBe("SUBSCRIBED");
     // The reader takes nothing more; events keep coming.
     h.addAgent("cpus:1;mem:256");
@@ -221,7 +221,7 @@ describe("operator SUBSCRIBE stream", () => {
     const { h } = busyCluster();
     let now = 0;
     const streams = new OperatorStreams(h.core, () => now);
-    const r = recordReader(streams.open(undefined, new AbortController().signal).body!);
+    const r = recordReader(streams.open(TEST_OPERATOR, new AbortController().signal).body!);
     const seen: string[] = [];
     void (async () => {
       for (;;) seen.push((await r.next()).type);
