@@ -14,6 +14,8 @@ export interface ApiRequest {
   body: string;
   /** The master's origin as the client reached it (for `Location` and `/v2/info`). */
   origin: string;
+  /** The client's `Accept` header (`text/plain` task lists), when it sent one. */
+  accept?: string;
 }
 
 /** The answer: a status, headers and a JSON body (or text for `/ping`). */

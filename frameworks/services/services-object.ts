@@ -68,7 +68,7 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     const nowMs = Date.now();
     const { answer, changes } = serveApi(
       this.state,
-      { method: request.method, path: url.pathname, query: url.searchParams, body, origin },
+      { method: request.method, path: url.pathname, query: url.searchParams, body, origin, accept: request.headers.get("accept") ?? undefined },
       { nowMs, uuid: () => crypto.randomUUID(), role: this.settings.role, user: this.settings.user },
     );
     if (changes) {
