@@ -3,6 +3,7 @@
  * the object hands it over, the answer, and the changes to commit before the answer goes out.
  */
 import type { InfoSettings } from "./app-answers.ts";
+import type { OfferStats } from "./offer-stats.ts";
 import type { AppRecord, DeploymentRecord, InstanceRecord } from "./service-records.ts";
 
 /** A request as the object hands it over. */
@@ -42,4 +43,6 @@ export type Served = { answer: ApiAnswer; changes?: ApiChanges };
 export interface ApiContext extends InfoSettings {
   nowMs: number;
   uuid: () => string;
+  /** The object's offer statistics per waiting app (for `/v2/queue`); none when absent. */
+  offerStats?: OfferStats;
 }

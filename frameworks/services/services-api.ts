@@ -3,7 +3,7 @@
  * path under `/v2` or `/ping`, query, body text) → the answer and the changes to commit. The
  * object commits the changes in one transaction before it answers, then acts on them (kills,
  * revives). Served here: `/ping`, `/v2/info`, `/v2/apps` (GET, POST), `/v2/apps/{id}` (GET, PUT,
- * DELETE), `/v2/apps/{id}/tasks` (GET, DELETE) and `/v2/tasks` (tasks-api.ts), `/v2/apps/{id}/restart` (POST) and `/v2/deployments`
+ * DELETE), `/v2/apps/{id}/tasks` (GET, DELETE) and `/v2/tasks` (tasks-api.ts), `/v2/queue` (queue-api.ts), `/v2/apps/{id}/restart` (POST) and `/v2/deployments`
  * (GET, DELETE: deployment-api.ts); anything else is 404 until it is built.
  */
 
@@ -20,6 +20,7 @@ import { appAnswer, infoJson } from "./app-answers.ts";
 import { deploymentAnswer, deploymentsApi, lockedBy, rollingChange } from "./deployment-api.ts";
 import { deploymentsOf } from "./deployments.ts";
 import { notYetLaunched } from "./not-yet-launched.ts";
+import { queueApi } from "./queue-api.ts";
 import { instancesToStop } from "./scale-planner.ts";
 import { type AppRecord, type InstanceRecord, instancesOf, type ServicesState } from "./service-records.ts";
 import { appTasksApi, tasksApi } from "./tasks-api.ts";
@@ -126,6 +127,7 @@ export function serveApi(state: ServicesState, req: ApiRequest, ctx: ApiContext)
   const { method, path } = req;
   if (path === "/ping" && method === "GET") return { answer: { status: 200, text: "pong" } };
   if (path === "/v2/info" && method === "GET") return { answer: json(200, infoJson(state, ctx, req.origin)) };
+  if (path.startsWith("/v2/queue")) return queueApi(state, ctx.offerStats ?? new Map(), method, path, req.query, ctx.nowMs) ?? { answer: notBuilt(req) };
   if (path.startsWith("/v2/tasks")) return tasksApi(state, req, ctx) ?? { answer: notBuilt(req) };
   if (path.startsWith("/v2/deployments")) return deploymentsApi(state, req, ctx) ?? { answer: notBuilt(req) };
   if (path === "/v2/apps" || path === "/v2/apps/") {

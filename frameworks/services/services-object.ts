@@ -20,6 +20,7 @@ import { SchedulerError } from "../../sdk/src/scheduler-errors.ts";
 import { FAILOVER_TIMEOUT_SECONDS } from "./app-answers.ts";
 import { deploymentSteps } from "./deployments.ts";
 import { missingInstances, planOffers } from "./offer-planner.ts";
+import { forgetSettled, type OfferStats, recordOutcomes } from "./offer-stats.ts";
 import type { ServicesState } from "./service-records.ts";
 import { type ApiAnswer, serveApi } from "./services-api.ts";
 import { SERVICES_ORIGIN_HEADER } from "./services-origin.ts";
@@ -46,6 +47,8 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
   private suppressed = false;
   /** Stopped instances whose KILL went out since the last tick. */
   private readonly killSent = new Set<string>();
+  /** What offers did for each app waiting for instances (`/v2/queue`); memory only. */
+  private readonly offerStats: OfferStats = new Map();
 
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env);
@@ -69,7 +72,7 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     const { answer, changes } = serveApi(
       this.state,
       { method: request.method, path: url.pathname, query: url.searchParams, body, origin, accept: request.headers.get("accept") ?? undefined },
-      { nowMs, uuid: () => crypto.randomUUID(), role: this.settings.role, user: this.settings.user },
+      { nowMs, uuid: () => crypto.randomUUID(), role: this.settings.role, user: this.settings.user, offerStats: this.offerStats },
     );
     if (changes) {
       this.commit({
@@ -155,9 +158,12 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     this.act(true);
   }
 
+  /** Whether an app is short of instances; forgets the offer statistics of those that are not. */
   private wantsOffers(): boolean {
-    for (const record of this.state.apps.values()) if (missingInstances(this.state, record) > 0) return true;
-    return false;
+    const waiting = new Set<string>();
+    for (const record of this.state.apps.values()) if (missingInstances(this.state, record) > 0) waiting.add(record.app.id);
+    forgetSettled(this.offerStats, waiting);
+    return waiting.size > 0;
   }
 
   /**
@@ -191,6 +197,7 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
 
   private async onOffers(client: SchedulerClient, offers: Offer[]): Promise<void> {
     const plan = planOffers(this.state, offers, { nowMs: Date.now(), uuid: () => crypto.randomUUID(), role: this.settings.role });
+    recordOutcomes(this.offerStats, plan.outcomes, Date.now());
     const launched = plan.launches.flatMap((l) => l.instances);
     if (launched.length > 0) this.commit({ instances: launched });
     const calls: Promise<unknown>[] = plan.launches.map((l) =>
