@@ -38,9 +38,11 @@ export const SERVICES_TICK_MS = 5_000;
 const IDLE_REFUSE_SECONDS = 30;
 
 const answerResponse = (a: ApiAnswer): Response =>
-  a.text !== undefined
-    ? new Response(a.text, { status: a.status, headers: { "content-type": "text/plain; charset=utf-8", ...a.headers } })
-    : Response.json(a.json, { status: a.status, ...(a.headers ? { headers: a.headers } : {}) });
+  a.status === 204
+    ? new Response(null, { status: 204, ...(a.headers ? { headers: a.headers } : {}) })
+    : a.text !== undefined
+      ? new Response(a.text, { status: a.status, headers: { "content-type": "text/plain; charset=utf-8", ...a.headers } })
+      : Response.json(a.json, { status: a.status, ...(a.headers ? { headers: a.headers } : {}) });
 
 /** The services framework; a Worker subclasses it with its scheduler transport and credentials. */
 export abstract class ServicesFrameworkObject extends DurableObject<Record<string, unknown>> {
