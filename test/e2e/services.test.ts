@@ -76,11 +76,12 @@ describe.skipIf(!binary)("the services framework end to end", () => {
     headers = { authorization: authorizationHeader({ principal: cluster.principal, secret: cluster.secret })!, "content-type": "application/json" };
   }, 90_000);
   afterAll(async () => {
-    // Whatever a failed test left running (a web server holds its port) is killed before the agent stops.
+    // Whatever a failed test left running (a web server holds its port) is killed before the agent stops;
+    // tasks of apps a test deleted itself may still be ending: every task the master knows must end first.
     if (cluster) {
       const apps = ((await api("GET", "/v2/apps")).json?.apps ?? []) as Array<{ id: string }>;
       for (const a of apps) await api("DELETE", `/v2/apps${a.id}?force=true`);
-      for (const deadline = Date.now() + 15_000; apps.length > 0 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+      for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
         const { tasks } = (await (await fetch(`${cluster.url}/master/tasks`, { headers })).json()) as { tasks: Array<{ state: string }> };
         if (tasks.every((t) => /^TASK_(KILLED|FAILED|FINISHED|LOST|ERROR|DROPPED|GONE)/.test(t.state))) break;
       }
@@ -269,5 +270,10 @@ describe.skipIf(!binary)("the services framework end to end", () => {
     expect(item?.processedOffersSummary.rejectSummaryLastOffers.find((s) => s.reason === "InsufficientCpus")?.declined).toBeGreaterThan(0);
     expect((await api("DELETE", "/v2/apps/huge")).status).toBe(200);
     expect((await api("DELETE", "/v2/apps/killed")).status).toBe(200);
+    const last = one.tasks[0]!.id;
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline && (await masterTaskState(last)) !== "TASK_KILLED"; ) {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(pidsOfTask(last)).toEqual([]);
   }, 90_000);
 });
