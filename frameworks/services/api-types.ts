@@ -3,6 +3,7 @@
  * the object hands it over, the answer, and the changes to commit before the answer goes out.
  */
 import type { InfoSettings } from "./app-answers.ts";
+import type { OfferStats } from "./offer-stats.ts";
 import type { AppRecord, DeploymentRecord, InstanceRecord } from "./service-records.ts";
 
 /** A request as the object hands it over. */
@@ -14,6 +15,8 @@ export interface ApiRequest {
   body: string;
   /** The master's origin as the client reached it (for `Location` and `/v2/info`). */
   origin: string;
+  /** The client's `Accept` header (`text/plain` task lists), when it sent one. */
+  accept?: string;
 }
 
 /** The answer: a status, headers and a JSON body (or text for `/ping`). */
@@ -40,4 +43,6 @@ export type Served = { answer: ApiAnswer; changes?: ApiChanges };
 export interface ApiContext extends InfoSettings {
   nowMs: number;
   uuid: () => string;
+  /** The object's offer statistics per waiting app (for `/v2/queue`); none when absent. */
+  offerStats?: OfferStats;
 }

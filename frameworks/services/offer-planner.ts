@@ -13,6 +13,7 @@ import { subtract } from "../../sdk/src/resources.ts";
 import { commandTask } from "../../sdk/src/task-helpers.ts";
 import type { Constraint, ConstraintOperator } from "../shared/constraints.ts";
 import { hostPortsOf } from "../shared/host-ports.ts";
+import type { NoOfferMatchReason } from "../shared/no-offer-match-reason.ts";
 import { type InstanceRequest, matchOffer } from "../shared/offer-match.ts";
 import type { Placement } from "../shared/placement.ts";
 import { placementOfOffer } from "../shared/placement.ts";
@@ -42,6 +43,16 @@ export interface OfferPlan {
   launches: PlannedLaunch[];
   /** Offers nothing was launched on. */
   declines: string[];
+  /** For each app that wanted instances, each offer it looked at: used, or the reasons it did not fit (for `/v2/queue`). */
+  outcomes: OfferOutcome[];
+}
+
+/** What one offer was to one app waiting for instances. */
+export interface OfferOutcome {
+  appId: string;
+  offer: Offer;
+  /** Empty when the app launched on it; else Marathon's reasons, in funnel order. */
+  reasons: NoOfferMatchReason[];
 }
 
 /** Marathon's `[field, OPERATOR, value?]` constraints as the matcher's objects. */
@@ -118,6 +129,7 @@ function buildTask(record: AppRecord, offer: Offer, taskId: string, resources: T
 export function planOffers(state: ServicesState, offers: readonly Offer[], ctx: PlanContext): OfferPlan {
   const remaining = new Map(offers.map((o) => [o.id.value, o.resources]));
   const launches = new Map<string, PlannedLaunch>();
+  const outcomes: OfferOutcome[] = [];
   const apps = [...state.apps.values()].sort((a, b) => a.app.id.localeCompare(b.app.id));
   for (const record of apps) {
     let missing = missingInstances(state, record);
@@ -130,10 +142,16 @@ export function planOffers(state: ServicesState, offers: readonly Offer[], ctx: 
       placed.push({ placement: offerHere ? placementOfOffer(offerHere) : { hostname: i.host, attributes: [] } });
     }
     for (const offer of offers) {
+      let used = false;
       while (missing > 0) {
         const resources = remaining.get(offer.id.value)!;
         const match = matchOffer({ ...offer, resources }, request, { placed: placed.map((p) => p.placement), nowMs: ctx.nowMs });
-        if (!match.matched) break;
+        if (!match.matched) {
+          if (!used) outcomes.push({ appId: record.app.id, offer, reasons: match.reasons });
+          break;
+        }
+        if (!used) outcomes.push({ appId: record.app.id, offer, reasons: [] });
+        used = true;
         const taskId = newTaskId(record.app.id, ctx.uuid());
         const task = buildTask(record, offer, taskId, match.resources, match.hostPorts);
         const instance: InstanceRecord = {
@@ -157,5 +175,5 @@ export function planOffers(state: ServicesState, offers: readonly Offer[], ctx: 
       }
     }
   }
-  return { launches: [...launches.values()], declines: offers.map((o) => o.id.value).filter((id) => !launches.has(id)) };
+  return { launches: [...launches.values()], declines: offers.map((o) => o.id.value).filter((id) => !launches.has(id)), outcomes };
 }

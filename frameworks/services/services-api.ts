@@ -3,7 +3,7 @@
  * path under `/v2` or `/ping`, query, body text) → the answer and the changes to commit. The
  * object commits the changes in one transaction before it answers, then acts on them (kills,
  * revives). Served here: `/ping`, `/v2/info`, `/v2/apps` (GET, POST), `/v2/apps/{id}` (GET, PUT,
- * DELETE), `/v2/apps/{id}/tasks` (GET), `/v2/apps/{id}/restart` (POST) and `/v2/deployments`
+ * DELETE), `/v2/apps/{id}/tasks` (GET, DELETE) and `/v2/tasks` (tasks-api.ts), `/v2/queue` (queue-api.ts), `/v2/apps/{id}/restart` (POST) and `/v2/deployments`
  * (GET, DELETE: deployment-api.ts); anything else is 404 until it is built.
  */
 
@@ -16,12 +16,14 @@ import { isMarathonRefusal, type MarathonRefusal } from "../../schemas/marathon/
 import { parseAppDefinition } from "../../schemas/marathon/parse-app.ts";
 import { queryBoolean } from "../../schemas/marathon/query-boolean.ts";
 import type { ApiAnswer, ApiChanges, ApiContext, ApiRequest, Served } from "./api-types.ts";
-import { appAnswer, appTasks, infoJson } from "./app-answers.ts";
+import { appAnswer, infoJson } from "./app-answers.ts";
 import { deploymentAnswer, deploymentsApi, lockedBy, rollingChange } from "./deployment-api.ts";
 import { deploymentsOf } from "./deployments.ts";
 import { notYetLaunched } from "./not-yet-launched.ts";
+import { queueApi } from "./queue-api.ts";
 import { instancesToStop } from "./scale-planner.ts";
 import { type AppRecord, type InstanceRecord, instancesOf, type ServicesState } from "./service-records.ts";
+import { appTasksApi, tasksApi } from "./tasks-api.ts";
 
 const json = (status: number, body: unknown, headers?: Record<string, string>): ApiAnswer => ({ status, json: body, ...(headers ? { headers } : {}) });
 const refused = (r: MarathonRefusal): ApiAnswer => json(r.status, r.body);
@@ -125,6 +127,8 @@ export function serveApi(state: ServicesState, req: ApiRequest, ctx: ApiContext)
   const { method, path } = req;
   if (path === "/ping" && method === "GET") return { answer: { status: 200, text: "pong" } };
   if (path === "/v2/info" && method === "GET") return { answer: json(200, infoJson(state, ctx, req.origin)) };
+  if (path.startsWith("/v2/queue")) return queueApi(state, ctx.offerStats ?? new Map(), method, path, req.query, ctx.nowMs) ?? { answer: notBuilt(req) };
+  if (path.startsWith("/v2/tasks")) return tasksApi(state, req, ctx) ?? { answer: notBuilt(req) };
   if (path.startsWith("/v2/deployments")) return deploymentsApi(state, req, ctx) ?? { answer: notBuilt(req) };
   if (path === "/v2/apps" || path === "/v2/apps/") {
     if (method === "POST") return createApp(state, req, ctx);
@@ -140,13 +144,9 @@ export function serveApi(state: ServicesState, req: ApiRequest, ctx: ApiContext)
   }
   const m = /^\/v2\/apps\/(.+)$/.exec(path);
   if (!m) return { answer: notBuilt(req) };
-  const tasks = /^(.*)\/tasks\/?$/.exec(m[1]!);
-  const id = canonicalAppId(tasks ? tasks[1]! : m[1]!);
+  if (/\/tasks(\/[^/]+)?\/?$/.test(m[1]!)) return appTasksApi(state, req, ctx, m[1]!) ?? { answer: notBuilt(req) };
+  const id = canonicalAppId(m[1]!);
   const record = state.apps.get(id);
-  if (tasks) {
-    if (method !== "GET") return { answer: notBuilt(req) };
-    return { answer: record ? json(200, { tasks: appTasks(state, record) }) : unknownApp(id) };
-  }
   const restart = /^(.*)\/restart\/?$/.exec(m[1]!);
   if (restart && method === "POST") {
     const rid = canonicalAppId(restart[1]!);

@@ -6,7 +6,8 @@
  * progress (deployments.ts) after each change. Every change is committed before it is answered or
  * acted on. The one alarm keeps the subscription: each tick (re)subscribes when no client runs
  * (after a restart, with the stored framework id: a failover), asks again for the kills not yet
- * confirmed, and revives offers while an app is short of instances.
+ * confirmed, and revives offers while an app is short of instances. `/v2/events` is served here
+ * too (event-stream.ts): the events of its changes and updates go to the attached clients.
  *
  * The transport is left to the Worker that deploys it (`schedulerFetch`): it must take the
  * request through the Worker's own scheduler path (authentication and validation included),
@@ -17,12 +18,16 @@ import type { Offer, TaskStatus } from "../../schemas/mesos.ts";
 import type { Credentials } from "../../sdk/src/auth.ts";
 import { SchedulerClient } from "../../sdk/src/scheduler-client.ts";
 import { SchedulerError } from "../../sdk/src/scheduler-errors.ts";
+import type { ApiChanges } from "./api-types.ts";
 import { FAILOVER_TIMEOUT_SECONDS } from "./app-answers.ts";
 import { deploymentSteps } from "./deployments.ts";
+import { apiPostEvent, appTerminatedEvent, deploymentEvent, healthChangedEvent, statusUpdateEvent, streamEvent } from "./event-json.ts";
+import { EventHub } from "./event-stream.ts";
 import { missingInstances, planOffers } from "./offer-planner.ts";
+import { forgetSettled, type OfferStats, recordOutcomes } from "./offer-stats.ts";
 import type { ServicesState } from "./service-records.ts";
 import { type ApiAnswer, serveApi } from "./services-api.ts";
-import { SERVICES_ORIGIN_HEADER } from "./services-origin.ts";
+import { SERVICES_CLIENT_HEADER, SERVICES_ORIGIN_HEADER } from "./services-origin.ts";
 import { readServicesSettings, type ServicesSettings } from "./services-settings.ts";
 import { applyChanges, type ServicesChanges, ServicesStore } from "./services-store.ts";
 import { applyStatus, quietLaunches } from "./status-planner.ts";
@@ -33,9 +38,11 @@ export const SERVICES_TICK_MS = 5_000;
 const IDLE_REFUSE_SECONDS = 30;
 
 const answerResponse = (a: ApiAnswer): Response =>
-  a.text !== undefined
-    ? new Response(a.text, { status: a.status, headers: { "content-type": "text/plain; charset=utf-8", ...a.headers } })
-    : Response.json(a.json, { status: a.status, ...(a.headers ? { headers: a.headers } : {}) });
+  a.status === 204
+    ? new Response(null, { status: 204, ...(a.headers ? { headers: a.headers } : {}) })
+    : a.text !== undefined
+      ? new Response(a.text, { status: a.status, headers: { "content-type": "text/plain; charset=utf-8", ...a.headers } })
+      : Response.json(a.json, { status: a.status, ...(a.headers ? { headers: a.headers } : {}) });
 
 /** The services framework; a Worker subclasses it with its scheduler transport and credentials. */
 export abstract class ServicesFrameworkObject extends DurableObject<Record<string, unknown>> {
@@ -46,6 +53,10 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
   private suppressed = false;
   /** Stopped instances whose KILL went out since the last tick. */
   private readonly killSent = new Set<string>();
+  /** What offers did for each app waiting for instances (`/v2/queue`); memory only. */
+  private readonly offerStats: OfferStats = new Map();
+  /** The clients of `/v2/events`. */
+  private readonly events = new EventHub((remote) => this.events.publish(streamEvent("detached", remote, Date.now())));
 
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env);
@@ -64,12 +75,19 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     const origin = request.headers.get(SERVICES_ORIGIN_HEADER) ?? url.origin;
     if (origin !== this.state.masterOrigin) this.commit({ meta: { master_origin: origin } });
     this.ensureSubscribed();
+    const client = request.headers.get(SERVICES_CLIENT_HEADER) ?? "unknown";
+    if (url.pathname === "/v2/events" && request.method === "GET") {
+      const response = this.events.attach(url.searchParams.getAll("event_type"), client);
+      this.events.publish(streamEvent("attached", client, Date.now()));
+      await this.keepAlarm();
+      return response;
+    }
     const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
     const nowMs = Date.now();
     const { answer, changes } = serveApi(
       this.state,
-      { method: request.method, path: url.pathname, query: url.searchParams, body, origin },
-      { nowMs, uuid: () => crypto.randomUUID(), role: this.settings.role, user: this.settings.user },
+      { method: request.method, path: url.pathname, query: url.searchParams, body, origin, accept: request.headers.get("accept") ?? undefined },
+      { nowMs, uuid: () => crypto.randomUUID(), role: this.settings.role, user: this.settings.user, offerStats: this.offerStats },
     );
     if (changes) {
       this.commit({
@@ -80,10 +98,19 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
         ...(changes.deployments ? { deployments: changes.deployments } : {}),
         ...(changes.removedDeployments ? { removedDeployments: changes.removedDeployments } : {}),
       });
+      this.announce(request.method, url.pathname, client, changes, nowMs);
       this.act(false);
     }
     await this.keepAlarm();
     return answerResponse(answer);
+  }
+
+  /** The events of an API change: api_post_event for a definition sent, app_terminated_event, deployment_info. */
+  private announce(method: string, uri: string, client: string, changes: ApiChanges, nowMs: number): void {
+    if (this.events.size === 0) return;
+    if (method === "POST" || method === "PUT" || method === "PATCH") for (const r of changes.apps) this.events.publish(apiPostEvent(client, uri, r.app, nowMs));
+    for (const id of changes.removedApps) this.events.publish(appTerminatedEvent(id, nowMs));
+    for (const d of changes.deployments ?? []) this.events.publish(deploymentEvent("deployment_info", d, this.state.apps.get(d.appId)?.app, nowMs));
   }
 
   async alarm(): Promise<void> {
@@ -155,9 +182,12 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     this.act(true);
   }
 
+  /** Whether an app is short of instances; forgets the offer statistics of those that are not. */
   private wantsOffers(): boolean {
-    for (const record of this.state.apps.values()) if (missingInstances(this.state, record) > 0) return true;
-    return false;
+    const waiting = new Set<string>();
+    for (const record of this.state.apps.values()) if (missingInstances(this.state, record) > 0) waiting.add(record.app.id);
+    forgetSettled(this.offerStats, waiting);
+    return waiting.size > 0;
   }
 
   /**
@@ -167,7 +197,9 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
    */
   private act(again: boolean): void {
     const steps = deploymentSteps(this.state, Date.now());
+    const finished = steps.finished.flatMap((id) => this.state.deployments.get(id) ?? []);
     if (steps.stops.length > 0 || steps.finished.length > 0) this.commit({ instances: steps.stops, removedDeployments: steps.finished });
+    for (const d of finished) this.events.publish(deploymentEvent("deployment_success", d, this.state.apps.get(d.appId)?.app, Date.now()));
     const client = this.client;
     if (!client?.subscribed) return;
     for (const i of this.state.instances.values()) {
@@ -191,6 +223,7 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
 
   private async onOffers(client: SchedulerClient, offers: Offer[]): Promise<void> {
     const plan = planOffers(this.state, offers, { nowMs: Date.now(), uuid: () => crypto.randomUUID(), role: this.settings.role });
+    recordOutcomes(this.offerStats, plan.outcomes, Date.now());
     const launched = plan.launches.flatMap((l) => l.instances);
     if (launched.length > 0) this.commit({ instances: launched });
     const calls: Promise<unknown>[] = plan.launches.map((l) =>
@@ -208,7 +241,11 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
   }
 
   private onUpdate(client: SchedulerClient, status: TaskStatus): void {
+    const before = this.state.instances.get(status.task_id.value);
     const outcome = applyStatus(this.state, status, Date.now());
+    if (before) this.events.publish(statusUpdateEvent(before, status, Date.now()));
+    const alive = outcome.instance?.health?.alive;
+    if (before && alive !== undefined && alive !== before.health?.alive) this.events.publish(healthChangedEvent(before, alive, Date.now()));
     this.commit({
       ...(outcome.instance ? { instances: [outcome.instance] } : {}),
       ...(outcome.removed ? { removedInstances: [outcome.removed] } : {}),

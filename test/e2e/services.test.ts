@@ -4,7 +4,9 @@
  * REST API. An app is created and runs its instances, scales down (one task killed), has a
  * crashed task replaced, and is deleted (its tasks killed). An app with a MESOS_HTTP health check
  * (python3's http.server) becomes healthy, restarts as a rolling deployment whose old tasks are
- * killed only once new ones are healthy, and a task failing its check is killed and replaced.
+ * killed only once new ones are healthy, and a task failing its check is killed and replaced. A
+ * task is killed with scale=true, an unplaceable app is explained by /v2/queue, and an event stream
+ * receives the status updates of launched tasks.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -74,11 +76,12 @@ describe.skipIf(!binary)("the services framework end to end", () => {
     headers = { authorization: authorizationHeader({ principal: cluster.principal, secret: cluster.secret })!, "content-type": "application/json" };
   }, 90_000);
   afterAll(async () => {
-    // Whatever a failed test left running (a web server holds its port) is killed before the agent stops.
+    // Whatever a failed test left running (a web server holds its port) is killed before the agent stops;
+    // tasks of apps a test deleted itself may still be ending: every task the master knows must end first.
     if (cluster) {
       const apps = ((await api("GET", "/v2/apps")).json?.apps ?? []) as Array<{ id: string }>;
       for (const a of apps) await api("DELETE", `/v2/apps${a.id}?force=true`);
-      for (const deadline = Date.now() + 15_000; apps.length > 0 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+      for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
         const { tasks } = (await (await fetch(`${cluster.url}/master/tasks`, { headers })).json()) as { tasks: Array<{ state: string }> };
         if (tasks.every((t) => /^TASK_(KILLED|FAILED|FINISHED|LOST|ERROR|DROPPED|GONE)/.test(t.state))) break;
       }
@@ -216,4 +219,61 @@ describe.skipIf(!binary)("the services framework end to end", () => {
     expect(await masterTaskState(taskId)).toBe("TASK_KILLED");
     expect((await api("DELETE", "/v2/apps/sick")).status).toBe(200);
   }, 60_000);
+  it("kills a task with scale=true (instances drops), explains an unplaceable app in /v2/queue, and streams status_update_event", async () => {
+    // An event stream attached first sees the launches' updates.
+    const stream = await fetch(`${cluster.url}/v2/events?event_type=status_update_event`, { headers: { ...headers, accept: "text/event-stream" } });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get("content-type")).toBe("text/event-stream");
+    const reader = stream.body!.getReader();
+    expect((await api("POST", "/v2/apps", { id: "/killed", cmd: "sleep 600", instances: 2, cpus: 0.1, mem: 32 })).status).toBe(201);
+    const two = await until((a) => a.tasksRunning === 2, 30_000, "2 running tasks", "killed");
+    let text = "";
+    const dec = new TextDecoder();
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline && !text.includes('"taskStatus":"TASK_RUNNING"'); ) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += dec.decode(value);
+    }
+    await reader.cancel();
+    const running = text
+      .split("\n\n")
+      .filter((f) => f.startsWith("event: status_update_event\n"))
+      .map((f) => JSON.parse(f.split("\n")[1]!.slice("data: ".length)) as Record<string, unknown>)
+      .find((e) => e.taskStatus === "TASK_RUNNING");
+    expect(running).toMatchObject({
+      eventType: "status_update_event",
+      appId: "/killed",
+      slaveId: two.tasks[0]!.slaveId,
+      timestamp: expect.stringMatching(/Z$/),
+    });
+    expect(two.tasks.map((t) => t.id)).toContain(running!.taskId);
+
+    // A kill with scale=true: the task ends and is not replaced, instances is 1.
+    const victim = two.tasks[0]!.id;
+    const kill = await api("DELETE", `/v2/apps/killed/tasks/${victim}?scale=true`);
+    expect(kill.status).toBe(200);
+    const one = await until((a) => a.instances === 1 && a.tasks.length === 1 && a.tasks[0]!.id !== victim, 30_000, "1 instance after the kill", "killed");
+    expect(one.tasksRunning).toBe(1);
+    expect(await masterTaskState(victim)).toBe("TASK_KILLED");
+    expect(pidsOfTask(victim)).toEqual([]);
+
+    // An app no agent can hold waits in the queue, the offers it saw counted as InsufficientCpus.
+    expect((await api("POST", "/v2/apps", { id: "/huge", cmd: "sleep 600", cpus: 1000, mem: 32 })).status).toBe(201);
+    type Stage = { reason: string; declined: number };
+    let item: { count: number; processedOffersSummary: { unusedOffersCount: number; rejectSummaryLastOffers: Stage[] } } | undefined;
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline && !(item && item.processedOffersSummary.unusedOffersCount > 0); ) {
+      await new Promise((r) => setTimeout(r, 250));
+      const queue = (await api("GET", "/v2/queue")).json?.queue as Array<typeof item & { app: { id: string } }>;
+      item = queue.find((q) => q?.app.id === "/huge");
+    }
+    expect(item?.count).toBe(1);
+    expect(item?.processedOffersSummary.rejectSummaryLastOffers.find((s) => s.reason === "InsufficientCpus")?.declined).toBeGreaterThan(0);
+    expect((await api("DELETE", "/v2/apps/huge")).status).toBe(200);
+    expect((await api("DELETE", "/v2/apps/killed")).status).toBe(200);
+    const last = one.tasks[0]!.id;
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline && (await masterTaskState(last)) !== "TASK_KILLED"; ) {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(pidsOfTask(last)).toEqual([]);
+  }, 90_000);
 });

@@ -5,7 +5,7 @@
  */
 import { Router } from "itty-router";
 import type { z } from "zod";
-import { SERVICES_ORIGIN_HEADER } from "../../../frameworks/services/services-origin.ts";
+import { SERVICES_CLIENT_HEADER, SERVICES_ORIGIN_HEADER } from "../../../frameworks/services/services-origin.ts";
 import { FileAnswer, PollRequest, parseMessage, RegisterRequest, SchedulerCall, StatusRequest } from "../../../schemas/index.ts";
 import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { ValidationError } from "../../../schemas/parse.ts";
@@ -158,8 +158,8 @@ for (const [paths, internal] of READ_ROUTES) for (const p of paths) router.get(p
 /**
  * Marathon's REST API (the services framework, docs/services.md) at `/v2/…` and `/ping`, and as
  * DC/OS serves it at `/service/marathon/…`: authenticated as operator calls are, then the request
- * goes to the services object as it came (its body as text, within the body limits), naming the
- * origin the client reached.
+ * goes to the services object as it came (its body as text, within the body limits, and its
+ * `Accept`), naming the origin the client reached and the client's address.
  */
 const servicesCall = (prefix: string) => async (request: Request, env: Env) => {
   await operatorPrincipal(request, env);
@@ -171,7 +171,12 @@ const servicesCall = (prefix: string) => async (request: Request, env: Env) => {
   const stub = env.SERVICES.get(env.SERVICES.idFromName("marathon"));
   return stub.fetch(`https://services${url.pathname.slice(prefix.length)}${url.search}`, {
     method: request.method,
-    headers: { [SERVICES_ORIGIN_HEADER]: url.origin, "content-type": request.headers.get("content-type") ?? "application/json" },
+    headers: {
+      [SERVICES_ORIGIN_HEADER]: url.origin,
+      [SERVICES_CLIENT_HEADER]: request.headers.get("cf-connecting-ip") ?? "unknown",
+      "content-type": request.headers.get("content-type") ?? "application/json",
+      accept: request.headers.get("accept") ?? "application/json",
+    },
     ...(body !== undefined ? { body } : {}),
   });
 };
