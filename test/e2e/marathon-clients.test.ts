@@ -104,6 +104,13 @@ describe.skipIf(!binary)("unmodified Marathon clients against the services frame
       expect(stepOf(s, "get_app_embedded")).toMatchObject({ tasks: 1, healthy: 1, alive: [true] });
       expect(stepOf(s, "list_apps_embedded").ids).toContain("/pyclient");
       expect(stepOf(s, "info")).toMatchObject({ frameworkName: "marathon", version: expect.any(String) });
+      expect(stepOf(s, "list_queue_waiting")).toMatchObject({
+        count: 1,
+        unusedOffers: expect.any(Number),
+        reasons: expect.arrayContaining(["InsufficientCpus"]),
+      });
+      const onHost = stepOf(s, "kill_tasks_host");
+      expect(onHost.killed).toEqual(onHost.before);
       const listed = stepOf(s, "list_tasks").tasks as Array<Record<string, string>>;
       expect(listed).toHaveLength(1);
       expect(listed[0]).toMatchObject({ appId: "/pyclient", state: "TASK_RUNNING", host: expect.any(String) });

@@ -103,6 +103,21 @@ try:
     step("list_apps_embedded", ids=[a.id for a in client.list_apps(embed_tasks=True, embed_counts=True, embed_failures=True)])
     info = client.get_info()
     step("info", frameworkName=info.name, version=info.version)
+    # An app no offer fits waits in the queue: its item, with the offers it could not use, parses.
+    client.create_app(app_id + "-waits", MarathonApp(cmd="sleep 600", instances=1, cpus=1000, mem=32))
+    item = until(
+        lambda: [q for q in client.list_queue(embed_last_unused_offers=True) if q.app.id == "/" + app_id + "-waits" and q.last_unused_offers],
+        30,
+        "the waiting app's queue item with unused offers",
+    )[0]
+    step("list_queue_waiting", count=item.count, unusedOffers=len(item.last_unused_offers), reasons=sorted({r for o in item.last_unused_offers for r in o["reason"]}))
+    client.delete_app(app_id + "-waits")
+
+    host = client.list_tasks(app_id)[0].host
+    killed_on_host = client.kill_tasks(app_id, host=host)
+    step("kill_tasks_host", killed=[t.id for t in killed_on_host], before=left)
+    until(lambda: (ids := running_ids()) and len(ids) == 1 and ids[0] not in left and ids, 30, "a replacement after kill_tasks")
+
     listed = client.list_tasks(app_id)
     step(
         "list_tasks",
