@@ -92,6 +92,8 @@ try:
     left = until(lambda: (ids := running_ids()) and len(ids) == 1 and replaced[0] not in ids and ids, 30, "1 task after kill_given_tasks")
     step("kill_given_tasks", ok=ok, tasks=left, instances=client.get_app(app_id).instances)
 
+    # The task left may be the replacement started a moment ago: wait for its health check to pass.
+    until(lambda: client.get_app(app_id).tasks_healthy == 1, 60, "the task left to be healthy")
     embedded = client.get_app(app_id, embed_tasks=True, embed_counts=True, embed_deployments=True, embed_last_task_failure=True, embed_task_stats=True)
     step(
         "get_app_embedded",
