@@ -4,13 +4,15 @@
  * runs exactly 2 tasks, one on each host; the third instance waits, and /v2/queue explains it
  * with offers declined as `UnfulfilledConstraint`. Deleting the app kills both tasks.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TERMINAL_STATES } from "../../schemas/task-states.ts";
 import { AGENT_BINARY, freePort, localSecrets, masterMetrics, type Proc, startAgent, startMaster, waitForAgents } from "../../scripts/cluster-processes.ts";
 import { authorizationHeader } from "../../sdk/src/auth.ts";
 import { FAST_MASTER_VARS } from "../support/e2e-cluster.ts";
+import { pidsOfTask } from "../support/task-processes.ts";
 
 const binary = existsSync(AGENT_BINARY);
 if (!binary && process.env.CI) throw new Error(`${AGENT_BINARY} is missing: CI must run the end-to-end tests (npm test builds it)`);
@@ -22,23 +24,6 @@ interface MarathonApp {
 }
 type Stage = { reason: string; declined: number };
 type QueueItem = { app: { id: string }; count: number; processedOffersSummary: { rejectSummaryLastOffers: Stage[] } };
-
-const TERMINAL = /^TASK_(KILLED|FAILED|FINISHED|LOST|ERROR|DROPPED|GONE)/;
-
-/** The pids of the processes whose environment names `taskId` as MESOS_TASK_ID. */
-function pidsOfTask(taskId: string): number[] {
-  const needle = `MESOS_TASK_ID=${taskId}\0`;
-  const pids: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readFileSync(`/proc/${name}/environ`, "latin1").includes(needle)) pids.push(Number(name));
-    } catch {
-      /* gone, or not ours to read */
-    }
-  }
-  return pids;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -93,7 +78,7 @@ describe.skipIf(!binary)("the services framework places a hostname UNIQUE app ac
       for (const deadline = Date.now() + 15_000; Date.now() < deadline; await sleep(250)) {
         const tasks = await masterTasks().catch(() => []);
         for (const t of tasks) seenTasks.add(t.id);
-        if (tasks.every((t) => TERMINAL.test(t.state))) break;
+        if (tasks.every((t) => (TERMINAL_STATES as ReadonlySet<string>).has(t.state))) break;
       }
     }
     for (const a of agents) await a.stop();

@@ -8,11 +8,12 @@
  * task is killed with scale=true, an unplaceable app is explained by /v2/queue, and an event stream
  * receives the status updates of launched tasks.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
 import { authorizationHeader } from "../../sdk/src/auth.ts";
 import { type Cluster, startCluster } from "../support/e2e-cluster.ts";
+import { pidsOfTask } from "../support/task-processes.ts";
 
 const binary = existsSync(AGENT_BINARY);
 if (!binary && process.env.CI) throw new Error(`${AGENT_BINARY} is missing: CI must run the end-to-end tests (npm test builds it)`);
@@ -31,21 +32,6 @@ interface MarathonApp {
   tasks: Array<MarathonTask & { healthCheckResults: Array<{ alive: boolean }> }>;
   deployments: Array<{ id: string }>;
   lastTaskFailure?: { taskId: string; state: string; message: string };
-}
-
-/** The pids of the processes whose environment names `taskId` as MESOS_TASK_ID. */
-function pidsOfTask(taskId: string): number[] {
-  const needle = `MESOS_TASK_ID=${taskId}\0`;
-  const pids: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readFileSync(`/proc/${name}/environ`, "latin1").includes(needle)) pids.push(Number(name));
-    } catch {
-      /* gone, or not ours to read */
-    }
-  }
-  return pids;
 }
 
 describe.skipIf(!binary)("the services framework end to end", () => {

@@ -12,7 +12,7 @@ import { InverseOfferBook } from "../decide/inverse-offer-book.ts";
 import { isReachable } from "../decide/partitions.ts";
 import type { MasterView, OfferRecord } from "../decide/view.ts";
 import type { Authorizer } from "../model/authorizer.ts";
-import type { MasterConfig } from "../model/config.ts";
+import { type MasterConfig, operatorAccessOf } from "../model/config.ts";
 import { type OperatorAccess, operatorAuthorizer } from "../model/operator-access.ts";
 import type { AgentRecord, CommandRecord, FrameworkRecord, Store, TaskRecord } from "../store/records.ts";
 import { taskKey } from "../store/records.ts";
@@ -95,7 +95,7 @@ export class MasterState implements MasterView {
     this.masterInfo = opts.masterInfo;
     this.startedAt = opts.now;
     this.acls = this.config.authorizer;
-    this.access = { mode: this.config.authorization, operators: this.config.operators, readsOpen: !this.config.authenticateReadonly };
+    this.access = operatorAccessOf(this.config);
     this.authorizer = operatorAuthorizer(this.acls, this.access);
     const s = this.store.load();
     for (const a of s.agents) this.agents.set(a.id, this.interner.agent(a));

@@ -10,7 +10,7 @@ import { FileAnswer, PollRequest, parseMessage, RegisterRequest, SchedulerCall, 
 import { parseOperatorCall } from "../../../schemas/operator.ts";
 import { ValidationError } from "../../../schemas/parse.ts";
 import { STRATA_VERSION as VERSION } from "../../../sdk/src/version.ts";
-import { type MasterConfig, readConfig } from "../model/config.ts";
+import { type MasterConfig, operatorAccessOf, readConfig } from "../model/config.ts";
 import { checkOperatorOnly } from "../model/operator-access.ts";
 import { authenticateAgent, authenticatePrincipal } from "./auth.ts";
 import { errorResponse, HttpError, rejectionResponse, validationRejection } from "./http-error.ts";
@@ -109,8 +109,7 @@ router.post("/api/v1", async (request, env) => {
  */
 const backupCall = (internal: string) => async (request: Request, env: Env) => {
   const principal = await operatorPrincipal(request, env, true);
-  const { authorization: mode, operators } = configOf(env);
-  const denied = checkOperatorOnly({ mode, operators, readsOpen: false }, principal, `${request.method} ${new URL(request.url).pathname}`);
+  const denied = checkOperatorOnly(operatorAccessOf(configOf(env)), principal, `${request.method} ${new URL(request.url).pathname}`);
   if (denied) return rejectionResponse(denied);
   const query = new URL(request.url).search;
   const headers: Record<string, string> = {};

@@ -7,7 +7,7 @@ import { MAX_POLL_HOLD_SECONDS } from "../../../schemas/agent.ts";
 import { parseMessage } from "../../../schemas/parse.ts";
 import { ALLOCATOR_SORTERS, type AllocatorSorterName } from "../allocator/index.ts";
 import { type Authorizer, parseAcls } from "./authorizer.ts";
-import { AUTHORIZATION_MODES, type AuthorizationMode } from "./operator-access.ts";
+import { AUTHORIZATION_MODES, type AuthorizationMode, type OperatorAccess } from "./operator-access.ts";
 
 const bool = (def: boolean) =>
   z
@@ -147,6 +147,13 @@ export function parseOperators(text: string | undefined): string[] {
 }
 
 /** Reads the settings, throwing (with the variable's name) on a bad value. */
+/** Who is an operator under `config` (`STRATA_AUTHORIZATION`, `STRATA_OPERATORS`; reads open when unauthenticated reads are). */
+export const operatorAccessOf = (config: MasterConfig): OperatorAccess => ({
+  mode: config.authorization,
+  operators: config.operators,
+  readsOpen: !config.authenticateReadonly,
+});
+
 export function readConfig(env: Record<string, unknown>): MasterConfig {
   const e = parseMessage(EnvSchema, env, "env");
   return {

@@ -1,0 +1,20 @@
+/**
+ * The processes of a task on this machine, found by the `MESOS_TASK_ID` the agent puts in every
+ * task's environment: end-to-end tests use it to see a task's process run and end.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+
+/** The pids of the processes whose environment names `taskId` as MESOS_TASK_ID. */
+export function pidsOfTask(taskId: string): number[] {
+  const needle = `MESOS_TASK_ID=${taskId}\0`;
+  const pids: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, "latin1").includes(needle)) pids.push(Number(name));
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return pids;
+}
