@@ -9,7 +9,6 @@
  * that went away is not always reported by the request's signal (the memory soak, bench/soak.ts,
  * found such streams kept, each queueing every event up to MAX_UNREAD_EVENTS, ~20 MB/min).
  */
-import { encodeRecord } from "../../../sdk/src/recordio.ts";
 import type { MasterCore } from "../core/master-core.ts";
 import type { Effect } from "../decide/effects.ts";
 import type { MasterView } from "../decide/view.ts";
@@ -17,6 +16,7 @@ import { serviceCounters } from "./metrics-snapshot.ts";
 import { mayView, type OperatorEvent, operatorEvents } from "./operator-events.ts";
 import { type ReadFilter, readFilter } from "./read-filter.ts";
 import { finishGradually, type ReadSnapshot, snapshotSteps } from "./read-snapshot.ts";
+import { RecordStream } from "./record-stream.ts";
 import { yieldToEventLoop } from "./state-stream.ts";
 import { v1Parts } from "./v1-json.ts";
 
@@ -24,36 +24,14 @@ import { v1Parts } from "./v1-json.ts";
 export const MAX_UNREAD_EVENTS = 10_000;
 
 interface Subscriber {
-  writer: WritableStreamDefaultWriter<Uint8Array>;
-  /** Errors both sides at once (see `end`). */
-  control: TransformStreamDefaultController<Uint8Array>;
+  stream: RecordStream;
   filter: ReadFilter;
-  /** Writes not yet taken by the reader. */
-  pending: number;
-  /** Last time the reader took a write (or had nothing to take). */
-  progressAt: number;
   /** Events committed while SUBSCRIBED is still being written out; sent right after it. */
   backlog: object[] | undefined;
 }
 
 /** Parts of SUBSCRIBED joined between two yields to the event loop. */
 const PARTS_PER_STEP = 2_000;
-
-const encoder = new TextEncoder();
-
-/**
- * Ends a subscriber's stream with an error, at once. Not `writer.abort`: with a write in flight
- * that the reader never takes (a client gone unnoticed), an abort waits for that write for
- * ever, and the stream keeps every queued event alive while its connection lingers; erroring
- * through the controller drops the queues of both sides now.
- */
-function end(sub: Subscriber, reason: string): void {
-  try {
-    sub.control.error(new Error(reason));
-  } catch {
-    /* already ended */
-  }
-}
 
 /** See the file comment. */
 export class OperatorStreams {
@@ -76,37 +54,30 @@ export class OperatorStreams {
    * aborts when the client goes away: the subscriber is dropped at that moment.
    */
   open(principal: string | undefined, signal?: AbortSignal): Response {
-    let control!: TransformStreamDefaultController<Uint8Array>;
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>({
-      start: (c) => {
-        control = c;
-      },
-    });
-    const filter = readFilter(this.core.authorizer, principal);
-    const sub: Subscriber = { writer: writable.getWriter(), control, filter, pending: 0, progressAt: this.clock(), backlog: [] };
+    const stream = new RecordStream(this.clock, { stallMs: 3 * this.core.config.heartbeatIntervalMs, maxUnread: MAX_UNREAD_EVENTS }, () => this.drop(sub));
+    const sub: Subscriber = { stream, filter: readFilter(this.core.authorizer, principal), backlog: [] };
     this.subscribers.add(sub);
     serviceCounters(this.core).operatorSubscribers = this.subscribers.size;
-    sub.writer.closed.catch(() => this.drop(sub));
     const left = () => {
       if (!this.subscribers.has(sub)) return;
       this.drop(sub);
-      end(sub, "the client went away");
+      stream.end("the client went away");
     };
     if (signal?.aborted) queueMicrotask(left);
     else signal?.addEventListener("abort", left, { once: true });
     this.core.observer = this.observe;
     // The state is of this moment (the snapshot's first step runs now); writing it out may take
     // a while for a large cluster, in steps, with what happens meanwhile queued behind it.
-    const snapshot = finishGradually(snapshotSteps(this.core, filter), yieldToEventLoop);
+    const snapshot = finishGradually(snapshotSteps(this.core, sub.filter), yieldToEventLoop);
     void snapshot
       .then((snap) => this.writeSubscribed(sub, snap))
       .catch((err) => {
         console.error("operator event stream:", err instanceof Error ? err.message : String(err));
         this.drop(sub);
-        end(sub, "could not write the state");
+        stream.end("could not write the state");
       });
     this.heartbeat ??= setInterval(() => this.broadcast([{ event: { type: "HEARTBEAT" } }]), this.core.config.heartbeatIntervalMs);
-    return new Response(readable, {
+    return new Response(stream.readable, {
       status: 200,
       headers: { "Content-Type": "application/json", "Cache-Control": "no-cache, no-transform", "Content-Encoding": "identity" },
     });
@@ -150,22 +121,9 @@ export class OperatorStreams {
       sub.backlog.push(event);
       return;
     }
-    const now = this.clock();
-    const stalled = sub.pending > 0 && now - sub.progressAt > 3 * this.core.config.heartbeatIntervalMs;
-    if (stalled || sub.pending >= MAX_UNREAD_EVENTS) {
-      this.drop(sub);
-      end(sub, "reader stopped reading");
-      return;
-    }
-    if (sub.pending === 0) sub.progressAt = now;
-    sub.pending++;
-    sub.writer.write(encoder.encode(encodeRecord(event))).then(
-      () => {
-        sub.pending--;
-        sub.progressAt = this.clock();
-      },
-      () => this.drop(sub),
-    );
+    if (sub.stream.write(event)) return;
+    this.drop(sub);
+    sub.stream.end("reader stopped reading");
   }
 
   private drop(sub: Subscriber): void {
@@ -181,7 +139,7 @@ export class OperatorStreams {
   closeAll(): void {
     for (const sub of [...this.subscribers]) {
       this.drop(sub);
-      sub.writer.close().catch(() => undefined);
+      sub.stream.close();
     }
   }
 }

@@ -5,7 +5,7 @@
  * class stays a thin shell; the core reaches it only through its `Outbox` (send, close).
  */
 import type { SchedulerEvent } from "../../../schemas/index.ts";
-import { encodeRecord } from "../../../sdk/src/recordio.ts";
+import { RecordStream } from "../read/record-stream.ts";
 
 /** What the event streams need from the object around them. */
 export interface EventStreamsOptions {
@@ -15,30 +15,10 @@ export interface EventStreamsOptions {
   broken(frameworkId: string, streamId: string): void;
 }
 
-/** A framework's open event stream and how far its reader keeps up. */
+/** A framework's open event stream. */
 interface EventStream {
   streamId: string;
-  writer: WritableStreamDefaultWriter<Uint8Array>;
-  /**
-   * Errors both sides at once: `writer.abort` waits for ever for a write the reader never takes
-   * (a client gone unnoticed), keeping every queued event alive while the connection lingers.
-   */
-  control: TransformStreamDefaultController<Uint8Array>;
-  /** Writes not yet taken by the reader. */
-  pending: number;
-  /** Last time the reader took a write (or had nothing to take). */
-  progressAt: number;
-}
-
-const encoder = new TextEncoder();
-
-/** Ends a stream with an error at once, both sides' queues let go (see `EventStream.control`). */
-function end(control: TransformStreamDefaultController<Uint8Array>, reason: string): void {
-  try {
-    control.error(new Error(reason));
-  } catch {
-    /* already ended */
-  }
+  stream: RecordStream;
 }
 
 /** See the file comment. */
@@ -53,47 +33,27 @@ export class EventStreams {
    * client goes away: the stream is broken at that moment, not at the next write that fails.
    */
   open(frameworkId: string, streamId: string, events: readonly SchedulerEvent[], now: number, signal?: AbortSignal): ReadableStream<Uint8Array> {
-    let control!: TransformStreamDefaultController<Uint8Array>;
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>({
-      start: (c) => {
-        control = c;
-      },
-    });
-    const writer = writable.getWriter();
-    this.writers.set(frameworkId, { streamId, writer, control, pending: 0, progressAt: now });
-    writer.closed.catch(() => this.broken(frameworkId, streamId));
+    // A disconnected client does not always cancel the stream (proxies keep reading or hold it):
+    // a reader that has taken nothing for three heartbeat intervals is gone.
+    const stream = new RecordStream(Date.now, { stallMs: 3 * this.options.heartbeatIntervalMs }, () => this.broken(frameworkId, streamId), now);
+    this.writers.set(frameworkId, { streamId, stream });
     const left = () => {
-      if (this.writers.get(frameworkId)?.writer !== writer) return;
+      if (this.writers.get(frameworkId)?.stream !== stream) return;
       this.broken(frameworkId, streamId);
-      end(control, "the client went away");
+      stream.end("the client went away");
     };
     if (signal?.aborted) queueMicrotask(left);
     else signal?.addEventListener("abort", left, { once: true });
     for (const e of events) this.write(frameworkId, e);
-    return readable;
+    return stream.readable;
   }
 
   /** Writes `event` as one RecordIO record to the framework's stream, if it has one open. */
   write(frameworkId: string, event: SchedulerEvent): void {
     const s = this.writers.get(frameworkId);
-    if (!s) return;
-    const now = Date.now();
-    // A disconnected client does not always cancel the stream (proxies keep reading or hold it):
-    // a reader that has taken nothing for three heartbeat intervals is gone.
-    if (s.pending > 0 && now - s.progressAt > 3 * this.options.heartbeatIntervalMs) {
-      this.broken(frameworkId, s.streamId);
-      end(s.control, "reader stopped reading");
-      return;
-    }
-    if (s.pending === 0) s.progressAt = now;
-    s.pending++;
-    s.writer.write(encoder.encode(encodeRecord(event))).then(
-      () => {
-        s.pending--;
-        s.progressAt = Date.now();
-      },
-      () => this.broken(frameworkId, s.streamId),
-    );
+    if (!s || s.stream.write(event)) return;
+    this.broken(frameworkId, s.streamId);
+    s.stream.end("reader stopped reading");
   }
 
   /** Closes the framework's stream, after writing `last` when given. */
@@ -102,7 +62,7 @@ export class EventStreams {
     if (!s) return;
     if (last) this.write(frameworkId, last);
     this.writers.delete(frameworkId);
-    s.writer.close().catch(() => undefined);
+    s.stream.close();
   }
 
   /**
