@@ -6,7 +6,7 @@
  */
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { RecordIODecoder } from "../../sdk/src/recordio.ts";
+import { subscribedFrameworkId } from "./subscribed-id.ts";
 
 const BASE = "http://master.test";
 const alice = `Basic ${btoa("alice:alice-secret")}`;
@@ -40,16 +40,7 @@ async function subscribeFramework(): Promise<string> {
     { ...json, authorization: alice },
   );
   expect(res.status).toBe(200);
-  const reader = res.body!.getReader();
-  const decoder = new RecordIODecoder();
-  for (;;) {
-    const { value } = await reader.read();
-    const [first] = decoder.feed(value!);
-    if (first) {
-      await reader.cancel();
-      return (JSON.parse(first) as { subscribed: { framework_id: { value: string } } }).subscribed.framework_id.value;
-    }
-  }
+  return subscribedFrameworkId(res);
 }
 
 describe("sandbox files through the Worker and the Durable Object", () => {

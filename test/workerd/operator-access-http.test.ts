@@ -7,7 +7,7 @@
  */
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { RecordIODecoder } from "../../sdk/src/recordio.ts";
+import { subscribedFrameworkId } from "./subscribed-id.ts";
 
 const BASE = "http://master.test";
 const basic = (principal: string, secret: string) => `Basic ${btoa(`${principal}:${secret}`)}`;
@@ -43,16 +43,7 @@ async function subscribe(name: string, authorization: string, principal: string)
     authorization,
   );
   expect(res.status).toBe(200);
-  const reader = res.body!.getReader();
-  const decoder = new RecordIODecoder();
-  for (;;) {
-    const { value } = await reader.read();
-    const [first] = decoder.feed(value!);
-    if (first) {
-      await reader.cancel();
-      return (JSON.parse(first) as { subscribed: { framework_id: { value: string } } }).subscribed.framework_id.value;
-    }
-  }
+  return subscribedFrameworkId(res);
 }
 
 const deactivate = (agentId: string) => ({ type: "DEACTIVATE_AGENT", deactivate_agent: { agent_id: { value: agentId } } });
