@@ -213,19 +213,22 @@ describe.skipIf(!binary)("the services framework end to end", () => {
     const reader = stream.body!.getReader();
     expect((await api("POST", "/v2/apps", { id: "/killed", cmd: "sleep 600", instances: 2, cpus: 0.1, mem: 32 })).status).toBe(201);
     const two = await until((a) => a.tasksRunning === 2, 30_000, "2 running tasks", "killed");
+    // Other tests' apps may still send updates (a /sick replacement being killed): only /killed's count.
     let text = "";
     const dec = new TextDecoder();
-    for (const deadline = Date.now() + 15_000; Date.now() < deadline && !text.includes('"taskStatus":"TASK_RUNNING"'); ) {
+    const runningOfKilled = () =>
+      text
+        .split("\n\n")
+        .filter((f) => f.startsWith("event: status_update_event\n"))
+        .map((f) => JSON.parse(f.split("\n")[1]!.slice("data: ".length)) as Record<string, unknown>)
+        .find((e) => e.taskStatus === "TASK_RUNNING" && e.appId === "/killed");
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline && !runningOfKilled(); ) {
       const { done, value } = await reader.read();
       if (done) break;
       text += dec.decode(value);
     }
     await reader.cancel();
-    const running = text
-      .split("\n\n")
-      .filter((f) => f.startsWith("event: status_update_event\n"))
-      .map((f) => JSON.parse(f.split("\n")[1]!.slice("data: ".length)) as Record<string, unknown>)
-      .find((e) => e.taskStatus === "TASK_RUNNING");
+    const running = runningOfKilled();
     expect(running).toMatchObject({
       eventType: "status_update_event",
       appId: "/killed",
