@@ -13,6 +13,7 @@ import { queryBoolean } from "../../schemas/marathon/query-boolean.ts";
 import type { ApiAnswer, ApiContext, ApiRequest, Served } from "./api-types.ts";
 import { taskJson } from "./app-answers.ts";
 import { deploymentAnswer, lockedBy } from "./deployment-api.ts";
+import { servicePortsOf } from "./service-ports.ts";
 import { type AppRecord, type InstanceRecord, instancesOf, type ServicesState } from "./service-records.ts";
 
 const json = (status: number, body: unknown): ApiAnswer => ({ status, json: body });
@@ -26,17 +27,15 @@ const STATUS_STATES: Record<string, readonly string[]> = {
   staging: ["TASK_STAGING", "TASK_STARTING"],
 };
 
-const servicePortsOf = (record: AppRecord): number[] => (record.app.portDefinitions ?? []).map((p) => p.port);
-
 /** The task list of `records` in Marathon's `text/plain` (EndpointsHelper.appsToEndpointString): running tasks only. */
 export function tasksText(state: ServicesState, records: readonly AppRecord[]): string {
   let out = "";
   for (const record of records) {
     const cleanId = record.app.id.split("/").filter(Boolean).join("_");
     const running = instancesOf(state, record.app.id).filter((i) => i.state === "TASK_RUNNING");
-    const servicePorts = servicePortsOf(record);
+    const servicePorts = servicePortsOf(record.app);
     if (servicePorts.length === 0) {
-      out += `${cleanId}\t \t${running.map((i) => `${i.host}\t`).join("")}\n`;
+      out += `${cleanId}\t \t${running.map((i) => `${i.host} `).join("")}\n`;
       continue;
     }
     servicePorts.forEach((port, n) => {
@@ -54,7 +53,7 @@ export function listTasks(state: ServicesState, req: ApiRequest): ApiAnswer {
   const tasks = records.flatMap((r) =>
     instancesOf(state, r.app.id)
       .filter((i) => wanted.length === 0 || wanted.includes(i.state))
-      .map((i) => taskJson(i, servicePortsOf(r))),
+      .map((i) => taskJson(i, servicePortsOf(r.app))),
   );
   return json(200, { tasks });
 }
@@ -84,7 +83,7 @@ function kill(state: ServicesState, req: ApiRequest, ctx: ApiContext, victims: r
 
 const taskOf = (state: ServicesState, i: InstanceRecord): Record<string, unknown> => {
   const r = state.apps.get(i.appId);
-  return taskJson(i, r ? servicePortsOf(r) : []);
+  return taskJson(i, r ? servicePortsOf(r.app) : []);
 };
 
 /** GET and DELETE `/v2/apps/{id}/tasks[/{taskId}]` (`rest` is what follows `/v2/apps/`), or undefined when the path is not a task path. */
@@ -98,7 +97,7 @@ export function appTasksApi(state: ServicesState, req: ApiRequest, ctx: ApiConte
   const instances = instancesOf(state, id);
   if (taskId === undefined && req.method === "GET") {
     if (wantsText(req.accept)) return { answer: { status: 200, text: tasksText(state, [record]) } };
-    return { answer: json(200, { tasks: instances.map((i) => taskJson(i, servicePortsOf(record))) }) };
+    return { answer: json(200, { tasks: instances.map((i) => taskJson(i, servicePortsOf(record.app))) }) };
   }
   if (req.method !== "DELETE") return undefined;
   if (taskId !== undefined) {

@@ -52,7 +52,7 @@ describe("GET /v2/tasks", () => {
 
   it("text/plain: one line per app and service port, running tasks only, tab separated (Marathon's EndpointsHelper)", () => {
     const { answer } = serveApi(cluster(), req("GET", "/v2/tasks", "", "", "text/plain"), ctx);
-    expect(answer.text).toBe("db\t \th1\t\nprod_web\t10000\th1:31000\t\nprod_web\t10001\th1:31001\t\n");
+    expect(answer.text).toBe("db\t \th1 \nprod_web\t10000\th1:31000\t\nprod_web\t10001\th1:31001\t\n");
     const one = serveApi(cluster(), req("GET", "/v2/apps/prod/web/tasks", "", "", "text/plain"), ctx).answer;
     expect(one.text).toBe("prod_web\t10000\th1:31000\t\nprod_web\t10001\th1:31001\t\n");
   });
