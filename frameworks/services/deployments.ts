@@ -27,7 +27,7 @@ function restartView(state: Pick<ServicesState, "instances">, record: AppRecord)
   return instancesOf(state, record.app.id).map((i) => ({
     id: i.taskId,
     isNew: i.version >= record.lastConfigChangeAt,
-    killing: i.goal === "stopped",
+    killing: i.goal === "stopped" || i.inactive === true, // an inactive unreachable instance (unreachable.ts) is not counted: it is replaced
     healthy: instanceHealthy(record, i),
   }));
 }

@@ -22,6 +22,7 @@ import type { AppRecord, InstanceRecord, ServicesState } from "./service-records
 import { taskEnv } from "./task-env.ts";
 import { mesosHealthCheck } from "./task-health.ts";
 import { newTaskId, taskName } from "./task-ids.ts";
+import { countsTowardInstances } from "./unreachable.ts";
 
 /** What planning needs besides the state: the time, a source of uuids, the framework's role. */
 export interface PlanContext {
@@ -79,12 +80,12 @@ export function instanceRequest(app: MarathonApp, role: string): InstanceRequest
   };
 }
 
-/** How many more instances `record`'s app needs now (during a deployment, as many new ones as its next step starts). */
+/** How many more instances `record`'s app needs now (during a deployment, as many new ones as its next step starts); inactive unreachable instances do not count (unreachable.ts). */
 export function missingInstances(state: Pick<ServicesState, "instances" | "deployments">, record: AppRecord): number {
   const starts = deploymentStarts(state, record);
   if (starts !== undefined) return starts;
   let active = 0;
-  for (const i of state.instances.values()) if (i.appId === record.app.id && i.goal === "running") active++;
+  for (const i of state.instances.values()) if (i.appId === record.app.id && countsTowardInstances(i)) active++;
   return Math.max(0, record.app.instances - active);
 }
 

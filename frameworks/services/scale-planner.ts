@@ -18,7 +18,7 @@ const CONDITIONS: Record<string, InstanceCondition> = {
 
 /** An instance as the scaling proposition sees it. */
 function scalingInstance(i: InstanceRecord): ScalingInstance {
-  const condition = CONDITIONS[i.state] ?? i.state;
+  const condition = i.inactive ? "UnreachableInactive" : (CONDITIONS[i.state] ?? i.state);
   const sinceMs = condition === "Running" ? i.startedAt : i.stagedAt;
   return {
     id: i.taskId,

@@ -56,6 +56,10 @@ export interface InstanceRecord {
   killAskedAt?: number;
   /** Its health as the agent's checks last reported it (absent until the first report). */
   health?: InstanceHealth;
+  /** While its task is TASK_UNREACHABLE: since when (ms, the master's `unreachable_time`; unreachable.ts). */
+  unreachableSince?: number;
+  /** Unreachable for longer than the app's `inactiveAfterSeconds` (Marathon's UnreachableInactive): no longer counted, replaced. */
+  inactive?: true;
 }
 
 /** One rolling restart of one app (Marathon's single `RestartApplication` step). */

@@ -31,6 +31,7 @@ import { SERVICES_CLIENT_HEADER, SERVICES_ORIGIN_HEADER } from "./services-origi
 import { readServicesSettings, type ServicesSettings } from "./services-settings.ts";
 import { applyChanges, type ServicesChanges, ServicesStore } from "./services-store.ts";
 import { applyStatus, quietLaunches } from "./status-planner.ts";
+import { unreachableSteps } from "./unreachable.ts";
 
 /** How often the alarm checks the subscription and the kills. */
 export const SERVICES_TICK_MS = 5_000;
@@ -140,7 +141,8 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
         user: this.settings.user,
         name: "marathon",
         roles: [this.settings.role],
-        capabilities: [{ type: "MULTI_ROLE" }],
+        // PARTITION_AWARE: a partitioned agent's tasks come as TASK_UNREACHABLE, handled by the apps' unreachable strategy (unreachable.ts).
+        capabilities: [{ type: "MULTI_ROLE" }, { type: "PARTITION_AWARE" }],
         failover_timeout: FAILOVER_TIMEOUT_SECONDS,
         checkpoint: true,
         ...(credentials && "principal" in credentials ? { principal: credentials.principal } : {}),
@@ -191,11 +193,16 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
   }
 
   /**
-   * Takes the deployments' next steps (old instances to stop, deployments over), kills what is being stopped (all of it when `again`, at a tick, else what was not asked yet),
+   * Applies the unreachable strategy (instances inactive, to be replaced, or expunged), takes the deployments' next steps (old instances to stop, deployments over), kills what is being stopped (all of it when `again`, at a tick, else what was not asked yet),
    * asks the master about launches that stayed quiet (at a tick), and keeps offers coming while
    * needed.
    */
   private act(again: boolean): void {
+    const unreachable = unreachableSteps(this.state, Date.now());
+    if (unreachable.inactive.length > 0 || unreachable.expunged.length > 0) {
+      this.commit({ instances: unreachable.inactive, removedInstances: unreachable.expunged });
+      for (const id of unreachable.expunged) this.killSent.delete(id);
+    }
     const steps = deploymentSteps(this.state, Date.now());
     const finished = steps.finished.flatMap((id) => this.state.deployments.get(id) ?? []);
     if (steps.stops.length > 0 || steps.finished.length > 0) this.commit({ instances: steps.stops, removedDeployments: steps.finished });
@@ -247,7 +254,7 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     const alive = outcome.instance?.health?.alive;
     if (before && alive !== undefined && alive !== before.health?.alive) this.events.publish(healthChangedEvent(before, alive, Date.now()));
     this.commit({
-      ...(outcome.instance ? { instances: [outcome.instance] } : {}),
+      ...(outcome.instance ? { instances: [outcome.instance, ...(outcome.stops ?? [])] } : {}),
       ...(outcome.removed ? { removedInstances: [outcome.removed] } : {}),
       ...(outcome.app ? { apps: [outcome.app] } : {}),
     });

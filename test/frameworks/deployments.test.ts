@@ -91,3 +91,16 @@ describe("deployments: a rolling restart", () => {
     });
   });
 });
+
+describe("deployments: unreachable instances", () => {
+  it("a new instance that became inactive (unreachable too long) is not counted: the deployment starts a replacement", () => {
+    const state = rolling(checked, [instance("o1", "/web", { health: healthy }), instance("o2", "/web", { health: healthy })]);
+    launch(state, "n1");
+    launch(state, "n2");
+    expect(missingInstances(state, state.apps.get("/web")!)).toBe(0);
+    launch(state, "n2", { state: "TASK_UNREACHABLE", unreachableSince: 55_000 }); // unreachable: still counted
+    expect(missingInstances(state, state.apps.get("/web")!)).toBe(0);
+    launch(state, "n2", { state: "TASK_UNREACHABLE", unreachableSince: 55_000, inactive: true });
+    expect(missingInstances(state, state.apps.get("/web")!)).toBe(1);
+  });
+});

@@ -131,7 +131,7 @@ describe("Marathon's REST API on the Worker", () => {
     expect(frameworks.frameworks.find((f) => f.id === second)).toMatchObject({ name: "marathon", active: true });
   }, 30_000);
 
-  it("after a restart, reconciles the instances it recorded: one the master never heard of is lost, and recorded as the app's failure", async () => {
+  it("after a restart, reconciles the instances it recorded: one the master never heard of is unknown (the framework is partition-aware), and recorded as the app's failure", async () => {
     expect((await send("POST", "/v2/apps", { id: "/ghost", cmd: "sleep 600", instances: 1, cpus: 0.1, mem: 16 })).status).toBe(201);
     const taskId = "ghost.instance-00000000-0000-0000-0000-000000000000._app.1";
     const row = {
@@ -160,7 +160,7 @@ describe("Marathon's REST API on the Worker", () => {
       15_000,
       "the unknown task to be lost",
     );
-    expect(failure).toMatchObject({ taskId, state: "TASK_LOST", host: "nowhere" });
+    expect(failure).toMatchObject({ taskId, state: "TASK_UNKNOWN", host: "nowhere" });
   }, 30_000);
 
   it("a config change is a deployment kept in SQLite across a restart of the object: listed, locking its app (409) until stopped with force", async () => {
