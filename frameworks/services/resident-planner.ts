@@ -253,15 +253,28 @@ export function planResidentOffers(state: ServicesState, offers: readonly Offer[
 }
 
 /**
+ * Whether the master never heard of an instance's first task (a reconciliation of a launch that
+ * stayed TASK_STAGING says it is unknown): the ACCEPT that reserved, created and launched never
+ * reached it, and an ACCEPT is all or nothing, so there is no reservation to wait for.
+ */
+const neverAccepted = (before: InstanceRecord, status: TaskStatus): boolean =>
+  before.resident?.incarnation === 1 &&
+  before.state === "TASK_STAGING" &&
+  status.reason === "REASON_RECONCILIATION" &&
+  /unknown to the master/.test(status.message ?? "");
+
+/**
  * A status update's outcome for a resident instance: when its task ends the record stays, with
  * the terminal state (its reservation is kept for the relaunch); the app's failure, if any, is
  * kept. An update for a task already over (a repeat, a reconciliation) changes nothing.
+ * A first launch the master never heard of is the exception: that instance goes.
  */
 export function residentStatus(state: ServicesState, status: TaskStatus, outcome: StatusOutcome): StatusOutcome {
   const before = state.instances.get(status.task_id.value);
   if (!before?.resident) return outcome;
   if (isTerminal(before.state)) return {};
   if (outcome.removed !== before.taskId) return outcome;
+  if (neverAccepted(before, status)) return outcome; // nothing was reserved: the instance goes and is planned afresh
   const { health: _h, ...rest } = before;
   return { ...(outcome.app ? { app: outcome.app } : {}), instance: { ...rest, state: status.state } };
 }

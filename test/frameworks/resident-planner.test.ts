@@ -201,6 +201,20 @@ describe("resident instances' status updates", () => {
     expect(residentStatus(s, status("db.instance-u0._app.1", "TASK_LOST"), applyStatus(s, status("db.instance-u0._app.1", "TASK_LOST"), 20_000))).toEqual({});
   });
 
+  it("a first launch the master never heard of (reconciled as unknown) holds no reservation: the instance goes", () => {
+    const s = state([resident("TASK_STAGING", "running")]);
+    const lost = {
+      ...status("db.instance-u0._app.1", "TASK_LOST"),
+      reason: "REASON_RECONCILIATION",
+      message: "Reconciliation: task is unknown to the master",
+    } as TaskStatus;
+    expect(residentStatus(s, lost, applyStatus(s, lost, 20_000)).removed).toBe("db.instance-u0._app.1");
+    // A later incarnation's launch lost so: the reservation stays, and so does the instance.
+    const later = state([instance("db.instance-u0._app.2", "/db", { state: "TASK_STAGING", resident: claim("db.instance-u0", { incarnation: 2 }) })]);
+    const lost2 = { ...lost, task_id: { value: "db.instance-u0._app.2" } };
+    expect(residentStatus(later, lost2, applyStatus(later, lost2, 20_000))).toMatchObject({ instance: { state: "TASK_LOST" } });
+  });
+
   it("idle instances meant to run and wipes want offers; suspended ones do not; suspended ones are not listed", () => {
     expect([...residentWaiting(state([resident("TASK_FAILED", "running")]))]).toEqual(["/db"]);
     expect([...residentWaiting(state([resident("TASK_KILLED", "stopped", { wipe: true })]))]).toEqual(["/db"]);
