@@ -112,7 +112,7 @@ export function planResidentOffers(state: ServicesState, offers: readonly Offer[
     if (!a) accepts.set(offer.id.value, (a = { offerId: offer.id.value, operations: [], instances: [], removed: [], previous: [] }));
     return a;
   };
-  const instances = [...state.instances.values()].sort((a, b) => a.taskId.localeCompare(b.taskId));
+  const instances = [...state.instances.values()].filter((i) => i.resident !== undefined).sort((a, b) => a.taskId.localeCompare(b.taskId));
 
   // Wiped instances whose task is over: DESTROY and UNRESERVE, then forget them.
   for (const i of instances) {

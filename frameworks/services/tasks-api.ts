@@ -15,7 +15,7 @@ import type { ApiAnswer, ApiContext, ApiRequest, Served } from "./api-types.ts";
 import { taskJson } from "./app-answers.ts";
 import { deploymentAnswer, lockedBy } from "./deployment-api.ts";
 import { residentInstancesOf, wiped } from "./resident-planner.ts";
-import { type AppRecord, type InstanceRecord, instancesOf, type ServicesState } from "./service-records.ts";
+import { type AppRecord, type InstanceRecord, instancesOf, isSuspended, type ServicesState } from "./service-records.ts";
 
 const json = (status: number, body: unknown): ApiAnswer => ({ status, json: body });
 
@@ -131,7 +131,9 @@ export function deleteTasks(state: ServicesState, req: ApiRequest, ctx: ApiConte
   if (!Array.isArray(ids) || ids.some((x) => typeof x !== "string")) {
     return { answer: json(422, { message: "Invalid JSON", details: [{ path: "/ids", errors: ["error.expected.jsarray"] }] }) };
   }
-  const victims = (ids as string[]).flatMap((t) => state.instances.get(t) ?? []);
+  const wipe = queryBoolean(req.query.get("wipe"), false);
+  // A suspended resident instance (no task) is named only to be wiped.
+  const victims = (ids as string[]).flatMap((t) => state.instances.get(t) ?? []).filter((i) => wipe || !isSuspended(i));
   return kill(state, req, ctx, victims, false);
 }
 

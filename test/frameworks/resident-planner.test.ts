@@ -265,6 +265,11 @@ describe("resident apps through the API", () => {
     const wipedOne = serveApi(suspended, req("DELETE", "/v2/apps/db/tasks/db.instance-u0._app.1", "wipe=true"), api("data"));
     expect(wipedOne.changes!.instances).toEqual([expect.objectContaining({ goal: "stopped", resident: claim("db.instance-u0", { wipe: true }) })]);
 
+    const bulk = (query: string) =>
+      serveApi(suspended, req("POST", "/v2/tasks/delete", query, JSON.stringify({ ids: ["db.instance-u0._app.1"] })), api("data"));
+    expect(bulk("").answer.json).toEqual({ tasks: [] });
+    expect(bulk("wipe=true").changes!.instances).toEqual([expect.objectContaining({ resident: claim("db.instance-u0", { wipe: true }) })]);
+
     const deleted = serveApi(suspended, req("DELETE", "/v2/apps/db"), api("data"));
     expect(deleted.changes!.removedApps).toEqual(["/db"]);
     expect(deleted.changes!.instances).toEqual([expect.objectContaining({ resident: claim("db.instance-u0", { wipe: true }) })]);
