@@ -48,7 +48,7 @@ export function taskJson(i: InstanceRecord, servicePorts: readonly number[]): Re
     stagedAt: marathonTime(i.stagedAt),
     ...(i.startedAt !== undefined ? { startedAt: marathonTime(i.startedAt) } : {}),
     version: marathonTime(i.version),
-    localVolumes: [],
+    localVolumes: (i.resident?.volumes ?? []).map((v) => ({ containerPath: v.containerPath, persistenceId: v.persistenceId })),
   };
 }
 

@@ -11,7 +11,7 @@
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
 import { marathonTime } from "../../schemas/marathon/app-json.ts";
 import { planRestartStep, type RestartInstance, restartStrategy } from "./rolling-restart.ts";
-import { type AppRecord, type DeploymentRecord, type InstanceRecord, instancesOf, type ServicesState } from "./service-records.ts";
+import { type AppRecord, type DeploymentRecord, type InstanceRecord, instancesOf, isResidentApp, type ServicesState } from "./service-records.ts";
 import { mesosHealthCheck } from "./task-health.ts";
 
 /** Whether `app` has a check the agent runs. */
@@ -53,7 +53,7 @@ export function startDeployment(
 ): { deployment: DeploymentRecord; stops: InstanceRecord[] } {
   const view = restartView(state, record);
   const runningAtStart = view.filter((i) => !i.isNew && !i.killing).length;
-  const strategy = restartStrategy(record.app.instances, record.app.upgradeStrategy, runningAtStart);
+  const strategy = restartStrategy(record.app.instances, record.app.upgradeStrategy, runningAtStart, isResidentApp(record.app));
   const step = planRestartStep(record.app.instances, strategy, view, true);
   return { deployment: { id, appId: record.app.id, version: record.version, previous, strategy }, stops: stopped(state, step.kill, nowMs) };
 }

@@ -18,7 +18,7 @@ import { type InstanceRequest, matchOffer } from "../shared/offer-match.ts";
 import type { Placement } from "../shared/placement.ts";
 import { placementOfOffer } from "../shared/placement.ts";
 import { deploymentStarts } from "./deployments.ts";
-import type { AppRecord, InstanceRecord, ServicesState } from "./service-records.ts";
+import { type AppRecord, type InstanceRecord, isResidentApp, type ServicesState } from "./service-records.ts";
 import { taskEnv } from "./task-env.ts";
 import { mesosHealthCheck } from "./task-health.ts";
 import { newTaskId, taskName } from "./task-ids.ts";
@@ -95,7 +95,7 @@ export function launchAllowed(record: AppRecord, nowMs: number): boolean {
 }
 
 /** The TaskInfo of a new instance of `record`'s app on `offer`. */
-function buildTask(record: AppRecord, offer: Offer, taskId: string, resources: TaskInfo["resources"], hostPorts: number[]): TaskInfo {
+export function buildTask(record: AppRecord, offer: Offer, taskId: string, resources: TaskInfo["resources"], hostPorts: number[]): TaskInfo {
   const { app } = record;
   const env = taskEnv(app, { taskId, version: marathonTime(record.version), host: offer.hostname, hostPorts });
   const task = commandTask({
@@ -134,7 +134,7 @@ export function planOffers(state: ServicesState, offers: readonly Offer[], ctx: 
   const apps = [...state.apps.values()].sort((a, b) => a.app.id.localeCompare(b.app.id));
   for (const record of apps) {
     let missing = missingInstances(state, record);
-    if (missing === 0 || !launchAllowed(record, ctx.nowMs)) continue;
+    if (missing === 0 || !launchAllowed(record, ctx.nowMs) || isResidentApp(record.app)) continue; // resident apps: resident-planner.ts
     const request = instanceRequest(record.app, ctx.role);
     const placed: Array<{ placement: Placement }> = [];
     for (const i of state.instances.values()) {

@@ -6,6 +6,7 @@
  */
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
 import type { TaskState } from "../../schemas/mesos.ts";
+import { isTerminal } from "../../schemas/task-states.ts";
 import type { LaunchDelay } from "../shared/launch-backoff.ts";
 import type { RestartStrategy } from "./rolling-restart.ts";
 import type { InstanceHealth } from "./task-health.ts";
@@ -60,7 +61,44 @@ export interface InstanceRecord {
   unreachableSince?: number;
   /** Unreachable for longer than the app's `inactiveAfterSeconds` (Marathon's UnreachableInactive): no longer counted, replaced. */
   inactive?: true;
+  /** A resident app's instance: its reservation and volumes on `agentId` (resident-planner.ts). */
+  resident?: ResidentClaim;
 }
+
+/** One local persistent volume of a resident instance (Marathon's `LocalVolumeId`). */
+export interface ResidentVolume {
+  containerPath: string;
+  /** `<app path with _>#<containerPath>#<uuid>`. */
+  persistenceId: string;
+  /** MiB. */
+  size: number;
+}
+
+/**
+ * What a resident instance holds on its agent: resources reserved for `role` under the labels
+ * `marathon_framework_id` and `marathon_task_id` (= `instanceId`), and its volumes. The record
+ * outlives its tasks: once a task ends (state terminal) the instance waits for an offer of its
+ * reservation, to relaunch there (goal `running`) or to stay suspended (goal `stopped`, after a
+ * scale-down) until it is wanted again or wiped.
+ */
+export interface ResidentClaim {
+  /** `<app path with _>.instance-<uuid>`; its tasks are `<instanceId>._app.<incarnation>`. */
+  instanceId: string;
+  /** The incarnation of its latest task. */
+  incarnation: number;
+  role: string;
+  /** The principal the reservation and volumes were made by. */
+  principal?: string;
+  volumes: ResidentVolume[];
+  /** `wipe=true` or the app's deletion: destroy the volumes and unreserve once no task runs, then forget the instance. */
+  wipe?: boolean;
+}
+
+/** Whether `app` has local persistent volumes (a resident app: its instances reserve what they run on). */
+export const isResidentApp = (app: MarathonApp): boolean => (app.container?.volumes ?? []).some((v) => v.persistent !== undefined);
+
+/** A resident instance whose task is over and which is not meant to run: its reservation is kept, no task is listed. */
+export const isSuspended = (i: InstanceRecord): boolean => i.resident !== undefined && i.goal === "stopped" && isTerminal(i.state);
 
 /** One rolling restart of one app (Marathon's single `RestartApplication` step). */
 export interface DeploymentRecord {
@@ -85,7 +123,7 @@ export interface ServicesState {
   masterOrigin?: string;
 }
 
-/** The instances of `appId`, in task id order. */
+/** The instances of `appId` (but suspended resident ones), in task id order. */
 export function instancesOf(state: Pick<ServicesState, "instances">, appId: string): InstanceRecord[] {
-  return [...state.instances.values()].filter((i) => i.appId === appId).sort((a, b) => a.taskId.localeCompare(b.taskId));
+  return [...state.instances.values()].filter((i) => i.appId === appId && !isSuspended(i)).sort((a, b) => a.taskId.localeCompare(b.taskId));
 }

@@ -21,6 +21,7 @@ import { deploymentAnswer, deploymentsApi, lockedBy, rollingChange } from "./dep
 import { deploymentsOf } from "./deployments.ts";
 import { notYetLaunched } from "./not-yet-launched.ts";
 import { queueApi } from "./queue-api.ts";
+import { residentInstancesOf, wiped } from "./resident-planner.ts";
 import { instancesToStop } from "./scale-planner.ts";
 import { type AppRecord, type InstanceRecord, instancesOf, type ServicesState } from "./service-records.ts";
 import { appTasksApi, tasksApi } from "./tasks-api.ts";
@@ -72,7 +73,7 @@ function createApp(state: ServicesState, req: ApiRequest, ctx: ApiContext): Serv
   const parsed = parseAppDefinition(req.body);
   if (isMarathonRefusal(parsed)) return { answer: refused(parsed) };
   const app = parsed.app;
-  const later = notYetLaunched(app);
+  const later = notYetLaunched(app, ctx.role);
   if (later) return { answer: refused(later) };
   if (state.apps.has(app.id)) return { answer: json(409, { message: `An app with id [${app.id}] already exists.` }) };
   const record = newRecord(app, ctx.nowMs);
@@ -89,7 +90,7 @@ function updateApp(state: ServicesState, req: ApiRequest, id: string, ctx: ApiCo
   if (!existing) {
     const parsed = parseAppDefinition(bodyWithId(req.body, id));
     if (isMarathonRefusal(parsed)) return { answer: refused(parsed) };
-    const later = notYetLaunched(parsed.app);
+    const later = notYetLaunched(parsed.app, ctx.role);
     if (later) return { answer: refused(later) };
     const record = newRecord(parsed.app, ctx.nowMs);
     const answer = deploymentAnswer(201, ctx, record.version, { Location: `${req.origin}/v2/apps${record.app.id}` });
@@ -100,7 +101,7 @@ function updateApp(state: ServicesState, req: ApiRequest, id: string, ctx: ApiCo
   const locked = lockedBy(state, id, req.query);
   if (locked) return locked;
   if ("rollbackTo" in merged) return { answer: notBuilt({ ...req, path: `${req.path} (rollback to a version)` }) };
-  const later = notYetLaunched(merged.app);
+  const later = notYetLaunched(merged.app, ctx.role);
   if (later) return { answer: refused(later) };
   if (!onlyScaled(existing.app, merged.app)) return rollingChange(state, existing, merged.app, ctx, 200);
   // A scale change stops only the surplus (or starts more); a forced one ends the deployment it overrides.
@@ -164,7 +165,9 @@ export function serveApi(state: ServicesState, req: ApiRequest, ctx: ApiContext)
       if (!record) return { answer: unknownApp(id) };
       const locked = lockedBy(state, id, req.query);
       if (locked) return locked;
-      const instances = stops(state, undefined, id, ctx.nowMs);
+      // Resident instances (suspended ones too) are wiped: their volumes destroyed and reservations undone (resident-planner.ts).
+      const wipes = wiped(residentInstancesOf(state, id), ctx.nowMs);
+      const instances = [...stops(state, undefined, id, ctx.nowMs).filter((i) => !i.resident), ...wipes];
       return {
         answer: deploymentAnswer(200, ctx, ctx.nowMs),
         changes: { apps: [], removedApps: [id], instances, removedDeployments: deploymentsOf(state, id) },

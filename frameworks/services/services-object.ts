@@ -25,6 +25,7 @@ import { apiPostEvent, appTerminatedEvent, deploymentEvent, healthChangedEvent, 
 import { EventHub } from "./event-stream.ts";
 import { missingInstances, planOffers } from "./offer-planner.ts";
 import { forgetSettled, type OfferStats, recordOutcomes } from "./offer-stats.ts";
+import { isIdleResident, planResidentOffers, type ResidentAccept, residentStatus, residentWaiting } from "./resident-planner.ts";
 import type { ServicesState } from "./service-records.ts";
 import { type ApiAnswer, serveApi } from "./services-api.ts";
 import { SERVICES_CLIENT_HEADER, SERVICES_ORIGIN_HEADER } from "./services-origin.ts";
@@ -188,6 +189,7 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
   private wantsOffers(): boolean {
     const waiting = new Set<string>();
     for (const record of this.state.apps.values()) if (missingInstances(this.state, record) > 0) waiting.add(record.app.id);
+    for (const id of residentWaiting(this.state)) waiting.add(id); // relaunches on reservations, wipes
     forgetSettled(this.offerStats, waiting);
     return waiting.size > 0;
   }
@@ -210,7 +212,7 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     const client = this.client;
     if (!client?.subscribed) return;
     for (const i of this.state.instances.values()) {
-      if (i.goal !== "stopped" || (!again && this.killSent.has(i.taskId))) continue;
+      if (i.goal !== "stopped" || isIdleResident(i) || (!again && this.killSent.has(i.taskId))) continue;
       this.killSent.add(i.taskId);
       client.kill(i.taskId, i.agentId).catch(() => undefined);
     }
@@ -233,6 +235,18 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     recordOutcomes(this.offerStats, plan.outcomes, Date.now());
     const launched = plan.launches.flatMap((l) => l.instances);
     if (launched.length > 0) this.commit({ instances: launched });
+    // Resident apps (reservations, volumes, relaunches on them, wipes) on the offers nothing else took.
+    const left = new Set(plan.declines);
+    const resident = planResidentOffers(
+      this.state,
+      offers.filter((o) => left.has(o.id.value)),
+      { nowMs: Date.now(), uuid: () => crypto.randomUUID(), role: this.settings.role, ...this.principalField() },
+    );
+    recordOutcomes(this.offerStats, resident.outcomes, Date.now());
+    for (const a of resident.accepts) {
+      left.delete(a.offerId);
+      this.commit({ instances: a.instances, removedInstances: a.removed });
+    }
     const calls: Promise<unknown>[] = plan.launches.map((l) =>
       client.launch([l.offerId], l.tasks, { refuse_seconds: 1 }).catch((err: unknown) => {
         // Refused by the master (4xx): nothing was launched, so the instances go and are planned again.
@@ -241,15 +255,32 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
         }
       }),
     );
+    for (const a of resident.accepts) calls.push(this.acceptResident(client, a));
     const wants = this.wantsOffers();
-    if (plan.declines.length > 0) calls.push(client.decline(plan.declines, { refuse_seconds: wants ? 1 : IDLE_REFUSE_SECONDS }).catch(() => undefined));
+    if (left.size > 0) calls.push(client.decline([...left], { refuse_seconds: wants ? 1 : IDLE_REFUSE_SECONDS }).catch(() => undefined));
     await Promise.all(calls);
     this.act(false);
   }
 
+  /** Sends one resident ACCEPT; when the master refuses it (4xx) nothing was done, so the rows go back as they were. */
+  private acceptResident(client: SchedulerClient, a: ResidentAccept): Promise<unknown> {
+    return client.accept([a.offerId], a.operations, { refuse_seconds: 1 }).catch((err: unknown) => {
+      if (err instanceof SchedulerError && err.status !== undefined && err.status < 500) {
+        console.warn(`services: the master refused a resident ACCEPT (${err.message})`);
+        this.commit({ removedInstances: a.instances.map((i) => i.taskId), instances: a.previous });
+      }
+    });
+  }
+
+  /** The framework's principal, as reservations and volumes name it. */
+  private principalField(): { principal?: string } {
+    const credentials = this.credentialsFor(this.settings.principal);
+    return credentials && "principal" in credentials ? { principal: credentials.principal } : {};
+  }
+
   private onUpdate(client: SchedulerClient, status: TaskStatus): void {
     const before = this.state.instances.get(status.task_id.value);
-    const outcome = applyStatus(this.state, status, Date.now());
+    const outcome = residentStatus(this.state, status, applyStatus(this.state, status, Date.now()));
     if (before) this.events.publish(statusUpdateEvent(before, status, Date.now()));
     const alive = outcome.instance?.health?.alive;
     if (before && alive !== undefined && alive !== before.health?.alive) this.events.publish(healthChangedEvent(before, alive, Date.now()));

@@ -5,16 +5,18 @@
  * separated) when the client's `Accept` asks for it, and the kills: DELETE
  * `/v2/apps/{id}/tasks/{taskId}`, DELETE `/v2/apps/{id}/tasks?host=`, POST `/v2/tasks/delete`
  * (`{"ids": […]}`). A kill without `scale` stops the task and a replacement launches; with
- * `scale=true` the app's `instances` drops by the tasks killed (a new version). Strata has no
- * resident apps, so `wipe=true` is an ordinary kill, as Marathon treats it for other apps.
+ * `scale=true` the app's `instances` drops by the tasks killed (a new version). `wipe=true` also
+ * destroys a resident instance's volumes and reservation (resident-planner.ts), so that a
+ * replacement starts afresh; for other apps it is an ordinary kill, as in Marathon.
  */
 import { canonicalAppId } from "../../schemas/marathon/app-id.ts";
 import { queryBoolean } from "../../schemas/marathon/query-boolean.ts";
 import type { ApiAnswer, ApiContext, ApiRequest, Served } from "./api-types.ts";
 import { taskJson } from "./app-answers.ts";
 import { deploymentAnswer, lockedBy } from "./deployment-api.ts";
+import { residentInstancesOf, wiped } from "./resident-planner.ts";
 import { servicePortsOf } from "./service-ports.ts";
-import { type AppRecord, type InstanceRecord, instancesOf, type ServicesState } from "./service-records.ts";
+import { type AppRecord, type InstanceRecord, instancesOf, isSuspended, type ServicesState } from "./service-records.ts";
 
 const json = (status: number, body: unknown): ApiAnswer => ({ status, json: body });
 
@@ -62,7 +64,12 @@ export function listTasks(state: ServicesState, req: ApiRequest): ApiAnswer {
 function kill(state: ServicesState, req: ApiRequest, ctx: ApiContext, victims: readonly InstanceRecord[], one: boolean): Served {
   const scale = queryBoolean(req.query.get("scale"), false);
   if (scale && queryBoolean(req.query.get("wipe"), false)) return { answer: json(400, { message: "You cannot use scale and wipe at the same time." }) };
-  const stopped = victims.filter((i) => i.goal === "running").map((i) => ({ ...i, goal: "stopped" as const, killAskedAt: ctx.nowMs }));
+  const stopped: InstanceRecord[] = victims.filter((i) => i.goal === "running").map((i) => ({ ...i, goal: "stopped" as const, killAskedAt: ctx.nowMs }));
+  // wipe=true: a resident instance's volumes are destroyed and its reservation undone once its task is over (resident-planner.ts).
+  if (queryBoolean(req.query.get("wipe"), false)) {
+    const wipes = new Map(wiped(victims, ctx.nowMs).map((i) => [i.taskId, i]));
+    stopped.splice(0, stopped.length, ...stopped.filter((i) => !wipes.has(i.taskId)), ...wipes.values());
+  }
   const byApp = new Map<string, number>();
   for (const i of stopped) byApp.set(i.appId, (byApp.get(i.appId) ?? 0) + 1);
   if (!scale) {
@@ -101,7 +108,9 @@ export function appTasksApi(state: ServicesState, req: ApiRequest, ctx: ApiConte
   }
   if (req.method !== "DELETE") return undefined;
   if (taskId !== undefined) {
-    const victim = instances.find((i) => i.taskId === taskId);
+    // A suspended resident instance (scaled down, not listed) can still be wiped by its last task's id.
+    const suspended = queryBoolean(req.query.get("wipe"), false) ? residentInstancesOf(state, id) : [];
+    const victim = instances.find((i) => i.taskId === taskId) ?? suspended.find((i) => i.taskId === taskId);
     if (!victim) return { answer: json(404, { message: `Task '${taskId}' does not exist` }) };
     return kill(state, req, ctx, [victim], true);
   }
@@ -121,7 +130,9 @@ export function deleteTasks(state: ServicesState, req: ApiRequest, ctx: ApiConte
   if (!Array.isArray(ids) || ids.some((x) => typeof x !== "string")) {
     return { answer: json(422, { message: "Invalid JSON", details: [{ path: "/ids", errors: ["error.expected.jsarray"] }] }) };
   }
-  const victims = (ids as string[]).flatMap((t) => state.instances.get(t) ?? []);
+  const wipe = queryBoolean(req.query.get("wipe"), false);
+  // A suspended resident instance (no task) is named only to be wiped.
+  const victims = (ids as string[]).flatMap((t) => state.instances.get(t) ?? []).filter((i) => wipe || !isSuspended(i));
   return kill(state, req, ctx, victims, false);
 }
 
