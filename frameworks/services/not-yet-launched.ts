@@ -6,6 +6,7 @@
  */
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
 import { type MarathonRefusal, objectNotValid } from "../../schemas/marathon/marathon-error.ts";
+import { deadlineLabelProblems } from "./deployment-deadline.ts";
 import { MARATHON_RUN_CHECK, marathonRunChecks } from "./task-health.ts";
 
 /** The words of each refusal. */
@@ -21,5 +22,6 @@ export function notYetLaunched(app: MarathonApp): MarathonRefusal | undefined {
   if (app.residency) paths.push("/residency");
   const problems: Array<readonly [string, string]> = paths.map((p) => [p, NOT_YET_BUILT] as const);
   for (const i of marathonRunChecks(app.healthChecks)) problems.push([`/healthChecks(${i})/protocol`, MARATHON_RUN_CHECK]);
+  problems.push(...deadlineLabelProblems(app.labels)); // Strata's own labels, read by the services framework
   return problems.length > 0 ? objectNotValid(problems) : undefined;
 }
