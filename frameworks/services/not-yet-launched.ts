@@ -2,7 +2,8 @@
  * The parts of an app definition the services framework reads but cannot carry out yet: rather
  * than keep an app whose containers, readiness checks, Marathon-run health checks (HTTP, HTTPS,
  * TCP) or volumes would silently not happen, it is refused (422, Marathon's "Object is not valid" shape) naming each such field. docs/services.md
- * lists what is not built yet.
+ * lists what is not built yet. Strata's own labels with a value it cannot read (the deployment
+ * deadline's, deployment-deadline.ts) are refused here too.
  */
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
 import { type MarathonRefusal, objectNotValid } from "../../schemas/marathon/marathon-error.ts";
