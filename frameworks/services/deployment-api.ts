@@ -28,7 +28,7 @@ export function lockedBy(state: ServicesState, appId: string, query: URLSearchPa
  * a new version and configuration time, the deployments it overrides ended, the old instances
  * to stop at once stopped.
  */
-export function rollingChange(state: ServicesState, existing: AppRecord, app: MarathonApp, ctx: ApiContext, status: number): Served {
+export function rollingChange(state: ServicesState, existing: AppRecord, app: MarathonApp, ctx: ApiContext, status: number, rollback = false): Served {
   const record: AppRecord = {
     app,
     version: ctx.nowMs,
@@ -36,7 +36,7 @@ export function rollingChange(state: ServicesState, existing: AppRecord, app: Ma
     lastConfigChangeAt: ctx.nowMs,
     ...(existing.lastTaskFailure ? { lastTaskFailure: existing.lastTaskFailure } : {}),
   };
-  const { deployment, stops } = startDeployment(state, record, existing.app, ctx.uuid(), ctx.nowMs);
+  const { deployment, stops } = startDeployment(state, record, existing.app, ctx.uuid(), ctx.nowMs, rollback);
   return {
     answer: deploymentAnswer(status, ctx, record.version, {}, deployment.id),
     changes: { apps: [record], removedApps: [], instances: stops, deployments: [deployment], removedDeployments: deploymentsOf(state, app.id) },
@@ -58,6 +58,7 @@ export function deploymentsApi(state: ServicesState, req: ApiRequest, ctx: ApiCo
   }
   const existing = state.apps.get(d.appId);
   if (!existing) return { answer: { status: 202, json: {} }, changes: { apps: [], removedApps: [], instances: [], removedDeployments: [d.id] } };
-  // A rollback: the app goes back to the definition it had before, rolled out as a new deployment.
-  return rollingChange(state, existing, d.previous, ctx, 200);
+  // A rollback: the app goes back to the definition it had before, rolled out as a new deployment
+  // that keeps one running instance (cancelling never leaves the app with none; deployment-deadline.ts).
+  return rollingChange(state, existing, d.previous, ctx, 200, true);
 }

@@ -10,7 +10,7 @@
  */
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
 import { marathonTime } from "../../schemas/marathon/app-json.ts";
-import { planRestartStep, type RestartInstance, restartStrategy } from "./rolling-restart.ts";
+import { keepOneRunning, planRestartStep, type RestartInstance, restartStrategy } from "./rolling-restart.ts";
 import { type AppRecord, type DeploymentRecord, type InstanceRecord, instancesOf, isResidentApp, type ServicesState } from "./service-records.ts";
 import { mesosHealthCheck } from "./task-health.ts";
 
@@ -43,17 +43,22 @@ export function deploymentsOf(state: Pick<ServicesState, "deployments">, appId: 
   return [...state.deployments.values()].filter((d) => d.appId === appId).map((d) => d.id);
 }
 
-/** A new deployment rolling `record` (already the new configuration) out over `state`'s instances, and the old instances to stop at once. */
+/**
+ * A new deployment rolling `record` (already the new configuration) out over `state`'s instances, and the old instances to stop at once;
+ * `rollback` for a cancel's rollback, which keeps one running instance (deployment-deadline.ts).
+ */
 export function startDeployment(
   state: Pick<ServicesState, "instances">,
   record: AppRecord,
   previous: MarathonApp,
   id: string,
   nowMs: number,
+  rollback = false,
 ): { deployment: DeploymentRecord; stops: InstanceRecord[] } {
   const view = restartView(state, record);
   const runningAtStart = view.filter((i) => !i.isNew && !i.killing).length;
-  const strategy = restartStrategy(record.app.instances, record.app.upgradeStrategy, runningAtStart, isResidentApp(record.app));
+  const planned = restartStrategy(record.app.instances, record.app.upgradeStrategy, runningAtStart, isResidentApp(record.app));
+  const strategy = rollback ? keepOneRunning(planned, record.app.instances, runningAtStart) : planned;
   const step = planRestartStep(record.app.instances, strategy, view, true);
   return { deployment: { id, appId: record.app.id, version: record.version, previous, strategy }, stops: stopped(state, step.kill, nowMs) };
 }

@@ -78,3 +78,7 @@ export function deploymentEvent(
   if (kind === "deployment_success") return event(kind, nowMs, { id: d.id, plan: p });
   return event(kind, nowMs, { plan: p, currentStep: { actions: [{ action: "RestartApplication", app: d.appId }] } });
 }
+
+/** `deployment_failed`: a deployment ended without reaching its target (Marathon's core/event/Events.scala `DeploymentFailed`: `id` and `plan`). */
+export const deploymentFailedEvent = (d: DeploymentRecord, target: MarathonApp | undefined, nowMs: number): MarathonEvent =>
+  event("deployment_failed", nowMs, { id: d.id, plan: plan(d, target) });

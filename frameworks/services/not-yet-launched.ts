@@ -3,10 +3,12 @@
  * than keep an app whose containers, readiness checks, Marathon-run health checks (HTTP, HTTPS,
  * TCP) or host path volumes would silently not happen, it is refused (422, Marathon's "Object is not valid" shape) naming each such field, as is a resident app
  * whose role is `*` (when the framework's role is given). docs/services.md
- * lists what is not built yet.
+ * lists what is not built yet. Strata's own labels with a value it cannot read (the deployment
+ * deadline's, deployment-deadline.ts) are refused here too.
  */
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
 import { type MarathonRefusal, objectNotValid } from "../../schemas/marathon/marathon-error.ts";
+import { deadlineLabelProblems } from "./deployment-deadline.ts";
 import { isResidentApp } from "./service-records.ts";
 import { MARATHON_RUN_CHECK, marathonRunChecks } from "./task-health.ts";
 
@@ -28,5 +30,6 @@ export function notYetLaunched(app: MarathonApp, frameworkRole?: string): Marath
   const problems: Array<readonly [string, string]> = paths.map((p) => [p, NOT_YET_BUILT] as const);
   if (frameworkRole !== undefined && isResidentApp(app) && (app.role ?? frameworkRole) === "*") problems.push(["/role", RESIDENT_STAR_ROLE]);
   for (const i of marathonRunChecks(app.healthChecks)) problems.push([`/healthChecks(${i})/protocol`, MARATHON_RUN_CHECK]);
+  problems.push(...deadlineLabelProblems(app.labels)); // Strata's own labels, read by the services framework
   return problems.length > 0 ? objectNotValid(problems) : undefined;
 }

@@ -106,3 +106,19 @@ export function planRestartStep(instances: number, strategy: RestartStrategy, cu
   const start = Math.min(Math.max(0, instances - newRunning.length), leftCapacity);
   return { kill, start, done: false };
 }
+
+/**
+ * `strategy` for a rollback of an app of `instances` with `runningAtStart` running instances:
+ * never every one of them stopped at once, and none of the last healthy one stopped until another
+ * is healthy. Where the strategy would stop them all at once, the one kept runs over capacity.
+ */
+export function keepOneRunning(strategy: RestartStrategy, instances: number, runningAtStart: number): RestartStrategy {
+  if (instances < 1 || runningAtStart < 1) return strategy;
+  const kept = strategy.killImmediately >= runningAtStart ? 1 : 0;
+  return {
+    ...strategy,
+    killImmediately: strategy.killImmediately - kept,
+    maxCapacity: strategy.maxCapacity + kept,
+    healthyFloor: Math.max(strategy.healthyFloor, 1),
+  };
+}

@@ -35,6 +35,20 @@ export interface AppRecord {
   /** The launch delay after failed tasks (launch-backoff.ts); reset by a configuration change. */
   delay?: LaunchDelay;
   lastTaskFailure?: TaskFailure;
+  /** The last deployment that failed its deadline (deployment-deadline.ts), until the app's next change. */
+  lastDeploymentFailure?: DeploymentFailure;
+}
+
+/** A deployment that failed, as the app keeps it (shown with `strataExplain=true`). */
+export interface DeploymentFailure {
+  deploymentId: string;
+  /** The app version (ms) the deployment rolled out. */
+  version: number;
+  /** When it failed (ms). */
+  at: number;
+  reason: string;
+  /** The deployment rolling the app back, when the app asked for one. */
+  rollbackDeploymentId?: string;
 }
 
 /** One instance: a Mesos task of an app. */
@@ -110,6 +124,8 @@ export interface DeploymentRecord {
   previous: MarathonApp;
   /** The numbers fixed at the start (rolling-restart.ts). */
   strategy: RestartStrategy;
+  /** For a rollback after a deadline (deployment-deadline.ts): the deployment that failed. */
+  rollbackOf?: string;
 }
 
 /** Everything the framework knows: apps by id, instances by task id, deployments by id, and its framework id once subscribed. */

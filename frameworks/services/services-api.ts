@@ -18,6 +18,7 @@ import { queryBoolean } from "../../schemas/marathon/query-boolean.ts";
 import type { ApiAnswer, ApiChanges, ApiContext, ApiRequest, Served } from "./api-types.ts";
 import { appAnswer, infoJson } from "./app-answers.ts";
 import { deploymentAnswer, deploymentsApi, lockedBy, rollingChange } from "./deployment-api.ts";
+import { strataDeploymentFailureJson } from "./deployment-deadline.ts";
 import { deploymentsOf } from "./deployments.ts";
 import { notYetLaunched } from "./not-yet-launched.ts";
 import { queueApi } from "./queue-api.ts";
@@ -157,8 +158,12 @@ export function serveApi(state: ServicesState, req: ApiRequest, ctx: ApiContext)
   }
   if (/\/(versions|restart)(\/|$)/.test(m[1]!)) return { answer: notBuilt(req) };
   switch (method) {
-    case "GET":
-      return { answer: record ? json(200, { app: appAnswer(state, record, embedsOf(req.query, APP_SHOW_EMBEDS)) }) : unknownApp(id) };
+    case "GET": {
+      if (!record) return { answer: unknownApp(id) };
+      // Strata's extra, off by default: `strataExplain=true` adds the last deployment failure (deployment-deadline.ts).
+      const explain = queryBoolean(req.query.get("strataExplain"), false) ? strataDeploymentFailureJson(record) : {};
+      return { answer: json(200, { app: { ...appAnswer(state, record, embedsOf(req.query, APP_SHOW_EMBEDS)), ...explain } }) };
+    }
     case "PUT":
       return updateApp(state, req, id, ctx);
     case "DELETE": {

@@ -20,8 +20,9 @@ import { SchedulerClient } from "../../sdk/src/scheduler-client.ts";
 import { SchedulerError } from "../../sdk/src/scheduler-errors.ts";
 import type { ApiChanges } from "./api-types.ts";
 import { FAILOVER_TIMEOUT_SECONDS } from "./app-answers.ts";
+import { expireDeployments } from "./deployment-deadline.ts";
 import { deploymentSteps } from "./deployments.ts";
-import { apiPostEvent, appTerminatedEvent, deploymentEvent, healthChangedEvent, statusUpdateEvent, streamEvent } from "./event-json.ts";
+import { apiPostEvent, appTerminatedEvent, deploymentEvent, deploymentFailedEvent, healthChangedEvent, statusUpdateEvent, streamEvent } from "./event-json.ts";
 import { EventHub } from "./event-stream.ts";
 import { missingInstances, planOffers } from "./offer-planner.ts";
 import { forgetSettled, type OfferStats, recordOutcomes } from "./offer-stats.ts";
@@ -204,6 +205,13 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     if (unreachable.inactive.length > 0 || unreachable.expunged.length > 0) {
       this.commit({ instances: unreachable.inactive, removedInstances: unreachable.expunged });
       for (const id of unreachable.expunged) this.killSent.delete(id);
+    }
+    // Deployments past their app's deadline fail (and roll back where asked) before any step is taken.
+    const expired = expireDeployments(this.state, Date.now(), () => crypto.randomUUID());
+    if (expired.expired.length > 0) this.commit(expired);
+    for (const e of expired.expired) {
+      this.events.publish(deploymentFailedEvent(e.deployment, e.target, Date.now()));
+      if (e.rollback) this.events.publish(deploymentEvent("deployment_info", e.rollback, this.state.apps.get(e.rollback.appId)?.app, Date.now()));
     }
     const steps = deploymentSteps(this.state, Date.now());
     const finished = steps.finished.flatMap((id) => this.state.deployments.get(id) ?? []);

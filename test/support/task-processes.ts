@@ -18,3 +18,24 @@ export function pidsOfTask(taskId: string): number[] {
   }
   return pids;
 }
+
+/** The tasks with a live process on this machine whose `MESOS_TASK_ID` starts with `prefix`, with their pids. */
+export function tasksWithProcesses(prefix: string): Map<string, number[]> {
+  const tasks = new Map<string, number[]>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "latin1");
+      const state = stat[stat.lastIndexOf(")") + 2];
+      if (state === "Z" || state === "X") continue; // a zombie has ended
+      const id = readFileSync(`/proc/${name}/environ`, "latin1")
+        .split("\0")
+        .find((v) => v.startsWith(`MESOS_TASK_ID=${prefix}`))
+        ?.slice("MESOS_TASK_ID=".length);
+      if (id) tasks.set(id, [...(tasks.get(id) ?? []), Number(name)]);
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return tasks;
+}
