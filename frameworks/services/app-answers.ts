@@ -5,6 +5,7 @@
  */
 import { type AppEmbeds, type AppRuntime, appJson, marathonTime } from "../../schemas/marathon/app-json.ts";
 import { STRATA_VERSION } from "../../sdk/src/version.ts";
+import { appServicePorts } from "./container-info.ts";
 import { deploymentsOf } from "./deployments.ts";
 import { type AppRecord, type InstanceRecord, instancesOf, type ServicesState } from "./service-records.ts";
 
@@ -54,7 +55,7 @@ export function taskJson(i: InstanceRecord, servicePorts: readonly number[]): Re
 
 /** The tasks of an app that Marathon lists: every instance still alive (being stopped included, until it ends). */
 export function appTasks(state: ServicesState, record: AppRecord): Record<string, unknown>[] {
-  const servicePorts = (record.app.portDefinitions ?? []).map((p) => p.port);
+  const servicePorts = appServicePorts(record.app);
   return instancesOf(state, record.app.id).map((i) => taskJson(i, servicePorts));
 }
 

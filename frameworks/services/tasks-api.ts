@@ -12,6 +12,7 @@ import { canonicalAppId } from "../../schemas/marathon/app-id.ts";
 import { queryBoolean } from "../../schemas/marathon/query-boolean.ts";
 import type { ApiAnswer, ApiContext, ApiRequest, Served } from "./api-types.ts";
 import { taskJson } from "./app-answers.ts";
+import { appServicePorts } from "./container-info.ts";
 import { deploymentAnswer, lockedBy } from "./deployment-api.ts";
 import { type AppRecord, type InstanceRecord, instancesOf, type ServicesState } from "./service-records.ts";
 
@@ -26,7 +27,7 @@ const STATUS_STATES: Record<string, readonly string[]> = {
   staging: ["TASK_STAGING", "TASK_STARTING"],
 };
 
-const servicePortsOf = (record: AppRecord): number[] => (record.app.portDefinitions ?? []).map((p) => p.port);
+const servicePortsOf = (record: AppRecord): number[] => appServicePorts(record.app);
 
 /** The task list of `records` in Marathon's `text/plain` (EndpointsHelper.appsToEndpointString): running tasks only. */
 export function tasksText(state: ServicesState, records: readonly AppRecord[]): string {
