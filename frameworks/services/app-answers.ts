@@ -7,6 +7,7 @@ import { type AppEmbeds, type AppRuntime, appJson, marathonTime } from "../../sc
 import { STRATA_VERSION } from "../../sdk/src/version.ts";
 import { appServicePorts } from "./container-info.ts";
 import { deploymentsOf } from "./deployments.ts";
+import { readinessCheckResults } from "./readiness.ts";
 import { type AppRecord, type InstanceRecord, instancesOf, type ServicesState } from "./service-records.ts";
 
 /** The Marathon release whose REST API this follows, as `/v2/info` names it. */
@@ -74,6 +75,7 @@ export function appRuntime(state: ServicesState, record: AppRecord): AppRuntime 
     unhealthy: instances.filter((i) => i.state === "TASK_RUNNING" && i.health?.alive === false).length,
     deployments: deploymentsOf(state, record.app.id),
     tasks: appTasks(state, record),
+    readinessCheckResults: readinessCheckResults(state, record),
     ...(record.lastTaskFailure ? { lastTaskFailure: record.lastTaskFailure } : {}),
   };
 }

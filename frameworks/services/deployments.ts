@@ -10,6 +10,7 @@
  */
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
 import { marathonTime } from "../../schemas/marathon/app-json.ts";
+import { instanceReady } from "./readiness-gate.ts";
 import { planRestartStep, type RestartInstance, restartStrategy } from "./rolling-restart.ts";
 import { type AppRecord, type DeploymentRecord, type InstanceRecord, instancesOf, type ServicesState } from "./service-records.ts";
 import { mesosHealthCheck } from "./task-health.ts";
@@ -28,7 +29,7 @@ function restartView(state: Pick<ServicesState, "instances">, record: AppRecord)
     id: i.taskId,
     isNew: i.version >= record.lastConfigChangeAt,
     killing: i.goal === "stopped",
-    healthy: instanceHealthy(record, i),
+    healthy: instanceHealthy(record, i) && instanceReady(record, i),
   }));
 }
 

@@ -1,6 +1,6 @@
 /**
  * The parts of an app definition the services framework reads but cannot carry out yet: rather
- * than keep an app whose containers (those the agent cannot run: container-info.ts), readiness checks, Marathon-run health checks (HTTP, HTTPS,
+ * than keep an app whose containers (those the agent cannot run: container-info.ts), Marathon-run health checks (HTTP, HTTPS,
  * TCP) or volumes would silently not happen, it is refused (422, Marathon's "Object is not valid" shape) naming each such field. docs/services.md
  * lists what is not built yet.
  */
@@ -15,7 +15,6 @@ export const NOT_YET_BUILT = "not supported by Strata's services framework yet (
 /** The refusal of the fields of `app` that cannot be run yet, or undefined when it can run as it is. */
 export function notYetLaunched(app: MarathonApp): MarathonRefusal | undefined {
   const paths: string[] = [];
-  if (app.readinessChecks.length > 0) paths.push("/readinessChecks");
   if (app.residency) paths.push("/residency");
   const problems: Array<readonly [string, string]> = paths.map((p) => [p, NOT_YET_BUILT] as const);
   problems.push(...containerProblems(app));

@@ -5,6 +5,7 @@
  * as JSON (services-store.ts); the planners read and return them.
  */
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
+import type { ReadinessCheckResult } from "../../schemas/marathon/readiness-result.ts";
 import type { TaskState } from "../../schemas/mesos.ts";
 import type { LaunchDelay } from "../shared/launch-backoff.ts";
 import type { RestartStrategy } from "./rolling-restart.ts";
@@ -56,6 +57,8 @@ export interface InstanceRecord {
   killAskedAt?: number;
   /** Its health as the agent's checks last reported it (absent until the first report). */
   health?: InstanceHealth;
+  /** Its readiness check's last result, for a new instance during a deployment (readiness.ts). */
+  readiness?: ReadinessCheckResult;
 }
 
 /** One rolling restart of one app (Marathon's single `RestartApplication` step). */

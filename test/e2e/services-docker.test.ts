@@ -4,7 +4,9 @@
  * busybox test image built locally, no registry) on Docker's bridge, its port mapping
  * (containerPort 8080, hostPort 0) published on a host port of the offer: busybox's httpd answers
  * there with the task's id and Marathon's port variables. Scaled to two instances (two host
- * ports), then deleted: the containers go. Required in CI; skipped elsewhere, saying why, when
+ * ports), then given a new configuration with a readiness check (Marathon runs it; here the
+ * services object asks the task's host port from workerd): the old instances stay until the new
+ * ones answer `/ready`, then go. Deleted at last: the containers go. Required in CI; skipped elsewhere, saying why, when
  * the agent binary or the Docker engine is missing.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -62,7 +64,7 @@ async function served(port: number, ms = 20_000): Promise<string> {
   return `nothing served on ${port}: ${last}`;
 }
 
-describe.skipIf(!!why)("the services framework runs a Docker app on the bridge, scales it and deletes it", () => {
+describe.skipIf(!!why)("the services framework runs a Docker app on the bridge, scales it, rolls it with a readiness check and deletes it", () => {
   let stateDir: string;
   let url: string;
   let master: Proc | undefined;
@@ -127,7 +129,7 @@ describe.skipIf(!!why)("the services framework runs a Docker app on the bridge, 
     if (stateDir && !process.env.STRATA_KEEP_E2E_STATE) rmSync(stateDir, { recursive: true, force: true });
   }, 60_000);
 
-  it("serves from a bridged container on its host port, scales to two, and removes the containers on delete", async () => {
+  it("serves from a bridged container on its host port, scales to two, rolls a new configuration out only as its instances get ready, and removes the containers on delete", async () => {
     const app = {
       id: "/dweb",
       cmd: 'mkdir -p /www && echo "task=$MESOS_TASK_ID port=$PORT_HTTP host=$HOST" > /www/index.html && exec httpd -f -p 8080 -h /www',
@@ -156,12 +158,59 @@ describe.skipIf(!!why)("the services framework runs a Docker app on the bridge, 
     expect(new Set(two.tasks.map((t) => t.ports[0])).size).toBe(2);
     for (const t of two.tasks) expect(await served(t.ports[0]!)).toBe(`task=${t.id} port=${t.ports[0]} host=${t.host}`);
 
+    // A new configuration with a readiness check on the "http" port: each new instance answers
+    // /ready with 404 for its first 12 s; the old instances stay until the new ones are ready.
+    const oldIds = two.tasks.map((t) => t.id).sort();
+    const readyCmd =
+      'mkdir -p /www && echo "task=$MESOS_TASK_ID port=$PORT_HTTP host=$HOST" > /www/index.html && { (sleep 12; echo ok > /www/ready) & exec httpd -f -p 8080 -h /www; }';
+    const readinessChecks = [{ portName: "http", path: "/ready", intervalSeconds: 2, timeoutSeconds: 1 }];
+    const updated = await api("PUT", "/v2/apps/dweb", { cmd: readyCmd, readinessChecks });
+    expect(updated.status, JSON.stringify(updated.json)).toBe(200);
+    type Readiness = { name: string; taskId: string; ready: boolean };
+    let waiting: (MarathonApp & { readinessCheckResults: Readiness[] }) | undefined;
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(250)) {
+      waiting = (await api("GET", "/v2/apps/dweb?embed=app.readiness")).json?.app as typeof waiting;
+      if (waiting?.readinessCheckResults?.some((r) => !r.ready)) break;
+    }
+    const notReady = waiting?.readinessCheckResults.find((r) => !r.ready);
+    expect(notReady, JSON.stringify(waiting)).toMatchObject({ name: "readinessCheck", ready: false });
+    expect(oldIds).not.toContain(notReady!.taskId);
+    // 5 s later (past a kill's 3 s grace period) the new instances are still not ready, and the
+    // old ones still run in their containers: nothing was killed for an instance not ready.
+    await sleep(5_000);
+    const later = (await api("GET", "/v2/apps/dweb?embed=app.readiness")).json?.app as typeof waiting;
+    expect(
+      later!.readinessCheckResults.every((r) => !r.ready),
+      JSON.stringify(later),
+    ).toBe(true);
+    for (const id of oldIds) {
+      expect(later!.tasks.find((t) => t.id === id)?.state).toBe("TASK_RUNNING");
+      expect(await containersOf(id)).toHaveLength(1);
+    }
+
+    let rolled: MarathonApp | undefined;
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(500)) {
+      rolled = await getApp();
+      const deployments = (await fetch(`${url}/v2/deployments`, { headers }).then((r) => r.json())) as unknown[];
+      if (deployments.length === 0 && rolled?.tasks.length === 2 && rolled.tasks.every((t) => !oldIds.includes(t.id))) break;
+    }
+    expect(
+      rolled?.tasks.map((t) => t.id).filter((id) => oldIds.includes(id)),
+      JSON.stringify(rolled),
+    ).toEqual([]);
+    expect(rolled?.tasksRunning).toBe(2);
+    for (const t of rolled!.tasks) {
+      seenTasks.add(t.id);
+      expect(await served(t.ports[0]!)).toBe(`task=${t.id} port=${t.ports[0]} host=${t.host}`);
+    }
+    for (const id of oldIds) expect(await containersOf(id)).toEqual([]);
+
     // Delete: both tasks are killed and their containers removed.
     expect((await api("DELETE", "/v2/apps/dweb")).status).toBe(200);
-    const ids = two.tasks.map((t) => t.id);
+    const ids = rolled!.tasks.map((t) => t.id);
     const states = async () => (await masterTasks()).filter((t) => ids.includes(t.id)).map((t) => t.state);
     for (const deadline = Date.now() + 30_000; Date.now() < deadline && !(await states()).every((s) => s === "TASK_KILLED"); ) await sleep(250);
     expect(await states()).toEqual(["TASK_KILLED", "TASK_KILLED"]);
     for (const id of ids) expect(await containersOf(id)).toEqual([]);
-  }, 150_000);
+  }, 240_000);
 });
