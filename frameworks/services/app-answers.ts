@@ -75,7 +75,7 @@ export function appRuntime(state: ServicesState, record: AppRecord): AppRuntime 
     unhealthy: instances.filter((i) => i.state === "TASK_RUNNING" && i.health?.alive === false).length,
     deployments: deploymentsOf(state, record.app.id),
     tasks: appTasks(state, record),
-    readinessCheckResults: readinessCheckResults(state, record),
+    readinessCheckResults: readinessCheckResults(state, record.app.id),
     ...(record.lastTaskFailure ? { lastTaskFailure: record.lastTaskFailure } : {}),
   };
 }

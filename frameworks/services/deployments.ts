@@ -89,8 +89,8 @@ export function deploymentSteps(state: ServicesState, nowMs: number): { stops: I
   return { stops, finished };
 }
 
-/** A deployment as GET `/v2/deployments` shows it (Marathon's deployments.raml `DeploymentPlan` with `currentActions`). */
-export function deploymentJson(d: DeploymentRecord): Record<string, unknown> {
+/** A deployment as GET `/v2/deployments` shows it (Marathon's deployments.raml `DeploymentPlan` with `currentActions`), with its app's readiness results (readiness.ts). */
+export function deploymentJson(d: DeploymentRecord, readinessCheckResults: readonly unknown[] = []): Record<string, unknown> {
   const action = { action: "RestartApplication", app: d.appId };
   return {
     id: d.id,
@@ -98,7 +98,7 @@ export function deploymentJson(d: DeploymentRecord): Record<string, unknown> {
     affectedApps: [d.appId],
     affectedPods: [],
     steps: [{ actions: [action] }],
-    currentActions: [{ ...action, readinessCheckResults: [] }],
+    currentActions: [{ ...action, readinessCheckResults }],
     currentStep: 1,
     totalSteps: 1,
   };

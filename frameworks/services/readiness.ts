@@ -91,8 +91,8 @@ export function readinessChanged(before: ReadinessCheckResult | undefined, resul
   return JSON.stringify(before) !== JSON.stringify(result);
 }
 
-/** `readinessCheckResults` of `record`'s app: its instances' last results while a deployment runs (none otherwise). */
-export function readinessCheckResults(state: ServicesState, record: AppRecord): ReadinessCheckResult[] {
-  if (!deploymentOfApp(state, record.app.id)) return [];
-  return instancesOf(state, record.app.id).flatMap((i) => (i.readiness ? [i.readiness] : []));
+/** `readinessCheckResults` of app `appId` (its answer's and its deployment's): its instances' last results while a deployment runs (none otherwise). */
+export function readinessCheckResults(state: Pick<ServicesState, "instances" | "deployments">, appId: string): ReadinessCheckResult[] {
+  if (!deploymentOfApp(state, appId)) return [];
+  return instancesOf(state, appId).flatMap((i) => (i.readiness ? [i.readiness] : []));
 }

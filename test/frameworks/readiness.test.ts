@@ -6,9 +6,11 @@ import { notYetLaunched } from "../../frameworks/services/not-yet-launched.ts";
 import { dueReadinessProbes, type ReadinessProbe, readinessCheckResults, readinessResult, readinessUrl } from "../../frameworks/services/readiness.ts";
 import { runReadinessProbe } from "../../frameworks/services/readiness-runner.ts";
 import type { AppRecord, InstanceRecord, ServicesState } from "../../frameworks/services/service-records.ts";
+import { serveApi } from "../../frameworks/services/services-api.ts";
 import { app, instance, record, stateOf } from "../support/services-fixtures.ts";
 
 const ready = { portDefinitions: [{ port: 0, name: "http-api" }], readinessChecks: [{ path: "/ready", intervalSeconds: 2, timeoutSeconds: 1 }] };
+const apiCtx = { nowMs: 60_000, uuid: () => "u", role: "*", user: "root" };
 const web = { id: "/web", cmd: "sleep 600", instances: 1, ...ready };
 
 /** The state after a config change of `definition` at 50 s over `old` instances, with its deployment started. */
@@ -79,13 +81,18 @@ describe("readiness checks (Marathon's ReadinessCheckExecutor and ReadinessBehav
     expect(deploymentSteps(state, 60_000).stops).toEqual([]); // running, not ready
     put(state, "n1", { state: "TASK_RUNNING", readiness: { name: "readinessCheck", taskId: "n1", ready: false } });
     expect(deploymentSteps(state, 60_000).stops).toEqual([]);
-    expect(readinessCheckResults(state, state.apps.get("/web")!)).toEqual([{ name: "readinessCheck", taskId: "n1", ready: false }]);
+    expect(readinessCheckResults(state, "/web")).toEqual([{ name: "readinessCheck", taskId: "n1", ready: false }]);
+    const get = (path: string) =>
+      serveApi(state, { method: "GET", path, query: new URLSearchParams(path.split("?")[1]), body: "", origin: "http://m" }, apiCtx);
+    expect((get("/v2/deployments").answer.json as Array<{ currentActions: unknown[] }>)[0]!.currentActions).toEqual([
+      { action: "RestartApplication", app: "/web", readinessCheckResults: [{ name: "readinessCheck", taskId: "n1", ready: false }] },
+    ]);
     put(state, "n1", { state: "TASK_RUNNING", readiness: { name: "readinessCheck", taskId: "n1", ready: true } });
     expect(deploymentSteps(state, 60_000).stops.map((s) => s.taskId)).toEqual(["o1"]);
     state.instances.delete("o1");
     expect(deploymentSteps(state, 60_000).finished).toEqual(["d1"]);
     state.deployments.clear();
-    expect(readinessCheckResults(state, state.apps.get("/web")!)).toEqual([]); // only while a deployment runs
+    expect(readinessCheckResults(state, "/web")).toEqual([]); // only while a deployment runs
   });
 
   it.each([
