@@ -16,7 +16,7 @@ import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
 import type { ReadinessCheckResult } from "../../schemas/marathon/readiness-result.ts";
 import { deploymentOfApp, instanceHealthy } from "./deployments.ts";
 import { instanceReady } from "./readiness-gate.ts";
-import { type AppRecord, type InstanceRecord, instancesOf, type ServicesState } from "./service-records.ts";
+import { type InstanceRecord, instancesOf, type ServicesState } from "./service-records.ts";
 
 /** One readiness request to make now. */
 export interface ReadinessProbe {
