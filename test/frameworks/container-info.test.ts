@@ -91,6 +91,13 @@ describe("Docker apps' tasks (Marathon's TaskBuilder and ContainerSerializer)", 
     expect(task.container?.docker).toMatchObject({ network: "BRIDGE", port_mappings: [{ host_port: 31000, container_port: 8080, protocol: "tcp" }] });
   });
 
+  it("reads the deprecated docker.network HOST as host networking: the app's port definitions, no port mappings", () => {
+    const { task } = firstTask({ ...base, cmd: "sleep 60", container: { type: "DOCKER", docker: { image, network: "HOST" } } });
+    expect(task.container?.docker?.network).toBe("HOST");
+    expect(task.container?.docker?.port_mappings).toBeUndefined();
+    expect(envOf(task)).toMatchObject({ PORT0: "31000" });
+  });
+
   it("runs a host-networked Docker app with its port definitions' ports and no port mappings", () => {
     const { task, instance } = firstTask({ ...base, cmd: "sleep 60", container: { docker: { image } }, portDefinitions: [{ port: 0 }, { port: 0 }] });
     expect(task.container).toEqual({
