@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deploymentSteps, startDeployment } from "../../frameworks/services/deployments.ts";
 import { notYetLaunched } from "../../frameworks/services/not-yet-launched.ts";
 import { dueReadinessProbes, type ReadinessProbe, readinessCheckResults, readinessResult, readinessUrl } from "../../frameworks/services/readiness.ts";
-import { runReadinessProbe } from "../../frameworks/services/readiness-runner.ts";
+import { PRESERVED_BODY_BYTES, runReadinessProbe } from "../../frameworks/services/readiness-runner.ts";
 import type { AppRecord, InstanceRecord, ServicesState } from "../../frameworks/services/service-records.ts";
 import { serveApi } from "../../frameworks/services/services-api.ts";
 import { app, instance, record, stateOf } from "../support/services-fixtures.ts";
@@ -122,6 +122,7 @@ describe("runReadinessProbe against a real HTTP server", () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
       if (req.url === "/slow") return void setTimeout(() => res.end("late"), 2_000);
+      if (req.url === "/big") return void res.writeHead(503, { "content-type": "text/plain" }).end("x".repeat(100_000));
       res.writeHead(status, { "content-type": "text/plain" }).end(`status ${status}`);
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -149,6 +150,7 @@ describe("runReadinessProbe against a real HTTP server", () => {
     status = 200;
     expect(await runReadinessProbe(probe("/ready", false))).toEqual({ name: "readinessCheck", taskId: "t1", ready: true });
     expect((await runReadinessProbe(probe("/slow"))).ready).toBe(false);
+    expect((await runReadinessProbe(probe("/big"))).lastResponse).toEqual({ status: 503, contentType: "text/plain", body: "x".repeat(PRESERVED_BODY_BYTES) });
     expect(await runReadinessProbe({ ...probe("/"), url: "http://127.0.0.1:1/" })).toEqual({ name: "readinessCheck", taskId: "t1", ready: false });
   });
 });
