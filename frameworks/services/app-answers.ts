@@ -3,9 +3,12 @@
  * `EnrichedTask`), an app's run time (counts, tasks, last failure, for `appJson`), and `/v2/info`
  * (info.raml `MarathonInfo`).
  */
+
 import { type AppEmbeds, type AppRuntime, appJson, marathonTime } from "../../schemas/marathon/app-json.ts";
 import { STRATA_VERSION } from "../../sdk/src/version.ts";
 import { deploymentsOf } from "./deployments.ts";
+import { readinessCheckResults } from "./readiness.ts";
+import { servicePortsOf } from "./service-ports.ts";
 import { type AppRecord, type InstanceRecord, instancesOf, type ServicesState } from "./service-records.ts";
 
 /** The Marathon release whose REST API this follows, as `/v2/info` names it. */
@@ -54,7 +57,7 @@ export function taskJson(i: InstanceRecord, servicePorts: readonly number[]): Re
 
 /** The tasks of an app that Marathon lists: every instance still alive (being stopped included, until it ends). */
 export function appTasks(state: ServicesState, record: AppRecord): Record<string, unknown>[] {
-  const servicePorts = (record.app.portDefinitions ?? []).map((p) => p.port);
+  const servicePorts = servicePortsOf(record.app);
   return instancesOf(state, record.app.id).map((i) => taskJson(i, servicePorts));
 }
 
@@ -73,6 +76,7 @@ export function appRuntime(state: ServicesState, record: AppRecord): AppRuntime 
     unhealthy: instances.filter((i) => i.state === "TASK_RUNNING" && i.health?.alive === false).length,
     deployments: deploymentsOf(state, record.app.id),
     tasks: appTasks(state, record),
+    readinessCheckResults: readinessCheckResults(state, record.app.id),
     ...(record.lastTaskFailure ? { lastTaskFailure: record.lastTaskFailure } : {}),
   };
 }

@@ -9,6 +9,7 @@ import { marathonTime } from "../../schemas/marathon/app-json.ts";
 import { queryBoolean } from "../../schemas/marathon/query-boolean.ts";
 import type { ApiAnswer, ApiContext, ApiRequest, Served } from "./api-types.ts";
 import { deploymentJson, deploymentsOf, lockedBody, startDeployment } from "./deployments.ts";
+import { readinessCheckResults } from "./readiness.ts";
 import type { AppRecord, ServicesState } from "./service-records.ts";
 
 /** A deployment's answer (Marathon's `deploymentResult`): its id and the version, also as a header. */
@@ -47,7 +48,7 @@ export function rollingChange(state: ServicesState, existing: AppRecord, app: Ma
 export function deploymentsApi(state: ServicesState, req: ApiRequest, ctx: ApiContext): Served | undefined {
   if ((req.path === "/v2/deployments" || req.path === "/v2/deployments/") && req.method === "GET") {
     const all = [...state.deployments.values()].sort((a, b) => a.version - b.version || a.id.localeCompare(b.id));
-    return { answer: { status: 200, json: all.map(deploymentJson) } };
+    return { answer: { status: 200, json: all.map((d) => deploymentJson(d, readinessCheckResults(state, d.appId))) } };
   }
   const m = /^\/v2\/deployments\/([^/]+)\/?$/.exec(req.path);
   if (!m || req.method !== "DELETE") return undefined;

@@ -10,6 +10,7 @@
  */
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
 import { marathonTime } from "../../schemas/marathon/app-json.ts";
+import { instanceReady } from "./readiness-gate.ts";
 import { keepOneRunning, planRestartStep, type RestartInstance, restartStrategy } from "./rolling-restart.ts";
 import { type AppRecord, type DeploymentRecord, type InstanceRecord, instancesOf, isResidentApp, type ServicesState } from "./service-records.ts";
 import { mesosHealthCheck } from "./task-health.ts";
@@ -28,7 +29,7 @@ function restartView(state: Pick<ServicesState, "instances">, record: AppRecord)
     id: i.taskId,
     isNew: i.version >= record.lastConfigChangeAt,
     killing: i.goal === "stopped" || i.inactive === true, // an inactive unreachable instance (unreachable.ts) is not counted: it is replaced
-    healthy: instanceHealthy(record, i),
+    healthy: instanceHealthy(record, i) && instanceReady(record, i),
   }));
 }
 
@@ -93,8 +94,8 @@ export function deploymentSteps(state: ServicesState, nowMs: number): { stops: I
   return { stops, finished };
 }
 
-/** A deployment as GET `/v2/deployments` shows it (Marathon's deployments.raml `DeploymentPlan` with `currentActions`). */
-export function deploymentJson(d: DeploymentRecord): Record<string, unknown> {
+/** A deployment as GET `/v2/deployments` shows it (Marathon's deployments.raml `DeploymentPlan` with `currentActions`), with its app's readiness results (readiness.ts). */
+export function deploymentJson(d: DeploymentRecord, readinessCheckResults: readonly unknown[] = []): Record<string, unknown> {
   const action = { action: "RestartApplication", app: d.appId };
   return {
     id: d.id,
@@ -102,7 +103,7 @@ export function deploymentJson(d: DeploymentRecord): Record<string, unknown> {
     affectedApps: [d.appId],
     affectedPods: [],
     steps: [{ actions: [action] }],
-    currentActions: [{ ...action, readinessCheckResults: [] }],
+    currentActions: [{ ...action, readinessCheckResults }],
     currentStep: 1,
     totalSteps: 1,
   };

@@ -17,6 +17,7 @@ import type { NoOfferMatchReason } from "../shared/no-offer-match-reason.ts";
 import { type InstanceRequest, matchOffer } from "../shared/offer-match.ts";
 import type { Placement } from "../shared/placement.ts";
 import { placementOfOffer } from "../shared/placement.ts";
+import { portMappingHostPorts, withContainer } from "./container-info.ts";
 import { deploymentStarts } from "./deployments.ts";
 import { type AppRecord, type InstanceRecord, isResidentApp, type ServicesState } from "./service-records.ts";
 import { taskEnv } from "./task-env.ts";
@@ -73,7 +74,7 @@ export function instanceRequest(app: MarathonApp, role: string): InstanceRequest
     mem: app.mem,
     disk: app.disk,
     gpus: app.gpus,
-    hostPorts: hostPortsOf(ports, app.requirePorts),
+    hostPorts: portMappingHostPorts(app) ?? hostPortsOf(ports, app.requirePorts),
     role: app.role ?? role,
     ...(app.acceptedResourceRoles ? { acceptedResourceRoles: app.acceptedResourceRoles } : {}),
     constraints: constraintsOf(app),
@@ -123,7 +124,7 @@ export function buildTask(record: AppRecord, offer: Offer, taskId: string, resou
       })),
     };
   }
-  return task;
+  return withContainer(task, app, hostPorts);
 }
 
 /** The plan for `offers`: launches where apps are short of instances and an offer fits, declines for the rest. */

@@ -5,6 +5,7 @@
  * as JSON (services-store.ts); the planners read and return them.
  */
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
+import type { ReadinessCheckResult } from "../../schemas/marathon/readiness-result.ts";
 import type { TaskState } from "../../schemas/mesos.ts";
 import { isTerminal } from "../../schemas/task-states.ts";
 import type { LaunchDelay } from "../shared/launch-backoff.ts";
@@ -77,6 +78,8 @@ export interface InstanceRecord {
   inactive?: true;
   /** A resident app's instance: its reservation and volumes on `agentId` (resident-planner.ts). */
   resident?: ResidentClaim;
+  /** Its readiness check's last result, for a new instance during a deployment (readiness.ts). */
+  readiness?: ReadinessCheckResult;
 }
 
 /** One local persistent volume of a resident instance (Marathon's `LocalVolumeId`). */

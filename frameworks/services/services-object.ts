@@ -26,6 +26,8 @@ import { apiPostEvent, appTerminatedEvent, deploymentEvent, deploymentFailedEven
 import { EventHub } from "./event-stream.ts";
 import { missingInstances, planOffers } from "./offer-planner.ts";
 import { forgetSettled, type OfferStats, recordOutcomes } from "./offer-stats.ts";
+import { dueReadinessProbes, readinessChanged } from "./readiness.ts";
+import { runReadinessProbe } from "./readiness-runner.ts";
 import { isIdleResident, planResidentOffers, type ResidentAccept, residentStatus, residentWaiting } from "./resident-planner.ts";
 import type { ServicesState } from "./service-records.ts";
 import { type ApiAnswer, serveApi } from "./services-api.ts";
@@ -58,6 +60,8 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
   private readonly killSent = new Set<string>();
   /** What offers did for each app waiting for instances (`/v2/queue`); memory only. */
   private readonly offerStats: OfferStats = new Map();
+  /** When each new instance's readiness check was last asked (readiness.ts); memory only. */
+  private readonly readinessAsked = new Map<string, number>();
   /** The clients of `/v2/events`. */
   private readonly events = new EventHub((remote) => this.events.publish(streamEvent("detached", remote, Date.now())));
 
@@ -217,6 +221,7 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     const finished = steps.finished.flatMap((id) => this.state.deployments.get(id) ?? []);
     if (steps.stops.length > 0 || steps.finished.length > 0) this.commit({ instances: steps.stops, removedDeployments: steps.finished });
     for (const d of finished) this.events.publish(deploymentEvent("deployment_success", d, this.state.apps.get(d.appId)?.app, Date.now()));
+    this.checkReadiness();
     const client = this.client;
     if (!client?.subscribed) return;
     for (const i of this.state.instances.values()) {
@@ -235,6 +240,21 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     } else if (!wants && !this.suppressed) {
       this.suppressed = true;
       client.suppress().catch(() => undefined);
+    }
+  }
+
+  /** Asks the readiness checks that are due; a changed result is committed, and a ready instance lets the deployment go on. */
+  private checkReadiness(): void {
+    for (const id of this.readinessAsked.keys()) if (!this.state.instances.has(id)) this.readinessAsked.delete(id);
+    const nowMs = Date.now();
+    for (const probe of dueReadinessProbes(this.state, this.readinessAsked, nowMs)) {
+      this.readinessAsked.set(probe.taskId, nowMs);
+      void runReadinessProbe(probe).then((result) => {
+        const i = this.state.instances.get(probe.taskId);
+        if (!i || !readinessChanged(i.readiness, result)) return;
+        this.commit({ instances: [{ ...i, readiness: result }] });
+        if (result.ready) this.act(false);
+      });
     }
   }
 

@@ -4,6 +4,7 @@
  * and port mappings, volumes with the sandbox at /mnt/mesos/sandbox, cpu and memory limits,
  * and labels naming the agent, framework and task. Pure: bad input throws `LaunchError`.
  */
+import { SUPPORTED_DOCKER_PARAMETERS } from "../../../schemas/docker-parameters.ts";
 import type { Resource } from "../../../schemas/mesos.ts";
 import { rangesOf } from "../../../sdk/src/resources.ts";
 import { MiB } from "../../../sdk/src/units.ts";
@@ -21,7 +22,7 @@ export const LABEL_FRAMEWORK = "strata.framework_id";
 export const LABEL_TASK = "strata.task_id";
 
 /** Docker `parameters` (docker run options) the agent accepts; any other key fails the launch. */
-export const SUPPORTED_PARAMETERS = ["env", "label", "user", "workdir", "hostname", "entrypoint"] as const;
+export const SUPPORTED_PARAMETERS = SUPPORTED_DOCKER_PARAMETERS;
 
 /**
  * The container's name: `strata-<agent>.<framework>.<task>` with each id made a safe segment
