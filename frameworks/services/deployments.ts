@@ -35,9 +35,9 @@ export function instanceHealthy(record: AppRecord, i: InstanceRecord): boolean {
   return i.state === "TASK_RUNNING" && (!hasMesosCheck(record.app) || i.health?.alive === true);
 }
 
-/** The app's instances as the restart planner sees them. */
-function restartView(state: Pick<ServicesState, "instances">, record: AppRecord): RestartInstance[] {
-  return instancesOf(state, record.app.id).map((i) => ({
+/** The app's instances (in task id order) as the restart planner sees them. */
+function restartView(instances: readonly InstanceRecord[], record: AppRecord): RestartInstance[] {
+  return instances.map((i) => ({
     id: i.taskId,
     isNew: i.version >= record.lastConfigChangeAt,
     killing: i.goal === "stopped",
@@ -110,50 +110,71 @@ export function planSteps(
 
 const byApp = (a: DeploymentAction, b: DeploymentAction): number => a.app.localeCompare(b.app);
 
-const stopped = (state: Pick<ServicesState, "instances">, ids: readonly string[], nowMs: number): InstanceRecord[] =>
-  ids.flatMap((id) => {
-    const i = state.instances.get(id);
-    return i && i.goal !== "stopped" ? [{ ...i, goal: "stopped" as const, killAskedAt: nowMs }] : [];
-  });
+/** The instances of each app in task id order, with the stops of a round put over them as it goes. */
+class AppInstances {
+  private readonly byApp = new Map<string, InstanceRecord[]>();
+  constructor(instances: Iterable<InstanceRecord>) {
+    for (const i of instances) {
+      const list = this.byApp.get(i.appId);
+      if (list) list.push(i);
+      else this.byApp.set(i.appId, [i]);
+    }
+    for (const list of this.byApp.values()) list.sort((a, b) => a.taskId.localeCompare(b.taskId));
+  }
+  of(appId: string): InstanceRecord[] {
+    return this.byApp.get(appId) ?? [];
+  }
+  /** Marks `ids` of `appId` stopped at `nowMs`; the instances that were not yet. */
+  stop(appId: string, ids: readonly string[], nowMs: number): InstanceRecord[] {
+    const list = this.of(appId);
+    const out: InstanceRecord[] = [];
+    for (const [n, i] of list.entries()) {
+      if (!ids.includes(i.taskId) || i.goal === "stopped") continue;
+      const s = { ...i, goal: "stopped" as const, killAskedAt: nowMs };
+      list[n] = s;
+      out.push(s);
+    }
+    return out;
+  }
+}
 
 /** What beginning step `d.currentStep` does: the instances it stops at once, the restart numbers it fixes. */
-function beginStep(state: Pick<ServicesState, "apps" | "instances">, d: DeploymentRecord, nowMs: number): { d: DeploymentRecord; stops: InstanceRecord[] } {
+function beginStep(apps: ServicesState["apps"], lists: AppInstances, d: DeploymentRecord, nowMs: number): { d: DeploymentRecord; stops: InstanceRecord[] } {
   const stops: InstanceRecord[] = [];
   const strategies: Record<string, RestartStrategy> = { ...d.strategies };
   for (const a of d.steps[d.currentStep] ?? []) {
-    const record = state.apps.get(a.app);
-    const running = instancesOf(state, a.app).filter((i) => i.goal === "running");
-    if (a.action === "StopApplication" || !record)
+    const record = apps.get(a.app);
+    if (a.action === "StopApplication" || !record) {
+      const running = lists.of(a.app).filter((i) => i.goal === "running");
       stops.push(
-        ...stopped(
-          state,
+        ...lists.stop(
+          a.app,
           running.map((i) => i.taskId),
           nowMs,
         ),
       );
-    else if (a.action === "RestartApplication") {
-      const view = restartView(state, record);
+    } else if (a.action === "RestartApplication") {
+      const view = restartView(lists.of(a.app), record);
       const strategy = restartStrategy(record.app.instances, record.app.upgradeStrategy, view.filter((i) => !i.isNew && !i.killing).length);
       strategies[a.app] = strategy;
-      stops.push(...stopped(state, planRestartStep(record.app.instances, strategy, view, true).kill, nowMs));
+      stops.push(...lists.stop(a.app, planRestartStep(record.app.instances, strategy, view, true).kill, nowMs));
     }
   }
   return { d: { ...d, strategies }, stops };
 }
 
-/** Whether action `a` of a deployment is done over `state`. */
-function actionDone(state: Pick<ServicesState, "apps" | "instances">, d: DeploymentRecord, a: DeploymentAction): boolean {
-  const record = state.apps.get(a.app);
-  const instances = instancesOf(state, a.app);
+/** Whether action `a` of a deployment is done. */
+function actionDone(apps: ServicesState["apps"], lists: AppInstances, d: DeploymentRecord, a: DeploymentAction): boolean {
+  const record = apps.get(a.app);
+  const instances = lists.of(a.app);
   if (a.action === "StopApplication") return instances.length === 0;
   if (!record) return true; // removed since by a forced change
   if (a.action === "StartApplication") return true;
   if (a.action === "RestartApplication") {
     const strategy = d.strategies[a.app];
-    return strategy !== undefined && planRestartStep(record.app.instances, strategy, restartView(state, record), false).done;
+    return strategy !== undefined && planRestartStep(record.app.instances, strategy, restartView(instances, record), false).done;
   }
-  const running = instances.filter((i) => i.goal === "running");
-  return instances.length === running.length && running.length === record.app.instances && running.every((i) => instanceHealthy(record, i));
+  return instances.length === record.app.instances && instances.every((i) => i.goal === "running" && instanceHealthy(record, i));
 }
 
 /**
@@ -176,7 +197,7 @@ export function startDeployment(
   const original: Record<string, MarathonApp | null> = {};
   for (const app of [...affected].sort()) original[app] = before.apps.get(app)?.app ?? null;
   const d: DeploymentRecord = { id, version: nowMs, steps: planned.steps, currentStep: 0, original, strategies: {}, ...(groupId ? { groupId } : {}) };
-  const begun = beginStep(state, d, nowMs);
+  const begun = beginStep(state.apps, new AppInstances([...state.instances.values()].filter((i) => i.appId in original)), d, nowMs);
   return { deployment: begun.d, stops: begun.stops };
 }
 
@@ -189,7 +210,7 @@ export function deploymentStarts(state: Pick<ServicesState, "instances" | "deplo
       if (now.action === "ScaleApplication") return undefined;
       if (now.action !== "RestartApplication") return 0;
       const strategy = d.strategies[record.app.id];
-      return strategy ? planRestartStep(record.app.instances, strategy, restartView(state, record), false).start : 0;
+      return strategy ? planRestartStep(record.app.instances, strategy, restartView(instancesOf(state, record.app.id), record), false).start : 0;
     }
     if (d.steps.slice(d.currentStep + 1).some((s) => s.some((a) => a.app === record.app.id))) return 0;
   }
@@ -210,22 +231,17 @@ export interface DeploymentProgress {
 
 /** Takes the deployments' next steps over `state`: what to stop, which steps ended, which deployments are over. */
 export function advanceDeployments(state: ServicesState, nowMs: number): DeploymentProgress {
-  const view: ServicesState = { ...state, instances: new Map(state.instances) };
   const out: DeploymentProgress = { stops: [], advanced: [], stepsDone: [], finished: [] };
+  if (state.deployments.size === 0) return out;
+  const lists = new AppInstances(state.instances.values());
   for (const original of [...state.deployments.values()].sort((a, b) => a.version - b.version || a.id.localeCompare(b.id))) {
     let d = original;
-    for (const s of stoppedBy(view, d, nowMs)) {
-      view.instances.set(s.taskId, s);
-      out.stops.push(s);
-    }
-    while (d.currentStep < d.steps.length && d.steps[d.currentStep]!.every((a) => actionDone(view, d, a))) {
+    out.stops.push(...restartKills(state.apps, lists, d, nowMs));
+    while (d.currentStep < d.steps.length && d.steps[d.currentStep]!.every((a) => actionDone(state.apps, lists, d, a))) {
       out.stepsDone.push({ deployment: d, step: d.currentStep });
-      const begun = beginStep(view, { ...d, currentStep: d.currentStep + 1 }, nowMs);
+      const begun = beginStep(state.apps, lists, { ...d, currentStep: d.currentStep + 1 }, nowMs);
       d = begun.d;
-      for (const s of begun.stops) {
-        view.instances.set(s.taskId, s);
-        out.stops.push(s);
-      }
+      out.stops.push(...begun.stops);
     }
     if (d.currentStep >= d.steps.length) out.finished.push(d);
     else if (d !== original) out.advanced.push(d);
@@ -234,14 +250,14 @@ export function advanceDeployments(state: ServicesState, nowMs: number): Deploym
 }
 
 /** The old instances the restarts of `d`'s current step may stop now. */
-function stoppedBy(state: ServicesState, d: DeploymentRecord, nowMs: number): InstanceRecord[] {
+function restartKills(apps: ServicesState["apps"], lists: AppInstances, d: DeploymentRecord, nowMs: number): InstanceRecord[] {
   const out: InstanceRecord[] = [];
   for (const a of d.steps[d.currentStep] ?? []) {
-    const record = state.apps.get(a.app);
+    const record = apps.get(a.app);
     const strategy = d.strategies[a.app];
     if (a.action !== "RestartApplication" || !record || !strategy) continue;
-    const step = planRestartStep(record.app.instances, strategy, restartView(state, record), false);
-    if (!step.done) out.push(...stopped(state, step.kill, nowMs));
+    const step = planRestartStep(record.app.instances, strategy, restartView(lists.of(a.app), record), false);
+    if (!step.done) out.push(...lists.stop(a.app, step.kill, nowMs));
   }
   return out;
 }
