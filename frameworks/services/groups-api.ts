@@ -16,9 +16,9 @@
  * order; it is refused (409, with the deployments' ids) while a deployment holds one of those apps,
  * unless `force=true` (which ends those deployments).
  */
-import { canonicalAppId } from "../../schemas/marathon/app-id.ts";
+import { appIdProblem, canonicalAppId } from "../../schemas/marathon/app-id.ts";
 import { marathonTime } from "../../schemas/marathon/app-json.ts";
-import { isMarathonRefusal, objectNotValid } from "../../schemas/marathon/marathon-error.ts";
+import { invalidJson, isMarathonRefusal, objectNotValid } from "../../schemas/marathon/marathon-error.ts";
 import { parseJsonBody } from "../../schemas/marathon/parse-app.ts";
 import { queryBoolean } from "../../schemas/marathon/query-boolean.ts";
 import type { ApiAnswer, ApiChanges, ApiContext, ApiRequest, Served } from "./api-types.ts";
@@ -108,6 +108,8 @@ function changeGroup(state: ServicesState, req: ApiRequest, ctx: ApiContext, pat
   if (isMarathonRefusal(body)) return { answer: json(body.status, body.body) };
   const update = readGroupUpdate(body.json);
   if (isMarathonRefusal(update)) return { answer: json(update.status, update.body) };
+  const idProblem = update.id !== undefined ? appIdProblem(update.id) : undefined;
+  if (idProblem) return { answer: json(422, invalidJson([["/id", idProblem]]).body) };
   const id = update.id !== undefined ? canonicalAppId(update.id, pathId) : pathId;
   const index = groupIndex(state);
   if (create && index.groups.has(id)) return { answer: json(409, { message: `Group ${id} is already created. Use PUT to change this group.` }) };

@@ -5,7 +5,8 @@
 import { describe, expect, it } from "vitest";
 import type { ApiChanges } from "../../frameworks/services/api-types.ts";
 import { trackDeployments } from "../../frameworks/services/deployment-api.ts";
-import { advanceDeployments, deploymentJson, planSteps } from "../../frameworks/services/deployments.ts";
+import { advanceDeployments, deploymentJson, planSteps, storedDeployment } from "../../frameworks/services/deployments.ts";
+import { deploymentEvent, groupChangeEvent } from "../../frameworks/services/event-json.ts";
 import { missingInstances } from "../../frameworks/services/offer-planner.ts";
 import type { AppRecord, ServicesState } from "../../frameworks/services/service-records.ts";
 import { type ApiRequest, serveApi } from "../../frameworks/services/services-api.ts";
@@ -202,5 +203,38 @@ describe("app changes are tracked deployments", () => {
     const id = (serve(state, req("POST", "/v2/apps", { id: "/new", cmd: "sleep 1" })).answer.json as { deployments: Array<{ id: string }> }).deployments[0]!.id;
     serve(state, req("DELETE", `/v2/deployments/${id}`));
     expect(state.apps.has("/new")).toBe(false);
+  });
+});
+
+describe("deployment rows and events", () => {
+  it("a row of the first schema (one app's rolling restart) reads as a one-step RestartApplication", () => {
+    const strategy = { minHealthy: 1, maxCapacity: 2, killImmediately: 0, healthyFloor: 1 };
+    expect(storedDeployment({ id: "d", appId: "/web", version: 5, previous: a1.app, strategy })).toEqual({
+      id: "d",
+      version: 5,
+      steps: [[{ action: "RestartApplication", app: "/web" }]],
+      currentStep: 0,
+      original: { "/web": a1.app },
+      strategies: { "/web": strategy },
+    });
+  });
+
+  it("deployment_step_success names the step that ended; group_change_success the group and version", () => {
+    const state = stateOf([]);
+    const created = serve(state, req("POST", "/v2/groups", { id: "/g", apps: [{ id: "a", cmd: "sleep 1" }] }));
+    const d = created.changes!.deployments![0]!;
+    const e = deploymentEvent("deployment_step_success", d, new Map([["/g/a", state.apps.get("/g/a")!.app]]), 60_000, 1);
+    expect(e).toMatchObject({
+      eventType: "deployment_step_success",
+      timestamp: "1970-01-01T00:01:00.000Z",
+      currentStep: { actions: [{ action: "ScaleApplication", app: "/g/a" }] },
+      plan: { id: d.id, original: { id: "/", apps: [] }, target: { apps: [{ id: "/g/a" }] }, steps: [{ actions: [{ action: "StartApplication" }] }, {}] },
+    });
+    expect(groupChangeEvent("/g", 50_000, 60_000)).toEqual({
+      eventType: "group_change_success",
+      timestamp: "1970-01-01T00:01:00.000Z",
+      groupId: "/g",
+      version: "1970-01-01T00:00:50.000Z",
+    });
   });
 });

@@ -160,6 +160,11 @@ describe("/v2/groups", () => {
       json: { details: [{ path: "/", errors: ["Dependency graph has cyclic dependencies: /c/a -> /c/b -> /c/a"] }] },
     });
     expect(serve(state, req("POST", "/v2/groups", "{")).answer.status).toBe(400);
+    expect(serve(state, req("POST", "/v2/groups", { id: "/Bad_Id" })).answer).toMatchObject({ status: 422, json: { details: [{ path: "/id" }] } });
+    expect(serve(state, req("POST", "/v2/groups", { id: "/g", groups: [{ apps: [] }] })).answer).toMatchObject({
+      status: 422,
+      json: { details: [{ path: "/groups(0)/id", errors: ["error.path.missing"] }] },
+    });
     expect(state.apps.size).toBe(0);
   });
 });
