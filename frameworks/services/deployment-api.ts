@@ -12,7 +12,7 @@ import type { ApiAnswer, ApiChanges, ApiContext, ApiRequest, Served } from "./ap
 import type { DependencyNode } from "./deployment-order.ts";
 import { affectedApps, changedRecord, deploymentJson, deploymentsOf, lockedBody, startDeployment } from "./deployments.ts";
 import { instancesToStop } from "./scale-planner.ts";
-import type { AppRecord, InstanceRecord, ServicesState } from "./service-records.ts";
+import type { AppRecord, DeploymentRecord, InstanceRecord, ServicesState } from "./service-records.ts";
 
 /** A deployment's answer (Marathon's `deploymentResult`): its id and the version, also as a header. */
 export function deploymentAnswer(status: number, ctx: ApiContext, version: number, headers: Record<string, string> = {}, deploymentId = ctx.uuid()): ApiAnswer {
@@ -126,9 +126,10 @@ export function rollingChange(state: ServicesState, existing: AppRecord, app: Ma
 
 /**
  * The rollback of deployment `d`'s apps to what they were before it (a new deployment): apps it
- * created are removed, apps it removed come back, changed ones get their old definition.
+ * created are removed, apps it removed come back, changed ones get their old definition; the
+ * groups a group change set or removed are as they were.
  */
-function revert(state: ServicesState, d: { id: string; original: Record<string, MarathonApp | null> }, ctx: ApiContext): Served {
+function revert(state: ServicesState, d: DeploymentRecord, ctx: ApiContext): Served {
   const apps: AppRecord[] = [];
   const removedApps: string[] = [];
   for (const [appId, before] of Object.entries(d.original)) {
@@ -140,8 +141,19 @@ function revert(state: ServicesState, d: { id: string; original: Record<string, 
       if (record) apps.push(record);
     }
   }
+  // A group change's groups come back as they were (their dependencies), or go when it made them.
+  const groupsBefore = Object.entries(d.originalGroups ?? {});
+  const groups = groupsBefore.flatMap(([, g]) => (g ? [{ ...g, version: ctx.nowMs }] : []));
+  const removedGroups = groupsBefore.flatMap(([gid, g]) => (g ? [] : [gid]));
+  const nodes = groupNodes({ groups: new Map([...(state.groups ?? [])].filter(([gid]) => !removedGroups.includes(gid)).concat(groups.map((g) => [g.id, g]))) });
   const id = ctx.uuid();
-  const changes = deployChanges(state, { apps, removedApps, instances: [], removedDeployments: [d.id] }, id, ctx.nowMs);
+  const changes = deployChanges(
+    state,
+    { apps, removedApps, instances: [], removedDeployments: [d.id], ...(groupsBefore.length > 0 ? { groups, removedGroups } : {}) },
+    id,
+    ctx.nowMs,
+    { groups: nodes },
+  );
   if ("cycle" in changes) return { answer: { status: 422, json: { message: changes.cycle } } };
   return { answer: deploymentAnswer(200, ctx, ctx.nowMs, {}, id), changes };
 }

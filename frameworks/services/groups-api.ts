@@ -37,7 +37,7 @@ import {
   snapshotJson,
   snapshotOf,
 } from "./group-tree.ts";
-import type { AppRecord, GroupSnapshot, ServicesState } from "./service-records.ts";
+import type { AppRecord, GroupRecord, GroupSnapshot, ServicesState } from "./service-records.ts";
 
 const json = (status: number, body: unknown, headers?: Record<string, string>): ApiAnswer => ({ status, json: body, ...(headers ? { headers } : {}) });
 const unknownGroup = (id: string, version?: string): Served => ({
@@ -99,7 +99,10 @@ function deployGroup(
   const id_ = ctx.uuid();
   const deployed = deployChanges(state, changes, id_, ctx.nowMs, { groups: nodes, groupId: id, affected });
   if ("cycle" in deployed) return { answer: json(422, objectNotValid([["/", deployed.cycle]]).body) };
-  return { answer: deploymentAnswer(status, ctx, ctx.nowMs, headers, id_), changes: deployed };
+  const originalGroups: Record<string, GroupRecord | null> = {};
+  for (const g of [...(changes.groups ?? []).map((r) => r.id), ...(changes.removedGroups ?? [])]) originalGroups[g] = state.groups?.get(g) ?? null;
+  const deployments = (deployed.deployments ?? []).map((d) => (d.id === id_ ? { ...d, originalGroups } : d));
+  return { answer: deploymentAnswer(status, ctx, ctx.nowMs, headers, id_), changes: { ...deployed, deployments } };
 }
 
 /** A POST or PUT: the body read as a GroupUpdate applied to the group it names. */

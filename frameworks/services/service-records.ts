@@ -85,6 +85,8 @@ export interface DeploymentRecord {
   strategies: Record<string, RestartStrategy>;
   /** The group changed through `/v2/groups`, for a group change. */
   groupId?: string;
+  /** For a group change, each group record it set or removed as it was before (null: none): what a rollback restores. */
+  originalGroups?: Record<string, GroupRecord | null>;
 }
 
 /** A group made through `/v2/groups` (groups that only hold apps exist through their ids). */

@@ -167,4 +167,16 @@ describe("/v2/groups", () => {
     });
     expect(state.apps.size).toBe(0);
   });
+  it("DELETE /v2/deployments/{id} of a group change brings its apps and its groups back", () => {
+    const state = stateOf([]);
+    serve(state, req("POST", "/v2/groups", product));
+    state.deployments.clear();
+    const deleted = serve(state, req("DELETE", "/v2/groups/product"), 60_000);
+    const id = (deleted.answer.json as { deploymentId: string }).deploymentId;
+    expect(state.apps.size).toBe(0);
+    expect(state.groups?.has("/product")).toBe(false);
+    expect(serve(state, req("DELETE", `/v2/deployments/${id}`), 70_000).answer.status).toBe(200);
+    expect([...state.apps.keys()].sort()).toEqual(["/product/db/store", "/product/web"]);
+    expect(state.groups?.has("/product/db")).toBe(true);
+  });
 });
