@@ -96,13 +96,13 @@ function deployGroup(
     if ("cycle" in planned) return { answer: json(422, objectNotValid([["/", planned.cycle]]).body) };
     return { answer: json(200, { steps: planned.steps.map(stepJson) }) };
   }
-  const id_ = ctx.uuid();
-  const deployed = deployChanges(state, changes, id_, ctx.nowMs, { groups: nodes, groupId: id, affected });
+  const deploymentId = ctx.uuid();
+  const deployed = deployChanges(state, changes, deploymentId, ctx.nowMs, { groups: nodes, groupId: id, affected });
   if ("cycle" in deployed) return { answer: json(422, objectNotValid([["/", deployed.cycle]]).body) };
   const originalGroups: Record<string, GroupRecord | null> = {};
   for (const g of [...(changes.groups ?? []).map((r) => r.id), ...(changes.removedGroups ?? [])]) originalGroups[g] = state.groups?.get(g) ?? null;
-  const deployments = (deployed.deployments ?? []).map((d) => (d.id === id_ ? { ...d, originalGroups } : d));
-  return { answer: deploymentAnswer(status, ctx, ctx.nowMs, headers, id_), changes: { ...deployed, deployments } };
+  const deployments = (deployed.deployments ?? []).map((d) => (d.id === deploymentId ? { ...d, originalGroups } : d));
+  return { answer: deploymentAnswer(status, ctx, ctx.nowMs, headers, deploymentId), changes: { ...deployed, deployments } };
 }
 
 /** A POST or PUT: the body read as a GroupUpdate applied to the group it names. */
