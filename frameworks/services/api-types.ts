@@ -4,7 +4,7 @@
  */
 import type { InfoSettings } from "./app-answers.ts";
 import type { OfferStats } from "./offer-stats.ts";
-import type { AppRecord, DeploymentRecord, InstanceRecord } from "./service-records.ts";
+import type { AppRecord, DeploymentRecord, GroupRecord, GroupSnapshot, InstanceRecord } from "./service-records.ts";
 
 /** A request as the object hands it over. */
 export interface ApiRequest {
@@ -34,6 +34,10 @@ export interface ApiChanges {
   instances: InstanceRecord[];
   deployments?: DeploymentRecord[];
   removedDeployments?: string[];
+  /** Groups made or changed through `/v2/groups`, groups removed, group versions stored. */
+  groups?: GroupRecord[];
+  removedGroups?: string[];
+  groupVersions?: GroupSnapshot[];
 }
 
 /** An answer and what to commit before it goes out. */

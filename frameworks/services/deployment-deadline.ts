@@ -15,8 +15,17 @@
  * healthy (rolling-restart.ts `keepOneRunning`), one over capacity where the strategy would otherwise kill them all.
  */
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
-import { instanceHealthy, startDeployment } from "./deployments.ts";
-import { type AppRecord, type DeploymentFailure, type DeploymentRecord, type InstanceRecord, instancesOf, type ServicesState } from "./service-records.ts";
+import { revertChanges } from "./deployment-api.ts";
+import { affectedApps, instanceHealthy } from "./deployments.ts";
+import {
+  type AppRecord,
+  type DeploymentFailure,
+  type DeploymentRecord,
+  type GroupRecord,
+  type InstanceRecord,
+  instancesOf,
+  type ServicesState,
+} from "./service-records.ts";
 
 /** The label naming the deadline in seconds (a positive number). */
 export const DEADLINE_LABEL = "STRATA_DEPLOYMENT_DEADLINE_SECONDS";
@@ -54,23 +63,29 @@ export function deadlinePolicy(app: MarathonApp): DeadlinePolicy | undefined {
   return { seconds: Number(seconds), rollback: /^true$/i.test((app.labels[ROLLBACK_LABEL] ?? "").trim()) };
 }
 
-/** Why `d` failed: how far it came. */
-function reasonOf(state: Pick<ServicesState, "instances">, record: AppRecord, d: DeploymentRecord, seconds: number): string {
+/** How far app `record` of a failed deployment came. */
+function progressOf(state: Pick<ServicesState, "instances">, record: AppRecord): string {
   const mine = instancesOf(state, record.app.id).filter((i) => i.goal === "running");
   const fresh = mine.filter((i) => i.version >= record.lastConfigChangeAt);
   const healthy = fresh.filter((i) => instanceHealthy(record, i)).length;
   const old = mine.length - fresh.length;
-  return (
-    `Deployment ${d.id} of ${record.app.id} did not finish within ${seconds} s (${DEADLINE_LABEL}): ` +
-    `${healthy} of ${record.app.instances} new instances healthy, ${old} old instance${old === 1 ? "" : "s"} left`
-  );
+  return `${record.app.id}: ${healthy} of ${record.app.instances} new instances healthy, ${old} old instance${old === 1 ? "" : "s"} left`;
+}
+
+/** The deadline of deployment `d`: the shortest among the apps it rolls out (as they are now) that name one. */
+export function deadlineOf(state: Pick<ServicesState, "apps">, d: DeploymentRecord): DeadlinePolicy | undefined {
+  let out: DeadlinePolicy | undefined;
+  for (const id of affectedApps(d)) {
+    const app = state.apps.get(id)?.app;
+    const policy = app && deadlinePolicy(app);
+    if (policy && (!out || policy.seconds < out.seconds)) out = policy;
+  }
+  return out;
 }
 
 /** One deployment past its deadline. */
 export interface ExpiredDeployment {
   deployment: DeploymentRecord;
-  /** The app as the deployment meant it to be. */
-  target: MarathonApp;
   reason: string;
   /** The rollback deployment started in its place. */
   rollback?: DeploymentRecord;
@@ -83,44 +98,60 @@ export interface DeadlineOutcome {
   apps: AppRecord[];
   /** Of `apps`, those that are a new version (the rollbacks). */
   newVersions: AppRecord[];
+  /** Apps a rollback removes (those the failed deployment created). */
+  removedApps: string[];
   /** Instances a rollback stops at once. */
   instances: InstanceRecord[];
   /** Rollback deployments started. */
   deployments: DeploymentRecord[];
   /** The failed deployments. */
   removedDeployments: string[];
+  /** The groups a rollback of a group change restores or removes. */
+  groups: GroupRecord[];
+  removedGroups: string[];
 }
 
-/** The deployments of `state` whose app's deadline has passed at `nowMs`: failed, and rolled back where asked. */
+/**
+ * The deployments of `state` past their deadline at `nowMs` (counted from their start): failed,
+ * and rolled back where asked, as a new deployment (revertChanges, deployment-api.ts) that is
+ * not rolled back again. Every app of a failed deployment records the failure.
+ */
 export function expireDeployments(state: ServicesState, nowMs: number, uuid: () => string): DeadlineOutcome {
-  const out: DeadlineOutcome = { expired: [], apps: [], newVersions: [], instances: [], deployments: [], removedDeployments: [] };
+  const out: DeadlineOutcome = {
+    expired: [],
+    apps: [],
+    newVersions: [],
+    removedApps: [],
+    instances: [],
+    deployments: [],
+    removedDeployments: [],
+    groups: [],
+    removedGroups: [],
+  };
   for (const d of state.deployments.values()) {
-    const record = state.apps.get(d.appId);
-    const policy = record && deadlinePolicy(record.app);
-    if (!record || !policy || nowMs < d.version + policy.seconds * 1000) continue;
-    const reason = reasonOf(state, record, d, policy.seconds);
-    out.removedDeployments.push(d.id);
+    const policy = deadlineOf(state, d);
+    if (!policy || nowMs < d.version + policy.seconds * 1000) continue;
+    const records = affectedApps(d).flatMap((id) => state.apps.get(id) ?? []);
+    const reason = `Deployment ${d.id} did not finish within ${policy.seconds} s (${DEADLINE_LABEL}): ${records.map((r) => progressOf(state, r)).join("; ")}`;
     const failure: DeploymentFailure = { deploymentId: d.id, version: d.version, at: nowMs, reason };
-    if (!policy.rollback || d.rollbackOf !== undefined) {
-      out.expired.push({ deployment: d, target: record.app, reason });
-      out.apps.push({ ...record, lastDeploymentFailure: failure });
+    const reverted = policy.rollback && d.rollbackOf === undefined ? revertChanges(state, d, uuid(), nowMs, { rollbackOf: d.id }) : undefined;
+    if (!reverted || "cycle" in reverted) {
+      out.expired.push({ deployment: d, reason });
+      out.removedDeployments.push(d.id);
+      out.apps.push(...records.map((r) => ({ ...r, lastDeploymentFailure: failure })));
       continue;
     }
-    const back: AppRecord = {
-      app: d.previous,
-      version: nowMs,
-      lastScalingAt: nowMs,
-      lastConfigChangeAt: nowMs,
-      ...(record.lastTaskFailure ? { lastTaskFailure: record.lastTaskFailure } : {}),
-    };
-    const started = startDeployment(state, back, record.app, uuid(), nowMs, true);
-    const rollback: DeploymentRecord = { ...started.deployment, rollbackOf: d.id };
-    const rolledBack: AppRecord = { ...back, lastDeploymentFailure: { ...failure, rollbackDeploymentId: rollback.id } };
-    out.expired.push({ deployment: d, target: record.app, reason, rollback });
-    out.apps.push(rolledBack);
-    out.newVersions.push(rolledBack);
-    out.instances.push(...started.stops);
-    out.deployments.push(rollback);
+    const rollback = reverted.deployments!.at(-1)!;
+    const marked = reverted.apps.map((r) => ({ ...r, lastDeploymentFailure: { ...failure, rollbackDeploymentId: rollback.id } }));
+    out.expired.push({ deployment: d, reason, rollback });
+    out.apps.push(...marked);
+    out.newVersions.push(...marked);
+    out.removedApps.push(...reverted.removedApps);
+    out.instances.push(...reverted.instances);
+    out.deployments.push(...(reverted.deployments ?? []));
+    out.removedDeployments.push(...(reverted.removedDeployments ?? []));
+    out.groups.push(...(reverted.groups ?? []));
+    out.removedGroups.push(...(reverted.removedGroups ?? []));
   }
   return out;
 }

@@ -6,6 +6,7 @@
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
 import { marathonTime } from "../../schemas/marathon/app-json.ts";
 import type { TaskStatus } from "../../schemas/mesos.ts";
+import { stepJson } from "./deployments.ts";
 import type { DeploymentRecord, InstanceRecord } from "./service-records.ts";
 
 /** One event: its type and its JSON (which names the type again as `eventType`). */
@@ -54,31 +55,40 @@ export const appTerminatedEvent = (appId: string, nowMs: number): MarathonEvent 
 export const streamEvent = (kind: "attached" | "detached", remoteAddress: string, nowMs: number): MarathonEvent =>
   event(`event_stream_${kind}`, nowMs, { remoteAddress });
 
-/** A deployment's plan as the deployment events carry it (Marathon's DeploymentPlan, the pre-1.10 shape). */
-function plan(d: DeploymentRecord, target: MarathonApp | undefined): Record<string, unknown> {
-  const action = { action: "RestartApplication", app: d.appId };
+/** A deployment's plan as the deployment events carry it (Marathon's DeploymentPlan, the pre-1.10 shape): the affected apps before and after. */
+function plan(d: DeploymentRecord, target: ReadonlyMap<string, MarathonApp>): Record<string, unknown> {
   const group = (apps: MarathonApp[]) => ({ id: "/", apps, groups: [], dependencies: [], version: marathonTime(d.version) });
+  const affected = Object.keys(d.original).sort();
   return {
     id: d.id,
-    original: group([d.previous]),
-    target: group(target ? [target] : []),
-    steps: [{ actions: [action] }],
+    original: group(affected.flatMap((id) => d.original[id] ?? [])),
+    target: group(affected.flatMap((id) => target.get(id) ?? [])),
+    steps: d.steps.map(stepJson),
     version: marathonTime(d.version),
   };
 }
 
-/** `deployment_info` (a deployment started: its plan and current step) or `deployment_success` (it ended). */
+/**
+ * `deployment_info` (a deployment started: its plan and current step), `deployment_step_success`
+ * (step `step`, from 0, is done) or `deployment_success` (it ended). `target` holds the affected
+ * apps as they are now.
+ */
 export function deploymentEvent(
-  kind: "deployment_info" | "deployment_success",
+  kind: "deployment_info" | "deployment_success" | "deployment_step_success",
   d: DeploymentRecord,
-  target: MarathonApp | undefined,
+  target: ReadonlyMap<string, MarathonApp>,
   nowMs: number,
+  step = d.currentStep,
 ): MarathonEvent {
   const p = plan(d, target);
   if (kind === "deployment_success") return event(kind, nowMs, { id: d.id, plan: p });
-  return event(kind, nowMs, { plan: p, currentStep: { actions: [{ action: "RestartApplication", app: d.appId }] } });
+  return event(kind, nowMs, { plan: p, currentStep: stepJson(d.steps[step] ?? []) });
 }
 
 /** `deployment_failed`: a deployment ended without reaching its target (Marathon's core/event/Events.scala `DeploymentFailed`: `id` and `plan`). */
-export const deploymentFailedEvent = (d: DeploymentRecord, target: MarathonApp | undefined, nowMs: number): MarathonEvent =>
+export const deploymentFailedEvent = (d: DeploymentRecord, target: ReadonlyMap<string, MarathonApp>, nowMs: number): MarathonEvent =>
   event("deployment_failed", nowMs, { id: d.id, plan: plan(d, target) });
+
+/** `group_change_success`: a group was changed through `/v2/groups` (its id and the change's version). */
+export const groupChangeEvent = (groupId: string, version: number, nowMs: number): MarathonEvent =>
+  event("group_change_success", nowMs, { groupId, version: marathonTime(version) });

@@ -117,18 +117,57 @@ export const isResidentApp = (app: MarathonApp): boolean => (app.container?.volu
 /** A resident instance whose task is over and which is not meant to run: its reservation is kept, no task is listed. */
 export const isSuspended = (i: InstanceRecord): boolean => i.resident !== undefined && i.goal === "stopped" && isTerminal(i.state);
 
-/** One rolling restart of one app (Marathon's single `RestartApplication` step). */
+/** Marathon's deployment actions (DeploymentAction.scala): what a step does to one app. */
+export type DeploymentActionName = "StartApplication" | "ScaleApplication" | "RestartApplication" | "StopApplication";
+
+/** One action of a deployment step. */
+export interface DeploymentAction {
+  action: DeploymentActionName;
+  /** The app's id. */
+  app: string;
+}
+
+/**
+ * One deployment (Marathon's DeploymentPlan): steps of actions taken in order, a step only once
+ * every action of the one before is done (deployments.ts).
+ */
 export interface DeploymentRecord {
   id: string;
-  appId: string;
-  /** The app version (ms) it rolls out. */
+  /** The version (ms) of the change it rolls out. */
   version: number;
-  /** The app as it was before: what a rollback (DELETE without `force`) goes back to. */
-  previous: MarathonApp;
-  /** The numbers fixed at the start (rolling-restart.ts). */
-  strategy: RestartStrategy;
+  steps: DeploymentAction[][];
+  /** The step in progress, from 0; `steps.length` once every step is done. */
+  currentStep: number;
+  /** Every affected app as it was before (null: it did not exist): what a rollback goes back to. */
+  original: Record<string, MarathonApp | null>;
+  /** The rolling-restart numbers of each app whose RestartApplication began, fixed when it began (rolling-restart.ts). */
+  strategies: Record<string, RestartStrategy>;
+  /** The group changed through `/v2/groups`, for a group change. */
+  groupId?: string;
+  /** For a group change, each group record it set or removed as it was before (null: none): what a rollback restores. */
+  originalGroups?: Record<string, GroupRecord | null>;
   /** For a rollback after a deadline (deployment-deadline.ts): the deployment that failed. */
   rollbackOf?: string;
+  /** A rollback (a cancel's or a deadline's): its restarts keep one running instance until a new one is healthy (rolling-restart.ts `keepOneRunning`). */
+  keepOne?: true;
+}
+
+/** A group made through `/v2/groups` (groups that only hold apps exist through their ids). */
+export interface GroupRecord {
+  id: string;
+  /** Absolute ids of the apps or groups every app in it depends on. */
+  dependencies: string[];
+  /** When it was last changed (ms). */
+  version: number;
+}
+
+/** A group as stored among its versions: its apps and groups, nested. */
+export interface GroupSnapshot {
+  id: string;
+  apps: MarathonApp[];
+  groups: GroupSnapshot[];
+  dependencies: string[];
+  version: number;
 }
 
 /** Everything the framework knows: apps by id, instances by task id, deployments by id, and its framework id once subscribed. */
@@ -140,6 +179,10 @@ export interface ServicesState {
   frameworkId?: string;
   /** The master's origin as clients reach it (learned from the first forwarded request). */
   masterOrigin?: string;
+  /** The groups made through `/v2/groups`, by id (absent: none). */
+  groups?: Map<string, GroupRecord>;
+  /** The stored versions of each group changed through `/v2/groups`, oldest first (absent: none). */
+  groupVersions?: Map<string, GroupSnapshot[]>;
 }
 
 /** The instances of `appId` (but suspended resident ones), in task id order. */

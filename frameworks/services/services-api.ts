@@ -20,6 +20,7 @@ import { appAnswer, infoJson } from "./app-answers.ts";
 import { deploymentAnswer, deploymentsApi, lockedBy, rollingChange } from "./deployment-api.ts";
 import { strataDeploymentFailureJson } from "./deployment-deadline.ts";
 import { deploymentsOf } from "./deployments.ts";
+import { groupsApi } from "./groups-api.ts";
 import { notYetLaunched } from "./not-yet-launched.ts";
 import { queueApi } from "./queue-api.ts";
 import { residentInstancesOf, wiped } from "./resident-planner.ts";
@@ -132,6 +133,7 @@ export function serveApi(state: ServicesState, req: ApiRequest, ctx: ApiContext)
   if (path.startsWith("/v2/queue")) return queueApi(state, ctx.offerStats ?? new Map(), method, path, req.query, ctx.nowMs) ?? { answer: notBuilt(req) };
   if (path.startsWith("/v2/tasks")) return tasksApi(state, req, ctx) ?? { answer: notBuilt(req) };
   if (path.startsWith("/v2/deployments")) return deploymentsApi(state, req, ctx) ?? { answer: notBuilt(req) };
+  if (path.startsWith("/v2/groups")) return groupsApi(state, req, ctx) ?? { answer: notBuilt(req) };
   if (path === "/v2/apps" || path === "/v2/apps/") {
     if (method === "POST") return createApp(state, req, ctx);
     if (method !== "GET") return { answer: notBuilt(req) };

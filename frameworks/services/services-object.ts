@@ -14,22 +14,33 @@
  * never into the master's internals.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
 import type { Offer, TaskStatus } from "../../schemas/mesos.ts";
 import type { Credentials } from "../../sdk/src/auth.ts";
 import { SchedulerClient } from "../../sdk/src/scheduler-client.ts";
 import { SchedulerError } from "../../sdk/src/scheduler-errors.ts";
 import type { ApiChanges } from "./api-types.ts";
 import { FAILOVER_TIMEOUT_SECONDS } from "./app-answers.ts";
+import { trackDeployments } from "./deployment-api.ts";
 import { expireDeployments } from "./deployment-deadline.ts";
-import { deploymentSteps } from "./deployments.ts";
-import { apiPostEvent, appTerminatedEvent, deploymentEvent, deploymentFailedEvent, healthChangedEvent, statusUpdateEvent, streamEvent } from "./event-json.ts";
+import { advanceDeployments } from "./deployments.ts";
+import {
+  apiPostEvent,
+  appTerminatedEvent,
+  deploymentEvent,
+  deploymentFailedEvent,
+  groupChangeEvent,
+  healthChangedEvent,
+  statusUpdateEvent,
+  streamEvent,
+} from "./event-json.ts";
 import { EventHub } from "./event-stream.ts";
 import { missingInstances, planOffers } from "./offer-planner.ts";
 import { forgetSettled, type OfferStats, recordOutcomes } from "./offer-stats.ts";
 import { dueReadinessProbes, readinessChanged } from "./readiness.ts";
 import { runReadinessProbe } from "./readiness-runner.ts";
 import { isIdleResident, planResidentOffers, type ResidentAccept, residentStatus, residentWaiting } from "./resident-planner.ts";
-import type { ServicesState } from "./service-records.ts";
+import type { DeploymentRecord, ServicesState } from "./service-records.ts";
 import { type ApiAnswer, serveApi } from "./services-api.ts";
 import { SERVICES_CLIENT_HEADER, SERVICES_ORIGIN_HEADER } from "./services-origin.ts";
 import { readServicesSettings, type ServicesSettings } from "./services-settings.ts";
@@ -91,11 +102,12 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     }
     const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
     const nowMs = Date.now();
-    const { answer, changes } = serveApi(
+    const served = serveApi(
       this.state,
       { method: request.method, path: url.pathname, query: url.searchParams, body, origin, accept: request.headers.get("accept") ?? undefined },
       { nowMs, uuid: () => crypto.randomUUID(), role: this.settings.role, user: this.settings.user, offerStats: this.offerStats },
     );
+    const { answer, changes } = trackDeployments(this.state, served, nowMs);
     if (changes) {
       this.commit({
         apps: changes.apps,
@@ -104,6 +116,9 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
         instances: changes.instances,
         ...(changes.deployments ? { deployments: changes.deployments } : {}),
         ...(changes.removedDeployments ? { removedDeployments: changes.removedDeployments } : {}),
+        ...(changes.groups ? { groups: changes.groups } : {}),
+        ...(changes.removedGroups ? { removedGroups: changes.removedGroups } : {}),
+        ...(changes.groupVersions ? { groupVersions: changes.groupVersions } : {}),
       });
       this.announce(request.method, url.pathname, client, changes, nowMs);
       this.act(false);
@@ -117,7 +132,20 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     if (this.events.size === 0) return;
     if (method === "POST" || method === "PUT" || method === "PATCH") for (const r of changes.apps) this.events.publish(apiPostEvent(client, uri, r.app, nowMs));
     for (const id of changes.removedApps) this.events.publish(appTerminatedEvent(id, nowMs));
-    for (const d of changes.deployments ?? []) this.events.publish(deploymentEvent("deployment_info", d, this.state.apps.get(d.appId)?.app, nowMs));
+    for (const d of changes.deployments ?? []) {
+      if (d.groupId) this.events.publish(groupChangeEvent(d.groupId, d.version, nowMs));
+      this.events.publish(deploymentEvent("deployment_info", d, this.targetOf(d), nowMs));
+    }
+  }
+
+  /** The apps `d` touches as they are now (for the deployment events' plan). */
+  private targetOf(d: DeploymentRecord): Map<string, MarathonApp> {
+    const out = new Map<string, MarathonApp>();
+    for (const id of Object.keys(d.original)) {
+      const r = this.state.apps.get(id);
+      if (r) out.set(id, r.app);
+    }
+    return out;
   }
 
   async alarm(): Promise<void> {
@@ -210,17 +238,20 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
       this.commit({ instances: unreachable.inactive, removedInstances: unreachable.expunged });
       for (const id of unreachable.expunged) this.killSent.delete(id);
     }
-    // Deployments past their app's deadline fail (and roll back where asked) before any step is taken.
+    // Deployments past their deadline fail (and roll back where asked) before any step is taken.
     const expired = expireDeployments(this.state, Date.now(), () => crypto.randomUUID());
     if (expired.expired.length > 0) this.commit(expired);
     for (const e of expired.expired) {
-      this.events.publish(deploymentFailedEvent(e.deployment, e.target, Date.now()));
-      if (e.rollback) this.events.publish(deploymentEvent("deployment_info", e.rollback, this.state.apps.get(e.rollback.appId)?.app, Date.now()));
+      this.events.publish(deploymentFailedEvent(e.deployment, this.targetOf(e.deployment), Date.now()));
+      if (e.rollback) this.events.publish(deploymentEvent("deployment_info", e.rollback, this.targetOf(e.rollback), Date.now()));
     }
-    const steps = deploymentSteps(this.state, Date.now());
-    const finished = steps.finished.flatMap((id) => this.state.deployments.get(id) ?? []);
-    if (steps.stops.length > 0 || steps.finished.length > 0) this.commit({ instances: steps.stops, removedDeployments: steps.finished });
-    for (const d of finished) this.events.publish(deploymentEvent("deployment_success", d, this.state.apps.get(d.appId)?.app, Date.now()));
+    const progress = advanceDeployments(this.state, Date.now());
+    if (progress.stops.length > 0 || progress.advanced.length > 0 || progress.finished.length > 0) {
+      this.commit({ instances: progress.stops, deployments: progress.advanced, removedDeployments: progress.finished.map((d) => d.id) });
+    }
+    for (const { deployment, step } of progress.stepsDone)
+      this.events.publish(deploymentEvent("deployment_step_success", deployment, this.targetOf(deployment), Date.now(), step));
+    for (const d of progress.finished) this.events.publish(deploymentEvent("deployment_success", d, this.targetOf(d), Date.now()));
     this.checkReadiness();
     const client = this.client;
     if (!client?.subscribed) return;

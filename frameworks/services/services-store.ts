@@ -3,9 +3,15 @@
  * migrations with a schema-version row, as the master's store (master-worker/src/store/): `meta`
  * (schema version, framework id, the master's origin), `apps` (the current definition and its
  * version times, as JSON), `app_versions` (every definition stored, by app and version),
- * `instances` (one row per task) and `deployments` (one row per deployment in progress). A commit is one synchronous transaction.
+ * `instances` (one row per task), `deployments` (one row per deployment in progress), `groups`
+ * (the groups made through `/v2/groups`) and `group_versions` (their stored versions, the last
+ * `GROUP_VERSIONS_KEPT` of each). A commit is one synchronous transaction.
  */
-import type { AppRecord, DeploymentRecord, InstanceRecord, ServicesState } from "./service-records.ts";
+import { storedDeployment } from "./deployments.ts";
+import type { AppRecord, DeploymentRecord, GroupRecord, GroupSnapshot, InstanceRecord, ServicesState } from "./service-records.ts";
+
+/** How many versions of a group are kept (Marathon's `--max_versions` default). */
+export const GROUP_VERSIONS_KEPT = 50;
 
 /** Append-only: never edit a shipped step, add a new one. Step i takes the schema from version i to i + 1. */
 export const SERVICES_MIGRATIONS: readonly string[] = [
@@ -15,6 +21,8 @@ export const SERVICES_MIGRATIONS: readonly string[] = [
    CREATE TABLE instances (task_id TEXT PRIMARY KEY, app_id TEXT NOT NULL, json TEXT NOT NULL);
    CREATE INDEX instances_app ON instances(app_id);`,
   `CREATE TABLE deployments (id TEXT PRIMARY KEY, app_id TEXT NOT NULL, json TEXT NOT NULL);`,
+  `CREATE TABLE groups (id TEXT PRIMARY KEY, json TEXT NOT NULL);
+   CREATE TABLE group_versions (group_id TEXT NOT NULL, version INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (group_id, version));`,
 ];
 
 /** The schema version this code writes: the number of migrations. */
@@ -30,6 +38,10 @@ export interface ServicesChanges {
   removedInstances?: readonly string[];
   deployments?: readonly DeploymentRecord[];
   removedDeployments?: readonly string[];
+  groups?: readonly GroupRecord[];
+  removedGroups?: readonly string[];
+  /** New versions of groups (`/v2/groups/{id}/versions`). */
+  groupVersions?: readonly GroupSnapshot[];
   /** Meta rows to set; `framework_id` set to "" forgets the framework id. */
   meta?: Readonly<Record<string, string>>;
 }
@@ -67,13 +79,24 @@ export class ServicesStore {
     const deployments = sql
       .exec<{ json: string }>("SELECT json FROM deployments")
       .toArray()
-      .map((r) => JSON.parse(r.json) as DeploymentRecord);
+      .map((r) => storedDeployment(JSON.parse(r.json)));
+    const groups = sql
+      .exec<{ json: string }>("SELECT json FROM groups")
+      .toArray()
+      .map((r) => JSON.parse(r.json) as GroupRecord);
+    const groupVersions = new Map<string, GroupSnapshot[]>();
+    for (const r of sql.exec<{ json: string }>("SELECT json FROM group_versions ORDER BY group_id, version").toArray()) {
+      const g = JSON.parse(r.json) as GroupSnapshot;
+      groupVersions.set(g.id, [...(groupVersions.get(g.id) ?? []), g]);
+    }
     const frameworkId = meta.get("framework_id");
     const masterOrigin = meta.get("master_origin");
     return {
       apps: new Map(apps.map((a) => [a.app.id, a])),
       instances: new Map(instances.map((i) => [i.taskId, i])),
       deployments: new Map(deployments.map((d) => [d.id, d])),
+      groups: new Map(groups.map((g) => [g.id, g])),
+      groupVersions,
       ...(frameworkId ? { frameworkId } : {}),
       ...(masterOrigin ? { masterOrigin } : {}),
     };
@@ -93,8 +116,19 @@ export class ServicesStore {
       }
       for (const id of changes.removedInstances ?? []) sql.exec("DELETE FROM instances WHERE task_id = ?", id);
       for (const d of changes.deployments ?? [])
-        sql.exec("INSERT OR REPLACE INTO deployments (id, app_id, json) VALUES (?, ?, ?)", d.id, d.appId, JSON.stringify(d));
+        sql.exec("INSERT OR REPLACE INTO deployments (id, app_id, json) VALUES (?, ?, ?)", d.id, Object.keys(d.original)[0] ?? "", JSON.stringify(d));
       for (const id of changes.removedDeployments ?? []) sql.exec("DELETE FROM deployments WHERE id = ?", id);
+      for (const g of changes.groups ?? []) sql.exec("INSERT OR REPLACE INTO groups (id, json) VALUES (?, ?)", g.id, JSON.stringify(g));
+      for (const id of changes.removedGroups ?? []) sql.exec("DELETE FROM groups WHERE id = ?", id);
+      for (const g of changes.groupVersions ?? []) {
+        sql.exec("INSERT OR REPLACE INTO group_versions (group_id, version, json) VALUES (?, ?, ?)", g.id, g.version, JSON.stringify(g));
+        sql.exec(
+          "DELETE FROM group_versions WHERE group_id = ? AND version NOT IN (SELECT version FROM group_versions WHERE group_id = ? ORDER BY version DESC LIMIT ?)",
+          g.id,
+          g.id,
+          GROUP_VERSIONS_KEPT,
+        );
+      }
       for (const [k, v] of Object.entries(changes.meta ?? {})) sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", k, v);
     });
   }
@@ -108,6 +142,16 @@ export function applyChanges(state: ServicesState, changes: ServicesChanges): vo
   for (const id of changes.removedInstances ?? []) state.instances.delete(id);
   for (const d of changes.deployments ?? []) state.deployments.set(d.id, d);
   for (const id of changes.removedDeployments ?? []) state.deployments.delete(id);
+  if (changes.groups?.length || changes.removedGroups?.length) {
+    const groups: Map<string, GroupRecord> = (state.groups ??= new Map());
+    for (const g of changes.groups ?? []) groups.set(g.id, g);
+    for (const id of changes.removedGroups ?? []) groups.delete(id);
+  }
+  for (const g of changes.groupVersions ?? []) {
+    const versions: Map<string, GroupSnapshot[]> = (state.groupVersions ??= new Map());
+    const kept = [...(versions.get(g.id) ?? []).filter((v) => v.version !== g.version), g].sort((a, b) => a.version - b.version);
+    versions.set(g.id, kept.slice(-GROUP_VERSIONS_KEPT));
+  }
   if (changes.meta?.framework_id !== undefined) {
     if (changes.meta.framework_id) state.frameworkId = changes.meta.framework_id;
     else delete state.frameworkId;

@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { deadlineLabelProblems, deadlinePolicy, expireDeployments } from "../../frameworks/services/deployment-deadline.ts";
-import { startDeployment } from "../../frameworks/services/deployments.ts";
 import { deploymentFailedEvent } from "../../frameworks/services/event-json.ts";
 import { keepOneRunning, planRestartStep, type RestartStrategy, restartStrategy } from "../../frameworks/services/rolling-restart.ts";
-import type { AppRecord, InstanceRecord, ServicesState } from "../../frameworks/services/service-records.ts";
+import type { InstanceRecord, ServicesState } from "../../frameworks/services/service-records.ts";
 import { type ApiRequest, serveApi } from "../../frameworks/services/services-api.ts";
-import { app, instance, record, stateOf, uuids } from "../support/services-fixtures.ts";
+import { app, instance, record, rollingChangeOf, stateOf, uuids } from "../support/services-fixtures.ts";
 
 const healthy = { alive: true, consecutiveFailures: 0, firstSuccess: 1, lastSuccess: 1 };
 const sick = { alive: false, consecutiveFailures: 3, firstSuccess: 1, lastSuccess: 1 };
@@ -70,16 +69,9 @@ describe("keepOneRunning (a cancel's rollback)", () => {
   });
 });
 
-/** `/web` changed to `sleep 700` at 50 s (with `labels`) over two old instances, the deployment `d1` started. */
-function rolling(labels: Record<string, string>, old: InstanceRecord[], extra: Record<string, unknown> = {}): ServicesState {
-  const before = stateOf([record(web(labels, extra))], old);
-  const next: AppRecord = record({ ...web(labels, extra), cmd: "sleep 700" }, 50_000);
-  const { deployment, stops } = startDeployment(before, next, before.apps.get("/web")!.app, "d1", 50_000);
-  const state = stateOf([next], old);
-  for (const s of stops) state.instances.set(s.taskId, s);
-  state.deployments.set(deployment.id, deployment);
-  return state;
-}
+/** `/web` (with `labels`) changed to `sleep 700` at 50 s over the `old` instances, the deployment `d1` started. */
+const rolling = (labels: Record<string, string>, old: InstanceRecord[], extra: Record<string, unknown> = {}): ServicesState =>
+  rollingChangeOf(web(labels, extra), old);
 const olds = () => [instance("o1", "/web", { health: healthy }), instance("o2", "/web", { health: healthy })];
 const deadline = { STRATA_DEPLOYMENT_DEADLINE_SECONDS: "60" };
 
@@ -97,13 +89,16 @@ describe("expireDeployments", () => {
       expired: [],
       apps: [],
       newVersions: [],
+      removedApps: [],
       instances: [],
       deployments: [],
       removedDeployments: [],
+      groups: [],
+      removedGroups: [],
     });
     const out = expireDeployments(state, 110_000, uuids());
-    const reason = "Deployment d1 of /web did not finish within 60 s (STRATA_DEPLOYMENT_DEADLINE_SECONDS): 1 of 2 new instances healthy, 2 old instances left";
-    expect(out.expired.map((e) => [e.deployment.id, e.target.cmd, e.reason, e.rollback])).toEqual([["d1", "sleep 700", reason, undefined]]);
+    const reason = "Deployment d1 did not finish within 60 s (STRATA_DEPLOYMENT_DEADLINE_SECONDS): /web: 1 of 2 new instances healthy, 2 old instances left";
+    expect(out.expired.map((e) => [e.deployment.id, e.reason, e.rollback])).toEqual([["d1", reason, undefined]]);
     expect(out.removedDeployments).toEqual(["d1"]);
     expect(out.apps).toEqual([{ ...state.apps.get("/web"), lastDeploymentFailure: { deploymentId: "d1", version: 50_000, at: 110_000, reason } }]);
     expect([out.newVersions, out.instances, out.deployments]).toEqual([[], [], []]);
@@ -123,7 +118,7 @@ describe("expireDeployments", () => {
     state.instances.set("n2", instance("n2", "/web", { version: 50_000, health: sick }));
     const out = expireDeployments(state, 120_000, () => "r1");
     expect(out.removedDeployments).toEqual(["d1"]);
-    expect(out.deployments).toMatchObject([{ id: "r1", appId: "/web", version: 120_000, rollbackOf: "d1", previous: { cmd: "sleep 700" } }]);
+    expect(out.deployments).toMatchObject([{ id: "r1", version: 120_000, rollbackOf: "d1", keepOne: true, original: { "/web": { cmd: "sleep 700" } } }]);
     expect(out.apps).toHaveLength(1);
     expect(out.apps[0]).toMatchObject({ app: { cmd: "sleep 600" }, version: 120_000, lastConfigChangeAt: 120_000 });
     expect(out.apps[0]!.lastDeploymentFailure).toMatchObject({ deploymentId: "d1", rollbackDeploymentId: "r1" });
@@ -142,7 +137,7 @@ describe("expireDeployments", () => {
 
   it("deployment_failed carries Marathon's fields only: id and plan", () => {
     const state = rolling(deadline, olds());
-    const e = deploymentFailedEvent(state.deployments.get("d1")!, state.apps.get("/web")!.app, 110_000);
+    const e = deploymentFailedEvent(state.deployments.get("d1")!, new Map([["/web", state.apps.get("/web")!.app]]), 110_000);
     expect(Object.keys(e).sort()).toEqual(["eventType", "id", "plan", "timestamp"]);
     expect(e).toMatchObject({ eventType: "deployment_failed", id: "d1", timestamp: "1970-01-01T00:01:50.000Z", plan: { id: "d1" } });
   });
@@ -193,6 +188,6 @@ describe("the API: the labels checked, the failure shown only when asked, a canc
     const { answer, changes } = serveApi(state, req("DELETE", "/v2/deployments/d1"), { ...ctx, nowMs: 60_000, uuid: () => "r1" });
     expect(answer.status).toBe(200);
     expect(changes?.instances.map((i) => [i.taskId, i.goal])).toEqual([["n2", "stopped"]]);
-    expect(changes?.deployments?.[0]?.strategy).toMatchObject({ killImmediately: 1, healthyFloor: 1 });
+    expect(changes?.deployments?.[0]?.strategies["/web"]).toMatchObject({ killImmediately: 1, healthyFloor: 1 });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deploymentJson, deploymentSteps, startDeployment } from "../../frameworks/services/deployments.ts";
+import { advanceDeployments, deploymentJson, startDeployment } from "../../frameworks/services/deployments.ts";
 import { missingInstances } from "../../frameworks/services/offer-planner.ts";
 import type { AppRecord, InstanceRecord, ServicesState } from "../../frameworks/services/service-records.ts";
 import { instance, record, stateOf } from "../support/services-fixtures.ts";
@@ -11,19 +11,21 @@ const healthy = { alive: true, consecutiveFailures: 0, firstSuccess: 1, lastSucc
 function rolling(definition: Record<string, unknown>, old: InstanceRecord[]): ServicesState {
   const before = stateOf([record(definition)], old);
   const next: AppRecord = record({ ...definition, cmd: "sleep 700" }, 50_000);
-  const { deployment, stops } = startDeployment(before, next, before.apps.get("/web")!.app, "d1", 50_000);
   const state = stateOf([next], old);
-  for (const s of stops) state.instances.set(s.taskId, s);
-  state.deployments.set(deployment.id, deployment);
+  const started = startDeployment(before, state, ["/web"], "d1", 50_000);
+  if ("cycle" in started) throw new Error(started.cycle);
+  for (const s of started.stops) state.instances.set(s.taskId, s);
+  state.deployments.set(started.deployment.id, started.deployment);
   return state;
 }
 const launch = (state: ServicesState, id: string, extra: Partial<InstanceRecord> = {}) =>
   state.instances.set(id, instance(id, "/web", { version: 50_000, state: "TASK_STAGING", ...extra }));
 const step = (state: ServicesState) => {
-  const out = deploymentSteps(state, 60_000);
+  const out = advanceDeployments(state, 60_000);
   for (const s of out.stops) state.instances.set(s.taskId, s);
-  for (const id of out.finished) state.deployments.delete(id);
-  return { stops: out.stops.map((s) => s.taskId), finished: out.finished };
+  for (const d of out.advanced) state.deployments.set(d.id, d);
+  for (const d of out.finished) state.deployments.delete(d.id);
+  return { stops: out.stops.map((s) => s.taskId), finished: out.finished.map((d) => d.id) };
 };
 
 describe("deployments: a rolling restart", () => {
@@ -64,7 +66,7 @@ describe("deployments: a rolling restart", () => {
       ["a", "b", "c", "d"].map((id) => instance(id, "/web")),
     );
     expect([...state.instances.values()].filter((i) => i.goal === "stopped").map((i) => i.taskId)).toEqual(["a", "b"]);
-    expect(state.deployments.get("d1")?.strategy).toEqual({ minHealthy: 2, maxCapacity: 4, killImmediately: 2, healthyFloor: 2 });
+    expect(state.deployments.get("d1")?.strategies["/web"]).toEqual({ minHealthy: 2, maxCapacity: 4, killImmediately: 2, healthyFloor: 2 });
     expect(missingInstances(state, state.apps.get("/web")!)).toBe(0); // the stopping ones still take capacity
     state.instances.delete("a");
     state.instances.delete("b");

@@ -1,28 +1,19 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deploymentSteps, startDeployment } from "../../frameworks/services/deployments.ts";
+import { advanceDeployments } from "../../frameworks/services/deployments.ts";
 import { notYetLaunched } from "../../frameworks/services/not-yet-launched.ts";
 import { dueReadinessProbes, type ReadinessProbe, readinessCheckResults, readinessResult, readinessUrl } from "../../frameworks/services/readiness.ts";
 import { PRESERVED_BODY_BYTES, runReadinessProbe } from "../../frameworks/services/readiness-runner.ts";
-import type { AppRecord, InstanceRecord, ServicesState } from "../../frameworks/services/service-records.ts";
+import type { InstanceRecord, ServicesState } from "../../frameworks/services/service-records.ts";
 import { serveApi } from "../../frameworks/services/services-api.ts";
-import { app, instance, record, stateOf } from "../support/services-fixtures.ts";
+import { app, instance, record, rollingChangeOf, stateOf } from "../support/services-fixtures.ts";
 
 const ready = { portDefinitions: [{ port: 0, name: "http-api" }], readinessChecks: [{ path: "/ready", intervalSeconds: 2, timeoutSeconds: 1 }] };
 const apiCtx = { nowMs: 60_000, uuid: () => "u", role: "*", user: "root" };
 const web = { id: "/web", cmd: "sleep 600", instances: 1, ...ready };
 
-/** The state after a config change of `definition` at 50 s over `old` instances, with its deployment started. */
-function rolling(definition: Record<string, unknown>, old: InstanceRecord[]): ServicesState {
-  const before = stateOf([record(definition)], old);
-  const next: AppRecord = record({ ...definition, cmd: "sleep 700" }, 50_000);
-  const { deployment, stops } = startDeployment(before, next, before.apps.get("/web")!.app, "d1", 50_000);
-  const state = stateOf([next], old);
-  for (const s of stops) state.instances.set(s.taskId, s);
-  state.deployments.set(deployment.id, deployment);
-  return state;
-}
+const rolling = rollingChangeOf;
 const put = (state: ServicesState, id: string, extra: Partial<InstanceRecord> = {}) =>
   state.instances.set(id, instance(id, "/web", { version: 50_000, host: "h1", ports: [31005], ...extra }));
 const probeIds = (state: ServicesState, asked = new Map<string, number>(), now = 60_000) => dueReadinessProbes(state, asked, now).map((p) => p.taskId);
@@ -78,9 +69,9 @@ describe("readiness checks (Marathon's ReadinessCheckExecutor and ReadinessBehav
   it("keeps the old instance until the new one is ready, then the deployment goes on and ends", () => {
     const state = rolling(web, [instance("o1", "/web", { ports: [31000] })]);
     put(state, "n1", { state: "TASK_RUNNING" });
-    expect(deploymentSteps(state, 60_000).stops).toEqual([]); // running, not ready
+    expect(advanceDeployments(state, 60_000).stops).toEqual([]); // running, not ready
     put(state, "n1", { state: "TASK_RUNNING", readiness: { name: "readinessCheck", taskId: "n1", ready: false } });
-    expect(deploymentSteps(state, 60_000).stops).toEqual([]);
+    expect(advanceDeployments(state, 60_000).stops).toEqual([]);
     expect(readinessCheckResults(state, "/web")).toEqual([{ name: "readinessCheck", taskId: "n1", ready: false }]);
     const get = (path: string) =>
       serveApi(state, { method: "GET", path, query: new URLSearchParams(path.split("?")[1]), body: "", origin: "http://m" }, apiCtx);
@@ -88,9 +79,9 @@ describe("readiness checks (Marathon's ReadinessCheckExecutor and ReadinessBehav
       { action: "RestartApplication", app: "/web", readinessCheckResults: [{ name: "readinessCheck", taskId: "n1", ready: false }] },
     ]);
     put(state, "n1", { state: "TASK_RUNNING", readiness: { name: "readinessCheck", taskId: "n1", ready: true } });
-    expect(deploymentSteps(state, 60_000).stops.map((s) => s.taskId)).toEqual(["o1"]);
+    expect(advanceDeployments(state, 60_000).stops.map((s) => s.taskId)).toEqual(["o1"]);
     state.instances.delete("o1");
-    expect(deploymentSteps(state, 60_000).finished).toEqual(["d1"]);
+    expect(advanceDeployments(state, 60_000).finished.map((d) => d.id)).toEqual(["d1"]);
     state.deployments.clear();
     expect(readinessCheckResults(state, "/web")).toEqual([]); // only while a deployment runs
   });

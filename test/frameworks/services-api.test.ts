@@ -36,10 +36,11 @@ describe("serveApi: changes", () => {
     expect(changes?.deployments).toEqual([
       {
         id: (answer.json as { deploymentId: string }).deploymentId,
-        appId: "/web",
         version: 50_000,
-        previous: state.apps.get("/web")!.app,
-        strategy: { minHealthy: 3, maxCapacity: 6, killImmediately: 0, healthyFloor: 3 },
+        steps: [[{ action: "RestartApplication", app: "/web" }]],
+        currentStep: 0,
+        original: { "/web": state.apps.get("/web")!.app },
+        strategies: { "/web": { minHealthy: 3, maxCapacity: 6, killImmediately: 0, healthyFloor: 3 } },
       },
     ]);
     expect(answer.headers?.["Marathon-Deployment-Id"]).toBe(changes?.deployments?.[0]?.id);
@@ -147,7 +148,7 @@ describe("serveApi: deployments and health checks", () => {
     const { answer, changes } = serveApi(three(), req("POST", "/v2/apps/web/restart"), { ...ctx, uuid: () => "rs" });
     expect(answer).toMatchObject({ status: 200, json: { deploymentId: "rs", version: "1970-01-01T00:00:50.000Z" } });
     expect(changes?.apps[0]).toMatchObject({ app: { cmd: "sleep 600" }, version: 50_000, lastConfigChangeAt: 50_000 });
-    expect(changes?.deployments?.[0]).toMatchObject({ id: "rs", appId: "/web" });
+    expect(changes?.deployments?.[0]).toMatchObject({ id: "rs", steps: [[{ action: "RestartApplication", app: "/web" }]] });
     expect(serveApi(three(), req("POST", "/v2/apps/nope/restart"), ctx).answer.status).toBe(404);
   });
 

@@ -1,5 +1,6 @@
 /** Builders the services framework's planner tests share: apps, instances, offers and states. */
 
+import { startDeployment } from "../../frameworks/services/deployments.ts";
 import type { AppRecord, InstanceRecord, ServicesState } from "../../frameworks/services/service-records.ts";
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
 import { parseAppDefinition } from "../../schemas/marathon/parse-app.ts";
@@ -42,6 +43,20 @@ export const stateOf = (apps: AppRecord[], instances: InstanceRecord[] = []): Se
   instances: new Map(instances.map((i) => [i.taskId, i])),
   deployments: new Map(),
 });
+
+/**
+ * The state after `definition`'s app (over the `old` instances) changed to `cmd: "sleep 700"` at
+ * 50 s, its deployment `d1` started (its first stops made): a rolling change in progress.
+ */
+export function rollingChangeOf(definition: Record<string, unknown>, old: InstanceRecord[]): ServicesState {
+  const before = stateOf([record(definition)], old);
+  const state = stateOf([record({ ...definition, cmd: "sleep 700" }, 50_000)], old);
+  const started = startDeployment(before, state, [String(definition.id)], "d1", 50_000);
+  if ("cycle" in started) throw new Error(started.cycle);
+  for (const s of started.stops) state.instances.set(s.taskId, s);
+  state.deployments.set(started.deployment.id, started.deployment);
+  return state;
+}
 
 const scalar = (name: string, value: number): Resource => ({ name, type: "SCALAR", scalar: { value }, role: "*" });
 

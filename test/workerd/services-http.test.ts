@@ -52,7 +52,7 @@ describe("Marathon's REST API on the Worker", () => {
         instances: 2,
         tasksStaged: 0,
         tasks: [],
-        deployments: [],
+        deployments: [{ id: created.headers.get("marathon-deployment-id") }], // the creation's, until its instances run
       });
     }
     const list = (await (await send("GET", "/v2/apps")).json()) as { apps: Array<Record<string, unknown>> };
@@ -84,13 +84,19 @@ describe("Marathon's REST API on the Worker", () => {
 
   it("scales with a partial PUT and deletes an app", async () => {
     expect((await send("POST", "/v2/apps", { id: "/scaled", cmd: "sleep 600", instances: 1, cpus: 0.1, mem: 16 })).status).toBe(201);
-    const put = await send("PUT", "/v2/apps/scaled", { instances: 3 });
+    const creation = (await (await send("GET", "/v2/deployments")).json()) as Array<{ id: string; affectedApps: string[]; currentActions: unknown }>;
+    const created = creation.find((d) => d.affectedApps.includes("/scaled"));
+    expect(created?.currentActions).toEqual([{ action: "ScaleApplication", app: "/scaled", readinessCheckResults: [] }]);
+    const locked = await send("PUT", "/v2/apps/scaled", { instances: 3 });
+    expect(locked.status).toBe(409); // no agent runs its instance: the creation's deployment holds the app
+    expect(await locked.json()).toMatchObject({ deployments: [{ id: created?.id }] });
+    const put = await send("PUT", "/v2/apps/scaled?force=true", { instances: 3 });
     expect(put.status).toBe(200);
     expect(put.headers.get("marathon-deployment-id")).toBeTruthy();
     expect(await put.json()).toMatchObject({ deploymentId: put.headers.get("marathon-deployment-id") });
     const shown = (await (await send("GET", "/v2/apps/scaled")).json()) as { app: { instances: number; cmd: string } };
     expect(shown.app).toMatchObject({ instances: 3, cmd: "sleep 600" });
-    expect((await send("DELETE", "/v2/apps/scaled")).status).toBe(200);
+    expect((await send("DELETE", "/v2/apps/scaled?force=true")).status).toBe(200);
     expect((await send("GET", "/v2/apps/scaled")).status).toBe(404);
   });
 
@@ -166,7 +172,7 @@ describe("Marathon's REST API on the Worker", () => {
   it("a config change is a deployment kept in SQLite across a restart of the object: listed, locking its app (409) until stopped with force", async () => {
     const app = { id: "/rolled", cmd: "sleep 600", instances: 1, cpus: 0.1, mem: 16, healthChecks: [{ protocol: "MESOS_TCP", gracePeriodSeconds: 5 }] };
     expect((await send("POST", "/v2/apps", app)).status).toBe(201);
-    const put = await send("PUT", "/v2/apps/rolled", { cmd: "sleep 700" });
+    const put = await send("PUT", "/v2/apps/rolled?force=true", { cmd: "sleep 700" }); // over the creation's deployment (no agent runs it)
     expect(put.status).toBe(200);
     const { deploymentId } = (await put.json()) as { deploymentId: string };
     await runInDurableObject(services(), (_instance, state) => state.abort("restart under test")).catch(() => undefined);
@@ -188,5 +194,26 @@ describe("Marathon's REST API on the Worker", () => {
     const after = (await (await send("GET", "/v2/deployments")).json()) as Array<{ id: string }>;
     expect(after.map((d) => d.id)).not.toContain(deploymentId);
     expect((await send("PUT", "/v2/apps/rolled", { cmd: "sleep 800" })).status).toBe(200);
+  });
+  it("a group, its versions and its multi-step deployment are kept in SQLite across a restart of the object", async () => {
+    const group = {
+      id: "/stored",
+      dependencies: [],
+      apps: [
+        { id: "db", cmd: "sleep 600", cpus: 0.1, mem: 16 },
+        { id: "web", cmd: "sleep 600", cpus: 0.1, mem: 16, dependencies: ["db"] },
+      ],
+    };
+    const created = await send("POST", "/v2/groups", group);
+    expect(created.status, JSON.stringify(await created.clone().json())).toBe(201);
+    const { deploymentId } = (await created.json()) as { deploymentId: string };
+    await runInDurableObject(services(), (_instance, state) => state.abort("restart under test")).catch(() => undefined);
+    const shown = (await (await send("GET", "/v2/groups/stored")).json()) as { apps: Array<{ id: string }> };
+    expect(shown.apps.map((a) => a.id)).toEqual(["/stored/db", "/stored/web"]);
+    expect(((await (await send("GET", "/v2/groups/stored/versions")).json()) as string[]).length).toBe(1);
+    const listed = (await (await send("GET", "/v2/deployments")).json()) as Array<{ id: string; currentStep: number; totalSteps: number }>;
+    expect(listed.find((d) => d.id === deploymentId)).toMatchObject({ currentStep: 2, totalSteps: 3 }); // db's ScaleApplication: no agent runs it
+    expect((await send("DELETE", "/v2/groups/stored?force=true")).status).toBe(200);
+    expect((await send("GET", "/v2/groups/stored")).status).toBe(404);
   });
 });

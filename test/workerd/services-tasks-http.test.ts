@@ -56,7 +56,9 @@ describe("tasks, queue and events on the Worker", () => {
     expect(text.headers.get("content-type")).toMatch(/^text\/plain/);
     expect(await text.text()).toBe("listed\t10100\th1:31001\th2:31002\t\n");
 
-    const killed = await send("DELETE", "/v2/apps/listed/tasks/listed.instance-1._app.1?scale=true");
+    // The instances were written in directly, so the creation's deployment still holds the app: a scale kill is refused, then forced.
+    expect((await send("DELETE", "/v2/apps/listed/tasks/listed.instance-1._app.1?scale=true")).status).toBe(409);
+    const killed = await send("DELETE", "/v2/apps/listed/tasks/listed.instance-1._app.1?scale=true&force=true");
     expect(killed.status).toBe(200);
     expect(await killed.json()).toMatchObject({ deploymentId: expect.any(String), version: expect.stringMatching(/Z$/) });
     expect(((await (await send("GET", "/v2/apps/listed")).json()) as { app: { instances: number } }).app.instances).toBe(1);
@@ -89,7 +91,7 @@ describe("tasks, queue and events on the Worker", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/event-stream");
     expect((await send("POST", "/v2/apps", { id: "/announced", cmd: "sleep 600", cpus: 0.1, mem: 16 })).status).toBe(201);
-    expect((await send("DELETE", "/v2/apps/announced")).status).toBe(200);
+    expect((await send("DELETE", "/v2/apps/announced?force=true")).status).toBe(200); // no agent: its creation's deployment holds it
     const text = await readUntil(res, (t) => t.includes("app_terminated_event\n"));
     const frames = text.split("\n\n").filter((f) => f.startsWith("event:"));
     expect(frames.map((f) => f.split("\n")[0])).toEqual(["event: api_post_event", "event: app_terminated_event"]);

@@ -63,13 +63,14 @@ try:
     health = MarathonHealthCheck(protocol="COMMAND", command="true", interval_seconds=1, grace_period_seconds=30)
     created = client.create_app(app_id, MarathonApp(cmd="sleep 600", instances=1, cpus=0.1, mem=32, health_checks=[health]))
     step("create", id=created.id, instances=created.instances)
-    first = until(lambda: client.get_app(app_id).tasks_running == 1 and running_ids(), 30, "1 running task")
+    # The creation is a deployment that holds the app until its task is healthy (Marathon's lock): wait for it to end.
+    first = until(lambda: client.get_app(app_id).tasks_running == 1 and not client.list_deployments() and running_ids(), 60, "1 running task, the creation's deployment done")
     step("running", tasks=first)
 
     scaled = client.scale_app(app_id, instances=2)
     step("list_deployments", ids=[d.id for d in client.list_deployments()])
     step("list_queue", count=len(client.list_queue()))
-    two = until(lambda: len(running_ids()) == 2 and running_ids(), 30, "2 running tasks")
+    two = until(lambda: len(running_ids()) == 2 and not client.list_deployments() and running_ids(), 60, "2 running tasks, the scale's deployment done")
     step("scale", deploymentId=scaled.get("deploymentId"), tasks=two, instances=client.get_app(app_id).instances)
 
     restarted = client.restart_app(app_id)
@@ -113,7 +114,7 @@ try:
         "the waiting app's queue item with unused offers",
     )[0]
     step("list_queue_waiting", count=item.count, unusedOffers=len(item.last_unused_offers), reasons=sorted({r for o in item.last_unused_offers for r in o["reason"]}))
-    client.delete_app(app_id + "-waits")
+    client.delete_app(app_id + "-waits", force=True)  # its creation's deployment waits for an offer that fits
 
     host = client.list_tasks(app_id)[0].host
     killed_on_host = client.kill_tasks(app_id, host=host)
