@@ -4,7 +4,11 @@
  * (schema version, framework id, the master's origin), `apps` (the current definition and its
  * version times, as JSON), `app_versions` (every definition stored, by app and version),
  * `instances` (one row per task) and `deployments` (one row per deployment in progress). A commit is one synchronous transaction.
+ * `app_versions` is read only when a request asks for an app's versions (`AppVersionReader`): the
+ * state in memory holds each app's current version alone. Deleting an app deletes its versions
+ * (Marathon's AppHelpers.scala: "we deleted all old versions when dropping an app").
  */
+import type { AppVersionReader } from "./api-types.ts";
 import type { AppRecord, DeploymentRecord, InstanceRecord, ServicesState } from "./service-records.ts";
 
 /** Append-only: never edit a shipped step, add a new one. Step i takes the schema from version i to i + 1. */
@@ -15,6 +19,9 @@ export const SERVICES_MIGRATIONS: readonly string[] = [
    CREATE TABLE instances (task_id TEXT PRIMARY KEY, app_id TEXT NOT NULL, json TEXT NOT NULL);
    CREATE INDEX instances_app ON instances(app_id);`,
   `CREATE TABLE deployments (id TEXT PRIMARY KEY, app_id TEXT NOT NULL, json TEXT NOT NULL);`,
+  // A version's times (versionInfo); rows stored before have none and read as the version itself.
+  `ALTER TABLE app_versions ADD COLUMN last_scaling_at INTEGER;
+   ALTER TABLE app_versions ADD COLUMN last_config_change_at INTEGER;`,
 ];
 
 /** The schema version this code writes: the number of migrations. */
@@ -35,7 +42,7 @@ export interface ServicesChanges {
 }
 
 /** The services framework's rows in a Durable Object's SQLite storage. */
-export class ServicesStore {
+export class ServicesStore implements AppVersionReader {
   constructor(private readonly storage: DurableObjectStorage) {
     const sql = storage.sql;
     sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
@@ -79,15 +86,51 @@ export class ServicesStore {
     };
   }
 
+  /** The versions stored for `appId`, newest first. */
+  versions(appId: string): number[] {
+    return this.storage.sql
+      .exec<{ version: number }>("SELECT version FROM app_versions WHERE app_id = ? ORDER BY version DESC", appId)
+      .toArray()
+      .map((r) => Number(r.version));
+  }
+
+  /** `appId` as stored at `version`, with its version times. */
+  at(appId: string, version: number): AppRecord | undefined {
+    const row = this.storage.sql
+      .exec<{ json: string; last_scaling_at: number | null; last_config_change_at: number | null }>(
+        "SELECT json, last_scaling_at, last_config_change_at FROM app_versions WHERE app_id = ? AND version = ?",
+        appId,
+        version,
+      )
+      .toArray()[0];
+    if (!row) return undefined;
+    return {
+      app: JSON.parse(row.json) as AppRecord["app"],
+      version,
+      lastScalingAt: row.last_scaling_at ?? version,
+      lastConfigChangeAt: row.last_config_change_at ?? version,
+    };
+  }
+
   /** Writes `changes` in one transaction. */
   commit(changes: ServicesChanges): void {
     const sql = this.storage.sql;
     this.storage.transactionSync(() => {
       for (const a of changes.apps ?? []) sql.exec("INSERT OR REPLACE INTO apps (id, json) VALUES (?, ?)", a.app.id, JSON.stringify(a));
-      for (const a of changes.newVersions ?? []) {
-        sql.exec("INSERT OR REPLACE INTO app_versions (app_id, version, json) VALUES (?, ?, ?)", a.app.id, a.version, JSON.stringify(a.app));
+      for (const id of changes.removedApps ?? []) {
+        sql.exec("DELETE FROM apps WHERE id = ?", id);
+        sql.exec("DELETE FROM app_versions WHERE app_id = ?", id);
       }
-      for (const id of changes.removedApps ?? []) sql.exec("DELETE FROM apps WHERE id = ?", id);
+      for (const a of changes.newVersions ?? []) {
+        sql.exec(
+          "INSERT OR REPLACE INTO app_versions (app_id, version, json, last_scaling_at, last_config_change_at) VALUES (?, ?, ?, ?, ?)",
+          a.app.id,
+          a.version,
+          JSON.stringify(a.app),
+          a.lastScalingAt,
+          a.lastConfigChangeAt,
+        );
+      }
       for (const i of changes.instances ?? []) {
         sql.exec("INSERT OR REPLACE INTO instances (task_id, app_id, json) VALUES (?, ?, ?)", i.taskId, i.appId, JSON.stringify(i));
       }

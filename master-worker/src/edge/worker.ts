@@ -183,6 +183,8 @@ for (const prefix of ["", "/service/marathon"]) {
   router.all(`${prefix}/v2/*`, servicesCall(prefix));
   router.get(`${prefix}/ping`, servicesCall(prefix));
 }
+// Marathon's `/metrics` only under the DC/OS prefix: the master's own `/metrics` (Prometheus) keeps the root.
+router.get("/service/marathon/metrics", servicesCall("/service/marathon"));
 router.get("/master/health", () => new Response(null, { status: 200 }));
 router.get("/health", () => new Response(null, { status: 200 }));
 router.get("/version", () => Response.json({ version: VERSION, build: "strata" }));

@@ -1,0 +1,60 @@
+/**
+ * The services framework's stored versions, PATCH, bulk updates, `/v2/leader` and `/metrics`
+ * through the real Worker and its Durable Objects: every version of an app is kept in the object's
+ * SQLite (read back after a restart of the object), a rollback brings a stored definition back as
+ * a new version, and deleting an app forgets its versions.
+ */
+import { env, runInDurableObject, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+
+const BASE = "http://master.test";
+const auth = { authorization: `Basic ${btoa("alice:alice-secret")}` };
+const send = (method: string, path: string, body?: unknown) =>
+  SELF.fetch(`${BASE}${path}`, {
+    method,
+    headers: { ...auth, "content-type": "application/json" },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+const services = () => env.SERVICES.get(env.SERVICES.idFromName("marathon"));
+const versionsOf = async (id: string) => ((await (await send("GET", `/v2/apps${id}/versions`)).json()) as { versions: string[] }).versions;
+
+describe("app versions, PATCH and bulk updates on the Worker", () => {
+  it("keeps every version across a restart of the object, shows each, rolls back to one, and forgets them with the app", async () => {
+    expect((await send("POST", "/v2/apps", { id: "/versioned", cmd: "sleep 600", instances: 0, cpus: 0.1, mem: 16 })).status).toBe(201);
+    await new Promise((r) => setTimeout(r, 5));
+    expect((await send("PATCH", "/v2/apps/versioned", { cmd: "sleep 700" })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 5));
+    expect((await send("PUT", "/v2/apps", [{ id: "/versioned", instances: 0, mem: 32 }])).status).toBe(200);
+    await runInDurableObject(services(), (_instance, state) => state.abort("restart under test")).catch(() => undefined);
+
+    const versions = await versionsOf("/versioned");
+    expect(versions).toHaveLength(3);
+    expect(versions.every((v) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(v))).toBe(true);
+    expect([...versions].sort().reverse()).toEqual(versions);
+    const first = (await (await send("GET", `/v2/apps/versioned/versions/${versions[2]}`)).json()) as Record<string, unknown>;
+    expect(first).toMatchObject({ id: "/versioned", cmd: "sleep 600", mem: 16, version: versions[2] });
+    expect(first).not.toHaveProperty("tasks");
+
+    const rollback = await send("PUT", "/v2/apps/versioned", { version: versions[2] });
+    expect(rollback.status).toBe(200);
+    const shown = (await (await send("GET", "/v2/apps/versioned")).json()) as { app: { cmd: string; mem: number } };
+    expect(shown.app).toMatchObject({ cmd: "sleep 600", mem: 16 });
+    expect(await versionsOf("/versioned")).toHaveLength(4);
+
+    expect((await send("DELETE", "/v2/apps/versioned?force=true")).status).toBe(200);
+    expect((await send("POST", "/v2/apps", { id: "/versioned", cmd: "sleep 1", instances: 0, cpus: 0.1, mem: 16 })).status).toBe(201);
+    expect(await versionsOf("/versioned")).toHaveLength(1);
+    expect((await send("DELETE", "/v2/apps/versioned?force=true")).status).toBe(200);
+  });
+
+  it("serves /v2/leader and Marathon's /metrics under /service/marathon (the root /metrics stays the master's)", async () => {
+    expect(await (await send("GET", "/v2/leader")).json()).toEqual({ leader: "master.test:80" });
+    const metrics = await send("GET", "/service/marathon/metrics");
+    expect(metrics.status).toBe(200);
+    const body = (await metrics.json()) as { version: string; gauges: Record<string, { value: number }> };
+    expect(body.version).toBe("4.0.0");
+    expect(body.gauges["marathon.apps.active.gauge"]?.value).toEqual(expect.any(Number));
+    const root = await send("GET", "/metrics");
+    expect(root.headers.get("content-type")).not.toContain("application/json");
+  });
+});
