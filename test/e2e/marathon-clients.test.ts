@@ -109,6 +109,12 @@ describe.skipIf(!binary)("unmodified Marathon clients against the services frame
         unusedOffers: expect.any(Number),
         reasons: expect.arrayContaining(["InsufficientCpus"]),
       });
+      // Versions (newest first; the first one as created), the leader, Marathon's metrics, the label filter.
+      expect(stepOf(s, "versions")).toMatchObject({ newestFirst: true, oldestInstances: 1, oldestCmd: "sleep 600" });
+      expect(stepOf(s, "versions").count).toBeGreaterThanOrEqual(4);
+      expect(stepOf(s, "leader").leader).toMatch(/^[^:]+:\d+$/);
+      expect(stepOf(s, "metrics").apps).toBeGreaterThanOrEqual(1);
+      expect(stepOf(s, "list_apps_label")).toMatchObject({ ids: ["/pyclient-waits"], none: [] });
       const onHost = stepOf(s, "kill_tasks_host");
       expect(onHost.killed).toEqual(onHost.before);
       const listed = stepOf(s, "list_tasks").tasks as Array<Record<string, string>>;

@@ -47,14 +47,17 @@ describe("app versions, PATCH and bulk updates on the Worker", () => {
     expect((await send("DELETE", "/v2/apps/versioned?force=true")).status).toBe(200);
   });
 
-  it("serves /v2/leader and Marathon's /metrics under /service/marathon (the root /metrics stays the master's)", async () => {
+  it("serves /v2/leader, and Marathon's /metrics under /service/marathon and to JSON clients at /metrics", async () => {
     expect(await (await send("GET", "/v2/leader")).json()).toEqual({ leader: "master.test:80" });
     const metrics = await send("GET", "/service/marathon/metrics");
     expect(metrics.status).toBe(200);
     const body = (await metrics.json()) as { version: string; gauges: Record<string, { value: number }> };
     expect(body.version).toBe("4.0.0");
     expect(body.gauges["marathon.apps.active.gauge"]?.value).toEqual(expect.any(Number));
-    const root = await send("GET", "/metrics");
-    expect(root.headers.get("content-type")).not.toContain("application/json");
+    // The root /metrics stays the master's Prometheus text, unless JSON alone is asked for (Marathon's clients).
+    const prometheus = await SELF.fetch(`${BASE}/metrics`, { headers: auth });
+    expect(prometheus.headers.get("content-type")).toMatch(/^text\/plain/);
+    const asJson = await SELF.fetch(`${BASE}/metrics`, { headers: { ...auth, accept: "application/json" } });
+    expect(((await asJson.json()) as { version: string }).version).toBe("4.0.0");
   });
 });
