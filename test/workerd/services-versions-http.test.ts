@@ -60,4 +60,53 @@ describe("app versions, PATCH and bulk updates on the Worker", () => {
     const asJson = await SELF.fetch(`${BASE}/metrics`, { headers: { ...auth, accept: "application/json" } });
     expect(((await asJson.json()) as { version: string }).version).toBe("4.0.0");
   });
+
+  it("DELETE /v2/leader abdicates: the event streams end, and the object subscribes again under the same framework id", async () => {
+    const info = async () => (await (await send("GET", "/v2/info")).json()) as { frameworkId?: string };
+    let frameworkId: string | undefined;
+    for (const deadline = Date.now() + 10_000; !frameworkId && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100)))
+      frameworkId = (await info()).frameworkId;
+    expect(frameworkId).toBeTruthy();
+    const stream = await send("GET", "/v2/events");
+    const reader = stream.body!.getReader();
+    const abdicated = await send("DELETE", "/v2/leader");
+    expect(abdicated.status).toBe(200);
+    expect(await abdicated.json()).toEqual({ message: "Leadership abdicated" });
+    let ended = false;
+    for (const deadline = Date.now() + 5_000; !ended && Date.now() < deadline; ) ended = (await reader.read()).done;
+    expect(ended).toBe(true);
+    // A failover, not a new framework: the same id, active again with the master.
+    let active = false;
+    for (const deadline = Date.now() + 15_000; !active && Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+      const { frameworks } = (await (await send("GET", "/master/frameworks")).json()) as { frameworks: Array<{ id: string; active: boolean }> };
+      const metrics = (await (await send("GET", "/service/marathon/metrics")).json()) as { gauges: Record<string, { value: number }> };
+      active = !!frameworks.find((f) => f.id === frameworkId && f.active) && metrics.gauges["marathon.leadership.duration.gauge.seconds"]!.value > 0;
+    }
+    expect(active).toBe(true);
+    expect((await info()).frameworkId).toBe(frameworkId);
+  });
+
+  it("a deployment stopped before it ends is a deployment_failed event; plan-format=light drops the plan's original and target", async () => {
+    const app = { id: "/failing", cmd: "sleep 600", instances: 1, cpus: 0.1, mem: 16, healthChecks: [{ protocol: "MESOS_TCP", gracePeriodSeconds: 5 }] };
+    expect((await send("POST", "/v2/apps", app)).status).toBe(201);
+    const stream = await send("GET", "/v2/events?event_type=deployment_failed&plan-format=light");
+    const put = await send("PUT", "/v2/apps/failing", { cmd: "sleep 700" });
+    const { deploymentId } = (await put.json()) as { deploymentId: string };
+    expect((await send("DELETE", `/v2/deployments/${deploymentId}?force=true`)).status).toBe(202);
+    const reader = stream.body!.getReader();
+    const dec = new TextDecoder();
+    let text = "";
+    for (const deadline = Date.now() + 5_000; !text.includes("event: deployment_failed") && Date.now() < deadline; ) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += dec.decode(value);
+    }
+    await reader.cancel();
+    const frame = text.split("\n\n").find((f) => f.startsWith("event: deployment_failed\n"));
+    const data = JSON.parse(frame!.split("\n")[1]!.slice("data: ".length)) as { id: string; plan: Record<string, unknown> };
+    expect(data).toMatchObject({ eventType: "deployment_failed", id: deploymentId, plan: { id: deploymentId } });
+    expect(data.plan).not.toHaveProperty("original");
+    expect(data.plan).not.toHaveProperty("target");
+    expect((await send("DELETE", "/v2/apps/failing?force=true")).status).toBe(200);
+  });
 });
