@@ -32,10 +32,10 @@ export function versionReader(state: ServicesState, ctx: ApiContext): AppVersion
   };
 }
 
-/** A version's milliseconds from its text, or undefined when it is no timestamp. */
+/** A version's milliseconds from its text (UTC when it names no zone, as Marathon's `Timestamp`), or undefined when it is no timestamp. */
 export function versionMs(text: string): number | undefined {
   if (!/^\d{4}-\d{2}-\d{2}T/.test(text)) return undefined;
-  const ms = Date.parse(text);
+  const ms = Date.parse(/(Z|[+-]\d\d:?\d\d)$/i.test(text) ? text : `${text}Z`);
   return Number.isNaN(ms) ? undefined : ms;
 }
 

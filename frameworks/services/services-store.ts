@@ -24,6 +24,12 @@ export const SERVICES_MIGRATIONS: readonly string[] = [
    ALTER TABLE app_versions ADD COLUMN last_config_change_at INTEGER;`,
 ];
 
+/**
+ * How many versions of an app are kept (Marathon's `--zk_max_versions`, default 50, which
+ * `/v2/info` reports): storing a newer one forgets the oldest.
+ */
+export const MAX_APP_VERSIONS = 50;
+
 /** The schema version this code writes: the number of migrations. */
 export const SERVICES_SCHEMA_VERSION = SERVICES_MIGRATIONS.length;
 
@@ -129,6 +135,12 @@ export class ServicesStore implements AppVersionReader {
           JSON.stringify(a.app),
           a.lastScalingAt,
           a.lastConfigChangeAt,
+        );
+        sql.exec(
+          "DELETE FROM app_versions WHERE app_id = ? AND version NOT IN (SELECT version FROM app_versions WHERE app_id = ? ORDER BY version DESC LIMIT ?)",
+          a.app.id,
+          a.app.id,
+          MAX_APP_VERSIONS,
         );
       }
       for (const i of changes.instances ?? []) {

@@ -56,6 +56,9 @@ describe("app versions", () => {
     for (const embed of ["tasks", "tasksRunning", "deployments", "lastTaskFailure"]) expect(shown).not.toHaveProperty(embed);
     // Any ISO spelling of the same millisecond names the version.
     expect(serveApi(state(), req("GET", "/v2/apps/web/versions/1970-01-01T00%3A00%3A02Z"), ctx()).answer.status).toBe(200);
+    expect(serveApi(state(), req("GET", "/v2/apps/web/versions/1970-01-01T01:00:02.000+01:00"), ctx()).answer.status).toBe(200);
+    // A timestamp without a zone is UTC, whatever the local zone.
+    expect(serveApi(state(), req("GET", "/v2/apps/web/versions/1970-01-01T00:00:02.000"), ctx()).answer.status).toBe(200);
   });
 
   it("an unknown app or version is Marathon's 404", () => {

@@ -109,4 +109,18 @@ describe("app versions, PATCH and bulk updates on the Worker", () => {
     expect(data.plan).not.toHaveProperty("target");
     expect((await send("DELETE", "/v2/apps/failing?force=true")).status).toBe(200);
   });
+
+  it("keeps an app's newest 50 versions (Marathon's zk_max_versions)", async () => {
+    expect((await send("POST", "/v2/apps", { id: "/many", cmd: "sleep 600", instances: 0, cpus: 0.1, mem: 16 })).status).toBe(201);
+    const first = (await versionsOf("/many"))[0];
+    for (let n = 1; n <= 50; n++) {
+      await new Promise((r) => setTimeout(r, 2));
+      expect((await send("PATCH", "/v2/apps/many", { instances: 0, mem: 16 + n })).status).toBe(200);
+    }
+    const kept = await versionsOf("/many");
+    expect(kept).toHaveLength(50);
+    expect(kept).not.toContain(first);
+    expect((await send("GET", `/v2/apps/many/versions/${first}`)).status).toBe(404);
+    expect((await send("DELETE", "/v2/apps/many?force=true")).status).toBe(200);
+  });
 });
