@@ -81,11 +81,15 @@ export function conditionOf(state: TaskState): string {
   }
 }
 
-/** `instance_changed_event` (Marathon 1.4+): an instance's condition changed with its task's state. */
-export function instanceChangedEvent(i: InstanceRecord, state: TaskState, nowMs: number): MarathonEvent {
+/**
+ * `instance_changed_event` (Marathon 1.4+): an instance's condition changed, with its task's state
+ * (`conditionOf`), or `Provisioned` when it was launched (Marathon 1.8+'s condition of an instance
+ * whose task was sent to an agent and has not reported yet).
+ */
+export function instanceChangedEvent(i: InstanceRecord, condition: string, nowMs: number): MarathonEvent {
   return event("instance_changed_event", nowMs, {
     instanceId: instanceIdOf(i.taskId),
-    condition: conditionOf(state),
+    condition,
     runSpecId: i.appId,
     agentId: i.agentId,
     host: i.host,

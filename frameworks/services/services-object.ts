@@ -26,6 +26,7 @@ import { deploymentSteps } from "./deployments.ts";
 import {
   apiPostEvent,
   appTerminatedEvent,
+  conditionOf,
   deploymentEvent,
   healthChangedEvent,
   instanceChangedEvent,
@@ -267,6 +268,7 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     recordOutcomes(this.offerStats, plan.outcomes, Date.now());
     const launched = plan.launches.flatMap((l) => l.instances);
     if (launched.length > 0) this.commit({ instances: launched });
+    for (const i of launched) this.events.publish(instanceChangedEvent(i, "Provisioned", Date.now()));
     this.counters.offersIncoming += offers.length;
     this.counters.offersUsed += plan.launches.length;
     this.counters.offersDeclined += plan.declines.length;
@@ -291,7 +293,7 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     const outcome = applyStatus(this.state, status, Date.now());
     const now = Date.now();
     if (before) this.events.publish(statusUpdateEvent(before, status, now));
-    if (before && status.state !== before.state) this.events.publish(instanceChangedEvent(before, status.state, now));
+    if (before && status.state !== before.state) this.events.publish(instanceChangedEvent(before, conditionOf(status.state), now));
     const alive = outcome.instance?.health?.alive;
     if (before && alive !== undefined && alive !== before.health?.alive) {
       this.events.publish(healthChangedEvent(before, alive, now));

@@ -128,7 +128,15 @@ describe.skipIf(!binary)("unmodified Marathon clients against the services frame
       const parsed = stepOf(s, "events_parsed");
       expect(parsed.error).toBeNull();
       expect(parsed.types).toEqual(
-        expect.arrayContaining(["status_update_event", "deployment_info", "deployment_success", "health_status_changed_event", "app_terminated_event"]),
+        expect.arrayContaining([
+          "status_update_event",
+          "instance_changed_event",
+          "deployment_info",
+          "deployment_success",
+          "health_status_changed_event",
+          "instance_health_changed_event",
+          "app_terminated_event",
+        ]),
       );
     },
     240_000,

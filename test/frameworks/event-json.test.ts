@@ -29,7 +29,7 @@ const dataOf = (frame: string) => JSON.parse(frame.split("\n")[1]!.slice("data: 
 
 describe("Marathon 1.4+ instance events", () => {
   it("instance_changed_event carries Marathon's fields, the condition named from the task state", () => {
-    expect(instanceChangedEvent(web, "TASK_RUNNING", 5_000)).toEqual({
+    expect(instanceChangedEvent(web, conditionOf("TASK_RUNNING"), 5_000)).toEqual({
       instanceId: "web.instance-1234",
       condition: "Running",
       runSpecId: "/web",
@@ -91,7 +91,7 @@ describe("deployment_failed and plan-format=light", () => {
       eventType: "deployment_info",
       timestamp: "1970-01-01T00:00:05.000Z",
     });
-    const changed = instanceChangedEvent(web, "TASK_RUNNING", 5_000);
+    const changed = instanceChangedEvent(web, "Provisioned", 5_000);
     expect(lightEvent(changed)).toBe(changed);
   });
 
