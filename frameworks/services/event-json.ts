@@ -118,6 +118,25 @@ export function unhealthyKillEvents(i: InstanceRecord, reason: string, nowMs: nu
   return [event("unhealthy_task_kill_event", nowMs, fields), event("unhealthy_instance_kill_event", nowMs, { ...fields, instanceId: instanceIdOf(i.taskId) })];
 }
 
+/**
+ * The events of one status update of a known instance (`before`: as it was): its
+ * `status_update_event`; an `instance_changed_event` when the task's state changed; the health
+ * events when its health turned (`aliveAfter`: its health after the update); the unhealthy kill
+ * events when the agent killed it for its failing health check (TASK_KILLED,
+ * REASON_TASK_HEALTH_CHECK_STATUS_UPDATED).
+ */
+export function statusEvents(before: InstanceRecord, status: TaskStatus, aliveAfter: boolean | undefined, nowMs: number): MarathonEvent[] {
+  const out = [statusUpdateEvent(before, status, nowMs)];
+  if (status.state !== before.state) out.push(instanceChangedEvent(before, conditionOf(status.state), nowMs));
+  if (aliveAfter !== undefined && aliveAfter !== before.health?.alive) {
+    out.push(healthChangedEvent(before, aliveAfter, nowMs), instanceHealthChangedEvent(before, aliveAfter, nowMs));
+  }
+  if (status.state === "TASK_KILLED" && status.reason === "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED") {
+    out.push(...unhealthyKillEvents(before, status.message ?? before.health?.lastFailureCause ?? "", nowMs));
+  }
+  return out;
+}
+
 /** `api_post_event`: an app definition changed through the API. */
 export const apiPostEvent = (clientIp: string, uri: string, app: MarathonApp, nowMs: number): MarathonEvent =>
   event("api_post_event", nowMs, { clientIp, uri, appDefinition: app });

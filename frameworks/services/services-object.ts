@@ -23,18 +23,7 @@ import { SchedulerError } from "../../sdk/src/scheduler-errors.ts";
 import type { ApiChanges } from "./api-types.ts";
 import { FAILOVER_TIMEOUT_SECONDS } from "./app-answers.ts";
 import { deploymentSteps } from "./deployments.ts";
-import {
-  apiPostEvent,
-  appTerminatedEvent,
-  conditionOf,
-  deploymentEvent,
-  healthChangedEvent,
-  instanceChangedEvent,
-  instanceHealthChangedEvent,
-  statusUpdateEvent,
-  streamEvent,
-  unhealthyKillEvents,
-} from "./event-json.ts";
+import { apiPostEvent, appTerminatedEvent, deploymentEvent, instanceChangedEvent, statusEvents, streamEvent } from "./event-json.ts";
 import { EventHub } from "./event-stream.ts";
 import { missingInstances, planOffers } from "./offer-planner.ts";
 import { forgetSettled, type OfferStats, recordOutcomes } from "./offer-stats.ts";
@@ -291,17 +280,7 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
   private onUpdate(client: SchedulerClient, status: TaskStatus): void {
     const before = this.state.instances.get(status.task_id.value);
     const outcome = applyStatus(this.state, status, Date.now());
-    const now = Date.now();
-    if (before) this.events.publish(statusUpdateEvent(before, status, now));
-    if (before && status.state !== before.state) this.events.publish(instanceChangedEvent(before, conditionOf(status.state), now));
-    const alive = outcome.instance?.health?.alive;
-    if (before && alive !== undefined && alive !== before.health?.alive) {
-      this.events.publish(healthChangedEvent(before, alive, now));
-      this.events.publish(instanceHealthChangedEvent(before, alive, now));
-    }
-    if (before && status.state === "TASK_KILLED" && status.reason === "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED") {
-      for (const e of unhealthyKillEvents(before, status.message ?? before.health?.lastFailureCause ?? "", now)) this.events.publish(e);
-    }
+    if (before) for (const e of statusEvents(before, status, outcome.instance?.health?.alive, Date.now())) this.events.publish(e);
     this.commit({
       ...(outcome.instance ? { instances: [outcome.instance] } : {}),
       ...(outcome.removed ? { removedInstances: [outcome.removed] } : {}),

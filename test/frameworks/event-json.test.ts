@@ -9,6 +9,7 @@ import {
   instanceChangedEvent,
   instanceHealthChangedEvent,
   lightEvent,
+  statusEvents,
   unhealthyKillEvents,
 } from "../../frameworks/services/event-json.ts";
 import { EventHub, sseFrame } from "../../frameworks/services/event-stream.ts";
@@ -73,6 +74,51 @@ describe("Marathon 1.4+ instance events", () => {
     };
     expect(task).toEqual({ ...common, eventType: "unhealthy_task_kill_event" });
     expect(inst).toEqual({ ...common, instanceId: "web.instance-1234", eventType: "unhealthy_instance_kill_event" });
+  });
+});
+
+describe("the events of a status update", () => {
+  const status = (state: string, extra: Record<string, unknown> = {}) => ({ task_id: { value: web.taskId }, state, ...extra }) as never;
+  const types = (events: Array<{ eventType: string }>) => events.map((e) => e.eventType);
+
+  it.each([
+    ["the same state (a health report without a change)", web, status("TASK_RUNNING"), undefined, ["status_update_event"]],
+    ["a new state", { ...web, state: "TASK_STAGING" as const }, status("TASK_RUNNING"), undefined, ["status_update_event", "instance_changed_event"]],
+    [
+      "a health change",
+      web,
+      status("TASK_RUNNING", { healthy: true }),
+      true,
+      ["status_update_event", "health_status_changed_event", "instance_health_changed_event"],
+    ],
+    [
+      "the same health again",
+      { ...web, health: { alive: true, consecutiveFailures: 0 } },
+      status("TASK_RUNNING", { healthy: true }),
+      true,
+      ["status_update_event"],
+    ],
+    [
+      "a health check kill",
+      web,
+      status("TASK_KILLED", { reason: "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED", message: "Health check failed 3 times (404)" }),
+      undefined,
+      ["status_update_event", "instance_changed_event", "unhealthy_task_kill_event", "unhealthy_instance_kill_event"],
+    ],
+    ["an ordinary kill", web, status("TASK_KILLED"), undefined, ["status_update_event", "instance_changed_event"]],
+  ])("%s", (_what, before, update, aliveAfter, expected) => {
+    expect(types(statusEvents(before as never, update, aliveAfter, 5_000))).toEqual(expected);
+  });
+
+  it("a health check kill's reason is the agent's message, and the instance is Killed", () => {
+    const events = statusEvents(
+      web,
+      status("TASK_KILLED", { reason: "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED", message: "Health check failed 3 times (404)" }),
+      undefined,
+      5_000,
+    );
+    expect(events.find((e) => e.eventType === "instance_changed_event")?.condition).toBe("Killed");
+    expect(events.find((e) => e.eventType === "unhealthy_task_kill_event")?.reason).toBe("Health check failed 3 times (404)");
   });
 });
 
