@@ -101,6 +101,15 @@ function updateApp(state: ServicesState, req: ApiRequest, id: string, ctx: ApiCo
   return changeApp(state, existing, merged.app, ctx);
 }
 
+/** A path segment percent-decoded (as it came when it does not decode: a malformed escape names no version, never a 500). */
+function decodedSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /** The body with the path's id put in (a PUT that creates names its app by the path). */
 function bodyWithId(body: string, id: string): unknown {
   try {
@@ -165,7 +174,7 @@ export function serveApi(state: ServicesState, req: ApiRequest, ctx: ApiContext)
     return lockedBy(state, rid, req.query) ?? rollingChange(state, existing, existing.app, ctx, 200);
   }
   const versions = /^(.*)\/versions(?:\/([^/]+))?\/?$/.exec(m[1]!);
-  if (versions && method === "GET") return { answer: versionsApi(state, ctx, canonicalAppId(versions[1]!), versions[2] && decodeURIComponent(versions[2])) };
+  if (versions && method === "GET") return { answer: versionsApi(state, ctx, canonicalAppId(versions[1]!), versions[2] && decodedSegment(versions[2])) };
   if (/\/(versions|restart)(\/|$)/.test(m[1]!)) return { answer: notBuilt(req) };
   switch (method) {
     case "GET":

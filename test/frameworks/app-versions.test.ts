@@ -68,6 +68,7 @@ describe("app versions", () => {
       json: { message: "App '/web' does not exist in version 2020-01-01T00:00:00.000Z" },
     });
     expect(serveApi(state(), req("GET", "/v2/apps/web/versions/yesterday"), ctx()).answer.status).toBe(404);
+    expect(serveApi(state(), req("GET", "/v2/apps/web/versions/%E0%A4%A"), ctx()).answer.status).toBe(404);
   });
 
   it("PUT {version} rolls back to that definition as a new version: a rolling deployment when the configuration differs", () => {
