@@ -5,6 +5,7 @@
 import type { InfoSettings } from "./app-answers.ts";
 import type { OfferStats } from "./offer-stats.ts";
 import type { AppRecord, DeploymentRecord, GroupRecord, GroupSnapshot, InstanceRecord } from "./service-records.ts";
+import type { ServicesCounters } from "./services-counters.ts";
 
 /** A request as the object hands it over. */
 export interface ApiRequest {
@@ -40,8 +41,16 @@ export interface ApiChanges {
   groupVersions?: GroupSnapshot[];
 }
 
-/** An answer and what to commit before it goes out. */
-export type Served = { answer: ApiAnswer; changes?: ApiChanges };
+/** An answer and what to commit before it goes out; `abdicate` (DELETE `/v2/leader`) asks the object to drop its subscription after answering. */
+export type Served = { answer: ApiAnswer; changes?: ApiChanges; abdicate?: true };
+
+/** The stored versions of the apps (services-store.ts's `app_versions`), read when a request asks for them. */
+export interface AppVersionReader {
+  /** The versions (ms) stored for `appId`, newest first. */
+  versions(appId: string): number[];
+  /** `appId` as it was stored at `version` (ms), with its version times; undefined when there is no such version. */
+  at(appId: string, version: number): AppRecord | undefined;
+}
 
 /** What serving a request needs besides the state. */
 export interface ApiContext extends InfoSettings {
@@ -49,4 +58,8 @@ export interface ApiContext extends InfoSettings {
   uuid: () => string;
   /** The object's offer statistics per waiting app (for `/v2/queue`); none when absent. */
   offerStats?: OfferStats;
+  /** The stored app versions; without it only each app's current version is known. */
+  versions?: AppVersionReader;
+  /** What the object counted since it started (for `/metrics`); zeros when absent. */
+  counters?: ServicesCounters;
 }

@@ -10,6 +10,8 @@ import { deploymentsOf } from "./deployments.ts";
 import { readinessCheckResults } from "./readiness.ts";
 import { servicePortsOf } from "./service-ports.ts";
 import { type AppRecord, type InstanceRecord, instancesOf, type ServicesState } from "./service-records.ts";
+import { leaderHostPort } from "./services-origin.ts";
+import { instanceIdOf } from "./task-ids.ts";
 
 /** The Marathon release whose REST API this follows, as `/v2/info` names it. */
 export const MARATHON_API_VERSION = "1.11.0";
@@ -31,7 +33,7 @@ export function healthCheckResults(i: InstanceRecord): Record<string, unknown>[]
       lastFailure: timeOrNull(h.lastFailure),
       lastFailureCause: h.lastFailureCause ?? null,
       lastSuccess: timeOrNull(h.lastSuccess),
-      instanceId: i.taskId.replace(/\._app\.\d+$/, ""),
+      instanceId: instanceIdOf(i.taskId),
     },
   ];
 }
@@ -99,7 +101,7 @@ export function infoJson(state: ServicesState, settings: InfoSettings, origin: s
     version: MARATHON_API_VERSION,
     buildref: `strata-${STRATA_VERSION}`,
     elected: true,
-    leader: `${url.hostname}:${port}`,
+    leader: leaderHostPort(origin),
     ...(state.frameworkId ? { frameworkId: state.frameworkId } : {}),
     marathon_config: {
       master: origin,

@@ -1,13 +1,15 @@
 /**
- * Marathon's event bus events (docs/docs/event-bus.md in mesosphere/marathon) as the services
+ * Marathon's event bus events (docs/docs/event-bus.md in mesosphere/marathon; the fields of
+ * core/event/Events.scala as api/v2/json/Formats.scala `EventFormats` writes them) as the services
  * framework emits them on `/v2/events`, built purely: each has `eventType` and `timestamp` (UTC,
  * ending in `Z`) and Marathon's fields. The SSE framing is event-stream.ts's.
  */
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
 import { marathonTime } from "../../schemas/marathon/app-json.ts";
-import type { TaskStatus } from "../../schemas/mesos.ts";
+import type { TaskState, TaskStatus } from "../../schemas/mesos.ts";
 import { stepJson } from "./deployments.ts";
 import type { DeploymentRecord, InstanceRecord } from "./service-records.ts";
+import { instanceIdOf } from "./task-ids.ts";
 
 /** One event: its type and its JSON (which names the type again as `eventType`). */
 export interface MarathonEvent {
@@ -37,11 +39,103 @@ export function statusUpdateEvent(i: InstanceRecord, status: TaskStatus, nowMs: 
 export function healthChangedEvent(i: InstanceRecord, alive: boolean, nowMs: number): MarathonEvent {
   return event("health_status_changed_event", nowMs, {
     appId: i.appId,
-    instanceId: i.taskId.replace(/\._app\.\d+$/, ""),
+    instanceId: instanceIdOf(i.taskId),
     taskId: i.taskId,
     version: marathonTime(i.version),
     alive,
   });
+}
+
+/**
+ * Marathon's instance condition for a task state (core/condition/Condition.scala, as
+ * `TaskCondition` maps Mesos states): a lost task is `Unreachable` (it may come back), as the
+ * master reports an agent it lost.
+ */
+export function conditionOf(state: TaskState): string {
+  switch (state) {
+    case "TASK_STAGING":
+      return "Staging";
+    case "TASK_STARTING":
+      return "Starting";
+    case "TASK_RUNNING":
+      return "Running";
+    case "TASK_KILLING":
+      return "Killing";
+    case "TASK_FINISHED":
+      return "Finished";
+    case "TASK_FAILED":
+      return "Failed";
+    case "TASK_KILLED":
+      return "Killed";
+    case "TASK_ERROR":
+      return "Error";
+    case "TASK_DROPPED":
+      return "Dropped";
+    case "TASK_GONE":
+    case "TASK_GONE_BY_OPERATOR":
+      return "Gone";
+    case "TASK_LOST":
+    case "TASK_UNREACHABLE":
+      return "Unreachable";
+    default:
+      return "Unknown";
+  }
+}
+
+/**
+ * `instance_changed_event` (Marathon 1.4+): an instance's condition changed, with its task's state
+ * (`conditionOf`), or `Provisioned` when it was launched (Marathon 1.8+'s condition of an instance
+ * whose task was sent to an agent and has not reported yet).
+ */
+export function instanceChangedEvent(i: InstanceRecord, condition: string, nowMs: number): MarathonEvent {
+  return event("instance_changed_event", nowMs, {
+    instanceId: instanceIdOf(i.taskId),
+    condition,
+    runSpecId: i.appId,
+    agentId: i.agentId,
+    host: i.host,
+    runSpecVersion: marathonTime(i.version),
+  });
+}
+
+/** `instance_health_changed_event` (Marathon 1.4+): an instance turned healthy or unhealthy. */
+export function instanceHealthChangedEvent(i: InstanceRecord, healthy: boolean, nowMs: number): MarathonEvent {
+  return event("instance_health_changed_event", nowMs, {
+    instanceId: instanceIdOf(i.taskId),
+    runSpecId: i.appId,
+    healthy,
+    runSpecVersion: marathonTime(i.version),
+  });
+}
+
+/**
+ * An instance killed by its failing health check: `unhealthy_task_kill_event` (the pre-1.4 name and
+ * fields, which the issue's clients listen for) and `unhealthy_instance_kill_event` (Marathon
+ * 1.4+'s `UnhealthyInstanceKillEvent`, with the instance id too). `reason` is the check's last
+ * failure as the agent reported it.
+ */
+export function unhealthyKillEvents(i: InstanceRecord, reason: string, nowMs: number): MarathonEvent[] {
+  const fields = { appId: i.appId, taskId: i.taskId, version: marathonTime(i.version), reason, host: i.host, slaveId: i.agentId };
+  return [event("unhealthy_task_kill_event", nowMs, fields), event("unhealthy_instance_kill_event", nowMs, { ...fields, instanceId: instanceIdOf(i.taskId) })];
+}
+
+/**
+ * The events of one status update of a known instance (`before`: as it was): its
+ * `status_update_event`; an `instance_changed_event` when the task's state changed; the health
+ * events when its health turned (`aliveAfter`: its health after the update); the unhealthy kill
+ * events when the agent killed it for its failing health check (TASK_KILLED,
+ * REASON_TASK_HEALTH_CHECK_STATUS_UPDATED).
+ */
+export function statusEvents(before: InstanceRecord, status: TaskStatus, aliveAfter: boolean | undefined, nowMs: number): MarathonEvent[] {
+  const out = [statusUpdateEvent(before, status, nowMs)];
+  if (status.state !== before.state) out.push(instanceChangedEvent(before, conditionOf(status.state), nowMs));
+  if (aliveAfter !== undefined && aliveAfter !== before.health?.alive) {
+    out.push(healthChangedEvent(before, aliveAfter, nowMs), instanceHealthChangedEvent(before, aliveAfter, nowMs));
+  }
+  if (status.state === "TASK_KILLED" && status.reason === "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED") {
+    out.push(...unhealthyKillEvents(before, status.message ?? before.health?.lastFailureCause ?? "", nowMs));
+  }
+  return out;
 }
 
 /** `api_post_event`: an app definition changed through the API. */
@@ -70,25 +164,35 @@ function plan(d: DeploymentRecord, target: ReadonlyMap<string, MarathonApp>): Re
 
 /**
  * `deployment_info` (a deployment started: its plan and current step), `deployment_step_success`
- * (step `step`, from 0, is done) or `deployment_success` (it ended). `target` holds the affected
- * apps as they are now.
+ * (step `step`, from 0, is done), `deployment_success` (it ended) or `deployment_failed` (it
+ * ended without reaching its target: overridden by a forced change, cancelled, its app deleted,
+ * past its deadline; Marathon's DeploymentManager publishes `DeploymentFailed` then). `target`
+ * holds the affected apps as they are now.
  */
 export function deploymentEvent(
-  kind: "deployment_info" | "deployment_success" | "deployment_step_success",
+  kind: "deployment_info" | "deployment_success" | "deployment_step_success" | "deployment_failed",
   d: DeploymentRecord,
   target: ReadonlyMap<string, MarathonApp>,
   nowMs: number,
   step = d.currentStep,
 ): MarathonEvent {
   const p = plan(d, target);
-  if (kind === "deployment_success") return event(kind, nowMs, { id: d.id, plan: p });
+  if (kind === "deployment_success" || kind === "deployment_failed") return event(kind, nowMs, { id: d.id, plan: p });
   return event(kind, nowMs, { plan: p, currentStep: stepJson(d.steps[step] ?? []) });
 }
-
-/** `deployment_failed`: a deployment ended without reaching its target (Marathon's core/event/Events.scala `DeploymentFailed`: `id` and `plan`). */
-export const deploymentFailedEvent = (d: DeploymentRecord, target: ReadonlyMap<string, MarathonApp>, nowMs: number): MarathonEvent =>
-  event("deployment_failed", nowMs, { id: d.id, plan: plan(d, target) });
 
 /** `group_change_success`: a group was changed through `/v2/groups` (its id and the change's version). */
 export const groupChangeEvent = (groupId: string, version: number, nowMs: number): MarathonEvent =>
   event("group_change_success", nowMs, { groupId, version: marathonTime(version) });
+/**
+ * An event as `/v2/events?plan-format=light` sends it: a deployment event's `plan` without its
+ * `original` and `target` groups (the whole app definitions before and after), which made
+ * Marathon's heavy events unusable in large clusters (Marathon 1.6+, DeprecatedFeatures.scala
+ * `api_heavy_events`: light events "include a subset of the fields"). Other events are unchanged.
+ */
+export function lightEvent(e: MarathonEvent): MarathonEvent {
+  const plan = e.plan;
+  if (!plan || typeof plan !== "object") return e;
+  const { original: _o, target: _t, ...rest } = plan as Record<string, unknown>;
+  return { ...e, plan: rest };
+}

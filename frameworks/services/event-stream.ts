@@ -2,12 +2,14 @@
  * The services framework's `/v2/events`: Marathon's event bus as server-sent events, served by
  * the services object itself. Each client gets a stream that answers at once (200,
  * `text/event-stream`), then one frame per event: an `event: <type>` line and one one-line
- * `data: <json>` line. `event_type` (repeatable) keeps only the types named. A client that reads
+ * `data: <json>` line. `event_type` (repeatable) keeps only the types named; `plan-format=light`
+ * sends deployment events without their plans' `original` and `target` (event-json.ts `lightEvent`).
+ * A client that reads
  * too slowly is never dropped silently: its queue holds at most `EVENT_QUEUE_FRAMES` frames; on
  * overflow a final SSE comment saying so is queued, the stream is closed (after what is queued
  * is read) and the closing is logged.
  */
-import type { MarathonEvent } from "./event-json.ts";
+import { lightEvent, type MarathonEvent } from "./event-json.ts";
 
 /** How many frames a client may have unread before its stream is closed. */
 export const EVENT_QUEUE_FRAMES = 1_000;
@@ -17,6 +19,7 @@ export const sseFrame = (e: MarathonEvent): string => `event: ${e.eventType}\nda
 
 interface Subscriber {
   types: ReadonlySet<string>;
+  light: boolean;
   controller: ReadableStreamDefaultController<Uint8Array>;
   remoteAddress: string;
 }
@@ -36,13 +39,13 @@ export class EventHub {
     return this.subscribers.size;
   }
 
-  /** A new client's response; `types` empty means every type. */
-  attach(types: readonly string[], remoteAddress: string): Response {
+  /** A new client's response; `types` empty means every type; `light`: `plan-format=light`. */
+  attach(types: readonly string[], remoteAddress: string, light = false): Response {
     let sub: Subscriber | undefined;
     const stream = new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
-          sub = { types: new Set(types), controller, remoteAddress };
+          sub = { types: new Set(types), light, controller, remoteAddress };
           this.subscribers.add(sub);
           controller.enqueue(this.encoder.encode(": attached\n\n"));
         },
@@ -58,9 +61,24 @@ export class EventHub {
     });
   }
 
+  /** Ends every client's stream (after what is queued is read), as a Marathon that gives up leadership does. */
+  closeAll(): void {
+    for (const sub of [...this.subscribers]) {
+      this.subscribers.delete(sub);
+      try {
+        sub.controller.close();
+      } catch {
+        // already closed by the client
+      }
+    }
+  }
+
   /** Sends `e` to every client that wants its type; closes (and reports) those whose queue is full. */
   publish(e: MarathonEvent): void {
-    const frame = this.encoder.encode(sseFrame(e));
+    let heavy: Uint8Array | undefined;
+    let light: Uint8Array | undefined;
+    const frameFor = (sub: Subscriber): Uint8Array =>
+      sub.light ? (light ??= this.encoder.encode(sseFrame(lightEvent(e)))) : (heavy ??= this.encoder.encode(sseFrame(e)));
     for (const sub of [...this.subscribers]) {
       if (sub.types.size > 0 && !sub.types.has(e.eventType)) continue;
       try {
@@ -72,7 +90,7 @@ export class EventHub {
           this.onDetach(sub.remoteAddress);
           continue;
         }
-        sub.controller.enqueue(frame);
+        sub.controller.enqueue(frameFor(sub));
       } catch {
         this.subscribers.delete(sub);
       }

@@ -1,41 +1,45 @@
 /**
  * Marathon's REST API v2 over the services framework's state, decided purely: a request (method,
- * path under `/v2` or `/ping`, query, body text) → the answer and the changes to commit. The
- * object commits the changes in one transaction before it answers, then acts on them (kills,
- * revives). Served here: `/ping`, `/v2/info`, `/v2/apps` (GET, POST), `/v2/apps/{id}` (GET, PUT,
- * DELETE), `/v2/apps/{id}/tasks` (GET, DELETE) and `/v2/tasks` (tasks-api.ts), `/v2/queue` (queue-api.ts), `/v2/apps/{id}/restart` (POST) and `/v2/deployments`
- * (GET, DELETE: deployment-api.ts); anything else is 404 until it is built.
+ * path under `/v2`, `/ping` or `/metrics`, query, body text) → the answer and the changes to
+ * commit. The object commits the changes in one transaction before it answers, then acts on them
+ * (kills, revives). Served here: `/ping`, `/metrics` and `/v2/leader` (leader-metrics.ts),
+ * `/v2/info`, `/v2/apps` (GET with the `cmd`, `id` and `label` filters, POST, and PUT/PATCH of
+ * several apps: bulk-update.ts), `/v2/apps/{id}` (GET, PUT, PATCH, DELETE),
+ * `/v2/apps/{id}/versions[/{version}]` (app-versions-api.ts), `/v2/apps/{id}/tasks` (GET,
+ * DELETE) and `/v2/tasks` (tasks-api.ts), `/v2/queue` (queue-api.ts), `/v2/apps/{id}/restart`
+ * (POST) and `/v2/deployments` (GET, DELETE: deployment-api.ts); anything else is 404 until it
+ * is built.
  */
 
-import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
 import { canonicalAppId } from "../../schemas/marathon/app-id.ts";
 import type { AppEmbeds } from "../../schemas/marathon/app-json.ts";
 import { APP_SHOW_EMBEDS } from "../../schemas/marathon/app-json.ts";
 import { mergeAppUpdate } from "../../schemas/marathon/app-update.ts";
-import { isMarathonRefusal, type MarathonRefusal } from "../../schemas/marathon/marathon-error.ts";
+import { isMarathonRefusal } from "../../schemas/marathon/marathon-error.ts";
 import { parseAppDefinition } from "../../schemas/marathon/parse-app.ts";
 import { queryBoolean } from "../../schemas/marathon/query-boolean.ts";
 import type { ApiAnswer, ApiChanges, ApiContext, ApiRequest, Served } from "./api-types.ts";
 import { appAnswer, infoJson } from "./app-answers.ts";
+import { changeApp, newRecord, refused, rollbackTarget, stops } from "./app-changes.ts";
+import { unknownApp, versionsApi } from "./app-versions-api.ts";
+import { bulkUpdate } from "./bulk-update.ts";
 import { deploymentAnswer, deploymentsApi, lockedBy, rollingChange } from "./deployment-api.ts";
 import { strataDeploymentFailureJson } from "./deployment-deadline.ts";
 import { deploymentsOf } from "./deployments.ts";
 import { groupsApi } from "./groups-api.ts";
+import { labelsMatch, parseLabelSelectors } from "./label-selector.ts";
+import { leaderApi, metricsJson } from "./leader-metrics.ts";
 import { notYetLaunched } from "./not-yet-launched.ts";
 import { queueApi } from "./queue-api.ts";
 import { residentInstancesOf, wiped } from "./resident-planner.ts";
-import { instancesToStop } from "./scale-planner.ts";
-import { type AppRecord, type InstanceRecord, instancesOf, type ServicesState } from "./service-records.ts";
+import type { ServicesState } from "./service-records.ts";
+import { newCounters } from "./services-counters.ts";
 import { appTasksApi, tasksApi } from "./tasks-api.ts";
 
 const json = (status: number, body: unknown, headers?: Record<string, string>): ApiAnswer => ({ status, json: body, ...(headers ? { headers } : {}) });
-const refused = (r: MarathonRefusal): ApiAnswer => json(r.status, r.body);
 
 export type { ApiAnswer, ApiChanges, ApiContext, ApiRequest, Served };
 
-/** Marathon's 404 for an app it does not have (AppNotFoundException). */
-export const unknownApp = (id: string, version?: string): ApiAnswer =>
-  json(404, { message: `App '${id}' does not exist${version !== undefined ? ` in version ${version}` : ""}` });
 const notBuilt = (req: ApiRequest): ApiAnswer => json(404, { message: `${req.method} ${req.path} is not served by Strata's services framework yet` });
 
 /** The embeds a request names (`embed=apps.tasks`, `app.counts`, …), added to `always`. */
@@ -50,25 +54,6 @@ export function embedsOf(query: URLSearchParams, always: AppEmbeds): AppEmbeds {
     else if (name === "failures") Object.assign(out, { tasks: true, lastTaskFailure: true });
   }
   return out;
-}
-
-/** A new app record at `nowMs`. */
-const newRecord = (app: MarathonApp, nowMs: number): AppRecord => ({ app, version: nowMs, lastScalingAt: nowMs, lastConfigChangeAt: nowMs });
-
-/** JSON text with every object's keys sorted, so that equal values read the same whatever their key order. */
-const sortedJson = (v: unknown): string =>
-  JSON.stringify(v, (_k, x: unknown) =>
-    x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x,
-  );
-
-/** Whether `a` and `b` differ only in their instance count. */
-export const onlyScaled = (a: MarathonApp, b: MarathonApp): boolean => sortedJson({ ...a, instances: 0 }) === sortedJson({ ...b, instances: 0 });
-
-/** The instances of `record`'s app to stop now, marked so. */
-function stops(state: ServicesState, record: AppRecord | undefined, appId: string, nowMs: number): InstanceRecord[] {
-  const running = instancesOf(state, appId).filter((i) => i.goal === "running");
-  const ids = new Set(record ? instancesToStop(record, running) : running.map((i) => i.taskId));
-  return running.filter((i) => ids.has(i.taskId)).map((i) => ({ ...i, goal: "stopped" as const, killAskedAt: nowMs }));
 }
 
 function createApp(state: ServicesState, req: ApiRequest, ctx: ApiContext): Served {
@@ -87,8 +72,15 @@ function createApp(state: ServicesState, req: ApiRequest, ctx: ApiContext): Serv
   return { answer, changes: { apps: [record], removedApps: [], instances: [] } };
 }
 
-function updateApp(state: ServicesState, req: ApiRequest, id: string, ctx: ApiContext): Served {
+/**
+ * PUT (`allowCreation`) or PATCH `/v2/apps/{id}` (AppsResource.scala `replace`, `patch`): a partial
+ * update (PUT with `partialUpdate=false` replaces), a rollback to a stored version for a body of
+ * `version` alone, or, for PUT only, the creation of an app it does not have (201); PATCH of an
+ * unknown app is 404.
+ */
+function updateApp(state: ServicesState, req: ApiRequest, id: string, ctx: ApiContext, allowCreation: boolean): Served {
   const existing = state.apps.get(id);
+  if (!existing && !allowCreation) return { answer: unknownApp(id) };
   if (!existing) {
     const parsed = parseAppDefinition(bodyWithId(req.body, id));
     if (isMarathonRefusal(parsed)) return { answer: refused(parsed) };
@@ -98,21 +90,27 @@ function updateApp(state: ServicesState, req: ApiRequest, id: string, ctx: ApiCo
     const answer = deploymentAnswer(201, ctx, record.version, { Location: `${req.origin}/v2/apps${record.app.id}` });
     return { answer, changes: { apps: [record], removedApps: [], instances: [] } };
   }
-  const merged = mergeAppUpdate(existing.app, req.body, queryBoolean(req.query.get("partialUpdate"), true));
+  const partial = !allowCreation || queryBoolean(req.query.get("partialUpdate"), true);
+  const merged = mergeAppUpdate(existing.app, req.body, partial);
   if (isMarathonRefusal(merged)) return { answer: refused(merged) };
   const locked = lockedBy(state, id, req.query);
   if (locked) return locked;
-  if ("rollbackTo" in merged) return { answer: notBuilt({ ...req, path: `${req.path} (rollback to a version)` }) };
+  if ("rollbackTo" in merged) {
+    const target = rollbackTarget(state, ctx, id, merged.rollbackTo);
+    return "app" in target ? changeApp(state, existing, target.app, ctx) : { answer: target };
+  }
   const later = notYetLaunched(merged.app, ctx.role);
   if (later) return { answer: refused(later) };
-  if (!onlyScaled(existing.app, merged.app)) return rollingChange(state, existing, merged.app, ctx, 200);
-  // A scale change stops only the surplus (or starts more); a forced one ends the deployment it overrides.
-  const record: AppRecord = { ...existing, app: merged.app, version: ctx.nowMs, lastScalingAt: ctx.nowMs };
-  const removedDeployments = deploymentsOf(state, id);
-  return {
-    answer: deploymentAnswer(200, ctx, record.version),
-    changes: { apps: [record], removedApps: [], instances: stops(state, record, id, ctx.nowMs), removedDeployments },
-  };
+  return changeApp(state, existing, merged.app, ctx);
+}
+
+/** A path segment percent-decoded (as it came when it does not decode: a malformed escape names no version, never a 500). */
+function decodedSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /** The body with the path's id put in (a PUT that creates names its app by the path). */
@@ -125,10 +123,37 @@ function bodyWithId(body: string, id: string): unknown {
   }
 }
 
+/**
+ * GET `/v2/apps` (AppsResource.scala `index`, `search`): every app, or those whose `cmd` and `id`
+ * contain the texts given (case-insensitively) and whose labels match the `label` selectors
+ * (label-selector.ts; 422 for a selector that does not parse); counts and deployments embedded,
+ * and what `embed` asks for.
+ */
+function listApps(state: ServicesState, req: ApiRequest): Served {
+  const embed = embedsOf(req.query, { counts: true, deployments: true });
+  const cmd = req.query.get("cmd")?.toLowerCase();
+  const idPart = req.query.get("id")?.toLowerCase();
+  const label = req.query.get("label");
+  const selectors = label === null ? [] : parseLabelSelectors(label);
+  if ("error" in selectors) return { answer: json(422, { message: `Can not parse label selector ${label}. Reason: ${selectors.error}` }) };
+  const apps = [...state.apps.values()]
+    .filter(
+      (r) =>
+        (cmd === undefined || (r.app.cmd ?? "").toLowerCase().includes(cmd)) &&
+        (idPart === undefined || r.app.id.includes(idPart)) &&
+        labelsMatch(selectors, r.app.labels),
+    )
+    .sort((a, b) => a.app.id.localeCompare(b.app.id))
+    .map((r) => appAnswer(state, r, embed));
+  return { answer: json(200, { apps }) };
+}
+
 /** Serves one request. */
 export function serveApi(state: ServicesState, req: ApiRequest, ctx: ApiContext): Served {
   const { method, path } = req;
   if (path === "/ping" && method === "GET") return { answer: { status: 200, text: "pong" } };
+  if (path === "/metrics" && method === "GET") return { answer: json(200, metricsJson(state, ctx.counters ?? newCounters(ctx.nowMs), ctx.nowMs)) };
+  if (path === "/v2/leader" || path === "/v2/leader/") return leaderApi(req) ?? { answer: notBuilt(req) };
   if (path === "/v2/info" && method === "GET") return { answer: json(200, infoJson(state, ctx, req.origin)) };
   if (path.startsWith("/v2/queue")) return queueApi(state, ctx.offerStats ?? new Map(), method, path, req.query, ctx.nowMs) ?? { answer: notBuilt(req) };
   if (path.startsWith("/v2/tasks")) return tasksApi(state, req, ctx) ?? { answer: notBuilt(req) };
@@ -136,15 +161,9 @@ export function serveApi(state: ServicesState, req: ApiRequest, ctx: ApiContext)
   if (path.startsWith("/v2/groups")) return groupsApi(state, req, ctx) ?? { answer: notBuilt(req) };
   if (path === "/v2/apps" || path === "/v2/apps/") {
     if (method === "POST") return createApp(state, req, ctx);
+    if (method === "PUT" || method === "PATCH") return bulkUpdate(state, req, ctx, method === "PUT");
     if (method !== "GET") return { answer: notBuilt(req) };
-    const embed = embedsOf(req.query, { counts: true, deployments: true });
-    const cmd = req.query.get("cmd")?.toLowerCase();
-    const idPart = req.query.get("id")?.toLowerCase();
-    const apps = [...state.apps.values()]
-      .filter((r) => (cmd === undefined || (r.app.cmd ?? "").toLowerCase().includes(cmd)) && (idPart === undefined || r.app.id.includes(idPart)))
-      .sort((a, b) => a.app.id.localeCompare(b.app.id))
-      .map((r) => appAnswer(state, r, embed));
-    return { answer: json(200, { apps }) };
+    return listApps(state, req);
   }
   const m = /^\/v2\/apps\/(.+)$/.exec(path);
   if (!m) return { answer: notBuilt(req) };
@@ -158,6 +177,8 @@ export function serveApi(state: ServicesState, req: ApiRequest, ctx: ApiContext)
     if (!existing) return { answer: unknownApp(rid) };
     return lockedBy(state, rid, req.query) ?? rollingChange(state, existing, existing.app, ctx, 200);
   }
+  const versions = /^(.*)\/versions(?:\/([^/]+))?\/?$/.exec(m[1]!);
+  if (versions && method === "GET") return { answer: versionsApi(state, ctx, canonicalAppId(versions[1]!), versions[2] && decodedSegment(versions[2])) };
   if (/\/(versions|restart)(\/|$)/.test(m[1]!)) return { answer: notBuilt(req) };
   switch (method) {
     case "GET": {
@@ -167,7 +188,8 @@ export function serveApi(state: ServicesState, req: ApiRequest, ctx: ApiContext)
       return { answer: json(200, { app: { ...appAnswer(state, record, embedsOf(req.query, APP_SHOW_EMBEDS)), ...explain } }) };
     }
     case "PUT":
-      return updateApp(state, req, id, ctx);
+    case "PATCH":
+      return updateApp(state, req, id, ctx, method === "PUT");
     case "DELETE": {
       if (!record) return { answer: unknownApp(id) };
       const locked = lockedBy(state, id, req.query);

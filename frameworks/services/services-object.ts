@@ -7,7 +7,9 @@
  * acted on. The one alarm keeps the subscription: each tick (re)subscribes when no client runs
  * (after a restart, with the stored framework id: a failover), asks again for the kills not yet
  * confirmed, and revives offers while an app is short of instances. `/v2/events` is served here
- * too (event-stream.ts): the events of its changes and updates go to the attached clients.
+ * too (event-stream.ts): the events of its changes and updates go to the attached clients. It
+ * counts what `/metrics` reports (leader-metrics.ts) and, on DELETE `/v2/leader`, drops its
+ * subscription and streams to subscribe again at the next tick (a failover).
  *
  * The transport is left to the Worker that deploys it (`schedulerFetch`): it must take the
  * request through the Worker's own scheduler path (authentication and validation included),
@@ -24,16 +26,7 @@ import { FAILOVER_TIMEOUT_SECONDS } from "./app-answers.ts";
 import { trackDeployments } from "./deployment-api.ts";
 import { expireDeployments } from "./deployment-deadline.ts";
 import { advanceDeployments } from "./deployments.ts";
-import {
-  apiPostEvent,
-  appTerminatedEvent,
-  deploymentEvent,
-  deploymentFailedEvent,
-  groupChangeEvent,
-  healthChangedEvent,
-  statusUpdateEvent,
-  streamEvent,
-} from "./event-json.ts";
+import { apiPostEvent, appTerminatedEvent, deploymentEvent, groupChangeEvent, instanceChangedEvent, statusEvents, streamEvent } from "./event-json.ts";
 import { EventHub } from "./event-stream.ts";
 import { missingInstances, planOffers } from "./offer-planner.ts";
 import { forgetSettled, type OfferStats, recordOutcomes } from "./offer-stats.ts";
@@ -42,6 +35,7 @@ import { runReadinessProbe } from "./readiness-runner.ts";
 import { isIdleResident, planResidentOffers, type ResidentAccept, residentStatus, residentWaiting } from "./resident-planner.ts";
 import type { DeploymentRecord, ServicesState } from "./service-records.ts";
 import { type ApiAnswer, serveApi } from "./services-api.ts";
+import { newCounters } from "./services-counters.ts";
 import { SERVICES_CLIENT_HEADER, SERVICES_ORIGIN_HEADER } from "./services-origin.ts";
 import { readServicesSettings, type ServicesSettings } from "./services-settings.ts";
 import { applyChanges, type ServicesChanges, ServicesStore } from "./services-store.ts";
@@ -52,6 +46,8 @@ import { unreachableSteps } from "./unreachable.ts";
 export const SERVICES_TICK_MS = 5_000;
 /** How long offers nothing wants are declined for. */
 const IDLE_REFUSE_SECONDS = 30;
+/** How long after answering DELETE `/v2/leader` the object gives its subscription up (Marathon's LeaderResource `abdicationDelay`). */
+const ABDICATION_DELAY_MS = 500;
 
 const answerResponse = (a: ApiAnswer): Response =>
   a.status === 204
@@ -75,6 +71,8 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
   private readonly readinessAsked = new Map<string, number>();
   /** The clients of `/v2/events`. */
   private readonly events = new EventHub((remote) => this.events.publish(streamEvent("detached", remote, Date.now())));
+  /** What `/metrics` counts since the object started. */
+  private readonly counters = newCounters(Date.now());
 
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env);
@@ -95,7 +93,7 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     this.ensureSubscribed();
     const client = request.headers.get(SERVICES_CLIENT_HEADER) ?? "unknown";
     if (url.pathname === "/v2/events" && request.method === "GET") {
-      const response = this.events.attach(url.searchParams.getAll("event_type"), client);
+      const response = this.events.attach(url.searchParams.getAll("event_type"), client, url.searchParams.get("plan-format") === "light");
       this.events.publish(streamEvent("attached", client, Date.now()));
       await this.keepAlarm();
       return response;
@@ -105,10 +103,20 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     const served = serveApi(
       this.state,
       { method: request.method, path: url.pathname, query: url.searchParams, body, origin, accept: request.headers.get("accept") ?? undefined },
-      { nowMs, uuid: () => crypto.randomUUID(), role: this.settings.role, user: this.settings.user, offerStats: this.offerStats },
+      {
+        nowMs,
+        uuid: () => crypto.randomUUID(),
+        role: this.settings.role,
+        user: this.settings.user,
+        offerStats: this.offerStats,
+        versions: this.store,
+        counters: { ...this.counters, eventStreams: this.events.size },
+      },
     );
     const { answer, changes } = trackDeployments(this.state, served, nowMs);
+    if (served.abdicate) setTimeout(() => this.abdicate(), ABDICATION_DELAY_MS);
     if (changes) {
+      const stopped = (changes.removedDeployments ?? []).flatMap((id) => this.state.deployments.get(id) ?? []);
       this.commit({
         apps: changes.apps,
         newVersions: changes.apps,
@@ -120,16 +128,18 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
         ...(changes.removedGroups ? { removedGroups: changes.removedGroups } : {}),
         ...(changes.groupVersions ? { groupVersions: changes.groupVersions } : {}),
       });
-      this.announce(request.method, url.pathname, client, changes, nowMs);
+      this.counters.deployments += changes.deployments?.length ?? 0;
+      this.announce(request.method, url.pathname, client, changes, stopped, nowMs);
       this.act(false);
     }
     await this.keepAlarm();
     return answerResponse(answer);
   }
 
-  /** The events of an API change: api_post_event for a definition sent, app_terminated_event, deployment_info. */
-  private announce(method: string, uri: string, client: string, changes: ApiChanges, nowMs: number): void {
+  /** The events of an API change: api_post_event for a definition sent, app_terminated_event, deployment_failed for the deployments it stopped, deployment_info. */
+  private announce(method: string, uri: string, client: string, changes: ApiChanges, stopped: readonly DeploymentRecord[], nowMs: number): void {
     if (this.events.size === 0) return;
+    for (const d of stopped) this.events.publish(deploymentEvent("deployment_failed", d, this.targetOf(d), nowMs));
     if (method === "POST" || method === "PUT" || method === "PATCH") for (const r of changes.apps) this.events.publish(apiPostEvent(client, uri, r.app, nowMs));
     for (const id of changes.removedApps) this.events.publish(appTerminatedEvent(id, nowMs));
     for (const d of changes.deployments ?? []) {
@@ -153,6 +163,15 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     this.killSent.clear();
     this.act(true);
     await this.ctx.storage.setAlarm(Date.now() + SERVICES_TICK_MS);
+  }
+
+  /** Gives the subscription and the event streams up (DELETE `/v2/leader`); the next tick subscribes again with the stored framework id. */
+  private abdicate(): void {
+    const client = this.client;
+    this.client = undefined;
+    delete this.counters.subscribedAt;
+    this.events.closeAll();
+    client?.stop().catch(() => undefined);
   }
 
   private async keepAlarm(): Promise<void> {
@@ -211,6 +230,7 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
 
   private async onSubscribed(client: SchedulerClient, frameworkId: string): Promise<void> {
     if (frameworkId !== this.state.frameworkId) this.commit({ meta: { framework_id: frameworkId } });
+    this.counters.subscribedAt = Date.now();
     this.suppressed = false;
     const known = [...this.state.instances.values()].map((i) => ({ taskId: i.taskId, agentId: i.agentId }));
     if (known.length > 0) await client.reconcile(known).catch(() => undefined);
@@ -242,7 +262,7 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     const expired = expireDeployments(this.state, Date.now(), () => crypto.randomUUID());
     if (expired.expired.length > 0) this.commit(expired);
     for (const e of expired.expired) {
-      this.events.publish(deploymentFailedEvent(e.deployment, this.targetOf(e.deployment), Date.now()));
+      this.events.publish(deploymentEvent("deployment_failed", e.deployment, this.targetOf(e.deployment), Date.now()));
       if (e.rollback) this.events.publish(deploymentEvent("deployment_info", e.rollback, this.targetOf(e.rollback), Date.now()));
     }
     const progress = advanceDeployments(this.state, Date.now());
@@ -267,9 +287,11 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     const wants = this.wantsOffers();
     if (wants && (this.suppressed || again)) {
       this.suppressed = false;
+      this.counters.revives++;
       client.revive().catch(() => undefined);
     } else if (!wants && !this.suppressed) {
       this.suppressed = true;
+      this.counters.suppresses++;
       client.suppress().catch(() => undefined);
     }
   }
@@ -306,6 +328,12 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
       left.delete(a.offerId);
       this.commit({ instances: a.instances, removedInstances: a.removed });
     }
+    for (const i of launched) this.events.publish(instanceChangedEvent(i, "Provisioned", Date.now()));
+    this.counters.offersIncoming += offers.length;
+    this.counters.offersUsed += plan.launches.length;
+    this.counters.offersDeclined += plan.declines.length;
+    this.counters.launchOperations += plan.launches.length;
+    this.counters.tasksLaunched += launched.length;
     const calls: Promise<unknown>[] = plan.launches.map((l) =>
       client.launch([l.offerId], l.tasks, { refuse_seconds: 1 }).catch((err: unknown) => {
         // Refused by the master (4xx): nothing was launched, so the instances go and are planned again.
@@ -340,9 +368,7 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
   private onUpdate(client: SchedulerClient, status: TaskStatus): void {
     const before = this.state.instances.get(status.task_id.value);
     const outcome = residentStatus(this.state, status, applyStatus(this.state, status, Date.now()));
-    if (before) this.events.publish(statusUpdateEvent(before, status, Date.now()));
-    const alive = outcome.instance?.health?.alive;
-    if (before && alive !== undefined && alive !== before.health?.alive) this.events.publish(healthChangedEvent(before, alive, Date.now()));
+    if (before) for (const e of statusEvents(before, status, outcome.instance?.health?.alive, Date.now())) this.events.publish(e);
     this.commit({
       ...(outcome.instance ? { instances: [outcome.instance, ...(outcome.stops ?? [])] } : {}),
       ...(outcome.removed ? { removedInstances: [outcome.removed] } : {}),

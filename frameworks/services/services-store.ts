@@ -6,7 +6,11 @@
  * `instances` (one row per task), `deployments` (one row per deployment in progress), `groups`
  * (the groups made through `/v2/groups`) and `group_versions` (their stored versions, the last
  * `GROUP_VERSIONS_KEPT` of each). A commit is one synchronous transaction.
+ * `app_versions` is read only when a request asks for an app's versions (`AppVersionReader`): the
+ * state in memory holds each app's current version alone. Deleting an app deletes its versions
+ * (Marathon's AppHelpers.scala: "we deleted all old versions when dropping an app").
  */
+import type { AppVersionReader } from "./api-types.ts";
 import { storedDeployment } from "./deployments.ts";
 import type { AppRecord, DeploymentRecord, GroupRecord, GroupSnapshot, InstanceRecord, ServicesState } from "./service-records.ts";
 
@@ -23,7 +27,16 @@ export const SERVICES_MIGRATIONS: readonly string[] = [
   `CREATE TABLE deployments (id TEXT PRIMARY KEY, app_id TEXT NOT NULL, json TEXT NOT NULL);`,
   `CREATE TABLE groups (id TEXT PRIMARY KEY, json TEXT NOT NULL);
    CREATE TABLE group_versions (group_id TEXT NOT NULL, version INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (group_id, version));`,
+  // A version's times (versionInfo); rows stored before have none and read as the version itself.
+  `ALTER TABLE app_versions ADD COLUMN last_scaling_at INTEGER;
+   ALTER TABLE app_versions ADD COLUMN last_config_change_at INTEGER;`,
 ];
+
+/**
+ * How many versions of an app are kept (Marathon's `--zk_max_versions`, default 50, which
+ * `/v2/info` reports): storing a newer one forgets the oldest.
+ */
+export const MAX_APP_VERSIONS = 50;
 
 /** The schema version this code writes: the number of migrations. */
 export const SERVICES_SCHEMA_VERSION = SERVICES_MIGRATIONS.length;
@@ -47,7 +60,7 @@ export interface ServicesChanges {
 }
 
 /** The services framework's rows in a Durable Object's SQLite storage. */
-export class ServicesStore {
+export class ServicesStore implements AppVersionReader {
   constructor(private readonly storage: DurableObjectStorage) {
     const sql = storage.sql;
     sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
@@ -102,15 +115,57 @@ export class ServicesStore {
     };
   }
 
+  /** The versions stored for `appId`, newest first. */
+  versions(appId: string): number[] {
+    return this.storage.sql
+      .exec<{ version: number }>("SELECT version FROM app_versions WHERE app_id = ? ORDER BY version DESC", appId)
+      .toArray()
+      .map((r) => Number(r.version));
+  }
+
+  /** `appId` as stored at `version`, with its version times. */
+  at(appId: string, version: number): AppRecord | undefined {
+    const row = this.storage.sql
+      .exec<{ json: string; last_scaling_at: number | null; last_config_change_at: number | null }>(
+        "SELECT json, last_scaling_at, last_config_change_at FROM app_versions WHERE app_id = ? AND version = ?",
+        appId,
+        version,
+      )
+      .toArray()[0];
+    if (!row) return undefined;
+    return {
+      app: JSON.parse(row.json) as AppRecord["app"],
+      version,
+      lastScalingAt: row.last_scaling_at ?? version,
+      lastConfigChangeAt: row.last_config_change_at ?? version,
+    };
+  }
+
   /** Writes `changes` in one transaction. */
   commit(changes: ServicesChanges): void {
     const sql = this.storage.sql;
     this.storage.transactionSync(() => {
       for (const a of changes.apps ?? []) sql.exec("INSERT OR REPLACE INTO apps (id, json) VALUES (?, ?)", a.app.id, JSON.stringify(a));
-      for (const a of changes.newVersions ?? []) {
-        sql.exec("INSERT OR REPLACE INTO app_versions (app_id, version, json) VALUES (?, ?, ?)", a.app.id, a.version, JSON.stringify(a.app));
+      for (const id of changes.removedApps ?? []) {
+        sql.exec("DELETE FROM apps WHERE id = ?", id);
+        sql.exec("DELETE FROM app_versions WHERE app_id = ?", id);
       }
-      for (const id of changes.removedApps ?? []) sql.exec("DELETE FROM apps WHERE id = ?", id);
+      for (const a of changes.newVersions ?? []) {
+        sql.exec(
+          "INSERT OR REPLACE INTO app_versions (app_id, version, json, last_scaling_at, last_config_change_at) VALUES (?, ?, ?, ?, ?)",
+          a.app.id,
+          a.version,
+          JSON.stringify(a.app),
+          a.lastScalingAt,
+          a.lastConfigChangeAt,
+        );
+        sql.exec(
+          "DELETE FROM app_versions WHERE app_id = ? AND version NOT IN (SELECT version FROM app_versions WHERE app_id = ? ORDER BY version DESC LIMIT ?)",
+          a.app.id,
+          a.app.id,
+          MAX_APP_VERSIONS,
+        );
+      }
       for (const i of changes.instances ?? []) {
         sql.exec("INSERT OR REPLACE INTO instances (task_id, app_id, json) VALUES (?, ?, ?)", i.taskId, i.appId, JSON.stringify(i));
       }

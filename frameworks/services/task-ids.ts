@@ -13,3 +13,6 @@ export const newTaskId = (appId: string, uuid: string): string => `${safePath(ap
 
 /** The task name Marathon sets: the app id's names reversed and joined by dots (`/prod/web` → `web.prod`). */
 export const taskName = (appId: string): string => appId.split("/").filter(Boolean).reverse().join(".");
+
+/** The instance id of a task (`<safe path>.instance-<uuid>`): its id without `._app.<incarnation>`. */
+export const instanceIdOf = (taskId: string): string => taskId.replace(/\._app\.\d+$/, "");

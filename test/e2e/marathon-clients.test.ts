@@ -109,6 +109,12 @@ describe.skipIf(!binary)("unmodified Marathon clients against the services frame
         unusedOffers: expect.any(Number),
         reasons: expect.arrayContaining(["InsufficientCpus"]),
       });
+      // Versions (newest first; the first one as created), the leader, Marathon's metrics, the label filter.
+      expect(stepOf(s, "versions")).toMatchObject({ newestFirst: true, oldestInstances: 1, oldestCmd: "sleep 600" });
+      expect(stepOf(s, "versions").count).toBeGreaterThanOrEqual(4);
+      expect(stepOf(s, "leader").leader).toMatch(/^[^:]+:\d+$/);
+      expect(stepOf(s, "metrics").apps).toBeGreaterThanOrEqual(1);
+      expect(stepOf(s, "list_apps_label")).toMatchObject({ ids: ["/pyclient-waits"], none: [] });
       const onHost = stepOf(s, "kill_tasks_host");
       expect(onHost.killed).toEqual(onHost.before);
       const listed = stepOf(s, "list_tasks").tasks as Array<Record<string, string>>;
@@ -122,7 +128,15 @@ describe.skipIf(!binary)("unmodified Marathon clients against the services frame
       const parsed = stepOf(s, "events_parsed");
       expect(parsed.error).toBeNull();
       expect(parsed.types).toEqual(
-        expect.arrayContaining(["status_update_event", "deployment_info", "deployment_success", "health_status_changed_event", "app_terminated_event"]),
+        expect.arrayContaining([
+          "status_update_event",
+          "instance_changed_event",
+          "deployment_info",
+          "deployment_success",
+          "health_status_changed_event",
+          "instance_health_changed_event",
+          "app_terminated_event",
+        ]),
       );
     },
     240_000,

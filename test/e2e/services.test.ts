@@ -194,7 +194,11 @@ describe.skipIf(!binary)("the services framework end to end", () => {
     expect((await api("DELETE", "/v2/apps/web")).status).toBe(200);
   }, 60_000);
 
-  it("a task failing its health check (404) is killed by the agent and replaced, the kill recorded as the app's lastTaskFailure", async () => {
+  it("a task failing its health check (404) is killed by the agent and replaced, the kill recorded as the app's lastTaskFailure and sent as unhealthy kill events", async () => {
+    const kills = ["unhealthy_task_kill_event", "unhealthy_instance_kill_event", "instance_changed_event"];
+    const stream = await fetch(`${cluster.url}/v2/events?${kills.map((k) => `event_type=${k}`).join("&")}`, {
+      headers: { ...headers, accept: "text/event-stream" },
+    });
     expect((await api("POST", "/v2/apps", webApp("/sick", 1, "/no-such-page"))).status).toBe(201);
     const first = await until((a) => a.tasks.length === 1 && a.tasks[0]!.state === "TASK_RUNNING", 30_000, "a running task", "sick");
     const taskId = first.tasks[0]!.id;
@@ -203,6 +207,26 @@ describe.skipIf(!binary)("the services framework end to end", () => {
     expect(replaced.lastTaskFailure?.message).toMatch(/404/);
     expect(replaced.tasksHealthy).toBe(0);
     expect(await masterTaskState(taskId)).toBe("TASK_KILLED");
+    // The kill was announced on /v2/events: both unhealthy kill events and the instance's Killed condition.
+    const reader = stream.body!.getReader();
+    const dec = new TextDecoder();
+    let text = "";
+    const seen = () =>
+      text
+        .split("\n\n")
+        .filter((f) => f.startsWith("event: "))
+        .map((f) => JSON.parse(f.split("\n")[1]!.slice("data: ".length)) as Record<string, unknown>)
+        .filter((e) => e.taskId === taskId || e.instanceId === taskId.replace(/\._app\.\d+$/, ""));
+    const complete = () => kills.every((k) => seen().some((e) => e.eventType === k && (k !== "instance_changed_event" || e.condition === "Killed")));
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline && !complete(); ) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += dec.decode(value);
+    }
+    await reader.cancel();
+    expect(seen().find((e) => e.eventType === "unhealthy_task_kill_event")).toMatchObject({ appId: "/sick", taskId, reason: expect.stringMatching(/404/) });
+    expect(seen().find((e) => e.eventType === "unhealthy_instance_kill_event")).toMatchObject({ appId: "/sick", taskId, instanceId: expect.any(String) });
+    expect(seen().find((e) => e.eventType === "instance_changed_event" && e.condition === "Killed")).toMatchObject({ runSpecId: "/sick" });
     // Its creation's deployment never ends (no instance stays healthy) and holds the app, as Marathon's does: force=true.
     expect((await api("DELETE", "/v2/apps/sick?force=true")).status).toBe(200);
   }, 60_000);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { deadlineLabelProblems, deadlinePolicy, expireDeployments } from "../../frameworks/services/deployment-deadline.ts";
-import { deploymentFailedEvent } from "../../frameworks/services/event-json.ts";
+import { deploymentEvent } from "../../frameworks/services/event-json.ts";
 import { keepOneRunning, planRestartStep, type RestartStrategy, restartStrategy } from "../../frameworks/services/rolling-restart.ts";
 import type { InstanceRecord, ServicesState } from "../../frameworks/services/service-records.ts";
 import { type ApiRequest, serveApi } from "../../frameworks/services/services-api.ts";
@@ -137,7 +137,7 @@ describe("expireDeployments", () => {
 
   it("deployment_failed carries Marathon's fields only: id and plan", () => {
     const state = rolling(deadline, olds());
-    const e = deploymentFailedEvent(state.deployments.get("d1")!, new Map([["/web", state.apps.get("/web")!.app]]), 110_000);
+    const e = deploymentEvent("deployment_failed", state.deployments.get("d1")!, new Map([["/web", state.apps.get("/web")!.app]]), 110_000);
     expect(Object.keys(e).sort()).toEqual(["eventType", "id", "plan", "timestamp"]);
     expect(e).toMatchObject({ eventType: "deployment_failed", id: "d1", timestamp: "1970-01-01T00:01:50.000Z", plan: { id: "d1" } });
   });

@@ -153,6 +153,14 @@ const READ_ROUTES: Array<[string[], string]> = [
   [["/files/browse", "/files/browse.json"], "/files/browse"],
   [["/files/read", "/files/read.json"], "/files/read"],
 ];
+/**
+ * `/metrics` asked for as JSON alone (`Accept: application/json`, as Marathon clients send it) is
+ * Marathon's metrics (the services framework's Dropwizard JSON); any other `Accept` (Prometheus's,
+ * any type) gets the master's Prometheus text below. Marathon's are also at `/service/marathon/metrics`.
+ */
+router.get("/metrics", (request: Request, env: Env) =>
+  /^application\/json\s*(;|,|$)/i.test(request.headers.get("accept") ?? "") && env.SERVICES ? servicesCall("")(request, env) : undefined,
+);
 for (const [paths, internal] of READ_ROUTES) for (const p of paths) router.get(p, readOnly(internal));
 /**
  * Marathon's REST API (the services framework, docs/services.md) at `/v2/…` and `/ping`, and as
@@ -183,6 +191,7 @@ for (const prefix of ["", "/service/marathon"]) {
   router.all(`${prefix}/v2/*`, servicesCall(prefix));
   router.get(`${prefix}/ping`, servicesCall(prefix));
 }
+router.get("/service/marathon/metrics", servicesCall("/service/marathon"));
 router.get("/master/health", () => new Response(null, { status: 200 }));
 router.get("/health", () => new Response(null, { status: 200 }));
 router.get("/version", () => Response.json({ version: VERSION, build: "strata" }));

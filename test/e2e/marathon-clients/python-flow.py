@@ -106,8 +106,14 @@ try:
     step("list_apps_embedded", ids=[a.id for a in client.list_apps(embed_tasks=True, embed_counts=True, embed_failures=True)])
     info = client.get_info()
     step("info", frameworkName=info.name, version=info.version)
+    versions = client.list_versions(app_id)
+    oldest = client.get_version(app_id, versions[-1])
+    step("versions", count=len(versions), newestFirst=versions == sorted(versions, reverse=True), oldestInstances=oldest.instances, oldestCmd=oldest.cmd)
+    step("leader", leader=client.get_leader().get("leader"))
+    step("metrics", apps=client.get_metrics()["gauges"]["marathon.apps.active.gauge"]["value"])
     # An app no offer fits waits in the queue: its item, with the offers it could not use, parses.
-    client.create_app(app_id + "-waits", MarathonApp(cmd="sleep 600", instances=1, cpus=1000, mem=32))
+    client.create_app(app_id + "-waits", MarathonApp(cmd="sleep 600", instances=1, cpus=1000, mem=32, labels={"tier": "waits"}))
+    step("list_apps_label", ids=[a.id for a in client.list_apps(label="tier==waits")], none=[a.id for a in client.list_apps(label="tier notin (waits)")])
     item = until(
         lambda: [q for q in client.list_queue(embed_last_unused_offers=True) if q.app.id == "/" + app_id + "-waits" and q.last_unused_offers],
         30,
