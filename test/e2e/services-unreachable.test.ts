@@ -17,7 +17,7 @@ import { TERMINAL_STATES } from "../../schemas/task-states.ts";
 import { AGENT_BINARY, freePort, localSecrets, masterMetrics, type Proc, startAgent, startMaster, waitForAgents } from "../../scripts/cluster-processes.ts";
 import { authorizationHeader } from "../../sdk/src/auth.ts";
 import { FAST_MASTER_VARS } from "../support/e2e-cluster.ts";
-import { pidsOfTask } from "../support/task-processes.ts";
+import { pidsOfTask, signalTask } from "../support/task-processes.ts";
 
 const binary = existsSync(AGENT_BINARY);
 if (!binary && process.env.CI) throw new Error(`${AGENT_BINARY} is missing: CI must run the end-to-end tests (npm test builds it)`);
@@ -123,7 +123,7 @@ describe.skipIf(!binary)("the services framework's unreachable strategy with a f
     for (const a of agents.values()) await a.stop();
     await master?.stop();
     const left = [...seenTasks].filter((id) => pidsOfTask(id).length > 0);
-    for (const id of left) for (const pid of pidsOfTask(id)) process.kill(pid, "SIGKILL");
+    for (const id of left) signalTask(id, "SIGKILL");
     expect(left, "task processes left behind").toEqual([]);
     if (stateDir && !process.env.STRATA_KEEP_E2E_STATE) rmSync(stateDir, { recursive: true, force: true });
   }, 60_000);

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
 import { authorizationHeader } from "../../sdk/src/auth.ts";
 import { type Cluster, startCluster } from "../support/e2e-cluster.ts";
-import { pidsOfTask } from "../support/task-processes.ts";
+import { pidsOfTask, signalTask } from "../support/task-processes.ts";
 
 const binary = existsSync(AGENT_BINARY);
 if (!binary && process.env.CI) throw new Error(`${AGENT_BINARY} is missing: CI must run the end-to-end tests (npm test builds it)`);
@@ -100,7 +100,7 @@ describe.skipIf(!binary)("the services framework end to end", () => {
     expect(pidsOfTask(killed.id)).toEqual([]);
 
     // The kept task's process dies: the agent reports it failed, the framework launches a replacement.
-    for (const pid of pidsOfTask(kept!.id)) process.kill(pid, "SIGKILL");
+    signalTask(kept!.id, "SIGKILL");
     const replaced = await until((a) => a.tasksRunning === 1 && a.tasks.length === 1 && a.tasks[0]!.id !== kept!.id, 30_000, "a replacement task");
     expect(replaced.lastTaskFailure).toMatchObject({ taskId: kept!.id });
     expect(await masterTaskState(kept!.id)).toMatch(/^TASK_(FAILED|KILLED)$/);

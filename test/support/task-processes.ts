@@ -39,3 +39,14 @@ export function tasksWithProcesses(prefix: string): Map<string, number[]> {
   }
   return tasks;
 }
+
+/** Sends `signal` to every process of `taskId`; one that ended meanwhile (the agent ends a task's other processes once its first one dies) is passed over. */
+export function signalTask(taskId: string, signal: NodeJS.Signals): void {
+  for (const pid of pidsOfTask(taskId)) {
+    try {
+      process.kill(pid, signal);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
+    }
+  }
+}
