@@ -6,9 +6,12 @@
  * (src/main/scala/mesosphere/marathon/core/group/impl/AssignDynamicServiceLogic.scala): an
  * updated app takes first the ports in the range its previous version had and the new one no
  * longer names, so re-posting a definition with zeros keeps its ports; ports named explicitly
- * are kept as they are. Only new or changed apps are assigned; the others are left alone.
+ * are kept as they are. Only new or changed apps are assigned; the others are left alone. When
+ * the range is used up the change is refused (Marathon's PortRangeExhaustedException message).
  */
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
+import type { ApiChanges } from "./api-types.ts";
+import type { ServicesState } from "./service-records.ts";
 
 /** Marathon's default service port range: `min` included, `max` excluded. */
 export const SERVICE_PORT_RANGE = { min: 10_000, max: 20_000 } as const;
@@ -72,10 +75,31 @@ export function assignServicePorts(
         continue;
       }
       const port = reusable.shift() ?? fresh();
-      if (port === undefined) return { ok: false, message: `All service ports in the range [${range.min}, ${range.max}) are in use` };
+      if (port === undefined) return { ok: false, message: `All ports in the range ${range.min}-${range.max} are already in use` };
       assigned.push(port);
     }
     out.push(withServicePorts(app, assigned));
   }
   return { ok: true, apps: out };
+}
+
+/**
+ * `changes` (apps stored by one API change) with their dynamic service ports assigned against
+ * `state`'s other apps, or the refusal when the range is used up.
+ */
+export function withAssignedPorts(state: Pick<ServicesState, "apps">, changes: ApiChanges): ApiChanges | { refused: string } {
+  // New definitions only (a creation or a configuration change): a scale change keeps the definition as it was.
+  const fresh = changes.apps.filter((r) => r.lastConfigChangeAt === r.version && servicePortsOf(r.app).includes(0));
+  if (fresh.length === 0) return changes;
+  const changed = new Set(changes.apps.map((r) => r.app.id));
+  const others = [...state.apps.values()].filter((r) => !changed.has(r.app.id) && !changes.removedApps.includes(r.app.id)).map((r) => r.app);
+  others.push(...changes.apps.filter((r) => !fresh.includes(r)).map((r) => r.app));
+  const assigned = assignServicePorts(
+    fresh.map((r) => r.app),
+    (id) => state.apps.get(id)?.app,
+    others,
+  );
+  if (!assigned.ok) return { refused: assigned.message };
+  const byId = new Map(assigned.apps.map((a) => [a.id, a]));
+  return { ...changes, apps: changes.apps.map((r) => (fresh.includes(r) ? { ...r, app: byId.get(r.app.id)! } : r)) };
 }

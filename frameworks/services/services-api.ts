@@ -32,6 +32,7 @@ import { leaderApi, metricsJson } from "./leader-metrics.ts";
 import { notYetLaunched } from "./not-yet-launched.ts";
 import { queueApi } from "./queue-api.ts";
 import { residentInstancesOf, wiped } from "./resident-planner.ts";
+import { withAssignedPorts } from "./service-ports.ts";
 import type { ServicesState } from "./service-records.ts";
 import { newCounters } from "./services-counters.ts";
 import { appTasksApi, tasksApi } from "./tasks-api.ts";
@@ -63,7 +64,9 @@ function createApp(state: ServicesState, req: ApiRequest, ctx: ApiContext): Serv
   const later = notYetLaunched(app, ctx.role);
   if (later) return { answer: refused(later) };
   if (state.apps.has(app.id)) return { answer: json(409, { message: `An app with id [${app.id}] already exists.` }) };
-  const record = newRecord(app, ctx.nowMs);
+  const ported = withAssignedPorts(state, { apps: [newRecord(app, ctx.nowMs)], removedApps: [], instances: [] });
+  if ("refused" in ported) return { answer: json(422, { message: ported.refused }) };
+  const record = ported.apps[0]!;
   const withNew: ServicesState = { ...state, apps: new Map(state.apps).set(app.id, record) };
   const deploymentId = ctx.uuid();
   const body = appAnswer(withNew, record, { counts: true, tasks: true, deployments: true });
@@ -148,8 +151,19 @@ function listApps(state: ServicesState, req: ApiRequest): Served {
   return { answer: json(200, { apps }) };
 }
 
-/** Serves one request. */
+/**
+ * Serves one request. The apps a change stores get their dynamic service ports (service-ports.ts)
+ * before anything is answered or committed; a creation's answer shows them.
+ */
 export function serveApi(state: ServicesState, req: ApiRequest, ctx: ApiContext): Served {
+  const served = route(state, req, ctx);
+  if (!served.changes || served.answer.status >= 300) return served;
+  const changes = withAssignedPorts(state, served.changes);
+  if ("refused" in changes) return { answer: json(422, { message: changes.refused }) };
+  return { ...served, changes };
+}
+
+function route(state: ServicesState, req: ApiRequest, ctx: ApiContext): Served {
   const { method, path } = req;
   if (path === "/ping" && method === "GET") return { answer: { status: 200, text: "pong" } };
   if (path === "/metrics" && method === "GET") return { answer: json(200, metricsJson(state, ctx.counters ?? newCounters(ctx.nowMs), ctx.nowMs)) };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { assignServicePorts, servicePortsOf } from "../../frameworks/services/service-ports.ts";
+import { type ApiRequest, serveApi } from "../../frameworks/services/services-api.ts";
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
-import { app } from "../support/services-fixtures.ts";
+import { app, record, stateOf, uuids } from "../support/services-fixtures.ts";
 
 const ports = (id: string, p: number[]) => app({ id, cmd: "sleep 1", portDefinitions: p.map((port) => ({ port })) });
 const bridged = (id: string, servicePorts: number[]) =>
@@ -48,6 +49,39 @@ describe("service port assignment (Marathon's AssignDynamicServiceLogic)", () =>
 
   it("says so when the range is used up", () => {
     const r = assignServicePorts([ports("/a", [0, 0])], () => undefined, [], { min: 10000, max: 10001 });
-    expect(r).toEqual({ ok: false, message: "All service ports in the range [10000, 10001) are in use" });
+    expect(r).toEqual({ ok: false, message: "All ports in the range 10000-10001 are already in use" });
+  });
+});
+
+describe("the API assigns service ports to the definitions it stores", () => {
+  const req = (method: string, path: string, body: unknown): ApiRequest => ({
+    method,
+    path,
+    query: new URLSearchParams(),
+    body: JSON.stringify(body),
+    origin: "http://m:8787",
+  });
+  const ctx = { nowMs: 50_000, uuid: uuids(), role: "*", user: "root" };
+
+  it("POST /v2/apps answers and stores the assigned ports; the next app gets the next port; a scale change keeps them", () => {
+    const state = stateOf([record({ id: "/a", cmd: "sleep 1", portDefinitions: [{ port: 10000 }] })]);
+    const created = serveApi(state, req("POST", "/v2/apps", { id: "/b", cmd: "sleep 1", portDefinitions: [{ port: 0 }, { port: 0 }] }), ctx);
+    expect(created.answer.status).toBe(201);
+    expect((created.answer.json as { portDefinitions: { port: number }[] }).portDefinitions.map((p) => p.port)).toEqual([10001, 10002]);
+    expect(servicePortsOf(created.changes!.apps[0]!.app)).toEqual([10001, 10002]);
+    const put = serveApi(state, req("PUT", "/v2/apps/c", { cmd: "sleep 1" }), ctx);
+    expect(servicePortsOf(put.changes!.apps[0]!.app)).toEqual([10001]); // the default port definition
+  });
+
+  it("a bulk PUT gives each new app its own ports", () => {
+    const { changes } = serveApi(
+      stateOf([]),
+      req("PUT", "/v2/apps", [
+        { id: "/x", cmd: "sleep 1" },
+        { id: "/y", cmd: "sleep 1" },
+      ]),
+      ctx,
+    );
+    expect(changes?.apps.map((r) => servicePortsOf(r.app))).toEqual([[10000], [10001]]);
   });
 });
