@@ -90,19 +90,21 @@ describe("app versions, PATCH and bulk updates on the Worker", () => {
     const app = { id: "/failing", cmd: "sleep 600", instances: 1, cpus: 0.1, mem: 16, healthChecks: [{ protocol: "MESOS_TCP", gracePeriodSeconds: 5 }] };
     expect((await send("POST", "/v2/apps", app)).status).toBe(201);
     const stream = await send("GET", "/v2/events?event_type=deployment_failed&plan-format=light");
-    const put = await send("PUT", "/v2/apps/failing", { cmd: "sleep 700" });
+    // The creation is a deployment holding the app until it runs healthy (none does here): force=true.
+    const put = await send("PUT", "/v2/apps/failing?force=true", { cmd: "sleep 700" });
     const { deploymentId } = (await put.json()) as { deploymentId: string };
     expect((await send("DELETE", `/v2/deployments/${deploymentId}?force=true`)).status).toBe(202);
     const reader = stream.body!.getReader();
     const dec = new TextDecoder();
     let text = "";
-    for (const deadline = Date.now() + 5_000; !text.includes("event: deployment_failed") && Date.now() < deadline; ) {
+    // The forced PUT also stopped the creation's deployment (a deployment_failed of its own): read up to the PUT's.
+    for (const deadline = Date.now() + 5_000; !text.includes(`"id":"${deploymentId}"`) && Date.now() < deadline; ) {
       const { done, value } = await reader.read();
       if (done) break;
       text += dec.decode(value);
     }
     await reader.cancel();
-    const frame = text.split("\n\n").find((f) => f.startsWith("event: deployment_failed\n"));
+    const frame = text.split("\n\n").find((f) => f.startsWith("event: deployment_failed\n") && f.includes(`"id":"${deploymentId}"`));
     const data = JSON.parse(frame!.split("\n")[1]!.slice("data: ".length)) as { id: string; plan: Record<string, unknown> };
     expect(data).toMatchObject({ eventType: "deployment_failed", id: deploymentId, plan: { id: deploymentId } });
     expect(data.plan).not.toHaveProperty("original");
