@@ -19,7 +19,7 @@ import type { Placement } from "../shared/placement.ts";
 import { placementOfOffer } from "../shared/placement.ts";
 import { portMappingHostPorts, withContainer } from "./container-info.ts";
 import { deploymentStarts } from "./deployments.ts";
-import { type AppRecord, type InstanceRecord, isResidentApp, type ServicesState } from "./service-records.ts";
+import { type AppRecord, allInstancesOf, type InstanceRecord, isResidentApp, type ServicesState } from "./service-records.ts";
 import { taskEnv } from "./task-env.ts";
 import { mesosHealthCheck } from "./task-health.ts";
 import { newTaskId, taskName } from "./task-ids.ts";
@@ -86,7 +86,7 @@ export function missingInstances(state: Pick<ServicesState, "instances" | "deplo
   const starts = deploymentStarts(state, record);
   if (starts !== undefined) return starts;
   let active = 0;
-  for (const i of state.instances.values()) if (i.appId === record.app.id && countsTowardInstances(i)) active++;
+  for (const i of allInstancesOf(state, record.app.id)) if (countsTowardInstances(i)) active++;
   return Math.max(0, record.app.instances - active);
 }
 
@@ -137,17 +137,19 @@ export function planOffers(state: ServicesState, offers: readonly Offer[], ctx: 
     let missing = missingInstances(state, record);
     if (missing === 0 || !launchAllowed(record, ctx.nowMs) || isResidentApp(record.app)) continue; // resident apps: resident-planner.ts
     const request = instanceRequest(record.app, ctx.role);
-    const placed: Array<{ placement: Placement }> = [];
-    for (const i of state.instances.values()) {
-      if (i.appId !== record.app.id || i.goal !== "running") continue;
-      const offerHere = offers.find((o) => o.agent_id.value === i.agentId);
-      placed.push({ placement: offerHere ? placementOfOffer(offerHere) : { hostname: i.host, attributes: [] } });
+    // Where the app's instances run (for its constraints): one list, grown as instances are placed.
+    const offerOfAgent = new Map(offers.map((o) => [o.agent_id.value, o]));
+    const placed: Placement[] = [];
+    for (const i of allInstancesOf(state, record.app.id)) {
+      if (i.goal !== "running") continue;
+      const offerHere = offerOfAgent.get(i.agentId);
+      placed.push(offerHere ? placementOfOffer(offerHere) : { hostname: i.host, attributes: [] });
     }
     for (const offer of offers) {
       let used = false;
       while (missing > 0) {
         const resources = remaining.get(offer.id.value)!;
-        const match = matchOffer({ ...offer, resources }, request, { placed: placed.map((p) => p.placement), nowMs: ctx.nowMs });
+        const match = matchOffer({ ...offer, resources }, request, { placed, nowMs: ctx.nowMs });
         if (!match.matched) {
           if (!used) outcomes.push({ appId: record.app.id, offer, reasons: match.reasons });
           break;
@@ -168,7 +170,7 @@ export function planOffers(state: ServicesState, offers: readonly Offer[], ctx: 
           goal: "running",
         };
         remaining.set(offer.id.value, subtract(resources, match.resources));
-        placed.push({ placement: placementOfOffer(offer) });
+        placed.push(placementOfOffer(offer));
         const launch = launches.get(offer.id.value) ?? { offerId: offer.id.value, tasks: [], instances: [] };
         launch.tasks.push(task);
         launch.instances.push(instance);

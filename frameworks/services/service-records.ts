@@ -185,7 +185,76 @@ export interface ServicesState {
   groupVersions?: Map<string, GroupSnapshot[]>;
 }
 
+/**
+ * The instances by task id, also indexed by app, so that an app's instances are found without a
+ * scan of every instance (the object's state holds one; listing 1,000 apps × 10 instances, or
+ * counting an app's instances after each update, would otherwise visit every instance per app).
+ * Entries go through `set`/`delete` as in any Map; an app's list is kept sorted by task id.
+ */
+export class InstanceMap extends Map<string, InstanceRecord> {
+  // Declared only (no field initialiser runs after Map's constructor, which may already have called set).
+  declare private byApp: Map<string, Map<string, InstanceRecord>> | undefined;
+  declare private sorted: Map<string, InstanceRecord[]> | undefined;
+
+  static of(instances: Iterable<InstanceRecord>): InstanceMap {
+    const out = new InstanceMap();
+    for (const i of instances) out.set(i.taskId, i);
+    return out;
+  }
+
+  override set(taskId: string, i: InstanceRecord): this {
+    const old = super.get(taskId);
+    if (old && old.appId !== i.appId) this.unindex(old);
+    super.set(taskId, i);
+    this.byApp ??= new Map();
+    const mine = this.byApp.get(i.appId) ?? new Map<string, InstanceRecord>();
+    if (mine.size === 0) this.byApp.set(i.appId, mine);
+    const isNew = !mine.has(taskId);
+    mine.set(taskId, i);
+    const list = this.sorted?.get(i.appId);
+    if (list) {
+      if (isNew) this.sorted!.delete(i.appId);
+      else list[list.findIndex((x) => x.taskId === taskId)] = i;
+    }
+    return this;
+  }
+
+  override delete(taskId: string): boolean {
+    const old = super.get(taskId);
+    if (old) this.unindex(old);
+    return super.delete(taskId);
+  }
+
+  override clear(): void {
+    super.clear();
+    this.byApp = undefined;
+    this.sorted = undefined;
+  }
+
+  /** Every instance of `appId` (suspended ones too), in task id order; the caller must not change the array. */
+  ofApp(appId: string): readonly InstanceRecord[] {
+    const cached = this.sorted?.get(appId);
+    if (cached) return cached;
+    const list = [...(this.byApp?.get(appId)?.values() ?? [])].sort((a, b) => a.taskId.localeCompare(b.taskId));
+    (this.sorted ??= new Map()).set(appId, list);
+    return list;
+  }
+
+  private unindex(i: InstanceRecord): void {
+    const mine = this.byApp?.get(i.appId);
+    mine?.delete(i.taskId);
+    if (mine?.size === 0) this.byApp!.delete(i.appId);
+    this.sorted?.delete(i.appId);
+  }
+}
+
+/** Every instance of `appId`, suspended resident ones too, in task id order (the index when the state keeps one, else a scan). */
+export function allInstancesOf(state: Pick<ServicesState, "instances">, appId: string): readonly InstanceRecord[] {
+  if (state.instances instanceof InstanceMap) return state.instances.ofApp(appId);
+  return [...state.instances.values()].filter((i) => i.appId === appId).sort((a, b) => a.taskId.localeCompare(b.taskId));
+}
+
 /** The instances of `appId` (but suspended resident ones), in task id order. */
 export function instancesOf(state: Pick<ServicesState, "instances">, appId: string): InstanceRecord[] {
-  return [...state.instances.values()].filter((i) => i.appId === appId && !isSuspended(i)).sort((a, b) => a.taskId.localeCompare(b.taskId));
+  return allInstancesOf(state, appId).filter((i) => !isSuspended(i));
 }

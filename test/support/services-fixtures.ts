@@ -1,7 +1,7 @@
 /** Builders the services framework's planner tests share: apps, instances, offers and states. */
 
 import { startDeployment } from "../../frameworks/services/deployments.ts";
-import type { AppRecord, InstanceRecord, ServicesState } from "../../frameworks/services/service-records.ts";
+import { type AppRecord, InstanceMap, type InstanceRecord, type ServicesState } from "../../frameworks/services/service-records.ts";
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
 import { parseAppDefinition } from "../../schemas/marathon/parse-app.ts";
 import type { Offer, Resource } from "../../schemas/mesos.ts";
@@ -40,7 +40,7 @@ export const instance = (taskId: string, appId: string, extra: Partial<InstanceR
 /** A state of `apps` and `instances`. */
 export const stateOf = (apps: AppRecord[], instances: InstanceRecord[] = []): ServicesState => ({
   apps: new Map(apps.map((a) => [a.app.id, a])),
-  instances: new Map(instances.map((i) => [i.taskId, i])),
+  instances: InstanceMap.of(instances),
   deployments: new Map(),
 });
 
