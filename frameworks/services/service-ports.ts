@@ -10,8 +10,7 @@
  * the range is used up the change is refused (Marathon's PortRangeExhaustedException message).
  */
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
-import type { ApiChanges } from "./api-types.ts";
-import type { ServicesState } from "./service-records.ts";
+import type { AppRecord, ServicesState } from "./service-records.ts";
 
 /** Marathon's default service port range: `min` included, `max` excluded. */
 export const SERVICE_PORT_RANGE = { min: 10_000, max: 20_000 } as const;
@@ -87,7 +86,7 @@ export function assignServicePorts(
  * `changes` (apps stored by one API change) with their dynamic service ports assigned against
  * `state`'s other apps, or the refusal when the range is used up.
  */
-export function withAssignedPorts(state: Pick<ServicesState, "apps">, changes: ApiChanges): ApiChanges | { refused: string } {
+export function withAssignedPorts<C extends { apps: AppRecord[]; removedApps: string[] }>(state: Pick<ServicesState, "apps">, changes: C): C | { refused: string } {
   // New definitions only (a creation or a configuration change): a scale change keeps the definition as it was.
   const fresh = changes.apps.filter((r) => r.lastConfigChangeAt === r.version && servicePortsOf(r.app).includes(0));
   if (fresh.length === 0) return changes;
@@ -101,5 +100,5 @@ export function withAssignedPorts(state: Pick<ServicesState, "apps">, changes: A
   );
   if (!assigned.ok) return { refused: assigned.message };
   const byId = new Map(assigned.apps.map((a) => [a.id, a]));
-  return { ...changes, apps: changes.apps.map((r) => (fresh.includes(r) ? { ...r, app: byId.get(r.app.id)! } : r)) };
+  return { ...changes, apps: changes.apps.map((r) => (fresh.includes(r) ? { ...r, app: byId.get(r.app.id)! } : r)) } as C;
 }
