@@ -9,8 +9,7 @@
  *
  * Run by bench/services.ts in a Node process (V8, as workerd) with `--expose-gc`, bundled by
  * esbuild: `node --expose-gc <bundle> APPS PER_APP` prints one JSON line { apps, instances,
- * liveBytes, buildMs, loadedBytes, rowBytes, loadedInstances }; with a third argument `list`, the
- * time of the API's work for GET /v2/apps?embed=apps.tasks over that state instead.
+ * liveBytes, buildMs, loadedBytes, rowBytes, loadedInstances }.
  */
 
 import { planOffers } from "../frameworks/services/offer-planner.ts";
@@ -127,33 +126,4 @@ function measureLoaded(): Record<string, number> {
   return { loadedBytes: after - before, rowBytes, loadedInstances: loaded.instances.size };
 }
 
-/**
- * The API's own work for GET /v2/apps?embed=apps.tasks over the built state: `serveApi` and
- * the JSON text of its answer (the object's `Response.json`), 20 times after one warm-up.
- */
-function measureList(): Record<string, number> {
-  const state = buildState(Date.now());
-  const get = () => {
-    const t = performance.now();
-    const served = serveApi(
-      state,
-      { method: "GET", path: "/v2/apps", query: new URLSearchParams("embed=apps.tasks"), body: "", origin: "http://127.0.0.1:5050" },
-      { nowMs: Date.now(), uuid, role: "*", user: "root" },
-    );
-    const bytes = JSON.stringify(served.answer.json).length;
-    return { ms: performance.now() - t, bytes };
-  };
-  get();
-  const samples: number[] = [];
-  let bytes = 0;
-  for (let i = 0; i < 20; i++) {
-    const g = get();
-    samples.push(g.ms);
-    bytes = g.bytes;
-  }
-  samples.sort((a, b) => a - b);
-  return { apps: state.apps.size, instances: state.instances.size, listMedianMs: samples[9]!, listP95Ms: samples[18]!, listBytes: bytes };
-}
-
-if (process.argv[4] === "list") console.log(JSON.stringify(measureList()));
-else console.log(JSON.stringify({ ...measure(), ...measureLoaded() }));
+console.log(JSON.stringify({ ...measure(), ...measureLoaded() }));
