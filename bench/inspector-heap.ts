@@ -23,6 +23,12 @@ export interface HeapInspector {
    * snapshot must come through this one.
    */
   largestKinds(poke: () => Promise<unknown>, top: number): Promise<HeapKind[]>;
+  /**
+   * A CPU profile of the isolate while `during` runs, for at most its first `maxMs` (V8's
+   * sampling profiler, 1 ms): self time summed by function, the largest `top` first, to say
+   * where an isolate's time went.
+   */
+  cpuProfile<T>(during: () => Promise<T>, top: number, maxMs: number): Promise<{ result: T; functions: ProfiledFunction[]; sampledMs: number; error?: string }>;
   close(): void;
 }
 
@@ -31,6 +37,13 @@ export interface HeapKind {
   kind: string;
   count: number;
   bytes: number;
+}
+
+/** Self time of one function in a CPU profile. */
+export interface ProfiledFunction {
+  /** `name file:line` (file without its folders). */
+  fn: string;
+  selfMs: number;
 }
 
 interface Target {
@@ -71,13 +84,13 @@ export async function connectHeapInspector(port: number, worker: string): Promis
     ws.onopen = () => resolve();
     ws.onerror = () => reject(new Error(`inspector: cannot connect to ${target.webSocketDebuggerUrl}`));
   });
-  const call = <T>(method: string): Promise<T> =>
+  const call = <T>(method: string, params: Record<string, unknown> = {}, timeoutMs = ANSWER_TIMEOUT_MS): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const id = ++nextId;
       const timer = setTimeout(() => {
         answers.delete(id);
-        reject(new Error(`inspector: no answer to ${method} within ${ANSWER_TIMEOUT_MS / 1000}s`));
-      }, ANSWER_TIMEOUT_MS);
+        reject(new Error(`inspector: no answer to ${method} within ${timeoutMs / 1000}s`));
+      }, timeoutMs);
       answers.set(id, {
         resolve: (v) => {
           clearTimeout(timer);
@@ -88,7 +101,7 @@ export async function connectHeapInspector(port: number, worker: string): Promis
           reject(e);
         },
       });
-      ws.send(JSON.stringify({ id, method, params: {} }));
+      ws.send(JSON.stringify({ id, method, params }));
     });
   return {
     async heapAfterGc(poke) {
@@ -123,6 +136,25 @@ export async function connectHeapInspector(port: number, worker: string): Promis
       await taken;
       return summarize(JSON.parse(chunks.join("")) as HeapSnapshot, top);
     },
+    async cpuProfile(during, top, maxMs) {
+      await call("Profiler.enable");
+      await call("Profiler.setSamplingInterval", { interval: 1000 });
+      await call("Profiler.start");
+      const running = during().then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([running, new Promise((r) => (timer = setTimeout(r, maxMs)))]);
+      clearTimeout(timer);
+      // A busy isolate answers late: the profile is then missing, not the run.
+      const stopped = await call<{ profile: CpuProfile }>("Profiler.stop", {}, 180_000).catch((err: Error) => err);
+      const outcome = await running;
+      await call("Profiler.disable").catch(() => undefined);
+      if ("error" in outcome) throw outcome.error;
+      if (stopped instanceof Error) return { result: outcome.value, functions: [], sampledMs: 0, error: stopped.message };
+      return { result: outcome.value, ...summarizeProfile(stopped.profile, top) };
+    },
     close: () => ws.close(),
   };
 }
@@ -149,4 +181,26 @@ function summarize(snap: HeapSnapshot, top: number): HeapKind[] {
     byKind.set(kind, k);
   }
   return [...byKind.values()].sort((a, b) => b.bytes - a.bytes).slice(0, top);
+}
+
+interface CpuProfile {
+  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Self time by function (samples × their time deltas), largest first. */
+function summarizeProfile(profile: CpuProfile, top: number): { functions: ProfiledFunction[]; sampledMs: number } {
+  const frameOf = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const byFn = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const f = frameOf.get(id)!;
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    const fn = `${f.functionName || "(anonymous)"} ${f.url.split("/").pop() || ""}${f.url ? `:${f.lineNumber + 1}` : ""}`.trim();
+    byFn.set(fn, (byFn.get(fn) ?? 0) + ms);
+    total += ms;
+  });
+  const functions = [...byFn.entries()].map(([fn, selfMs]) => ({ fn, selfMs })).sort((a, b) => b.selfMs - a.selfMs);
+  return { functions: functions.slice(0, top), sampledMs: total };
 }

@@ -11,6 +11,23 @@ import { contains, subtract } from "../sdk/src/resources.ts";
 import type { FetchLike } from "../sdk/src/scheduler-types.ts";
 import { percentile } from "./result.ts";
 
+/**
+ * fetch, again (up to 3 more times, 100 ms apart) when the connection was reset: Bun now and
+ * then reuses a keep-alive socket the server has closed (BENCHMARKS.md, scale), and a framework
+ * call lost that way (an ACCEPT) would leave a run waiting for tasks that were never launched.
+ * Under a busy master one retry was not always enough (services benchmark, 10,000 tasks).
+ */
+export const fetchRetryingReset: FetchLike = async (input, init) => {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fetch(input, init);
+    } catch (err) {
+      if ((err as { code?: string }).code !== "ECONNRESET" || attempt >= 3) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+};
+
 export interface LaunchRun {
   tasks: number;
   /** Seconds from the first ACCEPT to the last terminal update. */
@@ -45,6 +62,11 @@ export interface LaunchOptions {
   idleRefuseSeconds?: number;
   /** The framework's fetch (default: the global one), e.g. one that retries a reset connection. */
   fetch?: FetchLike;
+  /**
+   * Done once every task is RUNNING (long-running tasks): the framework then tears down, which
+   * kills them. Absent: done once every task has ended.
+   */
+  untilRunning?: boolean;
 }
 
 interface Timing {
@@ -75,7 +97,10 @@ export async function launchTasks(opts: LaunchOptions): Promise<LaunchRun> {
     frameworkInfo: { user: "root", name: "strata-bench", failover_timeout: 60 },
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
   });
-  const lost = (why: unknown) => console.error(`bench framework: ${why instanceof Error ? why.message : String(why)}`);
+  // A call still in flight when the run is over (a DECLINE as the framework tears down) is no loss.
+  const lost = (why: unknown) => {
+    if (!over) console.error(`bench framework: ${why instanceof Error ? why.message : String(why)}`);
+  };
   const refuse = () => ({ refuse_seconds: next >= opts.count ? (opts.idleRefuseSeconds ?? 0) : 0 });
   const task = (agentId: string): TaskInfo => commandTask({ taskId: `bench-${next++}`, agentId, resources: opts.resources, shell: opts.shell });
   /**
@@ -142,7 +167,7 @@ export async function launchTasks(opts: LaunchOptions): Promise<LaunchRun> {
     if (status.state === "TASK_RUNNING" && t.running === undefined) {
       t.running = now;
       lastRunning = now;
-      running++;
+      if (++running === opts.count && opts.untilRunning) resolveDone();
     }
     if (isTerminal(status.state)) {
       t.done = now;
@@ -178,7 +203,7 @@ export async function launchTasks(opts: LaunchOptions): Promise<LaunchRun> {
     runningP99Ms: percentile(toRunning, 99),
     finishedP50Ms: percentile(finished, 50),
     finishedP99Ms: percentile(finished, 99),
-    failed: failed + (opts.count - ended),
+    failed: failed + opts.count - (opts.untilRunning ? running : ended),
     runningSamplesMs: toRunning,
   };
 }

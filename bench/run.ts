@@ -20,6 +20,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   cost: async () => (await import("./cost.ts")).costBenchmark,
   state: async () => (await import("./state-read.ts")).stateReadBenchmark,
   soak: async () => (await import("./soak.ts")).soakBenchmark,
+  services: async () => (await import("./services.ts")).servicesBenchmark,
 };
 
 // Interrupted: masters and agents run in their own process groups, so stop them before leaving.

@@ -13,9 +13,8 @@ import { freePort, waitForAgents, withTempCluster } from "../scripts/cluster-pro
 import { authorizationHeader } from "../sdk/src/auth.ts";
 import { readRecords } from "../sdk/src/recordio.ts";
 import { parseResources } from "../sdk/src/resources.ts";
-import type { FetchLike } from "../sdk/src/scheduler-types.ts";
 import { connectHeapInspector } from "./inspector-heap.ts";
-import { launchTasks } from "./launch-driver.ts";
+import { fetchRetryingReset, launchTasks } from "./launch-driver.ts";
 import { findBelow, rssBytes } from "./proc-memory.ts";
 import type { Benchmark, Figure } from "./result.ts";
 
@@ -54,20 +53,6 @@ interface SoakCounts {
   streamFailures: number;
   rounds: number;
 }
-
-/**
- * fetch, once more when the connection was reset: Bun now and then reuses a keep-alive socket
- * the server has closed (BENCHMARKS.md, scale), and a framework call lost that way (an ACCEPT)
- * would leave a round waiting for tasks that were never launched.
- */
-const fetchRetryingReset: FetchLike = async (input, init) => {
-  try {
-    return await fetch(input, init);
-  } catch (err) {
-    if ((err as { code?: string }).code !== "ECONNRESET") throw err;
-    return fetch(input, init);
-  }
-};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
