@@ -86,7 +86,10 @@ export function assignServicePorts(
  * `changes` (apps stored by one API change) with their dynamic service ports assigned against
  * `state`'s other apps, or the refusal when the range is used up.
  */
-export function withAssignedPorts<C extends { apps: AppRecord[]; removedApps: string[] }>(state: Pick<ServicesState, "apps">, changes: C): C | { refused: string } {
+export function withAssignedPorts<C extends { apps: AppRecord[]; removedApps: string[] }>(
+  state: Pick<ServicesState, "apps">,
+  changes: C,
+): C | { refused: string } {
   // New definitions only (a creation or a configuration change): a scale change keeps the definition as it was.
   const fresh = changes.apps.filter((r) => r.lastConfigChangeAt === r.version && servicePortsOf(r.app).includes(0));
   if (fresh.length === 0) return changes;

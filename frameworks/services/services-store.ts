@@ -12,7 +12,15 @@
  */
 import type { AppVersionReader } from "./api-types.ts";
 import { storedDeployment } from "./deployments.ts";
-import { type AppRecord, type DeploymentRecord, type GroupRecord, type GroupSnapshot, InstanceMap, type InstanceRecord, type ServicesState } from "./service-records.ts";
+import {
+  type AppRecord,
+  type DeploymentRecord,
+  type GroupRecord,
+  type GroupSnapshot,
+  InstanceMap,
+  type InstanceRecord,
+  type ServicesState,
+} from "./service-records.ts";
 
 /** How many versions of a group are kept (Marathon's `--max_versions` default). */
 export const GROUP_VERSIONS_KEPT = 50;
@@ -84,11 +92,11 @@ export class ServicesStore implements AppVersionReader {
     const apps = sql
       .exec<{ json: string }>("SELECT json FROM apps")
       .toArray()
-      .map((r) => JSON.parse(r.json) as AppRecord);
+      .map((r) => JSON.parse(r.json, shareValue) as AppRecord);
     const instances = sql
       .exec<{ json: string }>("SELECT json FROM instances")
       .toArray()
-      .map((r) => JSON.parse(r.json) as InstanceRecord);
+      .map((r) => JSON.parse(r.json, shareValue) as InstanceRecord);
     const deployments = sql
       .exec<{ json: string }>("SELECT json FROM deployments")
       .toArray()
@@ -196,13 +204,28 @@ export class ServicesStore implements AppVersionReader {
  * by piece; read back, every instance has one shape and flat strings: 42 MB instead of 116 MB for
  * 10,000 apps × 10 instances (BENCHMARKS.md, "Services").
  */
-const asStored = <T>(record: T): T => JSON.parse(JSON.stringify(record)) as T;
+const asStored = <T>(record: T): T => JSON.parse(JSON.stringify(record), shareValue) as T;
+
+/** Values many records repeat (an agent's id and host, an app's id, a state), kept once: one string for every instance on an agent or of an app. */
+const SHARED_FIELDS: ReadonlySet<string> = new Set(["appId", "agentId", "host", "state", "goal", "role"]);
+const shared = new Map<string, string>();
+/** The JSON reviver of rows: the shared fields' values taken from (or put into) `shared`. */
+export function shareValue(key: string, value: unknown): unknown {
+  if (typeof value !== "string" || !SHARED_FIELDS.has(key)) return value;
+  const known = shared.get(value);
+  if (known !== undefined) return known;
+  if (shared.size >= MAX_SHARED) shared.clear(); // bounded: values of long-gone agents and apps do not pile up
+  shared.set(value, value);
+  return value;
+}
+const MAX_SHARED = 100_000;
 
 /** `state` with `changes` applied (the in-memory mirror follows each commit). */
 export function applyChanges(state: ServicesState, changes: ServicesChanges): void {
-  for (const a of changes.apps ?? []) state.apps.set(a.app.id, asStored(a));
+  // Keyed by the stored copy's own id: the caller's id may be a string built piece by piece.
+  for (const a of (changes.apps ?? []).map(asStored)) state.apps.set(a.app.id, a);
   for (const id of changes.removedApps ?? []) state.apps.delete(id);
-  for (const i of changes.instances ?? []) state.instances.set(i.taskId, asStored(i));
+  for (const i of (changes.instances ?? []).map(asStored)) state.instances.set(i.taskId, i);
   for (const id of changes.removedInstances ?? []) state.instances.delete(id);
   for (const d of changes.deployments ?? []) state.deployments.set(d.id, d);
   for (const id of changes.removedDeployments ?? []) state.deployments.delete(id);
