@@ -1,7 +1,7 @@
 /**
  * Pure decisions for the agent protocol: (re-)registration, status updates, poll receipts.
  */
-import type { PollRequest, RegisterRequest, StatusRequest } from "../../../schemas/index.ts";
+import type { PollRequest, RegisterRequest, StatusRequest, TaskState, TaskStatus } from "../../../schemas/index.ts";
 import { isTerminal } from "../../../schemas/index.ts";
 import type { AgentRecord } from "../store/records.ts";
 import { taskKey } from "../store/records.ts";
@@ -74,6 +74,9 @@ export function decideStatus(view: MasterView, req: StatusRequest, now: number):
   const effects: Effect[] = [];
   const acknowledged: string[] = [];
   const agentId = req.agent_id.value;
+  // Each task's last update in this request: see `staleAgentUpdate`.
+  const last = new Map<string, TaskStatus>();
+  for (const { framework_id, status } of req.updates) last.set(taskKey(framework_id.value, status.task_id.value), status);
   for (const { framework_id, status } of req.updates) {
     const fid = framework_id.value;
     const known = view.updates.get(status.uuid);
@@ -96,6 +99,13 @@ export function decideStatus(view: MasterView, req: StatusRequest, now: number):
       acknowledged.push(status.uuid);
       continue;
     }
+    if (!known && staleAgentUpdate(task.status, status) && !replayToLatest(view, task.status, last.get(taskKey(fid, status.task_id.value))!)) {
+      // A late copy of an update acknowledged and forgotten (a status call that timed out or
+      // was reset, still on its way while the agent retried it): already delivered, and
+      // applying it would move the task back. The agent may stop retrying it.
+      acknowledged.push(status.uuid);
+      continue;
+    }
     if (known) {
       // A retry: the framework has not acknowledged yet. Forward again (at-least-once), unless
       // the copy sent moments ago is surely still on its way.
@@ -107,6 +117,48 @@ export function decideStatus(view: MasterView, req: StatusRequest, now: number):
     if (isTerminal(status.state)) effects.push({ kind: "allocate" });
   }
   return { effects, acknowledged };
+}
+
+/** How far along a task is, for the states an agent reports; a terminal state is the end. */
+function progress(state: TaskState): number | undefined {
+  if (isTerminal(state)) return 4;
+  return { TASK_STAGING: 0, TASK_STARTING: 1, TASK_RUNNING: 2, TASK_KILLING: 3 }[state as string];
+}
+
+/**
+ * Whether an agent's update the master does not hold (`update`) is behind the task's latest
+ * status (`current`), so is a late copy of one already applied rather than news: a non-terminal
+ * state earlier than the latest (a task never goes back, e.g. RUNNING → STARTING), or the same
+ * state with an earlier timestamp (e.g. an older health report). A copy of the latest update
+ * itself is not stale: it changes nothing, and the master cannot tell it from the agent's retry
+ * after a failover of an update the framework may never have received (it is delivered again).
+ * Only a `current` the agent sent counts (same agent clock; a master-made status, e.g.
+ * TASK_UNREACHABLE or the RUNNING of a re-registration, never makes an update stale), and an
+ * update that moves the task on is never stale, whatever its timestamp.
+ *
+ * Mesos needs no such check: its agent sends a task's updates one at a time, the next only once
+ * the previous one is acknowledged, over one ordered connection, and the master takes the task's
+ * state from the update's `latest_state`. Here each call is a separate request, so a copy of an
+ * earlier one can arrive after the update was acknowledged and the master forgot its uuid.
+ */
+export function staleAgentUpdate(current: TaskStatus | undefined, update: TaskStatus): boolean {
+  if (!current || current.source === "SOURCE_MASTER") return false;
+  if (isTerminal(update.state)) return false;
+  const was = progress(current.state);
+  const now = progress(update.state);
+  if (was === undefined || now === undefined) return false;
+  if (now !== was) return now < was;
+  return current.timestamp !== undefined && update.timestamp !== undefined && update.timestamp < current.timestamp;
+}
+
+/**
+ * Whether a request whose last update of a task is `last` brings the task (back) to at least
+ * its latest status: the agent re-sending all it holds, oldest first (after a master failover,
+ * which forgets agent updates), so its earlier updates are delivered again, in order, and the
+ * task ends where `last` says. `last` must be one the master applies (not one it holds).
+ */
+function replayToLatest(view: MasterView, current: TaskStatus | undefined, last: TaskStatus): boolean {
+  return last.uuid !== undefined && !view.updates.get(last.uuid) && !staleAgentUpdate(current, last);
 }
 
 /** A poll's receipts: commands the agent took over and acknowledgements it has learnt. */
