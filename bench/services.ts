@@ -130,7 +130,8 @@ async function waitRunning(call: Call, url: string, secrets: LocalSecrets, idPar
     let best = -1;
     let since = performance.now();
     for (;;) {
-      const running = await read();
+      // An overloaded master may not answer one poll in time: that poll counts as no progress.
+      const running = await read().catch(() => Math.max(best, 0));
       const now = performance.now();
       if (running >= want || now > deadline) return running;
       if (running > best) [best, since] = [running, now];
@@ -391,13 +392,24 @@ export const servicesBenchmark: Benchmark = async ({ quick }) => {
   const size = quick ? QUICK : FULL;
   const figures: Figure[] = [];
   const q = quick ? " (quick sizes)" : "";
-  const inspectorPort = await freePort();
-  const agentArgs = ["--hollow", String(size.agents), "--hollow-task-ms", String(86_400_000)];
   try {
     if (PARTS.has("memory")) figures.push(...stateFigures(size));
   } catch (err) {
     figures.push({ group: G, name: "services state memory: failed", value: NaN, unit: "", note: String(err).slice(0, 200) });
   }
+  // The list gets a cluster of its own: after the launch and the restart the master holds
+  // 20,000+ finished tasks and its agents may still be catching up.
+  for (const parts of [["launch", "restart"], ["list"]]) {
+    if (parts.some((p) => PARTS.has(p))) figures.push(...(await inCluster(size, quick, parts)));
+  }
+  return figures.map((f) => (q ? { ...f, name: `${f.name}${q}` } : f));
+};
+
+/** `parts` (of launch, restart, list) in one new cluster of `size.agents` hollow agents. */
+async function inCluster(size: Sizes, quick: boolean, parts: string[]): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const inspectorPort = await freePort();
+  const agentArgs = ["--hollow", String(size.agents), "--hollow-task-ms", String(86_400_000)];
   await withTempCluster({ name: "bench-services", agentArgs, inspectorPort }, async ({ url, secrets }) => {
     await waitForAgents(url, secrets, size.agents, 300_000);
     const call = marathon(url, secrets);
@@ -426,7 +438,7 @@ export const servicesBenchmark: Benchmark = async ({ quick }) => {
       // The services framework wakes at its first request and subscribes.
       await waitUntil("the services framework subscribed", 60_000, 500, async () => Boolean((await call("GET", "/v2/info")).frameworkId));
       for (const [name, phase] of phases) {
-        if (!PARTS.has(name)) continue;
+        if (!PARTS.has(name) || !parts.includes(name)) continue;
         try {
           figures.push(...(await phase()));
         } catch (err) {
@@ -440,5 +452,5 @@ export const servicesBenchmark: Benchmark = async ({ quick }) => {
       inspector.close();
     }
   });
-  return figures.map((f) => (q ? { ...f, name: `${f.name}${q}` } : f));
-};
+  return figures;
+}
