@@ -21,10 +21,10 @@ import { queryBoolean } from "../../schemas/marathon/query-boolean.ts";
 import type { ApiAnswer, ApiChanges, ApiContext, ApiRequest, Served } from "./api-types.ts";
 import { appAnswer, infoJson } from "./app-answers.ts";
 import { changeApp, newRecord, refused, rollbackTarget, stops } from "./app-changes.ts";
+import { appExplainJson } from "./app-explain.ts";
 import { unknownApp, versionsApi } from "./app-versions-api.ts";
 import { bulkUpdate } from "./bulk-update.ts";
 import { deploymentAnswer, deploymentsApi, lockedBy, rollingChange } from "./deployment-api.ts";
-import { strataDeploymentFailureJson } from "./deployment-deadline.ts";
 import { deploymentsOf } from "./deployments.ts";
 import { groupsApi } from "./groups-api.ts";
 import { labelsMatch, parseLabelSelectors } from "./label-selector.ts";
@@ -197,8 +197,8 @@ function route(state: ServicesState, req: ApiRequest, ctx: ApiContext): Served {
   switch (method) {
     case "GET": {
       if (!record) return { answer: unknownApp(id) };
-      // Strata's extra, off by default: `strataExplain=true` adds the last deployment failure (deployment-deadline.ts).
-      const explain = queryBoolean(req.query.get("strataExplain"), false) ? strataDeploymentFailureJson(record) : {};
+      // Strata's extra, off by default: `strataExplain=true` adds the last deployment failure and the instances by version (app-explain.ts).
+      const explain = queryBoolean(req.query.get("strataExplain"), false) ? appExplainJson(state, record) : {};
       return { answer: json(200, { app: { ...appAnswer(state, record, embedsOf(req.query, APP_SHOW_EMBEDS)), ...explain } }) };
     }
     case "PUT":
