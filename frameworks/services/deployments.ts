@@ -32,7 +32,6 @@ import {
   type InstanceRecord,
   instancesOf,
   isResidentApp,
-  isSuspended,
   type ServicesState,
 } from "./service-records.ts";
 import { mesosHealthCheck } from "./task-health.ts";
@@ -126,20 +125,22 @@ export function planSteps(
 
 const byApp = (a: DeploymentAction, b: DeploymentAction): number => a.app.localeCompare(b.app);
 
-/** The instances of each app in task id order, with the stops of a round put over them as it goes. */
+/**
+ * The instances of each app in task id order (suspended resident ones left out: a reservation
+ * only, no task), with the stops of a round put over them as it goes. An app's list is read when
+ * first asked (through the state's index of instances by app), so a round costs the instances of
+ * the apps in deployments, not every instance.
+ */
 class AppInstances {
   private readonly byApp = new Map<string, InstanceRecord[]>();
-  constructor(instances: Iterable<InstanceRecord>) {
-    for (const i of instances) {
-      if (isSuspended(i)) continue; // a scaled-down resident instance: its reservation only, no task
-      const list = this.byApp.get(i.appId);
-      if (list) list.push(i);
-      else this.byApp.set(i.appId, [i]);
-    }
-    for (const list of this.byApp.values()) list.sort((a, b) => a.taskId.localeCompare(b.taskId));
-  }
+  constructor(private readonly state: Pick<ServicesState, "instances">) {}
   of(appId: string): InstanceRecord[] {
-    return this.byApp.get(appId) ?? [];
+    let list = this.byApp.get(appId);
+    if (!list) {
+      list = instancesOf(this.state, appId);
+      this.byApp.set(appId, list);
+    }
+    return list;
   }
   /** Marks `ids` of `appId` stopped at `nowMs`; the instances that were not yet. */
   stop(appId: string, ids: readonly string[], nowMs: number): InstanceRecord[] {
@@ -218,7 +219,7 @@ export function startDeployment(
   const original: Record<string, MarathonApp | null> = {};
   for (const app of [...affected].sort()) original[app] = before.apps.get(app)?.app ?? null;
   const d: DeploymentRecord = { id, version: nowMs, steps: planned.steps, currentStep: 0, original, strategies: {}, ...(groupId ? { groupId } : {}), ...extra };
-  const begun = beginStep(state.apps, new AppInstances([...state.instances.values()].filter((i) => i.appId in original)), d, nowMs);
+  const begun = beginStep(state.apps, new AppInstances(state), d, nowMs);
   return { deployment: begun.d, stops: begun.stops };
 }
 
@@ -254,7 +255,7 @@ export interface DeploymentProgress {
 export function advanceDeployments(state: ServicesState, nowMs: number): DeploymentProgress {
   const out: DeploymentProgress = { stops: [], advanced: [], stepsDone: [], finished: [] };
   if (state.deployments.size === 0) return out;
-  const lists = new AppInstances(state.instances.values());
+  const lists = new AppInstances(state);
   for (const original of [...state.deployments.values()].sort((a, b) => a.version - b.version || a.id.localeCompare(b.id))) {
     let d = original;
     out.stops.push(...restartKills(state.apps, lists, d, nowMs));
