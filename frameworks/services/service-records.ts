@@ -195,6 +195,9 @@ export class InstanceMap extends Map<string, InstanceRecord> {
   // Declared only (no field initialiser runs after Map's constructor, which may already have called set).
   declare private byApp: Map<string, Map<string, InstanceRecord>> | undefined;
   declare private sorted: Map<string, InstanceRecord[]> | undefined;
+  /** The task ids of instances being stopped (goal `stopped`) and of unreachable ones: what each round looks at. */
+  declare private stopping: Set<string> | undefined;
+  declare private unreachable: Set<string> | undefined;
 
   static of(instances: Iterable<InstanceRecord>): InstanceMap {
     const out = new InstanceMap();
@@ -206,6 +209,8 @@ export class InstanceMap extends Map<string, InstanceRecord> {
     const old = super.get(taskId);
     if (old && old.appId !== i.appId) this.unindex(old);
     super.set(taskId, i);
+    this.mark((this.stopping ??= new Set()), taskId, i.goal === "stopped");
+    this.mark((this.unreachable ??= new Set()), taskId, i.state === "TASK_UNREACHABLE");
     this.byApp ??= new Map();
     const mine = this.byApp.get(i.appId) ?? new Map<string, InstanceRecord>();
     if (mine.size === 0) this.byApp.set(i.appId, mine);
@@ -222,6 +227,8 @@ export class InstanceMap extends Map<string, InstanceRecord> {
   override delete(taskId: string): boolean {
     const old = super.get(taskId);
     if (old) this.unindex(old);
+    this.stopping?.delete(taskId);
+    this.unreachable?.delete(taskId);
     return super.delete(taskId);
   }
 
@@ -229,6 +236,23 @@ export class InstanceMap extends Map<string, InstanceRecord> {
     super.clear();
     this.byApp = undefined;
     this.sorted = undefined;
+    this.stopping = undefined;
+    this.unreachable = undefined;
+  }
+
+  /** The instances being stopped (goal `stopped`). */
+  stoppingInstances(): InstanceRecord[] {
+    return [...(this.stopping ?? [])].map((id) => super.get(id)!);
+  }
+
+  /** The instances whose task is TASK_UNREACHABLE. */
+  unreachableInstances(): InstanceRecord[] {
+    return [...(this.unreachable ?? [])].map((id) => super.get(id)!);
+  }
+
+  private mark(set: Set<string>, taskId: string, member: boolean): void {
+    if (member) set.add(taskId);
+    else set.delete(taskId);
   }
 
   /** Every instance of `appId` (suspended ones too), in task id order; the caller must not change the array. */
@@ -252,6 +276,18 @@ export class InstanceMap extends Map<string, InstanceRecord> {
 export function allInstancesOf(state: Pick<ServicesState, "instances">, appId: string): readonly InstanceRecord[] {
   if (state.instances instanceof InstanceMap) return state.instances.ofApp(appId);
   return [...state.instances.values()].filter((i) => i.appId === appId).sort((a, b) => a.taskId.localeCompare(b.taskId));
+}
+
+/** The instances being stopped (goal `stopped`): from the index when the state keeps one, else a scan. */
+export function stoppingInstances(state: Pick<ServicesState, "instances">): InstanceRecord[] {
+  if (state.instances instanceof InstanceMap) return state.instances.stoppingInstances();
+  return [...state.instances.values()].filter((i) => i.goal === "stopped");
+}
+
+/** The instances whose task is TASK_UNREACHABLE: from the index when the state keeps one, else a scan. */
+export function unreachableInstances(state: Pick<ServicesState, "instances">): InstanceRecord[] {
+  if (state.instances instanceof InstanceMap) return state.instances.unreachableInstances();
+  return [...state.instances.values()].filter((i) => i.state === "TASK_UNREACHABLE");
 }
 
 /** The instances of `appId` (but suspended resident ones), in task id order. */

@@ -33,7 +33,7 @@ import { forgetSettled, type OfferStats, recordOutcomes } from "./offer-stats.ts
 import { dueReadinessProbes, readinessChanged } from "./readiness.ts";
 import { runReadinessProbe } from "./readiness-runner.ts";
 import { isIdleResident, planResidentOffers, type ResidentAccept, residentStatus, residentWaiting } from "./resident-planner.ts";
-import type { DeploymentRecord, ServicesState } from "./service-records.ts";
+import { type DeploymentRecord, type ServicesState, stoppingInstances } from "./service-records.ts";
 import { type ApiAnswer, serveApi } from "./services-api.ts";
 import { newCounters } from "./services-counters.ts";
 import { SERVICES_CLIENT_HEADER, SERVICES_ORIGIN_HEADER } from "./services-origin.ts";
@@ -275,8 +275,8 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     this.checkReadiness();
     const client = this.client;
     if (!client?.subscribed) return;
-    for (const i of this.state.instances.values()) {
-      if (i.goal !== "stopped" || isIdleResident(i) || (!again && this.killSent.has(i.taskId))) continue;
+    for (const i of stoppingInstances(this.state)) {
+      if (isIdleResident(i) || (!again && this.killSent.has(i.taskId))) continue;
       this.killSent.add(i.taskId);
       client.kill(i.taskId, i.agentId).catch(() => undefined);
     }

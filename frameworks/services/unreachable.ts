@@ -21,7 +21,7 @@
  * - `"disabled"`: never inactive, never expunged; the framework waits for the task to come back.
  */
 import type { TaskStatus } from "../../schemas/mesos.ts";
-import type { AppRecord, InstanceRecord, ServicesState } from "./service-records.ts";
+import { type AppRecord, type InstanceRecord, type ServicesState, unreachableInstances } from "./service-records.ts";
 
 /** When the task of `instance`, reported TASK_UNREACHABLE by `status`, became unreachable (ms). */
 export function unreachableSince(instance: InstanceRecord, status: TaskStatus, nowMs: number): number {
@@ -61,8 +61,7 @@ export interface UnreachableSteps {
 export function unreachableSteps(state: Pick<ServicesState, "apps" | "instances">, nowMs: number): UnreachableSteps {
   const inactive: InstanceRecord[] = [];
   const expunged: string[] = [];
-  for (const i of state.instances.values()) {
-    if (i.state !== "TASK_UNREACHABLE") continue;
+  for (const i of unreachableInstances(state)) {
     const record = state.apps.get(i.appId);
     if (!record) continue;
     if (expungeDue(record, i, nowMs)) expunged.push(i.taskId);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { allInstancesOf, InstanceMap, instancesOf } from "../../frameworks/services/service-records.ts";
+import { allInstancesOf, InstanceMap, instancesOf, stoppingInstances, unreachableInstances } from "../../frameworks/services/service-records.ts";
 import { instance } from "../support/services-fixtures.ts";
 
 const ids = (list: readonly { taskId: string }[]) => list.map((i) => i.taskId);
@@ -37,5 +37,23 @@ describe("InstanceMap: the instances by task id, indexed by app", () => {
     ]);
     expect(ids(map.ofApp("/r"))).toEqual(["r.1", "r.2"]);
     expect(ids(instancesOf({ instances: map }, "/r"))).toEqual(["r.2"]);
+  });
+
+  it("knows the instances being stopped and the unreachable ones, as a scan does, through every change", () => {
+    const map = InstanceMap.of([instance("a", "/x"), instance("b", "/x", { goal: "stopped" }), instance("c", "/y", { state: "TASK_UNREACHABLE" })]);
+    const sets = () => [ids(stoppingInstances({ instances: map })).sort(), ids(unreachableInstances({ instances: map })).sort()];
+    const scans = () => {
+      const plain = new Map(map);
+      return [ids(stoppingInstances({ instances: plain })).sort(), ids(unreachableInstances({ instances: plain })).sort()];
+    };
+    expect(sets()).toEqual([["b"], ["c"]]);
+    map.set("a", instance("a", "/x", { goal: "stopped", state: "TASK_UNREACHABLE" }));
+    map.set("c", instance("c", "/y", { state: "TASK_RUNNING" }));
+    expect(sets()).toEqual([["a", "b"], ["a"]]);
+    map.delete("b");
+    expect(sets()).toEqual([["a"], ["a"]]);
+    expect(sets()).toEqual(scans());
+    map.clear();
+    expect(sets()).toEqual([[], []]);
   });
 });
