@@ -5,6 +5,7 @@
  * ending in `Z`) and Marathon's fields. The SSE framing is event-stream.ts's.
  */
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
+import { canonicalAppId } from "../../schemas/marathon/app-id.ts";
 import { marathonTime } from "../../schemas/marathon/app-json.ts";
 import type { TaskState, TaskStatus } from "../../schemas/mesos.ts";
 import { stepJson } from "./deployments.ts";
@@ -164,13 +165,14 @@ function plan(d: DeploymentRecord, target: ReadonlyMap<string, MarathonApp>): Re
 
 /**
  * `deployment_info` (a deployment started: its plan and current step), `deployment_step_success`
- * (step `step`, from 0, is done), `deployment_success` (it ended) or `deployment_failed` (it
+ * (step `step`, from 0, is done), `deployment_step_failure` (step `step` did not finish: its
+ * deployment failed past its deadline), `deployment_success` (it ended) or `deployment_failed` (it
  * ended without reaching its target: overridden by a forced change, cancelled, its app deleted,
  * past its deadline; Marathon's DeploymentManager publishes `DeploymentFailed` then). `target`
  * holds the affected apps as they are now.
  */
 export function deploymentEvent(
-  kind: "deployment_info" | "deployment_success" | "deployment_step_success" | "deployment_failed",
+  kind: "deployment_info" | "deployment_success" | "deployment_step_success" | "deployment_step_failure" | "deployment_failed",
   d: DeploymentRecord,
   target: ReadonlyMap<string, MarathonApp>,
   nowMs: number,
@@ -179,6 +181,33 @@ export function deploymentEvent(
   const p = plan(d, target);
   if (kind === "deployment_success" || kind === "deployment_failed") return event(kind, nowMs, { id: d.id, plan: p });
   return event(kind, nowMs, { plan: p, currentStep: stepJson(d.steps[step] ?? []) });
+}
+
+/**
+ * `group_change_failed` for a change of a group through `/v2/groups` that was refused for a
+ * conflict (409: an app locked by a deployment, a group or app already there), as Marathon's
+ * GroupManager publishes `GroupChangeFailed(groupId, version, reason)` when the change it was
+ * asked for cannot be made; a refused definition (400, 422) is answered before any change is
+ * tried, with no event, as in Marathon. Undefined for any other request or answer.
+ */
+export function groupChangeFailedEvent(
+  req: { method: string; path: string; body: string },
+  answer: { status: number; json?: unknown },
+  nowMs: number,
+): MarathonEvent | undefined {
+  const m = /^\/v2\/groups(\/.*?)?\/?$/.exec(req.path);
+  if (!m || req.method === "GET" || answer.status !== 409 || /\/versions(\/|$)/.test(m[1] ?? "")) return undefined;
+  let groupId = canonicalAppId(m[1] ?? "/");
+  if (req.method === "POST") {
+    try {
+      const id = (JSON.parse(req.body) as { id?: unknown }).id;
+      if (typeof id === "string" && id !== "") groupId = canonicalAppId(id, groupId);
+    } catch {
+      /* the path names the group */
+    }
+  }
+  const message = (answer.json as { message?: unknown } | undefined)?.message;
+  return event("group_change_failed", nowMs, { groupId, version: marathonTime(nowMs), reason: typeof message === "string" ? message : "conflict" });
 }
 
 /** `group_change_success`: a group was changed through `/v2/groups` (its id and the change's version). */

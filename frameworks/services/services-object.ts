@@ -26,7 +26,16 @@ import { FAILOVER_TIMEOUT_SECONDS } from "./app-answers.ts";
 import { trackDeployments } from "./deployment-api.ts";
 import { expireDeployments } from "./deployment-deadline.ts";
 import { advanceDeployments } from "./deployments.ts";
-import { apiPostEvent, appTerminatedEvent, deploymentEvent, groupChangeEvent, instanceChangedEvent, statusEvents, streamEvent } from "./event-json.ts";
+import {
+  apiPostEvent,
+  appTerminatedEvent,
+  deploymentEvent,
+  groupChangeEvent,
+  groupChangeFailedEvent,
+  instanceChangedEvent,
+  statusEvents,
+  streamEvent,
+} from "./event-json.ts";
 import { EventHub } from "./event-stream.ts";
 import { missingInstances, planOffers } from "./offer-planner.ts";
 import { forgetSettled, type OfferStats, recordOutcomes } from "./offer-stats.ts";
@@ -115,6 +124,8 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     );
     const { answer, changes } = trackDeployments(this.state, served, nowMs);
     if (served.abdicate) setTimeout(() => this.abdicate(), ABDICATION_DELAY_MS);
+    const groupFailed = groupChangeFailedEvent({ method: request.method, path: url.pathname, body }, answer, nowMs);
+    if (groupFailed) this.events.publish(groupFailed);
     if (changes) {
       const stopped = (changes.removedDeployments ?? []).flatMap((id) => this.state.deployments.get(id) ?? []);
       this.commit({
@@ -262,6 +273,7 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     const expired = expireDeployments(this.state, Date.now(), () => crypto.randomUUID());
     if (expired.expired.length > 0) this.commit(expired);
     for (const e of expired.expired) {
+      this.events.publish(deploymentEvent("deployment_step_failure", e.deployment, this.targetOf(e.deployment), Date.now()));
       this.events.publish(deploymentEvent("deployment_failed", e.deployment, this.targetOf(e.deployment), Date.now()));
       if (e.rollback) this.events.publish(deploymentEvent("deployment_info", e.rollback, this.targetOf(e.rollback), Date.now()));
     }

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import {
   conditionOf,
   deploymentEvent,
+  groupChangeFailedEvent,
   instanceChangedEvent,
   instanceHealthChangedEvent,
   lightEvent,
@@ -158,5 +159,40 @@ describe("deployment_failed and plan-format=light", () => {
     expect(dataOf(l!).plan).not.toHaveProperty("target");
     expect(dataOf(l!).plan).not.toHaveProperty("original");
     expect(l!.split("\n")).toHaveLength(2);
+  });
+});
+
+describe("group_change_failed and deployment_step_failure", () => {
+  const conflict = { status: 409, json: { message: "Group /shop is already created. Use PUT to change this group." } };
+  it.each([
+    ["POST /v2/groups, the body naming the group", { method: "POST", path: "/v2/groups", body: '{"id": "shop"}' }, conflict, "/shop"],
+    ["PUT /v2/groups/{id}", { method: "PUT", path: "/v2/groups/shop/db/", body: "{}" }, conflict, "/shop/db"],
+    ["DELETE /v2/groups/{id}", { method: "DELETE", path: "/v2/groups/shop", body: "" }, conflict, "/shop"],
+  ])("%s refused for a conflict is a group_change_failed", (_name, req, answer, groupId) => {
+    expect(groupChangeFailedEvent(req, answer, 5_000)).toEqual({
+      groupId,
+      version: "1970-01-01T00:00:05.000Z",
+      reason: "Group /shop is already created. Use PUT to change this group.",
+      eventType: "group_change_failed",
+      timestamp: "1970-01-01T00:00:05.000Z",
+    });
+  });
+
+  it.each([
+    ["a refused definition (422)", { method: "POST", path: "/v2/groups", body: "{}" }, { status: 422, json: { message: "Object is not valid" } }],
+    ["a change that went through", { method: "PUT", path: "/v2/groups/shop", body: "{}" }, { status: 200, json: {} }],
+    ["a read", { method: "GET", path: "/v2/groups/shop", body: "" }, conflict],
+    ["an app's conflict", { method: "PUT", path: "/v2/apps/shop", body: "{}" }, conflict],
+  ])("%s is no group_change_failed", (_name, req, answer) => {
+    expect(groupChangeFailedEvent(req, answer, 5_000)).toBeUndefined();
+  });
+
+  it("deployment_step_failure carries the plan and the step that did not finish", () => {
+    const e = deploymentEvent("deployment_step_failure", deployment, target, 5_000);
+    expect(e).toMatchObject({
+      eventType: "deployment_step_failure",
+      currentStep: { actions: [{ action: "RestartApplication", app: "/web" }] },
+      plan: { id: "d-1" },
+    });
   });
 });
