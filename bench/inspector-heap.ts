@@ -138,7 +138,7 @@ export async function connectHeapInspector(port: number, worker: string): Promis
     },
     async cpuProfile(during, top, maxMs) {
       await call("Profiler.enable");
-      await call("Profiler.setSamplingInterval", { interval: 1000 });
+      await call("Profiler.setSamplingInterval", { interval: SAMPLING_INTERVAL_US });
       await call("Profiler.start");
       const running = during().then(
         (value) => ({ value }),
@@ -183,23 +183,39 @@ function summarize(snap: HeapSnapshot, top: number): HeapKind[] {
   return [...byKind.values()].sort((a, b) => b.bytes - a.bytes).slice(0, top);
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
   samples: number[];
   timeDeltas: number[];
 }
 
-/** Self time by function (samples × their time deltas), largest first. */
-function summarizeProfile(profile: CpuProfile, top: number): { functions: ProfiledFunction[]; sampledMs: number } {
+/** The profiler's sampling interval (µs). */
+const SAMPLING_INTERVAL_US = 1000;
+/** A sample is worth at most this many intervals; the rest of a longer delta is `NOT_SAMPLED`. */
+const MAX_SAMPLE_INTERVALS = 10;
+/** What a profile summary calls the time between two samples beyond `MAX_SAMPLE_INTERVALS`. */
+export const NOT_SAMPLED = "(not sampled)";
+
+/**
+ * Self time by function (samples × their time deltas), largest first. workerd takes no sample
+ * while the isolate runs no JavaScript (it waits, say for the allocation alarm, or workerd does
+ * its own work, such as storage commits), so the first sample after that comes with the whole
+ * pause as its delta: charged to whatever ran then, it made one function of an alarm look like
+ * a fifth of a launch's time. A sample counts for at most `MAX_SAMPLE_INTERVALS` intervals; the
+ * rest of its delta goes to `NOT_SAMPLED`.
+ */
+export function summarizeProfile(profile: CpuProfile, top: number): { functions: ProfiledFunction[]; sampledMs: number } {
   const frameOf = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
   const byFn = new Map<string, number>();
   let total = 0;
   profile.samples.forEach((id, i) => {
     const f = frameOf.get(id)!;
-    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    const deltaMs = (profile.timeDeltas[i] ?? 0) / 1000;
+    const ms = Math.min(deltaMs, (MAX_SAMPLE_INTERVALS * SAMPLING_INTERVAL_US) / 1000);
     const fn = `${f.functionName || "(anonymous)"} ${f.url.split("/").pop() || ""}${f.url ? `:${f.lineNumber + 1}` : ""}`.trim();
     byFn.set(fn, (byFn.get(fn) ?? 0) + ms);
-    total += ms;
+    if (deltaMs > ms) byFn.set(NOT_SAMPLED, (byFn.get(NOT_SAMPLED) ?? 0) + deltaMs - ms);
+    total += deltaMs;
   });
   const functions = [...byFn.entries()].map(([fn, selfMs]) => ({ fn, selfMs })).sort((a, b) => b.selfMs - a.selfMs);
   return { functions: functions.slice(0, top), sampledMs: total };

@@ -28,7 +28,7 @@ import { join } from "node:path";
 import { freePort, type LocalSecrets, masterMetrics, ROOT, waitForAgents, withTempCluster } from "../scripts/cluster-processes.ts";
 import { authorizationHeader } from "../sdk/src/auth.ts";
 import { parseResources } from "../sdk/src/resources.ts";
-import { connectHeapInspector } from "./inspector-heap.ts";
+import { connectHeapInspector, NOT_SAMPLED } from "./inspector-heap.ts";
 import { fetchRetryingReset, launchTasks } from "./launch-driver.ts";
 import { type Benchmark, type Figure, percentile } from "./result.ts";
 
@@ -420,7 +420,7 @@ async function inCluster(size: Sizes, quick: boolean, parts: string[]): Promise<
       if (!profiling(quick)) return { result: await during(), where: "(not profiled)" };
       const { result, functions, sampledMs, error } = await inspector.cpuProfile(during, 16, PROFILE_MS);
       if (error) return { result, where: `(no profile: ${error})` };
-      const busy = functions.filter((f) => f.fn !== "(idle)");
+      const busy = functions.filter((f) => f.fn !== "(idle)" && f.fn !== NOT_SAMPLED);
       console.error(`services: ${what}: master isolate CPU profile, ${(sampledMs / 1000).toFixed(1)} s sampled, self time:`);
       for (const f of functions) console.error(`  ${f.selfMs.toFixed(0).padStart(8)} ms ${((100 * f.selfMs) / sampledMs).toFixed(1).padStart(5)}%  ${f.fn}`);
       const where = busy
