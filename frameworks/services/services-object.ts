@@ -218,7 +218,7 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     });
     client.on("subscribed", (s) => this.onSubscribed(client, s.framework_id.value));
     client.on("offers", (offers) => this.onOffers(client, offers));
-    client.on("update", (status) => this.onUpdate(client, status));
+    client.on("updates", (statuses) => this.onUpdates(client, statuses));
     client.on("error", (error) => this.onRefused(error));
     this.client = client;
     this.suppressed = false;
@@ -377,17 +377,41 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     return credentials && "principal" in credentials ? { principal: credentials.principal } : {};
   }
 
-  private onUpdate(client: SchedulerClient, status: TaskStatus): void {
-    const before = this.state.instances.get(status.task_id.value);
-    const outcome = residentStatus(this.state, status, applyStatus(this.state, status, Date.now()));
-    if (before) for (const e of statusEvents(before, status, outcome.instance?.health?.alive, Date.now())) this.events.publish(e);
-    this.commit({
-      ...(outcome.instance ? { instances: [outcome.instance, ...(outcome.stops ?? [])] } : {}),
-      ...(outcome.removed ? { removedInstances: [outcome.removed] } : {}),
-      ...(outcome.app ? { apps: [outcome.app] } : {}),
-    });
-    if (outcome.removed) this.killSent.delete(outcome.removed);
-    if (outcome.killUnknown) client.kill(outcome.killUnknown.taskId, outcome.killUnknown.agentId).catch(() => undefined);
+  /**
+   * The status updates that arrived together (the SDK's "updates"), decided one after another
+   * over the state in memory, then stored in one transaction (the rows they touched, as they now
+   * are) before the client acknowledges any of them, and acted on once: one transaction and one
+   * round per batch instead of per update (BENCHMARKS.md, "Services": the launch rate).
+   */
+  private onUpdates(client: SchedulerClient, statuses: readonly TaskStatus[]): void {
+    const instances = new Set<string>();
+    const apps = new Set<string>();
+    try {
+      for (const status of statuses) {
+        const before = this.state.instances.get(status.task_id.value);
+        const outcome = residentStatus(this.state, status, applyStatus(this.state, status, Date.now()));
+        if (before) for (const e of statusEvents(before, status, outcome.instance?.health?.alive, Date.now())) this.events.publish(e);
+        const changes: ServicesChanges = {
+          ...(outcome.instance ? { instances: [outcome.instance, ...(outcome.stops ?? [])] } : {}),
+          ...(outcome.removed ? { removedInstances: [outcome.removed] } : {}),
+          ...(outcome.app ? { apps: [outcome.app] } : {}),
+        };
+        applyChanges(this.state, changes);
+        for (const i of changes.instances ?? []) instances.add(i.taskId);
+        for (const id of changes.removedInstances ?? []) instances.add(id);
+        for (const r of changes.apps ?? []) apps.add(r.app.id);
+        if (outcome.removed) this.killSent.delete(outcome.removed);
+        if (outcome.killUnknown) client.kill(outcome.killUnknown.taskId, outcome.killUnknown.agentId).catch(() => undefined);
+      }
+    } finally {
+      // What was decided is stored even when a later update of the batch threw (then none is acknowledged: the master sends them again).
+      const ids = [...instances];
+      this.store.commit({
+        instances: ids.flatMap((id) => this.state.instances.get(id) ?? []),
+        removedInstances: ids.filter((id) => !this.state.instances.has(id)),
+        apps: [...apps].flatMap((id) => this.state.apps.get(id) ?? []),
+      });
+    }
     this.act(false);
   }
 }

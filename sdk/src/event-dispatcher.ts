@@ -36,6 +36,11 @@ export class EventDispatcher {
     return run;
   }
 
+  /** Whether a handler for `event` is registered. */
+  has(event: SchedulerClientEvent): boolean {
+    return (this.handlers.get(event)?.size ?? 0) > 0;
+  }
+
   /** Resolves when every queued event has been dispatched. */
   idle(): Promise<void> {
     return this.tail.then(() => undefined);

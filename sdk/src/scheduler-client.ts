@@ -188,6 +188,7 @@ export class SchedulerClient extends SchedulerCalls {
 
   /** Handles one event: state changes happen now, handlers run in the dispatcher's order. */
   private receive(event: SchedulerEvent, streamId: string | undefined, extensions: ReadonlySet<string>): void {
+    if (event.type !== "UPDATE") this.flushUpdates(); // gathered updates go before any later event
     switch (event.type) {
       case "SUBSCRIBED":
         this.batchAcks = extensions.has("ACKNOWLEDGE_BATCH") && this.options.batchAcknowledgements !== false;
@@ -232,24 +233,47 @@ export class SchedulerClient extends SchedulerCalls {
     void this.dispatcher.dispatch("subscribed", subscribed, { streamId, resubscribed });
   }
 
+  /** UPDATE events gathered for one "updates" dispatch (only while a handler for it is registered). */
+  private pendingUpdates: Array<EventOf<"UPDATE">["update"]["status"]> = [];
+
   private onUpdate(status: EventOf<"UPDATE">["update"]["status"]): void {
-    void this.dispatcher.dispatch("update", status).then((ok) => {
-      if (!ok || this.options.autoAcknowledge === false || !status.uuid) return;
-      if (!status.agent_id) {
-        this.log.warn?.(`cannot acknowledge update of ${status.task_id.value}: no agent_id`);
-        return;
-      }
-      const ack = (
-        this.batchAcks
-          ? this.ackBatcher.add({ agent_id: status.agent_id, task_id: status.task_id, uuid: status.uuid })
-          : this.acknowledge(status.agent_id, status.task_id, status.uuid)
-      ).catch((error) => {
-        // The master re-sends unacknowledged updates, so a lost ACKNOWLEDGE only costs a repeat.
-        this.log.debug?.(`ACKNOWLEDGE of ${status.task_id.value} failed: ${describeError(error)}`);
-      });
-      this.acks.add(ack);
-      void ack.finally(() => this.acks.delete(ack));
+    if (!this.dispatcher.has("updates")) {
+      void this.dispatcher.dispatch("update", status).then((ok) => this.acknowledgeUpdate(status, ok));
+      return;
+    }
+    // Gathered until the next turn of the event loop (or the next other event): one "updates" dispatch.
+    this.pendingUpdates.push(status);
+    if (this.pendingUpdates.length === 1) setTimeout(() => this.flushUpdates(), 0);
+  }
+
+  /** Dispatches the gathered updates: the "updates" handlers with all of them, then "update" for each; acknowledges each once its handlers succeeded. */
+  private flushUpdates(): void {
+    const batch = this.pendingUpdates;
+    if (batch.length === 0) return;
+    this.pendingUpdates = [];
+    const together = this.dispatcher.dispatch("updates", batch);
+    for (const status of batch) {
+      const single = this.dispatcher.dispatch("update", status);
+      void Promise.all([together, single]).then(([a, b]) => this.acknowledgeUpdate(status, a && b));
+    }
+  }
+
+  private acknowledgeUpdate(status: EventOf<"UPDATE">["update"]["status"], ok: boolean): void {
+    if (!ok || this.options.autoAcknowledge === false || !status.uuid) return;
+    if (!status.agent_id) {
+      this.log.warn?.(`cannot acknowledge update of ${status.task_id.value}: no agent_id`);
+      return;
+    }
+    const ack = (
+      this.batchAcks
+        ? this.ackBatcher.add({ agent_id: status.agent_id, task_id: status.task_id, uuid: status.uuid })
+        : this.acknowledge(status.agent_id, status.task_id, status.uuid)
+    ).catch((error) => {
+      // The master re-sends unacknowledged updates, so a lost ACKNOWLEDGE only costs a repeat.
+      this.log.debug?.(`ACKNOWLEDGE of ${status.task_id.value} failed: ${describeError(error)}`);
     });
+    this.acks.add(ack);
+    void ack.finally(() => this.acks.delete(ack));
   }
 
   private fail(error: SchedulerError): void {

@@ -88,6 +88,14 @@ export interface SchedulerEventHandlers {
   /** RESCIND_INVERSE_OFFER: an inverse offer no longer stands. */
   rescindInverseOffer: (inverseOfferId: OfferID) => unknown;
   update: (status: TaskStatus) => unknown;
+  /**
+   * The updates that arrived together, in order, in one call: with a handler for it, the client
+   * gathers the UPDATE events read before the next turn of the event loop (or before any other
+   * event) and dispatches them at once, so a framework may handle and persist a batch in one go.
+   * Each is acknowledged once the `updates` handlers (and any `update` handlers, called for each
+   * status after them) have returned.
+   */
+  updates: (statuses: TaskStatus[]) => unknown;
   /** The master's ERROR event (code `master`) or a fatal HTTP answer to SUBSCRIBE; the client has stopped. */
   error: (error: SchedulerError) => unknown;
   heartbeat: () => unknown;

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Offer, TaskStatus } from "../../schemas/mesos.ts";
+import { encodeRecord } from "../../sdk/src/recordio.ts";
 import { scalar } from "../../sdk/src/resources.ts";
 import { SchedulerClient } from "../../sdk/src/scheduler-client.ts";
 import { SchedulerError } from "../../sdk/src/scheduler-errors.ts";
@@ -462,5 +463,43 @@ describe("SchedulerClient: fatal errors and shutdown", () => {
     const s = await c.start();
     expect(master.subscribes[0]!.body.framework_id).toEqual({ value: "fw-old" });
     expect(s.framework_id.value).toBe("fw-old");
+  });
+});
+
+describe("SchedulerClient: updates handled together", () => {
+  it("gives the updates of one read to the 'updates' handlers in one call, in order, before a later event, and acknowledges each after", async () => {
+    const c = makeClient();
+    const batches: string[][] = [];
+    const order: string[] = [];
+    let acksWhenBatchEnded = -1;
+    c.on("updates", async (statuses) => {
+      batches.push(statuses.map((s) => s.task_id.value));
+      order.push("updates");
+      await new Promise((r) => setTimeout(r, 30));
+      acksWhenBatchEnded = master.callsOf("ACKNOWLEDGE").length;
+    });
+    c.on("offers", () => void order.push("offers"));
+    await c.start();
+    master.write(
+      [update("t1", "TASK_STARTING", "dXVpZC0x"), update("t2", "TASK_RUNNING", "dXVpZC0y"), update("t3", "TASK_RUNNING", "dXVpZC0z")]
+        .map((e) => encodeRecord(e))
+        .join(""),
+    );
+    master.write(encodeRecord({ type: "OFFERS", offers: { offers: [offer("o1")] } }));
+    await eventually(() => master.callsOf("ACKNOWLEDGE").length === 3);
+    expect(batches).toEqual([["t1", "t2", "t3"]]);
+    expect(order).toEqual(["updates", "offers"]);
+    expect(acksWhenBatchEnded).toBe(0);
+    expect(master.callsOf("ACKNOWLEDGE").map((a) => a.body.acknowledge.task_id.value)).toEqual(["t1", "t2", "t3"]);
+  });
+
+  it("without an 'updates' handler, dispatches each update alone, as before", async () => {
+    const c = makeClient();
+    const seen: string[] = [];
+    c.on("update", (s) => void seen.push(s.task_id.value));
+    await c.start();
+    master.write([update("a", "TASK_RUNNING", "dXVpZC0x"), update("b", "TASK_RUNNING", "dXVpZC0y")].map((e) => encodeRecord(e)).join(""));
+    await eventually(() => master.callsOf("ACKNOWLEDGE").length === 2);
+    expect(seen).toEqual(["a", "b"]);
   });
 });
