@@ -14,9 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TERMINAL_STATES } from "../../schemas/task-states.ts";
-import { AGENT_BINARY, freePort, localSecrets, masterMetrics, type Proc, startAgent, startMaster, waitForAgents } from "../../scripts/cluster-processes.ts";
-import { authorizationHeader } from "../../sdk/src/auth.ts";
-import { FAST_MASTER_VARS } from "../support/e2e-cluster.ts";
+import { AGENT_BINARY, type Proc } from "../../scripts/cluster-processes.ts";
+import { FAST_MASTER_VARS, startHostsCluster } from "../support/e2e-cluster.ts";
 import { pidsOfTask, signalTask } from "../support/task-processes.ts";
 
 const binary = existsSync(AGENT_BINARY);
@@ -80,34 +79,15 @@ describe.skipIf(!binary)("the services framework's unreachable strategy with a f
 
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), "strata-e2e-unreachable-"));
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    const secrets = localSecrets(stateDir);
-    master = await startMaster({ port, stateDir, vars: PARTITION_VARS });
-    for (const host of HOSTS) {
-      agents.set(
-        host,
-        startAgent({
-          master: url,
-          workDir: join(stateDir, `agent-${host}`),
-          joinToken: secrets.joinToken,
-          logFile: join(stateDir, `agent-${host}.log`),
-          extraArgs: [
-            "--hostname",
-            host,
-            "--cgroups-root",
-            `strata-e2e-${port}-${host}`,
-            "--poll-wait-seconds",
-            "1",
-            "--resources",
-            "cpus:1;mem:256;disk:256;ports:[31000-31009]",
-          ],
-        }),
-      );
-    }
-    await waitForAgents(url, secrets, 2, 30_000);
-    expect((await masterMetrics(url, secrets))["master/slaves_active"], "both agents registered").toBe(2);
-    headers = { authorization: authorizationHeader({ principal: secrets.principal, secret: secrets.secret })!, "content-type": "application/json" };
+    const cluster = await startHostsCluster({
+      stateDir,
+      hosts: HOSTS,
+      vars: PARTITION_VARS,
+      resources: "cpus:1;mem:256;disk:256;ports:[31000-31009]",
+      pollWaitSeconds: 1,
+    });
+    ({ url, master, headers } = cluster);
+    for (const [host, agent] of cluster.agents) agents.set(host, agent);
   }, 90_000);
 
   afterAll(async () => {

@@ -9,7 +9,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import type { Offer, TaskInfo, TaskStatus } from "../../schemas/index.ts";
-import { freePort, localSecrets, type Proc, startAgent, startMaster } from "../../scripts/cluster-processes.ts";
+import {
+  freePort,
+  type LocalSecrets,
+  localSecrets,
+  masterMetrics,
+  type Proc,
+  startAgent,
+  startMaster,
+  waitForAgents,
+} from "../../scripts/cluster-processes.ts";
+import { authorizationHeader } from "../../sdk/src/auth.ts";
 import { SchedulerClient } from "../../sdk/src/index.ts";
 import { contains, subtract } from "../../sdk/src/resources.ts";
 
@@ -63,6 +73,54 @@ export async function startCluster(agentArgs: string[] = [], opts: { vars?: Reco
     },
   };
   return cluster;
+}
+
+/** A master and one agent per named host (each `--hostname <host>`), every agent registered. */
+export interface HostsCluster {
+  url: string;
+  port: number;
+  secrets: LocalSecrets;
+  master: Proc;
+  agents: Map<string, Proc>;
+  /** The operator's authorization and JSON content type. */
+  headers: Record<string, string>;
+}
+
+/**
+ * Starts a master (`vars`) in `stateDir` and one agent per host of `hosts` (`--hostname`, its
+ * own cgroups root, `resources`, `pollWaitSeconds`), and waits until all are registered.
+ */
+export async function startHostsCluster(opts: {
+  stateDir: string;
+  hosts: readonly string[];
+  vars: Record<string, string>;
+  resources: string;
+  pollWaitSeconds: number;
+}): Promise<HostsCluster> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const secrets = localSecrets(opts.stateDir);
+  const master = await startMaster({ port, stateDir: opts.stateDir, vars: opts.vars });
+  const agents = new Map<string, Proc>();
+  for (const host of opts.hosts) {
+    const extraArgs = ["--hostname", host, "--cgroups-root", `strata-e2e-${port}-${host}`, "--poll-wait-seconds", String(opts.pollWaitSeconds)];
+    const logFile = join(opts.stateDir, `agent-${host}.log`);
+    agents.set(
+      host,
+      startAgent({
+        master: url,
+        workDir: join(opts.stateDir, `agent-${host}`),
+        joinToken: secrets.joinToken,
+        logFile,
+        extraArgs: [...extraArgs, "--resources", opts.resources],
+      }),
+    );
+  }
+  await waitForAgents(url, secrets, opts.hosts.length, 30_000);
+  const active = (await masterMetrics(url, secrets))["master/slaves_active"];
+  if (active !== opts.hosts.length) throw new Error(`${active} of ${opts.hosts.length} agents active`);
+  const headers = { authorization: authorizationHeader({ principal: secrets.principal, secret: secrets.secret })!, "content-type": "application/json" };
+  return { url, port, secrets, master, agents, headers };
 }
 
 /** A task waiting for an offer: built once the agent is known. */
