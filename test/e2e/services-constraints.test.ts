@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TERMINAL_STATES } from "../../schemas/task-states.ts";
 import { AGENT_BINARY, type Proc } from "../../scripts/cluster-processes.ts";
 import { FAST_MASTER_VARS, startHostsCluster } from "../support/e2e-cluster.ts";
+import { marathonApi } from "../support/marathon-api.ts";
 import { pidsOfTask } from "../support/task-processes.ts";
 
 const binary = existsSync(AGENT_BINARY);
@@ -33,10 +34,10 @@ describe.skipIf(!binary)("the services framework places a hostname UNIQUE app ac
   const agents: Proc[] = [];
   let headers: Record<string, string>;
   const seenTasks = new Set<string>();
-  const api = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-    return { status: r.status, json: (await r.json().catch(() => undefined)) as Record<string, unknown> | undefined };
-  };
+  const api = marathonApi(
+    () => url,
+    () => headers,
+  );
   const masterTasks = async () => ((await (await fetch(`${url}/master/tasks`, { headers })).json()) as { tasks: Array<{ id: string; state: string }> }).tasks;
 
   beforeAll(async () => {

@@ -19,6 +19,7 @@ import { AGENT_BINARY, freePort, localSecrets, type Proc, startAgent, startMaste
 import { authorizationHeader } from "../../sdk/src/auth.ts";
 import { dockerUnavailable, ensureTestImage, TEST_IMAGE } from "../agent/docker/docker-test-image.ts";
 import { FAST_MASTER_VARS } from "../support/e2e-cluster.ts";
+import { marathonApi } from "../support/marathon-api.ts";
 
 const inCI = process.env.CI === "true" || process.env.CI === "1";
 const client = new DockerClient(DEFAULT_DOCKER_SOCKET);
@@ -71,10 +72,10 @@ describe.skipIf(!!why)("the services framework runs a Docker app on the bridge, 
   let agent: Proc | undefined;
   let headers: Record<string, string>;
   const seenTasks = new Set<string>();
-  const api = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-    return { status: r.status, json: (await r.json().catch(() => undefined)) as Record<string, unknown> | undefined };
-  };
+  const api = marathonApi(
+    () => url,
+    () => headers,
+  );
   const getApp = async () => (await api("GET", "/v2/apps/dweb")).json?.app as MarathonApp | undefined;
   const waitRunning = async (n: number) => {
     let app: MarathonApp | undefined;

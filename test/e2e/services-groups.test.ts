@@ -13,6 +13,7 @@ import { isTerminal } from "../../schemas/task-states.ts";
 import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
 import { authorizationHeader } from "../../sdk/src/auth.ts";
 import { type Cluster, startCluster } from "../support/e2e-cluster.ts";
+import { marathonApi } from "../support/marathon-api.ts";
 
 const binary = existsSync(AGENT_BINARY);
 if (!binary && process.env.CI) throw new Error(`${AGENT_BINARY} is missing: CI must run the end-to-end tests (npm test builds it)`);
@@ -41,10 +42,10 @@ interface Deployment {
 describe.skipIf(!binary)("services: a group with dependencies end to end", () => {
   let cluster: Cluster;
   let headers: Record<string, string>;
-  const api = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${cluster.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-    return { status: r.status, headers: r.headers, json: (await r.json().catch(() => undefined)) as unknown };
-  };
+  const api = marathonApi(
+    () => cluster.url,
+    () => headers,
+  );
   const app = async (id: string) => ((await api("GET", `/v2/apps${id}`)).json as { app?: App } | undefined)?.app;
   const masterTasks = async () =>
     ((await (await fetch(`${cluster.url}/master/tasks`, { headers })).json()) as { tasks: Array<{ id: string; state: string }> }).tasks;
@@ -86,7 +87,7 @@ describe.skipIf(!binary)("services: a group with dependencies end to end", () =>
     for (const deadline = Date.now() + 40_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
       a = await app("/g/a");
       b = await app("/g/b");
-      const deployment = ((await api("GET", "/v2/deployments")).json as Deployment[]).find((d) => d.id === deploymentId);
+      const deployment = ((await api("GET", "/v2/deployments")).json as unknown as Deployment[]).find((d) => d.id === deploymentId);
       const aRunning = a?.tasks.some((t) => t.state === "TASK_RUNNING" && !t.healthCheckResults[0]?.alive);
       if (!waiting && aRunning && deployment && b) waiting = { deployment, b };
       if (b?.tasks.some((t) => t.state === "TASK_RUNNING") && !deployment) break;

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
 import { authorizationHeader } from "../../sdk/src/auth.ts";
 import { type Cluster, startCluster } from "../support/e2e-cluster.ts";
+import { marathonApi } from "../support/marathon-api.ts";
 
 const binary = existsSync(AGENT_BINARY);
 if (!binary && process.env.CI) throw new Error(`${AGENT_BINARY} is missing: CI must run the end-to-end tests (npm test builds it)`);
@@ -33,10 +34,10 @@ const ROLE = "marathon";
 describe.skipIf(!binary)("resident apps end to end", () => {
   let cluster: Cluster;
   let headers: Record<string, string>;
-  const api = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${cluster.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-    return { status: r.status, json: (await r.json().catch(() => undefined)) as Record<string, unknown> | undefined };
-  };
+  const api = marathonApi(
+    () => cluster.url,
+    () => headers,
+  );
   const app = async () => (await api("GET", "/v2/apps/store")).json?.app as App | undefined;
   const until = async <T>(get: () => Promise<T>, check: (v: T) => boolean, ms: number, what: string): Promise<T> => {
     let last: T | undefined;

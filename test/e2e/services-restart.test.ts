@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
 import { authorizationHeader } from "../../sdk/src/auth.ts";
 import { type Cluster, startCluster } from "../support/e2e-cluster.ts";
+import { marathonApi } from "../support/marathon-api.ts";
 import { tasksWithProcesses } from "../support/task-processes.ts";
 
 const binary = existsSync(AGENT_BINARY);
@@ -44,10 +45,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe.skipIf(!binary)("the services framework across a master restart mid-deployment", () => {
   let cluster: Cluster;
   let headers: Record<string, string>;
-  const api = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${cluster.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-    return { status: r.status, json: (await r.json().catch(() => undefined)) as Record<string, unknown> | undefined };
-  };
+  const api = marathonApi(
+    () => cluster.url,
+    () => headers,
+  );
   const app = async () => (await api("GET", "/v2/apps/resume")).json?.app as MarathonApp | undefined;
   const masterTasks = async () => {
     const r = await fetch(`${cluster.url}/master/tasks`, { headers });

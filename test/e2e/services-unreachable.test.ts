@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TERMINAL_STATES } from "../../schemas/task-states.ts";
 import { AGENT_BINARY, type Proc } from "../../scripts/cluster-processes.ts";
 import { FAST_MASTER_VARS, startHostsCluster } from "../support/e2e-cluster.ts";
+import { marathonApi } from "../support/marathon-api.ts";
 import { pidsOfTask, signalTask } from "../support/task-processes.ts";
 
 const binary = existsSync(AGENT_BINARY);
@@ -51,10 +52,10 @@ describe.skipIf(!binary)("the services framework's unreachable strategy with a f
   const agents = new Map<string, Proc>();
   let headers: Record<string, string>;
   const seenTasks = new Set<string>();
-  const api = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-    return { status: r.status, json: (await r.json().catch(() => undefined)) as Record<string, unknown> | undefined };
-  };
+  const api = marathonApi(
+    () => url,
+    () => headers,
+  );
   const masterTasks = async () => ((await (await fetch(`${url}/master/tasks`, { headers })).json()) as { tasks: Array<{ id: string; state: string }> }).tasks;
   const masterState = async (taskId: string) => (await masterTasks()).find((t) => t.id === taskId)?.state;
   /** Polls the app until `check` holds; fails naming `what` and the last answer. */

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
 import { authorizationHeader } from "../../sdk/src/auth.ts";
 import { type Cluster, startCluster } from "../support/e2e-cluster.ts";
+import { marathonApi } from "../support/marathon-api.ts";
 import { pidsOfTask, signalTask } from "../support/task-processes.ts";
 
 const binary = existsSync(AGENT_BINARY);
@@ -37,10 +38,10 @@ interface MarathonApp {
 describe.skipIf(!binary)("the services framework end to end", () => {
   let cluster: Cluster;
   let headers: Record<string, string>;
-  const api = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${cluster.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-    return { status: r.status, headers: r.headers, json: (await r.json().catch(() => undefined)) as Record<string, unknown> | undefined };
-  };
+  const api = marathonApi(
+    () => cluster.url,
+    () => headers,
+  );
   const app = async (id = "sleepy") => (await api("GET", `/v2/apps/${id}`)).json?.app as MarathonApp | undefined;
   /** Polls the app until `check` holds; fails naming `what` and the last answer. */
   const until = async (check: (a: MarathonApp) => boolean, ms: number, what: string, id = "sleepy"): Promise<MarathonApp> => {
