@@ -95,6 +95,21 @@ export function launchAllowed(record: AppRecord, nowMs: number): boolean {
   return !record.delay || nowMs >= record.delay.sinceMs + record.delay.delayMs;
 }
 
+/** A new instance of `record`'s app launched as `taskId` on `offer` at `nowMs`: staging, meant to keep running. */
+export function stagedInstance(record: AppRecord, offer: Offer, taskId: string, hostPorts: number[], nowMs: number): InstanceRecord {
+  return {
+    taskId,
+    appId: record.app.id,
+    agentId: offer.agent_id.value,
+    host: offer.hostname,
+    ports: hostPorts,
+    state: "TASK_STAGING",
+    version: record.version,
+    stagedAt: nowMs,
+    goal: "running",
+  };
+}
+
 /** The TaskInfo of a new instance of `record`'s app on `offer`. */
 export function buildTask(record: AppRecord, offer: Offer, taskId: string, resources: TaskInfo["resources"], hostPorts: number[]): TaskInfo {
   const { app } = record;
@@ -158,17 +173,7 @@ export function planOffers(state: ServicesState, offers: readonly Offer[], ctx: 
         used = true;
         const taskId = newTaskId(record.app.id, ctx.uuid());
         const task = buildTask(record, offer, taskId, match.resources, match.hostPorts);
-        const instance: InstanceRecord = {
-          taskId,
-          appId: record.app.id,
-          agentId: offer.agent_id.value,
-          host: offer.hostname,
-          ports: match.hostPorts,
-          state: "TASK_STAGING",
-          version: record.version,
-          stagedAt: ctx.nowMs,
-          goal: "running",
-        };
+        const instance = stagedInstance(record, offer, taskId, match.hostPorts, ctx.nowMs);
         remaining.set(offer.id.value, subtract(resources, match.resources));
         placed.push(placementOfOffer(offer));
         const launch = launches.get(offer.id.value) ?? { offerId: offer.id.value, tasks: [], instances: [] };

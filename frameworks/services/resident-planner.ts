@@ -25,7 +25,7 @@ import { isTerminal } from "../../schemas/task-states.ts";
 import { normalize, subtract } from "../../sdk/src/resources.ts";
 import { type InstanceRequest, matchOffer } from "../shared/offer-match.ts";
 import { type Placement, placementOfOffer } from "../shared/placement.ts";
-import { buildTask, instanceRequest, launchAllowed, missingInstances, type OfferOutcome, type PlanContext } from "./offer-planner.ts";
+import { buildTask, instanceRequest, launchAllowed, missingInstances, type OfferOutcome, type PlanContext, stagedInstance } from "./offer-planner.ts";
 import { type InstanceRecord, isResidentApp, type ResidentClaim, type ResidentVolume, type ServicesState } from "./service-records.ts";
 import type { StatusOutcome } from "./status-planner.ts";
 import { safePath } from "./task-ids.ts";
@@ -232,15 +232,7 @@ export function planResidentOffers(state: ServicesState, offers: readonly Offer[
           { type: "LAUNCH", launch: { task_infos: [task] } },
         );
         a.instances.push({
-          taskId,
-          appId: app.id,
-          agentId: offer.agent_id.value,
-          host: offer.hostname,
-          ports: match.hostPorts,
-          state: "TASK_STAGING",
-          version: record.version,
-          stagedAt: ctx.nowMs,
-          goal: "running",
+          ...stagedInstance(record, offer, taskId, match.hostPorts, ctx.nowMs),
           resident: { instanceId, incarnation: 1, role, ...(ctx.principal !== undefined ? { principal: ctx.principal } : {}), volumes: claimVolumes },
         });
         remaining.set(offer.id.value, subtract(resources, match.resources));
