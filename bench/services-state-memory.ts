@@ -64,7 +64,7 @@ function buildApp(state: ServicesState, i: number, nowMs: number): void {
   );
   if (!created.changes) throw new Error(`POST ${id}: ${JSON.stringify(created.answer).slice(0, 200)}`);
   applyChanges(scratch, { apps: created.changes.apps, instances: created.changes.instances });
-  const plan = planOffers(scratch, [offer(i)], { nowMs, uuid, role: "*" });
+  const plan = planOffers(scratch, [offer(i)], { nowMs, uuid, role: "*", maxInstancesPerOffer: perApp }); // one offer holds the app's instances
   const launched = plan.launches.flatMap((l) => l.instances);
   if (launched.length !== perApp) throw new Error(`${id}: ${launched.length} of ${perApp} instances planned on one offer`);
   applyChanges(scratch, { instances: launched });

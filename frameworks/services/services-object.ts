@@ -324,7 +324,12 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
   }
 
   private async onOffers(client: SchedulerClient, offers: Offer[]): Promise<void> {
-    const plan = planOffers(this.state, offers, { nowMs: Date.now(), uuid: () => crypto.randomUUID(), role: this.settings.role });
+    const plan = planOffers(this.state, offers, {
+      nowMs: Date.now(),
+      uuid: () => crypto.randomUUID(),
+      role: this.settings.role,
+      maxInstancesPerOffer: this.settings.maxInstancesPerOffer,
+    });
     recordOutcomes(this.offerStats, plan.outcomes, Date.now());
     const launched = plan.launches.flatMap((l) => l.instances);
     if (launched.length > 0) this.commit({ instances: launched });

@@ -96,3 +96,23 @@ describe("planOffers", () => {
     expect(envOf(task)).toMatchObject({ PORT0: "31005", PORT_31005: "31005", PORT_HTTP: "31005", PORTS: "31005" });
   });
 });
+
+describe("planOffers: at most maxInstancesPerOffer on one offer (Marathon's --max_instances_per_offer)", () => {
+  const many = { id: "/many", cmd: "sleep 600", instances: 12, cpus: 0.01, mem: 8, portDefinitions: [] };
+  const offers = [offer("o1", "a1", "host1"), offer("o2", "a2", "host2"), offer("o3", "a3", "host3")];
+  it.each([
+    [undefined, [5, 5, 2]],
+    [1, [1, 1, 1]],
+    [12, [12]],
+  ])("with %s: %j per offer", (maxInstancesPerOffer, counts) => {
+    const ctx = { nowMs: 1_000, uuid: uuids(), role: "*", ...(maxInstancesPerOffer !== undefined ? { maxInstancesPerOffer } : {}) };
+    const plan = planOffers(stateOf([record(many)]), offers, ctx);
+    expect(plan.launches.map((l) => l.instances.length)).toEqual(counts);
+  });
+
+  it("counts every app's instances on an offer together", () => {
+    const two = [record({ ...many, id: "/a", instances: 3 }), record({ ...many, id: "/b", instances: 3 })];
+    const plan = planOffers(stateOf(two), offers, { nowMs: 1_000, uuid: uuids(), role: "*" });
+    expect(plan.launches.map((l) => l.instances.map((i) => i.appId))).toEqual([["/a", "/a", "/a", "/b", "/b"], ["/b"]]);
+  });
+});
