@@ -31,12 +31,9 @@ export interface PlanContext {
   uuid: () => string;
   /** The framework's role: an app's `role` when it names none. */
   role: string;
-  /** At most this many instances on one offer (Marathon's `--max_instances_per_offer`, default 5), so that a big app spreads over agents. */
+  /** At most this many instances on one offer (Marathon's `--max_instances_per_offer`); no limit when absent. */
   maxInstancesPerOffer?: number;
 }
-
-/** Marathon's `--max_instances_per_offer` default: "prevents overloading Mesos agents by spawning too many tasks at the same time". */
-export const MAX_INSTANCES_PER_OFFER = 5;
 
 /** One ACCEPT: the tasks to launch on an offer and the instances they are. */
 export interface PlannedLaunch {
@@ -152,7 +149,7 @@ export function planOffers(state: ServicesState, offers: readonly Offer[], ctx: 
   const remaining = new Map(offers.map((o) => [o.id.value, o.resources]));
   const launches = new Map<string, PlannedLaunch>();
   const outcomes: OfferOutcome[] = [];
-  const perOffer = ctx.maxInstancesPerOffer ?? MAX_INSTANCES_PER_OFFER;
+  const perOffer = ctx.maxInstancesPerOffer ?? Number.POSITIVE_INFINITY;
   const apps = [...state.apps.values()].sort((a, b) => a.app.id.localeCompare(b.app.id));
   for (const record of apps) {
     let missing = missingInstances(state, record);

@@ -328,7 +328,7 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
       nowMs: Date.now(),
       uuid: () => crypto.randomUUID(),
       role: this.settings.role,
-      maxInstancesPerOffer: this.settings.maxInstancesPerOffer,
+      ...(this.settings.maxInstancesPerOffer !== undefined ? { maxInstancesPerOffer: this.settings.maxInstancesPerOffer } : {}),
     });
     recordOutcomes(this.offerStats, plan.outcomes, Date.now());
     const launched = plan.launches.flatMap((l) => l.instances);

@@ -4,7 +4,8 @@
  * (the principal of `STRATA_CREDENTIALS` it authenticates as; default the first one listed) and
  * `STRATA_SERVICES_USER` (the user tasks run as when an app names none, default `root`, as
  * Marathon's `--mesos_user` defaults to the user it runs as) and
- * `STRATA_SERVICES_MAX_INSTANCES_PER_OFFER` (Marathon's `--max_instances_per_offer`, default 5).
+ * `STRATA_SERVICES_MAX_INSTANCES_PER_OFFER` (Marathon's `--max_instances_per_offer`; no limit by
+ * default: Marathon's 5 made a 10,000-instance launch 2.5 times slower here, BENCHMARKS.md).
  */
 
 /** The settings the object runs with. */
@@ -12,11 +13,9 @@ export interface ServicesSettings {
   role: string;
   principal?: string;
   user: string;
-  /** At most this many instances launched on one offer. */
-  maxInstancesPerOffer: number;
+  /** At most this many instances launched on one offer (none: no limit). */
+  maxInstancesPerOffer?: number;
 }
-
-import { MAX_INSTANCES_PER_OFFER } from "./offer-planner.ts";
 
 const text = (env: Record<string, unknown>, name: string): string | undefined => {
   const v = env[name];
@@ -37,7 +36,7 @@ export function readServicesSettings(env: Record<string, unknown>): ServicesSett
   return {
     role: text(env, "STRATA_SERVICES_ROLE") ?? "*",
     user: text(env, "STRATA_SERVICES_USER") ?? "root",
-    maxInstancesPerOffer: perOffer !== undefined ? Number(perOffer) : MAX_INSTANCES_PER_OFFER,
+    ...(perOffer !== undefined ? { maxInstancesPerOffer: Number(perOffer) } : {}),
     ...(principal ? { principal } : {}),
   };
 }

@@ -97,11 +97,12 @@ describe("planOffers", () => {
   });
 });
 
-describe("planOffers: at most maxInstancesPerOffer on one offer (Marathon's --max_instances_per_offer)", () => {
+describe("planOffers: at most maxInstancesPerOffer on one offer when set (Marathon's --max_instances_per_offer)", () => {
   const many = { id: "/many", cmd: "sleep 600", instances: 12, cpus: 0.01, mem: 8, portDefinitions: [] };
   const offers = [offer("o1", "a1", "host1"), offer("o2", "a2", "host2"), offer("o3", "a3", "host3")];
   it.each([
-    [undefined, [5, 5, 2]],
+    [undefined, [12]],
+    [5, [5, 5, 2]],
     [1, [1, 1, 1]],
     [12, [12]],
   ])("with %s: %j per offer", (maxInstancesPerOffer, counts) => {
@@ -112,7 +113,7 @@ describe("planOffers: at most maxInstancesPerOffer on one offer (Marathon's --ma
 
   it("counts every app's instances on an offer together", () => {
     const two = [record({ ...many, id: "/a", instances: 3 }), record({ ...many, id: "/b", instances: 3 })];
-    const plan = planOffers(stateOf(two), offers, { nowMs: 1_000, uuid: uuids(), role: "*" });
+    const plan = planOffers(stateOf(two), offers, { nowMs: 1_000, uuid: uuids(), role: "*", maxInstancesPerOffer: 5 });
     expect(plan.launches.map((l) => l.instances.map((i) => i.appId))).toEqual([["/a", "/a", "/a", "/b", "/b"], ["/b"]]);
   });
 });
