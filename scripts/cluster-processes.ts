@@ -35,7 +35,11 @@ export function localSecrets(stateDir: string): LocalSecrets {
   mkdirSync(stateDir, { recursive: true });
   const file = join(stateDir, "secrets.env");
   if (!existsSync(file)) {
-    const token = () => randomBytes(24).toString("base64url");
+    // Never starting with "-": a secret passed as `--secret <value>` would read as an option.
+    const token = (): string => {
+      const t = randomBytes(24).toString("base64url");
+      return t.startsWith("-") ? token() : t;
+    };
     writeFileSync(file, `STRATA_JOIN_TOKEN=${token()}\nSTRATA_CREDENTIALS=strata:${token()}\nSTRATA_OPERATORS=strata\n`, { mode: 0o600 });
   }
   const env = parseEnvFile(readFileSync(file, "utf8"));

@@ -33,7 +33,7 @@ const alive = (pid: number) => {
 
 /** Runs the operator command (`npm run backup -- …`) against `url` with the cluster's operator credentials. */
 function backupCommand(cluster: Cluster, url: string, ...args: string[]) {
-  const r = spawnSync(BUN, [join(ROOT, "scripts", "backup.ts"), ...args, "--master", url, "--principal", cluster.principal, "--secret", cluster.secret], {
+  const r = spawnSync(BUN, [join(ROOT, "scripts", "backup.ts"), ...args, "--master", url, "--principal", cluster.principal, `--secret=${cluster.secret}`], {
     cwd: ROOT,
     encoding: "utf8",
     timeout: 30_000,
