@@ -16,10 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_DOCKER_SOCKET, DockerClient } from "../../agent-bun/src/docker/docker-client.ts";
 import { TERMINAL_STATES } from "../../schemas/task-states.ts";
 import { AGENT_BINARY, freePort, localSecrets, type Proc, startAgent, startMaster, waitForAgents } from "../../scripts/cluster-processes.ts";
-import { authorizationHeader } from "../../sdk/src/auth.ts";
 import { dockerUnavailable, ensureTestImage, TEST_IMAGE } from "../agent/docker/docker-test-image.ts";
 import { FAST_MASTER_VARS } from "../support/e2e-cluster.ts";
-import { marathonApi } from "../support/marathon-api.ts";
+import { jsonHeaders, marathonApi } from "../support/marathon-api.ts";
 
 const inCI = process.env.CI === "true" || process.env.CI === "1";
 const client = new DockerClient(DEFAULT_DOCKER_SOCKET);
@@ -113,7 +112,7 @@ describe.skipIf(!!why)("the services framework runs a Docker app on the bridge, 
       ],
     });
     await waitForAgents(url, secrets, 1, 30_000);
-    headers = { authorization: authorizationHeader({ principal: secrets.principal, secret: secrets.secret })!, "content-type": "application/json" };
+    headers = jsonHeaders(secrets);
   }, 90_000);
 
   afterAll(async () => {

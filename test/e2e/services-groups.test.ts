@@ -11,9 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TaskState } from "../../schemas/mesos.ts";
 import { isTerminal } from "../../schemas/task-states.ts";
 import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
-import { authorizationHeader } from "../../sdk/src/auth.ts";
 import { type Cluster, startCluster } from "../support/e2e-cluster.ts";
-import { marathonApi } from "../support/marathon-api.ts";
+import { jsonHeaders, marathonApi } from "../support/marathon-api.ts";
 
 const binary = existsSync(AGENT_BINARY);
 if (!binary && process.env.CI) throw new Error(`${AGENT_BINARY} is missing: CI must run the end-to-end tests (npm test builds it)`);
@@ -57,7 +56,7 @@ describe.skipIf(!binary)("services: a group with dependencies end to end", () =>
 
   beforeAll(async () => {
     cluster = await startCluster(["--resources", "cpus:4;mem:2048;disk:1024;ports:[31000-31099]"]);
-    headers = { authorization: authorizationHeader({ principal: cluster.principal, secret: cluster.secret })!, "content-type": "application/json" };
+    headers = jsonHeaders(cluster);
   }, 90_000);
   afterAll(async () => {
     if (cluster) {

@@ -10,9 +10,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
-import { authorizationHeader } from "../../sdk/src/auth.ts";
 import { type Cluster, startCluster } from "../support/e2e-cluster.ts";
-import { marathonApi } from "../support/marathon-api.ts";
+import { jsonHeaders, marathonApi } from "../support/marathon-api.ts";
 
 const binary = existsSync(AGENT_BINARY);
 if (!binary && process.env.CI) throw new Error(`${AGENT_BINARY} is missing: CI must run the end-to-end tests (npm test builds it)`);
@@ -64,7 +63,7 @@ describe.skipIf(!binary)("resident apps end to end", () => {
 
   beforeAll(async () => {
     cluster = await startCluster(["--resources", "cpus:2;mem:1024;disk:1024;ports:[31000-31099]"], { vars: { STRATA_SERVICES_ROLE: ROLE } });
-    headers = { authorization: authorizationHeader({ principal: cluster.principal, secret: cluster.secret })!, "content-type": "application/json" };
+    headers = jsonHeaders(cluster);
   }, 90_000);
   afterAll(async () => {
     if (cluster) {

@@ -14,9 +14,8 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
-import { authorizationHeader } from "../../sdk/src/auth.ts";
 import { type Cluster, startCluster } from "../support/e2e-cluster.ts";
-import { marathonApi } from "../support/marathon-api.ts";
+import { jsonHeaders, marathonApi, ownPortResources } from "../support/marathon-api.ts";
 import { tasksWithProcesses } from "../support/task-processes.ts";
 
 const binary = existsSync(AGENT_BINARY);
@@ -56,10 +55,8 @@ describe.skipIf(!binary)("the services framework across a master restart mid-dep
   };
 
   beforeAll(async () => {
-    // Ports of their own (other suites' web servers use 31000…), so that a check never reaches another test's server.
-    const base = 20_000 + Math.floor(Math.random() * 100) * 100;
-    cluster = await startCluster(["--resources", `cpus:4;mem:2048;disk:1024;ports:[${base}-${base + 99}]`]);
-    headers = { authorization: authorizationHeader({ principal: cluster.principal, secret: cluster.secret })!, "content-type": "application/json" };
+    cluster = await startCluster(["--resources", ownPortResources()]);
+    headers = jsonHeaders(cluster);
   }, 90_000);
   afterAll(async () => {
     if (cluster) {

@@ -11,9 +11,8 @@
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_BINARY } from "../../scripts/cluster-processes.ts";
-import { authorizationHeader } from "../../sdk/src/auth.ts";
 import { type Cluster, startCluster } from "../support/e2e-cluster.ts";
-import { marathonApi } from "../support/marathon-api.ts";
+import { jsonHeaders, marathonApi } from "../support/marathon-api.ts";
 import { pidsOfTask, signalTask } from "../support/task-processes.ts";
 
 const binary = existsSync(AGENT_BINARY);
@@ -60,7 +59,7 @@ describe.skipIf(!binary)("the services framework end to end", () => {
 
   beforeAll(async () => {
     cluster = await startCluster(["--resources", "cpus:4;mem:2048;disk:1024;ports:[31000-31099]"]);
-    headers = { authorization: authorizationHeader({ principal: cluster.principal, secret: cluster.secret })!, "content-type": "application/json" };
+    headers = jsonHeaders(cluster);
   }, 90_000);
   afterAll(async () => {
     // Whatever a failed test left running (a web server holds its port) is killed before the agent stops;

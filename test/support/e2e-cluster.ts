@@ -19,9 +19,9 @@ import {
   startMaster,
   waitForAgents,
 } from "../../scripts/cluster-processes.ts";
-import { authorizationHeader } from "../../sdk/src/auth.ts";
 import { SchedulerClient } from "../../sdk/src/index.ts";
 import { contains, subtract } from "../../sdk/src/resources.ts";
+import { jsonHeaders } from "./marathon-api.ts";
 
 /** Master settings that make tests quick without changing behaviour. */
 export const FAST_MASTER_VARS = {
@@ -119,7 +119,7 @@ export async function startHostsCluster(opts: {
   await waitForAgents(url, secrets, opts.hosts.length, 30_000);
   const active = (await masterMetrics(url, secrets))["master/slaves_active"];
   if (active !== opts.hosts.length) throw new Error(`${active} of ${opts.hosts.length} agents active`);
-  const headers = { authorization: authorizationHeader({ principal: secrets.principal, secret: secrets.secret })!, "content-type": "application/json" };
+  const headers = jsonHeaders(secrets);
   return { url, port, secrets, master, agents, headers };
 }
 
