@@ -16,12 +16,6 @@ import { type AppRecord, type InstanceRecord, instancesOf, type ServicesState } 
 /** A refusal as an answer. */
 export const refused = (r: MarathonRefusal): ApiAnswer => ({ status: r.status, json: r.body });
 
-/** A new app record at `nowMs`. */
-export const newRecord = (app: MarathonApp, nowMs: number): AppRecord => ({ app, version: nowMs, lastScalingAt: nowMs, lastConfigChangeAt: nowMs });
-
-/** Whether `a` and `b` differ only in their instance count. */
-export const onlyScaled = sameButScale;
-
 /** The instances of `record`'s app to stop now (all of them without a record), marked so. */
 export function stops(state: ServicesState, record: AppRecord | undefined, appId: string, nowMs: number): InstanceRecord[] {
   const running = instancesOf(state, appId).filter((i) => i.goal === "running");
@@ -34,7 +28,7 @@ export function stops(state: ServicesState, record: AppRecord | undefined, appId
  * that stops only the surplus (or starts more); a forced change ends the deployment it overrides.
  */
 export function changeApp(state: ServicesState, existing: AppRecord, app: MarathonApp, ctx: ApiContext): Served {
-  if (!onlyScaled(existing.app, app)) return rollingChange(state, existing, app, ctx, 200);
+  if (!sameButScale(existing.app, app)) return rollingChange(state, existing, app, ctx, 200);
   const record: AppRecord = { ...existing, app, version: ctx.nowMs, lastScalingAt: ctx.nowMs };
   return {
     answer: deploymentAnswer(200, ctx, record.version),

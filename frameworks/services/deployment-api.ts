@@ -13,7 +13,7 @@ import type { DependencyNode } from "./deployment-order.ts";
 import { affectedApps, changedRecord, deploymentJson, deploymentsOf, lockedBody, startDeployment } from "./deployments.ts";
 import { readinessCheckResults } from "./readiness.ts";
 import { instancesToStop } from "./scale-planner.ts";
-import type { AppRecord, DeploymentRecord, InstanceRecord, ServicesState } from "./service-records.ts";
+import { type AppRecord, type DeploymentRecord, type InstanceRecord, newRecord, type ServicesState } from "./service-records.ts";
 
 /** A deployment's answer (Marathon's `deploymentResult`): its id and the version, also as a header. */
 export function deploymentAnswer(status: number, ctx: ApiContext, version: number, headers: Record<string, string> = {}, deploymentId = ctx.uuid()): ApiAnswer {
@@ -112,13 +112,7 @@ export function trackDeployments(state: ServicesState, served: Served, nowMs: nu
  * to stop at once stopped.
  */
 export function rollingChange(state: ServicesState, existing: AppRecord, app: MarathonApp, ctx: ApiContext, status: number): Served {
-  const record: AppRecord = {
-    app,
-    version: ctx.nowMs,
-    lastScalingAt: ctx.nowMs,
-    lastConfigChangeAt: ctx.nowMs,
-    ...(existing.lastTaskFailure ? { lastTaskFailure: existing.lastTaskFailure } : {}),
-  };
+  const record: AppRecord = { ...newRecord(app, ctx.nowMs), ...(existing.lastTaskFailure ? { lastTaskFailure: existing.lastTaskFailure } : {}) };
   const id = ctx.uuid();
   const changes = deployChanges(state, { apps: [record], removedApps: [], instances: [] }, id, ctx.nowMs);
   if ("cycle" in changes) return { answer: { status: 422, json: { message: changes.cycle } } };

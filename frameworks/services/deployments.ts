@@ -32,6 +32,7 @@ import {
   type InstanceRecord,
   instancesOf,
   isResidentApp,
+  newRecord,
   type ServicesState,
 } from "./service-records.ts";
 import { mesosHealthCheck } from "./task-health.ts";
@@ -84,7 +85,7 @@ export const sameButScale = (a: MarathonApp, b: MarathonApp): boolean => sameApp
  * `nowMs`: a new configuration time unless only `instances` changed; undefined when nothing did.
  */
 export function changedRecord(existing: AppRecord | undefined, app: MarathonApp, nowMs: number): AppRecord | undefined {
-  if (!existing) return { app, version: nowMs, lastScalingAt: nowMs, lastConfigChangeAt: nowMs };
+  if (!existing) return newRecord(app, nowMs);
   if (sameApp(existing.app, app)) return undefined;
   if (sameButScale(existing.app, app)) return { ...existing, app, version: nowMs, lastScalingAt: nowMs };
   const { delay: _delay, ...rest } = existing;

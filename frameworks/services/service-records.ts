@@ -52,6 +52,9 @@ export interface DeploymentFailure {
   rollbackDeploymentId?: string;
 }
 
+/** A new app record: `app` stored at `nowMs`, its first version and configuration. */
+export const newRecord = (app: MarathonApp, nowMs: number): AppRecord => ({ app, version: nowMs, lastScalingAt: nowMs, lastConfigChangeAt: nowMs });
+
 /** One instance: a Mesos task of an app. */
 export interface InstanceRecord {
   taskId: string;

@@ -20,7 +20,7 @@ import { parseAppDefinition } from "../../schemas/marathon/parse-app.ts";
 import { queryBoolean } from "../../schemas/marathon/query-boolean.ts";
 import type { ApiAnswer, ApiChanges, ApiContext, ApiRequest, Served } from "./api-types.ts";
 import { appAnswer, infoJson } from "./app-answers.ts";
-import { changeApp, newRecord, refused, rollbackTarget, stops } from "./app-changes.ts";
+import { changeApp, refused, rollbackTarget, stops } from "./app-changes.ts";
 import { appExplainJson } from "./app-explain.ts";
 import { unknownApp, versionsApi } from "./app-versions-api.ts";
 import { bulkUpdate } from "./bulk-update.ts";
@@ -33,7 +33,7 @@ import { notYetLaunched } from "./not-yet-launched.ts";
 import { queueApi } from "./queue-api.ts";
 import { residentInstancesOf, wiped } from "./resident-planner.ts";
 import { withAssignedPorts } from "./service-ports.ts";
-import type { ServicesState } from "./service-records.ts";
+import { newRecord, type ServicesState } from "./service-records.ts";
 import { newCounters } from "./services-counters.ts";
 import { appTasksApi, tasksApi } from "./tasks-api.ts";
 
