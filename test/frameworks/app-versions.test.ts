@@ -5,16 +5,10 @@
 import { describe, expect, it } from "vitest";
 import type { AppVersionReader } from "../../frameworks/services/api-types.ts";
 import type { AppRecord } from "../../frameworks/services/service-records.ts";
-import { type ApiRequest, serveApi } from "../../frameworks/services/services-api.ts";
-import { instance, record, stateOf, uuids } from "../support/services-fixtures.ts";
+import { serveApi } from "../../frameworks/services/services-api.ts";
+import { apiRequest, instance, record, stateOf, uuids } from "../support/services-fixtures.ts";
 
-const req = (method: string, path: string, body = "", query = ""): ApiRequest => ({
-  method,
-  path,
-  query: new URLSearchParams(query),
-  body,
-  origin: "http://m:8787",
-});
+const req = apiRequest;
 
 /** A reader over `records` (several versions of one app). */
 const reader = (records: AppRecord[]): AppVersionReader => ({

@@ -1,15 +1,9 @@
 /** PATCH `/v2/apps/{id}` and the bulk PUT and PATCH of `/v2/apps` (an array of app updates). */
 import { describe, expect, it } from "vitest";
-import { type ApiRequest, serveApi } from "../../frameworks/services/services-api.ts";
-import { instance, record, stateOf, uuids } from "../support/services-fixtures.ts";
+import { serveApi } from "../../frameworks/services/services-api.ts";
+import { apiRequest, instance, record, stateOf, uuids } from "../support/services-fixtures.ts";
 
-const req = (method: string, path: string, body = "", query = ""): ApiRequest => ({
-  method,
-  path,
-  query: new URLSearchParams(query),
-  body,
-  origin: "http://m:8787",
-});
+const req = apiRequest;
 const ctx = () => ({ nowMs: 50_000, uuid: uuids(), role: "*", user: "root" });
 const two = () =>
   stateOf(

@@ -3,8 +3,8 @@ import { deadlineLabelProblems, deadlinePolicy, expireDeployments } from "../../
 import { deploymentEvent } from "../../frameworks/services/event-json.ts";
 import { keepOneRunning, planRestartStep, type RestartStrategy, restartStrategy } from "../../frameworks/services/rolling-restart.ts";
 import type { InstanceRecord, ServicesState } from "../../frameworks/services/service-records.ts";
-import { type ApiRequest, serveApi } from "../../frameworks/services/services-api.ts";
-import { app, instance, record, rollingChangeOf, stateOf, uuids } from "../support/services-fixtures.ts";
+import { serveApi } from "../../frameworks/services/services-api.ts";
+import { apiRequest, app, instance, record, rollingChangeOf, stateOf, uuids } from "../support/services-fixtures.ts";
 
 const healthy = { alive: true, consecutiveFailures: 0, firstSuccess: 1, lastSuccess: 1 };
 const sick = { alive: false, consecutiveFailures: 3, firstSuccess: 1, lastSuccess: 1 };
@@ -145,13 +145,7 @@ describe("expireDeployments", () => {
 
 describe("the API: the labels checked, the failure shown only when asked, a cancel keeping an instance", () => {
   const ctx = { nowMs: 50_000, uuid: uuids(), role: "*", user: "root" };
-  const req = (method: string, path: string, body = "", query = ""): ApiRequest => ({
-    method,
-    path,
-    query: new URLSearchParams(query),
-    body,
-    origin: "http://m:8787",
-  });
+  const req = apiRequest;
 
   it("a bad deadline label is 422 naming it", () => {
     const bad = { id: "/x", cmd: "sleep 1", labels: { STRATA_DEPLOYMENT_DEADLINE_SECONDS: "soon" } };

@@ -11,7 +11,7 @@ import { missingInstances } from "../../frameworks/services/offer-planner.ts";
 import type { AppRecord, ServicesState } from "../../frameworks/services/service-records.ts";
 import { type ApiRequest, serveApi } from "../../frameworks/services/services-api.ts";
 import { applyChanges } from "../../frameworks/services/services-store.ts";
-import { instance, record, stateOf, uuids } from "../support/services-fixtures.ts";
+import { apiRequest, instance, record, stateOf, uuids } from "../support/services-fixtures.ts";
 
 const apps = (...records: AppRecord[]) => new Map(records.map((r) => [r.app.id, r]));
 const a1 = record({ id: "/g/a", cmd: "sleep 600", instances: 1 });
@@ -77,13 +77,7 @@ describe("planSteps: Marathon's DeploymentPlan steps", () => {
 });
 
 const ctx = { nowMs: 50_000, uuid: uuids(), role: "*", user: "root" };
-const req = (method: string, path: string, body: unknown = "", query = ""): ApiRequest => ({
-  method,
-  path,
-  query: new URLSearchParams(query),
-  body: typeof body === "string" ? body : JSON.stringify(body),
-  origin: "http://m:8787",
-});
+const req = apiRequest;
 /** Serves `r` as the object does (the change tracked as a deployment) and applies its changes. */
 function serve(state: ServicesState, r: ApiRequest, nowMs = ctx.nowMs) {
   const served = trackDeployments(state, serveApi(state, r, { ...ctx, nowMs }), nowMs);

@@ -3,16 +3,10 @@ import { describe, expect, it } from "vitest";
 import type { ServicesState } from "../../frameworks/services/service-records.ts";
 import { type ApiRequest, serveApi } from "../../frameworks/services/services-api.ts";
 import { applyChanges } from "../../frameworks/services/services-store.ts";
-import { instance, record, stateOf, uuids } from "../support/services-fixtures.ts";
+import { apiRequest, instance, record, stateOf, uuids } from "../support/services-fixtures.ts";
 
 const ctx = { nowMs: 50_000, uuid: uuids(), role: "*", user: "root" };
-const req = (method: string, path: string, body: unknown = "", query = ""): ApiRequest => ({
-  method,
-  path,
-  query: new URLSearchParams(query),
-  body: typeof body === "string" ? body : JSON.stringify(body),
-  origin: "http://m:8787",
-});
+const req = apiRequest;
 function serve(state: ServicesState, r: ApiRequest, nowMs = ctx.nowMs) {
   const served = serveApi(state, r, { ...ctx, nowMs });
   if (served.changes) applyChanges(state, served.changes);

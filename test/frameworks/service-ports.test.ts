@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { assignServicePorts, servicePortsOf } from "../../frameworks/services/service-ports.ts";
-import { type ApiRequest, serveApi } from "../../frameworks/services/services-api.ts";
+import { serveApi } from "../../frameworks/services/services-api.ts";
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
-import { app, record, stateOf, uuids } from "../support/services-fixtures.ts";
+import { apiRequest, app, record, stateOf, uuids } from "../support/services-fixtures.ts";
 
 const ports = (id: string, p: number[]) => app({ id, cmd: "sleep 1", portDefinitions: p.map((port) => ({ port })) });
 const bridged = (id: string, servicePorts: number[]) =>
@@ -54,13 +54,7 @@ describe("service port assignment (Marathon's AssignDynamicServiceLogic)", () =>
 });
 
 describe("the API assigns service ports to the definitions it stores", () => {
-  const req = (method: string, path: string, body: unknown): ApiRequest => ({
-    method,
-    path,
-    query: new URLSearchParams(),
-    body: JSON.stringify(body),
-    origin: "http://m:8787",
-  });
+  const req = apiRequest;
   const ctx = { nowMs: 50_000, uuid: uuids(), role: "*", user: "root" };
 
   it("POST /v2/apps answers and stores the assigned ports; the next app gets the next port; a scale change keeps them", () => {

@@ -1,16 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { type ApiRequest, serveApi } from "../../frameworks/services/services-api.ts";
+import { serveApi } from "../../frameworks/services/services-api.ts";
 import { labelsEnv } from "../../frameworks/services/task-env.ts";
-import { instance, record, stateOf, uuids } from "../support/services-fixtures.ts";
+import { apiRequest, instance, record, stateOf, uuids } from "../support/services-fixtures.ts";
 
 const ctx = { nowMs: 50_000, uuid: uuids(), role: "*", user: "root" };
-const req = (method: string, path: string, body = "", query = ""): ApiRequest => ({
-  method,
-  path,
-  query: new URLSearchParams(query),
-  body,
-  origin: "http://m:8787",
-});
+const req = apiRequest;
 const three = () =>
   stateOf(
     [record({ id: "/web", cmd: "sleep 600", instances: 3 })],

@@ -1,5 +1,6 @@
 /** Builders the services framework's planner tests share: apps, instances, offers and states. */
 
+import type { ApiRequest } from "../../frameworks/services/api-types.ts";
 import { startDeployment } from "../../frameworks/services/deployments.ts";
 import { type AppRecord, InstanceMap, type InstanceRecord, type ServicesState } from "../../frameworks/services/service-records.ts";
 import type { MarathonApp } from "../../schemas/marathon/app-definition.ts";
@@ -74,6 +75,15 @@ export const offer = (id: string, agent: string, hostname: string, cpus = 4, mem
     scalar("disk", 1000),
     { name: "ports", type: "RANGES", ranges: { range: [{ begin: 31000, end: 31009 }] }, role: "*" },
   ],
+});
+
+/** A request to the services API as the object hands it over: a body that is not text is sent as JSON. */
+export const apiRequest = (method: string, path: string, body: unknown = "", query = ""): ApiRequest => ({
+  method,
+  path,
+  query: new URLSearchParams(query),
+  body: typeof body === "string" ? body : JSON.stringify(body),
+  origin: "http://m:8787",
 });
 
 /** Uuids `u1`, `u2`, … in order. */
