@@ -15,7 +15,7 @@
 import { planOffers } from "../frameworks/services/offer-planner.ts";
 import { InstanceMap, type ServicesState } from "../frameworks/services/service-records.ts";
 import { serveApi } from "../frameworks/services/services-api.ts";
-import { applyChanges, shareValue } from "../frameworks/services/services-store.ts";
+import { applyChanges, shareValue, storedCopies } from "../frameworks/services/services-store.ts";
 import { applyStatus } from "../frameworks/services/status-planner.ts";
 import type { Offer } from "../schemas/mesos.ts";
 import { parseResources } from "../sdk/src/resources.ts";
@@ -63,11 +63,11 @@ function buildApp(state: ServicesState, i: number, nowMs: number): void {
     { nowMs, uuid, role: "*", user: "root" },
   );
   if (!created.changes) throw new Error(`POST ${id}: ${JSON.stringify(created.answer).slice(0, 200)}`);
-  applyChanges(scratch, { apps: created.changes.apps, instances: created.changes.instances });
+  applyChanges(scratch, storedCopies({ apps: created.changes.apps, instances: created.changes.instances }));
   const plan = planOffers(scratch, [offer(i)], { nowMs, uuid, role: "*", maxInstancesPerOffer: perApp }); // one offer holds the app's instances
   const launched = plan.launches.flatMap((l) => l.instances);
   if (launched.length !== perApp) throw new Error(`${id}: ${launched.length} of ${perApp} instances planned on one offer`);
-  applyChanges(scratch, { instances: launched });
+  applyChanges(scratch, storedCopies({ instances: launched }));
   for (const inst of launched) {
     const outcome = applyStatus(
       scratch,
@@ -80,7 +80,7 @@ function buildApp(state: ServicesState, i: number, nowMs: number): void {
       } as never,
       nowMs,
     );
-    if (outcome.instance) applyChanges(scratch, { instances: [outcome.instance] });
+    if (outcome.instance) applyChanges(scratch, storedCopies({ instances: [outcome.instance] }));
   }
   for (const [k, v] of scratch.apps) state.apps.set(k, v);
   for (const [k, v] of scratch.instances) state.instances.set(k, v);

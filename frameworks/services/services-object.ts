@@ -190,8 +190,7 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
   }
 
   private commit(changes: ServicesChanges): void {
-    this.store.commit(changes);
-    applyChanges(this.state, changes);
+    applyChanges(this.state, this.store.commit(changes)); // the records as stored: see storedCopies
   }
 
   /** Subscribes when no client runs; after a restart with the stored framework id (failover). */
@@ -411,7 +410,7 @@ export abstract class ServicesFrameworkObject extends DurableObject<Record<strin
     } finally {
       // What was decided is stored even when a later update of the batch threw (then none is acknowledged: the master sends them again).
       const ids = [...instances];
-      this.store.commit({
+      this.commit({
         instances: ids.flatMap((id) => this.state.instances.get(id) ?? []),
         removedInstances: ids.filter((id) => !this.state.instances.has(id)),
         apps: [...apps].flatMap((id) => this.state.apps.get(id) ?? []),
