@@ -70,14 +70,17 @@ async function olderBackup(): Promise<Backup> {
   };
 }
 
+/** Every backup call, as method and path. */
+const BACKUP_CALLS = [
+  ["GET", "/master/backup"],
+  ["POST", "/master/restore"],
+  ["GET", "/master/bookmark"],
+  ["POST", "/master/bookmark/restore"],
+] as const;
+
 describe("backup and restore through the Worker", () => {
   it("refuses the backup calls without credentials (401)", async () => {
-    for (const [method, path] of [
-      ["GET", "/master/backup"],
-      ["POST", "/master/restore"],
-      ["GET", "/master/bookmark"],
-      ["POST", "/master/bookmark/restore"],
-    ] as const) {
+    for (const [method, path] of BACKUP_CALLS) {
       const res = await SELF.fetch(`${BASE}${path}`, { method, ...(method === "POST" ? { body: "{}", headers: json } : {}) });
       expect(res.status, path).toBe(401);
       await res.body?.cancel();
@@ -85,12 +88,7 @@ describe("backup and restore through the Worker", () => {
   });
 
   it("refuses the backup calls to a principal that is not an operator (403 naming it)", async () => {
-    for (const [method, path] of [
-      ["GET", "/master/backup"],
-      ["POST", "/master/restore"],
-      ["GET", "/master/bookmark"],
-      ["POST", "/master/bookmark/restore"],
-    ] as const) {
+    for (const [method, path] of BACKUP_CALLS) {
       const res = await SELF.fetch(`${BASE}${path}`, { method, headers: { ...alice, ...json }, ...(method === "POST" ? { body: "{}" } : {}) });
       expect(res.status, path).toBe(403);
       expect(await res.text()).toContain(`principal 'alice' is not an operator: ${method} ${path} needs a principal in STRATA_OPERATORS`);
